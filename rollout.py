@@ -1,0 +1,273 @@
+# ----------------------------------------------------------------------------------------------------
+# The episode: the agent scaffold of PAPER §4 (system prompt, action parser, observation text) and the
+# token bookkeeping of PAPER §1 (every token of a rollout gets one role). The scaffold is pure functions;
+# the tokenizer is duck-typed: encode(text) -> ids, decode(ids) -> text, token_id(token) -> id,
+# render(messages, add_generation_prompt, enable_thinking) -> text (Qwen3's chat template).
+# ----------------------------------------------------------------------------------------------------
+import re
+from dataclasses import dataclass, field
+
+# PAPER §1: the role of each token of a rollout. ACTION is trained by GRPO (Eq. 2), ENV by L_Env (Eq. 3);
+# WARNING and ENV together are |O|; CONTEXT is trained by nothing.
+CONTEXT, ACTION, WARNING, ENV = 0, 1, 2, 3
+
+DEFAULT_TIMEOUT = 30          # PAPER §4: bash(command, timeout=30)
+MAX_OUTPUT_CHARS = 50_000     # PAPER §4: output cut to its first 50,000 characters plus a note
+
+# PAPER §4: two tools in Qwen's XML tool-call format (the layout of Qwen3-Coder's tool section).
+SYSTEM_PROMPT = """You are a Linux terminal agent. You complete the user's task by running shell commands and reading their output. When you think the task is complete, verify it (inspect the files, run the program or its tests), then call done.
+
+# Tools
+
+You have access to the following functions:
+
+<tools>
+<function>
+<name>bash</name>
+<description>Run a command in a persistent bash shell; the working directory and variables carry over between calls. Returns the output and the exit code.</description>
+<parameters>
+<parameter>
+<name>command</name>
+<type>string</type>
+<description>The bash command to run.</description>
+</parameter>
+<parameter>
+<name>timeout</name>
+<type>integer</type>
+<description>Seconds before the command is stopped (default 30).</description>
+</parameter>
+<required>["command"]</required>
+</parameters>
+</function>
+<function>
+<name>done</name>
+<description>End the episode. Call it only when the task is finished and verified.</description>
+<parameters>
+</parameters>
+</function>
+</tools>
+
+Each turn, think first inside <think>...</think>, then call exactly one function in this format, with nothing after it:
+
+<tool_call>
+<function=bash>
+<parameter=command>
+ls -la
+</parameter>
+</function>
+</tool_call>
+
+When the task is finished and verified:
+
+<tool_call>
+<function=done>
+</function>
+</tool_call>
+
+<IMPORTANT>
+- One tool call per turn: only the first tool call of a turn is executed.
+- Required parameters must be given; a parameter value may span several lines.
+- Write no text outside <think>...</think> and the tool call.
+</IMPORTANT>"""
+
+# Appended to every parse error, so the agent sees the format it must use (PAPER §4: the parser's
+# error message is the observation of a turn that does not parse).
+FORMAT_REMINDER = """Respond with your reasoning, then </think>, then exactly one tool call:
+<tool_call>
+<function=bash>
+<parameter=command>
+ls -la
+</parameter>
+</function>
+</tool_call>
+or, when the task is finished and verified:
+<tool_call>
+<function=done>
+</function>
+</tool_call>"""
+
+
+@dataclass
+class Action:
+    tool: str | None                  # "bash" | "done" | None when the turn did not parse
+    command: str | None = None        # bash only
+    timeout: int | None = None        # bash only; DEFAULT_TIMEOUT when not given (the loop may cap it)
+    error: str | None = None          # parse error, shown to the agent as the observation (ENV tokens)
+    warnings: list[str] = field(default_factory=list)  # format warnings of a turn that parsed
+
+
+def parse_action(text: str) -> Action:
+    """Parse one sampled turn. `text` starts inside the <think> block the harness opened.
+
+    A turn that parses may still get format warnings (PAPER §4), in this order:
+      missing </think> | duplicate <think> | duplicate </think> | empty <think> block |
+      text outside tags (after </think>, outside the first <tool_call>...</tool_call> and its function) |
+      N tool calls (only the first tool call was executed) | nested <tool_call> | nested <function=...> |
+      unclosed <function=NAME> | per parameter: unclosed <parameter=KEY>, duplicate <parameter=KEY>
+      (first used), empty <parameter=KEY> (default used) | unknown parameter KEY (ignored).
+    A turn does not parse (Action.error set, no warnings) when: no <tool_call> after </think>, unclosed
+    <tool_call>, no <function=...>, unknown function, bash without a non-empty command, bad timeout.
+    """
+    for stop in ("<|im_end|>", "<|endoftext|>"):  # in case the caller decoded the stop token too
+        text = text.removesuffix(stop)
+    warnings = []
+    n_open, n_close = text.count("<think>"), text.count("</think>")
+    if n_close == 0:
+        warnings.append("missing </think>: end your reasoning with </think> before the tool call")
+    if n_open:
+        warnings.append("duplicate <think>: the turn already starts inside <think>")
+    if n_close > 1:
+        warnings.append("duplicate </think>: close the reasoning once")
+    if n_close and not text.split("</think>")[0].replace("<think>", "").strip():
+        warnings.append("empty <think> block: reason before you call a tool")
+    # The tool call is looked for after the last </think>; without one, the whole turn is searched and
+    # the text before the call counts as (unclosed) reasoning, not as text outside tags.
+    rest = text.rsplit("</think>", 1)[1] if n_close else text
+    start = rest.find("<tool_call>")
+    if start < 0:
+        return _error("No tool call found after </think>.")
+    end = rest.find("</tool_call>", start)
+    if end < 0:
+        return _error("Unclosed <tool_call>: end the call with </tool_call>.")
+    block, after = rest[start + len("<tool_call>"):end], rest[end + len("</tool_call>"):]
+    # PAPER §4: only the first tool call of a turn runs; later calls are dropped, not text outside tags.
+    later = re.sub(r"<tool_call>.*?(</tool_call>|$)", "", after, flags=re.S)
+    m = re.search(r"<function=([^>\n]*)>", block)
+    fn_end = block.find("</function>", m.end()) if m else -1
+    stray = (rest[:start] if n_close else "") + later
+    if m:  # text inside <tool_call> but outside <function=...>...</function> is stray too
+        stray += block[:m.start()] + (block[fn_end + len("</function>"):] if fn_end >= 0 else "")
+    if stray.strip():
+        warnings.append("text outside tags: after </think> write only the tool call")
+    n_calls = 1 + after.count("<tool_call>")
+    if n_calls > 1:
+        warnings.append(f"{n_calls} tool calls: only the first tool call was executed")
+    if "<tool_call>" in block:
+        warnings.append("nested <tool_call> inside <tool_call>")
+    if not m:
+        return _error("No <function=...> inside <tool_call>.")
+    name, body = m.group(1).strip(), block[m.end():fn_end if fn_end >= 0 else len(block)]
+    if name not in ("bash", "done"):
+        return _error(f"Unknown function {name!r}: the functions are bash and done.")
+    if "<function=" in body:
+        warnings.append("nested <function=...>: one function per tool call")
+    if fn_end < 0:
+        warnings.append(f"unclosed <function={name}>: end it with </function>")
+    params = _parameters(body, warnings)
+    allowed = {"bash": ("command", "timeout"), "done": ()}[name]
+    for key in params:
+        if key not in allowed:
+            warnings.append(f"unknown parameter {key!r} of {name} was ignored")
+    if name == "done":
+        return Action("done", warnings=warnings)
+    command = params.get("command")
+    if not command or not command.strip():
+        return _error("bash needs a non-empty <parameter=command>.")
+    timeout = params.get("timeout")
+    if timeout is None:
+        return Action("bash", command, DEFAULT_TIMEOUT, warnings=warnings)
+    if not re.fullmatch(r"\s*[0-9]+\s*", timeout) or int(timeout) <= 0:
+        return _error(f"Invalid timeout {timeout!r}: give a positive whole number of seconds.")
+    return Action("bash", command, int(timeout), warnings=warnings)
+
+
+def _parameters(body: str, warnings: list[str]) -> dict[str, str]:
+    # Qwen3-Coder's convention: a value runs to </parameter> (or, if unclosed, to the next <parameter=
+    # or the end of the function) and loses one leading and one trailing newline.
+    opens = list(re.finditer(r"<parameter=([^>\n]*)>", body))
+    params = {}
+    for i, m in enumerate(opens):
+        key, limit = m.group(1).strip(), opens[i + 1].start() if i + 1 < len(opens) else len(body)
+        close = body.find("</parameter>", m.end(), limit)
+        if close < 0:
+            warnings.append(f"unclosed <parameter={key}>: end it with </parameter>")
+        value = body[m.end():close if close >= 0 else limit].removeprefix("\n").removesuffix("\n")
+        if key in params:
+            warnings.append(f"duplicate <parameter={key}>: only the first was used")
+        elif not value.strip() and key != "command":  # an empty command is an error, not a warning
+            warnings.append(f"empty <parameter={key}>: the default was used")
+        else:
+            params[key] = value
+    return params
+
+
+def _error(reason: str) -> Action:
+    return Action(None, error=f"{reason} {FORMAT_REMINDER}")
+
+
+def format_observation(command: str, output: str, exit_code: int, timed_out: bool, timeout: int) -> str:
+    """PAPER §4: the observation body of a bash call (ENV tokens)."""
+    if timed_out:
+        return f"Command '{command}' timed out after {timeout} seconds.\n\n(exit_code=-1)"
+    if len(output) > MAX_OUTPUT_CHARS:
+        note = f"\n[output truncated: showing the first {MAX_OUTPUT_CHARS} of {len(output)} characters]"
+        output = output[:MAX_OUTPUT_CHARS] + note
+    status = "executed successfully" if exit_code == 0 else "failed"
+    return f"Command '{command}' {status}. Output: {output}\n\n(exit_code={exit_code})"
+
+
+def format_warnings(warnings: list[str]) -> str:
+    """PAPER §4: the WARNINGS prefix of an observation (WARNING tokens); '' for a format-clean turn."""
+    if not warnings:
+        return ""
+    return "WARNINGS:\n" + "".join(f"- {w}\n" for w in warnings) + "\n"
+
+
+# ----------------------------------------------------------------------------------------------------
+# Token deltas (PAPER §1). A rollout is built by appending, never by re-rendering: prompt_ids, then per
+# turn the sampled ids (ACTION, stop token included), close_turn_ids, observation_delta. Each segment is
+# tokenized on its own, so role boundaries are token boundaries. That equals tokenizing the whole
+# rendered chat when no BPE pre-token crosses a seam. The pre-tokenizer always splits at added tokens
+# (<tool_response>, <|im_end|>, ...), and harness text (warnings, bodies) starts with a letter, so a
+# "\n" before it never merges. The one seam that can merge is body + "\n</tool_response>": Qwen2's
+# regex makes ")\n" (from "(exit_code=0)") one pre-token. So the body is tokenized together with that
+# "\n", and the "\n" is CONTEXT if it came out as its own token, else part of the body's last ENV token.
+# Caveat (as in any Qwen harness that encodes text): an added token written in command output, say
+# "<|im_end|>", becomes that token's id, not its characters.
+# ----------------------------------------------------------------------------------------------------
+def prompt_ids(tokenizer, instruction: str) -> tuple[list[int], list[int]]:
+    """System + user messages, the generation prompt and the opened <think>\\n (PAPER §4), all CONTEXT."""
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": instruction}]
+    text = tokenizer.render(messages, add_generation_prompt=True, enable_thinking=True) + "<think>\n"
+    ids = tokenizer.encode(text)
+    return ids, [CONTEXT] * len(ids)
+
+
+def close_turn_ids(tokenizer, sampled_ids: list[int]) -> tuple[list[int], list[int]]:
+    """The <|im_end|> the harness adds (as CONTEXT, PAPER §1) when a turn stopped without one
+    (max tokens, or <|endoftext|>); nothing when the policy sampled it (then it is an ACTION token)."""
+    im_end = tokenizer.token_id("<|im_end|>")
+    if sampled_ids and sampled_ids[-1] == im_end:
+        return [], []
+    return [im_end], [CONTEXT]
+
+
+def observation_delta(tokenizer, warning_text: str, body: str) -> tuple[list[int], list[int]]:
+    """Qwen3's template delta from a closed assistant turn to the next opened one:
+    "\\n<|im_start|>user\\n<tool_response>\\n" + warning_text + body + "\\n</tool_response><|im_end|>\\n"
+    + "<|im_start|>assistant\\n<think>\\n". Wrappers CONTEXT, warning_text WARNING, body ENV."""
+    for name, text in (("warning_text", warning_text), ("body", body)):
+        if text and not text[0].isalpha():  # keeps the "\n" before it a token of its own (see above)
+            raise ValueError(f"observation_delta: {name} must start with a letter, got {text[:20]!r}")
+    prefix = tokenizer.encode("\n<|im_start|>user\n<tool_response>\n")
+    warn = tokenizer.encode(warning_text) if warning_text else []
+    env, newline = tokenizer.encode(body), tokenizer.encode("\n")
+    env_nl = tokenizer.encode(body + "\n")
+    if env_nl == env + newline:  # the seam did not merge: "\n" is the template's (CONTEXT)
+        env_roles = [ENV] * len(env) + [CONTEXT] * len(newline)
+    else:                        # ")\n" is one token: it holds a body character, so it is ENV
+        env_roles = [ENV] * len(env_nl)
+    suffix = tokenizer.encode("</tool_response><|im_end|>\n<|im_start|>assistant\n<think>\n")
+    ids = prefix + warn + env_nl + suffix
+    roles = [CONTEXT] * len(prefix) + [WARNING] * len(warn) + env_roles + [CONTEXT] * len(suffix)
+    return ids, roles
+
+
+def n_obs(roles: list[int]) -> int:
+    """|O| of PAPER §1 / Eq. 3: the warning + env tokens of a rollout (wrappers excluded)."""
+    return sum(r in (WARNING, ENV) for r in roles)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Episode loop (PAPER §4 limits; batched generation): to be added below.
+# ----------------------------------------------------------------------------------------------------
