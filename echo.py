@@ -106,3 +106,261 @@ def lam_schedule(step: int, total_steps: int, lam: float, kind="constant", gamma
 
 
 # ---- the training loop (below) ----
+import argparse  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import shutil  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import model as M  # noqa: E402
+import rollout as R  # noqa: E402
+import sandbox  # noqa: E402
+
+# PAPER §5 (released config for Qwen3-8B) and §4 limits; the demo shrinks them to minutes on a laptop CPU.
+PAPER = dict(steps=500, tasks_per_step=16, n=16, lr=1e-6, warmup=20, max_turns=16, max_turn_tokens=2048)
+DEMO = dict(steps=6, tasks_per_step=2, n=4, lr=1e-3, warmup=0, max_turns=3, max_turn_tokens=48)
+
+
+# per-token statistics of echo_loss / sft_loss and the token counts that weight them across micro-batches
+MEANS = {"env_ce": "n_env_tokens", "warning_ce": "n_warning_tokens", "clip_frac": "n_action_tokens",
+         "action_ce": "n_action_tokens"}
+
+
+def batch_tensors(episodes, pad_id, device):
+    """Right-padded ids [B, T] and the per-target masks [B, T-1]: position t predicts token t+1."""
+    T = max(len(e.ids) for e in episodes)
+    ids = torch.tensor([e.ids + [pad_id] * (T - len(e.ids)) for e in episodes], device=device)
+    A, E, W = (torch.tensor([m[1:] + [0] * (T - len(m)) for m in ms], device=device, dtype=torch.float32)
+               for ms in zip(*(R.masks(e) for e in episodes)))
+    n_obs = torch.tensor([float(e.n_obs) for e in episodes], device=device)
+    return ids, A, E, W, n_obs
+
+
+def token_logp(model, ids, select, temperature):
+    """log p_θ(x_t | x_<t) / T_train at the selected targets, 0 elsewhere: one forward pass, and logits
+    only where a loss term needs them, through the fused kernel (PAPER §2)."""
+    hidden = model.hidden(ids[:, :-1])  # (b, T-1, H)
+    logp = torch.zeros(select.shape, device=ids.device)
+    logp[select] = M.token_logprobs(hidden[select], model.lm_head.weight, ids[:, 1:][select], temperature)
+    return logp
+
+
+def micro_batches(lengths, max_tokens):
+    """Consecutive rows packed so that rows x longest row stays within max_tokens (at least one row)."""
+    out, cur, longest = [], [], 0
+    for i, n in enumerate(lengths):
+        if cur and (len(cur) + 1) * max(longest, n) > max_tokens:
+            out.append(cur)
+            cur, longest = [], 0
+        cur.append(i)
+        longest = max(longest, n)
+    return out + [cur]
+
+
+def train_step(model, opt, episodes, args, lam):
+    """One optimizer step on all B rollouts (PAPER §2): micro-batch gradients sum to the full batch's."""
+    B, dev = len(episodes), model.lm_head.weight.device
+    if args.sft:
+        adv = None
+    elif args.env_only:  # PAPER §3 filters: a filtered rollout keeps its place in B with a zero env mask
+        adv = None
+        for e in episodes:
+            turns = max(e.turns, 1)
+            e.filtered = e.valid_turns / turns < args.min_valid_frac or e.clean_turns / turns < args.min_clean_frac
+    else:
+        adv = grpo_advantages(torch.tensor([e.reward for e in episodes]), args.n).to(dev)  # Eq. 2a
+    n_act = sum(sum(R.masks(e)[0]) for e in episodes)  # Σ_i |A_i| of the whole batch, for --pg-norm token
+    opt.zero_grad(set_to_none=True)
+    totals = {}
+    for mb in micro_batches([len(e.ids) for e in episodes], args.micro_batch_tokens):
+        ids, A, E, W, n_obs = batch_tensors([episodes[i] for i in mb], args.pad_id, dev)
+        logp = token_logp(model, ids, (A + E + W) > 0, args.temperature)  # logits / T_train (PAPER §2)
+        if args.sft:  # expert SFT (PAPER §3): cross-entropy on the demonstrations' action tokens
+            loss, st = sft_loss(logp, A, n_rollouts=B)
+        else:  # θ_old = θ: one optimizer step per rollout batch, so ρ = 1 in value (PAPER §2, Eq. 2b)
+            loss, st = echo_loss(logp, logp.detach(), A, E, n_obs, None if adv is None else adv[mb], lam,
+                                 args.eps_low, args.eps_high, args.pg_norm, W, n_rollouts=B, n_action_tokens=n_act)
+        loss.backward()
+        for k, v in st.items():  # losses are shares: they sum; per-token means are re-weighted by counts
+            n = st.get(MEANS.get(k), 1.0)
+            totals[k] = totals.get(k, 0.0) + (v * n if n else 0.0)
+    for k, n in MEANS.items():
+        if k in totals:
+            totals[k] = totals[k] / totals[n] if totals[n] else float("nan")
+    gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip).item()
+    if not (math.isfinite(totals["loss"]) and math.isfinite(gnorm)):  # guard: never corrupt the weights
+        opt.zero_grad(set_to_none=True)
+        return dict(totals, grad_norm=gnorm, skipped=f"non-finite {'loss' if not math.isfinite(totals['loss']) else 'gradient'}")
+    opt.step()
+    return dict(totals, grad_norm=gnorm, skipped="")
+
+
+# ---- checkpoints: the HF layout plus the trainer's state, written atomically ----
+
+def save_checkpoint(out: Path, step, model, tok, opt, sched, args):
+    final, tmp = out / f"step-{step}", out / f".tmp-step-{step}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    M.save(model, tok, tmp)
+    torch.save({"step": step, "optimizer": opt.state_dict(), "scheduler": sched.state_dict()}, tmp / "trainer.pt")
+    (tmp / "args.json").write_text(json.dumps(vars(args), indent=1))
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)  # a kill before this line leaves the previous checkpoint as the latest
+    (out / "latest.tmp").write_text(final.name)
+    os.replace(out / "latest.tmp", out / "latest")
+
+
+def resume_dir(path) -> Path:
+    path = Path(path)
+    if (path / "latest").exists():
+        path = path / (path / "latest").read_text().strip()
+    if not (path / "trainer.pt").exists():
+        raise FileNotFoundError(f"--resume {path}: no trainer.pt (want a run directory or one of its step-N checkpoints)")
+    return path
+
+
+def demo_model(tasks, seed):
+    """The built-in demo: a tiny random Qwen3 and a small tokenizer trained on the scaffold's own text."""
+    texts = [R.SYSTEM_PROMPT, R.FORMAT_REMINDER] + [t.instruction for t in tasks] + [
+        R.format_observation("ls -la", "total 8\ndrwxr-xr-x 2 root root 4096 .\n", 0, False, 30),
+        "<think>\nI will look at the files first.\n</think>\n\n<tool_call>\n<function=bash>\n<parameter=command>\n"
+        "cat /app/data.csv | sort | uniq -c | head\n</parameter>\n</function>\n</tool_call>"] * 4
+    tok = M.build_tokenizer(texts, vocab_size=1024)
+    c = M.Qwen3Config(vocab_size=tok.vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=2, head_dim=16, tie_word_embeddings=True)
+    return M.init_weights(M.Qwen3(c), seed), tok
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description="GRPO + ECHO training of a Qwen3 terminal agent (PAPER.md). "
+                                "With no --model: the built-in CPU demo (tiny random Qwen3, tasks/train).")
+    a = p.add_argument
+    a("--model", help="hub id or local checkpoint directory (default: the built-in tiny demo model)")
+    a("--tasks", default="tasks/train", help="directory of Harbor-layout tasks")
+    a("--out", default="runs/echo", help="run directory: metrics.jsonl, checkpoints")
+    a("--steps", type=int, help=f"optimizer steps (paper {PAPER['steps']}, demo {DEMO['steps']})")
+    a("--tasks-per-step", type=int, help="tasks per step (paper 16)")
+    a("--n", type=int, help="rollouts per task = GRPO group size (paper 16)")
+    a("--lam", type=float, help="λ of Eq. 1 (default 0.05; 0 = GRPO baseline; 1.0 with --env-only)")
+    a("--lam-schedule", default="constant", choices=["constant", "linear", "step"])
+    a("--lam-every", type=int, default=100, help="step schedule: multiply λ by --lam-gamma every this many steps")
+    a("--lam-gamma", type=float, default=0.5)
+    a("--env-only", action="store_true", help="verifier-free: L_Env only (PAPER §3)")
+    a("--min-valid-frac", type=float, default=0.0, help="env-only filter: min fraction of turns with a valid tool call (paper 1.0)")
+    a("--min-clean-frac", type=float, default=0.0, help="env-only filter: min fraction of format-clean turns (paper 1.0)")
+    a("--sft", metavar="FILE", help="expert SFT on the action tokens of these demonstration episodes (JSONL)")
+    a("--lr", type=float, help="AdamW learning rate (paper 1e-6)")
+    a("--beta2", type=float, default=0.999, help="AdamW β2 (paper appendix variant: 0.95)")
+    a("--weight-decay", type=float, default=0.01)
+    a("--grad-clip", type=float, default=0.2)
+    a("--warmup", type=int, help="linear warm-up steps, then constant (paper 20; 0 = none)")
+    a("--eps-low", type=float, default=0.2)
+    a("--eps-high", type=float, default=0.2, help="clip ε_high (paper appendix variant: 0.28)")
+    a("--pg-norm", default="seq", choices=["seq", "token"], help="seq: released code; token: paper's printed Eq. 2")
+    a("--temperature", type=float, default=0.8, help="sampling temperature = T_train of the log-probs")
+    a("--top-p", type=float, default=1.0)
+    a("--top-k", type=int, default=0)
+    a("--max-turns", type=int, help="turns per episode (paper 16)")
+    a("--max-turn-tokens", type=int, help="generated tokens per turn (paper 2048)")
+    a("--max-context", type=int, default=16_384)
+    a("--max-total", type=int, default=34_096)
+    a("--command-timeout", type=float, default=30.0)
+    a("--episode-timeout", type=float, default=600.0)
+    a("--max-output-chars", type=int, default=50_000)
+    a("--micro-batch-tokens", type=int, default=32_768, help="padded tokens per forward/backward micro-batch")
+    a("--checkpointing", action="store_true", help="activation checkpointing per block")
+    a("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    a("--dtype", choices=["float32", "bfloat16"], help="default bfloat16 on GPU, float32 on CPU")
+    a("--save-every", type=int, default=50, help="checkpoint every this many steps (and at the end)")
+    a("--save-episodes", action="store_true", help="append every rollout to OUT/episodes.jsonl")
+    a("--resume", metavar="DIR", help="continue a run from DIR (its latest checkpoint) or DIR/step-N")
+    a("--seed", type=int, default=0)
+    a("--stop-after", type=int, help="stop after this step (as if interrupted); the schedules still use --steps")
+    args = p.parse_args(argv)
+    given = {t.split("=")[0] for t in (sys.argv[1:] if argv is None else argv) if t.startswith("-")}
+    explicit = {a.dest for a in p._actions if given & set(a.option_strings)}
+    if args.resume:  # a resumed run continues with its own settings, except the flags given now
+        saved = json.loads((resume_dir(args.resume) / "args.json").read_text())
+        for k, v in saved.items():
+            if k not in explicit | {"resume", "stop_after"}:
+                setattr(args, k, v)
+    for k, v in (DEMO if args.model is None else PAPER).items():  # unset: the paper's values (or the demo's)
+        if getattr(args, k) is None:
+            setattr(args, k, v)
+    if args.lam is None:
+        args.lam = 1.0 if args.env_only else 0.05
+    args.dtype = args.dtype or ("bfloat16" if args.device.startswith("cuda") else "float32")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    tasks = sandbox.load_tasks(args.tasks)
+    start = 0
+    if args.resume:
+        ck = resume_dir(args.resume)
+        model, tok = M.load(ck, args.device, getattr(torch, args.dtype))
+        state = torch.load(ck / "trainer.pt", map_location=args.device, weights_only=False)
+        start = state["step"]
+    elif args.model:
+        model, tok = M.load(args.model, args.device, getattr(torch, args.dtype))
+    else:
+        model, tok = demo_model(tasks, args.seed)
+        model = model.to(args.device, getattr(torch, args.dtype))
+        print(f"demo: tiny random Qwen3 ({sum(p.numel() for p in model.parameters()):,} parameters, "
+              f"vocab {tok.vocab_size}) on {len(tasks)} tasks from {args.tasks}")
+    args.pad_id = tok.pad_id
+    model.checkpointing = args.checkpointing
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, args.beta2), weight_decay=args.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / args.warmup) if args.warmup else 1.0)
+    if args.resume:
+        opt.load_state_dict(state["optimizer"]), sched.load_state_dict(state["scheduler"])
+    demos = [R.tokenize_messages(tok, json.loads(line)["messages"]) for line in open(args.sft)] if args.sft else None
+    limits = R.Limits(args.max_turns, args.max_turn_tokens, args.max_context, args.max_total,
+                      args.command_timeout, args.episode_timeout, args.max_output_chars)
+    for step in range(start, min(args.steps, args.stop_after or args.steps)):
+        # every random choice of a step derives from (seed, step), so a resumed run repeats it exactly
+        rng = random.Random(f"{args.seed}-{step}")
+        t0 = time.monotonic()
+        if demos:
+            batch = [R.Episode("demo", 0, [], *demos[i]) for i in rng.sample(range(len(demos)), min(len(demos), args.tasks_per_step * args.n))]
+        else:
+            jobs = [(t, rng.randrange(2**31)) for t in rng.sample(tasks, min(len(tasks), args.tasks_per_step))]
+            model.eval()
+            batch = R.run_episodes(model, tok, jobs, args.n, limits, args.temperature, args.top_p, args.top_k,
+                                   seed=args.seed * 1_000_003 + step)
+        t1 = time.monotonic()
+        lam = lam_schedule(step, args.steps, args.lam, args.lam_schedule, args.lam_gamma, args.lam_every)
+        model.train()
+        st = train_step(model, opt, batch, args, lam)
+        sched.step()
+        t2 = time.monotonic()
+        turns = sum(e.turns for e in batch)
+        rec = dict(step=step + 1, lam=lam, lr=sched.get_last_lr()[0], **st,
+                   reward_mean=sum(e.reward for e in batch) / len(batch),
+                   pass_rate=sum(max(e.reward for e in batch[g:g + args.n]) > 0 for g in range(0, len(batch), args.n)) / math.ceil(len(batch) / args.n),
+                   n_obs_tokens=sum(e.n_obs for e in batch), episode_timeouts=sum(e.timed_out for e in batch),
+                   command_timeouts=sum(e.command_timeouts for e in batch),
+                   format_error_rate=1 - sum(e.clean_turns for e in batch) / turns if turns else 0.0,
+                   tokens_per_s=sum(len(e.ids) for e in batch) / (t2 - t1), rollout_s=t1 - t0, train_s=t2 - t1)
+        with open(out / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(rec) + "\n")
+        if args.save_episodes and not demos:
+            R.save_episodes(out / "episodes.jsonl", batch)
+        print(f"step {step + 1}/{args.steps} | reward {rec['reward_mean']:.3f} pass {rec['pass_rate']:.2f} | "
+              f"loss {st['loss']:.4f} grpo {st.get('grpo_loss', 0):.4f} env {st.get('env_loss', 0):.4f} | "
+              f"env-ce {st.get('env_ce', float('nan')):.3f} warn-ce {st.get('warning_ce', float('nan')):.3f} | "
+              f"|A| {st['n_action_tokens']:.0f} |O| {rec['n_obs_tokens']} | fmt-err {rec['format_error_rate']:.2f} | "
+              f"{rec['tokens_per_s']:.0f} tok/s | rollout {t1 - t0:.1f}s train {t2 - t1:.1f}s"
+              + (f" | SKIPPED: {st['skipped']}" if st["skipped"] else ""), flush=True)
+        if (step + 1) % args.save_every == 0 or step + 1 == args.steps:
+            save_checkpoint(out, step + 1, model, tok, opt, sched, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,15 +4,23 @@
 # the tokenizer is duck-typed: encode(text) -> ids, decode(ids) -> text, token_id(token) -> id,
 # render(messages, add_generation_prompt, enable_thinking) -> text (Qwen3's chat template).
 # ----------------------------------------------------------------------------------------------------
+import json
 import re
-from dataclasses import dataclass, field
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+
+import torch
+
+import sandbox
+from model import Generator
 
 # PAPER §1: the role of each token of a rollout. ACTION is trained by GRPO (Eq. 2), ENV by L_Env (Eq. 3);
 # WARNING and ENV together are |O|; CONTEXT is trained by nothing.
 CONTEXT, ACTION, WARNING, ENV = 0, 1, 2, 3
 
 DEFAULT_TIMEOUT = 30          # PAPER §4: bash(command, timeout=30)
-MAX_OUTPUT_CHARS = 50_000     # PAPER §4: output cut to its first 50,000 characters plus a note
 
 # PAPER §4: two tools in Qwen's XML tool-call format (the layout of Qwen3-Coder's tool section).
 SYSTEM_PROMPT = """You are a Linux terminal agent. You complete the user's task by running shell commands and reading their output. When you think the task is complete, verify it (inspect the files, run the program or its tests), then call done.
@@ -196,12 +204,10 @@ def _error(reason: str) -> Action:
 
 
 def format_observation(command: str, output: str, exit_code: int, timed_out: bool, timeout: int) -> str:
-    """PAPER §4: the observation body of a bash call (ENV tokens)."""
+    """PAPER §4: the observation body of a bash call (ENV tokens). The sandbox has already cut the
+    output to its first 50,000 characters plus a note (sandbox.Limits.output_chars)."""
     if timed_out:
         return f"Command '{command}' timed out after {timeout} seconds.\n\n(exit_code=-1)"
-    if len(output) > MAX_OUTPUT_CHARS:
-        note = f"\n[output truncated: showing the first {MAX_OUTPUT_CHARS} of {len(output)} characters]"
-        output = output[:MAX_OUTPUT_CHARS] + note
     status = "executed successfully" if exit_code == 0 else "failed"
     return f"Command '{command}' {status}. Output: {output}\n\n(exit_code={exit_code})"
 
@@ -268,6 +274,218 @@ def n_obs(roles: list[int]) -> int:
     return sum(r in (WARNING, ENV) for r in roles)
 
 
+def tokenize_messages(tokenizer, messages: list[dict]) -> tuple[list[int], list[int]]:
+    """Re-tokenize a saved conversation (system, user, then assistant/tool turns, e.g. an episode of
+    another model or harness) with this tokenizer, by the same appends a live episode makes. Used for
+    expert SFT (PAPER §3) and the env-token cross-entropy transfer test (§6)."""
+    if [m["role"] for m in messages[:2]] != ["system", "user"]:
+        raise ValueError("tokenize_messages: want a system then a user message first, got "
+                         f"{[m['role'] for m in messages[:2]]}")
+    text = tokenizer.render(messages[:2], add_generation_prompt=True) + "<think>\n"
+    ids = tokenizer.encode(text)
+    roles = [CONTEXT] * len(ids)
+    for m in messages[2:]:
+        if m["role"] == "assistant":  # content as sampled after the opened "<think>\n"
+            a = tokenizer.encode(m["content"].removeprefix("<think>\n")) + [tokenizer.token_id("<|im_end|>")]
+            ids, roles = ids + a, roles + [ACTION] * len(a)
+        elif m["role"] == "tool":
+            c = m["content"]
+            warn, body = (c.split("\n\n", 1)[0] + "\n\n", c.split("\n\n", 1)[1]) if c.startswith("WARNINGS:\n") else ("", c)
+            d, r = observation_delta(tokenizer, warn, body)
+            ids, roles = ids + d, roles + r
+        else:
+            raise ValueError(f"tokenize_messages: unexpected {m['role']!r} message after the prompt")
+    while roles and roles[-1] == CONTEXT and messages[-1]["role"] == "tool":  # drop the opened next turn
+        ids, roles = ids[:-1], roles[:-1]
+    return ids, roles
+
+
 # ----------------------------------------------------------------------------------------------------
-# Episode loop (PAPER §4 limits; batched generation): to be added below.
+# Episodes: many at once, token in, token out. PAPER §4 limits; a failing episode is reward 0 with its
+# reason recorded and never stops the others.
 # ----------------------------------------------------------------------------------------------------
+@dataclass
+class Limits:
+    max_turns: int = 16              # PAPER §4
+    max_turn_tokens: int = 2048      # generated tokens per turn
+    max_context: int = 16_384        # no new turn starts at or past this many tokens
+    max_total: int = 34_096          # hard cap: over it, reward 0 and the verifier is skipped
+    command_timeout: float = 30.0    # seconds per command (the agent may ask for less, not more)
+    episode_timeout: float = 600.0   # over it: reward 0 and every mask of the rollout zero
+    output_chars: int = 50_000       # command output cut to its first 50,000 characters plus a note
+
+
+@dataclass
+class Episode:
+    task: str
+    seed: int
+    messages: list[dict]
+    ids: list[int]
+    roles: list[int]                 # CONTEXT / ACTION / WARNING / ENV per token (PAPER §1)
+    reward: float = 0.0
+    reason: str = ""                 # why the episode ended / why its reward is 0 when it is not the tests
+    turns: int = 0
+    valid_turns: int = 0             # turns with a tool call that parsed
+    clean_turns: int = 0             # turns that parsed without format warnings
+    done: bool = False               # the agent called done()
+    timed_out: bool = False          # episode wall clock exceeded: masks are zeroed for training
+    filtered: bool = False           # dropped by an env-only filter (PAPER §3): env mask zeroed
+    completion_tokens: int = 0
+    command_timeouts: int = 0
+    timings: dict = field(default_factory=lambda: {"generate_s": 0.0, "sandbox_s": 0.0, "verify_s": 0.0})
+
+    @property
+    def n_obs(self) -> int:
+        return n_obs(self.roles)
+
+
+def save_episodes(path, episodes: list[Episode]):
+    with open(path, "a") as f:
+        for e in episodes:
+            f.write(json.dumps(asdict(e)) + "\n")
+
+
+def load_episodes(path) -> list[Episode]:
+    with open(path) as f:
+        return [Episode(**json.loads(line)) for line in f if line.strip()]
+
+
+def _safely(ep: Episode, what: str, fn, *args):
+    """Run one episode's sandbox step; an exception ends that episode with reward 0 and its reason."""
+    try:
+        return fn(*args)
+    except Exception as e:  # noqa: BLE001 - PAPER: a failed rollout counts as reward 0, logged, not hidden
+        ep.reason = f"{what} error: {type(e).__name__}: {e}"
+        return None
+
+
+def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = Limits(), temperature=0.8,
+                 top_p=1.0, top_k=0, seed=0, log=print) -> list[Episode]:
+    """jobs: (task, instance seed) pairs; n rollouts of each, in job order (groups for Eq. 2a).
+
+    All episodes advance together: one batched decode for every episode still running, then every
+    command of that turn runs at once in its own sandbox, then the observations are appended to the KV
+    cache. A group's prompt is prefilled once and copied to its n rows."""
+    eps, boxes, started, tasks = [], [], [], []
+    for task, iseed in jobs:
+        for _ in range(n):
+            eps.append(Episode(task.name, iseed, [{"role": "system", "content": SYSTEM_PROMPT},
+                                                  {"role": "user", "content": task.instruction}], [], []))
+            tasks.append(task)
+    box_limits = sandbox.Limits(command_timeout=limits.command_timeout, output_chars=limits.output_chars)
+    with ThreadPoolExecutor(max_workers=min(32, len(eps))) as pool:
+        def start(i):
+            return _safely(eps[i], "sandbox setup", sandbox.start_task, tasks[i], eps[i].seed, box_limits)
+        boxes = list(pool.map(start, range(len(eps))))
+        try:
+            gen = Generator(model, len(eps), tokenizer.stop_ids)
+            for g, (task, _) in enumerate(jobs):  # PAPER §4 prompt; prefilled once per group
+                ids, roles = prompt_ids(tokenizer, task.instruction)
+                for ep in eps[g * n:(g + 1) * n]:
+                    ep.ids, ep.roles = list(ids), list(roles)
+                gen.extend([g * n], [ids])
+                gen.copy_row(g * n, list(range(g * n + 1, (g + 1) * n)))
+            t0 = time.monotonic()
+            started = [t0] * len(eps)
+            active = [i for i in range(len(eps)) if boxes[i] is not None]
+            sampler = torch.Generator(device=model.lm_head.weight.device).manual_seed(seed)
+            while active:
+                active = [i for i in active if _may_start_turn(eps[i], limits)]
+                if not active:
+                    break
+                t = time.monotonic()
+                samples = gen.sample(active, limits.max_turn_tokens, temperature, top_p, top_k, sampler)
+                for i in active:
+                    eps[i].timings["generate_s"] += time.monotonic() - t
+                actions, closes = {}, {}
+                for i, smp in zip(active, samples):
+                    ep = eps[i]
+                    ep.turns += 1
+                    ep.ids += smp.ids
+                    ep.roles += [ACTION] * len(smp.ids)  # PAPER §1: every sampled token, stop token included
+                    ep.completion_tokens += len(smp.ids)
+                    text = tokenizer.decode([t for t in smp.ids if t not in tokenizer.stop_ids])
+                    ep.messages.append({"role": "assistant", "content": "<think>\n" + text})
+                    actions[i] = parse_action(text)
+                    closes[i], croles = close_turn_ids(tokenizer, smp.ids)
+                    ep.ids, ep.roles = ep.ids + closes[i], ep.roles + croles
+                results = dict(zip(active, pool.map(lambda i: _act(eps[i], boxes[i], actions[i], limits), active)))
+                cont, chunks = [], []
+                for i in active:
+                    ep, a, body = eps[i], actions[i], results[i]
+                    ep.valid_turns += a.tool is not None
+                    ep.clean_turns += a.tool is not None and not a.warnings
+                    budget = min(limits.episode_timeout, tasks[i].agent_timeout)  # task.toml may ask for less
+                    if time.monotonic() - started[i] > budget:  # PAPER §4: reward 0 and every mask zero
+                        ep.timed_out, ep.reason = True, f"episode over {budget:g} s"
+                        continue
+                    if a.tool == "done" or body is None:
+                        ep.done = a.tool == "done"
+                        continue
+                    warn = format_warnings(a.warnings) if a.tool else ""
+                    ep.messages.append({"role": "tool", "content": warn + body})
+                    d, r = observation_delta(tokenizer, warn, body)
+                    ep.ids, ep.roles = ep.ids + d, ep.roles + r
+                    if len(ep.ids) > limits.max_total:  # PAPER §4 hard cap: reward 0, verifier skipped
+                        ep.reason = f"over {limits.max_total} tokens"
+                        continue
+                    cont.append(i), chunks.append(closes[i] + d)
+                if cont:
+                    gen.extend(cont, chunks)
+                active = cont
+            del gen
+            list(pool.map(lambda i: _verify(eps[i], boxes[i], tasks[i]), range(len(eps))))
+        finally:
+            for b in boxes:
+                if b is not None:
+                    try:
+                        b.close()
+                    except Exception as e:  # noqa: BLE001 - teardown must reach every sandbox
+                        log(f"sandbox teardown error: {type(e).__name__}: {e}")
+    return eps
+
+
+def _may_start_turn(ep: Episode, limits: Limits) -> bool:
+    if ep.reason:
+        return False
+    if ep.turns >= limits.max_turns:
+        ep.reason = f"{limits.max_turns} turns"
+    elif len(ep.ids) >= limits.max_context:
+        ep.reason = f"context reached {limits.max_context} tokens"
+    return not ep.reason
+
+
+def _act(ep: Episode, box, a: Action, limits: Limits) -> str | None:
+    """The observation body of one turn: the command's output, or the parse error (PAPER §4)."""
+    if a.tool is None:
+        return a.error
+    if a.tool == "done":
+        return None
+    timeout = min(a.timeout, limits.command_timeout)
+    t = time.monotonic()
+    res = _safely(ep, "sandbox", box.run, a.command, timeout)
+    ep.timings["sandbox_s"] += time.monotonic() - t
+    if res is None:
+        return None
+    ep.command_timeouts += res.timed_out
+    return format_observation(a.command, res.output, res.exit_code, res.timed_out, timeout)
+
+
+def _verify(ep: Episode, box, task):
+    """Run the task's tests unless the episode already has reward 0 by rule (PAPER §4)."""
+    if box is None or ep.timed_out or ep.reason.startswith(("over ", "sandbox")):
+        return
+    t = time.monotonic()
+    out = _safely(ep, "verifier", sandbox.verify, box, task, ep.seed)
+    ep.timings["verify_s"] += time.monotonic() - t
+    if out is not None:
+        ep.reward, why = out
+        ep.reason = "; ".join(x for x in (ep.reason or ("done" if ep.done else ""), why) if x)
+
+
+def masks(ep: Episode) -> tuple[list[int], list[int], list[int]]:
+    """(action, env, warning) 0/1 masks of one episode (PAPER §1); all zero for an episode over time
+    (§4), env zero for a rollout an env-only filter dropped (§3: it keeps its place in B)."""
+    keep, env = (0, 0) if ep.timed_out else (1, 0 if ep.filtered else 1)
+    return ([keep * (r == ACTION) for r in ep.roles], [env * (r == ENV) for r in ep.roles],
+            [keep * (r == WARNING) for r in ep.roles])

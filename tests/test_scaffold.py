@@ -3,7 +3,7 @@ import itertools
 
 import pytest
 
-from rollout import (ACTION, CONTEXT, ENV, FORMAT_REMINDER, MAX_OUTPUT_CHARS, SYSTEM_PROMPT, WARNING, Action,
+from rollout import (ACTION, CONTEXT, ENV, FORMAT_REMINDER, SYSTEM_PROMPT, WARNING, Action,
                      close_turn_ids, format_observation, format_warnings, n_obs, observation_delta, parse_action,
                      prompt_ids)
 
@@ -92,13 +92,6 @@ def test_format_observation_three_forms():
     assert format_observation("cat x", "cat: x: No such file", 1, False, 30) == \
         "Command 'cat x' failed. Output: cat: x: No such file\n\n(exit_code=1)"
     assert format_observation("sleep 99", "partial", 0, True, 30) == "Command 'sleep 99' timed out after 30 seconds.\n\n(exit_code=-1)"
-
-
-def test_format_observation_truncates_long_output():
-    body = format_observation("yes", "y" * (MAX_OUTPUT_CHARS + 5), 0, False, 30)
-    assert body == ("Command 'yes' executed successfully. Output: " + "y" * MAX_OUTPUT_CHARS +
-                    f"\n[output truncated: showing the first {MAX_OUTPUT_CHARS} of {MAX_OUTPUT_CHARS + 5} characters]"
-                    "\n\n(exit_code=0)")
 
 
 def test_format_warnings():

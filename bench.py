@@ -1,0 +1,352 @@
+"""Speed and memory of echo's pieces, each next to the obvious reference on the same machine in one run:
+
+  kernel   token_logprobs (model.py) vs the naive full-logits log_softmax, forward + backward
+  forward  our Qwen3 forward vs transformers' Qwen3ForCausalLM on the same weights
+  decode   model.generate vs transformers' generate, tokens/s
+  sandbox  Sandbox start/teardown and run("true") vs a plain `bash -c true` subprocess
+
+Rows lead with the ratio ours/reference (absolute numbers differ from machine to machine; ratios mostly
+do not), then the target, then the absolute numbers. Tables are markdown, to paste into the README.
+
+    python bench.py                     # everything, sizes suited to the device (cuda if present)
+    python bench.py --only kernel --quick
+    python bench.py --json bench.json   # also write the numbers
+"""
+import argparse
+import ctypes
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import torch
+
+from model import Qwen3, Qwen3Config, generate, init_weights, save_model, token_logprobs
+
+SECTIONS = ("kernel", "forward", "decode", "sandbox")  # the order they run in
+DTYPES = {"bf16": torch.bfloat16, "fp32": torch.float32}
+PEAK_TFLOPS = {("H100", "bf16"): 989, ("H200", "bf16"): 989}  # dense bf16 tensor-core peaks (SXM)
+# Default sizes as (cuda, cpu, --quick). On 2 CPU cores the full kernel alone is ~10 TFLOP of matmul.
+SIZES = {"rows": (4096, 4096, 2048), "hidden": (1024, 1024, 128), "vocab": (151936, 151936, 16384),
+         "layers": (28, 4, 2), "batch": (4, 2, 2), "seq": (512, 256, 128), "new_tokens": (128, 32, 8)}
+
+# ---- measuring ----
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()  # CUDA kernels run asynchronously; time only finished work
+
+
+def median_time(fn, repeats, device):
+    """Median wall time of fn() over `repeats` calls."""
+    times = []
+    for _ in range(repeats):
+        sync(device)
+        t = time.perf_counter()
+        fn()
+        sync(device)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def proc_status(key):
+    return int(re.search(rf"^{key}:\s+(\d+) kB", open("/proc/self/status").read(), re.M).group(1)) * 1024
+
+
+def mem_mark(device):
+    """Start a peak-memory window; mem_peak() returns the most allocated above this point since.
+    CUDA: the allocator's own counters. CPU: peak RSS (VmHWM), which Linux resets to the current RSS
+    when "5" is written to /proc/self/clear_refs; malloc_trim first hands freed heap pages back to the
+    OS, so memory an earlier measurement freed but glibc kept does not hide this one's allocations."""
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        return torch.cuda.memory_allocated()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    return proc_status("VmRSS")
+
+
+def mem_peak(device, mark):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+        return torch.cuda.max_memory_allocated() - mark
+    return proc_status("VmHWM") - mark
+
+
+def nbytes(*tensors):
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def fmt_time(s):
+    return "n/a" if s is None else f"{s:.2f} s" if s >= 1 else f"{s * 1e3:.2f} ms" if s >= 1e-3 else f"{s * 1e6:.0f} µs"
+
+
+def fmt_bytes(b):
+    return f"{b / 2**30:.2f} GiB" if abs(b) >= 2**30 else f"{b / 2**20:.1f} MiB"
+
+
+def row(what, ours, ref, fmt, target=None, higher_is_better=False):
+    """One table row: what | ratio | target (✓/✗) | ours | reference."""
+    if ours is None or ref is None or ref == 0:
+        return [what, "n/a", target or "—", fmt(ours) if ours is not None else "n/a", fmt(ref) if ref is not None else "n/a"]
+    ratio = ours / ref
+    if target is None:
+        mark = "—"
+    else:  # target is "≤ 1.05×" or "≥ 0.9×"
+        bound = float(target.split()[1].rstrip("×"))
+        mark = f"{target} {'✓' if (ratio >= bound if target[0] == '≥' else ratio <= bound) else '✗'}"
+    return [what, f"{ratio:.3f}×", mark, fmt(ours), fmt(ref)]
+
+
+def table(title, reference, rows, notes=()):
+    print(f"\n### {title}\n")
+    print(f"| what | ratio | target | ours | {reference} |")
+    print("|---|---:|---|---:|---:|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+    for n in notes:
+        print(f"\n{n}")
+    sys.stdout.flush()
+
+
+# ---- (a) the log-prob kernel ----
+
+
+def naive_logprobs(h, w, y, T=1.0):
+    """What token_logprobs replaces: the whole [N, V] logits in fp32, then log_softmax."""
+    return torch.log_softmax((h @ w.T).float() / T, -1).gather(1, y[:, None]).squeeze(1)
+
+
+KERNELS = {"ours": token_logprobs, "naive": naive_logprobs}
+
+
+def kernel_inputs(n, hidden, vocab, dtype, device, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    h = torch.randn(n, hidden, generator=g).to(device, dtype).requires_grad_()
+    w = (torch.randn(vocab, hidden, generator=g) * 0.02).to(device, dtype).requires_grad_()
+    y = torch.randint(0, vocab, (n,), generator=g).to(device)
+    dout = torch.randn(n, generator=g).to(device)  # a random upstream gradient d loss / d log p
+    return h, w, y, dout
+
+
+def kernel_child(args, device, dtype):
+    """Runs in its own process (one per variant), so each starts from a clean heap; prints one JSON line."""
+    fn = KERNELS[args.child.removeprefix("kernel-")]
+    step = lambda h, w, y, dout: torch.autograd.grad(fn(h, w, y), (h, w), dout)
+    # Warm up at a small size: loads the BLAS/CUDA libraries without raising the peak we read below.
+    step(*kernel_inputs(64, args.hidden, args.vocab, dtype, device))
+    h, w, y, dout = kernel_inputs(args.rows, args.hidden, args.vocab, dtype, device)
+    times, peaks = [], []
+    for _ in range(args.repeats):
+        mark = mem_mark(device)
+        sync(device)
+        t = time.perf_counter()
+        grads = step(h, w, y, dout)
+        sync(device)
+        times.append(time.perf_counter() - t)
+        peaks.append(mem_peak(device, mark) - nbytes(*grads))  # extra = peak minus the grads it must return
+        del grads
+    print(json.dumps({"time_s": statistics.median(times), "extra_bytes": max(peaks), "repeats": args.repeats}))
+
+
+def bench_kernel(args, device, dtype, models=None):
+    res = {}
+    for v in ("ours", "naive"):
+        cmd = [sys.executable, os.path.abspath(__file__), "--child", f"kernel-{v}", "--device", str(device),
+               "--dtype", args.dtype, "--rows", str(args.rows), "--hidden", str(args.hidden),
+               "--vocab", str(args.vocab), "--repeats", str(args.repeats)]
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"kernel child '{v}' failed (exit {p.returncode}):\n{p.stderr[-3000:]}")
+        res[v] = json.loads(p.stdout.strip().splitlines()[-1])
+    N, V, H = args.rows, args.vocab, args.hidden
+    flops = 8 * N * V * H  # forward 2NVH; backward: recompute 2NVH + grad_h 2NVH + grad_w 2NVH
+    gpu = torch.cuda.get_device_name() if device.type == "cuda" else ""
+    peak = args.peak_tflops or next((p for (name, dt), p in PEAK_TFLOPS.items() if name in gpu and dt == args.dtype), None)
+    floor = flops / (peak * 1e12) if peak else None
+    o, n = res["ours"], res["naive"]
+    table(f"token_logprobs vs naive log_softmax: N={N} rows, V={V}, H={H}, {args.dtype}, forward + backward",
+          "naive", [
+              row("peak extra memory (beyond inputs and grads)", o["extra_bytes"], n["extra_bytes"], fmt_bytes, "≤ 0.10×"),
+              row(f"time (median of {o['repeats']})", o["time_s"], n["time_s"], fmt_time, "≤ 1.4×"),
+              row(f"time vs FLOP limit (8NVH = {flops / 1e12:.2f} TFLOP @ {peak or 'n/a'} TFLOP/s)",
+                  o["time_s"], floor, fmt_time)],
+          ([] if peak else ["FLOP limit: n/a (no known peak for this device; pass --peak-tflops)."]) +
+          ([f"--quick: N = {N} is only a few 512-row chunks, so the memory ratio here says little."] if args.quick else []))
+    return {"ours": o, "naive": n, "flops": flops, "peak_tflops": peak, "flop_limit_s": floor}
+
+
+# ---- (b) forward vs transformers, and (d) decode ----
+
+
+def qwen3_config(args):
+    """Qwen3-0.6B's shape (tied head, head_dim 128 != hidden / heads) with --layers layers; --quick: tiny."""
+    if args.quick:
+        return Qwen3Config(vocab_size=4096, hidden_size=128, intermediate_size=384, num_hidden_layers=2,
+                           num_attention_heads=4, num_key_value_heads=2, head_dim=64, tie_word_embeddings=True)
+    return Qwen3Config(vocab_size=151936, hidden_size=1024, intermediate_size=3072, num_hidden_layers=args.layers,
+                       num_attention_heads=16, num_key_value_heads=8, head_dim=128, tie_word_embeddings=True)
+
+
+def two_models(args, device, dtype):
+    """Ours with random weights, and transformers' loaded from what save_model wrote; (ours, hf or None)."""
+    ours = init_weights(Qwen3(qwen3_config(args))).to(device, dtype).eval()
+    try:
+        import transformers
+    except ImportError:
+        return ours, None
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    with tempfile.TemporaryDirectory() as d:
+        save_model(ours, d)
+        hf = transformers.AutoModelForCausalLM.from_pretrained(d, dtype=dtype, attn_implementation="sdpa")
+    return ours, hf.to(device).eval()
+
+
+def bench_forward(args, device, dtype, models):
+    ours, hf = models
+    if hf is None:
+        print("\n### forward vs transformers\n\nskipped: transformers not installed")
+        return {"skipped": "transformers not installed"}
+    c = ours.config
+    ids = torch.randint(0, c.vocab_size, (args.batch, args.seq), generator=torch.Generator().manual_seed(0)).to(device)
+    res = {}
+    with torch.no_grad():
+        runs = {"ours": lambda: ours(ids), "hf": lambda: hf(input_ids=ids, use_cache=False).logits}
+        diff = (runs["ours"]().float() - runs["hf"]().float()).abs().max().item()  # also the warm-up
+        for name, fn in runs.items():
+            mark = mem_mark(device)
+            fn()
+            res[f"{name}_peak_bytes"] = mem_peak(device, mark)
+            res[f"{name}_time_s"] = median_time(fn, args.repeats, device)
+    tol = 1e-3 if dtype == torch.float32 else 5e-2
+    table(f"forward (logits, no grad) vs transformers Qwen3ForCausalLM: {c.num_hidden_layers} layers, "
+          f"hidden {c.hidden_size}, vocab {c.vocab_size}, batch {args.batch} x {args.seq} tokens, {args.dtype}",
+          "transformers", [
+              row(f"time (median of {args.repeats})", res["ours_time_s"], res["hf_time_s"], fmt_time, "≤ 1.05×"),
+              row("peak memory above the weights", res["ours_peak_bytes"], res["hf_peak_bytes"], fmt_bytes),
+              [f"max abs logits difference (same weights)", "—", f"≤ {tol:g} {'✓' if diff <= tol else '✗'}",
+               f"{diff:.2e}", ""]])
+    return {**res, "max_abs_logits_diff": diff}
+
+
+def bench_decode(args, device, dtype, models):
+    ours, hf = models
+    c, new = ours.config, args.new_tokens
+    res, rows = {}, []
+    for b in (16, 64):
+        prompts = torch.randint(0, c.vocab_size, (b, 16), generator=torch.Generator().manual_seed(b))
+        ids = prompts.to(device)
+
+        def ours_gen(n=new):  # stop_ids=[]: every row decodes exactly n tokens, as transformers does with no eos
+            generate(ours, prompts.tolist(), n, stop_ids=[], temperature=1.0)
+
+        def hf_gen(n=new):  # top_k=0: transformers samples with top_k=50 unless told otherwise
+            out = hf.generate(ids, attention_mask=torch.ones_like(ids), do_sample=True, temperature=1.0,
+                              top_k=0, top_p=1.0, max_new_tokens=n, min_new_tokens=n, pad_token_id=0)
+            assert out.shape == (b, 16 + n), f"transformers made {out.shape[1] - 16} tokens per row, not {n}"
+
+        ours_gen(2)  # warm-up
+        t_ours, t_hf = median_time(ours_gen, args.repeats, device), None
+        if hf is not None:
+            hf_gen(2)
+            t_hf = median_time(hf_gen, args.repeats, device)
+        res[f"batch{b}"] = {"ours_tok_s": b * new / t_ours, "hf_tok_s": t_hf and b * new / t_hf}
+        rows.append(row(f"tokens/s, batch {b} (higher is better)", b * new / t_ours, t_hf and b * new / t_hf,
+                        lambda x: f"{x:,.0f}"))
+    table(f"decode (16-token prompts, {new} new tokens, sampled, median of {args.repeats}): "
+          f"{c.num_hidden_layers} layers, hidden {c.hidden_size}, vocab {c.vocab_size}, {args.dtype}",
+          "transformers", rows, [] if hf else ["transformers: skipped: transformers not installed"])
+    return res
+
+
+# ---- (c) the sandbox ----
+
+
+def bench_sandbox(args, device=None, dtype=None, models=None):
+    try:
+        from sandbox import Sandbox
+    except Exception as e:  # the section is optional; say why it did not run
+        print(f"\n### sandbox\n\nskipped: sandbox.py not importable ({type(e).__name__}: {e})")
+        return {"skipped": f"sandbox.py not importable ({e})"}
+    n_start, n_run = (5, 20) if args.quick else (30, 200)
+
+    def start_stop():
+        with Sandbox():
+            pass
+
+    plain = median_time(lambda: subprocess.run(["bash", "-c", "true"], check=True), n_run, torch.device("cpu"))
+    start = median_time(start_stop, n_start, torch.device("cpu"))
+    with Sandbox() as box:
+        for cmd in ("true", "/bin/true"):
+            if (r := box.run(cmd)).exit_code != 0:
+                raise RuntimeError(f"sandbox: run({cmd!r}) exited {r.exit_code}, output {r.output!r}")
+        # The shell persists, so run("true") is a pipe round trip to a builtin; /bin/true also forks and execs.
+        rt = median_time(lambda: box.run("true"), n_run, torch.device("cpu"))
+        rt_exec = median_time(lambda: box.run("/bin/true"), n_run, torch.device("cpu"))
+    table("sandbox vs a plain `subprocess.run(['bash', '-c', 'true'])`", "plain bash", [
+        row(f"start + teardown (median of {n_start})", start, plain, fmt_time),
+        row(f"run('true') round trip (median of {n_run})", rt, plain, fmt_time),
+        row(f"run('/bin/true') round trip (median of {n_run})", rt_exec, plain, fmt_time)])
+    return {"start_teardown_s": start, "run_true_s": rt, "run_bin_true_s": rt_exec, "plain_bash_s": plain}
+
+
+# ---- main ----
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--only", default=",".join(SECTIONS), help="comma-separated subset of " + ",".join(SECTIONS))
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--dtype", choices=DTYPES, help="default: bf16 on cuda, fp32 on cpu")
+    p.add_argument("--quick", action="store_true", help="small sizes: a smoke check (< 30 s on CPU)")
+    p.add_argument("--json", help="also write the numbers to this file")
+    p.add_argument("--rows", type=int, help="kernel: N (default 4096)")
+    p.add_argument("--hidden", type=int, help="kernel: H (default 1024)")
+    p.add_argument("--vocab", type=int, help="kernel: V (default 151936, Qwen3's)")
+    p.add_argument("--peak-tflops", type=float, help="device peak for the FLOP limit (default: known GPUs only)")
+    p.add_argument("--layers", type=int, help="forward/decode: layers (default 28 on cuda, 4 on cpu)")
+    p.add_argument("--batch", type=int, help="forward: batch (default 4 on cuda, 2 on cpu)")
+    p.add_argument("--seq", type=int, help="forward: tokens per row (default 512 on cuda, 256 on cpu)")
+    p.add_argument("--new-tokens", type=int, help="decode: new tokens per row (default 128 on cuda, 32 on cpu)")
+    p.add_argument("--repeats", type=int, help="timed repeats (default 5 on cuda; on cpu 3 for forward, else 1; --quick: 3)")
+    p.add_argument("--child", help=argparse.SUPPRESS)  # internal: one kernel variant in a fresh process
+    args = p.parse_args()
+    device = torch.device(args.device)
+    gpu, q = device.type == "cuda", args.quick
+    args.dtype = args.dtype or ("bf16" if gpu else "fp32")
+    dtype = DTYPES[args.dtype]
+    if args.child:
+        return kernel_child(args, device, dtype)
+
+    for name, (on_gpu, on_cpu, quick) in SIZES.items():
+        if getattr(args, name) is None:
+            setattr(args, name, quick if q else on_gpu if gpu else on_cpu)
+    only = [s.strip() for s in args.only.split(",")]
+    if bad := set(only) - set(SECTIONS):
+        p.error(f"--only: unknown section(s) {sorted(bad)}; choose from {','.join(SECTIONS)}")
+
+    name = torch.cuda.get_device_name(device) if gpu else f"cpu ({torch.get_num_threads()} threads)"
+    print(f"device: {name} · torch {torch.__version__} · dtype {args.dtype}{' · --quick' if q else ''}")
+    out = {"device": name, "torch": torch.__version__, "dtype": args.dtype, "quick": q}
+    bench = {"kernel": bench_kernel, "forward": bench_forward, "decode": bench_decode, "sandbox": bench_sandbox}
+    models, repeats = None, args.repeats
+    for section in (s for s in SECTIONS if s in only):
+        args.repeats = repeats or (5 if gpu else 3 if q or section == "forward" else 1)  # CPU: minutes per run
+        if section in ("forward", "decode") and models is None:
+            models = two_models(args, device, dtype)
+        out[section] = bench[section](args, device, dtype, models)
+        if args.json:  # after every section, so a later failure keeps the numbers already measured
+            with open(args.json, "w") as f:
+                json.dump(out, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,2 @@
+#!/bin/bash
+cd /app && tar --exclude='*.log' -czf backup.tar.gz project

@@ -1,0 +1,2 @@
+#!/bin/bash
+awk -F, 'NR == 1 || $3 >= 18' /app/people.csv > /app/adults.csv

@@ -1,0 +1,33 @@
+"""Verifier: rebuilds this instance from TASK_SEED with gen.build() and checks the final state of /app."""
+import os
+import random
+import sys
+
+sys.path.insert(0, "/tests")
+from gen import build  # noqa: E402
+
+SEED = int(os.environ.get("TASK_SEED", "0"))
+files, exp = build(random.Random(SEED))
+
+
+def read(rel):
+    with open(os.path.join("/app", rel)) as f:
+        return f.read()
+
+
+def check():
+    got = sorted(os.listdir("/app/flat"))
+    assert got == sorted(exp), f"/app/flat: got {got}, want {sorted(exp)}"
+    for name, content in exp.items():
+        assert read("flat/" + name) == content, f"{name}: wrong content"
+    for rel, content in files.items():
+        assert read(rel) == content, f"{rel} changed or missing"
+
+
+if __name__ == "__main__":
+    try:
+        check()
+    except Exception as e:  # a missing file or a wrong value both mean reward 0
+        print(f"FAIL: {type(e).__name__}: {e}")
+        sys.exit(1)
+    print("OK")

@@ -1,0 +1,37 @@
+"""Verifier: rebuilds this instance from TASK_SEED with gen.build() and checks the final state of /app."""
+import os
+import random
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, "/tests")
+from gen import build, make_values  # noqa: E402
+
+SEED = int(os.environ.get("TASK_SEED", "0"))
+files, exp = build(random.Random(SEED))
+
+
+def sh(*args):
+    """Runs `bash ARGS...` (an agent-written script) with a time limit."""
+    return subprocess.run(["bash", *args], capture_output=True, text=True, timeout=20)
+
+
+def check():
+    hidden = random.Random(SEED * 1000 + 41)
+    for xs in [make_values(hidden) for _ in range(4)] + [[5], [1, 2]]:
+        path = os.path.join(tempfile.mkdtemp(), "v.txt")
+        with open(path, "w") as f:
+            f.write("".join(f"{x}\n" for x in xs))
+        r = sh("/app/average.sh", path)
+        want = sum(xs) // len(xs)
+        assert r.stdout.strip() == str(want), f"input {xs}: printed {r.stdout.strip()!r}, want {want}"
+
+
+if __name__ == "__main__":
+    try:
+        check()
+    except Exception as e:  # a missing file or a wrong value both mean reward 0
+        print(f"FAIL: {type(e).__name__}: {e}")
+        sys.exit(1)
+    print("OK")

@@ -1,0 +1,35 @@
+"""Verifier: rebuilds this instance from TASK_SEED with gen.build() and checks the final state of /app."""
+import json
+import os
+import random
+import sys
+
+sys.path.insert(0, "/tests")
+from gen import build  # noqa: E402
+
+SEED = int(os.environ.get("TASK_SEED", "0"))
+files, exp = build(random.Random(SEED))
+
+
+def read(rel):
+    with open(os.path.join("/app", rel)) as f:
+        return f.read()
+
+
+def check():
+    got = json.loads(read("inventory.json"))
+    assert isinstance(got, list) and len(got) == len(exp), f"expected a list of {len(exp)} objects"
+    for g, e in zip(got, exp):
+        assert set(g) == set(e), f"keys {sorted(g)}"
+        assert g["sku"] == e["sku"] and g["name"] == e["name"], f"{g} vs {e}"
+        assert type(g["qty"]) is int and g["qty"] == e["qty"], f"qty {g['qty']!r} vs {e['qty']}"
+        assert type(g["price"]) in (int, float) and abs(g["price"] - e["price"]) < 1e-9, f"price {g['price']!r}"
+
+
+if __name__ == "__main__":
+    try:
+        check()
+    except Exception as e:  # a missing file or a wrong value both mean reward 0
+        print(f"FAIL: {type(e).__name__}: {e}")
+        sys.exit(1)
+    print("OK")

@@ -1,0 +1,2 @@
+#!/bin/bash
+jq 'map({key: (.id | tostring), value: .name}) | from_entries' /app/items.json > /app/by_id.json

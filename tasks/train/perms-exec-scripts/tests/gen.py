@@ -1,0 +1,35 @@
+"""Generates one instance of this task in /app from TASK_SEED.
+
+tests/gen.py is an identical copy: the verifier calls build() with the same seed to get the expected answer.
+"""
+import os
+import random
+
+def build(rng):
+    files, exp = {}, {}
+    for i in range(rng.randint(4, 10)):
+        name = f"tool{i}.{rng.choice(['sh', 'sh', 'txt', 'py', 'sh.bak'])}"
+        files["bin/" + name] = (f"#!/bin/bash\necho {i}\n", 0o644)
+        exp["bin/" + name] = 0o755 if name.endswith(".sh") else 0o644
+    files["bin/run.sh"], exp["bin/run.sh"] = ("#!/bin/bash\necho run\n", 0o644), 0o755
+    return files, exp
+
+
+def write(files, root="/app"):
+    """files maps a path relative to root to str | bytes | (content, mode); a path ending in '/' is a directory."""
+    for rel, content in files.items():
+        content, mode = content if isinstance(content, tuple) else (content, None)
+        path = os.path.join(root, rel)
+        if rel.endswith("/"):
+            os.makedirs(path, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb" if isinstance(content, bytes) else "w") as f:
+                f.write(content)
+        if mode is not None:
+            os.chmod(path, mode)
+
+
+if __name__ == "__main__":
+    files, _ = build(random.Random(int(os.environ.get("TASK_SEED", "0"))))
+    write(files)

@@ -1,0 +1,2 @@
+#!/bin/bash
+find /app/docs -type f -exec chmod a-x {} +

@@ -1,0 +1,2 @@
+#!/bin/bash
+sed -i 's#http://#https://#g' /app/site/*.html

@@ -1,0 +1,2 @@
+#!/bin/bash
+sed -i -E '/^[[:space:]]*(#|$)/d' /app/notes.txt

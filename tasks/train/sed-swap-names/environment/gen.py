@@ -1,0 +1,34 @@
+"""Generates one instance of this task in /app from TASK_SEED.
+
+tests/gen.py is an identical copy: the verifier calls build() with the same seed to get the expected answer.
+"""
+import os
+import random
+
+FIRST = "Ada Alan Grace Linus Ken Dennis Barbara Edsger Donald Margaret Tim Guido Bjarne Niklaus".split()
+LAST = "Lovelace Turing Hopper Torvalds Thompson Ritchie Liskov Dijkstra Knuth Hamilton Berners Rossum".split()
+
+
+def build(rng):
+    pairs = [(rng.choice(FIRST), rng.choice(LAST)) for _ in range(rng.randint(8, 20))]
+    return ({"names.txt": "".join(f"{l}, {f}\n" for f, l in pairs)}, [f"{f} {l}" for f, l in pairs])
+
+
+def write(files, root="/app"):
+    """files maps a path relative to root to str | bytes | (content, mode); a path ending in '/' is a directory."""
+    for rel, content in files.items():
+        content, mode = content if isinstance(content, tuple) else (content, None)
+        path = os.path.join(root, rel)
+        if rel.endswith("/"):
+            os.makedirs(path, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb" if isinstance(content, bytes) else "w") as f:
+                f.write(content)
+        if mode is not None:
+            os.chmod(path, mode)
+
+
+if __name__ == "__main__":
+    files, _ = build(random.Random(int(os.environ.get("TASK_SEED", "0"))))
+    write(files)

@@ -1,0 +1,2 @@
+#!/bin/bash
+sed -i -E 's/[[:blank:]]+$//' /app/code.txt

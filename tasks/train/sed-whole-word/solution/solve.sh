@@ -1,0 +1,2 @@
+#!/bin/bash
+sed -i 's/\bcat\b/dog/g' /app/story.txt

@@ -1,0 +1,153 @@
+"""rollout.run_episodes end to end with a scripted policy: real sandboxes and verifier, the PAPER §4
+limits, token roles, and the render() round trip."""
+import textwrap
+
+import pytest
+
+import rollout as R
+import sandbox
+from model import Sample, build_tokenizer
+
+TOK = build_tokenizer([R.SYSTEM_PROMPT, R.FORMAT_REMINDER, "echo hi > hello.txt; cat hello.txt (exit_code=0)"] * 3,
+                      vocab_size=600)
+IM_END = TOK.token_id("<|im_end|>")
+
+
+def bash(cmd, think="I will run it.", extra=""):
+    return f"{think}\n</think>\n\n<tool_call>\n<function=bash>\n<parameter=command>\n{cmd}\n</parameter>\n</function>\n</tool_call>{extra}"
+
+
+DONE = "Finished.\n</think>\n\n<tool_call>\n<function=done>\n</function>\n</tool_call>"
+
+
+class ScriptedGenerator:
+    """Stands in for model.Generator: row r plays SCRIPT[r % len(SCRIPT)], one text per turn."""
+    script: list[list[str]] = []
+
+    def __init__(self, model, rows, stop_ids, capacity=256):
+        self.turn = [0] * rows
+        self.fed = {r: [] for r in range(rows)}
+
+    def extend(self, rows, chunks):
+        for r, c in zip(rows, chunks):
+            self.fed[r] += list(c)
+
+    def copy_row(self, src, dst):
+        for d in dst:
+            self.fed[d] = list(self.fed[src])
+
+    def sample(self, rows, max_new_tokens, *a):
+        out = []
+        for r in rows:
+            texts = self.script[r % len(self.script)]
+            ids = TOK.encode(texts[min(self.turn[r], len(texts) - 1)]) + [IM_END]
+            self.turn[r] += 1
+            ids = ids[:max_new_tokens]
+            out.append(Sample(ids, [0.0] * len(ids), ids[-1] == IM_END))
+        return out
+
+
+class FakeModel:
+    class lm_head:
+        class weight:
+            device = "cpu"
+
+
+@pytest.fixture
+def task(tmp_path):
+    d = tmp_path / "files-hello"
+    (d / "tests").mkdir(parents=True)
+    (d / "environment").mkdir()
+    (d / "task.toml").write_text("[agent]\ntimeout_sec = 600\n[verifier]\ntimeout_sec = 30\n")
+    (d / "instruction.md").write_text("Create /app/hello.txt containing the word hi.")
+    (d / "environment" / "README").write_text("nothing here\n")
+    (d / "tests" / "test.sh").write_text(textwrap.dedent("""\
+        mkdir -p /logs/verifier
+        if [ "$(cat /app/hello.txt 2>/dev/null)" = hi ]; then echo 1; else echo 0; fi > /logs/verifier/reward.txt
+        """))
+    return sandbox.load_task(d)
+
+
+def run(monkeypatch, task, script, n=1, **limits):
+    monkeypatch.setattr(R, "Generator", ScriptedGenerator)
+    monkeypatch.setattr(ScriptedGenerator, "script", script)
+    return R.run_episodes(FakeModel(), TOK, [(task, 7)], n, R.Limits(**limits))
+
+
+def test_scripted_episode_solves_the_task_with_the_right_roles(monkeypatch, task):
+    script = [[bash("echo hi > hello.txt"), bash("cat hello.txt", extra=" trailing words"), "no tool call here", DONE]]
+    ep, = run(monkeypatch, task, script)
+    assert (ep.reward, ep.done, ep.turns, ep.valid_turns, ep.clean_turns) == (1.0, True, 4, 3, 2)
+    obs = [m["content"] for m in ep.messages if m["role"] == "tool"]
+    assert obs[0] == "Command 'echo hi > hello.txt' executed successfully. Output: \n\n(exit_code=0)"
+    assert obs[1] == ("WARNINGS:\n- text outside tags: after </think> write only the tool call\n\n"
+                      "Command 'cat hello.txt' executed successfully. Output: hi\n\n\n(exit_code=0)")
+    assert obs[2].startswith("No tool call found after </think>.")
+    # every role-run decodes to the text the spec gives it
+    runs, cur = [], None
+    for t, r in zip(ep.ids, ep.roles):
+        if r != cur:
+            runs.append((r, []))
+            cur = r
+        runs[-1][1].append(t)
+    env_text = "".join(TOK.decode(ids) for r, ids in runs if r == R.ENV)
+    assert env_text.replace("\n", "") == "".join(o.split("\n\n", 1)[1] if o.startswith("WARNINGS") else o for o in obs).replace("\n", "")
+    warn_text = "".join(TOK.decode(ids) for r, ids in runs if r == R.WARNING)
+    assert warn_text == "WARNINGS:\n- text outside tags: after </think> write only the tool call\n\n"
+    actions = [TOK.decode(ids) for r, ids in runs if r == R.ACTION]
+    assert actions == [s + "<|im_end|>" for s in script[0]]
+    assert ep.n_obs == sum(r in (R.ENV, R.WARNING) for r in ep.roles)
+    # token in, token out: the rendered conversation tokenizes to exactly the episode (the template adds
+    # one "\n" after the final <|im_end|>, which the rollout never samples)
+    assert TOK.encode(TOK.render(ep.messages, add_generation_prompt=False)) == ep.ids + TOK.encode("\n")
+
+
+def test_group_shares_prompt_and_each_row_is_its_own_sandbox(monkeypatch, task):
+    script = [[bash("echo hi > hello.txt"), DONE], [bash("echo no > hello.txt"), DONE]]
+    eps = run(monkeypatch, task, script, n=2)
+    assert [e.reward for e in eps] == [1.0, 0.0]
+    assert eps[0].ids[:40] == eps[1].ids[:40]
+
+
+def test_max_turns_then_verifier(monkeypatch, task):
+    ep, = run(monkeypatch, task, [[bash("echo hi > hello.txt"), bash("true")]], max_turns=2)
+    assert (ep.turns, ep.reward, ep.done) == (2, 1.0, False) and ep.reason.startswith("2 turns")
+
+
+def test_total_token_cap_is_reward_zero_without_verifier(monkeypatch, task):
+    ep, = run(monkeypatch, task, [[bash("echo hi > hello.txt; seq 1 3000")]], max_total=1500)
+    assert ep.reward == 0.0 and ep.reason == "over 1500 tokens"
+
+
+def test_command_timeout_is_capped_and_counted(monkeypatch, task):
+    ep, = run(monkeypatch, task, [[bash("sleep 30"), DONE]], command_timeout=1)
+    assert ep.messages[3]["content"] == "Command 'sleep 30' timed out after 1 seconds.\n\n(exit_code=-1)"
+    assert ep.command_timeouts == 1
+
+
+def test_episode_timeout_zeroes_reward_and_masks(monkeypatch, task):
+    ep, = run(monkeypatch, task, [[bash("echo hi > hello.txt; sleep 2"), DONE]], episode_timeout=1)
+    assert ep.timed_out and ep.reward == 0.0
+    assert all(sum(m) == 0 for m in R.masks(ep))
+
+
+def test_failed_setup_is_reward_zero_and_does_not_stop_others(monkeypatch, task, tmp_path):
+    bad = sandbox.load_task(task.path)
+    bad.dockerfile = [("RUN", "exit 3")]
+    monkeypatch.setattr(R, "Generator", ScriptedGenerator)
+    monkeypatch.setattr(ScriptedGenerator, "script", [[bash("echo hi > hello.txt"), DONE]])
+    eps = R.run_episodes(FakeModel(), TOK, [(bad, 0), (task, 0)], 1, R.Limits())
+    assert eps[0].reward == 0.0 and eps[0].reason.startswith("sandbox setup error")
+    assert eps[1].reward == 1.0
+
+
+def test_episodes_roundtrip_jsonl(monkeypatch, task, tmp_path):
+    eps = run(monkeypatch, task, [[bash("echo hi > hello.txt"), DONE]])
+    R.save_episodes(tmp_path / "e.jsonl", eps)
+    assert R.load_episodes(tmp_path / "e.jsonl") == eps
+
+
+def test_tokenize_messages_rebuilds_the_episode(monkeypatch, task):
+    ep, = run(monkeypatch, task, [[bash("echo hi > hello.txt"), bash("ls", extra=" x"), DONE]])
+    ids, roles = R.tokenize_messages(TOK, ep.messages)
+    assert (ids, roles) == (ep.ids, ep.roles)
