@@ -30,7 +30,7 @@ from model import Qwen3, Qwen3Config, generate, init_weights, save_model, token_
 SECTIONS = ("kernel", "forward", "decode", "sandbox")  # the order they run in
 DTYPES = {"bf16": torch.bfloat16, "fp32": torch.float32}
 PEAK_TFLOPS = {("H100", "bf16"): 989, ("H200", "bf16"): 989}  # dense bf16 tensor-core peaks (SXM)
-# Default sizes as (cuda, cpu, --quick). On 2 CPU cores the full kernel alone is ~10 TFLOP of matmul.
+# Default sizes as (cuda, cpu, --quick). The full-size kernel pair is ~9 TFLOP of matmul: minutes on a CPU.
 SIZES = {"rows": (4096, 4096, 2048), "hidden": (1024, 1024, 128), "vocab": (151936, 151936, 16384),
          "layers": (28, 4, 2), "batch": (4, 2, 2), "seq": (512, 256, 128), "new_tokens": (128, 32, 8)}
 

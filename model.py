@@ -582,9 +582,11 @@ class TokenLogprobs(torch.autograd.Function):
         out = torch.empty(hidden.shape[0], dtype=acc, device=hidden.device)
         lse = torch.empty_like(out)
         for s in range(0, hidden.shape[0], chunk):
-            logits = (hidden[s:s + chunk] @ weight.T).to(acc) / temperature  # (rows, vocab)
-            lse[s:s + chunk] = torch.logsumexp(logits, dim=-1)
-            out[s:s + chunk] = logits.gather(1, targets[s:s + chunk, None]).squeeze(1) - lse[s:s + chunk]
+            logits = (hidden[s:s + chunk] @ weight.T).to(acc).div_(temperature)  # (rows, vocab), the one buffer
+            target = logits.gather(1, targets[s:s + chunk, None]).squeeze(1)
+            m = logits.amax(dim=-1, keepdim=True)  # logsumexp, computed in place to need no second buffer
+            lse[s:s + chunk] = logits.sub_(m).exp_().sum(dim=-1).log_() + m.squeeze(1)
+            out[s:s + chunk] = target - lse[s:s + chunk]
         ctx.save_for_backward(hidden, weight, targets, lse)
         ctx.temperature, ctx.chunk = temperature, chunk
         return out
@@ -603,8 +605,12 @@ class TokenLogprobs(torch.autograd.Function):
             g = g.mul_(grad_out[s:s + chunk, None].to(acc) / T).to(weight.dtype)  # d loss / d (h W^T)
             if grad_h is not None:
                 grad_h[s:s + chunk] = g @ weight
-            if grad_w is not None:
-                grad_w += (g.T @ h).to(acc)  # accumulate over chunks in fp32
+            if grad_w is not None:  # accumulate over chunks in fp32 without a [vocab, hidden] temporary
+                if g.dtype == acc:
+                    grad_w.addmm_(g.T, h)
+                else:  # bf16 matmuls (as the naive path does), added in slices of the vocabulary
+                    for v in range(0, g.shape[1], 16384):
+                        grad_w[v:v + 16384] += (g[:, v:v + 16384].T @ h).to(acc)
         return grad_h, None if grad_w is None else grad_w.to(weight.dtype), None, None, None
 
 

@@ -34,3 +34,18 @@ def test_checkpoint_is_atomic_and_complete(tmp_path):
     names = sorted(p.name for p in (tmp_path / "step-1").iterdir())
     assert names == ["args.json", "config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "trainer.pt"]
     assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_env_only_and_sft_modes_run(tmp_path):
+    echo.main(SMALL + ["--out", str(tmp_path / "env"), "--steps", "1", "--env-only", "--min-valid-frac", "1.0"])
+    rec = json.loads(open(tmp_path / "env" / "metrics.jsonl").readline())
+    assert rec["grpo_loss"] == 0.0 and rec["lam"] == 1.0
+    # the random demo model never makes a valid tool call: the filter drops every rollout's env tokens
+    assert rec["n_env_tokens"] == 0 and rec["env_loss"] == 0.0
+    demos = tmp_path / "demos.jsonl"
+    demos.write_text(json.dumps({"messages": [
+        {"role": "system", "content": "You are a terminal agent."}, {"role": "user", "content": "List files."},
+        {"role": "assistant", "content": "<think>\nls\n</think>\n\n<tool_call>\n<function=done>\n</function>\n</tool_call>"}]}) + "\n")
+    echo.main(SMALL + ["--out", str(tmp_path / "sft"), "--steps", "3", "--sft", str(demos)])
+    recs = [json.loads(line) for line in open(tmp_path / "sft" / "metrics.jsonl")]
+    assert recs[-1]["action_ce"] < recs[0]["action_ce"]  # demo lr 1e-3: the demonstration gets likelier

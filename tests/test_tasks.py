@@ -120,17 +120,6 @@ def test_enough_train_tasks():
     assert min(per_family.values()) >= 4, f"families with fewer than 4 tasks: {per_family}"
 
 
-@pytest.mark.parametrize("n, c, k, want", [
-    (10, 0, 1, 0.0), (10, 10, 5, 1.0), (10, 3, 1, 0.3), (4, 2, 2, 1 - 1 / 6), (5, 4, 2, 1.0)])
-def test_pass_at_k(n, c, k, want):
-    assert ev.pass_at_k(n, c, k) == pytest.approx(want)
-
-
-def test_pass_at_k_rejects_bad_counts():
-    with pytest.raises(ValueError):
-        ev.pass_at_k(3, 4, 1)
-
-
 def test_run_episode_turns_agent_crash_into_reward_zero():
     def crashing(sb, task):
         raise RuntimeError("agent blew up")

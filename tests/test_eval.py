@@ -1,0 +1,54 @@
+"""eval.py: pass@k, the model agent's summary, and the env-token cross-entropy of saved episodes."""
+import json
+
+import pytest
+import torch
+
+import eval as ev
+import model as M
+import rollout as R
+from test_rollout import DONE, TOK, bash, run, task  # noqa: F401  (task is a fixture)
+
+
+@pytest.mark.parametrize("n, c, k, want", [
+    (10, 0, 1, 0.0), (10, 10, 5, 1.0), (10, 3, 1, 0.3), (4, 2, 2, 1 - 1 / 6), (5, 4, 2, 1.0)])
+def test_pass_at_k(n, c, k, want):
+    assert ev.pass_at_k(n, c, k) == pytest.approx(want)
+
+
+def test_pass_at_k_rejects_bad_counts():
+    with pytest.raises(ValueError):
+        ev.pass_at_k(3, 4, 1)
+
+
+def test_attempts_summary_of_k_attempts():
+    eps = [R.Episode("t", 0, [], [], [], reward=r, turns=t, completion_tokens=10 * t, timed_out=to)
+           for r, t, to in [(1.0, 2, False), (0.0, 4, True), (0.0, 3, False), (1.0, 3, False)]]
+    s = ev.attempts_summary(eps)
+    assert (s["pass_at_1"], s["pass_at_4"], s["successes"]) == (0.5, 1.0, 2)
+    assert (s["timeout_rate"], s["turns"], s["completion_tokens"]) == (0.25, 3.0, 30.0)
+
+
+def test_env_ce_is_the_mean_nll_of_env_tokens(monkeypatch, task):  # noqa: F811
+    eps = run(monkeypatch, task, [[bash("echo hi > hello.txt"), bash("ls -la"), DONE]])
+    c = M.Qwen3Config(vocab_size=TOK.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                      num_attention_heads=2, num_key_value_heads=1, head_dim=16, tie_word_embeddings=True)
+    model = M.init_weights(M.Qwen3(c), 0).eval()
+    got = ev.env_ce(model, TOK, [{"messages": e.messages} for e in eps])  # messages only: re-tokenized
+    ids = torch.tensor(eps[0].ids)
+    with torch.no_grad():
+        nll = -torch.log_softmax(model(ids[None, :-1])[0], -1).gather(1, ids[1:, None]).squeeze(1)
+    env = torch.tensor([r == R.ENV for r in eps[0].roles[1:]])
+    assert got["env_tokens"] == int(env.sum()) > 0
+    assert got["env_ce"] == pytest.approx(nll[env].mean().item(), rel=1e-5)
+
+
+def test_model_agent_end_to_end(tmp_path, task):  # noqa: F811
+    """A real (random) model plays k attempts; records land in the JSONL file."""
+    c = M.Qwen3Config(vocab_size=TOK.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                      num_attention_heads=2, num_key_value_heads=1, head_dim=16, tie_word_embeddings=True)
+    model = M.init_weights(M.Qwen3(c), 0).eval()
+    res = ev.evaluate_model(model, TOK, [task], k=2, seed=0, limits=R.Limits(max_turns=2, max_turn_tokens=8),
+                            episodes_path=tmp_path / "e.jsonl")
+    assert res[task.name]["attempts"] == 2 and res[task.name]["turns"] == 2.0
+    assert len([json.loads(line) for line in open(tmp_path / "e.jsonl")]) == 2
