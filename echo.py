@@ -116,6 +116,9 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import torch.distributed as dist  # noqa: E402
+from torch.distributed.tensor import DTensor  # noqa: E402
+
 import model as M  # noqa: E402
 import rollout as R  # noqa: E402
 import sandbox  # noqa: E402
@@ -162,8 +165,11 @@ def micro_batches(lengths, max_tokens):
 
 
 def train_step(model, opt, episodes, args, lam):
-    """One optimizer step on all B rollouts (PAPER §2): micro-batch gradients sum to the full batch's."""
-    B, dev = len(episodes), model.lm_head.weight.device
+    """One optimizer step on all B rollouts (PAPER §2): micro-batch gradients sum to the full batch's.
+    Under torchrun, `episodes` are this rank's share (whole GRPO groups) and B, Σ|A_i| and the gradient
+    are summed over ranks, so N ranks make the same update as one process on the whole batch."""
+    dev = model.lm_head.weight.device
+    B = int(all_reduce([len(episodes)], dev)[0])  # B = every rollout of the step, on all ranks (PAPER §2)
     if args.sft:
         adv = None
     elif args.env_only:  # PAPER §3 filters: a filtered rollout keeps its place in B with a zero env mask
@@ -172,26 +178,35 @@ def train_step(model, opt, episodes, args, lam):
             turns = max(e.turns, 1)
             e.filtered = e.valid_turns / turns < args.min_valid_frac or e.clean_turns / turns < args.min_clean_frac
     else:
-        adv = grpo_advantages(torch.tensor([e.reward for e in episodes]), args.n).to(dev)  # Eq. 2a
-    n_act = sum(sum(R.masks(e)[0]) for e in episodes)  # Σ_i |A_i| of the whole batch, for --pg-norm token
+        rewards = torch.tensor([e.reward for e in episodes])  # (a rank may hold none: tasks < GPUs)
+        adv = (grpo_advantages(rewards, args.n) if episodes else rewards).to(dev)  # Eq. 2a
+    n_act = all_reduce([sum(sum(R.masks(e)[0]) for e in episodes)], dev)[0]  # Σ_i |A_i| of the whole batch (token)
     opt.zero_grad(set_to_none=True)
     totals = {}
-    for mb in micro_batches([len(e.ids) for e in episodes], args.micro_batch_tokens):
-        ids, A, E, W, n_obs = batch_tensors([episodes[i] for i in mb], args.pad_id, dev)
+    mbs = micro_batches([len(e.ids) for e in episodes], args.micro_batch_tokens)
+    # FSDP all-gathers and reduce-scatters inside every forward and backward, so every rank must run as
+    # many as the busiest: the others run empty micro-batches (one padding row, all masks 0, gradient 0).
+    mbs += [[] for _ in range(int(all_reduce([len(mbs)], dev, "max")[0]) - len(mbs))]
+    for mb in mbs:
+        rows = [episodes[i] for i in mb] or [R.Episode("padding", 0, [], [args.pad_id] * 2, [R.CONTEXT] * 2)]
+        ids, A, E, W, n_obs = batch_tensors(rows, args.pad_id, dev)
         logp = token_logp(model, ids, (A + E + W) > 0, args.temperature)  # logits / T_train (PAPER §2)
         if args.sft:  # expert SFT (PAPER §3): cross-entropy on the demonstrations' action tokens
             loss, st = sft_loss(logp, A, n_rollouts=B)
         else:  # θ_old = θ: one optimizer step per rollout batch, so ρ = 1 in value (PAPER §2, Eq. 2b)
-            loss, st = echo_loss(logp, logp.detach(), A, E, n_obs, None if adv is None else adv[mb], lam,
+            a = None if adv is None else adv[mb] if mb else adv.new_zeros(1)
+            loss, st = echo_loss(logp, logp.detach(), A, E, n_obs, a, lam,
                                  args.eps_low, args.eps_high, args.pg_norm, W, n_rollouts=B, n_action_tokens=n_act)
         loss.backward()
         for k, v in st.items():  # losses are shares: they sum; per-token means are re-weighted by counts
             n = st.get(MEANS.get(k), 1.0)
             totals[k] = totals.get(k, 0.0) + (v * n if n else 0.0)
+    totals = dict(zip(sorted(totals), all_reduce([totals[k] for k in sorted(totals)], dev)))  # shares sum over ranks
     for k, n in MEANS.items():
         if k in totals:
             totals[k] = totals[k] / totals[n] if totals[n] else float("nan")
-    gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip).item()
+    gnorm = torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], args.grad_clip)
+    gnorm = (gnorm.full_tensor() if isinstance(gnorm, DTensor) else gnorm).item()  # FSDP: the global norm
     if not (math.isfinite(totals["loss"]) and math.isfinite(gnorm)):  # guard: never corrupt the weights
         opt.zero_grad(set_to_none=True)
         return dict(totals, grad_norm=gnorm, skipped=f"non-finite {'loss' if not math.isfinite(totals['loss']) else 'gradient'}")
@@ -199,13 +214,105 @@ def train_step(model, opt, episodes, args, lam):
     return dict(totals, grad_norm=gnorm, skipped="")
 
 
+# ---- several GPUs: FSDP2 under torchrun (every helper is a no-op in a single process) ----
+
+def init_distributed(args) -> tuple[int, int]:
+    """(rank, world size). torchrun sets WORLD_SIZE, RANK and LOCAL_RANK: one process per GPU over NCCL,
+    or CPU processes over gloo (the tests)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return 0, 1
+    if args.device.startswith("cuda"):
+        args.device = f"cuda:{int(os.environ['LOCAL_RANK'])}"
+        torch.cuda.set_device(args.device)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if args.device.startswith("cuda") else "gloo")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def all_reduce(values: list[float], device, op="sum") -> list[float]:
+    """Python numbers summed (or max'ed) over ranks, in float64 so that token counts stay exact."""
+    if not (dist.is_initialized() and dist.get_world_size() > 1):
+        return [float(v) for v in values]
+    t = torch.tensor(values, dtype=torch.float64, device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.SUM if op == "sum" else dist.ReduceOp.MAX)
+    return t.tolist()
+
+
+def shard(model, compute_dtype):
+    """FSDP2: each Block is one all-gather unit, the root (embedding, final norm, head) another.
+    The parameters (the optimizer's master weights) stay fp32 and are all-gathered in compute_dtype;
+    gradients are reduced in fp32."""
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import FSDPModule, MixedPrecisionPolicy, fully_shard, register_fsdp_forward_method
+    mesh = init_device_mesh(model.lm_head.weight.device.type, (dist.get_world_size(),))
+    mp = MixedPrecisionPolicy(param_dtype=compute_dtype, reduce_dtype=torch.float32)
+    for block in model.model.layers:
+        fully_shard(block, mesh=mesh, mp_policy=mp)
+    fully_shard(model, mesh=mesh, mp_policy=mp)
+    register_fsdp_forward_method(model, "hidden")  # token_logp calls model.hidden(), not model()
+    for m in model.modules():
+        if isinstance(m, FSDPModule):
+            # FSDP averages gradients over ranks by default; echo_loss already divides by the global B
+            # (or Σ|A_i|), so the ranks' gradients must be SUMMED: divide by 1, with a plain SUM collective.
+            m.set_gradient_divide_factor(1.0)
+            m.set_force_sum_reduction_for_comms(True)
+    return model
+
+
+def plain_copy(model, state: dict):
+    """A plain Qwen3 with model's config (and its LoRA adapters, if any) holding `state`, whole tensors."""
+    with torch.device("meta"):
+        copy = M.Qwen3(model.config)
+    lora = next((m for m in model.modules() if getattr(m, "lora_scale", 0.0)), None)
+    if lora is not None:  # add_lora gives every projection the same α/r
+        M.add_lora(copy, lora.lora_A.shape[0], lora.lora_scale * lora.lora_A.shape[0])
+    copy.load_state_dict(state, strict=False, assign=True)
+    if model.config.tie_word_embeddings:  # named_parameters lists the tied head once
+        copy.lm_head.weight = copy.model.embed_tokens.weight
+    missing = [n for n, p in copy.named_parameters() if p.is_meta]
+    if missing:
+        raise RuntimeError(f"plain_copy: no tensor for {missing[:3]} ({len(missing)} missing)")
+    return copy.eval()
+
+
+def full_model(model, dtype):
+    """For rollouts: an unsharded copy of a sharded model on every rank, weights in `dtype` (LoRA adapters
+    stay fp32; their forward casts). A sharded forward all-gathers collectively and ranks decode different
+    numbers of tokens, so decoding needs whole weights; each parameter's full_tensor() is one all-gather
+    (every rank calls this). Costs one copy of the weights per GPU while it lives (16 GB for 8B in bf16)."""
+    if not isinstance(model.lm_head.weight, DTensor):
+        return model
+    return plain_copy(model, {n: p.full_tensor().detach().to(torch.float32 if ".lora_" in n else dtype)
+                              for n, p in model.named_parameters()})
+
+
 # ---- checkpoints: the HF layout plus the trainer's state, written atomically ----
 
+def optimizer_state(model, opt, state=None):
+    """The optimizer state keyed by parameter name, gathered whole (works sharded and unsharded, so a
+    checkpoint resumes on any number of GPUs); with `state`, load it instead."""
+    from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_optimizer_state_dict,
+                                                         set_optimizer_state_dict)
+    if state is not None:
+        return set_optimizer_state_dict(model, opt, state, options=StateDictOptions(full_state_dict=True))
+    return get_optimizer_state_dict(model, opt, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+
+
 def save_checkpoint(out: Path, step, model, tok, opt, sched, args):
+    """Under torchrun every rank calls this (the gathers are collectives) and rank 0 writes."""
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+    full, opt_state = model, optimizer_state(model, opt)
+    if isinstance(model.lm_head.weight, DTensor):  # gathered one tensor at a time onto rank 0's CPU (fp32 masters)
+        state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+        if dist.get_rank() != 0:
+            return
+        full = plain_copy(model, state)
+    lora = {n: p.detach().cpu() for n, p in full.named_parameters() if ".lora_" in n}
     final, tmp = out / f"step-{step}", out / f".tmp-step-{step}"
     shutil.rmtree(tmp, ignore_errors=True)
-    M.save(model, tok, tmp)
-    torch.save({"step": step, "optimizer": opt.state_dict(), "scheduler": sched.state_dict()}, tmp / "trainer.pt")
+    M.save(full, tok, tmp)  # LoRA merged: a plain Qwen3 checkpoint
+    torch.save({"step": step, "optimizer": opt_state, "scheduler": sched.state_dict(), "lora": lora}, tmp / "trainer.pt")
     (tmp / "args.json").write_text(json.dumps(vars(args), indent=1))
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)  # a kill before this line leaves the previous checkpoint as the latest
@@ -243,7 +350,8 @@ def parse_args(argv=None):
     a("--out", default="runs/echo", help="run directory: metrics.jsonl, checkpoints")
     a("--steps", type=int, help=f"optimizer steps (paper {PAPER['steps']}, demo {DEMO['steps']})")
     a("--tasks-per-step", type=int, help="tasks per step (paper 16)")
-    a("--n", type=int, help="rollouts per task = GRPO group size (paper 16)")
+    a("--n", "--group-size", type=int, dest="n", help="rollouts per task = GRPO group size (paper 16); "
+      "under torchrun write --group-size (torchrun takes --n for an abbreviation of its own options)")
     a("--lam", type=float, help="λ of Eq. 1 (default 0.05; 0 = GRPO baseline; 1.0 with --env-only)")
     a("--lam-schedule", default="constant", choices=["constant", "linear", "step"])
     a("--lam-every", type=int, default=100, help="step schedule: multiply λ by --lam-gamma every this many steps")
@@ -272,6 +380,9 @@ def parse_args(argv=None):
     a("--max-output-chars", type=int, default=50_000)
     a("--micro-batch-tokens", type=int, default=32_768, help="padded tokens per forward/backward micro-batch")
     a("--checkpointing", action="store_true", help="activation checkpointing per block")
+    a("--lora-rank", type=int, default=0, help="train LoRA adapters of this rank on q,k,v,o,gate,up,down only "
+      "(0 = full fine-tuning); checkpoints hold the merged weights")
+    a("--lora-alpha", type=float, default=32.0, help="LoRA scale α (the adapter is multiplied by α/r)")
     a("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     a("--dtype", choices=["float32", "bfloat16"], help="default bfloat16 on GPU, float32 on CPU")
     a("--save-every", type=int, default=50, help="checkpoint every this many steps (and at the end)")
@@ -296,30 +407,61 @@ def parse_args(argv=None):
     return args
 
 
+def rollout_metrics(batch, n, device) -> tuple[dict, float]:
+    """The step's rollout metrics over every rank's rollouts (each rank holds whole groups of n), and the
+    total token count."""
+    groups = [batch[g:g + n] for g in range(0, len(batch), n)]
+    B, reward, passed, n_groups, n_obs, timeouts, cmd_timeouts, turns, clean, tokens = all_reduce([
+        len(batch), sum(e.reward for e in batch), sum(max(e.reward for e in g) > 0 for g in groups), len(groups),
+        sum(e.n_obs for e in batch), sum(e.timed_out for e in batch), sum(e.command_timeouts for e in batch),
+        sum(e.turns for e in batch), sum(e.clean_turns for e in batch), sum(len(e.ids) for e in batch)], device)
+    return dict(reward_mean=reward / B, pass_rate=passed / n_groups, n_obs_tokens=int(n_obs),
+                episode_timeouts=int(timeouts), command_timeouts=int(cmd_timeouts),
+                format_error_rate=1 - clean / turns if turns else 0.0), tokens
+
+
 def main(argv=None):
     args = parse_args(argv)
+    rank, world = init_distributed(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     tasks = sandbox.load_tasks(args.tasks)
-    start = 0
+    # One process: the weights are in --dtype. Several (FSDP): fp32 master shards, computed in --dtype (shard()).
+    dtype = torch.float32 if world > 1 else getattr(torch, args.dtype)
+    start, state = 0, None
     if args.resume:
         ck = resume_dir(args.resume)
-        model, tok = M.load(ck, args.device, getattr(torch, args.dtype))
-        state = torch.load(ck / "trainer.pt", map_location=args.device, weights_only=False)
+        # mmap: the ranks share one copy of the file in the page cache instead of loading it N times
+        state = torch.load(ck / "trainer.pt", map_location="cpu", weights_only=False, mmap=True)
         start = state["step"]
-    elif args.model:
-        model, tok = M.load(args.model, args.device, getattr(torch, args.dtype))
+    if args.resume and not args.lora_rank:
+        model, tok = M.load(ck, args.device, dtype)
+    elif args.model:  # with LoRA a resumed run rebuilds the base model and loads its adapters
+        model, tok = M.load(args.model, args.device, dtype)
     else:
         model, tok = demo_model(tasks, args.seed)
-        model = model.to(args.device, getattr(torch, args.dtype))
-        print(f"demo: tiny random Qwen3 ({sum(p.numel() for p in model.parameters()):,} parameters, "
-              f"vocab {tok.vocab_size}) on {len(tasks)} tasks from {args.tasks}")
+        model = model.to(args.device, dtype)
+        if rank == 0:
+            print(f"demo: tiny random Qwen3 ({sum(p.numel() for p in model.parameters()):,} parameters, "
+                  f"vocab {tok.vocab_size}) on {len(tasks)} tasks from {args.tasks}")
+    if args.lora_rank:
+        M.add_lora(model, args.lora_rank, args.lora_alpha, seed=args.seed)
+        if state:
+            model.load_state_dict(state["lora"], strict=False)
+    elif world == 1 and dtype == torch.bfloat16 and rank == 0:
+        print("warning: bf16 weights are the optimizer's weights: an AdamW update below bf16's resolution "
+              "(~0.2-0.4% of the weight; lr 1e-6 is far below) rounds away and the model does not change. Use "
+              "--lora-rank, --dtype float32, or torchrun (FSDP keeps fp32 master weights).", flush=True)
     args.pad_id = tok.pad_id
     model.checkpointing = args.checkpointing
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, args.beta2), weight_decay=args.weight_decay)
+    if world > 1:
+        shard(model, getattr(torch, args.dtype))
+    dev = model.lm_head.weight.device
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr,
+                            betas=(0.9, args.beta2), weight_decay=args.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / args.warmup) if args.warmup else 1.0)
-    if args.resume:
-        opt.load_state_dict(state["optimizer"]), sched.load_state_dict(state["scheduler"])
+    if state:
+        optimizer_state(model, opt, state["optimizer"]), sched.load_state_dict(state["scheduler"])
     demos = [R.tokenize_messages(tok, json.loads(line)["messages"]) for line in open(args.sft)] if args.sft else None
     limits = R.Limits(args.max_turns, args.max_turn_tokens, args.max_context, args.max_total,
                       args.command_timeout, args.episode_timeout, args.max_output_chars)
@@ -329,37 +471,38 @@ def main(argv=None):
         t0 = time.monotonic()
         if demos:
             batch = [R.Episode("demo", 0, [], *demos[i]) for i in rng.sample(range(len(demos)), min(len(demos), args.tasks_per_step * args.n))]
+            batch = batch[rank::world]
         else:
             jobs = [(t, rng.randrange(2**31)) for t in rng.sample(tasks, min(len(tasks), args.tasks_per_step))]
-            model.eval()
-            batch = R.run_episodes(model, tok, jobs, args.n, limits, args.temperature, args.top_p, args.top_k,
-                                   seed=args.seed * 1_000_003 + step)
+            jobs = jobs[rank::world]  # each rank runs whole GRPO groups, so Â stays per group (Eq. 2a)
+            gen = full_model(model, getattr(torch, args.dtype)).eval()  # FSDP: an unsharded copy to decode with
+            batch = R.run_episodes(gen, tok, jobs, args.n, limits, args.temperature, args.top_p, args.top_k,
+                                   seed=(args.seed * 1_000_003 + step) * world + rank) if jobs else []
+            del gen
         t1 = time.monotonic()
         lam = lam_schedule(step, args.steps, args.lam, args.lam_schedule, args.lam_gamma, args.lam_every)
         model.train()
         st = train_step(model, opt, batch, args, lam)
         sched.step()
         t2 = time.monotonic()
-        turns = sum(e.turns for e in batch)
-        rec = dict(step=step + 1, lam=lam, lr=sched.get_last_lr()[0], **st,
-                   reward_mean=sum(e.reward for e in batch) / len(batch),
-                   pass_rate=sum(max(e.reward for e in batch[g:g + args.n]) > 0 for g in range(0, len(batch), args.n)) / math.ceil(len(batch) / args.n),
-                   n_obs_tokens=sum(e.n_obs for e in batch), episode_timeouts=sum(e.timed_out for e in batch),
-                   command_timeouts=sum(e.command_timeouts for e in batch),
-                   format_error_rate=1 - sum(e.clean_turns for e in batch) / turns if turns else 0.0,
-                   tokens_per_s=sum(len(e.ids) for e in batch) / (t2 - t1), rollout_s=t1 - t0, train_s=t2 - t1)
-        with open(out / "metrics.jsonl", "a") as f:
-            f.write(json.dumps(rec) + "\n")
-        if args.save_episodes and not demos:
-            R.save_episodes(out / "episodes.jsonl", batch)
-        print(f"step {step + 1}/{args.steps} | reward {rec['reward_mean']:.3f} pass {rec['pass_rate']:.2f} | "
-              f"loss {st['loss']:.4f} grpo {st.get('grpo_loss', 0):.4f} env {st.get('env_loss', 0):.4f} | "
-              f"env-ce {st.get('env_ce', float('nan')):.3f} warn-ce {st.get('warning_ce', float('nan')):.3f} | "
-              f"|A| {st['n_action_tokens']:.0f} |O| {rec['n_obs_tokens']} | fmt-err {rec['format_error_rate']:.2f} | "
-              f"{rec['tokens_per_s']:.0f} tok/s | rollout {t1 - t0:.1f}s train {t2 - t1:.1f}s"
-              + (f" | SKIPPED: {st['skipped']}" if st["skipped"] else ""), flush=True)
+        roll, tokens = rollout_metrics(batch, args.n, dev)
+        rec = dict(step=step + 1, lam=lam, lr=sched.get_last_lr()[0], **st, **roll,
+                   tokens_per_s=tokens / (t2 - t1), rollout_s=t1 - t0, train_s=t2 - t1)
+        if args.save_episodes and not demos:  # one file per rank
+            R.save_episodes(out / ("episodes.jsonl" if world == 1 else f"episodes-rank{rank}.jsonl"), batch)
+        if rank == 0:
+            with open(out / "metrics.jsonl", "a") as f:
+                f.write(json.dumps(rec) + "\n")
+            print(f"step {step + 1}/{args.steps} | reward {rec['reward_mean']:.3f} pass {rec['pass_rate']:.2f} | "
+                  f"loss {st['loss']:.4f} grpo {st.get('grpo_loss', 0):.4f} env {st.get('env_loss', 0):.4f} | "
+                  f"env-ce {st.get('env_ce', float('nan')):.3f} warn-ce {st.get('warning_ce', float('nan')):.3f} | "
+                  f"|A| {st['n_action_tokens']:.0f} |O| {rec['n_obs_tokens']} | fmt-err {rec['format_error_rate']:.2f} | "
+                  f"{rec['tokens_per_s']:.0f} tok/s | rollout {t1 - t0:.1f}s train {t2 - t1:.1f}s"
+                  + (f" | SKIPPED: {st['skipped']}" if st["skipped"] else ""), flush=True)
         if (step + 1) % args.save_every == 0 or step + 1 == args.steps:
             save_checkpoint(out, step + 1, model, tok, opt, sched, args)
+    if world > 1:
+        dist.destroy_process_group()
 
 
 if __name__ == "__main__":

@@ -104,14 +104,28 @@ def rope_cos_sin(positions, head_dim: int, theta: float, dtype):
     return emb.cos().to(dtype), emb.sin().to(dtype)
 
 
+class Linear(nn.Linear):
+    """A bias-free projection that can carry a LoRA adapter (add_lora): y = x Wᵀ + (α/r)·(x Aᵀ) Bᵀ."""
+
+    def __init__(self, in_features: int, out_features: int):
+        super().__init__(in_features, out_features, bias=False)
+        self.lora_scale = 0.0  # α/r once add_lora() gave this projection lora_A (r, in) and lora_B (out, r)
+
+    def forward(self, x):
+        y = F.linear(x, self.weight)
+        if self.lora_scale:  # A and B are trained in fp32 and cast to the compute dtype here
+            y = y + self.lora_scale * F.linear(F.linear(x, self.lora_A.to(x.dtype)), self.lora_B.to(x.dtype))
+        return y
+
+
 class Attention(nn.Module):
     def __init__(self, c: Qwen3Config):
         super().__init__()
         self.n_head, self.n_kv, self.head_dim = c.num_attention_heads, c.num_key_value_heads, c.head_dim
-        self.q_proj = nn.Linear(c.hidden_size, self.n_head * self.head_dim, bias=False)
-        self.k_proj = nn.Linear(c.hidden_size, self.n_kv * self.head_dim, bias=False)
-        self.v_proj = nn.Linear(c.hidden_size, self.n_kv * self.head_dim, bias=False)
-        self.o_proj = nn.Linear(self.n_head * self.head_dim, c.hidden_size, bias=False)
+        self.q_proj = Linear(c.hidden_size, self.n_head * self.head_dim)
+        self.k_proj = Linear(c.hidden_size, self.n_kv * self.head_dim)
+        self.v_proj = Linear(c.hidden_size, self.n_kv * self.head_dim)
+        self.o_proj = Linear(self.n_head * self.head_dim, c.hidden_size)
         self.q_norm = RMSNorm(self.head_dim, c.rms_norm_eps)  # per head, over head_dim, before RoPE
         self.k_norm = RMSNorm(self.head_dim, c.rms_norm_eps)
 
@@ -132,9 +146,9 @@ class Attention(nn.Module):
 class MLP(nn.Module):
     def __init__(self, c: Qwen3Config):
         super().__init__()
-        self.gate_proj = nn.Linear(c.hidden_size, c.intermediate_size, bias=False)
-        self.up_proj = nn.Linear(c.hidden_size, c.intermediate_size, bias=False)
-        self.down_proj = nn.Linear(c.intermediate_size, c.hidden_size, bias=False)
+        self.gate_proj = Linear(c.hidden_size, c.intermediate_size)
+        self.up_proj = Linear(c.hidden_size, c.intermediate_size)
+        self.down_proj = Linear(c.intermediate_size, c.hidden_size)
 
     def forward(self, x):
         return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))  # SwiGLU
@@ -195,6 +209,42 @@ def init_weights(model: Qwen3, seed: int = 0, std: float = 0.02) -> Qwen3:
             else:
                 p.copy_(torch.randn(p.shape, generator=g) * std)
     return model
+
+
+def add_lora(model: Qwen3, rank: int, alpha: float, seed: int = 0) -> Qwen3:
+    """LoRA (Hu et al., 2021) on every q, k, v, o, gate, up and down projection. Every other parameter is
+    frozen; A (r, in) is uniform in ±1/√in (PEFT's init) and B (out, r) is zero, so the adapted model starts
+    exactly equal to the base one. A and B are fp32 whatever the weights' dtype: with bf16 weights the
+    adapter keeps full precision (an lr-1e-6 update to a bf16 weight would round away). save_model()
+    writes the merged W + (α/r)·B·A, a plain Qwen3 checkpoint."""
+    if rank < 1:
+        raise ValueError(f"add_lora: rank {rank}; want r >= 1")
+    g = torch.Generator().manual_seed(seed)
+    for p in model.parameters():
+        p.requires_grad_(False)
+    for mod in model.modules():
+        if isinstance(mod, Linear):
+            d_out, d_in = mod.weight.shape
+            A = (torch.rand(rank, d_in, generator=g) * 2 - 1) / math.sqrt(d_in)
+            mod.lora_A = nn.Parameter(A.to(mod.weight.device))  # (r, in)
+            mod.lora_B = nn.Parameter(torch.zeros(d_out, rank, device=mod.weight.device))  # (out, r)
+            mod.lora_scale = alpha / rank
+    return model
+
+
+def merged_parameters(model: Qwen3) -> dict:
+    """name -> tensor in the checkpoint's layout: LoRA adapters merged into their weight
+    (W + (α/r)·B·A, computed in fp32, stored in W's dtype) and not listed themselves; the tied head once."""
+    out = {}
+    for name, p in model.named_parameters():  # named_parameters drops the tied duplicate
+        mod_name, _, leaf = name.rpartition(".")
+        if leaf.startswith("lora_"):
+            continue
+        mod = model.get_submodule(mod_name)
+        if getattr(mod, "lora_scale", 0.0):
+            p = (p.float() + mod.lora_scale * (mod.lora_B.float() @ mod.lora_A.float())).to(p.dtype)
+        out[name] = p.detach()
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -530,13 +580,14 @@ def load(name_or_path, device=None, dtype=None):
 
 def save_model(model: Qwen3, path, max_shard_bytes: int | None = 5 * 2**30):
     """Write config.json and safetensors (sharded with an index above max_shard_bytes) in the layout
-    transformers and load_model read. A tied head is not written, as transformers does."""
+    transformers and load_model read. A tied head is not written, as transformers does; LoRA adapters are
+    merged into their weights (merged_parameters)."""
     from safetensors.torch import save_file
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     for old in path.glob("model*.safetensors*"):
         old.unlink()
-    tensors = {n: p.detach() for n, p in model.named_parameters()}  # named_parameters drops the tied duplicate
+    tensors = merged_parameters(model)
     dtype = next(iter(tensors.values())).dtype
     shards, size = [{}], 0
     for name, t in tensors.items():

@@ -203,6 +203,15 @@ def _error(reason: str) -> Action:
     return Action(None, error=f"{reason} {FORMAT_REMINDER}")
 
 
+def format_action(command: str | None, thought: str) -> str:
+    """The text of one well-formed assistant turn (the inverse of parse_action), as the message content
+    starts: "<think>\n", the thought, then a bash call of `command`, or done() when command is None.
+    Used to write demonstration turns (eval.py's scripted oracle)."""
+    call = ("<function=done>\n</function>" if command is None else
+            f"<function=bash>\n<parameter=command>\n{command}\n</parameter>\n</function>")
+    return f"<think>\n{thought}\n</think>\n\n<tool_call>\n{call}\n</tool_call>"
+
+
 def format_observation(command: str, output: str, exit_code: int, timed_out: bool, timeout: int) -> str:
     """PAPER §4: the observation body of a bash call (ENV tokens). The sandbox has already cut the
     output to its first 50,000 characters plus a note (sandbox.Limits.output_chars)."""
@@ -366,13 +375,14 @@ def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = L
     All episodes advance together: one batched decode for every episode still running, then every
     command of that turn runs at once in its own sandbox, then the observations are appended to the KV
     cache. A group's prompt is prefilled once and copied to its n rows."""
-    eps, boxes, started, tasks = [], [], [], []
+    eps, tasks = [], []
     for task, iseed in jobs:
         for _ in range(n):
             eps.append(Episode(task.name, iseed, [{"role": "system", "content": SYSTEM_PROMPT},
                                                   {"role": "user", "content": task.instruction}], [], []))
             tasks.append(task)
-    box_limits = sandbox.Limits(command_timeout=limits.command_timeout, output_chars=limits.output_chars)
+    box_limits = sandbox.Limits(command_timeout=limits.command_timeout, output_chars=limits.output_chars,
+                                episode_timeout=limits.episode_timeout)  # the sandbox clamps commands to it too
     with ThreadPoolExecutor(max_workers=min(32, len(eps))) as pool:
         def start(i):
             return _safely(eps[i], "sandbox setup", sandbox.start_task, tasks[i], eps[i].seed, box_limits)
@@ -385,8 +395,7 @@ def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = L
                     ep.ids, ep.roles = list(ids), list(roles)
                 gen.extend([g * n], [ids])
                 gen.copy_row(g * n, list(range(g * n + 1, (g + 1) * n)))
-            t0 = time.monotonic()
-            started = [t0] * len(eps)
+            t0 = time.monotonic()  # every episode's clock starts now
             active = [i for i in range(len(eps)) if boxes[i] is not None]
             sampler = torch.Generator(device=model.lm_head.weight.device).manual_seed(seed)
             while active:
@@ -416,7 +425,7 @@ def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = L
                     ep.valid_turns += a.tool is not None
                     ep.clean_turns += a.tool is not None and not a.warnings
                     budget = min(limits.episode_timeout, tasks[i].agent_timeout)  # task.toml may ask for less
-                    if time.monotonic() - started[i] > budget:  # PAPER §4: reward 0 and every mask zero
+                    if time.monotonic() - t0 > budget:  # PAPER §4: reward 0 and every mask zero
                         ep.timed_out, ep.reason = True, f"episode over {budget:g} s"
                         continue
                     if a.tool == "done" or body is None:

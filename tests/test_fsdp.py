@@ -1,0 +1,119 @@
+"""Several GPUs, tested on the CPU: 2 ranks of FSDP2 over gloo (torchrun) make the same update as one process
+on the same batch (PAPER §2: B, Σ|A_i| and the gradient are global), and a sharded run saves a plain HF
+checkpoint. One torchrun launch runs every case (this file is its worker); the parent compares."""
+import copy
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the worker runs outside pytest
+import echo  # noqa: E402
+import model as M  # noqa: E402
+from test_loop import args, fake_episodes, tiny  # noqa: E402
+
+N = 3  # rollouts per group; 9 rollouts = 3 groups
+# rank 0's and rank 1's share of the 3 groups: uneven, so the ranks run different numbers of micro-batches
+# (40 tokens) and one case leaves rank 1 with nothing at all; both must still make the full batch's update
+CASES = {
+    "seq": (dict(pg_norm="seq"), [0, 1], [2]),
+    "token": (dict(pg_norm="token", micro_batch_tokens=40), [0, 1], [2]),
+    "token-rank1-empty": (dict(pg_norm="token", micro_batch_tokens=40), [0, 1, 2], []),
+    "env-only-checkpointing": (dict(env_only=True, micro_batch_tokens=40, checkpointing=True), [0], [1, 2]),
+    "lora": (dict(pg_norm="seq", lora=4), [0, 1], [2]),
+}
+LR = 1e-3
+
+
+def setup(kw):
+    kw = dict(kw)
+    m, lora, ckpt = tiny(), kw.pop("lora", 0), kw.pop("checkpointing", False)
+    m.checkpointing = ckpt
+    if lora:
+        M.add_lora(m, lora, alpha=8.0, seed=1)
+        with torch.no_grad():  # B = 0 would make the first step's gradient of A zero
+            for mod in m.modules():
+                if isinstance(mod, M.Linear):
+                    mod.lora_B.normal_(0, 0.02, generator=torch.Generator().manual_seed(2))
+    return m, args(n=N, grad_clip=1.0, **kw)
+
+
+def optimizer(m):
+    return torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=LR, weight_decay=0.01)
+
+
+def worker(out: Path):
+    rank, world = echo.init_distributed(SimpleNamespace(device="cpu"))
+    assert world == 2
+    for name, (kw, *shares) in CASES.items():
+        m, a = setup(kw)
+        echo.shard(m, torch.float32)
+        opt = optimizer(m)
+        eps = fake_episodes(B=3 * N)
+        mine = [e for g in shares[rank] for e in eps[g * N:(g + 1) * N]]
+        st = echo.train_step(m, opt, mine, a, lam=0.05)
+        full = echo.full_model(m, torch.float32)  # a collective: both ranks call it
+        if rank == 0:
+            torch.save({"stats": st, "weights": dict(full.named_parameters())}, out / f"{name}.pt")
+        if name == "seq":  # a checkpoint from the sharded model: HF layout + the whole optimizer state
+            sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0)
+            echo.save_checkpoint(out / "run", 1, m, SimpleNamespace(save=lambda path: None), opt, sched, a)
+    torch.distributed.destroy_process_group()
+
+
+def reference(name):
+    kw, *_ = CASES[name]
+    m, a = setup(kw)
+    opt = optimizer(m)
+    st = echo.train_step(m, opt, fake_episodes(B=3 * N), a, lam=0.05)
+    return m, opt, st
+
+
+@pytest.fixture(scope="module")
+def sharded(tmp_path_factory):
+    out = tmp_path_factory.mktemp("fsdp")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", __file__, str(out)]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=180, env=env)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return out
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_two_ranks_make_the_single_process_update(sharded, name):
+    got = torch.load(sharded / f"{name}.pt", weights_only=False)
+    m, _, st = reference(name)
+    for k in ("loss", "grpo_loss", "env_loss", "grad_norm", "n_action_tokens", "n_env_tokens", "env_ce"):
+        assert got["stats"][k] == pytest.approx(st[k], rel=1e-5, abs=1e-6), k
+    assert got["stats"]["skipped"] == ""
+    ref = dict(m.named_parameters())
+    assert set(got["weights"]) == set(ref)
+    for n, p in ref.items():
+        torch.testing.assert_close(got["weights"][n], p.detach(), rtol=1e-5, atol=1e-6, msg=n)
+
+
+def test_sharded_checkpoint_is_a_plain_hf_checkpoint_with_the_whole_optimizer_state(sharded):
+    m, opt, _ = reference("seq")
+    loaded = M.load_model(sharded / "run" / "step-1")
+    for (n, p), (n2, q) in zip(m.named_parameters(), loaded.named_parameters()):
+        assert n == n2
+        torch.testing.assert_close(q, p.detach(), rtol=1e-5, atol=1e-6, msg=n)
+    saved = torch.load(sharded / "run" / "step-1" / "trainer.pt", weights_only=False)["optimizer"]
+    ref = echo.optimizer_state(m, opt)
+    assert set(saved["state"]) == set(ref["state"])
+    for n, s in ref["state"].items():
+        torch.testing.assert_close(saved["state"][n]["exp_avg"], s["exp_avg"], rtol=1e-4, atol=1e-8, msg=n)
+    # and it loads back into a fresh single-process optimizer (a sharded run resumes on one GPU and back)
+    m2, _ = setup({})
+    opt2 = optimizer(m2)
+    torch.optim.lr_scheduler.LambdaLR(opt2, lambda s: 1.0)  # as in echo.main: the schedule exists before the load
+    echo.optimizer_state(m2, opt2, copy.deepcopy(saved))
+    assert opt2.state_dict()["state"][0]["step"] == 1
+
+
+if __name__ == "__main__":
+    worker(Path(sys.argv[1]))
