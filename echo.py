@@ -125,7 +125,9 @@ import sandbox  # noqa: E402
 
 # PAPER §5 (released config for Qwen3-8B) and §4 limits; the demo shrinks them to minutes on a laptop CPU.
 PAPER = dict(steps=500, tasks_per_step=16, n=16, lr=1e-6, warmup=20, max_turns=16, max_turn_tokens=2048)
-DEMO = dict(steps=6, tasks_per_step=2, n=4, lr=1e-3, warmup=0, max_turns=3, max_turn_tokens=48)
+DEMO = dict(steps=6, tasks_per_step=4, n=4, lr=2e-4, warmup=0, max_turns=4, max_turn_tokens=160)
+# The demo's starting point: the shipped tiny agent (README "The paper in miniature"; compare.py build-agent).
+TINY_AGENT = Path(__file__).resolve().parent / "agent" / "tiny"
 
 
 # per-token statistics of echo_loss / sft_loss and the token counts that weight them across micro-batches
@@ -329,23 +331,11 @@ def resume_dir(path) -> Path:
     return path
 
 
-def demo_model(tasks, seed):
-    """The built-in demo: a tiny random Qwen3 and a small tokenizer trained on the scaffold's own text."""
-    texts = [R.SYSTEM_PROMPT, R.FORMAT_REMINDER] + [t.instruction for t in tasks] + [
-        R.format_observation("ls -la", "total 8\ndrwxr-xr-x 2 root root 4096 .\n", 0, False, 30),
-        "<think>\nI will look at the files first.\n</think>\n\n<tool_call>\n<function=bash>\n<parameter=command>\n"
-        "cat /app/data.csv | sort | uniq -c | head\n</parameter>\n</function>\n</tool_call>"] * 4
-    tok = M.build_tokenizer(texts, vocab_size=1024)
-    c = M.Qwen3Config(vocab_size=tok.vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                      num_attention_heads=4, num_key_value_heads=2, head_dim=16, tie_word_embeddings=True)
-    return M.init_weights(M.Qwen3(c), seed), tok
-
-
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description="GRPO + ECHO training of a Qwen3 terminal agent (PAPER.md). "
-                                "With no --model: the built-in CPU demo (tiny random Qwen3, tasks/train).")
+                                "With no --model: the CPU demo (the shipped tiny agent, tasks/train).")
     a = p.add_argument
-    a("--model", help="hub id or local checkpoint directory (default: the built-in tiny demo model)")
+    a("--model", help="hub id or local checkpoint directory (default: the shipped tiny agent, agent/tiny)")
     a("--tasks", default="tasks/train", help="directory of Harbor-layout tasks")
     a("--out", default="runs/echo", help="run directory: metrics.jsonl, checkpoints")
     a("--steps", type=int, help=f"optimizer steps (paper {PAPER['steps']}, demo {DEMO['steps']})")
@@ -439,11 +429,10 @@ def main(argv=None):
     elif args.model:  # with LoRA a resumed run rebuilds the base model and loads its adapters
         model, tok = M.load(args.model, args.device, dtype)
     else:
-        model, tok = demo_model(tasks, args.seed)
-        model = model.to(args.device, dtype)
+        model, tok = M.load(TINY_AGENT, args.device, dtype)
         if rank == 0:
-            print(f"demo: tiny random Qwen3 ({sum(p.numel() for p in model.parameters()):,} parameters, "
-                  f"vocab {tok.vocab_size}) on {len(tasks)} tasks from {args.tasks}")
+            print(f"demo: the shipped tiny agent {TINY_AGENT} ({sum(p.numel() for p in model.parameters()):,} "
+                  f"parameters, vocab {tok.vocab_size}) on {len(tasks)} tasks from {args.tasks}")
     if args.lora_rank:
         M.add_lora(model, args.lora_rank, args.lora_alpha, seed=args.seed)
         if state:

@@ -3,6 +3,8 @@
 
     python eval.py --agent oracle --tasks tasks/train    # every task's solution/solve.sh: must score 1
     python eval.py --agent null --tasks tasks/train      # an agent that does nothing: must score 0
+    python eval.py --agent scripted --tasks tasks/train --seeds 0-7 --episodes demos.jsonl   # solve.sh as
+                                                         # agent turns: demonstrations for SFT / env CE
     python eval.py --agent model --model runs/echo/step-6 --tasks tasks/heldout -k 8   # pass@1, pass@k
     python eval.py --env-ce episodes.jsonl --model Qwen/Qwen3-8B   # nats per env token (transfer test)
 
@@ -16,6 +18,8 @@ import argparse
 import json
 import math
 import os
+import re
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -45,7 +49,44 @@ def null(sb: sandbox.Sandbox, task: sandbox.Task) -> dict:
     return {}
 
 
-AGENTS = {"oracle": oracle, "null": null}
+def split_script(script: str) -> list[str]:
+    """A shell script as its top-level commands, one per agent turn: lines are gathered until bash's own
+    parser (`bash -n`) accepts them, so if/for/while blocks, functions, heredocs and `\\` continuations
+    stay whole. Blank and comment lines between commands are dropped, and so are `set -e`-style lines and a
+    top-level `exit`, which in the agent's one persistent shell would end that shell (PAPER §4)."""
+    commands, lines = [], []
+    for line in script.splitlines():
+        if not lines and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        lines.append(line)
+        chunk = "\n".join(lines)
+        check = subprocess.run(["bash", "-n"], input=chunk, capture_output=True, text=True)
+        if check.returncode == 0 and not check.stderr and not line.endswith("\\"):  # complete command
+            if not re.match(r"\s*(set -[a-z]|exit\b)", chunk):
+                commands.append(chunk)
+            lines = []
+    if lines:
+        raise ValueError(f"split_script: the script ends inside a command: {chr(10).join(lines)[:200]!r}")
+    return commands
+
+
+def scripted(sb: sandbox.Sandbox, task: sandbox.Task) -> dict:
+    """The oracle played through the scaffold: each top-level command of solution/solve.sh is one bash turn,
+    its observation is exactly what the live loop shows (rollout.format_observation), then done(). The
+    messages are a demonstration episode for expert SFT (`echo.py --sft`) and for env CE (`--env-ce`)."""
+    messages = [{"role": "system", "content": R.SYSTEM_PROMPT}, {"role": "user", "content": task.instruction}]
+    commands = split_script((task.path / "solution" / "solve.sh").read_text())
+    for i, command in enumerate(commands):
+        thought = f"Step {i + 1} of {len(commands)}."
+        messages.append({"role": "assistant", "content": R.format_action(command, thought)})
+        res = sb.run(command, R.DEFAULT_TIMEOUT)
+        body = R.format_observation(command, res.output, res.exit_code, res.timed_out, R.DEFAULT_TIMEOUT)
+        messages.append({"role": "tool", "content": body})
+    messages.append({"role": "assistant", "content": R.format_action(None, "The task is done.")})
+    return {"turns": len(commands) + 1, "messages": messages}
+
+
+AGENTS = {"oracle": oracle, "null": null, "scripted": scripted}
 
 
 # ---- episodes -------------------------------------------------------------------------------------------
@@ -75,6 +116,24 @@ def summarize(results: dict[str, dict]) -> dict:
     rewards = [r["reward"] for r in results.values()]
     return {"pass_at_1": sum(rewards) / len(rewards) if rewards else 0.0, "n_tasks": len(rewards),
             "errors": sum(r["error"] is not None for r in results.values())}
+
+
+def record_demos(tasks, seeds: str, path, workers: int = 1) -> dict[str, dict]:
+    """Scripted-oracle episodes of every task at every seed in "A-B", appended to `path` as JSONL records
+    {task, seed, reward, turns, messages}; only reward-1 episodes are written (a demonstration must be
+    correct). Returns {task name: the last seed's record, with pass_at_1 = its mean reward over seeds}."""
+    lo, _, hi = seeds.partition("-")
+    results = {}
+    for seed in range(int(lo), int(hi or lo) + 1):
+        for name, rec in evaluate(tasks, scripted, seed, workers).items():
+            if rec["reward"] >= 1.0:
+                with open(path, "a") as f:
+                    f.write(json.dumps({"task": name, "seed": seed, **rec}) + "\n")
+            prev = results.get(name, {}).get("rewards", [])
+            results[name] = {**rec, "rewards": prev + [rec["reward"]]}
+    for rec in results.values():
+        rec["reward"] = sum(rec.pop("rewards")) / (int(hi or lo) - int(lo) + 1)
+    return results
 
 
 # ---- the model agent: k attempts per task at the eval temperature (PAPER §6) ----------------------------
@@ -142,6 +201,7 @@ def main() -> None:
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--dtype", choices=["float32", "bfloat16"], help="default bfloat16 on GPU, float32 on CPU")
     p.add_argument("--seed", type=int, default=0, help="instance seed (TASK_SEED) for every task")
+    p.add_argument("--seeds", metavar="A-B", help="scripted agent: record every task at seeds A..B (inclusive)")
     p.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 1),
                    help="episodes run in parallel for oracle/null (default: min(8, CPU count))")
     p.add_argument("--json", metavar="PATH", help="also write the results here")
@@ -168,10 +228,12 @@ def main() -> None:
         limits = R.Limits(max_turns=args.max_turns, max_turn_tokens=args.max_turn_tokens)
         results = evaluate_model(model, tok, tasks, args.k, args.seed, limits, args.temperature, args.top_p,
                                  args.top_k, args.batch_tasks, args.episodes)
+    elif args.agent == "scripted" and args.episodes:
+        results = record_demos(tasks, args.seeds or f"{args.seed}-{args.seed}", args.episodes, args.workers)
     else:
         results = evaluate(tasks, AGENTS[args.agent], args.seed, args.workers)
     width = max(len(name) for name in results)
-    cols = [c for c in next(iter(results.values())) if c not in ("error", "attempts", "successes")]
+    cols = [c for c in next(iter(results.values())) if c not in ("error", "attempts", "successes", "messages")]
     print(f"{'task':<{width}}  " + "  ".join(f"{c:>10.10}" for c in cols) + "  error")
     for name, r in results.items():
         print(f"{name:<{width}}  " + "  ".join(f"{r[c]:10.3f}" for c in cols) + f"  {r['error'] or ''}")
