@@ -2,7 +2,8 @@
 
   kernel   token_logprobs (model.py) vs the naive full-logits log_softmax, forward + backward
   forward  our Qwen3 forward vs transformers' Qwen3ForCausalLM on the same weights
-  decode   model.generate vs transformers' generate, tokens/s
+  decode   model.generate vs transformers' generate, tokens/s, and vs the GPU's memory-bandwidth limit
+  train    one ECHO step (forward + backward + AdamW) vs the same step on transformers + full-logits log_softmax
   sandbox  Sandbox start/teardown and run("true") vs a plain `bash -c true` subprocess
 
 Rows lead with the ratio ours/reference (absolute numbers differ from machine to machine; ratios mostly
@@ -11,9 +12,11 @@ do not), then the target, then the absolute numbers. Tables are markdown, to pas
     python bench.py                     # everything, sizes suited to the device (cuda if present)
     python bench.py --only kernel --quick
     python bench.py --json bench.json   # also write the numbers
+    python bench.py --only train,decode --shape 8b   # Qwen3-8B's shape (GPU; train: bf16, checkpointing)
 """
 import argparse
 import ctypes
+import importlib.util
 import json
 import os
 import re
@@ -25,14 +28,21 @@ import time
 
 import torch
 
+from echo import echo_loss, grpo_advantages, token_logp
 from model import Qwen3, Qwen3Config, generate, init_weights, save_model, token_logprobs
 
-SECTIONS = ("kernel", "forward", "decode", "sandbox")  # the order they run in
+SECTIONS = ("kernel", "forward", "decode", "train", "sandbox")  # the order they run in
 DTYPES = {"bf16": torch.bfloat16, "fp32": torch.float32}
 PEAK_TFLOPS = {("H100", "bf16"): 989, ("H200", "bf16"): 989}  # dense bf16 tensor-core peaks (SXM)
+BANDWIDTH_GBS = {"H200": 4800, "H100 PCIe": 2000, "H100 NVL": 3900, "H100": 3350}  # HBM GB/s; first match wins
+SHAPES = {  # Qwen3's published shapes; --layers overrides the layer count
+    "0.6b": dict(vocab_size=151936, hidden_size=1024, intermediate_size=3072, num_hidden_layers=28,
+                 num_attention_heads=16, num_key_value_heads=8, head_dim=128, tie_word_embeddings=True),
+    "8b": dict(vocab_size=151936, hidden_size=4096, intermediate_size=12288, num_hidden_layers=36,
+               num_attention_heads=32, num_key_value_heads=8, head_dim=128, tie_word_embeddings=False)}
 # Default sizes as (cuda, cpu, --quick). The full-size kernel pair is ~9 TFLOP of matmul: minutes on a CPU.
 SIZES = {"rows": (4096, 4096, 2048), "hidden": (1024, 1024, 128), "vocab": (151936, 151936, 16384),
-         "layers": (28, 4, 2), "batch": (4, 2, 2), "seq": (512, 256, 128), "new_tokens": (128, 32, 8)}
+         "layers": (None, 4, 2), "batch": (4, 2, 2), "seq": (512, 256, 128), "new_tokens": (128, 32, 8)}
 
 # ---- measuring ----
 
@@ -156,16 +166,19 @@ def kernel_child(args, device, dtype):
     print(json.dumps({"time_s": statistics.median(times), "extra_bytes": max(peaks), "repeats": args.repeats}))
 
 
+def run_child(name, args, device, *flags):
+    """Run one measurement (`--child name`) in a fresh process, so each starts from a clean heap; its JSON."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", name, "--device", str(device),
+           "--dtype", args.dtype, "--repeats", str(args.repeats), *flags]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"child '{name}' failed (exit {p.returncode}):\n{p.stderr[-3000:]}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
 def bench_kernel(args, device, dtype, models=None):
-    res = {}
-    for v in ("ours", "naive"):
-        cmd = [sys.executable, os.path.abspath(__file__), "--child", f"kernel-{v}", "--device", str(device),
-               "--dtype", args.dtype, "--rows", str(args.rows), "--hidden", str(args.hidden),
-               "--vocab", str(args.vocab), "--repeats", str(args.repeats)]
-        p = subprocess.run(cmd, capture_output=True, text=True)
-        if p.returncode != 0:
-            raise RuntimeError(f"kernel child '{v}' failed (exit {p.returncode}):\n{p.stderr[-3000:]}")
-        res[v] = json.loads(p.stdout.strip().splitlines()[-1])
+    res = {v: run_child(f"kernel-{v}", args, device, "--rows", str(args.rows), "--hidden", str(args.hidden),
+                        "--vocab", str(args.vocab)) for v in ("ours", "naive")}
     N, V, H = args.rows, args.vocab, args.hidden
     flops = 8 * N * V * H  # forward 2NVH; backward: recompute 2NVH + grad_h 2NVH + grad_w 2NVH
     gpu = torch.cuda.get_device_name() if device.type == "cuda" else ""
@@ -187,12 +200,12 @@ def bench_kernel(args, device, dtype, models=None):
 
 
 def qwen3_config(args):
-    """Qwen3-0.6B's shape (tied head, head_dim 128 != hidden / heads) with --layers layers; --quick: tiny."""
+    """--shape's Qwen3 (0.6B: tied head, head_dim 128 != hidden / heads) with --layers layers; --quick: tiny."""
     if args.quick:
         return Qwen3Config(vocab_size=4096, hidden_size=128, intermediate_size=384, num_hidden_layers=2,
                            num_attention_heads=4, num_key_value_heads=2, head_dim=64, tie_word_embeddings=True)
-    return Qwen3Config(vocab_size=151936, hidden_size=1024, intermediate_size=3072, num_hidden_layers=args.layers,
-                       num_attention_heads=16, num_key_value_heads=8, head_dim=128, tie_word_embeddings=True)
+    shape = SHAPES[args.shape]
+    return Qwen3Config(**{**shape, "num_hidden_layers": args.layers or shape["num_hidden_layers"]})
 
 
 def two_models(args, device, dtype):
@@ -237,10 +250,22 @@ def bench_forward(args, device, dtype, models):
     return {**res, "max_abs_logits_diff": diff}
 
 
+def bandwidth_limit_s(model, rows, prompt, new, gbs):
+    """Fastest possible time for `new` decode steps of `rows` rows when memory-bound: every step reads each
+    weight once plus the K/V of every row at its current length (prompt + k), at `gbs` GB/s. An untied input
+    embedding is left out: a step reads `rows` rows of it, not the table."""
+    c = model.config
+    weights = sum(nbytes(p) for n, p in model.named_parameters() if c.tie_word_embeddings or "embed_tokens" not in n)
+    kv_token = 2 * c.num_hidden_layers * c.num_key_value_heads * c.head_dim * model.lm_head.weight.element_size()
+    return sum(weights + rows * kv_token * (prompt + k) for k in range(new)) / (gbs * 1e9)
+
+
 def bench_decode(args, device, dtype, models):
     ours, hf = models
     c, new = ours.config, args.new_tokens
-    res, rows = {}, []
+    gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else ""
+    gbs = args.bandwidth_gbs or next((v for k, v in BANDWIDTH_GBS.items() if k in gpu), None)
+    res, rows, limit_rows = {}, [], []
     for b in (16, 64):
         prompts = torch.randint(0, c.vocab_size, (b, 16), generator=torch.Generator().manual_seed(b))
         ids = prompts.to(device)
@@ -258,12 +283,108 @@ def bench_decode(args, device, dtype, models):
         if hf is not None:
             hf_gen(2)
             t_hf = median_time(hf_gen, args.repeats, device)
-        res[f"batch{b}"] = {"ours_tok_s": b * new / t_ours, "hf_tok_s": t_hf and b * new / t_hf}
+        limit = gbs and b * new / bandwidth_limit_s(ours, b, 16, new, gbs)
+        res[f"batch{b}"] = {"ours_tok_s": b * new / t_ours, "hf_tok_s": t_hf and b * new / t_hf, "limit_tok_s": limit}
         rows.append(row(f"tokens/s, batch {b} (higher is better)", b * new / t_ours, t_hf and b * new / t_hf,
                         lambda x: f"{x:,.0f}"))
+        at = f"{gbs:g} GB/s" if gbs else "n/a"
+        limit_rows.append(row(f"tokens/s, batch {b}, vs memory-bandwidth limit (weights + KV cache per step @ {at})",
+                              b * new / t_ours, limit, lambda x: f"{x:,.0f}", "≥ 0.5×"))
     table(f"decode (16-token prompts, {new} new tokens, sampled, median of {args.repeats}): "
           f"{c.num_hidden_layers} layers, hidden {c.hidden_size}, vocab {c.vocab_size}, {args.dtype}",
-          "transformers", rows, [] if hf else ["transformers: skipped: transformers not installed"])
+          "transformers", rows + limit_rows, ([] if hf else ["transformers: skipped: transformers not installed"]) +
+          ([] if gbs else ["bandwidth limit: n/a (no known bandwidth for this device; pass --bandwidth-gbs)."]))
+    return res
+
+
+# ---- (e) one ECHO training step vs transformers ----
+
+
+def synthetic_rollouts(B, T, vocab, device, seed=0):
+    """B rollouts of T random tokens with an episode's target roles: the first 20% context (the task), then
+    32-token turns alternating action / env (~40% / 40%); rewards 0/1 alternating in groups of 2."""
+    ids = torch.randint(0, vocab, (B, T), generator=torch.Generator().manual_seed(seed))
+    t = torch.arange(T - 1)  # target positions: position t predicts token t + 1
+    turn = (t - T // 5).div(32, rounding_mode="floor")
+    A = ((t >= T // 5) & (turn % 2 == 0)).float().repeat(B, 1)  # (B, T-1)
+    E = ((t >= T // 5) & (turn % 2 == 1)).float().repeat(B, 1)
+    adv = grpo_advantages(torch.arange(B) % 2, 2 if B % 2 == 0 else 1)  # Eq. 2a
+    return [x.to(device) for x in (ids, A, E, E.sum(1), adv)]  # n_obs = |O_i| (no warning tokens here)
+
+
+def hf_logp(model, ids):
+    """The obvious path: all [b, t, vocab] logits, in fp32, through log_softmax (echo_loss masks them)."""
+    logits = model(input_ids=ids[:, :-1], use_cache=False).logits
+    return torch.log_softmax(logits.float(), -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+
+
+def train_child(args, device, dtype):
+    """One variant of the step (ours: echo.py's token_logp; hf: transformers + hf_logp), in its own process."""
+    hf = args.child == "train-hf"
+    model = init_weights(Qwen3(qwen3_config(args))).to(dtype)
+    if hf:
+        import transformers
+        transformers.logging.set_verbosity_error()
+        with tempfile.TemporaryDirectory() as d:
+            save_model(model, d)
+            model = transformers.AutoModelForCausalLM.from_pretrained(d, dtype=dtype, attn_implementation="sdpa")
+        for p in model.parameters():  # CPU: they are a copy-on-write map of the file, which the first step
+            p.data = p.data.clone()  # would fault in and count; copy them to plain memory (ties kept: same p)
+        if args.shape == "8b":
+            model.gradient_checkpointing_enable({"use_reentrant": False})  # as model.py's checkpointing
+    else:
+        model.checkpointing = args.shape == "8b"  # 8B: weights + grads + AdamW state leave little for activations
+    model = model.to(device).train()
+    weight_bytes = sum(nbytes(p) for p in model.parameters())
+    # AdamW keeps its state in the parameters' dtype. fused: no parameter-sized temporaries (foreach makes some)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-6, weight_decay=0.01, fused=device.type == "cuda")
+    ids, A, E, n_obs, adv = synthetic_rollouts(args.batch, args.seq, model.config.vocab_size, device)
+    select = (A + E) > 0
+
+    def forward_backward():
+        opt.zero_grad(set_to_none=True)
+        logp = hf_logp(model, ids) if hf else token_logp(model, ids, select, 1.0)
+        loss, _ = echo_loss(logp, logp.detach(), A, E, n_obs, adv, lam=0.05)  # θ_old = θ, as in train_step
+        loss.backward()
+
+    mark = mem_mark(device)
+    try:
+        forward_backward()  # warm-up; opt.step() allocates AdamW's state, which the peak includes
+        opt.step()
+        t = median_time(lambda: (forward_backward(), opt.step()), args.repeats, device)
+        peak = mem_peak(device, mark)
+        mark = mem_mark(device)  # the AdamW state exists now: what forward + backward alone add to it
+        forward_backward()
+    except torch.cuda.OutOfMemoryError:
+        return print(json.dumps({"oom": True}))
+    print(json.dumps({"time_s": t, "peak_bytes": peak, "fwd_bwd_peak_bytes": mem_peak(device, mark),
+                      "weight_bytes": weight_bytes}))
+
+
+def bench_train(args, device, dtype, models=None):
+    flags = ["--shape", args.shape, "--batch", str(args.batch), "--seq", str(args.seq)]
+    flags += (["--layers", str(args.layers)] if args.layers else []) + (["--quick"] if args.quick else [])
+    have_hf = importlib.util.find_spec("transformers") is not None
+    res = {v: run_child(f"train-{v}", args, device, *flags) for v in ("ours", "hf")[:1 + have_hf]}
+    o, h = res["ours"], res.get("hf", {})
+    c, tokens = qwen3_config(args), args.batch * args.seq
+    shape = "tiny" if args.quick else args.shape
+    if o.get("oom"):
+        raise RuntimeError(f"train: ours ran out of memory at {args.batch} x {args.seq}; pass a smaller --batch/--seq")
+    notes = (["reference skipped: transformers not installed"] if not have_hf else
+             ["transformers: out of memory at this size"] if h.get("oom") else [])
+    notes += ["--quick: at this size the memory rows mostly measure library warm-up."] if args.quick else []
+    table(f"one ECHO training step (forward + backward + AdamW) vs transformers Qwen3ForCausalLM + full-logits "
+          f"log_softmax, same echo_loss: {shape} shape, {c.num_hidden_layers} layers, {args.batch} x {args.seq} "
+          f"tokens (20% context, 40% action, 40% env), {args.dtype} weights"
+          f"{', activation checkpointing' if args.shape == '8b' else ''}", "transformers", [
+              row(f"step time (median of {args.repeats})", o["time_s"], h.get("time_s"), fmt_time, "≤ 1.0×"),
+              row("tokens/s (higher is better)", tokens / o["time_s"], h.get("time_s") and tokens / h["time_s"],
+                  lambda x: f"{x:,.0f}"),
+              row(f"peak memory above the weights ({fmt_bytes(o['weight_bytes'])}): grads, AdamW state "
+                  f"({args.dtype}), activations", o["peak_bytes"], h.get("peak_bytes"), fmt_bytes),
+              row("peak memory of forward + backward alone (activations, logits, grads)", o["fwd_bwd_peak_bytes"],
+                  h.get("fwd_bwd_peak_bytes"), fmt_bytes)], notes)
     return res
 
 
@@ -312,19 +433,21 @@ def main():
     p.add_argument("--hidden", type=int, help="kernel: H (default 1024)")
     p.add_argument("--vocab", type=int, help="kernel: V (default 151936, Qwen3's)")
     p.add_argument("--peak-tflops", type=float, help="device peak for the FLOP limit (default: known GPUs only)")
-    p.add_argument("--layers", type=int, help="forward/decode: layers (default 28 on cuda, 4 on cpu)")
-    p.add_argument("--batch", type=int, help="forward: batch (default 4 on cuda, 2 on cpu)")
-    p.add_argument("--seq", type=int, help="forward: tokens per row (default 512 on cuda, 256 on cpu)")
+    p.add_argument("--shape", choices=SHAPES, default="0.6b", help="forward/decode/train: Qwen3 shape (default 0.6b)")
+    p.add_argument("--layers", type=int, help="forward/decode/train: layers (default: the shape's on cuda, 4 on cpu)")
+    p.add_argument("--batch", type=int, help="forward/train: batch (default 4 on cuda, 2 on cpu)")
+    p.add_argument("--seq", type=int, help="forward/train: tokens per row (default 512 on cuda, 256 on cpu)")
     p.add_argument("--new-tokens", type=int, help="decode: new tokens per row (default 128 on cuda, 32 on cpu)")
+    p.add_argument("--bandwidth-gbs", type=float, help="decode: memory bandwidth, GB/s (default: known GPUs only)")
     p.add_argument("--repeats", type=int, help="timed repeats (default 5 on cuda; on cpu 3 for forward, else 1; --quick: 3)")
-    p.add_argument("--child", help=argparse.SUPPRESS)  # internal: one kernel variant in a fresh process
+    p.add_argument("--child", help=argparse.SUPPRESS)  # internal: one kernel / train variant in a fresh process
     args = p.parse_args()
     device = torch.device(args.device)
     gpu, q = device.type == "cuda", args.quick
     args.dtype = args.dtype or ("bf16" if gpu else "fp32")
     dtype = DTYPES[args.dtype]
     if args.child:
-        return kernel_child(args, device, dtype)
+        return (kernel_child if args.child.startswith("kernel-") else train_child)(args, device, dtype)
 
     for name, (on_gpu, on_cpu, quick) in SIZES.items():
         if getattr(args, name) is None:
@@ -336,7 +459,8 @@ def main():
     name = torch.cuda.get_device_name(device) if gpu else f"cpu ({torch.get_num_threads()} threads)"
     print(f"device: {name} · torch {torch.__version__} · dtype {args.dtype}{' · --quick' if q else ''}")
     out = {"device": name, "torch": torch.__version__, "dtype": args.dtype, "quick": q}
-    bench = {"kernel": bench_kernel, "forward": bench_forward, "decode": bench_decode, "sandbox": bench_sandbox}
+    bench = {"kernel": bench_kernel, "forward": bench_forward, "decode": bench_decode, "train": bench_train,
+             "sandbox": bench_sandbox}
     models, repeats = None, args.repeats
     for section in (s for s in SECTIONS if s in only):
         args.repeats = repeats or (5 if gpu else 3 if q or section == "forward" else 1)  # CPU: minutes per run
