@@ -245,7 +245,7 @@ def bench_forward(args, device, dtype, models):
           "transformers", [
               row(f"time (median of {args.repeats})", res["ours_time_s"], res["hf_time_s"], fmt_time, "≤ 1.05×"),
               row("peak memory above the weights", res["ours_peak_bytes"], res["hf_peak_bytes"], fmt_bytes),
-              [f"max abs logits difference (same weights)", "—", f"≤ {tol:g} {'✓' if diff <= tol else '✗'}",
+              ["max abs logits difference (same weights)", "—", f"≤ {tol:g} {'✓' if diff <= tol else '✗'}",
                f"{diff:.2e}", ""]])
     return {**res, "max_abs_logits_diff": diff}
 

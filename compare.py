@@ -114,10 +114,15 @@ def run(args) -> dict:
                 "arm": arm, "seed": seed, **evaluate_checkpoint(ck, args, heldout, episodes),
                 "reward": [s["reward_mean"] for s in steps], "env_ce": [s["env_ce"] for s in steps]}
             (out / "compare.json").write_text(json.dumps(result, indent=1))  # partial results survive a kill
-            (out / "compare.md").write_text(table(result))
-            (out / "compare.svg").write_text(plot(result, args.plot_arms.split(",")))
+            write_report(out, result, args.plot_arms)
     print(table(result))
     return result
+
+
+def write_report(out: Path, result: dict, plot_arms: str) -> None:
+    """OUT/compare.md (the table) and OUT/compare.svg (the plot) from a result."""
+    (out / "compare.md").write_text(table(result))
+    (out / "compare.svg").write_text(plot(result, plot_arms.split(",")))
 
 
 def table(result) -> str:
@@ -216,8 +221,7 @@ def main(argv=None):
         return run(args)
     if args.cmd == "report":  # the table and the plot again, from OUT/compare.json
         result = json.loads((Path(args.out) / "compare.json").read_text())
-        (Path(args.out) / "compare.md").write_text(table(result))
-        (Path(args.out) / "compare.svg").write_text(plot(result, args.plot_arms.split(",")))
+        write_report(Path(args.out), result, args.plot_arms)
         print(table(result))
     if args.cmd == "build-agent":
         build_agent(args.out, args.seed, args.steps, args.work)

@@ -7,8 +7,6 @@ so loading is a loop over tensors with a shape check, and saving is the same loo
 """
 import json
 import math
-import os
-import shutil
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 

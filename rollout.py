@@ -7,7 +7,6 @@
 import json
 import re
 import time
-import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 

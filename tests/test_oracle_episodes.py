@@ -4,7 +4,6 @@ import json
 import pytest
 
 import eval as ev
-import model as M
 import rollout as R
 import sandbox
 from test_rollout import TOK

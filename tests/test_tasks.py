@@ -2,7 +2,6 @@
 scores 0 (PAPER.md §8). All episodes run once, in parallel, in a module fixture; each test looks up one
 task's records so that a failure names the task."""
 import hashlib
-import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
