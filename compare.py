@@ -52,7 +52,7 @@ def build_agent(out: str, seed: int, steps: int, work: str) -> None:
     init_agent(str(demos), seed, str(work / "init"))
     echo.main(["--model", str(work / "init"), "--sft", str(demos), "--steps", str(steps), "--tasks-per-step", "6",
                "--n", "1", "--lr", "3e-3", "--warmup", "10", "--seed", str(seed), "--save-every", str(steps),
-               "--out", str(work / "sft")])
+               "--out", str(work / "sft"), "--no-checkpointing"])  # tiny model: no memory to save
     M.save(*M.load(work / "sft" / f"step-{steps}"), out)  # weights + tokenizer only, no optimizer state
     print(f"{out}: the tiny agent after {steps} SFT steps")
 
@@ -73,7 +73,7 @@ def train_arm(arm: str, seed: int, args) -> Path:
                "--tasks-per-step", str(args.tasks_per_step), "--n", str(args.n), "--lr", str(args.lr),
                "--warmup", "0", "--max-turns", str(args.max_turns), "--max-turn-tokens", str(args.max_turn_tokens),
                "--max-output-chars", str(args.max_output_chars), "--save-every", str(args.steps),
-               "--seed", str(seed)] + ARMS[arm])
+               "--seed", str(seed), "--no-checkpointing"] + ARMS[arm])
     return out / f"step-{args.steps}"
 
 

@@ -122,10 +122,13 @@ from torch.distributed.tensor import DTensor  # noqa: E402
 import model as M  # noqa: E402
 import rollout as R  # noqa: E402
 import sandbox  # noqa: E402
+from scale import (all_reduce, full_model, init_distributed, optimizer, optimizer_state, plain_copy,  # noqa: E402
+                   rollout_rows, shard)
 
 # PAPER §5 (released config for Qwen3-8B) and §4 limits; the demo shrinks them to minutes on a laptop CPU.
-PAPER = dict(steps=500, tasks_per_step=16, n=16, lr=1e-6, warmup=20, max_turns=16, max_turn_tokens=2048)
-DEMO = dict(steps=6, tasks_per_step=4, n=4, lr=2e-4, warmup=0, max_turns=4, max_turn_tokens=160)
+PAPER = dict(steps=500, tasks_per_step=16, n=16, lr=1e-6, warmup=20, max_turns=16, max_turn_tokens=2048,
+             checkpointing=True)  # (checkpointing: what lets Qwen3-8B train on one GPU; README "Scale")
+DEMO = dict(steps=6, tasks_per_step=4, n=4, lr=2e-4, warmup=0, max_turns=4, max_turn_tokens=160, checkpointing=False)
 # The demo's starting point: the shipped tiny agent (README "The paper in miniature"; compare.py build-agent).
 TINY_AGENT = Path(__file__).resolve().parent / "agent" / "tiny"
 
@@ -213,93 +216,11 @@ def train_step(model, opt, episodes, args, lam):
         opt.zero_grad(set_to_none=True)
         return dict(totals, grad_norm=gnorm, skipped=f"non-finite {'loss' if not math.isfinite(totals['loss']) else 'gradient'}")
     opt.step()
+    opt.zero_grad(set_to_none=True)  # free the gradients now: the next rollouts need the memory (16 GB for 8B)
     return dict(totals, grad_norm=gnorm, skipped="")
 
 
-# ---- several GPUs: FSDP2 under torchrun (every helper is a no-op in a single process) ----
-
-def init_distributed(args) -> tuple[int, int]:
-    """(rank, world size). torchrun sets WORLD_SIZE, RANK and LOCAL_RANK: one process per GPU over NCCL,
-    or CPU processes over gloo (the tests)."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world == 1:
-        return 0, 1
-    if args.device.startswith("cuda"):
-        args.device = f"cuda:{int(os.environ['LOCAL_RANK'])}"
-        torch.cuda.set_device(args.device)
-    if not dist.is_initialized():
-        dist.init_process_group("nccl" if args.device.startswith("cuda") else "gloo")
-    return dist.get_rank(), dist.get_world_size()
-
-
-def all_reduce(values: list[float], device, op="sum") -> list[float]:
-    """Python numbers summed (or max'ed) over ranks, in float64 so that token counts stay exact."""
-    if not (dist.is_initialized() and dist.get_world_size() > 1):
-        return [float(v) for v in values]
-    t = torch.tensor(values, dtype=torch.float64, device=device)
-    dist.all_reduce(t, op=dist.ReduceOp.SUM if op == "sum" else dist.ReduceOp.MAX)
-    return t.tolist()
-
-
-def shard(model, compute_dtype):
-    """FSDP2: each Block is one all-gather unit, the root (embedding, final norm, head) another.
-    The parameters (the optimizer's master weights) stay fp32 and are all-gathered in compute_dtype;
-    gradients are reduced in fp32."""
-    from torch.distributed.device_mesh import init_device_mesh
-    from torch.distributed.fsdp import FSDPModule, MixedPrecisionPolicy, fully_shard, register_fsdp_forward_method
-    mesh = init_device_mesh(model.lm_head.weight.device.type, (dist.get_world_size(),))
-    mp = MixedPrecisionPolicy(param_dtype=compute_dtype, reduce_dtype=torch.float32)
-    for block in model.model.layers:
-        fully_shard(block, mesh=mesh, mp_policy=mp)
-    fully_shard(model, mesh=mesh, mp_policy=mp)
-    register_fsdp_forward_method(model, "hidden")  # token_logp calls model.hidden(), not model()
-    for m in model.modules():
-        if isinstance(m, FSDPModule):
-            # FSDP averages gradients over ranks by default; echo_loss already divides by the global B
-            # (or Σ|A_i|), so the ranks' gradients must be SUMMED: divide by 1, with a plain SUM collective.
-            m.set_gradient_divide_factor(1.0)
-            m.set_force_sum_reduction_for_comms(True)
-    return model
-
-
-def plain_copy(model, state: dict):
-    """A plain Qwen3 with model's config (and its LoRA adapters, if any) holding `state`, whole tensors."""
-    with torch.device("meta"):
-        copy = M.Qwen3(model.config)
-    lora = next((m for m in model.modules() if getattr(m, "lora_scale", 0.0)), None)
-    if lora is not None:  # add_lora gives every projection the same α/r
-        M.add_lora(copy, lora.lora_A.shape[0], lora.lora_scale * lora.lora_A.shape[0])
-    copy.load_state_dict(state, strict=False, assign=True)
-    if model.config.tie_word_embeddings:  # named_parameters lists the tied head once
-        copy.lm_head.weight = copy.model.embed_tokens.weight
-    missing = [n for n, p in copy.named_parameters() if p.is_meta]
-    if missing:
-        raise RuntimeError(f"plain_copy: no tensor for {missing[:3]} ({len(missing)} missing)")
-    return copy.eval()
-
-
-def full_model(model, dtype):
-    """For rollouts: an unsharded copy of a sharded model on every rank, weights in `dtype` (LoRA adapters
-    stay fp32; their forward casts). A sharded forward all-gathers collectively and ranks decode different
-    numbers of tokens, so decoding needs whole weights; each parameter's full_tensor() is one all-gather
-    (every rank calls this). Costs one copy of the weights per GPU while it lives (16 GB for 8B in bf16)."""
-    if not isinstance(model.lm_head.weight, DTensor):
-        return model
-    return plain_copy(model, {n: p.full_tensor().detach().to(torch.float32 if ".lora_" in n else dtype)
-                              for n, p in model.named_parameters()})
-
-
 # ---- checkpoints: the HF layout plus the trainer's state, written atomically ----
-
-def optimizer_state(model, opt, state=None):
-    """The optimizer state keyed by parameter name, gathered whole (works sharded and unsharded, so a
-    checkpoint resumes on any number of GPUs); with `state`, load it instead."""
-    from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_optimizer_state_dict,
-                                                         set_optimizer_state_dict)
-    if state is not None:
-        return set_optimizer_state_dict(model, opt, state, options=StateDictOptions(full_state_dict=True))
-    return get_optimizer_state_dict(model, opt, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
-
 
 def save_checkpoint(out: Path, step, model, tok, opt, sched, args):
     """Under torchrun every rank calls this (the gathers are collectives) and rank 0 writes."""
@@ -368,8 +289,11 @@ def parse_args(argv=None):
     a("--command-timeout", type=float, default=30.0)
     a("--episode-timeout", type=float, default=600.0)
     a("--max-output-chars", type=int, default=50_000)
+    a("--rollout-rows", type=int, help="rollouts decoding at once per GPU, admitted as whole groups (default: all "
+      "of them on CPU; on a GPU as many as the free memory holds at the longest possible rollout)")
     a("--micro-batch-tokens", type=int, default=32_768, help="padded tokens per forward/backward micro-batch")
-    a("--checkpointing", action="store_true", help="activation checkpointing per block")
+    a("--checkpointing", action=argparse.BooleanOptionalAction,
+      help="activation checkpointing per block (default: on with --model, off for the demo)")
     a("--lora-rank", type=int, default=0, help="train LoRA adapters of this rank on q,k,v,o,gate,up,down only "
       "(0 = full fine-tuning); checkpoints hold the merged weights")
     a("--lora-alpha", type=float, default=32.0, help="LoRA scale α (the adapter is multiplied by α/r)")
@@ -393,6 +317,8 @@ def parse_args(argv=None):
             setattr(args, k, v)
     if args.lam is None:
         args.lam = 1.0 if args.env_only else 0.05
+    if args.rollout_rows is not None and args.rollout_rows < args.n:
+        p.error(f"--rollout-rows {args.rollout_rows} < --n {args.n}: a group's rollouts start together")
     args.dtype = args.dtype or ("bfloat16" if args.device.startswith("cuda") else "float32")
     return args
 
@@ -437,21 +363,29 @@ def main(argv=None):
         M.add_lora(model, args.lora_rank, args.lora_alpha, seed=args.seed)
         if state:
             model.load_state_dict(state["lora"], strict=False)
-    elif world == 1 and dtype == torch.bfloat16 and rank == 0:
-        print("warning: bf16 weights are the optimizer's weights: an AdamW update below bf16's resolution "
-              "(~0.2-0.4% of the weight; lr 1e-6 is far below) rounds away and the model does not change. Use "
-              "--lora-rank, --dtype float32, or torchrun (FSDP keeps fp32 master weights).", flush=True)
     args.pad_id = tok.pad_id
     model.checkpointing = args.checkpointing
     if world > 1:
         shard(model, getattr(torch, args.dtype))
     dev = model.lm_head.weight.device
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr,
-                            betas=(0.9, args.beta2), weight_decay=args.weight_decay)
+    opt = optimizer(model.parameters(), args)  # bf16 weights: AdamW with stochastic rounding (scale.py)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / args.warmup) if args.warmup else 1.0)
     if state:
         optimizer_state(model, opt, state["optimizer"]), sched.load_state_dict(state["scheduler"])
     demos = [R.tokenize_messages(tok, json.loads(line)["messages"]) for line in open(args.sft)] if args.sft else None
+    if args.rollout_rows is None and dev.type == "cuda" and not demos:  # fit the KV cache to the free memory
+        # what the rollouts will find allocated that is not yet: AdamW's two moments (before the first step)
+        # and, under FSDP, the unsharded rollout copy of the weights
+        later = 0 if opt.state else sum(2 * (p.to_local() if isinstance(p, DTensor) else p).nbytes
+                                        for p in model.parameters() if p.requires_grad)
+        later += sum(p.numel() for p in model.parameters()) * getattr(torch, args.dtype).itemsize if world > 1 else 0
+        free = all_reduce([torch.cuda.mem_get_info(dev)[0] - later], dev, "min")[0]  # the fullest GPU decides
+        row_tokens = args.max_context + args.max_turn_tokens  # the longest a rollout's cache gets (rollout.py)
+        args.rollout_rows, per_row = rollout_rows(model.config, args.n, row_tokens, free, getattr(torch, args.dtype))
+        if rank == 0:
+            print(f"rollouts: {args.rollout_rows} at a time per GPU ({free / 2**30:.0f} GiB free for the KV cache, "
+                  f"{per_row / 2**30:.2f} GiB per rollout at {row_tokens} tokens; --rollout-rows to choose)"
+                  + (" - warning: one group may not fit" if free < args.n * per_row else ""), flush=True)
     limits = R.Limits(args.max_turns, args.max_turn_tokens, args.max_context, args.max_total,
                       args.command_timeout, args.episode_timeout, args.max_output_chars)
     for step in range(start, min(args.steps, args.stop_after or args.steps)):
@@ -466,7 +400,7 @@ def main(argv=None):
             jobs = jobs[rank::world]  # each rank runs whole GRPO groups, so Â stays per group (Eq. 2a)
             gen = full_model(model, getattr(torch, args.dtype)).eval()  # FSDP: an unsharded copy to decode with
             batch = R.run_episodes(gen, tok, jobs, args.n, limits, args.temperature, args.top_p, args.top_k,
-                                   seed=(args.seed * 1_000_003 + step) * world + rank) if jobs else []
+                                   seed=(args.seed * 1_000_003 + step) * world + rank, max_rows=args.rollout_rows) if jobs else []
             del gen
         t1 = time.monotonic()
         lam = lam_schedule(step, args.steps, args.lam, args.lam_schedule, args.lam_gamma, args.lam_every)

@@ -136,8 +136,15 @@ class Attention(nn.Module):
         if cache is None:  # training / scoring: whole sequences, right-padded, so causal masking is enough
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
         else:  # generation: write this chunk into the cache, attend to each row's own prefix
-            k, v, mask = cache.update(k, v)
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, enable_gqa=True)
+            k, v, mask = cache.update(k, v)  # (R, n_kv, span, hd), mask (R, 1, t, span)
+            # GQA by reshaping, not enable_gqa: with a mask, CUDA's flash kernel is out, and of the others
+            # only the math kernel takes enable_gqa (copying K/V per query head and materialising the
+            # scores). The g query heads that share a K/V head become g·t query positions of that head,
+            # which the memory-efficient kernel takes, mask included.
+            g = self.n_head // self.n_kv
+            qg = q.reshape(b, self.n_kv, g * t, self.head_dim)  # query heads kv·g … kv·g+g−1, then positions
+            y = F.scaled_dot_product_attention(qg, k, v, attn_mask=mask.repeat(1, 1, g, 1))
+            y = y.view(b, self.n_head, t, self.head_dim)
         return self.o_proj(y.transpose(1, 2).reshape(b, t, -1))
 
 
@@ -677,31 +684,40 @@ def token_logprobs(hidden, weight, targets, temperature: float = 1.0, chunk: int
 
 
 class KVCache:
-    """One padded K/V tensor per layer for many rows of different lengths (rows, n_kv, capacity, head_dim).
+    """One padded K/V tensor per layer for many rows of different lengths (slots, n_kv, capacity, head_dim).
 
-    A forward over some rows writes each row's new tokens at its own positions (lens[r] + i) and attends
+    A forward over some slots writes each row's new tokens at its own positions (lens[r] + i) and attends
     with a mask that lets query i of row r see keys 0 .. lens[r] + i. Chunks are right-padded to the
-    longest; the padding's K/V land past the row's length, where the next write overwrites them before
-    any query can see them.
+    longest; the padding is computed but its K/V are never written, and the keys past a row's length
+    (stale but finite) are hidden by the mask, so they get exactly zero weight.
     """
 
-    def __init__(self, config: Qwen3Config, rows: int, device, dtype, capacity: int = 256):
-        shape = (rows, config.num_key_value_heads, capacity, config.head_dim)
+    def __init__(self, config: Qwen3Config, rows: int, device, dtype, capacity: int = 256, max_len: int | None = None):
+        self.max_len = max_len  # no row ever holds more tokens: capacity growth stops there
+        shape = (rows, config.num_key_value_heads, min(capacity, max_len or capacity), config.head_dim)
         self.k = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.num_hidden_layers)]
         self.v = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.num_hidden_layers)]
         self.lens = torch.zeros(rows, dtype=torch.long, device=device)
 
-    def begin(self, rows: torch.Tensor, n: int):
-        """Prepare a forward of n (padded) tokens for `rows`; returns their positions (R, n)."""
-        need = int(self.lens[rows].max()) + n
-        if need > self.k[0].shape[2]:  # grow geometrically so long episodes copy the cache O(log T) times
-            cap = max(need, 2 * self.k[0].shape[2])
-            pad = lambda t: F.pad(t, (0, 0, 0, cap - t.shape[2]))
-            self.k, self.v = [pad(t) for t in self.k], [pad(t) for t in self.v]
+    def begin(self, rows: torch.Tensor, n: int, real: torch.Tensor):
+        """Prepare a forward of n tokens for slots `rows`, the first real[r] of row r's not padding;
+        returns their positions (R, n)."""
+        start = self.lens[rows]
+        if self.max_len is not None and int((start + real).max()) > self.max_len:
+            raise ValueError(f"KVCache: a row would hold {int((start + real).max())} tokens, "
+                             f"over max_len={self.max_len}")
+        need, cap = int(start.max()) + n, self.k[0].shape[2]  # need counts padding, which is never written
+        if need > cap and cap != self.max_len:  # grow geometrically (O(log T) copies), but never past max_len
+            new = max(need, 2 * cap) if self.max_len is None else min(max(need, 2 * cap), self.max_len)
+            for kv in (self.k, self.v):
+                for i, t in enumerate(kv):  # layer by layer: the old and new caches never coexist whole
+                    kv[i] = F.pad(t, (0, 0, 0, new - cap))
         self.rows = rows
         self.all = len(rows) == len(self.lens) and bool((rows == torch.arange(len(rows), device=rows.device)).all())
-        self.pos = self.lens[rows, None] + torch.arange(n, device=rows.device)  # (R, n)
-        self.span = int(self.pos.max()) + 1
+        self.pos = start[:, None] + torch.arange(n, device=rows.device)  # (R, n)
+        b, t = (torch.arange(n, device=rows.device) < real[:, None]).nonzero(as_tuple=True)  # the real tokens
+        self.write = b, t, rows[b], self.pos[b, t]  # integer indices, found once per forward, not per layer
+        self.span = min(int(self.pos.max()) + 1, self.k[0].shape[2])  # padding may point past the capacity
         keys = torch.arange(self.span, device=rows.device)
         self.mask = (keys[None, None, :] <= self.pos[:, :, None])[:, None]  # (R, 1, n, span)
         return self.pos
@@ -712,9 +728,9 @@ class KVCache:
         class _Layer:
             @staticmethod
             def update(k, v):  # k, v: (R, n_kv, n, hd)
-                r = cache.rows[:, None].expand_as(cache.pos)
-                cache.k[i][r, :, cache.pos] = k.transpose(1, 2)  # advanced indices first: (R, n, n_kv, hd)
-                cache.v[i][r, :, cache.pos] = v.transpose(1, 2)
+                b, t, r, p = cache.write
+                cache.k[i][r, :, p] = k[b, :, t]  # advanced indices first: (real tokens, n_kv, hd)
+                cache.v[i][r, :, p] = v[b, :, t]
                 if cache.all:  # a view, no copy: the common case of every row decoding together
                     return cache.k[i][:, :, :cache.span], cache.v[i][:, :, :cache.span], cache.mask
                 return cache.k[i][cache.rows, :, :cache.span], cache.v[i][cache.rows, :, :cache.span], cache.mask
@@ -724,6 +740,13 @@ class KVCache:
         for t in self.k + self.v:
             t[dst] = t[src].clone()  # (a view of t itself cannot be its own source)
         self.lens[dst] = int(self.lens[src])
+
+
+def _reslotted(t, keep: torch.Tensor, size: int):
+    """A new tensor of `size` slots (dim 0) whose first len(keep) slots are t[keep]."""
+    out = t.new_zeros((size, *t.shape[1:]))
+    out[:len(keep)] = t[keep]
+    return out
 
 
 @dataclass
@@ -758,50 +781,118 @@ class Generator:
 
     extend(rows, chunks) appends tokens to rows (a prompt, or an observation) without recomputing their
     prefix; sample(rows, ...) decodes every listed row until it samples a stop id or max_new_tokens;
-    copy_row() gives a group's rollouts one prefill of their shared prompt. The last sampled token of a
-    row is fed at the start of the row's next extend (it has no K/V yet).
+    copy_row() gives a group's rollouts one prefill of their shared prompt; release(rows) says rows are
+    finished. The last sampled token of a row is fed at the start of the row's next extend (it has no K/V yet).
+
+    Memory at scale (256 rows, 12k-token observations, a 151,936-word vocabulary): rows are the caller's
+    ids, each holding one cache slot, at most `rows` at once (a released row's slot is reused); logits are
+    computed for each row's last position only, (R, V), never (R, n, V); no forward holds more than
+    max_tokens (padded) tokens; a row's capacity never passes max_len when one is given; and once at most
+    half the slots are live, the next sample() compacts the live rows into a smaller cache, so decoding
+    every live row stays a no-copy view of the cache.
     """
 
-    def __init__(self, model: Qwen3, rows: int, stop_ids, capacity: int = 256):
+    def __init__(self, model: Qwen3, rows: int, stop_ids, capacity: int = 256, max_len: int | None = None,
+                 max_tokens: int = 8192):
         w = model.lm_head.weight
-        self.model, self.stop_ids = model, set(stop_ids)
-        self.cache = KVCache(model.config, rows, w.device, w.dtype, capacity)
-        self.pending = [[] for _ in range(rows)]
-        self.next_logits = torch.zeros(rows, model.config.vocab_size, device=w.device)
+        self.model, self.stop_ids, self.max_rows, self.max_tokens = model, set(stop_ids), rows, max_tokens
+        self.cache = KVCache(model.config, rows, w.device, w.dtype, capacity, max_len)
+        self.slot = {}  # caller's row id -> cache slot
+        self.pending = {}  # row id -> ids sampled but not yet fed
+        self.next_logits = torch.zeros(rows, model.config.vocab_size, device=w.device)  # per slot
 
     @torch.no_grad()
     def extend(self, rows, chunks):
-        chunks = [self.pending[r] + list(c) for r, c in zip(rows, chunks)]
+        rows = list(rows)
+        chunks = [self.pending.get(r, []) + list(c) for r, c in zip(rows, chunks)]
         if any(not c for c in chunks):
             raise ValueError("Generator.extend: a row got no tokens (and had none pending)")
-        n = max(len(c) for c in chunks)
-        pad = [c + [0] * (n - len(c)) for c in chunks]
-        idx = torch.tensor(list(rows), device=self.cache.lens.device)
-        ids = torch.tensor(pad, device=idx.device)
-        pos = self.cache.begin(idx, n)
-        logits = self.model(ids, pos, self.cache)  # (R, n, V)
-        last = torch.tensor([len(c) - 1 for c in chunks], device=idx.device)
-        self.next_logits[idx] = logits[torch.arange(len(rows), device=idx.device), last].float()
-        self.cache.lens[idx] += torch.tensor([len(c) for c in chunks], device=idx.device)
+        slots = self._assign(rows)
+        # Pack rows shortest first into sub-batches of at most max_tokens padded tokens; a row longer than
+        # that alone is fed in consecutive pieces (chunked prefill: a piece attends to the earlier ones
+        # through the cache), so an observation of 12k tokens x 256 rows never makes one huge activation.
+        batches = [[]]
+        for j in sorted(range(len(rows)), key=lambda j: len(chunks[j])):
+            if batches[-1] and (len(batches[-1]) + 1) * len(chunks[j]) > self.max_tokens:
+                batches.append([])
+            batches[-1].append(j)
+        for batch in batches:
+            batch.sort(key=lambda j: slots[j])  # slot order: a batch of every slot is the cache's no-copy view
+            step = max(1, self.max_tokens // len(batch))
+            for s in range(0, max(len(chunks[j]) for j in batch), step):
+                part = [j for j in batch if len(chunks[j]) > s]
+                self._forward([slots[j] for j in part], [chunks[j][s:s + step] for j in part])
         for r in rows:
             self.pending[r] = []
 
+    def _forward(self, slots: list[int], pieces: list[list[int]]):
+        """One forward appending pieces (right-padded) to cache slots; next logits from each piece's last token."""
+        dev = self.cache.lens.device
+        idx, real = torch.tensor(slots, device=dev), torch.tensor([len(p) for p in pieces], device=dev)
+        n = int(real.max())
+        ids = torch.tensor([p + [0] * (n - len(p)) for p in pieces], device=dev)
+        pos = self.cache.begin(idx, n, real)
+        h = self.model.hidden(ids, pos, self.cache)  # (R, n, hidden)
+        last = h[torch.arange(len(slots), device=dev), real - 1]  # (R, hidden): gather before the head ...
+        self.next_logits[idx] = self.model.lm_head(last).float()  # ... so logits are (R, V), not (R, n, V)
+        self.cache.lens[idx] += real
+
+    def _assign(self, rows) -> list[int]:
+        """The cache slots of rows; a new row takes the lowest free slot (the cache grows if none is free)."""
+        new = [r for r in dict.fromkeys(rows) if r not in self.slot]
+        if new:
+            live, S = len(self.slot) + len(new), len(self.cache.lens)
+            if live > self.max_rows:
+                raise ValueError(f"Generator: {live} rows would hold a cache slot, over rows={self.max_rows}; "
+                                 "release() finished rows first")
+            if live > S:  # after a compaction: grow geometrically, up to `rows` slots
+                self._reslot(list(range(S)), min(self.max_rows, max(live, 2 * S)))
+            free = sorted(set(range(len(self.cache.lens))) - set(self.slot.values()))[:len(new)]
+            self.slot.update(zip(new, free))
+            self.cache.lens[free] = 0  # a reused slot starts empty
+        return [self.slot[r] for r in rows]
+
+    def _reslot(self, keep: list[int], size: int):
+        """Slots `keep` move to slots 0 .. len(keep)-1 of new tensors of `size` slots."""
+        c, idx = self.cache, torch.tensor(keep, dtype=torch.long, device=self.cache.lens.device)
+        for kv in (c.k, c.v):
+            for i, t in enumerate(kv):  # layer by layer: the old and new caches never coexist whole
+                kv[i] = _reslotted(t, idx, size)
+        c.lens, self.next_logits = _reslotted(c.lens, idx, size), _reslotted(self.next_logits, idx, size)
+        moved = {s: j for j, s in enumerate(keep)}
+        self.slot = {r: moved[s] for r, s in self.slot.items()}
+
+    def release(self, rows):
+        """Rows are finished: their slots go to new rows, or are compacted away by the next sample()."""
+        for r in rows:
+            del self.slot[r]
+            self.pending.pop(r, None)
+
     def copy_row(self, src: int, dst: list[int]):
         """Rows dst become copies of row src (its prompt was prefilled once)."""
-        self.cache.copy_row(src, dst)
-        self.next_logits[dst] = self.next_logits[src].clone()
-        for d in dst:
-            self.pending[d] = list(self.pending[src])
+        d = self._assign(dst)
+        s = self.slot[src]
+        self.cache.copy_row(s, d)
+        self.next_logits[d] = self.next_logits[s].clone()
+        for r in dst:
+            self.pending[r] = list(self.pending.get(src, []))
 
     @torch.no_grad()
     def sample(self, rows, max_new_tokens: int, temperature=1.0, top_p=1.0, top_k=0, generator=None):
         rows = list(rows)
-        if any(self.pending[r] for r in rows):  # a row sampled before and got no observation: feed its last token
-            self.extend([r for r in rows if self.pending[r]], [[] for r in rows if self.pending[r]])
+        missing = [r for r in rows if r not in self.slot]
+        if missing:
+            raise KeyError(f"Generator.sample: rows {missing} hold no cache slot; extend them first")
+        live = sorted(self.slot.values())
+        if 2 * len(live) <= len(self.cache.lens) and live:  # released rows left half the slots empty: compact
+            self._reslot(live, len(live))
+        if any(self.pending.get(r) for r in rows):  # a row sampled before and got no observation: feed its last token
+            self.extend([r for r in rows if self.pending.get(r)], [[] for r in rows if self.pending.get(r)])
         out = {r: Sample([], [], False) for r in rows}
         active = rows
         for _ in range(max_new_tokens):
-            ids, lps = sample_tokens(self.next_logits[active], temperature, top_p, top_k, generator)
+            slots = [self.slot[r] for r in active]
+            ids, lps = sample_tokens(self.next_logits[slots], temperature, top_p, top_k, generator)
             still = []
             for r, t, lp in zip(active, ids.tolist(), lps.tolist()):
                 s = out[r]
@@ -819,7 +910,7 @@ class Generator:
 
 def generate(model, prompts, max_new_tokens, stop_ids, temperature=1.0, top_p=1.0, top_k=0, seed=0):
     """One-shot batched sampling: prompts (lists of ids, any lengths) -> one Sample per prompt."""
-    gen = Generator(model, len(prompts), stop_ids)
+    gen = Generator(model, len(prompts), stop_ids, max_len=max(map(len, prompts), default=0) + max_new_tokens)
     gen.extend(range(len(prompts)), prompts)
     g = torch.Generator(device=model.lm_head.weight.device).manual_seed(seed)
     return gen.sample(range(len(prompts)), max_new_tokens, temperature, top_p, top_k, g)

@@ -368,12 +368,17 @@ def _safely(ep: Episode, what: str, fn, *args):
 
 
 def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = Limits(), temperature=0.8,
-                 top_p=1.0, top_k=0, seed=0, log=print) -> list[Episode]:
+                 top_p=1.0, top_k=0, seed=0, log=print, max_rows: int | None = None) -> list[Episode]:
     """jobs: (task, instance seed) pairs; n rollouts of each, in job order (groups for Eq. 2a).
 
-    All episodes advance together: one batched decode for every episode still running, then every
+    Admitted episodes advance together: one batched decode for every episode still running, then every
     command of that turn runs at once in its own sandbox, then the observations are appended to the KV
-    cache. A group's prompt is prefilled once and copied to its n rows."""
+    cache. At most max_rows rollouts (None: all) hold a KV-cache slot at once: whole groups are admitted
+    in job order as slots free up, their prompt prefilled once and copied to their n rows, and each
+    episode's clock (PAPER §4 episode timeout) starts when its group is admitted."""
+    if max_rows is not None and max_rows < n:
+        raise ValueError(f"run_episodes: max_rows={max_rows} < n={n}; a group's n rollouts are admitted together, "
+                         f"so max_rows must be at least n")
     eps, tasks = [], []
     for task, iseed in jobs:
         for _ in range(n):
@@ -387,18 +392,28 @@ def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = L
             return _safely(eps[i], "sandbox setup", sandbox.start_task, tasks[i], eps[i].seed, box_limits)
         boxes = list(pool.map(start, range(len(eps))))
         try:
-            gen = Generator(model, len(eps), tokenizer.stop_ids)
-            for g, (task, _) in enumerate(jobs):  # PAPER §4 prompt; prefilled once per group
-                ids, roles = prompt_ids(tokenizer, task.instruction)
-                for ep in eps[g * n:(g + 1) * n]:
-                    ep.ids, ep.roles = list(ids), list(roles)
-                gen.extend([g * n], [ids])
-                gen.copy_row(g * n, list(range(g * n + 1, (g + 1) * n)))
-            t0 = time.monotonic()  # every episode's clock starts now
-            active = [i for i in range(len(eps)) if boxes[i] is not None]
+            rows = len(eps) if max_rows is None else min(max_rows, len(eps))
+            # only a row that will start another turn gets its observation cached (below), so a row's cache
+            # ends at most one turn past max_context
+            gen = Generator(model, rows, tokenizer.stop_ids, max_len=limits.max_context + limits.max_turn_tokens)
+            waiting, live, active, t0 = list(range(len(jobs))), set(), [], {}
             sampler = torch.Generator(device=model.lm_head.weight.device).manual_seed(seed)
-            while active:
+            while True:
                 active = [i for i in active if _may_start_turn(eps[i], limits)]
+                if live - set(active):  # finished rows give their cache slots back
+                    gen.release(sorted(live - set(active)))
+                    live &= set(active)
+                if waiting and len(live) + n <= rows:  # admit the next group (PAPER §4 prompt, prefilled once)
+                    g = waiting.pop(0)
+                    ids, roles = prompt_ids(tokenizer, jobs[g][0].instruction)
+                    for ep in eps[g * n:(g + 1) * n]:
+                        ep.ids, ep.roles = list(ids), list(roles)
+                    gen.extend([g * n], [ids])
+                    gen.copy_row(g * n, list(range(g * n + 1, (g + 1) * n)))
+                    live |= set(range(g * n, (g + 1) * n))
+                    active += [i for i in range(g * n, (g + 1) * n) if boxes[i] is not None]
+                    t0.update(dict.fromkeys(range(g * n, (g + 1) * n), time.monotonic()))  # its episodes' clocks start
+                    continue
                 if not active:
                     break
                 t = time.monotonic()
@@ -424,7 +439,7 @@ def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = L
                     ep.valid_turns += a.tool is not None
                     ep.clean_turns += a.tool is not None and not a.warnings
                     budget = min(limits.episode_timeout, tasks[i].agent_timeout)  # task.toml may ask for less
-                    if time.monotonic() - t0 > budget:  # PAPER §4: reward 0 and every mask zero
+                    if time.monotonic() - t0[i] > budget:  # PAPER §4: reward 0 and every mask zero
                         ep.timed_out, ep.reason = True, f"episode over {budget:g} s"
                         continue
                     if a.tool == "done" or body is None:
@@ -436,6 +451,8 @@ def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = L
                     ep.ids, ep.roles = ep.ids + d, ep.roles + r
                     if len(ep.ids) > limits.max_total:  # PAPER §4 hard cap: reward 0, verifier skipped
                         ep.reason = f"over {limits.max_total} tokens"
+                        continue
+                    if not _may_start_turn(ep, limits):  # (16 turns, or the context full): no cache needed
                         continue
                     cont.append(i), chunks.append(closes[i] + d)
                 if cont:

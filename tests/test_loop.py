@@ -43,8 +43,11 @@ def test_micro_batches_give_the_full_batch_gradient(mode):
     for mbt in (10**9, 40):  # one micro-batch vs rows split into several
         m = tiny()
         opt = torch.optim.SGD(m.parameters(), lr=0.0)  # lr 0: keep the weights, look at the gradient
+        seen = []  # train_step frees the gradients after the step: look at them just before it
+        opt.register_step_pre_hook(lambda *_: seen.append([p.grad.clone() for p in m.parameters()]))
         st = echo.train_step(m, opt, copy.deepcopy(eps), args(micro_batch_tokens=mbt, **mode), lam=0.05)
-        grads.append(([p.grad.clone() for p in m.parameters()], st))
+        assert all(p.grad is None for p in m.parameters())
+        grads.append((seen[0], st))
     assert len(echo.micro_batches([len(e.ids) for e in eps], 40)) > 1
     (g1, s1), (g2, s2) = grads
     for a, b in zip(g1, g2):

@@ -1,6 +1,8 @@
 """rollout.run_episodes end to end with a scripted policy: real sandboxes and verifier, the PAPER §4
 limits, token roles, and the render() round trip."""
+import collections
 import textwrap
+import types
 
 import pytest
 
@@ -21,20 +23,36 @@ DONE = "Finished.\n</think>\n\n<tool_call>\n<function=done>\n</function>\n</tool
 
 
 class ScriptedGenerator:
-    """Stands in for model.Generator: row r plays SCRIPT[r % len(SCRIPT)], one text per turn."""
+    """Stands in for model.Generator: row r plays SCRIPT[r % len(SCRIPT)], one text per turn. It keeps the
+    rows holding a slot (fed, not yet released), in the order they came, and the most at once."""
     script: list[list[str]] = []
+    last = None  # the latest instance, for tests to inspect
 
-    def __init__(self, model, rows, stop_ids, capacity=256):
-        self.turn = [0] * rows
-        self.fed = {r: [] for r in range(rows)}
+    def __init__(self, model, rows, stop_ids, capacity=256, max_len=None):
+        self.rows, self.live, self.order, self.most = rows, set(), [], 0
+        self.turn = collections.defaultdict(int)
+        self.fed = collections.defaultdict(list)
+        ScriptedGenerator.last = self
+
+    def hold(self, rows):
+        self.order += [r for r in rows if r not in self.live and r not in self.order]
+        self.live |= set(rows)
+        self.most = max(self.most, len(self.live))
+        assert len(self.live) <= self.rows, (self.live, self.rows)
 
     def extend(self, rows, chunks):
+        self.hold(rows)
         for r, c in zip(rows, chunks):
             self.fed[r] += list(c)
 
     def copy_row(self, src, dst):
+        self.hold(dst)
         for d in dst:
             self.fed[d] = list(self.fed[src])
+
+    def release(self, rows):
+        assert set(rows) <= self.live
+        self.live -= set(rows)
 
     def sample(self, rows, max_new_tokens, *a):
         out = []
@@ -151,3 +169,29 @@ def test_tokenize_messages_rebuilds_the_episode(monkeypatch, task):
     ep, = run(monkeypatch, task, [[bash("echo hi > hello.txt"), bash("ls", extra=" x"), DONE]])
     ids, roles = R.tokenize_messages(TOK, ep.messages)
     assert (ids, roles) == (ep.ids, ep.roles)
+
+
+def test_max_rows_admits_whole_groups_in_job_order_each_with_its_own_clock(monkeypatch, task):
+    clock = [0.0]  # a fake clock: every decode takes 100 s
+    monkeypatch.setattr(R, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))
+    sample = ScriptedGenerator.sample
+
+    def slow_sample(self, *a):
+        clock[0] += 100
+        return sample(self, *a)
+    monkeypatch.setattr(ScriptedGenerator, "sample", slow_sample)
+    monkeypatch.setattr(R, "Generator", ScriptedGenerator)
+    monkeypatch.setattr(ScriptedGenerator, "script", [[bash("echo hi > hello.txt"), bash("cat hello.txt"), DONE]])
+    eps = R.run_episodes(FakeModel(), TOK, [(task, 1), (task, 2), (task, 3)], 2, R.Limits(), max_rows=2)
+    assert [e.seed for e in eps] == [1, 1, 2, 2, 3, 3]  # job order, groups contiguous (Eq. 2a)
+    gen = ScriptedGenerator.last
+    assert gen.most == 2 and gen.order == [0, 1, 2, 3, 4, 5] and not gen.live  # one group at a time, in order
+    # 3 groups x 3 turns x 100 s = 900 s on one clock, over the 600 s episode timeout; but each episode's
+    # clock starts when its group is admitted, so each saw 300 s and finished
+    assert clock[0] == 900
+    assert all(e.reward == 1.0 and e.done and e.turns == 3 and not e.timed_out for e in eps)
+
+
+def test_max_rows_below_the_group_size_is_an_error(task):
+    with pytest.raises(ValueError, match="max_rows=1 < n=2"):
+        R.run_episodes(FakeModel(), TOK, [(task, 7)], 2, R.Limits(), max_rows=1)
