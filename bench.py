@@ -4,6 +4,7 @@
   forward  our Qwen3 forward vs transformers' Qwen3ForCausalLM on the same weights
   decode   model.generate vs transformers' generate, tokens/s, and vs the GPU's memory-bandwidth limit
   train    one ECHO step (forward + backward + AdamW) vs the same step on transformers + full-logits log_softmax
+  memory   peak memory of one echo.train_step per way of training (full bf16, LoRA) at Qwen3-0.6B/8B/14B shapes
   sandbox  Sandbox start/teardown and run("true") vs a plain `bash -c true` subprocess
 
 Rows lead with the ratio ours/reference (absolute numbers differ from machine to machine; ratios mostly
@@ -13,9 +14,11 @@ do not), then the target, then the absolute numbers. Tables are markdown, to pas
     python bench.py --only kernel --quick
     python bench.py --json bench.json   # also write the numbers
     python bench.py --only train,decode --shape 8b   # Qwen3-8B's shape (GPU; train: bf16, checkpointing)
+    python bench.py --only memory       # GPU: measured whole where it fits; CPU: 2-3 layers, extrapolated
 """
 import argparse
 import ctypes
+import gc
 import importlib.util
 import json
 import os
@@ -28,10 +31,12 @@ import time
 
 import torch
 
-from echo import echo_loss, grpo_advantages, token_logp
-from model import Qwen3, Qwen3Config, generate, init_weights, save_model, token_logprobs
+from echo import echo_loss, grpo_advantages, parse_args, token_logp, train_step
+from model import Qwen3, Qwen3Config, add_lora, generate, init_weights, save_model, token_logprobs
+from rollout import ACTION, CONTEXT, ENV, Episode
+from scale import AdamW, optimizer
 
-SECTIONS = ("kernel", "forward", "decode", "train", "sandbox")  # the order they run in
+SECTIONS = ("kernel", "forward", "decode", "train", "memory", "sandbox")  # the order they run in
 DTYPES = {"bf16": torch.bfloat16, "fp32": torch.float32}
 PEAK_TFLOPS = {("H100", "bf16"): 989, ("H200", "bf16"): 989}  # dense bf16 tensor-core peaks (SXM)
 BANDWIDTH_GBS = {"H200": 4800, "H100 PCIe": 2000, "H100 NVL": 3900, "H100": 3350}  # HBM GB/s; first match wins
@@ -39,7 +44,9 @@ SHAPES = {  # Qwen3's published shapes; --layers overrides the layer count
     "0.6b": dict(vocab_size=151936, hidden_size=1024, intermediate_size=3072, num_hidden_layers=28,
                  num_attention_heads=16, num_key_value_heads=8, head_dim=128, tie_word_embeddings=True),
     "8b": dict(vocab_size=151936, hidden_size=4096, intermediate_size=12288, num_hidden_layers=36,
-               num_attention_heads=32, num_key_value_heads=8, head_dim=128, tie_word_embeddings=False)}
+               num_attention_heads=32, num_key_value_heads=8, head_dim=128, tie_word_embeddings=False),
+    "14b": dict(vocab_size=151936, hidden_size=5120, intermediate_size=17408, num_hidden_layers=40,
+                num_attention_heads=40, num_key_value_heads=8, head_dim=128, tie_word_embeddings=False)}
 # Default sizes as (cuda, cpu, --quick). The full-size kernel pair is ~9 TFLOP of matmul: minutes on a CPU.
 SIZES = {"rows": (4096, 4096, 2048), "hidden": (1024, 1024, 128), "vocab": (151936, 151936, 16384),
          "layers": (None, 4, 2), "batch": (4, 2, 2), "seq": (512, 256, 128), "new_tokens": (128, 32, 8)}
@@ -115,10 +122,12 @@ def row(what, ours, ref, fmt, target=None, higher_is_better=False):
     return [what, f"{ratio:.3f}×", mark, fmt(ours), fmt(ref)]
 
 
-def table(title, reference, rows, notes=()):
+def table(title, reference, rows, notes=(), columns=None):
+    """A markdown table; columns: (name, alignment) pairs, by default what | ratio | target | ours | reference."""
+    columns = columns or [("what", "---"), ("ratio", "---:"), ("target", "---"), ("ours", "---:"), (reference, "---:")]
     print(f"\n### {title}\n")
-    print(f"| what | ratio | target | ours | {reference} |")
-    print("|---|---:|---|---:|---:|")
+    print("| " + " | ".join(name for name, _ in columns) + " |")
+    print("|" + "|".join(align for _, align in columns) + "|")
     for r in rows:
         print("| " + " | ".join(r) + " |")
     for n in notes:
@@ -388,6 +397,194 @@ def bench_train(args, device, dtype, models=None):
     return res
 
 
+# ---- (f) memory of one training step, per way of training ----
+
+MEMORY_OPTIONS = ("full", "lora")  # full: bf16 weights, scale.AdamW; lora: frozen bf16 base, fp32 adapters
+LORA_RANK = 16  # α is echo.py's default (32); it does not change the memory
+PHASES = ("head", "backward", "optimizer")  # memory_child's windows
+
+
+def memory_model(config, option, targs, device, dtype):
+    """A random Qwen3 of `config` in `dtype` on `device`, set up as echo.py sets it up for `option` (activation
+    checkpointing; LoRA adapters), and the optimizer echo.py gives it (scale.optimizer)."""
+    torch.set_default_dtype(dtype)  # built in bf16 on the device: no fp32 copy of the model at any point
+    with torch.device(device):
+        model = Qwen3(config)  # PyTorch's default random init: the values do not change the memory
+    torch.set_default_dtype(torch.float32)
+    if option == "lora":
+        add_lora(model, targs.lora_rank, targs.lora_alpha)
+    model.checkpointing = True
+    opt = optimizer(model.parameters(), targs)
+    for p in (p for group in opt.param_groups for p in group["params"]):  # the state a first step would create
+        # (scale.AdamW uses torch's keys), so the measured step is like every later one: moments held throughout
+        opt.state[p] = {"step": torch.zeros(()), "exp_avg": torch.zeros_like(p), "exp_avg_sq": torch.zeros_like(p)}
+    return model.train(), opt
+
+
+def synthetic_episodes(B, T, vocab, seed=0):
+    """synthetic_rollouts' layout as the rollout.Episodes that echo.train_step takes: 20% context, then
+    32-token turns alternating action / env; rewards 0/1 alternating (GRPO groups of 2)."""
+    g = torch.Generator().manual_seed(seed)
+    roles = [CONTEXT] * (T // 5) + [(ACTION, ENV)[t // 32 % 2] for t in range(T - T // 5)]
+    return [Episode("synthetic", 0, [], torch.randint(0, vocab, (T,), generator=g).tolist(), roles,
+                    reward=float(i % 2)) for i in range(B)]
+
+
+def memory_child(args, device, dtype):
+    """One echo.train_step (forward + backward + optimizer step, with echo.py's settings for a real model)
+    for `--child memory-full` / `memory-lora` at --shape with --layers layers and a --vocab vocabulary.
+    Prints one JSON line of bytes above what was in use before the model was built."""
+    if device.type == "cpu":  # glibc keeps freed blocks under 32 MiB in its heap, where they still count in RSS;
+        ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 16)  # M_MMAP_THRESHOLD fixed at 64 KiB: larger blocks get their
+        # own mapping, unmapped when freed, so RSS follows the live tensors (as max_memory_allocated does on CUDA)
+    option = args.child.removeprefix("memory-")
+    targs = parse_args(["--model", "Qwen/Qwen3-8B", "--group-size", str(2 if args.batch % 2 == 0 else 1),
+                        "--lora-rank", str(LORA_RANK)])  # the paper's settings; --model is only a name here
+    targs.pad_id, targs.micro_batch_tokens = 0, args.batch * args.seq  # one micro-batch
+    config = memory_config(args.shape, args.layers, args.vocab)
+    # Warm-up on a tiny model: loads the libraries and kernels the step uses, before the window opens.
+    tiny = Qwen3Config(vocab_size=256, hidden_size=64, intermediate_size=128, num_hidden_layers=1,
+                       num_attention_heads=2, num_key_value_heads=1, head_dim=32)
+    model, opt = memory_model(tiny, option, targs, device, dtype)
+    train_step(model, opt, synthetic_episodes(args.batch, args.seq, tiny.vocab_size), targs, lam=0.05)
+    del model, opt
+    gc.collect()
+    base = mem_mark(device)
+    try:
+        model, opt = memory_model(config, option, targs, device, dtype)
+        episodes = synthetic_episodes(args.batch, args.seq, config.vocab_size)
+        peaks = {}
+
+        def phase_end(name):  # this phase's peak; then a new window for the next one
+            peaks[f"{name}_peak_bytes"] = mem_peak(device, base)
+            mem_mark(device)
+
+        # One window per phase, so that each peak has one make-up and extrapolates linearly in L and V:
+        # forward + the head's backward (weights, saved layer inputs, the head's vocabulary-sized temporaries,
+        # no layer grads yet), the rest of backward (the grads pile up), the optimizer step.
+        model.model.norm.register_full_backward_pre_hook(lambda *_: phase_end("head"))
+        opt.register_step_pre_hook(lambda *_: phase_end("backward"))
+        mem_mark(device)  # the window opens after the build (whose temporaries are not the step's), counts from base
+        st = train_step(model, opt, episodes, targs, lam=0.05)
+        phase_end("optimizer")
+    except torch.cuda.OutOfMemoryError:
+        return print(json.dumps({"oom": True}))
+    if st["skipped"]:
+        raise RuntimeError(f"memory: train_step skipped the optimizer step ({st['skipped']}); nothing measured")
+    state = [t for s in opt.state.values() for t in s.values() if torch.is_tensor(t)]
+    print(json.dumps({**peaks, "resident_bytes": mem_mark(device) - base,  # train_step has freed the grads
+                      "weight_bytes": nbytes(*model.parameters()), "state_bytes": nbytes(*state)}))
+
+
+def param_counts(config, option):
+    """(trainable, total) parameters, counted on a meta-device model (no memory)."""
+    with torch.device("meta"):
+        model = Qwen3(config)
+    if option == "lora":
+        add_lora(model, LORA_RANK, 1.0)
+    return sum(p.numel() for p in model.parameters() if p.requires_grad), sum(p.numel() for p in model.parameters())
+
+
+def arithmetic_bytes(config, option):
+    """Weights + grads + optimizer state (all there at once in the optimizer step), by arithmetic. full: bf16
+    weights 2 + grads 2 + AdamW moments 2 × 2 = 8 bytes per parameter. lora: 2 bytes per frozen bf16
+    parameter; fp32 adapter, grad and 2 moments: 16 bytes per adapter parameter."""
+    trainable, total = param_counts(config, option)
+    return 8 * total if option == "full" else 2 * (total - trainable) + 16 * trainable
+
+
+def small_vocab(shape):
+    """The vocabulary of the 2- and 3-layer runs: small, yet with an embedding of at least scale.AdamW.CHUNK
+    elements, so that the optimizer's temporaries are already full size there and what is left grows
+    linearly in the vocabulary (0.6B: 16,384 rows of 1,024)."""
+    return max(4096, AdamW.CHUNK // SHAPES[shape]["hidden_size"])
+
+
+def memory_config(shape, layers, vocab):
+    return Qwen3Config(**{**SHAPES[shape], "num_hidden_layers": layers, "vocab_size": vocab})
+
+
+def measure_memory(args, device, shape, option):
+    """(quantities, method, runs) of one way of training at `shape`. A GPU measures the whole model where it
+    fits. Otherwise: 2 and 3 layers at a small vocabulary Vs and 2 layers at the real vocabulary V (on a CPU, the
+    largest Vc that fits --max-child-gib), and each quantity extrapolated linearly in the layers and the
+    vocabulary. 2 and 3, not 1 and 2: a LoRA model's bottom layer is cheaper than the others (its input, the
+    frozen embedding, needs no gradient), so the slope from 1 to 2 layers is not the per-layer cost."""
+    L, V, Vs = SHAPES[shape]["num_hidden_layers"], SHAPES[shape]["vocab_size"], small_vocab(shape)
+    flags = ["--shape", shape, "--batch", "1", "--seq", str(args.seq), "--dtype", "bf16"]  # bf16 whatever --dtype says
+    runs = {}
+
+    def run(layers, vocab):
+        runs[f"L={layers} V={vocab}"] = r = run_child(f"memory-{option}", args, device, *flags, "--layers",
+                                                      str(layers), "--vocab", str(vocab))
+        return r
+
+    if device.type == "cuda" and not run(L, V).get("oom"):
+        return runs[f"L={L} V={V}"], f"measured, {L} layers", runs
+    Vc = V
+    if device.type == "cpu":
+        room = args.max_child_gib * 2**30 - 2**30  # 1 GiB for activations and temporaries beyond the arithmetic
+        lo, hi = (arithmetic_bytes(memory_config(shape, 2, v), option) for v in (Vs, V))
+        if hi > room:  # the largest vocabulary (a multiple of 4096) whose 2-layer run fits, by arithmetic
+            Vc = Vs + int((room - lo) / (hi - lo) * (V - Vs)) // 4096 * 4096
+            if Vc <= Vs:
+                raise RuntimeError(f"memory: {shape} {option}: 2 layers do not fit --max-child-gib "
+                                   f"{args.max_child_gib:g}; raise it")
+    a, b, c = run(2, Vs), run(3, Vs), run(2, Vc)
+    if any(r.get("oom") for r in (a, b, c)):
+        raise RuntimeError(f"memory: {shape} {option}: out of memory even at 2 or 3 layers ({runs})")
+    m = {k: a[k] + (L - 2) * (b[k] - a[k]) + (V - Vs) * (c[k] - a[k]) / (Vc - Vs) for k in a}
+    if Vc == V:  # = c + (L − 2)(b − a)
+        return m, f"L=2 at V={V:,} measured + {L - 2} × per-layer slope (L=3 − L=2 at V={Vs:,})", runs
+    return m, (f"L=2 at V={Vs:,} measured + {L - 2} × per-layer slope (L=3 − L=2) + {V - Vs:,} × per-vocab-row "
+               f"slope (V={Vc:,} − V={Vs:,}, L=2)"), runs
+
+
+def fmt_count(n):
+    return f"{n / 1e9:.2f} B" if n >= 1e9 else f"{n / 1e6:.1f} M"
+
+
+def bench_memory(args, device, dtype, models=None):
+    t0 = time.perf_counter()
+    res, rows = {}, []
+    for shape in ("0.6b",) if args.quick else ("0.6b", "8b", "14b"):
+        for option in MEMORY_OPTIONS:
+            m, method, runs = measure_memory(args, device, shape, option)
+            L, V = SHAPES[shape]["num_hidden_layers"], SHAPES[shape]["vocab_size"]
+            trainable, total = param_counts(memory_config(shape, L, V), option)
+            arith = arithmetic_bytes(memory_config(shape, L, V), option)
+            peak = max(m[f"{phase}_peak_bytes"] for phase in PHASES)
+            res.setdefault(shape, {})[option] = dict(
+                trainable=trainable, total=total, arithmetic_bytes=arith, peak_bytes=peak, method=method, runs=runs,
+                **{k: m[k] for k in [f"{phase}_peak_bytes" for phase in PHASES] + ["resident_bytes", "state_bytes"]})
+            rows.append([shape, option, f"{fmt_count(trainable)} / {fmt_count(total)}", fmt_bytes(peak),
+                         *(fmt_bytes(m[f"{phase}_peak_bytes"]) for phase in PHASES), fmt_bytes(arith),
+                         f"{peak / arith:.3f}×", fmt_bytes(m["resident_bytes"]), method])
+    wall = time.perf_counter() - t0
+    table(f"memory of an echo.train_step (forward + backward + optimizer step) per way of training, one GPU: "
+          f"bf16 weights, activation checkpointing, one micro-batch of 1 x {args.seq} tokens", "", rows, [
+              "full: scale.AdamW (bf16 moments, stochastic rounding, fp32 temporaries in chunks of 2^24 elements). "
+              f"lora: rank {LORA_RANK} on q, k, v, o, gate, up, down; frozen bf16 base; fp32 adapters, torch AdamW.",
+              "Peaks per phase: forward + the head's backward (token_logprobs) | the rest of backward (and the "
+              "grad-norm clip) | the optimizer step; peak = the largest. The optimizer state exists before the "
+              "step, as in every step after the first.",
+              "arithmetic = weights + grads + optimizer state, all there at once in the optimizer step: full 8 B per "
+              "parameter (bf16 weights 2, grads 2, AdamW moments 2 × 2); lora 2 B per frozen parameter + 16 B per "
+              "adapter parameter (fp32 weight, grad, 2 moments). No activations, no temporaries. Resident after "
+              "the step: weights + optimizer state (train_step frees the grads).",
+              "Measured above the memory in use before the model was built: " + (
+                  "torch.cuda.max_memory_allocated." if device.type == "cuda" else "peak RSS (VmHWM; blocks over "
+                  "64 KiB are mapped on their own, so freed memory leaves RSS at once). CPU: the runs have 2 or 3 "
+                  "layers and are extrapolated linearly in the layer count (and in the vocabulary where the real "
+                  f"one does not fit --max-child-gib {args.max_child_gib:g}), each phase on its own."),
+              f"section wall time: {wall:.0f} s"],
+          columns=[("shape", "---"), ("training", "---"), ("parameters (trainable / total)", "---:"),
+                   ("peak", "---:"), ("fwd + head bwd", "---:"), ("rest of bwd", "---:"), ("optimizer step", "---:"),
+                   ("arithmetic", "---:"), ("peak / arithmetic", "---:"), ("resident after the step", "---:"),
+                   ("method", "---")])
+    return {"shapes": res, "wall_s": wall, "tokens": args.seq}
+
+
 # ---- (c) the sandbox ----
 
 
@@ -436,18 +633,22 @@ def main():
     p.add_argument("--shape", choices=SHAPES, default="0.6b", help="forward/decode/train: Qwen3 shape (default 0.6b)")
     p.add_argument("--layers", type=int, help="forward/decode/train: layers (default: the shape's on cuda, 4 on cpu)")
     p.add_argument("--batch", type=int, help="forward/train: batch (default 4 on cuda, 2 on cpu)")
-    p.add_argument("--seq", type=int, help="forward/train: tokens per row (default 512 on cuda, 256 on cpu)")
+    p.add_argument("--seq", type=int, help="forward/train: tokens per row; memory: tokens of its one row "
+                   "(default 512 on cuda, 256 on cpu)")
     p.add_argument("--new-tokens", type=int, help="decode: new tokens per row (default 128 on cuda, 32 on cpu)")
     p.add_argument("--bandwidth-gbs", type=float, help="decode: memory bandwidth, GB/s (default: known GPUs only)")
+    p.add_argument("--max-child-gib", type=float, default=12.0,
+                   help="memory, CPU: the most one measurement may plan to use (GiB); larger ones are extrapolated")
     p.add_argument("--repeats", type=int, help="timed repeats (default 5 on cuda; on cpu 3 for forward, else 1; --quick: 3)")
-    p.add_argument("--child", help=argparse.SUPPRESS)  # internal: one kernel / train variant in a fresh process
+    p.add_argument("--child", help=argparse.SUPPRESS)  # internal: one kernel / train / memory run in a fresh process
     args = p.parse_args()
     device = torch.device(args.device)
     gpu, q = device.type == "cuda", args.quick
     args.dtype = args.dtype or ("bf16" if gpu else "fp32")
     dtype = DTYPES[args.dtype]
     if args.child:
-        return (kernel_child if args.child.startswith("kernel-") else train_child)(args, device, dtype)
+        return {"kernel": kernel_child, "train": train_child, "memory": memory_child}[args.child.split("-")[0]](
+            args, device, dtype)
 
     for name, (on_gpu, on_cpu, quick) in SIZES.items():
         if getattr(args, name) is None:
@@ -460,7 +661,7 @@ def main():
     print(f"device: {name} · torch {torch.__version__} · dtype {args.dtype}{' · --quick' if q else ''}")
     out = {"device": name, "torch": torch.__version__, "dtype": args.dtype, "quick": q}
     bench = {"kernel": bench_kernel, "forward": bench_forward, "decode": bench_decode, "train": bench_train,
-             "sandbox": bench_sandbox}
+             "memory": bench_memory, "sandbox": bench_sandbox}
     models, repeats = None, args.repeats
     for section in (s for s in SECTIONS if s in only):
         args.repeats = repeats or (5 if gpu else 3 if q or section == "forward" else 1)  # CPU: minutes per run
