@@ -122,8 +122,8 @@ from torch.distributed.tensor import DTensor  # noqa: E402
 import model as M  # noqa: E402
 import rollout as R  # noqa: E402
 import sandbox  # noqa: E402
-from scale import (all_reduce, full_model, init_distributed, optimizer, optimizer_state, plain_copy,  # noqa: E402
-                   rollout_rows, shard)
+from scale import (all_reduce, full_model, init_distributed, kv_cache_budget, optimizer,  # noqa: E402
+                   optimizer_state, plain_copy, rollout_rows, shard)
 
 # PAPER §5 (released config for Qwen3-8B) and §4 limits; the demo shrinks them to minutes on a laptop CPU.
 PAPER = dict(steps=500, tasks_per_step=16, n=16, lr=1e-6, warmup=20, max_turns=16, max_turn_tokens=2048,
@@ -374,12 +374,7 @@ def main(argv=None):
         optimizer_state(model, opt, state["optimizer"]), sched.load_state_dict(state["scheduler"])
     demos = [R.tokenize_messages(tok, json.loads(line)["messages"]) for line in open(args.sft)] if args.sft else None
     if args.rollout_rows is None and dev.type == "cuda" and not demos:  # fit the KV cache to the free memory
-        # what the rollouts will find allocated that is not yet: AdamW's two moments (before the first step)
-        # and, under FSDP, the unsharded rollout copy of the weights
-        later = 0 if opt.state else sum(2 * (p.to_local() if isinstance(p, DTensor) else p).nbytes
-                                        for p in model.parameters() if p.requires_grad)
-        later += sum(p.numel() for p in model.parameters()) * getattr(torch, args.dtype).itemsize if world > 1 else 0
-        free = all_reduce([torch.cuda.mem_get_info(dev)[0] - later], dev, "min")[0]  # the fullest GPU decides
+        free = kv_cache_budget(model, opt, getattr(torch, args.dtype), dev)
         row_tokens = args.max_context + args.max_turn_tokens  # the longest a rollout's cache gets (rollout.py)
         args.rollout_rows, per_row = rollout_rows(model.config, args.n, row_tokens, free, getattr(torch, args.dtype))
         if rank == 0:

@@ -94,6 +94,17 @@ def rollout_rows(config, n: int, row_tokens: int, free_bytes: float, dtype=torch
     return max(n, int(0.9 * free_bytes // per_row) // n * n), per_row
 
 
+def kv_cache_budget(model, opt, dtype, device) -> float:
+    """Bytes the rollouts' KV cache may take on this GPU (the least over ranks): free memory now, minus what
+    the rollouts will find allocated that is not yet — AdamW's two moments (before the first step) and,
+    under FSDP, the unsharded rollout copy of the weights in `dtype` (full_model)."""
+    later = 0 if opt.state else sum(2 * (p.to_local() if isinstance(p, DTensor) else p).nbytes
+                                    for p in model.parameters() if p.requires_grad)
+    if isinstance(model.lm_head.weight, DTensor):
+        later += sum(p.numel() for p in model.parameters()) * dtype.itemsize
+    return all_reduce([torch.cuda.mem_get_info(device)[0] - later], device, "min")[0]  # the fullest GPU decides
+
+
 # ---- several GPUs: FSDP2 under torchrun ----
 
 def init_distributed(args) -> tuple[int, int]:
