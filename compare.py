@@ -19,7 +19,7 @@ import echo
 import eval as ev
 import model as M
 import rollout as R
-import sandbox
+import harbor
 
 # The tiny agent: Qwen3's architecture, 1.1M parameters (Qwen3-8B has ~7,000 times more). A small byte-level BPE trained on
 # the scaffold's text and the demonstrations makes a command a few tokens, which is what lets so small a
@@ -48,7 +48,7 @@ def build_agent(out: str, seed: int, steps: int, work: str) -> None:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     demos = work / "demos.jsonl"
-    ev.record_demos(sandbox.load_tasks("tasks/train"), "0-7", demos, workers=2)
+    ev.record_demos(harbor.load_tasks("tasks/train"), "0-7", demos, workers=2)
     init_agent(str(demos), seed, str(work / "init"))
     echo.main(["--model", str(work / "init"), "--sft", str(demos), "--steps", str(steps), "--tasks-per-step", "6",
                "--n", "1", "--lr", "3e-3", "--warmup", "10", "--seed", str(seed), "--save-every", str(steps),
@@ -99,7 +99,7 @@ def mean_sd(xs):
 def run(args) -> dict:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    heldout = sandbox.load_tasks(args.heldout)[:args.max_tasks]
+    heldout = harbor.load_tasks(args.heldout)[:args.max_tasks]
     episodes_file = out / "heldout-episodes.jsonl"  # the other agent's episodes: scripted oracle, seeds 0-1
     episodes_file.unlink(missing_ok=True)
     ev.record_demos(heldout, "0-1", episodes_file)

@@ -121,7 +121,7 @@ from torch.distributed.tensor import DTensor  # noqa: E402
 
 import model as M  # noqa: E402
 import rollout as R  # noqa: E402
-import sandbox  # noqa: E402
+import harbor  # noqa: E402
 from scale import (all_reduce, full_model, init_distributed, kv_cache_budget, optimizer,  # noqa: E402
                    optimizer_state, plain_copy, rollout_rows, shard)
 
@@ -341,7 +341,7 @@ def main(argv=None):
     rank, world = init_distributed(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    tasks = sandbox.load_tasks(args.tasks)
+    tasks = harbor.load_tasks(args.tasks)
     # One process: the weights are in --dtype. Several (FSDP): fp32 master shards, computed in --dtype (shard()).
     dtype = torch.float32 if world > 1 else getattr(torch, args.dtype)
     start, state = 0, None

@@ -27,6 +27,7 @@ import torch
 
 import model as M
 import rollout as R
+import harbor
 import sandbox
 
 
@@ -39,12 +40,12 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 
 # ---- agents ---------------------------------------------------------------------------------------------
 
-def oracle(sb: sandbox.Sandbox, task: sandbox.Task) -> dict:
+def oracle(sb: sandbox.Sandbox, task: harbor.Task) -> dict:
     """The task's reference solution (solution/solve.sh). Its exit code is recorded; the verifier decides."""
-    return {"solve_exit": sandbox.run_solution(sb, task).exit_code}
+    return {"solve_exit": harbor.run_solution(sb, task).exit_code}
 
 
-def null(sb: sandbox.Sandbox, task: sandbox.Task) -> dict:
+def null(sb: sandbox.Sandbox, task: harbor.Task) -> dict:
     """Does nothing: a task this agent passes has a verifier that does not check anything."""
     return {}
 
@@ -70,7 +71,7 @@ def split_script(script: str) -> list[str]:
     return commands
 
 
-def scripted(sb: sandbox.Sandbox, task: sandbox.Task) -> dict:
+def scripted(sb: sandbox.Sandbox, task: harbor.Task) -> dict:
     """The oracle played through the scaffold: each top-level command of solution/solve.sh is one bash turn,
     its observation is exactly what the live loop shows (rollout.format_observation), then done(). The
     messages are a demonstration episode for expert SFT (`echo.py --sft`) and for env CE (`--env-ce`)."""
@@ -91,21 +92,21 @@ AGENTS = {"oracle": oracle, "null": null, "scripted": scripted}
 
 # ---- episodes -------------------------------------------------------------------------------------------
 
-def run_episode(task: sandbox.Task, agent, seed: int = 0) -> dict:
+def run_episode(task: harbor.Task, agent, seed: int = 0) -> dict:
     """Build the task's environment for `seed`, let the agent work, run the verifier.
     Never raises: a sandbox or setup failure is reward 0 with the error recorded (PAPER.md §4)."""
     t0 = time.monotonic()
     try:
-        with sandbox.start_task(task, seed) as sb:
+        with harbor.start_task(task, seed) as sb:
             info = agent(sb, task) or {}
-            reward, reason = sandbox.verify(sb, task, seed)
+            reward, reason = harbor.verify(sb, task, seed)
         record = {"reward": reward, "error": reason or None, **info}
     except Exception as e:
         record = {"reward": 0.0, "error": f"{type(e).__name__}: {e}"}
     return {**record, "seconds": round(time.monotonic() - t0, 2)}
 
 
-def evaluate(tasks: list[sandbox.Task], agent, seed: int = 0, workers: int = 1) -> dict[str, dict]:
+def evaluate(tasks: list[harbor.Task], agent, seed: int = 0, workers: int = 1) -> dict[str, dict]:
     """{task name: episode record}, episodes run `workers` at a time (the work is in subprocesses)."""
     with ThreadPoolExecutor(max(1, workers)) as pool:
         records = pool.map(lambda t: run_episode(t, agent, seed), tasks)
@@ -223,7 +224,7 @@ def main() -> None:
             with open(args.json, "w") as f:
                 json.dump({"model": args.model, "episodes_file": args.env_ce, **out}, f, indent=2)
         return
-    tasks = sandbox.load_tasks(args.tasks)
+    tasks = harbor.load_tasks(args.tasks)
     if args.agent == "model":
         limits = R.Limits(max_turns=args.max_turns, max_turn_tokens=args.max_turn_tokens)
         results = evaluate_model(model, tok, tasks, args.k, args.seed, limits, args.temperature, args.top_p,

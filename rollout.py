@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
+import harbor
 import sandbox
 from model import Generator
 
@@ -389,7 +390,7 @@ def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = L
                                 episode_timeout=limits.episode_timeout)  # the sandbox clamps commands to it too
     with ThreadPoolExecutor(max_workers=min(32, len(eps))) as pool:
         def start(i):
-            return _safely(eps[i], "sandbox setup", sandbox.start_task, tasks[i], eps[i].seed, box_limits)
+            return _safely(eps[i], "sandbox setup", harbor.start_task, tasks[i], eps[i].seed, box_limits)
         boxes = list(pool.map(start, range(len(eps))))
         try:
             rows = len(eps) if max_rows is None else min(max_rows, len(eps))
@@ -501,7 +502,7 @@ def _verify(ep: Episode, box, task):
     if box is None or ep.timed_out or ep.reason.startswith(("over ", "sandbox")):
         return
     t = time.monotonic()
-    out = _safely(ep, "verifier", sandbox.verify, box, task, ep.seed)
+    out = _safely(ep, "verifier", harbor.verify, box, task, ep.seed)
     ep.timings["verify_s"] += time.monotonic() - t
     if out is not None:
         ep.reward, why = out

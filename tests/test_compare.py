@@ -4,12 +4,12 @@ import json
 import compare
 import eval as ev
 import model as M
-import sandbox
+import harbor
 
 
 def test_comparison_smoke_run_writes_table_and_plot(tmp_path):
     demos = tmp_path / "demos.jsonl"
-    ev.record_demos(sandbox.load_tasks("tasks/train")[:2], "0-0", demos)
+    ev.record_demos(harbor.load_tasks("tasks/train")[:2], "0-0", demos)
     small = dict(compare.TINY, hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
                  num_key_value_heads=1, head_dim=16)  # the shipped shape is compare.TINY; this one is for speed
     compare.init_agent(str(demos), 0, str(tmp_path / "agent"), small)

@@ -5,6 +5,7 @@ import pytest
 
 import eval as ev
 import rollout as R
+import harbor
 import sandbox
 from test_rollout import TOK
 
@@ -27,7 +28,7 @@ def test_format_action_is_what_parse_action_reads():
 
 @pytest.mark.parametrize("name", ["csv-join-totals", "files-dedupe-photos"])
 def test_scripted_oracle_episode_solves_the_task_and_retokenizes(tmp_path, name):
-    task = sandbox.load_task(f"tasks/train/{name}")
+    task = harbor.load_task(f"tasks/train/{name}")
     path = tmp_path / "demos.jsonl"
     res = ev.record_demos([task], "3-3", path)
     assert res[name]["reward"] == 1.0

@@ -7,7 +7,7 @@ import types
 import pytest
 
 import rollout as R
-import sandbox
+import harbor
 from model import Sample, build_tokenizer
 
 TOK = build_tokenizer([R.SYSTEM_PROMPT, R.FORMAT_REMINDER, "echo hi > hello.txt; cat hello.txt (exit_code=0)"] * 3,
@@ -83,7 +83,7 @@ def task(tmp_path):
         mkdir -p /logs/verifier
         if [ "$(cat /app/hello.txt 2>/dev/null)" = hi ]; then echo 1; else echo 0; fi > /logs/verifier/reward.txt
         """))
-    return sandbox.load_task(d)
+    return harbor.load_task(d)
 
 
 def run(monkeypatch, task, script, n=1, **limits):
@@ -150,7 +150,7 @@ def test_episode_timeout_zeroes_reward_and_masks(monkeypatch, task):
 
 
 def test_failed_setup_is_reward_zero_and_does_not_stop_others(monkeypatch, task, tmp_path):
-    bad = sandbox.load_task(task.path)
+    bad = harbor.load_task(task.path)
     bad.dockerfile = [("RUN", "exit 3")]
     monkeypatch.setattr(R, "Generator", ScriptedGenerator)
     monkeypatch.setattr(ScriptedGenerator, "script", [[bash("echo hi > hello.txt"), DONE]])

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import eval as ev
-import sandbox
+import harbor
 
 ROOT = Path(__file__).resolve().parent.parent / "tasks"
 SPLITS = [s for s in ("train", "heldout") if (ROOT / s).is_dir() and any((ROOT / s).glob("*/task.toml"))]
@@ -36,7 +36,7 @@ def workdir_hash(path: Path) -> str:
 def fingerprinted(agent):
     """The agent, but the episode record also gets the workdir's hash as the agent found it."""
     def wrapped(sb, task):
-        before = workdir_hash(sb.host_workdir)
+        before = workdir_hash(sb.host_path(sb.workdir))
         return {**(agent(sb, task) or {}), "workdir_hash": before}
     return wrapped
 
@@ -52,7 +52,7 @@ def episodes():
     def run(job):
         task_id, d, agent, seed = job
         try:
-            task = sandbox.load_task(d)
+            task = harbor.load_task(d)
         except Exception as e:
             return {"reward": 0.0, "error": f"load_task: {e}"}
         agent_fn = ev.AGENTS[agent]
@@ -65,7 +65,7 @@ def episodes():
 
 @pytest.mark.parametrize("task_dir", TASK_DIRS, ids=IDS)
 def test_task_loads(task_dir):
-    task = sandbox.load_task(task_dir)
+    task = harbor.load_task(task_dir)
     assert task.has_solution, f"task '{task.name}': solution/solve.sh missing"
     assert task.instruction.strip()
     assert "-" in task.name, f"task '{task.name}': name must be FAMILY-NAME"
@@ -122,5 +122,5 @@ def test_enough_train_tasks():
 def test_run_episode_turns_agent_crash_into_reward_zero():
     def crashing(sb, task):
         raise RuntimeError("agent blew up")
-    rec = ev.run_episode(sandbox.load_task(TASK_DIRS[0]), crashing, seed=0)
+    rec = ev.run_episode(harbor.load_task(TASK_DIRS[0]), crashing, seed=0)
     assert rec["reward"] == 0.0 and "agent blew up" in rec["error"], rec

@@ -1,12 +1,12 @@
-"""Harbor task format: load_task errors, Dockerfile-lite, run_solution and verify (sandbox.py, PAPER §8)."""
+"""Harbor episodes: environments from Dockerfiles on the host fallback, run_solution and verify (harbor.py).
+The loader has its own tests (test_harbor_load.py); builds on a real base image are in test_images.py."""
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from sandbox import (UnsupportedEnvironment, load_task, load_tasks, parse_dockerfile, run_solution,  # noqa: E402
-                     start_task, verify)
+from harbor import SetupError, VerifierError, load_task, run_solution, start_task, verify  # noqa: E402
 
 TEST_SH = "echo 1 > /logs/verifier/reward.txt\n"
 
@@ -23,56 +23,6 @@ def make_task(root: Path, name: str = "t", files: dict[str, str] | None = None, 
     return path
 
 
-# ---- load_task ------------------------------------------------------------------------------------------
-
-def test_load_task_reads_the_toml(tmp_path):
-    toml = ('[agent]\ntimeout_sec = 300\n[verifier]\ntimeout_sec = 30\nenv = { V = "1" }\n'
-            '[environment]\ncpus = 2\nmemory = "1G"\nenv = ["A=1", "B=x=y"]\n')
-    t = load_task(make_task(tmp_path, "x", toml=toml, files={"solution/solve.sh": "true\n"}))
-    assert (t.name, t.instruction, t.agent_timeout, t.verifier_timeout) == ("x", "Do the thing.", 300, 30)
-    assert (t.cpus, t.memory_mb, t.workdir, t.env, t.verifier_env) == (2, 1024, "/app", {"A": "1", "B": "x=y"},
-                                                                       {"V": "1"})
-    assert t.has_solution and t.dockerfile == []
-    assert t.overrides == {"episode_timeout": 300, "memory_mb": 1024}
-
-
-def test_load_task_defaults(tmp_path):
-    t = load_task(make_task(tmp_path, toml="\n"))
-    assert (t.agent_timeout, t.verifier_timeout, t.memory_mb, t.overrides, t.has_solution) == \
-        (600.0, 120.0, 2048, {}, False)
-
-
-@pytest.mark.parametrize("files, error", [
-    ({"instruction.md": None}, "task 'x': instruction.md missing"),
-    ({"tests/test.sh": None}, "task 'x': tests/test.sh missing"),
-    ({"task.toml": None}, "task 'x': task.toml missing"),
-    ({"task.toml": "[agent\n"}, "task 'x': task.toml is not valid TOML"),
-    ({"task.toml": "[agent]\ntimeout_sec = 'soon'\n"}, r"task 'x': \[agent\].timeout_sec must be a positive"),
-    ({"task.toml": "[environment]\nworkdir = 'app'\n"}, "task 'x': workdir must be an absolute path"),
-    ({"instruction.md": "  \n"}, "task 'x': instruction.md is empty"),
-    ({"environment/Dockerfile": "RUN <<EOF\necho\n"}, "task 'x': environment/Dockerfile: RUN heredoc"),
-])
-def test_load_task_errors_name_the_task_and_the_problem(tmp_path, files, error):
-    with pytest.raises((ValueError, FileNotFoundError), match=error):
-        load_task(make_task(tmp_path, "x", files=files))
-
-
-def test_load_tasks_sorted_and_error_when_empty(tmp_path):
-    for name in ("b", "a"):
-        make_task(tmp_path, name)
-    (tmp_path / "not-a-task").mkdir()
-    assert [t.name for t in load_tasks(tmp_path)] == ["a", "b"]
-    with pytest.raises(FileNotFoundError, match="no tasks in"):
-        load_tasks(tmp_path / "not-a-task")
-
-
-def test_parse_dockerfile():
-    text = ("# comment\nFROM python:3.11\nRUN apt-get update && \\\n    # inline comment\n    apt-get install -y x\n"
-            "run <<EOF\necho a\necho b\nEOF\nENV A=1\n")
-    assert parse_dockerfile(text) == [("FROM", "python:3.11"), ("RUN", "apt-get update &&  apt-get install -y x"),
-                                      ("RUN", "echo a\necho b"), ("ENV", "A=1")]
-
-
 # ---- start_task / Dockerfile-lite -------------------------------------------------------------------------
 
 def test_environment_files_are_copied_without_a_dockerfile(tmp_path):
@@ -84,7 +34,7 @@ def test_environment_files_are_copied_without_a_dockerfile(tmp_path):
 
 def test_dockerfile_lite(tmp_path):
     dockerfile = """\
-        FROM ubuntu:24.04
+        FROM host
         LABEL x=y
         ARG NAME=world
         ENV A=1 B="two words"
@@ -92,6 +42,7 @@ def test_dockerfile_lite(tmp_path):
         WORKDIR /srcdir
         COPY data.txt .
         COPY sub/ /data/sub/
+        ARG TASK_SEED
         RUN echo "$NAME $TASK_SEED" > seed.txt && cp data.txt /data/
         WORKDIR /work2
         RUN ["sh", "-c", "pwd > where.txt"]
@@ -108,19 +59,27 @@ def test_dockerfile_lite(tmp_path):
 
 
 @pytest.mark.parametrize("line, error", [
-    ("RUN echo boom; exit 3", r"unsupported environment: RUN 'echo boom; exit 3' failed \(exit 3\): boom"),
-    ("RUN pip download requests", "unsupported environment: RUN"),     # no network
-    ("FROBNICATE x", "unsupported environment: Dockerfile instruction FROBNICATE"),
-    ("ADD https://example.com/x.tgz /app/", "unsupported environment: ADD https://example.com/x.tgz"),
-    ("COPY missing.txt /app/", "unsupported environment: COPY missing.txt: not found"),
-    ("COPY data.txt /usr/local/bin/data", "unsupported environment: COPY data.txt /usr/local/bin/data"),
-    ("COPY --from=builder /x /y", "unsupported environment: COPY --from"),
+    ("RUN echo boom; exit 3", r"line 2: RUN 'echo boom; exit 3' failed \(exit 3\): boom"),
+    ("FROBNICATE x", "line 2: FROBNICATE: not supported"),
+    ("ADD https://example.com/x.tgz /app/", "line 2: ADD https://example.com/x.tgz: downloads are not supported"),
+    ("COPY missing.txt /app/", "line 2: COPY missing.txt: not found in environment/"),
+    ("COPY data.txt /usr/local/bin/data", "line 2: COPY 'data.txt /usr/local/bin/data': cannot copy"),
+    ("COPY --from=builder /x /y", r"line 2: COPY --from \(multi-stage builds\) is not supported"),
 ])
-def test_unsupported_environments_fail_at_setup(tmp_path, line, error):
-    task = load_task(make_task(tmp_path, "x", files={"environment/Dockerfile": f"FROM x\n{line}\n",
+def test_failed_setup_is_one_line_naming_task_and_step(tmp_path, line, error):
+    task = load_task(make_task(tmp_path, "x", files={"environment/Dockerfile": f"FROM host\n{line}\n",
                                                      "environment/data.txt": "d\n"}))
-    with pytest.raises(UnsupportedEnvironment, match=f"task 'x': {error}"):
+    with pytest.raises(SetupError, match=f"^task 'x': {error}") as e:
         start_task(task)
+    assert "\n" not in str(e.value)
+
+
+def test_an_image_found_nowhere_falls_back_to_the_host_and_says_so(tmp_path, capsys):
+    task = load_task(make_task(tmp_path, files={"environment/Dockerfile": "FROM nosuch.invalid/img:1\n"}))
+    with start_task(task) as sb:
+        assert sb.layers is None and sb.run("test -x /usr/bin/python3").exit_code == 0
+    err = capsys.readouterr().err
+    assert "FROM nosuch.invalid/img:1: " in err and "using the host's system directories" in err
 
 
 def test_tests_and_solution_are_invisible_during_the_episode(tmp_path):
@@ -163,6 +122,25 @@ def test_verify_reward_files(tmp_path, test_sh, reward, reason):
     with start_task(task) as sb:
         got, why = verify(sb, task)
         assert got == reward and why.startswith(reason) and (reason or why == "")
+
+
+def test_a_missing_test_runner_is_a_verifier_error_not_a_zero(tmp_path):
+    test_sh = "pytest /tests/test_outputs.py -rA\nif [ $? -eq 0 ]; then echo 1; else echo 0; fi > /logs/verifier/reward.txt\n"
+    task = load_task(make_task(tmp_path, "x", files={"tests/test.sh": test_sh}))
+    with start_task(task) as sb, pytest.raises(VerifierError, match="task 'x': test.sh exit 0: .*pytest: command not found"):
+        verify(sb, task)
+    task = load_task(make_task(tmp_path, "y", files={"tests/test.sh": "exec uvx pytest\n"}))
+    with start_task(task) as sb, pytest.raises(VerifierError, match="task 'y': test.sh exit 127"):
+        verify(sb, task)
+
+
+def test_the_verifier_gets_a_clean_environment(tmp_path):
+    test_sh = 'echo "$FOO|$PYTHONNOUSERSITE|$PWD" > /logs/verifier/out; echo 1 > /logs/verifier/reward.txt\n'
+    task = load_task(make_task(tmp_path, files={"tests/test.sh": test_sh}))
+    with start_task(task) as sb:
+        sb.run("export FOO=agent; cd /tmp")
+        assert verify(sb, task) == (1.0, "")
+        assert sb.read_file("/logs/verifier/out") == "|1|/app\n"
 
 
 def test_the_agent_cannot_plant_a_reward(tmp_path):

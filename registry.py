@@ -1,0 +1,276 @@
+"""Pull a public image from an OCI / Docker registry and write its merged root filesystem as one tar stream.
+
+The registry protocol (OCI distribution spec; Docker Hub speaks the same), as pull() walks it:
+
+    1. GET /v2/<repo>/manifests/<tag or digest>, Accept: OCI index, Docker manifest list, OCI manifest,
+       Docker v2 schema 2 manifest. A 401 carries `WWW-Authenticate: Bearer realm=..,service=..,scope=..`:
+       GET realm?service=..&scope=repository:<repo>:pull gives an anonymous {"token": ..}; retry with
+       `Authorization: Bearer <token>`.
+    2. An index / manifest list names one manifest per platform: GET the one for `platform` by digest.
+    3. The manifest names the config blob (Env, WorkingDir, Cmd, ...) and the layer blobs, oldest first.
+       GET /v2/<repo>/blobs/<digest> for each; registries answer with a redirect to a CDN, which must not
+       see our token. Every blob and every manifest fetched by digest is checked against its sha256.
+    4. Apply the layers in order (OCI image spec, "Applying changesets"): a later layer's path replaces
+       an earlier one, `.wh.NAME` deletes NAME and everything under it, `DIR/.wh..wh..opq` hides all that
+       earlier layers put in DIR. Here that is two streaming passes: pass 1 reads member names only and
+       decides which (layer, member) survives; pass 2 copies the survivors into one uncompressed tar.
+
+The merged tar keeps uid/gid/mode/mtime, symlinks, hard links and pax headers (xattrs). Device nodes and
+FIFOs are dropped (an unprivileged extractor cannot make them; /dev is the sandbox's own). A hard link
+whose target a later layer removed or replaced gets the target's data itself, so the stream extracts.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import posixpath
+import re
+import tarfile
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+DOCKER_HUB = "registry-1.docker.io"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+CONFIG_KEYS = ("Env", "WorkingDir", "User", "Cmd", "Entrypoint", "Shell")
+NAME = re.compile(r"[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*")  # Docker's repo rule
+
+
+class RegistryError(RuntimeError):
+    pass
+
+
+class RegistryUnreachable(RegistryError):
+    """The host did not answer at all: a caller may fall back to another image source."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    registry: str    # host[:port], e.g. registry-1.docker.io, ghcr.io, localhost:5000
+    repository: str  # e.g. library/ubuntu
+    reference: str   # a tag, or a digest sha256:<hex>
+
+
+def parse_reference(ref: str) -> Ref:
+    """Docker's rules: a first component with '.' or ':' or equal to 'localhost' is the registry host,
+    otherwise Docker Hub, where one-component names live under library/. No tag means latest."""
+    name, _, digest = ref.partition("@")
+    first, _, rest = name.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        registry, path = first, rest
+    else:
+        registry, path = DOCKER_HUB, name
+    registry = DOCKER_HUB if registry in ("docker.io", "index.docker.io") else registry
+    tag = "latest"
+    if ":" in path.rsplit("/", 1)[-1]:
+        path, tag = path.rsplit(":", 1)
+    if registry == DOCKER_HUB and "/" not in path:
+        path = "library/" + path
+    if not NAME.fullmatch(path) or not re.fullmatch(r"[\w][\w.-]{0,127}", tag) or (
+            digest and not re.fullmatch(r"sha256:[0-9a-f]{64}", digest)):
+        raise RegistryError(f"bad image reference {ref!r} (want [host/]name[:tag][@sha256:<64 hex>])")
+    return Ref(registry, path, digest or tag)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):  # _Session.get follows them itself, to decide where the token goes
+        return None
+
+
+class _Session:
+    """GETs against one repository, holding its anonymous bearer token."""
+
+    def __init__(self, ref: str, scheme: str, timeout: float):
+        self.ref, self.r, self.timeout, self.token = ref, parse_reference(ref), timeout, None
+        self.base = f"{scheme}://{self.r.registry}/v2/{self.r.repository}/"
+        self.opener = urllib.request.build_opener(_NoRedirect)
+
+    def open(self, url: str, headers: dict):
+        try:
+            return self.opener.open(urllib.request.Request(url, headers=headers), timeout=self.timeout)
+        except urllib.error.HTTPError:
+            raise
+        except OSError as e:  # refused, no such host, TLS, timeout: nothing answered
+            host, why = urllib.parse.urlsplit(url).netloc, getattr(e, "reason", e)
+            raise RegistryUnreachable(f"image {self.ref}: {host} unreachable ({why})") from None
+
+    def get(self, path: str, accept: str = "*/*"):
+        url, authed = urllib.parse.urljoin(self.base, path), False
+        for _ in range(10):
+            headers = {"Accept": accept}
+            if self.token and urllib.parse.urlsplit(url).netloc == self.r.registry:  # never to a CDN
+                headers["Authorization"] = f"Bearer {self.token}"
+            try:
+                return self.open(url, headers)
+            except urllib.error.HTTPError as e:
+                challenge = e.headers.get("WWW-Authenticate", "")
+                if e.code in (301, 302, 303, 307, 308) and "Location" in e.headers:
+                    url = urllib.parse.urljoin(url, e.headers["Location"])
+                elif e.code == 401 and not authed and challenge.lower().startswith("bearer "):
+                    p = dict(re.findall(r'(\w+)="([^"]*)"', challenge))  # realm, service, scope
+                    query = {"service": p.get("service", ""), "scope": f"repository:{self.r.repository}:pull"}
+                    with self.open(f"{p.get('realm')}?{urllib.parse.urlencode(query)}", {}) as resp:
+                        answer = json.load(resp)
+                    self.token, authed = answer.get("token") or answer.get("access_token"), True
+                else:
+                    raise
+        raise RegistryError(f"image {self.ref}: too many redirects at {url}")
+
+
+def _manifest(s: _Session, reference: str, platform: str) -> dict:
+    """The image manifest for `platform`, going through an index / manifest list if there is one."""
+    try:
+        with s.get(f"manifests/{reference}", f"{OCI_INDEX}, {DOCKER_LIST}, {OCI_MANIFEST}, "
+                                             f"{DOCKER_MANIFEST}") as resp:
+            body, ctype = resp.read(), resp.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as e:
+        if e.code in (401, 404):  # Docker Hub answers 401, even with a token, for a repo that isn't there
+            raise RegistryError(f"image {s.ref} not found (HTTP {e.code} for {reference})") from None
+        raise RegistryError(f"image {s.ref}: manifest {reference}: HTTP {e.code} {e.reason}") from None
+    if reference.startswith("sha256:"):
+        _check(s, reference, hashlib.sha256(body).hexdigest())
+    m = json.loads(body)
+    media = m.get("mediaType") or ctype.split(";")[0]
+    if media in (OCI_INDEX, DOCKER_LIST) or "manifests" in m:
+        want = platform.split("/")  # os/arch[/variant]; no variant asked means any
+        have = [(d, [d.get("platform", {}).get(k, "") for k in ("os", "architecture", "variant")])
+                for d in m["manifests"]]
+        for d, p in have:
+            if p[:2] == want[:2] and (len(want) < 3 or p[2] == want[2]):
+                return _manifest(s, d["digest"], platform)
+        there = sorted({"/".join(x for x in p if x) for _, p in have} - {"unknown/unknown"})
+        raise RegistryError(f"image {s.ref} has no {platform} manifest (there are: {', '.join(there)})")
+    if media not in (OCI_MANIFEST, DOCKER_MANIFEST) and "layers" not in m:
+        raise RegistryError(f"image {s.ref}: unsupported manifest media type {media or '?'}")
+    return m
+
+
+def _check(s: _Session, digest: str, got: str):
+    if digest != f"sha256:{got}":
+        raise RegistryError(f"image {s.ref}: digest mismatch for {digest} (got sha256:{got})")
+
+
+def _blob(s: _Session, desc: dict, blob_dir: Path, say) -> Path:
+    """blob_dir/sha256/<hex>, downloaded and checked unless already there. The temp-name-then-rename makes
+    concurrent pulls of the same blob safe: each writes its own file and the rename is atomic."""
+    digest = desc["digest"]
+    if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):  # it becomes a file name: no "../" from a manifest
+        raise RegistryError(f"image {s.ref}: unsupported digest {digest!r}")
+    path = blob_dir / "sha256" / digest.removeprefix("sha256:")
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    h, n = hashlib.sha256(), 0
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".part-", delete=False) as tmp:
+        try:
+            with s.get(f"blobs/{digest}") as resp:
+                while chunk := resp.read(1 << 20):
+                    h.update(chunk)
+                    tmp.write(chunk)
+                    n += len(chunk)
+                    say(f"{n / 1e6:.1f}/{desc.get('size', 0) / 1e6:.1f} MB")
+            _check(s, digest, h.hexdigest())
+        except BaseException as e:
+            os.unlink(tmp.name)
+            if isinstance(e, OSError):  # an HTTP error status, or the connection dropped mid-blob
+                raise RegistryError(f"image {s.ref}: blob {digest}: {e}") from None
+            raise
+    os.replace(tmp.name, path)
+    return path
+
+
+def _norm(name: str) -> str:
+    return posixpath.normpath("/" + name).lstrip("/")  # "./a/b/", "/a/b" and "a//b" all name a/b
+
+
+def _parents(name: str):
+    while (name := posixpath.dirname(name)):
+        yield name
+
+
+def _survivors(layers: list[Path], s: _Session) -> dict[tuple[int, int], tuple[str, str | None]]:
+    """Pass 1: (layer i, member k) -> (name, hard link target) for every member the merged tar keeps."""
+    owner: dict[str, tuple[int, int]] = {}  # path -> the (layer, member) that has it now
+    links = []                              # (layer, member, name, (layer, member) of the link's target)
+    for i, path in enumerate(layers):
+        gone, cut, names = set(), set(), {}  # gone: whiteouts; cut: paths whose subtree lower layers lose
+        try:
+            with tarfile.open(path, "r|*") as tar:
+                for k, m in enumerate(tar):
+                    name = _norm(m.name)
+                    base, d = posixpath.basename(name), posixpath.dirname(name)
+                    if base == ".wh..wh..opq":
+                        cut.add(d)
+                    elif base.startswith(".wh."):
+                        gone.add(posixpath.join(d, base[4:]))
+                        cut.add(posixpath.join(d, base[4:]))
+                    elif name and not (m.ischr() or m.isblk() or m.isfifo()):
+                        if m.islnk():  # its target is the latest earlier member of this layer so named
+                            links.append((i, k, name, names.get(_norm(m.linkname))))
+                        names[name] = (i, k)
+                        if not m.isdir():
+                            cut.add(name)  # a file replacing a directory hides the directory's tree
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
+            raise RegistryError(f"image {s.ref}: layer {i + 1} ({path.name[:12]}) unreadable ({e})") from None
+        for p in [p for p in owner if p in gone or any(q in cut for q in _parents(p))]:
+            del owner[p]
+        owner.update(names)
+    keep = {ik: (name, None) for name, ik in owner.items()}
+    for i, k, name, target in links:
+        if (i, k) not in keep or target is None:  # gone, or a link to nothing in its layer: drop it
+            keep.pop((i, k), None)
+        elif target in keep:
+            keep[(i, k)] = (name, keep[target][0])
+        else:  # the target was removed or replaced later: this link carries the target's data instead
+            del keep[(i, k)]
+            keep[target] = (name, None)
+    return keep
+
+
+def pull(ref: str, out: BinaryIO, blob_dir: Path, platform: str = "linux/amd64", progress=None,
+         timeout: float = 30, scheme: str = "https") -> dict:
+    """Write the merged root filesystem of image `ref` for `platform` to `out` as one uncompressed tar
+    stream; blobs are cached in blob_dir/sha256/. Returns the config's Env, WorkingDir, User, Cmd,
+    Entrypoint and Shell (keys the config lacks or has as null are left out). progress(msg) gets a line
+    at most once a second. Raises RegistryError, or RegistryUnreachable when a host does not answer."""
+    s, last = _Session(ref, scheme, timeout), [0.0]
+
+    def say(msg: str):  # about once a second at most: a multi-minute pull shows it is alive
+        if progress and time.monotonic() - last[0] >= 1:
+            last[0] = time.monotonic()
+            progress(f"pulling {ref}: {msg}")
+
+    m = _manifest(s, s.r.reference, platform)
+    say(f"{len(m['layers'])} layers, {sum(d.get('size', 0) for d in m['layers']) / 1e6:.1f} MB")
+    config = json.loads(_blob(s, m["config"], Path(blob_dir), say).read_bytes()).get("config") or {}
+    layers = []
+    for n, desc in enumerate(m["layers"], 1):
+        media = desc.get("mediaType", "")
+        if "zstd" in media or not re.search(r"tar(\+gzip|\.gzip)?$", media):
+            raise RegistryError(f"image {ref}: layer {n} has unsupported media type {media}")
+        layers.append(_blob(s, desc, Path(blob_dir), lambda msg: say(f"layer {n}/{len(m['layers'])}, {msg}")))
+    say(f"merging {len(layers)} layers")
+    keep = _survivors(layers, s)
+    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as merged:
+        for i, path in enumerate(layers):  # pass 2: copy the survivors, in layer order
+            with tarfile.open(path, "r|*") as tar:
+                for k, member in enumerate(tar):
+                    if (i, k) not in keep:
+                        continue
+                    member.name, link = keep[(i, k)]
+                    member.linkname = link or member.linkname
+                    # the layer's own path/linkpath pax records would override the names set here
+                    member.pax_headers = {key: v for key, v in member.pax_headers.items()
+                                          if key not in ("path", "linkpath")}
+                    merged.addfile(member, tar.extractfile(member) if member.isreg() else None)
+    return {k: config[k] for k in CONFIG_KEYS if config.get(k) is not None}

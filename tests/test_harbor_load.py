@@ -1,0 +1,325 @@
+"""The Harbor task loader (harbor.py): task.toml checks, refused symlinks, workdir, Dockerfile parsing."""
+import json
+import math
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from harbor import MAXIMA, Step, TaskError, _simulate, _subst, load_task, load_tasks, parse_dockerfile
+
+
+def make_task(root: Path, name: str = "t", files: dict[str, str] | None = None, toml: str = "") -> Path:
+    """A task directory; `files` overrides or adds files (None as a value deletes the default)."""
+    path = root / name
+    defaults = {"task.toml": toml or "[agent]\ntimeout_sec = 60\n", "instruction.md": "Do the thing.\n",
+                "tests/test.sh": "echo 1 > /logs/verifier/reward.txt\n"}
+    for rel, text in {**defaults, **(files or {})}.items():
+        if text is not None:
+            (path / rel).parent.mkdir(parents=True, exist_ok=True)
+            (path / rel).write_text(text)
+    return path
+
+
+def load_error(path: Path) -> str:
+    with pytest.raises(TaskError) as e:
+        load_task(path)
+    assert "\n" not in str(e.value)                  # every loader error is one line
+    return str(e.value)
+
+
+def toml_error(tmp_path, toml: str) -> str:
+    return load_error(make_task(tmp_path, "x", toml=toml))
+
+
+# ---- task.toml ----------------------------------------------------------------------------------------
+
+def test_load_task_reads_the_toml(tmp_path):
+    toml = ('[agent]\ntimeout_sec = 300\n[verifier]\ntimeout_sec = 30\nenv = { V = "1" }\n'
+            '[environment]\ncpus = 2\nmemory = "1G"\nstorage_mb = 4096\nbuild_timeout_sec = 900\n'
+            'allow_internet = true\nenv = ["A=1", "B=x=y"]\n')
+    t = load_task(make_task(tmp_path, "x", toml=toml, files={"solution/solve.sh": "true\n"}))
+    assert (t.name, t.instruction, t.agent_timeout, t.verifier_timeout, t.build_timeout) == \
+        ("x", "Do the thing.", 300, 30, 900)
+    assert (t.cpus, t.memory_mb, t.storage_mb, t.allow_internet) == (2, 1024, 4096, True)
+    assert (t.workdir, t.env, t.verifier_env) == ("/app", {"A": "1", "B": "x=y"}, {"V": "1"})
+    assert t.has_solution and t.dockerfile == []
+
+
+def test_load_task_defaults(tmp_path):
+    t = load_task(make_task(tmp_path, toml="\n"))
+    assert (t.agent_timeout, t.verifier_timeout, t.build_timeout, t.cpus, t.memory_mb, t.storage_mb) == \
+        (600.0, 120.0, 600.0, 1, 2048, 10240)
+    assert (t.allow_internet, t.workdir, t.env, t.verifier_env, t.has_solution) == \
+        (False, "/app", {}, {}, False)
+
+
+@pytest.mark.parametrize("files, error", [
+    ({"instruction.md": None}, "task 'x': instruction.md missing"),
+    ({"tests/test.sh": None}, "task 'x': tests/test.sh missing"),
+    ({"task.toml": None}, "task 'x': task.toml missing"),
+    ({"task.toml": "[agent\n"}, "task 'x': task.toml is not valid TOML: Expected ']' at the end of a table"),
+    ({"task.toml": "[agent]\ntimeout_sec = 'soon'\n"},
+     "task 'x': [agent].timeout_sec must be a positive number, got 'soon'"),
+    ({"task.toml": "agent = 5\n"}, "task 'x': [agent] must be a table, got 5"),
+    ({"task.toml": "[environment]\nworkdir = 'app'\n"}, "task 'x': workdir is not an absolute path: 'app'"),
+    ({"instruction.md": "  \n"}, "task 'x': instruction.md is empty"),
+    ({"environment/Dockerfile": "RUN <<EOF\necho\n"},
+     "task 'x': environment/Dockerfile: line 1: RUN heredoc EOF is never closed (no line 'EOF')"),
+])
+def test_load_task_errors_name_the_task_and_the_problem(tmp_path, files, error):
+    assert load_error(make_task(tmp_path, "x", files=files)).startswith(error)
+
+
+@pytest.mark.parametrize("key", MAXIMA)
+def test_each_number_is_capped_at_its_maximum(tmp_path, key):
+    section, field = key[1:].split("].")
+    assert load_task(make_task(tmp_path, "ok", toml=f"[{section}]\n{field} = {MAXIMA[key]}\n"))
+    error = toml_error(tmp_path, f"[{section}]\n{field} = {MAXIMA[key] + 1}\n")
+    assert error == f"task 'x': {key} = {MAXIMA[key] + 1} is over the maximum {MAXIMA[key]}"
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "true", "'5'", "nan", "inf"])
+def test_numbers_must_be_positive_numbers(tmp_path, value):
+    error = toml_error(tmp_path, f"[environment]\ncpus = {value}\n")
+    assert error.startswith("task 'x': [environment].cpus ")           # "must be positive" or "over the max"
+
+
+@pytest.mark.parametrize("value, expected", [("true", True), ("false", False)])
+def test_allow_internet_is_a_bool(tmp_path, value, expected):
+    toml = f"[environment]\nallow_internet = {value}\n"
+    assert load_task(make_task(tmp_path, toml=toml)).allow_internet is expected
+
+
+@pytest.mark.parametrize("value, shown", [('"yes"', "'yes'"), ("1", "1")])
+def test_allow_internet_must_be_a_bool(tmp_path, value, shown):
+    assert toml_error(tmp_path, f"[environment]\nallow_internet = {value}\n") == \
+        f"task 'x': [environment].allow_internet must be true or false, got {shown}"
+
+
+@pytest.mark.parametrize("toml, memory_mb, storage_mb", [
+    ('memory = "512M"', 512, 10240), ('memory = "1.5G"', 1536, 10240), ('memory = "2GiB"', 2048, 10240),
+    ('storage = "10G"', 2048, 10240), ('storage = "20GB"', 2048, 20480),
+    ('memory = "4G"\nmemory_mb = 1000', 1000, 10240),                  # memory_mb wins over memory
+])
+def test_memory_and_storage_size_strings(tmp_path, toml, memory_mb, storage_mb):
+    t = load_task(make_task(tmp_path, toml=f"[environment]\n{toml}\n"))
+    assert (t.memory_mb, t.storage_mb) == (memory_mb, storage_mb)
+
+
+def test_bad_or_too_big_size_strings(tmp_path):
+    assert toml_error(tmp_path, '[environment]\nmemory = "lots"\n') == \
+        "task 'x': [environment].memory must look like '2G' or '512M', got 'lots'"
+    assert toml_error(tmp_path, '[environment]\nstorage = "1T"\n') == \
+        "task 'x': [environment].storage_mb = 1048576 is over the maximum 262144"
+
+
+def test_env_tables(tmp_path):
+    t = load_task(make_task(tmp_path, toml='[environment]\nenv = { A = "1", N = 2 }\n[verifier.env]\n'))
+    assert (t.env, t.verifier_env) == ({"A": "1", "N": "2"}, {})
+    assert toml_error(tmp_path, "[environment]\nenv = ['A']\n") == \
+        "task 'x': [environment].env must be a table or a list of 'KEY=VALUE' strings, got ['A']"
+    assert toml_error(tmp_path, "[verifier]\nenv = ['=1']\n") == \
+        "task 'x': [verifier].env: bad variable '' (empty, or '=' or NUL in the name or value)"
+
+
+def test_long_values_are_cut_in_messages(tmp_path):
+    error = toml_error(tmp_path, f"[agent]\ntimeout_sec = '{'word ' * 40}'\n")
+    assert error == f"task 'x': [agent].timeout_sec must be a positive number, got {repr('word ' * 12)}..."
+
+
+# ---- symlinks -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("rel", ["task.toml", "instruction.md", "environment", "environment/Dockerfile",
+                                 "tests", "tests/test.sh", "solution", "solution/solve.sh"])
+def test_a_symlink_where_a_task_file_belongs_is_refused(tmp_path, rel):
+    files = {"environment/Dockerfile": "FROM x\n", "solution/solve.sh": "true\n"}
+    path = make_task(tmp_path, "x", files=files)
+    host = tmp_path / "host" / rel                    # a host file or directory with the same contents
+    host.parent.mkdir(parents=True, exist_ok=True)
+    (path / rel).rename(host)
+    (path / rel).symlink_to(host)
+    assert load_error(path) == \
+        f"task 'x': {rel} is a symlink (refused: it could expose host files); make it a regular file"
+
+
+def test_symlinks_inside_environment_and_tests_are_allowed(tmp_path):
+    path = make_task(tmp_path, files={"environment/data.txt": "d", "tests/helper.py": ""})
+    (path / "environment/link").symlink_to("data.txt")
+    (path / "tests/link.py").symlink_to("/etc/hostname")
+    assert load_task(path).name == "t"
+
+
+# ---- workdir ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("workdir, error", [
+    ('"/../../../var/tmp/x"', "has a '..' component: '/../../../var/tmp/x'"),
+    ('"/app/../etc"', "has a '..' component: '/app/../etc'"),
+    ('"app"', "is not an absolute path: 'app'"),
+    ('""', "is not an absolute path: ''"),
+    ('"/app\\nrm -rf /"', "contains a NUL or a newline: '/app\\nrm -rf /'"),
+    ('"/app\\u0000x"', "contains a NUL or a newline: '/app\\x00x'"),
+    ("5", "is not a string: 5"),
+])
+def test_bad_workdirs_are_refused(tmp_path, workdir, error):
+    assert toml_error(tmp_path, f"[environment]\nworkdir = {workdir}\n") == f"task 'x': workdir {error}"
+
+
+@pytest.mark.parametrize("workdir, expected", [("//srv//x/", "/srv/x"), ("/", "/"), ("/a/./b", "/a/b")])
+def test_workdir_is_normalised(tmp_path, workdir, expected):
+    assert load_task(make_task(tmp_path, toml=f'[environment]\nworkdir = "{workdir}"\n')).workdir == expected
+
+
+def test_workdir_comes_from_the_toml_then_the_last_dockerfile_workdir(tmp_path):
+    dockerfile = {"environment/Dockerfile": "FROM x\nENV D=/srv\nWORKDIR $D\nWORKDIR sub/../code\n"}
+    assert load_task(make_task(tmp_path, "a", files=dockerfile)).workdir == "/srv/code"
+    toml = '[environment]\nworkdir = "/w"\n'
+    assert load_task(make_task(tmp_path, "b", files=dockerfile, toml=toml)).workdir == "/w"
+
+
+# ---- load_tasks ---------------------------------------------------------------------------------------
+
+def test_load_tasks_sorted_and_error_when_empty(tmp_path):
+    for name in ("b", "a"):
+        make_task(tmp_path, name)
+    (tmp_path / "not-a-task").mkdir()
+    assert [t.name for t in load_tasks(tmp_path)] == ["a", "b"]
+    with pytest.raises(FileNotFoundError, match="no tasks in .*: expected subdirectories with a task.toml"):
+        load_tasks(tmp_path / "not-a-task")
+
+
+def test_load_tasks_reports_a_bad_task_by_name_and_loads_the_rest(tmp_path, capsys):
+    make_task(tmp_path, "good")
+    make_task(tmp_path, "bad", files={"instruction.md": None})
+    errors = []
+    assert [t.name for t in load_tasks(tmp_path, errors)] == ["good"]
+    assert errors == ["task 'bad': instruction.md missing"]
+    assert [t.name for t in load_tasks(tmp_path)] == ["good"]
+    assert capsys.readouterr().err == "task 'bad': instruction.md missing\n"
+
+
+def test_a_dangling_task_toml_symlink_is_reported_not_skipped(tmp_path):
+    make_task(tmp_path, "good")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad/task.toml").symlink_to(tmp_path / "nowhere")
+    errors = []
+    load_tasks(tmp_path, errors)
+    assert errors == ["task 'bad': task.toml is a symlink (refused: it could expose host files); "
+                      "make it a regular file"]
+
+
+def test_load_tasks_with_no_loadable_task_says_why(tmp_path):
+    make_task(tmp_path, "only", files={"tests/test.sh": None})
+    with pytest.raises(FileNotFoundError) as e:
+        load_tasks(tmp_path, [])
+    assert str(e.value) == \
+        f"no loadable tasks in {tmp_path}: 1 failed; first: task 'only': tests/test.sh missing"
+
+
+# ---- parse_dockerfile ---------------------------------------------------------------------------------
+
+def test_parse_dockerfile():
+    text = ("# comment\nFROM python:3.11\nRUN apt-get update && \\\n    # inline comment\n"
+            "    apt-get install -y x\nrun <<EOF\necho a\necho b\nEOF\nENV A=1\n")
+    assert parse_dockerfile(text) == [
+        Step("FROM", "python:3.11", 2),
+        Step("RUN", "apt-get update &&     apt-get install -y x", 3),    # Docker keeps the next line's indent
+        Step("RUN", "echo a\necho b", 6), Step("ENV", "A=1", 10)]
+
+
+def test_json_args_and_unknown_instructions_are_kept_as_text():
+    assert parse_dockerfile('CMD ["bash", "-c", "x"]\nFROBNICATE  a b\n') == \
+        [Step("CMD", '["bash", "-c", "x"]', 1), Step("FROBNICATE", "a b", 2)]
+
+
+def test_a_line_that_is_no_instruction_names_its_line():
+    with pytest.raises(ValueError, match=r"^line 2: cannot parse 'print\(1\)'$"):
+        parse_dockerfile("FROM x\nprint(1)\n")
+
+
+def test_heredoc_after_a_command_is_kept_as_shell_text():
+    text = "FROM x\nRUN cat > f << 'EOF'\na $HOME\nEOF\nWORKDIR /w\n"
+    assert parse_dockerfile(text)[1:] == \
+        [Step("RUN", "cat > f << 'EOF'\na $HOME\nEOF", 2), Step("WORKDIR", "/w", 5)]
+
+
+def test_heredoc_feeding_a_program():
+    assert parse_dockerfile("RUN python3 - <<'PY'\nprint(1)\nPY\n") == \
+        [Step("RUN", "python3 - <<'PY'\nprint(1)\nPY", 1)]
+
+
+def test_several_heredocs_on_one_line_take_their_bodies_in_order():
+    text = "RUN cat <<A > a && cat <<B > b\n1\nA\n2\nB\n"
+    assert parse_dockerfile(text) == [Step("RUN", "cat <<A > a && cat <<B > b\n1\nA\n2\nB", 1)]
+
+
+def test_heredoc_after_a_continuation():
+    text = "RUN mkdir -p d && \\\n    cat > d/f <<EOF\nx\nEOF\n"
+    assert parse_dockerfile(text) == [Step("RUN", "mkdir -p d &&     cat > d/f <<EOF\nx\nEOF", 1)]
+
+
+def test_dash_heredoc_keeps_tabs_for_the_shell_and_ends_on_a_tabbed_terminator():
+    text = "RUN cat <<-EOF > f\n\tx\n\tEOF\nRUN <<-EOF\n\techo y\n\tEOF\n"
+    assert parse_dockerfile(text) == [Step("RUN", "cat <<-EOF > f\n\tx\nEOF", 1), Step("RUN", "echo y", 4)]
+
+
+def test_heredoc_shell_text_runs_under_sh(tmp_path):
+    text = "RUN cat <<A > a && cat <<-'B' > b\n$HOME\nA\n\t$HOME\n\tB\n"
+    shell = parse_dockerfile(text)[0].args
+    subprocess.run(["/bin/sh", "-c", shell], cwd=tmp_path, env={"HOME": "/h"}, check=True)
+    assert ((tmp_path / "a").read_text(), (tmp_path / "b").read_text()) == ("/h\n", "$HOME\n")
+
+
+@pytest.mark.parametrize("line", ['RUN echo "a << b"', "RUN cat <<< word", "RUN echo $((1 << 3))",
+                                  "ENV X <<EOF"])
+def test_things_that_look_like_heredocs_are_not(line):
+    assert parse_dockerfile(line + "\nWORKDIR /w\n") == \
+        [Step(*line.split(" ", 1), 1), Step("WORKDIR", "/w", 2)]
+
+
+def test_copy_heredoc_becomes_a_file_step():
+    text = 'COPY --chmod=755 <<EOF /usr/local/bin/hi\necho "$X"\nEOF\nCOPY <<\'A\' <<B /etc/\na\nA\nb\nB\n'
+    steps = parse_dockerfile(text)
+    assert [(s.instr, s.line, json.loads(s.args)) for s in steps] == [
+        ("COPY_HEREDOC", 1, {"dest": "/usr/local/bin/hi", "body": 'echo "$X"\n', "expand": True,
+                             "flags": ["--chmod=755"]}),
+        ("COPY_HEREDOC", 4, {"dest": "/etc/A", "body": "a\n", "expand": False, "flags": []}),
+        ("COPY_HEREDOC", 4, {"dest": "/etc/B", "body": "b\n", "expand": True, "flags": []})]
+
+
+def test_unclosed_heredoc_names_its_line():
+    with pytest.raises(ValueError, match=r"^line 2: RUN heredoc PY is never closed \(no line 'PY'\)$"):
+        parse_dockerfile("FROM x\nRUN python3 <<PY\nprint(1)\n PY\n")
+
+
+# ---- ENV / ARG / WORKDIR replay -----------------------------------------------------------------------
+
+def test_subst_forms():
+    assert _subst("$A-${A}-${B:-dflt}-${A:-dflt}-$NONE.", {"A": "1"}) == "1-1-dflt-1-."
+
+
+def test_simulate_env_arg_and_workdir():
+    text = 'ARG V\nARG W=2\nENV K one two\nENV A=1 B="a b" C=$W\nWORKDIR /x\nWORKDIR ${A}y\n'
+    steps = parse_dockerfile(text)
+    assert _simulate(steps, {"HOME": "/root"}) == (
+        {"HOME": "/root", "K": "one two", "A": "1", "B": "a b", "C": "2"}, "/x/1y", {"W": "2"})
+
+
+def test_simulate_refuses_a_nameless_env():
+    with pytest.raises(ValueError, match="^line 1: ENV ''"):
+        _simulate([Step("ENV", "", 1)], {})
+
+
+def test_caps_are_sane_numbers():
+    assert all(isinstance(v, int) and v > 0 and math.isfinite(v) for v in MAXIMA.values())
+
+
+def test_a_dockerfile_env_with_an_open_quote_names_its_line(tmp_path):
+    error = load_error(make_task(tmp_path, "x", files={"environment/Dockerfile": 'FROM x\nENV A="b\n'}))
+    assert error == "task 'x': environment/Dockerfile: line 2: No closing quotation in 'A=\"b'"
+
+
+def test_a_file_that_is_not_utf8_is_one_line_error(tmp_path):
+    path = make_task(tmp_path, "x", files={"environment/Dockerfile": ""})
+    (path / "environment/Dockerfile").write_bytes(b"FROM \xff\n")
+    assert load_error(path).startswith("task 'x': environment/Dockerfile unreadable: 'utf-8' codec")

@@ -1,0 +1,179 @@
+"""Images (images.py): bases from an image store, a registry and debootstrap, and Dockerfile builds cached as
+overlay layers, end to end on a real Debian base. The base needs root, debootstrap and the Debian mirror;
+without them these tests say so loudly and skip, and only they do."""
+import io
+import os
+import shutil
+import subprocess
+import tarfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import harbor
+import images
+import sandbox
+from test_registry import FakeRegistry
+
+MIRROR = "http://deb.debian.org/debian"
+
+
+def base_unavailable() -> str:
+    if os.getuid() != 0:
+        return "debootstrap needs root"
+    if not shutil.which("debootstrap"):
+        return "debootstrap is not installed (apt-get install debootstrap)"
+    try:
+        urllib.request.urlopen(f"{MIRROR}/dists/bookworm/Release", timeout=15).close()
+    except OSError as e:
+        return f"the Debian mirror {MIRROR} is unreachable ({e})"
+    return ""
+
+
+@pytest.fixture(scope="module")
+def base(image_cache):
+    why = base_unavailable()
+    if why:
+        print(f"\n\n*** SKIPPING the real-image tests: {why} ***\n", flush=True)
+        pytest.skip(f"REAL IMAGE BUILD NOT TESTED: {why}")
+    images.CACHE = image_cache                 # module scope: the autouse fixture only patches per test
+    images._prepare_cache()
+    return images.debootstrap("bookworm", MIRROR, ["debian:bookworm", "ubuntu:*"], python=False, extra=[],
+                              log=lambda m: None)
+
+
+def task_dir(root: Path, dockerfile: str, test_sh: str, solve: str = "", toml: str = "", files=None) -> Path:
+    path = root / "t"
+    for rel, text in {"task.toml": toml or "[verifier]\ntimeout_sec = 120\n", "instruction.md": "Do it.\n",
+                      "environment/Dockerfile": dockerfile, "tests/test.sh": test_sh,
+                      **({"solution/solve.sh": solve} if solve else {}), **(files or {})}.items():
+        (path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (path / rel).write_text(text)
+    return path
+
+
+# The TermiGen recipe: apt installs pip, pip installs pytest, the verifier runs pytest.
+DOCKERFILE = """\
+FROM ubuntu:24.04
+ENV DEBIAN_FRONTEND=noninteractive
+RUN apt-get update && apt-get install -y --no-install-recommends python3-pip && rm -rf /var/lib/apt/lists/*
+RUN pip3 install --no-cache-dir --break-system-packages pytest==8.4.1
+RUN useradd -m alice && mkdir -p /home/user && chown alice:alice /home/user
+WORKDIR /home/user
+COPY data.txt ./data.txt
+ARG TASK_SEED
+RUN echo "seed $TASK_SEED" > seed.txt
+"""
+TEST_PY = "def test_answer():\n    assert open('/home/user/answer.txt').read() == 'hello world\\n'\n"
+TEST_SH = ("cd /tests && pytest -q test_outputs.py && echo 1 > /logs/verifier/reward.txt "
+           "|| echo 0 > /logs/verifier/reward.txt\n")
+
+
+@pytest.fixture(scope="module")
+def real_task(base, tmp_path_factory):
+    path = task_dir(tmp_path_factory.mktemp("real"), DOCKERFILE, TEST_SH, solve="cat data.txt > answer.txt\n",
+                    files={"environment/data.txt": "hello world\n", "tests/test_outputs.py": TEST_PY})
+    task = harbor.load_task(path)
+    log = []
+    t0 = time.monotonic()
+    harbor.build_task(task, log=log.append)
+    return task, log, time.monotonic() - t0
+
+
+def test_a_dockerfile_with_apt_and_pip_builds_on_the_debian_base(real_task):
+    task, log, seconds = real_task
+    built = [m for m in log if m.startswith("building")]
+    assert [m.split(":")[0] for m in built] == ["building line 3", "building line 4", "building line 5",
+                                               "building line 7"]
+    print(f"\nbuilt in {seconds:.0f} s")
+
+
+def test_oracle_passes_and_null_fails_with_pytest_really_run(real_task):
+    task, _, _ = real_task
+    with harbor.start_task(task, seed=3) as sb:
+        assert sb.run("pwd; cat seed.txt; stat -c %U /home/user").output == "/home/user\nseed 3\nalice\n"
+        assert harbor.verify(sb, task, 3) == (0.0, "")
+        assert "1 failed" in sb.run("cd /tests && pytest -q test_outputs.py | tail -1").output
+    with harbor.start_task(task, seed=3) as sb:
+        assert harbor.run_solution(sb, task).exit_code == 0
+        assert harbor.verify(sb, task, 3) == (1.0, "")
+
+
+def test_the_cached_build_is_reused_and_episodes_do_not_leak_into_each_other(real_task):
+    task, _, _ = real_task
+    harbor._built.clear()
+    log = []
+    harbor.build_task(task, log=log.append)
+    assert not [m for m in log if m.startswith("building")]
+    with harbor.start_task(task) as sb:
+        sb.run("echo planted > /usr/local/bin/mark; rm -rf /usr/lib/python3")
+    with harbor.start_task(task) as sb:
+        assert sb.run("ls /usr/local/bin/mark; python3 -c 'import json'").output.startswith("ls: cannot")
+
+
+def test_episodes_have_no_network_unless_the_task_allows_it(real_task):
+    task, _, _ = real_task
+    with harbor.start_task(task) as sb:
+        assert sb.run("ls /sys/class/net").output.split() == ["lo"]
+
+
+def test_a_failed_step_is_one_line_with_task_step_and_last_output(base, tmp_path):
+    path = task_dir(tmp_path, "FROM ubuntu:24.04\nRUN apt-get install -y no-such-package-xyz\n", "true\n")
+    with pytest.raises(harbor.SetupError) as e:
+        harbor.start_task(harbor.load_task(path))
+    assert str(e.value).startswith("task 't': line 2: RUN 'apt-get install -y no-such-package-xyz' failed (exit 100)")
+    assert "no-such-package-xyz" in str(e.value).split("):", 1)[1] and "\n" not in str(e.value)
+
+
+def test_build_timeout_is_honoured(base, tmp_path):
+    toml = "[environment]\nbuild_timeout_sec = 2\n"
+    path = task_dir(tmp_path, "FROM ubuntu:24.04\nRUN sleep 30\n", "true\n", toml=toml)
+    t0 = time.monotonic()
+    with pytest.raises(harbor.SetupError, match="line 2: RUN 'sleep 30' timed out after 2 s"):
+        harbor.start_task(harbor.load_task(path))
+    assert time.monotonic() - t0 < 15
+
+
+def test_concurrent_builds_of_one_key_build_it_once(base, tmp_path):
+    steps = [harbor.Step("RUN", f"echo once-{tmp_path.name} >> /built; sleep 1", 2)]
+    state = images.start_state(images.resolve("ubuntu:24.04"))
+    results, logs = [], [[], []]
+    threads = [threading.Thread(target=lambda i=i: results.append(images.build(
+        steps, images.State(**vars(state)), tmp_path, 60, sandbox.Limits(), log=logs[i].append)))
+        for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 2 and results[0].layers == results[1].layers
+    assert sum(len(l) for l in logs) == 1
+    assert (results[0].layers[0] / "built").read_text() == f"once-{tmp_path.name}\n"
+
+
+def test_a_tarball_in_the_image_store_is_imported_with_mapped_owners(image_cache, tmp_path):
+    store = tmp_path / "store"
+    store.mkdir()
+    with tarfile.open(store / "myimg_1.0.tar", "w") as tar:
+        for name, uid in (("etc/hello", 0), ("home/bob/file", 1000)):
+            info = tarfile.TarInfo(name)
+            info.uid = info.gid = uid
+            info.size = 3
+            tar.addfile(info, io.BytesIO(b"hi\n"))
+    image = images.resolve("myimg:1.0", store=store, log=lambda m: None)
+    ids = sandbox.id_map().lines
+    assert (image.rootfs / "home/bob/file").stat().st_uid == ids[-1][1] + 1000 - ids[-1][0]
+    assert (image.rootfs / "etc/hello").read_text() == "hi\n" and "image store" in image.source
+
+
+def test_an_image_is_pulled_from_a_reachable_registry(image_cache):
+    reg = FakeRegistry()
+    try:
+        image = images.resolve(f"127.0.0.1:{reg.port}/test/img:1.0", log=lambda m: None)
+    finally:
+        reg.server.shutdown()
+        reg.server.server_close()
+    assert image.source.startswith("registry ") and image.env["ARCH"] == "amd64" and image.workdir == "/opt"
+    assert (image.rootfs / "opt/d/c").exists() and not (image.rootfs / "usr/bin/tool").exists()
