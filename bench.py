@@ -588,32 +588,150 @@ def bench_memory(args, device, dtype, models=None):
 # ---- (c) the sandbox ----
 
 
+def times(fn, repeats):
+    """(median, min, max) wall time of fn() over `repeats` calls."""
+    out = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return statistics.median(out), min(out), max(out)
+
+
+def fmt_spread(m):
+    return f"{fmt_time(m[0])} ({fmt_time(m[1])}–{fmt_time(m[2])})"
+
+
+BENCH_DOCKERFILE = """FROM {base}
+ENV DEBIAN_FRONTEND=noninteractive
+RUN apt-get update && apt-get install -y --no-install-recommends jq && rm -rf /var/lib/apt/lists/*
+WORKDIR /home/user
+COPY data.txt ./
+"""
+
+
 def bench_sandbox(args, device=None, dtype=None, models=None):
-    try:
-        from sandbox import Sandbox
-    except Exception as e:  # the section is optional; say why it did not run
-        print(f"\n### sandbox\n\nskipped: sandbox.py not importable ({type(e).__name__}: {e})")
-        return {"skipped": f"sandbox.py not importable ({e})"}
-    n_start, n_run = (5, 20) if args.quick else (30, 200)
+    """Task environments: a real build, then cached episode starts next to bwrap and bare unshare, and what
+    one episode costs in memory and disk. The build and the cached start need a base image in the cache
+    (python images.py debootstrap --as '*'); without one those rows say so."""
+    import shutil
+    import harbor
+    import images
+    from sandbox import Sandbox
+    n = 5 if args.quick else 30
+    res = {}
 
-    def start_stop():
-        with Sandbox():
-            pass
+    def first_run(make):             # from the call that makes a sandbox to the end of its first command
+        box = None
+        def go():
+            nonlocal box
+            box = make()
+            box.run("true")
+        t = time.perf_counter()
+        go()
+        dt = time.perf_counter() - t
+        box.close()
+        return dt
 
-    plain = median_time(lambda: subprocess.run(["bash", "-c", "true"], check=True), n_run, torch.device("cpu"))
-    start = median_time(start_stop, n_start, torch.device("cpu"))
+    def spread(make):
+        ts = [first_run(make) for _ in range(n)]
+        return statistics.median(ts), min(ts), max(ts)
+
+    bases = sorted(d.name for d in (images.CACHE / "images").glob("*") if (d / "image.json").is_file()) \
+        if (images.CACHE / "images").is_dir() else []
+    rows, notes = [], []
+    bare = times(lambda: subprocess.run(["unshare", "-U", "-r", "-m", "-p", "-f", "-n", "true"], check=True), n)
+    bwrap = None
+    if shutil.which("bwrap"):
+        argv = ["bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin",
+                "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--proc", "/proc",
+                "--dev", "/dev", "--tmpfs", "/tmp", "/bin/true"]
+        bwrap = times(lambda: subprocess.run(argv, check=True), n)
+    else:
+        notes.append("bwrap is not installed (apt-get install bubblewrap): its row is n/a.")
+    host_task = harbor.load_task(os.path.join(os.path.dirname(__file__), "tasks/train/files-flatten-txt"))
+    host = spread(lambda: harbor.start_task(host_task, seed=0, log=lambda m: None))
+    rows.append(["host-fallback episode (a built-in task): start_task to first run() done", fmt_spread(host),
+                 "—", fmt_spread(bare), fmt_spread(bwrap) if bwrap else "n/a"])
+    res.update(host_start_s=host[0], unshare_true_s=bare[0], bwrap_true_s=bwrap[0] if bwrap else None)
+    base = next((b for b in bases if b.startswith("debian")), None)
+    if base is None:
+        notes.append("No base image in the cache: run `python images.py debootstrap --as '*'` (root) for the build "
+                     "and cached-start rows.")
+    else:
+        with tempfile.TemporaryDirectory(dir=images.CACHE) as tmp:
+            task_dir = os.path.join(tmp, "task")
+            for rel, text in {"task.toml": "", "instruction.md": "x\n", "tests/test.sh": "true\n",
+                              "environment/data.txt": "x\n",
+                              "environment/Dockerfile": BENCH_DOCKERFILE.format(base=base.replace("_", ":", 1))}.items():
+                os.makedirs(os.path.dirname(os.path.join(task_dir, rel)), exist_ok=True)
+                open(os.path.join(task_dir, rel), "w").write(text)
+            task = harbor.load_task(task_dir)
+            saved = images.CACHE        # a fresh layer cache over the real base: the build really runs
+            fresh = os.path.join(tmp, "cache")
+            os.makedirs(fresh)
+            os.chmod(tmp, 0o755)
+            os.chmod(fresh, 0o755)
+            os.symlink(saved / "images", os.path.join(fresh, "images"))
+            images.CACHE = type(saved)(fresh)
+            try:
+                t = time.perf_counter()
+                harbor.build_task(task, log=lambda m: None)
+                build = time.perf_counter() - t
+                t = time.perf_counter()
+                harbor._built.clear()
+                harbor.build_task(task, log=lambda m: None)
+                lookup = time.perf_counter() - t
+                cached = spread(lambda: harbor.start_task(task, seed=0, log=lambda m: None))
+                layer_bytes = int(subprocess.run(["du", "-sb", fresh + "/layers"], capture_output=True,
+                                                 text=True).stdout.split()[0])
+                with harbor.start_task(task, seed=0, log=lambda m: None) as box:
+                    idle = cgroup_bytes(box)
+                    box.run("jq --version > /dev/null; echo '{\"a\": 1}' | jq .a > out.json; "
+                            "head -c 10M /dev/urandom > blob")
+                    busy = cgroup_bytes(box)
+                    used = box.run("df -k / | tail -1").output.split()
+                    upper_kib = int(used[2]) if len(used) > 2 and used[2].isdigit() else None
+            finally:
+                images.CACHE = saved
+                harbor._built.clear()
+        rows.insert(0, ["cached episode (overlay on the build): start_task to first run() done", fmt_spread(cached),
+                        "≤ 50 ms median " + ("✓" if cached[0] <= 0.05 else "✗"), fmt_spread(bare),
+                        fmt_spread(bwrap) if bwrap else "n/a"])
+        table(f"environment build on the cached base {base} (one run)", "", [
+            ["build: apt-get install jq + COPY (2 layers, fresh layer cache)", fmt_time(build)],
+            ["build again: every layer found in the cache", fmt_time(lookup)],
+            ["disk: the two layers", fmt_bytes(layer_bytes)],
+            ["memory: an idle episode (its cgroup)", fmt_bytes(idle) if idle else "n/a (no cgroup)"],
+            ["memory: after jq and a 10 MB file in the writable tmpfs layer", fmt_bytes(busy) if busy else "n/a"],
+            ["disk: the episode's writable layer after that (tmpfs, gone at close)",
+             fmt_bytes(upper_kib * 1024) if upper_kib is not None else "n/a"]],
+            columns=[("what", "---"), ("value", "---:")])
+        res.update(build_s=build, build_cached_s=lookup, cached_start_s=cached[0], layer_bytes=layer_bytes,
+                   episode_idle_bytes=idle, episode_busy_bytes=busy)
+    table(f"episode start, median (min–max) of {n}, next to bare namespaces", "", rows, notes, columns=[
+        ("what", "---"), ("ours", "---:"), ("target", "---"), ("`unshare -Urmpfn true`", "---:"),
+        ("`bwrap --unshare-all ... /bin/true`", "---:")])
     with Sandbox() as box:
-        for cmd in ("true", "/bin/true"):
-            if (r := box.run(cmd)).exit_code != 0:
-                raise RuntimeError(f"sandbox: run({cmd!r}) exited {r.exit_code}, output {r.output!r}")
-        # The shell persists, so run("true") is a pipe round trip to a builtin; /bin/true also forks and execs.
-        rt = median_time(lambda: box.run("true"), n_run, torch.device("cpu"))
-        rt_exec = median_time(lambda: box.run("/bin/true"), n_run, torch.device("cpu"))
-    table("sandbox vs a plain `subprocess.run(['bash', '-c', 'true'])`", "plain bash", [
-        row(f"start + teardown (median of {n_start})", start, plain, fmt_time),
-        row(f"run('true') round trip (median of {n_run})", rt, plain, fmt_time),
-        row(f"run('/bin/true') round trip (median of {n_run})", rt_exec, plain, fmt_time)])
-    return {"start_teardown_s": start, "run_true_s": rt, "run_bin_true_s": rt_exec, "plain_bash_s": plain}
+        rt = times(lambda: box.run("true"), 10 * n)
+        rt_exec = times(lambda: box.run("/bin/true"), 10 * n)
+    table("commands in a started sandbox", "", [
+        ["run('true'): a pipe round trip to the persistent shell's builtin", fmt_spread(rt)],
+        ["run('/bin/true'): the same plus a fork and exec", fmt_spread(rt_exec)]],
+        columns=[("what", "---"), ("median (min–max)", "---:")])
+    res.update(run_true_s=rt[0], run_bin_true_s=rt_exec[0])
+    return res
+
+
+def cgroup_bytes(box):
+    """Memory charged to a sandbox's cgroup (processes, page cache and tmpfs files), or None without one."""
+    if not box.cgroup:
+        return None
+    for d in box.cgroup.dirs.values():
+        for f in ("memory.current", "memory.usage_in_bytes"):
+            if os.path.exists(os.path.join(d, f)):
+                return int(open(os.path.join(d, f)).read())
+    return None
 
 
 # ---- main ----

@@ -258,6 +258,9 @@ def parse_args(argv=None):
     a = p.add_argument
     a("--model", help="hub id or local checkpoint directory (default: the shipped tiny agent, agent/tiny)")
     a("--tasks", default="tasks/train", help="directory of Harbor-layout tasks")
+    a("--images", metavar="DIR", help="local image store: DIR/<name>/ or DIR/<name>.tar per FROM image "
+      "(see images.py); default $ECHO_IMAGES")
+    a("--no-internet", action="store_true", help="no network in episodes, even for tasks that allow it")
     a("--out", default="runs/echo", help="run directory: metrics.jsonl, checkpoints")
     a("--steps", type=int, help=f"optimizer steps (paper {PAPER['steps']}, demo {DEMO['steps']})")
     a("--tasks-per-step", type=int, help="tasks per step (paper 16)")
@@ -341,7 +344,8 @@ def main(argv=None):
     rank, world = init_distributed(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    tasks = harbor.load_tasks(args.tasks)
+    tasks = harbor.load_tasks(args.tasks)      # a bad task is reported in one line; the others load
+    harbor.IMAGES, harbor.INTERNET = (Path(args.images) if args.images else None), not args.no_internet
     # One process: the weights are in --dtype. Several (FSDP): fp32 master shards, computed in --dtype (shard()).
     dtype = torch.float32 if world > 1 else getattr(torch, args.dtype)
     start, state = 0, None

@@ -21,6 +21,7 @@ import os
 import re
 import subprocess
 import time
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 
 import torch
@@ -190,6 +191,8 @@ def main() -> None:
     p.add_argument("--agent", choices=sorted(AGENTS) + ["model"], help="which agent plays the episodes")
     p.add_argument("--model", help="hub id or checkpoint directory (for --agent model and --env-ce)")
     p.add_argument("--tasks", default="tasks/train", help="directory of Harbor task directories")
+    p.add_argument("--images", metavar="DIR", help="local image store (see images.py); default $ECHO_IMAGES")
+    p.add_argument("--no-internet", action="store_true", help="no network in episodes, even where allowed")
     p.add_argument("-k", type=int, default=8, help="attempts per task for --agent model (paper: 8; 5 for TB2)")
     p.add_argument("--temperature", type=float, default=0.6, help="eval sampling temperature (PAPER §6)")
     p.add_argument("--top-p", type=float, default=1.0)
@@ -224,7 +227,8 @@ def main() -> None:
             with open(args.json, "w") as f:
                 json.dump({"model": args.model, "episodes_file": args.env_ce, **out}, f, indent=2)
         return
-    tasks = harbor.load_tasks(args.tasks)
+    tasks = harbor.load_tasks(args.tasks)      # a bad task is reported in one line; the others load
+    harbor.IMAGES, harbor.INTERNET = (Path(args.images) if args.images else None), not args.no_internet
     if args.agent == "model":
         limits = R.Limits(max_turns=args.max_turns, max_turn_tokens=args.max_turn_tokens)
         results = evaluate_model(model, tok, tasks, args.k, args.seed, limits, args.temperature, args.top_p,
@@ -234,12 +238,14 @@ def main() -> None:
     else:
         results = evaluate(tasks, AGENTS[args.agent], args.seed, args.workers)
     width = max(len(name) for name in results)
-    cols = [c for c in next(iter(results.values())) if c not in ("error", "attempts", "successes", "messages")]
+    cols = list(dict.fromkeys(c for r in results.values() for c in r
+                              if c not in ("error", "attempts", "successes", "messages")))
     print(f"{'task':<{width}}  " + "  ".join(f"{c:>10.10}" for c in cols) + "  error")
     for name, r in results.items():
-        print(f"{name:<{width}}  " + "  ".join(f"{r[c]:10.3f}" for c in cols) + f"  {r['error'] or ''}")
+        print(f"{name:<{width}}  " + "  ".join(f"{r[c]:10.3f}" if c in r else f"{'-':>10}" for c in cols)
+              + f"  {r['error'] or ''}")
     s = summarize(results)
-    overall = {c: sum(r[c] for r in results.values()) / len(results) for c in cols}
+    overall = {c: sum(r.get(c, 0.0) for r in results.values()) / len(results) for c in cols}
     print("mean".ljust(width) + "  " + "  ".join(f"{overall[c]:10.3f}" for c in cols))
     print(f"pass@1 = {s['pass_at_1']:.3f} over {s['n_tasks']} tasks, {s['errors']} with errors "
           f"(agent {args.agent}, seed {args.seed}, {time.monotonic() - t0:.1f} s)")

@@ -107,6 +107,11 @@ def load_task(path) -> Task:
     internet = environ.get("allow_internet", False)
     if not isinstance(internet, bool):
         raise fail(f"[environment].allow_internet must be true or false, got {_show(internet)}")
+    if "network_mode" in environ:              # newer Harbor schemas: "public" or "no-network"
+        mode = environ["network_mode"]
+        if mode not in ("public", "no-network", "none"):
+            raise fail(f"[environment].network_mode must be 'public' or 'no-network', got {_show(mode)}")
+        internet = mode == "public"
 
     def number(key: str, default: float) -> float:
         section, field = key[1:].split("].")
@@ -314,6 +319,10 @@ class VerifierError(RuntimeError):
 
 
 _built: dict[tuple, object] = {}
+# Settings for every episode of the process, from echo.py / eval.py flags: an image store directory
+# (--images), and the trainer's switch that forces episode network off whatever the task allows.
+IMAGES: Path | None = None
+INTERNET = True
 
 
 def build_task(task: Task, store: Path | None = None, log=print):
@@ -351,7 +360,7 @@ def _limits(task: Task, limits):
                    memory_mb=task.memory_mb, storage_mb=task.storage_mb, cpus=task.cpus)
 
 
-def start_task(task: Task, seed: int = 0, limits=None, store: Path | None = None, internet: bool = True,
+def start_task(task: Task, seed: int = 0, limits=None, store: Path | None = None, internet: bool | None = None,
                log=print):
     """An entered Sandbox with the task's environment: the cached build below a fresh writable layer, the
     seeded steps run with TASK_SEED, the shell in the workdir and the episode clock just started.
@@ -359,6 +368,8 @@ def start_task(task: Task, seed: int = 0, limits=None, store: Path | None = None
     import images
     import sandbox
     limits = _limits(task, limits or sandbox.Limits())
+    store = store or IMAGES
+    internet = INTERNET if internet is None else internet
     try:
         state = build_task(task, store, log)
         host = state.image.rootfs is None

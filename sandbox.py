@@ -31,26 +31,24 @@ write to fd 99, but a line without the current nonce is ignored.
 """
 from __future__ import annotations
 
-import ctypes
-import fcntl
 import json
+import marshal
 import os
 import re
-import resource
 import secrets
 import select
 import shlex
 import shutil
 import signal
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+from sandbox_init import DOCKER_CAPS  # noqa: F401 - the shell's capabilities, for callers and tests
 
 
 @dataclass
@@ -82,8 +80,6 @@ SYSTEM_DIRS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "
 BASE_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
             "USER": "root", "LOGNAME": "root", "SHELL": "/bin/bash", "LANG": "C.UTF-8", "TERM": "dumb",
             "PAGER": "cat", "DEBIAN_FRONTEND": "noninteractive", "HOSTNAME": "sandbox"}
-# Docker's default capability set (moby's oci/caps/defaults.go); the shell keeps these and no others.
-DOCKER_CAPS = {0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31}
 STATE_DIR = Path(tempfile.gettempdir()) / f"echo-sandbox-{os.getuid()}"
 USERNS_HELP = ("the sandbox needs unprivileged user namespaces: sysctl -w user.max_user_namespaces=10000 "
                "(on Ubuntu 24.04+ also kernel.apparmor_restrict_unprivileged_userns=0), or in Docker run "
@@ -503,19 +499,20 @@ class Cgroup:
 
 
 def _spawn(config: dict, ids: IdMap, cgroup: Cgroup | None, stdin, stdout) -> subprocess.Popen:
-    """Start `python sandbox.py` (as uid H when we are root, so nothing ever runs as the host's root),
-    give its new user namespace the id map and put it in the cgroup before it goes on."""
+    """Start sandbox_init.py, which as root first drops to uid H (set in the child rather than by Popen, so
+    that Popen can vfork: forking a trainer that maps gigabytes is slow), give its new user namespace the
+    id map and put it in the cgroup before it goes on."""
     sync_r, sync_w = os.pipe()                 # child -> caller: "u" (map me); caller -> child: "m" (mapped)
     go_r, go_w = os.pipe()
     config = {**config, "fds": {**config.get("fds", {}), "sync": sync_w, "go": go_r}}
     python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
-    root = os.getuid() == 0
+    if os.getuid() == 0:                       # the child drops to uid H before anything else
+        config["drop_to"] = ids.host_root
+    # marshal, not json: the child starts faster without importing json (and re, enum, ...).
     try:
-        proc = subprocess.Popen([python, "-I", "-S", str(Path(__file__).resolve())], stdin=stdin,
-                                stdout=stdout, stderr=stdout, pass_fds=tuple(config["fds"].values()),
-                                cwd="/", env={"ECHO_SANDBOX": json.dumps(config)},
-                                user=ids.host_root if root else None, group=ids.host_root if root else None,
-                                extra_groups=[] if root else None)
+        proc = subprocess.Popen([python, "-I", "-S", str(Path(__file__).resolve().parent / "sandbox_init.py")],
+                                stdin=stdin, stdout=stdout, stderr=stdout, pass_fds=tuple(config["fds"].values()),
+                                cwd="/", env={"ECHO_SANDBOX": marshal.dumps(config).hex()})
     finally:
         os.close(sync_w)
         os.close(go_r)
@@ -552,231 +549,6 @@ def run_mapped(argv: list[str], stdin=None, timeout: float | None = None) -> sub
     with os.fdopen(out_r, "rb") as f:
         output = f.read().decode("utf-8", "replace")
     return subprocess.CompletedProcess(argv, proc.wait(timeout), output, "")
-
-
-# ---- the sandbox side: runs as `python -I -S sandbox.py`, only the standard library ----------------------
-
-_libc = ctypes.CDLL(None, use_errno=True)
-CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = (
-    0x20000, 0x4000000, 0x8000000, 0x10000000, 0x20000000, 0x40000000)
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 1, 24, 38, 47
-
-
-def _check(ret: int, what: str) -> None:
-    if ret != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {os.strerror(err)}")
-
-
-def _mount(src, dst, fstype=None, flags=0, data=None) -> None:
-    enc = lambda s: s.encode() if s else None
-    _check(_libc.mount(enc(src), enc(dst), enc(fstype), flags, enc(data)), f"mount {fstype or src} on {dst}")
-
-
-class _MountAttr(ctypes.Structure):
-    _fields_ = [(n, ctypes.c_uint64) for n in ("set", "clr", "propagation", "userns_fd")]
-
-
-def _bind_ro(src: str, dst: str) -> None:
-    """Recursive bind, then mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY): read-only all the way down."""
-    _mount(src, dst, None, MS_BIND | MS_REC)
-    attr = _MountAttr(1, 0, 0, 0)
-    _check(_libc.syscall(442, -100, dst.encode(), 0x8000, ctypes.byref(attr), ctypes.sizeof(attr)),
-           f"read-only {dst}")
-
-
-def _child(cfg: dict) -> None:
-    """Between the caller and pid 1: make the user namespace, wait for its id map, make the others."""
-    fds = cfg["fds"]
-    _check(_libc.unshare(CLONE_NEWUSER), "unshare(user)")
-    os.write(fds["sync"], b"u")
-    os.close(fds["sync"])
-    if os.read(fds["go"], 1) != b"m":          # the caller failed to map us: it reports why
-        sys.exit(1)
-    os.close(fds["go"])
-    os.setresgid(0, 0, 0)
-    os.setresuid(0, 0, 0)
-    if "exec" in cfg:                          # run_mapped: just a program in the mapped namespace
-        os.execvp(cfg["exec"][0], cfg["exec"])
-    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (0 if cfg["network"] else CLONE_NEWNET)
-    _check(_libc.unshare(flags), "unshare")
-    pid = os.fork()                            # the first child in a new PID namespace is its pid 1
-    if pid == 0:
-        try:
-            _pid1(cfg)
-        except BaseException as e:             # one line on the output pipe; the caller shows it
-            print(f"sandbox setup failed: {e}", file=sys.stderr, flush=True)
-            os._exit(1)
-    for fd in fds.values():
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-    _, status = os.waitpid(pid, 0)
-    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
-
-
-def _pid1(cfg: dict) -> None:
-    """pid 1 of the sandbox: build the root, then be init (restart the shell, reap orphans, exit when the
-    caller's lifeline closes, which kills every process of the namespace)."""
-    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
-    host_pid = [l for l in open("/proc/self/status") if l.startswith("NSpid:")][0].split()[1]
-    _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    R = cfg["root"]
-    if cfg["layers"] is None:
-        _host_root(cfg, R)
-    else:
-        _overlay_root(cfg, R)
-    _mount_system(cfg, R)
-    os.makedirs(R + cfg["workdir"], exist_ok=True)
-    os.chdir(R)                                # pivot_root(".", ".") stacks the old root under the new
-    _check(_libc.syscall(155, b".", b"."), "pivot_root")     # one, then we detach it: no /.old left over
-    _check(_libc.umount2(b".", 2), "umount old root")
-    os.chdir(cfg["workdir"])
-    if not cfg["network"]:
-        # Bring up lo: SIOCGIFFLAGS / SIOCSIFFLAGS |= IFF_UP. (Every module is imported before pivot_root:
-        # the image may have no Python at all.)
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        flags = struct.unpack("16sH14s", fcntl.ioctl(s, 0x8913, struct.pack("16sH14s", b"lo", 0, b"")))[1]
-        fcntl.ioctl(s, 0x8914, struct.pack("16sH14s", b"lo", flags | 1, b""))
-        s.close()
-    _libc.sethostname(b"sandbox", 7)
-    for name, value in cfg["rlimits"].items():   # set inside the user namespace: counted per namespace
-        resource.setrlimit(getattr(resource, "RLIMIT_" + name), (value, value))
-    _init_loop(cfg, host_pid)
-
-
-def _overlay_root(cfg: dict, R: str) -> None:
-    """The image's layers read-only below, one writable layer on top: an on-disk directory for a build
-    step, else a tmpfs of storage_mb for an episode (gone when the namespace dies)."""
-    if cfg["upper"]:
-        upper, work = cfg["upper"], cfg["upper"] + ".work"
-    else:
-        scratch = os.path.join(os.path.dirname(R), "scratch")
-        os.makedirs(scratch, exist_ok=True)
-        _mount("tmpfs", scratch, "tmpfs", MS_NOSUID, f"mode=755,size={cfg['storage_mb']}m")
-        upper, work = scratch + "/upper", scratch + "/work"
-    os.makedirs(upper, exist_ok=True)
-    os.makedirs(work, exist_ok=True)
-    lower = ":".join(cfg["layers"])
-    _mount("overlay", R, "overlay", 0, f"lowerdir={lower},upperdir={upper},workdir={work},userxattr")
-
-
-def _host_root(cfg: dict, R: str) -> None:
-    """Last resort: a tmpfs root with the host's system directories bound read-only, hidden paths
-    covered by empty read-only tmpfs (they stay covered: the shell cannot unmount)."""
-    _mount("tmpfs", R, "tmpfs", MS_NOSUID, f"mode=755,size={cfg['storage_mb']}m")
-    for d in cfg["system_dirs"]:
-        if os.path.islink("/" + d):
-            os.symlink(os.readlink("/" + d), f"{R}/{d}")
-        elif os.path.isdir("/" + d):
-            os.mkdir(f"{R}/{d}")
-            _bind_ro("/" + d, f"{R}/{d}")
-    for h in cfg["hide"]:
-        p = R + h
-        try:
-            if os.path.isdir(p) and not os.path.islink(p):
-                _mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=755")
-            elif os.path.isfile(p) and not os.path.islink(p):
-                _mount("/dev/null", p, None, MS_BIND)
-        except OSError as e:
-            if e.errno != 13:                  # unreadable for us anyway
-                raise
-
-
-def _mount_system(cfg: dict, R: str) -> None:
-    """/proc, /dev, /dev/shm, /dev/pts, /sys, /run/xfer and, with network, the host's resolv.conf."""
-    for d, mode in (("tmp", 0o1777), ("root", 0o700), ("run", 0o755), ("proc", 0o555), ("sys", 0o555),
-                    ("dev", 0o755)):
-        if not os.path.lexists(f"{R}/{d}"):
-            os.makedirs(f"{R}/{d}", mode)
-    _mount("tmpfs", f"{R}/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=1m")
-    for d in ("null", "zero", "full", "random", "urandom", "tty"):
-        open(f"{R}/dev/{d}", "w").close()
-        _mount(f"/dev/{d}", f"{R}/dev/{d}", None, MS_BIND)
-    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
-                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"), ("ptmx", "pts/ptmx")):
-        os.symlink(target, f"{R}/dev/{name}")
-    os.mkdir(f"{R}/dev/shm")
-    _mount("tmpfs", f"{R}/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m")   # Docker's size
-    os.mkdir(f"{R}/dev/pts")
-    _mount("devpts", f"{R}/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
-    _mount("proc", f"{R}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    try:                                       # sysfs needs our own network namespace
-        _mount("sysfs", f"{R}/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
-    except OSError:
-        pass
-    os.makedirs(f"{R}/run/xfer", exist_ok=True)
-    _bind_ro(cfg["xfer"], f"{R}/run/xfer")     # files on their way in (Sandbox.copy_in)
-    if cfg["network"] and os.path.isfile("/etc/resolv.conf") and cfg["layers"] is not None:
-        target = f"{R}/etc/resolv.conf"
-        if os.path.islink(target) or not os.path.exists(target):
-            if os.path.lexists(target):
-                os.unlink(target)
-            os.makedirs(f"{R}/etc", exist_ok=True)
-            open(target, "w").close()
-        _bind_ro("/etc/resolv.conf", target)   # as Docker does: the host's resolver, read-only
-
-
-def _init_loop(cfg: dict, host_pid: str) -> None:
-    fds = cfg["fds"]
-    os.set_inheritable(fds["life"], False)
-    os.set_inheritable(fds["events"], False)
-    os.set_inheritable(fds["status"], False)
-
-    def event(line: str) -> None:
-        try:
-            os.write(fds["events"], (line + "\n").encode())
-        except OSError:                        # the caller is gone
-            os._exit(0)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)       # the shell may signal us; only SIGCHLD matters
-    wake_r, wake_w = os.pipe()
-    os.set_blocking(wake_w, False)
-    signal.set_wakeup_fd(wake_w)
-    signal.signal(signal.SIGCHLD, lambda *a: None)
-    event(f"r {host_pid}")
-    shell = _spawn_shell(cfg)
-    event(f"s {shell}")
-    while True:
-        ready, _, _ = select.select([fds["life"], wake_r], [], [])
-        if fds["life"] in ready:               # EOF: the caller closed the sandbox or died
-            os._exit(0)
-        os.read(wake_r, 4096)
-        while True:                            # reap everything: we are init, orphans end up here
-            try:
-                pid, st = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                pid = 0
-            if pid == 0:
-                break
-            if pid == shell:
-                event(f"x {os.waitstatus_to_exitcode(st) if os.WIFEXITED(st) else 128 + os.WTERMSIG(st)}")
-                shell = _spawn_shell(cfg)
-                event(f"s {shell}")
-
-
-def _spawn_shell(cfg: dict) -> int:
-    pid = os.fork()
-    if pid:
-        return pid
-    try:                                       # the child: Docker's capabilities, default signals, then bash
-        os.dup2(cfg["fds"]["status"], 99)
-        last = int(open("/proc/sys/kernel/cap_last_cap").read())
-        for cap in range(last + 1):
-            if cap not in DOCKER_CAPS:
-                _check(_libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), f"drop capability {cap}")
-        _check(_libc.prctl(PR_CAP_AMBIENT, 4, 0, 0, 0), "clear ambient capabilities")
-        _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
-        for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP,
-                    signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGCHLD, signal.SIGXFSZ):
-            signal.signal(sig, signal.SIG_DFL)
-        signal.set_wakeup_fd(-1)
-        # As root, execve makes the permitted set the bounding set: the shell ends with Docker's caps.
-        os.execve("/bin/bash", ["bash", "--noprofile", "--norc", "-s"], cfg["env"])
-    except BaseException as e:
-        print(f"sandbox: cannot start the shell: {e}", file=sys.stderr, flush=True)
-    os._exit(127)
 
 
 # ---- caller-side helpers ---------------------------------------------------------------------------------
@@ -896,5 +668,3 @@ def _reap_stale() -> None:
         _rmtree(d)
 
 
-if __name__ == "__main__":
-    _child(json.loads(os.environ["ECHO_SANDBOX"]))

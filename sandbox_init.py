@@ -1,0 +1,253 @@
+"""The sandbox's own side of its namespaces (sandbox.py starts it as `python -I -S sandbox_init.py`).
+
+Two processes run this file: the child makes the user namespace and waits until the caller has written
+its id map, then makes the other namespaces and forks pid 1, which builds the root filesystem, pivots
+into it and stays as init: it starts the agent's shell with Docker's capabilities only, restarts it when it
+dies, reaps orphans, and exits when the caller's lifeline closes (the kernel then kills every process of
+the namespace). Only the standard library, imported before pivot_root: the image may have no Python.
+"""
+import ctypes
+import fcntl
+import marshal
+import os
+import resource
+import select
+import signal
+import socket
+import struct
+import sys
+
+# Docker's default capability set (moby's oci/caps/defaults.go); the shell keeps these and no others.
+DOCKER_CAPS = {0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31}
+
+_libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = (
+    0x20000, 0x4000000, 0x8000000, 0x10000000, 0x20000000, 0x40000000)
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 1, 24, 38, 47
+
+
+def _check(ret: int, what: str) -> None:
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _mount(src, dst, fstype=None, flags=0, data=None) -> None:
+    enc = lambda s: s.encode() if s else None
+    _check(_libc.mount(enc(src), enc(dst), enc(fstype), flags, enc(data)), f"mount {fstype or src} on {dst}")
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_uint64) for n in ("set", "clr", "propagation", "userns_fd")]
+
+
+def _bind_ro(src: str, dst: str) -> None:
+    """Recursive bind, then mount_setattr(AT_RECURSIVE, MOUNT_ATTR_RDONLY): read-only all the way down."""
+    _mount(src, dst, None, MS_BIND | MS_REC)
+    attr = _MountAttr(1, 0, 0, 0)
+    _check(_libc.syscall(442, -100, dst.encode(), 0x8000, ctypes.byref(attr), ctypes.sizeof(attr)),
+           f"read-only {dst}")
+
+
+def _child(cfg: dict) -> None:
+    """Between the caller and pid 1: make the user namespace, wait for its id map, make the others."""
+    fds = cfg["fds"]
+    if "drop_to" in cfg:                       # started by root: become uid H, a nobody on the host
+        h = cfg["drop_to"]
+        os.setgroups([])
+        os.setresgid(h, h, h)
+        os.setresuid(h, h, h)
+    _check(_libc.unshare(CLONE_NEWUSER), "unshare(user)")
+    os.write(fds["sync"], b"u")
+    os.close(fds["sync"])
+    if os.read(fds["go"], 1) != b"m":          # the caller failed to map us: it reports why
+        sys.exit(1)
+    os.close(fds["go"])
+    os.setresgid(0, 0, 0)
+    os.setresuid(0, 0, 0)
+    if "exec" in cfg:                          # run_mapped: just a program in the mapped namespace
+        os.execvp(cfg["exec"][0], cfg["exec"])
+    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (0 if cfg["network"] else CLONE_NEWNET)
+    _check(_libc.unshare(flags), "unshare")
+    pid = os.fork()                            # the first child in a new PID namespace is its pid 1
+    if pid == 0:
+        try:
+            _pid1(cfg)
+        except BaseException as e:             # one line on the output pipe; the caller shows it
+            print(f"sandbox setup failed: {e}", file=sys.stderr, flush=True)
+            os._exit(1)
+    for fd in fds.values():
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _, status = os.waitpid(pid, 0)
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def _pid1(cfg: dict) -> None:
+    """pid 1 of the sandbox: build the root, then be init (restart the shell, reap orphans, exit when the
+    caller's lifeline closes, which kills every process of the namespace)."""
+    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+    host_pid = [l for l in open("/proc/self/status") if l.startswith("NSpid:")][0].split()[1]
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    R = cfg["root"]
+    if cfg["layers"] is None:
+        _host_root(cfg, R)
+    else:
+        _overlay_root(cfg, R)
+    _mount_system(cfg, R)
+    os.makedirs(R + cfg["workdir"], exist_ok=True)
+    os.chdir(R)                                # pivot_root(".", ".") stacks the old root under the new
+    _check(_libc.syscall(155, b".", b"."), "pivot_root")     # one, then we detach it: no /.old left over
+    _check(_libc.umount2(b".", 2), "umount old root")
+    os.chdir(cfg["workdir"])
+    if not cfg["network"]:
+        # Bring up lo: SIOCGIFFLAGS / SIOCSIFFLAGS |= IFF_UP. (Every module is imported before pivot_root:
+        # the image may have no Python at all.)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        flags = struct.unpack("16sH14s", fcntl.ioctl(s, 0x8913, struct.pack("16sH14s", b"lo", 0, b"")))[1]
+        fcntl.ioctl(s, 0x8914, struct.pack("16sH14s", b"lo", flags | 1, b""))
+        s.close()
+    _libc.sethostname(b"sandbox", 7)
+    for name, value in cfg["rlimits"].items():   # set inside the user namespace: counted per namespace
+        resource.setrlimit(getattr(resource, "RLIMIT_" + name), (value, value))
+    _init_loop(cfg, host_pid)
+
+
+def _overlay_root(cfg: dict, R: str) -> None:
+    """The image's layers read-only below, one writable layer on top: an on-disk directory for a build
+    step, else a tmpfs of storage_mb for an episode (gone when the namespace dies)."""
+    if cfg["upper"]:
+        upper, work = cfg["upper"], cfg["upper"] + ".work"
+    else:
+        scratch = os.path.join(os.path.dirname(R), "scratch")
+        os.makedirs(scratch, exist_ok=True)
+        _mount("tmpfs", scratch, "tmpfs", MS_NOSUID, f"mode=755,size={cfg['storage_mb']}m")
+        upper, work = scratch + "/upper", scratch + "/work"
+    os.makedirs(upper, exist_ok=True)
+    os.makedirs(work, exist_ok=True)
+    lower = ":".join(cfg["layers"])
+    _mount("overlay", R, "overlay", 0, f"lowerdir={lower},upperdir={upper},workdir={work},userxattr")
+
+
+def _host_root(cfg: dict, R: str) -> None:
+    """Last resort: a tmpfs root with the host's system directories bound read-only, hidden paths
+    covered by empty read-only tmpfs (they stay covered: the shell cannot unmount)."""
+    _mount("tmpfs", R, "tmpfs", MS_NOSUID, f"mode=755,size={cfg['storage_mb']}m")
+    for d in cfg["system_dirs"]:
+        if os.path.islink("/" + d):
+            os.symlink(os.readlink("/" + d), f"{R}/{d}")
+        elif os.path.isdir("/" + d):
+            os.mkdir(f"{R}/{d}")
+            _bind_ro("/" + d, f"{R}/{d}")
+    for h in cfg["hide"]:
+        p = R + h
+        try:
+            if os.path.isdir(p) and not os.path.islink(p):
+                _mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=755")
+            elif os.path.isfile(p) and not os.path.islink(p):
+                _mount("/dev/null", p, None, MS_BIND)
+        except OSError as e:
+            if e.errno != 13:                  # unreadable for us anyway
+                raise
+
+
+def _mount_system(cfg: dict, R: str) -> None:
+    """/proc, /dev, /dev/shm, /dev/pts, /sys, /run/xfer and, with network, the host's resolv.conf."""
+    for d, mode in (("tmp", 0o1777), ("root", 0o700), ("run", 0o755), ("proc", 0o555), ("sys", 0o555),
+                    ("dev", 0o755)):
+        if not os.path.lexists(f"{R}/{d}"):
+            os.makedirs(f"{R}/{d}", mode)
+    _mount("tmpfs", f"{R}/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=1m")
+    for d in ("null", "zero", "full", "random", "urandom", "tty"):
+        open(f"{R}/dev/{d}", "w").close()
+        _mount(f"/dev/{d}", f"{R}/dev/{d}", None, MS_BIND)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"), ("ptmx", "pts/ptmx")):
+        os.symlink(target, f"{R}/dev/{name}")
+    os.mkdir(f"{R}/dev/shm")
+    _mount("tmpfs", f"{R}/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m")   # Docker's size
+    os.mkdir(f"{R}/dev/pts")
+    _mount("devpts", f"{R}/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
+    _mount("proc", f"{R}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    try:                                       # sysfs needs our own network namespace
+        _mount("sysfs", f"{R}/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
+    except OSError:
+        pass
+    os.makedirs(f"{R}/run/xfer", exist_ok=True)
+    _bind_ro(cfg["xfer"], f"{R}/run/xfer")     # files on their way in (Sandbox.copy_in)
+    if cfg["network"] and os.path.isfile("/etc/resolv.conf") and cfg["layers"] is not None:
+        target = f"{R}/etc/resolv.conf"
+        if os.path.islink(target) or not os.path.exists(target):
+            if os.path.lexists(target):
+                os.unlink(target)
+            os.makedirs(f"{R}/etc", exist_ok=True)
+            open(target, "w").close()
+        _bind_ro("/etc/resolv.conf", target)   # as Docker does: the host's resolver, read-only
+
+
+def _init_loop(cfg: dict, host_pid: str) -> None:
+    fds = cfg["fds"]
+    os.set_inheritable(fds["life"], False)
+    os.set_inheritable(fds["events"], False)
+    os.set_inheritable(fds["status"], False)
+
+    def event(line: str) -> None:
+        try:
+            os.write(fds["events"], (line + "\n").encode())
+        except OSError:                        # the caller is gone
+            os._exit(0)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)       # the shell may signal us; only SIGCHLD matters
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *a: None)
+    event(f"r {host_pid}")
+    shell = _spawn_shell(cfg)
+    event(f"s {shell}")
+    while True:
+        ready, _, _ = select.select([fds["life"], wake_r], [], [])
+        if fds["life"] in ready:               # EOF: the caller closed the sandbox or died
+            os._exit(0)
+        os.read(wake_r, 4096)
+        while True:                            # reap everything: we are init, orphans end up here
+            try:
+                pid, st = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                pid = 0
+            if pid == 0:
+                break
+            if pid == shell:
+                event(f"x {os.waitstatus_to_exitcode(st) if os.WIFEXITED(st) else 128 + os.WTERMSIG(st)}")
+                shell = _spawn_shell(cfg)
+                event(f"s {shell}")
+
+
+def _spawn_shell(cfg: dict) -> int:
+    pid = os.fork()
+    if pid:
+        return pid
+    try:                                       # the child: Docker's capabilities, default signals, then bash
+        os.dup2(cfg["fds"]["status"], 99)
+        os.set_inheritable(99, True)           # dup2(99, 99) is a no-op that keeps close-on-exec
+        last = int(open("/proc/sys/kernel/cap_last_cap").read())
+        for cap in range(last + 1):
+            if cap not in DOCKER_CAPS:
+                _check(_libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), f"drop capability {cap}")
+        _check(_libc.prctl(PR_CAP_AMBIENT, 4, 0, 0, 0), "clear ambient capabilities")
+        _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+        for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP,
+                    signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGCHLD, signal.SIGXFSZ):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.set_wakeup_fd(-1)
+        # As root, execve makes the permitted set the bounding set: the shell ends with Docker's caps.
+        os.execve("/bin/bash", ["bash", "--noprofile", "--norc", "-s"], cfg["env"])
+    except BaseException as e:
+        print(f"sandbox: cannot start the shell: {e}", file=sys.stderr, flush=True)
+    os._exit(127)
+
+
+if __name__ == "__main__":
+    _child(marshal.loads(bytes.fromhex(os.environ["ECHO_SANDBOX"])))
