@@ -360,8 +360,8 @@ def _limits(task: Task, limits):
                    memory_mb=task.memory_mb, storage_mb=task.storage_mb, cpus=task.cpus)
 
 
-def start_task(task: Task, seed: int = 0, limits=None, store: Path | None = None, internet: bool | None = None,
-               log=print):
+def start_task(task: Task, seed: int = 0, limits=None, store: Path | None = None,
+               internet: bool | None = None, log=print):
     """An entered Sandbox with the task's environment: the cached build below a fresh writable layer, the
     seeded steps run with TASK_SEED, the shell in the workdir and the episode clock just started.
     Network only if the task allows it and `internet` (the trainer's switch) does too."""
@@ -424,8 +424,8 @@ def verify(sb, task: Task, seed: int = 0) -> tuple[float, str]:
         raise VerifierError(f"cannot prepare /tests and /logs/verifier: {' '.join(r.output.split())[-200:]}")
     sb.copy_in(task.path / "tests", "/tests")
     env = {**task.verifier_env, "TASK_SEED": str(seed), "PYTHONNOUSERSITE": "1"}
-    r = sb._run(f"cd {shlex.quote(task.workdir)}; env {' '.join(f'{k}={shlex.quote(v)}' for k, v in env.items())} "
-                f"bash /tests/test.sh", task.verifier_timeout)
+    assign = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    r = sb._run(f"cd {shlex.quote(task.workdir)}; env {assign} bash /tests/test.sh", task.verifier_timeout)
     if r.timed_out:
         return 0.0, f"verifier timed out after {task.verifier_timeout:g} s"
     # A command test.sh itself cannot run (bash names the script: "/tests/test.sh: line 3: pytest: command

@@ -122,7 +122,8 @@ def _cached(name: str) -> Image:
                  workdir=meta.get("workdir") or "/", source=meta.get("source", ""))
 
 
-def _save(ref: str, tar_stream, source: str, env: dict[str, str], workdir: str, name: str | None = None) -> Image:
+def _save(ref: str, tar_stream, source: str, env: dict[str, str], workdir: str,
+          name: str | None = None) -> Image:
     """Extract a tar stream into CACHE/images/<name>/rootfs inside the sandbox's user namespace, so files
     get the owners a sandbox sees; write image.json last, so a half import is never used."""
     name = name or slug(ref)
@@ -140,7 +141,8 @@ def _save(ref: str, tar_stream, source: str, env: dict[str, str], workdir: str, 
     if r.returncode and bad:
         _rm(tmp)
         raise BuildError(f"cannot import {ref}: {bad[-1][:200]}")
-    (tmp / "image.json").write_text(json.dumps({"ref": ref, "source": source, "env": env, "workdir": workdir}))
+    meta = {"ref": ref, "source": source, "env": env, "workdir": workdir}
+    (tmp / "image.json").write_text(json.dumps(meta))
     with _lock(f"image-{name}"):
         if not (final / "image.json").exists():
             _rm(final)
@@ -171,12 +173,13 @@ def _pull(ref: str, log) -> Image:
         return _save(ref, f, f"registry {ref}", env, config.get("WorkingDir") or "/")
 
 
-def debootstrap(suite: str, mirror: str, names: list[str], python: bool, extra: list[str], log=print) -> Image:
+def debootstrap(suite: str, mirror: str, names: list[str], python: bool, extra: list[str],
+                log=print) -> Image:
     """A Debian base made with debootstrap (needs root and the Debian mirror), saved as names[0] and used
     as the stand-in for every image matching one of names[1:] (glob patterns: 'ubuntu:*', 'python:3.*',
-    '*' for any image) that no image store or registry provides. python=True adds python3, pip and venv with `python`/`pip` names, a
-    stand-in for python:3.x-slim images. The host's extra CA certificates are added, so that pip and curl
-    work behind a TLS-inspecting proxy as they do on the host."""
+    '*' for any image) that no image store or registry provides. python=True adds python3, pip and venv
+    under the names `python` and `pip` too, a stand-in for python:3.x-slim images. The host's extra CA
+    certificates are added, so that pip and curl work behind a TLS-inspecting proxy as on the host."""
     if os.getuid() != 0 or not shutil.which("debootstrap"):
         raise BuildError("debootstrap needs root and the debootstrap package (apt-get install debootstrap)")
     pkgs = ["ca-certificates", "procps", "curl", *(["python3", "python3-pip", "python3-venv",
@@ -211,7 +214,8 @@ def debootstrap(suite: str, mirror: str, names: list[str], python: bool, extra: 
 # ---- builds -------------------------------------------------------------------------------------------
 
 def start_state(image: Image) -> State:
-    key = hashlib.sha256(json.dumps([image.source, str(image.rootfs and image.rootfs.resolve())]).encode()).hexdigest()
+    identity = [image.source, str(image.rootfs and image.rootfs.resolve())]
+    key = hashlib.sha256(json.dumps(identity).encode()).hexdigest()
     return State(image, [image.rootfs] if image.rootfs else [], key[:16], {**image.env}, {}, image.workdir,
                  ["/bin/sh", "-c"])
 
@@ -260,7 +264,8 @@ def advance(state: State, step, context: Path) -> State:
     return State(state.image, list(state.layers), key, env, args, workdir, shell)
 
 
-def _build_layer(state: State, step, context: Path, layer: Path, deadline: float, limits: Limits, log) -> None:
+def _build_layer(state: State, step, context: Path, layer: Path, deadline: float, limits: Limits,
+                 log) -> None:
     tmp = layer.parent / f".tmp-{layer.name}-{os.getpid()}"
     _rm(tmp)
     tmp.mkdir(parents=True)
@@ -271,8 +276,11 @@ def _build_layer(state: State, step, context: Path, layer: Path, deadline: float
     t0 = time.monotonic()
     log(f"building line {step.line}: {step.instr} {' '.join(step.args.split())[:70]}")
     try:
+        # As `docker build`: the network on and room to compile (the task's limits are the episode's).
+        build_limits = replace(limits, episode_timeout=left, memory_mb=max(limits.memory_mb, 8192),
+                               nproc=max(limits.nproc, 4096))
         with Sandbox(workdir=state.workdir, env=state.env, layers=state.layers, upper=tmp / "layer",
-                     network=True, limits=replace(limits, episode_timeout=left)) as sb:
+                     network=True, limits=build_limits) as sb:
             run_step(sb, step, state, context, seed=None, timeout=left)
         _rm(tmp / "layer" / "run" / "xfer")    # the sandbox's own mount point, not the image's
         _rm(tmp / "layer.work")
@@ -418,9 +426,9 @@ def _prepare_cache() -> None:
     for d in (CACHE, *CACHE.parents):
         if d == Path("/"):
             break
-        if not os.access(d, os.X_OK, effective_ids=False) or (os.getuid() == 0 and not d.stat().st_mode & 0o001):
+        if os.getuid() == 0 and not d.stat().st_mode & 0o001:      # the sandbox's root is another user
             raise BuildError(f"image cache {CACHE}: {d} is not searchable by others (mode "
-                             f"{d.stat().st_mode & 0o777:o}); set ECHO_CACHE to a directory under a searchable path")
+                             f"{d.stat().st_mode & 0o777:o}); set ECHO_CACHE to a path under searchable ones")
 
 
 def main(argv=None) -> int:
@@ -434,7 +442,8 @@ def main(argv=None) -> int:
     d.add_argument("--as", dest="patterns", action="append", default=[],
                    help="image name patterns this base stands in for when no image store or registry has "
                         "them (repeatable), e.g. 'ubuntu:*', 'python:3.*', or '*' for any image")
-    d.add_argument("--python", action="store_true", help="add python3, pip, venv (a python:3.x-slim stand-in)")
+    d.add_argument("--python", action="store_true",
+                   help="add python3, pip, venv (a python:3.x-slim stand-in)")
     d.add_argument("--include", default="", help="extra Debian packages, comma-separated")
     b = sub.add_parser("build", help="build (and cache) the environments of task directories")
     b.add_argument("tasks", nargs="+", type=Path)
@@ -451,8 +460,8 @@ def main(argv=None) -> int:
         elif args.cmd == "build":
             import harbor
             errors: list[str] = []
-            tasks = [t for d in args.tasks for t in (harbor.load_tasks(d, errors) if not (d / "task.toml").exists()
-                                                    else [harbor.load_task(d)])]
+            tasks = [t for d in args.tasks for t in ([harbor.load_task(d)] if (d / "task.toml").exists()
+                                                    else harbor.load_tasks(d, errors))]
             for e in errors:
                 print(e, file=sys.stderr)
             failed = 0
@@ -460,7 +469,8 @@ def main(argv=None) -> int:
                 t0 = time.monotonic()
                 try:
                     harbor.build_task(task, store=args.images, log=lambda m: print(f"  {m}", flush=True))
-                    print(f"[{i}/{len(tasks)}] {task.name}: built in {time.monotonic() - t0:.0f} s", flush=True)
+                    print(f"[{i}/{len(tasks)}] {task.name}: built in {time.monotonic() - t0:.0f} s",
+                          flush=True)
                 except (BuildError, sandbox.SandboxError, OSError) as e:
                     failed += 1
                     print(f"[{i}/{len(tasks)}] task '{task.name}': build failed: {e}", flush=True)

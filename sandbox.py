@@ -4,11 +4,11 @@ One Sandbox = one persistent bash in fresh user, mount, PID, IPC, UTS (and, with
 namespaces, over a root filesystem that is either an overlay of image layers or, as a last resort, the
 host's system directories read-only:
 
-    python (caller) ── python sandbox.py (uid H on the host)         unshare(user), waits for its uid map
-                         └─ pid 1 (_pid1, python, full caps in the   builds the root, pivot_root, then init:
-                              namespace; the agent cannot see inside)  restarts the shell, reaps orphans
-                              └─ bash -s (Docker's default caps only,  the agent's shell; every command
-                                   no_new_privs)                       and the verifier run here
+    python (caller) ── sandbox_init.py (uid H on the host)      unshare(user), waits for its id map
+                         └─ pid 1 (python, full caps in the       builds the root, pivot_root, then init:
+                              namespace, unreachable from below)   restarts the shell, reaps orphans
+                              └─ bash -s (Docker's default caps,   the agent's shell: every command and
+                                   no_new_privs)                   the verifier run here
 
 Containment, with Docker's defaults as the floor:
 - The user namespace maps 65,536 ids: namespace root is host uid H (Limits.uid_base, never 0), so apt
@@ -31,7 +31,6 @@ write to fd 99, but a line without the current nonce is ignored.
 """
 from __future__ import annotations
 
-import json
 import marshal
 import os
 import re
@@ -75,7 +74,8 @@ class SandboxError(RuntimeError):
 
 UID_BASE = 1_000_000                   # as root: namespace ids 0..65535 are host ids UID_BASE.. (never 0)
 ID_COUNT = 65536
-# Host directories the host-fallback root sees, read-only. Everything else (/home, /root, /work, ...) is absent.
+# Host directories the host-fallback root sees, read-only. Everything else (/home, /root, /work, ...) is
+# absent.
 SYSTEM_DIRS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "opt", "var", "srv"]
 BASE_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
             "USER": "root", "LOGNAME": "root", "SHELL": "/bin/bash", "LANG": "C.UTF-8", "TERM": "dumb",
@@ -113,7 +113,8 @@ class Sandbox:
         # the task directory, which start_task adds), wherever they sit under the host's system dirs.
         home = Path.home()
         self.hide = [Path(__file__).resolve().parent, "/work", home, home / ".cache",
-                     *(os.environ[k] for k in ("HF_HOME", "HF_HUB_CACHE", "XDG_CACHE_HOME") if os.environ.get(k)),
+                     *(os.environ[k] for k in ("HF_HOME", "HF_HUB_CACHE", "XDG_CACHE_HOME")
+                       if os.environ.get(k)),
                      *hide]
         self._init_pid = self._shell_ns = None
         self._out, self._out_total, self._events, self._status = bytearray(), 0, b"", b""
@@ -223,7 +224,8 @@ class Sandbox:
         # (The line starts with the assignment: after an eval syntax error bash misparses a leading `{`.)
         line = (f"__echo_cmd={_ansi_c(command)}; {{ read -r __echo_pid </proc/sys/kernel/ns_last_pid; "
                 f"printf 'b {nonce} %s\\n' $__echo_pid >&99; }} 2>/dev/null; "
-                f"eval \"$__echo_cmd\" </dev/null 99>&-; {{ printf 'n {nonce} %d\\n' $? >&99; }} 2>/dev/null\n")
+                f"eval \"$__echo_cmd\" </dev/null 99>&-; "
+                f"{{ printf 'n {nonce} %d\\n' $? >&99; }} 2>/dev/null\n")
         self._out.clear()
         self._out_total = 0
         self._since = 0                            # until the shell reports it: kill all but the shell
@@ -446,11 +448,32 @@ class Cgroup:
         self.dirs = dirs               # controller -> directory ("unified" for v2)
 
     @staticmethod
-    def create(name: str, limits: Limits) -> "Cgroup | None":
+    def _parents() -> tuple[Path | None, dict[str, Path]]:
+        """Our own cgroup: the v2 directory on a v2-only machine, else the v1 directory per controller."""
         own = {parts[1] or "unified": parts[2].strip() for parts in
                (line.split(":", 2) for line in Path("/proc/self/cgroup").read_text().splitlines())}
         base = Path("/sys/fs/cgroup")
-        v2 = base / own.get("unified", "/").lstrip("/") if (base / "cgroup.controllers").exists() else None
+        if (base / "cgroup.controllers").exists():
+            return base / own.get("unified", "/").lstrip("/"), {}
+        return None, {c: base / c / own[c].lstrip("/") for c in ("memory", "pids", "cpu")
+                      if c in own and (base / c).is_dir()}
+
+    @staticmethod
+    def reap() -> None:
+        """Remove the cgroups of sandboxes whose state directory is gone (its owner died, or its teardown
+        found a process still exiting). rmdir fails harmlessly on a cgroup still in use."""
+        v2, v1 = Cgroup._parents()
+        for d in ({"unified": v2} if v2 else v1).values():
+            for g in d.glob("echo-s*") if d.is_dir() else []:
+                if not (STATE_DIR / g.name[5:]).exists():
+                    try:
+                        g.rmdir()
+                    except OSError:
+                        pass
+
+    @staticmethod
+    def create(name: str, limits: Limits) -> "Cgroup | None":
+        v2, parents = Cgroup._parents()
         wanted = {"memory": {"memory.max" if v2 else "memory.limit_in_bytes": limits.memory_mb << 20},
                   "pids": {"pids.max": limits.nproc},
                   "cpu": {"cpu.max": f"{int(limits.cpus * 100_000)} 100000"} if v2 else
@@ -466,9 +489,9 @@ class Cgroup:
                         (d / f).write_text(str(v))
             else:
                 for ctl, files in wanted.items():
-                    if not (base / ctl).is_dir() or ctl not in own:
+                    if ctl not in parents:
                         continue
-                    d = base / ctl / own[ctl].lstrip("/") / f"echo-{name}"
+                    d = parents[ctl] / f"echo-{name}"
                     d.mkdir()
                     dirs[ctl] = d
                     for f, v in files.items():
@@ -510,8 +533,9 @@ def _spawn(config: dict, ids: IdMap, cgroup: Cgroup | None, stdin, stdout) -> su
         config["drop_to"] = ids.host_root
     # marshal, not json: the child starts faster without importing json (and re, enum, ...).
     try:
-        proc = subprocess.Popen([python, "-I", "-S", str(Path(__file__).resolve().parent / "sandbox_init.py")],
-                                stdin=stdin, stdout=stdout, stderr=stdout, pass_fds=tuple(config["fds"].values()),
+        init = str(Path(__file__).resolve().parent / "sandbox_init.py")
+        proc = subprocess.Popen([python, "-I", "-S", init], stdin=stdin, stdout=stdout, stderr=stdout,
+                                pass_fds=tuple(config["fds"].values()),
                                 cwd="/", env={"ECHO_SANDBOX": marshal.dumps(config).hex()})
     finally:
         os.close(sync_w)
@@ -542,8 +566,8 @@ def run_mapped(argv: list[str], stdin=None, timeout: float | None = None) -> sub
     so a base image needs neither the host's root nor a second chown pass."""
     out_r, out_w = os.pipe()
     try:
-        proc = _spawn({"exec": argv}, id_map(), None, stdin=stdin if stdin is not None else subprocess.DEVNULL,
-                      stdout=out_w)
+        proc = _spawn({"exec": argv}, id_map(), None, stdout=out_w,
+                      stdin=stdin if stdin is not None else subprocess.DEVNULL)
     finally:
         os.close(out_w)
     with os.fdopen(out_r, "rb") as f:
@@ -653,6 +677,10 @@ def _reap_stale() -> None:
     """Remove state directories (and cgroups) of sandboxes whose owner process died (e.g. kill -9)."""
     if not STATE_DIR.exists():
         return
+    try:
+        Cgroup.reap()
+    except OSError:
+        pass
     for d in STATE_DIR.iterdir():
         try:
             os.kill(int((d / "owner").read_text()), 0)
