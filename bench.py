@@ -2,7 +2,7 @@
 
   kernel   token_logprobs (model.py) vs the naive full-logits log_softmax, forward + backward
   forward  our Qwen3 forward vs transformers' Qwen3ForCausalLM on the same weights
-  decode   model.generate vs transformers' generate, tokens/s, and vs the GPU's memory-bandwidth limit
+  decode   generate.generate vs transformers' generate, tokens/s, and vs the GPU's memory-bandwidth limit
   train    one ECHO step (forward + backward + AdamW) vs the same step on transformers + full-logits log_softmax
   memory   peak memory of one echo.train_step per way of training (full bf16, LoRA) at Qwen3-0.6B/8B/14B shapes
   sandbox  Sandbox start/teardown and run("true") vs a plain `bash -c true` subprocess
@@ -32,7 +32,8 @@ import time
 import torch
 
 from echo import echo_loss, grpo_advantages, parse_args, token_logp, train_step
-from model import Qwen3, Qwen3Config, add_lora, generate, init_weights, save_model, token_logprobs
+from generate import generate
+from model import Qwen3, Qwen3Config, add_lora, init_weights, save_model, token_logprobs
 from rollout import ACTION, CONTEXT, ENV, Episode
 from scale import AdamW, optimizer
 

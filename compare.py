@@ -4,9 +4,9 @@
     python compare.py run --out results                       # every arm x seed, evaluated (~30-40 min)
 
 `build-agent` records scripted-oracle demonstrations, writes a random tiny Qwen3 (`init-agent` alone does
-just that step) and trains it by expert SFT with echo.py. `run` trains each arm (PAPER §3) from the shipped checkpoint with
+just that step) and trains it by expert SFT with echo.py. `run` trains each arm (METHOD.md §3) from the shipped checkpoint with
 echo.py for a fixed number of steps and several seeds, then evaluates every final checkpoint the way
-PAPER §6 does: pass@1 over k attempts on held-out tasks, and env-token cross-entropy on held-out
+METHOD.md §6 does: pass@1 over k attempts on held-out tasks, and env-token cross-entropy on held-out
 episodes recorded by another agent (the scripted oracle: the transfer test). It writes
 OUT/compare.json, OUT/compare.md (the table) and OUT/compare.svg (reward and env CE per step).
 """
@@ -20,6 +20,7 @@ import eval as ev
 import model as M
 import rollout as R
 import harbor
+from tokenizer import build_tokenizer
 
 # The tiny agent: Qwen3's architecture, 1.1M parameters (Qwen3-8B has ~7,000 times more). A small byte-level BPE trained on
 # the scaffold's text and the demonstrations makes a command a few tokens, which is what lets so small a
@@ -34,7 +35,7 @@ def init_agent(demos: str, seed: int, out: str, config: dict = TINY) -> None:
     demonstrations' messages (instructions, actions, observations)."""
     records = [json.loads(line) for line in open(demos) if line.strip()]
     texts = [R.SYSTEM_PROMPT, R.FORMAT_REMINDER] + [m["content"] for r in records for m in r["messages"][1:]]
-    tok = M.build_tokenizer(texts, vocab_size=VOCAB)
+    tok = build_tokenizer(texts, vocab_size=VOCAB)
     model = M.init_weights(M.Qwen3(M.Qwen3Config(vocab_size=tok.vocab_size, **config)), seed)
     M.save(model, tok, out)
     n = sum(p.numel() for p in model.parameters())
@@ -43,7 +44,7 @@ def init_agent(demos: str, seed: int, out: str, config: dict = TINY) -> None:
 
 def build_agent(out: str, seed: int, steps: int, work: str) -> None:
     """The shipped agent, rebuilt from nothing: scripted-oracle demonstrations of tasks/train (seeds 0-7,
-    real observations), a random tiny Qwen3, then expert SFT (PAPER §3) with echo.py."""
+    real observations), a random tiny Qwen3, then expert SFT (METHOD.md §3) with echo.py."""
     work = Path(work)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -57,7 +58,7 @@ def build_agent(out: str, seed: int, steps: int, work: str) -> None:
     print(f"{out}: the tiny agent after {steps} SFT steps")
 
 
-# PAPER §3 modes as echo.py flags; every arm starts from the same checkpoint with the same settings.
+# METHOD.md §3 modes as echo.py flags; every arm starts from the same checkpoint with the same settings.
 ARMS = {"grpo": ["--lam", "0"],
         "echo": ["--lam", "0.05"],
         "echo-0.01": ["--lam", "0.01"],
@@ -78,7 +79,7 @@ def train_arm(arm: str, seed: int, args) -> Path:
 
 
 def evaluate_checkpoint(path, args, heldout_tasks, heldout_episodes) -> dict:
-    """PAPER §6: pass@1 over k attempts on the held-out tasks (eval temperature 0.6), and env CE on
+    """METHOD.md §6: pass@1 over k attempts on the held-out tasks (eval temperature 0.6), and env CE on
     episodes of the held-out tasks that another agent played (the transfer test)."""
     model, tok = M.load(path)
     limits = R.Limits(max_turns=args.max_turns, max_turn_tokens=args.max_turn_tokens)

@@ -1,6 +1,6 @@
 """ECHO: the objective (top of this file) and the training loop (below it).
 
-Equation numbers refer to PAPER.md §2. Every tensor is [B, T] per token or [B] per rollout, where
+Equation numbers refer to METHOD.md §2. Every tensor is [B, T] per token or [B] per rollout, where
 logp[i, t] = log p(x_t | x_<t) is aligned with token t, and the masks pick out each token's role (§1).
 """
 import torch
@@ -125,7 +125,7 @@ import harbor  # noqa: E402
 from scale import (all_reduce, full_model, init_distributed, kv_cache_budget, optimizer,  # noqa: E402
                    optimizer_state, plain_copy, rollout_rows, shard)
 
-# PAPER §5 (released config for Qwen3-8B) and §4 limits; the demo shrinks them to minutes on a laptop CPU.
+# METHOD.md §5 (released config for Qwen3-8B) and §4 limits; the demo shrinks them to minutes on a laptop CPU.
 PAPER = dict(steps=500, tasks_per_step=16, n=16, lr=1e-6, warmup=20, max_turns=16, max_turn_tokens=2048,
              checkpointing=True)  # (checkpointing: what lets Qwen3-8B train on one GPU; README "Scale")
 DEMO = dict(steps=6, tasks_per_step=4, n=4, lr=2e-4, warmup=0, max_turns=4, max_turn_tokens=160, checkpointing=False)
@@ -150,7 +150,7 @@ def batch_tensors(episodes, pad_id, device):
 
 def token_logp(model, ids, select, temperature):
     """log p_θ(x_t | x_<t) / T_train at the selected targets, 0 elsewhere: one forward pass, and logits
-    only where a loss term needs them, through the fused kernel (PAPER §2)."""
+    only where a loss term needs them, through the fused kernel (METHOD.md §2)."""
     hidden = model.hidden(ids[:, :-1])  # (b, T-1, H)
     logp = torch.zeros(select.shape, device=ids.device)
     logp[select] = M.token_logprobs(hidden[select], model.lm_head.weight, ids[:, 1:][select], temperature)
@@ -170,14 +170,14 @@ def micro_batches(lengths, max_tokens):
 
 
 def train_step(model, opt, episodes, args, lam):
-    """One optimizer step on all B rollouts (PAPER §2): micro-batch gradients sum to the full batch's.
+    """One optimizer step on all B rollouts (METHOD.md §2): micro-batch gradients sum to the full batch's.
     Under torchrun, `episodes` are this rank's share (whole GRPO groups) and B, Σ|A_i| and the gradient
     are summed over ranks, so N ranks make the same update as one process on the whole batch."""
     dev = model.lm_head.weight.device
-    B = int(all_reduce([len(episodes)], dev)[0])  # B = every rollout of the step, on all ranks (PAPER §2)
+    B = int(all_reduce([len(episodes)], dev)[0])  # B = every rollout of the step, on all ranks (METHOD.md §2)
     if args.sft:
         adv = None
-    elif args.env_only:  # PAPER §3 filters: a filtered rollout keeps its place in B with a zero env mask
+    elif args.env_only:  # METHOD.md §3 filters: a filtered rollout keeps its place in B with a zero env mask
         adv = None
         for e in episodes:
             turns = max(e.turns, 1)
@@ -195,10 +195,10 @@ def train_step(model, opt, episodes, args, lam):
     for mb in mbs:
         rows = [episodes[i] for i in mb] or [R.Episode("padding", 0, [], [args.pad_id] * 2, [R.CONTEXT] * 2)]
         ids, A, E, W, n_obs = batch_tensors(rows, args.pad_id, dev)
-        logp = token_logp(model, ids, (A + E + W) > 0, args.temperature)  # logits / T_train (PAPER §2)
-        if args.sft:  # expert SFT (PAPER §3): cross-entropy on the demonstrations' action tokens
+        logp = token_logp(model, ids, (A + E + W) > 0, args.temperature)  # logits / T_train (METHOD.md §2)
+        if args.sft:  # expert SFT (METHOD.md §3): cross-entropy on the demonstrations' action tokens
             loss, st = sft_loss(logp, A, n_rollouts=B)
-        else:  # θ_old = θ: one optimizer step per rollout batch, so ρ = 1 in value (PAPER §2, Eq. 2b)
+        else:  # θ_old = θ: one optimizer step per rollout batch, so ρ = 1 in value (METHOD.md §2, Eq. 2b)
             a = None if adv is None else adv[mb] if mb else adv.new_zeros(1)
             loss, st = echo_loss(logp, logp.detach(), A, E, n_obs, a, lam,
                                  args.eps_low, args.eps_high, args.pg_norm, W, n_rollouts=B, n_action_tokens=n_act)
@@ -253,7 +253,7 @@ def resume_dir(path) -> Path:
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description="GRPO + ECHO training of a Qwen3 terminal agent (PAPER.md). "
+    p = argparse.ArgumentParser(description="GRPO + ECHO training of a Qwen3 terminal agent (METHOD.md). "
                                 "With no --model: the CPU demo (the shipped tiny agent, tasks/train).")
     a = p.add_argument
     a("--model", help="hub id or local checkpoint directory (default: the shipped tiny agent, agent/tiny)")
@@ -270,7 +270,7 @@ def parse_args(argv=None):
     a("--lam-schedule", default="constant", choices=["constant", "linear", "step"])
     a("--lam-every", type=int, default=100, help="step schedule: multiply λ by --lam-gamma every this many steps")
     a("--lam-gamma", type=float, default=0.5)
-    a("--env-only", action="store_true", help="verifier-free: L_Env only (PAPER §3)")
+    a("--env-only", action="store_true", help="verifier-free: L_Env only (METHOD.md §3)")
     a("--min-valid-frac", type=float, default=0.0, help="env-only filter: min fraction of turns with a valid tool call (paper 1.0)")
     a("--min-clean-frac", type=float, default=0.0, help="env-only filter: min fraction of format-clean turns (paper 1.0)")
     a("--sft", metavar="FILE", help="expert SFT on the action tokens of these demonstration episodes (JSONL)")

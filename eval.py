@@ -1,5 +1,5 @@
 """Evaluate an agent on a task suite: one sandboxed episode per task, scored by the task's verifier
-(PAPER.md §6, §8).
+(METHOD.md §6, §8).
 
     python eval.py --agent oracle --tasks tasks/train    # every task's solution/solve.sh: must score 1
     python eval.py --agent null --tasks tasks/train      # an agent that does nothing: must score 0
@@ -33,7 +33,7 @@ import sandbox
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
-    """Unbiased pass@k from n attempts of which c succeeded: 1 - C(n-c, k) / C(n, k) (PAPER.md §6)."""
+    """Unbiased pass@k from n attempts of which c succeeded: 1 - C(n-c, k) / C(n, k) (METHOD.md §6)."""
     if not (0 <= c <= n and 1 <= k <= n):
         raise ValueError(f"pass_at_k needs 0 <= c <= n and 1 <= k <= n, got n={n}, c={c}, k={k}")
     return 1.0 - math.comb(n - c, k) / math.comb(n, k)   # math.comb is 0 when n - c < k: pass@k = 1
@@ -55,7 +55,7 @@ def split_script(script: str) -> list[str]:
     """A shell script as its top-level commands, one per agent turn: lines are gathered until bash's own
     parser (`bash -n`) accepts them, so if/for/while blocks, functions, heredocs and `\\` continuations
     stay whole. Blank and comment lines between commands are dropped, and so are `set -e`-style lines and a
-    top-level `exit`, which in the agent's one persistent shell would end that shell (PAPER §4)."""
+    top-level `exit`, which in the agent's one persistent shell would end that shell (METHOD.md §4)."""
     commands, lines = [], []
     for line in script.splitlines():
         if not lines and (not line.strip() or line.lstrip().startswith("#")):
@@ -95,7 +95,7 @@ AGENTS = {"oracle": oracle, "null": null, "scripted": scripted}
 
 def run_episode(task: harbor.Task, agent, seed: int = 0) -> dict:
     """Build the task's environment for `seed`, let the agent work, run the verifier.
-    Never raises: a sandbox or setup failure is reward 0 with the error recorded (PAPER.md §4)."""
+    Never raises: a sandbox or setup failure is reward 0 with the error recorded (METHOD.md §4)."""
     t0 = time.monotonic()
     try:
         with harbor.start_task(task, seed) as sb:
@@ -138,7 +138,7 @@ def record_demos(tasks, seeds: str, path, workers: int = 1) -> dict[str, dict]:
     return results
 
 
-# ---- the model agent: k attempts per task at the eval temperature (PAPER §6) ----------------------------
+# ---- the model agent: k attempts per task at the eval temperature (METHOD.md §6) ----------------------------
 
 def attempts_summary(eps: list[R.Episode]) -> dict:
     """pass@1 = mean success over the k attempts; unbiased pass@k; timeouts, turns, tokens per episode."""
@@ -167,7 +167,7 @@ def evaluate_model(model, tok, tasks, k: int, seed: int, limits: R.Limits, tempe
 
 @torch.no_grad()
 def env_ce(model, tok, records: list[dict]) -> dict:
-    """Environment-token cross-entropy (nats per env token, PAPER §6) of saved episodes, any model's or
+    """Environment-token cross-entropy (nats per env token, METHOD.md §6) of saved episodes, any model's or
     harness's: their chat messages are re-tokenized with this model's tokenizer."""
     total, count, per_episode = 0.0, 0, []
     w = model.lm_head.weight
@@ -194,7 +194,7 @@ def main() -> None:
     p.add_argument("--images", metavar="DIR", help="local image store (see images.py); default $ECHO_IMAGES")
     p.add_argument("--no-internet", action="store_true", help="no network in episodes, even where allowed")
     p.add_argument("-k", type=int, default=8, help="attempts per task for --agent model (paper: 8; 5 for TB2)")
-    p.add_argument("--temperature", type=float, default=0.6, help="eval sampling temperature (PAPER §6)")
+    p.add_argument("--temperature", type=float, default=0.6, help="eval sampling temperature (METHOD.md §6)")
     p.add_argument("--top-p", type=float, default=1.0)
     p.add_argument("--top-k", type=int, default=0)
     p.add_argument("--batch-tasks", type=int, default=8, help="tasks whose k attempts decode together")

@@ -1,4 +1,5 @@
-"""The Harbor / Terminal-Bench 2 task format, loaded and checked (PAPER.md §8). Stdlib only: no building.
+"""The Harbor / Terminal-Bench 2 task format (METHOD.md §8): tasks loaded and checked, episodes started
+on their built environment (images.py, sandbox.py), and the verifier.
 
     task/task.toml                 [agent] [verifier] [environment]: timeouts, resources, env, workdir
     task/instruction.md            the prompt
@@ -6,8 +7,8 @@
     task/tests/test.sh             the verifier: writes /logs/verifier/reward.txt or reward.json
     task/solution/solve.sh         the oracle (optional)
 
-Every loader error is a TaskError with a one-line message starting `task '<name>': `, so a run over
-thousands of tasks reports each bad one as one line and goes on.
+Every loader error is a TaskError, and every setup error a SetupError, with a one-line message starting
+`task '<name>': `, so a run over thousands of tasks reports each bad one as one line and goes on.
 """
 from __future__ import annotations
 

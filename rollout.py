@@ -1,6 +1,6 @@
 # ----------------------------------------------------------------------------------------------------
-# The episode: the agent scaffold of PAPER §4 (system prompt, action parser, observation text) and the
-# token bookkeeping of PAPER §1 (every token of a rollout gets one role). The scaffold is pure functions;
+# The episode: the agent scaffold of METHOD.md §4 (system prompt, action parser, observation text) and the
+# token bookkeeping of METHOD.md §1 (every token of a rollout gets one role). The scaffold is pure functions;
 # the tokenizer is duck-typed: encode(text) -> ids, decode(ids) -> text, token_id(token) -> id,
 # render(messages, add_generation_prompt, enable_thinking) -> text (Qwen3's chat template).
 # ----------------------------------------------------------------------------------------------------
@@ -14,15 +14,15 @@ import torch
 
 import harbor
 import sandbox
-from model import Generator
+from generate import Generator
 
-# PAPER §1: the role of each token of a rollout. ACTION is trained by GRPO (Eq. 2), ENV by L_Env (Eq. 3);
+# METHOD.md §1: the role of each token of a rollout. ACTION is trained by GRPO (Eq. 2), ENV by L_Env (Eq. 3);
 # WARNING and ENV together are |O|; CONTEXT is trained by nothing.
 CONTEXT, ACTION, WARNING, ENV = 0, 1, 2, 3
 
-DEFAULT_TIMEOUT = 30          # PAPER §4: bash(command, timeout=30)
+DEFAULT_TIMEOUT = 30          # METHOD.md §4: bash(command, timeout=30)
 
-# PAPER §4: two tools in Qwen's XML tool-call format (the layout of Qwen3-Coder's tool section).
+# METHOD.md §4: two tools in Qwen's XML tool-call format (the layout of Qwen3-Coder's tool section).
 SYSTEM_PROMPT = """You are a Linux terminal agent. You complete the user's task by running shell commands and reading their output. When you think the task is complete, verify it (inspect the files, run the program or its tests), then call done.
 
 # Tools
@@ -78,7 +78,7 @@ When the task is finished and verified:
 - Write no text outside <think>...</think> and the tool call.
 </IMPORTANT>"""
 
-# Appended to every parse error, so the agent sees the format it must use (PAPER §4: the parser's
+# Appended to every parse error, so the agent sees the format it must use (METHOD.md §4: the parser's
 # error message is the observation of a turn that does not parse).
 FORMAT_REMINDER = """Respond with your reasoning, then </think>, then exactly one tool call:
 <tool_call>
@@ -107,7 +107,7 @@ class Action:
 def parse_action(text: str) -> Action:
     """Parse one sampled turn. `text` starts inside the <think> block the harness opened.
 
-    A turn that parses may still get format warnings (PAPER §4), in this order:
+    A turn that parses may still get format warnings (METHOD.md §4), in this order:
       missing </think> | duplicate <think> | duplicate </think> | empty <think> block |
       text outside tags (after </think>, outside the first <tool_call>...</tool_call> and its function) |
       N tool calls (only the first tool call was executed) | nested <tool_call> | nested <function=...> |
@@ -138,7 +138,7 @@ def parse_action(text: str) -> Action:
     if end < 0:
         return _error("Unclosed <tool_call>: end the call with </tool_call>.")
     block, after = rest[start + len("<tool_call>"):end], rest[end + len("</tool_call>"):]
-    # PAPER §4: only the first tool call of a turn runs; later calls are dropped, not text outside tags.
+    # METHOD.md §4: only the first tool call of a turn runs; later calls are dropped, not text outside tags.
     later = re.sub(r"<tool_call>.*?(</tool_call>|$)", "", after, flags=re.S)
     m = re.search(r"<function=([^>\n]*)>", block)
     fn_end = block.find("</function>", m.end()) if m else -1
@@ -213,7 +213,7 @@ def format_action(command: str | None, thought: str) -> str:
 
 
 def format_observation(command: str, output: str, exit_code: int, timed_out: bool, timeout: int) -> str:
-    """PAPER §4: the observation body of a bash call (ENV tokens). The sandbox has already cut the
+    """METHOD.md §4: the observation body of a bash call (ENV tokens). The sandbox has already cut the
     output to its first 50,000 characters plus a note (sandbox.Limits.output_chars)."""
     if timed_out:
         return f"Command '{command}' timed out after {timeout} seconds.\n\n(exit_code=-1)"
@@ -222,14 +222,14 @@ def format_observation(command: str, output: str, exit_code: int, timed_out: boo
 
 
 def format_warnings(warnings: list[str]) -> str:
-    """PAPER §4: the WARNINGS prefix of an observation (WARNING tokens); '' for a format-clean turn."""
+    """METHOD.md §4: the WARNINGS prefix of an observation (WARNING tokens); '' for a format-clean turn."""
     if not warnings:
         return ""
     return "WARNINGS:\n" + "".join(f"- {w}\n" for w in warnings) + "\n"
 
 
 # ----------------------------------------------------------------------------------------------------
-# Token deltas (PAPER §1). A rollout is built by appending, never by re-rendering: prompt_ids, then per
+# Token deltas (METHOD.md §1). A rollout is built by appending, never by re-rendering: prompt_ids, then per
 # turn the sampled ids (ACTION, stop token included), close_turn_ids, observation_delta. Each segment is
 # tokenized on its own, so role boundaries are token boundaries. That equals tokenizing the whole
 # rendered chat when no BPE pre-token crosses a seam. The pre-tokenizer always splits at added tokens
@@ -241,7 +241,7 @@ def format_warnings(warnings: list[str]) -> str:
 # "<|im_end|>", becomes that token's id, not its characters.
 # ----------------------------------------------------------------------------------------------------
 def prompt_ids(tokenizer, instruction: str) -> tuple[list[int], list[int]]:
-    """System + user messages, the generation prompt and the opened <think>\\n (PAPER §4), all CONTEXT."""
+    """System + user messages, the generation prompt and the opened <think>\\n (METHOD.md §4), all CONTEXT."""
     messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": instruction}]
     text = tokenizer.render(messages, add_generation_prompt=True, enable_thinking=True) + "<think>\n"
     ids = tokenizer.encode(text)
@@ -249,7 +249,7 @@ def prompt_ids(tokenizer, instruction: str) -> tuple[list[int], list[int]]:
 
 
 def close_turn_ids(tokenizer, sampled_ids: list[int]) -> tuple[list[int], list[int]]:
-    """The <|im_end|> the harness adds (as CONTEXT, PAPER §1) when a turn stopped without one
+    """The <|im_end|> the harness adds (as CONTEXT, METHOD.md §1) when a turn stopped without one
     (max tokens, or <|endoftext|>); nothing when the policy sampled it (then it is an ACTION token)."""
     im_end = tokenizer.token_id("<|im_end|>")
     if sampled_ids and sampled_ids[-1] == im_end:
@@ -279,14 +279,14 @@ def observation_delta(tokenizer, warning_text: str, body: str) -> tuple[list[int
 
 
 def n_obs(roles: list[int]) -> int:
-    """|O| of PAPER §1 / Eq. 3: the warning + env tokens of a rollout (wrappers excluded)."""
+    """|O| of METHOD.md §1 / Eq. 3: the warning + env tokens of a rollout (wrappers excluded)."""
     return sum(r in (WARNING, ENV) for r in roles)
 
 
 def tokenize_messages(tokenizer, messages: list[dict]) -> tuple[list[int], list[int]]:
     """Re-tokenize a saved conversation (system, user, then assistant/tool turns, e.g. an episode of
     another model or harness) with this tokenizer, by the same appends a live episode makes. Used for
-    expert SFT (PAPER §3) and the env-token cross-entropy transfer test (§6)."""
+    expert SFT (METHOD.md §3) and the env-token cross-entropy transfer test (§6)."""
     if [m["role"] for m in messages[:2]] != ["system", "user"]:
         raise ValueError("tokenize_messages: want a system then a user message first, got "
                          f"{[m['role'] for m in messages[:2]]}")
@@ -310,12 +310,12 @@ def tokenize_messages(tokenizer, messages: list[dict]) -> tuple[list[int], list[
 
 
 # ----------------------------------------------------------------------------------------------------
-# Episodes: many at once, token in, token out. PAPER §4 limits; a failing episode is reward 0 with its
+# Episodes: many at once, token in, token out. METHOD.md §4 limits; a failing episode is reward 0 with its
 # reason recorded and never stops the others.
 # ----------------------------------------------------------------------------------------------------
 @dataclass
 class Limits:
-    max_turns: int = 16              # PAPER §4
+    max_turns: int = 16              # METHOD.md §4
     max_turn_tokens: int = 2048      # generated tokens per turn
     max_context: int = 16_384        # no new turn starts at or past this many tokens
     max_total: int = 34_096          # hard cap: over it, reward 0 and the verifier is skipped
@@ -330,7 +330,7 @@ class Episode:
     seed: int
     messages: list[dict]
     ids: list[int]
-    roles: list[int]                 # CONTEXT / ACTION / WARNING / ENV per token (PAPER §1)
+    roles: list[int]                 # CONTEXT / ACTION / WARNING / ENV per token (METHOD.md §1)
     reward: float = 0.0
     reason: str = ""                 # why the episode ended / why its reward is 0 when it is not the tests
     turns: int = 0
@@ -338,7 +338,7 @@ class Episode:
     clean_turns: int = 0             # turns that parsed without format warnings
     done: bool = False               # the agent called done()
     timed_out: bool = False          # episode wall clock exceeded: masks are zeroed for training
-    filtered: bool = False           # dropped by an env-only filter (PAPER §3): env mask zeroed
+    filtered: bool = False           # dropped by an env-only filter (METHOD.md §3): env mask zeroed
     completion_tokens: int = 0
     command_timeouts: int = 0
     timings: dict = field(default_factory=lambda: {"generate_s": 0.0, "sandbox_s": 0.0, "verify_s": 0.0})
@@ -363,7 +363,7 @@ def _safely(ep: Episode, what: str, fn, *args):
     """Run one episode's sandbox step; an exception ends that episode with reward 0 and its reason."""
     try:
         return fn(*args)
-    except Exception as e:  # noqa: BLE001 - PAPER: a failed rollout counts as reward 0, logged, not hidden
+    except Exception as e:  # noqa: BLE001 - METHOD.md: a failed rollout counts as reward 0, logged, not hidden
         ep.reason = f"{what} error: {type(e).__name__}: {e}"
         return None
 
@@ -376,7 +376,7 @@ def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = L
     command of that turn runs at once in its own sandbox, then the observations are appended to the KV
     cache. At most max_rows rollouts (None: all) hold a KV-cache slot at once: whole groups are admitted
     in job order as slots free up, their prompt prefilled once and copied to their n rows, and each
-    episode's clock (PAPER §4 episode timeout) starts when its group is admitted."""
+    episode's clock (METHOD.md §4 episode timeout) starts when its group is admitted."""
     if max_rows is not None and max_rows < n:
         raise ValueError(f"run_episodes: max_rows={max_rows} < n={n}; a group's n rollouts are admitted together, "
                          f"so max_rows must be at least n")
@@ -404,7 +404,7 @@ def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = L
                 if live - set(active):  # finished rows give their cache slots back
                     gen.release(sorted(live - set(active)))
                     live &= set(active)
-                if waiting and len(live) + n <= rows:  # admit the next group (PAPER §4 prompt, prefilled once)
+                if waiting and len(live) + n <= rows:  # admit the next group (METHOD.md §4 prompt, prefilled once)
                     g = waiting.pop(0)
                     ids, roles = prompt_ids(tokenizer, jobs[g][0].instruction)
                     for ep in eps[g * n:(g + 1) * n]:
@@ -426,7 +426,7 @@ def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = L
                     ep = eps[i]
                     ep.turns += 1
                     ep.ids += smp.ids
-                    ep.roles += [ACTION] * len(smp.ids)  # PAPER §1: every sampled token, stop token included
+                    ep.roles += [ACTION] * len(smp.ids)  # METHOD.md §1: every sampled token, stop token included
                     ep.completion_tokens += len(smp.ids)
                     text = tokenizer.decode([t for t in smp.ids if t not in tokenizer.stop_ids])
                     ep.messages.append({"role": "assistant", "content": "<think>\n" + text})
@@ -440,7 +440,7 @@ def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = L
                     ep.valid_turns += a.tool is not None
                     ep.clean_turns += a.tool is not None and not a.warnings
                     budget = min(limits.episode_timeout, tasks[i].agent_timeout)  # task.toml may ask for less
-                    if time.monotonic() - t0[i] > budget:  # PAPER §4: reward 0 and every mask zero
+                    if time.monotonic() - t0[i] > budget:  # METHOD.md §4: reward 0 and every mask zero
                         ep.timed_out, ep.reason = True, f"episode over {budget:g} s"
                         continue
                     if a.tool == "done" or body is None:
@@ -450,7 +450,7 @@ def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = L
                     ep.messages.append({"role": "tool", "content": warn + body})
                     d, r = observation_delta(tokenizer, warn, body)
                     ep.ids, ep.roles = ep.ids + d, ep.roles + r
-                    if len(ep.ids) > limits.max_total:  # PAPER §4 hard cap: reward 0, verifier skipped
+                    if len(ep.ids) > limits.max_total:  # METHOD.md §4 hard cap: reward 0, verifier skipped
                         ep.reason = f"over {limits.max_total} tokens"
                         continue
                     if not _may_start_turn(ep, limits):  # (16 turns, or the context full): no cache needed
@@ -482,7 +482,7 @@ def _may_start_turn(ep: Episode, limits: Limits) -> bool:
 
 
 def _act(ep: Episode, box, a: Action, limits: Limits) -> str | None:
-    """The observation body of one turn: the command's output, or the parse error (PAPER §4)."""
+    """The observation body of one turn: the command's output, or the parse error (METHOD.md §4)."""
     if a.tool is None:
         return a.error
     if a.tool == "done":
@@ -498,7 +498,7 @@ def _act(ep: Episode, box, a: Action, limits: Limits) -> str | None:
 
 
 def _verify(ep: Episode, box, task):
-    """Run the task's tests unless the episode already has reward 0 by rule (PAPER §4)."""
+    """Run the task's tests unless the episode already has reward 0 by rule (METHOD.md §4)."""
     if box is None or ep.timed_out or ep.reason.startswith(("over ", "sandbox")):
         return
     t = time.monotonic()
@@ -510,7 +510,7 @@ def _verify(ep: Episode, box, task):
 
 
 def masks(ep: Episode) -> tuple[list[int], list[int], list[int]]:
-    """(action, env, warning) 0/1 masks of one episode (PAPER §1); all zero for an episode over time
+    """(action, env, warning) 0/1 masks of one episode (METHOD.md §1); all zero for an episode over time
     (§4), env zero for a rollout an env-only filter dropped (§3: it keeps its place in B)."""
     keep, env = (0, 0) if ep.timed_out else (1, 0 if ep.filtered else 1)
     return ([keep * (r == ACTION) for r in ep.roles], [env * (r == ENV) for r in ep.roles],

@@ -59,9 +59,9 @@ class Result:
 
 @dataclass
 class Limits:                          # defaults; per-task values come from task.toml
-    command_timeout: float = 30.0      # METHOD §4: 30 s per command
-    episode_timeout: float = 600.0     # METHOD §4: 600 s per episode (wall clock)
-    output_chars: int = 50_000         # METHOD §4: first 50,000 characters plus a note
+    command_timeout: float = 30.0      # METHOD.md §4: 30 s per command
+    episode_timeout: float = 600.0     # METHOD.md §4: 600 s per episode (wall clock)
+    output_chars: int = 50_000         # METHOD.md §4: first 50,000 characters plus a note
     memory_mb: int = 2048              # cgroup memory limit (files in tmpfs count), else RLIMIT_AS
     storage_mb: int = 10240            # size of the episode's writable layer (a tmpfs)
     cpus: float = 1.0                  # cgroup CPU quota; not enforced without a cgroup

@@ -75,7 +75,7 @@ class AdamW(torch.optim.Optimizer):
 
 
 def optimizer(params, args):
-    """AdamW with the paper's settings (PAPER §5). bf16 parameters (one GPU, full fine-tuning) get the
+    """AdamW with the paper's settings (METHOD.md §5). bf16 parameters (one GPU, full fine-tuning) get the
     stochastic-rounding AdamW above; fp32 ones (CPU, LoRA adapters, FSDP's fp32 masters) torch's."""
     params = [p for p in params if p.requires_grad]
     kw = dict(lr=args.lr, betas=(0.9, args.beta2), weight_decay=args.weight_decay)

@@ -1,7 +1,8 @@
 """Regenerate tests/fixtures/: tiny random Qwen3 checkpoints written by transformers with the logits
 its Qwen3ForCausalLM computes for fixed inputs (qwen3-*), and a tiny tokenizer built by
-model.build_tokenizer with what transformers renders and encodes with it (tokenizer/). tests/test_model.py checks our
-model.py against them, so the test suite itself never needs transformers.
+tokenizer.build_tokenizer with what transformers renders and encodes with it (tokenizer/).
+tests/test_model.py and tests/test_tokenizer.py check our model.py and tokenizer.py against them, so the
+test suite itself never needs transformers.
 
 This is the only file in the project that imports transformers (inside functions, so the tests can
 import its CORPUS without it). Run it in an environment that has it:
@@ -20,6 +21,7 @@ from safetensors.torch import load_file, save_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import model as echo_model  # noqa: E402
+import tokenizer as echo_tokenizer  # noqa: E402
 
 OUT = Path(__file__).parent / "fixtures"
 # GQA (4 query heads share 2 KV heads) and head_dim 16 != hidden 48 / 4 heads, as in Qwen3-0.6B and 4B.
@@ -226,7 +228,7 @@ def make_tokenizer_fixture():
     from jinja2 import Template  # noqa: F401  (imported to fail early outside an environment with it)
     from transformers import AutoTokenizer
 
-    ours = echo_model.build_tokenizer(CORPUS, vocab_size=VOCAB_SIZE)
+    ours = echo_tokenizer.build_tokenizer(CORPUS, vocab_size=VOCAB_SIZE)
     assert ours.chat_template == QWEN3_CHAT_TEMPLATE, "build_tokenizer's template differs from Qwen3-8B's"
     ours.save(TOKENIZER_OUT)
     hf = AutoTokenizer.from_pretrained(str(TOKENIZER_OUT))

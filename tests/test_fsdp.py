@@ -1,5 +1,5 @@
 """Several GPUs, tested on the CPU: 2 ranks of FSDP2 over gloo (torchrun) make the same update as one process
-on the same batch (PAPER §2: B, Σ|A_i| and the gradient are global), and a sharded run saves a plain HF
+on the same batch (METHOD.md §2: B, Σ|A_i| and the gradient are global), and a sharded run saves a plain HF
 checkpoint. One torchrun launch runs every case (this file is its worker); the parent compares."""
 import copy
 import os

@@ -1,10 +1,11 @@
-"""model.Generator at rollout scale, in miniature: logits only at each row's last position, extend split by
+"""generate.Generator at rollout scale, in miniature: logits only at each row's last position, extend split by
 a token budget (chunked prefill) equal to the unsplit computation, capacity capped at max_len, and the cache
 slots of released rows reused and compacted away."""
 import pytest
 import torch
 
 import model as M
+from generate import Generator, generate
 
 
 def tiny():
@@ -22,7 +23,7 @@ def test_extend_computes_logits_only_at_each_rows_last_position():
     m = tiny()
     shapes = []
     m.lm_head.register_forward_hook(lambda mod, inp, out: shapes.append(tuple(out.shape)))
-    g = M.Generator(m, 3, stop_ids=[])
+    g = Generator(m, 3, stop_ids=[])
     g.extend([0, 1, 2], [[1, 2, 3, 4, 5, 6, 7], [8, 9], [10, 11, 12]])
     a = g.sample([0, 1, 2], 4, temperature=0)
     g.extend([0, 1, 2], [[13, 14, 15], [16], [17, 18, 19, 20]])
@@ -35,7 +36,7 @@ def test_extend_split_by_token_budget_equals_unsplit():
     prompts, obs = [[1, 2, 3], list(range(5, 25)), [7] * 9, [40]], [list(range(30, 43)), [50, 51], [60], list(range(70, 78))]
 
     def run(max_tokens):
-        g, sizes = M.Generator(m, 4, stop_ids=[], max_tokens=max_tokens), []
+        g, sizes = Generator(m, 4, stop_ids=[], max_tokens=max_tokens), []
         hook = m.model.embed_tokens.register_forward_hook(lambda mod, inp, out: sizes.append(inp[0].numel()))
         g.extend(range(4), prompts)
         first = g.next_logits.clone()
@@ -53,7 +54,7 @@ def test_extend_split_by_token_budget_equals_unsplit():
 
 def test_capacity_grows_geometrically_but_never_past_max_len():
     m = tiny()
-    g = M.Generator(m, 2, stop_ids=[], capacity=8, max_len=21)
+    g = Generator(m, 2, stop_ids=[], capacity=8, max_len=21)
     g.extend([0], [list(range(1, 10))])  # 9 tokens: doubles to 16
     assert g.cache.k[0].shape[2] == 16
     g.extend([0], [list(range(10, 20))])  # 19 tokens: doubling would give 32, max_len caps it at 21
@@ -71,8 +72,8 @@ def test_capacity_grows_geometrically_but_never_past_max_len():
 def test_released_rows_are_compacted_away_and_live_rows_decode_the_same():
     m = tiny()
     prompts = [[1, 2, 3], [4, 5], [6, 7, 8, 9], [10]]
-    ref = M.generate(m, prompts, 8, stop_ids=[], temperature=0)
-    g = M.Generator(m, 4, stop_ids=[])
+    ref = generate(m, prompts, 8, stop_ids=[], temperature=0)
+    g = Generator(m, 4, stop_ids=[])
     g.extend(range(4), prompts)
     first = g.sample(range(4), 3, temperature=0)
     g.release([0, 2])

@@ -1,4 +1,5 @@
-"""model.py: parity with transformers' Qwen3 (committed fixture), loading/saving, generation, the kernel."""
+"""model.py: parity with transformers' Qwen3 (committed fixture), loading/saving, the kernel; and
+generation (generate.py) against full recomputation with the same network."""
 import json
 import os
 import shutil
@@ -11,6 +12,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 import model as M
+from generate import Generator, generate, sample_tokens
 
 FIX = Path(__file__).parent / "fixtures"
 EXPECTED = load_file(FIX / "qwen3-logits.safetensors")
@@ -121,14 +123,14 @@ def test_shape_mismatch_error(tmp_path):
 def test_batched_greedy_equals_one_row_at_a_time():
     m = tiny()
     prompts = [[1, 2, 3, 4, 5, 6], [7, 8], [9, 10, 11, 12]]
-    batched = M.generate(m, prompts, 10, stop_ids=[0], temperature=0)
+    batched = generate(m, prompts, 10, stop_ids=[0], temperature=0)
     for p, b in zip(prompts, batched):
-        assert M.generate(m, [p], 10, stop_ids=[0], temperature=0)[0].ids == b.ids
+        assert generate(m, [p], 10, stop_ids=[0], temperature=0)[0].ids == b.ids
 
 
 def test_greedy_matches_full_recompute_and_logprobs():
     m = tiny(tie=False)
-    s = M.generate(m, [[5, 6, 7]], 8, stop_ids=[0], temperature=0)[0]
+    s = generate(m, [[5, 6, 7]], 8, stop_ids=[0], temperature=0)[0]
     seq = [5, 6, 7]
     for t, lp in zip(s.ids, s.logprobs):
         logits = m(torch.tensor([seq]))[0, -1]
@@ -139,7 +141,7 @@ def test_greedy_matches_full_recompute_and_logprobs():
 
 def test_extend_row_equals_recompute_from_scratch():
     m = tiny()
-    g = M.Generator(m, 2, stop_ids=[0])
+    g = Generator(m, 2, stop_ids=[0])
     g.extend([0, 1], [[1, 2, 3], [4, 5]])
     first = g.sample([0, 1], 5, temperature=0)
     obs = [[20, 21, 22, 23], [30]]
@@ -153,7 +155,7 @@ def test_extend_row_equals_recompute_from_scratch():
 
 def test_shared_prompt_prefilled_once_then_copied():
     m = tiny()
-    g = M.Generator(m, 3, stop_ids=[0])
+    g = Generator(m, 3, stop_ids=[0])
     g.extend([0], [[3, 1, 4, 1, 5]])
     g.copy_row(0, [1, 2])
     g.extend([1], [[9]])  # rows diverge after the copy
@@ -164,8 +166,8 @@ def test_shared_prompt_prefilled_once_then_copied():
 
 def test_sampling_seeded_and_stops_on_stop_ids():
     m = tiny()
-    a = M.generate(m, [[1, 2]] * 4, 30, stop_ids=[5, 6], temperature=1.0, seed=3)
-    b = M.generate(m, [[1, 2]] * 4, 30, stop_ids=[5, 6], temperature=1.0, seed=3)
+    a = generate(m, [[1, 2]] * 4, 30, stop_ids=[5, 6], temperature=1.0, seed=3)
+    b = generate(m, [[1, 2]] * 4, 30, stop_ids=[5, 6], temperature=1.0, seed=3)
     assert [s.ids for s in a] == [s.ids for s in b]
     for s in a:
         assert len(s.ids) == len(s.logprobs) <= 30
@@ -174,14 +176,14 @@ def test_sampling_seeded_and_stops_on_stop_ids():
 
 def test_top_k_one_is_greedy():
     m = tiny()
-    greedy = M.generate(m, [[1, 2, 3]], 6, stop_ids=[0], temperature=0)[0].ids
-    assert M.generate(m, [[1, 2, 3]], 6, stop_ids=[0], temperature=0.7, top_k=1, seed=9)[0].ids == greedy
+    greedy = generate(m, [[1, 2, 3]], 6, stop_ids=[0], temperature=0)[0].ids
+    assert generate(m, [[1, 2, 3]], 6, stop_ids=[0], temperature=0.7, top_k=1, seed=9)[0].ids == greedy
 
 
 def test_top_p_keeps_only_the_nucleus():
     logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
     g = torch.Generator().manual_seed(0)
-    seen = {M.sample_tokens(logits, 1.0, top_p=0.7, generator=g)[0].item() for _ in range(200)}
+    seen = {sample_tokens(logits, 1.0, top_p=0.7, generator=g)[0].item() for _ in range(200)}
     assert seen == {0, 1}
 
 

@@ -1,4 +1,4 @@
-"""The ECHO objective on hand-made tensors whose right answers can be checked by hand (PAPER.md §2)."""
+"""The ECHO objective on hand-made tensors whose right answers can be checked by hand (METHOD.md §2)."""
 import math
 
 import pytest

@@ -1,4 +1,4 @@
-"""rollout.run_episodes end to end with a scripted policy: real sandboxes and verifier, the PAPER §4
+"""rollout.run_episodes end to end with a scripted policy: real sandboxes and verifier, the METHOD.md §4
 limits, token roles, and the render() round trip."""
 import collections
 import textwrap
@@ -8,7 +8,8 @@ import pytest
 
 import rollout as R
 import harbor
-from model import Sample, build_tokenizer
+from generate import Sample
+from tokenizer import build_tokenizer
 
 TOK = build_tokenizer([R.SYSTEM_PROMPT, R.FORMAT_REMINDER, "echo hi > hello.txt; cat hello.txt (exit_code=0)"] * 3,
                       vocab_size=600)
@@ -23,7 +24,7 @@ DONE = "Finished.\n</think>\n\n<tool_call>\n<function=done>\n</function>\n</tool
 
 
 class ScriptedGenerator:
-    """Stands in for model.Generator: row r plays SCRIPT[r % len(SCRIPT)], one text per turn. It keeps the
+    """Stands in for generate.Generator: row r plays SCRIPT[r % len(SCRIPT)], one text per turn. It keeps the
     rows holding a slot (fed, not yet released), in the order they came, and the most at once."""
     script: list[list[str]] = []
     last = None  # the latest instance, for tests to inspect

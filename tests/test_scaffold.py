@@ -1,4 +1,4 @@
-"""The agent scaffold of PAPER §4 (parser, observation text) and the token roles of PAPER §1."""
+"""The agent scaffold of METHOD.md §4 (parser, observation text) and the token roles of METHOD.md §1."""
 import itertools
 
 import pytest
@@ -7,7 +7,7 @@ from rollout import (ACTION, CONTEXT, ENV, FORMAT_REMINDER, SYSTEM_PROMPT, WARNI
                      close_turn_ids, format_observation, format_warnings, n_obs, observation_delta, parse_action,
                      prompt_ids)
 
-from model import build_tokenizer
+from tokenizer import build_tokenizer
 
 
 def call(name="bash", **params):
@@ -78,14 +78,14 @@ def test_unparseable_turn_gets_error_and_no_warnings(text, start):
 def test_format_warnings_of_a_parsed_turn(text, warnings):
     a = parse_action(text)
     assert (a.tool, a.error, a.warnings) == ("bash", None, warnings)
-    assert a.command == "ls -la"  # PAPER §4: the first tool call runs regardless
+    assert a.command == "ls -la"  # METHOD.md §4: the first tool call runs regardless
 
 
 def test_clean_turn_has_no_warnings():
     assert parse_action("Plan: list files.\n</think>\n\n" + LS + "\n\n").warnings == []
 
 
-# ---- observation text (PAPER §4) ----
+# ---- observation text (METHOD.md §4) ----
 
 def test_format_observation_three_forms():
     assert format_observation("ls", "a.txt\n", 0, False, 30) == "Command 'ls' executed successfully. Output: a.txt\n\n\n(exit_code=0)"
@@ -106,7 +106,7 @@ def test_system_prompt_is_compact_and_lists_both_tools():
     assert parse_action("x\n</think>\n\n" + example) == Action("bash", "ls -la", 30)  # the prompt's own example parses
 
 
-# ---- token roles (PAPER §1) ----
+# ---- token roles (METHOD.md §1) ----
 
 @pytest.fixture(scope="module")
 def tok():
@@ -224,7 +224,7 @@ def test_episode_equals_tokenized_render(tok):
 
 
 def test_rerendering_is_not_append_only_for_an_empty_think(tok):
-    # PAPER §1: why we never re-render. A mid-episode turn with empty reasoning loses its <think></think>.
+    # METHOD.md §1: why we never re-render. A mid-episode turn with empty reasoning loses its <think></think>.
     turns = [("</think>\n\n" + call(command="ls"), "a.txt"), ("Verified.\n</think>\n\n" + DONE, None)]
     ids, _, messages, _ = episode(tok, turns)
     assert ids + tok.encode("\n") != tok.encode(tok.render(messages, add_generation_prompt=False))

@@ -1,5 +1,5 @@
 """Every task is solvable and checks something: its oracle scores 1 and an agent that does nothing
-scores 0 (PAPER.md §8). All episodes run once, in parallel, in a module fixture; each test looks up one
+scores 0 (METHOD.md §8). All episodes run once, in parallel, in a module fixture; each test looks up one
 task's records so that a failure names the task."""
 import hashlib
 from concurrent.futures import ThreadPoolExecutor

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from model import build_tokenizer, load_tokenizer
+from tokenizer import build_tokenizer, load_tokenizer
 from make_fixture import CORPUS, VOCAB_SIZE
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tokenizer"
