@@ -7,8 +7,10 @@
 import json
 import re
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import partial
 
 import torch
 
@@ -299,7 +301,9 @@ def tokenize_messages(tokenizer, messages: list[dict]) -> tuple[list[int], list[
             ids, roles = ids + a, roles + [ACTION] * len(a)
         elif m["role"] == "tool":
             c = m["content"]
-            warn, body = (c.split("\n\n", 1)[0] + "\n\n", c.split("\n\n", 1)[1]) if c.startswith("WARNINGS:\n") else ("", c)
+            warn, body = "", c
+            if c.startswith("WARNINGS:\n"):
+                warn, body = c.split("\n\n", 1)[0] + "\n\n", c.split("\n\n", 1)[1]
             d, r = observation_delta(tokenizer, warn, body)
             ids, roles = ids + d, roles + r
         else:
@@ -363,9 +367,20 @@ def _safely(ep: Episode, what: str, fn, *args):
     """Run one episode's sandbox step; an exception ends that episode with reward 0 and its reason."""
     try:
         return fn(*args)
-    except Exception as e:  # noqa: BLE001 - METHOD.md: a failed rollout counts as reward 0, logged, not hidden
+    except Exception as e:  # noqa: BLE001 - METHOD.md: a failed rollout is reward 0, logged, not hidden
         ep.reason = f"{what} error: {type(e).__name__}: {e}"
         return None
+
+
+@dataclass(eq=False)  # rows are compared by identity (sets of rows), never by their contents
+class _Row:
+    """One rollout while run_episodes runs it."""
+    id: int                           # its place in job order: the index of its Episode and its Generator row
+    ep: Episode                       # what the caller gets back
+    task: harbor.Task
+    box: sandbox.Sandbox | None = None  # its own sandbox; None when setup failed (ep.reason says why)
+    clock_start: float = 0.0          # time.monotonic() at admission: the METHOD.md §4 episode clock's start
+    holds_slot: bool = False          # holds a KV-cache slot in the Generator (from admission until released)
 
 
 def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = Limits(), temperature=0.8,
@@ -378,100 +393,164 @@ def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = L
     in job order as slots free up, their prompt prefilled once and copied to their n rows, and each
     episode's clock (METHOD.md §4 episode timeout) starts when its group is admitted."""
     if max_rows is not None and max_rows < n:
-        raise ValueError(f"run_episodes: max_rows={max_rows} < n={n}; a group's n rollouts are admitted together, "
-                         f"so max_rows must be at least n")
-    eps, tasks = [], []
-    for task, iseed in jobs:
+        raise ValueError(f"run_episodes: max_rows={max_rows} < n={n}; a group's n rollouts are admitted "
+                         f"together, so max_rows must be at least n")
+    rows = []
+    for task, instance_seed in jobs:
         for _ in range(n):
-            eps.append(Episode(task.name, iseed, [{"role": "system", "content": SYSTEM_PROMPT},
-                                                  {"role": "user", "content": task.instruction}], [], []))
-            tasks.append(task)
+            messages = [{"role": "system", "content": SYSTEM_PROMPT},
+                        {"role": "user", "content": task.instruction}]
+            episode = Episode(task=task.name, seed=instance_seed, messages=messages, ids=[], roles=[])
+            rows.append(_Row(id=len(rows), ep=episode, task=task))
+    # the sandbox clamps commands to the episode clock too
     box_limits = sandbox.Limits(command_timeout=limits.command_timeout, output_chars=limits.output_chars,
-                                episode_timeout=limits.episode_timeout)  # the sandbox clamps commands to it too
-    with ThreadPoolExecutor(max_workers=min(32, len(eps))) as pool:
-        def start(i):
-            return _safely(eps[i], "sandbox setup", harbor.start_task, tasks[i], eps[i].seed, box_limits)
-        boxes = list(pool.map(start, range(len(eps))))
+                                episode_timeout=limits.episode_timeout)
+    with ThreadPoolExecutor(max_workers=min(32, len(rows))) as pool:
+        # every sandbox starts at once
+        for row, box in zip(rows, pool.map(partial(_start_sandbox, limits=box_limits), rows)):
+            row.box = box
         try:
-            rows = len(eps) if max_rows is None else min(max_rows, len(eps))
-            # only a row that will start another turn gets its observation cached (below), so a row's cache
-            # ends at most one turn past max_context
-            gen = Generator(model, rows, tokenizer.stop_ids, max_len=limits.max_context + limits.max_turn_tokens)
-            waiting, live, active, t0 = list(range(len(jobs))), set(), [], {}
+            slots = len(rows) if max_rows is None else min(max_rows, len(rows))
+            # only a row that will start another turn gets its observation cached (_take_turn), so a row's
+            # cache ends at most one turn past max_context
+            gen = Generator(model, slots, tokenizer.stop_ids,
+                            max_len=limits.max_context + limits.max_turn_tokens)
             sampler = torch.Generator(device=model.lm_head.weight.device).manual_seed(seed)
+            sampling = dict(max_new_tokens=limits.max_turn_tokens, temperature=temperature, top_p=top_p,
+                            top_k=top_k, generator=sampler)
+            waiting = deque(rows[g * n:(g + 1) * n] for g in range(len(jobs)))  # groups not yet admitted
+            active = []  # the rows that take the next turn, in row order: the order the sampler draws in
             while True:
-                active = [i for i in active if _may_start_turn(eps[i], limits)]
-                if live - set(active):  # finished rows give their cache slots back
-                    gen.release(sorted(live - set(active)))
-                    live &= set(active)
-                if waiting and len(live) + n <= rows:  # admit the next group (METHOD.md §4 prompt, prefilled once)
-                    g = waiting.pop(0)
-                    ids, roles = prompt_ids(tokenizer, jobs[g][0].instruction)
-                    for ep in eps[g * n:(g + 1) * n]:
-                        ep.ids, ep.roles = list(ids), list(roles)
-                    gen.extend([g * n], [ids])
-                    gen.copy_row(g * n, list(range(g * n + 1, (g + 1) * n)))
-                    live |= set(range(g * n, (g + 1) * n))
-                    active += [i for i in range(g * n, (g + 1) * n) if boxes[i] is not None]
-                    t0.update(dict.fromkeys(range(g * n, (g + 1) * n), time.monotonic()))  # its episodes' clocks start
-                    continue
+                _release_slots(gen, rows, keep=active)
+                if waiting and sum(row.holds_slot for row in rows) + n <= slots:
+                    active += _admit_group(gen, tokenizer, waiting.popleft(), limits=limits)
+                    continue  # the group's rows that cannot start free their slots before the next admission
                 if not active:
                     break
-                t = time.monotonic()
-                samples = gen.sample(active, limits.max_turn_tokens, temperature, top_p, top_k, sampler)
-                for i in active:
-                    eps[i].timings["generate_s"] += time.monotonic() - t
-                actions, closes = {}, {}
-                for i, smp in zip(active, samples):
-                    ep = eps[i]
-                    ep.turns += 1
-                    ep.ids += smp.ids
-                    ep.roles += [ACTION] * len(smp.ids)  # METHOD.md §1: every sampled token, stop token included
-                    ep.completion_tokens += len(smp.ids)
-                    text = tokenizer.decode([t for t in smp.ids if t not in tokenizer.stop_ids])
-                    ep.messages.append({"role": "assistant", "content": "<think>\n" + text})
-                    actions[i] = parse_action(text)
-                    closes[i], croles = close_turn_ids(tokenizer, smp.ids)
-                    ep.ids, ep.roles = ep.ids + closes[i], ep.roles + croles
-                results = dict(zip(active, pool.map(lambda i: _act(eps[i], boxes[i], actions[i], limits), active)))
-                cont, chunks = [], []
-                for i in active:
-                    ep, a, body = eps[i], actions[i], results[i]
-                    ep.valid_turns += a.tool is not None
-                    ep.clean_turns += a.tool is not None and not a.warnings
-                    budget = min(limits.episode_timeout, tasks[i].agent_timeout)  # task.toml may ask for less
-                    if time.monotonic() - t0[i] > budget:  # METHOD.md §4: reward 0 and every mask zero
-                        ep.timed_out, ep.reason = True, f"episode over {budget:g} s"
-                        continue
-                    if a.tool == "done" or body is None:
-                        ep.done = a.tool == "done"
-                        continue
-                    warn = format_warnings(a.warnings) if a.tool else ""
-                    ep.messages.append({"role": "tool", "content": warn + body})
-                    d, r = observation_delta(tokenizer, warn, body)
-                    ep.ids, ep.roles = ep.ids + d, ep.roles + r
-                    if len(ep.ids) > limits.max_total:  # METHOD.md §4 hard cap: reward 0, verifier skipped
-                        ep.reason = f"over {limits.max_total} tokens"
-                        continue
-                    if not _may_start_turn(ep, limits):  # (16 turns, or the context full): no cache needed
-                        continue
-                    cont.append(i), chunks.append(closes[i] + d)
-                if cont:
-                    gen.extend(cont, chunks)
-                active = cont
-            del gen
-            list(pool.map(lambda i: _verify(eps[i], boxes[i], tasks[i]), range(len(eps))))
+                active = _take_turn(gen, tokenizer, active, pool=pool, limits=limits, sampling=sampling)
+            del gen  # free the KV cache before the verifiers run
+            list(pool.map(_verify, rows))  # every verifier at once; list() waits for them all
         finally:
-            for b in boxes:
-                if b is not None:
-                    try:
-                        b.close()
-                    except Exception as e:  # noqa: BLE001 - teardown must reach every sandbox
-                        log(f"sandbox teardown error: {type(e).__name__}: {e}")
-    return eps
+            _close_sandboxes(rows, log)
+    return [row.ep for row in rows]
+
+
+def _start_sandbox(row: _Row, limits: sandbox.Limits) -> sandbox.Sandbox | None:
+    return _safely(row.ep, "sandbox setup", harbor.start_task, row.task, row.ep.seed, limits)
+
+
+def _release_slots(gen: Generator, rows: list[_Row], keep: list[_Row]):
+    """Rows that hold a KV-cache slot but take no further turn give it back, in row order."""
+    keep = set(keep)
+    finished = [row for row in rows if row.holds_slot and row not in keep]
+    if finished:
+        gen.release([row.id for row in finished])
+        for row in finished:
+            row.holds_slot = False
+
+
+def _admit_group(gen: Generator, tokenizer, group: list[_Row], limits: Limits) -> list[_Row]:
+    """A group's n rollouts take KV-cache slots together: the METHOD.md §4 prompt they share is prefilled
+    once and copied to the other rows, and their episode clocks start. Returns the rows that will take
+    turns: those whose sandbox started and whose prompt leaves room in the context."""
+    ids, roles = prompt_ids(tokenizer, group[0].task.instruction)
+    for row in group:
+        row.ep.ids, row.ep.roles = list(ids), list(roles)
+    gen.extend([group[0].id], [ids])
+    gen.copy_row(group[0].id, [row.id for row in group[1:]])
+    admitted = time.monotonic()
+    for row in group:
+        row.holds_slot, row.clock_start = True, admitted
+    return [row for row in group if row.box is not None and _may_start_turn(row.ep, limits)]
+
+
+def _take_turn(gen: Generator, tokenizer, active: list[_Row], pool: ThreadPoolExecutor, limits: Limits,
+               sampling: dict) -> list[_Row]:
+    """One turn of every active row: one batched decode, then every command of the turn in its own sandbox
+    at once, then each observation appended (to the episode, and to the KV cache of a row that goes on).
+    Returns the rows that take another turn."""
+    actions, close_ids = _sample_turn(gen, tokenizer, active, sampling)
+    bodies = list(pool.map(partial(_act, limits=limits), active, actions))
+    going_on, chunks = [], []
+    for row, action, close, body in zip(active, actions, close_ids, bodies):
+        observation = _end_turn(row, action, body, tokenizer=tokenizer, limits=limits)
+        if observation is not None:
+            going_on.append(row)
+            chunks.append(close + observation)
+    if going_on:
+        gen.extend([row.id for row in going_on], chunks)
+    return going_on
+
+
+def _sample_turn(gen: Generator, tokenizer, active: list[_Row], sampling: dict):
+    """One batched decode for every active row. Each episode gets the sampled ids as ACTION tokens and the
+    <|im_end|> the harness adds when a turn stopped without one (close_turn_ids). Returns each row's parsed
+    action and those added ids (not in the KV cache yet: they are fed with the row's observation)."""
+    started = time.monotonic()
+    samples = gen.sample([row.id for row in active], **sampling)
+    elapsed = time.monotonic() - started  # every row waited for the whole batched decode
+    actions, close_ids = [], []
+    for row, sample in zip(active, samples):
+        ep = row.ep
+        ep.timings["generate_s"] += elapsed
+        ep.turns += 1
+        ep.ids += sample.ids
+        ep.roles += [ACTION] * len(sample.ids)  # METHOD.md §1: every sampled token, stop token included
+        ep.completion_tokens += len(sample.ids)
+        text = tokenizer.decode([t for t in sample.ids if t not in tokenizer.stop_ids])
+        ep.messages.append({"role": "assistant", "content": "<think>\n" + text})
+        actions.append(parse_action(text))
+        ids, roles = close_turn_ids(tokenizer, sample.ids)
+        ep.ids, ep.roles = ep.ids + ids, ep.roles + roles
+        close_ids.append(ids)
+    return actions, close_ids
+
+
+def _act(row: _Row, action: Action, limits: Limits) -> str | None:
+    """The observation body of one turn: the command's output, or the parse error (METHOD.md §4); None
+    after done() or when the sandbox failed (then ep.reason says why)."""
+    if action.tool is None:
+        return action.error
+    if action.tool == "done":
+        return None
+    timeout = min(action.timeout, limits.command_timeout)
+    started = time.monotonic()
+    result = _safely(row.ep, "sandbox", row.box.run, action.command, timeout)
+    row.ep.timings["sandbox_s"] += time.monotonic() - started
+    if result is None:
+        return None
+    row.ep.command_timeouts += result.timed_out
+    return format_observation(command=action.command, output=result.output, exit_code=result.exit_code,
+                              timed_out=result.timed_out, timeout=timeout)
+
+
+def _end_turn(row: _Row, action: Action, body: str | None, tokenizer, limits: Limits) -> list[int] | None:
+    """After a row's command ran: the episode ends here by a METHOD.md §4 rule (None), or it gets the
+    observation and goes on (the observation's ids, to be fed to its KV cache)."""
+    ep = row.ep
+    ep.valid_turns += action.tool is not None
+    ep.clean_turns += action.tool is not None and not action.warnings
+    budget = min(limits.episode_timeout, row.task.agent_timeout)  # task.toml may ask for less
+    if time.monotonic() - row.clock_start > budget:  # METHOD.md §4: reward 0 and every mask zero
+        ep.timed_out, ep.reason = True, f"episode over {budget:g} s"
+        return None
+    if action.tool == "done" or body is None:
+        ep.done = action.tool == "done"
+        return None
+    warn = format_warnings(action.warnings) if action.tool else ""  # a parse error has no warning block
+    ep.messages.append({"role": "tool", "content": warn + body})
+    ids, roles = observation_delta(tokenizer, warn, body)
+    ep.ids, ep.roles = ep.ids + ids, ep.roles + roles
+    if len(ep.ids) > limits.max_total:  # METHOD.md §4 hard cap: reward 0, verifier skipped
+        ep.reason = f"over {limits.max_total} tokens"
+        return None
+    if not _may_start_turn(ep, limits):  # (16 turns, or the context full): no cache needed
+        return None
+    return ids
 
 
 def _may_start_turn(ep: Episode, limits: Limits) -> bool:
+    """Whether the episode may start another turn; when not, ep.reason names the METHOD.md §4 limit."""
     if ep.reason:
         return False
     if ep.turns >= limits.max_turns:
@@ -481,32 +560,26 @@ def _may_start_turn(ep: Episode, limits: Limits) -> bool:
     return not ep.reason
 
 
-def _act(ep: Episode, box, a: Action, limits: Limits) -> str | None:
-    """The observation body of one turn: the command's output, or the parse error (METHOD.md §4)."""
-    if a.tool is None:
-        return a.error
-    if a.tool == "done":
-        return None
-    timeout = min(a.timeout, limits.command_timeout)
-    t = time.monotonic()
-    res = _safely(ep, "sandbox", box.run, a.command, timeout)
-    ep.timings["sandbox_s"] += time.monotonic() - t
-    if res is None:
-        return None
-    ep.command_timeouts += res.timed_out
-    return format_observation(a.command, res.output, res.exit_code, res.timed_out, timeout)
-
-
-def _verify(ep: Episode, box, task):
+def _verify(row: _Row):
     """Run the task's tests unless the episode already has reward 0 by rule (METHOD.md §4)."""
-    if box is None or ep.timed_out or ep.reason.startswith(("over ", "sandbox")):
+    ep = row.ep
+    if row.box is None or ep.timed_out or ep.reason.startswith(("over ", "sandbox")):
         return
-    t = time.monotonic()
-    out = _safely(ep, "verifier", harbor.verify, box, task, ep.seed)
-    ep.timings["verify_s"] += time.monotonic() - t
+    started = time.monotonic()
+    out = _safely(ep, "verifier", harbor.verify, row.box, row.task, ep.seed)
+    ep.timings["verify_s"] += time.monotonic() - started
     if out is not None:
         ep.reward, why = out
         ep.reason = "; ".join(x for x in (ep.reason or ("done" if ep.done else ""), why) if x)
+
+
+def _close_sandboxes(rows: list[_Row], log):
+    for row in rows:
+        if row.box is not None:
+            try:
+                row.box.close()
+            except Exception as e:  # noqa: BLE001 - teardown must reach every sandbox
+                log(f"sandbox teardown error: {type(e).__name__}: {e}")
 
 
 def masks(ep: Episode) -> tuple[list[int], list[int], list[int]]:

@@ -130,6 +130,41 @@ def all_reduce(values: list[float], device, op="sum") -> list[float]:
     return t.tolist()
 
 
+def total(value: float, device) -> float:
+    """One Python number summed over ranks (B, Σ|A_i|): the whole batch's, whatever share a rank holds."""
+    return all_reduce([value], device)[0]
+
+
+def totals(values: list[float], device) -> list[float]:
+    return all_reduce(values, device)
+
+
+def same_count_on_every_rank(micro_batches: list[list[int]], device) -> list[list[int]]:
+    """FSDP all-gathers and reduce-scatters inside every forward and backward, so every rank must run as
+    many as the busiest: the others get empty micro-batches (train_step runs a padding row with all masks
+    0, whose gradient is 0)."""
+    most = int(all_reduce([len(micro_batches)], device, "max")[0])
+    return micro_batches + [[] for _ in range(most - len(micro_batches))]
+
+
+def padding_episode(pad_id: int):
+    """Two context tokens: a row that takes part in the collectives and adds nothing to any loss."""
+    import rollout as R
+    return R.Episode("padding", 0, [], [pad_id] * 2, [R.CONTEXT] * 2)
+
+
+def clip_grad_norm(model, max_norm: float) -> float:
+    """Clip the trainable parameters' gradient to max_norm; the norm before clipping (under FSDP the
+    global one, not this rank's shard's)."""
+    norm = torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], max_norm)
+    return (norm.full_tensor() if isinstance(norm, DTensor) else norm).item()
+
+
+def finish_distributed(world: int) -> None:
+    if world > 1:
+        dist.destroy_process_group()
+
+
 def shard(model, compute_dtype):
     """FSDP2: each Block is one all-gather unit, the root (embedding, final norm, head) another.
     The parameters (the optimizer's master weights) stay fp32 and are all-gathered in compute_dtype;

@@ -55,7 +55,7 @@ class ScriptedGenerator:
         assert set(rows) <= self.live
         self.live -= set(rows)
 
-    def sample(self, rows, max_new_tokens, *a):
+    def sample(self, rows, max_new_tokens, **sampling):
         out = []
         for r in rows:
             texts = self.script[r % len(self.script)]
@@ -177,9 +177,9 @@ def test_max_rows_admits_whole_groups_in_job_order_each_with_its_own_clock(monke
     monkeypatch.setattr(R, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))
     sample = ScriptedGenerator.sample
 
-    def slow_sample(self, *a):
+    def slow_sample(self, *a, **kw):
         clock[0] += 100
-        return sample(self, *a)
+        return sample(self, *a, **kw)
     monkeypatch.setattr(ScriptedGenerator, "sample", slow_sample)
     monkeypatch.setattr(R, "Generator", ScriptedGenerator)
     monkeypatch.setattr(ScriptedGenerator, "script", [[bash("echo hi > hello.txt"), bash("cat hello.txt"), DONE]])

@@ -8,6 +8,7 @@ import torch
 
 import echo
 import model as M
+import runs
 import scale
 
 
@@ -87,7 +88,7 @@ def test_optimizer_choice_follows_the_weights_dtype():
 def test_echo_main_in_bf16_changes_the_weights(tmp_path):
     echo.main(["--tasks-per-step", "1", "--n", "2", "--max-turns", "1", "--max-turn-tokens", "8", "--steps", "1",
                "--dtype", "bfloat16", "--lr", "1e-6", "--out", str(tmp_path)])
-    before, _ = M.load(echo.TINY_AGENT, dtype=torch.bfloat16)
+    before, _ = M.load(runs.TINY_AGENT, dtype=torch.bfloat16)
     after, _ = M.load(tmp_path / "step-1", dtype=torch.bfloat16)
     changed = sum((a != b).sum().item() for a, b in zip(before.parameters(), after.parameters()))
     assert changed > 0

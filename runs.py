@@ -1,0 +1,237 @@
+"""A training run around echo.py's loop: its flags, the state it starts from, its checkpoints and its log.
+
+Every default is the paper's (METHOD.md §4, §5) unless the run is the CPU demo (no --model), which shrinks
+them to minutes on a laptop. A run directory holds metrics.jsonl, step-N checkpoints (a Hugging Face
+checkpoint plus trainer.pt and args.json) and `latest`; --resume continues from it with the same settings.
+"""
+import argparse
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch.distributed.tensor import DTensor
+
+import model as M
+from scale import kv_cache_budget, optimizer, optimizer_state, plain_copy, rollout_rows, shard, totals
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """The flags whose default depends on the run: the paper's 8B run or the CPU demo."""
+    steps: int
+    tasks_per_step: int
+    n: int                   # rollouts per task: the GRPO group size
+    lr: float
+    warmup: int              # linear warm-up steps, then a constant lr
+    max_turns: int
+    max_turn_tokens: int
+    checkpointing: bool      # activation checkpointing: what lets Qwen3-8B train on one GPU (README "Scale")
+
+
+PAPER = Defaults(steps=500, tasks_per_step=16, n=16, lr=1e-6, warmup=20, max_turns=16, max_turn_tokens=2048,
+                 checkpointing=True)                                          # METHOD.md §4, §5
+DEMO = Defaults(steps=6, tasks_per_step=4, n=4, lr=2e-4, warmup=0, max_turns=4, max_turn_tokens=160,
+                checkpointing=False)
+# The demo's starting point: the shipped tiny agent (README "The paper in miniature"; compare.py build-agent).
+TINY_AGENT = Path(__file__).resolve().parent / "agent" / "tiny"
+UNSET = object()
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description="GRPO + ECHO training of a Qwen3 terminal agent (METHOD.md). "
+                                "With no --model: the CPU demo (the shipped tiny agent, tasks/train).")
+    a = p.add_argument
+    a("--model", help="hub id or local checkpoint directory (default: the shipped tiny agent, agent/tiny)")
+    a("--tasks", default="tasks/train", help="directory of Harbor-layout tasks")
+    a("--images", metavar="DIR", help="local image store: DIR/<name>/ or DIR/<name>.tar per FROM image "
+      "(see images.py); default $ECHO_IMAGES")
+    a("--no-internet", action="store_true", help="no network in episodes, even for tasks that allow it")
+    a("--out", default="runs/echo", help="run directory: metrics.jsonl, checkpoints")
+    a("--steps", type=int, help=f"optimizer steps (paper {PAPER.steps}, demo {DEMO.steps})")
+    a("--tasks-per-step", type=int, help="tasks per step (paper 16)")
+    a("--n", "--group-size", type=int, dest="n", help="rollouts per task = GRPO group size (paper 16); "
+      "under torchrun write --group-size (torchrun takes --n for an abbreviation of its own options)")
+    a("--lam", type=float, help="λ of Eq. 1 (default 0.05; 0 = GRPO baseline; 1.0 with --env-only)")
+    a("--lam-schedule", default="constant", choices=["constant", "linear", "step"])
+    a("--lam-every", type=int, default=100,
+      help="step schedule: multiply λ by --lam-gamma every this many steps")
+    a("--lam-gamma", type=float, default=0.5)
+    a("--env-only", action="store_true", help="verifier-free: L_Env only (METHOD.md §3)")
+    a("--min-valid-frac", type=float, default=0.0,
+      help="env-only filter: min fraction of turns with a valid tool call (paper 1.0)")
+    a("--min-clean-frac", type=float, default=0.0,
+      help="env-only filter: min fraction of format-clean turns (paper 1.0)")
+    a("--sft", metavar="FILE", help="expert SFT on the action tokens of these demonstration episodes (JSONL)")
+    a("--lr", type=float, help="AdamW learning rate (paper 1e-6)")
+    a("--beta2", type=float, default=0.999, help="AdamW β2 (paper appendix variant: 0.95)")
+    a("--weight-decay", type=float, default=0.01)
+    a("--grad-clip", type=float, default=0.2)
+    a("--warmup", type=int, help="linear warm-up steps, then constant (paper 20; 0 = none)")
+    a("--eps-low", type=float, default=0.2)
+    a("--eps-high", type=float, default=0.2, help="clip ε_high (paper appendix variant: 0.28)")
+    a("--pg-norm", default="seq", choices=["seq", "token"],
+      help="seq: released code; token: paper's printed Eq. 2")
+    a("--temperature", type=float, default=0.8, help="sampling temperature = T_train of the log-probs")
+    a("--top-p", type=float, default=1.0)
+    a("--top-k", type=int, default=0)
+    a("--max-turns", type=int, help="turns per episode (paper 16)")
+    a("--max-turn-tokens", type=int, help="generated tokens per turn (paper 2048)")
+    a("--max-context", type=int, default=16_384)
+    a("--max-total", type=int, default=34_096)
+    a("--command-timeout", type=float, default=30.0)
+    a("--episode-timeout", type=float, default=600.0)
+    a("--max-output-chars", type=int, default=50_000)
+    a("--rollout-rows", type=int,
+      help="rollouts decoding at once per GPU, admitted as whole groups (default: all "
+      "of them on CPU; on a GPU as many as the free memory holds at the longest possible rollout)")
+    a("--micro-batch-tokens", type=int, default=32_768, help="padded tokens per forward/backward micro-batch")
+    a("--checkpointing", action=argparse.BooleanOptionalAction,
+      help="activation checkpointing per block (default: on with --model, off for the demo)")
+    a("--lora-rank", type=int, default=0,
+      help="train LoRA adapters of this rank on q,k,v,o,gate,up,down only "
+      "(0 = full fine-tuning); checkpoints hold the merged weights")
+    a("--lora-alpha", type=float, default=32.0, help="LoRA scale α (the adapter is multiplied by α/r)")
+    a("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    a("--dtype", choices=["float32", "bfloat16"], help="default bfloat16 on GPU, float32 on CPU")
+    a("--save-every", type=int, default=50, help="checkpoint every this many steps (and at the end)")
+    a("--save-episodes", action="store_true", help="append every rollout to OUT/episodes.jsonl")
+    a("--resume", metavar="DIR", help="continue a run from DIR (its latest checkpoint) or DIR/step-N")
+    a("--seed", type=int, default=0)
+    a("--stop-after", type=int,
+      help="stop after this step (as if interrupted); the schedules still use --steps")
+    args = p.parse_args(argv)
+    if args.resume:  # a resumed run continues with its own settings, except the flags given now
+        p.set_defaults(**dict.fromkeys(vars(args), UNSET))   # parsed again: what is not UNSET was given
+        given = {k for k, v in vars(p.parse_args(argv)).items() if v is not UNSET}
+        saved = json.loads((resume_dir(args.resume) / "args.json").read_text())
+        for k, v in saved.items():
+            if k not in given | {"resume", "stop_after"}:
+                setattr(args, k, v)
+    for k, v in asdict(DEMO if args.model is None else PAPER).items():  # unset: the paper's (or the demo's)
+        if getattr(args, k) is None:
+            setattr(args, k, v)
+    if args.lam is None:
+        args.lam = 1.0 if args.env_only else 0.05
+    if args.rollout_rows is not None and args.rollout_rows < args.n:
+        p.error(f"--rollout-rows {args.rollout_rows} < --n {args.n}: a group's rollouts start together")
+    args.dtype = args.dtype or ("bfloat16" if args.device.startswith("cuda") else "float32")
+    return args
+
+
+# ---- checkpoints: the HF layout plus the trainer's state, written atomically ----
+
+def save_checkpoint(out: Path, step, model, tok, opt, sched, args):
+    """Under torchrun every rank calls this (the gathers are collectives) and rank 0 writes."""
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+    full, opt_state = model, optimizer_state(model, opt)
+    if isinstance(model.lm_head.weight, DTensor):  # gathered onto rank 0's CPU (fp32 masters)
+        state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+        if dist.get_rank() != 0:
+            return
+        full = plain_copy(model, state)
+    lora = {n: p.detach().cpu() for n, p in full.named_parameters() if ".lora_" in n}
+    final, tmp = out / f"step-{step}", out / f".tmp-step-{step}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    M.save(full, tok, tmp)  # LoRA merged: a plain Qwen3 checkpoint
+    trainer = {"step": step, "optimizer": opt_state, "scheduler": sched.state_dict(), "lora": lora}
+    torch.save(trainer, tmp / "trainer.pt")
+    (tmp / "args.json").write_text(json.dumps(vars(args), indent=1))
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)  # a kill before this line leaves the previous checkpoint as the latest
+    (out / "latest.tmp").write_text(final.name)
+    os.replace(out / "latest.tmp", out / "latest")
+
+
+def resume_dir(path) -> Path:
+    path = Path(path)
+    if (path / "latest").exists():
+        path = path / (path / "latest").read_text().strip()
+    if not (path / "trainer.pt").exists():
+        raise FileNotFoundError(f"--resume {path}: no trainer.pt (want a run directory or one of its "
+                                "step-N checkpoints)")
+    return path
+
+
+
+def start(args, rank: int, world: int):
+    """(model, tokenizer, optimizer, lr scheduler, first step): fresh from --model (or the tiny agent), or
+    resumed from --resume; with LoRA adapters if asked; sharded under torchrun (scale.py)."""
+    # One process: the weights are in --dtype. Several (FSDP): fp32 master shards computed in --dtype.
+    dtype = torch.float32 if world > 1 else getattr(torch, args.dtype)
+    step, state = 0, None
+    if args.resume:
+        ck = resume_dir(args.resume)
+        # mmap: the ranks share one copy of the file in the page cache instead of loading it N times
+        state = torch.load(ck / "trainer.pt", map_location="cpu", weights_only=False, mmap=True)
+        step = state["step"]
+    if args.resume and not args.lora_rank:
+        model, tok = M.load(ck, args.device, dtype)
+    else:  # with LoRA a resumed run rebuilds the base model and loads its adapters
+        model, tok = M.load(args.model or TINY_AGENT, args.device, dtype)
+        if args.model is None and rank == 0:
+            size = sum(p.numel() for p in model.parameters())
+            print(f"demo: the shipped tiny agent {TINY_AGENT} ({size:,} parameters, vocab {tok.vocab_size}) "
+                  f"on the tasks in {args.tasks}")
+    if args.lora_rank:
+        M.add_lora(model, args.lora_rank, args.lora_alpha, seed=args.seed)
+        if state:
+            model.load_state_dict(state["lora"], strict=False)
+    args.pad_id = tok.pad_id
+    model.checkpointing = args.checkpointing
+    if world > 1:
+        shard(model, getattr(torch, args.dtype))
+    opt = optimizer(model.parameters(), args)  # bf16 weights: AdamW with stochastic rounding (scale.py)
+    warmup = lambda s: min(1.0, (s + 1) / args.warmup) if args.warmup else 1.0   # noqa: E731
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup)
+    if state:
+        optimizer_state(model, opt, state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+    return model, tok, opt, sched, step
+
+
+def fit_rollout_rows(args, model, opt, rank: int) -> None:
+    """On a GPU, unless --rollout-rows says: as many rollouts decode at once as the free memory holds a KV
+    cache for at the longest a rollout gets (rollout.py)."""
+    dev = model.lm_head.weight.device
+    if args.rollout_rows is not None or dev.type != "cuda" or args.sft:
+        return
+    free = kv_cache_budget(model, opt, getattr(torch, args.dtype), dev)
+    row_tokens = args.max_context + args.max_turn_tokens
+    dtype = getattr(torch, args.dtype)
+    args.rollout_rows, per_row = rollout_rows(model.config, args.n, row_tokens, free, dtype)
+    if rank == 0:
+        print(f"rollouts: {args.rollout_rows} at a time per GPU ({free / 2**30:.0f} GiB free for the KV "
+              f"cache, "
+              f"{per_row / 2**30:.2f} GiB per rollout at {row_tokens} tokens; --rollout-rows to choose)"
+              + (" - warning: one group may not fit" if free < args.n * per_row else ""), flush=True)
+
+
+# ---- the run's log: one line per step, and metrics.jsonl ----
+
+def rollout_metrics(batch, n, device) -> tuple[dict, float]:
+    """The step's rollout metrics over every rank's rollouts (each holds whole groups of n), and the
+    total token count."""
+    groups = [batch[g:g + n] for g in range(0, len(batch), n)]
+    B, reward, passed, n_groups, n_obs, timeouts, cmd_timeouts, turns, clean, tokens = totals([
+        len(batch), sum(e.reward for e in batch), sum(max(e.reward for e in g) > 0 for g in groups),
+        len(groups), sum(e.n_obs for e in batch), sum(e.timed_out for e in batch),
+        sum(e.command_timeouts for e in batch), sum(e.turns for e in batch),
+        sum(e.clean_turns for e in batch), sum(len(e.ids) for e in batch)], device)
+    return dict(reward_mean=reward / B, pass_rate=passed / n_groups, n_obs_tokens=int(n_obs),
+                episode_timeouts=int(timeouts), command_timeouts=int(cmd_timeouts),
+                format_error_rate=1 - clean / turns if turns else 0.0), tokens
+
+
+def step_line(rec: dict, steps: int) -> str:
+    nan = float("nan")
+    return (f"step {rec['step']}/{steps} | reward {rec['reward_mean']:.3f} pass {rec['pass_rate']:.2f} | "
+            f"loss {rec['loss']:.4f} grpo {rec.get('grpo_loss', 0):.4f} env {rec.get('env_loss', 0):.4f} | "
+            f"env-ce {rec.get('env_ce', nan):.3f} warn-ce {rec.get('warning_ce', nan):.3f} | "
+            f"|A| {rec['n_action_tokens']:.0f} |O| {rec['n_obs_tokens']} | "
+            f"fmt-err {rec['format_error_rate']:.2f} | {rec['tokens_per_s']:.0f} tok/s | "
+            f"rollout {rec['rollout_s']:.1f}s train {rec['train_s']:.1f}s"
+            + (f" | SKIPPED: {rec['skipped']}" if rec["skipped"] else ""))
