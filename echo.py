@@ -265,7 +265,8 @@ def main(argv=None):
                                    max_rows=args.rollout_rows) if jobs else []
             del policy
         t1 = time.monotonic()
-        lam = lam_schedule(step, args.steps, args.lam, args.lam_schedule, args.lam_gamma, args.lam_every)
+        lam = lam_schedule(step, total_steps=args.steps, lam=args.lam, kind=args.lam_schedule,
+                           gamma=args.lam_gamma, every=args.lam_every)
         model.train()
         stats = train_step(model, opt, batch, args, lam)
         sched.step()
@@ -280,7 +281,7 @@ def main(argv=None):
                 f.write(json.dumps(rec) + "\n")
             print(step_line(rec, args.steps), flush=True)
         if (step + 1) % args.save_every == 0 or step + 1 == args.steps:
-            save_checkpoint(out, step + 1, model, tok, opt, sched, args)
+            save_checkpoint(out, step=step + 1, model=model, tok=tok, opt=opt, sched=sched, args=args)
     scale.finish_distributed(world)
 
 

@@ -20,8 +20,11 @@ import shlex
 import sys
 import time
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import images
+import sandbox
 
 # Caps on task.toml numbers: a typo like timeout_sec = 60000000 should fail at load, not hang a run.
 MAXIMA = {"[agent].timeout_sec": 86400, "[verifier].timeout_sec": 7200,
@@ -329,7 +332,6 @@ INTERNET = True
 def build_task(task: Task, store: Path | None = None, log=print):
     """The task's environment up to `ARG TASK_SEED`: its base image with the Dockerfile's steps built into
     cached layers (images.py). Remembered per process: later episodes only look it up."""
-    import images
     key = (task.path, store)
     if key in _built:
         return _built[key]
@@ -342,7 +344,7 @@ def build_task(task: Task, store: Path | None = None, log=print):
     state = images.start_state(image)
     if image.rootfs is not None:               # on the host's directories nothing can be cached
         state = images.build(_cached_steps(steps), state, task.path / "environment", task.build_timeout,
-                             _limits(task, images.Limits()), log)
+                             _limits(task, sandbox.Limits()), log)
     _built[key] = state
     return state
 
@@ -356,7 +358,6 @@ def _cached_steps(steps: list[Step]) -> list[Step]:
 
 
 def _limits(task: Task, limits):
-    from dataclasses import replace
     return replace(limits, episode_timeout=min(limits.episode_timeout, task.agent_timeout),
                    memory_mb=task.memory_mb, storage_mb=task.storage_mb, cpus=task.cpus)
 
@@ -366,8 +367,6 @@ def start_task(task: Task, seed: int = 0, limits=None, store: Path | None = None
     """An entered Sandbox with the task's environment: the cached build below a fresh writable layer, the
     seeded steps run with TASK_SEED, the shell in the workdir and the episode clock just started.
     Network only if the task allows it and `internet` (the trainer's switch) does too."""
-    import images
-    import sandbox
     limits = _limits(task, limits or sandbox.Limits())
     store = store or IMAGES
     internet = INTERNET if internet is None else internet

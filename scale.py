@@ -18,6 +18,7 @@ import torch.distributed as dist
 from torch.distributed.tensor import DTensor
 
 import model as M
+import rollout as R
 
 # ---- one GPU: bf16 AdamW with stochastic rounding ----
 
@@ -149,7 +150,6 @@ def same_count_on_every_rank(micro_batches: list[list[int]], device) -> list[lis
 
 def padding_episode(pad_id: int):
     """Two context tokens: a row that takes part in the collectives and adds nothing to any loss."""
-    import rollout as R
     return R.Episode("padding", 0, [], [pad_id] * 2, [R.CONTEXT] * 2)
 
 
