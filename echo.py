@@ -195,7 +195,7 @@ def train_step(model, opt, episodes, args, lam):
         if args.sft:  # expert SFT (§3): cross-entropy on the demonstrations' action tokens
             loss, stats = sft_loss(logp, A, n_rollouts=B)
         else:  # θ_old = θ: one optimizer step per rollout batch, so ρ = 1 in value (§2, Eq. 2b)
-            mb_adv = None if adv is None else adv[mb] if mb else adv.new_zeros(1)
+            mb_adv = adv[mb] if adv is not None and mb else None  # a padding row's masks are all 0
             loss, stats = echo_loss(logp, logp.detach(), A, E, n_obs, mb_adv, lam, eps_low=args.eps_low,
                                     eps_high=args.eps_high, pg_norm=args.pg_norm, warning_mask=W,
                                     n_rollouts=B, n_action_tokens=n_action)

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -185,12 +186,16 @@ def start(args, rank: int, world: int):
     if world > 1:
         shard(model, getattr(torch, args.dtype))
     opt = optimizer(model.parameters(), args)  # bf16 weights: AdamW with stochastic rounding (scale.py)
-    warmup = lambda s: min(1.0, (s + 1) / args.warmup) if args.warmup else 1.0   # noqa: E731
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, partial(warmup_factor, warmup=args.warmup))
     if state:
         optimizer_state(model, opt, state["optimizer"])
         sched.load_state_dict(state["scheduler"])
     return model, tok, opt, sched, step
+
+
+def warmup_factor(step: int, warmup: int) -> float:
+    """The lr multiplier: linear warm-up over `warmup` steps, then constant (METHOD.md §5)."""
+    return min(1.0, (step + 1) / warmup) if warmup else 1.0
 
 
 def fit_rollout_rows(args, model, opt, rank: int) -> None:
