@@ -21,7 +21,9 @@ import harbor
 import model as M
 import rollout as R
 import scale
-from runs import fit_rollout_rows, parse_args, rollout_metrics, save_checkpoint, start, step_line
+from errors import guard, read_jsonl
+from runs import (Progress, fit_rollout_rows, parse_args, rollout_limits, rollout_metrics,
+                  run_directory, save_checkpoint, start, step_line)
 
 # ---- the objective ----
 
@@ -234,19 +236,19 @@ def finish_stats(sums: dict, device) -> dict:
 def main(argv=None):
     args = parse_args(argv)
     rank, world = scale.init_distributed(args)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    with run_directory(args, rank) as (out, interrupt):  # refused if it holds another run
+        train(args, out, interrupt, rank, world)
+
+
+def train(args, out: Path, interrupt, rank: int, world: int):
     tasks = harbor.load_tasks(args.tasks)      # a bad task is reported in one line; the others load
     harbor.IMAGES, harbor.INTERNET = (Path(args.images) if args.images else None), not args.no_internet
+    demo_records = read_jsonl(args.sft) if args.sft else []   # a bad line fails before the model loads
     model, tok, opt, sched, first = start(args, rank, world)
     dev = model.lm_head.weight.device
-    demos = ([R.tokenize_messages(tok, json.loads(line)["messages"]) for line in open(args.sft)]
-             if args.sft else [])
+    demos = [R.tokenize_messages(tok, rec["messages"]) for rec in demo_records]
     fit_rollout_rows(args, model, opt, rank)
-    limits = R.Limits(max_turns=args.max_turns, max_turn_tokens=args.max_turn_tokens,
-                      max_context=args.max_context, max_total=args.max_total,
-                      command_timeout=args.command_timeout, episode_timeout=args.episode_timeout,
-                      output_chars=args.max_output_chars)
+    limits, saved = rollout_limits(args), first
     for step in range(first, min(args.steps, args.stop_after or args.steps)):
         # every random choice of a step derives from (seed, step), so a resumed run repeats it exactly
         rng = random.Random(f"{args.seed}-{step}")
@@ -259,10 +261,13 @@ def main(argv=None):
             jobs = [(t, rng.randrange(2**31)) for t in picked]
             jobs = jobs[rank::world]  # each rank runs whole GRPO groups, so Â stays per group (Eq. 2a)
             policy = scale.full_model(model, getattr(torch, args.dtype)).eval()  # FSDP: unsharded to decode
+            progress = Progress(step + 1, args.steps) if rank == 0 else None
             batch = R.run_episodes(policy, tokenizer=tok, jobs=jobs, n=args.n, limits=limits,
                                    temperature=args.temperature, top_p=args.top_p, top_k=args.top_k,
                                    seed=(args.seed * 1_000_003 + step) * world + rank,
-                                   max_rows=args.rollout_rows) if jobs else []
+                                   max_rows=args.rollout_rows, progress=progress) if jobs else []
+            if progress:
+                progress.done()
             del policy
         t1 = time.monotonic()
         lam = lam_schedule(step, total_steps=args.steps, lam=args.lam, kind=args.lam_schedule,
@@ -280,10 +285,15 @@ def main(argv=None):
             with open(out / "metrics.jsonl", "a") as f:
                 f.write(json.dumps(rec) + "\n")
             print(step_line(rec, args.steps), flush=True)
-        if (step + 1) % args.save_every == 0 or step + 1 == args.steps:
+        stop = scale.any_rank(interrupt.signal is not None, dev)  # every rank stops after the same step
+        if (step + 1) % args.save_every == 0 or step + 1 == args.steps or stop:
             save_checkpoint(out, step=step + 1, model=model, tok=tok, opt=opt, sched=sched, args=args)
+            saved = step + 1
+        if stop:
+            interrupt.report(out, step=step + 1, saved=saved, rank=rank)
+            break
     scale.finish_distributed(world)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(guard("echo.py", main))

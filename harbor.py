@@ -25,6 +25,7 @@ from pathlib import Path
 
 import images
 import sandbox
+from errors import ConfigError, EchoError, MissingError
 
 # Caps on task.toml numbers: a typo like timeout_sec = 60000000 should fail at load, not hang a run.
 MAXIMA = {"[agent].timeout_sec": 86400, "[verifier].timeout_sec": 7200,
@@ -36,7 +37,7 @@ NO_SYMLINKS = ("task.toml", "instruction.md", "environment", "environment/Docker
                "tests/test.sh", "solution", "solution/solve.sh")
 
 
-class TaskError(ValueError):
+class TaskError(ConfigError):
     """A task that cannot be loaded; the message is one line starting `task '<name>': `."""
 
 
@@ -187,7 +188,7 @@ def load_tasks(root, errors: list[str] | None = None) -> list[Task]:
     dirs = sorted((d for d in root.iterdir() if d.is_dir() and os.path.lexists(d / "task.toml")),
                   key=lambda d: d.name) if root.is_dir() else []
     if not dirs:
-        raise FileNotFoundError(f"no tasks in {root}: expected subdirectories with a task.toml")
+        raise MissingError(f"no tasks in {root}: expected subdirectories with a task.toml")
     tasks, failed = [], []
     for d in dirs:
         try:
@@ -199,7 +200,7 @@ def load_tasks(root, errors: list[str] | None = None) -> list[Task]:
             else:
                 print(e, file=sys.stderr)
     if not tasks:
-        raise FileNotFoundError(f"no loadable tasks in {root}: {len(dirs)} failed; first: {failed[0]}")
+        raise MissingError(f"no loadable tasks in {root}: {len(dirs)} failed; first: {failed[0]}")
     return tasks
 
 
@@ -314,11 +315,11 @@ def _simulate(steps: list[Step], env: dict[str, str]) -> tuple[dict[str, str], s
 
 # ---- environments and episodes: the loaded task, built (images.py) and run (sandbox.py) -----------------
 
-class SetupError(RuntimeError):
+class SetupError(EchoError, RuntimeError):
     """A task's environment could not be built or started; one line naming the task."""
 
 
-class VerifierError(RuntimeError):
+class VerifierError(EchoError, RuntimeError):
     """The verifier itself could not run (its test runner is missing, say): not a reward of 0."""
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import registry
 import sandbox
+from errors import EchoError
 from sandbox import BASE_ENV, Limits, Sandbox
 
 CACHE = Path(os.environ.get("ECHO_CACHE") or ("/var/cache/echo" if os.getuid() == 0 else
@@ -48,7 +49,7 @@ METADATA = {"LABEL", "EXPOSE", "CMD", "ENTRYPOINT", "MAINTAINER", "VOLUME", "HEA
             "ONBUILD", "USER"}
 
 
-class BuildError(RuntimeError):
+class BuildError(EchoError, RuntimeError):
     """One line: which step failed and the last line it printed."""
 
 

@@ -15,6 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
+from errors import ConfigError, MissingError
 from tokenizer import load_tokenizer
 
 # ----------------------------------------------------------------------------------------------
@@ -39,22 +40,22 @@ class Qwen3Config:
     @classmethod
     def from_dict(cls, d: dict, where: str = "config.json") -> "Qwen3Config":
         if d.get("model_type") != "qwen3":
-            raise ValueError(f"{where}: model_type {d.get('model_type')!r} is not 'qwen3' "
-                             "(echo runs dense Qwen3 checkpoints only)")
+            raise ConfigError(f"{where}: model_type {d.get('model_type')!r} is not 'qwen3' "
+                              "(echo runs dense Qwen3 checkpoints only)")
         if d.get("attention_bias") or d.get("use_sliding_window"):
-            raise ValueError(f"{where}: attention_bias / use_sliding_window are set; Qwen3 uses neither")
+            raise ConfigError(f"{where}: attention_bias / use_sliding_window are set; Qwen3 uses neither")
         rope = d.get("rope_parameters") or d.get("rope_scaling") or {}
         if rope.get("rope_type", rope.get("type", "default")) != "default":
-            raise ValueError(f"{where}: rope type {rope.get('rope_type', rope.get('type'))!r} is not "
-                             "supported (only Qwen3's default RoPE)")
+            raise ConfigError(f"{where}: rope type {rope.get('rope_type', rope.get('type'))!r} is not "
+                              "supported (only Qwen3's default RoPE)")
         theta = d.get("rope_theta", rope.get("rope_theta"))
         if theta is None:
-            raise ValueError(f"{where}: no rope_theta (looked at rope_theta and rope_parameters.rope_theta)")
+            raise ConfigError(f"{where}: no rope_theta (looked at rope_theta and rope_parameters.rope_theta)")
         known = {f.name for f in fields(cls)} - {"extra", "rope_theta"}
         optional = {"head_dim", "tie_word_embeddings", "max_position_embeddings"}
         missing = [k for k in known - optional if k not in d]
         if missing:
-            raise ValueError(f"{where}: missing keys {sorted(missing)}")
+            raise ConfigError(f"{where}: missing keys {sorted(missing)}")
         kw = {k: d[k] for k in known if k in d}
         if kw.get("head_dim") is None:
             kw["head_dim"] = d["hidden_size"] // d["num_attention_heads"]
@@ -270,19 +271,19 @@ def resolve(name_or_path) -> Path:
         return p
     s = str(name_or_path)
     if p.exists() or s.startswith((".", "/", "~")) or s.count("/") != 1:
-        raise FileNotFoundError(f"model {s!r}: no such checkpoint directory "
-                                "(and not a hub id like Qwen/Qwen3-8B)")
+        raise MissingError(f"model {s!r}: no such checkpoint directory "
+                           "(and not a hub id like Qwen/Qwen3-8B)")
     import huggingface_hub
     from huggingface_hub import constants
     try:
         return Path(huggingface_hub.snapshot_download(s, allow_patterns=["*.json", "*.safetensors", "*.txt"]))
     except Exception as e:
         if constants.HF_HUB_OFFLINE:
-            raise FileNotFoundError(f"model {s!r}: HF_HUB_OFFLINE is set and it is not in the cache "
-                                    f"{constants.HF_HUB_CACHE}; download it once online or pass a local "
-                                    "directory") from None
-        raise FileNotFoundError(f"model {s!r}: could not fetch it from the Hugging Face hub "
-                                f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+            raise MissingError(f"model {s!r}: HF_HUB_OFFLINE is set and it is not in the cache "
+                               f"{constants.HF_HUB_CACHE}; download it once online or pass a local "
+                               "directory") from None
+        raise MissingError(f"model {s!r}: could not fetch it from the Hugging Face hub "
+                           f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
 
 
 def weight_files(path: Path) -> list[Path]:
@@ -291,7 +292,7 @@ def weight_files(path: Path) -> list[Path]:
         return [path / f for f in sorted(set(json.loads(index.read_text())["weight_map"].values()))]
     if (path / "model.safetensors").exists():
         return [path / "model.safetensors"]
-    raise FileNotFoundError(f"{path}: no model.safetensors or model.safetensors.index.json")
+    raise MissingError(f"{path}: no model.safetensors or model.safetensors.index.json")
 
 
 def load_model(path, device=None, dtype=None) -> Qwen3:
@@ -301,8 +302,11 @@ def load_model(path, device=None, dtype=None) -> Qwen3:
     path = resolve(path)
     cfg_file = path / "config.json"
     if not cfg_file.exists():
-        raise FileNotFoundError(f"{path}: no config.json")
-    raw = json.loads(cfg_file.read_text())
+        raise MissingError(f"{path}: no config.json")
+    try:
+        raw = json.loads(cfg_file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{cfg_file}: not valid JSON ({e})") from None
     config = Qwen3Config.from_dict(raw, where=str(cfg_file))
     dtype = dtype or getattr(torch, raw.get("dtype") or raw.get("torch_dtype") or "float32")
     device = torch.device(device or "cpu")
@@ -312,7 +316,12 @@ def load_model(path, device=None, dtype=None) -> Qwen3:
     tied = config.tie_word_embeddings
     seen, unexpected = set(), []
     for file in weight_files(path):
-        with safe_open(file, framework="pt", device=str(device)) as f:
+        try:
+            handle = safe_open(file, framework="pt", device=str(device))
+        except Exception as e:  # safetensors raises its own error type, naming no file
+            why = " ".join(str(e).split())
+            raise ConfigError(f"{file}: not a readable safetensors file ({why})") from None
+        with handle as f:
             for name in f.keys():
                 if tied and name == "lm_head.weight":
                     continue  # a tied checkpoint that also stores the head stays tied to the embedding
@@ -321,19 +330,19 @@ def load_model(path, device=None, dtype=None) -> Qwen3:
                     continue
                 t = f.get_tensor(name)
                 if tuple(t.shape) != tuple(params[name].shape):
-                    raise ValueError(f"{file.name}: tensor {name} has shape {tuple(t.shape)}, "
-                                     f"config.json implies {tuple(params[name].shape)}")
+                    raise ConfigError(f"{file.name}: tensor {name} has shape {tuple(t.shape)}, "
+                                      f"config.json implies {tuple(params[name].shape)}")
                 mod, leaf = model.get_submodule(name.rpartition(".")[0]), name.rpartition(".")[2]
                 setattr(mod, leaf, nn.Parameter(t.to(dtype)))
                 seen.add(name)
     missing = sorted(set(params) - seen - ({"lm_head.weight"} if tied else set()))
     if unexpected:
         more = ' ...' if len(unexpected) > 5 else ''
-        raise ValueError(f"{path}: unexpected tensors {unexpected[:5]}{more} "
-                         f"({len(unexpected)}) - is this a dense Qwen3 checkpoint?")
+        raise ConfigError(f"{path}: unexpected tensors {unexpected[:5]}{more} "
+                          f"({len(unexpected)}) - is this a dense Qwen3 checkpoint?")
     if missing:
         more = ' ...' if len(missing) > 5 else ''
-        raise ValueError(f"{path}: missing tensors {missing[:5]}{more} ({len(missing)})")
+        raise ConfigError(f"{path}: missing tensors {missing[:5]}{more} ({len(missing)})")
     if tied:
         model.lm_head.weight = model.model.embed_tokens.weight
     return model.eval()

@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from errors import EchoError
+
 DOCKER_HUB = "registry-1.docker.io"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -46,7 +48,7 @@ CONFIG_KEYS = ("Env", "WorkingDir", "User", "Cmd", "Entrypoint", "Shell")
 NAME = re.compile(r"[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*")  # Docker's repo rule
 
 
-class RegistryError(RuntimeError):
+class RegistryError(EchoError, RuntimeError):
     pass
 
 

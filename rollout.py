@@ -384,14 +384,16 @@ class _Row:
 
 
 def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = Limits(), temperature=0.8,
-                 top_p=1.0, top_k=0, seed=0, log=print, max_rows: int | None = None) -> list[Episode]:
+                 top_p=1.0, top_k=0, seed=0, log=print, max_rows: int | None = None,
+                 progress=None) -> list[Episode]:
     """jobs: (task, instance seed) pairs; n rollouts of each, in job order (groups for Eq. 2a).
 
     Admitted episodes advance together: one batched decode for every episode still running, then every
     command of that turn runs at once in its own sandbox, then the observations are appended to the KV
     cache. At most max_rows rollouts (None: all) hold a KV-cache slot at once: whole groups are admitted
     in job order as slots free up, their prompt prefilled once and copied to their n rows, and each
-    episode's clock (METHOD.md §4 episode timeout) starts when its group is admitted."""
+    episode's clock (METHOD.md §4 episode timeout) starts when its group is admitted.
+    progress(phase, finished, total, tokens), if given, is told after every turn how far the rollouts are."""
     if max_rows is not None and max_rows < n:
         raise ValueError(f"run_episodes: max_rows={max_rows} < n={n}; a group's n rollouts are admitted "
                          f"together, so max_rows must be at least n")
@@ -409,6 +411,8 @@ def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = L
         # every sandbox starts at once
         for row, box in zip(rows, pool.map(partial(_start_sandbox, limits=box_limits), rows)):
             row.box = box
+        report = progress or _no_progress
+        report("sandboxes ready", 0, len(rows), 0)
         try:
             slots = len(rows) if max_rows is None else min(max_rows, len(rows))
             # only a row that will start another turn gets its observation cached (_take_turn), so a row's
@@ -428,11 +432,18 @@ def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = L
                 if not active:
                     break
                 active = _take_turn(gen, tokenizer, active, pool=pool, limits=limits, sampling=sampling)
+                finished = sum(row.clock_start > 0 or row.box is None for row in rows) - len(active)
+                report("turns", finished, len(rows), sum(row.ep.completion_tokens for row in rows))
             del gen  # free the KV cache before the verifiers run
+            report("verifying", len(rows), len(rows), sum(row.ep.completion_tokens for row in rows))
             list(pool.map(_verify, rows))  # every verifier at once; list() waits for them all
         finally:
             _close_sandboxes(rows, log)
     return [row.ep for row in rows]
+
+
+def _no_progress(phase: str, finished: int, total: int, tokens: int) -> None:
+    pass
 
 
 def _start_sandbox(row: _Row, limits: sandbox.Limits) -> sandbox.Sandbox | None:

@@ -6,8 +6,14 @@ checkpoint plus trainer.pt and args.json) and `latest`; --resume continues from 
 """
 import argparse
 import json
+import math
 import os
 import shutil
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
@@ -17,6 +23,8 @@ import torch.distributed as dist
 from torch.distributed.tensor import DTensor
 
 import model as M
+import rollout as R
+from errors import ConfigError, MissingError
 from scale import kv_cache_budget, optimizer, optimizer_state, plain_copy, rollout_rows, shard, totals
 
 
@@ -31,15 +39,44 @@ class Defaults:
     max_turns: int
     max_turn_tokens: int
     checkpointing: bool      # activation checkpointing: what lets Qwen3-8B train on one GPU (README "Scale")
+    save_every: int          # checkpoint every this many steps (the demo: every step, so nothing is lost)
 
 
 PAPER = Defaults(steps=500, tasks_per_step=16, n=16, lr=1e-6, warmup=20, max_turns=16, max_turn_tokens=2048,
-                 checkpointing=True)                                          # METHOD.md §4, §5
+                 checkpointing=True, save_every=50)                           # METHOD.md §4, §5
 DEMO = Defaults(steps=6, tasks_per_step=4, n=4, lr=2e-4, warmup=0, max_turns=4, max_turn_tokens=160,
-                checkpointing=False)
+                checkpointing=False, save_every=1)
 # The demo's starting point: the shipped tiny agent (README "The paper in miniature"; compare.py build-agent).
 TINY_AGENT = Path(__file__).resolve().parent / "agent" / "tiny"
 UNSET = object()
+
+
+def count(low: int):
+    """argparse type: an integer >= low; the error names the value and the range."""
+    def check(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}, got {text!r}")
+        return value
+    return check
+
+
+def number(low: float, high: float | None = None, strict: bool = False):
+    """argparse type: a finite number >= low (> low if strict) and <= high; the error names both."""
+    span = f"{'>' if strict else '>='} {low:g}" + (f" and <= {high:g}" if high is not None else "")
+    def check(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and (value > low if strict else value >= low)
+                and (high is None or value <= high)):
+            raise argparse.ArgumentTypeError(f"must be a number {span}, got {text!r}")
+        return value
+    return check
 
 
 def parse_args(argv=None):
@@ -52,57 +89,64 @@ def parse_args(argv=None):
       "(see images.py); default $ECHO_IMAGES")
     a("--no-internet", action="store_true", help="no network in episodes, even for tasks that allow it")
     a("--out", default="runs/echo", help="run directory: metrics.jsonl, checkpoints")
-    a("--steps", type=int, help=f"optimizer steps (paper {PAPER.steps}, demo {DEMO.steps})")
-    a("--tasks-per-step", type=int, help="tasks per step (paper 16)")
-    a("--n", "--group-size", type=int, dest="n", help="rollouts per task = GRPO group size (paper 16); "
+    a("--overwrite", action="store_true", help="start over in an --out that already holds a run")
+    a("--debug", action="store_true", help="show the traceback of an error, not just its one line")
+    a("--steps", type=count(1), help=f"optimizer steps (paper {PAPER.steps}, demo {DEMO.steps})")
+    a("--tasks-per-step", type=count(1), help="tasks per step (paper 16)")
+    a("--n", "--group-size", type=count(1), dest="n", help="rollouts per task = GRPO group size (paper 16); "
       "under torchrun write --group-size (torchrun takes --n for an abbreviation of its own options)")
-    a("--lam", type=float, help="λ of Eq. 1 (default 0.05; 0 = GRPO baseline; 1.0 with --env-only)")
+    a("--lam", type=number(0), help="λ of Eq. 1 (default 0.05; 0 = GRPO baseline; 1.0 with --env-only)")
     a("--lam-schedule", default="constant", choices=["constant", "linear", "step"])
-    a("--lam-every", type=int, default=100,
+    a("--lam-every", type=count(1), default=100,
       help="step schedule: multiply λ by --lam-gamma every this many steps")
-    a("--lam-gamma", type=float, default=0.5)
+    a("--lam-gamma", type=number(0), default=0.5)
     a("--env-only", action="store_true", help="verifier-free: L_Env only (METHOD.md §3)")
-    a("--min-valid-frac", type=float, default=0.0,
+    a("--min-valid-frac", type=number(0, 1), default=0.0,
       help="env-only filter: min fraction of turns with a valid tool call (paper 1.0)")
-    a("--min-clean-frac", type=float, default=0.0,
+    a("--min-clean-frac", type=number(0, 1), default=0.0,
       help="env-only filter: min fraction of format-clean turns (paper 1.0)")
     a("--sft", metavar="FILE", help="expert SFT on the action tokens of these demonstration episodes (JSONL)")
-    a("--lr", type=float, help="AdamW learning rate (paper 1e-6)")
-    a("--beta2", type=float, default=0.999, help="AdamW β2 (paper appendix variant: 0.95)")
-    a("--weight-decay", type=float, default=0.01)
-    a("--grad-clip", type=float, default=0.2)
-    a("--warmup", type=int, help="linear warm-up steps, then constant (paper 20; 0 = none)")
-    a("--eps-low", type=float, default=0.2)
-    a("--eps-high", type=float, default=0.2, help="clip ε_high (paper appendix variant: 0.28)")
+    a("--lr", type=number(0, strict=True), help="AdamW learning rate (paper 1e-6)")
+    a("--beta2", type=number(0, 1, strict=True), default=0.999,
+      help="AdamW β2 (paper appendix variant: 0.95)")
+    a("--weight-decay", type=number(0), default=0.01)
+    a("--grad-clip", type=number(0, strict=True), default=0.2)
+    a("--warmup", type=count(0), help="linear warm-up steps, then constant (paper 20; 0 = none)")
+    a("--eps-low", type=number(0, 1, strict=True), default=0.2)
+    a("--eps-high", type=number(0), default=0.2, help="clip ε_high (paper appendix variant: 0.28)")
     a("--pg-norm", default="seq", choices=["seq", "token"],
       help="seq: released code; token: paper's printed Eq. 2")
-    a("--temperature", type=float, default=0.8, help="sampling temperature = T_train of the log-probs")
-    a("--top-p", type=float, default=1.0)
-    a("--top-k", type=int, default=0)
-    a("--max-turns", type=int, help="turns per episode (paper 16)")
-    a("--max-turn-tokens", type=int, help="generated tokens per turn (paper 2048)")
-    a("--max-context", type=int, default=16_384)
-    a("--max-total", type=int, default=34_096)
-    a("--command-timeout", type=float, default=30.0)
-    a("--episode-timeout", type=float, default=600.0)
-    a("--max-output-chars", type=int, default=50_000)
-    a("--rollout-rows", type=int,
+    a("--temperature", type=number(0, strict=True), default=0.8,
+      help="sampling temperature = T_train of the log-probs")
+    a("--top-p", type=number(0, 1, strict=True), default=1.0)
+    a("--top-k", type=count(0), default=0)
+    a("--max-turns", type=count(1), help="turns per episode (paper 16)")
+    a("--max-turn-tokens", type=count(1), help="generated tokens per turn (paper 2048)")
+    a("--max-context", type=count(1), default=16_384)
+    a("--max-total", type=count(1), default=34_096)
+    a("--command-timeout", type=number(0, strict=True), default=30.0)
+    a("--episode-timeout", type=number(0, strict=True), default=600.0)
+    a("--max-output-chars", type=count(1), default=50_000)
+    a("--rollout-rows", type=count(1),
       help="rollouts decoding at once per GPU, admitted as whole groups (default: all "
       "of them on CPU; on a GPU as many as the free memory holds at the longest possible rollout)")
-    a("--micro-batch-tokens", type=int, default=32_768, help="padded tokens per forward/backward micro-batch")
+    a("--micro-batch-tokens", type=count(1), default=32_768,
+      help="padded tokens per forward/backward micro-batch")
     a("--checkpointing", action=argparse.BooleanOptionalAction,
       help="activation checkpointing per block (default: on with --model, off for the demo)")
-    a("--lora-rank", type=int, default=0,
+    a("--lora-rank", type=count(0), default=0,
       help="train LoRA adapters of this rank on q,k,v,o,gate,up,down only "
       "(0 = full fine-tuning); checkpoints hold the merged weights")
-    a("--lora-alpha", type=float, default=32.0, help="LoRA scale α (the adapter is multiplied by α/r)")
+    a("--lora-alpha", type=number(0, strict=True), default=32.0,
+      help="LoRA scale α (the adapter is multiplied by α/r)")
     a("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     a("--dtype", choices=["float32", "bfloat16"], help="default bfloat16 on GPU, float32 on CPU")
-    a("--save-every", type=int, default=50, help="checkpoint every this many steps (and at the end)")
+    a("--save-every", type=count(1),
+      help="checkpoint every this many steps and at the end (paper run 50, demo 1)")
     a("--save-episodes", action="store_true", help="append every rollout to OUT/episodes.jsonl")
     a("--resume", metavar="DIR", help="continue a run from DIR (its latest checkpoint) or DIR/step-N")
-    a("--seed", type=int, default=0)
-    a("--stop-after", type=int,
+    a("--seed", type=count(0), default=0)
+    a("--stop-after", type=count(1),
       help="stop after this step (as if interrupted); the schedules still use --steps")
     args = p.parse_args(argv)
     if args.resume:  # a resumed run continues with its own settings, except the flags given now
@@ -152,9 +196,104 @@ def resume_dir(path) -> Path:
     if (path / "latest").exists():
         path = path / (path / "latest").read_text().strip()
     if not (path / "trainer.pt").exists():
-        raise FileNotFoundError(f"--resume {path}: no trainer.pt (want a run directory or one of its "
-                                "step-N checkpoints)")
+        raise MissingError(f"--resume {path}: no trainer.pt (want a run directory or one of its "
+                           "step-N checkpoints)")
     return path
+
+
+def prepare_out(args) -> tuple[Path, bool]:
+    """(the run directory, whether this call created it). One that already holds a run is refused unless
+    the run continues it (--resume) or starts over (--overwrite, which deletes the old run's files)."""
+    out = Path(args.out)
+    held = sorted(p for p in out.iterdir() if p.name in ("metrics.jsonl", "latest")
+                  or p.name.startswith(("step-", "episodes"))) if out.is_dir() else []
+    if held and not (args.resume or args.overwrite):
+        raise ConfigError(f"--out {out} already holds a run ({', '.join(p.name for p in held[:3])}); "
+                          f"--resume {out} continues it, --overwrite starts over")
+    if held and args.overwrite and not args.resume:
+        for p in held:
+            shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / ".write-test").touch()
+        (out / ".write-test").unlink()
+    except OSError as e:
+        raise ConfigError(f"--out {out}: cannot write there ({e.strerror})") from None
+    return out, created
+
+
+@contextmanager
+def run_directory(args, rank: int):
+    """(the run directory, the Ctrl-C/SIGTERM watch) for the length of a run (prepare_out). If the run
+    fails before writing anything there, the directory it created is removed again."""
+    out, created = prepare_out(args) if rank == 0 else (Path(args.out), False)
+    interrupt = Interrupt()
+    try:
+        yield out, interrupt
+    except BaseException:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+        raise
+    finally:
+        interrupt.restore()
+
+
+def rollout_limits(args):
+    return R.Limits(max_turns=args.max_turns, max_turn_tokens=args.max_turn_tokens,
+                    max_context=args.max_context, max_total=args.max_total,
+                    command_timeout=args.command_timeout, episode_timeout=args.episode_timeout,
+                    output_chars=args.max_output_chars)
+
+
+class Interrupt:
+    """Ctrl-C or SIGTERM: finish the step, save a checkpoint, stop (a second Ctrl-C stops at once)."""
+
+    def __init__(self):
+        self.signal, self.previous = None, {}
+        if threading.current_thread() is threading.main_thread():   # (signals reach the main thread only)
+            self.previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore(self) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum, frame):
+        if self.signal is not None:        # asked twice
+            raise KeyboardInterrupt
+        self.signal = signal.Signals(signum).name
+        print(f"\n{self.signal}: finishing this step, then saving a checkpoint and stopping "
+              "(Ctrl-C again to stop at once and lose the step)", file=sys.stderr, flush=True)
+
+
+    def report(self, out: Path, step: int, saved: int, rank: int) -> None:
+        if rank == 0:
+            print(f"stopped by {self.signal or 'a signal on another rank'} after step {step}: checkpoint "
+                  f"{out / f'step-{saved}'}; `python echo.py --resume {out}` continues", flush=True)
+
+
+class Progress:
+    """What a step is doing, at most every `every` seconds: one updating line on a terminal, plain lines
+    otherwise, so a long step (minutes of rollouts at 8B) is never silent."""
+
+    def __init__(self, step: int, steps: int, every: float = 10.0):
+        self.step, self.steps, self.t0, self.last = step, steps, time.monotonic(), 0.0
+        self.tty, self.every = sys.stderr.isatty(), (0.5 if sys.stderr.isatty() else every)
+
+    def __call__(self, phase: str, finished: int, total: int, tokens: int) -> None:
+        now = time.monotonic()
+        if now - self.last < self.every:
+            return
+        self.last = now
+        line = (f"step {self.step}/{self.steps}: {phase}, {finished}/{total} rollouts done, "
+                f"{tokens:,} tokens generated ({tokens / max(now - self.t0, 1e-9):.0f} tok/s), "
+                f"{now - self.t0:.0f} s")
+        print(("\r" + line + "\033[K") if self.tty else line, end="" if self.tty else "\n", file=sys.stderr,
+              flush=True)
+
+    def done(self) -> None:
+        if self.tty and self.last:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 
 
@@ -167,7 +306,11 @@ def start(args, rank: int, world: int):
     if args.resume:
         ck = resume_dir(args.resume)
         # mmap: the ranks share one copy of the file in the page cache instead of loading it N times
-        state = torch.load(ck / "trainer.pt", map_location="cpu", weights_only=False, mmap=True)
+        try:
+            state = torch.load(ck / "trainer.pt", map_location="cpu", weights_only=False, mmap=True)
+        except Exception as e:  # a truncated file is a zip or pickle error that names no file
+            raise ConfigError(f"{ck / 'trainer.pt'}: unreadable ({type(e).__name__}); resume from an "
+                              "earlier step-N") from None
         step = state["step"]
     if args.resume and not args.lora_rank:
         model, tok = M.load(ck, args.device, dtype)

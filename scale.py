@@ -160,6 +160,11 @@ def clip_grad_norm(model, max_norm: float) -> float:
     return (norm.full_tensor() if isinstance(norm, DTensor) else norm).item()
 
 
+def any_rank(flag: bool, device) -> bool:
+    """True on every rank if it is true on any (a Ctrl-C reaches the ranks at different moments)."""
+    return all_reduce([float(flag)], device, "max")[0] > 0
+
+
 def finish_distributed(world: int) -> None:
     if world > 1:
         dist.destroy_process_group()

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import tokenizers
+from errors import MissingError
 from tokenizers import AddedToken, Regex, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
 # Files a Hugging Face tokenizer directory may hold; whichever exist are kept byte for byte, so that
@@ -131,7 +132,7 @@ def load_tokenizer(path: str | Path) -> Tokenizer:
     path = Path(path)
     for name in ("tokenizer.json", "tokenizer_config.json"):
         if not (path / name).is_file():
-            raise FileNotFoundError(f"tokenizer {path}: {name} missing (expected a Hugging Face "
+            raise MissingError(f"tokenizer {path}: {name} missing (expected a Hugging Face "
                                     "tokenizer directory, e.g. a Qwen/Qwen3-8B snapshot)")
     files = {name: (path / name).read_bytes() for name in TOKENIZER_FILES if (path / name).is_file()}
     config = json.loads(files["tokenizer_config.json"])
