@@ -32,9 +32,12 @@ import time
 import torch
 
 from echo import echo_loss, grpo_advantages, parse_args, token_logp, train_step
+from errors import guard
+from eval import output_file, torch_device
 from generate import generate
 from model import Qwen3, Qwen3Config, add_lora, init_weights, save_model, token_logprobs
 from rollout import ACTION, CONTEXT, ENV, Episode
+from runs import count, number
 from scale import AdamW, optimizer
 
 SECTIONS = ("kernel", "forward", "decode", "train", "memory", "sandbox")  # the order they run in
@@ -738,51 +741,62 @@ def cgroup_bytes(box):
 # ---- main ----
 
 
-def main():
+def sections(text: str) -> list[str]:
+    """--only: section names joined by commas."""
+    only = [s.strip() for s in text.split(",")]
+    if unknown := [s for s in only if s not in SECTIONS]:
+        raise argparse.ArgumentTypeError(f"unknown section {unknown[0]!r} in {text!r} "
+                                         f"(sections: {','.join(SECTIONS)})")
+    return only
+
+
+def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--only", default=",".join(SECTIONS), help="comma-separated subset of " + ",".join(SECTIONS))
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    p.add_argument("--dtype", choices=DTYPES, help="default: bf16 on cuda, fp32 on cpu")
-    p.add_argument("--quick", action="store_true", help="small sizes: a smoke check (< 30 s on CPU)")
-    p.add_argument("--json", help="also write the numbers to this file")
-    p.add_argument("--rows", type=int, help="kernel: N (default 4096)")
-    p.add_argument("--hidden", type=int, help="kernel: H (default 1024)")
-    p.add_argument("--vocab", type=int, help="kernel: V (default 151936, Qwen3's)")
-    p.add_argument("--peak-tflops", type=float, help="device peak for the FLOP limit (default: known GPUs only)")
-    p.add_argument("--shape", choices=SHAPES, default="0.6b", help="forward/decode/train: Qwen3 shape (default 0.6b)")
-    p.add_argument("--layers", type=int, help="forward/decode/train: layers (default: the shape's on cuda, 4 on cpu)")
-    p.add_argument("--batch", type=int, help="forward/train: batch (default 4 on cuda, 2 on cpu)")
-    p.add_argument("--seq", type=int, help="forward/train: tokens per row; memory: tokens of its one row "
-                   "(default 512 on cuda, 256 on cpu)")
-    p.add_argument("--new-tokens", type=int, help="decode: new tokens per row (default 128 on cuda, 32 on cpu)")
-    p.add_argument("--bandwidth-gbs", type=float, help="decode: memory bandwidth, GB/s (default: known GPUs only)")
-    p.add_argument("--max-child-gib", type=float, default=12.0,
-                   help="memory, CPU: the most one measurement may plan to use (GiB); larger ones are extrapolated")
-    p.add_argument("--repeats", type=int, help="timed repeats (default 5 on cuda; on cpu 3 for forward, else 1; --quick: 3)")
-    p.add_argument("--child", help=argparse.SUPPRESS)  # internal: one kernel / train / memory run in a fresh process
-    args = p.parse_args()
+    a = p.add_argument
+    a("--only", type=sections, default=list(SECTIONS), help="comma-separated subset of " + ",".join(SECTIONS))
+    a("--device", type=torch_device, default="cuda" if torch.cuda.is_available() else "cpu")
+    a("--dtype", choices=DTYPES, help="default: bf16 on cuda, fp32 on cpu")
+    a("--quick", action="store_true", help="small sizes: a smoke check (< 30 s on CPU)")
+    a("--json", type=output_file, help="also write the numbers to this file")
+    a("--rows", type=count(1), help="kernel: N (default 4096)")
+    a("--hidden", type=count(1), help="kernel: H (default 1024)")
+    a("--vocab", type=count(1), help="kernel: V (default 151936, Qwen3's)")
+    a("--peak-tflops", type=number(0, strict=True),
+      help="device peak for the FLOP limit (default: known GPUs only)")
+    a("--shape", choices=SHAPES, default="0.6b", help="forward/decode/train: Qwen3 shape (default 0.6b)")
+    a("--layers", type=count(1), help="forward/decode/train: layers (default: the shape's on cuda, 4 on cpu)")
+    a("--batch", type=count(1), help="forward/train: batch (default 4 on cuda, 2 on cpu)")
+    a("--seq", type=count(2), help="forward/train: tokens per row; memory: tokens of its one row "
+      "(default 512 on cuda, 256 on cpu)")   # >= 2: a training row predicts at least one next token
+    a("--new-tokens", type=count(1), help="decode: new tokens per row (default 128 on cuda, 32 on cpu)")
+    a("--bandwidth-gbs", type=number(0, strict=True),
+      help="decode: memory bandwidth, GB/s (default: known GPUs only)")
+    a("--max-child-gib", type=number(0, strict=True), default=12.0,
+      help="memory, CPU: the most one measurement may plan to use (GiB); larger ones are extrapolated")
+    a("--repeats", type=count(1),
+      help="timed repeats (default 5 on cuda; on cpu 3 for forward, else 1; --quick: 3)")
+    a("--debug", action="store_true", help="show the traceback of an error, not just its one line")
+    a("--child", help=argparse.SUPPRESS)  # internal: one kernel / train / memory run in a fresh process
+    args = p.parse_args(argv)
     device = torch.device(args.device)
     gpu, q = device.type == "cuda", args.quick
     args.dtype = args.dtype or ("bf16" if gpu else "fp32")
     dtype = DTYPES[args.dtype]
     if args.child:
-        return {"kernel": kernel_child, "train": train_child, "memory": memory_child}[args.child.split("-")[0]](
+        {"kernel": kernel_child, "train": train_child, "memory": memory_child}[args.child.split("-")[0]](
             args, device, dtype)
+        return
 
     for name, (on_gpu, on_cpu, quick) in SIZES.items():
         if getattr(args, name) is None:
             setattr(args, name, quick if q else on_gpu if gpu else on_cpu)
-    only = [s.strip() for s in args.only.split(",")]
-    if bad := set(only) - set(SECTIONS):
-        p.error(f"--only: unknown section(s) {sorted(bad)}; choose from {','.join(SECTIONS)}")
-
     name = torch.cuda.get_device_name(device) if gpu else f"cpu ({torch.get_num_threads()} threads)"
     print(f"device: {name} · torch {torch.__version__} · dtype {args.dtype}{' · --quick' if q else ''}")
     out = {"device": name, "torch": torch.__version__, "dtype": args.dtype, "quick": q}
     bench = {"kernel": bench_kernel, "forward": bench_forward, "decode": bench_decode, "train": bench_train,
              "memory": bench_memory, "sandbox": bench_sandbox}
     models, repeats = None, args.repeats
-    for section in (s for s in SECTIONS if s in only):
+    for section in (s for s in SECTIONS if s in args.only):
         args.repeats = repeats or (5 if gpu else 3 if q or section == "forward" else 1)  # CPU: minutes per run
         if section in ("forward", "decode") and models is None:
             models = two_models(args, device, dtype)
@@ -793,4 +807,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(guard("bench.py", main))

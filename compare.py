@@ -1,18 +1,21 @@
 """The paper in miniature: GRPO vs ECHO vs env-only on a tiny terminal agent, on a CPU.
 
-    python compare.py build-agent --seed 0 --out agent/tiny   # the shipped agent, rebuilt (~15-30 min)
-    python compare.py run --out results                       # every arm x seed, evaluated (~30-40 min)
+    python compare.py build-agent --out agent/tiny --overwrite   # the shipped agent, rebuilt (~15-30 min)
+    python compare.py run --out results --overwrite              # every arm x seed, evaluated (~30-40 min)
 
 `build-agent` records scripted-oracle demonstrations, writes a random tiny Qwen3 (`init-agent` alone does
 just that step) and trains it by expert SFT with echo.py. `run` trains each arm (METHOD.md §3) from the shipped checkpoint with
 echo.py for a fixed number of steps and several seeds, then evaluates every final checkpoint the way
 METHOD.md §6 does: pass@1 over k attempts on held-out tasks, and env-token cross-entropy on held-out
 episodes recorded by another agent (the scripted oracle: the transfer test). It writes
-OUT/compare.json, OUT/compare.md (the table) and OUT/compare.svg (reward and env CE per step).
+OUT/compare.json, OUT/compare.md (the table) and OUT/compare.svg (reward and env CE per step). An --out that
+already holds results or a checkpoint (the shipped ones are tracked) is refused unless --overwrite is given.
 """
 import argparse
 import json
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import echo
@@ -20,6 +23,8 @@ import eval as ev
 import model as M
 import rollout as R
 import harbor
+from errors import ConfigError, MissingError, guard, read_jsonl
+from runs import count, number
 from tokenizer import build_tokenizer
 
 # The tiny agent: Qwen3's architecture, 1.1M parameters (Qwen3-8B has ~7,000 times more). A small byte-level BPE trained on
@@ -33,7 +38,7 @@ VOCAB = 3072
 def init_agent(demos: str, seed: int, out: str, config: dict = TINY) -> None:
     """A random tiny Qwen3 and a tokenizer trained on the system prompt, the parse-error reminder and the
     demonstrations' messages (instructions, actions, observations)."""
-    records = [json.loads(line) for line in open(demos) if line.strip()]
+    records = ev.read_episodes(demos)
     texts = [R.SYSTEM_PROMPT, R.FORMAT_REMINDER] + [m["content"] for r in records for m in r["messages"][1:]]
     tok = build_tokenizer(texts, vocab_size=VOCAB)
     model = M.init_weights(M.Qwen3(M.Qwen3Config(vocab_size=tok.vocab_size, **config)), seed)
@@ -104,13 +109,13 @@ def run(args) -> dict:
     episodes_file = out / "heldout-episodes.jsonl"  # the other agent's episodes: scripted oracle, seeds 0-1
     episodes_file.unlink(missing_ok=True)
     ev.record_demos(heldout, "0-1", episodes_file)
-    episodes = [json.loads(line) for line in open(episodes_file)]
-    result = {"settings": {k: v for k, v in vars(args).items() if k != "cmd"},
+    episodes = read_jsonl(episodes_file)
+    result = {"settings": {k: v for k, v in vars(args).items() if k not in ("cmd", "overwrite", "debug")},
               "start": evaluate_checkpoint(args.agent, args, heldout, episodes), "runs": {}}
     for seed in (int(s) for s in args.seeds.split(",")):  # seed-major: a cut-short run still has every arm
         for arm in args.arms.split(","):
             ck = train_arm(arm, seed, args)
-            steps = [json.loads(line) for line in open(ck.parent / "metrics.jsonl")]
+            steps = read_jsonl(ck.parent / "metrics.jsonl")
             result["runs"][f"{arm}-seed{seed}"] = {
                 "arm": arm, "seed": seed, **evaluate_checkpoint(ck, args, heldout, episodes),
                 "reward": [s["reward_mean"] for s in steps], "env_ce": [s["env_ce"] for s in steps]}
@@ -182,46 +187,98 @@ def plot(result, arms, w=420, h=260, pad=44) -> str:
             f'font-size="11">\n<rect width="100%" height="100%" fill="white"/>\n' + "\n".join(panels) + "\n</svg>\n")
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+# ---- flags: every value is checked before any work starts (numbers: runs.count / runs.number) --------------
+
+def arm_list(text: str) -> str:
+    unknown = [arm for arm in text.split(",") if arm not in ARMS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown arm {unknown[0]!r} in {text!r} (arms: {','.join(ARMS)})")
+    return text
+
+
+def seed_list(text: str) -> str:
+    seeds = text.split(",")
+    if not all(s.strip().isdigit() for s in seeds) or len(set(map(int, seeds))) < len(seeds):
+        raise argparse.ArgumentTypeError(f"must be distinct integers >= 0 joined by commas, got {text!r}")
+    return text
+
+
+def out_dir(text: str) -> str:
+    if os.path.exists(text) and not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"not a directory: {text!r}")
+    return text
+
+
+# What each command writes in --out: if any of it is there already, the command refuses unless --overwrite.
+CHECKPOINT = ["config.json", "model.safetensors", "tokenizer.json"]
+WRITES = {"run": ("results", ["compare.json", "compare.md", "compare.svg", "heldout-episodes.jsonl", "runs"]),
+          "build-agent": ("a checkpoint", CHECKPOINT), "init-agent": ("a checkpoint", CHECKPOINT)}
+
+
+def refuse_overwrite(cmd: str, out) -> None:
+    what, names = WRITES[cmd]
+    held = [name for name in names if (Path(out) / name).exists()]
+    if held:
+        raise ConfigError(f"--out {out} already holds {what} ({', '.join(held)}); --overwrite replaces "
+                          f"{'them' if len(held) > 1 else 'it'}, or choose another --out")
+
+
+def main(argv=None) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true",
+                        help="show the traceback of an error, not just one line")
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0], parents=[common])
     sub = p.add_subparsers(dest="cmd", required=True)
-    a = sub.add_parser("init-agent", help="write the random starting checkpoint of the tiny agent")
-    a.add_argument("--demos", required=True, help="scripted-oracle episodes (eval.py --agent scripted)")
-    a.add_argument("--seed", type=int, default=0)
-    a.add_argument("--out", default="agent/init")
-    b = sub.add_parser("build-agent", help="rebuild the shipped agent: demos, random init, expert SFT")
-    b.add_argument("--out", default="agent/tiny")
-    b.add_argument("--seed", type=int, default=0)
-    b.add_argument("--steps", type=int, default=360)
-    b.add_argument("--work", default="runs/agent", help="demos, the random init and the SFT run go here")
-    r = sub.add_parser("run", help="train every arm x seed from the agent, evaluate, write table + plot")
-    r.add_argument("--agent", default="agent/tiny", help="starting checkpoint of every arm")
-    r.add_argument("--tasks", default="tasks/train")
-    r.add_argument("--heldout", default="tasks/heldout")
-    r.add_argument("--out", default="results")
-    r.add_argument("--arms", default=",".join(ARMS))
-    r.add_argument("--plot-arms", default="grpo,echo")
-    r.add_argument("--seeds", default="0,1,2")
-    r.add_argument("--steps", type=int, default=8)
-    r.add_argument("--tasks-per-step", type=int, default=4)
-    r.add_argument("--n", type=int, default=4)
-    r.add_argument("--lr", type=float, default=2e-4)
-    r.add_argument("--max-turns", type=int, default=4)
-    r.add_argument("--max-turn-tokens", type=int, default=160)
-    r.add_argument("--max-output-chars", type=int, default=2000,
-                   help="command output cut to this many characters (paper 50,000): one runaway `cat` of a big "
-                        "file would otherwise cost minutes of CPU")
-    r.add_argument("-k", type=int, default=2, help="attempts per held-out task")
-    r.add_argument("--eval-seed", type=int, default=1000, help="instance seed of the held-out episodes")
-    r.add_argument("--max-tasks", type=int, help="only the first N held-out tasks (the CI smoke run)")
-    rep = sub.add_parser("report", help="rewrite OUT/compare.md and OUT/compare.svg from OUT/compare.json")
-    rep.add_argument("--out", default="results")
-    rep.add_argument("--plot-arms", default="grpo,echo")
+    a = sub.add_parser("init-agent", parents=[common],
+                       help="write the tiny agent's random starting checkpoint")
+    a.add_argument("--demos", required=True, type=ev.existing_file,
+                   help="scripted-oracle episodes (eval.py --agent scripted)")
+    a.add_argument("--seed", type=count(0), default=0)
+    a.add_argument("--out", type=out_dir, default="agent/init")
+    a.add_argument("--overwrite", action="store_true", help="replace a checkpoint already in --out")
+    b = sub.add_parser("build-agent", parents=[common], help="rebuild the shipped agent: demos, init, SFT")
+    b.add_argument("--out", type=out_dir, default="agent/tiny")
+    b.add_argument("--overwrite", action="store_true",
+                   help="replace a checkpoint in --out (agent/tiny is one)")
+    b.add_argument("--seed", type=count(0), default=0)
+    b.add_argument("--steps", type=count(1), default=360)
+    b.add_argument("--work", type=out_dir, default="runs/agent",
+                   help="demos, the random init and the SFT run go here (deleted first)")
+    r = sub.add_parser("run", parents=[common],
+                       help="train every arm x seed from the agent, evaluate, write table + plot")
+    r.add_argument("--agent", type=ev.checkpoint, default="agent/tiny",
+                   help="every arm's starting checkpoint")
+    r.add_argument("--tasks", type=ev.existing_dir, default="tasks/train")
+    r.add_argument("--heldout", type=ev.existing_dir, default="tasks/heldout")
+    r.add_argument("--out", type=out_dir, default="results")
+    r.add_argument("--overwrite", action="store_true",
+                   help="replace the results in --out (results/ has some)")
+    r.add_argument("--arms", type=arm_list, default=",".join(ARMS))
+    r.add_argument("--plot-arms", type=arm_list, default="grpo,echo")
+    r.add_argument("--seeds", type=seed_list, default="0,1,2")
+    r.add_argument("--steps", type=count(1), default=8)
+    r.add_argument("--tasks-per-step", type=count(1), default=4)
+    r.add_argument("--n", type=count(1), default=4)
+    r.add_argument("--lr", type=number(0, strict=True), default=2e-4)
+    r.add_argument("--max-turns", type=count(1), default=4)
+    r.add_argument("--max-turn-tokens", type=count(1), default=160)
+    r.add_argument("--max-output-chars", type=count(1), default=2000,
+                   help="command output cut to this many characters (paper 50,000): one runaway `cat` of a "
+                        "big file would otherwise cost minutes of CPU")
+    r.add_argument("-k", type=count(1), default=2, help="attempts per held-out task")
+    r.add_argument("--eval-seed", type=count(0), default=1000, help="instance seed of the held-out episodes")
+    r.add_argument("--max-tasks", type=count(1), help="only the first N held-out tasks (the CI smoke run)")
+    rep = sub.add_parser("report", parents=[common],
+                         help="rewrite OUT/compare.md and OUT/compare.svg from OUT/compare.json")
+    rep.add_argument("--out", type=ev.existing_dir, default="results")
+    rep.add_argument("--plot-arms", type=arm_list, default="grpo,echo")
     args = p.parse_args(argv)
+    if args.cmd in WRITES and not args.overwrite:
+        refuse_overwrite(args.cmd, args.out)
     if args.cmd == "run":
-        return run(args)
+        run(args)
     if args.cmd == "report":  # the table and the plot again, from OUT/compare.json
-        result = json.loads((Path(args.out) / "compare.json").read_text())
+        result = read_result(Path(args.out) / "compare.json")
         write_report(Path(args.out), result, args.plot_arms)
         print(table(result))
     if args.cmd == "build-agent":
@@ -230,5 +287,14 @@ def main(argv=None):
         init_agent(args.demos, args.seed, args.out)
 
 
+def read_result(path: Path) -> dict:
+    if not path.is_file():
+        raise MissingError(f"{path}: no such file (compare.py run --out {path.parent} writes it)")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{path}: not JSON ({e.msg}, line {e.lineno})") from None
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(guard("compare.py", main))

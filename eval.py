@@ -11,6 +11,10 @@
 An agent is a plain function `agent(sb, task) -> dict | None` that works in the entered sandbox `sb`;
 whatever dict it returns (turns, tokens, ...) is kept in that episode's record. Adding an agent means
 writing one such function and adding it to AGENTS.
+
+Each task is reported as it ends, with the pass rate so far. An episode whose environment could not be set
+up is played once more; failing again, it is an infrastructure error: reward 0 like any failed episode
+(METHOD.md §4), but counted apart in the summary and in --json, as are verifiers that could not run.
 """
 from __future__ import annotations
 
@@ -20,9 +24,11 @@ import math
 import os
 import re
 import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import torch
 
@@ -30,6 +36,8 @@ import model as M
 import rollout as R
 import harbor
 import sandbox
+from errors import ConfigError, guard, read_jsonl
+from runs import count, number
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -107,62 +115,195 @@ def run_episode(task: harbor.Task, agent, seed: int = 0) -> dict:
     return {**record, "seconds": round(time.monotonic() - t0, 2)}
 
 
-def evaluate(tasks: list[harbor.Task], agent, seed: int = 0, workers: int = 1) -> dict[str, dict]:
-    """{task name: episode record}, episodes run `workers` at a time (the work is in subprocesses)."""
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        records = pool.map(lambda t: run_episode(t, agent, seed), tasks)
-        return dict(zip((t.name for t in tasks), records))
+def failure_kind(error: str | None) -> str | None:
+    """Who failed, when not the agent: "infrastructure" when an episode's error names harbor.SetupError or
+    sandbox.SandboxError (its environment could not be set up, or its sandbox died), "verifier" when it
+    names harbor.VerifierError (the tests could not run). Both still score 0 (METHOD.md §4); the summary
+    counts them apart so that a broken machine or task does not read as a weak agent."""
+    if error and re.search(r"\b(SetupError|SandboxError)\b", error):
+        return "infrastructure"
+    if error and re.search(r"\bVerifierError\b", error):
+        return "verifier"
+    return None
+
+
+def play(task: harbor.Task, agent, seed: int = 0) -> dict:
+    """run_episode, played once more when its environment could not be set up; a second such failure is an
+    infrastructure error. The record counts its setup retries and its infrastructure and verifier errors."""
+    rec, retries = run_episode(task, agent, seed), 0
+    if failure_kind(rec["error"]) == "infrastructure":
+        first, rec, retries = rec, run_episode(task, agent, seed), 1
+        rec["seconds"] = round(first["seconds"] + rec["seconds"], 2)
+    kind = failure_kind(rec["error"])
+    return {**rec, "setup_retries": retries, "infrastructure_errors": int(kind == "infrastructure"),
+            "verifier_errors": int(kind == "verifier")}
+
+
+def say(message: str) -> None:
+    print(message, flush=True)  # flushed: progress must show through a pipe (| tee) too
+
+
+class Progress:
+    """A line per finished task with the pass rate so far, `[12/26] links-dedupe: reward 1.0 (3.1 s) | pass
+    so far 0.917`, and while work runs a line whenever nothing was said for `every` seconds."""
+
+    def __init__(self, total: int, log=say, every: float = 10.0):
+        self.total, self.log, self.every = total, log, every
+        self.done, self.score, self.doing = 0, 0.0, "running"   # doing: what the heartbeat line says
+        self.start = self.last = time.monotonic()
+        self._lock, self._stop = threading.Lock(), threading.Event()
+        self._heartbeat = threading.Thread(target=self._beat, daemon=True)
+
+    def __enter__(self):
+        self._heartbeat.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._heartbeat.join()
+
+    def task(self, name: str, score: float, what: str) -> None:
+        with self._lock:
+            self.done, self.score = self.done + 1, self.score + score
+            self._say(f"{name}: {what} | pass so far {self.score / self.done:.3f}")
+
+    def _beat(self):
+        while not self._stop.wait(1.0):
+            with self._lock:
+                if time.monotonic() - self.last >= self.every:
+                    self._say(f"{self.doing} ({time.monotonic() - self.start:.0f} s in)")
+
+    def _say(self, message: str):
+        self.log(f"[{self.done}/{self.total}] {message}")
+        self.last = time.monotonic()
+
+
+def failure_note(rec: dict) -> str:
+    return ("; infrastructure error: setup failed twice" if rec["infrastructure_errors"] else "") + \
+           ("; verifier error" if rec["verifier_errors"] else "")
+
+
+def evaluate(tasks: list[harbor.Task], agent, seed: int = 0, workers: int = 1, log=say) -> dict[str, dict]:
+    """{task name: episode record} in task order; episodes run `workers` at a time (the work is in
+    subprocesses), each reported as it ends."""
+    with Progress(len(tasks), log) as progress, ThreadPoolExecutor(workers) as pool:
+        progress.doing = f"episodes running, {workers} at a time"
+        futures = {pool.submit(play, t, agent, seed): t.name for t in tasks}
+        for future in as_completed(futures):
+            rec = future.result()
+            progress.task(futures[future], rec["reward"],
+                          f"reward {round(rec['reward'], 3)} ({rec['seconds']:.1f} s{failure_note(rec)})")
+        return {name: future.result() for future, name in futures.items()}
 
 
 def summarize(results: dict[str, dict]) -> dict:
+    """pass@1 over the tasks; the episodes that failed outside the agent (infrastructure: setup failed twice;
+    verifier: the tests could not run), counted apart; `errors`: the other tasks with an error recorded."""
     rewards = [r["reward"] for r in results.values()]
+    apart = lambda r: r.get("infrastructure_errors", 0) + r.get("verifier_errors", 0)  # noqa: E731
     return {"pass_at_1": sum(rewards) / len(rewards) if rewards else 0.0, "n_tasks": len(rewards),
-            "errors": sum(r["error"] is not None for r in results.values())}
+            "infrastructure_errors": sum(r.get("infrastructure_errors", 0) for r in results.values()),
+            "verifier_errors": sum(r.get("verifier_errors", 0) for r in results.values()),
+            "errors": sum(r["error"] is not None and not apart(r) for r in results.values())}
 
 
-def record_demos(tasks, seeds: str, path, workers: int = 1) -> dict[str, dict]:
+def record_demos(tasks, seeds: str, path, workers: int = 1, log=say) -> dict[str, dict]:
     """Scripted-oracle episodes of every task at every seed in "A-B", appended to `path` as JSONL records
     {task, seed, reward, turns, messages}; only reward-1 episodes are written (a demonstration must be
-    correct). Returns {task name: the last seed's record, with pass_at_1 = its mean reward over seeds}."""
-    lo, _, hi = seeds.partition("-")
+    correct). Returns {task name: the last seed's record, with reward = its mean over the seeds and the
+    error counts summed over them}."""
+    lo, hi = seed_bounds(seeds)
     results = {}
-    for seed in range(int(lo), int(hi or lo) + 1):
-        for name, rec in evaluate(tasks, scripted, seed, workers).items():
+    for seed in range(lo, hi + 1):
+        episodes = evaluate(tasks, scripted, seed, workers, log=lambda m: log(f"seed {seed} {m}"))
+        for name, rec in episodes.items():
             if rec["reward"] >= 1.0:
                 with open(path, "a") as f:
                     f.write(json.dumps({"task": name, "seed": seed, **rec}) + "\n")
-            prev = results.get(name, {}).get("rewards", [])
-            results[name] = {**rec, "rewards": prev + [rec["reward"]]}
+            for key in ("reward", "setup_retries", "infrastructure_errors", "verifier_errors"):
+                rec[key] += results[name][key] if name in results else 0
+            results[name] = rec
     for rec in results.values():
-        rec["reward"] = sum(rec.pop("rewards")) / (int(hi or lo) - int(lo) + 1)
+        rec["reward"] /= hi - lo + 1
     return results
+
+
+def seed_bounds(seeds: str) -> tuple[int, int]:
+    """"A-B" (or "A") as (A, B) with 0 <= A <= B."""
+    m = re.fullmatch(r"(\d+)(?:-(\d+))?", seeds.strip())
+    if not m or int(m[2] or m[1]) < int(m[1]):
+        raise ValueError(f"seeds must be A-B with integers 0 <= A <= B, got {seeds!r}")
+    return int(m[1]), int(m[2] or m[1])
 
 
 # ---- the model agent: k attempts per task at the eval temperature (METHOD.md §6) ----------------------------
 
 def attempts_summary(eps: list[R.Episode]) -> dict:
-    """pass@1 = mean success over the k attempts; unbiased pass@k; timeouts, turns, tokens per episode."""
+    """pass@1 = mean success over the k attempts; unbiased pass@k; timeouts, turns, tokens per episode; the
+    attempts that failed outside the agent (failure_kind)."""
     n, c = len(eps), sum(e.reward >= 1.0 for e in eps)
-    mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
-    return {"reward": mean([e.reward for e in eps]), "pass_at_1": pass_at_k(n, c, 1), f"pass_at_{n}": pass_at_k(n, c, n),
-            "successes": c, "attempts": n, "timeout_rate": mean([e.timed_out for e in eps]),
-            "command_timeouts": mean([e.command_timeouts for e in eps]), "turns": mean([e.turns for e in eps]),
-            "completion_tokens": mean([e.completion_tokens for e in eps]),
+    mean = lambda key: sum(getattr(e, key) for e in eps) / n  # noqa: E731
+    kinds = [failure_kind(e.reason) for e in eps]
+    return {"reward": mean("reward"), "pass_at_1": pass_at_k(n, c, 1), f"pass_at_{n}": pass_at_k(n, c, n),
+            "successes": c, "attempts": n, "timeout_rate": mean("timed_out"),
+            "command_timeouts": mean("command_timeouts"), "turns": mean("turns"),
+            "completion_tokens": mean("completion_tokens"), "verifier_errors": kinds.count("verifier"),
+            "infrastructure_errors": kinds.count("infrastructure"),
             "error": "; ".join(sorted({e.reason for e in eps if "error" in e.reason})) or None}
 
 
-def evaluate_model(model, tok, tasks, k: int, seed: int, limits: R.Limits, temperature=0.6, top_p=1.0, top_k=0,
-                   batch_tasks: int = 8, episodes_path=None) -> dict[str, dict]:
-    """{task name: attempts_summary}; batch_tasks tasks x k attempts decode together."""
+def evaluate_model(model, tok, tasks, k: int, seed: int, limits: R.Limits, temperature=0.6, top_p=1.0,
+                   top_k=0, batch_tasks: int = 8, episodes_path=None, log=say) -> dict[str, dict]:
+    """{task name: attempts_summary}; batch_tasks tasks x k attempts decode together, and a batch's tasks are
+    reported when it ends. An attempt whose environment could not be set up is played once more."""
     results = {}
-    for b in range(0, len(tasks), batch_tasks):
-        chunk = tasks[b:b + batch_tasks]
-        eps = R.run_episodes(model, tok, [(t, seed) for t in chunk], k, limits, temperature, top_p, top_k, seed=seed + b)
-        if episodes_path:
-            R.save_episodes(episodes_path, eps)
-        for i, t in enumerate(chunk):
-            results[t.name] = attempts_summary(eps[i * k:(i + 1) * k])
+    with Progress(len(tasks), log) as progress:
+        for b in range(0, len(tasks), batch_tasks):
+            chunk, t0 = tasks[b:b + batch_tasks], time.monotonic()
+            which = f"task {b + 1}" if len(chunk) == 1 else f"tasks {b + 1}-{b + len(chunk)}"
+            progress.doing = f"{which}: {k} attempts each, starting"
+
+            def heard(phase, finished, total, tokens, which=which):   # run_episodes, after every turn
+                progress.doing = f"{which}: {phase}, {finished}/{total} episodes done, {tokens} tokens out"
+            sampling = dict(temperature=temperature, top_p=top_p, top_k=top_k, seed=seed + b, log=log,
+                            progress=heard)
+            eps = R.run_episodes(model, tok, [(t, seed) for t in chunk], k, limits, **sampling)
+            again = [i for i, e in enumerate(eps) if failure_kind(e.reason) == "infrastructure"]
+            if again:  # one attempt each, in a batch of their own
+                jobs = [(chunk[i // k], seed) for i in again]
+                redo = R.run_episodes(model, tok, jobs, 1, limits, **sampling)
+                for i, ep in zip(again, redo):
+                    eps[i] = ep
+            if episodes_path:
+                R.save_episodes(episodes_path, eps)
+            seconds = time.monotonic() - t0
+            for j, t in enumerate(chunk):
+                s = attempts_summary(eps[j * k:(j + 1) * k])
+                s["setup_retries"] = sum(j * k <= i < (j + 1) * k for i in again)
+                results[t.name] = s
+                notes = [f"batch {seconds:.1f} s"] + [plural(s[f"{kind}_errors"], f"{kind} error")
+                                                      for kind in ("infrastructure", "verifier")
+                                                      if s[f"{kind}_errors"]]
+                progress.task(t.name, s["pass_at_1"],
+                              f"pass@1 {s['pass_at_1']:.3f} over {k} attempts ({'; '.join(notes)})")
     return results
+
+
+def read_episodes(path) -> list[dict]:
+    """Saved episodes: JSONL records, each with its chat `messages` ({role, content} dicts), as eval.py
+    --episodes, echo.py and the scripted agent write them. A record that is not one is an error naming
+    its line."""
+    records = read_jsonl(path)
+    with open(path) as f:
+        numbers = [n for n, line in enumerate(f, 1) if line.strip()]  # read_jsonl's records, line by line
+    for n, rec in zip(numbers, records):
+        messages = rec.get("messages") if isinstance(rec, dict) else None
+        if not (isinstance(messages, list) and messages and all(
+                isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str)
+                for m in messages)):
+            raise ConfigError(f"{path}:{n}: not an episode: expected a record with \"messages\", a list of "
+                              "{\"role\", \"content\"} strings")
+    return records
 
 
 @torch.no_grad()
@@ -185,42 +326,115 @@ def env_ce(model, tok, records: list[dict]) -> dict:
             "episodes": len(per_episode), "env_ce_per_episode": sum(per_episode) / len(per_episode) if per_episode else float("nan")}
 
 
-def main() -> None:
+# ---- flags: every value is checked before any work starts; a bad one is one line naming the flag ---------
+# Numbers: runs.count and runs.number, as echo.py's flags; here the paths, seed ranges and devices.
+
+def seed_span(text: str) -> str:
+    """--seeds: "A-B" checked, and kept as text for record_demos."""
+    try:
+        seed_bounds(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be A-B with integers 0 <= A <= B, got {text!r}") from None
+    return text
+
+
+def existing_dir(text: str) -> str:
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"no such directory: {text!r}")
+    return text
+
+
+def existing_file(text: str) -> str:
+    if not os.path.isfile(text):
+        why = "not a file" if os.path.exists(text) else "no such file"
+        raise argparse.ArgumentTypeError(f"{why}: {text!r}")
+    return text
+
+
+def output_file(text: str) -> str:
+    """A file to write: its directory must exist now, not after an hour of work."""
+    folder = os.path.dirname(text) or "."
+    if os.path.isdir(text) or not os.path.isdir(folder):
+        why = "it is a directory" if os.path.isdir(text) else f"no directory {folder!r}"
+        raise argparse.ArgumentTypeError(f"cannot write {text!r}: {why}")
+    return text
+
+
+def checkpoint(text: str) -> str:
+    """A local checkpoint directory (with config.json), or a hub id like Qwen/Qwen3-8B (model.resolve's
+    rule); the hub is not asked here."""
+    path = Path(text).expanduser()
+    if path.is_dir() and not (path / "config.json").is_file():
+        raise argparse.ArgumentTypeError(f"no config.json in {text!r}: not a checkpoint directory")
+    if not path.is_dir() and (path.exists() or text.startswith((".", "/", "~")) or text.count("/") != 1):
+        raise argparse.ArgumentTypeError(f"no such checkpoint directory (and not a hub id like "
+                                         f"Qwen/Qwen3-8B): {text!r}")
+    return text
+
+
+def torch_device(text: str) -> str:
+    try:
+        device = torch.device(text)
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(f"must be a device (cpu, cuda, cuda:1), got {text!r}") from None
+    visible = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if device.type == "cuda" and (device.index or 0) >= visible:
+        raise argparse.ArgumentTypeError(f"no such CUDA device here ({visible} visible), got {text!r}")
+    return text
+
+
+def plural(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
+def main(argv=None) -> None:
     p = argparse.ArgumentParser(description="Evaluate an agent on a task suite (pass@1, pass@k) or a model's "
                                 "environment-token cross-entropy on saved episodes.")
-    p.add_argument("--agent", choices=sorted(AGENTS) + ["model"], help="which agent plays the episodes")
-    p.add_argument("--model", help="hub id or checkpoint directory (for --agent model and --env-ce)")
-    p.add_argument("--tasks", default="tasks/train", help="directory of Harbor task directories")
-    p.add_argument("--images", metavar="DIR", help="local image store (see images.py); default $ECHO_IMAGES")
-    p.add_argument("--no-internet", action="store_true", help="no network in episodes, even where allowed")
-    p.add_argument("-k", type=int, default=8, help="attempts per task for --agent model (paper: 8; 5 for TB2)")
-    p.add_argument("--temperature", type=float, default=0.6, help="eval sampling temperature (METHOD.md §6)")
-    p.add_argument("--top-p", type=float, default=1.0)
-    p.add_argument("--top-k", type=int, default=0)
-    p.add_argument("--batch-tasks", type=int, default=8, help="tasks whose k attempts decode together")
-    p.add_argument("--max-turns", type=int, default=16)
-    p.add_argument("--max-turn-tokens", type=int, default=2048)
-    p.add_argument("--episodes", metavar="PATH", help="append the model's episodes here (JSONL)")
-    p.add_argument("--env-ce", metavar="EPISODES", help="JSONL of episodes (or {messages: [...]}) to score")
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    p.add_argument("--dtype", choices=["float32", "bfloat16"], help="default bfloat16 on GPU, float32 on CPU")
-    p.add_argument("--seed", type=int, default=0, help="instance seed (TASK_SEED) for every task")
-    p.add_argument("--seeds", metavar="A-B", help="scripted agent: record every task at seeds A..B (inclusive)")
-    p.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 1),
-                   help="episodes run in parallel for oracle/null (default: min(8, CPU count))")
-    p.add_argument("--json", metavar="PATH", help="also write the results here")
-    args = p.parse_args()
+    a = p.add_argument
+    a("--agent", choices=sorted(AGENTS) + ["model"], help="which agent plays the episodes")
+    a("--model", type=checkpoint, help="hub id or checkpoint directory (for --agent model and --env-ce)")
+    # A Path default skips the type check, so --env-ce works from any directory; harbor names a missing one.
+    a("--tasks", type=existing_dir, default=Path("tasks/train"), help="directory of Harbor task directories")
+    a("--images", metavar="DIR", type=existing_dir,
+      help="local image store (see images.py); default $ECHO_IMAGES")
+    a("--no-internet", action="store_true", help="no network in episodes, even where allowed")
+    a("-k", type=count(1), default=8, help="attempts per task for --agent model (paper: 8; 5 for TB2)")
+    a("--temperature", type=number(0, strict=True), default=0.6,
+      help="eval sampling temperature (METHOD.md §6)")
+    a("--top-p", type=number(0, 1, strict=True), default=1.0)
+    a("--top-k", type=count(0), default=0, help="0: no top-k cut")
+    a("--batch-tasks", type=count(1), default=8, help="tasks whose k attempts decode together")
+    a("--max-turns", type=count(1), default=16)
+    a("--max-turn-tokens", type=count(1), default=2048)
+    a("--episodes", metavar="PATH", type=output_file, help="append the model's episodes here (JSONL)")
+    a("--env-ce", metavar="EPISODES", type=existing_file,
+      help="JSONL of episodes (or {messages: [...]}) to score")
+    a("--device", type=torch_device, default="cuda" if torch.cuda.is_available() else "cpu")
+    a("--dtype", choices=["float32", "bfloat16"], help="default bfloat16 on GPU, float32 on CPU")
+    a("--seed", type=count(0), default=0, help="instance seed (TASK_SEED) for every task")
+    a("--seeds", metavar="A-B", type=seed_span,
+      help="scripted agent with --episodes: record every task at seeds A..B (inclusive)")
+    a("--workers", type=count(1), default=min(8, os.cpu_count() or 1),
+      help="episodes run in parallel for oracle/null/scripted (default: min(8, CPU count))")
+    a("--json", metavar="PATH", type=output_file, help="also write the results here")
+    a("--debug", action="store_true", help="show the traceback of an error, not just its one line")
+    args = p.parse_args(argv)
+    if bool(args.agent) == bool(args.env_ce):
+        p.error("give --agent or --env-ce (one of them)")
     if (args.agent == "model" or args.env_ce) and not args.model:
-        p.error("--agent model and --env-ce need --model")
-    if not args.agent and not args.env_ce:
-        p.error("give --agent or --env-ce")
+        p.error("argument --model: --agent model and --env-ce need a model")
+    if args.episodes and args.agent not in ("model", "scripted"):
+        p.error(f"argument --episodes: --agent {args.agent} writes no episodes (model and scripted do)")
+    if args.seeds and not (args.agent == "scripted" and args.episodes):
+        p.error("argument --seeds: only --agent scripted with --episodes PATH records several seeds")
     t0 = time.monotonic()
+    if args.env_ce:
+        records = read_episodes(args.env_ce)   # before the model loads: a bad line fails in a second
     if args.model:
         dtype = getattr(torch, args.dtype or ("bfloat16" if args.device.startswith("cuda") else "float32"))
         model, tok = M.load(args.model, args.device, dtype)
     if args.env_ce:
-        with open(args.env_ce) as f:
-            out = env_ce(model, tok, [json.loads(line) for line in f if line.strip()])
+        out = env_ce(model, tok, records)
         print(f"env CE = {out['env_ce']:.4f} nats/token over {out['env_tokens']} env tokens of {out['episodes']} "
               f"episodes (mean per episode {out['env_ce_per_episode']:.4f}); model {args.model}")
         if args.json:
@@ -231,15 +445,17 @@ def main() -> None:
     harbor.IMAGES, harbor.INTERNET = (Path(args.images) if args.images else None), not args.no_internet
     if args.agent == "model":
         limits = R.Limits(max_turns=args.max_turns, max_turn_tokens=args.max_turn_tokens)
-        results = evaluate_model(model, tok, tasks, args.k, args.seed, limits, args.temperature, args.top_p,
-                                 args.top_k, args.batch_tasks, args.episodes)
+        results = evaluate_model(model, tok, tasks, args.k, args.seed, limits, temperature=args.temperature,
+                                 top_p=args.top_p, top_k=args.top_k, batch_tasks=args.batch_tasks,
+                                 episodes_path=args.episodes)
     elif args.agent == "scripted" and args.episodes:
         results = record_demos(tasks, args.seeds or f"{args.seed}-{args.seed}", args.episodes, args.workers)
     else:
         results = evaluate(tasks, AGENTS[args.agent], args.seed, args.workers)
     width = max(len(name) for name in results)
-    cols = list(dict.fromkeys(c for r in results.values() for c in r
-                              if c not in ("error", "attempts", "successes", "messages")))
+    not_columns = ("error", "attempts", "successes", "messages", "setup_retries", "infrastructure_errors",
+                   "verifier_errors")
+    cols = list(dict.fromkeys(c for r in results.values() for c in r if c not in not_columns))
     print(f"{'task':<{width}}  " + "  ".join(f"{c:>10.10}" for c in cols) + "  error")
     for name, r in results.items():
         print(f"{name:<{width}}  " + "  ".join(f"{r[c]:10.3f}" if c in r else f"{'-':>10}" for c in cols)
@@ -247,13 +463,16 @@ def main() -> None:
     s = summarize(results)
     overall = {c: sum(r.get(c, 0.0) for r in results.values()) / len(results) for c in cols}
     print("mean".ljust(width) + "  " + "  ".join(f"{overall[c]:10.3f}" for c in cols))
-    print(f"pass@1 = {s['pass_at_1']:.3f} over {s['n_tasks']} tasks, {s['errors']} with errors "
+    print(f"pass@1 = {s['pass_at_1']:.3f} over {s['n_tasks']} tasks; "
+          f"{plural(s['infrastructure_errors'], 'infrastructure error')} (setup failed twice), "
+          f"{plural(s['verifier_errors'], 'verifier error')}, "
+          f"{plural(s['errors'], 'task')} with other errors "
           f"(agent {args.agent}, seed {args.seed}, {time.monotonic() - t0:.1f} s)")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({**overall, "pass_at_1": s["pass_at_1"], "agent": args.agent, "model": args.model,
-                       "seed": args.seed, "tasks": results}, f, indent=2)
+            json.dump({**overall, **s, "agent": args.agent, "model": args.model, "seed": args.seed,
+                       "tasks": results}, f, indent=2)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(guard("eval.py", main))

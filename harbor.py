@@ -316,7 +316,12 @@ def _simulate(steps: list[Step], env: dict[str, str]) -> tuple[dict[str, str], s
 # ---- environments and episodes: the loaded task, built (images.py) and run (sandbox.py) -----------------
 
 class SetupError(EchoError, RuntimeError):
-    """A task's environment could not be built or started; one line naming the task."""
+    """A task's environment could not be built or started; one line naming the task. `infrastructure`:
+    the machine failed (the sandbox did not start), not the task (its build failed): worth one retry."""
+
+    def __init__(self, message: str, infrastructure: bool = False):
+        super().__init__(message)
+        self.infrastructure = infrastructure
 
 
 class VerifierError(EchoError, RuntimeError):
@@ -386,7 +391,8 @@ def start_task(task: Task, seed: int = 0, limits=None, store: Path | None = None
                              hide=[task.path])
         sb.__enter__()
     except (images.BuildError, sandbox.SandboxError, OSError) as e:
-        raise SetupError(f"task '{task.name}': {e}") from None
+        raise SetupError(f"task '{task.name}': {e}",
+                         infrastructure=not isinstance(e, images.BuildError)) from None
     try:
         context = task.path / "environment"
         if not task.dockerfile and context.is_dir():
@@ -399,7 +405,8 @@ def start_task(task: Task, seed: int = 0, limits=None, store: Path | None = None
         return sb
     except (images.BuildError, sandbox.SandboxError, OSError) as e:
         sb.close()
-        raise SetupError(f"task '{task.name}': {e}") from None
+        raise SetupError(f"task '{task.name}': {e}",
+                         infrastructure=not isinstance(e, images.BuildError)) from None
     except BaseException:
         sb.close()
         raise

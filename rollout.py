@@ -343,6 +343,7 @@ class Episode:
     done: bool = False               # the agent called done()
     timed_out: bool = False          # episode wall clock exceeded: masks are zeroed for training
     filtered: bool = False           # dropped by an env-only filter (METHOD.md §3): env mask zeroed
+    infra_error: bool = False        # its sandbox failed to start twice: the machine's fault, not the policy's
     completion_tokens: int = 0
     command_timeouts: int = 0
     timings: dict = field(default_factory=lambda: {"generate_s": 0.0, "sandbox_s": 0.0, "verify_s": 0.0})
@@ -447,7 +448,20 @@ def _no_progress(phase: str, finished: int, total: int, tokens: int) -> None:
 
 
 def _start_sandbox(row: _Row, limits: sandbox.Limits) -> sandbox.Sandbox | None:
-    return _safely(row.ep, "sandbox setup", harbor.start_task, row.task, row.ep.seed, limits)
+    """The row's sandbox. A start that failed for the machine's sake (not the task's build) is tried once
+    more; failing twice, the episode is reward 0 and counted as an infrastructure error, not hidden in
+    the rewards."""
+    for attempt in (1, 2):
+        try:
+            return harbor.start_task(row.task, row.ep.seed, limits)
+        except harbor.SetupError as e:
+            if e.infrastructure and attempt == 1:
+                continue
+            row.ep.reason = f"sandbox setup error: SetupError: {e}"
+            row.ep.infra_error = e.infrastructure
+        except Exception as e:  # noqa: BLE001 - METHOD.md: a failed rollout is reward 0, logged, not hidden
+            row.ep.reason = f"sandbox setup error: {type(e).__name__}: {e}"
+        return None
 
 
 def _release_slots(gen: Generator, rows: list[_Row], keep: list[_Row]):

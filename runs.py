@@ -364,14 +364,15 @@ def rollout_metrics(batch, n, device) -> tuple[dict, float]:
     """The step's rollout metrics over every rank's rollouts (each holds whole groups of n), and the
     total token count."""
     groups = [batch[g:g + n] for g in range(0, len(batch), n)]
-    B, reward, passed, n_groups, n_obs, timeouts, cmd_timeouts, turns, clean, tokens = totals([
+    B, reward, passed, n_groups, n_obs, timeouts, cmd_timeouts, turns, clean, tokens, infra = totals([
         len(batch), sum(e.reward for e in batch), sum(max(e.reward for e in g) > 0 for g in groups),
         len(groups), sum(e.n_obs for e in batch), sum(e.timed_out for e in batch),
         sum(e.command_timeouts for e in batch), sum(e.turns for e in batch),
-        sum(e.clean_turns for e in batch), sum(len(e.ids) for e in batch)], device)
+        sum(e.clean_turns for e in batch), sum(len(e.ids) for e in batch),
+        sum(e.infra_error for e in batch)], device)
     return dict(reward_mean=reward / B, pass_rate=passed / n_groups, n_obs_tokens=int(n_obs),
                 episode_timeouts=int(timeouts), command_timeouts=int(cmd_timeouts),
-                format_error_rate=1 - clean / turns if turns else 0.0), tokens
+                format_error_rate=1 - clean / turns if turns else 0.0, infra_errors=int(infra)), tokens
 
 
 def step_line(rec: dict, steps: int) -> str:
@@ -382,4 +383,5 @@ def step_line(rec: dict, steps: int) -> str:
             f"|A| {rec['n_action_tokens']:.0f} |O| {rec['n_obs_tokens']} | "
             f"fmt-err {rec['format_error_rate']:.2f} | {rec['tokens_per_s']:.0f} tok/s | "
             f"rollout {rec['rollout_s']:.1f}s train {rec['train_s']:.1f}s"
+            + (f" | {rec['infra_errors']} sandboxes failed to start" if rec.get("infra_errors") else "")
             + (f" | SKIPPED: {rec['skipped']}" if rec["skipped"] else ""))

@@ -47,6 +47,7 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from errors import EchoError
 from sandbox_init import DOCKER_CAPS  # noqa: F401 - the shell's capabilities, for callers and tests
 
 
@@ -68,7 +69,7 @@ class Limits:                          # defaults; per-task values come from tas
     nproc: int = 256                   # cgroup pids.max, else RLIMIT_NPROC (per user namespace)
 
 
-class SandboxError(RuntimeError):
+class SandboxError(EchoError, RuntimeError):
     """The sandbox could not start or died; the message is one line."""
 
 

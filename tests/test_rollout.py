@@ -152,12 +152,30 @@ def test_episode_timeout_zeroes_reward_and_masks(monkeypatch, task):
 
 def test_failed_setup_is_reward_zero_and_does_not_stop_others(monkeypatch, task, tmp_path):
     bad = harbor.load_task(task.path)
-    bad.dockerfile = [("RUN", "exit 3")]
+    bad.dockerfile = [harbor.Step("RUN", "exit 3", 2)]
     monkeypatch.setattr(R, "Generator", ScriptedGenerator)
     monkeypatch.setattr(ScriptedGenerator, "script", [[bash("echo hi > hello.txt"), DONE]])
     eps = R.run_episodes(FakeModel(), TOK, [(bad, 0), (task, 0)], 1, R.Limits())
-    assert eps[0].reward == 0.0 and eps[0].reason.startswith("sandbox setup error")
+    assert eps[0].reward == 0.0 and eps[0].reason.startswith("sandbox setup error: SetupError: task ")
+    assert "line 2: RUN 'exit 3' failed (exit 3)" in eps[0].reason and not eps[0].infra_error
     assert eps[1].reward == 1.0
+
+
+def test_a_sandbox_that_fails_to_start_is_retried_once_then_counted_apart(monkeypatch, task):
+    calls, real = [], harbor.start_task
+
+    def flaky(t, seed, limits, fails=1):
+        calls.append(t.name)
+        if len(calls) <= fails:
+            raise harbor.SetupError(f"task '{t.name}': sandbox failed to start: no output", infrastructure=True)
+        return real(t, seed, limits)
+    monkeypatch.setattr(harbor, "start_task", flaky)
+    ep, = run(monkeypatch, task, [[bash("echo hi > hello.txt"), DONE]])
+    assert len(calls) == 2 and ep.reward == 1.0 and not ep.infra_error          # the retry worked
+    calls.clear()
+    monkeypatch.setattr(harbor, "start_task", lambda t, seed, limits: flaky(t, seed, limits, fails=2))
+    ep, = run(monkeypatch, task, [[bash("echo hi > hello.txt"), DONE]])
+    assert len(calls) == 2 and ep.reward == 0.0 and ep.infra_error and "failed to start" in ep.reason
 
 
 def test_episodes_roundtrip_jsonl(monkeypatch, task, tmp_path):

@@ -1,0 +1,129 @@
+"""eval.py and compare.py as commands: a bad flag or input file is one line naming it (exit 2), compare.py
+will not overwrite results, and an episode whose environment could not be set up is played once more and then
+counted as an infrastructure error, apart from the agent's failures."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import eval as ev
+import harbor
+import model as M
+import rollout as R
+from test_rollout import TOK, task  # noqa: F401  (task is a fixture)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def command(*argv):
+    """(exit code, last line of stderr) of `python argv...` run in the repository."""
+    p = subprocess.run([sys.executable, *argv], cwd=REPO, capture_output=True, text=True)
+    return p.returncode, (p.stderr.strip().splitlines() or [""])[-1]
+
+
+@pytest.mark.parametrize("flags, line", [
+    (["-k", "0"], "argument -k: must be an integer >= 1, got '0'"),
+    (["--top-p", "1.5"], "argument --top-p: must be a number > 0 and <= 1, got '1.5'"),
+    (["--seeds", "5-3"], "argument --seeds: must be A-B with integers 0 <= A <= B, got '5-3'"),
+    (["--tasks", "no/such/dir"], "argument --tasks: no such directory: 'no/such/dir'"),
+])
+def test_a_bad_flag_is_one_line_naming_flag_value_and_range(flags, line):
+    assert command("eval.py", "--agent", "oracle", *flags) == (2, f"eval.py: error: {line}")
+
+
+@pytest.mark.parametrize("bad, why", [
+    ('{"messages": [oops', "not a JSON record (Expecting value, column 15)"),
+    ('{"task": "x"}',
+     'not an episode: expected a record with "messages", a list of {"role", "content"} strings'),
+])
+def test_a_bad_episodes_line_names_the_file_and_line(tmp_path, bad, why):
+    good = (REPO / "results" / "heldout-episodes.jsonl").read_text().splitlines()[0]
+    path = tmp_path / "episodes.jsonl"
+    path.write_text(f"{good}\n\n{bad}\n")    # the blank line counts: the bad record is on line 3
+    assert command("eval.py", "--env-ce", str(path), "--model", "agent/tiny") == (
+        2, f"eval.py: error: {path}:3: {why}")
+
+
+def test_compare_run_refuses_an_out_that_holds_results(tmp_path):
+    (tmp_path / "compare.json").write_text("{}")
+    assert command("compare.py", "run", "--out", str(tmp_path)) == (
+        2, f"compare.py: error: --out {tmp_path} already holds results (compare.json); "
+           "--overwrite replaces it, or choose another --out")
+    assert [p.name for p in tmp_path.iterdir()] == ["compare.json"]       # nothing written, nothing deleted
+    assert (tmp_path / "compare.json").read_text() == "{}"
+
+
+def broken_task(tmp_path, name, **files):
+    """A copy of a built-in task with some of its files replaced."""
+    d = tmp_path / name
+    shutil.copytree(REPO / "tasks" / "train" / "archive-count-csv", d)
+    for rel, text in files.items():
+        (d / rel).write_text(text)
+    return harbor.load_task(d)
+
+
+@pytest.fixture
+def starts(monkeypatch):
+    """The calls to harbor.start_task, by task name."""
+    calls, start = [], harbor.start_task
+
+    def counted(t, *args, **kwargs):
+        calls.append(t.name)
+        return start(t, *args, **kwargs)
+    monkeypatch.setattr(harbor, "start_task", counted)
+    return calls
+
+
+def test_setup_that_fails_twice_is_an_infrastructure_error(tmp_path, starts):
+    dockerfile = (REPO / "tasks/train/archive-count-csv/environment/Dockerfile").read_text() + "RUN exit 3\n"
+    bad = broken_task(tmp_path, "broken-setup", **{"environment/Dockerfile": dockerfile})
+    lines = []
+    rec = ev.evaluate([bad], ev.oracle, log=lines.append)["broken-setup"]
+    assert starts == ["broken-setup", "broken-setup"]                     # retried once
+    assert rec["reward"] == 0.0 and rec["error"].startswith("SetupError: task 'broken-setup': ")
+    assert (rec["setup_retries"], rec["infrastructure_errors"], rec["verifier_errors"]) == (1, 1, 0)
+    assert lines[-1].startswith("[1/1] broken-setup: reward 0.0 (") and lines[-1].endswith(
+        "; infrastructure error: setup failed twice) | pass so far 0.000")
+
+
+def test_setup_that_fails_once_is_played_again(tmp_path, monkeypatch):
+    flaky = broken_task(tmp_path, "flaky-setup")
+    start, failures = harbor.start_task, [harbor.SetupError("task 'flaky-setup': the machine hiccuped")]
+
+    def start_once_failing(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return start(*args, **kwargs)
+    monkeypatch.setattr(harbor, "start_task", start_once_failing)
+    rec = ev.evaluate([flaky], ev.oracle, log=lambda line: None)["flaky-setup"]
+    assert (rec["reward"], rec["setup_retries"], rec["infrastructure_errors"]) == (1.0, 1, 0)
+
+
+def test_verifier_error_is_counted_apart_and_not_retried(tmp_path, starts):
+    bad = broken_task(tmp_path, "broken-verifier", **{"tests/test.sh": "no-such-test-runner\n"})
+    results = ev.evaluate([bad, broken_task(tmp_path, "fine")], ev.oracle, workers=2, log=lambda line: None)
+    assert sorted(starts) == ["broken-verifier", "fine"]
+    assert results["broken-verifier"]["verifier_errors"] == 1 and results["fine"]["reward"] == 1.0
+    assert ev.summarize(results) == {"pass_at_1": 0.5, "n_tasks": 2, "infrastructure_errors": 0,
+                                     "verifier_errors": 1, "errors": 0}
+
+
+def test_model_attempts_whose_setup_fails_twice_count_apart(tmp_path, task, monkeypatch):  # noqa: F811
+    bad = broken_task(tmp_path, "broken-setup", **{"environment/Dockerfile": "RUN exit 3\n"})
+    batches, run_episodes = [], R.run_episodes
+
+    def counted(model, tok, jobs, n, *args, **kwargs):
+        batches.append((len(jobs), n))
+        return run_episodes(model, tok, jobs, n, *args, **kwargs)
+    monkeypatch.setattr(R, "run_episodes", counted)
+    c = M.Qwen3Config(vocab_size=TOK.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                      num_attention_heads=2, num_key_value_heads=1, head_dim=16, tie_word_embeddings=True)
+    model = M.init_weights(M.Qwen3(c), 0).eval()
+    res = ev.evaluate_model(model, TOK, [bad, task], k=2, seed=0, log=lambda line: None,
+                            limits=R.Limits(max_turns=1, max_turn_tokens=4))
+    assert batches == [(2, 2), (2, 1)]      # both tasks x 2 attempts; then the 2 failed attempts once more
+    assert (res["broken-setup"]["infrastructure_errors"], res["broken-setup"]["setup_retries"]) == (2, 2)
+    assert (res[task.name]["infrastructure_errors"], res[task.name]["setup_retries"]) == (0, 0)
+    assert ev.summarize(res)["infrastructure_errors"] == 2
