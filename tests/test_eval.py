@@ -8,6 +8,7 @@ import eval as ev
 import model as M
 import rollout as R
 from test_rollout import DONE, TOK, bash, run, task  # noqa: F401  (task is a fixture)
+from test_rollout import FakeModel, ScriptedGenerator  # its scripted policy
 
 
 @pytest.mark.parametrize("n, c, k, want", [
@@ -44,11 +45,30 @@ def test_env_ce_is_the_mean_nll_of_env_tokens(monkeypatch, task):  # noqa: F811
 
 
 def test_model_agent_end_to_end(tmp_path, task):  # noqa: F811
-    """A real (random) model plays k attempts; records land in the JSONL file."""
+    """A real (random) model plays k attempts; each lands in the JSONL file, and the summary is theirs."""
     c = M.Qwen3Config(vocab_size=TOK.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
                       num_attention_heads=2, num_key_value_heads=1, head_dim=16, tie_word_embeddings=True)
     model = M.init_weights(M.Qwen3(c), 0).eval()
     res = ev.evaluate_model(model, TOK, [task], k=2, seed=0, limits=R.Limits(max_turns=2, max_turn_tokens=8),
                             episodes_path=tmp_path / "e.jsonl")
-    assert res[task.name]["attempts"] == 2 and res[task.name]["turns"] == 2.0
-    assert len([json.loads(line) for line in open(tmp_path / "e.jsonl")]) == 2
+    records = [json.loads(line) for line in open(tmp_path / "e.jsonl")]
+    # random weights neither call done() nor write hello.txt: both attempts play 2 turns of 8 sampled tokens
+    # (none of them <|im_end|>, with this seed), every one of them an ACTION token, and score 0
+    assert [(r["task"], r["turns"], r["completion_tokens"], r["reward"]) for r in records] == [
+        (task.name, 2, 16, 0.0)] * 2
+    assert [sum(role == R.ACTION for role in r["roles"]) for r in records] == [16, 16]
+    s = res[task.name]
+    assert (s["attempts"], s["successes"], s["pass_at_1"], s["pass_at_2"]) == (2, 0, 0.0, 0.0)
+    assert (s["turns"], s["completion_tokens"], s["reward"]) == (2.0, 16.0, 0.0)
+
+
+def test_model_agent_summary_of_a_solved_and_a_failed_attempt(monkeypatch, task):  # noqa: F811
+    """k = 2 attempts: one writes hello.txt and calls done() (2 turns), one calls done() at once (1 turn)."""
+    monkeypatch.setattr(R, "Generator", ScriptedGenerator)
+    monkeypatch.setattr(ScriptedGenerator, "script", [[bash("echo hi > hello.txt"), DONE], [DONE]])
+    s = ev.evaluate_model(FakeModel(), TOK, [task], k=2, seed=0, limits=R.Limits())[task.name]
+    assert (s["attempts"], s["successes"], s["pass_at_1"]) == (2, 1, 0.5)  # pass@1 = c / n = 1 / 2
+    assert s["pass_at_2"] == 1.0  # 1 - C(n - c, k) / C(n, k) = 1 - C(1, 2) / C(2, 2) = 1 - 0 / 1
+    turn = lambda text: len(TOK.encode(text)) + 1  # noqa: E731  (each turn's text, then <|im_end|>)
+    assert (s["turns"], s["reward"]) == (1.5, 0.5)
+    assert s["completion_tokens"] == (turn(bash("echo hi > hello.txt")) + turn(DONE) + turn(DONE)) / 2

@@ -92,25 +92,38 @@ def sharded(tmp_path_factory):
 def test_two_ranks_make_the_single_process_update(sharded, name):
     got = torch.load(sharded / f"{name}.pt", weights_only=False)
     m, _, st = reference(name)
+    bf16 = "compute" in CASES[name][0]
     # bf16 compute against the fp32 reference: statistics to bf16 rounding (a gradient averaged instead of
-    # summed over ranks would be off by 2x in grad_norm); an AdamW step moves a weight by ≈ lr, so the
-    # weights agree to 2·lr at worst (a gradient entry near 0 may flip sign)
-    rel, atol = (3e-2, 2 * LR + 1e-4) if "compute" in CASES[name][0] else (1e-5, 1e-6)
+    # summed over ranks would be off by 2x in grad_norm)
+    rel = 3e-2 if bf16 else 1e-5
     for k in ("loss", "grpo_loss", "env_loss", "grad_norm", "n_action_tokens", "n_env_tokens", "env_ce"):
         assert got["stats"][k] == pytest.approx(st[k], rel=rel, abs=1e-6), k
     assert got["stats"]["skipped"] == ""
     ref = dict(m.named_parameters())
     assert set(got["weights"]) == set(ref)
-    for n, p in ref.items():
-        torch.testing.assert_close(got["weights"][n], p.detach(), rtol=rel if rel > 1e-5 else 1e-5, atol=atol, msg=n)
+    # Weights to a fraction of lr: a first AdamW step moves a weight by lr·g/(|g| + ε) - lr·0.01·w, i.e. by
+    # ±lr whatever the gradient's size, so a wrong update is off by ~lr (2 lr where a sign flips). The
+    # ranks sum the gradient in another order, which changes g by δg ~ 1e-7 of its terms and the update by
+    # at most lr·δg/ε (ε = 1e-8): visible only where g is near ε or cancels to ~0. Measured: at most
+    # 3e-3 lr here (1-16 threads in this process), and 3-7e-3 lr reported from another machine, past the
+    # old atol 1e-6 (1e-3 lr); so 5e-2 lr, and no rtol (1e-5 of a weight of 1 would be another 1e-2 lr).
+    off = {n: (got["weights"][n] - p).detach().abs() / LR for n, p in ref.items()}  # |Δ update| / lr
+    if not bf16:
+        for n, d in off.items():
+            assert d.max() <= 5e-2, (n, d.max().item())
+    else:  # gradients agree to bf16's 3 digits: an entry near 0 may flip sign, so 2 lr is the bound; but few
+        # do: the mean over the trained weights is 5e-3 lr (9e-3 with LoRA; 94 of 27,904 off by > 1e-2 lr)
+        assert max(d.max() for d in off.values()) <= 2 + 1e-3
+        assert torch.cat([off[n].flatten() for n, p in ref.items() if p.requires_grad]).mean() <= 5e-2
 
 
 def test_sharded_checkpoint_is_a_plain_hf_checkpoint_with_the_whole_optimizer_state(sharded):
     m, opt, _ = reference("seq")
     loaded = M.load_model(sharded / "run" / "step-1")
-    for (n, p), (n2, q) in zip(m.named_parameters(), loaded.named_parameters()):
-        assert n == n2
-        torch.testing.assert_close(q, p.detach(), rtol=1e-5, atol=1e-6, msg=n)
+    weights = torch.load(sharded / "seq.pt", weights_only=False)["weights"]  # that run's, after its step
+    assert [n for n, _ in loaded.named_parameters()] == [n for n, _ in m.named_parameters()]
+    for n, q in loaded.named_parameters():  # exactly: the same fp32 numbers (against one process: above)
+        assert torch.equal(q, weights[n]), n
     saved = torch.load(sharded / "run" / "step-1" / "trainer.pt", weights_only=False)["optimizer"]
     ref = scale.optimizer_state(m, opt)
     assert set(saved["state"]) == set(ref["state"])

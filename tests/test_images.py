@@ -4,7 +4,6 @@ without them these tests say so loudly and skip, and only they do."""
 import io
 import os
 import shutil
-import subprocess
 import tarfile
 import threading
 import time

@@ -164,11 +164,23 @@ def test_shared_prompt_prefilled_once_then_copied():
         assert torch.allclose(g.next_logits[2], m(torch.tensor([[3, 1, 4, 1, 5]]))[0, -1], atol=1e-5)
 
 
-def test_sampling_seeded_and_stops_on_stop_ids():
-    m = tiny()
-    a = generate(m, [[1, 2]] * 4, 30, stop_ids=[5, 6], temperature=1.0, seed=3)
-    b = generate(m, [[1, 2]] * 4, 30, stop_ids=[5, 6], temperature=1.0, seed=3)
-    assert [s.ids for s in a] == [s.ids for s in b]
+def test_sampling_is_a_seeded_draw_from_softmax_over_t_and_stops_on_stop_ids():
+    m = tiny(tie=False)
+    with torch.no_grad():  # logits 10x the init's (sd 1, not 0.1): peaked enough that T changes the draws
+        m.lm_head.weight.mul_(10)
+    a = generate(m, [[1, 2]] * 4, 30, stop_ids=[5, 6], temperature=0.7, seed=3)
+    # by hand: each step, a full forward of every row still going, one multinomial draw for them all from
+    # softmax(logits / T), with a generator seeded alike (the draws depend on how many rows are going)
+    g, seqs, going = torch.Generator().manual_seed(3), [[1, 2] for _ in range(4)], [0, 1, 2, 3]
+    while going:
+        with torch.no_grad():
+            logits = torch.stack([m(torch.tensor([seqs[r]]))[0, -1] for r in going])
+        drawn = torch.multinomial((logits / 0.7).softmax(-1), 1, generator=g).squeeze(1).tolist()
+        for r, t in zip(going, drawn):
+            seqs[r].append(t)
+        going = [r for r, t in zip(going, drawn) if t not in (5, 6) and len(seqs[r]) < 2 + 30]
+    assert [s.ids for s in a] == [q[2:] for q in seqs]
+    assert any(s.stopped for s in a) and not all(s.stopped for s in a)  # both ways of ending are exercised
     for s in a:
         assert len(s.ids) == len(s.logprobs) <= 30
         assert s.stopped == (s.ids[-1] in (5, 6)) and not any(t in (5, 6) for t in s.ids[:-1])

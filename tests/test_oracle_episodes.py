@@ -6,7 +6,6 @@ import pytest
 import eval as ev
 import rollout as R
 import harbor
-import sandbox
 from test_rollout import TOK
 
 
