@@ -64,7 +64,8 @@ def sync(device):
 
 
 def median_time(fn, repeats, device):
-    """Median wall time of fn() over `repeats` calls."""
+    """(median, min, max) wall time of fn() over `repeats` calls: the spread says how far the median
+    can be trusted (one noisy run moves min or max, not the median of three)."""
     times = []
     for _ in range(repeats):
         sync(device)
@@ -72,7 +73,17 @@ def median_time(fn, repeats, device):
         fn()
         sync(device)
         times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return statistics.median(times), min(times), max(times)
+
+
+def mid(x):
+    """The median of a (median, min, max) time spread; a plain number as it is."""
+    return x[0] if isinstance(x, (tuple, list)) else x
+
+
+def per_second(work, t):
+    """work / t for a (median, min, max) time spread: (median, min, max) rate, the fastest run the highest."""
+    return None if t is None else (work / t[0], work / t[2], work / t[1])
 
 
 def proc_status(key):
@@ -113,17 +124,25 @@ def fmt_bytes(b):
     return f"{b / 2**30:.2f} GiB" if abs(b) >= 2**30 else f"{b / 2**20:.1f} MiB"
 
 
+def cell(x, fmt):
+    """A number, or a (median, min, max) spread as "median (min–max)"."""
+    if x is None:
+        return "n/a"
+    return f"{fmt(x[0])} ({fmt(x[1])}–{fmt(x[2])})" if isinstance(x, (tuple, list)) else fmt(x)
+
+
 def row(what, ours, ref, fmt, target=None, higher_is_better=False):
-    """One table row: what | ratio | target (✓/✗) | ours | reference."""
-    if ours is None or ref is None or ref == 0:
-        return [what, "n/a", target or "—", fmt(ours) if ours is not None else "n/a", fmt(ref) if ref is not None else "n/a"]
-    ratio = ours / ref
+    """One table row: what | ratio | target (✓/✗) | ours | reference. A (median, min, max) spread is
+    compared by its median and shown whole."""
+    if ours is None or ref is None or mid(ref) == 0:
+        return [what, "n/a", target or "—", cell(ours, fmt), cell(ref, fmt)]
+    ratio = mid(ours) / mid(ref)
     if target is None:
         mark = "—"
     else:  # target is "≤ 1.05×" or "≥ 0.9×"
         bound = float(target.split()[1].rstrip("×"))
         mark = f"{target} {'✓' if (ratio >= bound if target[0] == '≥' else ratio <= bound) else '✗'}"
-    return [what, f"{ratio:.3f}×", mark, fmt(ours), fmt(ref)]
+    return [what, f"{ratio:.3f}×", mark, cell(ours, fmt), cell(ref, fmt)]
 
 
 def table(title, reference, rows, notes=(), columns=None):
@@ -176,7 +195,8 @@ def kernel_child(args, device, dtype):
         times.append(time.perf_counter() - t)
         peaks.append(mem_peak(device, mark) - nbytes(*grads))  # extra = peak minus the grads it must return
         del grads
-    print(json.dumps({"time_s": statistics.median(times), "extra_bytes": max(peaks), "repeats": args.repeats}))
+    spread = (statistics.median(times), min(times), max(times))
+    print(json.dumps({"time_s": spread, "extra_bytes": max(peaks), "repeats": args.repeats}))
 
 
 def run_child(name, args, device, *flags):
@@ -201,9 +221,9 @@ def bench_kernel(args, device, dtype, models=None):
     table(f"token_logprobs vs naive log_softmax: N={N} rows, V={V}, H={H}, {args.dtype}, forward + backward",
           "naive", [
               row("peak extra memory (beyond inputs and grads)", o["extra_bytes"], n["extra_bytes"], fmt_bytes, "≤ 0.10×"),
-              row(f"time (median of {o['repeats']})", o["time_s"], n["time_s"], fmt_time, "≤ 1.4×"),
+              row(f"time (median (min–max) of {o['repeats']})", o["time_s"], n["time_s"], fmt_time, "≤ 1.4×"),
               row(f"time vs FLOP limit (8NVH = {flops / 1e12:.2f} TFLOP @ {peak or 'n/a'} TFLOP/s)",
-                  o["time_s"], floor, fmt_time)],
+                  mid(o["time_s"]), floor, fmt_time)],
           ([] if peak else ["FLOP limit: n/a (no known peak for this device; pass --peak-tflops)."]) +
           ([f"--quick: N = {N} is only a few 512-row chunks, so the memory ratio here says little."] if args.quick else []))
     return {"ours": o, "naive": n, "flops": flops, "peak_tflops": peak, "flop_limit_s": floor}
@@ -256,7 +276,7 @@ def bench_forward(args, device, dtype, models):
     table(f"forward (logits, no grad) vs transformers Qwen3ForCausalLM: {c.num_hidden_layers} layers, "
           f"hidden {c.hidden_size}, vocab {c.vocab_size}, batch {args.batch} x {args.seq} tokens, {args.dtype}",
           "transformers", [
-              row(f"time (median of {args.repeats})", res["ours_time_s"], res["hf_time_s"], fmt_time, "≤ 1.05×"),
+              row(f"time (median (min–max) of {args.repeats})", res["ours_time_s"], res["hf_time_s"], fmt_time, "≤ 1.05×"),
               row("peak memory above the weights", res["ours_peak_bytes"], res["hf_peak_bytes"], fmt_bytes),
               ["max abs logits difference (same weights)", "—", f"≤ {tol:g} {'✓' if diff <= tol else '✗'}",
                f"{diff:.2e}", ""]])
@@ -297,13 +317,13 @@ def bench_decode(args, device, dtype, models):
             hf_gen(2)
             t_hf = median_time(hf_gen, args.repeats, device)
         limit = gbs and b * new / bandwidth_limit_s(ours, b, 16, new, gbs)
-        res[f"batch{b}"] = {"ours_tok_s": b * new / t_ours, "hf_tok_s": t_hf and b * new / t_hf, "limit_tok_s": limit}
-        rows.append(row(f"tokens/s, batch {b} (higher is better)", b * new / t_ours, t_hf and b * new / t_hf,
-                        lambda x: f"{x:,.0f}"))
+        ours_tok_s, hf_tok_s = per_second(b * new, t_ours), per_second(b * new, t_hf)
+        res[f"batch{b}"] = {"ours_tok_s": ours_tok_s, "hf_tok_s": hf_tok_s, "limit_tok_s": limit}
+        rows.append(row(f"tokens/s, batch {b} (higher is better)", ours_tok_s, hf_tok_s, lambda x: f"{x:,.0f}"))
         at = f"{gbs:g} GB/s" if gbs else "n/a"
         limit_rows.append(row(f"tokens/s, batch {b}, vs memory-bandwidth limit (weights + KV cache per step @ {at})",
-                              b * new / t_ours, limit, lambda x: f"{x:,.0f}", "≥ 0.5×"))
-    table(f"decode (16-token prompts, {new} new tokens, sampled, median of {args.repeats}): "
+                              ours_tok_s, limit, lambda x: f"{x:,.0f}", "≥ 0.5×"))
+    table(f"decode (16-token prompts, {new} new tokens, sampled, median (min–max) of {args.repeats}): "
           f"{c.num_hidden_layers} layers, hidden {c.hidden_size}, vocab {c.vocab_size}, {args.dtype}",
           "transformers", rows + limit_rows, ([] if hf else ["transformers: skipped: transformers not installed"]) +
           ([] if gbs else ["bandwidth limit: n/a (no known bandwidth for this device; pass --bandwidth-gbs)."]))
@@ -331,9 +351,25 @@ def hf_logp(model, ids):
     return torch.log_softmax(logits.float(), -1).gather(-1, ids[:, 1:, None]).squeeze(-1)
 
 
+def naive_logp(model, ids):
+    """Our network, then the naive [N, V] log_softmax at every position (the kernel row's reference)."""
+    hidden = model.hidden(ids[:, :-1])  # (b, T-1, H)
+    logp = naive_logprobs(hidden.flatten(0, 1), model.lm_head.weight, ids[:, 1:].flatten())  # (b * (T-1),)
+    return logp.view(hidden.shape[:2])
+
+
+# The step's log-probs, per variant: ours (echo.py: loss positions only, fused kernel), all (the fused kernel
+# at every position), naive (our network + full log_softmax at every position), hf (transformers + hf_logp).
+TRAIN_LOGP = {"ours": lambda m, ids, select: token_logp(m, ids, select, 1.0),
+              "all": lambda m, ids, select: token_logp(m, ids, torch.ones_like(select), 1.0),
+              "naive": lambda m, ids, select: naive_logp(m, ids),
+              "hf": lambda m, ids, select: hf_logp(m, ids)}
+
+
 def train_child(args, device, dtype):
-    """One variant of the step (ours: echo.py's token_logp; hf: transformers + hf_logp), in its own process."""
-    hf = args.child == "train-hf"
+    """One variant of the step (TRAIN_LOGP), in its own process."""
+    variant = args.child.removeprefix("train-")
+    hf = variant == "hf"
     model = init_weights(Qwen3(qwen3_config(args))).to(dtype)
     if hf:
         import transformers
@@ -356,7 +392,7 @@ def train_child(args, device, dtype):
 
     def forward_backward():
         opt.zero_grad(set_to_none=True)
-        logp = hf_logp(model, ids) if hf else token_logp(model, ids, select, 1.0)
+        logp = TRAIN_LOGP[variant](model, ids, select)
         loss, _ = echo_loss(logp, logp.detach(), A, E, n_obs, adv, lam=0.05)  # θ_old = θ, as in train_step
         loss.backward()
 
@@ -378,7 +414,8 @@ def bench_train(args, device, dtype, models=None):
     flags = ["--shape", args.shape, "--batch", str(args.batch), "--seq", str(args.seq)]
     flags += (["--layers", str(args.layers)] if args.layers else []) + (["--quick"] if args.quick else [])
     have_hf = importlib.util.find_spec("transformers") is not None
-    res = {v: run_child(f"train-{v}", args, device, *flags) for v in ("ours", "hf")[:1 + have_hf]}
+    variants = ("ours", "all", "naive", "hf")[:3 + have_hf]
+    res = {v: run_child(f"train-{v}", args, device, *flags) for v in variants}
     o, h = res["ours"], res.get("hf", {})
     c, tokens = qwen3_config(args), args.batch * args.seq
     shape = "tiny" if args.quick else args.shape
@@ -391,13 +428,32 @@ def bench_train(args, device, dtype, models=None):
           f"log_softmax, same echo_loss: {shape} shape, {c.num_hidden_layers} layers, {args.batch} x {args.seq} "
           f"tokens (20% context, 40% action, 40% env), {args.dtype} weights"
           f"{', activation checkpointing' if args.shape == '8b' else ''}", "transformers", [
-              row(f"step time (median of {args.repeats})", o["time_s"], h.get("time_s"), fmt_time, "≤ 1.0×"),
-              row("tokens/s (higher is better)", tokens / o["time_s"], h.get("time_s") and tokens / h["time_s"],
-                  lambda x: f"{x:,.0f}"),
+              row(f"step time (median (min–max) of {args.repeats})", o["time_s"], h.get("time_s"), fmt_time,
+                  "≤ 1.0×"),
+              row("tokens/s (higher is better)", per_second(tokens, o["time_s"]),
+                  per_second(tokens, h.get("time_s")), lambda x: f"{x:,.0f}"),
               row(f"peak memory above the weights ({fmt_bytes(o['weight_bytes'])}): grads, AdamW state "
                   f"({args.dtype}), activations", o["peak_bytes"], h.get("peak_bytes"), fmt_bytes),
               row("peak memory of forward + backward alone (activations, logits, grads)", o["fwd_bwd_peak_bytes"],
                   h.get("fwd_bwd_peak_bytes"), fmt_bytes)], notes)
+    # Where the step's gain comes from, both effects from this one run and with no transformers: the kernel
+    # (same positions, fused vs naive) and the positions skipped (same kernel, loss positions vs all).
+    a, n = res["all"], res["naive"]
+    if a.get("oom") or n.get("oom"):
+        raise RuntimeError(f"train: an all-positions variant ran out of memory at {args.batch} x {args.seq}; "
+                           "pass a smaller --batch/--seq")
+    table(f"the training step's two effects, our network, {shape} shape, {args.batch} x {args.seq} tokens",
+          "", [row(f"kernel: step time, fused token_logprobs vs naive log_softmax, both at all "
+                   f"{args.seq - 1} positions", a["time_s"], n["time_s"], fmt_time),
+               row("kernel: peak memory of forward + backward", a["fwd_bwd_peak_bytes"],
+                   n["fwd_bwd_peak_bytes"], fmt_bytes),
+               row("positions skipped: step time, fused kernel at the loss positions (80%) vs at all",
+                   o["time_s"], a["time_s"], fmt_time),
+               row("positions skipped: peak memory of forward + backward", o["fwd_bwd_peak_bytes"],
+                   a["fwd_bwd_peak_bytes"], fmt_bytes)],
+          [f"times are median (min–max) of {args.repeats}."],
+          columns=[("effect", "---"), ("ratio", "---:"), ("target", "---"), ("with", "---:"),
+                   ("without", "---:")])
     return res
 
 
@@ -774,7 +830,7 @@ def main(argv=None) -> None:
     a("--max-child-gib", type=number(0, strict=True), default=12.0,
       help="memory, CPU: the most one measurement may plan to use (GiB); larger ones are extrapolated")
     a("--repeats", type=count(1),
-      help="timed repeats (default 5 on cuda; on cpu 3 for forward, else 1; --quick: 3)")
+      help="timed repeats; each time is shown as median (min–max) (default 5 on cuda, 3 on cpu)")
     a("--debug", action="store_true", help="show the traceback of an error, not just its one line")
     a("--child", help=argparse.SUPPRESS)  # internal: one kernel / train / memory run in a fresh process
     args = p.parse_args(argv)
@@ -797,7 +853,7 @@ def main(argv=None) -> None:
              "memory": bench_memory, "sandbox": bench_sandbox}
     models, repeats = None, args.repeats
     for section in (s for s in SECTIONS if s in args.only):
-        args.repeats = repeats or (5 if gpu else 3 if q or section == "forward" else 1)  # CPU: minutes per run
+        args.repeats = repeats or (5 if gpu else 3)  # fewer than 3 runs give no spread worth reading
         if section in ("forward", "decode") and models is None:
             models = two_models(args, device, dtype)
         out[section] = bench[section](args, device, dtype, models)

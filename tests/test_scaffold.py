@@ -3,11 +3,14 @@ import itertools
 
 import pytest
 
+import rollout
+from generate import Sample
 from rollout import (ACTION, CONTEXT, ENV, FORMAT_REMINDER, SYSTEM_PROMPT, WARNING, Action,
                      close_turn_ids, format_observation, format_warnings, n_obs, observation_delta, parse_action,
                      prompt_ids)
 
 from tokenizer import build_tokenizer
+from test_rollout import TOK, FakeModel, ScriptedGenerator, bash, task  # noqa: F401  (task is a fixture)
 
 
 def call(name="bash", **params):
@@ -167,65 +170,81 @@ def test_observation_delta_rejects_body_that_could_merge_with_the_wrapper(tok):
         observation_delta(tok, "", "\nCommand")
 
 
-def episode(tok, turns):
-    """A fake rollout as the episode loop builds it: sampled ids appended as sampled, observations as
-    template deltas. turns: (sampled text after <think>\\n, command output). Returns ids, roles, messages."""
-    ids, roles = prompt_ids(tok, "Create hello.txt containing hello.")
-    messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": "Create hello.txt containing hello."}]
-    checkpoints = []  # (ids so far, messages so far) after each observation
-    for text, output in turns:
-        sampled = tok.encode(text) + [tok.token_id("<|im_end|>")]
-        ids, roles = ids + sampled, roles + [ACTION] * len(sampled)
-        messages.append({"role": "assistant", "content": "<think>\n" + text})
-        a = parse_action(text)
-        if a.tool == "done":
-            break
-        close, close_roles = close_turn_ids(tok, sampled)
-        warn, body = ("", a.error) if a.error else (format_warnings(a.warnings), format_observation(a.command, output, 0, False, 30))
-        delta, delta_roles = observation_delta(tok, warn, body)
-        ids, roles = ids + close + delta, roles + close_roles + delta_roles
-        messages.append({"role": "tool", "content": warn + body})
-        checkpoints.append((list(ids), list(messages)))
-    return ids, roles, messages, checkpoints
+# ---- token roles of a real episode: rollout.run_episodes with a scripted policy ----
+
+PROMPT = (f"<|im_start|>system\n{SYSTEM_PROMPT}<|im_end|>\n<|im_start|>user\n"
+          "Create /app/hello.txt containing the word hi.<|im_end|>\n<|im_start|>assistant\n<think>\n")
+PRE = "\n<|im_start|>user\n<tool_response>\n"
+POST = "\n</tool_response><|im_end|>\n<|im_start|>assistant\n<think>\n"
+ECHO = bash("echo hi > hello.txt")
+OBS = "Command 'echo hi > hello.txt' executed successfully. Output: \n\n(exit_code=0)"
+FINISHED = "Finished.\n</think>\n\n" + DONE
 
 
-TURNS = [
-    ("I should create the file.\n</think>\n\n" + call(command="echo hello > hello.txt"), ""),
-    ("Now check it.\n</think>\n\n" + call(command="cat hello.txt") + "\nok", "hello\n"),   # text outside tags
-    ("Looks right, run ls.\n</think>\n\nls", None),                                      # does not parse
-    ("Verified.\n</think>\n\n" + DONE, None),
-]
+class EndsWithEndoftext(ScriptedGenerator):
+    """The scripted policy, but every turn stops on <|endoftext|> instead of <|im_end|>."""
+    def sample(self, rows, max_new_tokens, **sampling):
+        eot = TOK.token_id("<|endoftext|>")
+        return [Sample(s.ids[:-1] + [eot], s.logprobs, True) for s in super().sample(rows, max_new_tokens)]
 
 
-def test_episode_roles(tok):
-    ids, roles, _, _ = episode(tok, TURNS)
-    warn = format_warnings(["text outside tags: after </think> write only the tool call"])
-    pre, post = "\n<|im_start|>user\n<tool_response>\n", "</tool_response><|im_end|>\n<|im_start|>assistant\n<think>\n"
-    obs1 = format_observation("echo hello > hello.txt", "", 0, False, 30)
-    obs2 = format_observation("cat hello.txt", "hello\n", 0, False, 30)
-    err = parse_action(TURNS[2][0]).error
-    prompt = tok.decode(prompt_ids(tok, "Create hello.txt containing hello.")[0])
-    assert runs(tok, ids, roles) == [
-        (CONTEXT, prompt), (ACTION, TURNS[0][0] + "<|im_end|>"),
-        (CONTEXT, pre), (ENV, obs1 + "\n"), (CONTEXT, post), (ACTION, TURNS[1][0] + "<|im_end|>"),
-        (CONTEXT, pre), (WARNING, warn), (ENV, obs2 + "\n"), (CONTEXT, post), (ACTION, TURNS[2][0] + "<|im_end|>"),
-        (CONTEXT, pre), (ENV, err), (CONTEXT, "\n" + post), (ACTION, TURNS[3][0] + "<|im_end|>")]
-    assert n_obs(roles) == len(tok.encode(obs1 + "\n")) + len(tok.encode(warn)) + len(tok.encode(obs2 + "\n")) + len(tok.encode(err))
+def episode(monkeypatch, task, turns, generator=ScriptedGenerator, **limits):
+    """The one Episode run_episodes returns when the policy samples `turns` (text after <think>\n)."""
+    monkeypatch.setattr(rollout, "Generator", generator)
+    monkeypatch.setattr(ScriptedGenerator, "script", [turns])
+    ep, = rollout.run_episodes(FakeModel(), TOK, [(task, 7)], 1, rollout.Limits(**limits))
+    return ep
 
 
-def test_episode_equals_tokenized_render(tok):
-    # The template is append-only for these turns (each has reasoning, so no <think> block is dropped)
-    # and no seam merges differently, so appending deltas gives exactly the ids of the rendered chat.
-    ids, _, messages, checkpoints = episode(tok, TURNS)
-    for ids_k, messages_k in checkpoints:  # mid-episode: the render's generation prompt + our opened <think>\n
-        assert ids_k == tok.encode(tok.render(messages_k, add_generation_prompt=True) + "<think>\n")
-    # At the end the template adds "\n" after the final <|im_end|>; the rollout stops at the sampled <|im_end|>.
-    assert ids + tok.encode("\n") == tok.encode(tok.render(messages, add_generation_prompt=False))
+def test_episode_roles_around_an_observation(monkeypatch, task):
+    # This vocabulary has no ")\n" token, so the "\n" after the body is the template's (CONTEXT).
+    ep = episode(monkeypatch, task, [ECHO, FINISHED])
+    assert runs(TOK, ep.ids, ep.roles) == [(CONTEXT, PROMPT), (ACTION, ECHO + "<|im_end|>"),
+                                           (CONTEXT, PRE), (ENV, OBS), (CONTEXT, POST),
+                                           (ACTION, FINISHED + "<|im_end|>")]
+    assert ep.n_obs == len(TOK.encode(OBS))
 
 
-def test_rerendering_is_not_append_only_for_an_empty_think(tok):
-    # METHOD.md §1: why we never re-render. A mid-episode turn with empty reasoning loses its <think></think>.
-    turns = [("</think>\n\n" + call(command="ls"), "a.txt"), ("Verified.\n</think>\n\n" + DONE, None)]
-    ids, _, messages, _ = episode(tok, turns)
-    assert ids + tok.encode("\n") != tok.encode(tok.render(messages, add_generation_prompt=False))
-    assert "<|im_start|>assistant\n<tool_call>" in tok.render(messages, add_generation_prompt=False)
+def test_episode_warning_tokens_come_before_the_observation(monkeypatch, task):
+    warn = "WARNINGS:\n- text outside tags: after </think> write only the tool call\n\n"
+    ep = episode(monkeypatch, task, [bash("echo hi > hello.txt", extra=" trailing words"), FINISHED])
+    assert ep.messages[3]["content"] == warn + OBS
+    assert runs(TOK, ep.ids, ep.roles)[2:5] == [(CONTEXT, PRE), (WARNING, warn), (ENV, OBS)]
+
+
+def test_episode_parse_error_is_env_with_no_warning_block(monkeypatch, task):
+    ep = episode(monkeypatch, task, ["no tool call here", FINISHED])
+    err = parse_action("no tool call here").error
+    assert err.startswith("No tool call found after </think>.") and err.endswith(FORMAT_REMINDER)
+    assert runs(TOK, ep.ids, ep.roles)[1:5] == [(ACTION, "no tool call here<|im_end|>"), (CONTEXT, PRE),
+                                                (ENV, err), (CONTEXT, POST)]
+
+
+def test_episode_turn_cut_off_at_max_tokens_gets_a_context_im_end(monkeypatch, task):
+    ep = episode(monkeypatch, task, [ECHO], max_turn_tokens=4, max_turns=1)
+    assert runs(TOK, ep.ids, ep.roles)[1:3] == [(ACTION, TOK.decode(TOK.encode(ECHO)[:4])),
+                                                (CONTEXT, "<|im_end|>" + PRE)]
+
+
+def test_episode_endoftext_stays_action_and_gets_a_context_im_end(monkeypatch, task):
+    ep = episode(monkeypatch, task, [ECHO, FINISHED], generator=EndsWithEndoftext)
+    assert runs(TOK, ep.ids, ep.roles)[1:3] == [(ACTION, ECHO + "<|endoftext|>"),
+                                                (CONTEXT, "<|im_end|>" + PRE)]
+    assert runs(TOK, ep.ids, ep.roles)[-2:] == [(ACTION, FINISHED + "<|endoftext|>"), (CONTEXT, "<|im_end|>")]
+
+
+def test_episode_after_a_turn_equals_the_rendered_generation_prompt(monkeypatch, task):
+    # Appending the sampled ids and the template delta gives exactly the ids of the rendered chat (this turn
+    # has reasoning, so the template drops no <think> block, and no seam merges differently).
+    ep = episode(monkeypatch, task, [ECHO], max_turns=1)
+    assert [m["role"] for m in ep.messages] == ["system", "user", "assistant", "tool"]
+    assert ep.ids == TOK.encode(TOK.render(ep.messages, add_generation_prompt=True) + "<think>\n")
+
+
+def test_rerendering_is_not_append_only_for_an_empty_think(monkeypatch, task):
+    # METHOD.md §1: why we never re-render. A mid-episode turn with empty reasoning loses its
+    # <think></think>.
+    ep = episode(monkeypatch, task, ["</think>\n\n" + call(command="ls"), FINISHED])
+    rendered = TOK.render(ep.messages, add_generation_prompt=False)
+    assert ep.ids + TOK.encode("\n") != TOK.encode(rendered)
+    assert "<|im_start|>assistant\n<tool_call>" in rendered
