@@ -63,6 +63,9 @@ def sync(device):
         torch.cuda.synchronize()  # CUDA kernels run asynchronously; time only finished work
 
 
+CPU = torch.device("cpu")
+
+
 def median_time(fn, repeats, device):
     """(median, min, max) wall time of fn() over `repeats` calls: the spread says how far the median
     can be trusted (one noisy run moves min or max, not the median of three)."""
@@ -648,16 +651,6 @@ def bench_memory(args, device, dtype, models=None):
 # ---- (c) the sandbox ----
 
 
-def times(fn, repeats):
-    """(median, min, max) wall time of fn() over `repeats` calls."""
-    out = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t)
-    return statistics.median(out), min(out), max(out)
-
-
 def fmt_spread(m):
     return f"{fmt_time(m[0])} ({fmt_time(m[1])}–{fmt_time(m[2])})"
 
@@ -700,13 +693,14 @@ def bench_sandbox(args, device=None, dtype=None, models=None):
     bases = sorted(d.name for d in (images.CACHE / "images").glob("*") if (d / "image.json").is_file()) \
         if (images.CACHE / "images").is_dir() else []
     rows, notes = [], []
-    bare = times(lambda: subprocess.run(["unshare", "-U", "-r", "-m", "-p", "-f", "-n", "true"], check=True), n)
+    bare_argv = ["unshare", "-U", "-r", "-m", "-p", "-f", "-n", "true"]
+    bare = median_time(lambda: subprocess.run(bare_argv, check=True), n, CPU)
     bwrap = None
     if shutil.which("bwrap"):
         argv = ["bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin",
                 "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--proc", "/proc",
                 "--dev", "/dev", "--tmpfs", "/tmp", "/bin/true"]
-        bwrap = times(lambda: subprocess.run(argv, check=True), n)
+        bwrap = median_time(lambda: subprocess.run(argv, check=True), n, CPU)
     else:
         notes.append("bwrap is not installed (apt-get install bubblewrap): its row is n/a.")
     host_task = harbor.load_task(os.path.join(os.path.dirname(__file__), "tasks/train/files-flatten-txt"))
@@ -773,8 +767,8 @@ def bench_sandbox(args, device=None, dtype=None, models=None):
         ("what", "---"), ("ours", "---:"), ("target", "---"), ("`unshare -Urmpfn true`", "---:"),
         ("`bwrap --unshare-all ... /bin/true`", "---:")])
     with Sandbox() as box:
-        rt = times(lambda: box.run("true"), 10 * n)
-        rt_exec = times(lambda: box.run("/bin/true"), 10 * n)
+        rt = median_time(lambda: box.run("true"), 10 * n, CPU)
+        rt_exec = median_time(lambda: box.run("/bin/true"), 10 * n, CPU)
     table("commands in a started sandbox", "", [
         ["run('true'): a pipe round trip to the persistent shell's builtin", fmt_spread(rt)],
         ["run('/bin/true'): the same plus a fork and exec", fmt_spread(rt_exec)]],

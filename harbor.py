@@ -285,12 +285,6 @@ def _copy_heredoc(instr: str, args: str, marks, bodies, line: int) -> list[Step]
     return steps + ([Step(instr, shlex.join(flags + sources + [dest]), line)] if sources else [])
 
 
-def _subst(s: str, env: dict[str, str]) -> str:
-    """Docker's $VAR, ${VAR} and ${VAR:-default} substitution."""
-    return re.sub(r"\$(?:\{(\w+)(?::-([^}]*))?\}|(\w+))",
-                  lambda m: env.get(m[1] or m[3]) or (m[2] or ""), s)
-
-
 def _simulate(steps: list[Step], env: dict[str, str]) -> tuple[dict[str, str], str | None, dict[str, str]]:
     """Replay ENV, ARG and WORKDIR only: (env plus the ENV values, the final WORKDIR or None, the ARG values).
     `env` is the base environment $VARs come from (the builder passes its own, for $HOME and $PATH)."""
@@ -298,7 +292,7 @@ def _simulate(steps: list[Step], env: dict[str, str]) -> tuple[dict[str, str], s
     for s in steps:
         scope = {**args, **env}                  # ENV wins over an ARG of the same name, as in Docker
         if s.instr == "WORKDIR":
-            workdir = os.path.normpath(os.path.join(workdir or "/", _subst(s.args, scope)))
+            workdir = os.path.normpath(os.path.join(workdir or "/", images.subst(s.args, scope)))
         elif s.instr in ("ENV", "ARG"):
             words = _split(s.args, s.line)
             if not words or "=" in words[0] and not all("=" in w for w in words):
@@ -309,7 +303,7 @@ def _simulate(steps: list[Step], env: dict[str, str]) -> tuple[dict[str, str], s
                 pairs = [(words[0], " ".join(words[1:]))] if s.instr == "ENV" else [(words[0], None)]
             for k, v in pairs:
                 if v is not None:
-                    (env if s.instr == "ENV" else args)[k] = _subst(v, scope)
+                    (env if s.instr == "ENV" else args)[k] = images.subst(v, scope)
     return env, workdir, args
 
 
@@ -383,10 +377,12 @@ def start_task(task: Task, seed: int = 0, limits=None, store: Path | None = None
         seeded = steps if host else steps[len(_cached_steps(steps)):]
         if host:
             state = images.start_state(state.image)
-        final = state                          # the container's environment: every ENV of the Dockerfile
+        context = task.path / "environment"
+        plan = []                              # (step, the state it runs in); the last has every ENV
         for step in seeded:
-            final = images.advance(final, step, task.path / "environment")
-        sb = sandbox.Sandbox(task.workdir, env={**final.env, **task.env}, limits=limits,
+            state = images.advance(state, step, context)
+            plan.append((step, state))
+        sb = sandbox.Sandbox(task.workdir, env={**state.env, **task.env}, limits=limits,
                              layers=None if host else state.layers, network=task.allow_internet and internet,
                              hide=[task.path])
         sb.__enter__()
@@ -394,12 +390,10 @@ def start_task(task: Task, seed: int = 0, limits=None, store: Path | None = None
         raise SetupError(f"task '{task.name}': {e}",
                          infrastructure=not isinstance(e, images.BuildError)) from None
     try:
-        context = task.path / "environment"
         if not task.dockerfile and context.is_dir():
             sb.copy_in(context, task.workdir)
-        for step in seeded:
-            state = images.advance(state, step, context)
-            images.run_step(sb, step, state, context, seed=seed, timeout=task.build_timeout)
+        for step, step_state in plan:
+            images.run_step(sb, step, step_state, context, seed=seed, timeout=task.build_timeout)
         sb._run(f"mkdir -p {shlex.quote(task.workdir)}; cd {shlex.quote(task.workdir)}", 10)
         sb._t0 = time.monotonic()              # the episode clock starts when the agent does
         return sb

@@ -247,7 +247,7 @@ def advance(state: State, step, context: Path) -> State:
     env, args, workdir, shell = dict(state.env), dict(state.args), state.workdir, list(state.shell)
     scope = {**BASE_ENV, **args, **env}
     if step.instr == "WORKDIR":
-        workdir = os.path.normpath(os.path.join(workdir, _subst(step.args, scope)))
+        workdir = os.path.normpath(os.path.join(workdir, subst(step.args, scope)))
     elif step.instr in ("ENV", "ARG"):
         words = shlex.split(step.args)
         if not words:
@@ -256,7 +256,7 @@ def advance(state: State, step, context: Path) -> State:
                  [(words[0], " ".join(words[1:]))] if step.instr == "ENV" else [(words[0], None)])
         for k, v in pairs:
             target = env if step.instr == "ENV" else args
-            target[k] = _subst(v, scope) if v is not None else args.get(k, "")
+            target[k] = subst(v, scope) if v is not None else args.get(k, "")
     elif step.instr == "SHELL":
         shell = json.loads(step.args)
     extra = _context_hash(step, context) if step.instr in ("COPY", "ADD") else ""
@@ -310,7 +310,7 @@ def run_step(sb: Sandbox, step, state: State, context: Path, seed: int | None, t
         spec = json.loads(step.args)
         with tempfile.TemporaryDirectory() as tmp:
             name = Path(tmp) / os.path.basename(spec["dest"].rstrip("/") or "file")
-            name.write_text(_subst(spec["body"], {**state.args, **state.env}) if spec.get("expand")
+            name.write_text(subst(spec["body"], {**state.args, **state.env}) if spec.get("expand")
                             else spec["body"])
             sb.copy_in(name, _dest(spec["dest"], state.workdir))
     elif step.instr in ("COPY", "ADD"):
@@ -335,7 +335,7 @@ def _copy_sources(step, state: State, context: Path):
     if any(w.startswith("--from") for w in words):
         raise BuildError(f"line {step.line}: {step.instr} --from (multi-stage builds) is not supported")
     scope = {**BASE_ENV, **state.args, **state.env}
-    words = [_subst(w, scope) for w in words if not w.startswith("--")]
+    words = [subst(w, scope) for w in words if not w.startswith("--")]
     if len(words) < 2:
         raise BuildError(f"line {step.line}: {step.instr} needs a source and a destination")
     *srcs, dest = words
@@ -378,8 +378,8 @@ def _context_hash(step, context: Path) -> str:
     return h.hexdigest()
 
 
-def _subst(s: str, env: dict[str, str]) -> str:
-    """Docker's $VAR, ${VAR} and ${VAR:-default} substitution."""
+def subst(s: str, env: dict[str, str]) -> str:
+    """Docker's $VAR, ${VAR} and ${VAR:-default} substitution (the loader uses it too)."""
     return re.sub(r"\$(?:\{(\w+)(?::-([^}]*))?\}|(\w+))", lambda m: env.get(m[1] or m[3]) or (m[2] or ""), s)
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harbor import MAXIMA, Step, TaskError, _simulate, _subst, load_task, load_tasks, parse_dockerfile
+from harbor import MAXIMA, Step, TaskError, _simulate, load_task, load_tasks, parse_dockerfile
+from images import subst as _subst
 
 
 def make_task(root: Path, name: str = "t", files: dict[str, str] | None = None, toml: str = "") -> Path:
