@@ -7,6 +7,8 @@ test suite itself never needs transformers.
 This is the only file in the project that imports transformers (inside functions, so the tests can
 import its CORPUS without it). Run it in an environment that has it:
     pip install transformers jinja2 && python tests/make_fixture.py
+(`--bf16` rewrites only the bf16 logits of the committed checkpoints; `--qwen2-gguf` only the real
+Qwen3 tokenizer fixture, see make_qwen3_tokenizer_fixture.)
 It also checks the other direction: a directory written by model.save() loads in transformers and
 gives the same logits.
 """
@@ -79,6 +81,20 @@ def make_model_fixtures():
     size = sum(p.stat().st_size for p in OUT.rglob("qwen3-*") if p.is_file())
     size += sum(p.stat().st_size for d in OUT.glob("qwen3-*") if d.is_dir() for p in d.iterdir())
     print(f"fixture size: {size / 1e6:.2f} MB")
+
+
+def make_bf16_logits():
+    """transformers' logits for the committed checkpoints loaded in bfloat16 (qwen3-logits-bf16), for the
+    test of our bf16 forward: both run the same bf16 weights, so their difference is rounding order alone."""
+    from transformers import AutoModelForCausalLM
+    input_ids = load_file(OUT / "qwen3-logits.safetensors")["input_ids"]
+    expected = {"input_ids": input_ids}
+    for name in ("qwen3-untied", "qwen3-tied", "qwen3-sharded"):
+        hf = AutoModelForCausalLM.from_pretrained(OUT / name, dtype=torch.bfloat16).eval()
+        with torch.no_grad():
+            expected[name] = hf(input_ids).logits.contiguous()
+        print(f"{name}: bf16 logits, max |logit| {expected[name].abs().max().item():.2f}")
+    save_file(expected, OUT / "qwen3-logits-bf16.safetensors")
 
 
 TOKENIZER_OUT = Path(__file__).parent / "fixtures" / "tokenizer"
@@ -245,6 +261,97 @@ def make_tokenizer_fixture():
     print(f"wrote {len(renders)} renders and {len(encodes)} encodes to {TOKENIZER_OUT}")
 
 
+# Qwen3's added tokens after the 151,643 BPE tokens, in id order (151643-151668), and whether each is
+# "special". Qwen3 shares Qwen2's BPE vocabulary and merges; these are the ids its tokenizer.json gives.
+QWEN3_ADDED = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>", "<|object_ref_end|>",
+               "<|box_start|>", "<|box_end|>", "<|quad_start|>", "<|quad_end|>", "<|vision_start|>",
+               "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>", "<tool_call>", "</tool_call>",
+               "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>",
+               "<|file_sep|>", "<tool_response>", "</tool_response>", "<think>", "</think>"]
+QWEN3_NOT_SPECIAL = {"<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>", "<think>", "</think>",
+                     "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>",
+                     "<|file_sep|>"}
+QWEN_TOKENIZER_OUT = Path(__file__).parent / "fixtures" / "qwen3-tokenizer"
+
+
+def make_qwen3_tokenizer_fixture(gguf_path: str):
+    """The real Qwen2/Qwen3 BPE, trimmed to what the fixture texts can use, with transformers' ids for them.
+
+    No Hugging Face download is possible here, but llama.cpp keeps Qwen2's full vocabulary and merges
+    (models/ggml-vocab-qwen2.gguf, also inside the llama-cpp-python sdist on PyPI) together with the ids
+    the real Hugging Face tokenizer gave for its test strings (the .inp/.out files beside it). transformers'
+    own Qwen2Tokenizer, built from that vocabulary, must reproduce those ids first; it then encodes our
+    texts. The committed tokenizer.json keeps the real ids and pipeline but only the vocabulary entries and
+    merges that are substrings of the texts' pre-tokenized pieces: a merge that could ever apply to a piece
+    joins two neighbours into a substring of it, so the trimmed BPE encodes these texts exactly as the full
+    one does (checked below), in a few kilobytes instead of 11 MB.
+        pip install transformers jinja2 gguf && pip download --no-deps --no-binary :all: llama-cpp-python
+        (unpack */vendor/llama.cpp/models/ggml-vocab-qwen2.gguf*)
+        python tests/make_fixture.py --qwen2-gguf .../ggml-vocab-qwen2.gguf
+    """
+    import gguf
+    import tokenizers
+    from transformers import Qwen2Tokenizer
+
+    fields = gguf.GGUFReader(gguf_path).fields
+    strings = lambda key: [str(bytes(fields[key].parts[i]), "utf-8") for i in fields[key].data]  # noqa: E731
+    tokens, merges = strings("tokenizer.ggml.tokens")[:151643], strings("tokenizer.ggml.merges")
+    hf = Qwen2Tokenizer(vocab={t: i for i, t in enumerate(tokens)}, merges=[tuple(m.split(" ")) for m in merges],
+                        unk_token=None, bos_token=None, eos_token="<|endoftext|>", pad_token="<|endoftext|>")
+    hf.add_special_tokens({"additional_special_tokens": [t for t in QWEN3_ADDED if t not in QWEN3_NOT_SPECIAL]})
+    for t in QWEN3_ADDED:  # one at a time, so that each gets the next id in Qwen3's order
+        hf.add_tokens([t], special_tokens=t not in QWEN3_NOT_SPECIAL)
+    got = [hf.convert_tokens_to_ids(t) for t in QWEN3_ADDED]
+    assert got == list(range(151643, 151669)), got
+
+    inp = Path(gguf_path + ".inp").read_text().split("\n__ggml_vocab_test__\n")
+    out = Path(gguf_path + ".out").read_text().split("\n")
+    reference = [(text, [int(x) for x in ids.split()]) for text, ids in zip(inp, out)]
+    for text, ids in reference:  # transformers' Qwen2Tokenizer = the tokenizer that wrote the .out file
+        assert hf.encode(text, add_special_tokens=False) == ids, text
+    texts = [t for t, _ in reference] + ENCODE_TEXTS + CORPUS[:len(CORPUS) // 8]
+    texts += [echo_tokenizer.build_tokenizer(["x"], vocab_size=300).render(m, g, e) for m, g, e in CASES]
+    encodes = [dict(text=t, ids=hf.encode(t, add_special_tokens=False)) for t in texts]
+
+    full = json.loads(hf.backend_tokenizer.to_str())
+    backend = hf.backend_tokenizer
+    pieces = {p for t in texts for p, _ in backend.pre_tokenizer.pre_tokenize_str(backend.normalizer.normalize_str(t))}
+    inside = lambda s: any(s in p for p in pieces)  # noqa: E731
+    alphabet = set(tokenizers.pre_tokenizers.ByteLevel.alphabet())
+    vocab = full["model"]["vocab"]
+    full["model"]["vocab"] = {t: i for t, i in vocab.items() if t in alphabet or inside(t)}
+    # tokenizers numbers an added token missing from the model's vocabulary from the vocabulary's size, which
+    # trimming changed; listed in the vocabulary too, each keeps its real id
+    full["model"]["vocab"].update({t["content"]: t["id"] for t in full["added_tokens"]})
+    pairs = [m if isinstance(m, list) else m.split(" ") for m in full["model"]["merges"]]
+    full["model"]["merges"] = [m for m in pairs if inside(m[0] + m[1])]
+    trimmed = tokenizers.Tokenizer.from_str(json.dumps(full))
+    for e in encodes:
+        got = trimmed.encode(e["text"], add_special_tokens=False).ids
+        assert got == e["ids"], (e["text"], got, e["ids"], [t["content"] for t in full["added_tokens"]])
+
+    QWEN_TOKENIZER_OUT.mkdir(parents=True, exist_ok=True)
+    (QWEN_TOKENIZER_OUT / "tokenizer.json").write_text(json.dumps(full, ensure_ascii=False) + "\n")
+    added = {str(151643 + i): dict(content=t, lstrip=False, normalized=False, rstrip=False, single_word=False,
+                                   special=t not in QWEN3_NOT_SPECIAL) for i, t in enumerate(QWEN3_ADDED)}
+    config = {"add_bos_token": False, "add_prefix_space": False, "added_tokens_decoder": added,
+              "bos_token": None, "chat_template": QWEN3_CHAT_TEMPLATE, "clean_up_tokenization_spaces": False,
+              "eos_token": "<|im_end|>", "errors": "replace", "model_max_length": 131072,
+              "pad_token": "<|endoftext|>", "split_special_tokens": False, "tokenizer_class": "Qwen2Tokenizer",
+              "unk_token": None}
+    (QWEN_TOKENIZER_OUT / "tokenizer_config.json").write_text(json.dumps(config, indent=1) + "\n")
+    (QWEN_TOKENIZER_OUT / "expected_encodes.json").write_text(json.dumps(encodes, indent=1, ensure_ascii=False) + "\n")
+    print(f"{QWEN_TOKENIZER_OUT}: {len(reference)} llama.cpp reference strings reproduced; {len(encodes)} texts, "
+          f"vocabulary {len(vocab):,} -> {len(full['model']['vocab']):,}, merges {len(pairs):,} -> "
+          f"{len(full['model']['merges']):,}")
+
+
 if __name__ == "__main__":
-    make_model_fixtures()
-    make_tokenizer_fixture()
+    if "--qwen2-gguf" in sys.argv:
+        make_qwen3_tokenizer_fixture(sys.argv[sys.argv.index("--qwen2-gguf") + 1])
+    elif "--bf16" in sys.argv:
+        make_bf16_logits()
+    else:
+        make_model_fixtures()
+        make_bf16_logits()
+        make_tokenizer_fixture()

@@ -1,5 +1,10 @@
-"""Tokenizer and chat template, checked against what transformers produced for the same tokenizer
-(tests/fixtures/tokenizer/, written by make_fixture.py). No transformers needed here."""
+"""Tokenizer and chat template. Two fixtures, both written by make_fixture.py with transformers, so no
+transformers is needed here:
+- tests/fixtures/qwen3-tokenizer/: the REAL Qwen2/Qwen3 byte-level BPE (from llama.cpp's copy of its
+  vocabulary, checked there against the ids the Hugging Face tokenizer gave), trimmed to the fixture texts,
+  with transformers' ids for them: our loading and encoding against the real tokenizer's behaviour;
+- tests/fixtures/tokenizer/: a tiny tokenizer our build_tokenizer trained, with transformers' renders of the
+  Qwen3 chat template and its encodings: the template, and how the shipped agent's tokenizer is built."""
 import json
 import unicodedata
 from pathlib import Path
@@ -12,6 +17,42 @@ from make_fixture import CORPUS, VOCAB_SIZE
 FIXTURE = Path(__file__).parent / "fixtures" / "tokenizer"
 RENDERS = json.loads((FIXTURE / "expected_renders.json").read_text())
 ENCODES = json.loads((FIXTURE / "expected_encodes.json").read_text())
+
+
+QWEN3 = Path(__file__).parent / "fixtures" / "qwen3-tokenizer"
+QWEN3_ENCODES = json.loads((QWEN3 / "expected_encodes.json").read_text())
+
+
+@pytest.mark.parametrize("case", QWEN3_ENCODES, ids=[f"qwen3-{i}" for i in range(len(QWEN3_ENCODES))])
+def test_encode_matches_the_real_qwen3_tokenizer(case):
+    tok = load_tokenizer(QWEN3)
+    assert tok.encode(case["text"]) == case["ids"]
+    assert tok.decode(case["ids"]) == unicodedata.normalize("NFC", case["text"])
+
+
+def test_the_real_qwen3_ids_of_the_scaffold_tokens():
+    tok = load_tokenizer(QWEN3)
+    assert [tok.token_id(t) for t in ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<tool_call>", "</tool_call>",
+                                      "<tool_response>", "</tool_response>", "<think>", "</think>")] == \
+        [151643, 151644, 151645, 151657, 151658, 151665, 151666, 151667, 151668]
+    assert tok.stop_ids == [151645, 151643] and tok.pad_id == 151643
+    assert tok.encode("<think>\nls\n</think>") == [151667, 198, 4730, 198, 151668]
+
+
+def test_build_tokenizer_splits_and_normalises_as_qwen3_does():
+    """The shipped agent's tokenizer has its own (small) vocabulary but Qwen3's pipeline: the same NFC
+    normaliser, pre-tokenizer regex and byte-level mapping, so a text splits into the same pieces. (Only
+    the offsets-only trim_offsets flag and the post-processor, which adds nothing for one sequence,
+    may differ between the files transformers writes and Qwen3's own.)"""
+    real = json.loads((QWEN3 / "tokenizer.json").read_text())
+    ours = json.loads(build_tokenizer(CORPUS, vocab_size=VOCAB_SIZE).hf.to_str())
+    ids_only = lambda p: [{k: v for k, v in x.items() if k != "trim_offsets"} for x in p["pretokenizers"]]  # noqa: E731
+    assert ours["normalizer"] == real["normalizer"] and ours["decoder"] == real["decoder"]
+    assert ids_only(ours["pre_tokenizer"]) == ids_only(real["pre_tokenizer"])
+    built, qwen = build_tokenizer(CORPUS, vocab_size=VOCAB_SIZE), load_tokenizer(QWEN3)
+    for case in QWEN3_ENCODES:
+        pieces = lambda t: [p for p, _ in t.hf.pre_tokenizer.pre_tokenize_str(t.hf.normalizer.normalize_str(case["text"]))]  # noqa: E731
+        assert pieces(built) == pieces(qwen)
 
 
 @pytest.fixture(scope="module")
