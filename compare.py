@@ -118,7 +118,7 @@ def run(args) -> dict:
             steps = read_jsonl(ck.parent / "metrics.jsonl")
             result["runs"][f"{arm}-seed{seed}"] = {
                 "arm": arm, "seed": seed, **evaluate_checkpoint(ck, args, heldout, episodes),
-                "reward": [s["reward_mean"] for s in steps], "env_ce": [s["env_ce"] for s in steps]}
+                "reward": [s["reward_mean"] for s in steps], "env_ce": [s["env_ce_t1"] for s in steps]}
             (out / "compare.json").write_text(json.dumps(result, indent=1))  # partial results survive a kill
             write_report(out, result, args.plot_arms)
     print(table(result))

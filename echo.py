@@ -127,8 +127,8 @@ def lam_schedule(step: int, total_steps: int, lam: float, kind="constant", gamma
 # ---- batching: rollouts to tensors ----
 
 # per-token statistics of echo_loss / sft_loss and the token counts that weight them across micro-batches
-MEANS = {"env_ce": "n_env_tokens", "warning_ce": "n_warning_tokens", "clip_frac": "n_action_tokens",
-         "action_ce": "n_action_tokens"}
+MEANS = {"env_ce_ttrain": "n_env_tokens", "env_ce_t1": "n_env_tokens", "warning_ce": "n_warning_tokens",
+         "clip_frac": "n_action_tokens", "action_ce": "n_action_tokens"}
 
 
 def batch_tensors(episodes, pad_id, device):
@@ -141,13 +141,20 @@ def batch_tensors(episodes, pad_id, device):
     return ids, A, E, W, n_obs
 
 
-def token_logp(model, ids, select, temperature):
+def token_logp(model, ids, select, temperature, plain=None):
     """log p_θ(x_t | x_<t) / T_train at the selected targets, 0 elsewhere: one forward pass, and logits
-    only where a loss term needs them, through the fused kernel (METHOD.md §2)."""
+    only where a loss term needs them, through the fused kernel (METHOD.md §2). With a `plain` mask, also
+    (no gradient) the log-probs at T = 1 there, the temperature eval.py scores env CE at (METHOD.md §6)."""
     hidden = model.hidden(ids[:, :-1])  # (b, T-1, H)
+    targets, w = ids[:, 1:], model.lm_head.weight
     logp = torch.zeros(select.shape, device=ids.device)
-    logp[select] = M.token_logprobs(hidden[select], model.lm_head.weight, ids[:, 1:][select], temperature)
-    return logp
+    logp[select] = M.token_logprobs(hidden[select], w, targets[select], temperature)
+    if plain is None:
+        return logp
+    with torch.no_grad():  # a second pass through the head on these tokens only: no gradient, no graph
+        logp1 = torch.zeros(select.shape, device=ids.device)
+        logp1[plain] = M.token_logprobs(hidden[plain].detach(), w.detach(), targets[plain], 1.0)
+    return logp, logp1
 
 
 def micro_batches(lengths, max_tokens):
@@ -193,14 +200,17 @@ def train_step(model, opt, episodes, args, lam):
                                                            args.micro_batch_tokens), dev):
         rows = [episodes[i] for i in mb] or [scale.padding_episode(args.pad_id)]
         ids, A, E, W, n_obs = batch_tensors(rows, args.pad_id, dev)
-        logp = token_logp(model, ids, (A + E + W) > 0, args.temperature)  # logits / T_train (§2)
-        if args.sft:  # expert SFT (§3): cross-entropy on the demonstrations' action tokens
-            loss, stats = sft_loss(logp, A, n_rollouts=B)
+        if args.sft:  # expert SFT (§3): plain cross-entropy (T = 1) on the demonstrations' action tokens
+            loss, stats = sft_loss(token_logp(model, ids, A > 0, 1.0), A, n_rollouts=B)
         else:  # θ_old = θ: one optimizer step per rollout batch, so ρ = 1 in value (§2, Eq. 2b)
+            logp, logp1 = token_logp(model, ids, (A + E + W) > 0, args.temperature, plain=E > 0)  # / T_train
             mb_adv = adv[mb] if adv is not None and mb else None  # a padding row's masks are all 0
             loss, stats = echo_loss(logp, logp.detach(), A, E, n_obs, mb_adv, lam, eps_low=args.eps_low,
                                     eps_high=args.eps_high, pg_norm=args.pg_norm, warning_mask=W,
                                     n_rollouts=B, n_action_tokens=n_action)
+            # env CE labelled by temperature: at T_train (what L_Env trains) and at T = 1 (what eval.py scores)
+            n_env, stats["env_ce_ttrain"] = stats["n_env_tokens"], stats.pop("env_ce")
+            stats["env_ce_t1"] = (-(logp1 * E).sum()).item() / n_env if n_env else float("nan")
         loss.backward()
         add_stats(sums, stats)
     totals = finish_stats(sums, dev)
@@ -277,7 +287,7 @@ def train(args, out: Path, interrupt, rank: int, world: int):
         sched.step()
         t2 = time.monotonic()
         roll, tokens = rollout_metrics(batch, args.n, dev)
-        rec = dict(step=step + 1, lam=lam, lr=sched.get_last_lr()[0], **stats, **roll,
+        rec = dict(step=step + 1, lam=lam, lr=sched.get_last_lr()[0], temperature=args.temperature, **stats, **roll,
                    tokens_per_s=tokens / (t2 - t1), rollout_s=t1 - t0, train_s=t2 - t1)
         if args.save_episodes and not demos:  # one file per rank
             R.save_episodes(out / ("episodes.jsonl" if world == 1 else f"episodes-rank{rank}.jsonl"), batch)

@@ -40,6 +40,9 @@ from errors import ConfigError, guard, read_jsonl
 from runs import count, number
 
 
+SUCCESS = 0.5  # an attempt succeeded when its reward is at least this (METHOD.md §6)
+
+
 def pass_at_k(n: int, c: int, k: int) -> float:
     """Unbiased pass@k from n attempts of which c succeeded: 1 - C(n-c, k) / C(n, k) (METHOD.md §6)."""
     if not (0 <= c <= n and 1 <= k <= n):
@@ -200,8 +203,12 @@ def summarize(results: dict[str, dict]) -> dict:
     """pass@1 over the tasks; the episodes that failed outside the agent (infrastructure: setup failed twice;
     verifier: the tests could not run), counted apart; `errors`: the other tasks with an error recorded."""
     rewards = [r["reward"] for r in results.values()]
+    # pass@1 as METHOD.md §6 defines it: per task the share of attempts that succeeded (reward >= 0.5), then
+    # the mean over tasks. (Mean reward is reported too; it differs when a verifier gives partial credit.)
+    passes = [r["pass_at_1"] if "pass_at_1" in r else float(r["reward"] >= SUCCESS) for r in results.values()]
     apart = lambda r: r.get("infrastructure_errors", 0) + r.get("verifier_errors", 0)  # noqa: E731
-    return {"pass_at_1": sum(rewards) / len(rewards) if rewards else 0.0, "n_tasks": len(rewards),
+    return {"pass_at_1": sum(passes) / len(passes) if passes else 0.0,
+            "reward_mean": sum(rewards) / len(rewards) if rewards else 0.0, "n_tasks": len(rewards),
             "infrastructure_errors": sum(r.get("infrastructure_errors", 0) for r in results.values()),
             "verifier_errors": sum(r.get("verifier_errors", 0) for r in results.values()),
             "errors": sum(r["error"] is not None and not apart(r) for r in results.values())}
@@ -241,7 +248,7 @@ def seed_bounds(seeds: str) -> tuple[int, int]:
 def attempts_summary(eps: list[R.Episode]) -> dict:
     """pass@1 = mean success over the k attempts; unbiased pass@k; timeouts, turns, tokens per episode; the
     attempts that failed outside the agent (failure_kind)."""
-    n, c = len(eps), sum(e.reward >= 1.0 for e in eps)
+    n, c = len(eps), sum(e.reward >= SUCCESS for e in eps)
     mean = lambda key: sum(getattr(e, key) for e in eps) / n  # noqa: E731
     kinds = [failure_kind(e.reason) for e in eps]
     return {"reward": mean("reward"), "pass_at_1": pass_at_k(n, c, 1), f"pass_at_{n}": pass_at_k(n, c, n),
@@ -307,10 +314,11 @@ def read_episodes(path) -> list[dict]:
 
 
 @torch.no_grad()
-def env_ce(model, tok, records: list[dict]) -> dict:
+def env_ce(model, tok, records: list[dict], train_temperature: float = 0.8) -> dict:
     """Environment-token cross-entropy (nats per env token, METHOD.md §6) of saved episodes, any model's or
-    harness's: their chat messages are re-tokenized with this model's tokenizer."""
-    total, count, per_episode = 0.0, 0, []
+    harness's: their chat messages are re-tokenized with this model's tokenizer. env_ce is at T = 1 (the
+    model's own distribution); env_ce_ttrain at the training temperature, the scale echo.py logs L_Env on."""
+    total, total_t, count, per_episode = 0.0, 0.0, 0, []
     w = model.lm_head.weight
     for rec in records:
         ids, roles = R.tokenize_messages(tok, rec["messages"])
@@ -320,10 +328,13 @@ def env_ce(model, tok, records: list[dict]) -> dict:
             continue
         hidden = model.hidden(x[None, :-1])[0]
         nll = -M.token_logprobs(hidden[sel], w, x[1:][sel])
-        total, count = total + nll.sum().item(), count + int(sel.sum())
+        nll_t = -M.token_logprobs(hidden[sel], w, x[1:][sel], train_temperature)
+        total, total_t, count = total + nll.sum().item(), total_t + nll_t.sum().item(), count + int(sel.sum())
         per_episode.append(nll.mean().item())
-    return {"env_ce": total / count if count else float("nan"), "env_tokens": count,
-            "episodes": len(per_episode), "env_ce_per_episode": sum(per_episode) / len(per_episode) if per_episode else float("nan")}
+    mean = lambda x: x / count if count else float("nan")  # noqa: E731
+    return {"env_ce": mean(total), "env_ce_ttrain": mean(total_t), "train_temperature": train_temperature,
+            "env_tokens": count, "episodes": len(per_episode),
+            "env_ce_per_episode": sum(per_episode) / len(per_episode) if per_episode else float("nan")}
 
 
 # ---- flags: every value is checked before any work starts; a bad one is one line naming the flag ---------
@@ -406,9 +417,13 @@ def main(argv=None) -> None:
     a("--batch-tasks", type=count(1), default=8, help="tasks whose k attempts decode together")
     a("--max-turns", type=count(1), default=16)
     a("--max-turn-tokens", type=count(1), default=2048)
+    a("--format-reminder", action="store_true",
+      help="as echo.py --format-reminder: a parse error's observation also shows a worked tool call")
     a("--episodes", metavar="PATH", type=output_file, help="append the model's episodes here (JSONL)")
     a("--env-ce", metavar="EPISODES", type=existing_file,
       help="JSONL of episodes (or {messages: [...]}) to score")
+    a("--train-temperature", type=number(0, strict=True), default=0.8,
+      help="--env-ce also scores at this temperature, echo.py's T_train (default: the paper's 0.8)")
     a("--device", type=torch_device, default="cuda" if torch.cuda.is_available() else "cpu")
     a("--dtype", choices=["float32", "bfloat16"], help="default bfloat16 on GPU, float32 on CPU")
     a("--seed", type=count(0), default=0, help="instance seed (TASK_SEED) for every task")
@@ -434,9 +449,10 @@ def main(argv=None) -> None:
         dtype = getattr(torch, args.dtype or ("bfloat16" if args.device.startswith("cuda") else "float32"))
         model, tok = M.load(args.model, args.device, dtype)
     if args.env_ce:
-        out = env_ce(model, tok, records)
-        print(f"env CE = {out['env_ce']:.4f} nats/token over {out['env_tokens']} env tokens of {out['episodes']} "
-              f"episodes (mean per episode {out['env_ce_per_episode']:.4f}); model {args.model}")
+        out = env_ce(model, tok, records, args.train_temperature)
+        print(f"env CE = {out['env_ce']:.4f} nats/token at T=1, {out['env_ce_ttrain']:.4f} at the training "
+              f"T={args.train_temperature:g}, over {out['env_tokens']} env tokens of {out['episodes']} "
+              f"episodes (mean per episode at T=1 {out['env_ce_per_episode']:.4f}); model {args.model}")
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"model": args.model, "episodes_file": args.env_ce, **out}, f, indent=2)
@@ -444,7 +460,8 @@ def main(argv=None) -> None:
     tasks = harbor.load_tasks(args.tasks)      # a bad task is reported in one line; the others load
     harbor.IMAGES, harbor.INTERNET = (Path(args.images) if args.images else None), not args.no_internet
     if args.agent == "model":
-        limits = R.Limits(max_turns=args.max_turns, max_turn_tokens=args.max_turn_tokens)
+        limits = R.Limits(max_turns=args.max_turns, max_turn_tokens=args.max_turn_tokens,
+                          format_reminder=args.format_reminder)
         results = evaluate_model(model, tok, tasks, args.k, args.seed, limits, temperature=args.temperature,
                                  top_p=args.top_p, top_k=args.top_k, batch_tasks=args.batch_tasks,
                                  episodes_path=args.episodes)
@@ -463,7 +480,7 @@ def main(argv=None) -> None:
     s = summarize(results)
     overall = {c: sum(r.get(c, 0.0) for r in results.values()) / len(results) for c in cols}
     print("mean".ljust(width) + "  " + "  ".join(f"{overall[c]:10.3f}" for c in cols))
-    print(f"pass@1 = {s['pass_at_1']:.3f} over {s['n_tasks']} tasks; "
+    print(f"pass@1 = {s['pass_at_1']:.3f} (mean reward {s['reward_mean']:.3f}) over {s['n_tasks']} tasks; "
           f"{plural(s['infrastructure_errors'], 'infrastructure error')} (setup failed twice), "
           f"{plural(s['verifier_errors'], 'verifier error')}, "
           f"{plural(s['errors'], 'task')} with other errors "

@@ -244,9 +244,12 @@ class Generator:
             self.pending[r] = list(self.pending.get(src, []))
 
     @torch.no_grad()
-    def sample(self, rows, max_new_tokens: int, temperature=1.0, top_p=1.0, top_k=0, generator=None):
-        """Decode every row of rows until it samples a stop id or has max_new_tokens; one Sample per row."""
+    def sample(self, rows, max_new_tokens, temperature=1.0, top_p=1.0, top_k=0, generator=None):
+        """Decode every row of rows until it samples a stop id or has max_new_tokens (one int for all rows,
+        or one per row); one Sample per row."""
         rows = list(rows)
+        caps = dict(zip(rows, max_new_tokens)) if isinstance(max_new_tokens, (list, tuple)) else \
+            dict.fromkeys(rows, max_new_tokens)
         missing = [r for r in rows if r not in self.slot]
         if missing:
             raise KeyError(f"Generator.sample: rows {missing} hold no cache slot; extend them first")
@@ -259,8 +262,10 @@ class Generator:
         if waiting:
             self.extend(waiting, [[] for _ in waiting])
         out = {r: Sample([], [], False) for r in rows}
-        active = rows
-        for _ in range(max_new_tokens):
+        active = [r for r in rows if caps[r] > 0]
+        for _ in range(max(caps.values(), default=0)):
+            if not active:
+                break
             slots = [self.slot[r] for r in active]
             ids, lps = sample_tokens(self.next_logits[slots], temperature, top_p, top_k, generator)
             still = []
@@ -270,7 +275,7 @@ class Generator:
                 s.logprobs.append(lp)
                 s.stopped = t in self.stop_ids
                 self.pending[r] = [t]
-                if not s.stopped and len(s.ids) < max_new_tokens:
+                if not s.stopped and len(s.ids) < caps[r]:
                     still.append(r)
             if not still:
                 break

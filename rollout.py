@@ -80,8 +80,9 @@ When the task is finished and verified:
 - Write no text outside <think>...</think> and the tool call.
 </IMPORTANT>"""
 
-# Appended to every parse error, so the agent sees the format it must use (METHOD.md §4: the parser's
-# error message is the observation of a turn that does not parse).
+# METHOD.md §4: the observation of a turn that does not parse is the parser's error message, one short
+# sentence as in the released harness. Limits.format_reminder (echo.py --format-reminder) appends this
+# worked example too, which helps an untrained agent find the format and costs ~70 tokens per error.
 FORMAT_REMINDER = """Respond with your reasoning, then </think>, then exactly one tool call:
 <tool_call>
 <function=bash>
@@ -202,7 +203,7 @@ def _parameters(body: str, warnings: list[str]) -> dict[str, str]:
 
 
 def _error(reason: str) -> Action:
-    return Action(None, error=f"{reason} {FORMAT_REMINDER}")
+    return Action(None, error=reason)
 
 
 def format_action(command: str | None, thought: str) -> str:
@@ -233,12 +234,10 @@ def format_warnings(warnings: list[str]) -> str:
 # ----------------------------------------------------------------------------------------------------
 # Token deltas (METHOD.md §1). A rollout is built by appending, never by re-rendering: prompt_ids, then per
 # turn the sampled ids (ACTION, stop token included), close_turn_ids, observation_delta. Each segment is
-# tokenized on its own, so role boundaries are token boundaries. That equals tokenizing the whole
-# rendered chat when no BPE pre-token crosses a seam. The pre-tokenizer always splits at added tokens
-# (<tool_response>, <|im_end|>, ...), and harness text (warnings, bodies) starts with a letter, so a
-# "\n" before it never merges. The one seam that can merge is body + "\n</tool_response>": Qwen2's
-# regex makes ")\n" (from "(exit_code=0)") one pre-token. So the body is tokenized together with that
-# "\n", and the "\n" is CONTEXT if it came out as its own token, else part of the body's last ENV token.
+# tokenized on its own, which equals tokenizing the whole rendered chat because every seam between
+# segments is an added token (<|im_end|>, <tool_response>, ...), where the pre-tokenizer always splits.
+# Inside an observation the roles can meet within one token (Qwen2's regex makes ")\n" of "(exit_code=0)"
+# one pre-token): observation_delta gives such a token the role of the text it holds.
 # Caveat (as in any Qwen harness that encodes text): an added token written in command output, say
 # "<|im_end|>", becomes that token's id, not its characters.
 # ----------------------------------------------------------------------------------------------------
@@ -261,23 +260,22 @@ def close_turn_ids(tokenizer, sampled_ids: list[int]) -> tuple[list[int], list[i
 
 def observation_delta(tokenizer, warning_text: str, body: str) -> tuple[list[int], list[int]]:
     """Qwen3's template delta from a closed assistant turn to the next opened one:
-    "\\n<|im_start|>user\\n<tool_response>\\n" + warning_text + body + "\\n</tool_response><|im_end|>\\n"
-    + "<|im_start|>assistant\\n<think>\\n". Wrappers CONTEXT, warning_text WARNING, body ENV."""
-    for name, text in (("warning_text", warning_text), ("body", body)):
-        if text and not text[0].isalpha():  # keeps the "\n" before it a token of its own (see above)
-            raise ValueError(f"observation_delta: {name} must start with a letter, got {text[:20]!r}")
-    prefix = tokenizer.encode("\n<|im_start|>user\n<tool_response>\n")
-    warn = tokenizer.encode(warning_text) if warning_text else []
-    env, newline = tokenizer.encode(body), tokenizer.encode("\n")
-    env_nl = tokenizer.encode(body + "\n")
-    if env_nl == env + newline:  # the seam did not merge: "\n" is the template's (CONTEXT)
-        env_roles = [ENV] * len(env) + [CONTEXT] * len(newline)
-    else:                        # ")\n" is one token: it holds a body character, so it is ENV
-        env_roles = [ENV] * len(env_nl)
+    "\\n<|im_start|>user\\n<tool_response>" + "\\n" + warning_text + body + "\\n" + "</tool_response><|im_end|>\\n"
+    + "<|im_start|>assistant\\n<think>\\n". Wrappers CONTEXT, warning_text WARNING, body ENV.
+
+    The text between <tool_response> and </tool_response> is tokenized in one piece, exactly as tokenizing
+    the rendered chat does (added tokens always split, nothing else does), and each token gets the role of
+    the characters it covers: ENV if any of the body's, else WARNING if any of the warning's, else CONTEXT.
+    So a body of any text, another harness's "$ ls" or "\\n\\nout" included, keeps TITO exact; the harness's
+    own bodies start with a letter and end in ")", which only the final ")\\n" token joins to the wrapper."""
+    prefix = tokenizer.encode("\n<|im_start|>user\n<tool_response>")
+    inner = "\n" + warning_text + body + "\n"
+    enc = tokenizer.hf.encode(inner, add_special_tokens=False)
+    w0, b0, b1 = 1, 1 + len(warning_text), 1 + len(warning_text) + len(body)  # character spans in `inner`
+    inner_roles = [ENV if s < b1 and e > b0 else WARNING if s < b0 and e > w0 else CONTEXT for s, e in enc.offsets]
     suffix = tokenizer.encode("</tool_response><|im_end|>\n<|im_start|>assistant\n<think>\n")
-    ids = prefix + warn + env_nl + suffix
-    roles = [CONTEXT] * len(prefix) + [WARNING] * len(warn) + env_roles + [CONTEXT] * len(suffix)
-    return ids, roles
+    ids = prefix + list(enc.ids) + suffix
+    return ids, [CONTEXT] * len(prefix) + inner_roles + [CONTEXT] * len(suffix)
 
 
 def n_obs(roles: list[int]) -> int:
@@ -326,6 +324,7 @@ class Limits:
     command_timeout: float = 30.0    # seconds per command (the agent may ask for less, not more)
     episode_timeout: float = 600.0   # over it: reward 0 and every mask of the rollout zero
     output_chars: int = 50_000       # command output cut to its first 50,000 characters plus a note
+    format_reminder: bool = False    # a parse error's observation also shows FORMAT_REMINDER (not in §4)
 
 
 @dataclass
@@ -494,7 +493,7 @@ def _take_turn(gen: Generator, tokenizer, active: list[_Row], pool: ThreadPoolEx
     """One turn of every active row: one batched decode, then every command of the turn in its own sandbox
     at once, then each observation appended (to the episode, and to the KV cache of a row that goes on).
     Returns the rows that take another turn."""
-    actions, close_ids = _sample_turn(gen, tokenizer, active, sampling)
+    actions, close_ids = _sample_turn(gen, tokenizer, active, sampling, limits)
     bodies = list(pool.map(partial(_act, limits=limits), active, actions))
     going_on, chunks = [], []
     for row, action, close, body in zip(active, actions, close_ids, bodies):
@@ -507,12 +506,14 @@ def _take_turn(gen: Generator, tokenizer, active: list[_Row], pool: ThreadPoolEx
     return going_on
 
 
-def _sample_turn(gen: Generator, tokenizer, active: list[_Row], sampling: dict):
+def _sample_turn(gen: Generator, tokenizer, active: list[_Row], sampling: dict, limits: Limits):
     """One batched decode for every active row. Each episode gets the sampled ids as ACTION tokens and the
     <|im_end|> the harness adds when a turn stopped without one (close_turn_ids). Returns each row's parsed
-    action and those added ids (not in the KV cache yet: they are fed with the row's observation)."""
+    action and those added ids (not in the KV cache yet: they are fed with the row's observation).
+    A row generates at most what its max_total budget has left, less one for that <|im_end|> (§4)."""
     started = time.monotonic()
-    samples = gen.sample([row.id for row in active], **sampling)
+    caps = [min(sampling["max_new_tokens"], limits.max_total - len(row.ep.ids) - 1) for row in active]
+    samples = gen.sample([row.id for row in active], **{**sampling, "max_new_tokens": caps})
     elapsed = time.monotonic() - started  # every row waited for the whole batched decode
     actions, close_ids = [], []
     for row, sample in zip(active, samples):
@@ -535,7 +536,7 @@ def _act(row: _Row, action: Action, limits: Limits) -> str | None:
     """The observation body of one turn: the command's output, or the parse error (METHOD.md §4); None
     after done() or when the sandbox failed (then ep.reason says why)."""
     if action.tool is None:
-        return action.error
+        return f"{action.error} {FORMAT_REMINDER}" if limits.format_reminder else action.error
     if action.tool == "done":
         return None
     timeout = min(action.timeout, limits.command_timeout)
@@ -563,12 +564,17 @@ def _end_turn(row: _Row, action: Action, body: str | None, tokenizer, limits: Li
         ep.done = action.tool == "done"
         return None
     warn = format_warnings(action.warnings) if action.tool else ""  # a parse error has no warning block
-    ep.messages.append({"role": "tool", "content": warn + body})
     ids, roles = observation_delta(tokenizer, warn, body)
-    ep.ids, ep.roles = ep.ids + ids, ep.roles + roles
-    if len(ep.ids) > limits.max_total:  # METHOD.md §4 hard cap: reward 0, verifier skipped
+    room = limits.max_total - len(ep.ids)
+    if len(ids) > room:  # METHOD.md §4 hard cap: the observation is cut to fit; reward 0, verifier skipped
+        ids, roles = ids[:room], roles[:room]
+        kept = [t for t, r in zip(ids, roles) if r in (WARNING, ENV)]
+        ep.messages.append({"role": "tool", "content": tokenizer.decode(kept)})
+        ep.ids, ep.roles = ep.ids + ids, ep.roles + roles
         ep.reason = f"over {limits.max_total} tokens"
         return None
+    ep.messages.append({"role": "tool", "content": warn + body})
+    ep.ids, ep.roles = ep.ids + ids, ep.roles + roles
     if not _may_start_turn(ep, limits):  # (16 turns, or the context full): no cache needed
         return None
     return ids
@@ -580,6 +586,8 @@ def _may_start_turn(ep: Episode, limits: Limits) -> bool:
         return False
     if ep.turns >= limits.max_turns:
         ep.reason = f"{limits.max_turns} turns"
+    elif len(ep.ids) + 1 >= limits.max_total:  # no room left for a token and its <|im_end|>
+        ep.reason = f"over {limits.max_total} tokens"
     elif len(ep.ids) >= limits.max_context:
         ep.reason = f"context reached {limits.max_context} tokens"
     return not ep.reason

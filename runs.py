@@ -127,6 +127,8 @@ def parse_args(argv=None):
     a("--command-timeout", type=number(0, strict=True), default=30.0)
     a("--episode-timeout", type=number(0, strict=True), default=600.0)
     a("--max-output-chars", type=count(1), default=50_000)
+    a("--format-reminder", action="store_true",
+      help="a turn that does not parse is shown a worked tool call after the parser's one-sentence error")
     a("--rollout-rows", type=count(1),
       help="rollouts decoding at once per GPU, admitted as whole groups (default: all "
       "of them on CPU; on a GPU as many as the free memory holds at the longest possible rollout)")
@@ -243,7 +245,7 @@ def rollout_limits(args):
     return R.Limits(max_turns=args.max_turns, max_turn_tokens=args.max_turn_tokens,
                     max_context=args.max_context, max_total=args.max_total,
                     command_timeout=args.command_timeout, episode_timeout=args.episode_timeout,
-                    output_chars=args.max_output_chars)
+                    output_chars=args.max_output_chars, format_reminder=args.format_reminder)
 
 
 class Interrupt:
@@ -379,7 +381,8 @@ def step_line(rec: dict, steps: int) -> str:
     nan = float("nan")
     return (f"step {rec['step']}/{steps} | reward {rec['reward_mean']:.3f} pass {rec['pass_rate']:.2f} | "
             f"loss {rec['loss']:.4f} grpo {rec.get('grpo_loss', 0):.4f} env {rec.get('env_loss', 0):.4f} | "
-            f"env-ce {rec.get('env_ce', nan):.3f} warn-ce {rec.get('warning_ce', nan):.3f} | "
+            f"env-ce {rec.get('env_ce_t1', nan):.3f} (T=1) {rec.get('env_ce_ttrain', nan):.3f} "
+            f"(T={rec.get('temperature', nan):g}) warn-ce {rec.get('warning_ce', nan):.3f} | "
             f"|A| {rec['n_action_tokens']:.0f} |O| {rec['n_obs_tokens']} | "
             f"fmt-err {rec['format_error_rate']:.2f} | {rec['tokens_per_s']:.0f} tok/s | "
             f"rollout {rec['rollout_s']:.1f}s train {rec['train_s']:.1f}s"

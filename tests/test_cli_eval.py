@@ -106,7 +106,7 @@ def test_verifier_error_is_counted_apart_and_not_retried(tmp_path, starts):
     results = ev.evaluate([bad, broken_task(tmp_path, "fine")], ev.oracle, workers=2, log=lambda line: None)
     assert sorted(starts) == ["broken-verifier", "fine"]
     assert results["broken-verifier"]["verifier_errors"] == 1 and results["fine"]["reward"] == 1.0
-    assert ev.summarize(results) == {"pass_at_1": 0.5, "n_tasks": 2, "infrastructure_errors": 0,
+    assert ev.summarize(results) == {"pass_at_1": 0.5, "reward_mean": 0.5, "n_tasks": 2, "infrastructure_errors": 0,
                                      "verifier_errors": 1, "errors": 0}
 
 

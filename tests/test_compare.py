@@ -18,11 +18,11 @@ def test_comparison_smoke_run_writes_table_and_plot(tmp_path):
                  num_key_value_heads=1, head_dim=16)  # the shipped shape is compare.TINY; this one is for speed
     compare.init_agent(str(demos), 0, str(tmp_path / "agent"), small)
     assert M.load(tmp_path / "agent")[0].config.num_hidden_layers == 1
-    # two seeds, so that every sd has something to measure; lr 0.1 sends the echo arm's two seeds a
+    # two seeds, so that every sd has something to measure; lr 0.5 sends the echo arm's two seeds a
     # quarter of a nat apart in held-out env CE (at the default lr they agree to 3 decimals)
     compare.main(["run", "--agent", str(tmp_path / "agent"), "--out", str(tmp_path / "out"), "--arms", "grpo,echo",
                   "--seeds", "0,1", "--steps", "1", "--tasks-per-step", "1", "--n", "2", "--max-turns", "1",
-                  "--max-turn-tokens", "8", "-k", "1", "--max-tasks", "2", "--lr", "0.1"])
+                  "--max-turn-tokens", "8", "-k", "1", "--max-tasks", "2", "--lr", "0.5"])
     result = json.loads((tmp_path / "out" / "compare.json").read_text())
     assert set(result["runs"]) == {"grpo-seed0", "echo-seed0", "grpo-seed1", "echo-seed1"}
     assert all(len(r["reward"]) == 1 and r["heldout_env_ce"] > 0 for r in result["runs"].values())

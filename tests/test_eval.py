@@ -30,6 +30,15 @@ def test_attempts_summary_of_k_attempts():
     assert (s["timeout_rate"], s["turns"], s["completion_tokens"]) == (0.25, 3.0, 30.0)
 
 
+def test_pass_at_1_counts_reward_at_least_half_a_success_and_is_not_mean_reward():
+    eps = [R.Episode("t", 0, [], [], [], reward=r) for r in (0.5, 0.4, 1.0, 0.0)]
+    s = ev.attempts_summary(eps)
+    assert (s["successes"], s["pass_at_1"], s["reward"]) == (2, 0.5, pytest.approx(0.475))
+    summary = ev.summarize({"a": {**s, "error": None}, "b": {"reward": 0.6, "error": None}})  # b: one attempt
+    assert summary["pass_at_1"] == pytest.approx((0.5 + 1.0) / 2)
+    assert summary["reward_mean"] == pytest.approx((0.475 + 0.6) / 2)
+
+
 def test_env_ce_is_the_mean_nll_of_env_tokens(monkeypatch, task):  # noqa: F811
     eps = run(monkeypatch, task, [[bash("echo hi > hello.txt"), bash("ls -la"), DONE]])
     c = M.Qwen3Config(vocab_size=TOK.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
@@ -42,6 +51,10 @@ def test_env_ce_is_the_mean_nll_of_env_tokens(monkeypatch, task):  # noqa: F811
     env = torch.tensor([r == R.ENV for r in eps[0].roles[1:]])
     assert got["env_tokens"] == int(env.sum()) > 0
     assert got["env_ce"] == pytest.approx(nll[env].mean().item(), rel=1e-5)
+    with torch.no_grad():  # and at the training temperature, labelled as such
+        nll_t = -torch.log_softmax(model(ids[None, :-1])[0] / 0.8, -1).gather(1, ids[1:, None]).squeeze(1)
+    assert got["env_ce_ttrain"] == pytest.approx(nll_t[env].mean().item(), rel=1e-5)
+    assert got["train_temperature"] == 0.8
 
 
 def test_model_agent_end_to_end(tmp_path, task):  # noqa: F811

@@ -96,7 +96,7 @@ def test_two_ranks_make_the_single_process_update(sharded, name):
     # bf16 compute against the fp32 reference: statistics to bf16 rounding (a gradient averaged instead of
     # summed over ranks would be off by 2x in grad_norm)
     rel = 3e-2 if bf16 else 1e-5
-    for k in ("loss", "grpo_loss", "env_loss", "grad_norm", "n_action_tokens", "n_env_tokens", "env_ce"):
+    for k in ("loss", "grpo_loss", "env_loss", "grad_norm", "n_action_tokens", "n_env_tokens", "env_ce_ttrain", "env_ce_t1"):
         assert got["stats"][k] == pytest.approx(st[k], rel=rel, abs=1e-6), k
     assert got["stats"]["skipped"] == ""
     ref = dict(m.named_parameters())

@@ -38,6 +38,37 @@ def test_training_log_probs_use_logits_over_t_train():
         assert torch.allclose(got, want, atol=1e-5), T
 
 
+def test_sft_is_plain_cross_entropy_whatever_the_sampling_temperature():
+    """Expert SFT (METHOD.md §3) is cross-entropy of the model itself, at T = 1: --temperature is for
+    sampling rollouts, and SFT samples none."""
+    m = tiny()
+    eps = fake_episodes(B=2)
+    ids = torch.tensor(eps[0].ids)[None]
+    A = torch.tensor([r == 1 for r in eps[0].roles[1:]])  # R.ACTION at the predicted positions
+    nll = -torch.log_softmax(m(ids[:, :-1]).float(), -1)[0].gather(-1, ids[0, 1:, None]).squeeze(-1)
+    opt = torch.optim.SGD(m.parameters(), lr=0.0)
+    st = echo.train_step(m, opt, eps[:1], args(sft="demos.jsonl", temperature=0.5), lam=0.0)
+    assert math.isclose(st["action_ce"], nll[A].mean().item(), rel_tol=1e-5)
+
+
+def test_the_training_log_reports_env_ce_at_t_1_and_at_t_train():
+    m = tiny()
+    eps = fake_episodes(B=3)
+    opt = torch.optim.SGD(m.parameters(), lr=0.0)
+    st = echo.train_step(m, opt, eps, args(temperature=0.5), lam=0.05)
+    want = {}
+    for T in (1.0, 0.5):
+        nll, n = 0.0, 0
+        for e in eps:
+            ids = torch.tensor(e.ids)[None]
+            E = torch.tensor([r == 3 for r in e.roles[1:]])  # R.ENV
+            lp = torch.log_softmax(m(ids[:, :-1]).float() / T, -1)[0].gather(-1, ids[0, 1:, None]).squeeze(-1)
+            nll, n = nll - lp[E].sum().item(), n + int(E.sum())
+        want[T] = nll / n
+    assert math.isclose(st["env_ce_t1"], want[1.0], rel_tol=1e-5)
+    assert math.isclose(st["env_ce_ttrain"], want[0.5], rel_tol=1e-5)
+
+
 def test_the_sampler_draws_from_softmax_of_logits_over_t():
     logits = torch.tensor([[0.0, 1.0, 2.0]]).repeat(40_000, 1)
     g = torch.Generator().manual_seed(0)
@@ -87,7 +118,7 @@ def test_a_non_finite_step_leaves_weights_and_optimizer_exactly_unchanged(monkey
     before = {n: p.detach().clone() for n, p in m.named_parameters()}
     opt = torch.optim.AdamW(m.parameters(), lr=1e-2)
     real = echo.token_logp
-    monkeypatch.setattr(echo, "token_logp", lambda *a: real(*a) * float("nan"))
+    monkeypatch.setattr(echo, "token_logp", lambda *a, **k: tuple(x * float("nan") for x in real(*a, **k)))
     st = echo.train_step(m, opt, fake_episodes(), args(), lam=0.05)
     assert st["skipped"] == "non-finite loss"
     assert all(torch.equal(before[n], p) for n, p in m.named_parameters())

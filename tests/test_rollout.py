@@ -57,11 +57,12 @@ class ScriptedGenerator:
 
     def sample(self, rows, max_new_tokens, **sampling):
         out = []
-        for r in rows:
+        caps = max_new_tokens if isinstance(max_new_tokens, list) else [max_new_tokens] * len(rows)
+        for r, cap in zip(rows, caps):
             texts = self.script[r % len(self.script)]
             ids = TOK.encode(texts[min(self.turn[r], len(texts) - 1)]) + [IM_END]
             self.turn[r] += 1
-            ids = ids[:max_new_tokens]
+            ids = ids[:cap]
             out.append(Sample(ids, [0.0] * len(ids), ids[-1] == IM_END))
         return out
 
@@ -133,9 +134,21 @@ def test_max_turns_then_verifier(monkeypatch, task):
     assert (ep.turns, ep.reward, ep.done) == (2, 1.0, False) and ep.reason.startswith("2 turns")
 
 
-def test_total_token_cap_is_reward_zero_without_verifier(monkeypatch, task):
+def test_total_token_cap_cuts_the_observation_to_fit_reward_zero_without_verifier(monkeypatch, task):
     ep, = run(monkeypatch, task, [[bash("echo hi > hello.txt; seq 1 3000")]], max_total=1500)
     assert ep.reward == 0.0 and ep.reason == "over 1500 tokens"
+    assert len(ep.ids) == len(ep.roles) == 1500  # nothing past the cap is kept, so nothing past it is trained
+    body = ep.messages[-1]["content"]
+    assert body.startswith("Command 'echo hi > hello.txt; seq 1 3000' executed successfully. Output: 1\n2\n3\n")
+    assert "\n2999\n" not in body and TOK.encode(body) == [t for t, r in zip(ep.ids, ep.roles) if r == R.ENV]
+
+
+def test_total_token_cap_caps_generation_to_what_is_left(monkeypatch, task):
+    long_thought = "I will think about it at length. " * 200
+    ep, = run(monkeypatch, task, [[bash("true", think=long_thought)]], max_total=700)
+    assert ep.reward == 0.0 and ep.reason == "over 700 tokens" and len(ep.ids) <= 700
+    sampled = sum(r == R.ACTION for r in ep.roles)
+    assert sampled == 700 - 1 - sum(r == R.CONTEXT for r in ep.roles[:ep.roles.index(R.ACTION)])
 
 
 def test_command_timeout_is_capped_and_counted(monkeypatch, task):

@@ -1,5 +1,6 @@
 """The agent scaffold of METHOD.md §4 (parser, observation text) and the token roles of METHOD.md §1."""
 import itertools
+import unicodedata
 
 import pytest
 
@@ -59,7 +60,7 @@ def test_parse_timeout_parameter():
 def test_unparseable_turn_gets_error_and_no_warnings(text, start):
     a = parse_action(text)
     assert (a.tool, a.command, a.warnings) == (None, None, [])
-    assert a.error.startswith(start) and a.error.endswith(FORMAT_REMINDER)
+    assert a.error.startswith(start) and a.error.endswith(".") and a.error.count("\n") == 0  # one sentence
 
 
 # ---- parse_action: format warnings of a turn that parsed ----
@@ -146,7 +147,7 @@ def test_close_turn_adds_im_end_only_when_missing(tok):
 
 
 def test_observation_delta_roles(tok):
-    warn, body = format_warnings(["w one", "w two"]), parse_action("no call").error  # ends in </tool_call>
+    warn, body = format_warnings(["w one", "w two"]), "a body that ends in a letter"  # so "\n" stays apart
     ids, roles = observation_delta(tok, warn, body)
     assert runs(tok, ids, roles) == [(CONTEXT, "\n<|im_start|>user\n<tool_response>\n"), (WARNING, warn), (ENV, body),
                                      (CONTEXT, "\n</tool_response><|im_end|>\n<|im_start|>assistant\n<think>\n")]
@@ -165,9 +166,17 @@ def test_observation_delta_merged_seam_is_env(tok):
                                      (CONTEXT, "</tool_response><|im_end|>\n<|im_start|>assistant\n<think>\n")]
 
 
-def test_observation_delta_rejects_body_that_could_merge_with_the_wrapper(tok):
-    with pytest.raises(ValueError, match="body must start with a letter"):
-        observation_delta(tok, "", "\nCommand")
+@pytest.mark.parametrize("warn, body", [("", "$ ls\na.txt"), ("", "\n\nout\n\n"), ("", "  \nx"), ("", "42"),
+                                        ("", ""), (format_warnings(["w"]), "\nbody"), ("", "ü\u0308 (NFD) )")])
+def test_observation_delta_takes_any_text_and_matches_the_rendered_chat(tok, warn, body):
+    """Another harness's observations (the transfer test) need not start with a letter: the ids are still
+    those of the rendered chat, and the tokens holding body characters are ENV."""
+    ids, roles = observation_delta(tok, warn, body)
+    assert ids == tok.encode("\n<|im_start|>user\n<tool_response>\n" + warn + body +
+                             "\n</tool_response><|im_end|>\n<|im_start|>assistant\n<think>\n")
+    env = tok.decode([t for t, r in zip(ids, roles) if r == ENV])
+    assert unicodedata.normalize("NFC", body).strip("\n") in env and len(env) <= len(body) + 2
+    assert (WARNING in roles) == bool(warn)
 
 
 # ---- token roles of a real episode: rollout.run_episodes with a scripted policy ----
@@ -215,9 +224,15 @@ def test_episode_warning_tokens_come_before_the_observation(monkeypatch, task):
 def test_episode_parse_error_is_env_with_no_warning_block(monkeypatch, task):
     ep = episode(monkeypatch, task, ["no tool call here", FINISHED])
     err = parse_action("no tool call here").error
-    assert err.startswith("No tool call found after </think>.") and err.endswith(FORMAT_REMINDER)
+    assert err == "No tool call found after </think>."  # one sentence, as the released harness says
+    # this vocabulary has ".\n" as one token: the "\n" of the wrapper goes with the body's last character
     assert runs(TOK, ep.ids, ep.roles)[1:5] == [(ACTION, "no tool call here<|im_end|>"), (CONTEXT, PRE),
-                                                (ENV, err), (CONTEXT, POST)]
+                                                (ENV, err + "\n"), (CONTEXT, POST.removeprefix("\n"))]
+
+
+def test_format_reminder_flag_adds_the_worked_example_to_a_parse_error(monkeypatch, task):
+    ep = episode(monkeypatch, task, ["no tool call here", FINISHED], format_reminder=True)
+    assert ep.messages[3]["content"] == "No tool call found after </think>. " + FORMAT_REMINDER
 
 
 def test_episode_turn_cut_off_at_max_tokens_gets_a_context_im_end(monkeypatch, task):
