@@ -18,8 +18,8 @@ def test_comparison_smoke_run_writes_table_and_plot(tmp_path):
                  num_key_value_heads=1, head_dim=16)  # the shipped shape is compare.TINY; this one is for speed
     compare.init_agent(str(demos), 0, str(tmp_path / "agent"), small)
     assert M.load(tmp_path / "agent")[0].config.num_hidden_layers == 1
-    # two seeds, so that every sd has something to measure; lr 0.5 sends the echo arm's two seeds a
-    # quarter of a nat apart in held-out env CE (at the default lr they agree to 3 decimals)
+    # two seeds, so that every sd has something to measure; lr 0.5 sends the echo arm's two seeds apart
+    # in held-out env CE (at the default lr they agree to 3 decimals)
     compare.main(["run", "--agent", str(tmp_path / "agent"), "--out", str(tmp_path / "out"), "--arms", "grpo,echo",
                   "--seeds", "0,1", "--steps", "1", "--tasks-per-step", "1", "--n", "2", "--max-turns", "1",
                   "--max-turn-tokens", "8", "-k", "1", "--max-tasks", "2", "--lr", "0.5"])
