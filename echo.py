@@ -128,7 +128,7 @@ def lam_schedule(step: int, total_steps: int, lam: float, kind="constant", gamma
 
 # per-token statistics of echo_loss / sft_loss and the token counts that weight them across micro-batches
 MEANS = {"env_ce_ttrain": "n_env_tokens", "env_ce_t1": "n_env_tokens", "warning_ce": "n_warning_tokens",
-         "clip_frac": "n_action_tokens", "action_ce": "n_action_tokens"}
+         "clip_frac": "n_action_tokens", "action_ce": "n_action_tokens", "token_ce": "n_tokens"}
 
 
 def batch_tensors(episodes, pad_id, device):
@@ -200,8 +200,15 @@ def train_step(model, opt, episodes, args, lam):
                                                            args.micro_batch_tokens), dev):
         rows = [episodes[i] for i in mb] or [scale.padding_episode(args.pad_id)]
         ids, A, E, W, n_obs = batch_tensors(rows, args.pad_id, dev)
-        if args.sft:  # expert SFT (§3): plain cross-entropy (T = 1) on the demonstrations' action tokens
+        if args.sft and args.sft_tokens == "action":
+            # expert SFT (§3): plain cross-entropy (T = 1) on the demonstrations' action tokens
             loss, stats = sft_loss(token_logp(model, ids, A > 0, 1.0), A, n_rollouts=B)
+        elif args.sft:  # --sft-tokens all: every token of the transcripts, a language-model pass (no §3 mode)
+            n_pred = torch.tensor([len(e.ids) - 1 for e in rows], device=dev)
+            every = (torch.arange(ids.shape[1] - 1, device=dev)[None] < n_pred[:, None]).float()
+            loss, stats = sft_loss(token_logp(model, ids, every > 0, 1.0), every, n_rollouts=B)
+            stats = dict(loss=stats["loss"], token_ce=stats["action_ce"], n_tokens=stats["n_action_tokens"],
+                         n_action_tokens=A.sum().item())
         else:  # θ_old = θ: one optimizer step per rollout batch, so ρ = 1 in value (§2, Eq. 2b)
             logp, logp1 = token_logp(model, ids, (A + E + W) > 0, args.temperature, plain=E > 0)  # / T_train
             mb_adv = adv[mb] if adv is not None and mb else None  # a padding row's masks are all 0

@@ -37,7 +37,7 @@ import rollout as R
 import harbor
 import sandbox
 from errors import ConfigError, guard, read_jsonl
-from runs import count, number
+from runs import count, number, text_file
 
 
 SUCCESS = 0.5  # an attempt succeeded when its reward is at least this (METHOD.md §6)
@@ -417,6 +417,8 @@ def main(argv=None) -> None:
     a("--batch-tasks", type=count(1), default=8, help="tasks whose k attempts decode together")
     a("--max-turns", type=count(1), default=16)
     a("--max-turn-tokens", type=count(1), default=2048)
+    a("--system-prompt", metavar="FILE", type=text_file,
+      help="as echo.py --system-prompt: the system message of every episode (default METHOD.md §4's)")
     a("--format-reminder", action="store_true",
       help="as echo.py --format-reminder: a parse error's observation also shows a worked tool call")
     a("--episodes", metavar="PATH", type=output_file, help="append the model's episodes here (JSONL)")
@@ -461,7 +463,8 @@ def main(argv=None) -> None:
     harbor.IMAGES, harbor.INTERNET = (Path(args.images) if args.images else None), not args.no_internet
     if args.agent == "model":
         limits = R.Limits(max_turns=args.max_turns, max_turn_tokens=args.max_turn_tokens,
-                          format_reminder=args.format_reminder)
+                          format_reminder=args.format_reminder,
+                          system_prompt=args.system_prompt or R.SYSTEM_PROMPT)
         results = evaluate_model(model, tok, tasks, args.k, args.seed, limits, temperature=args.temperature,
                                  top_p=args.top_p, top_k=args.top_k, batch_tasks=args.batch_tasks,
                                  episodes_path=args.episodes)

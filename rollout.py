@@ -241,9 +241,9 @@ def format_warnings(warnings: list[str]) -> str:
 # Caveat (as in any Qwen harness that encodes text): an added token written in command output, say
 # "<|im_end|>", becomes that token's id, not its characters.
 # ----------------------------------------------------------------------------------------------------
-def prompt_ids(tokenizer, instruction: str) -> tuple[list[int], list[int]]:
+def prompt_ids(tokenizer, instruction: str, system_prompt: str = SYSTEM_PROMPT) -> tuple[list[int], list[int]]:
     """System + user messages, the generation prompt and the opened <think>\\n (METHOD.md §4), all CONTEXT."""
-    messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": instruction}]
+    messages = [{"role": "system", "content": system_prompt}, {"role": "user", "content": instruction}]
     text = tokenizer.render(messages, add_generation_prompt=True, enable_thinking=True) + "<think>\n"
     ids = tokenizer.encode(text)
     return ids, [CONTEXT] * len(ids)
@@ -325,6 +325,7 @@ class Limits:
     episode_timeout: float = 600.0   # over it: reward 0 and every mask of the rollout zero
     output_chars: int = 50_000       # command output cut to its first 50,000 characters plus a note
     format_reminder: bool = False    # a parse error's observation also shows FORMAT_REMINDER (not in §4)
+    system_prompt: str = SYSTEM_PROMPT  # §4's; the miniature's tiny agent uses a short one (compare.py)
 
 
 @dataclass
@@ -400,7 +401,7 @@ def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = L
     rows = []
     for task, instance_seed in jobs:
         for _ in range(n):
-            messages = [{"role": "system", "content": SYSTEM_PROMPT},
+            messages = [{"role": "system", "content": limits.system_prompt},
                         {"role": "user", "content": task.instruction}]
             episode = Episode(task=task.name, seed=instance_seed, messages=messages, ids=[], roles=[])
             rows.append(_Row(id=len(rows), ep=episode, task=task))
@@ -477,7 +478,7 @@ def _admit_group(gen: Generator, tokenizer, group: list[_Row], limits: Limits) -
     """A group's n rollouts take KV-cache slots together: the METHOD.md §4 prompt they share is prefilled
     once and copied to the other rows, and their episode clocks start. Returns the rows that will take
     turns: those whose sandbox started and whose prompt leaves room in the context."""
-    ids, roles = prompt_ids(tokenizer, group[0].task.instruction)
+    ids, roles = prompt_ids(tokenizer, group[0].task.instruction, limits.system_prompt)
     for row in group:
         row.ep.ids, row.ep.roles = list(ids), list(roles)
     gen.extend([group[0].id], [ids])

@@ -79,6 +79,17 @@ def number(low: float, high: float | None = None, strict: bool = False):
     return check
 
 
+def text_file(path: str) -> str:
+    """argparse type: a readable, non-empty UTF-8 text file, read whole (its text is the value)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise argparse.ArgumentTypeError(f"cannot read {path!r} ({getattr(e, 'strerror', None) or e})")
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"{path!r} is empty")
+    return text.strip("\n")
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description="GRPO + ECHO training of a Qwen3 terminal agent (METHOD.md). "
                                 "With no --model: the CPU demo (the shipped tiny agent, tasks/train).")
@@ -127,6 +138,11 @@ def parse_args(argv=None):
     a("--command-timeout", type=number(0, strict=True), default=30.0)
     a("--episode-timeout", type=number(0, strict=True), default=600.0)
     a("--max-output-chars", type=count(1), default=50_000)
+    a("--sft-tokens", choices=["action", "all"], default="action",
+      help="with --sft: train the demonstrations' action tokens (expert SFT, METHOD.md §3) or every token "
+      "(a language-model pass over transcripts, e.g. the miniature's world-model prior)")
+    a("--system-prompt", metavar="FILE", type=text_file,
+      help="the system message of every episode (default: METHOD.md §4's scaffold prompt, rollout.SYSTEM_PROMPT)")
     a("--format-reminder", action="store_true",
       help="a turn that does not parse is shown a worked tool call after the parser's one-sentence error")
     a("--rollout-rows", type=count(1),
@@ -165,6 +181,8 @@ def parse_args(argv=None):
         args.lam = 1.0 if args.env_only else 0.05
     if args.rollout_rows is not None and args.rollout_rows < args.n:
         p.error(f"--rollout-rows {args.rollout_rows} < --n {args.n}: a group's rollouts start together")
+    if args.sft_tokens == "all" and not args.sft:
+        p.error("argument --sft-tokens: 'all' trains on the transcripts of --sft, and no --sft was given")
     args.dtype = args.dtype or ("bfloat16" if args.device.startswith("cuda") else "float32")
     return args
 
@@ -245,7 +263,8 @@ def rollout_limits(args):
     return R.Limits(max_turns=args.max_turns, max_turn_tokens=args.max_turn_tokens,
                     max_context=args.max_context, max_total=args.max_total,
                     command_timeout=args.command_timeout, episode_timeout=args.episode_timeout,
-                    output_chars=args.max_output_chars, format_reminder=args.format_reminder)
+                    output_chars=args.max_output_chars, format_reminder=args.format_reminder,
+                    system_prompt=args.system_prompt or R.SYSTEM_PROMPT)
 
 
 class Interrupt:

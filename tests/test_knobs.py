@@ -51,6 +51,20 @@ def test_sft_is_plain_cross_entropy_whatever_the_sampling_temperature():
     assert math.isclose(st["action_ce"], nll[A].mean().item(), rel_tol=1e-5)
 
 
+def test_sft_tokens_all_trains_every_token_of_the_transcripts():
+    m = tiny()
+    eps = fake_episodes(B=2)
+    nll, n = 0.0, 0
+    for e in eps:
+        ids = torch.tensor(e.ids)[None]
+        lp = torch.log_softmax(m(ids[:, :-1]).float(), -1)[0].gather(-1, ids[0, 1:, None]).squeeze(-1)
+        nll, n = nll - lp.sum().item(), n + lp.numel()
+    opt = torch.optim.SGD(m.parameters(), lr=0.0)
+    st = echo.train_step(m, opt, eps, args(sft="t.jsonl", sft_tokens="all", temperature=0.5), lam=0.0)
+    assert st["n_tokens"] == n and math.isclose(st["token_ce"], nll / n, rel_tol=1e-5)
+    assert st["n_action_tokens"] == sum(r == 1 for e in eps for r in e.roles[1:])
+
+
 def test_the_training_log_reports_env_ce_at_t_1_and_at_t_train():
     m = tiny()
     eps = fake_episodes(B=3)

@@ -25,7 +25,7 @@ def fake_episodes(B=6, seed=0, vocab=97):
 
 
 def args(**kw):
-    base = dict(sft=None, env_only=False, n=3, micro_batch_tokens=10**9, pad_id=0, temperature=0.8, eps_low=0.2,
+    base = dict(sft=None, sft_tokens="action", env_only=False, n=3, micro_batch_tokens=10**9, pad_id=0, temperature=0.8, eps_low=0.2,
                 eps_high=0.2, pg_norm="seq", grad_clip=1e9, min_valid_frac=0.0, min_clean_frac=0.0)
     return SimpleNamespace(**{**base, **kw})
 

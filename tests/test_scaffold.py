@@ -230,6 +230,12 @@ def test_episode_parse_error_is_env_with_no_warning_block(monkeypatch, task):
                                                 (ENV, err + "\n"), (CONTEXT, POST.removeprefix("\n"))]
 
 
+def test_a_system_prompt_of_ones_own_replaces_the_scaffold_prompt(monkeypatch, task):
+    ep = episode(monkeypatch, task, [FINISHED], system_prompt="Run bash; call done when finished.")
+    assert ep.messages[0] == {"role": "system", "content": "Run bash; call done when finished."}
+    assert TOK.decode(ep.ids).startswith("<|im_start|>system\nRun bash; call done when finished.<|im_end|>\n")
+
+
 def test_format_reminder_flag_adds_the_worked_example_to_a_parse_error(monkeypatch, task):
     ep = episode(monkeypatch, task, ["no tool call here", FINISHED], format_reminder=True)
     assert ep.messages[3]["content"] == "No tool call found after </think>. " + FORMAT_REMINDER
