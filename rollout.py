@@ -283,6 +283,14 @@ def n_obs(roles: list[int]) -> int:
     return sum(r in (WARNING, ENV) for r in roles)
 
 
+def split_tool_message(content: str) -> tuple[str, str]:
+    """A tool message as (its WARNINGS block or "", the observation body)."""
+    if content.startswith("WARNINGS:\n") and "\n\n" in content:
+        warn, body = content.split("\n\n", 1)
+        return warn + "\n\n", body
+    return "", content
+
+
 def tokenize_messages(tokenizer, messages: list[dict]) -> tuple[list[int], list[int]]:
     """Re-tokenize a saved conversation (system, user, then assistant/tool turns, e.g. an episode of
     another model or harness) with this tokenizer, by the same appends a live episode makes. Used for
@@ -298,11 +306,7 @@ def tokenize_messages(tokenizer, messages: list[dict]) -> tuple[list[int], list[
             a = tokenizer.encode(m["content"].removeprefix("<think>\n")) + [tokenizer.token_id("<|im_end|>")]
             ids, roles = ids + a, roles + [ACTION] * len(a)
         elif m["role"] == "tool":
-            c = m["content"]
-            warn, body = "", c
-            if c.startswith("WARNINGS:\n"):
-                warn, body = c.split("\n\n", 1)[0] + "\n\n", c.split("\n\n", 1)[1]
-            d, r = observation_delta(tokenizer, warn, body)
+            d, r = observation_delta(tokenizer, *split_tool_message(m["content"]))
             ids, roles = ids + d, roles + r
         else:
             raise ValueError(f"tokenize_messages: unexpected {m['role']!r} message after the prompt")

@@ -1,0 +1,2 @@
+#!/bin/bash
+stat -c %a /app/secret.key > /app/answer.txt

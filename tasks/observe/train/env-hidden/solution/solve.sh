@@ -1,0 +1,2 @@
+#!/bin/bash
+bash -c '. /app/env.sh && echo "$API_KEY"' > /app/answer.txt

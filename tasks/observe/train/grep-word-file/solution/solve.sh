@@ -1,0 +1,2 @@
+#!/bin/bash
+basename "$(grep -l urgent /app/docs/*)" > /app/answer.txt
