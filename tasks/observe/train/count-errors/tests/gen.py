@@ -17,6 +17,9 @@ def build(rng):
     return {"app.log": "\n".join(lines) + "\n"}, str(levels.count("ERROR"))
 
 
+MTIME = 1_700_000_000  # 2023-11-14 22:13 UTC
+
+
 def write(files, root="/app"):
     """files maps a path relative to root to str or (str, mode); a path ending in '/' is a directory."""
     for rel, content in files.items():
@@ -30,6 +33,11 @@ def write(files, root="/app"):
                 f.write(content)
         if mode is not None:
             os.chmod(path, mode)
+    # one fixed time on everything (as files unpacked from an archive): `ls -l` prints the same on every run
+    for d, dirs, names in os.walk(root):
+        for name in dirs + names:
+            os.utime(os.path.join(d, name), (MTIME, MTIME), follow_symlinks=False)
+    os.utime(root, (MTIME, MTIME))
 
 
 if __name__ == "__main__":
