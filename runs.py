@@ -40,12 +40,13 @@ class Defaults:
     max_turn_tokens: int
     checkpointing: bool      # activation checkpointing: what lets Qwen3-8B train on one GPU (README "Scale")
     save_every: int          # checkpoint every this many steps (the demo: every step, so nothing is lost)
+    tasks: str               # the task directory (the demo: the families the tiny agent was built for)
 
 
 PAPER = Defaults(steps=500, tasks_per_step=16, n=16, lr=1e-6, warmup=20, max_turns=16, max_turn_tokens=2048,
-                 checkpointing=True, save_every=50)                           # METHOD.md §4, §5
-DEMO = Defaults(steps=6, tasks_per_step=4, n=4, lr=2e-4, warmup=0, max_turns=4, max_turn_tokens=160,
-                checkpointing=False, save_every=1)
+                 checkpointing=True, save_every=50, tasks="tasks/train")      # METHOD.md §4, §5
+DEMO = Defaults(steps=6, tasks_per_step=4, n=4, lr=1e-4, warmup=0, max_turns=8, max_turn_tokens=96,
+                checkpointing=False, save_every=1, tasks="tasks/observe/train")
 # The demo's starting point: the shipped tiny agent (README "The paper in miniature"; compare.py build-agent).
 TINY_AGENT = Path(__file__).resolve().parent / "agent" / "tiny"
 UNSET = object()
@@ -95,7 +96,7 @@ def parse_args(argv=None):
                                 "With no --model: the CPU demo (the shipped tiny agent, tasks/train).")
     a = p.add_argument
     a("--model", help="hub id or local checkpoint directory (default: the shipped tiny agent, agent/tiny)")
-    a("--tasks", default="tasks/train", help="directory of Harbor-layout tasks")
+    a("--tasks", help="directory of Harbor-layout tasks (default tasks/train; the demo: tasks/observe/train)")
     a("--images", metavar="DIR", help="local image store: DIR/<name>/ or DIR/<name>.tar per FROM image "
       "(see images.py); default $ECHO_IMAGES")
     a("--no-internet", action="store_true", help="no network in episodes, even for tasks that allow it")
@@ -142,7 +143,8 @@ def parse_args(argv=None):
       help="with --sft: train the demonstrations' action tokens (expert SFT, METHOD.md §3) or every token "
       "(a language-model pass over transcripts, e.g. the miniature's world-model prior)")
     a("--system-prompt", metavar="FILE", type=text_file,
-      help="the system message of every episode (default: METHOD.md §4's scaffold prompt, rollout.SYSTEM_PROMPT)")
+      help="the system message of every episode (default: METHOD.md §4's scaffold prompt, rollout.SYSTEM_PROMPT; "
+      "the demo: agent/tiny/system_prompt.txt, the short one the tiny agent was built with)")
     a("--format-reminder", action="store_true",
       help="a turn that does not parse is shown a worked tool call after the parser's one-sentence error")
     a("--rollout-rows", type=count(1),
@@ -177,6 +179,8 @@ def parse_args(argv=None):
     for k, v in asdict(DEMO if args.model is None else PAPER).items():  # unset: the paper's (or the demo's)
         if getattr(args, k) is None:
             setattr(args, k, v)
+    if args.model is None and args.system_prompt is None:  # the demo: the prompt the tiny agent was built with
+        args.system_prompt = (TINY_AGENT / "system_prompt.txt").read_text().strip("\n")
     if args.lam is None:
         args.lam = 1.0 if args.env_only else 0.05
     if args.rollout_rows is not None and args.rollout_rows < args.n:
@@ -398,6 +402,12 @@ def rollout_metrics(batch, n, device) -> tuple[dict, float]:
 
 def step_line(rec: dict, steps: int) -> str:
     nan = float("nan")
+    if "token_ce" in rec or "action_ce" in rec:  # SFT: no rollouts, no reward; the cross-entropy it trains
+        which = "token" if "token_ce" in rec else "action"
+        return (f"step {rec['step']}/{steps} | SFT on {'every' if which == 'token' else 'action'} token | "
+                f"loss {rec['loss']:.4f} | "
+                f"{which} CE {rec[which + '_ce']:.3f} | {rec['tokens_per_s']:.0f} tok/s | train {rec['train_s']:.1f}s"
+                + (f" | SKIPPED: {rec['skipped']}" if rec["skipped"] else ""))
     return (f"step {rec['step']}/{steps} | reward {rec['reward_mean']:.3f} pass {rec['pass_rate']:.2f} | "
             f"loss {rec['loss']:.4f} grpo {rec.get('grpo_loss', 0):.4f} env {rec.get('env_loss', 0):.4f} | "
             f"env-ce {rec.get('env_ce_t1', nan):.3f} (T=1) {rec.get('env_ce_ttrain', nan):.3f} "
