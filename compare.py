@@ -26,8 +26,6 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-
 import echo
 import eval as ev
 import explore
@@ -157,7 +155,7 @@ def heldout_jobs(args) -> list[tuple]:
 TRIVIAL = re.compile(r"\s*(ls|pwd|true|:|echo|whoami|clear|cd|ls -la|ls -l)?\s*")
 
 
-def evaluate_checkpoint(path, args, jobs, episodes) -> dict:
+def evaluate_checkpoint(path, args, jobs, heldout_env) -> dict:
     """METHOD.md §6 on the held-out instances (pass@1 over k attempts at T = 0.6, pass@k), the signs of
     collapse the paper describes (env tokens per observation, trivial commands, turns), and env CE by
     segment on the explorer's held-out episodes (the transfer test)."""
@@ -185,7 +183,7 @@ def evaluate_checkpoint(path, args, jobs, episodes) -> dict:
     out["env_tokens_per_observation"] = sum(r == R.ENV for e in eps for r in e.roles) / max(1, tool_msgs)
     out["trivial_command_share"] = sum(bool(TRIVIAL.fullmatch(c)) for c in bash) / max(1, len(bash))
     out["turns"] = sum(e.turns for e in eps) / max(1, len(eps))
-    out["env_ce"] = segment_ce(model, tok, episodes, args.temperature)
+    out["env_ce"] = segment_ce(model, heldout_env, args.temperature)
     return out
 
 
@@ -203,50 +201,56 @@ def body_segments(body: str) -> list[tuple[int, int, str]]:
 
 
 def env_segments(tok, messages: list[dict]) -> list[str]:
-    """The segment of every env token of a conversation, in the order R.tokenize_messages gives them: the
-    same one-piece tokenization and character rule as R.observation_delta."""
+    """The segment of every env token of a conversation, in the order R.tokenize_messages gives them."""
     labels = []
     for m in messages[2:]:
-        if m["role"] != "tool":
-            continue
-        warn, body = R.split_tool_message(m["content"])
-        b0 = 1 + len(warn)
-        spans = body_segments(body)
-        for s, e in tok.hf.encode("\n" + warn + body + "\n", add_special_tokens=False).offsets:
-            if s < b0 + len(body) and e > b0:
-                c = max(s, b0) - b0
-                labels.append(next(k for lo, hi, k in spans if lo <= c < hi))
+        if m["role"] == "tool":
+            warn, body = R.split_tool_message(m["content"])
+            enc, roles, b0 = R.tool_response_tokens(tok, warn, body)
+            spans = body_segments(body)
+            for (s, _), role in zip(enc.offsets, roles):
+                if role == R.ENV:
+                    c = max(s, b0) - b0   # the body character the token starts at
+                    labels.append(next(k for lo, hi, k in spans if lo <= c < hi))
     return labels
 
 
-@torch.no_grad()
-def segment_ce(model, tok, records: list[dict], t_train: float) -> dict:
-    """Env CE (nats per env token) of saved episodes, per segment and in all, at T = 1 and at T_train."""
-    w = model.lm_head.weight
-    sums = {k: [0.0, 0.0, 0] for k in SEGMENTS + ("all",)}
+def env_table(tok, records: list[dict]) -> list[tuple]:
+    """(ids, roles, segment of each env token) per episode: the tokenizer's work, done once per run and
+    shared by every checkpoint (they all have the start's tokenizer)."""
+    rows = []
     for rec in records:
         ids, roles = R.tokenize_messages(tok, rec["messages"])
         labels = env_segments(tok, rec["messages"])
-        x = torch.tensor(ids)
-        sel = torch.tensor([r == R.ENV for r in roles[1:]])
-        assert int(sel.sum()) == len(labels), (int(sel.sum()), len(labels))
-        if not labels:
-            continue
-        h = model.hidden(x[None, :-1])[0][sel]
-        nll1 = (-M.token_logprobs(h, w, x[1:][sel])).tolist()
-        nllt = (-M.token_logprobs(h, w, x[1:][sel], t_train)).tolist()
-        for k, a, b in zip(labels, nll1, nllt):
-            for key in (k, "all"):
-                sums[key][0] += a
-                sums[key][1] += b
-                sums[key][2] += 1
+        assert sum(r == R.ENV for r in roles[1:]) == len(labels), "segments and env tokens disagree"
+        rows.append((ids, roles, labels))
+    return rows
+
+
+def per_segment(values, width: int) -> dict:
+    """{segment and "all": [sum of each of the `width` values, count]} from (segment, *values) per token."""
+    sums = {k: [0.0] * width + [0] for k in SEGMENTS + ("all",)}
+    for k, *xs in values:
+        for key in (k, "all"):
+            for i, x in enumerate(xs):
+                sums[key][i] += x
+            sums[key][-1] += 1
+    return sums
+
+
+def segment_ce(model, rows: list[tuple], t_train: float) -> dict:
+    """Env CE (nats per env token) of env_table's episodes, per segment and in all, at T = 1 and T_train."""
+    def values():
+        for ids, roles, labels in rows:
+            nll1, nllt = ev.env_token_nll(model, ids, roles, (1.0, t_train))
+            yield from zip(labels, nll1.tolist(), nllt.tolist())
     return {k: {"t1": a / n if n else float("nan"), "ttrain": b / n if n else float("nan"), "tokens": n}
-            for k, (a, b, n) in sums.items()}
+            for k, (a, b, n) in per_segment(values(), 2).items()}
 
 
-def unigram_ce(tok, train_records, records) -> dict:
+def unigram_ce(tok, train_records, rows: list[tuple]) -> dict:
     """The trivial baseline: env CE of a unigram model of the training transcripts' env tokens (add-one
-    smoothing over the vocabulary), per segment, on the same held-out episodes."""
+    smoothing over the vocabulary), per segment, on env_table's held-out episodes."""
     counts = [1.0] * tok.vocab_size
     for rec in train_records:
         ids, roles = R.tokenize_messages(tok, rec["messages"])
@@ -254,15 +258,11 @@ def unigram_ce(tok, train_records, records) -> dict:
             if r == R.ENV:
                 counts[t] += 1
     total = sum(counts)
-    sums = {k: [0.0, 0] for k in SEGMENTS + ("all",)}
-    for rec in records:
-        ids, roles = R.tokenize_messages(tok, rec["messages"])
-        env = [t for t, r in zip(ids[1:], roles[1:]) if r == R.ENV]
-        for k, t in zip(env_segments(tok, rec["messages"]), env):
-            for key in (k, "all"):
-                sums[key][0] -= math.log(counts[t] / total)
-                sums[key][1] += 1
-    return {k: {"t1": a / n if n else float("nan"), "tokens": n} for k, (a, n) in sums.items()}
+    def values():
+        for ids, roles, labels in rows:
+            env = [t for t, r in zip(ids[1:], roles[1:]) if r == R.ENV]
+            yield from ((k, -math.log(counts[t] / total)) for k, t in zip(labels, env))
+    return {k: {"t1": a / n if n else float("nan"), "tokens": n} for k, (a, n) in per_segment(values(), 1).items()}
 
 
 # ---- statistics and the pre-registered decision rule ----
@@ -333,11 +333,11 @@ def run(args) -> dict:
                    episodes_file, noise=0.3, workers=2, system_prompt=PROMPT)
     explore.record(harbor.load_tasks(args.tasks), range(0, 50 if not args.max_tasks else 1), train_file,
                    noise=0.3, workers=2, system_prompt=PROMPT)
-    episodes = [r for r in read_jsonl(episodes_file) if len(r["messages"]) > 2]
+    heldout_env = env_table(tok, [r for r in read_jsonl(episodes_file) if len(r["messages"]) > 2])
     result = {"settings": {k: v for k, v in vars(args).items() if k not in ("cmd", "overwrite", "debug")},
-              "unigram": unigram_ce(tok, read_jsonl(train_file), episodes), "runs": {}}
+              "unigram": unigram_ce(tok, read_jsonl(train_file), heldout_env), "runs": {}}
     t0 = time.monotonic()
-    result["start"] = evaluate_checkpoint(args.agent, args, jobs, episodes)
+    result["start"] = evaluate_checkpoint(args.agent, args, jobs, heldout_env)
     print(f"start: pass@1 {result['start']['pass_at_1_all']:.3f} ({time.monotonic() - t0:.0f} s to evaluate)", flush=True)
     seeds, side = [int(s) for s in args.seeds.split(",")], [int(s) for s in args.side_seeds.split(",")]
     for seed in seeds:  # seed-major: a run cut short still has every arm for the seeds it finished
@@ -349,7 +349,7 @@ def run(args) -> dict:
             steps = read_jsonl(ck.parent / "metrics.jsonl")
             t1 = time.monotonic()
             result["runs"][f"{arm}-seed{seed}"] = {
-                "arm": arm, "seed": seed, **evaluate_checkpoint(ck, args, jobs, episodes),
+                "arm": arm, "seed": seed, **evaluate_checkpoint(ck, args, jobs, heldout_env),
                 "reward": [s["reward_mean"] for s in steps], "env_ce_t1": [s["env_ce_t1"] for s in steps],
                 "train_s": round(t1 - t0, 1), "eval_s": round(time.monotonic() - t1, 1)}
             (out / "compare.json").write_text(json.dumps(result, indent=1))  # partial results survive a kill

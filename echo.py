@@ -153,7 +153,7 @@ def token_logp(model, ids, select, temperature, plain=None):
         return logp
     with torch.no_grad():  # a second pass through the head on these tokens only: no gradient, no graph
         logp1 = torch.zeros(select.shape, device=ids.device)
-        logp1[plain] = M.token_logprobs(hidden[plain].detach(), w.detach(), targets[plain], 1.0)
+        logp1[plain] = M.token_logprobs(hidden[plain], w, targets[plain], 1.0)
     return logp, logp1
 
 

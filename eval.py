@@ -314,22 +314,28 @@ def read_episodes(path) -> list[dict]:
 
 
 @torch.no_grad()
+def env_token_nll(model, ids: list[int], roles: list[int], temperatures=(1.0,)) -> list[torch.Tensor]:
+    """−log p of every ENV token of one tokenized episode, under softmax(logits / T) for each T: one forward
+    pass for all of them."""
+    w = model.lm_head.weight
+    x = torch.tensor(ids, device=w.device)
+    sel = torch.tensor([r == R.ENV for r in roles[1:]], device=w.device)
+    if not sel.any():
+        return [torch.zeros(0) for _ in temperatures]
+    h = model.hidden(x[None, :-1])[0][sel]
+    return [-M.token_logprobs(h, w, x[1:][sel], t) for t in temperatures]
+
+
 def env_ce(model, tok, records: list[dict], train_temperature: float = 0.8) -> dict:
     """Environment-token cross-entropy (nats per env token, METHOD.md §6) of saved episodes, any model's or
     harness's: their chat messages are re-tokenized with this model's tokenizer. env_ce is at T = 1 (the
     model's own distribution); env_ce_ttrain at the training temperature, the scale echo.py logs L_Env on."""
     total, total_t, count, per_episode = 0.0, 0.0, 0, []
-    w = model.lm_head.weight
     for rec in records:
-        ids, roles = R.tokenize_messages(tok, rec["messages"])
-        x = torch.tensor(ids, device=w.device)
-        sel = torch.tensor([r == R.ENV for r in roles[1:]], device=w.device)
-        if not sel.any():
+        nll, nll_t = env_token_nll(model, *R.tokenize_messages(tok, rec["messages"]), (1.0, train_temperature))
+        if not len(nll):
             continue
-        hidden = model.hidden(x[None, :-1])[0]
-        nll = -M.token_logprobs(hidden[sel], w, x[1:][sel])
-        nll_t = -M.token_logprobs(hidden[sel], w, x[1:][sel], train_temperature)
-        total, total_t, count = total + nll.sum().item(), total_t + nll_t.sum().item(), count + int(sel.sum())
+        total, total_t, count = total + nll.sum().item(), total_t + nll_t.sum().item(), count + len(nll)
         per_episode.append(nll.mean().item())
     mean = lambda x: x / count if count else float("nan")  # noqa: E731
     return {"env_ce": mean(total), "env_ce_ttrain": mean(total_t), "train_temperature": train_temperature,

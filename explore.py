@@ -140,25 +140,11 @@ def explorer(sb, task: harbor.Task, rng: random.Random, noise: float = 0.3,
 
 
 def play(task: harbor.Task, seed: int, noise: float, system_prompt: str = R.SYSTEM_PROMPT) -> dict:
-    """One recorded episode: {task, seed, reward, turns, messages, error, seconds}. Never raises: any
-    failure is reward 0 with its error recorded (METHOD.md §4); an environment that could not be set up
-    is tried once more, as eval.play does. The rng depends only on the task and the seed."""
-    for attempt in (1, 2):
-        t0 = time.monotonic()
-        rec = {"task": task.name, "seed": seed, "reward": 0.0, "turns": 0, "messages": [], "error": None}
-        try:
-            with harbor.start_task(task, seed) as sb:
-                rec.update(explorer(sb, task, random.Random(f"{task.name}-{seed}"), noise, system_prompt))
-                reward, reason = harbor.verify(sb, task, seed)
-                rec.update(reward=reward, error=reason or None)
-        except harbor.SetupError as e:
-            rec["error"] = f"SetupError: {e}"
-            if e.infrastructure and attempt == 1:
-                continue
-        except Exception as e:           # the explorer found nothing to read, the sandbox died, ...
-            rec["error"] = f"{type(e).__name__}: {e}"
-        rec["seconds"] = round(time.monotonic() - t0, 2)
-        return rec
+    """One recorded episode, eval.play's record with {task, seed, turns, messages} (turns 0 and no messages
+    when the explorer or the sandbox failed). Never raises; an environment that could not be set up is tried
+    once more. The rng depends only on the task and the seed, so a retry replays the same episode."""
+    agent = lambda sb, t: explorer(sb, t, random.Random(f"{t.name}-{seed}"), noise, system_prompt)  # noqa: E731
+    return {"task": task.name, "seed": seed, "turns": 0, "messages": [], **ev.play(task, agent, seed)}
 
 
 # ---- many episodes --------------------------------------------------------------------------------------

@@ -269,13 +269,20 @@ def observation_delta(tokenizer, warning_text: str, body: str) -> tuple[list[int
     So a body of any text, another harness's "$ ls" or "\\n\\nout" included, keeps TITO exact; the harness's
     own bodies start with a letter and end in ")", which only the final ")\\n" token joins to the wrapper."""
     prefix = tokenizer.encode("\n<|im_start|>user\n<tool_response>")
-    inner = "\n" + warning_text + body + "\n"
-    enc = tokenizer.hf.encode(inner, add_special_tokens=False)
-    w0, b0, b1 = 1, 1 + len(warning_text), 1 + len(warning_text) + len(body)  # character spans in `inner`
-    inner_roles = [ENV if s < b1 and e > b0 else WARNING if s < b0 and e > w0 else CONTEXT for s, e in enc.offsets]
+    enc, inner_roles, _ = tool_response_tokens(tokenizer, warning_text, body)
     suffix = tokenizer.encode("</tool_response><|im_end|>\n<|im_start|>assistant\n<think>\n")
     ids = prefix + list(enc.ids) + suffix
     return ids, [CONTEXT] * len(prefix) + inner_roles + [CONTEXT] * len(suffix)
+
+
+def tool_response_tokens(tokenizer, warning_text: str, body: str):
+    """"\\n" + warning_text + body + "\\n", the text between <tool_response> and </tool_response>, tokenized
+    in one piece: (its encoding, each token's role by the characters it covers, where the body starts)."""
+    inner = "\n" + warning_text + body + "\n"
+    enc = tokenizer.hf.encode(inner, add_special_tokens=False)
+    w0, b0, b1 = 1, 1 + len(warning_text), 1 + len(warning_text) + len(body)  # character spans in `inner`
+    roles = [ENV if s < b1 and e > b0 else WARNING if s < b0 and e > w0 else CONTEXT for s, e in enc.offsets]
+    return enc, roles, b0
 
 
 def n_obs(roles: list[int]) -> int:

@@ -93,7 +93,7 @@ def text_file(path: str) -> str:
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description="GRPO + ECHO training of a Qwen3 terminal agent (METHOD.md). "
-                                "With no --model: the CPU demo (the shipped tiny agent, tasks/train).")
+                                "With no --model: the CPU demo (the shipped tiny agent, tasks/observe/train).")
     a = p.add_argument
     a("--model", help="hub id or local checkpoint directory (default: the shipped tiny agent, agent/tiny)")
     a("--tasks", help="directory of Harbor-layout tasks (default tasks/train; the demo: tasks/observe/train)")
