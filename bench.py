@@ -733,22 +733,22 @@ def bench_sandbox(args, device=None, dtype=None, models=None):
                 harbor.build_task(task, log=lambda m: None)
                 build = time.perf_counter() - t
                 t = time.perf_counter()
-                harbor._built.clear()
+                harbor.forget_builds()
                 harbor.build_task(task, log=lambda m: None)
                 lookup = time.perf_counter() - t
                 cached = spread(lambda: harbor.start_task(task, seed=0, log=lambda m: None))
                 layer_bytes = int(subprocess.run(["du", "-sb", fresh + "/layers"], capture_output=True,
                                                  text=True).stdout.split()[0])
                 with harbor.start_task(task, seed=0, log=lambda m: None) as box:
-                    idle = cgroup_bytes(box)
+                    idle = box.memory_bytes()
                     box.run("jq --version > /dev/null; echo '{\"a\": 1}' | jq .a > out.json; "
                             "head -c 10M /dev/urandom > blob")
-                    busy = cgroup_bytes(box)
+                    busy = box.memory_bytes()
                     used = box.run("df -k / | tail -1").output.split()
                     upper_kib = int(used[2]) if len(used) > 2 and used[2].isdigit() else None
             finally:
                 images.CACHE = saved
-                harbor._built.clear()
+                harbor.forget_builds()
         rows.insert(0, ["cached episode (overlay on the build): start_task to first run() done", fmt_spread(cached),
                         "≤ 50 ms median " + ("✓" if cached[0] <= 0.05 else "✗"), fmt_spread(bare),
                         fmt_spread(bwrap) if bwrap else "n/a"])
@@ -775,17 +775,6 @@ def bench_sandbox(args, device=None, dtype=None, models=None):
         columns=[("what", "---"), ("median (min–max)", "---:")])
     res.update(run_true_s=rt[0], run_bin_true_s=rt_exec[0])
     return res
-
-
-def cgroup_bytes(box):
-    """Memory charged to a sandbox's cgroup (processes, page cache and tmpfs files), or None without one."""
-    if not box.cgroup:
-        return None
-    for d in box.cgroup.dirs.values():
-        for f in ("memory.current", "memory.usage_in_bytes"):
-            if os.path.exists(os.path.join(d, f)):
-                return int(open(os.path.join(d, f)).read())
-    return None
 
 
 # ---- main ----

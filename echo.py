@@ -12,6 +12,7 @@ import math
 import random
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -21,9 +22,9 @@ import harbor
 import model as M
 import rollout as R
 import scale
-from errors import guard, read_jsonl
-from runs import (Progress, fit_rollout_rows, parse_args, rollout_limits, rollout_metrics,
-                  run_directory, save_checkpoint, start, step_line)
+from errors import EchoError, guard, read_jsonl
+from runs import (STOP_AFTER_FAILED_STEPS, Progress, first_setup_error, fit_rollout_rows, parse_args,
+                  rollout_limits, rollout_metrics, run_directory, save_checkpoint, start, step_line)
 
 # ---- the objective ----
 
@@ -259,13 +260,14 @@ def main(argv=None):
 
 def train(args, out: Path, interrupt, rank: int, world: int):
     tasks = harbor.load_tasks(args.tasks)      # a bad task is reported in one line; the others load
-    harbor.IMAGES, harbor.INTERNET = (Path(args.images) if args.images else None), not args.no_internet
+    start_task = partial(harbor.start_task, store=Path(args.images) if args.images else None,
+                         internet=not args.no_internet)
     demo_records = read_jsonl(args.sft) if args.sft else []   # a bad line fails before the model loads
     model, tok, opt, sched, first = start(args, rank, world)
     dev = model.lm_head.weight.device
     demos = [R.tokenize_messages(tok, rec["messages"]) for rec in demo_records]
     fit_rollout_rows(args, model, opt, rank)
-    limits, saved = rollout_limits(args), first
+    limits, saved, setup_failures = rollout_limits(args), first, 0
     for step in range(first, min(args.steps, args.stop_after or args.steps)):
         # every random choice of a step derives from (seed, step), so a resumed run repeats it exactly
         rng = random.Random(f"{args.seed}-{step}")
@@ -282,7 +284,8 @@ def train(args, out: Path, interrupt, rank: int, world: int):
             batch = R.run_episodes(policy, tokenizer=tok, jobs=jobs, n=args.n, limits=limits,
                                    temperature=args.temperature, top_p=args.top_p, top_k=args.top_k,
                                    seed=(args.seed * 1_000_003 + step) * world + rank,
-                                   max_rows=args.rollout_rows, progress=progress) if jobs else []
+                                   max_rows=args.rollout_rows, progress=progress,
+                                   start_task=start_task) if jobs else []
             if progress:
                 progress.done()
             del policy
@@ -302,6 +305,11 @@ def train(args, out: Path, interrupt, rank: int, world: int):
             with open(out / "metrics.jsonl", "a") as f:
                 f.write(json.dumps(rec) + "\n")
             print(step_line(rec, args.steps), flush=True)
+        if not demos:
+            setup_failures = setup_failures + 1 if roll["setup_failed"] == roll["rollouts"] else 0
+            if setup_failures == step + 1 - first == STOP_AFTER_FAILED_STEPS:
+                raise EchoError(f"stopped: every rollout of the first {STOP_AFTER_FAILED_STEPS} "
+                                 f"steps failed setup; first: {first_setup_error(batch)}")
         stop = scale.any_rank(interrupt.signal is not None, dev)  # every rank stops after the same step
         if (step + 1) % args.save_every == 0 or step + 1 == args.steps or stop:
             save_checkpoint(out, step=step + 1, model=model, tok=tok, opt=opt, sched=sched, args=args)

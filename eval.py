@@ -8,13 +8,15 @@
     python eval.py --agent model --model runs/echo/step-6 --tasks tasks/heldout -k 8   # pass@1, pass@k
     python eval.py --env-ce episodes.jsonl --model Qwen/Qwen3-8B   # nats per env token (transfer test)
 
-An agent is a plain function `agent(sb, task) -> dict | None` that works in the entered sandbox `sb`;
+An agent is a plain function `agent(env, task) -> dict | None` that works in the task's environment `env`
+(harbor.Environment: env.run(command, timeout), env.solve(), ...);
 whatever dict it returns (turns, tokens, ...) is kept in that episode's record. Adding an agent means
 writing one such function and adding it to AGENTS.
 
-Each task is reported as it ends, with the pass rate so far. An episode whose environment could not be set
-up is played once more; failing again, it is an infrastructure error: reward 0 like any failed episode
-(METHOD.md §4), but counted apart in the summary and in --json, as are verifiers that could not run.
+Each task is reported as it ends, with the pass rate so far. An episode's outcome (harbor.Outcome) says
+who failed when not the agent: the machine (its sandbox did not start in start_task's two attempts, or died)
+is an infrastructure error, reward 0 like any failed episode (METHOD.md §4) but counted apart in the summary
+and in --json, as are verifiers that could not run. Nothing is replayed here: start_task's retry is the one.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ import subprocess
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
@@ -35,7 +38,6 @@ import torch
 import model as M
 import rollout as R
 import harbor
-import sandbox
 from errors import ConfigError, guard, read_jsonl
 from runs import count, number, text_file
 
@@ -52,12 +54,12 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 
 # ---- agents ---------------------------------------------------------------------------------------------
 
-def oracle(sb: sandbox.Sandbox, task: harbor.Task) -> dict:
+def oracle(env: harbor.Environment, task: harbor.Task) -> dict:
     """The task's reference solution (solution/solve.sh). Its exit code is recorded; the verifier decides."""
-    return {"solve_exit": harbor.run_solution(sb, task).exit_code}
+    return {"solve_exit": env.solve().exit_code}
 
 
-def null(sb: sandbox.Sandbox, task: harbor.Task) -> dict:
+def null(env: harbor.Environment, task: harbor.Task) -> dict:
     """Does nothing: a task this agent passes has a verifier that does not check anything."""
     return {}
 
@@ -83,7 +85,7 @@ def split_script(script: str) -> list[str]:
     return commands
 
 
-def scripted(sb: sandbox.Sandbox, task: harbor.Task) -> dict:
+def scripted(env: harbor.Environment, task: harbor.Task) -> dict:
     """The oracle played through the scaffold: each top-level command of solution/solve.sh is one bash turn,
     its observation is exactly what the live loop shows (rollout.format_observation), then done(). The
     messages are a demonstration episode for expert SFT (`echo.py --sft`) and for env CE (`--env-ce`)."""
@@ -92,7 +94,7 @@ def scripted(sb: sandbox.Sandbox, task: harbor.Task) -> dict:
     for i, command in enumerate(commands):
         thought = f"Step {i + 1} of {len(commands)}."
         messages.append({"role": "assistant", "content": R.format_action(command, thought)})
-        res = sb.run(command, R.DEFAULT_TIMEOUT)
+        res = env.run(command, R.DEFAULT_TIMEOUT)
         body = R.format_observation(command, res.output, res.exit_code, res.timed_out, R.DEFAULT_TIMEOUT)
         messages.append({"role": "tool", "content": body})
     messages.append({"role": "assistant", "content": R.format_action(None, "The task is done.")})
@@ -104,41 +106,37 @@ AGENTS = {"oracle": oracle, "null": null, "scripted": scripted}
 
 # ---- episodes -------------------------------------------------------------------------------------------
 
-def run_episode(task: harbor.Task, agent, seed: int = 0) -> dict:
-    """Build the task's environment for `seed`, let the agent work, run the verifier.
-    Never raises: a sandbox or setup failure is reward 0 with the error recorded (METHOD.md §4)."""
+def run_episode(task: harbor.Task, agent, seed: int = 0, start_task=None) -> dict:
+    """Build the task's environment for `seed` (start_task: harbor.start_task unless given), let the agent
+    work, run the verifier. Never raises: a failure is reward 0 with its outcome and error (METHOD.md §4)."""
     t0 = time.monotonic()
     try:
-        with harbor.start_task(task, seed) as sb:
-            info = agent(sb, task) or {}
-            reward, reason = harbor.verify(sb, task, seed)
-        record = {"reward": reward, "error": reason or None, **info}
+        with (start_task or harbor.start_task)(task, seed) as env:
+            info = agent(env, task) or {}
+            reward, reason = env.verify()
+        record = {"reward": reward, "error": reason or None, "outcome": harbor.Outcome.DONE, **info}
     except Exception as e:
-        record = {"reward": 0.0, "error": f"{type(e).__name__}: {e}"}
+        record = {"reward": 0.0, "error": f"{type(e).__name__}: {e}", "outcome": harbor.outcome_of(e)}
     return {**record, "seconds": round(time.monotonic() - t0, 2)}
 
 
-def failure_kind(error: str | None) -> str | None:
-    """Who failed, when not the agent: "infrastructure" when an episode's error names harbor.SetupError or
-    sandbox.SandboxError (its environment could not be set up, or its sandbox died), "verifier" when it
-    names harbor.VerifierError (the tests could not run). Both still score 0 (METHOD.md §4); the summary
-    counts them apart so that a broken machine or task does not read as a weak agent."""
-    if error and re.search(r"\b(SetupError|SandboxError)\b", error):
-        return "infrastructure"
-    if error and re.search(r"\bVerifierError\b", error):
-        return "verifier"
-    return None
+def failure_kind(outcome: str) -> str | None:
+    """Who failed, when not the agent, from an episode's outcome (harbor.Outcome): "infrastructure" when the
+    machine did (the sandbox did not start, or died), "verifier" when the tests could not run. Both still
+    score 0 (METHOD.md §4); the summary counts them apart so that a broken machine or task does not read as
+    a weak agent. A task whose own build fails (Outcome.SETUP_TASK) is the task's error, not the machine's."""
+    if not outcome:                    # an episode saved before outcomes were recorded, or a demonstration
+        return None
+    outcome = harbor.Outcome(outcome)
+    return "infrastructure" if outcome.machine else "verifier" if outcome == harbor.Outcome.VERIFIER_ERROR \
+        else None
 
 
-def play(task: harbor.Task, agent, seed: int = 0) -> dict:
-    """run_episode, played once more when its environment could not be set up; a second such failure is an
-    infrastructure error. The record counts its setup retries and its infrastructure and verifier errors."""
-    rec, retries = run_episode(task, agent, seed), 0
-    if failure_kind(rec["error"]) == "infrastructure":
-        first, rec, retries = rec, run_episode(task, agent, seed), 1
-        rec["seconds"] = round(first["seconds"] + rec["seconds"], 2)
-    kind = failure_kind(rec["error"])
-    return {**rec, "setup_retries": retries, "infrastructure_errors": int(kind == "infrastructure"),
+def play(task: harbor.Task, agent, seed: int = 0, start_task=None) -> dict:
+    """run_episode, with its infrastructure and verifier errors counted (failure_kind)."""
+    rec = run_episode(task, agent, seed, start_task)
+    kind = failure_kind(rec["outcome"])
+    return {**rec, "infrastructure_errors": int(kind == "infrastructure"),
             "verifier_errors": int(kind == "verifier")}
 
 
@@ -182,16 +180,17 @@ class Progress:
 
 
 def failure_note(rec: dict) -> str:
-    return ("; infrastructure error: setup failed twice" if rec["infrastructure_errors"] else "") + \
+    return ("; infrastructure error: " + rec["outcome"] if rec["infrastructure_errors"] else "") + \
            ("; verifier error" if rec["verifier_errors"] else "")
 
 
-def evaluate(tasks: list[harbor.Task], agent, seed: int = 0, workers: int = 1, log=say) -> dict[str, dict]:
+def evaluate(tasks: list[harbor.Task], agent, seed: int = 0, workers: int = 1, log=say,
+             start_task=None) -> dict[str, dict]:
     """{task name: episode record} in task order; episodes run `workers` at a time (the work is in
     subprocesses), each reported as it ends."""
     with Progress(len(tasks), log) as progress, ThreadPoolExecutor(workers) as pool:
         progress.doing = f"episodes running, {workers} at a time"
-        futures = {pool.submit(play, t, agent, seed): t.name for t in tasks}
+        futures = {pool.submit(play, t, agent, seed, start_task): t.name for t in tasks}
         for future in as_completed(futures):
             rec = future.result()
             progress.task(futures[future], rec["reward"],
@@ -200,7 +199,7 @@ def evaluate(tasks: list[harbor.Task], agent, seed: int = 0, workers: int = 1, l
 
 
 def summarize(results: dict[str, dict]) -> dict:
-    """pass@1 over the tasks; the episodes that failed outside the agent (infrastructure: setup failed twice;
+    """pass@1 over the tasks; the episodes that failed outside the agent (infrastructure: the machine failed;
     verifier: the tests could not run), counted apart; `errors`: the other tasks with an error recorded."""
     rewards = [r["reward"] for r in results.values()]
     # pass@1 as METHOD.md §6 defines it: per task the share of attempts that succeeded (reward >= 0.5), then
@@ -214,7 +213,7 @@ def summarize(results: dict[str, dict]) -> dict:
             "errors": sum(r["error"] is not None and not apart(r) for r in results.values())}
 
 
-def record_demos(tasks, seeds: str, path, workers: int = 1, log=say) -> dict[str, dict]:
+def record_demos(tasks, seeds: str, path, workers: int = 1, log=say, start_task=None) -> dict[str, dict]:
     """Scripted-oracle episodes of every task at every seed in "A-B", appended to `path` as JSONL records
     {task, seed, reward, turns, messages}; only reward-1 episodes are written (a demonstration must be
     correct). Returns {task name: the last seed's record, with reward = its mean over the seeds and the
@@ -222,12 +221,13 @@ def record_demos(tasks, seeds: str, path, workers: int = 1, log=say) -> dict[str
     lo, hi = seed_bounds(seeds)
     results = {}
     for seed in range(lo, hi + 1):
-        episodes = evaluate(tasks, scripted, seed, workers, log=lambda m: log(f"seed {seed} {m}"))
+        episodes = evaluate(tasks, scripted, seed, workers, log=lambda m: log(f"seed {seed} {m}"),
+                            start_task=start_task)
         for name, rec in episodes.items():
             if rec["reward"] >= 1.0:
                 with open(path, "a") as f:
                     f.write(json.dumps({"task": name, "seed": seed, **rec}) + "\n")
-            for key in ("reward", "setup_retries", "infrastructure_errors", "verifier_errors"):
+            for key in ("reward", "infrastructure_errors", "verifier_errors"):
                 rec[key] += results[name][key] if name in results else 0
             results[name] = rec
     for rec in results.values():
@@ -250,7 +250,7 @@ def attempts_summary(eps: list[R.Episode]) -> dict:
     attempts that failed outside the agent (failure_kind)."""
     n, c = len(eps), sum(e.reward >= SUCCESS for e in eps)
     mean = lambda key: sum(getattr(e, key) for e in eps) / n  # noqa: E731
-    kinds = [failure_kind(e.reason) for e in eps]
+    kinds = [failure_kind(e.outcome) for e in eps]
     return {"reward": mean("reward"), "pass_at_1": pass_at_k(n, c, 1), f"pass_at_{n}": pass_at_k(n, c, n),
             "successes": c, "attempts": n, "timeout_rate": mean("timed_out"),
             "command_timeouts": mean("command_timeouts"), "turns": mean("turns"),
@@ -260,9 +260,9 @@ def attempts_summary(eps: list[R.Episode]) -> dict:
 
 
 def evaluate_model(model, tok, tasks, k: int, seed: int, limits: R.Limits, temperature=0.6, top_p=1.0,
-                   top_k=0, batch_tasks: int = 8, episodes_path=None, log=say) -> dict[str, dict]:
+                   top_k=0, batch_tasks: int = 8, episodes_path=None, log=say, start_task=None) -> dict[str, dict]:
     """{task name: attempts_summary}; batch_tasks tasks x k attempts decode together, and a batch's tasks are
-    reported when it ends. An attempt whose environment could not be set up is played once more."""
+    reported when it ends."""
     results = {}
     with Progress(len(tasks), log) as progress:
         for b in range(0, len(tasks), batch_tasks):
@@ -273,20 +273,13 @@ def evaluate_model(model, tok, tasks, k: int, seed: int, limits: R.Limits, tempe
             def heard(phase, finished, total, tokens, which=which):   # run_episodes, after every turn
                 progress.doing = f"{which}: {phase}, {finished}/{total} episodes done, {tokens} tokens out"
             sampling = dict(temperature=temperature, top_p=top_p, top_k=top_k, seed=seed + b, log=log,
-                            progress=heard)
+                            progress=heard, start_task=start_task)
             eps = R.run_episodes(model, tok, [(t, seed) for t in chunk], k, limits, **sampling)
-            again = [i for i, e in enumerate(eps) if failure_kind(e.reason) == "infrastructure"]
-            if again:  # one attempt each, in a batch of their own
-                jobs = [(chunk[i // k], seed) for i in again]
-                redo = R.run_episodes(model, tok, jobs, 1, limits, **sampling)
-                for i, ep in zip(again, redo):
-                    eps[i] = ep
             if episodes_path:
                 R.save_episodes(episodes_path, eps)
             seconds = time.monotonic() - t0
             for j, t in enumerate(chunk):
                 s = attempts_summary(eps[j * k:(j + 1) * k])
-                s["setup_retries"] = sum(j * k <= i < (j + 1) * k for i in again)
                 results[t.name] = s
                 notes = [f"batch {seconds:.1f} s"] + [plural(s[f"{kind}_errors"], f"{kind} error")
                                                       for kind in ("infrastructure", "verifier")
@@ -466,20 +459,22 @@ def main(argv=None) -> None:
                 json.dump({"model": args.model, "episodes_file": args.env_ce, **out}, f, indent=2)
         return
     tasks = harbor.load_tasks(args.tasks)      # a bad task is reported in one line; the others load
-    harbor.IMAGES, harbor.INTERNET = (Path(args.images) if args.images else None), not args.no_internet
+    start = partial(harbor.start_task, store=Path(args.images) if args.images else None,
+                    internet=not args.no_internet)
     if args.agent == "model":
         limits = R.Limits(max_turns=args.max_turns, max_turn_tokens=args.max_turn_tokens,
                           format_reminder=args.format_reminder,
                           system_prompt=args.system_prompt or R.SYSTEM_PROMPT)
         results = evaluate_model(model, tok, tasks, args.k, args.seed, limits, temperature=args.temperature,
                                  top_p=args.top_p, top_k=args.top_k, batch_tasks=args.batch_tasks,
-                                 episodes_path=args.episodes)
+                                 episodes_path=args.episodes, start_task=start)
     elif args.agent == "scripted" and args.episodes:
-        results = record_demos(tasks, args.seeds or f"{args.seed}-{args.seed}", args.episodes, args.workers)
+        results = record_demos(tasks, args.seeds or f"{args.seed}-{args.seed}", args.episodes, args.workers,
+                               start_task=start)
     else:
-        results = evaluate(tasks, AGENTS[args.agent], args.seed, args.workers)
+        results = evaluate(tasks, AGENTS[args.agent], args.seed, args.workers, start_task=start)
     width = max(len(name) for name in results)
-    not_columns = ("error", "attempts", "successes", "messages", "setup_retries", "infrastructure_errors",
+    not_columns = ("error", "outcome", "attempts", "successes", "messages", "infrastructure_errors",
                    "verifier_errors")
     cols = list(dict.fromkeys(c for r in results.values() for c in r if c not in not_columns))
     print(f"{'task':<{width}}  " + "  ".join(f"{c:>10.10}" for c in cols) + "  error")
@@ -490,7 +485,7 @@ def main(argv=None) -> None:
     overall = {c: sum(r.get(c, 0.0) for r in results.values()) / len(results) for c in cols}
     print("mean".ljust(width) + "  " + "  ".join(f"{overall[c]:10.3f}" for c in cols))
     print(f"pass@1 = {s['pass_at_1']:.3f} (mean reward {s['reward_mean']:.3f}) over {s['n_tasks']} tasks; "
-          f"{plural(s['infrastructure_errors'], 'infrastructure error')} (setup failed twice), "
+          f"{plural(s['infrastructure_errors'], 'infrastructure error')} (the machine failed), "
           f"{plural(s['verifier_errors'], 'verifier error')}, "
           f"{plural(s['errors'], 'task')} with other errors "
           f"(agent {args.agent}, seed {args.seed}, {time.monotonic() - t0:.1f} s)")

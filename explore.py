@@ -141,8 +141,8 @@ def explorer(sb, task: harbor.Task, rng: random.Random, noise: float = 0.3,
 
 def play(task: harbor.Task, seed: int, noise: float, system_prompt: str = R.SYSTEM_PROMPT) -> dict:
     """One recorded episode, eval.play's record with {task, seed, turns, messages} (turns 0 and no messages
-    when the explorer or the sandbox failed). Never raises; an environment that could not be set up is tried
-    once more. The rng depends only on the task and the seed, so a retry replays the same episode."""
+    when the explorer or the sandbox failed). Never raises; a sandbox that could not be started is tried
+    once more (harbor.start_task). The rng depends only on the task and the seed."""
     agent = lambda sb, t: explorer(sb, t, random.Random(f"{t.name}-{seed}"), noise, system_prompt)  # noqa: E731
     return {"task": task.name, "seed": seed, "turns": 0, "messages": [], **ev.play(task, agent, seed)}
 

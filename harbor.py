@@ -21,6 +21,7 @@ import sys
 import time
 import tomllib
 from dataclasses import dataclass, replace
+from enum import Enum
 from pathlib import Path
 
 import images
@@ -307,11 +308,47 @@ def _simulate(steps: list[Step], env: dict[str, str]) -> tuple[dict[str, str], s
     return env, workdir, args
 
 
-# ---- environments and episodes: the loaded task, built (images.py) and run (sandbox.py) -----------------
+# ---- the door: episodes on the task's built environment (images.py), run in a sandbox (sandbox.py) -----
+#
+# Everything above the environment (rollout.py, eval.py, echo.py, bench.py) comes in here and nowhere else:
+#     start_task(task, seed, limits, store=, internet=, log=) -> Environment     (raises SetupError)
+#     env.run(command, timeout) -> Result(output, exit_code, timed_out)          an agent's command
+#     env.start_clock(), env.budget                                             the episode clock
+#     env.solve() -> Result, env.verify() -> (reward, reason)                   (raises VerifierError)
+#     env.close(), or `with start_task(...) as env:`
+# Another backend (Docker, Modal, ...) is a start_task returning an object with these methods; rollout and
+# eval take it as their `start_task` argument. outcome_of(error) names any error the door raises.
+
+Limits = sandbox.Limits    # an episode's environment limits; rollout.Limits adds the agent's to these
+
+
+class Outcome(str, Enum):
+    """Why an episode ended, as a value code can read (the sentence beside it is for people). Whether it
+    was solved is the reward's to say: the verifier runs after DONE, TURN_LIMIT and CONTEXT_LIMIT."""
+    DONE = "done"                              # the agent called done()
+    TURN_LIMIT = "turn limit"                  # METHOD.md §4: max turns taken
+    CONTEXT_LIMIT = "context limit"            # no room for another turn
+    TOKEN_LIMIT = "token limit"                # over the hard token cap: reward 0, verifier skipped
+    TIMEOUT = "timeout"                        # over the episode clock: reward 0, every mask zero
+    SETUP_TASK = "setup failed (task)"         # the task's environment does not build (its Dockerfile)
+    SETUP_MACHINE = "setup failed (machine)"   # the sandbox did not start, in both attempts
+    MACHINE = "sandbox failed"                 # the sandbox died or failed mid-episode
+    VERIFIER_ERROR = "verifier error"          # the tests could not run or wrote a bad reward
+    ERROR = "error"                            # anything else (a bug in an agent or the harness)
+
+    @property
+    def verified(self) -> bool:
+        return self in (Outcome.DONE, Outcome.TURN_LIMIT, Outcome.CONTEXT_LIMIT)
+
+    @property
+    def machine(self) -> bool:
+        """The machine failed, not the task or the agent: counted apart as an infrastructure error."""
+        return self in (Outcome.SETUP_MACHINE, Outcome.MACHINE)
+
 
 class SetupError(EchoError, RuntimeError):
     """A task's environment could not be built or started; one line naming the task. `infrastructure`:
-    the machine failed (the sandbox did not start), not the task (its build failed): worth one retry."""
+    the machine failed (the sandbox did not start), not the task (its build failed)."""
 
     def __init__(self, message: str, infrastructure: bool = False):
         super().__init__(message)
@@ -319,14 +356,81 @@ class SetupError(EchoError, RuntimeError):
 
 
 class VerifierError(EchoError, RuntimeError):
-    """The verifier itself could not run (its test runner is missing, say): not a reward of 0."""
+    """The verifier itself could not run (its test runner is missing, say) or wrote a reward that is not a
+    number in [0, 1]: not a reward of 0."""
 
+
+def outcome_of(error: BaseException) -> Outcome:
+    """The Outcome of an episode that ended with `error` (by its type, never its message)."""
+    if isinstance(error, SetupError):
+        return Outcome.SETUP_MACHINE if error.infrastructure else Outcome.SETUP_TASK
+    if isinstance(error, sandbox.SandboxError):
+        return Outcome.MACHINE
+    if isinstance(error, VerifierError):
+        return Outcome.VERIFIER_ERROR
+    return Outcome.ERROR
+
+
+# The one retry policy: a start that failed because of the machine (the sandbox did not start) is tried
+# once more, inside start_task; nothing else is retried anywhere (a failed build fails again, and a
+# sandbox that dies mid-episode is an infrastructure error of that episode).
+SETUP_ATTEMPTS = 2
 
 _built: dict[tuple, object] = {}
-# Settings for every episode of the process, from echo.py / eval.py flags: an image store directory
-# (--images), and the trainer's switch that forces episode network off whatever the task allows.
-IMAGES: Path | None = None
-INTERNET = True
+
+
+def forget_builds() -> None:
+    """Forget the process's built environments (they are looked up in the layer cache again)."""
+    _built.clear()
+
+
+class Environment:
+    """One episode's environment, as start_task returns it: the task's, for one instance seed."""
+
+    def __init__(self, box: sandbox.Sandbox, task: Task, seed: int):
+        self.box, self.task, self.seed = box, task, seed
+
+    @property
+    def budget(self) -> float:
+        """The episode's wall clock in seconds: the smaller of the run's limit and task.toml's."""
+        return self.box.limits.episode_timeout
+
+    def start_clock(self) -> None:
+        """The episode clock (which caps run()) starts now: when the agent starts, not the setup."""
+        self.box.start_clock()
+
+    def run(self, command: str, timeout: float = 30.0) -> sandbox.Result:
+        """One agent command in the episode's persistent shell, capped by the episode clock."""
+        return self.box.run(command, timeout)
+
+    def exec(self, command: str, timeout: float) -> sandbox.Result:
+        """A command off the episode clock (setup, the oracle, the verifier)."""
+        return self.box.exec(command, timeout)
+
+    def copy_in(self, src: Path, dest: str) -> None:
+        self.box.copy_in(src, dest)
+
+    def read_file(self, path: str, limit: int = 1 << 16) -> str | None:
+        return self.box.read_file(path, limit)
+
+    def memory_bytes(self) -> int | None:
+        """Memory the episode uses now (its cgroup's charge), None where it cannot be measured."""
+        return self.box.memory_bytes()
+
+    def solve(self) -> sandbox.Result:
+        return run_solution(self, self.task)
+
+    def verify(self) -> tuple[float, str]:
+        return verify(self, self.task, self.seed)
+
+    def close(self) -> None:
+        self.box.close()
+
+    def __enter__(self) -> "Environment":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def build_task(task: Task, store: Path | None = None, log=print):
@@ -344,7 +448,7 @@ def build_task(task: Task, store: Path | None = None, log=print):
     state = images.start_state(image)
     if image.rootfs is not None:               # on the host's directories nothing can be cached
         state = images.build(_cached_steps(steps), state, task.path / "environment", task.build_timeout,
-                             _limits(task, sandbox.Limits()), log)
+                             task_limits(task, Limits()), log)
     _built[key] = state
     return state
 
@@ -357,19 +461,30 @@ def _cached_steps(steps: list[Step]) -> list[Step]:
     return steps
 
 
-def _limits(task: Task, limits):
+def task_limits(task: Task, limits: Limits) -> Limits:
+    """The limits of one of the task's episodes: the run's, with task.toml's resources, and its episode
+    clock the smaller of the run's and [agent].timeout_sec (computed here, once)."""
     return replace(limits, episode_timeout=min(limits.episode_timeout, task.agent_timeout),
                    memory_mb=task.memory_mb, storage_mb=task.storage_mb, cpus=task.cpus)
 
 
-def start_task(task: Task, seed: int = 0, limits=None, store: Path | None = None,
-               internet: bool | None = None, log=print):
-    """An entered Sandbox with the task's environment: the cached build below a fresh writable layer, the
+def start_task(task: Task, seed: int = 0, limits: Limits | None = None, store: Path | None = None,
+               internet: bool = True, log=print) -> Environment:
+    """The task's Environment for instance `seed`: the cached build below a fresh writable layer, the
     seeded steps run with TASK_SEED, the shell in the workdir and the episode clock just started.
-    Network only if the task allows it and `internet` (the trainer's switch) does too."""
-    limits = _limits(task, limits or sandbox.Limits())
-    store = store or IMAGES
-    internet = INTERNET if internet is None else internet
+    `limits` may be rollout.Limits (the environment reads only its own fields). Network only if the task
+    allows it and `internet` (the trainer's switch) does too. `store`: a local image store (images.py).
+    A start the machine failed is tried once more (SETUP_ATTEMPTS); a SetupError says why it failed."""
+    for attempt in range(1, SETUP_ATTEMPTS + 1):
+        try:
+            return _start(task, seed, task_limits(task, limits or Limits()), store, internet, log)
+        except SetupError as e:
+            if not e.infrastructure or attempt == SETUP_ATTEMPTS:
+                raise
+            log(f"{e}; starting it once more")
+
+
+def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log) -> Environment:
     try:
         state = build_task(task, store, log)
         host = state.image.rootfs is None
@@ -382,75 +497,115 @@ def start_task(task: Task, seed: int = 0, limits=None, store: Path | None = None
         for step in seeded:
             state = images.advance(state, step, context)
             plan.append((step, state))
-        sb = sandbox.Sandbox(task.workdir, env={**state.env, **task.env}, limits=limits,
-                             layers=None if host else state.layers, network=task.allow_internet and internet,
-                             hide=[task.path])
-        sb.__enter__()
+        box = sandbox.Sandbox(task.workdir, env={**state.env, **task.env}, limits=limits,
+                              layers=None if host else state.layers, network=task.allow_internet and internet,
+                              hide=[task.path])
+        box.__enter__()
     except (images.BuildError, sandbox.SandboxError, OSError) as e:
         raise SetupError(f"task '{task.name}': {e}",
                          infrastructure=not isinstance(e, images.BuildError)) from None
     try:
         if not task.dockerfile and context.is_dir():
-            sb.copy_in(context, task.workdir)
+            box.copy_in(context, task.workdir)
         for step, step_state in plan:
-            images.run_step(sb, step, step_state, context, seed=seed, timeout=task.build_timeout)
-        sb._run(f"mkdir -p {shlex.quote(task.workdir)}; cd {shlex.quote(task.workdir)}", 10)
-        sb._t0 = time.monotonic()              # the episode clock starts when the agent does
-        return sb
+            images.run_step(box, step, step_state, context, seed=seed, timeout=task.build_timeout)
+        box.exec(f"mkdir -p {shlex.quote(task.workdir)}; cd {shlex.quote(task.workdir)}", 10)
+        box.start_clock()                      # the episode clock starts when the agent does
+        return Environment(box, task, seed)
     except (images.BuildError, sandbox.SandboxError, OSError) as e:
-        sb.close()
+        box.close()
         raise SetupError(f"task '{task.name}': {e}",
                          infrastructure=not isinstance(e, images.BuildError)) from None
     except BaseException:
-        sb.close()
+        box.close()
         raise
 
 
-def run_solution(sb, task: Task):
+def run_solution(env: Environment, task: Task) -> sandbox.Result:
     """The oracle: copy solution/ to /solution and run solve.sh in the workdir (without TASK_SEED)."""
     if not task.has_solution:
         raise FileNotFoundError(f"task '{task.name}': solution/solve.sh missing")
-    sb.copy_in(task.path / "solution", "/solution")
-    return sb._run(f"cd {shlex.quote(task.workdir)} && bash /solution/solve.sh", task.agent_timeout)
+    env.copy_in(task.path / "solution", "/solution")
+    return env.exec(f"cd {shlex.quote(task.workdir)} && bash /solution/solve.sh", task.agent_timeout)
 
 
-def verify(sb, task: Task, seed: int = 0) -> tuple[float, str]:
+# A line of test.sh's output that says its test runner could not run: bash names the script for a missing
+# command ("/tests/test.sh: line 3: pytest: command not found"), python -m for a missing module
+# ("/usr/bin/python3: No module named pytest"; a test's own failed import reads "ModuleNotFoundError: ...").
+RUNNER_MISSING = re.compile(r"/tests/test\.sh: line \d+: .*(command not found|No such file or directory"
+                            r"|Permission denied)$|^\S*python[\d.]*: No module named \S+$")
+
+
+def verify(env: Environment, task: Task, seed: int = 0) -> tuple[float, str]:
     """(reward, reason): run tests/test.sh in the episode's container, as Harbor does, and read
-    /logs/verifier/reward.json or reward.txt. Reason is "" on a clean read; a missing or garbled reward or
-    a timeout is reward 0 with the reason. A test runner that cannot run raises VerifierError."""
+    /logs/verifier/reward.json or reward.txt. Reason is "" on a clean read; a missing or empty reward or a
+    timeout is reward 0 with the reason. A test runner that cannot run, or a reward that is not a finite
+    number in [0, 1], raises VerifierError."""
     # Every process the agent started dies first, nested namespaces included, and the verifier gets a
     # fresh shell: nothing of the agent's can race it or leave variables (PATH, LD_PRELOAD) behind.
-    sb.restart_shell()
-    r = sb._run("rm -rf /tests /logs/verifier && mkdir -p /tests /logs/verifier", 30)
+    env.box.restart_shell()
+    r = env.exec("rm -rf /tests /logs/verifier && mkdir -p /tests /logs/verifier", 30)
     if r.exit_code:
         raise VerifierError(f"cannot prepare /tests and /logs/verifier: {' '.join(r.output.split())[-200:]}")
-    sb.copy_in(task.path / "tests", "/tests")
-    env = {**task.verifier_env, "TASK_SEED": str(seed), "PYTHONNOUSERSITE": "1"}
-    assign = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-    r = sb._run(f"cd {shlex.quote(task.workdir)}; env {assign} bash /tests/test.sh", task.verifier_timeout)
+    env.copy_in(task.path / "tests", "/tests")
+    assign = " ".join(f"{k}={shlex.quote(v)}" for k, v in
+                      {**task.verifier_env, "TASK_SEED": str(seed), "PYTHONNOUSERSITE": "1"}.items())
+    r = env.exec(f"cd {shlex.quote(task.workdir)}; env {assign} bash /tests/test.sh", task.verifier_timeout)
     if r.timed_out:
         return 0.0, f"verifier timed out after {task.verifier_timeout:g} s"
-    # A command test.sh itself cannot run (bash names the script: "/tests/test.sh: line 3: pytest: command
-    # not found") means the verifier is broken, whatever reward it then wrote.
+    # A runner test.sh cannot run means the verifier is broken, whatever reward it then wrote.
     lines = r.output.strip().splitlines()
-    broken = [l for l in lines if re.match(r"/tests/test\.sh: line \d+: .*(command not found|No such file"
-                                           r" or directory|Permission denied)$", l)]
+    broken = [l for l in lines if RUNNER_MISSING.search(l.strip())]
     if broken or r.exit_code in (126, 127):
         why = (broken or lines or ["(no output)"])[-1]
         raise VerifierError(f"task '{task.name}': test.sh exit {r.exit_code}: {why.strip()[:200]}")
     tail = f" (test.sh exit {r.exit_code}: {' '.join(r.output.split())[-200:]!r})"
     for name in ("reward.json", "reward.txt"):
-        text = sb.read_file(f"/logs/verifier/{name}")
+        text = env.read_file(f"/logs/verifier/{name}")
         if text is None:
             continue
         if not text.strip():
             return 0.0, f"{name} empty" + tail
         try:
-            value = json.loads(text)["reward"] if name == "reward.json" else float(text.strip())
-            reward = float(value)
-            if not math.isfinite(reward):
-                raise ValueError
-        except (ValueError, KeyError, TypeError):
-            return 0.0, f"{name} garbled: {text.strip()[:80]!r}" + tail
+            reward = float(json.loads(text)["reward"] if name == "reward.json" else text.strip())
+        except (ValueError, KeyError, TypeError, OverflowError):
+            raise VerifierError(f"task '{task.name}': {name} garbled: {text.strip()[:80]!r}") from None
+        if not 0.0 <= reward <= 1.0:           # NaN fails this too
+            raise VerifierError(f"task '{task.name}': {name} holds {reward!r}, not a reward in [0, 1]")
         return reward, ""
     return 0.0, "reward.txt missing" + tail
+
+
+def main(argv=None) -> int:
+    """`python harbor.py build TASK_OR_DIR ...`: build (and cache) task environments ahead of a run."""
+    import argparse
+    p = argparse.ArgumentParser(description="Build (and cache) the environments of Harbor tasks.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="build the environments of task directories (or folders of them)")
+    b.add_argument("tasks", nargs="+", type=Path)
+    b.add_argument("--images", type=Path, help="a local image store directory")
+    args = p.parse_args(argv)
+    try:
+        images.prepare_cache()
+    except images.BuildError as e:
+        print(f"harbor.py: error: {e}", file=sys.stderr)
+        return 2
+    errors: list[str] = []
+    tasks = [t for d in args.tasks for t in ([load_task(d)] if (d / "task.toml").exists()
+                                            else load_tasks(d, errors))]
+    for e in errors:
+        print(e, file=sys.stderr)
+    failed = 0
+    for i, task in enumerate(tasks, 1):
+        t0 = time.monotonic()
+        try:
+            build_task(task, store=args.images, log=lambda m: print(f"  {m}", flush=True))
+            print(f"[{i}/{len(tasks)}] {task.name}: built in {time.monotonic() - t0:.0f} s", flush=True)
+        except (images.BuildError, sandbox.SandboxError, OSError) as e:
+            failed += 1
+            print(f"[{i}/{len(tasks)}] task '{task.name}': build failed: {e}", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -299,7 +299,7 @@ def run_step(sb: Sandbox, step, state: State, context: Path, seed: int | None, t
         argv = json.loads(step.args) if step.args.startswith("[") else [*state.shell, step.args]
         args = {**state.args, **({"TASK_SEED": str(seed)} if seed is not None else {})}
         prefix = " ".join(f"{k}={shlex.quote(v)}" for k, v in args.items())
-        r = sb._run(f"mkdir -p {shlex.quote(state.workdir)} && cd {shlex.quote(state.workdir)} && "
+        r = sb.exec(f"mkdir -p {shlex.quote(state.workdir)} && cd {shlex.quote(state.workdir)} && "
                     f"env {prefix} {shlex.join(argv)}", timeout)
         if r.timed_out:
             raise BuildError(f"{where} {_short(step.args)} timed out after {timeout:.0f} s")
@@ -399,7 +399,7 @@ def _rm(path: Path) -> None:
     if path.is_symlink() or path.is_file():
         path.unlink()
     elif path.exists():
-        sandbox._rmtree(path)
+        sandbox.rmtree(path)
 
 
 class _lock:
@@ -418,7 +418,7 @@ class _lock:
         self.f.close()
 
 
-def _prepare_cache() -> None:
+def prepare_cache() -> None:
     """The cache must be traversable by the sandbox's root (host uid H) to reach its layers."""
     if re.search(r"[:,\s]", str(CACHE)):
         raise BuildError(f"image cache {CACHE}: an overlay mount cannot take ':', ',' or spaces in its path")
@@ -446,36 +446,15 @@ def main(argv=None) -> int:
     d.add_argument("--python", action="store_true",
                    help="add python3, pip, venv (a python:3.x-slim stand-in)")
     d.add_argument("--include", default="", help="extra Debian packages, comma-separated")
-    b = sub.add_parser("build", help="build (and cache) the environments of task directories")
-    b.add_argument("tasks", nargs="+", type=Path)
-    b.add_argument("--images", type=Path, help="a local image store directory")
     sub.add_parser("ls", help="list cached images and layers")
     args = p.parse_args(argv)
     try:
-        _prepare_cache()
+        prepare_cache()
         if args.cmd == "debootstrap":
             name = args.name or f"debian{'-python' if args.python else ''}:{args.suite}"
             image = debootstrap(args.suite, args.mirror, [name, *args.patterns], args.python,
                                 [x for x in args.include.split(",") if x])
             print(f"{name} -> {image.rootfs}; stands in for {', '.join(args.patterns) or 'nothing'}")
-        elif args.cmd == "build":
-            import harbor
-            errors: list[str] = []
-            tasks = [t for d in args.tasks for t in ([harbor.load_task(d)] if (d / "task.toml").exists()
-                                                    else harbor.load_tasks(d, errors))]
-            for e in errors:
-                print(e, file=sys.stderr)
-            failed = 0
-            for i, task in enumerate(tasks, 1):
-                t0 = time.monotonic()
-                try:
-                    harbor.build_task(task, store=args.images, log=lambda m: print(f"  {m}", flush=True))
-                    print(f"[{i}/{len(tasks)}] {task.name}: built in {time.monotonic() - t0:.0f} s",
-                          flush=True)
-                except (BuildError, sandbox.SandboxError, OSError) as e:
-                    failed += 1
-                    print(f"[{i}/{len(tasks)}] task '{task.name}': build failed: {e}", flush=True)
-            return 1 if failed else 0
         else:
             for d in sorted((CACHE / "images").glob("*/image.json")):
                 meta = json.loads(d.read_text())

@@ -15,8 +15,8 @@ from functools import partial
 import torch
 
 import harbor
-import sandbox
 from generate import Generator
+from harbor import Outcome
 
 # METHOD.md §1: the role of each token of a rollout. ACTION is trained by GRPO (Eq. 2), ENV by L_Env (Eq. 3);
 # WARNING and ENV together are |O|; CONTEXT is trained by nothing.
@@ -327,14 +327,14 @@ def tokenize_messages(tokenizer, messages: list[dict]) -> tuple[list[int], list[
 # reason recorded and never stops the others.
 # ----------------------------------------------------------------------------------------------------
 @dataclass
-class Limits:
+class Limits(harbor.Limits):         # the environment's limits (harbor.Limits) and the agent's, one record
+    # inherited: command_timeout 30 s (the agent may ask for less, not more), episode_timeout 600 s (over it:
+    # reward 0 and every mask of the rollout zero), output_chars 50,000 (command output cut to its first
+    # 50,000 characters plus a note), and the sandbox's resources, which task.toml sets per task
     max_turns: int = 16              # METHOD.md §4
     max_turn_tokens: int = 2048      # generated tokens per turn
     max_context: int = 16_384        # no new turn starts at or past this many tokens
     max_total: int = 34_096          # hard cap: over it, reward 0 and the verifier is skipped
-    command_timeout: float = 30.0    # seconds per command (the agent may ask for less, not more)
-    episode_timeout: float = 600.0   # over it: reward 0 and every mask of the rollout zero
-    output_chars: int = 50_000       # command output cut to its first 50,000 characters plus a note
     format_reminder: bool = False    # a parse error's observation also shows FORMAT_REMINDER (not in §4)
     system_prompt: str = SYSTEM_PROMPT  # §4's; the miniature's tiny agent uses a short one (compare.py)
 
@@ -348,13 +348,14 @@ class Episode:
     roles: list[int]                 # CONTEXT / ACTION / WARNING / ENV per token (METHOD.md §1)
     reward: float = 0.0
     reason: str = ""                 # why the episode ended / why its reward is 0 when it is not the tests
+    outcome: str = ""                # the same as a harbor.Outcome value: what code reads, never `reason`
     turns: int = 0
     valid_turns: int = 0             # turns with a tool call that parsed
     clean_turns: int = 0             # turns that parsed without format warnings
     done: bool = False               # the agent called done()
     timed_out: bool = False          # episode wall clock exceeded: masks are zeroed for training
     filtered: bool = False           # dropped by an env-only filter (METHOD.md §3): env mask zeroed
-    infra_error: bool = False        # its sandbox failed to start twice: the machine's fault, not the policy's
+    infra_error: bool = False        # Outcome.machine: the machine's fault, not the policy's
     completion_tokens: int = 0
     command_timeouts: int = 0
     timings: dict = field(default_factory=lambda: {"generate_s": 0.0, "sandbox_s": 0.0, "verify_s": 0.0})
@@ -376,12 +377,17 @@ def load_episodes(path) -> list[Episode]:
 
 
 def _safely(ep: Episode, what: str, fn, *args):
-    """Run one episode's sandbox step; an exception ends that episode with reward 0 and its reason."""
+    """Run one episode's environment step; an exception ends that episode with reward 0, its outcome
+    (harbor.outcome_of) and its reason."""
     try:
         return fn(*args)
     except Exception as e:  # noqa: BLE001 - METHOD.md: a failed rollout is reward 0, logged, not hidden
-        ep.reason = f"{what} error: {type(e).__name__}: {e}"
+        _end(ep, harbor.outcome_of(e), f"{what} error: {type(e).__name__}: {e}")
         return None
+
+
+def _end(ep: Episode, outcome: Outcome, reason: str) -> None:
+    ep.outcome, ep.reason, ep.infra_error = outcome, reason, outcome.machine
 
 
 @dataclass(eq=False)  # rows are compared by identity (sets of rows), never by their contents
@@ -390,14 +396,14 @@ class _Row:
     id: int                           # its place in job order: the index of its Episode and its Generator row
     ep: Episode                       # what the caller gets back
     task: harbor.Task
-    box: sandbox.Sandbox | None = None  # its own sandbox; None when setup failed (ep.reason says why)
+    box: harbor.Environment | None = None  # its own environment; None when setup failed (ep.outcome says why)
     clock_start: float = 0.0          # time.monotonic() at admission: the METHOD.md §4 episode clock's start
     holds_slot: bool = False          # holds a KV-cache slot in the Generator (from admission until released)
 
 
 def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = Limits(), temperature=0.8,
                  top_p=1.0, top_k=0, seed=0, log=print, max_rows: int | None = None,
-                 progress=None) -> list[Episode]:
+                 progress=None, start_task=None) -> list[Episode]:
     """jobs: (task, instance seed) pairs; n rollouts of each, in job order (groups for Eq. 2a).
 
     Admitted episodes advance together: one batched decode for every episode still running, then every
@@ -405,7 +411,8 @@ def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = L
     cache. At most max_rows rollouts (None: all) hold a KV-cache slot at once: whole groups are admitted
     in job order as slots free up, their prompt prefilled once and copied to their n rows, and each
     episode's clock (METHOD.md §4 episode timeout) starts when its group is admitted.
-    progress(phase, finished, total, tokens), if given, is told after every turn how far the rollouts are."""
+    progress(phase, finished, total, tokens), if given, is told after every turn how far the rollouts are.
+    start_task(task, seed, limits) -> an environment (default harbor.start_task; the door's contract)."""
     if max_rows is not None and max_rows < n:
         raise ValueError(f"run_episodes: max_rows={max_rows} < n={n}; a group's n rollouts are admitted "
                          f"together, so max_rows must be at least n")
@@ -416,12 +423,10 @@ def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = L
                         {"role": "user", "content": task.instruction}]
             episode = Episode(task=task.name, seed=instance_seed, messages=messages, ids=[], roles=[])
             rows.append(_Row(id=len(rows), ep=episode, task=task))
-    # the sandbox clamps commands to the episode clock too
-    box_limits = sandbox.Limits(command_timeout=limits.command_timeout, output_chars=limits.output_chars,
-                                episode_timeout=limits.episode_timeout)
+    start = partial(_start_sandbox, start_task=start_task or harbor.start_task, limits=limits)
     with ThreadPoolExecutor(max_workers=min(32, len(rows))) as pool:
         # every sandbox starts at once
-        for row, box in zip(rows, pool.map(partial(_start_sandbox, limits=box_limits), rows)):
+        for row, box in zip(rows, pool.map(start, rows)):
             row.box = box
         report = progress or _no_progress
         report("sandboxes ready", 0, len(rows), 0)
@@ -458,21 +463,10 @@ def _no_progress(phase: str, finished: int, total: int, tokens: int) -> None:
     pass
 
 
-def _start_sandbox(row: _Row, limits: sandbox.Limits) -> sandbox.Sandbox | None:
-    """The row's sandbox. A start that failed for the machine's sake (not the task's build) is tried once
-    more; failing twice, the episode is reward 0 and counted as an infrastructure error, not hidden in
-    the rewards."""
-    for attempt in (1, 2):
-        try:
-            return harbor.start_task(row.task, row.ep.seed, limits)
-        except harbor.SetupError as e:
-            if e.infrastructure and attempt == 1:
-                continue
-            row.ep.reason = f"sandbox setup error: SetupError: {e}"
-            row.ep.infra_error = e.infrastructure
-        except Exception as e:  # noqa: BLE001 - METHOD.md: a failed rollout is reward 0, logged, not hidden
-            row.ep.reason = f"sandbox setup error: {type(e).__name__}: {e}"
-        return None
+def _start_sandbox(row: _Row, start_task, limits: Limits) -> harbor.Environment | None:
+    """The row's environment; None when it could not be set up (start_task's retry policy spent): the
+    episode is reward 0 with its outcome, setup failed (task or machine), counted, not hidden."""
+    return _safely(row.ep, "sandbox setup", start_task, row.task, row.ep.seed, limits)
 
 
 def _release_slots(gen: Generator, rows: list[_Row], keep: list[_Row]):
@@ -497,6 +491,8 @@ def _admit_group(gen: Generator, tokenizer, group: list[_Row], limits: Limits) -
     admitted = time.monotonic()
     for row in group:
         row.holds_slot, row.clock_start = True, admitted
+        if row.box is not None:
+            row.box.start_clock()  # the environment's clock, which caps commands, starts with ours
     return [row for row in group if row.box is not None and _may_start_turn(row.ep, limits)]
 
 
@@ -568,12 +564,15 @@ def _end_turn(row: _Row, action: Action, body: str | None, tokenizer, limits: Li
     ep = row.ep
     ep.valid_turns += action.tool is not None
     ep.clean_turns += action.tool is not None and not action.warnings
-    budget = min(limits.episode_timeout, row.task.agent_timeout)  # task.toml may ask for less
+    budget = row.box.budget  # the run's episode_timeout or task.toml's, whichever is less
     if time.monotonic() - row.clock_start > budget:  # METHOD.md §4: reward 0 and every mask zero
-        ep.timed_out, ep.reason = True, f"episode over {budget:g} s"
+        ep.timed_out = True
+        _end(ep, Outcome.TIMEOUT, f"episode over {budget:g} s")
         return None
     if action.tool == "done" or body is None:
         ep.done = action.tool == "done"
+        if ep.done:
+            _end(ep, Outcome.DONE, "")
         return None
     warn = format_warnings(action.warnings) if action.tool else ""  # a parse error has no warning block
     ids, roles = observation_delta(tokenizer, warn, body)
@@ -583,7 +582,7 @@ def _end_turn(row: _Row, action: Action, body: str | None, tokenizer, limits: Li
         kept = [t for t, r in zip(ids, roles) if r in (WARNING, ENV)]
         ep.messages.append({"role": "tool", "content": tokenizer.decode(kept)})
         ep.ids, ep.roles = ep.ids + ids, ep.roles + roles
-        ep.reason = f"over {limits.max_total} tokens"
+        _end(ep, Outcome.TOKEN_LIMIT, f"over {limits.max_total} tokens")
         return None
     ep.messages.append({"role": "tool", "content": warn + body})
     ep.ids, ep.roles = ep.ids + ids, ep.roles + roles
@@ -594,24 +593,24 @@ def _end_turn(row: _Row, action: Action, body: str | None, tokenizer, limits: Li
 
 def _may_start_turn(ep: Episode, limits: Limits) -> bool:
     """Whether the episode may start another turn; when not, ep.reason names the METHOD.md §4 limit."""
-    if ep.reason:
+    if ep.outcome:
         return False
     if ep.turns >= limits.max_turns:
-        ep.reason = f"{limits.max_turns} turns"
+        _end(ep, Outcome.TURN_LIMIT, f"{limits.max_turns} turns")
     elif len(ep.ids) + 1 >= limits.max_total:  # no room left for a token and its <|im_end|>
-        ep.reason = f"over {limits.max_total} tokens"
+        _end(ep, Outcome.TOKEN_LIMIT, f"over {limits.max_total} tokens")
     elif len(ep.ids) >= limits.max_context:
-        ep.reason = f"context reached {limits.max_context} tokens"
-    return not ep.reason
+        _end(ep, Outcome.CONTEXT_LIMIT, f"context reached {limits.max_context} tokens")
+    return not ep.outcome
 
 
 def _verify(row: _Row):
     """Run the task's tests unless the episode already has reward 0 by rule (METHOD.md §4)."""
     ep = row.ep
-    if row.box is None or ep.timed_out or ep.reason.startswith(("over ", "sandbox")):
+    if row.box is None or not ep.outcome or not Outcome(ep.outcome).verified:
         return
     started = time.monotonic()
-    out = _safely(ep, "verifier", harbor.verify, row.box, row.task, ep.seed)
+    out = _safely(ep, "verifier", row.box.verify)
     ep.timings["verify_s"] += time.monotonic() - started
     if out is not None:
         ep.reward, why = out

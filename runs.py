@@ -24,6 +24,7 @@ from torch.distributed.tensor import DTensor
 
 import model as M
 import rollout as R
+from harbor import Outcome
 from errors import ConfigError, MissingError
 from scale import kv_cache_budget, optimizer, optimizer_state, plain_copy, rollout_rows, shard, totals
 
@@ -385,19 +386,30 @@ def fit_rollout_rows(args, model, opt, rank: int) -> None:
 
 # ---- the run's log: one line per step, and metrics.jsonl ----
 
+SETUP = (Outcome.SETUP_TASK, Outcome.SETUP_MACHINE)
+# A run whose first this many steps fail setup in every rollout stops (echo.py): it would train on nothing.
+STOP_AFTER_FAILED_STEPS = 2
+
+
 def rollout_metrics(batch, n, device) -> tuple[dict, float]:
     """The step's rollout metrics over every rank's rollouts (each holds whole groups of n), and the
     total token count."""
     groups = [batch[g:g + n] for g in range(0, len(batch), n)]
-    B, reward, passed, n_groups, n_obs, timeouts, cmd_timeouts, turns, clean, tokens, infra = totals([
+    B, reward, passed, n_groups, n_obs, timeouts, cmd_timeouts, turns, clean, tokens, infra, setup = totals([
         len(batch), sum(e.reward for e in batch), sum(max(e.reward for e in g) > 0 for g in groups),
         len(groups), sum(e.n_obs for e in batch), sum(e.timed_out for e in batch),
         sum(e.command_timeouts for e in batch), sum(e.turns for e in batch),
         sum(e.clean_turns for e in batch), sum(len(e.ids) for e in batch),
-        sum(e.infra_error for e in batch)], device)
+        sum(e.infra_error for e in batch), sum(e.outcome in SETUP for e in batch)], device)
     return dict(reward_mean=reward / B, pass_rate=passed / n_groups, n_obs_tokens=int(n_obs),
                 episode_timeouts=int(timeouts), command_timeouts=int(cmd_timeouts),
-                format_error_rate=1 - clean / turns if turns else 0.0, infra_errors=int(infra)), tokens
+                format_error_rate=1 - clean / turns if turns else 0.0, infra_errors=int(infra),
+                rollouts=int(B), setup_failed=int(setup)), tokens
+
+
+def first_setup_error(batch) -> str:
+    """The first rollout's setup error of a step (its reason names the task), for the line a run stops on."""
+    return next((e.reason for e in batch if e.outcome in SETUP), "none on this rank")
 
 
 def step_line(rec: dict, steps: int) -> str:
@@ -415,5 +427,8 @@ def step_line(rec: dict, steps: int) -> str:
             f"|A| {rec['n_action_tokens']:.0f} |O| {rec['n_obs_tokens']} | "
             f"fmt-err {rec['format_error_rate']:.2f} | {rec['tokens_per_s']:.0f} tok/s | "
             f"rollout {rec['rollout_s']:.1f}s train {rec['train_s']:.1f}s"
-            + (f" | {rec['infra_errors']} sandboxes failed to start" if rec.get("infra_errors") else "")
+            + (f" | EVERY ROLLOUT FAILED SETUP ({rec['setup_failed']})" if rec.get("rollouts")
+               and rec.get("setup_failed") == rec["rollouts"] else
+               f" | {rec['setup_failed']} rollouts failed setup" if rec.get("setup_failed") else "")
+            + (f" | {rec['infra_errors']} machine failures" if rec.get("infra_errors") else "")
             + (f" | SKIPPED: {rec['skipped']}" if rec["skipped"] else ""))

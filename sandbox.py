@@ -213,8 +213,27 @@ class Sandbox:
                           "the command was not run]", -1, True)
         return self._run(command, min(timeout, left))
 
-    def _run(self, command: str, timeout: float) -> Result:
+    def exec(self, command: str, timeout: float) -> Result:
         """Run without the episode clock (setup, build steps, oracle, verifier)."""
+        return self._run(command, timeout)
+
+    def start_clock(self) -> None:
+        """The episode clock (Limits.episode_timeout, which run() keeps to) starts now."""
+        self._t0 = time.monotonic()
+
+    def memory_bytes(self) -> int | None:
+        """Memory charged to the sandbox's cgroup (processes, page cache and tmpfs files); None without one."""
+        for d in (self.cgroup.dirs.values() if self.cgroup else []):
+            for f in ("memory.current", "memory.usage_in_bytes"):
+                if (d / f).exists():
+                    return int((d / f).read_text())
+        return None
+
+    def processes(self) -> list[int]:
+        """Host pids of every process of the sandbox: pid 1 and its descendants, nested namespaces too."""
+        return list(_descendants(self._init_pid, 0))
+
+    def _run(self, command: str, timeout: float) -> Result:
         if self.closed:
             raise SandboxError("run() after close()")
         self._nonce = nonce = secrets.token_hex(8)
@@ -649,6 +668,16 @@ def _teardown(proc: subprocess.Popen, init: list[int], dirpath: Path, fds: list[
     if cgroup:
         cgroup.remove()
     _rmtree(dirpath)
+
+
+def rmtree(path: Path) -> None:
+    """shutil.rmtree for a tree a sandbox wrote (it may have left directories without write permission)."""
+    _rmtree(path)
+
+
+def alive(pid: int) -> bool:
+    """Whether host pid `pid` is a live process (not gone, not a zombie)."""
+    return _alive(pid)
 
 
 def _rmtree(path: Path) -> None:

@@ -17,7 +17,7 @@ def image_cache():
     path.chmod(0o755)
     yield path
     import sandbox
-    sandbox._rmtree(path)
+    sandbox.rmtree(path)
 
 
 @pytest.fixture(autouse=True)
@@ -27,4 +27,6 @@ def _own_image_cache(image_cache, monkeypatch):
     import harbor
     import images
     monkeypatch.setattr(images, "CACHE", image_cache)
-    monkeypatch.setattr(harbor, "_built", {})
+    harbor.forget_builds()            # builds remembered by an earlier test name another cache's layers
+    yield
+    harbor.forget_builds()

@@ -1,6 +1,6 @@
 """eval.py and compare.py as commands: a bad flag or input file is one line naming it (exit 2), compare.py
-will not overwrite results, and an episode whose environment could not be set up is played once more and then
-counted as an infrastructure error, apart from the agent's failures."""
+will not overwrite results, and an episode whose sandbox could not be started twice (start_task's one retry) is
+an infrastructure error, apart from the agent's failures and from a task whose own build fails."""
 import shutil
 import subprocess
 import sys
@@ -10,6 +10,7 @@ import pytest
 
 import eval as ev
 import harbor
+import sandbox
 import model as M
 import rollout as R
 from test_rollout import TOK, task  # noqa: F401  (task is a fixture)
@@ -76,29 +77,42 @@ def starts(monkeypatch):
     return calls
 
 
-def test_setup_that_fails_twice_is_an_infrastructure_error(tmp_path, starts):
+def test_a_broken_dockerfile_is_the_tasks_error_and_not_retried(tmp_path, starts):
     dockerfile = (REPO / "tasks/train/archive-count-csv/environment/Dockerfile").read_text() + "RUN exit 3\n"
     bad = broken_task(tmp_path, "broken-setup", **{"environment/Dockerfile": dockerfile})
     lines = []
     rec = ev.evaluate([bad], ev.oracle, log=lines.append)["broken-setup"]
-    assert starts == ["broken-setup", "broken-setup"]                     # retried once
+    assert starts == ["broken-setup"]                                     # a failed build fails again
     assert rec["reward"] == 0.0 and rec["error"].startswith("SetupError: task 'broken-setup': ")
-    assert (rec["setup_retries"], rec["infrastructure_errors"], rec["verifier_errors"]) == (1, 1, 0)
-    assert lines[-1].startswith("[1/1] broken-setup: reward 0.0 (") and lines[-1].endswith(
-        "; infrastructure error: setup failed twice) | pass so far 0.000")
+    assert rec["outcome"] == harbor.Outcome.SETUP_TASK
+    assert (rec["infrastructure_errors"], rec["verifier_errors"]) == (0, 0)
+    assert ev.summarize({"broken-setup": rec})["errors"] == 1
 
 
-def test_setup_that_fails_once_is_played_again(tmp_path, monkeypatch):
+def test_a_sandbox_that_fails_to_start_twice_is_an_infrastructure_error(tmp_path, monkeypatch):
+    task = broken_task(tmp_path, "machine-down")
+
+    def down(self):
+        raise sandbox.SandboxError("sandbox failed to start: no output within 30 s")
+    monkeypatch.setattr(sandbox.Sandbox, "__enter__", down)
+    lines = []
+    rec = ev.evaluate([task], ev.oracle, log=lines.append)["machine-down"]
+    assert rec["outcome"] == harbor.Outcome.SETUP_MACHINE and rec["infrastructure_errors"] == 1
+    assert lines[-1].endswith("; infrastructure error: setup failed (machine)) | pass so far 0.000")
+
+
+def test_setup_that_fails_once_is_started_again(tmp_path, monkeypatch):
     flaky = broken_task(tmp_path, "flaky-setup")
-    start, failures = harbor.start_task, [harbor.SetupError("task 'flaky-setup': the machine hiccuped")]
+    real, calls = sandbox.Sandbox.__enter__, []
 
-    def start_once_failing(*args, **kwargs):
-        if failures:
-            raise failures.pop()
-        return start(*args, **kwargs)
-    monkeypatch.setattr(harbor, "start_task", start_once_failing)
+    def once_failing(self):
+        calls.append(1)
+        if len(calls) == 1:
+            raise sandbox.SandboxError("sandbox failed to start: the machine hiccuped")
+        return real(self)
+    monkeypatch.setattr(sandbox.Sandbox, "__enter__", once_failing)
     rec = ev.evaluate([flaky], ev.oracle, log=lambda line: None)["flaky-setup"]
-    assert (rec["reward"], rec["setup_retries"], rec["infrastructure_errors"]) == (1.0, 1, 0)
+    assert (rec["reward"], len(calls), rec["infrastructure_errors"]) == (1.0, 2, 0)
 
 
 def test_verifier_error_is_counted_apart_and_not_retried(tmp_path, starts):
@@ -110,7 +124,7 @@ def test_verifier_error_is_counted_apart_and_not_retried(tmp_path, starts):
                                      "verifier_errors": 1, "errors": 0}
 
 
-def test_model_attempts_whose_setup_fails_twice_count_apart(tmp_path, task, monkeypatch):  # noqa: F811
+def test_model_attempts_whose_build_fails_are_not_replayed(tmp_path, task, monkeypatch):  # noqa: F811
     bad = broken_task(tmp_path, "broken-setup", **{"environment/Dockerfile": "RUN exit 3\n"})
     batches, run_episodes = [], R.run_episodes
 
@@ -123,7 +137,7 @@ def test_model_attempts_whose_setup_fails_twice_count_apart(tmp_path, task, monk
     model = M.init_weights(M.Qwen3(c), 0).eval()
     res = ev.evaluate_model(model, TOK, [bad, task], k=2, seed=0, log=lambda line: None,
                             limits=R.Limits(max_turns=1, max_turn_tokens=4))
-    assert batches == [(2, 2), (2, 1)]      # both tasks x 2 attempts; then the 2 failed attempts once more
-    assert (res["broken-setup"]["infrastructure_errors"], res["broken-setup"]["setup_retries"]) == (2, 2)
-    assert (res[task.name]["infrastructure_errors"], res[task.name]["setup_retries"]) == (0, 0)
-    assert ev.summarize(res)["infrastructure_errors"] == 2
+    assert batches == [(2, 2)]              # both tasks x 2 attempts, nothing replayed
+    assert res["broken-setup"]["infrastructure_errors"] == 0 and "SetupError" in res["broken-setup"]["error"]
+    assert res[task.name]["infrastructure_errors"] == 0
+    assert ev.summarize(res)["infrastructure_errors"] == 0

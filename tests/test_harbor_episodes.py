@@ -77,7 +77,7 @@ def test_failed_setup_is_one_line_naming_task_and_step(tmp_path, line, error):
 def test_an_image_found_nowhere_falls_back_to_the_host_and_says_so(tmp_path, capsys):
     task = load_task(make_task(tmp_path, files={"environment/Dockerfile": "FROM nosuch.invalid/img:1\n"}))
     with start_task(task) as sb:
-        assert sb.layers is None and sb.run("test -x /usr/bin/python3").exit_code == 0
+        assert sb.box.layers is None and sb.run("test -x /usr/bin/python3").exit_code == 0
     err = capsys.readouterr().err
     assert "FROM nosuch.invalid/img:1: " in err and "using the host's system directories" in err
 
@@ -112,8 +112,6 @@ def test_solution_then_verify_with_seed(tmp_path):
     ('echo \'{"reward": 0.5, "other": 1}\' > /logs/verifier/reward.json', 0.5, ""),
     ("echo hi", 0.0, "reward.txt missing"),
     ("touch /logs/verifier/reward.txt", 0.0, "reward.txt empty"),
-    ("echo lots > /logs/verifier/reward.txt", 0.0, "reward.txt garbled: 'lots'"),
-    ("echo '{\"score\": 1}' > /logs/verifier/reward.json", 0.0, "reward.json garbled"),
     ("sleep 30", 0.0, "verifier timed out after 1 s"),
 ])
 def test_verify_reward_files(tmp_path, test_sh, reward, reason):
@@ -122,6 +120,34 @@ def test_verify_reward_files(tmp_path, test_sh, reward, reason):
     with start_task(task) as sb:
         got, why = verify(sb, task)
         assert got == reward and why.startswith(reason) and (reason or why == "")
+
+
+@pytest.mark.parametrize("test_sh, error", [
+    ("echo lots > /logs/verifier/reward.txt", "reward.txt garbled: 'lots'"),
+    ("echo '{\"score\": 1}' > /logs/verifier/reward.json", "reward.json garbled: '{\"score\": 1}'"),
+    ("echo nan > /logs/verifier/reward.txt", "reward.txt holds nan, not a reward in [0, 1]"),
+    ("echo inf > /logs/verifier/reward.txt", "reward.txt holds inf, not a reward in [0, 1]"),
+    ("echo 1e39 > /logs/verifier/reward.txt", "reward.txt holds 1e+39, not a reward in [0, 1]"),
+    ("echo -0.5 > /logs/verifier/reward.txt", "reward.txt holds -0.5, not a reward in [0, 1]"),
+    ("echo '{\"reward\": 2}' > /logs/verifier/reward.json", "reward.json holds 2.0, not a reward in [0, 1]"),
+])
+def test_a_reward_that_is_not_a_number_in_0_1_is_a_verifier_error(tmp_path, test_sh, error):
+    task = load_task(make_task(tmp_path, "r", files={"tests/test.sh": test_sh + "\n"}))
+    with start_task(task) as sb, pytest.raises(VerifierError) as e:
+        verify(sb, task)
+    assert str(e.value) == f"task 'r': {error}"
+
+
+def test_a_test_runner_missing_as_a_module_is_a_verifier_error(tmp_path):
+    test_sh = ("python3 -m no_such_runner /tests; echo 0 > /logs/verifier/reward.txt\n")
+    task = load_task(make_task(tmp_path, "m", files={"tests/test.sh": test_sh}))
+    with start_task(task) as sb, pytest.raises(VerifierError, match="task 'm': test.sh exit 0: .*No module named"):
+        verify(sb, task)
+    # a test's own failed import is the agent's failure, not a broken verifier
+    test_sh = "python3 -c 'import agents_module' || echo 0 > /logs/verifier/reward.txt\n"
+    task = load_task(make_task(tmp_path, "n", files={"tests/test.sh": test_sh}))
+    with start_task(task) as sb:
+        assert verify(sb, task)[0] == 0.0
 
 
 def test_a_missing_test_runner_is_a_verifier_error_not_a_zero(tmp_path):

@@ -39,7 +39,7 @@ def base(image_cache):
         print(f"\n\n*** SKIPPING the real-image tests: {why} ***\n", flush=True)
         pytest.skip(f"REAL IMAGE BUILD NOT TESTED: {why}")
     images.CACHE = image_cache                 # module scope: the autouse fixture only patches per test
-    images._prepare_cache()
+    images.prepare_cache()
     return images.debootstrap("bookworm", MIRROR, ["debian:bookworm", "ubuntu:*"], python=False, extra=[],
                               log=lambda m: None)
 
@@ -103,7 +103,7 @@ def test_oracle_passes_and_null_fails_with_pytest_really_run(real_task):
 
 def test_the_cached_build_is_reused_and_episodes_do_not_leak_into_each_other(real_task):
     task, _, _ = real_task
-    harbor._built.clear()
+    harbor.forget_builds()
     log = []
     harbor.build_task(task, log=log.append)
     assert not [m for m in log if m.startswith("building")]

@@ -8,6 +8,7 @@ import pytest
 
 import rollout as R
 import harbor
+import sandbox
 from generate import Sample
 from tokenizer import build_tokenizer
 
@@ -171,24 +172,34 @@ def test_failed_setup_is_reward_zero_and_does_not_stop_others(monkeypatch, task,
     eps = R.run_episodes(FakeModel(), TOK, [(bad, 0), (task, 0)], 1, R.Limits())
     assert eps[0].reward == 0.0 and eps[0].reason.startswith("sandbox setup error: SetupError: task ")
     assert "line 2: RUN 'exit 3' failed (exit 3)" in eps[0].reason and not eps[0].infra_error
+    assert eps[0].outcome == harbor.Outcome.SETUP_TASK and eps[1].outcome == harbor.Outcome.DONE
     assert eps[1].reward == 1.0
 
 
-def test_a_sandbox_that_fails_to_start_is_retried_once_then_counted_apart(monkeypatch, task):
-    calls, real = [], harbor.start_task
+def failing_sandbox_starts(monkeypatch, fails: int) -> list[int]:
+    """The first `fails` sandbox starts fail as a broken machine would; returns the list of start attempts."""
+    calls, real = [], sandbox.Sandbox.__enter__
 
-    def flaky(t, seed, limits, fails=1):
-        calls.append(t.name)
+    def flaky(self):
+        calls.append(1)
         if len(calls) <= fails:
-            raise harbor.SetupError(f"task '{t.name}': sandbox failed to start: no output", infrastructure=True)
-        return real(t, seed, limits)
-    monkeypatch.setattr(harbor, "start_task", flaky)
+            raise sandbox.SandboxError("sandbox failed to start: no output within 30 s")
+        return real(self)
+    monkeypatch.setattr(sandbox.Sandbox, "__enter__", flaky)
+    return calls
+
+
+def test_a_sandbox_that_fails_to_start_is_retried_once_by_start_task(monkeypatch, task):
+    calls = failing_sandbox_starts(monkeypatch, fails=1)
     ep, = run(monkeypatch, task, [[bash("echo hi > hello.txt"), DONE]])
     assert len(calls) == 2 and ep.reward == 1.0 and not ep.infra_error          # the retry worked
-    calls.clear()
-    monkeypatch.setattr(harbor, "start_task", lambda t, seed, limits: flaky(t, seed, limits, fails=2))
+
+
+def test_a_sandbox_that_fails_to_start_twice_is_the_machines_fault(monkeypatch, task):
+    calls = failing_sandbox_starts(monkeypatch, fails=2)
     ep, = run(monkeypatch, task, [[bash("echo hi > hello.txt"), DONE]])
     assert len(calls) == 2 and ep.reward == 0.0 and ep.infra_error and "failed to start" in ep.reason
+    assert ep.outcome == harbor.Outcome.SETUP_MACHINE
 
 
 def test_episodes_roundtrip_jsonl(monkeypatch, task, tmp_path):

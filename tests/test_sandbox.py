@@ -15,12 +15,12 @@ from sandbox import Limits, Sandbox  # noqa: E402
 
 def alive(pids) -> list[int]:
     """Those of the host pids that still run (zombies count as gone)."""
-    return [p for p in pids if sandbox._alive(p)]
+    return [p for p in pids if sandbox.alive(p)]
 
 
 def episode_pids(sb) -> list[int]:
     """Host pids of every process of a sandbox: pid 1 and its descendants, nested namespaces included."""
-    return list(sandbox._descendants(sb._init_pid, 0))
+    return sb.processes()
 
 
 @pytest.fixture
@@ -171,7 +171,7 @@ def test_kill9_of_the_caller_leaves_nothing_behind(tmp_path):
         import sandbox
         sb = sandbox.Sandbox().__enter__()
         sb.run("sleep 1000 & setsid sleep 1001 &")
-        print(" ".join(map(str, sandbox._descendants(sb._init_pid, 0))), sb.dir, flush=True)
+        print(" ".join(map(str, sb.processes())), sb.dir, flush=True)
         sb.run("sleep 1000")""")
     child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     *pids, state = child.stdout.readline().split()
