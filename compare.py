@@ -206,9 +206,9 @@ def env_segments(tok, messages: list[dict]) -> list[str]:
     for m in messages[2:]:
         if m["role"] == "tool":
             warn, body = R.split_tool_message(m["content"])
-            enc, roles, b0 = R.tool_response_tokens(tok, warn, body)
+            _, offsets, roles, b0 = R.tool_response_tokens(tok, warn, body)
             spans = body_segments(body)
-            for (s, _), role in zip(enc.offsets, roles):
+            for (s, _), role in zip(offsets, roles):
                 if role == R.ENV:
                     c = max(s, b0) - b0   # the body character the token starts at
                     labels.append(next(k for lo, hi, k in spans if lo <= c < hi))

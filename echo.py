@@ -199,7 +199,9 @@ def train_step(model, opt, episodes, args, lam):
     sums = {}
     for mb in scale.same_count_on_every_rank(micro_batches([len(e.ids) for e in episodes],
                                                            args.micro_batch_tokens), dev):
-        rows = [episodes[i] for i in mb] or [scale.padding_episode(args.pad_id)]
+        # an empty micro-batch runs a padding row, two context tokens: it takes part in FSDP's collectives
+        # and adds nothing to any loss
+        rows = [episodes[i] for i in mb] or [R.Episode("padding", 0, [], [args.pad_id] * 2, [R.CONTEXT] * 2)]
         ids, A, E, W, n_obs = batch_tensors(rows, args.pad_id, dev)
         if args.sft and args.sft_tokens == "action":
             # expert SFT (§3): plain cross-entropy (T = 1) on the demonstrations' action tokens

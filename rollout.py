@@ -1,7 +1,9 @@
 # ----------------------------------------------------------------------------------------------------
 # The episode: the agent scaffold of METHOD.md §4 (system prompt, action parser, observation text) and the
 # token bookkeeping of METHOD.md §1 (every token of a rollout gets one role). The scaffold is pure functions;
-# the tokenizer is duck-typed: encode(text) -> ids, decode(ids) -> text, token_id(token) -> id,
+# the tokenizer is duck-typed (tokenizer.py's Tokenizer is one): encode(text) -> ids,
+# encode_offsets(text) -> (ids, each token's (start, end) in text), decode(ids) -> text,
+# token_id(token) -> id, stop_ids (the ids a turn ends at), and
 # render(messages, add_generation_prompt, enable_thinking) -> text (Qwen3's chat template).
 # ----------------------------------------------------------------------------------------------------
 import json
@@ -269,20 +271,21 @@ def observation_delta(tokenizer, warning_text: str, body: str) -> tuple[list[int
     So a body of any text, another harness's "$ ls" or "\\n\\nout" included, keeps TITO exact; the harness's
     own bodies start with a letter and end in ")", which only the final ")\\n" token joins to the wrapper."""
     prefix = tokenizer.encode("\n<|im_start|>user\n<tool_response>")
-    enc, inner_roles, _ = tool_response_tokens(tokenizer, warning_text, body)
+    inner_ids, _, inner_roles, _ = tool_response_tokens(tokenizer, warning_text, body)
     suffix = tokenizer.encode("</tool_response><|im_end|>\n<|im_start|>assistant\n<think>\n")
-    ids = prefix + list(enc.ids) + suffix
+    ids = prefix + list(inner_ids) + suffix
     return ids, [CONTEXT] * len(prefix) + inner_roles + [CONTEXT] * len(suffix)
 
 
 def tool_response_tokens(tokenizer, warning_text: str, body: str):
     """"\\n" + warning_text + body + "\\n", the text between <tool_response> and </tool_response>, tokenized
-    in one piece: (its encoding, each token's role by the characters it covers, where the body starts)."""
+    in one piece: (its ids, their character spans, each token's role by the characters it covers, where the
+    body starts)."""
     inner = "\n" + warning_text + body + "\n"
-    enc = tokenizer.hf.encode(inner, add_special_tokens=False)
+    ids, offsets = tokenizer.encode_offsets(inner)
     w0, b0, b1 = 1, 1 + len(warning_text), 1 + len(warning_text) + len(body)  # character spans in `inner`
-    roles = [ENV if s < b1 and e > b0 else WARNING if s < b0 and e > w0 else CONTEXT for s, e in enc.offsets]
-    return enc, roles, b0
+    roles = [ENV if s < b1 and e > b0 else WARNING if s < b0 and e > w0 else CONTEXT for s, e in offsets]
+    return ids, offsets, roles, b0
 
 
 def n_obs(roles: list[int]) -> int:

@@ -18,7 +18,6 @@ import torch.distributed as dist
 from torch.distributed.tensor import DTensor
 
 import model as M
-import rollout as R
 
 # ---- one GPU: bf16 AdamW with stochastic rounding ----
 
@@ -146,11 +145,6 @@ def same_count_on_every_rank(micro_batches: list[list[int]], device) -> list[lis
     0, whose gradient is 0)."""
     most = int(all_reduce([len(micro_batches)], device, "max")[0])
     return micro_batches + [[] for _ in range(most - len(micro_batches))]
-
-
-def padding_episode(pad_id: int):
-    """Two context tokens: a row that takes part in the collectives and adds nothing to any loss."""
-    return R.Episode("padding", 0, [], [pad_id] * 2, [R.CONTEXT] * 2)
 
 
 def clip_grad_norm(model, max_norm: float) -> float:

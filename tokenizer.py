@@ -47,6 +47,11 @@ class Tokenizer:
         # No BOS/EOS: Qwen adds none. Added tokens written in the text (<|im_start|>, <think>) become one id.
         return self.hf.encode(text, add_special_tokens=False).ids
 
+    def encode_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """encode(text) and each token's (start, end) character span in text."""
+        enc = self.hf.encode(text, add_special_tokens=False)
+        return enc.ids, enc.offsets
+
     def decode(self, ids: list[int]) -> str:
         # Keep special tokens so decode(encode(s)) == s for rendered chats (s NFC-normalized).
         return self.hf.decode(ids, skip_special_tokens=False)
