@@ -1,9 +1,16 @@
 """echo.py end to end on the built-in demo: a run interrupted and resumed gives the same metrics as an
 uninterrupted one, and checkpoints are complete HF-layout directories."""
 import json
+import shutil
+from pathlib import Path
+
+import pytest
 
 import echo
 import model as M
+from errors import EchoError
+
+REPO = Path(__file__).resolve().parents[1]
 
 SMALL = ["--tasks-per-step", "1", "--n", "2", "--max-turns", "2", "--max-turn-tokens", "12", "--seed", "5"]
 TIMING = {"tokens_per_s", "rollout_s", "train_s"}
@@ -49,3 +56,19 @@ def test_env_only_and_sft_modes_run(tmp_path):
     echo.main(SMALL + ["--out", str(tmp_path / "sft"), "--steps", "3", "--sft", str(demos)])
     recs = [json.loads(line) for line in open(tmp_path / "sft" / "metrics.jsonl")]
     assert recs[-1]["action_ce"] < recs[0]["action_ce"]  # demo lr 1e-3: the demonstration gets likelier
+
+
+def test_a_run_whose_first_steps_all_fail_setup_stops_naming_the_first_error(tmp_path, capsys):
+    tasks = tmp_path / "tasks"
+    for name in ("count-lines", "sum-sizes"):
+        shutil.copytree(REPO / "tasks/observe/train/count-errors", tasks / name)
+        with open(tasks / name / "environment/Dockerfile", "a") as f:
+            f.write("RUN exit 3\n")
+    with pytest.raises(EchoError, match=r"stopped: every rollout of the first 2 steps failed setup; first: "
+                                        r"sandbox setup error: SetupError: task '.*': line \d+: RUN 'exit 3' "
+                                        r"failed \(exit 3\)"):
+        echo.main(SMALL + ["--out", str(tmp_path / "run"), "--steps", "5", "--tasks", str(tasks)])
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("step ")]
+    assert len([line for line in lines if " | " in line]) == 2          # two step lines, then the stop
+    assert all("EVERY ROLLOUT FAILED SETUP (2)" in line for line in lines if " | " in line)
+    assert len(metrics(tmp_path / "run")) == 2
