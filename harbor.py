@@ -3,7 +3,7 @@ on their built environment (images.py, sandbox.py), and the verifier.
 
     task/task.toml                 [agent] [verifier] [environment]: timeouts, resources, env, workdir
     task/instruction.md            the prompt
-    task/environment/Dockerfile    (+ its build context) the episode's environment, parsed into Steps
+    task/environment/Dockerfile    (+ its build context) the episode's environment (dockerfile.py)
     task/tests/test.sh             the verifier: writes /logs/verifier/reward.txt or reward.json
     task/solution/solve.sh         the oracle (optional)
 
@@ -24,8 +24,10 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 
+import dockerfile
 import images
 import sandbox
+from dockerfile import Step
 from errors import ConfigError, EchoError, MissingError
 
 # Caps on task.toml numbers: a typo like timeout_sec = 60000000 should fail at load, not hang a run.
@@ -40,13 +42,6 @@ NO_SYMLINKS = ("task.toml", "instruction.md", "environment", "environment/Docker
 
 class TaskError(ConfigError):
     """A task that cannot be loaded; the message is one line starting `task '<name>': `."""
-
-
-@dataclass
-class Step:
-    instr: str          # upper case: RUN, COPY, ENV, ... or COPY_HEREDOC (see parse_dockerfile)
-    args: str
-    line: int           # 1-based Dockerfile line where the instruction starts
 
 
 @dataclass
@@ -128,12 +123,12 @@ def load_task(path) -> Task:
             raise fail(f"{key} = {v:.15g} is over the maximum {MAXIMA[key]}")
         return v
 
-    dockerfile, docker_workdir = [], None
+    steps, docker_workdir = [], None
     if (path / "environment/Dockerfile").is_file():
         text = read("environment/Dockerfile")
-        try:
-            dockerfile = parse_dockerfile(text)
-            docker_workdir = _simulate(dockerfile, {})[1]
+        try:   # every line is checked here: what would fail every episode's setup fails the load instead
+            steps = dockerfile.parse(text)
+            docker_workdir = dockerfile.workdir(steps)
         except ValueError as e:
             raise fail(f"environment/Dockerfile: {e}") from None
     workdir = environ["workdir"] if "workdir" in environ else docker_workdir or "/app"
@@ -147,7 +142,7 @@ def load_task(path) -> Task:
                 allow_internet=internet, workdir=_workdir(workdir, fail),
                 env=_env_table(environ.get("env", {}), "[environment].env", fail),
                 verifier_env=_env_table(conf["verifier"].get("env", {}), "[verifier].env", fail),
-                dockerfile=dockerfile, has_solution=(path / "solution/solve.sh").is_file())
+                dockerfile=steps, has_solution=(path / "solution/solve.sh").is_file())
 
 
 def _megabytes(value, key: str, fail) -> float:
@@ -203,109 +198,6 @@ def load_tasks(root, errors: list[str] | None = None) -> list[Task]:
     if not tasks:
         raise MissingError(f"no loadable tasks in {root}: {len(dirs)} failed; first: {failed[0]}")
     return tasks
-
-
-# ---- Dockerfile -----------------------------------------------------------------------------------------
-
-# A BuildKit heredoc marker (group 3 is its name): <<EOF, <<-EOF, << 'EOF', <<"EOF". Escapes, quoted
-# strings and $((...)) are matched first, so a `<<` inside them is not taken for a marker.
-HEREDOC = re.compile(r"""\\.|'[^']*'|"(?:\\.|[^"\\])*"|\$\(\([^)]*\)\)"""
-                     r"""|(?<!<)<<(-?)[ \t]*(["']?)([A-Za-z_]\w*)\2""")
-
-
-def parse_dockerfile(text: str) -> list[Step]:
-    """Steps as Docker parses them: comments dropped; `\\` continuations joined as Docker does (the next line
-    appended as is; comment and blank lines inside dropped); instructions upper-cased; args as text (JSON form
-    too). Heredocs in RUN, COPY and ADD, their bodies following the instruction in marker order:
-        RUN <<EOF                   the body alone is the script (<<- tabs stripped);
-        RUN cat <<A > a && ... <<B  the shell text `line\\n<body A>A\\n<body B>B`, as BuildKit runs it;
-        COPY [--flags] <<EOF dest   Step("COPY_HEREDOC", JSON {"dest", "body", "expand", "flags"}), one per
-                                    heredoc: dest is dest/EOF if dest ends in '/' or there are several
-                                    sources; expand is true if $VARs in the body are to be substituted.
-    Unknown instruction words parse fine: the builder decides what it supports. Raises ValueError."""
-    steps, lines, i = [], text.splitlines(), 0
-    while i < len(lines):
-        start, line, i = i + 1, lines[i].strip(), i + 1
-        if not line or line.startswith("#"):
-            continue
-        while line.rstrip().endswith("\\"):
-            line = line.rstrip()[:-1]
-            while i < len(lines) and (not lines[i].strip() or lines[i].lstrip().startswith("#")):
-                i += 1
-            if i < len(lines):
-                line, i = line + lines[i], i + 1
-        word, args = (re.split(r"\s+", line, maxsplit=1) + [""])[:2]
-        instr, args = word.upper(), args.strip()
-        if not re.fullmatch(r"[A-Z]+", instr):
-            raise ValueError(f"line {start}: cannot parse {_show(line)}")
-        marks = [m for m in HEREDOC.finditer(args) if m[3]] if instr in ("RUN", "COPY", "ADD") else []
-        bodies = []
-        for m in marks:
-            body = []
-            while i < len(lines) and (lines[i].lstrip("\t") if m[1] else lines[i]).rstrip() != m[3]:
-                body.append(lines[i] + "\n")
-                i += 1
-            if i == len(lines):
-                raise ValueError(f"line {start}: {instr} heredoc {m[3]} is never closed (no line {m[3]!r})")
-            bodies.append("".join(body))
-            i += 1
-        if not marks:
-            steps.append(Step(instr, args, start))
-        elif instr != "RUN":
-            steps += _copy_heredoc(instr, args, marks, bodies, start)
-        elif len(marks) == 1 and args == marks[0][0]:
-            steps.append(Step("RUN", _chomp(bodies[0], marks[0][1]).rstrip("\n"), start))
-        else:
-            steps.append(Step("RUN", args + "".join(f"\n{b}{m[3]}" for m, b in zip(marks, bodies)), start))
-    return steps
-
-
-def _chomp(body: str, dash: str) -> str:
-    """<<-EOF strips the body's leading tabs."""
-    return re.sub(r"(?m)^\t+", "", body) if dash else body
-
-
-def _split(args: str, line: int) -> list[str]:
-    try:
-        return shlex.split(args)
-    except ValueError as e:                      # "No closing quotation"
-        raise ValueError(f"line {line}: {e} in {_show(args)}") from None
-
-
-def _copy_heredoc(instr: str, args: str, marks, bodies, line: int) -> list[Step]:
-    """COPY <<EOF dest: one COPY_HEREDOC step per heredoc, then a plain step for any file sources left."""
-    words = _split(HEREDOC.sub(lambda m: "" if m[3] else m[0], args), line)
-    flags, rest = [w for w in words if w.startswith("--")], [w for w in words if not w.startswith("--")]
-    if not rest:
-        raise ValueError(f"line {line}: {instr} <<{marks[0][3]} needs a destination")
-    *sources, dest = rest
-    into_dir = dest.endswith("/") or len(marks) + len(sources) > 1
-    steps = [Step("COPY_HEREDOC", json.dumps({"dest": dest.rstrip("/") + "/" + m[3] if into_dir else dest,
-                                              "body": _chomp(b, m[1]), "expand": not m[2], "flags": flags}),
-                  line) for m, b in zip(marks, bodies)]
-    return steps + ([Step(instr, shlex.join(flags + sources + [dest]), line)] if sources else [])
-
-
-def _simulate(steps: list[Step], env: dict[str, str]) -> tuple[dict[str, str], str | None, dict[str, str]]:
-    """Replay ENV, ARG and WORKDIR only: (env plus the ENV values, the final WORKDIR or None, the ARG values).
-    `env` is the base environment $VARs come from (the builder passes its own, for $HOME and $PATH)."""
-    env, args, workdir = dict(env), {}, None
-    for s in steps:
-        scope = {**args, **env}                  # ENV wins over an ARG of the same name, as in Docker
-        if s.instr == "WORKDIR":
-            workdir = os.path.normpath(os.path.join(workdir or "/", images.subst(s.args, scope)))
-        elif s.instr in ("ENV", "ARG"):
-            words = _split(s.args, s.line)
-            if not words or "=" in words[0] and not all("=" in w for w in words):
-                raise ValueError(f"line {s.line}: {s.instr} {_show(s.args)}: expected K V, K=V ... or K")
-            if "=" in words[0]:
-                pairs = [w.split("=", 1) for w in words]
-            else:                                # ENV K some value;  ARG K (no default: stays unset)
-                pairs = [(words[0], " ".join(words[1:]))] if s.instr == "ENV" else [(words[0], None)]
-            for k, v in pairs:
-                if v is not None:
-                    (env if s.instr == "ENV" else args)[k] = images.subst(v, scope)
-    return env, workdir, args
 
 
 # ---- the door: episodes on the task's built environment (images.py), run in a sandbox (sandbox.py) -----
@@ -439,13 +331,12 @@ def build_task(task: Task, store: Path | None = None, log=print):
     key = (task.path, store)
     if key in _built:
         return _built[key]
-    steps = [s for s in task.dockerfile if s.instr != "FROM"]
-    froms = [s for s in task.dockerfile if s.instr == "FROM"]
-    if len(froms) > 1:
-        raise images.BuildError(f"line {froms[1].line}: multi-stage builds (a second FROM) are not supported")
-    words = [w for w in (froms[0].args.split() if froms else ["host"]) if not w.startswith("--")]
-    image = images.resolve(words[0], store, log)
-    state = images.start_state(image)
+    try:
+        ref, build_args, steps = dockerfile.stage(task.dockerfile)
+    except ValueError as e:                    # load_task checked it; a Task made by hand may not be
+        raise images.BuildError(str(e)) from None
+    image = images.resolve(ref, store, log)
+    state = images.start_state(image, build_args)
     if image.rootfs is not None:               # on the host's directories nothing can be cached
         state = images.build(_cached_steps(steps), state, task.path / "environment", task.build_timeout,
                              task_limits(task, Limits()), log)
@@ -488,10 +379,10 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log) ->
     try:
         state = build_task(task, store, log)
         host = state.image.rootfs is None
-        steps = [s for s in task.dockerfile if s.instr != "FROM"]
+        steps = dockerfile.stage(task.dockerfile)[2]
         seeded = steps if host else steps[len(_cached_steps(steps)):]
         if host:
-            state = images.start_state(state.image)
+            state = images.start_state(state.image, dockerfile.stage(task.dockerfile)[1])
         context = task.path / "environment"
         plan = []                              # (step, the state it runs in); the last has every ENV
         for step in seeded:

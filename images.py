@@ -11,9 +11,9 @@ A task's `FROM` resolves to a base root filesystem, first found wins:
   5. the host's system directories, read-only, said once in a line. `FROM host` asks for them outright
      (the built-in tasks do: they need only the host's python3, git, sqlite3, jq).
 
-The build runs the Dockerfile's RUN, COPY, ADD, ENV, ARG, WORKDIR and SHELL in a sandbox with the
-network on, one step at a time. Each RUN/COPY/ADD writes one layer, CACHE/layers/<key>/layer, where the
-key hashes the parent's key, the step, its environment and, for COPY/ADD, the files it copies: tasks that
+The build runs the Dockerfile's RUN, COPY, ADD, ENV, ARG, WORKDIR and SHELL (read by dockerfile.py, as the
+loader reads them) in a sandbox with the network on, one step at a time. Each RUN/COPY/ADD writes one
+layer, CACHE/layers/<key>/layer, where the key hashes the parent's key, the step, its environment and, for COPY/ADD, the files it copies: tasks that
 share a Dockerfile prefix (all 3,566 TermiGen tasks share their first three steps) share those layers,
 and every episode, rank and run reuses them. A lock per key makes concurrent builds of one key safe.
 Steps after `ARG TASK_SEED` are not cached: they generate a task instance and run in each episode.
@@ -37,6 +37,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import dockerfile
 import registry
 import sandbox
 from errors import EchoError
@@ -69,10 +70,11 @@ class State:
     image: Image
     layers: list[Path]
     key: str
-    env: dict[str, str]
-    args: dict[str, str]
-    workdir: str
-    shell: list[str]
+    config: dockerfile.Config          # ENV (over the image's environment), ARG, WORKDIR, SHELL, USER
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.config.env
 
 
 def slug(ref: str) -> str:
@@ -214,11 +216,12 @@ def debootstrap(suite: str, mirror: str, names: list[str], python: bool, extra: 
 
 # ---- builds -------------------------------------------------------------------------------------------
 
-def start_state(image: Image) -> State:
+def start_state(image: Image, build_args: dict[str, str] | None = None) -> State:
+    """The state right after FROM: the image, and the ARGs declared before FROM (dockerfile.stage)."""
     identity = [image.source, str(image.rootfs and image.rootfs.resolve())]
     key = hashlib.sha256(json.dumps(identity).encode()).hexdigest()
-    return State(image, [image.rootfs] if image.rootfs else [], key[:16], {**image.env}, {}, image.workdir,
-                 ["/bin/sh", "-c"])
+    config = dockerfile.Config(env={**image.env}, workdir=image.workdir, build_args=build_args or {})
+    return State(image, [image.rootfs] if image.rootfs else [], key[:16], config)
 
 
 def build(steps, state: State, context: Path, timeout: float, limits: Limits, log=print) -> State:
@@ -243,26 +246,15 @@ def build(steps, state: State, context: Path, timeout: float, limits: Limits, lo
 
 
 def advance(state: State, step, context: Path) -> State:
-    """The state after a step's metadata (ENV, ARG, WORKDIR, SHELL) and its cache key."""
-    env, args, workdir, shell = dict(state.env), dict(state.args), state.workdir, list(state.shell)
-    scope = {**BASE_ENV, **args, **env}
-    if step.instr == "WORKDIR":
-        workdir = os.path.normpath(os.path.join(workdir, subst(step.args, scope)))
-    elif step.instr in ("ENV", "ARG"):
-        words = shlex.split(step.args)
-        if not words:
-            raise BuildError(f"line {step.line}: {step.instr} needs a name")
-        pairs = ([w.split("=", 1) for w in words] if "=" in words[0] else
-                 [(words[0], " ".join(words[1:]))] if step.instr == "ENV" else [(words[0], None)])
-        for k, v in pairs:
-            target = env if step.instr == "ENV" else args
-            target[k] = subst(v, scope) if v is not None else args.get(k, "")
-    elif step.instr == "SHELL":
-        shell = json.loads(step.args)
+    """The state after a step's metadata (ENV, ARG, WORKDIR, SHELL, USER: dockerfile.replay) and its key."""
+    try:
+        c = dockerfile.replay(state.config, step)
+    except ValueError as e:
+        raise BuildError(str(e)) from None
     extra = _context_hash(step, context) if step.instr in ("COPY", "ADD") else ""
-    key = hashlib.sha256(json.dumps([state.key, step.instr, step.args, env, args, workdir, shell,
+    key = hashlib.sha256(json.dumps([state.key, step.instr, step.args, c.env, c.args, c.workdir, c.shell,
                                      extra]).encode()).hexdigest()[:16]
-    return State(state.image, list(state.layers), key, env, args, workdir, shell)
+    return State(state.image, list(state.layers), key, c)
 
 
 def _build_layer(state: State, step, context: Path, layer: Path, deadline: float, limits: Limits,
@@ -280,7 +272,7 @@ def _build_layer(state: State, step, context: Path, layer: Path, deadline: float
         # As `docker build`: the network on and room to compile (the task's limits are the episode's).
         build_limits = replace(limits, episode_timeout=left, memory_mb=max(limits.memory_mb, 8192),
                                nproc=max(limits.nproc, 4096))
-        with Sandbox(workdir=state.workdir, env=state.env, layers=state.layers, upper=tmp / "layer",
+        with Sandbox(workdir=state.config.workdir, env=state.env, layers=state.layers, upper=tmp / "layer",
                      network=True, limits=build_limits) as sb:
             run_step(sb, step, state, context, seed=None, timeout=left)
         _rm(tmp / "layer" / "run" / "xfer")    # the sandbox's own mount point, not the image's
@@ -294,12 +286,12 @@ def _build_layer(state: State, step, context: Path, layer: Path, deadline: float
 
 def run_step(sb: Sandbox, step, state: State, context: Path, seed: int | None, timeout: float) -> None:
     """Run one RUN/COPY/ADD step in a started sandbox (a build layer, or an episode for seeded steps)."""
-    where = f"line {step.line}: {step.instr}"
+    where, c = f"line {step.line}: {step.instr}", state.config
     if step.instr == "RUN":
-        argv = json.loads(step.args) if step.args.startswith("[") else [*state.shell, step.args]
-        args = {**state.args, **({"TASK_SEED": str(seed)} if seed is not None else {})}
+        argv = json.loads(step.args) if step.args.startswith("[") else [*c.shell, step.args]
+        args = {**c.args, **({"TASK_SEED": str(seed)} if seed is not None else {})}
         prefix = " ".join(f"{k}={shlex.quote(v)}" for k, v in args.items())
-        r = sb.exec(f"mkdir -p {shlex.quote(state.workdir)} && cd {shlex.quote(state.workdir)} && "
+        r = sb.exec(f"mkdir -p {shlex.quote(c.workdir)} && cd {shlex.quote(c.workdir)} && "
                     f"env {prefix} {shlex.join(argv)}", timeout)
         if r.timed_out:
             raise BuildError(f"{where} {_short(step.args)} timed out after {timeout:.0f} s")
@@ -310,9 +302,9 @@ def run_step(sb: Sandbox, step, state: State, context: Path, seed: int | None, t
         spec = json.loads(step.args)
         with tempfile.TemporaryDirectory() as tmp:
             name = Path(tmp) / os.path.basename(spec["dest"].rstrip("/") or "file")
-            name.write_text(subst(spec["body"], {**state.args, **state.env}) if spec.get("expand")
+            name.write_text(dockerfile.subst(spec["body"], c.scope()) if spec.get("expand")
                             else spec["body"])
-            sb.copy_in(name, _dest(spec["dest"], state.workdir))
+            sb.copy_in(name, _dest(spec["dest"], c.workdir))
     elif step.instr in ("COPY", "ADD"):
         for src, dest, many in _copy_sources(step, state, context):
             try:
@@ -334,12 +326,12 @@ def _copy_sources(step, state: State, context: Path):
     words = json.loads(step.args) if step.args.startswith("[") else shlex.split(step.args)
     if any(w.startswith("--from") for w in words):
         raise BuildError(f"line {step.line}: {step.instr} --from (multi-stage builds) is not supported")
-    scope = {**BASE_ENV, **state.args, **state.env}
-    words = [subst(w, scope) for w in words if not w.startswith("--")]
+    scope = state.config.scope()
+    words = [dockerfile.subst(w, scope) for w in words if not w.startswith("--")]
     if len(words) < 2:
         raise BuildError(f"line {step.line}: {step.instr} needs a source and a destination")
     *srcs, dest = words
-    dest = _dest(dest, state.workdir)
+    dest = _dest(dest, state.config.workdir)
     out = []
     for src in srcs:
         if re.match(r"\w+://", src):
@@ -376,11 +368,6 @@ def _context_hash(step, context: Path) -> str:
                 elif p.is_file():
                     h.update(hashlib.sha256(p.read_bytes()).digest())
     return h.hexdigest()
-
-
-def subst(s: str, env: dict[str, str]) -> str:
-    """Docker's $VAR, ${VAR} and ${VAR:-default} substitution (the loader uses it too)."""
-    return re.sub(r"\$(?:\{(\w+)(?::-([^}]*))?\}|(\w+))", lambda m: env.get(m[1] or m[3]) or (m[2] or ""), s)
 
 
 def _short(args: str) -> str:

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from harbor import MAXIMA, Step, TaskError, _simulate, load_task, load_tasks, parse_dockerfile
-from images import subst as _subst
+from dockerfile import Config, Step, replay, stage, subst
+from dockerfile import parse as parse_dockerfile
+from dockerfile import workdir as dockerfile_workdir
+from harbor import MAXIMA, TaskError, load_task, load_tasks
 
 
 def make_task(root: Path, name: str = "t", files: dict[str, str] | None = None, toml: str = "") -> Path:
@@ -228,9 +230,23 @@ def test_parse_dockerfile():
         Step("RUN", "echo a\necho b", 6), Step("ENV", "A=1", 10)]
 
 
-def test_json_args_and_unknown_instructions_are_kept_as_text():
-    assert parse_dockerfile('CMD ["bash", "-c", "x"]\nFROBNICATE  a b\n') == \
-        [Step("CMD", '["bash", "-c", "x"]', 1), Step("FROBNICATE", "a b", 2)]
+def test_json_args_are_kept_as_text_and_an_unknown_instruction_names_its_line():
+    assert parse_dockerfile('CMD ["bash", "-c", "x"]\n') == [Step("CMD", '["bash", "-c", "x"]', 1)]
+    with pytest.raises(ValueError, match="^line 2: unknown instruction FROOB$"):
+        parse_dockerfile('CMD ["bash", "-c", "x"]\nFROOB  a b\n')
+
+
+@pytest.mark.parametrize("text, error", [
+    ("FROM x\nFROOB x\n", "line 2: unknown instruction FROOB"),
+    ("FROM a AS b\nRUN true\nFROM c\n", "line 3: a second FROM (multi-stage builds) is not supported"),
+    ("FROM x\nCOPY --from=b /a /a\n", "line 2: COPY --from (multi-stage builds) is not supported"),
+    ("FROM x\nADD https://e.org/f /f\n", "line 2: ADD of a URL is not supported (download it in a RUN)"),
+    ("RUN true\nFROM x\n", "line 1: RUN before FROM (only ARG may come before FROM)"),
+    ("FROM x\nSHELL bash -c\n", "line 2: SHELL 'bash -c': expected a JSON array like [\"/bin/bash\", \"-c\"]"),
+])
+def test_what_echo_cannot_build_is_a_load_error_naming_the_line(tmp_path, text, error):
+    assert load_error(make_task(tmp_path, "x", files={"environment/Dockerfile": text})) == \
+        f"task 'x': environment/Dockerfile: {error}"
 
 
 def test_a_line_that_is_no_instruction_names_its_line():
@@ -296,19 +312,38 @@ def test_unclosed_heredoc_names_its_line():
 # ---- ENV / ARG / WORKDIR replay -----------------------------------------------------------------------
 
 def test_subst_forms():
-    assert _subst("$A-${A}-${B:-dflt}-${A:-dflt}-$NONE.", {"A": "1"}) == "1-1-dflt-1-."
+    assert subst("$A-${A}-${B:-dflt}-${A:-dflt}-$NONE.", {"A": "1"}) == "1-1-dflt-1-."
+    assert subst("${A:+alt}|${B:+alt}|${E:-d}|${E:+alt}", {"A": "1", "E": ""}) == "alt||d|"
+    assert subst("${B:-$A/x}", {"A": "1"}) == "1/x"
 
 
-def test_simulate_env_arg_and_workdir():
-    text = 'ARG V\nARG W=2\nENV K one two\nENV A=1 B="a b" C=$W\nWORKDIR /x\nWORKDIR ${A}y\n'
-    steps = parse_dockerfile(text)
-    assert _simulate(steps, {"HOME": "/root"}) == (
-        {"HOME": "/root", "K": "one two", "A": "1", "B": "a b", "C": "2"}, "/x/1y", {"W": "2"})
+def test_replay_env_arg_workdir_shell_and_user():
+    text = ('ARG V\nARG W=2\nENV K one two\nENV A=1 B="a b" C=$W\nWORKDIR /x\nWORKDIR ${A}y\n'
+            'SHELL ["/bin/bash", "-c"]\nUSER $A\n')
+    config = Config(env={"HOME": "/root"})
+    for step in parse_dockerfile(text):
+        config = replay(config, step)
+    assert (config.env, config.args) == ({"HOME": "/root", "K": "one two", "A": "1", "B": "a b", "C": "2"},
+                                         {"V": "", "W": "2"})
+    assert (config.workdir, config.shell, config.user) == ("/x/1y", ["/bin/bash", "-c"], "1")
 
 
-def test_simulate_refuses_a_nameless_env():
+def test_home_is_not_in_scope_at_build_time_as_in_docker():
+    assert dockerfile_workdir(parse_dockerfile("FROM x\nWORKDIR $HOME/w\n")) == "/w"
+    assert dockerfile_workdir(parse_dockerfile("FROM x\nENV HOME=/home/a\nWORKDIR $HOME/w\n")) == "/home/a/w"
+    assert dockerfile_workdir(parse_dockerfile("FROM x\nRUN true\n")) is None
+
+
+def test_an_arg_before_from_is_a_build_argument_of_from_and_of_a_bare_arg_after_it():
+    steps = parse_dockerfile("ARG TAG=3.11\nARG D=/d\nFROM python:${TAG}-slim\nARG D\nWORKDIR $D/$TAG\n")
+    ref, build_args, body = stage(steps)
+    assert (ref, build_args, [s.line for s in body]) == ("python:3.11-slim", {"TAG": "3.11", "D": "/d"}, [4, 5])
+    assert dockerfile_workdir(steps) == "/d"      # TAG is not redeclared after FROM: empty there
+
+
+def test_replay_refuses_a_nameless_env():
     with pytest.raises(ValueError, match="^line 1: ENV ''"):
-        _simulate([Step("ENV", "", 1)], {})
+        replay(Config(), Step("ENV", "", 1))
 
 
 def test_caps_are_sane_numbers():

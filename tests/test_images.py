@@ -4,6 +4,7 @@ without them these tests say so loudly and skip, and only they do."""
 import io
 import os
 import shutil
+import subprocess
 import tarfile
 import threading
 import time
@@ -176,3 +177,40 @@ def test_an_image_is_pulled_from_a_reachable_registry(image_cache):
         reg.server.server_close()
     assert image.source.startswith("registry ") and image.env["ARCH"] == "amd64" and image.workdir == "/opt"
     assert (image.rootfs / "opt/d/c").exists() and not (image.rootfs / "usr/bin/tool").exists()
+
+
+def tiny_rootfs(root: Path) -> Path:
+    """The cheapest real base: the host's bash and a few tools with the libraries ldd names (~10 MB), as a
+    root filesystem directory in an image store."""
+    files = set()
+    for tool in ("bash", "sh", "env", "mkdir", "cat", "cp", "rm", "dirname"):
+        path = shutil.which(tool)
+        out = subprocess.run(["ldd", path], capture_output=True, text=True).stdout
+        files |= {path, os.path.realpath(path), *(w for w in out.split() if w.startswith("/"))}
+    for f in files | {os.path.realpath(f) for f in files}:
+        (root / f.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(f, root / f.lstrip("/"))          # links followed: the loader is a file here
+    for d in ("bin", "usr/bin"):                       # the shell is /bin/bash, wherever the host has it
+        (root / d).mkdir(parents=True, exist_ok=True)
+        for tool in ("bash", "sh"):
+            if not (root / d / tool).exists():
+                shutil.copy2(shutil.which(tool), root / d / tool)
+    return root
+
+
+@pytest.mark.skipif(not shutil.which("ldd"), reason="needs ldd to copy the host's bash into a base")
+def test_workdir_home_is_the_same_directory_for_the_build_the_agent_and_the_verifier(image_cache, tmp_path):
+    # Docker expands $HOME at build time from ENV alone (unset here): the build, the agent and the verifier
+    # all work in /w, not /root/w
+    store = tmp_path / "store"
+    tiny_rootfs(store / "tiny")
+    test_sh = ('[ "$(pwd)" = /w ] && [ "$(cat /built_in)" = /w ] && echo 1 > /logs/verifier/reward.txt '
+               '|| echo 0 > /logs/verifier/reward.txt\n')
+    task = harbor.load_task(task_dir(tmp_path, "FROM tiny\nWORKDIR $HOME/w\nRUN pwd > /built_in\n", test_sh))
+    assert task.workdir == "/w"
+    log = []
+    with harbor.start_task(task, store=store, log=log.append) as env:
+        assert [m for m in log if m.startswith("building line 3")]        # the real builder ran the RUN
+        assert env.run("pwd; cat /built_in").output == "/w\n/w\n"
+        assert env.verify() == (1.0, "")
+
