@@ -81,6 +81,35 @@ def slug(ref: str) -> str:
     return re.sub(r"[/:@]", "_", ref)
 
 
+# Docker Hub under its other names, and public mirrors of its library images: the same images.
+HUB_PREFIXES = ("docker.io/", "index.docker.io/", "registry-1.docker.io/", "public.ecr.aws/docker/library/",
+                "mirror.gcr.io/library/")
+
+
+def canonical(ref: str) -> str:
+    """One name per image, Docker's short form: `docker.io/library/python:3.13`, `index.docker.io/library/
+    python:3.13` and `public.ecr.aws/docker/library/python:3.13` are all `python:3.13`; `docker.io/bitnami/
+    redis` is `bitnami/redis:latest` (no tag is latest, unless a digest pins it); a digest is kept."""
+    name, at, digest = ref.partition("@")
+    for prefix in HUB_PREFIXES:
+        if name.startswith(prefix):
+            name = name[len(prefix):]
+            break
+    if name.startswith("library/") and name.count("/") == 1:
+        name = name.removeprefix("library/")
+    if ":" not in name.rsplit("/", 1)[-1] and not digest:
+        name += ":latest"
+    return name + at + digest
+
+
+def stand_in(ref: str, aliases: list[list[str]]) -> tuple[str, str] | None:
+    """The first (pattern, image name) of `aliases` whose glob pattern matches the reference's canonical
+    name, with or without its digest, or the reference as written."""
+    canon = canonical(ref)
+    names = {canon, canon.split("@")[0], ref, ref.split("@")[0]}
+    return next(((p, n) for p, n in aliases if any(fnmatch.fnmatchcase(r, p) for r in names)), None)
+
+
 # ---- base images --------------------------------------------------------------------------------------
 
 _unreachable: dict[str, str] = {}        # registry host -> why, remembered for the process
@@ -90,7 +119,8 @@ def resolve(ref: str, store: Path | None = None, log=print) -> Image:
     """The base image for `FROM ref` (see the module docstring for the order)."""
     if ref == "host":
         return Image("host", None, source="the host's system directories")
-    names = list(dict.fromkeys([slug(ref), slug(ref.split("@")[0])]))
+    canon = canonical(ref)                     # the name it is cached under; older caches used `ref`
+    names = list(dict.fromkeys(slug(r) for r in (canon, canon.split("@")[0], ref, ref.split("@")[0])))
     for name in names:
         if (CACHE / "images" / name / "image.json").is_file():
             return _cached(name)
@@ -99,21 +129,21 @@ def resolve(ref: str, store: Path | None = None, log=print) -> Image:
         for cand in (store / name, store / f"{name}.tar", store / f"{name}.tar.gz"):
             if cand.exists():
                 log(f"importing {ref} from {cand}")
-                return _import(ref, cand, source=f"image store {cand}")
+                return _import(canon, cand, source=f"image store {cand}")
     host = registry.parse_reference(ref).registry
     if host not in _unreachable:
         try:
-            return _pull(ref, log)
+            return _pull(ref, canon, log)
         except registry.RegistryUnreachable as e:
             _unreachable[host] = str(e).removeprefix(f"image {ref}: ")
     reason = _unreachable[host]
     aliases = json.loads((CACHE / "images" / "aliases.json").read_text()) if (
         CACHE / "images" / "aliases.json").is_file() else []
-    for pattern, name in aliases:              # stand-ins named by `images.py debootstrap --as PATTERN`
-        if any(fnmatch.fnmatchcase(r, pattern) for r in (ref, ref.split("@")[0])):
-            image = _cached(name)
-            sandbox.say_once(f"FROM {ref}: {reason}; using the stand-in {image.source} ({pattern!r})")
-            return image
+    found = stand_in(ref, aliases)             # stand-ins named by `images.py debootstrap --as PATTERN`
+    if found:
+        image = _cached(found[1])
+        sandbox.say_once(f"FROM {ref}: {reason}; using the stand-in {image.source} ({found[0]!r})")
+        return image
     sandbox.say_once(f"FROM {ref}: {reason}, and no stand-in base matches (python images.py debootstrap "
                      "--as ...); using the host's system directories, read-only")
     return Image(ref, None, source="the host's system directories")
@@ -166,14 +196,15 @@ def _import(ref: str, path: Path, source: str) -> Image:
         return _save(ref, f, source, {}, "/")
 
 
-def _pull(ref: str, log) -> Image:
+def _pull(ref: str, canon: str, log) -> Image:
+    """Pull `ref` as written (a mirror may answer where Docker Hub does not); cache it as `canon`."""
     with tempfile.TemporaryFile(dir=CACHE) as f:
         host = registry.parse_reference(ref).registry   # as Docker: loopback registries speak plain HTTP
         scheme = "http" if re.match(r"(localhost|127\.\d+\.\d+\.\d+)(:\d+)?$", host) else "https"
         config = registry.pull(ref, f, CACHE / "blobs", progress=log, scheme=scheme)
         f.seek(0)
         env = dict(e.split("=", 1) for e in config.get("Env") or [] if "=" in e)
-        return _save(ref, f, f"registry {ref}", env, config.get("WorkingDir") or "/")
+        return _save(canon, f, f"registry {ref}", env, config.get("WorkingDir") or "/")
 
 
 def debootstrap(suite: str, mirror: str, names: list[str], python: bool, extra: list[str],

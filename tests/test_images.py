@@ -214,3 +214,47 @@ def test_workdir_home_is_the_same_directory_for_the_build_the_agent_and_the_veri
         assert env.run("pwd; cat /built_in").output == "/w\n/w\n"
         assert env.verify() == (1.0, "")
 
+
+PIN = "sha256:" + "ab" * 32
+
+
+@pytest.mark.parametrize("ref, name", [
+    ("python:3.13-slim", "python:3.13-slim"),
+    ("docker.io/library/python:3.13-slim", "python:3.13-slim"),
+    ("index.docker.io/library/python:3.13-slim", "python:3.13-slim"),
+    ("registry-1.docker.io/library/python", "python:latest"),
+    ("public.ecr.aws/docker/library/python:3.13-slim-bookworm@" + PIN, "python:3.13-slim-bookworm@" + PIN),
+    ("mirror.gcr.io/library/ubuntu:24.04", "ubuntu:24.04"),
+    ("library/ubuntu", "ubuntu:latest"),
+    ("docker.io/bitnami/redis:7.2", "bitnami/redis:7.2"),
+    ("ubuntu@" + PIN, "ubuntu@" + PIN),
+    ("ghcr.io/org/img:1", "ghcr.io/org/img:1"),
+    ("localhost:5000/img", "localhost:5000/img:latest"),
+])
+def test_docker_hub_spellings_and_its_mirrors_are_one_canonical_name(ref, name):
+    assert images.canonical(ref) == name
+
+
+def test_a_stand_in_pattern_matches_the_canonical_name():
+    aliases = [["python:*", "debian-python_bookworm"], ["*", "debian_bookworm"]]
+    mirror = "public.ecr.aws/docker/library/python:3.13-slim-bookworm@" + PIN
+    assert images.stand_in(mirror, aliases) == ("python:*", "debian-python_bookworm")
+    assert images.stand_in("index.docker.io/library/python", aliases) == ("python:*", "debian-python_bookworm")
+    assert images.stand_in("docker.io/library/ubuntu:24.04", aliases) == ("*", "debian_bookworm")
+    assert images.stand_in("docker.io/library/ubuntu:24.04", aliases[:1]) is None
+
+
+def test_every_spelling_of_an_image_finds_the_one_stored_and_cached_copy(image_cache, tmp_path):
+    store = tmp_path / "store"
+    store.mkdir()
+    with tarfile.open(store / "python_3.13-slim.tar", "w") as tar:
+        info = tarfile.TarInfo("etc/hello")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"hi\n"))
+    log = []
+    first = images.resolve(f"public.ecr.aws/docker/library/python:3.13-slim@{PIN}", store, log.append)
+    assert first.name == f"python:3.13-slim@{PIN}" and (first.rootfs / "etc/hello").read_text() == "hi\n"
+    again = images.resolve("docker.io/library/python:3.13-slim", store, log.append)
+    assert (again.rootfs / "etc/hello").exists() and len(log) == 2       # imported twice: pinned and not
+    images.resolve("index.docker.io/library/python:3.13-slim", store, log.append)
+    assert len(log) == 2                                                 # the canonical name is cached
