@@ -36,7 +36,7 @@ def workdir_hash(path: Path) -> str:
 def fingerprinted(agent):
     """The agent, but the episode record also gets the workdir's hash as the agent found it."""
     def wrapped(sb, task):
-        before = workdir_hash(sb.host_path(sb.workdir))
+        before = workdir_hash(sb.box.host_path(task.workdir))
         return {**(agent(sb, task) or {}), "workdir_hash": before}
     return wrapped
 
