@@ -13,7 +13,7 @@ An agent is a plain function `agent(env, task) -> dict | None` that works in the
 whatever dict it returns (turns, tokens, ...) is kept in that episode's record. Adding an agent means
 writing one such function and adding it to AGENTS.
 
-Each task is reported as it ends, with the pass rate so far. An episode's outcome (harbor.Outcome) says
+Each task is reported as it ends, with the pass rate so far. An episode's outcome (Outcome) says
 who failed when not the agent: the machine (its sandbox did not start in start_task's two attempts, or died)
 is an infrastructure error, reward 0 like any failed episode (METHOD.md §4) but counted apart in the summary
 and in --json, as are verifiers that could not run. Nothing is replayed here: start_task's retry is the one.
@@ -39,6 +39,7 @@ import model as M
 import rollout as R
 import harbor
 from errors import ConfigError, guard, read_jsonl
+from harbor import Outcome
 from runs import count, number, text_file
 
 
@@ -114,21 +115,21 @@ def run_episode(task: harbor.Task, agent, seed: int = 0, start_task=None) -> dic
         with (start_task or harbor.start_task)(task, seed) as env:
             info = agent(env, task) or {}
             reward, reason = env.verify()
-        record = {"reward": reward, "error": reason or None, "outcome": harbor.Outcome.DONE, **info}
+        record = {"reward": reward, "error": reason or None, "outcome": Outcome.DONE, **info}
     except Exception as e:
         record = {"reward": 0.0, "error": f"{type(e).__name__}: {e}", "outcome": harbor.outcome_of(e)}
     return {**record, "seconds": round(time.monotonic() - t0, 2)}
 
 
 def failure_kind(outcome: str) -> str | None:
-    """Who failed, when not the agent, from an episode's outcome (harbor.Outcome): "infrastructure" when the
+    """Who failed, when not the agent, from an episode's outcome (Outcome): "infrastructure" when the
     machine did (the sandbox did not start, or died), "verifier" when the tests could not run. Both still
     score 0 (METHOD.md §4); the summary counts them apart so that a broken machine or task does not read as
     a weak agent. A task whose own build fails (Outcome.SETUP_TASK) is the task's error, not the machine's."""
     if not outcome:                    # an episode saved before outcomes were recorded, or a demonstration
         return None
-    outcome = harbor.Outcome(outcome)
-    return "infrastructure" if outcome.machine else "verifier" if outcome == harbor.Outcome.VERIFIER_ERROR \
+    outcome = Outcome(outcome)
+    return "infrastructure" if outcome.machine else "verifier" if outcome == Outcome.VERIFIER_ERROR \
         else None
 
 
@@ -256,7 +257,8 @@ def attempts_summary(eps: list[R.Episode]) -> dict:
             "command_timeouts": mean("command_timeouts"), "turns": mean("turns"),
             "completion_tokens": mean("completion_tokens"), "verifier_errors": kinds.count("verifier"),
             "infrastructure_errors": kinds.count("infrastructure"),
-            "error": "; ".join(sorted({e.reason for e in eps if "error" in e.reason})) or None}
+            "error": "; ".join(sorted({e.reason for e in eps if e.outcome and Outcome(e.outcome).error}))
+                     or None}
 
 
 def evaluate_model(model, tok, tasks, k: int, seed: int, limits: R.Limits, temperature=0.6, top_p=1.0,

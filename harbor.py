@@ -233,6 +233,12 @@ class Outcome(str, Enum):
         return self in (Outcome.DONE, Outcome.TURN_LIMIT, Outcome.CONTEXT_LIMIT)
 
     @property
+    def error(self) -> bool:
+        """Something other than the agent ended it: setup, the machine, the verifier, or a bug."""
+        return self in (Outcome.SETUP_TASK, Outcome.SETUP_MACHINE, Outcome.MACHINE, Outcome.VERIFIER_ERROR,
+                        Outcome.ERROR)
+
+    @property
     def machine(self) -> bool:
         """The machine failed, not the task or the agent: counted apart as an infrastructure error."""
         return self in (Outcome.SETUP_MACHINE, Outcome.MACHINE)

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import eval as ev
+import harbor
 import model as M
 import rollout as R
 from test_rollout import DONE, TOK, bash, run, task  # noqa: F401  (task is a fixture)
@@ -85,3 +86,16 @@ def test_model_agent_summary_of_a_solved_and_a_failed_attempt(monkeypatch, task)
     turn = lambda text: len(TOK.encode(text)) + 1  # noqa: E731  (each turn's text, then <|im_end|>)
     assert (s["turns"], s["reward"]) == (1.5, 0.5)
     assert s["completion_tokens"] == (turn(bash("echo hi > hello.txt")) + turn(DONE) + turn(DONE)) / 2
+
+
+def test_attempts_summary_counts_by_outcome_never_by_the_sentence():
+    O = harbor.Outcome
+    eps = [R.Episode("t", 0, [], [], [], reason=why, outcome=o) for why, o in [
+        ("sandbox setup error: SetupError: task 't': no sandbox", O.SETUP_MACHINE),
+        ("verifier error: VerifierError: task 't': reward.txt holds nan", O.VERIFIER_ERROR),
+        ("an error-free sentence", O.DONE),           # "error" in the text: still the agent's episode
+        ("episode over 600 s", O.TIMEOUT)]]
+    s = ev.attempts_summary(eps)
+    assert (s["infrastructure_errors"], s["verifier_errors"]) == (1, 1)
+    assert s["error"] == ("sandbox setup error: SetupError: task 't': no sandbox; "
+                          "verifier error: VerifierError: task 't': reward.txt holds nan")
