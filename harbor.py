@@ -1,5 +1,6 @@
-"""The Harbor / Terminal-Bench 2 task format (METHOD.md §8): tasks loaded and checked, episodes started
-on their built environment (images.py, sandbox.py), and the verifier.
+"""The door to the environment: the Harbor / Terminal-Bench 2 task format (METHOD.md §8), tasks loaded
+and checked, episodes started on their built environment (images.py, sandbox.py) as an Environment, the
+verifier, and the Outcome an episode ends with. rollout, eval and echo use nothing below it.
 
     task/task.toml                 [agent] [verifier] [environment]: timeouts, resources, env, workdir
     task/instruction.md            the prompt
