@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import torch
 
@@ -720,25 +721,24 @@ def bench_sandbox(args, device=None, dtype=None, models=None):
                 os.makedirs(os.path.dirname(os.path.join(task_dir, rel)), exist_ok=True)
                 open(os.path.join(task_dir, rel), "w").write(text)
             task = harbor.load_task(task_dir)
-            saved = images.CACHE        # a fresh layer cache over the real base: the build really runs
-            fresh = os.path.join(tmp, "cache")
+            fresh = os.path.join(tmp, "cache")   # a fresh layer cache over the real base: the build really runs
             os.makedirs(fresh)
             os.chmod(tmp, 0o755)
             os.chmod(fresh, 0o755)
-            os.symlink(saved / "images", os.path.join(fresh, "images"))
-            images.CACHE = type(saved)(fresh)
+            os.symlink(images.CACHE / "images", os.path.join(fresh, "images"))
+            quiet = dict(log=lambda m: None, cache=Path(fresh))
             try:
                 t = time.perf_counter()
-                harbor.build_task(task, log=lambda m: None)
+                harbor.build_task(task, **quiet)
                 build = time.perf_counter() - t
                 t = time.perf_counter()
                 harbor.forget_builds()
-                harbor.build_task(task, log=lambda m: None)
+                harbor.build_task(task, **quiet)
                 lookup = time.perf_counter() - t
-                cached = spread(lambda: harbor.start_task(task, seed=0, log=lambda m: None))
+                cached = spread(lambda: harbor.start_task(task, seed=0, **quiet))
                 layer_bytes = int(subprocess.run(["du", "-sb", fresh + "/layers"], capture_output=True,
                                                  text=True).stdout.split()[0])
-                with harbor.start_task(task, seed=0, log=lambda m: None) as box:
+                with harbor.start_task(task, seed=0, **quiet) as box:
                     idle = box.memory_bytes()
                     box.run("jq --version > /dev/null; echo '{\"a\": 1}' | jq .a > out.json; "
                             "head -c 10M /dev/urandom > blob")
@@ -746,7 +746,6 @@ def bench_sandbox(args, device=None, dtype=None, models=None):
                     used = box.run("df -k / | tail -1").output.split()
                     upper_kib = int(used[2]) if len(used) > 2 and used[2].isdigit() else None
             finally:
-                images.CACHE = saved
                 harbor.forget_builds()
         rows.insert(0, ["cached episode (overlay on the build): start_task to first run() done", fmt_spread(cached),
                         "≤ 50 ms median " + ("✓" if cached[0] <= 0.05 else "✗"), fmt_spread(bare),

@@ -332,21 +332,22 @@ class Environment:
         self.close()
 
 
-def build_task(task: Task, store: Path | None = None, log=print):
+def build_task(task: Task, store: Path | None = None, log=print, cache: Path | None = None):
     """The task's environment up to `ARG TASK_SEED`: its base image with the Dockerfile's steps built into
-    cached layers (images.py). Remembered per process: later episodes only look it up."""
-    key = (task.path, store)
+    cached layers (images.py; `cache`: the image cache, images.CACHE by default). Remembered per process:
+    later episodes only look it up."""
+    key = (task.path, store, cache)
     if key in _built:
         return _built[key]
     try:
         ref, build_args, steps = dockerfile.stage(task.dockerfile)
     except ValueError as e:                    # load_task checked it; a Task made by hand may not be
         raise images.BuildError(str(e)) from None
-    image = images.resolve(ref, store, log)
+    image = images.resolve(ref, store, log, cache)
     state = images.start_state(image, build_args)
     if image.rootfs is not None:               # on the host's directories nothing can be cached
         state = images.build(_cached_steps(steps), state, task.path / "environment", task.build_timeout,
-                             task_limits(task, Limits()), log)
+                             task_limits(task, Limits()), log, cache)
     _built[key] = state
     return state
 
@@ -367,24 +368,25 @@ def task_limits(task: Task, limits: Limits) -> Limits:
 
 
 def start_task(task: Task, seed: int = 0, limits: Limits | None = None, store: Path | None = None,
-               internet: bool = True, log=print) -> Environment:
+               internet: bool = True, log=print, cache: Path | None = None) -> Environment:
     """The task's Environment for instance `seed`: the cached build below a fresh writable layer, the
     seeded steps run with TASK_SEED, the shell in the workdir and the episode clock just started.
     `limits` may be rollout.Limits (the environment reads only its own fields). Network only if the task
-    allows it and `internet` (the trainer's switch) does too. `store`: a local image store (images.py).
+    allows it and `internet` (the trainer's switch) does too. `store`: a local image store, `cache`: the
+    image cache (images.py).
     A start the machine failed is tried once more (SETUP_ATTEMPTS); a SetupError says why it failed."""
     for attempt in range(1, SETUP_ATTEMPTS + 1):
         try:
-            return _start(task, seed, task_limits(task, limits or Limits()), store, internet, log)
+            return _start(task, seed, task_limits(task, limits or Limits()), store, internet, log, cache)
         except SetupError as e:
             if not e.infrastructure or attempt == SETUP_ATTEMPTS:
                 raise
             log(f"{e}; starting it once more")
 
 
-def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log) -> Environment:
+def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, cache) -> Environment:
     try:
-        state = build_task(task, store, log)
+        state = build_task(task, store, log, cache)
         host = state.image.rootfs is None
         steps = dockerfile.stage(task.dockerfile)[2]
         seeded = steps if host else steps[len(_cached_steps(steps)):]

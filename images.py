@@ -13,10 +13,12 @@ A task's `FROM` resolves to a base root filesystem, first found wins:
 
 The build runs the Dockerfile's RUN, COPY, ADD, ENV, ARG, WORKDIR and SHELL (read by dockerfile.py, as the
 loader reads them) in a sandbox with the network on, one step at a time. Each RUN/COPY/ADD writes one
-layer, CACHE/layers/<key>/layer, where the key hashes the parent's key, the step, its environment and, for COPY/ADD, the files it copies: tasks that
-share a Dockerfile prefix (all 3,566 TermiGen tasks share their first three steps) share those layers,
+layer, CACHE/layers/<key>/layer, where the key hashes the parent's key, the step, its environment and, for
+COPY/ADD, the files it copies: tasks that share a Dockerfile prefix (all 3,566 TermiGen tasks share their first three steps) share those layers,
 and every episode, rank and run reuses them. A lock per key makes concurrent builds of one key safe.
 Steps after `ARG TASK_SEED` are not cached: they generate a task instance and run in each episode.
+CACHE is $ECHO_CACHE, /var/cache/echo as root, else ~/.cache/echo; resolve, build, debootstrap and
+prepare_cache take another as `cache` (harbor.start_task passes its own through).
 """
 from __future__ import annotations
 
@@ -115,33 +117,34 @@ def stand_in(ref: str, aliases: list[list[str]]) -> tuple[str, str] | None:
 _unreachable: dict[str, str] = {}        # registry host -> why, remembered for the process
 
 
-def resolve(ref: str, store: Path | None = None, log=print) -> Image:
+def resolve(ref: str, store: Path | None = None, log=print, cache: Path | None = None) -> Image:
     """The base image for `FROM ref` (see the module docstring for the order)."""
+    cache = Path(cache or CACHE)
     if ref == "host":
         return Image("host", None, source="the host's system directories")
     canon = canonical(ref)                     # the name it is cached under; older caches used `ref`
     names = list(dict.fromkeys(slug(r) for r in (canon, canon.split("@")[0], ref, ref.split("@")[0])))
     for name in names:
-        if (CACHE / "images" / name / "image.json").is_file():
-            return _cached(name)
+        if (cache / "images" / name / "image.json").is_file():
+            return _cached(name, cache)
     store = store or (Path(os.environ["ECHO_IMAGES"]) if os.environ.get("ECHO_IMAGES") else None)
     for name in names if store else []:
         for cand in (store / name, store / f"{name}.tar", store / f"{name}.tar.gz"):
             if cand.exists():
                 log(f"importing {ref} from {cand}")
-                return _import(canon, cand, source=f"image store {cand}")
+                return _import(canon, cand, f"image store {cand}", cache)
     host = registry.parse_reference(ref).registry
     if host not in _unreachable:
         try:
-            return _pull(ref, canon, log)
+            return _pull(ref, canon, log, cache)
         except registry.RegistryUnreachable as e:
             _unreachable[host] = str(e).removeprefix(f"image {ref}: ")
     reason = _unreachable[host]
-    aliases = json.loads((CACHE / "images" / "aliases.json").read_text()) if (
-        CACHE / "images" / "aliases.json").is_file() else []
+    aliases = json.loads((cache / "images" / "aliases.json").read_text()) if (
+        cache / "images" / "aliases.json").is_file() else []
     found = stand_in(ref, aliases)             # stand-ins named by `images.py debootstrap --as PATTERN`
     if found:
-        image = _cached(found[1])
+        image = _cached(found[1], cache)
         sandbox.say_once(f"FROM {ref}: {reason}; using the stand-in {image.source} ({found[0]!r})")
         return image
     sandbox.say_once(f"FROM {ref}: {reason}, and no stand-in base matches (python images.py debootstrap "
@@ -149,19 +152,19 @@ def resolve(ref: str, store: Path | None = None, log=print) -> Image:
     return Image(ref, None, source="the host's system directories")
 
 
-def _cached(name: str) -> Image:
-    meta = json.loads((CACHE / "images" / name / "image.json").read_text())
-    return Image(meta["ref"], CACHE / "images" / name / "rootfs", env=meta.get("env", {}),
+def _cached(name: str, cache: Path) -> Image:
+    meta = json.loads((cache / "images" / name / "image.json").read_text())
+    return Image(meta["ref"], cache / "images" / name / "rootfs", env=meta.get("env", {}),
                  workdir=meta.get("workdir") or "/", source=meta.get("source", ""))
 
 
-def _save(ref: str, tar_stream, source: str, env: dict[str, str], workdir: str,
+def _save(ref: str, tar_stream, source: str, env: dict[str, str], workdir: str, cache: Path,
           name: str | None = None) -> Image:
     """Extract a tar stream into CACHE/images/<name>/rootfs inside the sandbox's user namespace, so files
     get the owners a sandbox sees; write image.json last, so a half import is never used."""
     name = name or slug(ref)
-    final = CACHE / "images" / name
-    tmp = CACHE / "images" / f".tmp-{name}-{os.getpid()}"
+    final = cache / "images" / name
+    tmp = cache / "images" / f".tmp-{name}-{os.getpid()}"
     _rm(tmp)
     (tmp / "rootfs").mkdir(parents=True)
     _own(tmp / "rootfs")
@@ -176,39 +179,39 @@ def _save(ref: str, tar_stream, source: str, env: dict[str, str], workdir: str,
         raise BuildError(f"cannot import {ref}: {bad[-1][:200]}")
     meta = {"ref": ref, "source": source, "env": env, "workdir": workdir}
     (tmp / "image.json").write_text(json.dumps(meta))
-    with _lock(f"image-{name}"):
+    with _lock(f"image-{name}", cache):
         if not (final / "image.json").exists():
             _rm(final)
             tmp.rename(final)
     _rm(tmp)
-    return _cached(name)
+    return _cached(name, cache)
 
 
-def _import(ref: str, path: Path, source: str) -> Image:
+def _import(ref: str, path: Path, source: str, cache: Path) -> Image:
     if path.is_dir():                          # a root filesystem directory: stream it through tar
         tar = subprocess.Popen(["tar", "-c", "-f", "-", "-C", str(path), "."], stdout=subprocess.PIPE)
         try:
-            return _save(ref, tar.stdout, source, {}, "/")
+            return _save(ref, tar.stdout, source, {}, "/", cache)
         finally:
             tar.stdout.close()
             tar.wait()
     with open(path, "rb") as f:                # tar -x reads gzip itself
-        return _save(ref, f, source, {}, "/")
+        return _save(ref, f, source, {}, "/", cache)
 
 
-def _pull(ref: str, canon: str, log) -> Image:
+def _pull(ref: str, canon: str, log, cache: Path) -> Image:
     """Pull `ref` as written (a mirror may answer where Docker Hub does not); cache it as `canon`."""
-    with tempfile.TemporaryFile(dir=CACHE) as f:
+    with tempfile.TemporaryFile(dir=cache) as f:
         host = registry.parse_reference(ref).registry   # as Docker: loopback registries speak plain HTTP
         scheme = "http" if re.match(r"(localhost|127\.\d+\.\d+\.\d+)(:\d+)?$", host) else "https"
-        config = registry.pull(ref, f, CACHE / "blobs", progress=log, scheme=scheme)
+        config = registry.pull(ref, f, cache / "blobs", progress=log, scheme=scheme)
         f.seek(0)
         env = dict(e.split("=", 1) for e in config.get("Env") or [] if "=" in e)
-        return _save(canon, f, f"registry {ref}", env, config.get("WorkingDir") or "/")
+        return _save(canon, f, f"registry {ref}", env, config.get("WorkingDir") or "/", cache)
 
 
 def debootstrap(suite: str, mirror: str, names: list[str], python: bool, extra: list[str],
-                log=print) -> Image:
+                log=print, cache: Path | None = None) -> Image:
     """A Debian base made with debootstrap (needs root and the Debian mirror), saved as names[0] and used
     as the stand-in for every image matching one of names[1:] (glob patterns: 'ubuntu:*', 'python:3.*',
     '*' for any image) that no image store or registry provides. python=True adds python3, pip and venv
@@ -216,9 +219,10 @@ def debootstrap(suite: str, mirror: str, names: list[str], python: bool, extra: 
     certificates are added, so that pip and curl work behind a TLS-inspecting proxy as on the host."""
     if os.getuid() != 0 or not shutil.which("debootstrap"):
         raise BuildError("debootstrap needs root and the debootstrap package (apt-get install debootstrap)")
+    cache = Path(cache or CACHE)
     pkgs = ["ca-certificates", "procps", "curl", *(["python3", "python3-pip", "python3-venv",
                                                      "python-is-python3"] if python else []), *extra]
-    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+    with tempfile.TemporaryDirectory(dir=cache) as tmp:
         t0 = time.monotonic()
         log(f"debootstrap {suite} from {mirror} with {', '.join(pkgs)} ...")
         r = subprocess.run(["debootstrap", "--variant=minbase", f"--include={','.join(pkgs)}", suite, tmp,
@@ -235,10 +239,11 @@ def debootstrap(suite: str, mirror: str, names: list[str], python: bool, extra: 
         log(f"debootstrap took {time.monotonic() - t0:.0f} s; importing")
         source = f"debootstrap {suite}{' + python3' if python else ''} (a stand-in)"
         tar = subprocess.Popen(["tar", "-c", "-f", "-", "-C", tmp, "."], stdout=subprocess.PIPE)
-        image = _save(names[0], tar.stdout, source, {"PATH": BASE_ENV["PATH"]}, "/", name=slug(names[0]))
+        image = _save(names[0], tar.stdout, source, {"PATH": BASE_ENV["PATH"]}, "/", cache,
+                      name=slug(names[0]))
         tar.wait()
-    aliases_file = CACHE / "images" / "aliases.json"
-    with _lock("aliases"):                     # later patterns first: the newest stand-in wins
+    aliases_file = cache / "images" / "aliases.json"
+    with _lock("aliases", cache):                     # later patterns first: the newest stand-in wins
         old = json.loads(aliases_file.read_text()) if aliases_file.is_file() else []
         new = [[p, slug(names[0])] for p in names[1:]]
         aliases_file.write_text(json.dumps(new + [a for a in old if a[0] not in names[1:]]))
@@ -255,19 +260,21 @@ def start_state(image: Image, build_args: dict[str, str] | None = None) -> State
     return State(image, [image.rootfs] if image.rootfs else [], key[:16], config)
 
 
-def build(steps, state: State, context: Path, timeout: float, limits: Limits, log=print) -> State:
+def build(steps, state: State, context: Path, timeout: float, limits: Limits, log=print,
+          cache: Path | None = None) -> State:
     """Run Dockerfile steps into cached layers (skipping those already built) and return the state after
     them. Steps must not include FROM. The timeout covers the steps that actually run."""
+    cache = Path(cache or CACHE)
     deadline = time.monotonic() + timeout
     for step in steps:
         state = advance(state, step, context)
         if step.instr not in ("RUN", "COPY", "ADD", "COPY_HEREDOC"):
             continue
-        layer = CACHE / "layers" / state.key
+        layer = cache / "layers" / state.key
         if (layer / "meta.json").is_file():
             state.layers.insert(0, layer / "layer")
             continue
-        with _lock(state.key):
+        with _lock(state.key, cache):
             if not (layer / "meta.json").is_file():
                 _build_layer(state, step, context, layer, deadline, limits, log)
         state.layers.insert(0, layer / "layer")
@@ -423,9 +430,9 @@ def _rm(path: Path) -> None:
 class _lock:
     """An exclusive flock on CACHE/locks/<name>.lock: one builder per key, across processes and ranks."""
 
-    def __init__(self, name: str):
-        (CACHE / "locks").mkdir(parents=True, exist_ok=True)
-        self.path = CACHE / "locks" / f"{name}.lock"
+    def __init__(self, name: str, cache: Path):
+        (cache / "locks").mkdir(parents=True, exist_ok=True)
+        self.path = cache / "locks" / f"{name}.lock"
 
     def __enter__(self):
         self.f = open(self.path, "a")
@@ -436,17 +443,18 @@ class _lock:
         self.f.close()
 
 
-def prepare_cache() -> None:
+def prepare_cache(cache: Path | None = None) -> None:
     """The cache must be traversable by the sandbox's root (host uid H) to reach its layers."""
-    if re.search(r"[:,\s]", str(CACHE)):
-        raise BuildError(f"image cache {CACHE}: an overlay mount cannot take ':', ',' or spaces in its path")
-    for d in (CACHE, CACHE / "images", CACHE / "layers", CACHE / "blobs"):
+    cache = Path(cache or CACHE)
+    if re.search(r"[:,\s]", str(cache)):
+        raise BuildError(f"image cache {cache}: an overlay mount cannot take ':', ',' or spaces in its path")
+    for d in (cache, cache / "images", cache / "layers", cache / "blobs"):
         d.mkdir(parents=True, exist_ok=True)
-    for d in (CACHE, *CACHE.parents):
+    for d in (cache, *cache.parents):
         if d == Path("/"):
             break
         if os.getuid() == 0 and not d.stat().st_mode & 0o001:      # the sandbox's root is another user
-            raise BuildError(f"image cache {CACHE}: {d} is not searchable by others (mode "
+            raise BuildError(f"image cache {cache}: {d} is not searchable by others (mode "
                              f"{d.stat().st_mode & 0o777:o}); set ECHO_CACHE to a path under searchable ones")
 
 

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import tarfile
+import tempfile
 import threading
 import time
 import urllib.request
@@ -208,11 +209,18 @@ def test_workdir_home_is_the_same_directory_for_the_build_the_agent_and_the_veri
                '|| echo 0 > /logs/verifier/reward.txt\n')
     task = harbor.load_task(task_dir(tmp_path, "FROM tiny\nWORKDIR $HOME/w\nRUN pwd > /built_in\n", test_sh))
     assert task.workdir == "/w"
-    log = []
-    with harbor.start_task(task, store=store, log=log.append) as env:
-        assert [m for m in log if m.startswith("building line 3")]        # the real builder ran the RUN
-        assert env.run("pwd; cat /built_in").output == "/w\n/w\n"
-        assert env.verify() == (1.0, "")
+    log, cache = [], Path(tempfile.mkdtemp(prefix="echo-test-own-cache-"))
+    cache.chmod(0o755)                                 # searchable by the sandbox's root, as image_cache
+    try:
+        with harbor.start_task(task, store=store, log=log.append, cache=cache) as env:
+            assert [m for m in log if m.startswith("building line 3")]    # the real builder ran the RUN
+            assert env.run("pwd; cat /built_in").output == "/w\n/w\n"
+            assert env.verify() == (1.0, "")
+        # the cache start_task was given holds the base and the layer; the default one got nothing
+        assert (cache / "images" / "tiny_latest").is_dir() and len(list((cache / "layers").iterdir())) == 1
+        assert not (image_cache / "images" / "tiny_latest").exists()
+    finally:
+        sandbox.rmtree(cache)
 
 
 PIN = "sha256:" + "ab" * 32
