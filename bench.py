@@ -721,7 +721,7 @@ def bench_sandbox(args, device=None, dtype=None, models=None):
                 os.makedirs(os.path.dirname(os.path.join(task_dir, rel)), exist_ok=True)
                 open(os.path.join(task_dir, rel), "w").write(text)
             task = harbor.load_task(task_dir)
-            fresh = os.path.join(tmp, "cache")   # a fresh layer cache over the real base: the build really runs
+            fresh = os.path.join(tmp, "cache")   # a fresh layer cache over the real base: the build runs
             os.makedirs(fresh)
             os.chmod(tmp, 0o755)
             os.chmod(fresh, 0o755)

@@ -262,7 +262,8 @@ def attempts_summary(eps: list[R.Episode]) -> dict:
 
 
 def evaluate_model(model, tok, tasks, k: int, seed: int, limits: R.Limits, temperature=0.6, top_p=1.0,
-                   top_k=0, batch_tasks: int = 8, episodes_path=None, log=say, start_task=None) -> dict[str, dict]:
+                   top_k=0, batch_tasks: int = 8, episodes_path=None, log=say,
+                   start_task=None) -> dict[str, dict]:
     """{task name: attempts_summary}; batch_tasks tasks x k attempts decode together, and a batch's tasks are
     reported when it ends."""
     results = {}

@@ -14,8 +14,9 @@ A task's `FROM` resolves to a base root filesystem, first found wins:
 The build runs the Dockerfile's RUN, COPY, ADD, ENV, ARG, WORKDIR and SHELL (read by dockerfile.py, as the
 loader reads them) in a sandbox with the network on, one step at a time. Each RUN/COPY/ADD writes one
 layer, CACHE/layers/<key>/layer, where the key hashes the parent's key, the step, its environment and, for
-COPY/ADD, the files it copies: tasks that share a Dockerfile prefix (all 3,566 TermiGen tasks share their first three steps) share those layers,
-and every episode, rank and run reuses them. A lock per key makes concurrent builds of one key safe.
+COPY/ADD, the files it copies: tasks that share a Dockerfile prefix (all 3,566 TermiGen tasks share their
+first three steps) share those layers, and every episode, rank and run reuses them. A lock per key makes
+concurrent builds of one key safe.
 Steps after `ARG TASK_SEED` are not cached: they generate a task instance and run in each episode.
 CACHE is $ECHO_CACHE, /var/cache/echo as root, else ~/.cache/echo; resolve, build, debootstrap and
 prepare_cache take another as `cache` (harbor.start_task passes its own through).

@@ -222,7 +222,7 @@ class Sandbox:
         self._t0 = time.monotonic()
 
     def memory_bytes(self) -> int | None:
-        """Memory charged to the sandbox's cgroup (processes, page cache and tmpfs files); None without one."""
+        """Memory charged to the sandbox's cgroup (processes, page cache, tmpfs files); None without one."""
         for d in (self.cgroup.dirs.values() if self.cgroup else []):
             for f in ("memory.current", "memory.usage_in_bytes"):
                 if (d / f).exists():
