@@ -238,3 +238,40 @@ def test_max_rows_admits_whole_groups_in_job_order_each_with_its_own_clock(monke
 def test_max_rows_below_the_group_size_is_an_error(task):
     with pytest.raises(ValueError, match="max_rows=1 < n=2"):
         R.run_episodes(FakeModel(), TOK, [(task, 7)], 2, R.Limits(), max_rows=1)
+
+
+class DictBackend:
+    """Another backend behind the door (README "Another backend"): a fake shell over a dict of files, with
+    only the contract's methods. It rewards hello.txt holding 'hi'."""
+
+    def __init__(self, task, seed, limits):
+        self.files, self.budget, self.closed, self.clock = {}, limits.episode_timeout, False, 0
+
+    def start_clock(self):
+        self.clock += 1
+
+    def run(self, command, timeout):
+        if command.startswith("echo hi > "):
+            self.files[command.split("> ")[1]] = "hi\n"
+        return sandbox.Result(self.files.get(command.removeprefix("cat "), ""), 0, False)
+
+    def verify(self):
+        return float(self.files.get("hello.txt") == "hi\n"), ""
+
+    def close(self):
+        self.closed = True
+
+
+def test_run_episodes_needs_only_the_doors_contract(monkeypatch, task):
+    envs = []
+
+    def start_task(t, seed, limits):
+        envs.append(DictBackend(t, seed, limits))
+        return envs[-1]
+    monkeypatch.setattr(R, "Generator", ScriptedGenerator)
+    monkeypatch.setattr(ScriptedGenerator, "script", [[bash("echo hi > hello.txt"), bash("cat hello.txt"), DONE],
+                                                      [DONE]])
+    eps = R.run_episodes(FakeModel(), TOK, [(task, 7)], 2, R.Limits(), start_task=start_task)
+    assert [(e.reward, e.outcome) for e in eps] == [(1.0, harbor.Outcome.DONE), (0.0, harbor.Outcome.DONE)]
+    assert "Output: hi\n" in eps[0].messages[5]["content"]
+    assert all(env.closed and env.clock == 1 for env in envs)
