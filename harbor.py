@@ -427,9 +427,14 @@ def verify(sb, task: Task, seed: int = 0) -> tuple[float, str]:
     sb.copy_in(task.path / "tests", "/tests")
     env = {**task.verifier_env, "TASK_SEED": str(seed), "PYTHONNOUSERSITE": "1"}
     assign = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-    r = sb._run(f"cd {shlex.quote(task.workdir)}; env {assign} bash /tests/test.sh", task.verifier_timeout)
+    # A fresh bash that pid 1 starts and waits for (Sandbox.run_fresh): its end and exit status cannot be
+    # forged by anything the agent left or wrote; `exec` so that test.sh's own death is what pid 1 sees.
+    r = sb.run_fresh(f"cd {shlex.quote(task.workdir)}; exec env {assign} bash /tests/test.sh",
+                     task.verifier_timeout)
     if r.timed_out:
         return 0.0, f"verifier timed out after {task.verifier_timeout:g} s"
+    if r.signal:                               # killed before it could finish: there is no reward to read
+        raise VerifierError(f"task '{task.name}': test.sh was killed by signal {r.signal}")
     # A command test.sh itself cannot run (bash names the script: "/tests/test.sh: line 3: pytest: command
     # not found") means the verifier is broken, whatever reward it then wrote.
     lines = r.output.strip().splitlines()
