@@ -17,17 +17,24 @@ Containment, with Docker's defaults as the floor:
 - The shell runs with the capability bounding set cut to Docker's default set (no CAP_SYS_ADMIN,
   CAP_SYS_PTRACE, CAP_NET_ADMIN, ...) and no_new_privs: it cannot mount, unmount or remount, and it cannot
   ptrace pid 1 or open /proc/1/fd (pid 1 keeps capabilities the shell lacks).
-- Memory (files in tmpfs included), processes and CPU are bounded by a cgroup where the machine lets us
-  create one (v2, or v1 memory/pids/cpu); otherwise by per-process rlimits, said once. The writable layer
-  is a tmpfs of Limits.storage_mb, so disk use is bounded too.
+- The shell and every run_fresh command run under seccomp.py's filter (Docker's default profile: no
+  nested namespaces, keyctl, bpf, perf_event_open, ...), and pid 1 gives the episode a fresh session
+  keyring.
+- Memory (files in tmpfs included), processes and CPU are bounded by a cgroup (v2, or v1 memory, pids
+  and cpu); if it cannot be made the sandbox does not start, unless ECHO_ALLOW_NO_CGROUP=1 asks for
+  per-process rlimits instead. The writable layer is a tmpfs of Limits.storage_mb, so disk use is
+  bounded too.
 - Residual risk, shared with Docker: the agent is root in its own container and can rewrite any file
   there, the task's own test runner included; the verifier trusts what is in the container when it runs.
 
-Four pipes connect caller and sandbox: commands go to the shell's stdin; stdout+stderr come back on
-one pipe; pid 1 reports on its own pipe, which the shell never holds (r <host pid>: ready, s <pid>: a
-shell started, x <code>: the shell died); and the shell reports on fd 99 with a fresh secret nonce per
-command (b <nonce> <last pid>: command started, n <nonce> <exit code>: command finished). A command can
-write to fd 99, but a line without the current nonce is ignored.
+Five pipes connect caller and sandbox: commands go to the shell's stdin; stdout+stderr come back on
+one pipe; run_fresh's commands go to pid 1 on its own pipe; pid 1 reports on its own pipe, which no
+process below it holds or can open (r <host pid>: ready, s <pid>: a shell started, x <code>: the shell
+died, c <pid>: a run_fresh command started, e <pid> <code> <signal>: it ended, from wait()); and the shell
+reports on fd 99 with a fresh nonce per command (b <nonce> <last pid>: command started, n <nonce> <exit
+code>: command finished). Code running in the shell can read that nonce (a DEBUG trap, the shell's memory),
+so fd 99 is only the agent's own account of its commands; what must be trusted (the verifier) runs
+through run_fresh, whose end and status come from pid 1.
 """
 from __future__ import annotations
 

@@ -3,8 +3,10 @@
 Two processes run this file: the child makes the user namespace and waits until the caller has written
 its id map, then makes the other namespaces and forks pid 1, which builds the root filesystem, pivots
 into it and stays as init: it starts the agent's shell with Docker's capabilities only, restarts it when it
-dies, reaps orphans, and exits when the caller's lifeline closes (the kernel then kills every process of
-the namespace). Only the standard library, imported before pivot_root: the image may have no Python.
+dies, runs run_fresh commands and reports their exit status from wait(), reaps orphans, and exits when
+the caller's lifeline closes (the kernel then kills every process of the namespace). Everything it
+starts gets Docker's capabilities, no_new_privs and the seccomp filter that sandbox.py compiled
+(seccomp.py). Only the standard library, imported before pivot_root: the image may have no Python.
 """
 import ctypes
 import fcntl

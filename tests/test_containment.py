@@ -72,7 +72,8 @@ def test_processes_the_agent_left_die_before_the_verifier(sb):
     # Nested namespaces are refused by the seccomp filter (test_kernel_surface.py); detached processes,
     # sessions and process groups of the agent's own are still found and killed.
     r = sb.run("unshare --user --pid --fork true; echo $?; setsid sleep 1000 & "
-               "(trap '' HUP TERM; sh -c 'sleep 1001 & sleep 1002') & nohup sleep 1003 >/dev/null & sleep 0.3")
+               "(trap '' HUP TERM; sh -c 'sleep 1001 & sleep 1002') & "
+               "nohup sleep 1003 >/dev/null & sleep 0.3")
     assert r.output.startswith("unshare: unshare failed: Operation not permitted\n1\n"), r.output
     pids = list(sandbox._descendants(sb._init_pid, 0))
     assert len(pids) >= 6

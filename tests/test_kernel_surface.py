@@ -51,11 +51,12 @@ def test_clone_with_namespace_flags_is_refused_and_clone3_falls_back(sb):
 
 @pytest.mark.parametrize("name,call", [
     ("perf_event_open", "import struct; a = struct.pack('IIQQQ', 1, 120, 0, 0, 1 << 5) + bytes(80); "
-                        "print(libc.syscall(298, a, 0, -1, -1, 0) < 0, e())"),        # sw cpu-clock, user only
+                        "print(libc.syscall(298, a, 0, -1, -1, 0) < 0, e())"),   # sw cpu-clock, user only
     ("userfaultfd", "print(libc.syscall(323, 1) < 0, e())"),                            # UFFD_USER_MODE_ONLY
     ("io_uring_setup", "p = bytes(120); print(libc.syscall(425, 4, p) < 0, e())"),
     ("name_to_handle_at", "h = ctypes.create_string_buffer(128); h[0:4] = (120).to_bytes(4, 'little'); "
-                          "m = ctypes.c_int(); print(libc.syscall(303, -100, b'/', h, ctypes.byref(m), 0) < 0, e())"),
+                          "m = ctypes.c_int(); "
+                          "print(libc.syscall(303, -100, b'/', h, ctypes.byref(m), 0) < 0, e())"),
 ])
 def test_calls_docker_refuses_are_refused(sb, name, call):
     assert sb.run(py(call)).output == "True 1\n", name
