@@ -21,6 +21,11 @@ import sys
 
 # Docker's default capability set (moby's oci/caps/defaults.go); the shell keeps these and no others.
 DOCKER_CAPS = {0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31}
+# run_fresh's commands (the verifier) keep one capability more than the agent's shell: CAP_WAKE_ALARM, which
+# the kernel only honours in the initial user namespace, so it grants nothing here. What it does: ptrace,
+# /proc/PID/mem, environ and fd need the tracer's capabilities to cover the target's, so no process of the
+# agent (Docker's set, no CAP_SYS_PTRACE) can trace or read a verifier process.
+VERIFIER_EXTRA_CAP = 35
 
 _libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = (
@@ -258,7 +263,7 @@ def _spawn_shell(cfg: dict) -> int:
 
 def _spawn(cfg: dict, argv: list[str], status_fd: int | None = None) -> int:
     """Fork and exec /bin/bash confined: Docker's capabilities, no_new_privs, the seccomp filter, default
-    signals. Without status_fd (a run_fresh command) stdin is /dev/null."""
+    signals. Without status_fd (a run_fresh command) stdin is /dev/null and VERIFIER_EXTRA_CAP is kept."""
     pid = os.fork()
     if pid:
         return pid
@@ -272,6 +277,8 @@ def _spawn(cfg: dict, argv: list[str], status_fd: int | None = None) -> int:
             os.set_inheritable(99, True)       # dup2(99, 99) is a no-op that keeps close-on-exec
         last = int(open("/proc/sys/kernel/cap_last_cap").read())
         for cap in range(last + 1):
+            if cap == VERIFIER_EXTRA_CAP and status_fd is None:
+                continue
             if cap not in DOCKER_CAPS:
                 _check(_libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), f"drop capability {cap}")
         _check(_libc.prctl(PR_CAP_AMBIENT, 4, 0, 0, 0), "clear ambient capabilities")

@@ -228,3 +228,39 @@ def test_a_sibling_tasks_files_are_not_visible(tmp_path):
             assert "sibling-answer" not in box.run(f"cat {root}/sibling/tests/test.sh").output
     finally:
         shutil.rmtree(root)
+
+
+# The agent's process left running (as Harbor leaves them): it waits for the verifier's processes and
+# tries to trace them (to change what they run) and to read their memory.
+WATCH = r"""
+import ctypes, os, time
+libc, got, end = ctypes.CDLL(None, use_errno=True), set(), time.time() + 4
+while time.time() < end and len(got) < 3:
+    for p in [p for p in os.listdir('/proc') if p.isdigit()]:
+        try:
+            if not open(f'/proc/{p}/cmdline', 'rb').read().startswith(b'echo-verifier-mark'):
+                continue
+        except OSError:
+            continue
+        got.add('seen')
+        if libc.ptrace(0x4206, int(p), 0, 0) == 0:                     # PTRACE_SEIZE
+            got.add('traced')
+        try:
+            open(f'/proc/{p}/mem', 'rb').close()
+            got.add('mem')
+        except OSError:
+            pass
+    time.sleep(0.01)
+open('/tmp/watch.out', 'w').write(' '.join(sorted(got)))
+"""
+
+
+def test_the_agents_processes_cannot_trace_or_read_the_verifiers(tmp_path):
+    with Sandbox() as box:
+        box.copy_in(_write(tmp_path / "watch.py", WATCH), "/tmp")
+        box.run("python3 /tmp/watch.py >/dev/null 2>&1 &")
+        trusted = getattr(box, "run_fresh", None) or box._run        # how the verifier's commands run
+        r = trusted("(exec -a echo-verifier-mark sleep 1); echo checked", 10)
+        assert r.output == "checked\n"
+        box.run("sleep 3.5")
+        assert box.run("cat /tmp/watch.out").output == "seen"         # found it, and could do nothing
