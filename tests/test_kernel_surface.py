@@ -6,9 +6,10 @@ Four classes, several distinct attacks each: system calls Docker's default secco
 "finished" signal and exit status forged by the agent's code; limits that lapse instead of failing closed;
 and host data directories seen from the host fallback."""
 import ctypes
-import shlex
 import os
+import shlex
 import shutil
+import struct
 import sys
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import harbor  # noqa: E402
 import sandbox  # noqa: E402
+import seccomp  # noqa: E402
 from sandbox import Limits, Sandbox  # noqa: E402
 
 
@@ -264,3 +266,42 @@ def test_the_agents_processes_cannot_trace_or_read_the_verifiers(tmp_path):
         assert r.output == "checked\n"
         box.run("sleep 3.5")
         assert box.run("cat /tmp/watch.out").output == "seen"         # found it, and could do nothing
+
+
+# ---- the filter itself, on both architectures, through a small classic-BPF interpreter --------------------
+
+def run_filter(machine: str, nr: int, arch: int | None = None, arg0: int = 0) -> int:
+    """seccomp's verdict for one call: execute seccomp.program() on a struct seccomp_data."""
+    arch = seccomp.AUDIT_ARCH[machine] if arch is None else arch
+    data = struct.pack("IIQ6Q", nr, arch, 0, arg0, 0, 0, 0, 0, 0)
+    prog, pc, a = seccomp.program(machine), 0, 0
+    while True:
+        code, jt, jf, k = prog[pc]
+        if code == seccomp.LD_W_ABS:
+            a = struct.unpack_from("I", data, k)[0]
+        elif code == seccomp.RET:
+            return k
+        else:
+            hit = {seccomp.JEQ: a == k, seccomp.JGE: a >= k, seccomp.JSET: bool(a & k)}[code]
+            pc += jt if hit else jf
+        pc += 1
+
+
+@pytest.mark.parametrize("machine", ["x86_64", "aarch64"])
+def test_the_filter_decides_as_dockers_profile(machine):
+    allow, eperm, enosys = seccomp.RET_ALLOW, seccomp.RET_ERRNO(1), seccomp.RET_ERRNO(38)
+    nr = seccomp.DENIED[machine]
+    assert run_filter(machine, 0) == allow                                   # read (x86) / io_setup (arm)
+    assert run_filter(machine, 0, arch=0x40000003) == seccomp.RET_KILL_PROCESS   # another architecture
+    for name in ("unshare", "setns", "keyctl", "add_key", "bpf", "perf_event_open", "mount", "kexec_load",
+                 "open_by_handle_at", "userfaultfd", "init_module"):
+        assert run_filter(machine, nr[name]) == eperm, name
+    assert run_filter(machine, seccomp.CLONE3) == enosys
+    assert run_filter(machine, seccomp.CLONE[machine], arg0=17) == allow                     # fork
+    assert run_filter(machine, seccomp.CLONE[machine], arg0=0x10000000 | 17) == eperm         # CLONE_NEWUSER
+    assert run_filter(machine, seccomp.CLONE[machine], arg0=0x02000000) == eperm         # CLONE_NEWCGROUP
+    for value, verdict in ((0, allow), (8, allow), (0xFFFFFFFF, allow), (0x0040000, eperm), (3, eperm)):
+        assert run_filter(machine, seccomp.PERSONALITY[machine], arg0=value) == verdict
+    assert run_filter(machine, seccomp.LAST_KNOWN + 1) == enosys
+    if machine == "x86_64":
+        assert run_filter(machine, 0x40000000 + 39) == eperm                  # x32 getpid
