@@ -399,7 +399,8 @@ class Sandbox:
         """Copy a host file or directory (its contents, like Docker's COPY) to absolute path dest.
         Staged in the state directory, which the sandbox sees read-only at /run/xfer, then copied by
         `cp -a` inside, so files belong to the sandbox's root and symlinks stay links (never followed on
-        the host, so a link in a task cannot copy a host file in)."""
+        the host, so a link in a task cannot copy a host file in). The copy is a run_fresh command: its
+        success is pid 1's word, not the agent's shell's (the verifier's /tests arrive this way)."""
         src, stage = Path(src), self.dir / "xfer" / secrets.token_hex(4)
         if not dest.startswith("/"):
             raise ValueError(f"sandbox path must be absolute, got {dest!r}")
@@ -413,9 +414,9 @@ class Sandbox:
                 for p in [stage, *stage.rglob("*")]:
                     os.lchown(p, self.ids.host_root, self.ids.host_root)
             q = shlex.quote(dest)
-            r = self._run(f"mkdir -p {q} && cp -a /run/xfer/{stage.name}/. {q}/" if src.is_dir() else
-                          f"mkdir -p \"$(dirname {q})\" && cp -a /run/xfer/{stage.name}/"
-                          f"{shlex.quote(src.name)} {q}", 300)
+            r = self.run_fresh(f"mkdir -p {q} && cp -a /run/xfer/{stage.name}/. {q}/" if src.is_dir() else
+                               f"mkdir -p \"$(dirname {q})\" && cp -a /run/xfer/{stage.name}/"
+                               f"{shlex.quote(src.name)} {q}", 300)
         finally:
             _rmtree(stage)
         if r.exit_code:
