@@ -450,9 +450,14 @@ def verify(env: Environment, task: Task, seed: int = 0) -> tuple[float, str]:
     env.copy_in(task.path / "tests", "/tests")
     assign = " ".join(f"{k}={shlex.quote(v)}" for k, v in
                       {**task.verifier_env, "TASK_SEED": str(seed), "PYTHONNOUSERSITE": "1"}.items())
-    r = env.exec(f"cd {shlex.quote(task.workdir)}; env {assign} bash /tests/test.sh", task.verifier_timeout)
+    # A fresh bash that pid 1 starts and waits for (Sandbox.run_fresh): its end and exit status cannot be
+    # forged by anything the agent left or wrote; `exec` so that test.sh's own death is what pid 1 sees.
+    r = env.box.run_fresh(f"cd {shlex.quote(task.workdir)}; exec env {assign} bash /tests/test.sh",
+                          task.verifier_timeout)
     if r.timed_out:
         return 0.0, f"verifier timed out after {task.verifier_timeout:g} s"
+    if r.signal:                               # killed before it could finish: there is no reward to read
+        raise VerifierError(f"task '{task.name}': test.sh was killed by signal {r.signal}")
     # A runner test.sh cannot run means the verifier is broken, whatever reward it then wrote.
     lines = r.output.strip().splitlines()
     broken = [l for l in lines if RUNNER_MISSING.search(l.strip())]

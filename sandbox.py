@@ -17,17 +17,24 @@ Containment, with Docker's defaults as the floor:
 - The shell runs with the capability bounding set cut to Docker's default set (no CAP_SYS_ADMIN,
   CAP_SYS_PTRACE, CAP_NET_ADMIN, ...) and no_new_privs: it cannot mount, unmount or remount, and it cannot
   ptrace pid 1 or open /proc/1/fd (pid 1 keeps capabilities the shell lacks).
-- Memory (files in tmpfs included), processes and CPU are bounded by a cgroup where the machine lets us
-  create one (v2, or v1 memory/pids/cpu); otherwise by per-process rlimits, said once. The writable layer
-  is a tmpfs of Limits.storage_mb, so disk use is bounded too.
+- The shell and every run_fresh command run under seccomp.py's filter (Docker's default profile: no
+  nested namespaces, keyctl, bpf, perf_event_open, ...), and pid 1 gives the episode a fresh session
+  keyring.
+- Memory (files in tmpfs included), processes and CPU are bounded by a cgroup (v2, or v1 memory, pids
+  and cpu); if it cannot be made the sandbox does not start, unless ECHO_ALLOW_NO_CGROUP=1 asks for
+  per-process rlimits instead. The writable layer is a tmpfs of Limits.storage_mb, so disk use is
+  bounded too.
 - Residual risk, shared with Docker: the agent is root in its own container and can rewrite any file
   there, the task's own test runner included; the verifier trusts what is in the container when it runs.
 
-Four pipes connect caller and sandbox: commands go to the shell's stdin; stdout+stderr come back on
-one pipe; pid 1 reports on its own pipe, which the shell never holds (r <host pid>: ready, s <pid>: a
-shell started, x <code>: the shell died); and the shell reports on fd 99 with a fresh secret nonce per
-command (b <nonce> <last pid>: command started, n <nonce> <exit code>: command finished). A command can
-write to fd 99, but a line without the current nonce is ignored.
+Five pipes connect caller and sandbox: commands go to the shell's stdin; stdout+stderr come back on
+one pipe; run_fresh's commands go to pid 1 on its own pipe; pid 1 reports on its own pipe, which no
+process below it holds or can open (r <host pid>: ready, s <pid>: a shell started, x <code>: the shell
+died, c <pid>: a run_fresh command started, e <pid> <code> <signal>: it ended, from wait()); and the shell
+reports on fd 99 with a fresh nonce per command (b <nonce> <last pid>: command started, n <nonce> <exit
+code>: command finished). Code running in the shell can read that nonce (a DEBUG trap, the shell's memory),
+so fd 99 is only the agent's own account of its commands; what must be trusted (the verifier) runs
+through run_fresh, whose end and status come from pid 1.
 """
 from __future__ import annotations
 
@@ -39,6 +46,7 @@ import select
 import shlex
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -47,6 +55,7 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+import seccomp
 from errors import EchoError
 from sandbox_init import DOCKER_CAPS  # noqa: F401 - the shell's capabilities, for callers and tests
 
@@ -56,6 +65,7 @@ class Result:
     output: str        # stdout+stderr interleaved, undecodable bytes replaced, capped at Limits.output_chars
     exit_code: int     # -1 on timeout
     timed_out: bool
+    signal: int = 0    # run_fresh only: the signal that killed the command (from pid 1's wait())
 
 
 @dataclass
@@ -75,9 +85,10 @@ class SandboxError(EchoError, RuntimeError):
 
 UID_BASE = 1_000_000                   # as root: namespace ids 0..65535 are host ids UID_BASE.. (never 0)
 ID_COUNT = 65536
-# Host directories the host-fallback root sees, read-only. Everything else (/home, /root, /work, ...) is
-# absent.
-SYSTEM_DIRS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "opt", "var", "srv"]
+# Host directories the host-fallback root sees, read-only: programs and their configuration, never data
+# (/var, /opt, /srv, /home, /root, /work, ... are absent; /var and /tmp are empty and writable).
+MIN_MEMORY_MB, MIN_NPROC = 16, 16      # below these nothing starts: task values are clamped up to them
+SYSTEM_DIRS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc"]
 BASE_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
             "USER": "root", "LOGNAME": "root", "SHELL": "/bin/bash", "LANG": "C.UTF-8", "TERM": "dumb",
             "PAGER": "cat", "DEBIAN_FRONTEND": "noninteractive", "HOSTNAME": "sandbox"}
@@ -136,8 +147,9 @@ class Sandbox:
         if os.getuid() == 0:      # pid 1 runs as the namespace's root, host uid H: let it in
             for p in (self.dir, self.dir / "root", self.dir / "xfer"):
                 os.chown(p, self.ids.host_root, self.ids.host_root)
-        self.cgroup = Cgroup.create(self.dir.name, self.limits)
+        self.cgroup = None
         try:
+            self.cgroup = Cgroup.create(self.dir.name, self.limits)       # limits fail closed
             self._start()
         except BaseException:
             self.close()
@@ -150,28 +162,30 @@ class Sandbox:
         st_r, st_w = os.pipe()
         ev_r, ev_w = os.pipe()
         life_r, self._life_w = os.pipe()        # never written: EOF tells pid 1 the caller is gone
+        ctl_r, ctl_w = os.pipe()                # run_fresh's commands, to pid 1
         config = {"root": str(self.dir / "root"), "xfer": str(self.dir / "xfer"), "workdir": self.workdir,
                   "layers": [str(p) for p in self.layers] if self.layers is not None else None,
                   "upper": str(self.upper) if self.upper else None, "storage_mb": self._storage_mb(),
                   "network": self.network, "env": self.env, "system_dirs": SYSTEM_DIRS,
                   "hide": [str(Path(h).resolve()) for h in self.hide],
-                  "fds": {"status": st_w, "events": ev_w, "life": life_r},
+                  "fds": {"status": st_w, "events": ev_w, "life": life_r, "ctl": ctl_r},
+                  "seccomp": _filter(),
                   "rlimits": {"NPROC": self.limits.nproc} if self.cgroup else
                              {"NPROC": self.limits.nproc, "AS": self.limits.memory_mb << 20}}
         self.closed = False
         try:
             self._proc = _spawn(config, self.ids, self.cgroup, stdin=cmd_r, stdout=out_w)
         finally:
-            for fd in (cmd_r, out_w, st_w, ev_w, life_r):
+            for fd in (cmd_r, out_w, st_w, ev_w, life_r, ctl_r):
                 os.close(fd)
-        self._cmd_w, self._out_r, self._st_r, self._ev_r = cmd_w, out_r, st_r, ev_r
+        self._cmd_w, self._out_r, self._st_r, self._ev_r, self._ctl_w = cmd_w, out_r, st_r, ev_r, ctl_w
         os.set_blocking(out_r, False)
         self._t0 = time.monotonic()
         # Runs at close(), garbage collection or interpreter exit; a kill -9 of the caller is handled by
         # pid 1 (EOF on the lifeline) and the leftover directory by _reap_stale on the next start.
         self._init_holder: list[int] = []
         self._finalizer = weakref.finalize(self, _teardown, self._proc, self._init_holder, self.dir,
-                                           [cmd_w, out_r, st_r, ev_r, self._life_w], self.cgroup)
+                                           [cmd_w, out_r, st_r, ev_r, ctl_w, self._life_w], self.cgroup)
         event = self._wait(time.monotonic() + 30, lambda e: e[0] == "r")
         if event is None:
             out = " ".join(self._take_output(note=False).split())[-400:]
@@ -268,6 +282,35 @@ class Sandbox:
             return Result(self._take_output() + f"\n[the shell exited; a fresh shell was started in "
                           f"{self.workdir}: cwd and variables were reset]", int(event[1]), False)
         return Result(self._take_output(), int(event[2]), False)
+
+    def run_fresh(self, command: str, timeout: float) -> Result:
+        """Run `command` in a fresh `bash -c` that pid 1 starts as its own child (the environment the
+        sandbox started with, stdin /dev/null, the shell's confinement), for commands whose result must be
+        trusted: the verifier's. Its end and exit status are what pid 1's wait() returned, sent on pid 1's
+        event pipe, which no process of the agent holds or can open (pid 1 keeps capabilities they lack, so
+        /proc/1/fd is closed to them, and the pipe belongs to the host's root). Nothing the agent left
+        running, and nothing the command itself runs, can forge them; it can kill the command, which
+        `signal` then reports."""
+        if self.closed:
+            raise SandboxError("run_fresh() after close()")
+        data = command.encode()
+        self._out.clear()
+        self._out_total = 0
+        try:
+            os.write(self._ctl_w, struct.pack("I", len(data)) + data)
+        except BrokenPipeError:
+            raise SandboxError(f"sandbox died: {self._take_output(note=False)[-300:]!r}") from None
+        started = self._wait(time.monotonic() + 10, lambda e: e[0] == "c")
+        if started is None:
+            raise SandboxError("pid 1 did not start the command within 10 s")
+        pid = started[1]
+        done = lambda e: e[0] == "e" and e[1] == pid                    # noqa: E731
+        event = self._wait(time.monotonic() + timeout, done)
+        if event is None:                          # kill it and whatever started after it
+            self._kill(since=int(pid) - 1)
+            self._wait(time.monotonic() + 5.0, done)
+            return Result(self._take_output(), -1, True)
+        return Result(self._take_output(), int(event[2]), False, signal=int(event[3]))
 
     def restart_shell(self) -> None:
         """Kill every process of the episode except pid 1, nested namespaces included, and start a fresh
@@ -375,7 +418,8 @@ class Sandbox:
         """Copy a host file or directory (its contents, like Docker's COPY) to absolute path dest.
         Staged in the state directory, which the sandbox sees read-only at /run/xfer, then copied by
         `cp -a` inside, so files belong to the sandbox's root and symlinks stay links (never followed on
-        the host, so a link in a task cannot copy a host file in)."""
+        the host, so a link in a task cannot copy a host file in). The copy is a run_fresh command: its
+        success is pid 1's word, not the agent's shell's (the verifier's /tests arrive this way)."""
         src, stage = Path(src), self.dir / "xfer" / secrets.token_hex(4)
         if not dest.startswith("/"):
             raise ValueError(f"sandbox path must be absolute, got {dest!r}")
@@ -389,9 +433,9 @@ class Sandbox:
                 for p in [stage, *stage.rglob("*")]:
                     os.lchown(p, self.ids.host_root, self.ids.host_root)
             q = shlex.quote(dest)
-            r = self._run(f"mkdir -p {q} && cp -a /run/xfer/{stage.name}/. {q}/" if src.is_dir() else
-                          f"mkdir -p \"$(dirname {q})\" && cp -a /run/xfer/{stage.name}/"
-                          f"{shlex.quote(src.name)} {q}", 300)
+            r = self.run_fresh(f"mkdir -p {q} && cp -a /run/xfer/{stage.name}/. {q}/" if src.is_dir() else
+                               f"mkdir -p \"$(dirname {q})\" && cp -a /run/xfer/{stage.name}/"
+                               f"{shlex.quote(src.name)} {q}", 300)
         finally:
             _rmtree(stage)
         if r.exit_code:
@@ -493,11 +537,22 @@ class Cgroup:
 
     @staticmethod
     def create(name: str, limits: Limits) -> "Cgroup | None":
+        """The cgroup with every limit applied, else SandboxError: limits fail closed. Values are first
+        clamped to what the kernel enforces (a CPU quota of at least 1 ms per 100 ms period, so cpus >= 0.01,
+        at most one per core; memory and pids at least MIN_MEMORY_MB and MIN_NPROC), said once. Only with
+        ECHO_ALLOW_NO_CGROUP=1 in the environment does an episode start without one (then per-process
+        rlimits for memory and processes, and no CPU limit)."""
         v2, parents = Cgroup._parents()
-        wanted = {"memory": {"memory.max" if v2 else "memory.limit_in_bytes": limits.memory_mb << 20},
-                  "pids": {"pids.max": limits.nproc},
-                  "cpu": {"cpu.max": f"{int(limits.cpus * 100_000)} 100000"} if v2 else
-                         {"cpu.cfs_period_us": 100_000, "cpu.cfs_quota_us": int(limits.cpus * 100_000)}}
+        cpus = min(max(limits.cpus, 0.01), float(os.cpu_count() or 1))
+        memory_mb, nproc = max(limits.memory_mb, MIN_MEMORY_MB), max(limits.nproc, MIN_NPROC)
+        if (cpus, memory_mb, nproc) != (limits.cpus, limits.memory_mb, limits.nproc):
+            say_once(f"limits clamped to what this machine enforces: cpus {limits.cpus:g} -> {cpus:g}, "
+                     f"memory_mb {limits.memory_mb} -> {memory_mb}, nproc {limits.nproc} -> {nproc}")
+        quota = int(cpus * 100_000)
+        wanted = {"memory": {"memory.max" if v2 else "memory.limit_in_bytes": memory_mb << 20},
+                  "pids": {"pids.max": nproc},
+                  "cpu": {"cpu.max": f"{quota} 100000"} if v2 else
+                         {"cpu.cfs_period_us": 100_000, "cpu.cfs_quota_us": quota}}
         dirs: dict[str, Path] = {}
         try:
             if v2:
@@ -510,19 +565,20 @@ class Cgroup:
             else:
                 for ctl, files in wanted.items():
                     if ctl not in parents:
-                        continue
+                        raise OSError(f"no {ctl} controller")
                     d = parents[ctl] / f"echo-{name}"
                     d.mkdir()
                     dirs[ctl] = d
                     for f, v in files.items():
                         (d / f).write_text(str(v))
-            if "memory" not in dirs and "unified" not in dirs:
-                raise OSError("no memory controller")
             return Cgroup(dirs)
         except OSError as e:
             Cgroup(dirs).remove()
-            say_once(f"cannot create a cgroup here ({e.strerror or e}); memory is limited per process "
-                     "(RLIMIT_AS) and CPU is not limited")
+            if os.environ.get("ECHO_ALLOW_NO_CGROUP") != "1":
+                raise SandboxError(f"cannot apply the episode's limits: no cgroup here ({e.strerror or e}); "
+                                   "set ECHO_ALLOW_NO_CGROUP=1 to run with per-process limits only") from None
+            say_once(f"cannot create a cgroup here ({e.strerror or e}); ECHO_ALLOW_NO_CGROUP=1: memory is "
+                     "limited per process (RLIMIT_AS) and CPU is not limited")
             return None
 
     def add(self, pid: int) -> None:
@@ -596,6 +652,16 @@ def run_mapped(argv: list[str], stdin=None, timeout: float | None = None) -> sub
 
 
 # ---- caller-side helpers ---------------------------------------------------------------------------------
+
+_compiled: list[bytes] = []
+
+
+def _filter() -> bytes:
+    """seccomp.py's filter for this machine, compiled once per process."""
+    if not _compiled:
+        _compiled.append(seccomp.compiled())
+    return _compiled[0]
+
 
 def _ansi_c(s: str) -> str:
     """s as one bash $'...' word: printable ASCII kept, every other byte as \\xHH (NUL dropped)."""

@@ -3,8 +3,10 @@
 Two processes run this file: the child makes the user namespace and waits until the caller has written
 its id map, then makes the other namespaces and forks pid 1, which builds the root filesystem, pivots
 into it and stays as init: it starts the agent's shell with Docker's capabilities only, restarts it when it
-dies, reaps orphans, and exits when the caller's lifeline closes (the kernel then kills every process of
-the namespace). Only the standard library, imported before pivot_root: the image may have no Python.
+dies, runs run_fresh commands and reports their exit status from wait(), reaps orphans, and exits when
+the caller's lifeline closes (the kernel then kills every process of the namespace). Everything it
+starts gets Docker's capabilities, no_new_privs and the seccomp filter that sandbox.py compiled
+(seccomp.py). Only the standard library, imported before pivot_root: the image may have no Python.
 """
 import ctypes
 import fcntl
@@ -19,12 +21,18 @@ import sys
 
 # Docker's default capability set (moby's oci/caps/defaults.go); the shell keeps these and no others.
 DOCKER_CAPS = {0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31}
+# run_fresh's commands (the verifier) keep one capability more than the agent's shell: CAP_WAKE_ALARM, which
+# the kernel only honours in the initial user namespace, so it grants nothing here. What it does: ptrace,
+# /proc/PID/mem, environ and fd need the tracer's capabilities to cover the target's, so no process of the
+# agent (Docker's set, no CAP_SYS_PTRACE) can trace or read a verifier process.
+VERIFIER_EXTRA_CAP = 35
 
 _libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = (
     0x20000, 0x4000000, 0x8000000, 0x10000000, 0x20000000, 0x40000000)
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 1, 24, 38, 47
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_SECCOMP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 1, 24, 22, 38, 47
+KEYCTL, KEYCTL_JOIN_SESSION_KEYRING = {"x86_64": 250, "aarch64": 219}, 1
 
 
 def _check(ret: int, what: str) -> None:
@@ -113,6 +121,10 @@ def _pid1(cfg: dict) -> None:
     _libc.sethostname(b"sandbox", 7)
     for name, value in cfg["rlimits"].items():   # set inside the user namespace: counted per namespace
         resource.setrlimit(getattr(resource, "RLIMIT_" + name), (value, value))
+    # A fresh, empty session keyring for the episode (keys are not namespaced: without this every episode
+    # shares the trainer's). The seccomp filter then refuses keyctl to everything pid 1 starts.
+    _check(min(0, _libc.syscall(KEYCTL[os.uname().machine], KEYCTL_JOIN_SESSION_KEYRING, None)),
+           "new session keyring")
     _init_loop(cfg, host_pid)
 
 
@@ -133,8 +145,9 @@ def _overlay_root(cfg: dict, R: str) -> None:
 
 
 def _host_root(cfg: dict, R: str) -> None:
-    """Last resort: a tmpfs root with the host's system directories bound read-only, hidden paths
-    covered by empty read-only tmpfs (they stay covered: the shell cannot unmount)."""
+    """Last resort: a tmpfs root with the host's system directories (programs and their configuration,
+    not /var, /opt or /srv) bound read-only, hidden paths covered by empty read-only tmpfs (they stay
+    covered: the shell cannot unmount)."""
     _mount("tmpfs", R, "tmpfs", MS_NOSUID, f"mode=755,size={cfg['storage_mb']}m")
     for d in cfg["system_dirs"]:
         if os.path.islink("/" + d):
@@ -142,6 +155,8 @@ def _host_root(cfg: dict, R: str) -> None:
         elif os.path.isdir("/" + d):
             os.mkdir(f"{R}/{d}")
             _bind_ro("/" + d, f"{R}/{d}")
+    os.makedirs(f"{R}/var/tmp")               # the host's /var is data: an empty one of our own
+    os.chmod(f"{R}/var/tmp", 0o1777)
     for h in cfg["hide"]:
         p = R + h
         try:
@@ -193,6 +208,7 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
     os.set_inheritable(fds["life"], False)
     os.set_inheritable(fds["events"], False)
     os.set_inheritable(fds["status"], False)
+    os.set_inheritable(fds["ctl"], False)
 
     def event(line: str) -> None:
         try:
@@ -207,10 +223,21 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
     event(f"r {host_pid}")
     shell = _spawn_shell(cfg)
     event(f"s {shell}")
+    fresh, pending = set(), b""                # run_fresh: pids of the commands pid 1 started itself
     while True:
-        ready, _, _ = select.select([fds["life"], wake_r], [], [])
+        ready, _, _ = select.select([fds["life"], fds["ctl"], wake_r], [], [])
         if fds["life"] in ready:               # EOF: the caller closed the sandbox or died
             os._exit(0)
+        if fds["ctl"] in ready:                # <length><command>: run it in a fresh bash, our child
+            pending += os.read(fds["ctl"], 1 << 16)
+            while len(pending) >= 4 and len(pending) >= 4 + struct.unpack("I", pending[:4])[0]:
+                n = struct.unpack("I", pending[:4])[0]
+                pid = _spawn(cfg, ["bash", "--noprofile", "--norc", "-c", pending[4:4 + n].decode()])
+                pending = pending[4 + n:]
+                fresh.add(pid)
+                event(f"c {pid}")
+        if wake_r not in ready:
+            continue
         os.read(wake_r, 4096)
         while True:                            # reap everything: we are init, orphans end up here
             try:
@@ -219,31 +246,53 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
                 pid = 0
             if pid == 0:
                 break
+            code = os.waitstatus_to_exitcode(st) if os.WIFEXITED(st) else 128 + os.WTERMSIG(st)
             if pid == shell:
-                event(f"x {os.waitstatus_to_exitcode(st) if os.WIFEXITED(st) else 128 + os.WTERMSIG(st)}")
+                event(f"x {code}")
                 shell = _spawn_shell(cfg)
                 event(f"s {shell}")
+            elif pid in fresh:                 # the kernel's word, not the command's: e <pid> <code> <signal>
+                fresh.discard(pid)
+                event(f"e {pid} {code} {0 if os.WIFEXITED(st) else os.WTERMSIG(st)}")
 
 
 def _spawn_shell(cfg: dict) -> int:
+    """The agent's persistent shell, reading commands on stdin and reporting them on fd 99."""
+    return _spawn(cfg, ["bash", "--noprofile", "--norc", "-s"], status_fd=cfg["fds"]["status"])
+
+
+def _spawn(cfg: dict, argv: list[str], status_fd: int | None = None) -> int:
+    """Fork and exec /bin/bash confined: Docker's capabilities, no_new_privs, the seccomp filter, default
+    signals. Without status_fd (a run_fresh command) stdin is /dev/null and VERIFIER_EXTRA_CAP is kept."""
     pid = os.fork()
     if pid:
         return pid
-    try:                                       # the child: Docker's capabilities, default signals, then bash
-        os.dup2(cfg["fds"]["status"], 99)
-        os.set_inheritable(99, True)           # dup2(99, 99) is a no-op that keeps close-on-exec
+    try:
+        if status_fd is None:
+            null = os.open("/dev/null", os.O_RDONLY)
+            os.dup2(null, 0)
+            os.close(null)
+        else:
+            os.dup2(status_fd, 99)
+            os.set_inheritable(99, True)       # dup2(99, 99) is a no-op that keeps close-on-exec
         last = int(open("/proc/sys/kernel/cap_last_cap").read())
         for cap in range(last + 1):
+            if cap == VERIFIER_EXTRA_CAP and status_fd is None:
+                continue
             if cap not in DOCKER_CAPS:
                 _check(_libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), f"drop capability {cap}")
         _check(_libc.prctl(PR_CAP_AMBIENT, 4, 0, 0, 0), "clear ambient capabilities")
         _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+        # Docker's default seccomp profile (seccomp.py), after everything of ours that needs a refused call.
+        prog = ctypes.create_string_buffer(cfg["seccomp"], len(cfg["seccomp"]))
+        fprog = struct.pack("HxxxxxxQ", len(cfg["seccomp"]) // 8, ctypes.addressof(prog))
+        _check(_libc.prctl(PR_SET_SECCOMP, 2, ctypes.c_char_p(fprog), 0, 0), "seccomp filter")
         for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP,
                     signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGCHLD, signal.SIGXFSZ):
             signal.signal(sig, signal.SIG_DFL)
         signal.set_wakeup_fd(-1)
         # As root, execve makes the permitted set the bounding set: the shell ends with Docker's caps.
-        os.execve("/bin/bash", ["bash", "--noprofile", "--norc", "-s"], cfg["env"])
+        os.execve("/bin/bash", argv, cfg["env"])
     except BaseException as e:
         print(f"sandbox: cannot start the shell: {e}", file=sys.stderr, flush=True)
     os._exit(127)
