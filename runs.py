@@ -107,7 +107,9 @@ def parse_args(argv=None):
     a("--tasks-per-step", type=count(1), help="tasks per step (paper 16)")
     a("--n", "--group-size", type=count(1), dest="n", help="rollouts per task = GRPO group size (paper 16); "
       "under torchrun write --group-size (torchrun takes --n for an abbreviation of its own options)")
-    a("--lam", type=number(0), help="λ of Eq. 1 (default 0.05; 0 = GRPO baseline; 1.0 with --env-only)")
+    a("--lam", type=number(0), default=0.05,
+      help="λ of Eq. 1 (0 = GRPO baseline); --env-only trains λ·L_Env with the same default, as the released "
+      "code does (METHOD.md, last table)")
     a("--lam-schedule", default="constant", choices=["constant", "linear", "step"])
     a("--lam-every", type=count(1), default=100,
       help="step schedule: multiply λ by --lam-gamma every this many steps")
@@ -136,7 +138,9 @@ def parse_args(argv=None):
     a("--max-turn-tokens", type=count(1), help="generated tokens per turn (paper 2048)")
     a("--max-context", type=count(1), default=16_384)
     a("--max-total", type=count(1), default=34_096)
-    a("--command-timeout", type=number(0, strict=True), default=30.0)
+    a("--command-timeout", type=number(0, strict=True),
+      help="cap on each command's seconds (default: none, the agent's bash timeout, 30 unless it asks, as the "
+      "released harness runs it; the printed paper's 30 s: --command-timeout 30)")
     a("--episode-timeout", type=number(0, strict=True), default=600.0)
     a("--max-output-chars", type=count(1), default=50_000)
     a("--sft-tokens", choices=["action", "all"], default="action",
@@ -181,8 +185,6 @@ def parse_args(argv=None):
             setattr(args, k, v)
     if args.model is None and args.system_prompt is None:  # the demo: the prompt the tiny agent was built with
         args.system_prompt = (TINY_AGENT / "system_prompt.txt").read_text().strip("\n")
-    if args.lam is None:
-        args.lam = 1.0 if args.env_only else 0.05
     if args.rollout_rows is not None and args.rollout_rows < args.n:
         p.error(f"--rollout-rows {args.rollout_rows} < --n {args.n}: a group's rollouts start together")
     if args.sft_tokens == "all" and not args.sft:

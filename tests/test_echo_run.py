@@ -39,7 +39,7 @@ def test_checkpoint_is_atomic_and_complete(tmp_path):
 def test_env_only_and_sft_modes_run(tmp_path):
     echo.main(SMALL + ["--out", str(tmp_path / "env"), "--steps", "1", "--env-only", "--min-valid-frac", "1.0"])
     rec = json.loads(open(tmp_path / "env" / "metrics.jsonl").readline())
-    assert rec["grpo_loss"] == 0.0 and rec["lam"] == 1.0
+    assert rec["grpo_loss"] == 0.0 and rec["lam"] == 0.05  # env-only keeps λ = 0.05, as the released code
     # the random demo model never makes a valid tool call: the filter drops every rollout's env tokens
     assert rec["n_env_tokens"] == 0 and rec["env_loss"] == 0.0
     demos = tmp_path / "demos.jsonl"
@@ -49,3 +49,4 @@ def test_env_only_and_sft_modes_run(tmp_path):
     echo.main(SMALL + ["--out", str(tmp_path / "sft"), "--steps", "3", "--sft", str(demos)])
     recs = [json.loads(line) for line in open(tmp_path / "sft" / "metrics.jsonl")]
     assert recs[-1]["action_ce"] < recs[0]["action_ce"]  # demo lr 1e-3: the demonstration gets likelier
+
