@@ -360,6 +360,9 @@ class Episode:
     infra_error: bool = False        # its sandbox failed to start twice: the machine's fault, not the policy's
     completion_tokens: int = 0
     command_timeouts: int = 0
+    # log p of each ACTION token, in order, under softmax(logits / T) when it was sampled: what the training
+    # forward's log-prob at θ_old = θ should equal (echo.py reports the gap; README "Sampler-trainer gap")
+    sample_logprobs: list[float] = field(default_factory=list)
     timings: dict = field(default_factory=lambda: {"generate_s": 0.0, "sandbox_s": 0.0, "verify_s": 0.0})
 
     @property
@@ -537,6 +540,7 @@ def _sample_turn(gen: Generator, tokenizer, active: list[_Row], sampling: dict, 
         ep.turns += 1
         ep.ids += sample.ids
         ep.roles += [ACTION] * len(sample.ids)  # METHOD.md §1: every sampled token, stop token included
+        ep.sample_logprobs += sample.logprobs
         ep.completion_tokens += len(sample.ids)
         text = tokenizer.decode([t for t in sample.ids if t not in tokenizer.stop_ids])
         ep.messages.append({"role": "assistant", "content": "<think>\n" + text})

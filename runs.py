@@ -404,6 +404,10 @@ def rollout_metrics(batch, n, device) -> tuple[dict, float]:
 
 def step_line(rec: dict, steps: int) -> str:
     nan = float("nan")
+
+    def f(key, spec=".3f"):  # a mean over no tokens (nan, or null in metrics.jsonl) shows as "-"
+        v = rec.get(key)
+        return "-" if v is None or v != v else format(v, spec)
     if "token_ce" in rec or "action_ce" in rec:  # SFT: no rollouts, no reward; the cross-entropy it trains
         which = "token" if "token_ce" in rec else "action"
         return (f"step {rec['step']}/{steps} | SFT on {'every' if which == 'token' else 'action'} token | "
@@ -412,8 +416,9 @@ def step_line(rec: dict, steps: int) -> str:
                 + (f" | SKIPPED: {rec['skipped']}" if rec["skipped"] else ""))
     return (f"step {rec['step']}/{steps} | reward {rec['reward_mean']:.3f} pass {rec['pass_rate']:.2f} | "
             f"loss {rec['loss']:.4f} grpo {rec.get('grpo_loss', 0):.4f} env {rec.get('env_loss', 0):.4f} | "
-            f"env-ce {rec.get('env_ce_t1', nan):.3f} (T=1) {rec.get('env_ce_ttrain', nan):.3f} "
-            f"(T={rec.get('temperature', nan):g}) warn-ce {rec.get('warning_ce', nan):.3f} | "
+            f"env-ce {f('env_ce_t1')} (T=1) {f('env_ce_ttrain')} "
+            f"(T={rec.get('temperature', nan):g}) warn-ce {f('warning_ce')} | "
+            f"gap |Δ| {f('logp_gap_abs', '.1e')} max {f('logp_gap_max', '.1e')} kl {f('logp_gap_kl', '.1e')} | "
             f"|A| {rec['n_action_tokens']:.0f} |O| {rec['n_obs_tokens']} | "
             f"fmt-err {rec['format_error_rate']:.2f} | {rec['tokens_per_s']:.0f} tok/s | "
             f"rollout {rec['rollout_s']:.1f}s train {rec['train_s']:.1f}s"

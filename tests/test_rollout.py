@@ -195,6 +195,11 @@ def test_an_observation_that_fits_under_the_cap_still_gets_its_verifier(monkeypa
     assert ep.reward == 1.0 and ep.reason.startswith(f"at the {end_of_obs + left}-token cap")
 
 
+def test_each_sampled_token_keeps_its_sampling_log_prob(monkeypatch, task):
+    ep, = run(monkeypatch, task, [[bash("echo hi > hello.txt"), DONE]])
+    assert len(ep.sample_logprobs) == sum(r == R.ACTION for r in ep.roles) > 0
+
+
 def test_episode_timeout_zeroes_reward_and_masks(monkeypatch, task):
     ep, = run(monkeypatch, task, [[bash("echo hi > hello.txt; sleep 2"), DONE]], episode_timeout=1)
     assert ep.timed_out and ep.reward == 0.0
