@@ -267,7 +267,7 @@ def train_step(model, opt, episodes, args, lam):
 
 def add_stats(sums: dict, stats: dict) -> None:
     """Losses are each micro-batch's share, so they add up; per-token means are added weighted by their
-    token counts (MEANS) and divided back in finish_stats."""
+    token counts (MEANS) and divided back in finish_stats; maxima (MAXES) keep the largest."""
     for k, v in stats.items():
         if k in MAXES:
             sums[k] = max(sums.get(k, 0.0), v if stats[MAXES[k]] else 0.0)
