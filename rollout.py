@@ -338,6 +338,10 @@ class Limits:
     episode_timeout: float = 600.0   # over it: reward 0 and every mask of the rollout zero
     output_chars: int = 50_000       # command output cut to its first 50,000 characters plus a note
     format_reminder: bool = False    # a parse error's observation also shows FORMAT_REMINDER (not in §4)
+    # "persistent": one shell per episode, cwd and variables carry over (METHOD.md §4, the paper);
+    # "per-command": each command in a subshell of it, started afresh in the task's workdir, as one exec per
+    # command (the released harness, METHOD.md's last table)
+    shell: str = "persistent"
     system_prompt: str = SYSTEM_PROMPT  # §4's; the miniature's tiny agent uses a short one (compare.py)
 
 
@@ -561,7 +565,9 @@ def _act(row: _Row, action: Action, limits: Limits) -> str | None:
     cap = limits.command_timeout
     timeout = action.timeout if cap is None else min(action.timeout, cap)
     started = time.monotonic()
-    result = _safely(row.ep, "sandbox", row.box.run, action.command, timeout)  # the episode clock caps it too
+    # a subshell forgets cd, variables and exit when it ends (the newline lets the command end in a comment)
+    command = f"(\n{action.command}\n)" if limits.shell == "per-command" else action.command
+    result = _safely(row.ep, "sandbox", row.box.run, command, timeout)  # the episode clock caps it too
     row.ep.timings["sandbox_s"] += time.monotonic() - started
     if result is None:  # the rollout crashed mid-episode: reward 0, and masks() zeroes it (released code)
         row.ep.crashed = True

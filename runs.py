@@ -142,6 +142,9 @@ def parse_args(argv=None):
       help="cap on each command's seconds (default: none, the agent's bash timeout, 30 unless it asks, as the "
       "released harness runs it; the printed paper's 30 s: --command-timeout 30)")
     a("--episode-timeout", type=number(0, strict=True), default=600.0)
+    a("--shell", choices=["persistent", "per-command"], default="persistent",
+      help="persistent: one shell per episode, cwd and variables carry over (the paper, METHOD.md §4); "
+      "per-command: each command starts afresh in the task's workdir, as one exec per command")
     a("--max-output-chars", type=count(1), default=50_000)
     a("--sft-tokens", choices=["action", "all"], default="action",
       help="with --sft: train the demonstrations' action tokens (expert SFT, METHOD.md §3) or every token "
@@ -270,7 +273,7 @@ def rollout_limits(args):
                     max_context=args.max_context, max_total=args.max_total,
                     command_timeout=args.command_timeout, episode_timeout=args.episode_timeout,
                     output_chars=args.max_output_chars, format_reminder=args.format_reminder,
-                    system_prompt=args.system_prompt or R.SYSTEM_PROMPT)
+                    shell=args.shell, system_prompt=args.system_prompt or R.SYSTEM_PROMPT)
 
 
 class Interrupt:

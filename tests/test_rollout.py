@@ -171,6 +171,18 @@ def test_the_agents_timeout_is_used_uncapped_by_default(monkeypatch, task):
     assert asked == [30, 30]
 
 
+@pytest.mark.parametrize("shell, seen", [("persistent", "/tmp 5"), ("per-command", "/app unset")])
+def test_the_shell_persists_or_each_command_starts_afresh(monkeypatch, task, shell, seen):
+    script = [[bash("cd /tmp; X=5 # a comment"), bash("echo $(pwd) ${X:-unset}"), bash("exit 3"),
+               bash("echo alive"), DONE]]
+    ep, = run(monkeypatch, task, script, shell=shell)
+    obs = [m["content"] for m in ep.messages if m["role"] == "tool"]
+    assert obs[1] == f"Command 'echo $(pwd) ${{X:-unset}}' executed successfully. Output: {seen}\n\n\n" \
+                     "(exit_code=0)"
+    if shell == "per-command":  # exit ends that command only, as it ends its own exec
+        assert obs[2].endswith("(exit_code=3)") and "Output: alive" in obs[3]
+
+
 def test_a_sandbox_error_mid_episode_is_reward_zero_with_every_mask_zero(monkeypatch, task):
     real = sandbox.Sandbox.run
 
