@@ -350,7 +350,8 @@ def run(args) -> dict:
             t1 = time.monotonic()
             result["runs"][f"{arm}-seed{seed}"] = {
                 "arm": arm, "seed": seed, **evaluate_checkpoint(ck, args, jobs, heldout_env),
-                "reward": [s["reward_mean"] for s in steps], "env_ce_t1": [s["env_ce_t1"] for s in steps],
+                "reward": [s["reward_mean"] for s in steps],  # a step with no env tokens logs null: nan here
+                "env_ce_t1": [math.nan if s["env_ce_t1"] is None else s["env_ce_t1"] for s in steps],
                 "train_s": round(t1 - t0, 1), "eval_s": round(time.monotonic() - t1, 1)}
             (out / "compare.json").write_text(json.dumps(result, indent=1))  # partial results survive a kill
             write_report(out, result)

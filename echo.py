@@ -113,6 +113,20 @@ def sft_loss(logp: Tensor, action_mask: Tensor, n_rollouts=None) -> tuple[Tensor
     return loss, dict(loss=loss.item(), action_ce=nll, n_action_tokens=n)
 
 
+def sampler_gap(logp_train: Tensor, logp_sample: Tensor, mask: Tensor) -> dict:
+    """How far the training forward's log-probs at θ_old = θ are from the sampler's on the masked tokens
+    (README "Sampler-trainer gap"). With Δ = log p_sample − log p_train per token: the mean and max |Δ|, and
+    KL(sampler ‖ trainer) by the k3 estimator, the mean of r − 1 − log r with r = p_train / p_sample = e^−Δ
+    (each term ≥ 0; unbiased on tokens the sampler drew, i.e. without top-p / top-k). All 0 when the two
+    agree exactly; nan (no tokens) when nothing sampled is in the mask."""
+    d = (logp_sample - logp_train)[mask > 0].double()
+    if not d.numel():
+        return dict(logp_gap_abs=float("nan"), logp_gap_max=float("nan"), logp_gap_kl=float("nan"),
+                    n_gap_tokens=0)
+    return dict(logp_gap_abs=d.abs().mean().item(), logp_gap_max=d.abs().max().item(),
+                logp_gap_kl=(torch.expm1(-d) + d).mean().item(), n_gap_tokens=d.numel())
+
+
 def lam_schedule(step: int, total_steps: int, lam: float, kind="constant", gamma=0.5, every=100) -> float:
     """λ at optimizer `step` (§2): constant (default); linear decay from λ to 0 at total_steps;
     step decay λ·gamma^(step // every), e.g. halve every 100 steps (gamma=0 drops to 0 after `every`)."""
@@ -129,7 +143,9 @@ def lam_schedule(step: int, total_steps: int, lam: float, kind="constant", gamma
 
 # per-token statistics of echo_loss / sft_loss and the token counts that weight them across micro-batches
 MEANS = {"env_ce_ttrain": "n_env_tokens", "env_ce_t1": "n_env_tokens", "warning_ce": "n_warning_tokens",
-         "clip_frac": "n_action_tokens", "action_ce": "n_action_tokens", "token_ce": "n_tokens"}
+         "clip_frac": "n_action_tokens", "action_ce": "n_action_tokens", "token_ce": "n_tokens",
+         "logp_gap_abs": "n_gap_tokens", "logp_gap_kl": "n_gap_tokens"}
+MAXES = {"logp_gap_max": "n_gap_tokens"}  # maxima over micro-batches and ranks, and the count they need
 
 
 def batch_tensors(episodes, pad_id, device):
@@ -140,6 +156,22 @@ def batch_tensors(episodes, pad_id, device):
                for ms in zip(*(R.masks(e) for e in episodes)))
     n_obs = torch.tensor([float(e.n_obs) for e in episodes], device=device)
     return ids, A, E, W, n_obs
+
+
+def sample_logprobs(episodes, T: int, device) -> tuple[Tensor, Tensor]:
+    """[B, T-1] aligned like the masks: each ACTION target's log-prob recorded when it was sampled
+    (Episode.sample_logprobs), else 0; and [B, 1]: 1 for the rows that recorded them all (not a
+    demonstration or an episode file that predates the record)."""
+    rows, has = [], []
+    for e in episodes:
+        row = [0.0] * T
+        actions = [i for i, r in enumerate(e.roles) if r == R.ACTION]
+        has.append([float(bool(actions) and len(e.sample_logprobs) == len(actions))])
+        if has[-1][0]:
+            for i, lp in zip(actions, e.sample_logprobs):
+                row[i] = lp
+        rows.append(row[1:])
+    return torch.tensor(rows, device=device), torch.tensor(has, device=device)
 
 
 def token_logp(model, ids, select, temperature, plain=None):
@@ -214,6 +246,7 @@ def train_step(model, opt, episodes, args, lam):
                          n_action_tokens=A.sum().item())
         else:  # θ_old = θ: one optimizer step per rollout batch, so ρ = 1 in value (§2, Eq. 2b)
             logp, logp1 = token_logp(model, ids, (A + E + W) > 0, args.temperature, plain=E > 0)  # / T_train
+            sampled, has = sample_logprobs(rows, ids.shape[1], dev)  # the sampler's; logp is θ_old's too
             mb_adv = adv[mb] if adv is not None and mb else None  # a padding row's masks are all 0
             loss, stats = echo_loss(logp, logp.detach(), A, E, n_obs, mb_adv, lam, eps_low=args.eps_low,
                                     eps_high=args.eps_high, pg_norm=args.pg_norm, warning_mask=W,
@@ -221,6 +254,7 @@ def train_step(model, opt, episodes, args, lam):
             # env CE labelled by temperature: at T_train (what L_Env trains) and at T = 1 (what eval.py scores)
             n_env, stats["env_ce_ttrain"] = stats["n_env_tokens"], stats.pop("env_ce")
             stats["env_ce_t1"] = (-(logp1 * E).sum()).item() / n_env if n_env else float("nan")
+            stats.update(sampler_gap(logp.detach(), sampled, A * has))  # README "Sampler-trainer gap"
         loss.backward()
         add_stats(sums, stats)
     totals = finish_stats(sums, dev)
@@ -236,18 +270,25 @@ def train_step(model, opt, episodes, args, lam):
 
 def add_stats(sums: dict, stats: dict) -> None:
     """Losses are each micro-batch's share, so they add up; per-token means are added weighted by their
-    token counts (MEANS) and divided back in finish_stats."""
+    token counts (MEANS) and divided back in finish_stats; maxima (MAXES) keep the largest."""
     for k, v in stats.items():
+        if k in MAXES:
+            sums[k] = max(sums.get(k, 0.0), v if stats[MAXES[k]] else 0.0)
+            continue
         n = stats.get(MEANS.get(k), 1.0)
         sums[k] = sums.get(k, 0.0) + (v * n if n else 0.0)
 
 
 def finish_stats(sums: dict, device) -> dict:
-    keys = sorted(sums)
+    keys = sorted(k for k in sums if k not in MAXES)
     totals = dict(zip(keys, scale.totals([sums[k] for k in keys], device)))  # every rank's share
     for k, n in MEANS.items():
         if k in totals:
             totals[k] = totals[k] / totals[n] if totals[n] else float("nan")
+    for k, n in MAXES.items():
+        if k in sums:
+            top = scale.all_reduce([sums[k]], device, op="max")[0]
+            totals[k] = top if totals[n] else float("nan")
     return totals
 
 
@@ -304,8 +345,8 @@ def train(args, out: Path, interrupt, rank: int, world: int):
         if args.save_episodes and not demos:  # one file per rank
             R.save_episodes(out / ("episodes.jsonl" if world == 1 else f"episodes-rank{rank}.jsonl"), batch)
         if rank == 0:
-            with open(out / "metrics.jsonl", "a") as f:
-                f.write(json.dumps(rec) + "\n")
+            with open(out / "metrics.jsonl", "a") as f:  # a mean over no tokens (nan) is written as null
+                f.write(json.dumps({k: None if v != v else v for k, v in rec.items()}) + "\n")
             print(step_line(rec, args.steps), flush=True)
         if not demos:
             setup_failures = setup_failures + 1 if roll["setup_failed"] == roll["rollouts"] else 0

@@ -217,10 +217,12 @@ Limits = sandbox.Limits    # an episode's environment limits; rollout.Limits add
 
 class Outcome(str, Enum):
     """Why an episode ended, as a value code can read (the sentence beside it is for people). Whether it
-    was solved is the reward's to say: the verifier runs after DONE, TURN_LIMIT and CONTEXT_LIMIT."""
+    was solved is the reward's to say: the verifier runs after DONE, TURN_LIMIT,
+    CONTEXT_LIMIT and TOKEN_CAP."""
     DONE = "done"                              # the agent called done()
     TURN_LIMIT = "turn limit"                  # METHOD.md §4: max turns taken
     CONTEXT_LIMIT = "context limit"            # no room for another turn
+    TOKEN_CAP = "token cap"                    # at the hard token cap with nothing cut: the verifier runs
     TOKEN_LIMIT = "token limit"                # over the hard token cap: reward 0, verifier skipped
     TIMEOUT = "timeout"                        # over the episode clock: reward 0, every mask zero
     SETUP_TASK = "setup failed (task)"         # the task's environment does not build (its Dockerfile)
@@ -231,7 +233,7 @@ class Outcome(str, Enum):
 
     @property
     def verified(self) -> bool:
-        return self in (Outcome.DONE, Outcome.TURN_LIMIT, Outcome.CONTEXT_LIMIT)
+        return self in (Outcome.DONE, Outcome.TURN_LIMIT, Outcome.CONTEXT_LIMIT, Outcome.TOKEN_CAP)
 
     @property
     def error(self) -> bool:

@@ -104,7 +104,7 @@ or, when the task is finished and verified:
 class Action:
     tool: str | None                  # "bash" | "done" | None when the turn did not parse
     command: str | None = None        # bash only
-    timeout: int | None = None        # bash only; DEFAULT_TIMEOUT when not given (the loop may cap it)
+    timeout: int | None = None        # bash only; DEFAULT_TIMEOUT when not given (Limits may cap it)
     error: str | None = None          # parse error, shown to the agent as the observation (ENV tokens)
     warnings: list[str] = field(default_factory=list)  # format warnings of a turn that parsed
 
@@ -338,7 +338,14 @@ class Limits(harbor.Limits):         # the environment's limits (harbor.Limits) 
     max_turn_tokens: int = 2048      # generated tokens per turn
     max_context: int = 16_384        # no new turn starts at or past this many tokens
     max_total: int = 34_096          # hard cap: over it, reward 0 and the verifier is skipped
+    # seconds per command: None takes the agent's bash(timeout=...) (default 30) as the released harness does,
+    # with only the episode clock above it; a number caps the agent's value (the printed paper's 30 s)
+    command_timeout: float | None = None
     format_reminder: bool = False    # a parse error's observation also shows FORMAT_REMINDER (not in §4)
+    # "persistent": one shell per episode, cwd and variables carry over (METHOD.md §4, the paper);
+    # "per-command": each command in a subshell of it, started afresh in the task's workdir, as one exec per
+    # command (the released harness, METHOD.md's last table)
+    shell: str = "persistent"
     system_prompt: str = SYSTEM_PROMPT  # §4's; the miniature's tiny agent uses a short one (compare.py)
 
 
@@ -357,10 +364,14 @@ class Episode:
     clean_turns: int = 0             # turns that parsed without format warnings
     done: bool = False               # the agent called done()
     timed_out: bool = False          # episode wall clock exceeded: masks are zeroed for training
+    crashed: bool = False            # a sandbox error ended it mid-episode: masks zeroed (released code)
     filtered: bool = False           # dropped by an env-only filter (METHOD.md §3): env mask zeroed
     infra_error: bool = False        # Outcome.machine: the machine's fault, not the policy's
     completion_tokens: int = 0
     command_timeouts: int = 0
+    # log p of each ACTION token, in order, under softmax(logits / T) when it was sampled: what the training
+    # forward's log-prob at θ_old = θ should equal (echo.py reports the gap; README "Sampler-trainer gap")
+    sample_logprobs: list[float] = field(default_factory=list)
     timings: dict = field(default_factory=lambda: {"generate_s": 0.0, "sandbox_s": 0.0, "verify_s": 0.0})
 
     @property
@@ -533,6 +544,7 @@ def _sample_turn(gen: Generator, tokenizer, active: list[_Row], sampling: dict, 
         ep.turns += 1
         ep.ids += sample.ids
         ep.roles += [ACTION] * len(sample.ids)  # METHOD.md §1: every sampled token, stop token included
+        ep.sample_logprobs += sample.logprobs
         ep.completion_tokens += len(sample.ids)
         text = tokenizer.decode([t for t in sample.ids if t not in tokenizer.stop_ids])
         ep.messages.append({"role": "assistant", "content": "<think>\n" + text})
@@ -550,11 +562,15 @@ def _act(row: _Row, action: Action, limits: Limits) -> str | None:
         return f"{action.error} {FORMAT_REMINDER}" if limits.format_reminder else action.error
     if action.tool == "done":
         return None
-    timeout = min(action.timeout, limits.command_timeout)
+    cap = limits.command_timeout
+    timeout = action.timeout if cap is None else min(action.timeout, cap)
     started = time.monotonic()
-    result = _safely(row.ep, "sandbox", row.box.run, action.command, timeout)
+    # a subshell forgets cd, variables and exit when it ends (the newline lets the command end in a comment)
+    command = f"(\n{action.command}\n)" if limits.shell == "per-command" else action.command
+    result = _safely(row.ep, "sandbox", row.box.run, command, timeout)  # the episode clock caps it too
     row.ep.timings["sandbox_s"] += time.monotonic() - started
-    if result is None:
+    if result is None:  # the rollout crashed mid-episode: reward 0, and masks() zeroes it (released code)
+        row.ep.crashed = True
         return None
     row.ep.command_timeouts += result.timed_out
     return format_observation(command=action.command, output=result.output, exit_code=result.exit_code,
@@ -600,8 +616,8 @@ def _may_start_turn(ep: Episode, limits: Limits) -> bool:
         return False
     if ep.turns >= limits.max_turns:
         _end(ep, Outcome.TURN_LIMIT, f"{limits.max_turns} turns")
-    elif len(ep.ids) + 1 >= limits.max_total:  # no room left for a token and its <|im_end|>
-        _end(ep, Outcome.TOKEN_LIMIT, f"over {limits.max_total} tokens")
+    elif len(ep.ids) + 1 >= limits.max_total:  # no room left for a token and its <|im_end|>; nothing went
+        _end(ep, Outcome.TOKEN_CAP, f"at the {limits.max_total}-token cap")  # past it: the verifier runs
     elif len(ep.ids) >= limits.max_context:
         _end(ep, Outcome.CONTEXT_LIMIT, f"context reached {limits.max_context} tokens")
     return not ep.outcome
@@ -631,7 +647,8 @@ def _close_sandboxes(rows: list[_Row], log):
 
 def masks(ep: Episode) -> tuple[list[int], list[int], list[int]]:
     """(action, env, warning) 0/1 masks of one episode (METHOD.md §1); all zero for an episode over time
-    (§4), env zero for a rollout an env-only filter dropped (§3: it keeps its place in B)."""
-    keep, env = (0, 0) if ep.timed_out else (1, 0 if ep.filtered else 1)
+    or one a sandbox error ended (§4), env zero for a rollout an env-only filter dropped (§3: it keeps its
+    place in B)."""
+    keep, env = (0, 0) if ep.timed_out or ep.crashed else (1, 0 if ep.filtered else 1)
     return ([keep * (r == ACTION) for r in ep.roles], [env * (r == ENV) for r in ep.roles],
             [keep * (r == WARNING) for r in ep.roles])

@@ -108,7 +108,9 @@ def parse_args(argv=None):
     a("--tasks-per-step", type=count(1), help="tasks per step (paper 16)")
     a("--n", "--group-size", type=count(1), dest="n", help="rollouts per task = GRPO group size (paper 16); "
       "under torchrun write --group-size (torchrun takes --n for an abbreviation of its own options)")
-    a("--lam", type=number(0), help="λ of Eq. 1 (default 0.05; 0 = GRPO baseline; 1.0 with --env-only)")
+    a("--lam", type=number(0), default=0.05,
+      help="λ of Eq. 1 (0 = GRPO baseline); --env-only trains λ·L_Env with the same default, as the released "
+      "code does (METHOD.md, last table)")
     a("--lam-schedule", default="constant", choices=["constant", "linear", "step"])
     a("--lam-every", type=count(1), default=100,
       help="step schedule: multiply λ by --lam-gamma every this many steps")
@@ -137,8 +139,13 @@ def parse_args(argv=None):
     a("--max-turn-tokens", type=count(1), help="generated tokens per turn (paper 2048)")
     a("--max-context", type=count(1), default=16_384)
     a("--max-total", type=count(1), default=34_096)
-    a("--command-timeout", type=number(0, strict=True), default=30.0)
+    a("--command-timeout", type=number(0, strict=True),
+      help="cap on each command's seconds (default: none, the agent's bash timeout, 30 unless it asks, as the "
+      "released harness runs it; the printed paper's 30 s: --command-timeout 30)")
     a("--episode-timeout", type=number(0, strict=True), default=600.0)
+    a("--shell", choices=["persistent", "per-command"], default="persistent",
+      help="persistent: one shell per episode, cwd and variables carry over (the paper, METHOD.md §4); "
+      "per-command: each command starts afresh in the task's workdir, as one exec per command")
     a("--max-output-chars", type=count(1), default=50_000)
     a("--sft-tokens", choices=["action", "all"], default="action",
       help="with --sft: train the demonstrations' action tokens (expert SFT, METHOD.md §3) or every token "
@@ -182,8 +189,6 @@ def parse_args(argv=None):
             setattr(args, k, v)
     if args.model is None and args.system_prompt is None:  # the demo: the prompt the tiny agent was built with
         args.system_prompt = (TINY_AGENT / "system_prompt.txt").read_text().strip("\n")
-    if args.lam is None:
-        args.lam = 1.0 if args.env_only else 0.05
     if args.rollout_rows is not None and args.rollout_rows < args.n:
         p.error(f"--rollout-rows {args.rollout_rows} < --n {args.n}: a group's rollouts start together")
     if args.sft_tokens == "all" and not args.sft:
@@ -269,7 +274,7 @@ def rollout_limits(args):
                     max_context=args.max_context, max_total=args.max_total,
                     command_timeout=args.command_timeout, episode_timeout=args.episode_timeout,
                     output_chars=args.max_output_chars, format_reminder=args.format_reminder,
-                    system_prompt=args.system_prompt or R.SYSTEM_PROMPT)
+                    shell=args.shell, system_prompt=args.system_prompt or R.SYSTEM_PROMPT)
 
 
 class Interrupt:
@@ -414,6 +419,10 @@ def first_setup_error(batch) -> str:
 
 def step_line(rec: dict, steps: int) -> str:
     nan = float("nan")
+
+    def f(key, spec=".3f"):  # a mean over no tokens (nan, or null in metrics.jsonl) shows as "-"
+        v = rec.get(key)
+        return "-" if v is None or v != v else format(v, spec)
     if "token_ce" in rec or "action_ce" in rec:  # SFT: no rollouts, no reward; the cross-entropy it trains
         which = "token" if "token_ce" in rec else "action"
         return (f"step {rec['step']}/{steps} | SFT on {'every' if which == 'token' else 'action'} token | "
@@ -422,8 +431,9 @@ def step_line(rec: dict, steps: int) -> str:
                 + (f" | SKIPPED: {rec['skipped']}" if rec["skipped"] else ""))
     return (f"step {rec['step']}/{steps} | reward {rec['reward_mean']:.3f} pass {rec['pass_rate']:.2f} | "
             f"loss {rec['loss']:.4f} grpo {rec.get('grpo_loss', 0):.4f} env {rec.get('env_loss', 0):.4f} | "
-            f"env-ce {rec.get('env_ce_t1', nan):.3f} (T=1) {rec.get('env_ce_ttrain', nan):.3f} "
-            f"(T={rec.get('temperature', nan):g}) warn-ce {rec.get('warning_ce', nan):.3f} | "
+            f"env-ce {f('env_ce_t1')} (T=1) {f('env_ce_ttrain')} "
+            f"(T={rec.get('temperature', nan):g}) warn-ce {f('warning_ce')} | "
+            f"gap |Δ| {f('logp_gap_abs', '.1e')} max {f('logp_gap_max', '.1e')} kl {f('logp_gap_kl', '.1e')} | "
             f"|A| {rec['n_action_tokens']:.0f} |O| {rec['n_obs_tokens']} | "
             f"fmt-err {rec['format_error_rate']:.2f} | {rec['tokens_per_s']:.0f} tok/s | "
             f"rollout {rec['rollout_s']:.1f}s train {rec['train_s']:.1f}s"

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import echo
+import runs
 import model as M
 from errors import EchoError
 
@@ -30,6 +31,8 @@ def test_resume_repeats_the_uninterrupted_run(tmp_path):
     a, b = metrics(full), metrics(cut)
     assert [r["step"] for r in b] == [1, 2, 3]
     assert a == b
+    # fp32 on CPU: the sampler's log-probs are the training forward's at θ_old = θ (README "Sampler-trainer gap")
+    assert all(r["n_gap_tokens"] > 0 and r["logp_gap_max"] < 1e-4 for r in a)
     m1, _ = M.load(full / "step-3")
     m2, _ = M.load(cut / "step-3")
     for (n, x), (_, y) in zip(m1.state_dict().items(), m2.state_dict().items()):
@@ -46,9 +49,9 @@ def test_checkpoint_is_atomic_and_complete(tmp_path):
 def test_env_only_and_sft_modes_run(tmp_path):
     echo.main(SMALL + ["--out", str(tmp_path / "env"), "--steps", "1", "--env-only", "--min-valid-frac", "1.0"])
     rec = json.loads(open(tmp_path / "env" / "metrics.jsonl").readline())
-    assert rec["grpo_loss"] == 0.0 and rec["lam"] == 1.0
-    # the random demo model never makes a valid tool call: the filter drops every rollout's env tokens
-    assert rec["n_env_tokens"] == 0 and rec["env_loss"] == 0.0
+    assert rec["grpo_loss"] == 0.0 and rec["lam"] == 0.05  # env-only keeps λ = 0.05, as the released code
+    # the filter drops every rollout's env tokens here; a mean over no tokens is null in metrics.jsonl
+    assert rec["n_env_tokens"] == 0 and rec["env_loss"] == 0.0 and rec["env_ce_t1"] is None
     demos = tmp_path / "demos.jsonl"
     demos.write_text(json.dumps({"messages": [
         {"role": "system", "content": "You are a terminal agent."}, {"role": "user", "content": "List files."},
@@ -72,3 +75,13 @@ def test_a_run_whose_first_steps_all_fail_setup_stops_naming_the_first_error(tmp
     assert len([line for line in lines if " | " in line]) == 2          # two step lines, then the stop
     assert all("EVERY ROLLOUT FAILED SETUP (2)" in line for line in lines if " | " in line)
     assert len(metrics(tmp_path / "run")) == 2
+
+
+def test_step_line_shows_a_mean_over_no_tokens_as_a_dash():
+    rec = dict(step=2, reward_mean=0.5, pass_rate=1.0, loss=0.1, grpo_loss=0.1, env_loss=2.0, env_ce_t1=2.5,
+               env_ce_ttrain=2.0, temperature=0.8, warning_ce=None, logp_gap_abs=2e-7, logp_gap_max=5e-7,
+               logp_gap_kl=float("nan"), n_action_tokens=40, n_obs_tokens=30, format_error_rate=0.0,
+               tokens_per_s=100.0, rollout_s=1.0, train_s=1.0, skipped="")
+    line = runs.step_line(rec, 6)
+    assert "warn-ce - |" in line and "env-ce 2.500 (T=1) 2.000 (T=0.8)" in line
+    assert "gap |Δ| 2.0e-07 max 5.0e-07 kl - |" in line and "nan" not in line

@@ -158,6 +158,60 @@ def test_command_timeout_is_capped_and_counted(monkeypatch, task):
     assert ep.command_timeouts == 1
 
 
+def test_the_agents_timeout_is_used_uncapped_by_default(monkeypatch, task):
+    # released harness: bash(command, timeout) runs for the agent's timeout (30 when it gives none), with
+    # nothing but the episode clock above it; --command-timeout caps it (the printed paper's 30 s)
+    asked, real = [], sandbox.Sandbox.run
+    monkeypatch.setattr(sandbox.Sandbox, "run", lambda box, cmd, timeout: asked.append(timeout) or real(box, cmd, 1))
+    long_call = bash("true").replace("</parameter>\n</function>", "</parameter>\n<parameter=timeout>\n120\n</parameter>\n</function>")
+    run(monkeypatch, task, [[long_call, bash("true"), DONE]])
+    assert asked == [120, 30]
+    asked.clear()
+    run(monkeypatch, task, [[long_call, bash("true"), DONE]], command_timeout=30)
+    assert asked == [30, 30]
+
+
+@pytest.mark.parametrize("shell, seen", [("persistent", "/tmp 5"), ("per-command", "/app unset")])
+def test_the_shell_persists_or_each_command_starts_afresh(monkeypatch, task, shell, seen):
+    script = [[bash("cd /tmp; X=5 # a comment"), bash("echo $(pwd) ${X:-unset}"), bash("exit 3"),
+               bash("echo alive"), DONE]]
+    ep, = run(monkeypatch, task, script, shell=shell)
+    obs = [m["content"] for m in ep.messages if m["role"] == "tool"]
+    assert obs[1] == f"Command 'echo $(pwd) ${{X:-unset}}' executed successfully. Output: {seen}\n\n\n" \
+                     "(exit_code=0)"
+    if shell == "per-command":  # exit ends that command only, as it ends its own exec
+        assert obs[2].endswith("(exit_code=3)") and "Output: alive" in obs[3]
+
+
+def test_a_sandbox_error_mid_episode_is_reward_zero_with_every_mask_zero(monkeypatch, task):
+    real = sandbox.Sandbox.run
+
+    def run_or_crash(box, cmd, timeout):
+        if cmd == "crash":
+            raise sandbox.SandboxError("sandbox died: test")
+        return real(box, cmd, timeout)
+    monkeypatch.setattr(sandbox.Sandbox, "run", run_or_crash)
+    ep, = run(monkeypatch, task, [[bash("echo hi > hello.txt"), bash("crash"), DONE]])
+    assert ep.crashed and ep.reward == 0.0 and ep.reason.startswith("sandbox error: SandboxError")
+    assert ep.turns == 2 and sum(r == R.ENV for r in ep.roles) > 0  # it had env tokens ...
+    assert all(sum(m) == 0 for m in R.masks(ep))                   # ... and none of them is trained
+
+
+@pytest.mark.parametrize("left", [0, 1])
+def test_an_observation_that_fits_under_the_cap_still_gets_its_verifier(monkeypatch, task, left):
+    script = [[bash("echo hi > hello.txt"), DONE]]
+    full, = run(monkeypatch, task, script)
+    end_of_obs = full.roles.index(R.ACTION, full.roles.index(R.ENV))  # where the second turn starts
+    ep, = run(monkeypatch, task, script, max_total=end_of_obs + left)
+    assert ep.ids == full.ids[:end_of_obs] and ep.turns == 1       # the observation fit, whole
+    assert ep.reward == 1.0 and ep.reason.startswith(f"at the {end_of_obs + left}-token cap")
+
+
+def test_each_sampled_token_keeps_its_sampling_log_prob(monkeypatch, task):
+    ep, = run(monkeypatch, task, [[bash("echo hi > hello.txt"), DONE]])
+    assert len(ep.sample_logprobs) == sum(r == R.ACTION for r in ep.roles) > 0
+
+
 def test_episode_timeout_zeroes_reward_and_masks(monkeypatch, task):
     ep, = run(monkeypatch, task, [[bash("echo hi > hello.txt; sleep 2"), DONE]], episode_timeout=1)
     assert ep.timed_out and ep.reward == 0.0
