@@ -73,12 +73,16 @@ def parse(text: str) -> list[Step]:
         start, line, i = i + 1, lines[i].strip(), i + 1
         if not line or line.startswith("#"):
             continue
-        while line.rstrip().endswith("\\"):
-            line = line.rstrip()[:-1]
+        parts = [line]                         # joined once at the end: linear in the instruction's length
+        while parts[-1].rstrip().endswith("\\"):
+            parts[-1] = parts[-1].rstrip()[:-1]
             while i < len(lines) and (not lines[i].strip() or lines[i].lstrip().startswith("#")):
                 i += 1
-            if i < len(lines):
-                line, i = line + lines[i], i + 1
+            if i == len(lines):
+                break
+            parts.append(lines[i])
+            i += 1
+        line = "".join(parts)
         word, args = (re.split(r"\s+", line, maxsplit=1) + [""])[:2]
         instr, args = word.upper(), args.strip()
         if not re.fullmatch(r"[A-Z]+", instr):

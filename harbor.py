@@ -39,6 +39,8 @@ MAXIMA = {"[agent].timeout_sec": 86400, "[verifier].timeout_sec": 7200,
 # *inside* environment/ and tests/ are fine: the copier copies them as links.
 NO_SYMLINKS = ("task.toml", "instruction.md", "environment", "environment/Dockerfile", "tests",
                "tests/test.sh", "solution", "solution/solve.sh")
+# The files the loader reads whole: a larger one is a bad task, refused in one line, not read into memory.
+MAX_FILE_BYTES = 1 << 20
 
 
 class TaskError(ConfigError):
@@ -72,6 +74,11 @@ def _show(value) -> str:
     return r if len(r) <= 80 else r[:80].rsplit(" ", 1)[0] + " ..."
 
 
+def _line(e: BaseException) -> str:
+    """An error's message on one line, at most 200 characters."""
+    return " ".join(str(e).split())[:200]
+
+
 def load_task(path) -> Task:
     path = Path(path)
     def fail(msg: str) -> TaskError:
@@ -82,10 +89,23 @@ def load_task(path) -> Task:
         return path / rel
     def read(rel: str) -> str:
         try:
-            return need(rel).read_text(encoding="utf-8")
+            with open(need(rel), "rb") as f:
+                data = f.read(MAX_FILE_BYTES + 1)
+            if len(data) > MAX_FILE_BYTES:
+                raise fail(f"{rel} is over {MAX_FILE_BYTES >> 20} MiB")
+            return data.decode("utf-8")
         except (OSError, UnicodeDecodeError) as e:
-            raise fail(f"{rel} unreadable: {e}") from None
+            raise fail(f"{rel} unreadable: {_line(e)}") from None
 
+    try:
+        return _load(path, fail, need, read)
+    except TaskError:
+        raise
+    except (ValueError, RecursionError, MemoryError, OSError) as e:   # whatever its files hold: one line
+        raise fail(f"cannot be loaded: {type(e).__name__}: {_line(e)}") from None
+
+
+def _load(path: Path, fail, need, read) -> Task:
     if not path.is_dir():
         raise fail(f"{path} is not a directory")
     for rel in NO_SYMLINKS:
@@ -95,6 +115,8 @@ def load_task(path) -> Task:
         conf = tomllib.loads(read("task.toml"))
     except tomllib.TOMLDecodeError as e:
         raise fail(f"task.toml is not valid TOML: {str(e).splitlines()[0]}") from None
+    except RecursionError:                     # tomllib recurses once per nesting level
+        raise fail("task.toml is nested too deeply to parse") from None
     instruction = read("instruction.md").strip()
     if not instruction:
         raise fail("instruction.md is empty")
@@ -130,7 +152,10 @@ def load_task(path) -> Task:
         try:   # every line is checked here: what would fail every episode's setup fails the load instead
             steps = dockerfile.parse(text)
             docker_workdir = dockerfile.workdir(steps)
-        except ValueError as e:
+            ref = dockerfile.stage(steps)[0]
+            if ref != "host":                  # `FROM ..`, `FROM /x`: never a path into an image store
+                images.check_reference(ref)
+        except (ValueError, images.BuildError) as e:
             raise fail(f"environment/Dockerfile: {e}") from None
     workdir = environ["workdir"] if "workdir" in environ else docker_workdir or "/app"
     return Task(name=path.name, path=path, instruction=instruction,
@@ -345,11 +370,12 @@ def build_task(task: Task, store: Path | None = None, log=print, cache: Path | N
         ref, build_args, steps = dockerfile.stage(task.dockerfile)
     except ValueError as e:                    # load_task checked it; a Task made by hand may not be
         raise images.BuildError(str(e)) from None
-    image = images.resolve(ref, store, log, cache)
+    deadline = time.monotonic() + task.build_timeout        # one clock for the pull and every step
+    image = images.resolve(ref, store, log, cache, deadline=deadline)
     state = images.start_state(image, build_args)
     if image.rootfs is not None:               # on the host's directories nothing can be cached
         state = images.build(_cached_steps(steps), state, task.path / "environment", task.build_timeout,
-                             task_limits(task, Limits()), log, cache)
+                             task_limits(task, Limits()), log, cache, deadline=deadline)
     _built[key] = state
     return state
 
@@ -409,8 +435,12 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, ca
     try:
         if not task.dockerfile and context.is_dir():
             box.copy_in(context, task.workdir)
+        deadline = time.monotonic() + task.build_timeout    # the seeded steps share one build_timeout_sec
         for step, step_state in plan:
-            images.run_step(box, step, step_state, context, seed=seed, timeout=task.build_timeout)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise images.BuildError(f"line {step.line}: build_timeout_sec reached before {step.instr}")
+            images.run_step(box, step, step_state, context, seed=seed, timeout=left)
         box.exec(f"mkdir -p {shlex.quote(task.workdir)}; cd {shlex.quote(task.workdir)}", 10)
         box.start_clock()                      # the episode clock starts when the agent does
         return Environment(box, task, seed)
@@ -498,11 +528,15 @@ def main(argv=None) -> int:
         print(f"harbor.py: error: {e}", file=sys.stderr)
         return 2
     errors: list[str] = []
-    tasks = [t for d in args.tasks for t in ([load_task(d)] if (d / "task.toml").exists()
-                                            else load_tasks(d, errors))]
+    tasks = []
+    for d in args.tasks:                       # a bad task is one line; the others are still built
+        try:
+            tasks += [load_task(d)] if (d / "task.toml").exists() else load_tasks(d, errors)
+        except (TaskError, MissingError) as e:
+            errors.append(str(e))
     for e in errors:
         print(e, file=sys.stderr)
-    failed = 0
+    failed = len(errors)
     for i, task in enumerate(tasks, 1):
         t0 = time.monotonic()
         try:

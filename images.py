@@ -32,10 +32,13 @@ import os
 import re
 import shlex
 import shutil
+import signal
+import stat
 import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -65,6 +68,7 @@ class Image:
     env: dict[str, str] = field(default_factory=dict)
     workdir: str = "/"
     source: str = ""                   # where it came from, for messages and image.json
+    digest: str = ""                   # sha256 of the imported root filesystem's tar ("" for the host's)
 
 
 @dataclass
@@ -81,7 +85,25 @@ class State:
 
 
 def slug(ref: str) -> str:
+    """An image store's file name for a reference: '/', ':' and '@' as '_' (ubuntu_24.04.tar)."""
     return re.sub(r"[/:@]", "_", ref)
+
+
+def cache_name(canon: str) -> str:
+    """The cache's directory name for a canonical reference: a readable slug and a hash of the whole
+    reference, so that two references never share one (`a/b_c` and `a_b/c` slug alike), nor a pinned
+    digest its tag."""
+    readable = re.sub(r"[^A-Za-z0-9._-]", "_", canon)[:80].lstrip(".") or "image"
+    return f"{readable}-{hashlib.sha256(canon.encode()).hexdigest()[:16]}"
+
+
+def check_reference(ref: str) -> None:
+    """Docker's rules for an image reference (registry.parse_reference): `..`, `/x`, `a/../b`, a bad tag or
+    digest are refused here, before any of it becomes a path in the image store or the cache."""
+    try:
+        registry.parse_reference(ref)
+    except registry.RegistryError as e:
+        raise BuildError(str(e)) from None
 
 
 # Docker Hub under its other names, and public mirrors of its library images: the same images.
@@ -118,26 +140,30 @@ def stand_in(ref: str, aliases: list[list[str]]) -> tuple[str, str] | None:
 _unreachable: dict[str, str] = {}        # registry host -> why, remembered for the process
 
 
-def resolve(ref: str, store: Path | None = None, log=print, cache: Path | None = None) -> Image:
-    """The base image for `FROM ref` (see the module docstring for the order)."""
+def resolve(ref: str, store: Path | None = None, log=print, cache: Path | None = None,
+            deadline: float | None = None) -> Image:
+    """The base image for `FROM ref` (see the module docstring for the order). `deadline` (time.monotonic)
+    bounds a registry pull as a whole."""
     cache = Path(cache or CACHE)
     if ref == "host":
         return Image("host", None, source="the host's system directories")
-    canon = canonical(ref)                     # the name it is cached under; older caches used `ref`
-    names = list(dict.fromkeys(slug(r) for r in (canon, canon.split("@")[0], ref, ref.split("@")[0])))
-    for name in names:
-        if (cache / "images" / name / "image.json").is_file():
-            return _cached(name, cache)
+    check_reference(ref)
+    sweep(cache)
+    canon = canonical(ref)
+    name = cache_name(canon)                   # a pinned reference is cached under its digest, apart
+    if (cache / "images" / name / "image.json").is_file():
+        return _cached(name, cache)
     store = store or (Path(os.environ["ECHO_IMAGES"]) if os.environ.get("ECHO_IMAGES") else None)
-    for name in names if store else []:
-        for cand in (store / name, store / f"{name}.tar", store / f"{name}.tar.gz"):
+    # The store's files carry no digest: a pinned reference takes only a file named with its digest.
+    for n in list(dict.fromkeys((slug(canon), slug(ref)))) if store else []:
+        for cand in (store / n, store / f"{n}.tar", store / f"{n}.tar.gz"):
             if cand.exists():
                 log(f"importing {ref} from {cand}")
-                return _import(canon, cand, f"image store {cand}", cache)
+                return _import(canon, cand, f"image store {cand}", cache, name)
     host = registry.parse_reference(ref).registry
     if host not in _unreachable:
         try:
-            return _pull(ref, canon, log, cache)
+            return _pull(ref, canon, log, cache, name, deadline)
         except registry.RegistryUnreachable as e:
             _unreachable[host] = str(e).removeprefix(f"image {ref}: ")
     reason = _unreachable[host]
@@ -154,31 +180,40 @@ def resolve(ref: str, store: Path | None = None, log=print, cache: Path | None =
 
 
 def _cached(name: str, cache: Path) -> Image:
+    if not re.fullmatch(r"[A-Za-z0-9][\w.-]*", name):     # aliases.json's names too: never a path
+        raise BuildError(f"image cache: bad image name {name!r}")
     meta = json.loads((cache / "images" / name / "image.json").read_text())
     return Image(meta["ref"], cache / "images" / name / "rootfs", env=meta.get("env", {}),
-                 workdir=meta.get("workdir") or "/", source=meta.get("source", ""))
+                 workdir=meta.get("workdir") or "/", source=meta.get("source", ""),
+                 digest=meta.get("content", ""))
 
 
-def _save(ref: str, tar_stream, source: str, env: dict[str, str], workdir: str, cache: Path,
+def _save(ref: str, tar_file, source: str, env: dict[str, str], workdir: str, cache: Path,
           name: str | None = None) -> Image:
-    """Extract a tar stream into CACHE/images/<name>/rootfs inside the sandbox's user namespace, so files
-    get the owners a sandbox sees; write image.json last, so a half import is never used."""
-    name = name or slug(ref)
+    """Extract a tar file (an open, seekable file) into CACHE/images/<name>/rootfs inside the sandbox's user
+    namespace, so files get the owners a sandbox sees and a link in the archive cannot reach anything the
+    host's root owns; write image.json last, so a half import is never used. Its sha256 is the image's
+    content digest, which the keys of the layers built on it start from."""
+    name = name or cache_name(ref)
     final = cache / "images" / name
-    tmp = cache / "images" / f".tmp-{name}-{os.getpid()}"
-    _rm(tmp)
+    h = hashlib.sha256()
+    while chunk := tar_file.read(1 << 20):
+        h.update(chunk)
+    tar_file.seek(0)
+    tmp = cache / "images" / temp_name(name)
     (tmp / "rootfs").mkdir(parents=True)
     _own(tmp / "rootfs")
     # Device nodes cannot be made in a user namespace (the sandbox mounts its own /dev): tar says so and
     # goes on; any other error fails the import.
     r = sandbox.run_mapped(["tar", "-x", "-p", "--numeric-owner", "-f", "-", "-C", str(tmp / "rootfs")],
-                           stdin=tar_stream)
+                           stdin=tar_file)
     bad = [l for l in r.stdout.splitlines() if l.strip() and "Cannot mknod" not in l
            and "Exiting with failure status" not in l]
     if r.returncode and bad:
         _rm(tmp)
         raise BuildError(f"cannot import {ref}: {bad[-1][:200]}")
-    meta = {"ref": ref, "source": source, "env": env, "workdir": workdir}
+    meta = {"ref": ref, "source": source, "env": env, "workdir": workdir,
+            "content": f"sha256:{h.hexdigest()}"}
     (tmp / "image.json").write_text(json.dumps(meta))
     with _lock(f"image-{name}", cache):
         if not (final / "image.json").exists():
@@ -188,27 +223,33 @@ def _save(ref: str, tar_stream, source: str, env: dict[str, str], workdir: str, 
     return _cached(name, cache)
 
 
-def _import(ref: str, path: Path, source: str, cache: Path) -> Image:
-    if path.is_dir():                          # a root filesystem directory: stream it through tar
-        tar = subprocess.Popen(["tar", "-c", "-f", "-", "-C", str(path), "."], stdout=subprocess.PIPE)
-        try:
-            return _save(ref, tar.stdout, source, {}, "/", cache)
-        finally:
-            tar.stdout.close()
-            tar.wait()
+def _import(ref: str, path: Path, source: str, cache: Path, name: str) -> Image:
+    if path.is_dir():                          # a root filesystem directory: archived first, then imported
+        with tempfile.TemporaryFile(dir=cache) as f:
+            r = subprocess.run(["tar", "-c", "-f", "-", "-C", str(path), "."], stdout=f,
+                               stderr=subprocess.PIPE)
+            if r.returncode:
+                raise BuildError(f"cannot archive {path}: {r.stderr.decode(errors='replace').strip()[-200:]}")
+            f.seek(0)
+            return _save(ref, f, source, {}, "/", cache, name)
     with open(path, "rb") as f:                # tar -x reads gzip itself
-        return _save(ref, f, source, {}, "/", cache)
+        return _save(ref, f, source, {}, "/", cache, name)
 
 
-def _pull(ref: str, canon: str, log, cache: Path) -> Image:
+def _pull(ref: str, canon: str, log, cache: Path, name: str, deadline: float | None) -> Image:
     """Pull `ref` as written (a mirror may answer where Docker Hub does not); cache it as `canon`."""
     with tempfile.TemporaryFile(dir=cache) as f:
         host = registry.parse_reference(ref).registry   # as Docker: loopback registries speak plain HTTP
         scheme = "http" if re.match(r"(localhost|127\.\d+\.\d+\.\d+)(:\d+)?$", host) else "https"
-        config = registry.pull(ref, f, cache / "blobs", progress=log, scheme=scheme)
+        try:
+            config = registry.pull(ref, f, cache / "blobs", progress=log, scheme=scheme, deadline=deadline)
+        except registry.RegistryUnreachable:
+            raise
+        except registry.RegistryError as e:    # the image's fault (not found, bad digest, too big): one line
+            raise BuildError(str(e)) from None
         f.seek(0)
         env = dict(e.split("=", 1) for e in config.get("Env") or [] if "=" in e)
-        return _save(canon, f, f"registry {ref}", env, config.get("WorkingDir") or "/", cache)
+        return _save(canon, f, f"registry {ref}", env, config.get("WorkingDir") or "/", cache, name)
 
 
 def debootstrap(suite: str, mirror: str, names: list[str], python: bool, extra: list[str],
@@ -220,10 +261,11 @@ def debootstrap(suite: str, mirror: str, names: list[str], python: bool, extra: 
     certificates are added, so that pip and curl work behind a TLS-inspecting proxy as on the host."""
     if os.getuid() != 0 or not shutil.which("debootstrap"):
         raise BuildError("debootstrap needs root and the debootstrap package (apt-get install debootstrap)")
+    check_reference(names[0])
     cache = Path(cache or CACHE)
     pkgs = ["ca-certificates", "procps", "curl", *(["python3", "python3-pip", "python3-venv",
                                                      "python-is-python3"] if python else []), *extra]
-    with tempfile.TemporaryDirectory(dir=cache) as tmp:
+    with tempfile.TemporaryDirectory(dir=cache, prefix=temp_name("debootstrap") + "-") as tmp:
         t0 = time.monotonic()
         log(f"debootstrap {suite} from {mirror} with {', '.join(pkgs)} ...")
         r = subprocess.run(["debootstrap", "--variant=minbase", f"--include={','.join(pkgs)}", suite, tmp,
@@ -239,34 +281,47 @@ def debootstrap(suite: str, mirror: str, names: list[str], python: bool, extra: 
             os.symlink("pip3", f"{tmp}/usr/bin/pip") if not os.path.lexists(f"{tmp}/usr/bin/pip") else None
         log(f"debootstrap took {time.monotonic() - t0:.0f} s; importing")
         source = f"debootstrap {suite}{' + python3' if python else ''} (a stand-in)"
-        tar = subprocess.Popen(["tar", "-c", "-f", "-", "-C", tmp, "."], stdout=subprocess.PIPE)
-        image = _save(names[0], tar.stdout, source, {"PATH": BASE_ENV["PATH"]}, "/", cache,
-                      name=slug(names[0]))
-        tar.wait()
+        with tempfile.TemporaryFile(dir=cache) as f:
+            subprocess.run(["tar", "-c", "-f", "-", "-C", tmp, "."], stdout=f, check=True)
+            f.seek(0)
+            image = _save(names[0], f, source, {"PATH": BASE_ENV["PATH"]}, "/", cache,
+                          name=cache_name(canonical(names[0])))
     aliases_file = cache / "images" / "aliases.json"
     with _lock("aliases", cache):                     # later patterns first: the newest stand-in wins
         old = json.loads(aliases_file.read_text()) if aliases_file.is_file() else []
-        new = [[p, slug(names[0])] for p in names[1:]]
+        new = [[p, cache_name(canonical(names[0]))] for p in names[1:]]
         aliases_file.write_text(json.dumps(new + [a for a in old if a[0] not in names[1:]]))
     return image
 
 
 # ---- builds -------------------------------------------------------------------------------------------
 
+# A layer a build step writes is capped at BUILD_DISK_MB, and at what the cache's filesystem has free less
+# DISK_RESERVE_MB: its size is walked every WATCH_SECONDS while the step runs (the step is killed when
+# over) and once more after it. A step can overshoot by what it writes between two walks.
+BUILD_DISK_MB = int(os.environ.get("ECHO_BUILD_DISK_MB") or 20480)
+DISK_RESERVE_MB = 1024
+WATCH_SECONDS = 0.5
+
+
 def start_state(image: Image, build_args: dict[str, str] | None = None) -> State:
-    """The state right after FROM: the image, and the ARGs declared before FROM (dockerfile.stage)."""
-    identity = [image.source, str(image.rootfs and image.rootfs.resolve())]
+    """The state right after FROM: the image, and the ARGs declared before FROM (dockerfile.stage). The
+    first key is the base's content digest: the same reference imported again with other content
+    rebuilds every layer on it."""
+    identity = [image.digest] if image.digest else [image.source, str(image.rootfs and image.rootfs.resolve())]
     key = hashlib.sha256(json.dumps(identity).encode()).hexdigest()
     config = dockerfile.Config(env={**image.env}, workdir=image.workdir, build_args=build_args or {})
     return State(image, [image.rootfs] if image.rootfs else [], key[:16], config)
 
 
 def build(steps, state: State, context: Path, timeout: float, limits: Limits, log=print,
-          cache: Path | None = None) -> State:
+          cache: Path | None = None, deadline: float | None = None, disk_mb: int = BUILD_DISK_MB) -> State:
     """Run Dockerfile steps into cached layers (skipping those already built) and return the state after
-    them. Steps must not include FROM. The timeout covers the steps that actually run."""
+    them. Steps must not include FROM. The timeout (or `deadline`, a time.monotonic() the caller shares
+    with the base's pull) covers the steps that actually run, together; each layer is capped at disk_mb."""
     cache = Path(cache or CACHE)
-    deadline = time.monotonic() + timeout
+    deadline = deadline if deadline is not None else time.monotonic() + timeout
+    sweep(cache)
     for step in steps:
         state = advance(state, step, context)
         if step.instr not in ("RUN", "COPY", "ADD", "COPY_HEREDOC"):
@@ -277,7 +332,7 @@ def build(steps, state: State, context: Path, timeout: float, limits: Limits, lo
             continue
         with _lock(state.key, cache):
             if not (layer / "meta.json").is_file():
-                _build_layer(state, step, context, layer, deadline, limits, log)
+                _build_layer(state, step, context, layer, deadline, limits, log, disk_mb)
         state.layers.insert(0, layer / "layer")
     if len(state.layers) > 120:
         raise BuildError(f"{len(state.layers)} layers: more than an overlay mount takes")
@@ -285,26 +340,29 @@ def build(steps, state: State, context: Path, timeout: float, limits: Limits, lo
 
 
 def advance(state: State, step, context: Path) -> State:
-    """The state after a step's metadata (ENV, ARG, WORKDIR, SHELL, USER: dockerfile.replay) and its key."""
+    """The state after a step's metadata (ENV, ARG, WORKDIR, SHELL, USER: dockerfile.replay) and its key:
+    the parent's key, the step, the config it runs with and, for COPY/ADD, the files it really copies
+    (after substitution: names, modes, bytes, link targets)."""
     try:
         c = dockerfile.replay(state.config, step)
     except ValueError as e:
         raise BuildError(str(e)) from None
-    extra = _context_hash(step, context) if step.instr in ("COPY", "ADD") else ""
+    extra = _context_hash(_copy_sources(step, c, context), context) if step.instr in ("COPY", "ADD") else ""
     key = hashlib.sha256(json.dumps([state.key, step.instr, step.args, c.env, c.args, c.workdir, c.shell,
                                      extra]).encode()).hexdigest()[:16]
     return State(state.image, list(state.layers), key, c)
 
 
 def _build_layer(state: State, step, context: Path, layer: Path, deadline: float, limits: Limits,
-                 log) -> None:
-    tmp = layer.parent / f".tmp-{layer.name}-{os.getpid()}"
-    _rm(tmp)
-    tmp.mkdir(parents=True)
-    _own(tmp)
+                 log, disk_mb: int) -> None:
     left = deadline - time.monotonic()
     if left <= 0:
         raise BuildError(f"line {step.line}: build_timeout_sec reached before {step.instr}")
+    layer.parent.mkdir(parents=True, exist_ok=True)
+    cap = _disk_cap(layer.parent, disk_mb)
+    tmp = layer.parent / temp_name(layer.name)   # renamed into place when complete; sweep() takes leftovers
+    tmp.mkdir()
+    _own(tmp)
     t0 = time.monotonic()
     log(f"building line {step.line}: {step.instr} {' '.join(step.args.split())[:70]}")
     try:
@@ -312,9 +370,19 @@ def _build_layer(state: State, step, context: Path, layer: Path, deadline: float
         build_limits = replace(limits, episode_timeout=left, memory_mb=max(limits.memory_mb, 8192),
                                nproc=max(limits.nproc, 4096))
         with Sandbox(workdir=state.config.workdir, env=state.env, layers=state.layers, upper=tmp / "layer",
-                     network=True, limits=build_limits) as sb:
-            run_step(sb, step, state, context, seed=None, timeout=left)
-        _rm(tmp / "layer" / "run" / "xfer")    # the sandbox's own mount point, not the image's
+                     network=True, limits=build_limits) as sb, _DiskWatch(tmp, cap, sb) as watch:
+            try:
+                run_step(sb, step, state, context, seed=None, timeout=left)
+            except (BuildError, sandbox.SandboxError):
+                if not watch.over:
+                    raise
+        used = watch.over or disk_usage(tmp)
+        if used > cap:
+            raise BuildError(f"line {step.line}: {step.instr} {_short(step.args)} wrote {used >> 20} MiB, over "
+                             f"the build's disk cap of {cap >> 20} MiB")
+        # The sandbox's own mount point, not the image's; resolved beneath the layer, never through a
+        # symlink the step left (a /run -> /anywhere must not make us delete /anywhere/xfer).
+        remove_beneath(tmp / "layer", "run/xfer")
         _rm(tmp / "layer.work")
         (tmp / "meta.json").write_text(json.dumps({"step": f"{step.instr} {step.args}"[:2000],
                                                    "seconds": round(time.monotonic() - t0, 1)}))
@@ -345,45 +413,94 @@ def run_step(sb: Sandbox, step, state: State, context: Path, seed: int | None, t
                             else spec["body"])
             sb.copy_in(name, _dest(spec["dest"], c.workdir))
     elif step.instr in ("COPY", "ADD"):
-        for src, dest, many in _copy_sources(step, state, context):
+        for src, dest, many in _copy_sources(step, c, context):
             try:
-                if step.instr == "ADD" and src.is_file() and tarfile.is_tarfile(src):   # ADD unpacks archives
-                    with tempfile.TemporaryDirectory() as tmp, tarfile.open(src) as tar:
-                        tar.extractall(tmp, filter="data")
-                        sb.copy_in(Path(tmp), dest)
-                elif src.is_dir() and not src.is_symlink():
+                if step.instr == "ADD" and _add_archive(sb, src, dest, where):   # ADD unpacks archives
+                    continue
+                if src.is_dir() and not src.is_symlink():
                     sb.copy_in(src, dest)
                 else:           # into a directory if dest says so; `cp` also puts it inside an existing one
                     sb.copy_in(src, os.path.join(dest, src.name) if many or dest.endswith("/") else dest)
-            except OSError as e:
-                raise BuildError(f"{where} {_short(step.args)}: {e}") from None
+            except (OSError, ValueError) as e:   # ValueError: a name that is not UTF-8, say
+                raise BuildError(f"{where} {_short(step.args)}: {' '.join(str(e).split())[:200]}") from None
     elif step.instr not in METADATA | {"ENV", "ARG", "WORKDIR", "SHELL"}:
         raise BuildError(f"{where}: not supported")
 
 
-def _copy_sources(step, state: State, context: Path):
-    words = json.loads(step.args) if step.args.startswith("[") else shlex.split(step.args)
+def _add_archive(sb: Sandbox, src: Path, dest: str, where: str) -> bool:
+    """ADD of a local tar archive (plain or compressed): unpacked by tar in the sandbox's user namespace,
+    as the sandbox's root (who owns nothing of the host's), then copied in. False if src is not one; a
+    symlink is never one (it is copied as the link)."""
+    fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK) if not src.is_symlink() else None
+    if fd is None:
+        return False
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode) or not tarfile.is_tarfile(f):
+            return False
+        f.seek(0)
+        with tempfile.TemporaryDirectory() as tmp:
+            _own(Path(tmp))
+            r = sandbox.run_mapped(["tar", "-x", "--no-same-owner", "-f", "-", "-C", tmp], stdin=f)
+            if r.returncode:
+                raise BuildError(f"{where} {src.name}: cannot unpack: {r.stdout.strip()[-200:]}")
+            sb.copy_in(Path(tmp), dest)
+    return True
+
+
+def _copy_sources(step, config: dockerfile.Config, context: Path) -> list[tuple[Path, str, bool]]:
+    """(source, destination, into a directory) for each file a COPY/ADD copies, after substitution, each
+    resolved inside the build context: a source that names '..', passes through a symlink, or is not a
+    regular file, directory or symlink is refused; one that is itself a symlink is copied as the link,
+    never followed. The cache key (advance) and the copy (run_step) both come from here."""
+    try:
+        words = json.loads(step.args) if step.args.startswith("[") else dockerfile.split(step.args, step.line)
+    except ValueError as e:
+        raise BuildError(str(e)) from None
     if any(w.startswith("--from") for w in words):
         raise BuildError(f"line {step.line}: {step.instr} --from (multi-stage builds) is not supported")
-    scope = state.config.scope()
+    scope = config.scope()
     words = [dockerfile.subst(w, scope) for w in words if not w.startswith("--")]
     if len(words) < 2:
         raise BuildError(f"line {step.line}: {step.instr} needs a source and a destination")
     *srcs, dest = words
-    dest = _dest(dest, state.config.workdir)
+    dest = _dest(dest, config.workdir)
     out = []
     for src in srcs:
+        where = f"line {step.line}: {step.instr} {src}"
         if re.match(r"\w+://", src):
-            raise BuildError(f"line {step.line}: {step.instr} {src}: downloads are not supported")
-        matches = sorted(glob.glob(str(context / src))) if context.is_dir() else []
+            raise BuildError(f"{where}: downloads are not supported")
+        if ".." in src.split("/") or "\0" in src:
+            raise BuildError(f"{where}: outside the build context")
+        rel = src.strip("/") or "."
+        if not context.is_dir():
+            matches = []
+        elif re.search(r"[*?[]", rel):
+            matches = sorted(glob.glob(rel, root_dir=context))
+        else:
+            matches = [rel] if os.path.lexists(context / rel) else []
         if not matches:
-            raise BuildError(f"line {step.line}: {step.instr} {src}: not found in environment/")
-        for m in map(Path, matches):
-            if not Path(os.path.abspath(m)).is_relative_to(os.path.abspath(context)) or (
-                    m.resolve() != Path(os.path.abspath(m)) and not m.is_symlink()):
-                raise BuildError(f"line {step.line}: {step.instr} {src}: outside the build context")
-            out.append((m, dest, len(srcs) > 1 or len(matches) > 1))
+            raise BuildError(f"{where}: not found in environment/")
+        for m in matches:
+            out.append((_inside(context, m, where), dest, len(srcs) > 1 or len(matches) > 1))
     return out
+
+
+def _inside(context: Path, rel: str, where: str) -> Path:
+    """context/rel, walked one component at a time without following a symlink: every component but the
+    last a real directory, the last a regular file, directory or symlink."""
+    parts = [p for p in rel.split("/") if p not in ("", ".")]
+    cur = context
+    for i, part in enumerate(parts):
+        if part == "..":
+            raise BuildError(f"{where}: outside the build context")
+        cur = cur / part
+        mode = os.lstat(cur).st_mode
+        if i < len(parts) - 1 and not stat.S_ISDIR(mode):
+            raise BuildError(f"{where}: goes through {part!r}, a symlink or a file (refused: it could "
+                             "leave the build context)")
+        if i == len(parts) - 1 and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
+            raise BuildError(f"{where}: not a regular file, directory or symlink")
+    return cur
 
 
 def _dest(dest: str, workdir: str) -> str:
@@ -391,27 +508,157 @@ def _dest(dest: str, workdir: str) -> str:
     return os.path.normpath(os.path.join(workdir, dest)).replace("//", "/") + ("/" if is_dir else "")
 
 
-def _context_hash(step, context: Path) -> str:
-    """Hash of the files a COPY/ADD reads (names, modes, contents, link targets): a changed file rebuilds."""
+def _context_hash(sources: list[tuple[Path, str, bool]], context: Path) -> str:
+    """Hash of what a COPY/ADD copies (its sources from _copy_sources): names, modes, bytes and link targets,
+    never following a link; a changed file, or a $VAR naming another one, rebuilds."""
     h = hashlib.sha256()
-    words = json.loads(step.args) if step.args.startswith("[") else shlex.split(step.args)
-    for src in [w for w in words if not w.startswith("--")][:-1]:
-        for m in sorted(glob.glob(str(context / src))):
-            paths = [Path(m)] + (sorted(Path(m).rglob("*")) if Path(m).is_dir() and not Path(m).is_symlink()
-                                 else [])
-            for p in paths:
-                st = p.lstat()
-                h.update(f"{p.relative_to(context)}\0{st.st_mode}\0".encode())
-                if p.is_symlink():
-                    h.update(os.readlink(p).encode())
-                elif p.is_file():
-                    h.update(hashlib.sha256(p.read_bytes()).digest())
+
+    def walk(p: Path):
+        st = os.lstat(p)
+        h.update(os.fsencode(os.path.relpath(p, context)) + f"\0{st.st_mode}\0".encode())
+        if stat.S_ISLNK(st.st_mode):
+            h.update(os.fsencode(os.readlink(p)))
+        elif stat.S_ISREG(st.st_mode):
+            with os.fdopen(os.open(p, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as f:
+                while chunk := f.read(1 << 20):
+                    h.update(chunk)
+        elif stat.S_ISDIR(st.st_mode):
+            for child in sorted(os.listdir(p)):
+                walk(p / child)
+        else:
+            raise BuildError(f"{os.path.relpath(p, context)!r} in environment/: not a regular file, "
+                             "directory or symlink")
+        h.update(b"\1")
+
+    for src, dest, many in sources:
+        h.update(json.dumps([dest, many]).encode())
+        walk(src)
     return h.hexdigest()
 
 
 def _short(args: str) -> str:
     text = " ".join(args.split())
     return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+# ---- the cache's files: nothing here follows a path a build step or an archive controls -----------------
+
+def temp_name(name: str) -> str:
+    """A temporary name next to a final one, with its owner's pid and start time, so that sweep() tells a
+    dead owner's leftovers from a live build's (a pid alone may have been reused)."""
+    return f".tmp-{name}@{os.getpid()}-{_started(os.getpid())}"
+
+
+def _started(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return "0"
+
+
+_swept: set[Path] = set()
+
+
+def sweep(cache: Path) -> None:
+    """Remove what builds, imports and pulls that were killed left in the cache (their temporary names
+    carry their owner: sweep only those whose owner is gone); once per cache and process."""
+    if cache in _swept:
+        return
+    _swept.add(cache)
+    for d in (cache, cache / "images", cache / "layers", cache / "blobs" / "sha256"):
+        for p in d.glob(".tmp-*") if d.is_dir() else []:
+            owner = re.search(r"@(\d+)-(\d+)(\..*)?$", p.name)
+            if owner and _started(int(owner[1])) != owner[2]:
+                _rm(p)
+        for p in d.glob(".part-*") if d.is_dir() else []:
+            owner = re.match(r"\.part-(\d+)-(\d+)-", p.name)
+            if owner and _started(int(owner[1])) != owner[2]:
+                _rm(p)
+
+
+def disk_usage(path: Path) -> int:
+    """Bytes on disk under path (blocks, and a block per entry for its inode), walked by file descriptor
+    without following a symlink (os.fwalk): a tree a sandbox writes cannot send the walk elsewhere."""
+    total = 0
+    if not os.path.isdir(path) or os.path.islink(path):
+        return 0
+    for _, dirs, files, fd in os.fwalk(path, follow_symlinks=False):
+        for name in dirs + files:
+            try:
+                total += os.stat(name, dir_fd=fd, follow_symlinks=False).st_blocks * 512 + 4096
+            except OSError:
+                pass
+    return total
+
+
+def _disk_cap(where: Path, disk_mb: int) -> int:
+    free = shutil.disk_usage(where).free - (DISK_RESERVE_MB << 20)
+    if free <= 0:
+        raise BuildError(f"image cache {where}: under {DISK_RESERVE_MB} MiB free; nothing is built")
+    return min(disk_mb << 20, free)
+
+
+class _DiskWatch:
+    """While a build step runs: walk its layer's size and kill the sandbox when it passes the cap."""
+
+    def __init__(self, path: Path, cap: int, sb: Sandbox):
+        self.path, self.cap, self.sb, self.over = path, cap, sb, 0
+        self.stop = threading.Event()
+
+    def __enter__(self) -> "_DiskWatch":
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+        return self
+
+    def _loop(self) -> None:
+        pause = WATCH_SECONDS
+        while not self.stop.wait(pause):
+            t0 = time.monotonic()
+            used = disk_usage(self.path)
+            pause = max(WATCH_SECONDS, 2 * (time.monotonic() - t0))   # a big layer is walked less often
+            if used > self.cap:
+                self.over = used
+                for pid in self.sb.processes():          # pid 1 first: its namespace dies with it
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                return
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def remove_beneath(root: Path, rel: str) -> None:
+    """Remove root/rel (a file or a whole tree) if it is there, resolving rel one component at a time with
+    O_NOFOLLOW from root: a symlink anywhere on the way means it is not there, so nothing outside root is
+    ever removed. No '..'."""
+    parts = [p for p in rel.split("/") if p]
+    if not parts or ".." in parts:
+        raise ValueError(f"remove_beneath: bad path {rel!r}")
+    try:
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return
+    try:
+        for part in parts[:-1]:
+            try:
+                nfd = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            except OSError:                    # missing, a file, or a symlink: nothing of ours beneath
+                return
+            os.close(fd)
+            fd = nfd
+        try:
+            st = os.stat(parts[-1], dir_fd=fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return
+        if stat.S_ISDIR(st.st_mode):
+            shutil.rmtree(parts[-1], dir_fd=fd)    # fd-based, never follows a link
+        else:
+            os.unlink(parts[-1], dir_fd=fd)
+    finally:
+        os.close(fd)
 
 
 def _own(path: Path) -> None:

@@ -45,6 +45,7 @@ DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 CONFIG_KEYS = ("Env", "WorkingDir", "User", "Cmd", "Entrypoint", "Shell")
+MAX_MANIFEST = 4 << 20   # bytes of a manifest or index read at most (the distribution spec's own suggestion)
 NAME = re.compile(r"[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*")  # Docker's repo rule
 
 
@@ -92,14 +93,24 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 class _Session:
     """GETs against one repository, holding its anonymous bearer token."""
 
-    def __init__(self, ref: str, scheme: str, timeout: float):
+    def __init__(self, ref: str, scheme: str, timeout: float, deadline: float | None = None):
         self.ref, self.r, self.timeout, self.token = ref, parse_reference(ref), timeout, None
+        self.deadline = deadline  # time.monotonic() by which the whole pull is done, or None
         self.base = f"{scheme}://{self.r.registry}/v2/{self.r.repository}/"
         self.opener = urllib.request.build_opener(_NoRedirect)
 
+    def left(self) -> float:
+        """Seconds for the next network wait: the per-read timeout, within the pull's overall deadline."""
+        if self.deadline is None:
+            return self.timeout
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise RegistryError(f"image {self.ref}: the pull's deadline passed")
+        return min(self.timeout, left)
+
     def open(self, url: str, headers: dict):
         try:
-            return self.opener.open(urllib.request.Request(url, headers=headers), timeout=self.timeout)
+            return self.opener.open(urllib.request.Request(url, headers=headers), timeout=self.left())
         except urllib.error.HTTPError:
             raise
         except OSError as e:  # refused, no such host, TLS, timeout: nothing answered
@@ -122,7 +133,7 @@ class _Session:
                     p = dict(re.findall(r'(\w+)="([^"]*)"', challenge))  # realm, service, scope
                     query = {"service": p.get("service", ""), "scope": f"repository:{self.r.repository}:pull"}
                     with self.open(f"{p.get('realm')}?{urllib.parse.urlencode(query)}", {}) as resp:
-                        answer = json.load(resp)
+                        answer = json.loads(resp.read(1 << 20))
                     self.token, authed = answer.get("token") or answer.get("access_token"), True
                 else:
                     raise
@@ -134,7 +145,9 @@ def _manifest(s: _Session, reference: str, platform: str) -> dict:
     try:
         with s.get(f"manifests/{reference}", f"{OCI_INDEX}, {DOCKER_LIST}, {OCI_MANIFEST}, "
                                              f"{DOCKER_MANIFEST}") as resp:
-            body, ctype = resp.read(), resp.headers.get("Content-Type", "")
+            body, ctype = resp.read(MAX_MANIFEST + 1), resp.headers.get("Content-Type", "")
+            if len(body) > MAX_MANIFEST:
+                raise RegistryError(f"image {s.ref}: manifest {reference} is over {MAX_MANIFEST >> 20} MiB")
     except urllib.error.HTTPError as e:
         if e.code in (401, 404):  # Docker Hub answers 401, even with a token, for a repo that isn't there
             raise RegistryError(f"image {s.ref} not found (HTTP {e.code} for {reference})") from None
@@ -171,16 +184,28 @@ def _blob(s: _Session, desc: dict, blob_dir: Path, say) -> Path:
     path = blob_dir / "sha256" / digest.removeprefix("sha256:")
     if path.exists():
         return path
+    size = desc.get("size")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise RegistryError(f"image {s.ref}: blob {digest} has no valid size ({size!r})")
     path.parent.mkdir(parents=True, exist_ok=True)
     h, n = hashlib.sha256(), 0
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".part-", delete=False) as tmp:
+    # The owner in the name (pid, start time) lets images.sweep remove what a killed pull left.
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".part-{os.getpid()}-{_started()}-",
+                                     delete=False) as tmp:
         try:
             with s.get(f"blobs/{digest}") as resp:
-                while chunk := resp.read(1 << 20):
+                # Never more than the declared size + 1 byte is read or written: one byte over is refused.
+                while chunk := resp.read1(min(1 << 20, size + 1 - n)):
                     h.update(chunk)
                     tmp.write(chunk)
                     n += len(chunk)
-                    say(f"{n / 1e6:.1f}/{desc.get('size', 0) / 1e6:.1f} MB")
+                    if n > size:
+                        raise RegistryError(f"image {s.ref}: blob {digest} is larger than its declared "
+                                            f"{size} bytes")
+                    s.left()                   # the overall deadline, checked as it streams
+                    say(f"{n / 1e6:.1f}/{size / 1e6:.1f} MB")
+            if n != size:
+                raise RegistryError(f"image {s.ref}: blob {digest} is {n} bytes, not its declared {size}")
             _check(s, digest, h.hexdigest())
         except BaseException as e:
             os.unlink(tmp.name)
@@ -189,6 +214,14 @@ def _blob(s: _Session, desc: dict, blob_dir: Path, say) -> Path:
             raise
     os.replace(tmp.name, path)
     return path
+
+
+def _started() -> str:
+    """This process's start time (field 22 of /proc/self/stat), which a reused pid does not share."""
+    try:
+        return open("/proc/self/stat").read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return "0"
 
 
 def _norm(name: str) -> str:
@@ -240,12 +273,15 @@ def _survivors(layers: list[Path], s: _Session) -> dict[tuple[int, int], tuple[s
 
 
 def pull(ref: str, out: BinaryIO, blob_dir: Path, platform: str = "linux/amd64", progress=None,
-         timeout: float = 30, scheme: str = "https") -> dict:
+         timeout: float = 30, scheme: str = "https", deadline: float | None = None) -> dict:
     """Write the merged root filesystem of image `ref` for `platform` to `out` as one uncompressed tar
     stream; blobs are cached in blob_dir/sha256/. Returns the config's Env, WorkingDir, User, Cmd,
     Entrypoint and Shell (keys the config lacks or has as null are left out). progress(msg) gets a line
-    at most once a second. Raises RegistryError, or RegistryUnreachable when a host does not answer."""
-    s, last = _Session(ref, scheme, timeout), [0.0]
+    at most once a second. `timeout` bounds each network wait, `deadline` (time.monotonic(); None: no
+    overall bound) the whole pull, merge included. Every blob is checked against its declared size as it
+    streams and its digest at the end. Raises RegistryError, or RegistryUnreachable when a host does not
+    answer."""
+    s, last = _Session(ref, scheme, timeout, deadline), [0.0]
 
     def say(msg: str):  # about once a second at most: a multi-minute pull shows it is alive
         if progress and time.monotonic() - last[0] >= 1:
@@ -269,6 +305,7 @@ def pull(ref: str, out: BinaryIO, blob_dir: Path, platform: str = "linux/amd64",
                 for k, member in enumerate(tar):
                     if (i, k) not in keep:
                         continue
+                    s.left()
                     member.name, link = keep[(i, k)]
                     member.linkname = link or member.linkname
                     # the layer's own path/linkpath pax records would override the names set here

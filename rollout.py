@@ -498,6 +498,14 @@ def _admit_group(gen: Generator, tokenizer, group: list[_Row], limits: Limits) -
     once and copied to the other rows, and their episode clocks start. Returns the rows that will take
     turns: those whose sandbox started and whose prompt leaves room in the context."""
     ids, roles = prompt_ids(tokenizer, group[0].task.instruction, limits.system_prompt)
+    if len(ids) >= limits.max_context:  # a bad task, not a bad batch: its episodes end in one line each
+        for row in group:
+            row.ep.ids, row.ep.roles = ids[:limits.max_context], roles[:limits.max_context]  # all CONTEXT
+            row.clock_start = time.monotonic()
+            if not row.ep.outcome:
+                _end(row.ep, Outcome.SETUP_TASK, f"the instruction takes {len(ids)} tokens with the system "
+                     f"prompt: no room for a turn in the {limits.max_context}-token context")
+        return []
     for row in group:
         row.ep.ids, row.ep.roles = list(ids), list(roles)
     gen.extend([group[0].id], [ids])

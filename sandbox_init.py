@@ -106,10 +106,12 @@ def _pid1(cfg: dict) -> None:
     else:
         _overlay_root(cfg, R)
     _mount_system(cfg, R)
-    os.makedirs(R + cfg["workdir"], exist_ok=True)
     os.chdir(R)                                # pivot_root(".", ".") stacks the old root under the new
     _check(_libc.syscall(155, b".", b"."), "pivot_root")     # one, then we detach it: no /.old left over
     _check(_libc.umount2(b".", 2), "umount old root")
+    # Made only now, inside the new root: a symlink on the way (RUN ln -s /var/tmp /w, WORKDIR /w/x)
+    # resolves in the image, never on the host's filesystem.
+    os.makedirs(cfg["workdir"], exist_ok=True)
     os.chdir(cfg["workdir"])
     if not cfg["network"]:
         # Bring up lo: SIOCGIFFLAGS / SIOCSIFFLAGS |= IFF_UP. (Every module is imported before pivot_root:
@@ -169,6 +171,31 @@ def _host_root(cfg: dict, R: str) -> None:
                 raise
 
 
+def _in_root(R: str, path: str) -> str:
+    """R/path as the sandbox will see /path: each component opened with openat2(RESOLVE_IN_ROOT), so a
+    symlink the image holds (/run -> /anywhere) resolves inside R, never on the host; missing directories
+    are made there. Returns the directory's path with no symlink left in it (nothing else runs in the
+    namespace yet to change it)."""
+    root = os.open(R, os.O_PATH | os.O_DIRECTORY)
+    fd, done = root, ""
+    for part in path.split("/"):
+        done = f"{done}/{part}".lstrip("/")
+        how = struct.pack("QQQ", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, 0, 0x10)   # RESOLVE_IN_ROOT
+        for _ in range(2):
+            new = _libc.syscall(437, root, done.encode(), how, len(how))               # openat2
+            if new >= 0 or ctypes.get_errno() != 2:
+                break
+            os.mkdir(part, 0o755, dir_fd=fd)   # ENOENT: make it beneath the resolved parent, then again
+        _check(min(0, new), f"open {path} in the new root")
+        if fd != root:
+            os.close(fd)
+        fd = new
+    real = os.readlink(f"/proc/self/fd/{fd}")
+    os.close(fd)
+    os.close(root)
+    return real
+
+
 def _mount_system(cfg: dict, R: str) -> None:
     """/proc, /dev, /dev/shm, /dev/pts, /sys, /run/xfer and, with network, the host's resolv.conf."""
     for d, mode in (("tmp", 0o1777), ("root", 0o700), ("run", 0o755), ("proc", 0o555), ("sys", 0o555),
@@ -191,8 +218,7 @@ def _mount_system(cfg: dict, R: str) -> None:
         _mount("sysfs", f"{R}/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
     except OSError:
         pass
-    os.makedirs(f"{R}/run/xfer", exist_ok=True)
-    _bind_ro(cfg["xfer"], f"{R}/run/xfer")     # files on their way in (Sandbox.copy_in)
+    _bind_ro(cfg["xfer"], _in_root(R, "run/xfer"))   # files on their way in (Sandbox.copy_in)
     if cfg["network"] and os.path.isfile("/etc/resolv.conf") and cfg["layers"] is not None:
         target = f"{R}/etc/resolv.conf"
         if os.path.islink(target) or not os.path.exists(target):
