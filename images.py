@@ -315,11 +315,13 @@ def start_state(image: Image, build_args: dict[str, str] | None = None) -> State
 
 
 def build(steps, state: State, context: Path, timeout: float, limits: Limits, log=print,
-          cache: Path | None = None, deadline: float | None = None, disk_mb: int = BUILD_DISK_MB) -> State:
+          cache: Path | None = None, deadline: float | None = None, disk_mb: int | None = None) -> State:
     """Run Dockerfile steps into cached layers (skipping those already built) and return the state after
     them. Steps must not include FROM. The timeout (or `deadline`, a time.monotonic() the caller shares
-    with the base's pull) covers the steps that actually run, together; each layer is capped at disk_mb."""
+    with the base's pull) covers the steps that actually run, together; each layer is capped at disk_mb
+    (default BUILD_DISK_MB)."""
     cache = Path(cache or CACHE)
+    disk_mb = disk_mb or BUILD_DISK_MB
     deadline = deadline if deadline is not None else time.monotonic() + timeout
     sweep(cache)
     for step in steps:

@@ -111,7 +111,7 @@ def _pid1(cfg: dict) -> None:
     _check(_libc.umount2(b".", 2), "umount old root")
     # Made only now, inside the new root: a symlink on the way (RUN ln -s /var/tmp /w, WORKDIR /w/x)
     # resolves in the image, never on the host's filesystem.
-    os.makedirs(cfg["workdir"], exist_ok=True)
+    os.makedirs(os.path.realpath(cfg["workdir"]), exist_ok=True)
     os.chdir(cfg["workdir"])
     if not cfg["network"]:
         # Bring up lo: SIOCGIFFLAGS / SIOCSIFFLAGS |= IFF_UP. (Every module is imported before pivot_root:
@@ -185,7 +185,10 @@ def _in_root(R: str, path: str) -> str:
             new = _libc.syscall(437, root, done.encode(), how, len(how))               # openat2
             if new >= 0 or ctypes.get_errno() != 2:
                 break
-            os.mkdir(part, 0o755, dir_fd=fd)   # ENOENT: make it beneath the resolved parent, then again
+            try:                               # ENOENT: make it beneath the resolved parent, then again
+                os.mkdir(part, 0o755, dir_fd=fd)
+            except FileExistsError:
+                raise OSError(f"/{done} is a symlink to a missing directory") from None
         _check(min(0, new), f"open {path} in the new root")
         if fd != root:
             os.close(fd)
@@ -220,11 +223,10 @@ def _mount_system(cfg: dict, R: str) -> None:
         pass
     _bind_ro(cfg["xfer"], _in_root(R, "run/xfer"))   # files on their way in (Sandbox.copy_in)
     if cfg["network"] and os.path.isfile("/etc/resolv.conf") and cfg["layers"] is not None:
-        target = f"{R}/etc/resolv.conf"
+        target = _in_root(R, "etc") + "/resolv.conf"      # an /etc -> /anywhere link stays in the root
         if os.path.islink(target) or not os.path.exists(target):
             if os.path.lexists(target):
                 os.unlink(target)
-            os.makedirs(f"{R}/etc", exist_ok=True)
             open(target, "w").close()
         _bind_ro("/etc/resolv.conf", target)   # as Docker does: the host's resolver, read-only
 

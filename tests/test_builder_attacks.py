@@ -1,0 +1,408 @@
+"""Issue 19's attacks on the builder and the loader, as a task author would try them (README, "Task
+environments", containment): the trainer following a path the task controls (paths), the cache serving
+one task's build to another (keys), limits a build slips past (limits), and a task that stops the run
+(bad tasks). Each test is one attack and says what harm it would do; they run on a tiny base copied from
+the host's own programs (no debootstrap), in real sandboxes."""
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import dockerfile
+import harbor
+import images
+import registry
+import sandbox
+from test_registry import FakeRegistry, desc, layer, member, sha
+
+TOOLS = ("bash", "sh", "env", "mkdir", "cat", "cp", "rm", "ln", "mv", "dirname", "head", "sleep", "true")
+pytestmark = pytest.mark.skipif(os.getuid() != 0 or not shutil.which("ldd"),
+                                reason="the build attacks need root (the trainer's case) and ldd")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """An image store with `tiny`: the host's bash and a few tools with their libraries, as a directory."""
+    root = tmp_path_factory.mktemp("store") / "tiny"
+    files = set()
+    for tool in TOOLS:
+        path = shutil.which(tool)
+        out = subprocess.run(["ldd", path], capture_output=True, text=True).stdout
+        files |= {path, os.path.realpath(path), *(w for w in out.split() if w.startswith("/"))}
+    for f in files | {os.path.realpath(f) for f in files}:
+        (root / f.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(f, root / f.lstrip("/"))
+    for d in ("bin", "usr/bin"):
+        (root / d).mkdir(parents=True, exist_ok=True)
+        for tool in TOOLS:
+            if not (root / d / tool).exists():
+                shutil.copy2(shutil.which(tool), root / d / tool)
+    # no /run: pid 1 makes it in the step's own layer, where a RUN may move it (mounts and all)
+    (root / "etc").mkdir(exist_ok=True)
+    (root / "etc/hello").write_text("v1\n")
+    shutil.copytree(root, root.parent / "noetc", symlinks=True)     # no /etc: pid 1 makes it in the layer
+    shutil.rmtree(root.parent / "noetc" / "etc")
+    return root.parent
+
+
+def make_task(root: Path, dockerfile_text: str, files=None, toml="", name="t") -> Path:
+    path = root / name
+    for rel, text in {"task.toml": toml or "[verifier]\ntimeout_sec = 30\n", "instruction.md": "Do it.\n",
+                      "environment/Dockerfile": dockerfile_text, "tests/test.sh": "exit 0\n",
+                      **(files or {})}.items():
+        (path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (path / rel).write_bytes(text if isinstance(text, bytes) else text.encode())
+    return path
+
+
+def build(path: Path, store: Path, cache: Path):
+    harbor.forget_builds()
+    return harbor.build_task(harbor.load_task(path), store=store, log=lambda m: None, cache=cache)
+
+
+@pytest.fixture
+def cache():
+    """A fresh image cache, searchable by the sandbox's root."""
+    import tempfile
+    path = Path(tempfile.mkdtemp(prefix="echo-attack-cache-"))
+    path.chmod(0o755)
+    yield path
+    sandbox.rmtree(path)
+
+
+@pytest.fixture
+def victim():
+    """A host directory the sandbox's uid can reach and write (as /tmp is, or another image's cached root
+    filesystem is): what a symlink in a build aims at."""
+    import tempfile
+    v = Path(tempfile.mkdtemp(prefix="echo-victim-"))
+    v.chmod(0o777)
+    yield v
+    sandbox.rmtree(v)
+
+
+# ---- paths: the trainer, as the host's root, never follows a path the task controls -----------------
+
+def test_paths_from_dotdot_is_refused_and_imports_nothing(store, cache, tmp_path):
+    # FROM .. with an image store: the store's parent was archived into the cache as an image
+    with pytest.raises(harbor.TaskError, match="bad image reference"):
+        harbor.load_task(make_task(tmp_path, "FROM ..\nRUN true\n"))
+    with pytest.raises(images.BuildError):
+        images.resolve("..", store=store, log=lambda m: None, cache=cache)
+    assert not list((cache / "images").glob("*")) if (cache / "images").exists() else True
+
+
+def test_paths_a_run_symlink_does_not_make_the_builder_delete_outside_the_layer(store, cache, tmp_path, victim):
+    # /run replaced by a link to a host directory: the builder removed <there>/xfer as root
+    (victim / "xfer").mkdir()
+    (victim / "xfer" / "keep").write_text("precious\n")
+    build(make_task(tmp_path, f"FROM tiny\nRUN mv /run /run.old && ln -s {victim} /run\n"), store, cache)
+    assert (victim / "xfer" / "keep").read_text() == "precious\n"
+
+
+def test_paths_a_run_symlink_does_not_make_pid1_create_on_the_host(store, cache, tmp_path, victim):
+    # the next step's pid 1 made <there>/xfer on the host, before pivot_root, to mount /run/xfer on
+    try:                                         # refused (a dangling /run), or made inside the image
+        build(make_task(tmp_path, f"FROM tiny\nRUN mv /run /run.old && ln -s {victim} /run\nRUN true\n"),
+              store, cache)
+    except (images.BuildError, sandbox.SandboxError) as e:
+        assert "\n" not in str(e)
+    assert not (victim / "xfer").exists()
+
+
+def test_paths_an_etc_symlink_does_not_make_pid1_write_resolv_conf_on_the_host(store, cache, tmp_path, victim):
+    # /etc -> a host directory: the next networked step's pid 1 unlinked and created <there>/resolv.conf
+    (victim / "resolv.conf").symlink_to("/nowhere")
+    try:
+        build(make_task(tmp_path, f"FROM noetc\nRUN mv /etc /etc.old && ln -s {victim} /etc\nRUN true\n"),
+              store, cache)
+    except (images.BuildError, sandbox.SandboxError) as e:
+        assert "\n" not in str(e)
+    assert (victim / "resolv.conf").is_symlink()
+
+
+def test_paths_a_workdir_through_a_symlink_stays_in_the_image(store, cache, tmp_path, victim):
+    # RUN ln -s /victim /w; WORKDIR /w/X: pid 1 made victim/X on the host before pivot_root
+    try:
+        state = build(make_task(tmp_path, f"FROM tiny\nRUN ln -s {victim} /w\nWORKDIR /w/X\nRUN true\n"),
+                      store, cache)
+    except (images.BuildError, sandbox.SandboxError):
+        state = None
+    assert not (victim / "X").exists()
+    assert state and (state.layers[0] / victim.relative_to("/") / "X").is_dir()   # made inside the image
+
+
+def test_paths_add_of_a_symlinked_archive_does_not_read_the_host_file(store, cache, tmp_path):
+    # ADD x.tar where x.tar -> a root-only archive on the host: its contents landed in the image
+    secret = tmp_path / "secret.tar"
+    with tarfile.open(secret, "w") as tar:
+        (tmp_path / "shadow").write_text("root:secret\n")
+        tar.add(tmp_path / "shadow", "shadow")
+    secret.chmod(0o600)
+    path = make_task(tmp_path, "FROM tiny\nADD x.tar /dst/\n")
+    (path / "environment" / "x.tar").symlink_to(secret)
+    state = build(path, store, cache)
+    assert not (state.layers[0] / "dst" / "shadow").exists()
+
+
+# ---- keys: the cache serves a step only to a step that really uses the same things ---------------------
+
+def test_keys_copy_of_a_variable_hashes_the_file_it_names(store, cache, tmp_path):
+    # COPY $F hashed the literal '$F': task b got task a's data.txt from the cache
+    text = "FROM tiny\nENV F=data.txt\nCOPY $F /data.txt\n"
+    a = build(make_task(tmp_path, text, {"environment/data.txt": "a\n"}, name="a"), store, cache)
+    b = build(make_task(tmp_path, text, {"environment/data.txt": "b\n"}, name="b"), store, cache)
+    assert (a.layers[0] / "data.txt").read_text() == "a\n"
+    assert (b.layers[0] / "data.txt").read_text() == "b\n"
+
+
+def test_keys_two_repositories_that_slug_alike_are_two_images(cache, tmp_path):
+    # a/b_c and a_b/c were both cached as a_b_c_latest: the second task got the first one's image
+    for name, text in (("one", b"one\n"), ("two", b"two\n")):
+        (tmp_path / name).mkdir()
+        with tarfile.open(tmp_path / name / "a_b_c_latest.tar", "w") as tar:
+            info = tarfile.TarInfo("which")
+            info.size = len(text)
+            import io
+            tar.addfile(info, io.BytesIO(text))
+    first = images.resolve("a/b_c", store=tmp_path / "one", log=lambda m: None, cache=cache)
+    second = images.resolve("a_b/c", store=tmp_path / "two", log=lambda m: None, cache=cache)
+    assert (first.rootfs / "which").read_text() == "one\n" and (second.rootfs / "which").read_text() == "two\n"
+
+
+def test_keys_a_digest_pin_is_not_served_by_its_tag(store, cache):
+    # FROM img@sha256:X was served the cached img:1 whatever its digest
+    tag = images.resolve("tiny:1", store=_tagged(store), log=lambda m: None, cache=cache)
+    assert tag.rootfs is not None
+    pinned = images.resolve("tiny:1@sha256:" + "0" * 64, store=_tagged(store), log=lambda m: None, cache=cache)
+    assert pinned.rootfs != tag.rootfs
+
+
+def _tagged(store: Path) -> Path:
+    """The store with tiny also as tiny_1 (a tag's file)."""
+    if not (store / "tiny_1").exists():
+        (store / "tiny_1").symlink_to(store / "tiny")
+    return store
+
+
+def test_keys_a_base_reimported_with_other_content_rebuilds_its_layers(store, cache, tmp_path):
+    # layers were keyed by where the base came from, not by what it holds: stale layers on a new base
+    mine = tmp_path / "store"
+    shutil.copytree(store / "tiny", mine / "tiny", symlinks=True)
+    text = "FROM tiny\nRUN cat /etc/hello > /seen\n"
+    first = build(make_task(tmp_path, text, name="a"), mine, cache)
+    assert (first.layers[0] / "seen").read_text() == "v1\n"
+    (mine / "tiny" / "etc" / "hello").write_text("v2\n")      # the store's image is updated
+    for d in (cache / "images").iterdir():      # and imported again (its cached copy was cleared)
+        if d.is_dir():
+            sandbox.rmtree(d)
+    second = build(make_task(tmp_path, text, name="b"), mine, cache)
+    assert (second.layers[0] / "seen").read_text() == "v2\n"
+
+
+def test_keys_a_killed_build_leaves_no_partial_layer(store, cache, tmp_path):
+    # kill -9 mid-step: its temporary layer stayed in the cache for ever
+    path = make_task(tmp_path, "FROM tiny\nRUN sleep 30\n")
+    code = ("import sys, pathlib; sys.path.insert(0, sys.argv[1]); import harbor; "
+            "harbor.build_task(harbor.load_task(sys.argv[2]), store=pathlib.Path(sys.argv[3]), log=print, "
+            "cache=pathlib.Path(sys.argv[4]))")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(Path(images.__file__).parent), str(path), str(store),
+                             str(cache)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list((cache / "layers").glob(".tmp-*")):
+        time.sleep(0.1)
+    time.sleep(1)
+    proc.kill()
+    proc.wait()
+    assert list((cache / "layers").glob(".tmp-*")), "the build never started"
+    build(make_task(tmp_path, "FROM tiny\nRUN true\n", name="next"), store, cache)
+    assert not list((cache / "layers").glob(".tmp-*"))
+
+
+# ---- limits: a build's disk and clocks -------------------------------------------------------------------
+
+def test_limits_a_layer_over_the_disk_cap_is_stopped(store, cache, tmp_path, monkeypatch):
+    # a RUN could fill the cache's disk: no cap on build layers
+    monkeypatch.setattr(images, "BUILD_DISK_MB", 64, raising=False)
+    path = make_task(tmp_path, "FROM tiny\nRUN head -c 300000000 /dev/zero > /big\n")
+    with pytest.raises(images.BuildError, match="disk cap"):
+        build(path, store, cache)
+    assert not list((cache / "layers").iterdir()) or not any(
+        (p / "meta.json").exists() for p in (cache / "layers").iterdir())
+
+
+def test_limits_seeded_steps_share_one_build_timeout(tmp_path):
+    # every seeded step had the whole build_timeout_sec: three 2-second steps passed a 3-second limit
+    path = make_task(tmp_path, "ARG TASK_SEED\nRUN sleep 2\nRUN sleep 2\nRUN sleep 2\n",
+                     toml="[environment]\nbuild_timeout_sec = 3\n")
+    (path / "environment" / "Dockerfile").write_text("ARG TASK_SEED\nRUN sleep 2\nRUN sleep 2\nRUN sleep 2\n")
+    t0 = time.monotonic()
+    with pytest.raises(harbor.SetupError, match="build_timeout_sec|timed out"):
+        harbor.start_task(harbor.load_task(path), log=lambda m: None).close()
+    assert time.monotonic() - t0 < 5.5
+
+
+def test_limits_a_blob_past_its_declared_size_is_refused(tmp_path):
+    # the registry sent more than the manifest declared, and all of it was written before the check
+    reg = FakeRegistry()
+    try:
+        big = layer(member("junk", b"x" * 100000))
+        config = json.dumps({"config": {}}).encode()
+        reg.blobs.update({sha(big): big, sha(config): config})
+        m = json.dumps({"schemaVersion": 2, "mediaType": registry.OCI_MANIFEST,
+                        "config": desc("application/vnd.oci.image.config.v1+json", config),
+                        "layers": [{**desc("application/vnd.oci.image.layer.v1.tar+gzip", big), "size": 100}]})
+        reg.manifests["big"] = (registry.OCI_MANIFEST, m.encode())
+        with open(tmp_path / "out.tar", "wb") as out, pytest.raises(registry.RegistryError, match="declared"):
+            registry.pull(f"127.0.0.1:{reg.port}/test/img:big", out, tmp_path / "blobs", scheme="http",
+                          timeout=5)
+        assert all(p.stat().st_size <= 101 for p in (tmp_path / "blobs").rglob("*") if p.is_file())
+    finally:
+        reg.server.shutdown()
+        reg.server.server_close()
+
+
+class Drip(http.server.BaseHTTPRequestHandler):
+    """A registry that answers the manifest, then sends a blob one byte every 0.2 s (each read well
+    within any per-read timeout)."""
+    def do_GET(self):
+        blob = b"x" * 1000
+        if "/manifests/" in self.path:
+            body = json.dumps({"schemaVersion": 2, "mediaType": registry.OCI_MANIFEST,
+                               "config": {"mediaType": "x", "digest": sha(blob), "size": len(blob)},
+                               "layers": []}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", registry.OCI_MANIFEST)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(blob)))
+        self.end_headers()
+        try:
+            for b in blob:
+                self.wfile.write(bytes([b]))
+                self.wfile.flush()
+                time.sleep(0.2)
+        except OSError:
+            pass
+
+    def log_message(self, *a):
+        pass
+
+
+def test_limits_a_dripping_registry_cannot_outlast_the_build_timeout(tmp_path, cache):
+    # a pull had no overall deadline: a registry sending a byte at a time held the build for ever
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    path = make_task(tmp_path, f"FROM 127.0.0.1:{server.server_address[1]}/drip/img:1\nRUN true\n",
+                     toml="[environment]\nbuild_timeout_sec = 2\n")
+    done = []
+
+    def go():
+        try:
+            build(path, None, cache)
+        except Exception as e:     # noqa: BLE001 - any failure ends it; the point is when
+            done.append(e)
+        else:
+            done.append(None)
+    t = threading.Thread(target=go, daemon=True)
+    t.start()
+    t.join(15)
+    server.shutdown()
+    server.server_close()
+    assert done, "the pull was still running 15 s into a 2 s build_timeout_sec"
+
+
+# ---- bad tasks: one line each, and the others go on ------------------------------------------------------
+
+def load_dir(tmp_path: Path, bad_files: dict) -> tuple[list, list]:
+    good = make_task(tmp_path / "tasks", "", name="good")
+    (good / "environment" / "Dockerfile").unlink()
+    make_task(tmp_path / "tasks", "", files=bad_files, name="bad")
+    (tmp_path / "tasks" / "bad" / "environment" / "Dockerfile").unlink()
+    for rel, text in bad_files.items():
+        (tmp_path / "tasks" / "bad" / rel).write_bytes(text if isinstance(text, bytes) else text.encode())
+    errors = []
+    return harbor.load_tasks(tmp_path / "tasks", errors), errors
+
+
+def test_bad_task_deeply_nested_toml_is_one_line(tmp_path):
+    # tomllib recursed to a RecursionError, which escaped load_tasks: no task loaded at all
+    tasks, errors = load_dir(tmp_path, {"task.toml": "a = " + "[" * 50000 + "]" * 50000 + "\n"})
+    assert [t.name for t in tasks] == ["good"] and len(errors) == 1 and "\n" not in errors[0]
+
+
+def test_bad_task_a_huge_instruction_is_refused_at_load(tmp_path):
+    # a 64 MiB instruction.md was read whole, into every prompt
+    tasks, errors = load_dir(tmp_path, {"instruction.md": b"x" * (64 << 20)})
+    assert [t.name for t in tasks] == ["good"] and len(errors) == 1 and "instruction.md" in errors[0]
+
+
+def test_bad_task_a_dockerfile_of_continuations_loads_in_linear_time(tmp_path):
+    # 100,000 `\` continuations took the loader quadratic time (tens of seconds): the run stalled
+    text = "FROM host\nRUN true \\\n" + ("x" * 100 + " \\\n") * 100000 + "y\n"
+    t0 = time.monotonic()
+    steps = dockerfile.parse(text)
+    assert time.monotonic() - t0 < 3 and len(steps) == 2
+
+
+def test_bad_task_a_non_utf8_file_name_in_the_context_is_one_line_or_works(tmp_path):
+    # a file named b'\xff' in environment/ made COPY's hash raise UnicodeEncodeError out of start_task
+    path = make_task(tmp_path, "RUN true\nCOPY . /app/\n")
+    (path / "environment" / "Dockerfile").write_text("COPY . /app/\n")
+    with open(os.path.join(os.fsencode(path / "environment"), b"bad-\xff"), "w") as f:
+        f.write("x\n")
+    try:
+        with harbor.start_task(harbor.load_task(path), log=lambda m: None) as env:
+            assert env.run("ls /app | wc -l").output.strip() == "2"
+    except harbor.SetupError as e:
+        assert "\n" not in str(e)
+
+
+def test_bad_task_the_build_cli_reports_a_bad_task_in_one_line(tmp_path, capsys):
+    # `harbor.py build BADTASK GOODTASK` died with a traceback at the bad one
+    bad = make_task(tmp_path, "FROM ..\n", name="bad")
+    good = make_task(tmp_path, "RUN true\n", name="good")
+    (good / "environment" / "Dockerfile").unlink()
+    code = harbor.main(["build", str(bad), str(good)])
+    err = capsys.readouterr().err
+    assert code == 1 and len([l for l in err.splitlines() if "task 'bad'" in l]) == 1
+
+
+def test_bad_task_an_instruction_longer_than_the_context_ends_only_its_episodes(monkeypatch, tmp_path):
+    # the prompt did not fit the KV cache: a ValueError out of run_episodes lost every episode of the batch
+    import rollout as R
+    from test_rollout import DONE, TOK, FakeModel, ScriptedGenerator, bash
+
+    class Capped(ScriptedGenerator):       # as generate.Generator's KV cache: no row past max_len
+        def __init__(self, model, rows, stop_ids, capacity=256, max_len=None):
+            super().__init__(model, rows, stop_ids, capacity, max_len)
+            self.max_len = max_len
+
+        def extend(self, rows, chunks):
+            if any(len(self.fed[r]) + len(c) > self.max_len for r, c in zip(rows, chunks)):
+                raise ValueError(f"KVCache.extend: over max_len={self.max_len}")
+            super().extend(rows, chunks)
+
+    test_sh = "[ \"$(cat /app/hello.txt)\" = hi ] && echo 1 > /logs/verifier/reward.txt || echo 0 > /logs/verifier/reward.txt\n"
+    tasks = []
+    for name, instruction in (("long", "write hi " * 60000), ("short", "Create /app/hello.txt with hi.")):
+        path = make_task(tmp_path, "", {"instruction.md": instruction, "tests/test.sh": test_sh}, name=name)
+        (path / "environment" / "Dockerfile").unlink()
+        tasks.append(harbor.load_task(path))
+    monkeypatch.setattr(R, "Generator", Capped)
+    monkeypatch.setattr(ScriptedGenerator, "script", [[bash("echo hi > /app/hello.txt"), DONE]])
+    long, short = R.run_episodes(FakeModel(), TOK, [(tasks[0], 0), (tasks[1], 0)], 1, R.Limits())
+    assert long.outcome == harbor.Outcome.SETUP_TASK and long.reward == 0.0 and "context" in long.reason
+    assert short.outcome == harbor.Outcome.DONE and short.reward == 1.0
