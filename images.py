@@ -324,6 +324,9 @@ def build(steps, state: State, context: Path, timeout: float, limits: Limits, lo
     disk_mb = disk_mb or BUILD_DISK_MB
     deadline = deadline if deadline is not None else time.monotonic() + timeout
     sweep(cache)
+    layers = len(state.layers) + sum(s.instr in ("RUN", "COPY", "ADD", "COPY_HEREDOC") for s in steps)
+    if layers > 120:                           # refused before any is built
+        raise BuildError(f"{layers} layers: more than an overlay mount takes")
     for step in steps:
         state = advance(state, step, context)
         if step.instr not in ("RUN", "COPY", "ADD", "COPY_HEREDOC"):
@@ -332,12 +335,10 @@ def build(steps, state: State, context: Path, timeout: float, limits: Limits, lo
         if (layer / "meta.json").is_file():
             state.layers.insert(0, layer / "layer")
             continue
-        with _lock(state.key, cache):
+        with _lock(state.key, cache, deadline, f"line {step.line}: {step.instr}"):
             if not (layer / "meta.json").is_file():
                 _build_layer(state, step, context, layer, deadline, limits, log, disk_mb)
         state.layers.insert(0, layer / "layer")
-    if len(state.layers) > 120:
-        raise BuildError(f"{len(state.layers)} layers: more than an overlay mount takes")
     return state
 
 
@@ -397,7 +398,14 @@ def run_step(sb: Sandbox, step, state: State, context: Path, seed: int | None, t
     """Run one RUN/COPY/ADD step in a started sandbox (a build layer, or an episode for seeded steps)."""
     where, c = f"line {step.line}: {step.instr}", state.config
     if step.instr == "RUN":
-        argv = json.loads(step.args) if step.args.startswith("[") else [*c.shell, step.args]
+        argv = [*c.shell, step.args]           # the shell form; the exec form is a JSON array of strings
+        if step.args.startswith("["):
+            try:
+                words = json.loads(step.args)
+            except ValueError:                 # as Docker: not valid JSON is the shell form
+                words = None
+            if isinstance(words, list) and words and all(isinstance(w, str) for w in words):
+                argv = words
         args = {**c.args, **({"TASK_SEED": str(seed)} if seed is not None else {})}
         prefix = " ".join(f"{k}={shlex.quote(v)}" for k, v in args.items())
         r = sb.exec(f"mkdir -p {shlex.quote(c.workdir)} && cd {shlex.quote(c.workdir)} && "
@@ -678,15 +686,25 @@ def _rm(path: Path) -> None:
 
 
 class _lock:
-    """An exclusive flock on CACHE/locks/<name>.lock: one builder per key, across processes and ranks."""
+    """An exclusive flock on CACHE/locks/<name>.lock: one builder per key, across processes and ranks. With
+    a deadline (time.monotonic()), waiting past it (another process builds the key) is a BuildError."""
 
-    def __init__(self, name: str, cache: Path):
+    def __init__(self, name: str, cache: Path, deadline: float | None = None, what: str = ""):
         (cache / "locks").mkdir(parents=True, exist_ok=True)
-        self.path = cache / "locks" / f"{name}.lock"
+        self.path, self.deadline, self.what = cache / "locks" / f"{name}.lock", deadline, what
 
     def __enter__(self):
         self.f = open(self.path, "a")
-        fcntl.flock(self.f, fcntl.LOCK_EX)
+        while True:
+            try:
+                fcntl.flock(self.f, fcntl.LOCK_EX | (fcntl.LOCK_NB if self.deadline is not None else 0))
+                return
+            except BlockingIOError:
+                if time.monotonic() > self.deadline:
+                    self.f.close()
+                    raise BuildError(f"{self.what}: build_timeout_sec reached waiting for another build of "
+                                     "this step") from None
+                time.sleep(0.1)
 
     def __exit__(self, *exc):
         fcntl.flock(self.f, fcntl.LOCK_UN)

@@ -239,6 +239,39 @@ def test_limits_a_layer_over_the_disk_cap_is_stopped(store, cache, tmp_path, mon
         (p / "meta.json").exists() for p in (cache / "layers").iterdir())
 
 
+def test_limits_too_many_layers_are_refused_before_any_is_built(store, cache, tmp_path):
+    # 125 layers were all built (disk, time) before the overlay limit refused them
+    path = make_task(tmp_path, "FROM tiny\nRUN false\n" + "RUN true\n" * 125)
+    with pytest.raises(images.BuildError, match="layers"):
+        build(path, store, cache)
+
+
+def test_limits_waiting_on_another_build_of_a_step_keeps_the_deadline(store, cache, tmp_path):
+    # a step another process is building (or holds locked) was waited for with no deadline at all
+    import fcntl
+    path = make_task(tmp_path, "FROM tiny\nRUN true\n", toml="[environment]\nbuild_timeout_sec = 2\n")
+    task = harbor.load_task(path)
+    ref, args, steps = dockerfile.stage(task.dockerfile)
+    state = images.start_state(images.resolve(ref, store, lambda m: None, cache), args)
+    key = images.advance(state, steps[0], path / "environment").key
+    (cache / "locks").mkdir(exist_ok=True)
+    with open(cache / "locks" / f"{key}.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        done = []
+        t = threading.Thread(target=lambda: done.append(_outcome(lambda: build(path, store, cache))),
+                             daemon=True)
+        t.start()
+        t.join(10)
+        assert done and isinstance(done[0], images.BuildError), "still waiting 10 s into a 2 s build"
+
+
+def _outcome(fn):
+    try:
+        return fn()
+    except Exception as e:         # noqa: BLE001 - the test looks at which
+        return e
+
+
 def test_limits_seeded_steps_share_one_build_timeout(tmp_path):
     # every seeded step had the whole build_timeout_sec: three 2-second steps passed a 3-second limit
     path = make_task(tmp_path, "ARG TASK_SEED\nRUN sleep 2\nRUN sleep 2\nRUN sleep 2\n",
@@ -406,3 +439,11 @@ def test_bad_task_an_instruction_longer_than_the_context_ends_only_its_episodes(
     long, short = R.run_episodes(FakeModel(), TOK, [(tasks[0], 0), (tasks[1], 0)], 1, R.Limits())
     assert long.outcome == harbor.Outcome.SETUP_TASK and long.reward == 0.0 and "context" in long.reason
     assert short.outcome == harbor.Outcome.DONE and short.reward == 1.0
+
+
+def test_bad_task_a_run_of_json_that_is_not_strings_is_one_line(tmp_path):
+    # RUN [1, 2] made the builder's shlex.join raise TypeError out of start_task
+    path = make_task(tmp_path, "RUN [1, 2]\n")
+    with pytest.raises(harbor.SetupError) as e:
+        harbor.start_task(harbor.load_task(path), log=lambda m: None).close()
+    assert "\n" not in str(e.value) and "line 1: RUN" in str(e.value)
