@@ -40,6 +40,7 @@ import tarfile
 import tempfile
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -205,8 +206,8 @@ def _save(ref: str, tar_file, source: str, env: dict[str, str], workdir: str, ca
     _own(tmp / "rootfs")
     # Device nodes cannot be made in a user namespace (the sandbox mounts its own /dev): tar says so and
     # goes on; any other error fails the import.
-    r = sandbox.run_mapped(["tar", "-x", "-p", "--numeric-owner", "-f", "-", "-C", str(tmp / "rootfs")],
-                           stdin=tar_file)
+    r = sandbox.run_mapped(["tar", "-x", *_compression(tar_file), "-p", "--numeric-owner", "-f", "-", "-C",
+                            str(tmp / "rootfs")], stdin=tar_file)
     bad = [l for l in r.stdout.splitlines() if l.strip() and "Cannot mknod" not in l
            and "Exiting with failure status" not in l]
     if r.returncode and bad:
@@ -221,6 +222,17 @@ def _save(ref: str, tar_file, source: str, env: dict[str, str], workdir: str, ca
             tmp.rename(final)
     _rm(tmp)
     return _cached(name, cache)
+
+
+def _compression(f) -> list[str]:
+    """tar's flag for the compression of an archive read on stdin (tar detects it only in named files).
+    Leaves the file's descriptor at offset 0 for tar (a buffered seek(0) may not move it)."""
+    head = os.pread(f.fileno(), 6, 0)
+    os.lseek(f.fileno(), 0, os.SEEK_SET)
+    for magic, flag in ((b"\x1f\x8b", "-z"), (b"BZh", "-j"), (b"\xfd7zXZ", "-J"), (b"\x28\xb5\x2f\xfd", "--zstd")):
+        if head.startswith(magic):
+            return [flag]
+    return []
 
 
 def _import(ref: str, path: Path, source: str, cache: Path, name: str) -> Image:
@@ -425,7 +437,7 @@ def run_step(sb: Sandbox, step, state: State, context: Path, seed: int | None, t
     elif step.instr in ("COPY", "ADD"):
         for src, dest, many in _copy_sources(step, c, context):
             try:
-                if step.instr == "ADD" and _add_archive(sb, src, dest, where):   # ADD unpacks archives
+                if step.instr == "ADD" and _add_archive(sb, src, dest, where, time.monotonic() + timeout):
                     continue
                 if src.is_dir() and not src.is_symlink():
                     sb.copy_in(src, dest)
@@ -437,10 +449,12 @@ def run_step(sb: Sandbox, step, state: State, context: Path, seed: int | None, t
         raise BuildError(f"{where}: not supported")
 
 
-def _add_archive(sb: Sandbox, src: Path, dest: str, where: str) -> bool:
+def _add_archive(sb: Sandbox, src: Path, dest: str, where: str, deadline: float) -> bool:
     """ADD of a local tar archive (plain or compressed): unpacked by tar in the sandbox's user namespace,
     as the sandbox's root (who owns nothing of the host's), then copied in. False if src is not one; a
-    symlink is never one (it is copied as the link)."""
+    symlink is never one (it is copied as the link). Its members' declared sizes are added up first: one
+    that would unpack to more than BUILD_DISK_MB (a gzip bomb) is refused before anything is written, and
+    tar is killed at the deadline."""
     fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK) if not src.is_symlink() else None
     if fd is None:
         return False
@@ -448,9 +462,23 @@ def _add_archive(sb: Sandbox, src: Path, dest: str, where: str) -> bool:
         if not stat.S_ISREG(os.fstat(f.fileno()).st_mode) or not tarfile.is_tarfile(f):
             return False
         f.seek(0)
+        total = 0
+        try:
+            with tarfile.open(fileobj=f, mode="r|*") as tar:
+                for member in tar:
+                    total += member.size + 512
+                    if total > BUILD_DISK_MB << 20:
+                        raise BuildError(f"{where} {src.name}: unpacks to over {BUILD_DISK_MB} MiB")
+                    if time.monotonic() > deadline:
+                        raise BuildError(f"{where} {src.name}: build_timeout_sec reached reading it")
+        except (tarfile.TarError, EOFError, zlib.error) as e:
+            raise BuildError(f"{where} {src.name}: cannot unpack: {e}") from None
+        f.seek(0)
+        left = max(1, int(deadline - time.monotonic()))
         with tempfile.TemporaryDirectory() as tmp:
             _own(Path(tmp))
-            r = sandbox.run_mapped(["tar", "-x", "--no-same-owner", "-f", "-", "-C", tmp], stdin=f)
+            r = sandbox.run_mapped(["timeout", "-s", "KILL", str(left), "tar", "-x", *_compression(f),
+                                    "--no-same-owner", "-f", "-", "-C", tmp], stdin=f)
             if r.returncode:
                 raise BuildError(f"{where} {src.name}: cannot unpack: {r.stdout.strip()[-200:]}")
             sb.copy_in(Path(tmp), dest)

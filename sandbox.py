@@ -46,6 +46,7 @@ import select
 import shlex
 import shutil
 import signal
+import stat
 import struct
 import subprocess
 import sys
@@ -425,10 +426,10 @@ class Sandbox:
             raise ValueError(f"sandbox path must be absolute, got {dest!r}")
         try:
             if src.is_dir() and not src.is_symlink():
-                shutil.copytree(src, stage, symlinks=True)
+                shutil.copytree(src, stage, symlinks=True, copy_function=_copy_plain)
             else:
                 stage.mkdir()
-                shutil.copy2(src, stage / src.name, follow_symlinks=False)
+                _copy_plain(src, stage / src.name)
             if os.getuid() == 0:
                 for p in [stage, *stage.rglob("*")]:
                     os.lchown(p, self.ids.host_root, self.ids.host_root)
@@ -734,6 +735,14 @@ def _teardown(proc: subprocess.Popen, init: list[int], dirpath: Path, fds: list[
     if cgroup:
         cgroup.remove()
     _rmtree(dirpath)
+
+
+def _copy_plain(src, dst) -> None:
+    """copy2 of a regular file or a symlink (as the link); anything else (a device node, a FIFO, a socket
+    in a task's files) is refused: opened as the host's root, a device would copy the host's disk in."""
+    if not (os.path.islink(src) or stat.S_ISREG(os.lstat(src).st_mode)):
+        raise OSError(f"{os.path.basename(src)!r} is not a regular file, directory or symlink (refused)")
+    shutil.copy2(src, dst, follow_symlinks=False)
 
 
 def rmtree(path: Path) -> None:

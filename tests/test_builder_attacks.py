@@ -153,6 +153,31 @@ def test_paths_add_of_a_symlinked_archive_does_not_read_the_host_file(store, cac
     assert not (state.layers[0] / "dst" / "shadow").exists()
 
 
+@pytest.mark.skipif(not shutil.which("losetup"), reason="needs losetup for a disk to point at")
+def test_paths_a_device_node_in_the_task_is_not_read_as_root(tmp_path):
+    # environment/ holding a block device node (a task archive unpacked by root keeps them): the copier
+    # opened it as the host's root and copied the disk it names into the episode
+    import stat
+    disk = tmp_path / "disk.img"
+    disk.write_bytes(b"host secret\n" + bytes(64 << 10))
+    r = subprocess.run(["losetup", "-f", "--show", str(disk)], capture_output=True, text=True)
+    if r.returncode:
+        pytest.skip(f"no loop device: {r.stderr.strip()}")
+    loop = r.stdout.strip()
+    try:
+        path = make_task(tmp_path, "")
+        (path / "environment" / "Dockerfile").unlink()
+        os.mknod(path / "environment" / "disk", 0o600 | stat.S_IFBLK, os.stat(loop).st_rdev)
+        try:
+            with harbor.start_task(harbor.load_task(path), log=lambda m: None) as env:
+                seen = env.run("head -c 11 /app/disk").output
+        except harbor.SetupError as e:
+            seen = str(e)
+        assert "host secret" not in seen and "disk" in seen
+    finally:
+        subprocess.run(["losetup", "-d", loop])
+
+
 # ---- keys: the cache serves a step only to a step that really uses the same things ---------------------
 
 def test_keys_copy_of_a_variable_hashes_the_file_it_names(store, cache, tmp_path):
@@ -237,6 +262,22 @@ def test_limits_a_layer_over_the_disk_cap_is_stopped(store, cache, tmp_path, mon
         build(path, store, cache)
     assert not list((cache / "layers").iterdir()) or not any(
         (p / "meta.json").exists() for p in (cache / "layers").iterdir())
+
+
+def test_limits_an_add_archive_that_unpacks_past_the_cap_is_refused(store, cache, tmp_path, monkeypatch):
+    # ADD bomb.tar.gz (a few KiB) unpacked whatever it held onto the host's disk
+    import gzip
+    import io
+    monkeypatch.setattr(images, "BUILD_DISK_MB", 8, raising=False)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("zeros")
+        info.size = 32 << 20
+        tar.addfile(info, io.BytesIO(bytes(32 << 20)))
+    path = make_task(tmp_path, "FROM tiny\nADD bomb.tar.gz /x/\n",
+                     {"environment/bomb.tar.gz": gzip.compress(buf.getvalue())})
+    with pytest.raises(images.BuildError, match="MiB"):
+        build(path, store, cache)
 
 
 def test_limits_too_many_layers_are_refused_before_any_is_built(store, cache, tmp_path):
@@ -447,3 +488,24 @@ def test_bad_task_a_run_of_json_that_is_not_strings_is_one_line(tmp_path):
     with pytest.raises(harbor.SetupError) as e:
         harbor.start_task(harbor.load_task(path), log=lambda m: None).close()
     assert "\n" not in str(e.value) and "line 1: RUN" in str(e.value)
+
+
+# ---- what a task may still do ----------------------------------------------------------------------------
+
+def test_legitimate_copy_and_add_still_work(store, cache, tmp_path):
+    # the rules above refuse only what leaves the context: globs, archives and links inside it still work
+    import io
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("pkg/readme")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"hi\n"))
+    path = make_task(tmp_path, "FROM tiny\nENV D=sub\nADD a.tgz /x/\nCOPY $D/*.txt /y/\nCOPY link /z\n",
+                     {"environment/a.tgz": buf.getvalue(), "environment/sub/1.txt": "1\n",
+                      "environment/sub/2.txt": "2\n"})
+    (path / "environment" / "link").symlink_to("sub/1.txt")
+    state = build(path, store, cache)
+    layers = state.layers
+    assert (layers[2] / "x/pkg/readme").read_text() == "hi\n"
+    assert sorted(p.name for p in (layers[1] / "y").iterdir()) == ["1.txt", "2.txt"]
+    assert os.readlink(layers[0] / "z") == "sub/1.txt"
