@@ -229,7 +229,8 @@ def _compression(f) -> list[str]:
     Leaves the file's descriptor at offset 0 for tar (a buffered seek(0) may not move it)."""
     head = os.pread(f.fileno(), 6, 0)
     os.lseek(f.fileno(), 0, os.SEEK_SET)
-    for magic, flag in ((b"\x1f\x8b", "-z"), (b"BZh", "-j"), (b"\xfd7zXZ", "-J"), (b"\x28\xb5\x2f\xfd", "--zstd")):
+    for magic, flag in ((b"\x1f\x8b", "-z"), (b"BZh", "-j"), (b"\xfd7zXZ", "-J"),
+                        (b"\x28\xb5\x2f\xfd", "--zstd")):
         if head.startswith(magic):
             return [flag]
     return []
@@ -277,7 +278,7 @@ def debootstrap(suite: str, mirror: str, names: list[str], python: bool, extra: 
     cache = Path(cache or CACHE)
     pkgs = ["ca-certificates", "procps", "curl", *(["python3", "python3-pip", "python3-venv",
                                                      "python-is-python3"] if python else []), *extra]
-    with tempfile.TemporaryDirectory(dir=cache, prefix=temp_name("debootstrap") + "-") as tmp:
+    with tempfile.TemporaryDirectory(dir=cache, prefix=temp_name("debootstrap") + ".") as tmp:
         t0 = time.monotonic()
         log(f"debootstrap {suite} from {mirror} with {', '.join(pkgs)} ...")
         r = subprocess.run(["debootstrap", "--variant=minbase", f"--include={','.join(pkgs)}", suite, tmp,
@@ -320,7 +321,8 @@ def start_state(image: Image, build_args: dict[str, str] | None = None) -> State
     """The state right after FROM: the image, and the ARGs declared before FROM (dockerfile.stage). The
     first key is the base's content digest: the same reference imported again with other content
     rebuilds every layer on it."""
-    identity = [image.digest] if image.digest else [image.source, str(image.rootfs and image.rootfs.resolve())]
+    identity = ([image.digest] if image.digest else        # an older cache's image.json has no digest
+                [image.source, str(image.rootfs and image.rootfs.resolve())])
     key = hashlib.sha256(json.dumps(identity).encode()).hexdigest()
     config = dockerfile.Config(env={**image.env}, workdir=image.workdir, build_args=build_args or {})
     return State(image, [image.rootfs] if image.rootfs else [], key[:16], config)
@@ -393,8 +395,8 @@ def _build_layer(state: State, step, context: Path, layer: Path, deadline: float
                     raise
         used = watch.over or disk_usage(tmp)
         if used > cap:
-            raise BuildError(f"line {step.line}: {step.instr} {_short(step.args)} wrote {used >> 20} MiB, over "
-                             f"the build's disk cap of {cap >> 20} MiB")
+            raise BuildError(f"line {step.line}: {step.instr} {_short(step.args)} wrote {used >> 20} MiB, "
+                             f"over the build's disk cap of {cap >> 20} MiB")
         # The sandbox's own mount point, not the image's; resolved beneath the layer, never through a
         # symlink the step left (a /run -> /anywhere must not make us delete /anywhere/xfer).
         remove_beneath(tmp / "layer", "run/xfer")

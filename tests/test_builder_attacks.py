@@ -100,7 +100,8 @@ def test_paths_from_dotdot_is_refused_and_imports_nothing(store, cache, tmp_path
     assert not list((cache / "images").glob("*")) if (cache / "images").exists() else True
 
 
-def test_paths_a_run_symlink_does_not_make_the_builder_delete_outside_the_layer(store, cache, tmp_path, victim):
+def test_paths_a_run_symlink_does_not_make_the_builder_delete_outside_the_layer(store, cache, tmp_path,
+                                                                             victim):
     # /run replaced by a link to a host directory: the builder removed <there>/xfer as root
     (victim / "xfer").mkdir()
     (victim / "xfer" / "keep").write_text("precious\n")
@@ -118,7 +119,8 @@ def test_paths_a_run_symlink_does_not_make_pid1_create_on_the_host(store, cache,
     assert not (victim / "xfer").exists()
 
 
-def test_paths_an_etc_symlink_does_not_make_pid1_write_resolv_conf_on_the_host(store, cache, tmp_path, victim):
+def test_paths_an_etc_symlink_does_not_make_pid1_write_resolv_conf_on_the_host(store, cache, tmp_path,
+                                                                              victim):
     # /etc -> a host directory: the next networked step's pid 1 unlinked and created <there>/resolv.conf
     (victim / "resolv.conf").symlink_to("/nowhere")
     try:
@@ -200,14 +202,16 @@ def test_keys_two_repositories_that_slug_alike_are_two_images(cache, tmp_path):
             tar.addfile(info, io.BytesIO(text))
     first = images.resolve("a/b_c", store=tmp_path / "one", log=lambda m: None, cache=cache)
     second = images.resolve("a_b/c", store=tmp_path / "two", log=lambda m: None, cache=cache)
-    assert (first.rootfs / "which").read_text() == "one\n" and (second.rootfs / "which").read_text() == "two\n"
+    assert (first.rootfs / "which").read_text() == "one\n"
+    assert (second.rootfs / "which").read_text() == "two\n"
 
 
 def test_keys_a_digest_pin_is_not_served_by_its_tag(store, cache):
     # FROM img@sha256:X was served the cached img:1 whatever its digest
     tag = images.resolve("tiny:1", store=_tagged(store), log=lambda m: None, cache=cache)
     assert tag.rootfs is not None
-    pinned = images.resolve("tiny:1@sha256:" + "0" * 64, store=_tagged(store), log=lambda m: None, cache=cache)
+    pinned = images.resolve("tiny:1@sha256:" + "0" * 64, store=_tagged(store), log=lambda m: None,
+                            cache=cache)
     assert pinned.rootfs != tag.rootfs
 
 
@@ -239,8 +243,9 @@ def test_keys_a_killed_build_leaves_no_partial_layer(store, cache, tmp_path):
     code = ("import sys, pathlib; sys.path.insert(0, sys.argv[1]); import harbor; "
             "harbor.build_task(harbor.load_task(sys.argv[2]), store=pathlib.Path(sys.argv[3]), log=print, "
             "cache=pathlib.Path(sys.argv[4]))")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(Path(images.__file__).parent), str(path), str(store),
-                             str(cache)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    repo = str(Path(images.__file__).parent)
+    proc = subprocess.Popen([sys.executable, "-c", code, repo, str(path), str(store), str(cache)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not list((cache / "layers").glob(".tmp-*")):
         time.sleep(0.1)
@@ -333,7 +338,8 @@ def test_limits_a_blob_past_its_declared_size_is_refused(tmp_path):
         reg.blobs.update({sha(big): big, sha(config): config})
         m = json.dumps({"schemaVersion": 2, "mediaType": registry.OCI_MANIFEST,
                         "config": desc("application/vnd.oci.image.config.v1+json", config),
-                        "layers": [{**desc("application/vnd.oci.image.layer.v1.tar+gzip", big), "size": 100}]})
+                        "layers": [{**desc("application/vnd.oci.image.layer.v1.tar+gzip", big),
+                                    "size": 100}]})
         reg.manifests["big"] = (registry.OCI_MANIFEST, m.encode())
         with open(tmp_path / "out.tar", "wb") as out, pytest.raises(registry.RegistryError, match="declared"):
             registry.pull(f"127.0.0.1:{reg.port}/test/img:big", out, tmp_path / "blobs", scheme="http",
@@ -469,7 +475,8 @@ def test_bad_task_an_instruction_longer_than_the_context_ends_only_its_episodes(
                 raise ValueError(f"KVCache.extend: over max_len={self.max_len}")
             super().extend(rows, chunks)
 
-    test_sh = "[ \"$(cat /app/hello.txt)\" = hi ] && echo 1 > /logs/verifier/reward.txt || echo 0 > /logs/verifier/reward.txt\n"
+    test_sh = ('[ "$(cat /app/hello.txt)" = hi ] && echo 1 > /logs/verifier/reward.txt '
+               '|| echo 0 > /logs/verifier/reward.txt\n')
     tasks = []
     for name, instruction in (("long", "write hi " * 60000), ("short", "Create /app/hello.txt with hi.")):
         path = make_task(tmp_path, "", {"instruction.md": instruction, "tests/test.sh": test_sh}, name=name)
