@@ -756,10 +756,15 @@ def alive(pid: int) -> bool:
 
 
 def _rmtree(path: Path) -> None:
+    top = os.path.abspath(path)
+
     def retry(func, p, exc):      # the sandbox may have left directories without write permission
         if isinstance(exc[1], FileNotFoundError):   # removed meanwhile (a concurrent teardown or reap)
             return
-        os.chmod(os.path.dirname(p), 0o700)
+        parent = os.path.dirname(os.path.abspath(p))
+        if parent != top and not parent.startswith(top + os.sep):
+            raise exc[1]          # never a chmod above the tree (a failed rmdir of it once made /tmp 0700)
+        os.chmod(parent, 0o700)
         func(p)
     shutil.rmtree(path, onerror=retry) if path.exists() else None
 

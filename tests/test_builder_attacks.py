@@ -75,7 +75,26 @@ def cache():
     path = Path(tempfile.mkdtemp(prefix="echo-attack-cache-"))
     path.chmod(0o755)
     yield path
-    sandbox.rmtree(path)
+    _remove(path)
+
+
+def _remove(path: Path) -> None:
+    """Remove a tree a sandbox wrote (perhaps still exiting): chmod only inside it, retry a few times."""
+    def inside(func, p, exc):
+        if isinstance(exc[1], FileNotFoundError):
+            return
+        if not os.path.dirname(os.path.abspath(p)).startswith(str(path)):
+            raise exc[1]
+        os.chmod(os.path.dirname(p), 0o700)
+        func(p)
+    for _ in range(20):
+        try:
+            shutil.rmtree(path, onerror=inside)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.25)
 
 
 @pytest.fixture
@@ -86,7 +105,7 @@ def victim():
     v = Path(tempfile.mkdtemp(prefix="echo-victim-"))
     v.chmod(0o777)
     yield v
-    sandbox.rmtree(v)
+    _remove(v)
 
 
 # ---- paths: the trainer, as the host's root, never follows a path the task controls -----------------
@@ -180,6 +199,22 @@ def test_paths_a_device_node_in_the_task_is_not_read_as_root(tmp_path):
         subprocess.run(["losetup", "-d", loop])
 
 
+def test_paths_removing_a_tree_never_changes_modes_above_it(tmp_path):
+    # a tree whose own removal failed (busy, or written meanwhile) made the remover chmod its parent to
+    # 0700: with a sandbox's tree in /tmp, /tmp itself, and every later sandbox failed to start
+    parent = tmp_path / "parent"
+    (parent / "tree").mkdir(parents=True)
+    parent.chmod(0o755)
+    if subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(parent / "tree")]).returncode:
+        pytest.skip("cannot mount a tmpfs to make a removal fail")
+    try:
+        with pytest.raises(OSError):
+            sandbox.rmtree(parent / "tree")
+        assert parent.stat().st_mode & 0o777 == 0o755
+    finally:
+        subprocess.run(["umount", str(parent / "tree")])
+
+
 # ---- keys: the cache serves a step only to a step that really uses the same things ---------------------
 
 def test_keys_copy_of_a_variable_hashes_the_file_it_names(store, cache, tmp_path):
@@ -232,7 +267,7 @@ def test_keys_a_base_reimported_with_other_content_rebuilds_its_layers(store, ca
     (mine / "tiny" / "etc" / "hello").write_text("v2\n")      # the store's image is updated
     for d in (cache / "images").iterdir():      # and imported again (its cached copy was cleared)
         if d.is_dir():
-            sandbox.rmtree(d)
+            _remove(d)
     second = build(make_task(tmp_path, text, name="b"), mine, cache)
     assert (second.layers[0] / "seen").read_text() == "v2\n"
 
