@@ -255,7 +255,8 @@ def _pull(ref: str, canon: str, log, cache: Path, name: str, deadline: float | N
         host = registry.parse_reference(ref).registry   # as Docker: loopback registries speak plain HTTP
         scheme = "http" if re.match(r"(localhost|127\.\d+\.\d+\.\d+)(:\d+)?$", host) else "https"
         try:
-            config = registry.pull(ref, f, cache / "blobs", progress=log, scheme=scheme, deadline=deadline)
+            config = registry.pull(ref, f, cache / "blobs", progress=log, scheme=scheme, deadline=deadline,
+                                   max_bytes=BUILD_DISK_MB << 20)
         except registry.RegistryUnreachable:
             raise
         except registry.RegistryError as e:    # the image's fault (not found, bad digest, too big): one line

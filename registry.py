@@ -242,6 +242,7 @@ def _survivors(layers: list[Path], s: _Session) -> dict[tuple[int, int], tuple[s
         try:
             with tarfile.open(path, "r|*") as tar:
                 for k, m in enumerate(tar):
+                    s.left()                       # the pull's deadline holds while layers are read too
                     name = _norm(m.name)
                     base, d = posixpath.basename(name), posixpath.dirname(name)
                     if base == ".wh..wh..opq":
@@ -273,14 +274,16 @@ def _survivors(layers: list[Path], s: _Session) -> dict[tuple[int, int], tuple[s
 
 
 def pull(ref: str, out: BinaryIO, blob_dir: Path, platform: str = "linux/amd64", progress=None,
-         timeout: float = 30, scheme: str = "https", deadline: float | None = None) -> dict:
+         timeout: float = 30, scheme: str = "https", deadline: float | None = None,
+         max_bytes: int | None = None) -> dict:
     """Write the merged root filesystem of image `ref` for `platform` to `out` as one uncompressed tar
     stream; blobs are cached in blob_dir/sha256/. Returns the config's Env, WorkingDir, User, Cmd,
     Entrypoint and Shell (keys the config lacks or has as null are left out). progress(msg) gets a line
     at most once a second. `timeout` bounds each network wait, `deadline` (time.monotonic(); None: no
     overall bound) the whole pull, merge included. Every blob is checked against its declared size as it
-    streams and its digest at the end. Raises RegistryError, or RegistryUnreachable when a host does not
-    answer."""
+    streams and its digest at the end; the merged tar's files may add up to `max_bytes` at most (None: no
+    cap), checked before each is written. Raises RegistryError, or RegistryUnreachable when a host does
+    not answer."""
     s, last = _Session(ref, scheme, timeout, deadline), [0.0]
 
     def say(msg: str):  # about once a second at most: a multi-minute pull shows it is alive
@@ -290,6 +293,9 @@ def pull(ref: str, out: BinaryIO, blob_dir: Path, platform: str = "linux/amd64",
 
     m = _manifest(s, s.r.reference, platform)
     say(f"{len(m['layers'])} layers, {sum(d.get('size', 0) for d in m['layers']) / 1e6:.1f} MB")
+    if not isinstance(m.get("config"), dict) or not isinstance(m["config"].get("size"), int) or \
+            m["config"]["size"] > MAX_MANIFEST:
+        raise RegistryError(f"image {ref}: the image config is missing or over {MAX_MANIFEST >> 20} MiB")
     config = json.loads(_blob(s, m["config"], Path(blob_dir), say).read_bytes()).get("config") or {}
     layers = []
     for n, desc in enumerate(m["layers"], 1):
@@ -298,7 +304,7 @@ def pull(ref: str, out: BinaryIO, blob_dir: Path, platform: str = "linux/amd64",
             raise RegistryError(f"image {ref}: layer {n} has unsupported media type {media}")
         layers.append(_blob(s, desc, Path(blob_dir), lambda msg: say(f"layer {n}/{len(m['layers'])}, {msg}")))
     say(f"merging {len(layers)} layers")
-    keep = _survivors(layers, s)
+    keep, written = _survivors(layers, s), 0
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as merged:
         for i, path in enumerate(layers):  # pass 2: copy the survivors, in layer order
             with tarfile.open(path, "r|*") as tar:
@@ -306,6 +312,9 @@ def pull(ref: str, out: BinaryIO, blob_dir: Path, platform: str = "linux/amd64",
                     if (i, k) not in keep:
                         continue
                     s.left()
+                    written += member.size if member.isreg() else 0
+                    if max_bytes is not None and written > max_bytes:
+                        raise RegistryError(f"image {ref}: its files add up to over {max_bytes >> 20} MiB")
                     member.name, link = keep[(i, k)]
                     member.linkname = link or member.linkname
                     # the layer's own path/linkpath pax records would override the names set here

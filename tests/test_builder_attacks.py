@@ -385,6 +385,25 @@ def test_limits_a_blob_past_its_declared_size_is_refused(tmp_path):
         reg.server.server_close()
 
 
+def test_limits_a_registry_image_that_unpacks_past_the_cap_is_refused(cache, monkeypatch):
+    # a layer of a few KiB of gzip that unpacks to far more was merged and imported whole
+    monkeypatch.setattr(images, "BUILD_DISK_MB", 1, raising=False)
+    reg = FakeRegistry()
+    try:
+        bomb = layer(member("zeros", bytes(8 << 20)))
+        config = json.dumps({"config": {}}).encode()
+        reg.blobs.update({sha(bomb): bomb, sha(config): config})
+        m = json.dumps({"schemaVersion": 2, "mediaType": registry.OCI_MANIFEST,
+                        "config": desc("application/vnd.oci.image.config.v1+json", config),
+                        "layers": [desc("application/vnd.oci.image.layer.v1.tar+gzip", bomb)]})
+        reg.manifests["bomb"] = (registry.OCI_MANIFEST, m.encode())
+        with pytest.raises((images.BuildError, registry.RegistryError), match="MiB"):
+            images.resolve(f"127.0.0.1:{reg.port}/test/img:bomb", log=lambda m: None, cache=cache)
+    finally:
+        reg.server.shutdown()
+        reg.server.server_close()
+
+
 class Drip(http.server.BaseHTTPRequestHandler):
     """A registry that answers the manifest, then sends a blob one byte every 0.2 s (each read well
     within any per-read timeout)."""
