@@ -421,6 +421,9 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, ca
         if host:
             state = images.start_state(state.image, dockerfile.stage(task.dockerfile)[1])
         context = task.path / "environment"
+        if not task.dockerfile and context.is_dir():   # copied in whole below: checked as a COPY's files
+            for _ in images.walk_tree(context, context):
+                pass
         plan = []                              # (step, the state it runs in); the last has every ENV
         for step in seeded:
             state = images.advance(state, step, context)

@@ -553,28 +553,39 @@ def _context_hash(sources: list[tuple[Path, str, bool]], context: Path) -> str:
     """Hash of what a COPY/ADD copies (its sources from _copy_sources): names, modes, bytes and link targets,
     never following a link; a changed file, or a $VAR naming another one, rebuilds."""
     h = hashlib.sha256()
-
-    def walk(p: Path):
-        st = os.lstat(p)
-        h.update(os.fsencode(os.path.relpath(p, context)) + f"\0{st.st_mode}\0".encode())
-        if stat.S_ISLNK(st.st_mode):
-            h.update(os.fsencode(os.readlink(p)))
-        elif stat.S_ISREG(st.st_mode):
-            with os.fdopen(os.open(p, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as f:
-                while chunk := f.read(1 << 20):
-                    h.update(chunk)
-        elif stat.S_ISDIR(st.st_mode):
-            for child in sorted(os.listdir(p)):
-                walk(p / child)
-        else:
-            raise BuildError(f"{os.path.relpath(p, context)!r} in environment/: not a regular file, "
-                             "directory or symlink")
-        h.update(b"\1")
-
     for src, dest, many in sources:
         h.update(json.dumps([dest, many]).encode())
-        walk(src)
+        for p, st in walk_tree(src, context):
+            h.update(os.fsencode(os.path.relpath(p, context)) + f"\0{st.st_mode}\0".encode())
+            if stat.S_ISLNK(st.st_mode):
+                h.update(os.fsencode(os.readlink(p)))
+            elif stat.S_ISREG(st.st_mode):
+                with os.fdopen(os.open(p, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as f:
+                    while chunk := f.read(1 << 20):
+                        h.update(chunk)
+            h.update(b"\1")
     return h.hexdigest()
+
+
+MAX_DEPTH = 256     # directories below a copied one: deeper is a bad task (Python's copy recursion ends)
+
+
+def walk_tree(top: Path, context: Path):
+    """(path, lstat) of top and everything under it, in a fixed order, without following a symlink and
+    without recursion; a device node, FIFO or socket, or a tree deeper than MAX_DEPTH, is a BuildError."""
+    todo = [(top, 0)]
+    while todo:
+        p, depth = todo.pop()
+        st = os.lstat(p)
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+            raise BuildError(f"{os.path.relpath(p, context)!r} in environment/: not a regular file, "
+                             "directory or symlink")
+        yield p, st
+        if stat.S_ISDIR(st.st_mode):
+            if depth >= MAX_DEPTH:
+                raise BuildError(f"environment/: directories nested deeper than {MAX_DEPTH} under "
+                                 f"{os.path.relpath(top, context)!r}")
+            todo += [(p / child, depth + 1) for child in sorted(os.listdir(p), reverse=True)]
 
 
 def _short(args: str) -> str:

@@ -551,6 +551,24 @@ def test_bad_task_a_run_of_json_that_is_not_strings_is_one_line(tmp_path):
     assert "\n" not in str(e.value) and "line 1: RUN" in str(e.value)
 
 
+def test_bad_task_a_context_nested_past_pythons_recursion_is_one_line(tmp_path):
+    # environment/a/a/a/... 1,200 deep: COPY's hash (and the copier) recursed into a RecursionError
+    path = make_task(tmp_path, "COPY . /app/\n")
+    fd = os.open(path / "environment", os.O_RDONLY)
+    for _ in range(1200):
+        os.mkdir("a", dir_fd=fd)
+        sub = os.open("a", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = sub
+    os.close(fd)
+    try:
+        with pytest.raises(harbor.SetupError) as e:
+            harbor.start_task(harbor.load_task(path), log=lambda m: None).close()
+        assert "\n" not in str(e.value)
+    finally:                                     # pytest's own cleanup would recurse too
+        subprocess.run(["rm", "-rf", str(path)])
+
+
 # ---- what a task may still do ----------------------------------------------------------------------------
 
 def test_legitimate_copy_and_add_still_work(store, cache, tmp_path):
