@@ -245,7 +245,7 @@ def _import(ref: str, path: Path, source: str, cache: Path, name: str) -> Image:
                 raise BuildError(f"cannot archive {path}: {r.stderr.decode(errors='replace').strip()[-200:]}")
             f.seek(0)
             return _save(ref, f, source, {}, "/", cache, name)
-    with open(path, "rb") as f:                # tar -x reads gzip itself
+    with open(path, "rb") as f:                # plain or compressed (_compression tells tar which)
         return _save(ref, f, source, {}, "/", cache, name)
 
 
