@@ -404,6 +404,7 @@ def _build_layer(state: State, step, context: Path, layer: Path, deadline: float
         _rm(tmp / "layer.work")
         (tmp / "meta.json").write_text(json.dumps({"step": f"{step.instr} {step.args}"[:2000],
                                                    "seconds": round(time.monotonic() - t0, 1)}))
+        _rm(layer)                             # an older cache's partial layer (no meta.json), if any
         tmp.rename(layer)
     finally:
         _rm(tmp)
@@ -670,7 +671,11 @@ class _DiskWatch:
             pause = max(WATCH_SECONDS, 2 * (time.monotonic() - t0))   # a big layer is walked less often
             if used > self.cap:
                 self.over = used
-                for pid in self.sb.processes():          # pid 1 first: its namespace dies with it
+                try:
+                    pids = self.sb.processes()           # pid 1 first: its namespace dies with it
+                except (OSError, TypeError):             # already gone
+                    pids = []
+                for pid in pids:
                     try:
                         os.kill(pid, signal.SIGKILL)
                     except ProcessLookupError:
