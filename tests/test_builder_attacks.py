@@ -110,12 +110,13 @@ def victim():
 
 # ---- paths: the trainer, as the host's root, never follows a path the task controls -----------------
 
-def test_paths_from_dotdot_is_refused_and_imports_nothing(store, cache, tmp_path):
+@pytest.mark.parametrize("ref", ["..", ".", "/etc", "a/../../b", "img:../../x", "img@sha256:../../x"])
+def test_paths_a_from_that_is_a_path_is_refused_and_imports_nothing(store, cache, tmp_path, ref):
     # FROM .. with an image store: the store's parent was archived into the cache as an image
     with pytest.raises(harbor.TaskError, match="bad image reference"):
-        harbor.load_task(make_task(tmp_path, "FROM ..\nRUN true\n"))
+        harbor.load_task(make_task(tmp_path, f"FROM {ref}\nRUN true\n"))
     with pytest.raises(images.BuildError):
-        images.resolve("..", store=store, log=lambda m: None, cache=cache)
+        images.resolve(ref, store=store, log=lambda m: None, cache=cache)
     assert not list((cache / "images").glob("*")) if (cache / "images").exists() else True
 
 
