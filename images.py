@@ -623,6 +623,8 @@ def sweep(cache: Path) -> None:
             owner = re.search(r"@(\d+)-(\d+)(\..*)?$", p.name)
             if owner and _started(int(owner[1])) != owner[2]:
                 _rm(p)
+            elif not owner and (old := re.search(r"-(\d+)$", p.name)) and not sandbox.alive(int(old[1])):
+                _rm(p)                         # an older echo's name: .tmp-<key>-<pid>
         for p in d.glob(".part-*") if d.is_dir() else []:
             owner = re.match(r"\.part-(\d+)-(\d+)-", p.name)
             if owner and _started(int(owner[1])) != owner[2]:

@@ -293,6 +293,21 @@ def test_keys_a_killed_build_leaves_no_partial_layer(store, cache, tmp_path):
     assert not list((cache / "layers").glob(".tmp-*"))
 
 
+def test_keys_the_sweep_takes_only_what_dead_owners_left(cache):
+    # what the sweep may remove: a dead owner's temporary directories (this echo's names and an older
+    # one's), never a live build's
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    (cache / "layers").mkdir()
+    live = cache / "layers" / images.temp_name("k1")
+    gone = [cache / "layers" / f".tmp-k2@{dead}-123", cache / "layers" / f".tmp-k3-{dead}",
+            cache / "images" / f".tmp-x-0123456789abcdef@{dead}-1"]
+    for d in [live, *gone]:
+        (d / "layer").mkdir(parents=True)
+    images.sweep(cache)
+    assert live.is_dir() and not any(d.exists() for d in gone)
+
+
 # ---- limits: a build's disk and clocks -------------------------------------------------------------------
 
 def test_limits_a_layer_over_the_disk_cap_is_stopped(store, cache, tmp_path, monkeypatch):
