@@ -31,7 +31,8 @@ _libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = (
     0x20000, 0x4000000, 0x8000000, 0x10000000, 0x20000000, 0x40000000)
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_SECCOMP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 1, 24, 22, 38, 47
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_SECCOMP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = (
+    1, 4, 24, 22, 38, 47)
 KEYCTL, KEYCTL_JOIN_SESSION_KEYRING = {"x86_64": 250, "aarch64": 219}, 1
 
 
@@ -76,11 +77,19 @@ def _child(cfg: dict) -> None:
     os.setresuid(0, 0, 0)
     if "exec" in cfg:                          # run_mapped: just a program in the mapped namespace
         os.execvp(cfg["exec"][0], cfg["exec"])
-    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (0 if cfg["network"] else CLONE_NEWNET)
+    # Always a network namespace of our own: never the host's loopback or abstract unix sockets. With
+    # network, the caller then attaches a user-mode network stack to it (Sandbox.set_network).
+    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET
     _check(_libc.unshare(flags), "unshare")
+    # The user-mode network stack (pasta) runs as host uid H, the namespace's owner, and joins our
+    # namespaces through /proc/<this pid>/ns: the setresuid above made us non-dumpable, which would
+    # refuse it. Nothing of the sandbox can name this process (it is outside the new PID namespace);
+    # pid 1, which it can name, goes back to non-dumpable.
+    _check(_libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")
     pid = os.fork()                            # the first child in a new PID namespace is its pid 1
     if pid == 0:
         try:
+            _check(_libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "not dumpable")
             _pid1(cfg)
         except BaseException as e:             # one line on the output pipe; the caller shows it
             print(f"sandbox setup failed: {e}", file=sys.stderr, flush=True)
@@ -111,13 +120,12 @@ def _pid1(cfg: dict) -> None:
     _check(_libc.syscall(155, b".", b"."), "pivot_root")     # one, then we detach it: no /.old left over
     _check(_libc.umount2(b".", 2), "umount old root")
     os.chdir(cfg["workdir"])
-    if not cfg["network"]:
-        # Bring up lo: SIOCGIFFLAGS / SIOCSIFFLAGS |= IFF_UP. (Every module is imported before pivot_root:
-        # the image may have no Python at all.)
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        flags = struct.unpack("16sH14s", fcntl.ioctl(s, 0x8913, struct.pack("16sH14s", b"lo", 0, b"")))[1]
-        fcntl.ioctl(s, 0x8914, struct.pack("16sH14s", b"lo", flags | 1, b""))
-        s.close()
+    # Bring up lo: SIOCGIFFLAGS / SIOCSIFFLAGS |= IFF_UP. (Every module is imported before pivot_root:
+    # the image may have no Python at all.)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    flags = struct.unpack("16sH14s", fcntl.ioctl(s, 0x8913, struct.pack("16sH14s", b"lo", 0, b"")))[1]
+    fcntl.ioctl(s, 0x8914, struct.pack("16sH14s", b"lo", flags | 1, b""))
+    s.close()
     _libc.sethostname(b"sandbox", 7)
     for name, value in cfg["rlimits"].items():   # set inside the user namespace: counted per namespace
         resource.setrlimit(getattr(resource, "RLIMIT_" + name), (value, value))
@@ -170,7 +178,7 @@ def _host_root(cfg: dict, R: str) -> None:
 
 
 def _mount_system(cfg: dict, R: str) -> None:
-    """/proc, /dev, /dev/shm, /dev/pts, /sys, /run/xfer and, with network, the host's resolv.conf."""
+    """/proc, /dev, /dev/shm, /dev/pts, /sys, /run/xfer and the host's resolv.conf."""
     for d, mode in (("tmp", 0o1777), ("root", 0o700), ("run", 0o755), ("proc", 0o555), ("sys", 0o555),
                     ("dev", 0o755)):
         if not os.path.lexists(f"{R}/{d}"):
@@ -193,7 +201,8 @@ def _mount_system(cfg: dict, R: str) -> None:
         pass
     os.makedirs(f"{R}/run/xfer", exist_ok=True)
     _bind_ro(cfg["xfer"], f"{R}/run/xfer")     # files on their way in (Sandbox.copy_in)
-    if cfg["network"] and os.path.isfile("/etc/resolv.conf") and cfg["layers"] is not None:
+    # Always, as Docker does: the network may be turned on later (the verifier's phase).
+    if os.path.isfile("/etc/resolv.conf") and cfg["layers"] is not None:
         target = f"{R}/etc/resolv.conf"
         if os.path.islink(target) or not os.path.exists(target):
             if os.path.lexists(target):

@@ -54,7 +54,7 @@ def test_load_task_defaults(tmp_path):
     assert (t.agent_timeout, t.verifier_timeout, t.build_timeout, t.cpus, t.memory_mb, t.storage_mb) == \
         (600.0, 120.0, 600.0, 1, 2048, 10240)
     assert (t.allow_internet, t.workdir, t.env, t.verifier_env, t.has_solution) == \
-        (False, "/app", {}, {}, False)
+        (None, "/app", {}, {}, False)
 
 
 @pytest.mark.parametrize("files, error", [
