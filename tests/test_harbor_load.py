@@ -100,6 +100,33 @@ def test_allow_internet_must_be_a_bool(tmp_path, value, shown):
         f"task 'x': [environment].allow_internet must be true or false, got {shown}"
 
 
+@pytest.mark.parametrize("toml, expected", [
+    ("", (None, None, None)),                            # not set: Harbor's default, on (where pasta is)
+    ('[environment]\nnetwork_mode = "no-network"\n', (False, False, False)),
+    ('[environment]\nallow_internet = false\nnetwork_mode = "public"\n', (True, True, True)),  # mode wins
+    ('[agent]\nnetwork_mode = "no-network"\n', (None, False, None)),
+    ('[environment]\nallow_internet = false\n[verifier]\nnetwork_mode = "public"\n', (False, False, True)),
+    ('[agent]\nnetwork_mode = "public"\n[verifier]\nnetwork_mode = "none"\n', (None, True, False)),
+])
+def test_network_per_phase(tmp_path, toml, expected):
+    t = load_task(make_task(tmp_path, toml=toml))
+    assert (t.allow_internet, t.agent_network, t.verifier_network) == expected
+
+
+@pytest.mark.parametrize("section", ["environment", "agent", "verifier"])
+def test_a_network_allowlist_is_refused_in_one_line(tmp_path, section):
+    toml = f'[{section}]\nnetwork_mode = "allowlist"\nallowed_hosts = ["pypi.org"]\n'
+    assert toml_error(tmp_path, toml) == (
+        f"task 'x': [{section}].network_mode 'allowlist' (allowed_hosts) is not supported: echo's network "
+        "cannot filter hosts; use 'public' or 'no-network'")
+
+
+@pytest.mark.parametrize("value, shown", [('"bridge"', "'bridge'"), ("true", "True")])
+def test_network_mode_must_be_harbors(tmp_path, value, shown):
+    assert toml_error(tmp_path, f"[verifier]\nnetwork_mode = {value}\n") == \
+        f"task 'x': [verifier].network_mode must be 'public' or 'no-network', got {shown}"
+
+
 @pytest.mark.parametrize("toml, memory_mb, storage_mb", [
     ('memory = "512M"', 512, 10240), ('memory = "1.5G"', 1536, 10240), ('memory = "2GiB"', 2048, 10240),
     ('storage = "10G"', 2048, 10240), ('storage = "20GB"', 2048, 20480),

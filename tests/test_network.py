@@ -7,7 +7,6 @@ records whether anything connected, so a probe that "fails" after talking to the
 On the code before this change (builds and allow_internet episodes shared the host's network namespace)
 each attack reached its listener. The positive tests check what a networked sandbox still has: an
 interface with a default route, the verifier's own phase, and the Debian mirror when the host reaches it."""
-import os
 import re
 import secrets
 import shutil
@@ -91,9 +90,8 @@ def abstract():
 
 def task(root: Path, toml: str, files: dict[str, str] | None = None) -> harbor.Task:
     path = root / "t"
-    for rel, text in {"task.toml": toml, "instruction.md": "Do it.\n", **(files or {}),
-                      "tests/test.sh": (files or {}).get("tests/test.sh", "echo 1 > /logs/verifier/reward.txt\n"),
-                      }.items():
+    for rel, text in {"task.toml": toml, "instruction.md": "Do it.\n",
+                      "tests/test.sh": "echo 1 > /logs/verifier/reward.txt\n", **(files or {})}.items():
         (path / rel).parent.mkdir(parents=True, exist_ok=True)
         (path / rel).write_text(text)
     return harbor.load_task(path)
@@ -169,8 +167,8 @@ def tiny_store(tmp_path_factory):
     root = store / "tiny_1"
     for prog in ("bash", "env", "mkdir"):
         path = shutil.which(prog)
-        libs = re.findall(r"(/\S+) \(0x", subprocess.run(["ldd", path], capture_output=True, text=True).stdout)
-        for f in libs:
+        ldd = subprocess.run(["ldd", path], capture_output=True, text=True).stdout
+        for f in re.findall(r"(/\S+) \(0x", ldd):
             (root / f[1:]).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(f, root / f[1:])
         for d in ("bin", "usr/bin"):
