@@ -99,9 +99,10 @@ BASE_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 STATE_DIR = Path(tempfile.gettempdir()) / f"echo-sandbox-{os.getuid()}"
 # The user-mode network (Sandbox.set_network): pasta's options. -t/-u none: nothing of the host's reaches
 # in; -T/-U none: the sandbox's own loopback is not forwarded to the host's (pasta's default forwards its
-# bound ports); --no-map-gw: the gateway address is the real gateway, not the host's loopback.
+# bound ports); --no-map-gw: the gateway address is the real gateway, not the host's loopback. IPv4 only,
+# as Docker's default bridge (and 7 ms faster to start).
 PASTA = ["pasta", "--config-net", "--quiet", "-t", "none", "-u", "none", "-T", "none", "-U", "none",
-         "--no-map-gw"]
+         "--no-map-gw", "--ipv4-only"]
 NETWORK_HELP = ("network needs pasta, from the Debian package passt (apt-get install passt); without it "
                 "networked episodes and builds refuse to start (never the host's network)")
 # As root, pasta runs as host uid H, which may not open /dev/net/tun where it is 0600 (udev's default is
@@ -774,9 +775,9 @@ def _signal(pid: int, sig: int) -> None:
         pass
 
 
-def _network_down(net: list[int], pidfile: Path) -> None:
-    """Stop the sandbox's pasta (its pid is checked against its command line, which names `pidfile`) and
-    return once it is gone, its interface with it."""
+def _network_down(net: list[int], pidfile: Path, wait: bool = True) -> None:
+    """Stop the sandbox's pasta (its pid is checked against its command line, which names `pidfile`) and,
+    with `wait`, return once it is gone, its interface with it."""
     for pid in net:
         try:
             if str(pidfile).encode() not in Path(f"/proc/{pid}/cmdline").read_bytes():
@@ -785,7 +786,7 @@ def _network_down(net: list[int], pidfile: Path) -> None:
             continue
         _signal(pid, signal.SIGKILL)
         deadline = time.monotonic() + 5
-        while _alive(pid) and time.monotonic() < deadline:
+        while wait and _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.001)
     net.clear()
     pidfile.unlink(missing_ok=True)
@@ -807,7 +808,7 @@ def _teardown(proc: subprocess.Popen, init: list[int], net: list[int], dirpath: 
             os.close(fd)
         except OSError:
             pass
-    _network_down(net, dirpath / "net.pid")
+    _network_down(net, dirpath / "net.pid", wait=False)      # the namespace is gone with pid 1 anyway
     if cgroup:
         cgroup.remove()
     _rmtree(dirpath)

@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -241,6 +242,9 @@ def test_a_networked_sandbox_has_a_default_route_and_its_pasta_goes_with_it():
         assert not sandbox.alive(pasta) and sb.run("tail -n +2 /proc/net/route").output == ""
     with Sandbox(network=True) as sb:
         pasta = sb._net[0]
+    deadline = time.monotonic() + 5                           # killed at close, not waited for
+    while sandbox.alive(pasta) and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert not sandbox.alive(pasta)
 
 
