@@ -120,6 +120,26 @@ def network_available() -> bool:
     return shutil.which("pasta") is not None
 
 
+def resolver_file(etc: Path = Path("/etc/resolv.conf"),
+                  upstream: Path = Path("/run/systemd/resolve/resolv.conf")) -> Path:
+    """The host's resolv.conf for an image's /etc/resolv.conf, as Docker chooses it: the host's own, unless
+    it names only loopback resolvers (systemd-resolved's 127.0.0.53), which the sandbox cannot reach (pasta
+    does not map the host's loopback); then systemd-resolved's list of the upstream servers, if any."""
+    def servers(path: Path) -> list[str]:
+        try:
+            return re.findall(r"^\s*nameserver\s+(\S+)", path.read_text(errors="replace"), re.M)
+        except OSError:
+            return []
+    local = lambda a: a.startswith("127.") or a == "::1"                            # noqa: E731
+    found = servers(etc)
+    if found and all(map(local, found)):
+        if any(not local(a) for a in servers(upstream)):
+            return upstream
+        say_once(f"{etc} names only loopback resolvers ({', '.join(found)}), which sandboxes cannot reach: "
+                 "networked sandboxes have no DNS")
+    return etc
+
+
 def say_once(line: str) -> None:
     """A one-line notice on stderr, once per process (fallbacks are never silent)."""
     if line not in _said:
@@ -188,7 +208,7 @@ class Sandbox:
         config = {"root": str(self.dir / "root"), "xfer": str(self.dir / "xfer"), "workdir": self.workdir,
                   "layers": [str(p) for p in self.layers] if self.layers is not None else None,
                   "upper": str(self.upper) if self.upper else None, "storage_mb": self._storage_mb(),
-                  "env": self.env, "system_dirs": SYSTEM_DIRS,
+                  "env": self.env, "system_dirs": SYSTEM_DIRS, "resolv": str(resolver_file()),
                   "hide": [str(Path(h).resolve()) for h in self.hide],
                   "fds": {"status": st_w, "events": ev_w, "life": life_r, "ctl": ctl_r},
                   "seccomp": _filter(),

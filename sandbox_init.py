@@ -202,14 +202,14 @@ def _mount_system(cfg: dict, R: str) -> None:
     os.makedirs(f"{R}/run/xfer", exist_ok=True)
     _bind_ro(cfg["xfer"], f"{R}/run/xfer")     # files on their way in (Sandbox.copy_in)
     # Always, as Docker does: the network may be turned on later (the verifier's phase).
-    if os.path.isfile("/etc/resolv.conf") and cfg["layers"] is not None:
+    if os.path.isfile(cfg["resolv"]) and cfg["layers"] is not None:
         target = f"{R}/etc/resolv.conf"
         if os.path.islink(target) or not os.path.exists(target):
             if os.path.lexists(target):
                 os.unlink(target)
             os.makedirs(f"{R}/etc", exist_ok=True)
             open(target, "w").close()
-        _bind_ro("/etc/resolv.conf", target)   # as Docker does: the host's resolver, read-only
+        _bind_ro(cfg["resolv"], target)        # as Docker does: the host's resolver, read-only
 
 
 def _init_loop(cfg: dict, host_pid: str) -> None:

@@ -267,3 +267,16 @@ def test_without_pasta_network_refuses_to_start_in_one_line(tmp_path, monkeypatc
     assert "passt" in str(e.value) and "\n" not in str(e.value)
     with harbor.start_task(task(tmp_path / "quiet", "")) as env:    # the task sets nothing: no network
         assert interfaces(env) == ["lo"] and env.verifier_network is False
+
+
+@pytest.mark.parametrize("etc, upstream, chosen", [
+    ("nameserver 10.0.0.53\n", "nameserver 9.9.9.9\n", "etc"),
+    ("nameserver 127.0.0.53\noptions edns0\n", "nameserver 9.9.9.9\n", "upstream"),   # systemd-resolved
+    ("nameserver 127.0.0.53\n", None, "etc"),                                    # nothing better: said once
+    ("# no servers\n", "nameserver 9.9.9.9\n", "etc"),
+])
+def test_the_resolver_is_one_the_sandbox_can_reach(tmp_path, etc, upstream, chosen):
+    (tmp_path / "etc").write_text(etc)
+    if upstream:
+        (tmp_path / "upstream").write_text(upstream)
+    assert sandbox.resolver_file(tmp_path / "etc", tmp_path / "upstream") == tmp_path / chosen
