@@ -133,6 +133,21 @@ def test_an_episode_with_internet_cannot_reach_the_hosts_loopback(tmp_path, loop
 
 
 @needs_pasta
+def test_an_episode_with_internet_cannot_reach_the_hosts_ipv6_loopback(tmp_path):
+    try:
+        listener = Listener(socket.AF_INET6, ("::1", 0))
+    except OSError as e:
+        pytest.skip(f"this host has no IPv6 loopback ({e})")
+    try:
+        with harbor.start_task(task(tmp_path, NETWORKED)) as env:
+            out = env.run(tcp_probe("::1", listener.address[1])).output
+    finally:
+        listener.close()
+    assert out.startswith("closed"), out
+    assert listener.hits == []
+
+
+@needs_pasta
 def test_an_episode_with_internet_cannot_reach_a_hosts_abstract_unix_socket(tmp_path, abstract):
     with harbor.start_task(task(tmp_path, NETWORKED)) as env:
         out = env.run(unix_probe(abstract.address[1:].decode() if isinstance(abstract.address, bytes)
