@@ -13,9 +13,10 @@ Containment, with Docker's defaults as the floor:
 - The user namespace maps 65,536 ids: namespace root is host uid H (Limits.uid_base, never 0), so apt
   and dpkg can chown, and nothing in the sandbox is the host's root. As root the caller writes the map
   itself; otherwise it uses newuidmap and /etc/subuid, as rootless podman does.
-- The shell runs with the capability bounding set cut to Docker's default set (no CAP_SYS_ADMIN,
-  CAP_SYS_PTRACE, CAP_NET_ADMIN, ...) and no_new_privs: it cannot mount, unmount or remount, and it cannot
-  ptrace pid 1 or open /proc/1/fd (pid 1 keeps capabilities the shell lacks).
+- The shell runs with the capability bounding set cut to Docker's default set less CAP_NET_RAW (as
+  podman's; no CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_NET_ADMIN, ...) and no_new_privs: it cannot mount,
+  unmount or remount, and it cannot ptrace pid 1 or open /proc/1/fd (pid 1 keeps capabilities the shell
+  lacks).
 - The shell and every run_fresh command run under seccomp.py's filter (Docker's default profile: no
   nested namespaces, keyctl, bpf, perf_event_open, ...), and pid 1 gives the episode a fresh session
   keyring.
@@ -61,7 +62,7 @@ from pathlib import Path, PurePosixPath
 
 import seccomp
 from errors import EchoError
-from sandbox_init import DOCKER_CAPS  # noqa: F401 - the shell's capabilities, for callers and tests
+from sandbox_init import CAP_NET_RAW, DOCKER_CAPS  # noqa: F401 - the shell's: Docker's less CAP_NET_RAW
 
 
 @dataclass
@@ -209,6 +210,7 @@ class Sandbox:
                   "layers": [str(p) for p in self.layers] if self.layers is not None else None,
                   "upper": str(self.upper) if self.upper else None, "storage_mb": self._storage_mb(),
                   "env": self.env, "system_dirs": SYSTEM_DIRS, "resolv": str(resolver_file()),
+                  "gid_max": sum(count for _, _, count in self.ids.lines) - 1,
                   "hide": [str(Path(h).resolve()) for h in self.hide],
                   "fds": {"status": st_w, "events": ev_w, "life": life_r, "ctl": ctl_r},
                   "seccomp": _filter(),

@@ -2,11 +2,12 @@
 
 Two processes run this file: the child makes the user namespace and waits until the caller has written
 its id map, then makes the other namespaces and forks pid 1, which builds the root filesystem, pivots
-into it and stays as init: it starts the agent's shell with Docker's capabilities only, restarts it when it
-dies, runs run_fresh commands and reports their exit status from wait(), reaps orphans, and exits when
-the caller's lifeline closes (the kernel then kills every process of the namespace). Everything it
-starts gets Docker's capabilities, no_new_privs and the seccomp filter that sandbox.py compiled
-(seccomp.py). Only the standard library, imported before pivot_root: the image may have no Python.
+into it and stays as init: it starts the agent's shell with Docker's capabilities less CAP_NET_RAW,
+restarts it when it dies, runs run_fresh commands and reports their exit status from wait(), reaps
+orphans, and exits when the caller's lifeline closes (the kernel then kills every process of the
+namespace). Everything it starts gets those capabilities, no_new_privs and the seccomp filter that
+sandbox.py compiled (seccomp.py). Only the standard library, imported before pivot_root: the image may
+have no Python.
 """
 import ctypes
 import fcntl
@@ -26,6 +27,11 @@ DOCKER_CAPS = {0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31}
 # /proc/PID/mem, environ and fd need the tracer's capabilities to cover the target's, so no process of the
 # agent (Docker's set, no CAP_SYS_PTRACE) can trace or read a verifier process.
 VERIFIER_EXTRA_CAP = 35
+# ... less CAP_NET_RAW, as podman's default set: with it an AF_PACKET socket writes raw frames onto pasta's
+# interface, and pasta opens a connection from the host to whatever address a frame names, the host's
+# 127.0.0.1 included (the sandbox's own routing, which keeps 127.0.0.1 inside, never sees such a frame).
+# ping still works, through ICMP sockets (pid 1 sets net.ipv4.ping_group_range, as podman does).
+CAP_NET_RAW = 13
 
 _libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = (
@@ -126,6 +132,8 @@ def _pid1(cfg: dict) -> None:
     flags = struct.unpack("16sH14s", fcntl.ioctl(s, 0x8913, struct.pack("16sH14s", b"lo", 0, b"")))[1]
     fcntl.ioctl(s, 0x8914, struct.pack("16sH14s", b"lo", flags | 1, b""))
     s.close()
+    with open("/proc/sys/net/ipv4/ping_group_range", "w") as f:     # ping without CAP_NET_RAW (ICMP sockets)
+        f.write(f"0 {cfg['gid_max']}")                               # every mapped group
     _libc.sethostname(b"sandbox", 7)
     for name, value in cfg["rlimits"].items():   # set inside the user namespace: counted per namespace
         resource.setrlimit(getattr(resource, "RLIMIT_" + name), (value, value))
@@ -271,7 +279,7 @@ def _spawn_shell(cfg: dict) -> int:
 
 
 def _spawn(cfg: dict, argv: list[str], status_fd: int | None = None) -> int:
-    """Fork and exec /bin/bash confined: Docker's capabilities, no_new_privs, the seccomp filter, default
+    """Fork and exec /bin/bash confined: Docker's caps less NET_RAW, no_new_privs, the seccomp filter, default
     signals. Without status_fd (a run_fresh command) stdin is /dev/null and VERIFIER_EXTRA_CAP is kept."""
     pid = os.fork()
     if pid:
@@ -290,6 +298,7 @@ def _spawn(cfg: dict, argv: list[str], status_fd: int | None = None) -> int:
                 continue
             if cap not in DOCKER_CAPS:
                 _check(_libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), f"drop capability {cap}")
+        _check(_libc.prctl(PR_CAPBSET_DROP, CAP_NET_RAW, 0, 0, 0), "drop CAP_NET_RAW")
         _check(_libc.prctl(PR_CAP_AMBIENT, 4, 0, 0, 0), "clear ambient capabilities")
         _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
         # Docker's default seccomp profile (seccomp.py), after everything of ours that needs a refused call.

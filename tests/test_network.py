@@ -173,6 +173,65 @@ def test_an_episode_with_internet_cannot_reach_the_hosts_lan_address(tmp_path, l
     assert lan.hits == []
 
 
+# A TCP SYN to DST:PORT written as a raw Ethernet frame onto the sandbox's interface, addressed to the
+# gateway's MAC: it bypasses the sandbox's own routing (which keeps 127.0.0.1 on its loopback) and reaches
+# pasta, which opens a connection to whatever address the frame names.
+RAW_SYN = """\
+import random, socket, struct, sys
+dst, port = sys.argv[1], int(sys.argv[2])
+ifname = [n for _, n in socket.if_nameindex() if n != "lo"][0]
+mac = bytes.fromhex(open(f"/sys/class/net/{ifname}/address").read().strip().replace(":", ""))
+route = [l.split() for l in open("/proc/net/route").read().splitlines()[1:] if l.split()[1] == "00000000"]
+gw = socket.inet_ntoa(int(route[0][2], 16).to_bytes(4, "little"))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect((gw, 9))
+s.send(b"x")                                          # the kernel resolves the gateway's MAC (ARP)
+src = s.getsockname()[0]
+for _ in range(100):
+    arp = [l.split()[3] for l in open("/proc/net/arp").read().splitlines()[1:] if l.split()[0] == gw]
+    if arp and arp[0] != "00:00:00:00:00:00":
+        break
+    __import__("time").sleep(0.01)
+gwmac = bytes.fromhex(arp[0].replace(":", ""))
+def csum(b):
+    b += b"\\0" * (len(b) % 2)
+    t = sum(struct.unpack(f"!{len(b) // 2}H", b))
+    t = (t >> 16) + (t & 0xffff)
+    return ~(t + (t >> 16)) & 0xffff
+tcp = struct.pack("!HHIIBBHHH", random.randint(20000, 60000), port, 1, 0, 5 << 4, 2, 64240, 0, 0)
+pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(tcp))
+tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, 1, 0, 64, 6, 0, socket.inet_aton(src), socket.inet_aton(dst))
+ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+try:
+    raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+except OSError as e:
+    sys.exit(f"closed {e}")
+raw.bind((ifname, 0))
+raw.send(gwmac + mac + b"\\x08\\x00" + ip + tcp)
+print("sent")
+"""
+
+
+@needs_pasta
+def test_an_episode_cannot_hand_pasta_a_raw_frame_for_the_hosts_loopback(tmp_path, loopback):
+    (tmp_path / "raw_syn.py").write_text(RAW_SYN)
+    with harbor.start_task(task(tmp_path, NETWORKED)) as env:
+        env.copy_in(tmp_path / "raw_syn.py", "/tmp/raw_syn.py")
+        out = env.run(f"python3 /tmp/raw_syn.py 127.0.0.1 {loopback.address[1]}").output
+        time.sleep(0.5)                                       # pasta connects as the frame arrives
+    assert "closed" in out and loopback.hits == [], (out, loopback.hits)
+
+
+@needs_pasta
+def test_ping_works_without_raw_sockets(tmp_path):
+    ping = ("python3 -c \"import socket, struct; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, "
+            "socket.IPPROTO_ICMP); s.settimeout(2); s.sendto(struct.pack('!BBHHH', 8, 0, 0, 0, 1) + b'hi', "
+            "('127.0.0.1', 0)); print(s.recv(64)[0])\"")          # an ICMP echo reply has type 0
+    with harbor.start_task(task(tmp_path, NETWORKED)) as env:
+        assert env.run(ping).output == "0\n"
+
+
 # ---- attacks from a build step --------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
