@@ -7,11 +7,14 @@ records whether anything connected, so a probe that "fails" after talking to the
 On the code before this change (builds and allow_internet episodes shared the host's network namespace)
 each attack reached its listener. The positive tests check what a networked sandbox still has: an
 interface with a default route, the verifier's own phase, and the Debian mirror when the host reaches it."""
+import os
 import re
 import secrets
 import shutil
 import socket
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -319,6 +322,28 @@ def test_a_networked_sandbox_has_a_default_route_and_its_pasta_goes_with_it():
     deadline = time.monotonic() + 5                           # killed at close, not waited for
     while sandbox.alive(pasta) and time.monotonic() < deadline:
         time.sleep(0.01)
+    assert not sandbox.alive(pasta)
+
+
+@needs_pasta
+def test_the_pasta_of_a_killed_trainer_is_stopped_by_the_next_sandbox():
+    # A state directory of our own, which no other process reaps, searchable by the sandbox's root.
+    state = Path(tempfile.mkdtemp(prefix="echo-test-state-"))
+    state.chmod(0o755)
+    code = ("import time, sandbox\n"
+            "sb = sandbox.Sandbox(network=True).__enter__(); print(sb._net[0], flush=True); time.sleep(60)\n")
+    env = {**os.environ, "TMPDIR": str(state), "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    trainer = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
+    pasta = int(trainer.stdout.readline())
+    trainer.kill()                            # as kill -9: nothing of it runs its teardown
+    trainer.wait()
+    assert sandbox.alive(pasta)
+    subprocess.run([sys.executable, "-c", "import sandbox; sandbox.Sandbox().__enter__().close()"], env=env,
+                   check=True)
+    deadline = time.monotonic() + 5
+    while sandbox.alive(pasta) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    sandbox.rmtree(state)
     assert not sandbox.alive(pasta)
 
 
