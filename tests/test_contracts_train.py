@@ -208,7 +208,7 @@ def test_resume_restores_step_lr_schedule_and_saved_settings(tmp_path):
 
 # ---- echo.train: what each step draws ----
 
-@pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\(\)`")
+@pytest.mark.filterwarnings("ignore::UserWarning")
 def test_each_step_draws_from_seed_and_step_and_lambda_starts_at_step_zero(tmp_path, monkeypatch):
     """The loop with rollouts and the optimizer step stubbed out: which jobs and sampler seed each step
     gets, and the λ it trains with."""
