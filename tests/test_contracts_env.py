@@ -166,3 +166,14 @@ def test_no_debootstrap_is_a_one_line_error(monkeypatch, capsys):
     assert images.main(["debootstrap"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("images.py: error: debootstrap needs root")
+
+
+# ---- the task's own limits ----
+
+def test_start_task_applies_the_tasks_limits(tmp_path):
+    toml = "[agent]\ntimeout_sec = 5\n[environment]\nmemory_mb = 300\nstorage_mb = 100\ncpus = 0.5\n"
+    task = harbor.load_task(make_task(tmp_path, toml=toml))
+    with harbor.start_task(task, limits=Limits(episode_timeout=600, memory_mb=4096, command_timeout=7)) as sb:
+        got = sb.limits
+        assert (got.episode_timeout, got.memory_mb, got.storage_mb, got.cpus) == (5, 300, 100, 0.5)
+        assert got.command_timeout == 7   # what the task does not set stays the caller's
