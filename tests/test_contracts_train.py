@@ -203,7 +203,10 @@ def test_resume_restores_step_lr_schedule_and_saved_settings(tmp_path):
     again = runs.parse_args(["--resume", str(out), "--out", str(out), "--steps", "9"])
     assert (again.n, again.warmup, again.steps) == (3, 10, 9)  # saved settings, except the flag given now
     _, _, opt2, sched2, first2 = runs.start(again, 0, 1)
-    assert first2 == 3 and opt2.param_groups[0]["lr"] == pytest.approx(4e-4)  # step 3 of the warm-up
+    assert first2 == 3 and opt2.param_groups[0]["lr"] == pytest.approx(4e-4)  # step 3 of the warm-up ...
+    opt2.step()
+    sched2.step()
+    assert opt2.param_groups[0]["lr"] == pytest.approx(5e-4)  # ... and the schedule goes on from there
 
 
 # ---- echo.train: what each step draws ----
