@@ -202,3 +202,16 @@ def test_claims_pair_runs_by_seed():
     assert (c[0]["n"], c[0]["mean"]) == (2, pytest.approx(0.15))   # ECHO − GRPO pass@1, paired
     assert c[1]["mean"] == pytest.approx(0.35)                     # GRPO − ECHO env CE: lower is better
     assert c[2]["verdict"] == "not run" and c[3]["verdict"] == "not run"
+
+
+# ---- the episode clock: the task's own agent timeout counts too ----
+
+def test_the_tasks_agent_timeout_caps_the_episode_clock(monkeypatch, tmp_path):
+    from test_rollout import ScriptedGenerator, FakeModel, TOK, bash, DONE
+    from test_harbor_episodes import make_task
+    import harbor
+    task = harbor.load_task(make_task(tmp_path, toml="[agent]\ntimeout_sec = 1\n"))
+    monkeypatch.setattr(R, "Generator", ScriptedGenerator)
+    monkeypatch.setattr(ScriptedGenerator, "script", [[bash("sleep 2"), DONE]])
+    ep, = R.run_episodes(FakeModel(), TOK, [(task, 0)], 1, R.Limits(episode_timeout=600))
+    assert ep.timed_out and ep.reason == "episode over 1 s" and ep.reward == 0.0
