@@ -177,3 +177,14 @@ def test_start_task_applies_the_tasks_limits(tmp_path):
         got = sb.limits
         assert (got.episode_timeout, got.memory_mb, got.storage_mb, got.cpus) == (5, 300, 100, 0.5)
         assert got.command_timeout == 7   # what the task does not set stays the caller's
+
+
+@pytest.mark.parametrize("text, want", [("$A/${A}", "1/1"), ("${E:-d}", "d"), ("${N:-d}", "d"),
+                                        ("${A:-d}", "1"), ("$N.", "."), ("$$", "$$")])
+def test_variable_substitution_as_docker(text, want):
+    assert images.subst(text, {"A": "1", "E": ""}) == want
+
+
+def test_a_task_workdir_is_normalised(tmp_path):
+    task = harbor.load_task(make_task(tmp_path, toml='[agent]\ntimeout_sec = 60\n[environment]\nworkdir = "//srv/x/"\n'))
+    assert task.workdir == "/srv/x"

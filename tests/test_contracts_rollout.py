@@ -215,3 +215,19 @@ def test_the_tasks_agent_timeout_caps_the_episode_clock(monkeypatch, tmp_path):
     monkeypatch.setattr(ScriptedGenerator, "script", [[bash("sleep 2"), DONE]])
     ep, = R.run_episodes(FakeModel(), TOK, [(task, 0)], 1, R.Limits(episode_timeout=600))
     assert ep.timed_out and ep.reason == "episode over 1 s" and ep.reward == 0.0
+
+
+def test_a_tool_message_splits_into_its_warnings_and_body():
+    assert R.split_tool_message("WARNINGS:\n- x\n\nCommand 'a' failed.") == ("WARNINGS:\n- x\n\n", "Command 'a' failed.")
+    assert R.split_tool_message("Command 'a'\n\nfailed.") == ("", "Command 'a'\n\nfailed.")
+
+
+@pytest.mark.parametrize("text, want", [("3-5", (3, 5)), ("7", (7, 7)), (" 0-0 ", (0, 0))])
+def test_seed_bounds(text, want):
+    assert ev.seed_bounds(text) == want
+
+
+@pytest.mark.parametrize("text", ["5-3", "-1", "a-b", "1-2-3"])
+def test_bad_seed_bounds(text):
+    with pytest.raises(ValueError, match="seeds must be A-B"):
+        ev.seed_bounds(text)

@@ -238,3 +238,38 @@ def test_each_step_draws_from_seed_and_step_and_lambda_starts_at_step_zero(tmp_p
     assert run(seed=0)[0] == jobs                        # ... and the same again with the same seed
     assert run(seed=0, first=2)[0] == jobs[2:]           # a resumed run repeats its steps exactly
     assert run(seed=1)[0] != jobs
+
+
+# ---- echo.py: the advantage and the SFT loss by hand ----
+
+def test_group_advantage_uses_the_unbiased_std():
+    a = echo.grpo_advantages(torch.tensor([1.0, 0.0, 0.0, 0.0, 1.0, 1.0]), group_size=3)
+    # group 1: mean 1/3, unbiased std √(1/3); group 2: mean 2/3, the same std
+    s = math.sqrt(1 / 3) + 1e-6
+    want = [(2 / 3) / s, -(1 / 3) / s, -(1 / 3) / s, -(2 / 3) / s, (1 / 3) / s, (1 / 3) / s]
+    assert a.tolist() == pytest.approx(want, rel=1e-5)
+
+
+def test_a_group_of_one_has_advantage_r():
+    assert echo.grpo_advantages(torch.tensor([1.0, 0.0]), group_size=1).tolist() == pytest.approx([1.0, 0.0])
+
+
+def test_sft_loss_is_a_per_rollout_mean_over_all_rollouts():
+    logp = torch.tensor([[-1.0, -3.0, -9.0], [-5.0, -5.0, -5.0]])
+    A = torch.tensor([[1, 1, 0], [0, 0, 0]])  # the second rollout has no action token: it contributes 0
+    loss, s = echo.sft_loss(logp, A)
+    assert loss.item() == 1.0 and s["action_ce"] == 2.0 and s["n_action_tokens"] == 2
+    assert echo.sft_loss(logp, A, n_rollouts=4)[0].item() == 0.5  # the global B of a micro-batch
+
+
+def test_clipping_is_asymmetric_and_pessimistic():
+    old = torch.zeros(1, 2)
+    logp = torch.log(torch.tensor([[1.5, 0.5]]))   # ρ = 1.5 and 0.5
+    A = torch.ones(1, 2)
+    z = torch.zeros(1, 2)
+    up, s = echo.echo_loss(logp, old, A, z, torch.zeros(1), torch.tensor([1.0]), 0.0, eps_low=0.2, eps_high=0.3)
+    # Â > 0: min(ρÂ, clip(ρ)Â) = min(1.5, 1.3) and min(0.5, 0.8): ℓ = −(1.3 + 0.5) / 2 per token
+    assert up.item() == pytest.approx(-0.9) and s["clip_frac"] == 0.5
+    down, s = echo.echo_loss(logp, old, A, z, torch.zeros(1), torch.tensor([-1.0]), 0.0, eps_low=0.2, eps_high=0.3)
+    # Â < 0: min(−1.5, −1.3) and min(−0.5, −0.8): ℓ = (1.5 + 0.8) / 2
+    assert down.item() == pytest.approx(1.15) and s["clip_frac"] == 0.5
