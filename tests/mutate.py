@@ -206,6 +206,21 @@ MUTATIONS = [
      'self.pad_id = self.token_id("<|endoftext|>")', 'self.pad_id = self.token_id("<|im_end|>")'),
     ("thinking off without the empty think block", "tokenizer.py",
      '("" if enable_thinking else "<think>\\n\\n</think>\\n\\n")', '("" if enable_thinking else "<think>\\n")'),
+    ("the rollout's clock ignores the task's agent timeout", "rollout.py",
+     "budget = min(limits.episode_timeout, row.task.agent_timeout)", "budget = limits.episode_timeout"),
+    ("SFT divides by its own micro-batch's B", "echo.py",
+     "loss = ((-logp * A).sum(1) / n_A.clamp(min=1)).sum() / n_rollouts",
+     "loss = ((-logp * A).sum(1) / n_A.clamp(min=1)).sum() / logp.shape[0]"),
+    ("the clip fraction ignores the advantage's sign", "echo.py",
+     "active = ((ratio > 1 + eps_high) & (adv > 0)) | ((ratio < 1 - eps_low) & (adv < 0))",
+     "active = (ratio > 1 + eps_high) | (ratio < 1 - eps_low)"),
+    ("a tool message split at its last blank line", "rollout.py",
+     'warn, body = content.split("\\n\\n", 1)', 'warn, body = content.rsplit("\\n\\n", 1)'),
+    ("a seed range B < A accepted", "eval.py", "if not m or int(m[2] or m[1]) < int(m[1]):", "if not m:"),
+    ("${VAR:-default} keeps an empty value", "images.py",
+     'env.get(m[1] or m[3]) or (m[2] or "")', 'env.get(m[1] or m[3], m[2] or "")'),
+    ("a task.toml workdir not normalised", "harbor.py",
+     'return "/" + os.path.normpath(value).lstrip("/")', "return value"),
 ]
 
 

@@ -218,7 +218,8 @@ def test_the_tasks_agent_timeout_caps_the_episode_clock(monkeypatch, tmp_path):
 
 
 def test_a_tool_message_splits_into_its_warnings_and_body():
-    assert R.split_tool_message("WARNINGS:\n- x\n\nCommand 'a' failed.") == ("WARNINGS:\n- x\n\n", "Command 'a' failed.")
+    assert R.split_tool_message("WARNINGS:\n- x\n\nCommand 'a' failed. Output: \n\n(exit_code=1)") == (
+        "WARNINGS:\n- x\n\n", "Command 'a' failed. Output: \n\n(exit_code=1)")
     assert R.split_tool_message("Command 'a'\n\nfailed.") == ("", "Command 'a'\n\nfailed.")
 
 
