@@ -221,6 +221,8 @@ MUTATIONS = [
      'env.get(m[1] or m[3]) or (m[2] or "")', 'env.get(m[1] or m[3], m[2] or "")'),
     ("a task.toml workdir not normalised", "harbor.py",
      'return "/" + os.path.normpath(value).lstrip("/")', "return value"),
+    ("pass@k's argument check dropped (math.comb raises its own ValueError)", "eval.py",
+     "    if not (0 <= c <= n and 1 <= k <= n):\n", "    if False:\n"),
 ]
 
 
