@@ -223,6 +223,22 @@ MUTATIONS = [
      'return "/" + os.path.normpath(value).lstrip("/")', "return value"),
     ("pass@k's argument check dropped (math.comb raises its own ValueError)", "eval.py",
      "    if not (0 <= c <= n and 1 <= k <= n):\n", "    if False:\n"),
+    ("held-out pass@1 per job instead of per attempt", "compare.py",
+     'out[f"pass_at_1_{group}"] = sum(cs) / (len(cs) * args.k) if cs', 'out[f"pass_at_1_{group}"] = sum(cs) / len(cs) if cs'),
+    ("env-only's family pass@1 over every unseen job", "compare.py",
+     'if x["task"] == ENV_ONLY_FAMILY]', 'if x["group"] == "unseen"]'),
+    ("demonstrations of partial reward kept", "eval.py", 'if rec["reward"] >= 1.0:', 'if rec["reward"] >= SUCCESS:'),
+    ("a demo's reward divided by one seed too few", "eval.py",
+     'rec["reward"] /= hi - lo + 1', 'rec["reward"] /= max(hi - lo, 1)'),
+    ("the paper's lr default 1e-5", "runs.py", "n=16, lr=1e-6,", "n=16, lr=1e-5,"),
+    ("--max-context takes --max-total's value", "runs.py",
+     "max_context=args.max_context, max_total=args.max_total", "max_context=args.max_total, max_total=args.max_total"),
+    ("AdamW β2 not taken from --beta2", "scale.py", "betas=(0.9, args.beta2)", "betas=(0.9, 0.999)"),
+    ("the trainer's --no-internet ignored", "harbor.py",
+     "network=task.allow_internet and internet", "network=task.allow_internet"),
+    ("--eps-low 0 accepted", "runs.py",
+     'a("--eps-low", type=number(0, 1, strict=True)', 'a("--eps-low", type=number(0, 1)'),
+    ("--format-reminder not passed on", "runs.py", "format_reminder=args.format_reminder", "format_reminder=False"),
 ]
 
 

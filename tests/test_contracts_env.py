@@ -188,3 +188,12 @@ def test_variable_substitution_as_docker(text, want):
 def test_a_task_workdir_is_normalised(tmp_path):
     task = harbor.load_task(make_task(tmp_path, toml='[agent]\ntimeout_sec = 60\n[environment]\nworkdir = "//srv/x/"\n'))
     assert task.workdir == "/srv/x"
+
+
+@pytest.mark.parametrize("allow, internet, network", [(True, True, True), (True, False, False),
+                                                      (False, True, False)])
+def test_network_only_when_the_task_allows_it_and_the_trainer_does(tmp_path, allow, internet, network):
+    toml = f"[agent]\ntimeout_sec = 60\n[environment]\nallow_internet = {str(allow).lower()}\n"
+    task = harbor.load_task(make_task(tmp_path, toml=toml))
+    with harbor.start_task(task, internet=internet) as sb:
+        assert sb.network is network

@@ -232,3 +232,48 @@ def test_seed_bounds(text, want):
 def test_bad_seed_bounds(text):
     with pytest.raises(ValueError, match="seeds must be A-B"):
         ev.seed_bounds(text)
+
+
+# ---- compare.evaluate_checkpoint: every held-out metric's weighting ----
+
+def test_evaluate_checkpoint_weights_each_metric(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+    (tmp_path / "system_prompt.txt").write_text("p\n")
+    rewards = {("a", 0): [1.0, 0.5], ("b", 1): [0.0, 0.49], (compare.ENV_ONLY_FAMILY, 2): [1.0, 0.0]}
+    call = lambda cmd: ("<think>\nx\n</think>\n\n<tool_call>\n<function=bash>\n<parameter=command>\n" + cmd  # noqa: E731
+                        + "\n</parameter>\n</function>\n</tool_call>")
+
+    def episodes(model, tok, jobs, k, limits, **kw):
+        return [R.Episode(t.name, s, [{"role": "assistant", "content": call("ls" if i else "make test")},
+                                      {"role": "tool", "content": "out"}], [], [ENV] * 3, reward=r, turns=2)
+                for t, s in jobs for i, r in enumerate(rewards[(t.name, s)])]
+    monkeypatch.setattr(compare.M, "load", lambda path: (None, None))
+    monkeypatch.setattr(compare.R, "run_episodes", episodes)
+    monkeypatch.setattr(compare, "segment_ce", lambda model, rows, t: {})
+    task = lambda name: SimpleNamespace(name=name)  # noqa: E731
+    jobs = [(task("a"), 0, "fresh"), (task("b"), 1, "unseen"), (task(compare.ENV_ONLY_FAMILY), 2, "unseen")]
+    args = SimpleNamespace(max_turns=4, max_turn_tokens=8, max_total=100, max_output_chars=100, agent=tmp_path,
+                           batch_jobs=2, k=2, eval_seed=0, temperature=0.8)
+    out = compare.evaluate_checkpoint("ckpt", args, jobs, [])
+    assert [j["successes"] for j in out["jobs"]] == [2, 0, 1]           # reward >= 0.5 succeeds
+    assert (out["pass_at_1_fresh"], out["pass_at_1_unseen"], out["pass_at_1_all"]) == (1.0, 0.25, 0.5)
+    assert (out["pass_at_k_fresh"], out["pass_at_k_unseen"]) == (1.0, 0.5)
+    assert out["pass_at_k_all"] == pytest.approx(2 / 3) and out["pass_at_1_env_only_family"] == 0.5
+    assert out["env_tokens_per_observation"] == 3.0 and out["trivial_command_share"] == 0.5
+    assert out["turns"] == 2.0
+
+
+# ---- eval.record_demos: only correct demonstrations, rewards averaged over seeds ----
+
+def test_record_demos_keeps_reward_one_episodes_and_averages_over_seeds(monkeypatch, tmp_path):
+    import json
+    got = {0: {"a": 1.0, "b": 0.5}, 1: {"a": 0.0, "b": 1.0}, 2: {"a": 1.0, "b": 1.0}}
+    monkeypatch.setattr(ev, "evaluate", lambda tasks, agent, seed, workers, log: {
+        name: {"reward": r, "setup_retries": 0, "infrastructure_errors": int(seed == 1), "verifier_errors": 0,
+               "error": None} for name, r in got[seed].items()})
+    path = tmp_path / "demos.jsonl"
+    out = ev.record_demos([], "0-2", path, log=lambda m: None)
+    lines = [json.loads(x) for x in path.read_text().splitlines()]
+    assert [(x["task"], x["seed"]) for x in lines] == [("a", 0), ("b", 1), ("a", 2), ("b", 2)]
+    assert out["a"]["reward"] == pytest.approx(2 / 3) and out["b"]["reward"] == pytest.approx(2.5 / 3)
+    assert out["a"]["infrastructure_errors"] == 1

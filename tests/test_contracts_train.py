@@ -273,3 +273,46 @@ def test_clipping_is_asymmetric_and_pessimistic():
     down, s = echo.echo_loss(logp, old, A, z, torch.zeros(1), torch.tensor([-1.0]), 0.0, eps_low=0.2, eps_high=0.3)
     # Â < 0: min(−1.5, −1.3) and min(−0.5, −0.8): ℓ = (1.5 + 0.8) / 2
     assert down.item() == pytest.approx(1.15) and s["clip_frac"] == 0.5
+
+
+# ---- runs.py: the defaults METHOD.md §4 and §5 give, and where each flag goes ----
+
+def test_the_paper_run_takes_method_md_defaults():
+    a = runs.parse_args(["--model", "some/checkpoint", "--device", "cpu"])
+    assert (a.n, a.tasks_per_step, a.steps, a.lr, a.warmup) == (16, 16, 500, 1e-6, 20)        # §5
+    assert (a.beta2, a.weight_decay, a.grad_clip, a.eps_low, a.eps_high) == (0.999, 0.01, 0.2, 0.2, 0.2)
+    assert (a.temperature, a.lam, a.lam_schedule, a.pg_norm) == (0.8, 0.05, "constant", "seq")
+    assert (a.max_turns, a.max_turn_tokens, a.max_context, a.max_total) == (16, 2048, 16_384, 34_096)  # §4
+    assert (a.command_timeout, a.episode_timeout, a.max_output_chars) == (30.0, 600.0, 50_000)
+    assert runs.parse_args(["--model", "x", "--env-only"]).lam == 1.0
+
+
+def test_the_scaffold_and_sandbox_limits_default_to_method_md():
+    r, s = R.Limits(), __import__("sandbox").Limits()
+    assert (r.max_turns, r.max_turn_tokens, r.max_context, r.max_total) == (16, 2048, 16_384, 34_096)
+    assert (r.command_timeout, r.episode_timeout, r.output_chars) == (30.0, 600.0, 50_000)
+    assert (s.command_timeout, s.episode_timeout, s.output_chars) == (30.0, 600.0, 50_000)
+
+
+def test_each_limit_flag_reaches_its_limit():
+    a = runs.parse_args(["--max-turns", "3", "--max-turn-tokens", "5", "--max-context", "7", "--max-total", "11",
+                         "--command-timeout", "13", "--episode-timeout", "17", "--max-output-chars", "19",
+                         "--format-reminder"])
+    lim = runs.rollout_limits(a)
+    assert (lim.max_turns, lim.max_turn_tokens, lim.max_context, lim.max_total) == (3, 5, 7, 11)
+    assert (lim.command_timeout, lim.episode_timeout, lim.output_chars, lim.format_reminder) == (13, 17, 19, True)
+
+
+def test_the_optimizer_takes_lr_beta2_and_weight_decay():
+    a = runs.parse_args(["--lr", "3e-4", "--beta2", "0.95", "--weight-decay", "0.1"])
+    g = runs.optimizer(tiny().parameters(), a).param_groups[0]
+    assert (g["lr"], g["betas"], g["weight_decay"]) == (3e-4, (0.9, 0.95), 0.1)
+
+
+@pytest.mark.parametrize("flag, value", [("--lr", "0"), ("--eps-low", "0"), ("--min-clean-frac", "1.5"),
+                                         ("--top-p", "0"), ("--temperature", "0"), ("--n", "0")])
+def test_a_flag_out_of_its_range_is_refused(flag, value, capsys):
+    with pytest.raises(SystemExit):
+        runs.parse_args([flag, value])
+    err = capsys.readouterr().err
+    assert f"argument {flag}" in err and "must be" in err and repr(value) in err
