@@ -239,6 +239,13 @@ MUTATIONS = [
     ("--eps-low 0 accepted", "runs.py",
      'a("--eps-low", type=number(0, 1, strict=True)', 'a("--eps-low", type=number(0, 1)'),
     ("--format-reminder not passed on", "runs.py", "format_reminder=args.format_reminder", "format_reminder=False"),
+    ("a copied row loses its source's pending token", "generate.py",
+     "self.pending[r] = list(self.pending.get(src, []))", "self.pending[r] = []"),
+    ("warning tokens get no log-prob in training", "echo.py",
+     "(A + E + W) > 0, args.temperature", "(A + E) > 0, args.temperature"),
+    ("advantages over the whole batch, not per group", "echo.py",
+     "grpo_advantages(rewards, args.n)", "grpo_advantages(rewards, len(episodes))"),
+    ("a CI ending at 0 reads as the opposite holding", "compare.py", "    if hi < 0:", "    if hi <= 0:"),
 ]
 
 

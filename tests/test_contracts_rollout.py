@@ -165,6 +165,7 @@ def test_mean_ci_drops_nan_and_gives_nan_bounds_for_one_value():
 @pytest.mark.parametrize("lo, hi, want", [(0.01, 0.5, "supported"), (0.0, 0.5, "inconclusive"),
                                           (-0.5, -0.01, "refuted (the opposite holds)"),
                                           (-0.03, 0.03, "refuted at this scale"),
+                                          (-0.03, 0.0, "refuted at this scale"),
                                           (-0.031, 0.02, "inconclusive"), (float("nan"), float("nan"),
                                                                             "inconclusive (one seed)")])
 def test_verdict_rule(lo, hi, want):

@@ -316,3 +316,40 @@ def test_a_flag_out_of_its_range_is_refused(flag, value, capsys):
         runs.parse_args([flag, value])
     err = capsys.readouterr().err
     assert f"argument {flag}" in err and "must be" in err and repr(value) in err
+
+
+# ---- more of generate.py and echo.train_step ----
+
+def test_a_copied_row_gets_the_sampled_token_its_source_has_not_fed_yet():
+    m = tiny()
+    ref = Generator(m, 1, stop_ids=[])
+    ref.extend([0], [[1, 2, 3]])
+    want = ref.sample([0], 4, temperature=0)[0].ids
+    g = Generator(m, 2, stop_ids=[])
+    g.extend([0], [[1, 2, 3]])
+    first = g.sample([0], 1, temperature=0)[0].ids   # its token is pending: fed with the row's next forward
+    g.copy_row(0, [1])
+    rest = g.sample([0, 1], 3, temperature=0)
+    assert first + rest[0].ids == want and first + rest[1].ids == want
+
+
+def test_train_step_scores_warning_and_env_tokens_at_t_train():
+    from test_loop import args as step_args
+    m, T = tiny(), 0.8
+    roles = [R.CONTEXT, R.CONTEXT, R.ACTION, R.ACTION, R.CONTEXT, R.WARNING, R.WARNING, R.ENV, R.ENV, R.ENV]
+    ids = [5, 17, 23, 42, 8, 61, 3, 77, 12, 90]
+    ep = R.Episode("t", 0, [], ids, roles, reward=1.0, turns=1)
+    with torch.no_grad():
+        logp = (m(torch.tensor([ids]))[0, :-1] / T).log_softmax(-1)
+    nll = [-logp[t - 1, ids[t]].item() for t in range(1, len(ids))]
+    st = echo.train_step(m, torch.optim.SGD(m.parameters(), lr=0.0), [ep], step_args(n=1, temperature=T), 0.05)
+    assert st["warning_ce"] == pytest.approx(sum(nll[4:6]) / 2, rel=1e-5)
+    assert st["env_ce_ttrain"] == pytest.approx(sum(nll[6:9]) / 3, rel=1e-5)
+
+
+def test_advantages_are_per_group_of_n_rollouts():
+    from test_loop import args as step_args
+    eps = [R.Episode("t", 0, [], [], [], reward=r) for r in (1.0, 0.0, 0.0, 0.0)]
+    a = echo.advantages(eps, step_args(n=2), "cpu")
+    s = math.sqrt(0.5) + 1e-6
+    assert a.tolist() == pytest.approx([0.5 / s, -0.5 / s, 0.0, 0.0], rel=1e-5)
