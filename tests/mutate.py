@@ -246,6 +246,8 @@ MUTATIONS = [
     ("advantages over the whole batch, not per group", "echo.py",
      "grpo_advantages(rewards, args.n)", "grpo_advantages(rewards, len(episodes))"),
     ("a CI ending at 0 reads as the opposite holding", "compare.py", "    if hi < 0:", "    if hi <= 0:"),
+    ("a verifier error is played again instead of a failed setup", "eval.py",
+     'if failure_kind(rec["error"]) == "infrastructure":', 'if failure_kind(rec["error"]) == "verifier":'),
 ]
 
 

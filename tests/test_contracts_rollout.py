@@ -278,3 +278,25 @@ def test_record_demos_keeps_reward_one_episodes_and_averages_over_seeds(monkeypa
     assert [(x["task"], x["seed"]) for x in lines] == [("a", 0), ("b", 1), ("a", 2), ("b", 2)]
     assert out["a"]["reward"] == pytest.approx(2 / 3) and out["b"]["reward"] == pytest.approx(2.5 / 3)
     assert out["a"]["infrastructure_errors"] == 1
+
+
+# ---- eval.play: an environment that failed to start is played once more, nothing else is ----
+
+@pytest.mark.parametrize("errors, calls, want", [
+    (["SetupError: x", None], 2, dict(reward=1.0, setup_retries=1, infrastructure_errors=0, verifier_errors=0)),
+    (["SetupError: x", "SandboxError: y"], 2, dict(reward=0.0, setup_retries=1, infrastructure_errors=1,
+                                                     verifier_errors=0)),
+    (["VerifierError: z"], 1, dict(reward=0.0, setup_retries=0, infrastructure_errors=0, verifier_errors=1)),
+    (["RuntimeError: w"], 1, dict(reward=0.0, setup_retries=0, infrastructure_errors=0, verifier_errors=0)),
+])
+def test_play_retries_only_a_failed_setup(monkeypatch, errors, calls, want):
+    played = []
+
+    def episode(task, agent, seed=0):
+        error = errors[len(played)]
+        played.append(seed)
+        return {"reward": 0.0 if error else 1.0, "error": error, "seconds": 1.5}
+    monkeypatch.setattr(ev, "run_episode", episode)
+    rec = ev.play("task", agent=None, seed=4)
+    assert played == [4] * calls and rec["seconds"] == 1.5 * calls
+    assert {k: rec[k] for k in want} == want
