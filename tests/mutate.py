@@ -248,6 +248,10 @@ MUTATIONS = [
     ("a CI ending at 0 reads as the opposite holding", "compare.py", "    if hi < 0:", "    if hi <= 0:"),
     ("a verifier error is played again instead of a failed setup", "eval.py",
      'if failure_kind(rec["error"]) == "infrastructure":', 'if failure_kind(rec["error"]) == "verifier":'),
+    ("--resume into a run directory refused", "runs.py",
+     "if held and not (args.resume or args.overwrite):", "if held and not args.overwrite:"),
+    ("--overwrite keeps the old run's files", "runs.py",
+     "    if held and args.overwrite and not args.resume:", "    if held and args.overwrite and args.resume:"),
 ]
 
 

@@ -359,3 +359,19 @@ def test_advantages_are_per_group_of_n_rollouts():
     a = echo.advantages(eps, step_args(n=2), "cpu")
     s = math.sqrt(0.5) + 1e-6
     assert a.tolist() == pytest.approx([0.5 / s, -0.5 / s, 0.0, 0.0], rel=1e-5)
+
+
+# ---- runs.prepare_out: a run directory holding a run ----
+
+def test_a_run_directory_holding_a_run_is_refused_continued_or_started_over(tmp_path):
+    from errors import ConfigError
+    out = tmp_path / "run"
+    (out / "step-1").mkdir(parents=True)
+    (out / "metrics.jsonl").write_text("{}\n")
+    (out / "notes.txt").write_text("mine")
+    ns = lambda **kw: SimpleNamespace(**{**dict(out=str(out), resume=None, overwrite=False), **kw})  # noqa: E731
+    with pytest.raises(ConfigError, match="already holds a run"):
+        runs.prepare_out(ns())
+    assert runs.prepare_out(ns(resume=str(out))) == (out, False) and (out / "metrics.jsonl").exists()
+    runs.prepare_out(ns(overwrite=True))
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]   # the old run's files only
