@@ -252,6 +252,12 @@ MUTATIONS = [
      "if held and not (args.resume or args.overwrite):", "if held and not args.overwrite:"),
     ("--overwrite keeps the old run's files", "runs.py",
      "    if held and args.overwrite and not args.resume:", "    if held and args.overwrite and args.resume:"),
+    ("a resumed LoRA run starts with fresh adapters", "runs.py",
+     "        if state:\n            model.load_state_dict(state[\"lora\"]",
+     "        if False:\n            model.load_state_dict(state[\"lora\"]"),
+    ("--lora-alpha ignored (α = r)", "runs.py",
+     "M.add_lora(model, args.lora_rank, args.lora_alpha, seed=args.seed)",
+     "M.add_lora(model, args.lora_rank, float(args.lora_rank), seed=args.seed)"),
 ]
 
 

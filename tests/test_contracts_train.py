@@ -375,3 +375,19 @@ def test_a_run_directory_holding_a_run_is_refused_continued_or_started_over(tmp_
     assert runs.prepare_out(ns(resume=str(out))) == (out, False) and (out / "metrics.jsonl").exists()
     runs.prepare_out(ns(overwrite=True))
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]   # the old run's files only
+
+
+def test_a_lora_run_takes_alpha_and_resumes_its_adapters(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    args = runs.parse_args(["--out", str(out), "--lora-rank", "4", "--lora-alpha", "8", "--device", "cpu"])
+    model, tok, opt, sched, _ = runs.start(args, 0, 1)
+    q = model.model.layers[0].self_attn.q_proj
+    assert q.lora_scale == 2.0                       # α/r
+    with torch.no_grad():
+        q.lora_B.normal_(0, 0.1, generator=torch.Generator().manual_seed(0))  # a trained adapter
+    runs.save_checkpoint(out, step=1, model=model, tok=tok, opt=opt, sched=sched, args=args)
+    again, *_ = runs.start(runs.parse_args(["--resume", str(out), "--out", str(out)]), 0, 1)
+    q2 = again.model.layers[0].self_attn.q_proj
+    assert q2.lora_scale == 2.0 and torch.equal(q2.lora_B, q.lora_B) and torch.equal(q2.lora_A, q.lora_A)
+    assert torch.equal(q2.weight, q.weight)          # the base weights, not the merged checkpoint's
