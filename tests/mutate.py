@@ -258,6 +258,14 @@ MUTATIONS = [
     ("--lora-alpha ignored (α = r)", "runs.py",
      "M.add_lora(model, args.lora_rank, args.lora_alpha, seed=args.seed)",
      "M.add_lora(model, args.lora_rank, float(args.lora_rank), seed=args.seed)"),
+    ("a step's cache key leaves out the steps before it", "images.py",
+     "json.dumps([state.key, step.instr, step.args,", "json.dumps([step.instr, step.args,"),
+    ("ADD's files not in its cache key", "images.py",
+     'extra = _context_hash(step, context) if step.instr in ("COPY", "ADD") else ""',
+     'extra = _context_hash(step, context) if step.instr == "COPY" else ""'),
+    ("an ARG without a default forgets its earlier value", "images.py",
+     'target[k] = subst(v, scope) if v is not None else args.get(k, "")',
+     'target[k] = subst(v, scope) if v is not None else ""'),
 ]
 
 

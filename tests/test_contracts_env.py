@@ -197,3 +197,37 @@ def test_network_only_when_the_task_allows_it_and_the_trainer_does(tmp_path, all
     task = harbor.load_task(make_task(tmp_path, toml=toml))
     with harbor.start_task(task, internet=internet) as sb:
         assert sb.network is network
+
+
+# ---- the build cache key of each step (images.advance) ----
+
+def keys(dockerfile: str, context) -> list[str]:
+    state = images.start_state(images.resolve("host"))
+    out = []
+    for step in harbor.parse_dockerfile(dockerfile)[1:]:
+        state = images.advance(state, step, context)
+        out.append(state.key)
+    return out
+
+
+def test_a_step_key_depends_on_every_step_before_it(tmp_path):
+    a = keys("FROM host\nRUN echo 1\nRUN make\n", tmp_path)
+    b = keys("FROM host\nRUN echo 2\nRUN make\n", tmp_path)
+    assert a[0] != b[0] and a[1] != b[1]                       # the same RUN make, after a different step
+    assert keys("FROM host\nRUN echo 1\nRUN make\n", tmp_path) == a
+
+
+@pytest.mark.parametrize("instr", ["COPY", "ADD"])
+def test_a_copied_files_bytes_are_in_its_key(tmp_path, instr):
+    (tmp_path / "f").write_bytes(b"abc")
+    before = keys(f"FROM host\n{instr} f /f\n", tmp_path)
+    (tmp_path / "f").write_bytes(b"abd")
+    assert keys(f"FROM host\n{instr} f /f\n", tmp_path) != before
+
+
+def test_env_and_arg_values_reach_the_key_and_the_state(tmp_path):
+    assert keys("FROM host\nENV A=1\nRUN x\n", tmp_path)[1] != keys("FROM host\nENV A=2\nRUN x\n", tmp_path)[1]
+    state = images.start_state(images.resolve("host"))
+    for step in harbor.parse_dockerfile("FROM host\nARG V=1\nARG V\nENV W=\"$V two\"\nWORKDIR /a\nWORKDIR b\n")[1:]:
+        state = images.advance(state, step, tmp_path)
+    assert (state.args, state.env["W"], state.workdir) == ({"V": "1"}, "1 two", "/a/b")  # ARG V keeps its value
