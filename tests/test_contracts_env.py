@@ -186,7 +186,8 @@ def test_variable_substitution_as_docker(text, want):
 
 
 def test_a_task_workdir_is_normalised(tmp_path):
-    task = harbor.load_task(make_task(tmp_path, toml='[agent]\ntimeout_sec = 60\n[environment]\nworkdir = "//srv/x/"\n'))
+    toml = '[agent]\ntimeout_sec = 60\n[environment]\nworkdir = "//srv/x/"\n'
+    task = harbor.load_task(make_task(tmp_path, toml=toml))
     assert task.workdir == "/srv/x"
 
 
@@ -226,8 +227,11 @@ def test_a_copied_files_bytes_are_in_its_key(tmp_path, instr):
 
 
 def test_env_and_arg_values_reach_the_key_and_the_state(tmp_path):
-    assert keys("FROM host\nENV A=1\nRUN x\n", tmp_path)[1] != keys("FROM host\nENV A=2\nRUN x\n", tmp_path)[1]
+    assert keys("FROM host\nENV A=1\nRUN x\n", tmp_path)[1] != \
+        keys("FROM host\nENV A=2\nRUN x\n", tmp_path)[1]
     state = images.start_state(images.resolve("host"))
-    for step in harbor.parse_dockerfile("FROM host\nARG V=1\nARG V\nENV W=\"$V two\"\nWORKDIR /a\nWORKDIR b\n")[1:]:
+    dockerfile = "FROM host\nARG V=1\nARG V\nENV W=\"$V two\"\nWORKDIR /a\nWORKDIR b\n"
+    for step in harbor.parse_dockerfile(dockerfile)[1:]:
         state = images.advance(state, step, tmp_path)
-    assert (state.args, state.env["W"], state.workdir) == ({"V": "1"}, "1 two", "/a/b")  # ARG V keeps its value
+    # ARG V (no default) keeps the value it had
+    assert (state.args, state.env["W"], state.workdir) == ({"V": "1"}, "1 two", "/a/b")

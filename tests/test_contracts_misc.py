@@ -28,6 +28,7 @@ def test_rollout_rows_keep_ten_percent_spare_and_whole_groups():
     c = M.Qwen3Config(vocab_size=97, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                       num_attention_heads=4, num_key_value_heads=2, head_dim=16)
     per_row = 100 * 2 * 2 * 2 * 16 * 2      # tokens · (K, V) · layers · kv heads · head_dim · bf16 bytes
-    assert scale.rollout_rows(c, 4, 100, 12 * per_row, torch.bfloat16) == (8, per_row)   # 10.8 rows -> 2 groups
+    # 12 rows' worth less 10% spare: 10.8 rows, so 2 whole groups of 4
+    assert scale.rollout_rows(c, 4, 100, 12 * per_row, torch.bfloat16) == (8, per_row)
     assert scale.rollout_rows(c, 4, 100, 0, torch.bfloat16) == (4, per_row)              # at least one group
     assert scale.rollout_rows(c, 4, 100, 12 * per_row, torch.float32)[1] == 2 * per_row

@@ -61,7 +61,8 @@ def test_a_blob_500_is_one_line_and_leaves_no_blob(reg, tmp_path):
 def test_a_truncated_blob_is_an_error_and_leaves_no_blob(reg, tmp_path):
     digest = sha(LAYER2)
     reg.faults[f"/cdn/{digest}"] = "truncate"
-    with pytest.raises(registry.RegistryError, match=rf"^image \S+: (blob|digest mismatch for) {digest}") as e:
+    with pytest.raises(registry.RegistryError,
+                       match=rf"^image \S+: (blob|digest mismatch for) {digest}") as e:
         pull(reg, tmp_path)
     assert "\n" not in str(e.value) and no_blob_kept(tmp_path, digest)
 

@@ -1,5 +1,5 @@
-"""Contracts of the episode and its metrics, one behaviour per test with hand-worked numbers: the METHOD.md §4
-limits and parser (rollout.py), every metric's weighting in eval.py and compare.py."""
+"""Contracts of the episode and its metrics, one behaviour per test with hand-worked numbers: the
+METHOD.md §4 limits and parser (rollout.py), every metric's weighting in eval.py and compare.py."""
 import math
 
 import pytest
@@ -31,7 +31,8 @@ def test_a_repeated_timeout_keeps_the_first():
 
 def test_only_the_first_tool_call_runs():
     a = parse_action(think("<function=bash>\n<parameter=command>\nfirst\n</parameter>\n</function>")
-                     + "\n<tool_call>\n<function=bash>\n<parameter=command>\nsecond\n</parameter>\n</function>"
+                     + "\n<tool_call>\n<function=bash>\n<parameter=command>\nsecond\n</parameter>\n"
+                     "</function>"
                      "\n</tool_call>")
     assert a.command == "first" and a.warnings == ["2 tool calls: only the first tool call was executed"]
 
@@ -79,7 +80,8 @@ def test_close_turn_adds_im_end_as_context_only_when_not_sampled():
 
 def test_observation_roles_warning_then_env_inside_context_wrappers():
     from test_rollout import TOK
-    ids, roles = R.observation_delta(TOK, "WARNINGS:\n- x\n\n", "Command 'ls' failed. Output: no\n\n(exit_code=1)")
+    body = "Command 'ls' failed. Output: no\n\n(exit_code=1)"
+    ids, roles = R.observation_delta(TOK, "WARNINGS:\n- x\n\n", body)
     text = lambda role: TOK.decode([i for i, r in zip(ids, roles) if r == role])  # noqa: E731
     assert "WARNINGS:" in text(WARNING) and "Command" not in text(WARNING)
     assert text(ENV).startswith("Command 'ls' failed.") and "(exit_code=1)" in text(ENV)
@@ -87,8 +89,10 @@ def test_observation_roles_warning_then_env_inside_context_wrappers():
 
 
 def test_a_timed_out_command_says_so_with_exit_code_minus_one():
-    assert R.format_observation("sleep 9", "", -1, True, 5) == "Command 'sleep 9' timed out after 5 seconds.\n\n(exit_code=-1)"
-    assert R.format_observation("ls", "a\n", 0, False, 5) == "Command 'ls' executed successfully. Output: a\n\n\n(exit_code=0)"
+    assert R.format_observation("sleep 9", "", -1, True, 5) == \
+        "Command 'sleep 9' timed out after 5 seconds.\n\n(exit_code=-1)"
+    assert R.format_observation("ls", "a\n", 0, False, 5) == \
+        "Command 'ls' executed successfully. Output: a\n\n\n(exit_code=0)"
     assert R.format_observation("ls", "", 2, False, 5).startswith("Command 'ls' failed. Output: ")
 
 
@@ -146,7 +150,8 @@ def test_env_token_nll_scores_env_tokens_only_at_each_temperature():
     with torch.no_grad():
         logits = m(torch.tensor([ids]))[0]
     want = lambda T: [-(logits[i - 1] / T).log_softmax(-1)[ids[i]].item() for i in (2, 4)]  # noqa: E731
-    assert t1.tolist() == pytest.approx(want(1.0), abs=1e-5) and t2.tolist() == pytest.approx(want(2.0), abs=1e-5)
+    assert t1.tolist() == pytest.approx(want(1.0), abs=1e-5)
+    assert t2.tolist() == pytest.approx(want(2.0), abs=1e-5)
 
 
 # ---- compare.py ----
@@ -196,9 +201,11 @@ def test_body_segments_split_a_command_observation():
 def test_claims_pair_runs_by_seed():
     run = lambda arm, seed, p, ce: {"arm": arm, "seed": seed, "pass_at_1_all": p,  # noqa: E731
                                     "env_ce": {"output": {"t1": ce}}, "pass_at_1_env_only_family": p}
-    runs = [run("echo", 0, 0.5, 1.0), run("grpo", 0, 0.4, 1.5), run("echo", 1, 0.6, 1.0), run("grpo", 1, 0.4, 1.2),
+    runs = [run("echo", 0, 0.5, 1.0), run("grpo", 0, 0.4, 1.5), run("echo", 1, 0.6, 1.0),
+            run("grpo", 1, 0.4, 1.2),
             run("grpo", 2, 0.9, 9.0)]  # seed 2 has no echo run: not paired
-    result = {"runs": {f"{r['arm']}-seed{r['seed']}": r for r in runs}, "start": {"pass_at_1_env_only_family": 0}}
+    result = {"runs": {f"{r['arm']}-seed{r['seed']}": r for r in runs},
+              "start": {"pass_at_1_env_only_family": 0}}
     c = compare.claims(result)
     assert (c[0]["n"], c[0]["mean"]) == (2, pytest.approx(0.15))   # ECHO − GRPO pass@1, paired
     assert c[1]["mean"] == pytest.approx(0.35)                     # GRPO − ECHO env CE: lower is better
@@ -241,8 +248,9 @@ def test_evaluate_checkpoint_weights_each_metric(monkeypatch, tmp_path):
     from types import SimpleNamespace
     (tmp_path / "system_prompt.txt").write_text("p\n")
     rewards = {("a", 0): [1.0, 0.5], ("b", 1): [0.0, 0.49], (compare.ENV_ONLY_FAMILY, 2): [1.0, 0.0]}
-    call = lambda cmd: ("<think>\nx\n</think>\n\n<tool_call>\n<function=bash>\n<parameter=command>\n" + cmd  # noqa: E731
-                        + "\n</parameter>\n</function>\n</tool_call>")
+    def call(cmd):
+        return ("<think>\nx\n</think>\n\n<tool_call>\n<function=bash>\n<parameter=command>\n" + cmd
+                + "\n</parameter>\n</function>\n</tool_call>")
 
     def episodes(model, tok, jobs, k, limits, **kw):
         return [R.Episode(t.name, s, [{"role": "assistant", "content": call("ls" if i else "make test")},
@@ -253,8 +261,8 @@ def test_evaluate_checkpoint_weights_each_metric(monkeypatch, tmp_path):
     monkeypatch.setattr(compare, "segment_ce", lambda model, rows, t: {})
     task = lambda name: SimpleNamespace(name=name)  # noqa: E731
     jobs = [(task("a"), 0, "fresh"), (task("b"), 1, "unseen"), (task(compare.ENV_ONLY_FAMILY), 2, "unseen")]
-    args = SimpleNamespace(max_turns=4, max_turn_tokens=8, max_total=100, max_output_chars=100, agent=tmp_path,
-                           batch_jobs=2, k=2, eval_seed=0, temperature=0.8)
+    args = SimpleNamespace(max_turns=4, max_turn_tokens=8, max_total=100, max_output_chars=100,
+                           agent=tmp_path, batch_jobs=2, k=2, eval_seed=0, temperature=0.8)
     out = compare.evaluate_checkpoint("ckpt", args, jobs, [])
     assert [j["successes"] for j in out["jobs"]] == [2, 0, 1]           # reward >= 0.5 succeeds
     assert (out["pass_at_1_fresh"], out["pass_at_1_unseen"], out["pass_at_1_all"]) == (1.0, 0.25, 0.5)
@@ -283,7 +291,8 @@ def test_record_demos_keeps_reward_one_episodes_and_averages_over_seeds(monkeypa
 # ---- eval.play: an environment that failed to start is played once more, nothing else is ----
 
 @pytest.mark.parametrize("errors, calls, want", [
-    (["SetupError: x", None], 2, dict(reward=1.0, setup_retries=1, infrastructure_errors=0, verifier_errors=0)),
+    (["SetupError: x", None], 2, dict(reward=1.0, setup_retries=1, infrastructure_errors=0,
+                                       verifier_errors=0)),
     (["SetupError: x", "SandboxError: y"], 2, dict(reward=0.0, setup_retries=1, infrastructure_errors=1,
                                                      verifier_errors=0)),
     (["VerifierError: z"], 1, dict(reward=0.0, setup_retries=0, infrastructure_errors=0, verifier_errors=1)),
