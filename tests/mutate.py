@@ -339,6 +339,8 @@ def run(what: str, file: str, old: str, new: str, python: str) -> str:
         copy = Path(tmp) / "echo"
         shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".git", ".venv", "runs", "__pycache__"))
         Path(tmp).chmod(0o755)                 # the sandbox's uid must reach sandbox_init.py in the copy
+        if not (copy / file).is_file():
+            return f"stale (no file {file})"
         text = (copy / file).read_text()
         if old not in text:
             return "stale (the text is no longer there)"
