@@ -215,12 +215,20 @@ def test_claims_pair_runs_by_seed():
 # ---- the episode clock: the task's own agent timeout counts too ----
 
 def test_the_tasks_agent_timeout_caps_the_episode_clock(monkeypatch, tmp_path):
+    """The first turn takes 1.3 s to generate (the sandbox's own clock, which would stop a command at 1 s,
+    plays no part): with the task's timeout_sec = 1 the episode is over time after that turn."""
     from test_rollout import ScriptedGenerator, FakeModel, TOK, bash, DONE
     from test_harbor_episodes import make_task
+    import time
     import harbor
+
+    class Slow(ScriptedGenerator):
+        def sample(self, rows, max_new_tokens, **sampling):
+            time.sleep(1.3)
+            return super().sample(rows, max_new_tokens, **sampling)
     task = harbor.load_task(make_task(tmp_path, toml="[agent]\ntimeout_sec = 1\n"))
-    monkeypatch.setattr(R, "Generator", ScriptedGenerator)
-    monkeypatch.setattr(ScriptedGenerator, "script", [[bash("sleep 2"), DONE]])
+    monkeypatch.setattr(R, "Generator", Slow)
+    monkeypatch.setattr(ScriptedGenerator, "script", [[bash("true"), DONE]])
     ep, = R.run_episodes(FakeModel(), TOK, [(task, 0)], 1, R.Limits(episode_timeout=600))
     assert ep.timed_out and ep.reason == "episode over 1 s" and ep.reward == 0.0
 
