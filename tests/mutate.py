@@ -1,7 +1,7 @@
 """Does the suite catch plausible bugs? Put each one-line bug below into a temporary copy of the project,
 run the fast tests there, and report which test caught it (or that none did).
 
-    python tests/mutate.py            # every mutation of our list, MUTATIONS (about 15 minutes on 2 cores)
+    python tests/mutate.py            # every mutation of our list, MUTATIONS (about 45 minutes on 2 cores)
     python tests/mutate.py 3 7        # only these of it
     python tests/mutate.py --fresh    # the second list, FRESH (tests/mutations_fresh.py, if there is one)
     python tests/mutate.py --fresh 2  # only this one of it
