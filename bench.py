@@ -668,9 +668,11 @@ def bench_sandbox(args, device=None, dtype=None, models=None):
     """Task environments: a real build, then cached episode starts next to bwrap and bare unshare, and what
     one episode costs in memory and disk. The build and the cached start need a base image in the cache
     (python images.py debootstrap --as '*'); without one those rows say so."""
+    import dataclasses
     import shutil
     import harbor
     import images
+    import sandbox
     n = 5 if args.quick else 30
     res = {}
 
@@ -708,6 +710,13 @@ def bench_sandbox(args, device=None, dtype=None, models=None):
     rows.append(["host-fallback episode (a built-in task): start_task to first run() done", fmt_spread(host),
                  "—", fmt_spread(bare), fmt_spread(bwrap) if bwrap else "n/a"])
     res.update(host_start_s=host[0], unshare_true_s=bare[0], bwrap_true_s=bwrap[0] if bwrap else None)
+    if sandbox.network_available():           # the same with the network on: pasta's start on top
+        net_task = dataclasses.replace(host_task, agent_network=True)
+        net = spread(lambda: harbor.start_task(net_task, seed=0, log=lambda m: None))
+        rows.append(["the same with the network on (pasta)", fmt_spread(net), "—", "—", "—"])
+        res.update(host_network_start_s=net[0])
+    else:
+        notes.append("pasta is not installed (apt-get install passt): no networked row.")
     base = next((b for b in bases if b.startswith("debian")), None)
     if base is None:
         notes.append("No base image in the cache: run `python images.py debootstrap --as '*'` (root) for the build "
@@ -715,7 +724,8 @@ def bench_sandbox(args, device=None, dtype=None, models=None):
     else:
         with tempfile.TemporaryDirectory(dir=images.CACHE) as tmp:
             task_dir = os.path.join(tmp, "task")
-            for rel, text in {"task.toml": "", "instruction.md": "x\n", "tests/test.sh": "true\n",
+            for rel, text in {"task.toml": "[environment]\nallow_internet = false\n",   # as before pasta
+                              "instruction.md": "x\n", "tests/test.sh": "true\n",
                               "environment/data.txt": "x\n",
                               "environment/Dockerfile": BENCH_DOCKERFILE.format(base=base.replace("_", ":", 1))}.items():
                 os.makedirs(os.path.dirname(os.path.join(task_dir, rel)), exist_ok=True)

@@ -410,7 +410,9 @@ def main(argv=None) -> None:
     a("--tasks", type=existing_dir, default=Path("tasks/train"), help="directory of Harbor task directories")
     a("--images", metavar="DIR", type=existing_dir,
       help="local image store (see images.py); default $ECHO_IMAGES")
-    a("--no-internet", action="store_true", help="no network in episodes, even where allowed")
+    a("--no-internet", action="store_true", help="turn the agent's network off (its commands, the oracle, "
+      "the seeded setup steps) even where the task allows it; the verifier keeps the task's own setting and "
+      "builds keep theirs (as docker build)")
     a("-k", type=count(1), default=8, help="attempts per task for --agent model (paper: 8; 5 for TB2)")
     a("--temperature", type=number(0, strict=True), default=0.6,
       help="eval sampling temperature (METHOD.md §6)")

@@ -58,7 +58,9 @@ class Task:
     cpus: float
     memory_mb: int                     # [environment].memory_mb, or memory = "2G"
     storage_mb: int                    # [environment].storage_mb, or storage = "10G"
-    allow_internet: bool
+    allow_internet: bool | None        # [environment].allow_internet or network_mode; None: not set
+    agent_network: bool | None         # [agent].network_mode, else allow_internet (the agent, the oracle)
+    verifier_network: bool | None      # [verifier].network_mode, else allow_internet (test.sh)
     workdir: str                       # absolute, normalised, no '..'
     env: dict[str, str]                # [environment].env; the Dockerfile's ENV is the builder's to add
     verifier_env: dict[str, str]       # [verifier].env
@@ -128,14 +130,12 @@ def _load(path: Path, fail, need, read) -> Task:
     for size in ("memory", "storage"):           # Harbor also writes memory = "2G", storage = "10G"
         if size in environ and f"{size}_mb" not in environ:
             environ[f"{size}_mb"] = _megabytes(environ[size], f"[environment].{size}", fail)
-    internet = environ.get("allow_internet", False)
-    if not isinstance(internet, bool):
+    internet = environ.get("allow_internet")
+    if not isinstance(internet, (bool, type(None))):
         raise fail(f"[environment].allow_internet must be true or false, got {_show(internet)}")
-    if "network_mode" in environ:              # newer Harbor schemas: "public" or "no-network"
-        mode = environ["network_mode"]
-        if mode not in ("public", "no-network", "none"):
-            raise fail(f"[environment].network_mode must be 'public' or 'no-network', got {_show(mode)}")
-        internet = mode == "public"
+    internet = _network_mode(environ, "environment", fail, internet)
+    agent_network = _network_mode(conf["agent"], "agent", fail, internet)
+    verifier_network = _network_mode(conf["verifier"], "verifier", fail, internet)
 
     def number(key: str, default: float) -> float:
         section, field = key[1:].split("].")
@@ -165,10 +165,30 @@ def _load(path: Path, fail, need, read) -> Task:
                 cpus=number("[environment].cpus", 1),
                 memory_mb=math.ceil(number("[environment].memory_mb", 2048)),
                 storage_mb=math.ceil(number("[environment].storage_mb", 10240)),
-                allow_internet=internet, workdir=_workdir(workdir, fail),
+                allow_internet=internet, agent_network=agent_network, verifier_network=verifier_network,
+                workdir=_workdir(workdir, fail),
                 env=_env_table(environ.get("env", {}), "[environment].env", fail),
                 verifier_env=_env_table(conf["verifier"].get("env", {}), "[verifier].env", fail),
                 dockerfile=steps, has_solution=(path / "solution/solve.sh").is_file())
+
+
+# Harbor's network_mode values. "allowlist" (with allowed_hosts) is refused when the task loads: pasta
+# forwards any destination and cannot filter hosts, and a task that asks for a filter must not silently
+# get the whole network. "none" is an older spelling of "no-network".
+NETWORK_MODES = {"public": True, "no-network": False, "none": False}
+
+
+def _network_mode(table: dict, section: str, fail, default: bool | None) -> bool | None:
+    """[section].network_mode as on (True) or off (False); `default` when the table does not set it."""
+    if "network_mode" not in table:
+        return default
+    mode = table["network_mode"]
+    if mode == "allowlist":
+        raise fail(f"[{section}].network_mode 'allowlist' (allowed_hosts) is not supported: echo's network "
+                   "cannot filter hosts; use 'public' or 'no-network'")
+    if not isinstance(mode, str) or mode not in NETWORK_MODES:
+        raise fail(f"[{section}].network_mode must be 'public' or 'no-network', got {_show(mode)}")
+    return NETWORK_MODES[mode]
 
 
 def _megabytes(value, key: str, fail) -> float:
@@ -313,8 +333,9 @@ def forget_builds() -> None:
 class Environment:
     """One episode's environment, as start_task returns it: the task's, for one instance seed."""
 
-    def __init__(self, box: sandbox.Sandbox, task: Task, seed: int):
+    def __init__(self, box: sandbox.Sandbox, task: Task, seed: int, verifier_network: bool = False):
         self.box, self.task, self.seed = box, task, seed
+        self.verifier_network = verifier_network          # the network verify() gives test.sh
 
     @property
     def budget(self) -> float:
@@ -399,9 +420,10 @@ def start_task(task: Task, seed: int = 0, limits: Limits | None = None, store: P
                internet: bool = True, log=print, cache: Path | None = None) -> Environment:
     """The task's Environment for instance `seed`: the cached build below a fresh writable layer, the
     seeded steps run with TASK_SEED, the shell in the workdir and the episode clock just started.
-    `limits` may be rollout.Limits (the environment reads only its own fields). Network only if the task
-    allows it and `internet` (the trainer's switch) does too. `store`: a local image store, `cache`: the
-    image cache (images.py).
+    `limits` may be rollout.Limits (the environment reads only its own fields). Network per phase, as
+    task_network says; `internet=False` (the trainer's --no-internet) turns the agent's phase off (the
+    oracle and the seeded setup steps with it), never the verifier's. `store`: a local image store,
+    `cache`: the image cache (images.py).
     A start the machine failed is tried once more (SETUP_ATTEMPTS); a SetupError says why it failed."""
     for attempt in range(1, SETUP_ATTEMPTS + 1):
         try:
@@ -412,7 +434,22 @@ def start_task(task: Task, seed: int = 0, limits: Limits | None = None, store: P
             log(f"{e}; starting it once more")
 
 
+def task_network(task: Task, internet: bool = True) -> tuple[bool, bool]:
+    """(the agent's network, the verifier's): the task's own per phase; where it sets nothing, Harbor's
+    default (on) if pasta is installed, else off, said once. `internet=False` turns the agent's off."""
+    def on(value: bool | None) -> bool:
+        if value is None and not sandbox.network_available():
+            sandbox.say_once("pasta (Debian package passt) is not installed: tasks that do not set their "
+                             "network run without one (Harbor's default is on); tasks that ask for it refuse "
+                             "to start")
+        return sandbox.network_available() if value is None else value
+    return on(task.agent_network) and internet, on(task.verifier_network)
+
+
 def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, cache) -> Environment:
+    agent_net, verifier_net = task_network(task, internet)
+    if (agent_net or verifier_net) and not sandbox.network_available():
+        raise SetupError(f"task '{task.name}': {sandbox.NETWORK_HELP}", infrastructure=True)
     try:
         state = build_task(task, store, log, cache)
         host = state.image.rootfs is None
@@ -429,7 +466,7 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, ca
             state = images.advance(state, step, context)
             plan.append((step, state))
         box = sandbox.Sandbox(task.workdir, env={**state.env, **task.env}, limits=limits,
-                              layers=None if host else state.layers, network=task.allow_internet and internet,
+                              layers=None if host else state.layers, network=agent_net,
                               hide=[task.path])
         box.__enter__()
     except (images.BuildError, sandbox.SandboxError, OSError) as e:
@@ -446,7 +483,7 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, ca
             images.run_step(box, step, step_state, context, seed=seed, timeout=left)
         box.exec(f"mkdir -p {shlex.quote(task.workdir)}; cd {shlex.quote(task.workdir)}", 10)
         box.start_clock()                      # the episode clock starts when the agent does
-        return Environment(box, task, seed)
+        return Environment(box, task, seed, verifier_network=verifier_net)
     except (images.BuildError, sandbox.SandboxError, OSError) as e:
         box.close()
         raise SetupError(f"task '{task.name}': {e}",
@@ -479,6 +516,7 @@ def verify(env: Environment, task: Task, seed: int = 0) -> tuple[float, str]:
     # Every process the agent started dies first, nested namespaces included, and the verifier gets a
     # fresh shell: nothing of the agent's can race it or leave variables (PATH, LD_PRELOAD) behind.
     env.box.restart_shell()
+    env.box.set_network(env.verifier_network)  # the verifier's phase: after the agent's processes are gone
     r = env.exec("rm -rf /tests /logs/verifier && mkdir -p /tests /logs/verifier", 30)
     if r.exit_code:
         raise VerifierError(f"cannot prepare /tests and /logs/verifier: {' '.join(r.output.split())[-200:]}")

@@ -12,7 +12,7 @@ A task's `FROM` resolves to a base root filesystem, first found wins:
      (the built-in tasks do: they need only the host's python3, git, sqlite3, jq).
 
 The build runs the Dockerfile's RUN, COPY, ADD, ENV, ARG, WORKDIR and SHELL (read by dockerfile.py, as the
-loader reads them) in a sandbox with the network on, one step at a time. Each RUN/COPY/ADD writes one
+loader reads them) in a sandbox with pasta's network, one step at a time. Each RUN/COPY/ADD writes one
 layer, CACHE/layers/<key>/layer, where the key hashes the parent's key, the step, its environment and, for
 COPY/ADD, the files it copies: tasks that share a Dockerfile prefix (all 3,566 TermiGen tasks share their
 first three steps) share those layers, and every episode, rank and run reuses them. A lock per key makes
@@ -384,11 +384,14 @@ def _build_layer(state: State, step, context: Path, layer: Path, deadline: float
     t0 = time.monotonic()
     log(f"building line {step.line}: {step.instr} {' '.join(step.args.split())[:70]}")
     try:
-        # As `docker build`: the network on and room to compile (the task's limits are the episode's).
+        # As `docker build`: a RUN has the network (whatever the task's or the trainer's setting: the layer
+        # is shared) and room to compile (the task's limits are the episode's). The network is the sandbox's
+        # own through pasta, never the host's: its loopback and abstract sockets stay out of reach.
         build_limits = replace(limits, episode_timeout=left, memory_mb=max(limits.memory_mb, 8192),
                                nproc=max(limits.nproc, 4096))
         with Sandbox(workdir=state.config.workdir, env=state.env, layers=state.layers, upper=tmp / "layer",
-                     network=True, limits=build_limits) as sb, _DiskWatch(tmp, cap, sb) as watch:
+                     network=step.instr == "RUN", limits=build_limits) as sb, \
+                _DiskWatch(tmp, cap, sb) as watch:
             try:
                 run_step(sb, step, state, context, seed=None, timeout=left)
             except (BuildError, sandbox.SandboxError):

@@ -100,7 +100,9 @@ def parse_args(argv=None):
     a("--tasks", help="directory of Harbor-layout tasks (default tasks/train; the demo: tasks/observe/train)")
     a("--images", metavar="DIR", help="local image store: DIR/<name>/ or DIR/<name>.tar per FROM image "
       "(see images.py); default $ECHO_IMAGES")
-    a("--no-internet", action="store_true", help="no network in episodes, even for tasks that allow it")
+    a("--no-internet", action="store_true", help="turn the agent's network off (its commands, the oracle, "
+      "the seeded setup steps) even where the task allows it; the verifier keeps the task's own setting and "
+      "builds keep theirs (as docker build)")
     a("--out", default="runs/echo", help="run directory: metrics.jsonl, checkpoints")
     a("--overwrite", action="store_true", help="start over in an --out that already holds a run")
     a("--debug", action="store_true", help="show the traceback of an error, not just its one line")

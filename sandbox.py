@@ -1,7 +1,6 @@
 """Isolation for terminal episodes and image builds: Linux namespaces, no daemon, no Docker (METHOD.md §4).
 
-One Sandbox = one persistent bash in fresh user, mount, PID, IPC, UTS (and, without network, net)
-namespaces, over a root filesystem that is either an overlay of image layers or, as a last resort, the
+One Sandbox = one persistent bash in fresh user, mount, PID, IPC, UTS and network namespaces, over a root filesystem that is either an overlay of image layers or, as a last resort, the
 host's system directories read-only:
 
     python (caller) ── sandbox_init.py (uid H on the host)      unshare(user), waits for its id map
@@ -14,9 +13,10 @@ Containment, with Docker's defaults as the floor:
 - The user namespace maps 65,536 ids: namespace root is host uid H (Limits.uid_base, never 0), so apt
   and dpkg can chown, and nothing in the sandbox is the host's root. As root the caller writes the map
   itself; otherwise it uses newuidmap and /etc/subuid, as rootless podman does.
-- The shell runs with the capability bounding set cut to Docker's default set (no CAP_SYS_ADMIN,
-  CAP_SYS_PTRACE, CAP_NET_ADMIN, ...) and no_new_privs: it cannot mount, unmount or remount, and it cannot
-  ptrace pid 1 or open /proc/1/fd (pid 1 keeps capabilities the shell lacks).
+- The shell runs with the capability bounding set cut to Docker's default set less CAP_NET_RAW (as
+  podman's; no CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_NET_ADMIN, ...) and no_new_privs: it cannot mount,
+  unmount or remount, and it cannot ptrace pid 1 or open /proc/1/fd (pid 1 keeps capabilities the shell
+  lacks).
 - The shell and every run_fresh command run under seccomp.py's filter (Docker's default profile: no
   nested namespaces, keyctl, bpf, perf_event_open, ...), and pid 1 gives the episode a fresh session
   keyring.
@@ -24,6 +24,11 @@ Containment, with Docker's defaults as the floor:
   and cpu); if it cannot be made the sandbox does not start, unless ECHO_ALLOW_NO_CGROUP=1 asks for
   per-process rlimits instead. The writable layer is a tmpfs of Limits.storage_mb, so disk use is
   bounded too.
+- The network namespace is always the sandbox's own, so the host's loopback and abstract unix sockets
+  are out of reach. With network (set_network), pasta (Debian package passt) runs beside it as host uid
+  H: a user-mode TCP/IP stack that opens the sandbox's connections from the host as ordinary sockets,
+  with the host's loopback not mapped (--no-map-gw, -T none -U none) and the host's own address given
+  to the sandbox, so that address is the sandbox's own too. Without pasta, network refuses to start.
 - Residual risk, shared with Docker: the agent is root in its own container and can rewrite any file
   there, the task's own test runner included; the verifier trusts what is in the container when it runs.
 
@@ -58,7 +63,7 @@ from pathlib import Path, PurePosixPath
 
 import seccomp
 from errors import EchoError
-from sandbox_init import DOCKER_CAPS  # noqa: F401 - the shell's capabilities, for callers and tests
+from sandbox_init import CAP_NET_RAW, DOCKER_CAPS  # noqa: F401 - the shell's: Docker's less CAP_NET_RAW
 
 
 @dataclass
@@ -94,10 +99,47 @@ BASE_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
             "USER": "root", "LOGNAME": "root", "SHELL": "/bin/bash", "LANG": "C.UTF-8", "TERM": "dumb",
             "PAGER": "cat", "DEBIAN_FRONTEND": "noninteractive", "HOSTNAME": "sandbox"}
 STATE_DIR = Path(tempfile.gettempdir()) / f"echo-sandbox-{os.getuid()}"
+# The user-mode network (Sandbox.set_network): pasta's options. -t/-u none: nothing of the host's reaches
+# in; -T/-U none: the sandbox's own loopback is not forwarded to the host's (pasta's default forwards its
+# bound ports); --no-map-gw: the gateway address is the real gateway, not the host's loopback. IPv4 only,
+# as Docker's default bridge (and 7 ms faster to start).
+PASTA = ["pasta", "--config-net", "--quiet", "-t", "none", "-u", "none", "-T", "none", "-U", "none",
+         "--no-map-gw", "--ipv4-only"]
+NETWORK_HELP = ("network needs pasta, from the Debian package passt (apt-get install passt); without it "
+                "networked episodes and builds refuse to start (never the host's network)")
+# As root, pasta runs as host uid H, which may not open /dev/net/tun where it is 0600 (udev's default is
+# 0666): it gets a private mount namespace with a tun node of its own (same device, 10:200), nothing else.
+TUN_NODE = ("mount -t tmpfs -o size=4k,mode=755 tmpfs /dev/net && mknod -m 666 /dev/net/tun c 10 200 && "
+            'exec "$@"')
 USERNS_HELP = ("the sandbox needs unprivileged user namespaces: sysctl -w user.max_user_namespaces=10000 "
                "(on Ubuntu 24.04+ also kernel.apparmor_restrict_unprivileged_userns=0), or in Docker run "
                "with --security-opt seccomp=unconfined --security-opt apparmor=unconfined")
 _said: set[str] = set()
+
+
+def network_available() -> bool:
+    """Whether sandboxes can have a network here (pasta is installed)."""
+    return shutil.which("pasta") is not None
+
+
+def resolver_file(etc: Path = Path("/etc/resolv.conf"),
+                  upstream: Path = Path("/run/systemd/resolve/resolv.conf")) -> Path:
+    """The host's resolv.conf for an image's /etc/resolv.conf, as Docker chooses it: the host's own, unless
+    it names only loopback resolvers (systemd-resolved's 127.0.0.53), which the sandbox cannot reach (pasta
+    does not map the host's loopback); then systemd-resolved's list of the upstream servers, if any."""
+    def servers(path: Path) -> list[str]:
+        try:
+            return re.findall(r"^\s*nameserver\s+(\S+)", path.read_text(errors="replace"), re.M)
+        except OSError:
+            return []
+    local = lambda a: a.startswith("127.") or a == "::1"                            # noqa: E731
+    found = servers(etc)
+    if found and all(map(local, found)):
+        if any(not local(a) for a in servers(upstream)):
+            return upstream
+        say_once(f"{etc} names only loopback resolvers ({', '.join(found)}), which sandboxes cannot reach: "
+                 "networked sandboxes have no DNS")
+    return etc
 
 
 def say_once(line: str) -> None:
@@ -112,7 +154,8 @@ class Sandbox:
 
     layers: overlay lower layers, top first (image layers, then the base root filesystem); None means the
     host's system directories, read-only. upper: an on-disk directory that receives every write (an image
-    build step); None gives a fresh tmpfs of limits.storage_mb that vanishes at close()."""
+    build step); None gives a fresh tmpfs of limits.storage_mb that vanishes at close(). network: start
+    with the network (set_network(True)); otherwise the sandbox's own loopback only."""
 
     def __init__(self, workdir: str = "/app", env: dict[str, str] | None = None, limits: Limits = Limits(),
                  layers: list[Path] | None = None, upper: Path | None = None, network: bool = False,
@@ -167,7 +210,8 @@ class Sandbox:
         config = {"root": str(self.dir / "root"), "xfer": str(self.dir / "xfer"), "workdir": self.workdir,
                   "layers": [str(p) for p in self.layers] if self.layers is not None else None,
                   "upper": str(self.upper) if self.upper else None, "storage_mb": self._storage_mb(),
-                  "network": self.network, "env": self.env, "system_dirs": SYSTEM_DIRS,
+                  "env": self.env, "system_dirs": SYSTEM_DIRS, "resolv": str(resolver_file()),
+                  "gid_max": sum(count for _, _, count in self.ids.lines) - 1,
                   "hide": [str(Path(h).resolve()) for h in self.hide],
                   "fds": {"status": st_w, "events": ev_w, "life": life_r, "ctl": ctl_r},
                   "seccomp": _filter(),
@@ -185,8 +229,10 @@ class Sandbox:
         # Runs at close(), garbage collection or interpreter exit; a kill -9 of the caller is handled by
         # pid 1 (EOF on the lifeline) and the leftover directory by _reap_stale on the next start.
         self._init_holder: list[int] = []
-        self._finalizer = weakref.finalize(self, _teardown, self._proc, self._init_holder, self.dir,
-                                           [cmd_w, out_r, st_r, ev_r, ctl_w, self._life_w], self.cgroup)
+        self._net: list[int] = []              # pasta's pid while the sandbox has the network
+        self._finalizer = weakref.finalize(self, _teardown, self._proc, self._init_holder, self._net,
+                                           self.dir, [cmd_w, out_r, st_r, ev_r, ctl_w, self._life_w],
+                                           self.cgroup)
         event = self._wait(time.monotonic() + 30, lambda e: e[0] == "r")
         if event is None:
             out = " ".join(self._take_output(note=False).split())[-400:]
@@ -194,6 +240,41 @@ class Sandbox:
         self._init_pid = int(event[1])
         self._init_holder.append(self._init_pid)
         self._level = _nspid_level(self._init_pid)
+        if self.network:                       # before the first command: nothing runs without it
+            self._network_up()
+
+    def set_network(self, on: bool) -> None:
+        """The network on (pasta attached to the sandbox's network namespace) or off (pasta gone: its
+        interface and every connection through it with it, the sandbox's loopback stays), between
+        commands: the verifier's phase may differ from the agent's (harbor.verify). Raises SandboxError
+        when it cannot be turned on."""
+        if on and not self._net:
+            self._network_up()
+        elif not on and self._net:
+            _network_down(self._net, self.dir / "net.pid")
+        self.network = on
+
+    def _network_up(self) -> None:
+        if not network_available():
+            raise SandboxError(NETWORK_HELP)
+        pidfile = self.dir / "net.pid"
+        # pasta joins the user and network namespaces of our child (sandbox_init.py made it dumpable for
+        # this), sets up its tap interface, address and routes there, then goes to the background.
+        argv = [*PASTA, "-P", str(pidfile)]
+        if os.getuid() == 0:
+            argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", TUN_NODE, "sh", *argv,
+                    "--runas", str(self.ids.host_root)]
+        try:
+            r = subprocess.run([*argv, str(self._proc.pid)], stdin=subprocess.DEVNULL, capture_output=True,
+                               text=True, timeout=30)
+            failed = r.returncode or not pidfile.is_file()
+        except subprocess.TimeoutExpired as e:
+            r, failed = subprocess.CompletedProcess(argv, -1, "", "no answer within 30 s"), True
+        if failed:
+            why = [l for l in f"{r.stdout}\n{r.stderr}".splitlines() if l.strip() and "syslog" not in l]
+            raise SandboxError(f"pasta could not give the sandbox its network: "
+                               f"{(why or [f'exit {r.returncode}'])[-1].strip()[:200]}")
+        self._net.append(int(pidfile.read_text()))
 
     def _storage_mb(self) -> int:
         """The writable layer is a tmpfs, so with a memory cgroup its files count as memory. Capped at 3/4
@@ -717,7 +798,25 @@ def _signal(pid: int, sig: int) -> None:
         pass
 
 
-def _teardown(proc: subprocess.Popen, init: list[int], dirpath: Path, fds: list[int], cgroup) -> None:
+def _network_down(net: list[int], pidfile: Path, wait: bool = True) -> None:
+    """Stop the sandbox's pasta (its pid is checked against its command line, which names `pidfile`) and,
+    with `wait`, return once it is gone, its interface with it."""
+    for pid in net:
+        try:
+            if str(pidfile).encode() not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                continue                       # already gone, and the pid reused
+        except OSError:
+            continue
+        _signal(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while wait and _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.001)
+    net.clear()
+    pidfile.unlink(missing_ok=True)
+
+
+def _teardown(proc: subprocess.Popen, init: list[int], net: list[int], dirpath: Path, fds: list[int],
+              cgroup) -> None:
     # When pid 1 dies the kernel kills every process of its PID namespace; its parent reaps it only after
     # all of them are gone, then exits. Killing pid 1 first leaves no zombie.
     for pid in init or [proc.pid]:
@@ -732,6 +831,7 @@ def _teardown(proc: subprocess.Popen, init: list[int], dirpath: Path, fds: list[
             os.close(fd)
         except OSError:
             pass
+    _network_down(net, dirpath / "net.pid", wait=False)      # the namespace is gone with pid 1 anyway
     if cgroup:
         cgroup.remove()
     _rmtree(dirpath)
@@ -803,6 +903,10 @@ def _reap_stale() -> None:
                     continue
             except FileNotFoundError:              # its own sandbox removed it meanwhile
                 continue
+        try:                                       # its pasta outlives it (pasta does not watch the pid)
+            _network_down([int((d / "net.pid").read_text())], d / "net.pid")
+        except (OSError, ValueError):
+            pass
         _rmtree(d)
 
 

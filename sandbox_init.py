@@ -2,11 +2,12 @@
 
 Two processes run this file: the child makes the user namespace and waits until the caller has written
 its id map, then makes the other namespaces and forks pid 1, which builds the root filesystem, pivots
-into it and stays as init: it starts the agent's shell with Docker's capabilities only, restarts it when it
-dies, runs run_fresh commands and reports their exit status from wait(), reaps orphans, and exits when
-the caller's lifeline closes (the kernel then kills every process of the namespace). Everything it
-starts gets Docker's capabilities, no_new_privs and the seccomp filter that sandbox.py compiled
-(seccomp.py). Only the standard library, imported before pivot_root: the image may have no Python.
+into it and stays as init: it starts the agent's shell with Docker's capabilities less CAP_NET_RAW,
+restarts it when it dies, runs run_fresh commands and reports their exit status from wait(), reaps
+orphans, and exits when the caller's lifeline closes (the kernel then kills every process of the
+namespace). Everything it starts gets those capabilities, no_new_privs and the seccomp filter that
+sandbox.py compiled (seccomp.py). Only the standard library, imported before pivot_root: the image may
+have no Python.
 """
 import ctypes
 import fcntl
@@ -26,12 +27,18 @@ DOCKER_CAPS = {0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31}
 # /proc/PID/mem, environ and fd need the tracer's capabilities to cover the target's, so no process of the
 # agent (Docker's set, no CAP_SYS_PTRACE) can trace or read a verifier process.
 VERIFIER_EXTRA_CAP = 35
+# ... less CAP_NET_RAW, as podman's default set: with it an AF_PACKET socket writes raw frames onto pasta's
+# interface, and pasta opens a connection from the host to whatever address a frame names, the host's
+# 127.0.0.1 included (the sandbox's own routing, which keeps 127.0.0.1 inside, never sees such a frame).
+# ping still works, through ICMP sockets (pid 1 sets net.ipv4.ping_group_range, as podman does).
+CAP_NET_RAW = 13
 
 _libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = (
     0x20000, 0x4000000, 0x8000000, 0x10000000, 0x20000000, 0x40000000)
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_SECCOMP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 1, 24, 22, 38, 47
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_SECCOMP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = (
+    1, 4, 24, 22, 38, 47)
 KEYCTL, KEYCTL_JOIN_SESSION_KEYRING = {"x86_64": 250, "aarch64": 219}, 1
 
 
@@ -76,11 +83,19 @@ def _child(cfg: dict) -> None:
     os.setresuid(0, 0, 0)
     if "exec" in cfg:                          # run_mapped: just a program in the mapped namespace
         os.execvp(cfg["exec"][0], cfg["exec"])
-    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (0 if cfg["network"] else CLONE_NEWNET)
+    # Always a network namespace of our own: never the host's loopback or abstract unix sockets. With
+    # network, the caller then attaches a user-mode network stack to it (Sandbox.set_network).
+    flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET
     _check(_libc.unshare(flags), "unshare")
+    # The user-mode network stack (pasta) runs as host uid H, the namespace's owner, and joins our
+    # namespaces through /proc/<this pid>/ns: the setresuid above made us non-dumpable, which would
+    # refuse it. Nothing of the sandbox can name this process (it is outside the new PID namespace);
+    # pid 1, which it can name, goes back to non-dumpable.
+    _check(_libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")
     pid = os.fork()                            # the first child in a new PID namespace is its pid 1
     if pid == 0:
         try:
+            _check(_libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "not dumpable")
             _pid1(cfg)
         except BaseException as e:             # one line on the output pipe; the caller shows it
             print(f"sandbox setup failed: {e}", file=sys.stderr, flush=True)
@@ -113,13 +128,14 @@ def _pid1(cfg: dict) -> None:
     # resolves in the image, never on the host's filesystem.
     os.makedirs(os.path.realpath(cfg["workdir"]), exist_ok=True)
     os.chdir(cfg["workdir"])
-    if not cfg["network"]:
-        # Bring up lo: SIOCGIFFLAGS / SIOCSIFFLAGS |= IFF_UP. (Every module is imported before pivot_root:
-        # the image may have no Python at all.)
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        flags = struct.unpack("16sH14s", fcntl.ioctl(s, 0x8913, struct.pack("16sH14s", b"lo", 0, b"")))[1]
-        fcntl.ioctl(s, 0x8914, struct.pack("16sH14s", b"lo", flags | 1, b""))
-        s.close()
+    # Bring up lo: SIOCGIFFLAGS / SIOCSIFFLAGS |= IFF_UP. (Every module is imported before pivot_root:
+    # the image may have no Python at all.)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    flags = struct.unpack("16sH14s", fcntl.ioctl(s, 0x8913, struct.pack("16sH14s", b"lo", 0, b"")))[1]
+    fcntl.ioctl(s, 0x8914, struct.pack("16sH14s", b"lo", flags | 1, b""))
+    s.close()
+    with open("/proc/sys/net/ipv4/ping_group_range", "w") as f:     # ping without CAP_NET_RAW (ICMP sockets)
+        f.write(f"0 {cfg['gid_max']}")                               # every mapped group
     _libc.sethostname(b"sandbox", 7)
     for name, value in cfg["rlimits"].items():   # set inside the user namespace: counted per namespace
         resource.setrlimit(getattr(resource, "RLIMIT_" + name), (value, value))
@@ -200,7 +216,7 @@ def _in_root(R: str, path: str) -> str:
 
 
 def _mount_system(cfg: dict, R: str) -> None:
-    """/proc, /dev, /dev/shm, /dev/pts, /sys, /run/xfer and, with network, the host's resolv.conf."""
+    """/proc, /dev, /dev/shm, /dev/pts, /sys, /run/xfer and the host's resolv.conf."""
     for d, mode in (("tmp", 0o1777), ("root", 0o700), ("run", 0o755), ("proc", 0o555), ("sys", 0o555),
                     ("dev", 0o755)):
         if not os.path.lexists(f"{R}/{d}"):
@@ -222,13 +238,14 @@ def _mount_system(cfg: dict, R: str) -> None:
     except OSError:
         pass
     _bind_ro(cfg["xfer"], _in_root(R, "run/xfer"))   # files on their way in (Sandbox.copy_in)
-    if cfg["network"] and os.path.isfile("/etc/resolv.conf") and cfg["layers"] is not None:
+    # Always, as Docker does: the network may be turned on later (the verifier's phase).
+    if os.path.isfile(cfg["resolv"]) and cfg["layers"] is not None:
         target = _in_root(R, "etc") + "/resolv.conf"      # an /etc -> /anywhere link stays in the root
         if os.path.islink(target) or not os.path.exists(target):
             if os.path.lexists(target):
                 os.unlink(target)
             open(target, "w").close()
-        _bind_ro("/etc/resolv.conf", target)   # as Docker does: the host's resolver, read-only
+        _bind_ro(cfg["resolv"], target)        # as Docker does: the host's resolver, read-only
 
 
 def _init_loop(cfg: dict, host_pid: str) -> None:
@@ -290,7 +307,7 @@ def _spawn_shell(cfg: dict) -> int:
 
 
 def _spawn(cfg: dict, argv: list[str], status_fd: int | None = None) -> int:
-    """Fork and exec /bin/bash confined: Docker's capabilities, no_new_privs, the seccomp filter, default
+    """Fork and exec /bin/bash confined: Docker's caps less NET_RAW, no_new_privs, the seccomp filter, default
     signals. Without status_fd (a run_fresh command) stdin is /dev/null and VERIFIER_EXTRA_CAP is kept."""
     pid = os.fork()
     if pid:
@@ -309,6 +326,7 @@ def _spawn(cfg: dict, argv: list[str], status_fd: int | None = None) -> int:
                 continue
             if cap not in DOCKER_CAPS:
                 _check(_libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), f"drop capability {cap}")
+        _check(_libc.prctl(PR_CAPBSET_DROP, CAP_NET_RAW, 0, 0, 0), "drop CAP_NET_RAW")
         _check(_libc.prctl(PR_CAP_AMBIENT, 4, 0, 0, 0), "clear ambient capabilities")
         _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
         # Docker's default seccomp profile (seccomp.py), after everything of ours that needs a refused call.

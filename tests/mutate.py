@@ -1,11 +1,17 @@
 """Does the suite catch plausible bugs? Put each one-line bug below into a temporary copy of the project,
 run the fast tests there, and report which test caught it (or that none did).
 
-    python tests/mutate.py            # every mutation (about 10 minutes on 2 cores)
-    python tests/mutate.py 3 7        # only these
+    python tests/mutate.py            # every mutation of our list, MUTATIONS (about 45 minutes on 2 cores)
+    python tests/mutate.py 3 7        # only these of it
+    python tests/mutate.py --fresh    # the second list, FRESH (tests/mutations_fresh.py, if there is one)
+    python tests/mutate.py --fresh 2  # only this one of it
+    python tests/mutate.py --both     # both lists, each with its own table and catch count
 
-Not part of the default test run (it runs the suite once per mutation). A mutation whose text is no
-longer in its file is reported as stale: update the list when the code moves.
+Two lists, so that the suite can be measured on bugs it was not written against: MUTATIONS are ours, written
+next to the tests; FRESH, when tests/mutations_fresh.py exists, is a list of (what, file, old, new) tuples
+written by someone who has not seen the tests. Not part of the default test run (it runs the suite once
+per mutation). A mutation whose text is no longer in its file is reported as stale: update the list when
+the code moves.
 """
 import re
 import shutil
@@ -15,11 +21,15 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# The fast tests: everything but the long end-to-end files (all tasks' oracles, real images, registries).
-FAST = ["tests/test_objective.py", "tests/test_knobs.py", "tests/test_loop.py", "tests/test_model.py",
+# The fast tests: everything but the long end-to-end files (all tasks' oracles, real images, CLIs, the demo).
+# The contract tests come first: they are the quickest to fail.
+FAST = ["tests/test_contracts_train.py", "tests/test_contracts_rollout.py", "tests/test_contracts_env.py",
+        "tests/test_contracts_registry.py", "tests/test_contracts_misc.py",
+        "tests/test_objective.py", "tests/test_knobs.py", "tests/test_loop.py", "tests/test_model.py",
         "tests/test_generator.py", "tests/test_rollout.py", "tests/test_scaffold.py", "tests/test_eval.py",
-        "tests/test_harbor_episodes.py", "tests/test_containment.py", "tests/test_sandbox.py",
-        "tests/test_scale.py", "tests/test_tokenizer.py"]
+        "tests/test_harbor_episodes.py", "tests/test_harbor_load.py", "tests/test_containment.py",
+        "tests/test_sandbox.py", "tests/test_scale.py", "tests/test_tokenizer.py", "tests/test_lora.py",
+        "tests/test_registry.py"]
 
 # (what the bug is, file, the text, the text with the bug)
 MUTATIONS = [
@@ -74,14 +84,263 @@ MUTATIONS = [
     ("the shell keeps every capability", "sandbox_init.py", "            if cap not in DOCKER_CAPS:",
      "            if False:"),
     ("output not capped", "sandbox.py", "        if note and (len(text) > n or", "        if False and (len(text) > n or"),
+    # ---- issue 21: the contracts (tests/test_contracts_*.py) ----
+    ("a reused KV-cache slot keeps the old row's length", "generate.py",
+     "            self.cache.lens[free] = 0  # a reused slot starts empty\n",
+     ""),
+    ("the smallest per-row cap for every row", "generate.py",
+     "caps = dict(zip(rows, max_new_tokens))",
+     "caps = dict.fromkeys(rows, min(max_new_tokens))"),
+    ("a row generates one token past its cap", "generate.py",
+     "if not s.stopped and len(s.ids) < caps[r]:",
+     "if not s.stopped and len(s.ids) <= caps[r]:"),
+    ("a sampled stop id does not stop the row", "generate.py",
+     "if not s.stopped and len(s.ids) < caps[r]:",
+     "if len(s.ids) < caps[r]:"),
+    ("LoRA scale α instead of α/r", "model.py", "mod.lora_scale = alpha / rank", "mod.lora_scale = alpha"),
+    ("merged LoRA weights without the scale", "model.py",
+     "p.float() + mod.lora_scale * (mod.lora_B.float()",
+     "p.float() + (mod.lora_B.float()"),
+    ("--resume does not restore the lr schedule", "runs.py",
+     '        sched.load_state_dict(state["scheduler"])\n',
+     ""),
+    ("--resume starts over at step 0", "runs.py", '        step = state["step"]\n', "        step = 0\n"),
+    ("pass rate counts groups where every rollout passed", "runs.py",
+     "sum(max(e.reward for e in g) > 0 for g in groups)",
+     "sum(min(e.reward for e in g) > 0 for g in groups)"),
+    ("format error rate inverted", "runs.py",
+     "format_error_rate=1 - clean / turns if turns",
+     "format_error_rate=clean / turns if turns"),
+    ("--resume: the flags given now do not win over the saved ones", "runs.py",
+     '            if k not in given | {"resume", "stop_after"}:',
+     '            if k not in {"resume", "stop_after"}:'),
+    ("the λ schedule fed the 1-based step", "echo.py",
+     "lam = lam_schedule(step, total_steps",
+     "lam = lam_schedule(step + 1, total_steps"),
+    ("each step's draws from the seed alone", "echo.py",
+     'rng = random.Random(f"{args.seed}-{step}")',
+     "rng = random.Random(args.seed)"),
+    ("the sampler's seed ignores the step", "echo.py",
+     "seed=(args.seed * 1_000_003 + step) * world + rank",
+     "seed=args.seed * world + rank"),
+    ("step decay λ with a fractional exponent", "echo.py",
+     "return lam * gamma ** (step // every)",
+     "return lam * gamma ** (step / every)"),
+    ("linear λ decays to 0 one step early", "echo.py",
+     "lam * max(0.0, 1.0 - step / total_steps)",
+     "lam * max(0.0, 1.0 - (step + 1) / total_steps)"),
+    ("the clean-turn filter drops a rollout at its threshold", "echo.py",
+     "or e.clean_turns / turns < args.min_clean_frac)",
+     "or e.clean_turns / turns <= args.min_clean_frac)"),
+    ("the clean-turn filter compared with the valid-turn threshold", "echo.py",
+     "or e.clean_turns / turns < args.min_clean_frac)",
+     "or e.clean_turns / turns < args.min_valid_frac)"),
+    ("per-token stats averaged per micro-batch, not per token", "echo.py",
+     "sums[k] = sums.get(k, 0.0) + (v * n if n else 0.0)",
+     "sums[k] = sums.get(k, 0.0) + (v if n else 0.0)"),
+    ("micro-batches one row short of the budget", "echo.py",
+     "if cur and (len(cur) + 1) * max(longest, n) > max_tokens:",
+     "if cur and (len(cur) + 1) * max(longest, n) >= max_tokens:"),
+    ("|O_i| counts env tokens only, not warnings", "rollout.py",
+     "return sum(r in (WARNING, ENV) for r in roles)",
+     "return sum(r == ENV for r in roles)"),
+    ("the context limit checked with > instead of >=", "rollout.py",
+     "elif len(ep.ids) >= limits.max_context:",
+     "elif len(ep.ids) > limits.max_context:"),
+    ("one turn past max_turns", "rollout.py",
+     "if ep.turns >= limits.max_turns:",
+     "if ep.turns > limits.max_turns:"),
+    ("no room kept for the closing <|im_end|>", "rollout.py",
+     "elif len(ep.ids) + 1 >= limits.max_total:",
+     "elif len(ep.ids) >= limits.max_total:"),
+    ("a repeated <parameter=command> runs the last value", "rollout.py",
+     'warnings.append(f"duplicate <parameter={key}>: only the first was used")',
+     'warnings.append(f"duplicate <parameter={key}>: only the first was used") or params.update({key: value'
+     "})"),
+    ("a filtered rollout keeps its env mask", "rollout.py", "(1, 0 if ep.filtered else 1)", "(1, 1)"),
+    ("a sampled <|im_end|> gets a second one", "rollout.py",
+     "if sampled_ids and sampled_ids[-1] == im_end:",
+     "if sampled_ids and sampled_ids[0] == im_end:"),
+    ("summarize counts a pass only above 0.5", "eval.py",
+     'float(r["reward"] >= SUCCESS)',
+     'float(r["reward"] > SUCCESS)'),
+    ("infrastructure errors counted as agent errors too", "eval.py",
+     'r["error"] is not None and not apart(r)',
+     'r["error"] is not None'),
+    ("env CE as the mean over episodes", "eval.py",
+     "total, total_t, count = total + nll.sum().item(), total_t + nll_t.sum().item(), count + len(nll)",
+     "total, total_t, count = total + nll.mean().item(), total_t + nll_t.mean().item(), count + 1"),
+    ("a died sandbox is not an infrastructure failure", "eval.py",
+     'r"\\b(SetupError|SandboxError)\\b"',
+     'r"\\b(SetupError)\\b"'),
+    ("attempts succeed only above 0.5", "eval.py",
+     "c = len(eps), sum(e.reward >= SUCCESS for e in eps)",
+     "c = len(eps), sum(e.reward > SUCCESS for e in eps)"),
+    ("t quantile with n instead of n−1 degrees of freedom", "compare.py",
+     "half = T95[len(xs) - 1] *",
+     "half = T95[len(xs)] *"),
+    ("population sd in the CI", "compare.py", "statistics.stdev(xs)", "statistics.pstdev(xs)"),
+    ("a CI touching 0 counts as supported", "compare.py", "    if lo > 0:", "    if lo >= 0:"),
+    ("env CE claim with the sign flipped", "compare.py",
+     'g["env_ce"]["output"]["t1"] - e["env_ce"]["output"]["t1"]',
+     'e["env_ce"]["output"]["t1"] - g["env_ce"]["output"]["t1"]'),
+    ("per-segment sums leave out 'all'", "compare.py",
+     '        for key in (k, "all"):',
+     "        for key in (k,):"),
+    ("an infinite reward is taken as the reward", "harbor.py",
+     "if not math.isfinite(reward):",
+     "if math.isnan(reward):"),
+    ("reward.txt read before reward.json", "harbor.py",
+     'for name in ("reward.json", "reward.txt"):',
+     'for name in ("reward.txt", "reward.json"):'),
+    ("an ARG wins over an ENV of the same name", "harbor.py",
+     "scope = {**args, **env}",
+     "scope = {**env, **args}"),
+    ("a relative WORKDIR joins / instead of the current one", "harbor.py",
+     'os.path.join(workdir or "/", images.subst(s.args, scope))',
+     'os.path.join("/", images.subst(s.args, scope))'),
+    ("the task's agent timeout does not cap the episode clock", "harbor.py",
+     "episode_timeout=min(limits.episode_timeout, task.agent_timeout)",
+     "episode_timeout=limits.episode_timeout"),
+    ("the build cache key hashes a file's size, not its bytes", "images.py",
+     "h.update(hashlib.sha256(p.read_bytes()).digest())",
+     "h.update(str(st.st_size).encode())"),
+    ("the build cache key ignores the mode", "images.py",
+     'h.update(f"{p.relative_to(context)}\\0{st.st_mode}\\0".encode())',
+     'h.update(f"{p.relative_to(context)}\\0".encode())'),
+    ("images.py errors exit 1", "images.py",
+     "        return 2\n    return 0",
+     "        return 1\n    return 0"),
+    ("no cgroup: the per-process memory limit dropped", "sandbox.py",
+     '{"NPROC": self.limits.nproc, "AS": self.limits.memory_mb << 20}',
+     '{"NPROC": self.limits.nproc}'),
+    ("the writable layer capped on the wrong path", "sandbox.py",
+     "        if self.cgroup:\n            return max(1,",
+     "        if not self.cgroup:\n            return max(1,"),
+    ("cgroup v1 CPU quota a tenth of the limit", "sandbox.py",
+     '"cpu.cfs_quota_us": int(limits.cpus * 100_000)',
+     '"cpu.cfs_quota_us": int(limits.cpus * 10_000)'),
+    ("the episode clock does not cap a command", "sandbox.py",
+     "return self._run(command, min(timeout, left))",
+     "return self._run(command, timeout)"),
+    ("output of exactly output_chars gets a cut note", "sandbox.py",
+     "if note and (len(text) > n or",
+     "if note and (len(text) >= n or"),
+    ("a manifest pulled by digest is not checked", "registry.py",
+     'if reference.startswith("sha256:"):',
+     'if reference.startswith("sha512:"):'),
+    ("a failed blob download leaves its part file", "registry.py", "            os.unlink(tmp.name)\n", ""),
+    ("a 500 on a manifest reads as not found", "registry.py",
+     "if e.code in (401, 404):",
+     "if e.code >= 400:"),
+    ("rollout rows without the 10% spare", "scale.py",
+     "int(0.9 * free_bytes // per_row)",
+     "int(free_bytes // per_row)"),
+    ("padding with <|im_end|>", "tokenizer.py",
+     'self.pad_id = self.token_id("<|endoftext|>")',
+     'self.pad_id = self.token_id("<|im_end|>")'),
+    ("thinking off without the empty think block", "tokenizer.py",
+     '("" if enable_thinking else "<think>\\n\\n</think>\\n\\n")',
+     '("" if enable_thinking else "<think>\\n")'),
+    ("the rollout's clock ignores the task's agent timeout", "rollout.py",
+     "budget = min(limits.episode_timeout, row.task.agent_timeout)",
+     "budget = limits.episode_timeout"),
+    ("SFT divides by its own micro-batch's B", "echo.py",
+     "loss = ((-logp * A).sum(1) / n_A.clamp(min=1)).sum() / n_rollouts",
+     "loss = ((-logp * A).sum(1) / n_A.clamp(min=1)).sum() / logp.shape[0]"),
+    ("the clip fraction ignores the advantage's sign", "echo.py",
+     "active = ((ratio > 1 + eps_high) & (adv > 0)) | ((ratio < 1 - eps_low) & (adv < 0))",
+     "active = (ratio > 1 + eps_high) | (ratio < 1 - eps_low)"),
+    ("a tool message split at its last blank line", "rollout.py",
+     'warn, body = content.split("\\n\\n", 1)',
+     'warn, body = content.rsplit("\\n\\n", 1)'),
+    ("a seed range B < A accepted", "eval.py", "if not m or int(m[2] or m[1]) < int(m[1]):", "if not m:"),
+    ("${VAR:-default} keeps an empty value", "images.py",
+     'env.get(m[1] or m[3]) or (m[2] or "")',
+     'env.get(m[1] or m[3], m[2] or "")'),
+    ("a task.toml workdir not normalised", "harbor.py",
+     'return "/" + os.path.normpath(value).lstrip("/")',
+     "return value"),
+    ("pass@k's argument check dropped (math.comb raises its own ValueError)", "eval.py",
+     "    if not (0 <= c <= n and 1 <= k <= n):\n",
+     "    if False:\n"),
+    ("held-out pass@1 per job instead of per attempt", "compare.py",
+     'out[f"pass_at_1_{group}"] = sum(cs) / (len(cs) * args.k) if cs',
+     'out[f"pass_at_1_{group}"] = sum(cs) / len(cs) if cs'),
+    ("env-only's family pass@1 over every unseen job", "compare.py",
+     'if x["task"] == ENV_ONLY_FAMILY]',
+     'if x["group"] == "unseen"]'),
+    ("demonstrations of partial reward kept", "eval.py",
+     'if rec["reward"] >= 1.0:',
+     'if rec["reward"] >= SUCCESS:'),
+    ("a demo's reward divided by one seed too few", "eval.py",
+     'rec["reward"] /= hi - lo + 1',
+     'rec["reward"] /= max(hi - lo, 1)'),
+    ("the paper's lr default 1e-5", "runs.py", "n=16, lr=1e-6,", "n=16, lr=1e-5,"),
+    ("--max-context takes --max-total's value", "runs.py",
+     "max_context=args.max_context, max_total=args.max_total",
+     "max_context=args.max_total, max_total=args.max_total"),
+    ("AdamW β2 not taken from --beta2", "scale.py", "betas=(0.9, args.beta2)", "betas=(0.9, 0.999)"),
+    ("the trainer's --no-internet ignored", "harbor.py",
+     "network=task.allow_internet and internet",
+     "network=task.allow_internet"),
+    ("--eps-low 0 accepted", "runs.py",
+     'a("--eps-low", type=number(0, 1, strict=True)',
+     'a("--eps-low", type=number(0, 1)'),
+    ("--format-reminder not passed on", "runs.py",
+     "format_reminder=args.format_reminder",
+     "format_reminder=False"),
+    ("a copied row loses its source's pending token", "generate.py",
+     "self.pending[r] = list(self.pending.get(src, []))",
+     "self.pending[r] = []"),
+    ("warning tokens get no log-prob in training", "echo.py",
+     "(A + E + W) > 0, args.temperature",
+     "(A + E) > 0, args.temperature"),
+    ("advantages over the whole batch, not per group", "echo.py",
+     "grpo_advantages(rewards, args.n)",
+     "grpo_advantages(rewards, len(episodes))"),
+    ("a CI ending at 0 reads as the opposite holding", "compare.py", "    if hi < 0:", "    if hi <= 0:"),
+    ("a verifier error is played again instead of a failed setup", "eval.py",
+     'if failure_kind(rec["error"]) == "infrastructure":',
+     'if failure_kind(rec["error"]) == "verifier":'),
+    ("--resume into a run directory refused", "runs.py",
+     "if held and not (args.resume or args.overwrite):",
+     "if held and not args.overwrite:"),
+    ("--overwrite keeps the old run's files", "runs.py",
+     "    if held and args.overwrite and not args.resume:",
+     "    if held and args.overwrite and args.resume:"),
+    ("a resumed LoRA run starts with fresh adapters", "runs.py",
+     '        if state:\n            model.load_state_dict(state["lora"]',
+     '        if False:\n            model.load_state_dict(state["lora"]'),
+    ("--lora-alpha ignored (α = r)", "runs.py",
+     "M.add_lora(model, args.lora_rank, args.lora_alpha, seed=args.seed)",
+     "M.add_lora(model, args.lora_rank, float(args.lora_rank), seed=args.seed)"),
+    ("a step's cache key leaves out the steps before it", "images.py",
+     "json.dumps([state.key, step.instr, step.args,",
+     "json.dumps([step.instr, step.args,"),
+    ("ADD's files not in its cache key", "images.py",
+     'extra = _context_hash(step, context) if step.instr in ("COPY", "ADD") else ""',
+     'extra = _context_hash(step, context) if step.instr == "COPY" else ""'),
+    ("an ARG without a default forgets its earlier value", "images.py",
+     'target[k] = subst(v, scope) if v is not None else args.get(k, "")',
+     'target[k] = subst(v, scope) if v is not None else ""'),
 ]
 
 
-def run(index: int, what: str, file: str, old: str, new: str, python: str) -> str:
+# The second list, written without seeing the tests (kept in its own file, which this one never writes).
+FRESH = []
+if (Path(__file__).parent / "mutations_fresh.py").exists():
+    sys.path.insert(0, str(Path(__file__).parent))
+    from mutations_fresh import FRESH  # noqa: E402
+
+
+def run(what: str, file: str, old: str, new: str, python: str) -> str:
     with tempfile.TemporaryDirectory(prefix="echo-mutant-") as tmp:
         copy = Path(tmp) / "echo"
         shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".git", ".venv", "runs", "__pycache__"))
         Path(tmp).chmod(0o755)                 # the sandbox's uid must reach sandbox_init.py in the copy
+        if not (copy / file).is_file():
+            return f"stale (no file {file})"
         text = (copy / file).read_text()
         if old not in text:
             return "stale (the text is no longer there)"
@@ -89,21 +348,49 @@ def run(index: int, what: str, file: str, old: str, new: str, python: str) -> st
         r = subprocess.run([python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *FAST], cwd=copy,
                            capture_output=True, text=True)
         failed = re.search(r"^FAILED (\S+)", r.stdout, re.M) or re.search(r"^ERROR (\S+)", r.stdout, re.M)
-        return f"caught by {failed[1]}" if r.returncode else "NOT CAUGHT"
+        if not r.returncode:
+            return "NOT CAUGHT"
+        return f"caught by {failed[1]}" if failed else f"caught (pytest exit {r.returncode}, no test named)"
 
 
-def main() -> int:
-    picked = [int(a) for a in sys.argv[1:]] or range(1, len(MUTATIONS) + 1)
-    python = str(ROOT / ".venv/bin/python") if (ROOT / ".venv/bin/python").exists() else sys.executable
+def run_list(name: str, mutations: list, picked, python: str) -> tuple[int, int]:
+    """Run the picked mutations (1-based) of one list; print its table; return (caught, run)."""
+    picked = list(picked) or range(1, len(mutations) + 1)
     caught = 0
-    print("| # | bug | file | result |\n|---:|---|---|---|", flush=True)
+    print(f"\n{name}\n\n| # | bug | file | result |\n|---:|---|---|---|", flush=True)
     for i in picked:
-        what, file, old, new = MUTATIONS[i - 1]
-        result = run(i, what, file, old, new, python)
+        what, file, old, new = mutations[i - 1]
+        result = run(what, file, old, new, python)
         caught += result.startswith("caught")
         print(f"| {i} | {what} | {file} | {result} |", flush=True)
-    print(f"\n{caught} of {len(picked)} caught")
-    return 0 if caught == len(picked) else 1
+    print(f"\n{name}: {caught} of {len(picked)} caught", flush=True)
+    return caught, len(picked)
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    flags, picked = {a for a in argv if a.startswith("--")}, [int(a) for a in argv if not a.startswith("--")]
+    if flags - {"--fresh", "--both"} or flags == {"--fresh", "--both"} or ("--both" in flags and picked):
+        print("usage: mutate.py [N ...] | --fresh [N ...] | --both", file=sys.stderr)
+        return 2
+    python = str(ROOT / ".venv/bin/python") if (ROOT / ".venv/bin/python").exists() else sys.executable
+    lists = {"ours (MUTATIONS)": MUTATIONS, "fresh (FRESH, tests/mutations_fresh.py)": FRESH}
+    if "--fresh" in flags:
+        lists.pop("ours (MUTATIONS)")
+    elif "--both" not in flags:
+        lists.pop("fresh (FRESH, tests/mutations_fresh.py)")
+    counts = {}
+    for name, mutations in lists.items():
+        if not mutations:
+            print(f"{name}: empty (no tests/mutations_fresh.py)", file=sys.stderr)
+            if "--fresh" in flags:
+                return 2
+            continue
+        counts[name] = run_list(name, mutations, picked, python)
+    if len(counts) > 1:
+        print("\n" + "\n".join(f"{name}: {c} of {n} caught ({100 * c / n:.0f}%)"
+                                for name, (c, n) in counts.items()))
+    return 0 if all(c == n for c, n in counts.values()) else 1
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ def test_pass_at_k(n, c, k, want):
 
 
 def test_pass_at_k_rejects_bad_counts():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="pass_at_k needs 0 <= c <= n"):  # not math.comb's own ValueError
         ev.pass_at_k(3, 4, 1)
 
 

@@ -2,6 +2,7 @@
 on the same batch (METHOD.md §2: B, Σ|A_i| and the gradient are global), and a sharded run saves a plain HF
 checkpoint. One torchrun launch runs every case (this file is its worker); the parent compares."""
 import copy
+import math
 import os
 import subprocess
 import sys
@@ -97,6 +98,8 @@ def test_two_ranks_make_the_single_process_update(sharded, name):
     # summed over ranks would be off by 2x in grad_norm)
     rel = 3e-2 if bf16 else 1e-5
     for k in ("loss", "grpo_loss", "env_loss", "grad_norm", "n_action_tokens", "n_env_tokens", "env_ce_ttrain", "env_ce_t1"):
+        # every case has tokens of every kind: a nan on both sides is a broken case, not a mismatch
+        assert math.isfinite(st[k]) and math.isfinite(got["stats"][k]), (k, st[k], got["stats"][k])
         assert got["stats"][k] == pytest.approx(st[k], rel=rel, abs=1e-6), k
     assert got["stats"]["skipped"] == ""
     ref = dict(m.named_parameters())

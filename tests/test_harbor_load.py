@@ -54,7 +54,7 @@ def test_load_task_defaults(tmp_path):
     assert (t.agent_timeout, t.verifier_timeout, t.build_timeout, t.cpus, t.memory_mb, t.storage_mb) == \
         (600.0, 120.0, 600.0, 1, 2048, 10240)
     assert (t.allow_internet, t.workdir, t.env, t.verifier_env, t.has_solution) == \
-        (False, "/app", {}, {}, False)
+        (None, "/app", {}, {}, False)
 
 
 @pytest.mark.parametrize("files, error", [
@@ -98,6 +98,33 @@ def test_allow_internet_is_a_bool(tmp_path, value, expected):
 def test_allow_internet_must_be_a_bool(tmp_path, value, shown):
     assert toml_error(tmp_path, f"[environment]\nallow_internet = {value}\n") == \
         f"task 'x': [environment].allow_internet must be true or false, got {shown}"
+
+
+@pytest.mark.parametrize("toml, expected", [
+    ("", (None, None, None)),                            # not set: Harbor's default, on (where pasta is)
+    ('[environment]\nnetwork_mode = "no-network"\n', (False, False, False)),
+    ('[environment]\nallow_internet = false\nnetwork_mode = "public"\n', (True, True, True)),  # mode wins
+    ('[agent]\nnetwork_mode = "no-network"\n', (None, False, None)),
+    ('[environment]\nallow_internet = false\n[verifier]\nnetwork_mode = "public"\n', (False, False, True)),
+    ('[agent]\nnetwork_mode = "public"\n[verifier]\nnetwork_mode = "none"\n', (None, True, False)),
+])
+def test_network_per_phase(tmp_path, toml, expected):
+    t = load_task(make_task(tmp_path, toml=toml))
+    assert (t.allow_internet, t.agent_network, t.verifier_network) == expected
+
+
+@pytest.mark.parametrize("section", ["environment", "agent", "verifier"])
+def test_a_network_allowlist_is_refused_in_one_line(tmp_path, section):
+    toml = f'[{section}]\nnetwork_mode = "allowlist"\nallowed_hosts = ["pypi.org"]\n'
+    assert toml_error(tmp_path, toml) == (
+        f"task 'x': [{section}].network_mode 'allowlist' (allowed_hosts) is not supported: echo's network "
+        "cannot filter hosts; use 'public' or 'no-network'")
+
+
+@pytest.mark.parametrize("value, shown", [('"bridge"', "'bridge'"), ("true", "True")])
+def test_network_mode_must_be_harbors(tmp_path, value, shown):
+    assert toml_error(tmp_path, f"[verifier]\nnetwork_mode = {value}\n") == \
+        f"task 'x': [verifier].network_mode must be 'public' or 'no-network', got {shown}"
 
 
 @pytest.mark.parametrize("toml, memory_mb, storage_mb", [

@@ -1,6 +1,7 @@
 """Images (images.py): bases from an image store, a registry and debootstrap, and Dockerfile builds cached as
 overlay layers, end to end on a real Debian base. The base needs root, debootstrap and the Debian mirror;
 without them these tests say so loudly and skip, and only they do."""
+import dataclasses
 import io
 import os
 import shutil
@@ -115,9 +116,11 @@ def test_the_cached_build_is_reused_and_episodes_do_not_leak_into_each_other(rea
         assert sb.run("ls /usr/local/bin/mark; python3 -c 'import json'").output.startswith("ls: cannot")
 
 
-def test_episodes_have_no_network_unless_the_task_allows_it(real_task):
-    task, _, _ = real_task
+def test_episodes_have_the_network_their_task_sets(real_task):
+    task, _, _ = real_task                     # it sets nothing: Harbor's default, on (pasta's interface)
     with harbor.start_task(task) as sb:
+        assert len(sb.run("ls /sys/class/net").output.split()) == (2 if sandbox.network_available() else 1)
+    with harbor.start_task(dataclasses.replace(task, agent_network=False)) as sb:
         assert sb.run("ls /sys/class/net").output.split() == ["lo"]
 
 
