@@ -24,8 +24,9 @@ Containment, with Docker's defaults as the floor:
   and cpu); if it cannot be made the sandbox does not start, unless ECHO_ALLOW_NO_CGROUP=1 asks for
   per-process rlimits instead. The writable layer is a tmpfs of Limits.storage_mb, so disk use is
   bounded too.
-- Residual risk, shared with Docker: the agent is root in its own container and can rewrite any file
-  there, the task's own test runner included; the verifier trusts what is in the container when it runs.
+- The agent is root in its own container and can rewrite any file there, as in Docker; what it changed is
+  exactly the writable layer (writable_layer()), which harbor.check_ground reads before the verifier runs
+  (tamper.py), and the verifier's reward lives in a tmpfs of its own (run_fresh(private_logs=True)).
 
 Five pipes connect caller and sandbox: commands go to the shell's stdin; stdout+stderr come back on
 one pipe; run_fresh's commands go to pid 1 on its own pipe; pid 1 reports on its own pipe, which no
@@ -770,6 +771,8 @@ def _rmtree(path: Path) -> None:
     def retry(func, p, exc):      # the sandbox may have left directories without write permission
         if isinstance(exc[1], FileNotFoundError):   # removed meanwhile (a concurrent teardown or reap)
             return
+        if os.path.realpath(p) == os.path.realpath(path):   # never chmod the parent (/tmp) of the tree
+            raise exc[1]
         os.chmod(os.path.dirname(p), 0o700)
         func(p)
     shutil.rmtree(path, onerror=retry) if path.exists() else None
