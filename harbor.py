@@ -28,6 +28,7 @@ from pathlib import Path
 import dockerfile
 import images
 import sandbox
+import sandbox_init
 import tamper
 from dockerfile import Step
 from errors import ConfigError, EchoError, MissingError
@@ -496,7 +497,8 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
         raise VerifierError(f"cannot prepare /tests: {' '.join(r.output.split())[-200:]}")
     env.copy_in(task.path / "tests", "/tests")
     assign = " ".join(f"{k}={shlex.quote(v)}" for k, v in
-                      {**task.verifier_env, "TASK_SEED": str(seed), "PYTHONNOUSERSITE": "1"}.items())
+                      {"PYTHONPYCACHEPREFIX": sandbox_init.PYCACHE, **task.verifier_env,
+                       "TASK_SEED": str(seed), "PYTHONNOUSERSITE": "1"}.items())
     # apt rewrites /etc/ld.so.cache when it installs a library, and so would `ldconfig /agents/dir`: the
     # cache is derived state, rebuilt here from the loader's configuration (whose changes tamper.py refuses).
     ldconfig = "/sbin/ldconfig 2>/dev/null; " if any(c.path == "/etc/ld.so.cache" for c in changes) else ""

@@ -304,16 +304,23 @@ def _spawn_fresh(cfg: dict, command: str, private_logs: bool) -> tuple[int, int 
     return pid, (fds[0] if fds else None)
 
 
+PYCACHE = "/logs/.verifier-pycache"            # the verifier's PYTHONPYCACHEPREFIX (harbor.verify)
+
+
 def _private_logs(sock: socket.socket) -> None:
     """In the verifier's child, before its exec: its own mount namespace, a fresh tmpfs at /logs/verifier
-    (root's, mode 755: a process run as another user cannot write it), its fd sent to pid 1."""
+    (root's, mode 755: a process run as another user cannot write it), its fd sent to pid 1; and a fresh
+    tmpfs at PYCACHE, so that Python's bytecode comes from the verifier's own compiling, never from a
+    __pycache__ the agent planted beside a source file (the pyc header only names the source's size and
+    mtime, which the agent can copy)."""
     _check(_libc.unshare(CLONE_NEWNS), "unshare(mount)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    for d in ("/logs", "/logs/verifier"):      # real directories only: a link here would move the mount
+    for d in ("/logs", "/logs/verifier", PYCACHE):   # real directories only: a link would move the mount
         if os.path.islink(d) or (os.path.lexists(d) and not os.path.isdir(d)):
             raise OSError(f"{d} is not a directory")
         if not os.path.lexists(d):
             os.mkdir(d, 0o755)
+    _mount("tmpfs", PYCACHE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=512m")     # root's: see above
     _mount("tmpfs", "/logs/verifier", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=16m")
     fd = os.open("/logs/verifier", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     socket.send_fds(sock, [b"d"], [fd])

@@ -36,6 +36,7 @@ LIB_DIRS = ["/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib", "/lib/
             "/usr/lib/aarch64-linux-gnu", "/usr/local/lib/aarch64-linux-gnu"]
 PYTHON_DIR = re.compile(r"/usr(/local)?/lib/python3[.\d]*(/(site|dist)-packages)?")
 MAX_DEPTH, MAX_ENTRIES = 256, 500_000
+VERIFIERS_OWN = ("/tests", "/logs/verifier", "/logs/.verifier-pycache")   # sandbox_init.PYCACHE
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: s
          path: list[str]) -> str | None:
     if c.kind == "unchecked":
         return f"too deep or too large to check (over {MAX_DEPTH} levels or {MAX_ENTRIES} entries)"
-    if within(p, "/tests") or within(p, "/logs/verifier") or (p == "/logs" and c.kind != "dir"):
+    if any(within(p, d) for d in VERIFIERS_OWN) or (p == "/logs" and c.kind != "dir"):
         return "the verifier's own place"
     if p in SYSTEM_ROOTS:
         if c.kind != "dir" or c.opaque or not (image.kind(p) == "dir" or shipped(p) == "setup"):

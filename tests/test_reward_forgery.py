@@ -384,3 +384,15 @@ def test_the_real_image_still_scores_honest_work(real_task):
     assert score(real_task, "echo 42 > /app/answer.txt") == 1.0
     assert score(real_task, "echo 41 > /app/answer.txt") == 0.0
     assert score(real_task, PIP_INSTALL) == 1.0        # a new package, its module and its program: an install
+
+
+def test_a_planted_bytecode_cache_is_not_what_the_verifier_runs(tmp_path):
+    # A .pyc beside a source, with the source's size and mtime in its header, is what Python would load;
+    # the verifier's Python compiles into a fresh cache of its own (PYTHONPYCACHEPREFIX) instead.
+    plant = ("mkdir -p /opt/lib && cd /tmp && echo 'def ok(): return False' > /opt/lib/chk.py && "
+             "echo 'def ok(): return  True' > chk.py && touch -d @1 chk.py /opt/lib/chk.py && python3 -c "
+             "'import py_compile, sys; py_compile.compile(\"chk.py\", cfile=\"/opt/lib/__pycache__/chk.\" + "
+             "sys.implementation.cache_tag + \".pyc\")'")
+    test_sh = ("cd /opt/lib && python3 -c 'import chk; exit(0 if chk.ok() else 1)' && "
+               "echo 1 > /logs/verifier/reward.txt || echo 0 > /logs/verifier/reward.txt\n")
+    assert score(make_task(tmp_path, test_sh), plant) == 0.0
