@@ -66,7 +66,7 @@ class FakeImage:
 IMAGE = FakeImage({"/usr": "dir", "/bin": "link", "/usr/bin/python3": "file", "/usr/bin/bash": "file",
                    "/usr/local/bin": "dir", "/usr/lib/python3/dist-packages/pytest": "dir",
                    "/usr/lib/x86_64-linux-gnu/libc.so.6": "file", "/etc/passwd": "file"})
-PATH = tamper.search_path(sandbox.BASE_ENV["PATH"], IMAGE) if tamper else []
+PATH = tamper.search_path("/root/.local/bin:" + sandbox.BASE_ENV["PATH"], IMAGE) if tamper else []
 
 
 def judge(*changes, workdir="/app", baseline=None):
@@ -76,7 +76,8 @@ def judge(*changes, workdir="/app", baseline=None):
 
 @needs_tamper
 def test_merged_usr_path_is_searched_as_the_image_has_it():
-    assert PATH[:4] == ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin"] and "/bin" not in PATH
+    assert PATH[:5] == ["/root/.local/bin", "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin"]
+    assert "/bin" not in PATH
 
 
 @needs_tamper
@@ -86,6 +87,7 @@ def test_merged_usr_path_is_searched_as_the_image_has_it():
     [("/usr/bin", "dir"), ("/usr/bin/python3", "gone")],       # ... or deleted
     [("/usr/local/bin/python3", "file")],                      # a PATH shadow of /usr/bin/python3
     [("/usr/local/sbin/bash", "link")],                        # ... as a link
+    [("/root/.local/bin/uvx", "file")],                        # a program on PATH outside /usr (see PATH)
     [("/usr/local/lib/libc.so.6", "file")],                    # a library shadow
     [("/usr/local/lib/python3.11/dist-packages/pytest", "dir")],   # a module shadow
     [("/etc/ld.so.preload", "file")],
