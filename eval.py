@@ -123,14 +123,16 @@ def run_episode(task: harbor.Task, agent, seed: int = 0, start_task=None) -> dic
 
 def failure_kind(outcome: str) -> str | None:
     """Who failed, when not the agent, from an episode's outcome (Outcome): "infrastructure" when the
-    machine did (the sandbox did not start, or died), "verifier" when the tests could not run. Both still
-    score 0 (METHOD.md §4); the summary counts them apart so that a broken machine or task does not read as
-    a weak agent. A task whose own build fails (Outcome.SETUP_TASK) is the task's error, not the machine's."""
+    machine did (the sandbox did not start, or died), "verifier" when the tests could not run, "tampered"
+    when the agent prepared the verifier's ground (harbor.check_ground: the tests were not run). All score
+    0 (METHOD.md §4); the summary counts them apart so that a broken machine or task does not read as a weak
+    agent, and a policy that learns to tamper shows. A task whose own build fails (Outcome.SETUP_TASK) is the
+    task's error, not the machine's."""
     if not outcome:                    # an episode saved before outcomes were recorded, or a demonstration
         return None
     outcome = Outcome(outcome)
     return "infrastructure" if outcome.machine else "verifier" if outcome == Outcome.VERIFIER_ERROR \
-        else None
+        else "tampered" if outcome == Outcome.TAMPERED else None
 
 
 def play(task: harbor.Task, agent, seed: int = 0, start_task=None) -> dict:
@@ -138,7 +140,7 @@ def play(task: harbor.Task, agent, seed: int = 0, start_task=None) -> dict:
     rec = run_episode(task, agent, seed, start_task)
     kind = failure_kind(rec["outcome"])
     return {**rec, "infrastructure_errors": int(kind == "infrastructure"),
-            "verifier_errors": int(kind == "verifier")}
+            "verifier_errors": int(kind == "verifier"), "tampered": int(kind == "tampered")}
 
 
 def say(message: str) -> None:
@@ -182,7 +184,8 @@ class Progress:
 
 def failure_note(rec: dict) -> str:
     return ("; infrastructure error: " + rec["outcome"] if rec["infrastructure_errors"] else "") + \
-           ("; verifier error" if rec["verifier_errors"] else "")
+           ("; verifier error" if rec["verifier_errors"] else "") + \
+           ("; tampered" if rec.get("tampered") else "")
 
 
 def evaluate(tasks: list[harbor.Task], agent, seed: int = 0, workers: int = 1, log=say,
@@ -256,7 +259,7 @@ def attempts_summary(eps: list[R.Episode]) -> dict:
             "successes": c, "attempts": n, "timeout_rate": mean("timed_out"),
             "command_timeouts": mean("command_timeouts"), "turns": mean("turns"),
             "completion_tokens": mean("completion_tokens"), "verifier_errors": kinds.count("verifier"),
-            "infrastructure_errors": kinds.count("infrastructure"),
+            "infrastructure_errors": kinds.count("infrastructure"), "tampered": kinds.count("tampered"),
             "error": "; ".join(sorted({e.reason for e in eps if e.outcome and Outcome(e.outcome).error}))
                      or None}
 
@@ -480,7 +483,7 @@ def main(argv=None) -> None:
         results = evaluate(tasks, AGENTS[args.agent], args.seed, args.workers, start_task=start)
     width = max(len(name) for name in results)
     not_columns = ("error", "outcome", "attempts", "successes", "messages", "infrastructure_errors",
-                   "verifier_errors")
+                   "verifier_errors", "tampered")
     cols = list(dict.fromkeys(c for r in results.values() for c in r if c not in not_columns))
     print(f"{'task':<{width}}  " + "  ".join(f"{c:>10.10}" for c in cols) + "  error")
     for name, r in results.items():

@@ -28,6 +28,8 @@ from pathlib import Path
 import dockerfile
 import images
 import sandbox
+import sandbox_init
+import tamper
 from dockerfile import Step
 from errors import ConfigError, EchoError, MissingError
 
@@ -274,6 +276,7 @@ class Outcome(str, Enum):
     SETUP_MACHINE = "setup failed (machine)"   # the sandbox did not start, in both attempts
     MACHINE = "sandbox failed"                 # the sandbox died or failed mid-episode
     VERIFIER_ERROR = "verifier error"          # the tests could not run or wrote a bad reward
+    TAMPERED = "tampered"                      # the agent prepared the verifier's ground: reward 0, not run
     ERROR = "error"                            # anything else (a bug in an agent or the harness)
 
     @property
@@ -306,6 +309,11 @@ class VerifierError(EchoError, RuntimeError):
     number in [0, 1]: not a reward of 0."""
 
 
+class TamperedError(EchoError, RuntimeError):
+    """The agent changed what the verifier would run on (tamper.py): the tests were not run. Reward 0, and
+    the episode counts as Outcome.TAMPERED; the message lists the offending paths."""
+
+
 def outcome_of(error: BaseException) -> Outcome:
     """The Outcome of an episode that ended with `error` (by its type, never its message)."""
     if isinstance(error, SetupError):
@@ -314,6 +322,8 @@ def outcome_of(error: BaseException) -> Outcome:
         return Outcome.MACHINE
     if isinstance(error, VerifierError):
         return Outcome.VERIFIER_ERROR
+    if isinstance(error, TamperedError):
+        return Outcome.TAMPERED
     return Outcome.ERROR
 
 
@@ -333,9 +343,14 @@ def forget_builds() -> None:
 class Environment:
     """One episode's environment, as start_task returns it: the task's, for one instance seed."""
 
-    def __init__(self, box: sandbox.Sandbox, task: Task, seed: int, verifier_network: bool = False):
+    def __init__(self, box: sandbox.Sandbox, task: Task, seed: int, image: tamper.Image | None = None,
+                 verifier_network: bool = False):
         self.box, self.task, self.seed = box, task, seed
         self.verifier_network = verifier_network          # the network verify() gives test.sh
+        self.image = image or tamper.Image(["/"])              # what the image shipped (tamper.py)
+        # The writable layer as the task's own setup left it, before the agent's first command: its entries
+        # are the task's, not the agent's (the host fallback and seeded steps write there too).
+        self.baseline = {c.path: c.stamp for c in tamper.listing(box.writable_layer())}
 
     @property
     def budget(self) -> float:
@@ -482,8 +497,10 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, ca
                 raise images.BuildError(f"line {step.line}: build_timeout_sec reached before {step.instr}")
             images.run_step(box, step, step_state, context, seed=seed, timeout=left)
         box.exec(f"mkdir -p {shlex.quote(task.workdir)}; cd {shlex.quote(task.workdir)}", 10)
+        image = tamper.Image(["/"] if host else [str(p) for p in state.layers])
+        env = Environment(box, task, seed, image, verifier_network=verifier_net)
         box.start_clock()                      # the episode clock starts when the agent does
-        return Environment(box, task, seed, verifier_network=verifier_net)
+        return env
     except (images.BuildError, sandbox.SandboxError, OSError) as e:
         box.close()
         raise SetupError(f"task '{task.name}': {e}",
@@ -503,30 +520,68 @@ def run_solution(env: Environment, task: Task) -> sandbox.Result:
 
 # A line of test.sh's output that says its test runner could not run: bash names the script for a missing
 # command ("/tests/test.sh: line 3: pytest: command not found"), python -m for a missing module
-# ("/usr/bin/python3: No module named pytest"; a test's own failed import reads "ModuleNotFoundError: ...").
+# ("/usr/bin/python3: No module named pytest"; a test's own failed import reads "ModuleNotFoundError: ...");
+# pytest itself unimportable, pytest's internal and usage errors (exit 3, 4), a conftest of /tests that does
+# not import, and no tests collected (exit 5). A collection error (exit 2) is not here: it is most often the
+# agent's missing module, which is a failed episode. Agent code that test.sh runs can print these lines; that
+# makes its episode a verifier error, which trains as reward 0 all the same (rollout.masks keeps it).
 RUNNER_MISSING = re.compile(r"/tests/test\.sh: line \d+: .*(command not found|No such file or directory"
-                            r"|Permission denied)$|^\S*python[\d.]*: No module named \S+$")
+                            r"|Permission denied)$|^\S*python[\d.]*: No module named \S+$"
+                            r"|^(ModuleNotFoundError|ImportError): "
+                            r"No module named '(_?pytest|pluggy|iniconfig)'"
+                            r"|^INTERNALERROR>|^ERROR: usage: |^ImportError while loading conftest '/tests/"
+                            r"|^=+ no tests ran in [\d.]+s =+$")
+
+
+def check_ground(env: Environment, task: Task) -> list[tamper.Change]:
+    """The writable layer's listing, after the agent's processes are gone; TamperedError if the agent
+    prepared the ground the verifier would run on (tamper.py), with the offending paths."""
+    changes = tamper.listing(env.box.writable_layer())
+    path = tamper.search_path(env.box.env.get("PATH", sandbox.BASE_ENV["PATH"]), env.image)
+    bad = tamper.tampered(changes, env.image, task.workdir, path, env.baseline)
+    if bad:
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        raise TamperedError(f"task '{task.name}': tampered: {'; '.join(bad[:5])}{more}")
+    return changes
 
 
 def verify(env: Environment, task: Task, seed: int = 0) -> tuple[float, str]:
     """(reward, reason): run tests/test.sh in the episode's container, as Harbor does, and read
     /logs/verifier/reward.json or reward.txt. Reason is "" on a clean read; a missing or empty reward or a
     timeout is reward 0 with the reason. A test runner that cannot run, or a reward that is not a finite
-    number in [0, 1], raises VerifierError."""
-    # Every process the agent started dies first, nested namespaces included, and the verifier gets a
-    # fresh shell: nothing of the agent's can race it or leave variables (PATH, LD_PRELOAD) behind.
+    number in [0, 1], raises VerifierError; an episode whose agent prepared the ground, TamperedError."""
+    # Every process the agent started dies first, nested namespaces included: nothing of the agent's can
+    # race the check below or the tests, or leave variables (PATH, LD_PRELOAD) behind.
     env.box.restart_shell()
+    changes = check_ground(env, task)          # invariant 1: before anything runs from the image again
     env.box.set_network(env.verifier_network)  # the verifier's phase: after the agent's processes are gone
-    r = env.exec("rm -rf /tests /logs/verifier && mkdir -p /tests /logs/verifier", 30)
+    try:
+        return _run_tests(env, task, seed, changes)
+    finally:                                   # what the verifier itself left at /tests and /logs is ours
+        try:
+            env.baseline.update({c.path: c.stamp for c in tamper.listing(env.box.writable_layer())
+                                 if tamper.within(c.path, "/tests") or tamper.within(c.path, "/logs")})
+        except OSError:                        # the sandbox died: the error on its way out says so
+            pass
+
+
+def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Change]) -> tuple[float, str]:
+    # Everything below is started by pid 1 (Sandbox.run_fresh), never by the agent's shell.
+    r = env.box.run_fresh("rm -rf /tests && mkdir -p /tests", 30)
     if r.exit_code:
-        raise VerifierError(f"cannot prepare /tests and /logs/verifier: {' '.join(r.output.split())[-200:]}")
+        raise VerifierError(f"cannot prepare /tests: {' '.join(r.output.split())[-200:]}")
     env.copy_in(task.path / "tests", "/tests")
     assign = " ".join(f"{k}={shlex.quote(v)}" for k, v in
-                      {**task.verifier_env, "TASK_SEED": str(seed), "PYTHONNOUSERSITE": "1"}.items())
-    # A fresh bash that pid 1 starts and waits for (Sandbox.run_fresh): its end and exit status cannot be
-    # forged by anything the agent left or wrote; `exec` so that test.sh's own death is what pid 1 sees.
-    r = env.box.run_fresh(f"cd {shlex.quote(task.workdir)}; exec env {assign} bash /tests/test.sh",
-                          task.verifier_timeout)
+                      {"PYTHONPYCACHEPREFIX": sandbox_init.PYCACHE, **task.verifier_env,
+                       "TASK_SEED": str(seed), "PYTHONNOUSERSITE": "1"}.items())
+    # apt rewrites /etc/ld.so.cache when it installs a library, and so would `ldconfig /agents/dir`: the
+    # cache is derived state, rebuilt here from the loader's configuration (whose changes tamper.py refuses).
+    ldconfig = "/sbin/ldconfig 2>/dev/null; " if any(c.path == "/etc/ld.so.cache" for c in changes) else ""
+    # A fresh bash that pid 1 starts and waits for: its end and exit status cannot be forged by anything the
+    # agent left or wrote; `exec` so that test.sh's own death is what pid 1 sees. Its /logs/verifier is a
+    # fresh tmpfs in a mount namespace of its own, read by pid 1 (invariant 2).
+    r = env.box.run_fresh(f"{ldconfig}cd {shlex.quote(task.workdir)}; exec env {assign} bash /tests/test.sh",
+                          task.verifier_timeout, private_logs=True)
     if r.timed_out:
         return 0.0, f"verifier timed out after {task.verifier_timeout:g} s"
     if r.signal:                               # killed before it could finish: there is no reward to read
@@ -538,17 +593,20 @@ def verify(env: Environment, task: Task, seed: int = 0) -> tuple[float, str]:
         why = (broken or lines or ["(no output)"])[-1]
         raise VerifierError(f"task '{task.name}': test.sh exit {r.exit_code}: {why.strip()[:200]}")
     tail = f" (test.sh exit {r.exit_code}: {' '.join(r.output.split())[-200:]!r})"
+    files = r.files or {}
     for name in ("reward.json", "reward.txt"):
-        text = env.read_file(f"/logs/verifier/{name}")
-        if text is None:
+        if name not in files:
             continue
+        if files[name] is None:
+            raise VerifierError(f"task '{task.name}': /logs/verifier/{name} is not a regular file")
+        text = files[name].decode("utf-8", errors="replace")
         if not text.strip():
             return 0.0, f"{name} empty" + tail
         try:
             reward = float(json.loads(text)["reward"] if name == "reward.json" else text.strip())
         except (ValueError, KeyError, TypeError, OverflowError):
             raise VerifierError(f"task '{task.name}': {name} garbled: {text.strip()[:80]!r}") from None
-        if not 0.0 <= reward <= 1.0:           # NaN fails this too
+        if not 0.0 <= reward <= 1.0:           # NaN fails this too, and so do inf and 1e39
             raise VerifierError(f"task '{task.name}': {name} holds {reward!r}, not a reward in [0, 1]")
         return reward, ""
     return 0.0, "reward.txt missing" + tail

@@ -402,16 +402,18 @@ def rollout_metrics(batch, n, device) -> tuple[dict, float]:
     """The step's rollout metrics over every rank's rollouts (each holds whole groups of n), and the
     total token count."""
     groups = [batch[g:g + n] for g in range(0, len(batch), n)]
-    B, reward, passed, n_groups, n_obs, timeouts, cmd_timeouts, turns, clean, tokens, infra, setup = totals([
+    (B, reward, passed, n_groups, n_obs, timeouts, cmd_timeouts, turns, clean, tokens, infra, setup,
+     tampered) = totals([
         len(batch), sum(e.reward for e in batch), sum(max(e.reward for e in g) > 0 for g in groups),
         len(groups), sum(e.n_obs for e in batch), sum(e.timed_out for e in batch),
         sum(e.command_timeouts for e in batch), sum(e.turns for e in batch),
         sum(e.clean_turns for e in batch), sum(len(e.ids) for e in batch),
-        sum(e.infra_error for e in batch), sum(e.outcome in SETUP for e in batch)], device)
+        sum(e.infra_error for e in batch), sum(e.outcome in SETUP for e in batch),
+        sum(e.outcome == Outcome.TAMPERED for e in batch)], device)
     return dict(reward_mean=reward / B, pass_rate=passed / n_groups, n_obs_tokens=int(n_obs),
                 episode_timeouts=int(timeouts), command_timeouts=int(cmd_timeouts),
                 format_error_rate=1 - clean / turns if turns else 0.0, infra_errors=int(infra),
-                rollouts=int(B), setup_failed=int(setup)), tokens
+                rollouts=int(B), setup_failed=int(setup), tampered=int(tampered)), tokens
 
 
 def first_setup_error(batch) -> str:
@@ -443,4 +445,5 @@ def step_line(rec: dict, steps: int) -> str:
                and rec.get("setup_failed") == rec["rollouts"] else
                f" | {rec['setup_failed']} rollouts failed setup" if rec.get("setup_failed") else "")
             + (f" | {rec['infra_errors']} machine failures" if rec.get("infra_errors") else "")
+            + (f" | {rec['tampered']} tampered" if rec.get("tampered") else "")
             + (f" | SKIPPED: {rec['skipped']}" if rec["skipped"] else ""))

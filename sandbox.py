@@ -29,8 +29,9 @@ Containment, with Docker's defaults as the floor:
   H: a user-mode TCP/IP stack that opens the sandbox's connections from the host as ordinary sockets,
   with the host's loopback not mapped (--no-map-gw, -T none -U none) and the host's own address given
   to the sandbox, so that address is the sandbox's own too. Without pasta, network refuses to start.
-- Residual risk, shared with Docker: the agent is root in its own container and can rewrite any file
-  there, the task's own test runner included; the verifier trusts what is in the container when it runs.
+- The agent is root in its own container and can rewrite any file there, as in Docker; what it changed is
+  exactly the writable layer (writable_layer()), which harbor.check_ground reads before the verifier runs
+  (tamper.py), and the verifier's reward lives in a tmpfs of its own (run_fresh(private_logs=True)).
 
 Five pipes connect caller and sandbox: commands go to the shell's stdin; stdout+stderr come back on
 one pipe; run_fresh's commands go to pid 1 on its own pipe; pid 1 reports on its own pipe, which no
@@ -64,6 +65,7 @@ from pathlib import Path, PurePosixPath
 import seccomp
 from errors import EchoError
 from sandbox_init import CAP_NET_RAW, DOCKER_CAPS  # noqa: F401 - the shell's: Docker's less CAP_NET_RAW
+from sandbox_init import REWARD_FILES
 
 
 @dataclass
@@ -72,6 +74,8 @@ class Result:
     exit_code: int     # -1 on timeout
     timed_out: bool
     signal: int = 0    # run_fresh only: the signal that killed the command (from pid 1's wait())
+    files: dict[str, bytes | None] | None = None   # run_fresh(private_logs=True): its reward files, read
+                                                   # by pid 1 (None: there but not a regular file)
 
 
 @dataclass
@@ -175,6 +179,7 @@ class Sandbox:
         self._init_pid = self._shell_ns = None
         self._out, self._out_total, self._events, self._status = bytearray(), 0, b"", b""
         self._nonce, self._since = "", 0
+        self._files: dict[tuple[str, str], bytes | None] = {}
 
     # -- lifecycle --------------------------------------------------------------------------------------
     def __enter__(self) -> "Sandbox":
@@ -237,7 +242,7 @@ class Sandbox:
         if event is None:
             out = " ".join(self._take_output(note=False).split())[-400:]
             raise SandboxError(f"sandbox failed to start: {out or 'no output within 30 s'}")
-        self._init_pid = int(event[1])
+        self._init_pid, self._layer_fd = int(event[1]), int(event[2])
         self._init_holder.append(self._init_pid)
         self._level = _nspid_level(self._init_pid)
         if self.network:                       # before the first command: nothing runs without it
@@ -365,17 +370,20 @@ class Sandbox:
                           f"{self.workdir}: cwd and variables were reset]", int(event[1]), False)
         return Result(self._take_output(), int(event[2]), False)
 
-    def run_fresh(self, command: str, timeout: float) -> Result:
+    def run_fresh(self, command: str, timeout: float, private_logs: bool = False) -> Result:
         """Run `command` in a fresh `bash -c` that pid 1 starts as its own child (the environment the
         sandbox started with, stdin /dev/null, the shell's confinement), for commands whose result must be
         trusted: the verifier's. Its end and exit status are what pid 1's wait() returned, sent on pid 1's
         event pipe, which no process of the agent holds or can open (pid 1 keeps capabilities they lack, so
         /proc/1/fd is closed to them, and the pipe belongs to the host's root). Nothing the agent left
         running, and nothing the command itself runs, can forge them; it can kill the command, which
-        `signal` then reports."""
+        `signal` then reports.
+        private_logs (the verifier): the command gets a mount namespace of its own with a fresh tmpfs at
+        /logs/verifier that only it and its children see, and Result.files holds reward.json and
+        reward.txt as pid 1 read them from that tmpfs after the command ended (sandbox_init.REWARD_FILES)."""
         if self.closed:
             raise SandboxError("run_fresh() after close()")
-        data = command.encode()
+        data = (b"L" if private_logs else b"-") + command.encode()
         self._out.clear()
         self._out_total = 0
         try:
@@ -386,13 +394,22 @@ class Sandbox:
         if started is None:
             raise SandboxError("pid 1 did not start the command within 10 s")
         pid = started[1]
+        self._files = {}
         done = lambda e: e[0] == "e" and e[1] == pid                    # noqa: E731
         event = self._wait(time.monotonic() + timeout, done)
+        files = {n: self._files[(pid, n)] for n in REWARD_FILES if (pid, n) in self._files} \
+            if private_logs else None
         if event is None:                          # kill it and whatever started after it
             self._kill(since=int(pid) - 1)
             self._wait(time.monotonic() + 5.0, done)
-            return Result(self._take_output(), -1, True)
-        return Result(self._take_output(), int(event[2]), False, signal=int(event[3]))
+            return Result(self._take_output(), -1, True, files=files)
+        return Result(self._take_output(), int(event[2]), False, signal=int(event[3]), files=files)
+
+    def writable_layer(self) -> str:
+        """A host path of the episode's writable layer (the overlay's upper directory, or the host fallback's
+        root tmpfs without the mounts on it): what the agent changed, and nothing else. Read it without
+        following links (tamper.py): links in it are the sandbox's, and would resolve against the host."""
+        return f"/proc/{self._init_pid}/fd/{self._layer_fd}"
 
     def restart_shell(self) -> None:
         """Kill every process of the episode except pid 1, nested namespaces included, and start a fresh
@@ -412,6 +429,10 @@ class Sandbox:
                     if not event or (attr == "_status" and (len(event) != 3 or event[1] != self._nonce
                                                             or not event[2].lstrip("-").isdigit())):
                         continue                   # a line some command wrote to fd 99: not ours
+                    if event[0] == "f" and len(event) == 4:      # f <pid> <name> <hex|=|->
+                        self._files[(event[1], event[2])] = (None if event[3] == "-" else b"" if event[3]
+                                                             == "=" else bytes.fromhex(event[3]))
+                        continue
                     if event[0] == "s":
                         self._shell_ns = int(event[1])
                     elif event[0] == "b":
@@ -607,15 +628,17 @@ class Cgroup:
     @staticmethod
     def reap() -> None:
         """Remove the cgroups of sandboxes whose state directory is gone (its owner died, or its teardown
-        found a process still exiting). rmdir fails harmlessly on a cgroup still in use."""
+        found a process still exiting). rmdir fails harmlessly on a cgroup still in use; one made in the
+        last minute is left alone, as it may belong to a process with another STATE_DIR (another TMPDIR)
+        that has not moved its pid 1 in yet."""
         v2, v1 = Cgroup._parents()
         for d in ({"unified": v2} if v2 else v1).values():
             for g in d.glob("echo-s*") if d.is_dir() else []:
-                if not (STATE_DIR / g.name[5:]).exists():
-                    try:
+                try:
+                    if not (STATE_DIR / g.name[5:]).exists() and time.time() - g.stat().st_mtime > 60:
                         g.rmdir()
-                    except OSError:
-                        pass
+                except OSError:
+                    pass
 
     @staticmethod
     def create(name: str, limits: Limits) -> "Cgroup | None":

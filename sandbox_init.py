@@ -9,6 +9,7 @@ namespace). Everything it starts gets those capabilities, no_new_privs and the s
 sandbox.py compiled (seccomp.py). Only the standard library, imported before pivot_root: the image may
 have no Python.
 """
+import array  # noqa: F401 - socket.send_fds imports it; nothing is importable after pivot_root
 import ctypes
 import fcntl
 import marshal
@@ -17,6 +18,7 @@ import resource
 import select
 import signal
 import socket
+import stat
 import struct
 import sys
 
@@ -118,8 +120,16 @@ def _pid1(cfg: dict) -> None:
     R = cfg["root"]
     if cfg["layers"] is None:
         _host_root(cfg, R)
+        # The writable layer, for the verifier's check (sandbox.Sandbox.writable_layer): the root tmpfs seen
+        # through a bind of its own (not recursive, so the system directories' mounts are not in it).
+        layer = os.path.join(os.path.dirname(R), "layer")
+        os.makedirs(layer, exist_ok=True)
+        _mount(R, layer, None, MS_BIND)
     else:
-        _overlay_root(cfg, R)
+        layer = _overlay_root(cfg, R)
+    # Kept open by pid 1 only (close-on-exec, and /proc/1/fd is closed to the processes below it): the
+    # caller reads the layer through /proc/<pid 1>/fd/<n> after the root is pivoted away.
+    layer_fd = os.open(layer, os.O_RDONLY | os.O_DIRECTORY)
     _mount_system(cfg, R)
     os.chdir(R)                                # pivot_root(".", ".") stacks the old root under the new
     _check(_libc.syscall(155, b".", b"."), "pivot_root")     # one, then we detach it: no /.old left over
@@ -143,10 +153,10 @@ def _pid1(cfg: dict) -> None:
     # shares the trainer's). The seccomp filter then refuses keyctl to everything pid 1 starts.
     _check(min(0, _libc.syscall(KEYCTL[os.uname().machine], KEYCTL_JOIN_SESSION_KEYRING, None)),
            "new session keyring")
-    _init_loop(cfg, host_pid)
+    _init_loop(cfg, f"{host_pid} {layer_fd}")
 
 
-def _overlay_root(cfg: dict, R: str) -> None:
+def _overlay_root(cfg: dict, R: str) -> str:
     """The image's layers read-only below, one writable layer on top: an on-disk directory for a build
     step, else a tmpfs of storage_mb for an episode (gone when the namespace dies)."""
     if cfg["upper"]:
@@ -160,6 +170,7 @@ def _overlay_root(cfg: dict, R: str) -> None:
     os.makedirs(work, exist_ok=True)
     lower = ":".join(cfg["layers"])
     _mount("overlay", R, "overlay", 0, f"lowerdir={lower},upperdir={upper},workdir={work},userxattr")
+    return upper
 
 
 def _host_root(cfg: dict, R: str) -> None:
@@ -167,15 +178,23 @@ def _host_root(cfg: dict, R: str) -> None:
     not /var, /opt or /srv) bound read-only, hidden paths covered by empty read-only tmpfs (they stay
     covered: the shell cannot unmount)."""
     _mount("tmpfs", R, "tmpfs", MS_NOSUID, f"mode=755,size={cfg['storage_mb']}m")
+    aliases = []                               # (a symlinked system dir, what it points to): /bin, /usr/bin
     for d in cfg["system_dirs"]:
-        if os.path.islink("/" + d):
-            os.symlink(os.readlink("/" + d), f"{R}/{d}")
-        elif os.path.isdir("/" + d):
+        # On a merged-/usr host /bin, /lib, /sbin are symlinks. As symlinks on the writable root the agent
+        # could replace them (a /bin of its own holding the verifier's bash, a /lib64 with its own ld.so);
+        # as read-only binds of their targets they are mount points, which it cannot remove or rename.
+        target = os.path.realpath("/" + d)
+        if os.path.isdir(target):
             os.mkdir(f"{R}/{d}")
-            _bind_ro("/" + d, f"{R}/{d}")
+            _bind_ro(target, f"{R}/{d}")
+            if target != "/" + d:
+                aliases.append(("/" + d, target))
     os.makedirs(f"{R}/var/tmp")               # the host's /var is data: an empty one of our own
     os.chmod(f"{R}/var/tmp", 0o1777)
-    for h in cfg["hide"]:
+    hide = list(cfg["hide"])
+    for h in cfg["hide"]:                      # a hidden path is hidden under every name it has
+        hide += [alias + h[len(target):] for alias, target in aliases if h.startswith(target + "/")]
+    for h in hide:
         p = R + h
         try:
             if os.path.isdir(p) and not os.path.islink(p):
@@ -269,6 +288,7 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
     shell = _spawn_shell(cfg)
     event(f"s {shell}")
     fresh, pending = set(), b""                # run_fresh: pids of the commands pid 1 started itself
+    reward_dirs: dict[int, int] = {}           # their private /logs/verifier, an fd pid 1 holds
     while True:
         ready, _, _ = select.select([fds["life"], fds["ctl"], wake_r], [], [])
         if fds["life"] in ready:               # EOF: the caller closed the sandbox or died
@@ -277,9 +297,12 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
             pending += os.read(fds["ctl"], 1 << 16)
             while len(pending) >= 4 and len(pending) >= 4 + struct.unpack("I", pending[:4])[0]:
                 n = struct.unpack("I", pending[:4])[0]
-                pid = _spawn(cfg, ["bash", "--noprofile", "--norc", "-c", pending[4:4 + n].decode()])
+                kind, command = pending[4:5], pending[5:4 + n].decode()
                 pending = pending[4 + n:]
+                pid, logs = _spawn_fresh(cfg, command, private_logs=kind == b"L")
                 fresh.add(pid)
+                if logs is not None:
+                    reward_dirs[pid] = logs
                 event(f"c {pid}")
         if wake_r not in ready:
             continue
@@ -298,7 +321,79 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
                 event(f"s {shell}")
             elif pid in fresh:                 # the kernel's word, not the command's: e <pid> <code> <signal>
                 fresh.discard(pid)
+                if pid in reward_dirs:         # f <pid> <name> <hex>, read by us, before its end
+                    for name, data in _reward_files(reward_dirs.pop(pid)):
+                        event(f"f {pid} {name} {data}")
                 event(f"e {pid} {code} {0 if os.WIFEXITED(st) else os.WTERMSIG(st)}")
+
+
+REWARD_FILES, REWARD_BYTES = ("reward.json", "reward.txt"), 4096
+
+
+def _spawn_fresh(cfg: dict, command: str, private_logs: bool) -> tuple[int, int | None]:
+    """A run_fresh command. With private_logs (the verifier), it runs in a mount namespace of its own with
+    a fresh, empty tmpfs at /logs/verifier, and pid 1 keeps an fd of that tmpfs: what the agent left
+    running (in pid 1's namespace) cannot see it, and its reward files are read through that fd by pid 1,
+    never through a path: (pid, fd of the reward directory or None)."""
+    argv = ["bash", "--noprofile", "--norc", "-c", command]
+    if not private_logs:
+        return _spawn(cfg, argv), None
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    pid = _spawn(cfg, argv, logs_sock=theirs)
+    theirs.close()
+    try:
+        msg, fds, _, _ = socket.recv_fds(ours, 16, 1)
+    except OSError:
+        fds = []
+    ours.close()
+    return pid, (fds[0] if fds else None)
+
+
+PYCACHE = "/logs/.verifier-pycache"            # the verifier's PYTHONPYCACHEPREFIX (harbor.verify)
+
+
+def _private_logs(sock: socket.socket) -> None:
+    """In the verifier's child, before its exec: its own mount namespace, a fresh tmpfs at /logs/verifier
+    (root's, mode 755: a process run as another user cannot write it), its fd sent to pid 1; and a fresh
+    tmpfs at PYCACHE, so that Python's bytecode comes from the verifier's own compiling, never from a
+    __pycache__ the agent planted beside a source file (the pyc header only names the source's size and
+    mtime, which the agent can copy)."""
+    _check(_libc.unshare(CLONE_NEWNS), "unshare(mount)")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    for d in ("/logs", "/logs/verifier", PYCACHE):   # real directories only: a link would move the mount
+        if os.path.islink(d) or (os.path.lexists(d) and not os.path.isdir(d)):
+            raise OSError(f"{d} is not a directory")
+        if not os.path.lexists(d):
+            os.mkdir(d, 0o755)
+    _mount("tmpfs", PYCACHE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=512m")     # root's: see above
+    _mount("tmpfs", "/logs/verifier", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=16m")
+    fd = os.open("/logs/verifier", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    socket.send_fds(sock, [b"d"], [fd])
+    os.close(fd)
+    sock.close()
+
+
+def _reward_files(fd: int) -> list[tuple[str, str]]:
+    """The verifier's reward files as (name, hex of up to REWARD_BYTES bytes), from the fd of its private
+    tmpfs: opened without following links, regular files only ("-" for anything else)."""
+    out = []
+    for name in REWARD_FILES:
+        try:
+            f = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
+        except FileNotFoundError:
+            continue
+        except OSError:                        # a symlink (ELOOP), ...
+            out.append((name, "-"))
+            continue
+        try:
+            if not stat.S_ISREG(os.fstat(f).st_mode):
+                out.append((name, "-"))
+                continue
+            out.append((name, os.read(f, REWARD_BYTES).hex() or "="))
+        finally:
+            os.close(f)
+    os.close(fd)
+    return out
 
 
 def _spawn_shell(cfg: dict) -> int:
@@ -306,13 +401,15 @@ def _spawn_shell(cfg: dict) -> int:
     return _spawn(cfg, ["bash", "--noprofile", "--norc", "-s"], status_fd=cfg["fds"]["status"])
 
 
-def _spawn(cfg: dict, argv: list[str], status_fd: int | None = None) -> int:
+def _spawn(cfg: dict, argv: list[str], status_fd: int | None = None, logs_sock=None) -> int:
     """Fork and exec /bin/bash confined: Docker's caps less NET_RAW, no_new_privs, the seccomp filter, default
     signals. Without status_fd (a run_fresh command) stdin is /dev/null and VERIFIER_EXTRA_CAP is kept."""
     pid = os.fork()
     if pid:
         return pid
     try:
+        if logs_sock is not None:
+            _private_logs(logs_sock)
         if status_fd is None:
             null = os.open("/dev/null", os.O_RDONLY)
             os.dup2(null, 0)

@@ -104,19 +104,29 @@ ATTACKS = {
 }
 
 
+# Attacks that leave a file the verifier would run on are refused before it runs (tamper.py): TAMPERED.
+# (On the host fallback /usr is read-only: the fake python3 cannot be written there.)
+LEAVE_NOTHING = ("fake python3 on a tmpfs", "fake python3 in /usr/local/bin",
+                 "a survivor in a nested PID namespace")
+
+
 @pytest.mark.parametrize("attack", ATTACKS)
 def test_no_attack_forges_the_reward_of_a_builtin_task(attack):
     task = builtin()
     with harbor.start_task(task, seed=0) as box:
         box.run(ATTACKS[attack])
-        assert harbor.verify(box, task, 0)[0] == 0.0
+        if attack in LEAVE_NOTHING:
+            assert harbor.verify(box, task, 0)[0] == 0.0
+        else:
+            with pytest.raises(harbor.TamperedError):
+                harbor.verify(box, task, 0)
 
 
 def test_the_oracle_still_passes_after_the_attacks():
     task = builtin()
     with harbor.start_task(task, seed=0) as box:
-        for attack in ATTACKS.values():
-            box.run(attack)
+        for attack in LEAVE_NOTHING:
+            box.run(ATTACKS[attack])
         assert harbor.run_solution(box, task).exit_code == 0
         assert harbor.verify(box, task, 0) == (1.0, "")
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from harbor import SetupError, VerifierError, load_task, run_solution, start_task, verify  # noqa: E402
+from harbor import (Outcome, SetupError, TamperedError, VerifierError, load_task, outcome_of,  # noqa: E402
+                    run_solution, start_task, verify)
 
 TEST_SH = "echo 1 > /logs/verifier/reward.txt\n"
 
@@ -159,12 +160,12 @@ def test_a_missing_test_runner_is_a_verifier_error_not_a_zero(tmp_path):
 
 
 def test_the_verifier_gets_a_clean_environment(tmp_path):
-    test_sh = 'echo "$FOO|$PYTHONNOUSERSITE|$PWD" > /logs/verifier/out; echo 1 > /logs/verifier/reward.txt\n'
+    test_sh = 'echo "$FOO|$PYTHONNOUSERSITE|$PWD" > /tmp/out; echo 1 > /logs/verifier/reward.txt\n'
     task = load_task(make_task(tmp_path, files={"tests/test.sh": test_sh}))
     with start_task(task) as sb:
         sb.run("export FOO=agent; cd /tmp")
         assert verify(sb, task) == (1.0, "")
-        assert sb.read_file("/logs/verifier/out") == "|1|/app\n"
+        assert sb.read_file("/tmp/out") == "|1|/app\n"
 
 
 def test_the_agent_cannot_plant_a_reward(tmp_path):
@@ -172,4 +173,6 @@ def test_the_agent_cannot_plant_a_reward(tmp_path):
     with start_task(task) as sb:
         sb.run("mkdir -p /logs/verifier /tests && echo 1 > /logs/verifier/reward.txt && touch /tests/conftest.py")
         sb.run("(while :; do mkdir -p /logs/verifier; echo 1 > /logs/verifier/reward.txt; sleep 0.05; done) &")
-        assert verify(sb, task)[0] == 0.0
+        with pytest.raises(TamperedError, match="/logs/verifier/reward.txt .the verifier's own place"):
+            verify(sb, task)
+        assert outcome_of(TamperedError("x")) == Outcome.TAMPERED and not Outcome.TAMPERED.verified

@@ -1,4 +1,50 @@
 import os, random, subprocess, sys
+import tempfile
+
+# ---- The agent's code runs as nobody, never as root (README "Containment", invariant 3): it cannot write
+# /logs/verifier, signal or trace this check, or leave a process behind while the check reads its results.
+NOBODY_ID = 65534
+NOBODY = ["setpriv", f"--reuid={NOBODY_ID}", f"--regid={NOBODY_ID}", "--clear-groups", "--"]
+SCRATCH = []
+
+
+def scratch():
+    """A fresh directory the agent's code may work in (handed to nobody when that code runs)."""
+    SCRATCH.append(tempfile.mkdtemp())
+    return SCRATCH[-1]
+
+
+def agent(argv, **kw):
+    """subprocess.run(argv, **kw) as nobody, after handing it the scratch directories (os.walk and lchown
+    follow no link); every process it left is killed before this returns."""
+    for top in SCRATCH:
+        for root, dirs, files in os.walk(top):
+            for p in [root, *(os.path.join(root, n) for n in dirs + files)]:
+                os.lchown(p, NOBODY_ID, NOBODY_ID)
+    try:
+        return subprocess.run(NOBODY + argv, **kw)
+    finally:
+        for _ in range(100):
+            left = [int(p) for p in os.listdir("/proc") if p.isdigit() and _owner(p) == NOBODY_ID]
+            if not left:
+                break
+            for p in left:
+                try:
+                    os.kill(p, 9)
+                except OSError:
+                    pass
+
+
+def _owner(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                return None            # a zombie: already dead
+        return os.stat(f"/proc/{pid}").st_uid
+    except (OSError, IndexError):
+        return None
+
+
 sys.path.insert(0, "/tests")
 import gen
 
@@ -10,8 +56,8 @@ for k in range(8):
     text = gen.table(rng)
     group, value = rng.choice(["region", "product", "date"]), rng.choice(["amount", "qty"])
     want = gen.expected(text, group, value)
-    r = subprocess.run(["python3", "/app/groupsum.py", group, value], input=text, capture_output=True, text=True,
-                       timeout=10)
+    r = agent(["python3", "-E", "-s", "/app/groupsum.py", group, value], input=text, capture_output=True,
+              text=True, timeout=10)
     got = "".join(l.rstrip() + "\n" for l in r.stdout.strip().splitlines())
     if r.returncode != 0 or got != want:
         sys.exit(f"FAIL: case {k} ({group}, {value}): rc={r.returncode}\ngot:\n{r.stdout}{r.stderr[-500:]}\n"

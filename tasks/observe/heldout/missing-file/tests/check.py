@@ -6,6 +6,51 @@ import random
 import subprocess
 import sys
 
+import tempfile
+# ---- The agent's code runs as nobody, never as root (README "Containment", invariant 3): it cannot write
+# /logs/verifier, signal or trace this check, or leave a process behind while the check reads its results.
+NOBODY_ID = 65534
+NOBODY = ["setpriv", f"--reuid={NOBODY_ID}", f"--regid={NOBODY_ID}", "--clear-groups", "--"]
+SCRATCH = []
+
+
+def scratch():
+    """A fresh directory the agent's code may work in (handed to nobody when that code runs)."""
+    SCRATCH.append(tempfile.mkdtemp())
+    return SCRATCH[-1]
+
+
+def agent(argv, **kw):
+    """subprocess.run(argv, **kw) as nobody, after handing it the scratch directories (os.walk and lchown
+    follow no link); every process it left is killed before this returns."""
+    for top in SCRATCH:
+        for root, dirs, files in os.walk(top):
+            for p in [root, *(os.path.join(root, n) for n in dirs + files)]:
+                os.lchown(p, NOBODY_ID, NOBODY_ID)
+    try:
+        return subprocess.run(NOBODY + argv, **kw)
+    finally:
+        for _ in range(100):
+            left = [int(p) for p in os.listdir("/proc") if p.isdigit() and _owner(p) == NOBODY_ID]
+            if not left:
+                break
+            for p in left:
+                try:
+                    os.kill(p, 9)
+                except OSError:
+                    pass
+
+
+def _owner(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                return None            # a zombie: already dead
+        return os.stat(f"/proc/{pid}").st_uid
+    except (OSError, IndexError):
+        return None
+
+
 sys.path.insert(0, "/tests")
 from gen import build  # noqa: E402
 
@@ -16,7 +61,8 @@ files, want = build(random.Random(SEED))
 def check():
     with open("/app/report.py") as f:
         assert f.read() == files["report.py"], "report.py was edited"
-    r = subprocess.run(["python3", "/app/report.py"], capture_output=True, text=True, timeout=30, cwd="/app")
+    r = agent(["python3", "-E", "-s", "/app/report.py"], capture_output=True, text=True, timeout=30,
+              cwd="/app")
     assert r.returncode == 0, f"report.py exit {r.returncode}: {r.stderr.strip()[-200:]!r}"
     got = r.stdout.strip()
     assert got == want, f"report.py printed {got[:80]!r}, want {want!r}"
