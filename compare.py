@@ -1,19 +1,22 @@
 """The paper in miniature: GRPO vs ECHO vs env-only on a tiny terminal agent, on a CPU.
 
-    python compare.py build-agent --out agent/tiny --overwrite   # the shipped agent, rebuilt (see README)
-    python compare.py run --out results --overwrite              # the pre-registered comparison
-    python compare.py report --out results                       # the tables and the plot again
+    python compare.py build-agent --out agent/read --overwrite   # the comparison's start (README)
+    python compare.py run --out results/read --overwrite         # the registered comparison
+    python compare.py report --out results/read                  # the tables and the plot again
 
-`build-agent` records noisy scripted-explorer transcripts of the observe task families (explore.py),
-writes a random 2M-parameter Qwen3 with its tokenizer (`init-agent` alone does that step), gives it a
-world-model prior by training on every token of the transcripts, then expert SFT on clean demonstrations.
-`run` trains each arm (METHOD.md §3) from that checkpoint with echo.py for several paired seeds, then
+`build-agent` records noisy scripted-explorer transcripts (explore.py) of other families than the ones the
+comparison trains on (PRIOR, tasks/observe) and clean demonstrations of its training families (TRAIN,
+tasks/read/train), writes a random 2M-parameter Qwen3 with its tokenizer (`init-agent` alone does that
+step), gives it a general terminal prior by training on every token of the PRIOR transcripts, then expert
+SFT on the demonstrations' action tokens only, and writes build.json: which tokens each stage trained on.
+`run` refuses a start whose build.json shows env tokens of its families; trains each arm (METHOD.md §3)
+from it with echo.py for several paired seeds, audits each run's settings against the registration, then
 measures every final checkpoint as METHOD.md §6 does: pass@1 over k attempts on held-out instances (fresh
-instances of the training families, and families never trained on), and env CE on another agent's
-held-out episodes (the explorer's: the transfer test), split by segment, next to a unigram baseline. It
-writes OUT/compare.json, OUT/compare.md (the tables and the verdicts of the paper's claims under the rule
-the README states) and OUT/compare.svg. An --out that already holds results or a checkpoint (the shipped
-ones are tracked) is refused unless --overwrite is given.
+instances of the training families, and families never trained on, apart), and env CE on another agent's
+held-out episodes (the explorer's: the transfer test), split by segment and by fresh/unseen, at T = 1 and
+at the calibration temperature 1/T_train. It writes OUT/compare.json, OUT/compare.md (the endpoints and
+their verdicts under the rule the README states, with their power) and OUT/compare.svg. An --out that
+already holds results or a checkpoint is refused unless --overwrite is given.
 """
 import argparse
 import hashlib
@@ -763,7 +766,7 @@ def main(argv=None) -> None:
     r.add_argument("--seeds", type=seed_list, default="0,1,2,3,4", help="seeds of every arm")
     r.add_argument("--side-seeds", type=seed_list, default="0,1,2",
                    help="the seeds of --seeds that echo-0.2 and env-only also run")
-    r.add_argument("--steps", type=count(1), default=30)
+    r.add_argument("--steps", type=count(1), default=40)
     r.add_argument("--tasks-per-step", type=count(1), default=4)
     r.add_argument("--n", type=count(1), default=4)
     r.add_argument("--lr", type=number(0, strict=True), default=1e-4)
