@@ -103,9 +103,9 @@ def token_source(path: Path, tok, trained: str, task_dirs: str) -> dict:
         for r in roles[1:]:                         # the first token is never a target
             counts["seen"][ROLE_NAMES[r]] += 1
             counts["trained"][ROLE_NAMES[r]] += trained == "all" or r == R.ACTION
-    return {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "episodes": len(records),
-            "task_dirs": task_dirs.split(","), "families": sorted({r["task"] for r in records}),
-            "tokens_trained": trained, "tokens": counts}
+    return {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "episodes": len(records), "task_dirs": task_dirs.split(","),
+            "families": sorted({r["task"] for r in records}), "tokens_trained": trained, "tokens": counts}
 
 
 def build_agent(out: str, seed: int, work: str, pretrain_steps: int, sft_steps: int, train: str = TRAIN,
@@ -140,11 +140,12 @@ def build_agent(out: str, seed: int, work: str, pretrain_steps: int, sft_steps: 
         stages.append({"stage": "general prior", "steps": pretrain_steps,
                        **token_source(transcripts, tok, "all", prior)})
     if sft_steps:
-        echo.main(["--model", str(last), "--sft", str(demos), "--sft-tokens", "action", "--steps", str(sft_steps),
-                   "--tasks-per-step", "16", "--lr", "5e-4", "--warmup", "0", "--save-every", str(sft_steps),
-                   "--out", str(work / "sft")] + common)
+        echo.main(["--model", str(last), "--sft", str(demos), "--sft-tokens", "action",
+                   "--steps", str(sft_steps), "--tasks-per-step", "16", "--lr", "5e-4", "--warmup", "0",
+                   "--save-every", str(sft_steps), "--out", str(work / "sft")] + common)
         last = work / "sft" / f"step-{sft_steps}"
-        stages.append({"stage": "action-only SFT", "steps": sft_steps, **token_source(demos, tok, "action", train)})
+        stages.append({"stage": "action-only SFT", "steps": sft_steps,
+                       **token_source(demos, tok, "action", train)})
     M.save(*M.load(last), out)  # weights + tokenizer only, no optimizer state
     shutil.copy(work / "init" / "system_prompt.txt", Path(out) / "system_prompt.txt")
     record = {"seed": seed, "config": config, "stages": stages,
@@ -215,8 +216,9 @@ def audit_run(run_dir: Path, arm: str, seed: int, args) -> list[str]:
     design's env-only arm trained 1 task x 4 rollouts a step where 4 x 4 was registered; this catches that."""
     saved = json.loads((run_dir / f"step-{args.steps}" / "args.json").read_text())
     want = {"lam": registered_lam(arm), "env_only": arm == "env-only", "steps": args.steps, "seed": seed,
-            "tasks": str(args.heldout if arm == "env-only" else args.tasks), "tasks_per_step": args.tasks_per_step,
-            "n": args.n, "lr": args.lr, "temperature": args.temperature, "max_turns": args.max_turns}
+            "tasks": str(args.heldout if arm == "env-only" else args.tasks),
+            "tasks_per_step": args.tasks_per_step, "n": args.n, "lr": args.lr,
+            "temperature": args.temperature, "max_turns": args.max_turns}
     problems = [f"{k}: ran {saved.get(k)!r}, registered {v!r}" for k, v in want.items() if saved.get(k) != v]
     steps = read_jsonl(run_dir / "metrics.jsonl")
     if len(steps) != args.steps:
@@ -466,13 +468,14 @@ def endpoints(result: dict) -> list[dict]:
     reported beside it, each on its own scale and margin."""
     runs, start = result["runs"], result["start"]
     def paired(a, b, f):
-        seeds = sorted({r["seed"] for r in runs.values() if r["arm"] == a} & {r["seed"] for r in runs.values() if r["arm"] == b})
-        return [f(runs[f"{a}-seed{s}"], runs[f"{b}-seed{s}"]) for s in seeds]
+        seeds = lambda arm: {r["seed"] for r in runs.values() if r["arm"] == arm}  # noqa: E731
+        return [f(runs[f"{a}-seed{s}"], runs[f"{b}-seed{s}"]) for s in sorted(seeds(a) & seeds(b))]
     out_ce = lambda r, g, t="t1": r["env_ce_group"][g]["output"][t]  # noqa: E731
     rows = [
         ("primary", "ECHO − GRPO: pass@1 on fresh instances of the training families", "pass",
          paired("echo", "grpo", lambda e, g: e["pass_at_1_fresh"] - g["pass_at_1_fresh"])),
-        ("sample efficiency", "ECHO − GRPO: area under the training-reward curve (mean reward per step)", "pass",
+        ("sample efficiency", "ECHO − GRPO: area under the training-reward curve (mean reward per step)",
+         "pass",
          paired("echo", "grpo", lambda e, g: auc(e["reward"]) - auc(g["reward"]))),
         ("unseen families", "ECHO − GRPO: pass@1 on families never trained on", "pass",
          paired("echo", "grpo", lambda e, g: e["pass_at_1_unseen"] - g["pass_at_1_unseen"])),
@@ -480,54 +483,64 @@ def endpoints(result: dict) -> list[dict]:
          paired("echo", "grpo", lambda e, g: out_ce(g, "fresh") - out_ce(e, "fresh"))),
         ("claim 2, unseen", "GRPO − ECHO: env CE of the output, unseen families' episodes (T = 1)", "nats",
          paired("echo", "grpo", lambda e, g: out_ce(g, "unseen") - out_ce(e, "unseen"))),
-        ("claim 2, calibrated, fresh", "GRPO at T = 1/T_train − ECHO at T = 1: env CE of the output, fresh", "nats",
+        ("claim 2, calibrated, fresh", "GRPO at T = 1/T_train − ECHO at T = 1: env CE of the output, fresh",
+         "nats",
          paired("echo", "grpo", lambda e, g: out_ce(g, "fresh", "tcal") - out_ce(e, "fresh"))),
-        ("claim 2, calibrated, unseen", "GRPO at T = 1/T_train − ECHO at T = 1: env CE of the output, unseen", "nats",
+        ("claim 2, calibrated, unseen", "GRPO at T = 1/T_train − ECHO at T = 1: env CE of the output, unseen",
+         "nats",
          paired("echo", "grpo", lambda e, g: out_ce(g, "unseen", "tcal") - out_ce(e, "unseen"))),
         ("claim 3", "λ 0.05 − λ 0.2: pass@1 on fresh instances", "pass",
          paired("echo", "echo-0.2", lambda e, h: e["pass_at_1_fresh"] - h["pass_at_1_fresh"])),
-        ("claim 4", "env-only − start: pass@1 on the held-out families env-only trains on, without rewards", "pass",
-         [r["pass_at_1_unseen"] - start["pass_at_1_unseen"] for r in runs.values() if r["arm"] == "env-only"]),
+        ("claim 4", "env-only − start: pass@1 on the held-out families env-only trains on, without rewards",
+         "pass", [r["pass_at_1_unseen"] - start["pass_at_1_unseen"] for r in runs.values()
+                  if r["arm"] == "env-only"]),
     ]
     out = []
     for key, claim, unit, diffs in rows:
         m, lo, hi = mean_ci(diffs)
         margin = PRIMARY_MARGIN if unit == "pass" else MARGIN["nats"]
-        out.append({"endpoint": key, "claim": claim, "unit": unit, "n": len(diffs), "mean": m, "lo": lo, "hi": hi,
-                    "margin": margin, **power(diffs), "verdict": verdict2(lo, hi, margin) if diffs else "not run"})
+        out.append({"endpoint": key, "claim": claim, "unit": unit, "n": len(diffs), "mean": m, "lo": lo,
+                    "hi": hi, "margin": margin, **power(diffs),
+                    "verdict": verdict2(lo, hi, margin) if diffs else "not run"})
     return out
 
 
 def table2(result) -> str:
     """The registered design's tables: per arm, then the endpoints with their verdicts and power."""
     s, start = result["settings"], result["start"]
-    rows = ["| arm | seeds | pass@1, fresh | pass@1, unseen | reward AUC | env CE output, fresh (T=1 / T=1/T_train) "
-            "| env CE output, unseen (T=1 / T=1/T_train) | turns |", "|" + "---|" * 8]
+    rows = ["| arm | seeds | pass@1, fresh | pass@1, unseen | reward AUC "
+            "| env CE output, fresh (T=1 / T=1/T_train) "
+            "| env CE output, unseen (T=1 / T=1/T_train) | turns |",
+            "|" + "---|" * 8]
     def row(name, runs):
         v = lambda f: fmt(*mean_ci([f(r) for r in runs]))  # noqa: E731
-        ce = lambda g: (f"{mean_ci([r['env_ce_group'][g]['output']['t1'] for r in runs])[0]:.3f} / "  # noqa: E731
-                        f"{mean_ci([r['env_ce_group'][g]['output']['tcal'] for r in runs])[0]:.3f}")
-        return (f"| {name} | {len(runs)} | {v(lambda r: r['pass_at_1_fresh'])} | {v(lambda r: r['pass_at_1_unseen'])} | "
-                f"{v(lambda r: auc(r.get('reward', [])))} | {ce('fresh')} | {ce('unseen')} | {v(lambda r: r['turns'])} |")
+        at = lambda g, t: mean_ci([r["env_ce_group"][g]["output"][t] for r in runs])[0]  # noqa: E731
+        ce = lambda g: f"{at(g, 't1'):.3f} / {at(g, 'tcal'):.3f}"  # noqa: E731
+        return (f"| {name} | {len(runs)} | {v(lambda r: r['pass_at_1_fresh'])} | "
+                f"{v(lambda r: r['pass_at_1_unseen'])} | {v(lambda r: auc(r.get('reward', [])))} | "
+                f"{ce('fresh')} | {ce('unseen')} | {v(lambda r: r['turns'])} |")
     rows.append(row(f"start ({s['agent']})", [start]))
     for arm in arms_of(result):
-        rows.append(row(f"{arm} `{' '.join(ARMS[arm])}`", [r for r in result["runs"].values() if r["arm"] == arm]))
-    ep = ["", "**Endpoints**, effect > 0 in the paper's direction, mean over paired seeds [95% CI]; rule: supported "
-          "if the CI excludes 0 on that side, the opposite holds if it excludes 0 on the other, refuted only if "
-          "the whole CI lies within ±margin, else inconclusive. Power: the smallest |effect| the CI excludes, and "
-          "the effect this many seeds would detect 4 times in 5 (MDE80):", "",
+        runs = [r for r in result["runs"].values() if r["arm"] == arm]
+        rows.append(row(f"{arm} `{' '.join(ARMS[arm])}`", runs))
+    ep = ["", "**Endpoints**, effect > 0 in the paper's direction, mean over paired seeds [95% CI]; rule: "
+          "supported if the CI excludes 0 on that side, the opposite holds if it excludes 0 on the other, "
+          "refuted only if the whole CI lies within ±margin, else inconclusive. Power: the smallest |effect| "
+          "the CI excludes, and the effect this many seeds would detect 4 times in 5 (MDE80):", "",
           "| endpoint | effect | seeds | mean [95% CI] | margin | excludes beyond | MDE80 | verdict |",
           "|---|---|---|---|---|---|---|---|"]
     for e in endpoints(result):
         k, unit = (100, " pp") if e["unit"] == "pass" else (1, " nats")
         d = 1 if k == 100 else 3
-        ep.append(f"| {e['endpoint']} | {e['claim']} | {e['n']} | {fmt(e['mean'] * k, e['lo'] * k, e['hi'] * k, d)}{unit} | "
-                  f"±{e['margin'] * k:g}{unit} | {e['excludes'] * k:.{d}f}{unit} | {e['mde80'] * k:.{d}f}{unit} | "
-                  f"{e['verdict']} |")
-    note = (f"\n\nHeld-out: {s['instances']} fresh instances (seeds {s['eval_seed']}+) of each family in {s['tasks']} and "
-            f"of each never-trained family in {s['heldout']}; pass@1 over k = {s['k']} attempts at T = 0.6. Training: "
-            f"{s['steps']} steps of {s['tasks_per_step']} tasks x {s['n']} rollouts, lr {s['lr']}, T_train "
-            f"{s['temperature']}. Means with 95% t-intervals over seeds.\n")
+        effect = fmt(e["mean"] * k, e["lo"] * k, e["hi"] * k, d)
+        ep.append(f"| {e['endpoint']} | {e['claim']} | {e['n']} | {effect}{unit} | "
+                  f"±{e['margin'] * k:g}{unit} | {e['excludes'] * k:.{d}f}{unit} | "
+                  f"{e['mde80'] * k:.{d}f}{unit} | {e['verdict']} |")
+    note = (f"\n\nHeld-out: {s['instances']} fresh instances (seeds {s['eval_seed']}+) of each family in "
+            f"{s['tasks']} and of each never-trained family in {s['heldout']}; pass@1 over k = {s['k']} "
+            f"attempts "
+            f"at T = 0.6. Training: {s['steps']} steps of {s['tasks_per_step']} tasks x {s['n']} rollouts, "
+            f"lr {s['lr']}, T_train {s['temperature']}. Means with 95% t-intervals over seeds.\n")
     return "\n".join(rows + ep) + note
 
 
@@ -564,11 +577,13 @@ def run(args) -> dict:
             ck = train_arm(arm, seed, args)
             problems = audit_run(ck.parent, arm, seed, args)
             if problems:   # each arm trains exactly as registered, or the comparison stops
-                raise ConfigError(f"{arm} seed {seed} did not train as registered: " + "; ".join(problems[:5]))
+                raise ConfigError(f"{arm} seed {seed} did not train as registered: "
+                                  + "; ".join(problems[:5]))
             steps = read_jsonl(ck.parent / "metrics.jsonl")
             t1 = time.monotonic()
             result["runs"][f"{arm}-seed{seed}"] = {
-                "arm": arm, "seed": seed, "audit": problems, **evaluate_checkpoint(ck, args, jobs, heldout_env),
+                "arm": arm, "seed": seed, "audit": problems,
+                **evaluate_checkpoint(ck, args, jobs, heldout_env),
                 "reward": [s["reward_mean"] for s in steps],  # a step with no env tokens logs null: nan here
                 "env_ce_t1": [math.nan if s["env_ce_t1"] is None else s["env_ce_t1"] for s in steps],
                 "train_s": round(t1 - t0, 1), "eval_s": round(time.monotonic() - t1, 1)}
@@ -613,7 +628,8 @@ def table(result) -> str:
                 f"{v('trivial_command_share')[0]:.3f} | {v('turns')[0]:.2f} |")
     rows.append(row(f"start ({s['agent']})", [start]))
     for arm in arms_of(result):
-        rows.append(row(f"{arm} `{' '.join(FIRST_ARMS[arm])}`", [r for r in result["runs"].values() if r["arm"] == arm]))
+        runs = [r for r in result["runs"].values() if r["arm"] == arm]
+        rows.append(row(f"{arm} `{' '.join(FIRST_ARMS[arm])}`", runs))
     seg = ["", "**Env CE by segment** (nats per env token at T = 1, the explorer's held-out episodes; "
            "share of env tokens in brackets):", "",
            "| model | " + " | ".join(f"{k} ({result['unigram'][k]['tokens'] / max(1, result['unigram']['all']['tokens']):.0%})"
@@ -758,7 +774,8 @@ def main(argv=None) -> None:
     r.add_argument("--agent", type=ev.checkpoint, default="agent/read",
                    help="every arm's starting checkpoint (with build.json: compare.py build-agent)")
     r.add_argument("--tasks", type=ev.existing_dir, default=TRAIN, help="the families the arms train on")
-    r.add_argument("--heldout", type=ev.existing_dir, default=HELDOUT, help="families no arm trains on but env-only (all of them, without rewards)")
+    r.add_argument("--heldout", type=ev.existing_dir, default=HELDOUT,
+                   help="families no arm trains on but env-only (all of them, without rewards)")
     r.add_argument("--out", type=out_dir, default="results")
     r.add_argument("--overwrite", action="store_true",
                    help="replace the results in --out (results/ has some)")
