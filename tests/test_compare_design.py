@@ -124,3 +124,20 @@ def test_audit_passes_a_run_as_registered_and_names_what_differs():
         wrong_tasks = fake_run(d, "echo", 0.05, 16, C.HELDOUT, False)
         assert C.audit_run(wrong_tasks, "echo", 0, args()) == [
             f"tasks: ran {C.HELDOUT!r}, registered {C.TRAIN!r}"]
+
+
+def test_run_s_defaults_are_the_registration(monkeypatch, tmp_path):
+    """README "The next comparison": `compare.py run` with no flags but --out runs exactly the registered
+    design (a change here is a change of the registration)."""
+    got = {}
+    monkeypatch.setattr(C, "run", lambda args: got.update(vars(args)))
+    monkeypatch.setattr(C.ev, "checkpoint", lambda text: text)      # agent/read is built by build-agent
+    C.main(["run", "--out", str(tmp_path)])
+    assert {k: got[k] for k in ("agent", "tasks", "heldout", "arms", "seeds", "side_seeds", "steps",
+                                "tasks_per_step", "n", "lr", "temperature", "max_turns", "max_turn_tokens",
+                                "max_total", "max_output_chars", "k", "eval_seed", "instances")} == {
+        "agent": "agent/read", "tasks": "tasks/read/train", "heldout": "tasks/read/heldout",
+        "arms": "grpo,echo,echo-0.2,env-only", "seeds": "0,1,2,3,4", "side_seeds": "0,1,2", "steps": 40,
+        "tasks_per_step": 4, "n": 4, "lr": 1e-4, "temperature": 0.8, "max_turns": 8, "max_turn_tokens": 96,
+        "max_total": 2048, "max_output_chars": 2000, "k": 4, "eval_seed": 100000, "instances": 8}
+    assert C.ARMS["env-only"][:3] == ["--env-only", "--lam", "0.05"] and C.PRIMARY_MARGIN == 0.03
