@@ -132,20 +132,23 @@ def build_agent(out: str, seed: int, work: str, pretrain_steps: int, sft_steps: 
     prompt = ["--system-prompt", str(work / "init" / "system_prompt.txt")]
     common = ["--tasks", train, "--n", "1", "--seed", str(seed), "--no-checkpointing"] + prompt
     stages, last = [], work / "init"
+    # each stage's --sft-tokens is passed to echo.py and to its record from one variable, so they cannot differ
     if pretrain_steps:
-        echo.main(["--model", str(last), "--sft", str(transcripts), "--sft-tokens", "all",
+        tokens = "all"
+        echo.main(["--model", str(last), "--sft", str(transcripts), "--sft-tokens", tokens,
                    "--steps", str(pretrain_steps), "--tasks-per-step", "32", "--lr", "2e-3", "--warmup", "20",
                    "--save-every", str(pretrain_steps), "--out", str(work / "pretrain")] + common)
         last = work / "pretrain" / f"step-{pretrain_steps}"
         stages.append({"stage": "general prior", "steps": pretrain_steps,
-                       **token_source(transcripts, tok, "all", prior)})
+                       **token_source(transcripts, tok, tokens, prior)})
     if sft_steps:
-        echo.main(["--model", str(last), "--sft", str(demos), "--sft-tokens", "action",
+        tokens = "action"
+        echo.main(["--model", str(last), "--sft", str(demos), "--sft-tokens", tokens,
                    "--steps", str(sft_steps), "--tasks-per-step", "16", "--lr", "5e-4", "--warmup", "0",
                    "--save-every", str(sft_steps), "--out", str(work / "sft")] + common)
         last = work / "sft" / f"step-{sft_steps}"
         stages.append({"stage": "action-only SFT", "steps": sft_steps,
-                       **token_source(demos, tok, "action", train)})
+                       **token_source(demos, tok, tokens, train)})
     M.save(*M.load(last), out)  # weights + tokenizer only, no optimizer state
     shutil.copy(work / "init" / "system_prompt.txt", Path(out) / "system_prompt.txt")
     record = {"seed": seed, "config": config, "stages": stages,
