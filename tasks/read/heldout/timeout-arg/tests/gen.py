@@ -1,0 +1,58 @@
+"""Generates one instance of this task in /app from TASK_SEED: /app/slow.py stops at once with an error
+naming the --timeout it needs (that one exactly: no large value works blind); run with it, it prints a result.
+
+build(rng) returns (files, answer); tests/gen.py is an identical copy.
+"""
+import os
+import random
+
+BODY = """import sys
+args = sys.argv[1:]
+t = int(args[1]) if args[:1] == ["--timeout"] and args[1:2] and args[1].isdigit() else 10
+if t != NEED:
+    sys.exit(f"Error: timed out after {t}s; pass --timeout {NEED}")
+print("result: " + "".join(chr(c) for c in CODES))
+"""
+
+
+def build(rng):
+    need = rng.randint(11, 120)
+    token = "".join(rng.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(8))
+    files = {"slow.py": f"NEED = {need}\nCODES = {[ord(c) for c in token]!r}\n" + BODY}
+    return files, {"answer.txt": token}
+
+
+SYLLABLES = "ka lo mi ne ru ta vo zi be du".split()
+
+
+def word(rng):
+    """A made-up name of three syllables (1,000 of them): no list an agent could guess from."""
+    return "".join(rng.choice(SYLLABLES) for _ in range(3))
+
+
+MTIME = 1_700_000_000  # 2023-11-14 22:13 UTC
+
+
+def write(files, root="/app"):
+    """files maps a path relative to root to str or (str, mode); a path ending in '/' is a directory."""
+    for rel, content in files.items():
+        content, mode = content if isinstance(content, tuple) else (content, None)
+        path = os.path.join(root, rel)
+        if rel.endswith("/"):
+            os.makedirs(path, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(content)
+        if mode is not None:
+            os.chmod(path, mode)
+    # one fixed time on everything (as files unpacked from an archive): `ls -l` prints the same on every run
+    for d, dirs, names in os.walk(root):
+        for name in dirs + names:
+            os.utime(os.path.join(d, name), (MTIME, MTIME), follow_symlinks=False)
+    os.utime(root, (MTIME, MTIME))
+
+
+if __name__ == "__main__":
+    files, _ = build(random.Random(int(os.environ.get("TASK_SEED", "0"))))
+    write(files)

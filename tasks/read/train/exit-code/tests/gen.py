@@ -1,0 +1,55 @@
+"""Generates one instance of this task in /app from TASK_SEED: /app/job.sh exits with one of four codes
+and prints nothing (the code shows only in the exit status); /app/codes.txt maps codes to causes, shuffled
+per instance.
+
+build(rng) returns (files, answer); tests/gen.py is an identical copy.
+"""
+import os
+import random
+
+CAUSES = ["disk", "network", "auth", "timeout"]
+
+
+def build(rng):
+    codes = rng.sample(range(2, 10), 4)
+    causes = rng.sample(CAUSES, 4)
+    code = rng.choice(codes)
+    table = "".join(f"{c} {m}\n" for c, m in sorted(zip(codes, causes)))
+    files = {"job.sh": (f"#!/bin/bash\n# nightly job\nexit {code}\n", 0o755), "codes.txt": table}
+    return files, {"answer.txt": dict(zip(codes, causes))[code]}
+
+
+SYLLABLES = "ka lo mi ne ru ta vo zi be du".split()
+
+
+def word(rng):
+    """A made-up name of three syllables (1,000 of them): no list an agent could guess from."""
+    return "".join(rng.choice(SYLLABLES) for _ in range(3))
+
+
+MTIME = 1_700_000_000  # 2023-11-14 22:13 UTC
+
+
+def write(files, root="/app"):
+    """files maps a path relative to root to str or (str, mode); a path ending in '/' is a directory."""
+    for rel, content in files.items():
+        content, mode = content if isinstance(content, tuple) else (content, None)
+        path = os.path.join(root, rel)
+        if rel.endswith("/"):
+            os.makedirs(path, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(content)
+        if mode is not None:
+            os.chmod(path, mode)
+    # one fixed time on everything (as files unpacked from an archive): `ls -l` prints the same on every run
+    for d, dirs, names in os.walk(root):
+        for name in dirs + names:
+            os.utime(os.path.join(d, name), (MTIME, MTIME), follow_symlinks=False)
+    os.utime(root, (MTIME, MTIME))
+
+
+if __name__ == "__main__":
+    files, _ = build(random.Random(int(os.environ.get("TASK_SEED", "0"))))
+    write(files)
