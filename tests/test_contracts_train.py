@@ -8,7 +8,6 @@ import pytest
 import torch
 
 import echo
-import harbor
 import model as M
 import rollout as R
 import runs
@@ -226,10 +225,10 @@ def test_each_step_draws_from_seed_and_step_and_lambda_starts_at_step_zero(tmp_p
             ("jobs", [(t.name, s) for t, s in kw["jobs"]], kw["seed"])) or [])
         monkeypatch.setattr(echo, "train_step", lambda model, opt, batch, args, lam: seen.append(("lam", lam))
                             or dict(loss=0.0, skipped=""))
-        monkeypatch.setattr(echo, "rollout_metrics", lambda batch, n, dev: ({}, 0))
+        monkeypatch.setattr(echo, "rollout_metrics",
+                            lambda batch, n, dev: (dict(rollouts=2, setup_failed=0), 0))
         monkeypatch.setattr(echo, "step_line", lambda rec, steps: "")
         monkeypatch.setattr(echo, "save_checkpoint", lambda *a, **k: None)
-        monkeypatch.setattr(harbor, "IMAGES", None)
         args = runs.parse_args(["--out", str(tmp_path), "--steps", "4", "--tasks-per-step", "2", "--seed",
                                 str(seed), "--lam", "0.4", "--lam-schedule", "linear", "--device", "cpu"])
         monkeypatch.setattr(runs, "start", lambda a, r, w, real=runs.start: (*real(a, r, w)[:4], first))
@@ -289,15 +288,19 @@ def test_the_paper_run_takes_method_md_defaults():
     assert (a.beta2, a.weight_decay, a.grad_clip, a.eps_low, a.eps_high) == (0.999, 0.01, 0.2, 0.2, 0.2)
     assert (a.temperature, a.lam, a.lam_schedule, a.pg_norm) == (0.8, 0.05, "constant", "seq")
     assert (a.max_turns, a.max_turn_tokens, a.max_context, a.max_total) == (16, 2048, 16_384, 34_096)  # §4
-    assert (a.command_timeout, a.episode_timeout, a.max_output_chars) == (30.0, 600.0, 50_000)
-    assert runs.parse_args(["--model", "x", "--env-only"]).lam == 1.0
+    # no cap on the agent's own bash(timeout) (30 s when it gives none), as the released harness runs it
+    assert (a.command_timeout, a.episode_timeout, a.max_output_chars) == (None, 600.0, 50_000)
+    assert runs.parse_args(["--model", "x", "--env-only"]).lam == 0.05   # λ·L_Env, λ as every mode's
 
 
 def test_the_scaffold_and_sandbox_limits_default_to_method_md():
     r, s = R.Limits(), __import__("sandbox").Limits()
     assert (r.max_turns, r.max_turn_tokens, r.max_context, r.max_total) == (16, 2048, 16_384, 34_096)
-    assert (r.command_timeout, r.episode_timeout, r.output_chars) == (30.0, 600.0, 50_000)
+    assert (r.command_timeout, r.episode_timeout, r.output_chars) == (None, 600.0, 50_000)
     assert (s.command_timeout, s.episode_timeout, s.output_chars) == (30.0, 600.0, 50_000)
+    assert R.DEFAULT_TIMEOUT == 30 and R.parse_action(
+        "<tool_call>\n<function=bash>\n<parameter=command>\nls\n</parameter>\n</function>\n</tool_call>"
+    ).timeout == 30                       # the agent's bash(timeout) when it gives none
 
 
 def test_each_limit_flag_reaches_its_limit():
