@@ -329,6 +329,40 @@ def test_a_flag_out_of_its_range_is_refused(flag, value, capsys):
     assert f"argument {flag}" in err and "must be" in err and repr(value) in err
 
 
+# Every ranged flag at the edge of its range is taken, and one step past it refused: a wrong comparison at a
+# boundary (< for <=, strict for not) shows at exactly these values.
+EDGES = [("--steps", "1", "0"), ("--tasks-per-step", "1", "0"), ("--n", "1", "0"), ("--lam", "0", "-0.001"),
+         ("--lam-every", "1", "0"), ("--lam-gamma", "0", "-1"), ("--min-valid-frac", "0", "-0.01"),
+         ("--min-valid-frac", "1", "1.01"), ("--min-clean-frac", "0", "-0.01"),
+         ("--min-clean-frac", "1", "1.01"), ("--lr", "1e-12", "0"), ("--beta2", "1", "1.01"),
+         ("--beta2", "1e-9", "0"), ("--weight-decay", "0", "-1"), ("--grad-clip", "1e-9", "0"),
+         ("--warmup", "0", "-1"), ("--eps-low", "1", "1.01"), ("--eps-low", "1e-9", "0"),
+         ("--eps-high", "0", "-0.01"), ("--temperature", "1e-9", "0"), ("--top-p", "1", "1.01"),
+         ("--top-p", "1e-9", "0"), ("--top-k", "0", "-1"), ("--max-turns", "1", "0"),
+         ("--max-turn-tokens", "1", "0"), ("--max-context", "1", "0"), ("--max-total", "1", "0"),
+         ("--command-timeout", "1e-9", "0"), ("--episode-timeout", "1e-9", "0"),
+         ("--max-output-chars", "1", "0"), ("--rollout-rows", "1", "0"), ("--micro-batch-tokens", "1", "0"),
+         ("--lora-rank", "0", "-1"), ("--lora-alpha", "1e-9", "0"), ("--save-every", "1", "0"),
+         ("--seed", "0", "-1"), ("--stop-after", "1", "0"), ("--lr", "1e-3", "inf"), ("--lam", "1", "nan")]
+
+
+@pytest.mark.parametrize("flag, edge, past", EDGES)
+def test_a_flag_at_the_edge_of_its_range_is_taken_and_one_past_it_refused(flag, edge, past, capsys):
+    extra = ["--n", "1"] if flag == "--rollout-rows" else []
+    assert getattr(runs.parse_args(extra + [flag, edge]), flag[2:].replace("-", "_")) == float(edge)
+    with pytest.raises(SystemExit):
+        runs.parse_args(extra + [flag, past])
+    assert f"argument {flag}" in capsys.readouterr().err
+
+
+def test_rollout_rows_may_equal_n_and_not_be_fewer(capsys):
+    assert runs.parse_args(["--n", "4", "--rollout-rows", "4"]).rollout_rows == 4       # one group at a time
+    assert runs.parse_args(["--n", "4", "--rollout-rows", "5"]).rollout_rows == 5
+    with pytest.raises(SystemExit):
+        runs.parse_args(["--n", "4", "--rollout-rows", "3"])
+    assert "--rollout-rows 3 < --n 4: a group's rollouts start together" in capsys.readouterr().err
+
+
 # ---- more of generate.py and echo.train_step ----
 
 def test_a_copied_row_gets_the_sampled_token_its_source_has_not_fed_yet():
