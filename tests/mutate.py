@@ -6,6 +6,8 @@ run the fast tests there, and report which test caught it (or that none did).
     python tests/mutate.py --fresh    # the second list, FRESH (tests/mutations_fresh.py, if there is one)
     python tests/mutate.py --fresh 2  # only this one of it
     python tests/mutate.py --both     # both lists, each with its own table and catch count
+    python tests/mutate.py --stale    # no tests: each mutation of both lists whose text is not in its file
+                                      # exactly once (stale, or ambiguous: only the first would change)
 
 Two lists, so that the suite can be measured on bugs it was not written against: MUTATIONS are ours, written
 next to the tests; FRESH, when tests/mutations_fresh.py exists, is a list of (what, file, old, new) tuples
@@ -72,8 +74,7 @@ MUTATIONS = [
     ("pass@1 counts only reward 1 as a success", "eval.py", "SUCCESS = 0.5", "SUCCESS = 1.0"),
     ("the verifier ignores reward.json", "harbor.py",
      'for name in ("reward.json", "reward.txt"):', 'for name in ("reward.txt",):'),
-    ("the verifier keeps the agent's processes", "harbor.py", "    env.box.restart_shell()\n    r = env.exec(\"rm -rf",
-     "    r = env.exec(\"rm -rf"),
+    ("the verifier keeps the agent's processes", "harbor.py", "    env.box.restart_shell()\n", ""),
     ("a wrong pass@k", "eval.py",
      "return 1.0 - math.comb(n - c, k) / math.comb(n, k)", "return 1.0 - (1 - c / n) ** k"),
     ("grad-norm clipping ignored", "scale.py",
@@ -170,9 +171,9 @@ MUTATIONS = [
     ("env CE as the mean over episodes", "eval.py",
      "total, total_t, count = total + nll.sum().item(), total_t + nll_t.sum().item(), count + len(nll)",
      "total, total_t, count = total + nll.mean().item(), total_t + nll_t.mean().item(), count + 1"),
-    ("a died sandbox is not an infrastructure failure", "eval.py",
-     'r"\\b(SetupError|SandboxError)\\b"',
-     'r"\\b(SetupError)\\b"'),
+    ("a died sandbox is not an infrastructure failure", "harbor.py",
+     "return self in (Outcome.SETUP_MACHINE, Outcome.MACHINE)",
+     "return self in (Outcome.SETUP_MACHINE,)"),
     ("attempts succeed only above 0.5", "eval.py",
      "c = len(eps), sum(e.reward >= SUCCESS for e in eps)",
      "c = len(eps), sum(e.reward > SUCCESS for e in eps)"),
@@ -188,17 +189,17 @@ MUTATIONS = [
      '        for key in (k, "all"):',
      "        for key in (k,):"),
     ("an infinite reward is taken as the reward", "harbor.py",
-     "if not math.isfinite(reward):",
-     "if math.isnan(reward):"),
+     "if not 0.0 <= reward <= 1.0:",
+     "if not (0.0 <= reward <= 1.0 or math.isinf(reward)):"),
     ("reward.txt read before reward.json", "harbor.py",
      'for name in ("reward.json", "reward.txt"):',
      'for name in ("reward.txt", "reward.json"):'),
-    ("an ARG wins over an ENV of the same name", "harbor.py",
-     "scope = {**args, **env}",
-     "scope = {**env, **args}"),
-    ("a relative WORKDIR joins / instead of the current one", "harbor.py",
-     'os.path.join(workdir or "/", images.subst(s.args, scope))',
-     'os.path.join("/", images.subst(s.args, scope))'),
+    ("an ARG wins over an ENV of the same name", "dockerfile.py",
+     'return {"PATH": DEFAULT_PATH, **self.args, **self.env}',
+     'return {"PATH": DEFAULT_PATH, **self.env, **self.args}'),
+    ("a relative WORKDIR joins / instead of the current one", "dockerfile.py",
+     "os.path.join(config.workdir, subst(step.args, scope))",
+     'os.path.join("/", subst(step.args, scope))'),
     ("the task's agent timeout does not cap the episode clock", "harbor.py",
      "episode_timeout=min(limits.episode_timeout, task.agent_timeout)",
      "episode_timeout=limits.episode_timeout"),
@@ -218,8 +219,8 @@ MUTATIONS = [
      "        if self.cgroup:\n            return max(1,",
      "        if not self.cgroup:\n            return max(1,"),
     ("cgroup v1 CPU quota a tenth of the limit", "sandbox.py",
-     '"cpu.cfs_quota_us": int(limits.cpus * 100_000)',
-     '"cpu.cfs_quota_us": int(limits.cpus * 10_000)'),
+     '"cpu.cfs_quota_us": quota}',
+     '"cpu.cfs_quota_us": quota // 10}'),
     ("the episode clock does not cap a command", "sandbox.py",
      "return self._run(command, min(timeout, left))",
      "return self._run(command, timeout)"),
@@ -243,7 +244,7 @@ MUTATIONS = [
      '("" if enable_thinking else "<think>\\n\\n</think>\\n\\n")',
      '("" if enable_thinking else "<think>\\n")'),
     ("the rollout's clock ignores the task's agent timeout", "rollout.py",
-     "budget = min(limits.episode_timeout, row.task.agent_timeout)",
+     "budget = row.box.budget",
      "budget = limits.episode_timeout"),
     ("SFT divides by its own micro-batch's B", "echo.py",
      "loss = ((-logp * A).sum(1) / n_A.clamp(min=1)).sum() / n_rollouts",
@@ -255,9 +256,9 @@ MUTATIONS = [
      'warn, body = content.split("\\n\\n", 1)',
      'warn, body = content.rsplit("\\n\\n", 1)'),
     ("a seed range B < A accepted", "eval.py", "if not m or int(m[2] or m[1]) < int(m[1]):", "if not m:"),
-    ("${VAR:-default} keeps an empty value", "images.py",
-     'env.get(m[1] or m[3]) or (m[2] or "")',
-     'env.get(m[1] or m[3], m[2] or "")'),
+    ("${VAR:-default} keeps an empty value", "dockerfile.py",
+     "return value or subst(m[3], env)",
+     "return env[name] if name in env else subst(m[3], env)"),
     ("a task.toml workdir not normalised", "harbor.py",
      'return "/" + os.path.normpath(value).lstrip("/")',
      "return value"),
@@ -282,8 +283,8 @@ MUTATIONS = [
      "max_context=args.max_total, max_total=args.max_total"),
     ("AdamW β2 not taken from --beta2", "scale.py", "betas=(0.9, args.beta2)", "betas=(0.9, 0.999)"),
     ("the trainer's --no-internet ignored", "harbor.py",
-     "network=task.allow_internet and internet",
-     "network=task.allow_internet"),
+     "return on(task.agent_network) and internet, on(task.verifier_network)",
+     "return on(task.agent_network), on(task.verifier_network)"),
     ("--eps-low 0 accepted", "runs.py",
      'a("--eps-low", type=number(0, 1, strict=True)',
      'a("--eps-low", type=number(0, 1)'),
@@ -300,9 +301,10 @@ MUTATIONS = [
      "grpo_advantages(rewards, args.n)",
      "grpo_advantages(rewards, len(episodes))"),
     ("a CI ending at 0 reads as the opposite holding", "compare.py", "    if hi < 0:", "    if hi <= 0:"),
-    ("a verifier error is played again instead of a failed setup", "eval.py",
-     'if failure_kind(rec["error"]) == "infrastructure":',
-     'if failure_kind(rec["error"]) == "verifier":'),
+    # the one retry policy is start_task's now: the wrong failure started again (the task's, not the machine's)
+    ("a verifier error is played again instead of a failed setup", "harbor.py",
+     "if not e.infrastructure or attempt == SETUP_ATTEMPTS:",
+     "if e.infrastructure or attempt == SETUP_ATTEMPTS:"),
     ("--resume into a run directory refused", "runs.py",
      "if held and not (args.resume or args.overwrite):",
      "if held and not args.overwrite:"),
@@ -321,9 +323,9 @@ MUTATIONS = [
     ("ADD's files not in its cache key", "images.py",
      'extra = _context_hash(step, context) if step.instr in ("COPY", "ADD") else ""',
      'extra = _context_hash(step, context) if step.instr == "COPY" else ""'),
-    ("an ARG without a default forgets its earlier value", "images.py",
-     'target[k] = subst(v, scope) if v is not None else args.get(k, "")',
-     'target[k] = subst(v, scope) if v is not None else ""'),
+    ("an ARG without a default forgets its earlier value", "dockerfile.py",
+     'else args.get(k, config.build_args.get(k, ""))',
+     'else config.build_args.get(k, "")'),
 ]
 
 
@@ -367,9 +369,25 @@ def run_list(name: str, mutations: list, picked, python: str) -> tuple[int, int]
     return caught, len(picked)
 
 
+def stale(lists: dict) -> int:
+    """Print every mutation whose text is not in its file exactly once; return how many."""
+    bad = 0
+    for name, mutations in lists.items():
+        for i, (what, file, old, new) in enumerate(mutations, 1):
+            path = ROOT / file
+            n = path.read_text().count(old) if path.is_file() else -1
+            if n != 1:
+                bad += 1
+                why = "no file" if n < 0 else "text not found" if n == 0 else f"text found {n} times"
+                print(f"{name} #{i} ({file}): {why}: {what}")
+    return bad
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     flags, picked = {a for a in argv if a.startswith("--")}, [int(a) for a in argv if not a.startswith("--")]
+    if flags == {"--stale"} and not picked:
+        return 1 if stale({"ours": MUTATIONS, "fresh": FRESH}) else 0
     if flags - {"--fresh", "--both"} or flags == {"--fresh", "--both"} or ("--both" in flags and picked):
         print("usage: mutate.py [N ...] | --fresh [N ...] | --both", file=sys.stderr)
         return 2

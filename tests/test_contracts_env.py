@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+import dockerfile
 import harbor
 import images
 import sandbox
@@ -18,7 +19,10 @@ from test_harbor_episodes import make_task
 REWARDS = {1: ("reward.txt", "nan"), 2: ("reward.txt", "inf"), 3: ("reward.txt", "-inf"),
            4: ("reward.json", '{"reward": NaN}'), 5: ("reward.json", '{"reward": Infinity}'),
            6: ("reward.txt", "0.75"), 7: ("reward.json", '{"reward": 0.25}'), 8: ("both", ""),
-           9: ("reward.json", '{"score": 1}'), 10: ("reward.txt", "  \n")}
+           9: ("reward.json", '{"score": 1}'), 10: ("reward.txt", "  \n"), 11: ("reward.txt", "1.5"),
+           12: ("reward.json", '{"reward": -0.25}'), 13: ("reward.txt", "1"),
+           14: ("reward.json", '{"reward": 0}'),
+           15: ("reward.txt", "1.0000001"), 16: ("reward.txt", "abc")}
 TEST_SH = "case $TASK_SEED in\n" + "".join(
     f"  {seed}) printf '%s' '{text}' > /logs/verifier/{name};;\n" for seed, (name, text) in REWARDS.items()
     if name != "both") + ("  8) echo 1 > /logs/verifier/reward.txt; echo '{\"reward\": 0.5}' > "
@@ -32,10 +36,17 @@ def verifying(tmp_path_factory):
         yield lambda seed: harbor.verify(sb, task, seed)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
-def test_a_non_finite_reward_is_reward_zero_and_garbled(verifying, seed):
-    reward, why = verifying(seed)
-    assert reward == 0.0 and why.startswith(f"{REWARDS[seed][0]} garbled: "), why
+# A reward that is not a finite number in [0, 1] is the verifier's error, not a reward (harbor.verify):
+# NaN, the infinities and values just outside the range alike; 0 and 1 themselves are rewards.
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 11, 12, 15])
+def test_a_reward_outside_zero_to_one_is_a_verifier_error(verifying, seed):
+    name, text = REWARDS[seed]
+    with pytest.raises(harbor.VerifierError, match=rf"^task 't': {name} holds .*, not a reward in \[0, 1\]$"):
+        verifying(seed)
+
+
+def test_the_ends_of_zero_to_one_are_rewards(verifying):
+    assert verifying(13) == (1.0, "") and verifying(14) == (0.0, "")
 
 
 def test_a_finite_reward_is_taken_as_written(verifying):
@@ -47,7 +58,10 @@ def test_reward_json_wins_over_reward_txt(verifying):
 
 
 def test_a_reward_json_without_reward_is_garbled_and_an_empty_file_is_empty(verifying):
-    assert verifying(9)[0] == 0.0 and verifying(9)[1].startswith("reward.json garbled")
+    with pytest.raises(harbor.VerifierError, match=r"^task 't': reward.json garbled: '\{\"score\": 1\}'$"):
+        verifying(9)
+    with pytest.raises(harbor.VerifierError, match=r"^task 't': reward.txt garbled: 'abc'$"):
+        verifying(16)
     assert verifying(10)[0] == 0.0 and verifying(10)[1].startswith("reward.txt empty")
 
 
@@ -56,20 +70,30 @@ def test_no_reward_file_is_reward_zero_missing(verifying):
     assert reward == 0.0 and why.startswith("reward.txt missing")
 
 
-# ---- the loader's Dockerfile replay ----
+# ---- the Dockerfile replay (dockerfile.py: the loader's and the builder's one interpreter) ----
+
+def replayed(steps) -> dockerfile.Config:
+    """The Config after every step past FROM, from an image whose own config sets nothing."""
+    _, build_args, body = dockerfile.stage(steps)
+    config = dockerfile.Config(build_args=build_args)
+    for s in body:
+        config = dockerfile.replay(config, s)
+    return config
+
 
 def test_dockerfile_env_arg_and_workdir_replay(tmp_path):
     df = ("FROM host\nARG BASE=/srv\nENV HOME_DIR=$BASE/home X=1\nWORKDIR $HOME_DIR\nWORKDIR sub\n"
           "ENV X=2\nRUN true\n")
     task = harbor.load_task(make_task(tmp_path, files={"environment/Dockerfile": df}))
     assert task.workdir == "/srv/home/sub"
-    env, workdir, args = harbor._simulate(task.dockerfile, {})
-    assert (env, workdir, args) == ({"HOME_DIR": "/srv/home", "X": "2"}, "/srv/home/sub", {"BASE": "/srv"})
+    c = replayed(task.dockerfile)
+    assert (c.env, c.workdir, c.args) == ({"HOME_DIR": "/srv/home", "X": "2"}, "/srv/home/sub",
+                                          {"BASE": "/srv"})
 
 
 def test_env_wins_over_an_arg_of_the_same_name(tmp_path):
-    steps = harbor.parse_dockerfile("FROM host\nARG A=arg\nENV A=env\nENV B=$A\n")
-    assert harbor._simulate(steps, {})[0] == {"A": "env", "B": "env"}
+    steps = dockerfile.parse("FROM host\nARG A=arg\nENV A=env\nENV B=$A\n")
+    assert replayed(steps).env == {"A": "env", "B": "env"}
 
 
 def test_a_task_workdir_defaults_to_app_without_a_dockerfile(tmp_path):
@@ -84,7 +108,7 @@ def copy_key(tmp_path, files: dict, modes: dict = {}):
     for name, data in files.items():
         (ctx / name).write_bytes(data)
         os.chmod(ctx / name, modes.get(name, 0o644))
-    step = harbor.parse_dockerfile("FROM host\nCOPY a.txt /x/\n")[1]
+    step = dockerfile.parse("FROM host\nCOPY a.txt /x/\n")[1]
     return images._context_hash(step, ctx)
 
 
@@ -104,17 +128,21 @@ def test_the_cache_key_is_the_same_for_the_same_files_and_ignores_others(tmp_pat
 
 # ---- the sandbox's limits, with a cgroup (where this machine has one) and without ----
 
-def sandbox_shell(limits, monkeypatch=None):
+def sandbox_shell(limits, monkeypatch=None, tmp_path=None):
     if monkeypatch:  # the machine without a cgroup: creating one fails, as where cgroups are not delegated
-        monkeypatch.setattr(sandbox.Cgroup, "create", staticmethod(lambda name, limits: None))
+        monkeypatch.setattr(sandbox.Cgroup, "_parents", staticmethod(lambda: (tmp_path / "no-cgroup", {})))
+        monkeypatch.delenv("ECHO_ALLOW_NO_CGROUP", raising=False)
+        with pytest.raises(sandbox.SandboxError, match="^cannot apply the episode's limits: no cgroup here"):
+            Sandbox(limits=limits).__enter__()             # limits fail closed ...
+        monkeypatch.setenv("ECHO_ALLOW_NO_CGROUP", "1")    # ... unless per-process limits are asked for
     return Sandbox(limits=limits)
 
 
 LIMITS = Limits(memory_mb=300, nproc=77, cpus=0.5, storage_mb=1000)
 
 
-def test_without_a_cgroup_memory_is_limited_per_process(monkeypatch):
-    with sandbox_shell(LIMITS, monkeypatch) as sb:
+def test_without_a_cgroup_memory_is_limited_per_process(monkeypatch, tmp_path):
+    with sandbox_shell(LIMITS, monkeypatch, tmp_path) as sb:
         assert sb.cgroup is None
         out = sb.run("ulimit -v; ulimit -u; df -m / | tail -1").output.split("\n")
         assert out[0] == str(300 * 1024) and out[1] == "77"
@@ -173,16 +201,18 @@ def test_no_debootstrap_is_a_one_line_error(monkeypatch, capsys):
 def test_start_task_applies_the_tasks_limits(tmp_path):
     toml = "[agent]\ntimeout_sec = 5\n[environment]\nmemory_mb = 300\nstorage_mb = 100\ncpus = 0.5\n"
     task = harbor.load_task(make_task(tmp_path, toml=toml))
-    with harbor.start_task(task, limits=Limits(episode_timeout=600, memory_mb=4096, command_timeout=7)) as sb:
-        got = sb.limits
+    limits = Limits(episode_timeout=600, memory_mb=4096, command_timeout=7)
+    with harbor.start_task(task, limits=limits) as env:
+        got = env.box.limits
         assert (got.episode_timeout, got.memory_mb, got.storage_mb, got.cpus) == (5, 300, 100, 0.5)
+        assert env.budget == 5                # the episode clock: the smaller of the run's and the task's
         assert got.command_timeout == 7   # what the task does not set stays the caller's
 
 
 @pytest.mark.parametrize("text, want", [("$A/${A}", "1/1"), ("${E:-d}", "d"), ("${N:-d}", "d"),
                                         ("${A:-d}", "1"), ("$N.", "."), ("$$", "$$")])
 def test_variable_substitution_as_docker(text, want):
-    assert images.subst(text, {"A": "1", "E": ""}) == want
+    assert dockerfile.subst(text, {"A": "1", "E": ""}) == want
 
 
 def test_a_task_workdir_is_normalised(tmp_path):
@@ -191,21 +221,28 @@ def test_a_task_workdir_is_normalised(tmp_path):
     assert task.workdir == "/srv/x"
 
 
-@pytest.mark.parametrize("allow, internet, network", [(True, True, True), (True, False, False),
-                                                      (False, True, False)])
-def test_network_only_when_the_task_allows_it_and_the_trainer_does(tmp_path, allow, internet, network):
+# Per phase: the agent's network only when the task allows it and the trainer does (--no-internet turns
+# off the agent's phase), the verifier's whenever the task allows it.
+@pytest.mark.parametrize("allow, internet, agent, verifier", [(True, True, True, True),
+                                                              (True, False, False, True),
+                                                              (False, True, False, False)])
+def test_network_only_when_the_task_allows_it_and_the_trainer_does(tmp_path, allow, internet, agent,
+                                                                    verifier):
     toml = f"[agent]\ntimeout_sec = 60\n[environment]\nallow_internet = {str(allow).lower()}\n"
     task = harbor.load_task(make_task(tmp_path, toml=toml))
-    with harbor.start_task(task, internet=internet) as sb:
-        assert sb.network is network
+    assert harbor.task_network(task, internet) == (agent, verifier)
+    if not sandbox.network_available():
+        pytest.skip("pasta is not installed: no sandbox has a network")
+    with harbor.start_task(task, internet=internet) as env:
+        assert env.box.network is agent and env.verifier_network is verifier
 
 
 # ---- the build cache key of each step (images.advance) ----
 
-def keys(dockerfile: str, context) -> list[str]:
+def keys(text: str, context) -> list[str]:
     state = images.start_state(images.resolve("host"))
     out = []
-    for step in harbor.parse_dockerfile(dockerfile)[1:]:
+    for step in dockerfile.parse(text)[1:]:
         state = images.advance(state, step, context)
         out.append(state.key)
     return out
@@ -230,8 +267,8 @@ def test_env_and_arg_values_reach_the_key_and_the_state(tmp_path):
     assert keys("FROM host\nENV A=1\nRUN x\n", tmp_path)[1] != \
         keys("FROM host\nENV A=2\nRUN x\n", tmp_path)[1]
     state = images.start_state(images.resolve("host"))
-    dockerfile = "FROM host\nARG V=1\nARG V\nENV W=\"$V two\"\nWORKDIR /a\nWORKDIR b\n"
-    for step in harbor.parse_dockerfile(dockerfile)[1:]:
+    text = "FROM host\nARG V=1\nARG V\nENV W=\"$V two\"\nWORKDIR /a\nWORKDIR b\n"
+    for step in dockerfile.parse(text)[1:]:
         state = images.advance(state, step, tmp_path)
     # ARG V (no default) keeps the value it had
-    assert (state.args, state.env["W"], state.workdir) == ({"V": "1"}, "1 two", "/a/b")
+    assert (state.config.args, state.env["W"], state.config.workdir) == ({"V": "1"}, "1 two", "/a/b")

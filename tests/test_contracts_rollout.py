@@ -7,7 +7,10 @@ import torch
 
 import compare
 import eval as ev
+import harbor
 import rollout as R
+import sandbox
+from harbor import Outcome
 from rollout import ACTION, CONTEXT, ENV, WARNING, parse_action
 
 
@@ -48,18 +51,22 @@ def ep(n_ids, turns=0):
     return R.Episode("t", 0, [], [7] * n_ids, [CONTEXT] * n_ids, turns=turns)
 
 
+# Each limit ends the episode with its own Outcome, and every one of these is verified (the tests run):
+# only going over the hard cap (TOKEN_LIMIT) or the clock (TIMEOUT) skips the verifier.
 @pytest.mark.parametrize("n, starts", [(99, True), (100, False), (101, False)])
 def test_no_turn_starts_at_or_past_the_context_limit(n, starts):
     e = ep(n)
     assert R._may_start_turn(e, R.Limits(max_context=100, max_total=1000)) is starts
     assert e.reason == ("" if starts else "context reached 100 tokens")
+    assert e.outcome == ("" if starts else Outcome.CONTEXT_LIMIT)
 
 
 @pytest.mark.parametrize("n, starts", [(48, True), (49, False)])
 def test_a_turn_needs_room_for_a_token_and_its_im_end(n, starts):
     e = ep(n)
     assert R._may_start_turn(e, R.Limits(max_context=1000, max_total=50)) is starts
-    assert e.reason == ("" if starts else "over 50 tokens")
+    assert e.reason == ("" if starts else "at the 50-token cap")
+    assert e.outcome == ("" if starts else Outcome.TOKEN_CAP)
 
 
 @pytest.mark.parametrize("turns, starts", [(15, True), (16, False)])
@@ -67,6 +74,16 @@ def test_at_most_max_turns(turns, starts):
     e = ep(3, turns=turns)
     assert R._may_start_turn(e, R.Limits(max_turns=16)) is starts
     assert e.reason == ("" if starts else "16 turns")
+    assert e.outcome == ("" if starts else Outcome.TURN_LIMIT)
+
+
+def test_which_outcomes_are_verified_errors_or_the_machines():
+    verified = {Outcome.DONE, Outcome.TURN_LIMIT, Outcome.CONTEXT_LIMIT, Outcome.TOKEN_CAP}
+    errors = {Outcome.SETUP_TASK, Outcome.SETUP_MACHINE, Outcome.MACHINE, Outcome.VERIFIER_ERROR,
+              Outcome.ERROR}
+    assert {o for o in Outcome if o.verified} == verified
+    assert {o for o in Outcome if o.error} == errors
+    assert {o for o in Outcome if o.machine} == {Outcome.SETUP_MACHINE, Outcome.MACHINE}
 
 
 # ---- token roles ----
@@ -115,20 +132,34 @@ def test_summarize_counts_reward_half_as_a_pass_and_errors_apart():
 
 
 def test_attempts_summary_means_over_attempts():
-    eps = [R.Episode("t", 0, [], [], [], reward=r, turns=t, timed_out=o, reason=why)
-           for r, t, o, why in ((1.0, 2, False, "done"), (0.5, 4, False, ""), (0.2, 6, True, "x"),
-                                (0.0, 8, False, "sandbox setup error: SetupError: boom"))]
+    eps = [R.Episode("t", 0, [], [], [], reward=r, turns=t, timed_out=o, reason=why, outcome=out)
+           for r, t, o, why, out in ((1.0, 2, False, "done", Outcome.DONE), (0.5, 4, False, "", Outcome.DONE),
+                                     (0.2, 6, True, "x", Outcome.TIMEOUT),
+                                     (0.0, 8, False, "setup error: SetupError: boom", Outcome.SETUP_MACHINE))]
     s = ev.attempts_summary(eps)
     assert (s["successes"], s["attempts"], s["pass_at_1"], s["pass_at_4"]) == (2, 4, 0.5, 1.0)
     assert s["reward"] == pytest.approx(1.7 / 4) and s["turns"] == 5.0 and s["timeout_rate"] == 0.25
     assert s["infrastructure_errors"] == 1 and s["verifier_errors"] == 0
+    assert s["error"] == "setup error: SetupError: boom"         # the one that failed outside the agent
 
 
-@pytest.mark.parametrize("error, kind", [("SetupError: x", "infrastructure"), ("sandbox.SandboxError: died",
-                                         "infrastructure"), ("VerifierError: y", "verifier"), ("boom", None),
-                                         (None, None)])
-def test_failure_kind(error, kind):
-    assert ev.failure_kind(error) == kind
+# Who failed when not the agent is read from the error's type (harbor.outcome_of), never its message: the
+# machine (its sandbox did not start in both attempts, or died) is "infrastructure", the tests that could not
+# run "verifier"; a task whose own build fails is the task's error, and anything else is neither.
+@pytest.mark.parametrize("error, outcome, kind", [
+    (harbor.SetupError("task 'x': pasta died", infrastructure=True), Outcome.SETUP_MACHINE, "infrastructure"),
+    (harbor.SetupError("task 'x': line 2: RUN false failed"), Outcome.SETUP_TASK, None),
+    (sandbox.SandboxError("died"), Outcome.MACHINE, "infrastructure"),
+    (harbor.VerifierError("VerifierError SandboxError SetupError"), Outcome.VERIFIER_ERROR, "verifier"),
+    (RuntimeError("SetupError: SandboxError: VerifierError"), Outcome.ERROR, None)])
+def test_failure_kind(error, outcome, kind):
+    assert harbor.outcome_of(error) is outcome
+    assert ev.failure_kind(outcome) == kind and ev.failure_kind(outcome.value) == kind
+
+
+@pytest.mark.parametrize("outcome", [None, "", Outcome.DONE, Outcome.TIMEOUT, Outcome.TOKEN_LIMIT])
+def test_failure_kind_of_an_agents_ending_is_none(outcome):
+    assert ev.failure_kind(outcome) is None
 
 
 def test_env_ce_is_per_env_token_not_per_episode(monkeypatch):
@@ -285,8 +316,8 @@ def test_evaluate_checkpoint_weights_each_metric(monkeypatch, tmp_path):
 def test_record_demos_keeps_reward_one_episodes_and_averages_over_seeds(monkeypatch, tmp_path):
     import json
     got = {0: {"a": 1.0, "b": 0.5}, 1: {"a": 0.0, "b": 1.0}, 2: {"a": 1.0, "b": 1.0}}
-    monkeypatch.setattr(ev, "evaluate", lambda tasks, agent, seed, workers, log: {
-        name: {"reward": r, "setup_retries": 0, "infrastructure_errors": int(seed == 1), "verifier_errors": 0,
+    monkeypatch.setattr(ev, "evaluate", lambda tasks, agent, seed, workers, log, start_task=None: {
+        name: {"reward": r, "infrastructure_errors": int(seed == 1), "verifier_errors": 0,
                "error": None} for name, r in got[seed].items()})
     path = tmp_path / "demos.jsonl"
     out = ev.record_demos([], "0-2", path, log=lambda m: None)
@@ -296,24 +327,81 @@ def test_record_demos_keeps_reward_one_episodes_and_averages_over_seeds(monkeypa
     assert out["a"]["infrastructure_errors"] == 1
 
 
-# ---- eval.play: an environment that failed to start is played once more, nothing else is ----
+# ---- one retry policy: start_task starts once more a start the machine failed, and nothing else ----
 
-@pytest.mark.parametrize("errors, calls, want", [
-    (["SetupError: x", None], 2, dict(reward=1.0, setup_retries=1, infrastructure_errors=0,
-                                       verifier_errors=0)),
-    (["SetupError: x", "SandboxError: y"], 2, dict(reward=0.0, setup_retries=1, infrastructure_errors=1,
-                                                     verifier_errors=0)),
-    (["VerifierError: z"], 1, dict(reward=0.0, setup_retries=0, infrastructure_errors=0, verifier_errors=1)),
-    (["RuntimeError: w"], 1, dict(reward=0.0, setup_retries=0, infrastructure_errors=0, verifier_errors=0)),
+@pytest.mark.parametrize("errors, calls, raised", [
+    ([True], 2, None),                   # the machine failed once: started again, and it starts
+    ([True, True], 2, Outcome.SETUP_MACHINE),          # twice: the machine's error, not tried a third time
+    ([False], 1, Outcome.SETUP_TASK),    # the task's own build failed: it would fail again
+    ([RuntimeError("SetupError")], 1, Outcome.ERROR)])  # anything else is not retried either
+def test_start_task_starts_again_only_a_start_the_machine_failed(monkeypatch, tmp_path, errors, calls,
+                                                                 raised):
+    from test_harbor_episodes import make_task
+    task, started, said = harbor.load_task(make_task(tmp_path)), [], []
+
+    def start(task, seed, limits, store, internet, log, cache):
+        error = errors[len(started)] if len(started) < len(errors) else None
+        started.append(seed)
+        if isinstance(error, bool):
+            raise harbor.SetupError(f"task '{task.name}': failed", infrastructure=error)
+        if error:
+            raise error
+        return "env"
+    monkeypatch.setattr(harbor, "_start", start)
+    if raised is None:
+        assert harbor.start_task(task, seed=3, log=said.append) == "env"
+    else:
+        with pytest.raises(Exception) as e:
+            harbor.start_task(task, seed=3, log=said.append)
+        assert harbor.outcome_of(e.value) is raised
+    assert started == [3] * calls and len(said) == errors[:1].count(True)
+
+
+# ---- eval.play: plays an episode once (start_task's retry is the one) and counts who failed ----
+
+class FakeEnv:
+    def __init__(self, verify_error=None):
+        self.verify_error = verify_error
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+    def verify(self):
+        if self.verify_error:
+            raise self.verify_error
+        return 1.0, ""
+
+
+@pytest.mark.parametrize("setup, agent_error, verify_error, want", [
+    (None, None, None, dict(reward=1.0, outcome=Outcome.DONE, infrastructure_errors=0, verifier_errors=0)),
+    (harbor.SetupError("x", infrastructure=True), None, None,
+     dict(reward=0.0, outcome=Outcome.SETUP_MACHINE, infrastructure_errors=1, verifier_errors=0)),
+    (harbor.SetupError("x"), None, None,
+     dict(reward=0.0, outcome=Outcome.SETUP_TASK, infrastructure_errors=0, verifier_errors=0)),
+    (None, sandbox.SandboxError("died"), None,
+     dict(reward=0.0, outcome=Outcome.MACHINE, infrastructure_errors=1, verifier_errors=0)),
+    (None, None, harbor.VerifierError("z"),
+     dict(reward=0.0, outcome=Outcome.VERIFIER_ERROR, infrastructure_errors=0, verifier_errors=1)),
+    (None, RuntimeError("w"), None, dict(reward=0.0, outcome=Outcome.ERROR, infrastructure_errors=0,
+                                         verifier_errors=0)),
 ])
-def test_play_retries_only_a_failed_setup(monkeypatch, errors, calls, want):
-    played = []
+def test_play_plays_once_and_counts_who_failed(setup, agent_error, verify_error, want):
+    started = []
 
-    def episode(task, agent, seed=0):
-        error = errors[len(played)]
-        played.append(seed)
-        return {"reward": 0.0 if error else 1.0, "error": error, "seconds": 1.5}
-    monkeypatch.setattr(ev, "run_episode", episode)
-    rec = ev.play("task", agent=None, seed=4)
-    assert played == [4] * calls and rec["seconds"] == 1.5 * calls
-    assert {k: rec[k] for k in want} == want
+    def start_task(task, seed):
+        started.append(seed)
+        if setup:
+            raise setup
+        return FakeEnv(verify_error)
+
+    def agent(env, task):
+        if agent_error:
+            raise agent_error
+        return {"turns": 2}
+    rec = ev.play("task", agent, seed=4, start_task=start_task)
+    assert started == [4] and {k: rec[k] for k in want} == want
+    error = setup or agent_error or verify_error
+    assert rec["error"] == (None if error is None else f"{type(error).__name__}: {error}")

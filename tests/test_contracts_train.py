@@ -8,7 +8,6 @@ import pytest
 import torch
 
 import echo
-import harbor
 import model as M
 import rollout as R
 import runs
@@ -226,10 +225,10 @@ def test_each_step_draws_from_seed_and_step_and_lambda_starts_at_step_zero(tmp_p
             ("jobs", [(t.name, s) for t, s in kw["jobs"]], kw["seed"])) or [])
         monkeypatch.setattr(echo, "train_step", lambda model, opt, batch, args, lam: seen.append(("lam", lam))
                             or dict(loss=0.0, skipped=""))
-        monkeypatch.setattr(echo, "rollout_metrics", lambda batch, n, dev: ({}, 0))
+        monkeypatch.setattr(echo, "rollout_metrics",
+                            lambda batch, n, dev: (dict(rollouts=2, setup_failed=0), 0))
         monkeypatch.setattr(echo, "step_line", lambda rec, steps: "")
         monkeypatch.setattr(echo, "save_checkpoint", lambda *a, **k: None)
-        monkeypatch.setattr(harbor, "IMAGES", None)
         args = runs.parse_args(["--out", str(tmp_path), "--steps", "4", "--tasks-per-step", "2", "--seed",
                                 str(seed), "--lam", "0.4", "--lam-schedule", "linear", "--device", "cpu"])
         monkeypatch.setattr(runs, "start", lambda a, r, w, real=runs.start: (*real(a, r, w)[:4], first))
@@ -289,15 +288,19 @@ def test_the_paper_run_takes_method_md_defaults():
     assert (a.beta2, a.weight_decay, a.grad_clip, a.eps_low, a.eps_high) == (0.999, 0.01, 0.2, 0.2, 0.2)
     assert (a.temperature, a.lam, a.lam_schedule, a.pg_norm) == (0.8, 0.05, "constant", "seq")
     assert (a.max_turns, a.max_turn_tokens, a.max_context, a.max_total) == (16, 2048, 16_384, 34_096)  # §4
-    assert (a.command_timeout, a.episode_timeout, a.max_output_chars) == (30.0, 600.0, 50_000)
-    assert runs.parse_args(["--model", "x", "--env-only"]).lam == 1.0
+    # no cap on the agent's own bash(timeout) (30 s when it gives none), as the released harness runs it
+    assert (a.command_timeout, a.episode_timeout, a.max_output_chars) == (None, 600.0, 50_000)
+    assert runs.parse_args(["--model", "x", "--env-only"]).lam == 0.05   # λ·L_Env, λ as every mode's
 
 
 def test_the_scaffold_and_sandbox_limits_default_to_method_md():
     r, s = R.Limits(), __import__("sandbox").Limits()
     assert (r.max_turns, r.max_turn_tokens, r.max_context, r.max_total) == (16, 2048, 16_384, 34_096)
-    assert (r.command_timeout, r.episode_timeout, r.output_chars) == (30.0, 600.0, 50_000)
+    assert (r.command_timeout, r.episode_timeout, r.output_chars) == (None, 600.0, 50_000)
     assert (s.command_timeout, s.episode_timeout, s.output_chars) == (30.0, 600.0, 50_000)
+    assert R.DEFAULT_TIMEOUT == 30 and R.parse_action(
+        "<tool_call>\n<function=bash>\n<parameter=command>\nls\n</parameter>\n</function>\n</tool_call>"
+    ).timeout == 30                       # the agent's bash(timeout) when it gives none
 
 
 def test_each_limit_flag_reaches_its_limit():
@@ -324,6 +327,40 @@ def test_a_flag_out_of_its_range_is_refused(flag, value, capsys):
         runs.parse_args([flag, value])
     err = capsys.readouterr().err
     assert f"argument {flag}" in err and "must be" in err and repr(value) in err
+
+
+# Every ranged flag at the edge of its range is taken, and one step past it refused: a wrong comparison at a
+# boundary (< for <=, strict for not) shows at exactly these values.
+EDGES = [("--steps", "1", "0"), ("--tasks-per-step", "1", "0"), ("--n", "1", "0"), ("--lam", "0", "-0.001"),
+         ("--lam-every", "1", "0"), ("--lam-gamma", "0", "-1"), ("--min-valid-frac", "0", "-0.01"),
+         ("--min-valid-frac", "1", "1.01"), ("--min-clean-frac", "0", "-0.01"),
+         ("--min-clean-frac", "1", "1.01"), ("--lr", "1e-12", "0"), ("--beta2", "1", "1.01"),
+         ("--beta2", "1e-9", "0"), ("--weight-decay", "0", "-1"), ("--grad-clip", "1e-9", "0"),
+         ("--warmup", "0", "-1"), ("--eps-low", "1", "1.01"), ("--eps-low", "1e-9", "0"),
+         ("--eps-high", "0", "-0.01"), ("--temperature", "1e-9", "0"), ("--top-p", "1", "1.01"),
+         ("--top-p", "1e-9", "0"), ("--top-k", "0", "-1"), ("--max-turns", "1", "0"),
+         ("--max-turn-tokens", "1", "0"), ("--max-context", "1", "0"), ("--max-total", "1", "0"),
+         ("--command-timeout", "1e-9", "0"), ("--episode-timeout", "1e-9", "0"),
+         ("--max-output-chars", "1", "0"), ("--rollout-rows", "1", "0"), ("--micro-batch-tokens", "1", "0"),
+         ("--lora-rank", "0", "-1"), ("--lora-alpha", "1e-9", "0"), ("--save-every", "1", "0"),
+         ("--seed", "0", "-1"), ("--stop-after", "1", "0"), ("--lr", "1e-3", "inf"), ("--lam", "1", "nan")]
+
+
+@pytest.mark.parametrize("flag, edge, past", EDGES)
+def test_a_flag_at_the_edge_of_its_range_is_taken_and_one_past_it_refused(flag, edge, past, capsys):
+    extra = ["--n", "1"] if flag == "--rollout-rows" else []
+    assert getattr(runs.parse_args(extra + [flag, edge]), flag[2:].replace("-", "_")) == float(edge)
+    with pytest.raises(SystemExit):
+        runs.parse_args(extra + [flag, past])
+    assert f"argument {flag}" in capsys.readouterr().err
+
+
+def test_rollout_rows_may_equal_n_and_not_be_fewer(capsys):
+    assert runs.parse_args(["--n", "4", "--rollout-rows", "4"]).rollout_rows == 4       # one group at a time
+    assert runs.parse_args(["--n", "4", "--rollout-rows", "5"]).rollout_rows == 5
+    with pytest.raises(SystemExit):
+        runs.parse_args(["--n", "4", "--rollout-rows", "3"])
+    assert "--rollout-rows 3 < --n 4: a group's rollouts start together" in capsys.readouterr().err
 
 
 # ---- more of generate.py and echo.train_step ----
