@@ -215,12 +215,17 @@ def test_per_segment_sums_values_and_counts_tokens():
 
 
 def test_segment_ce_is_per_token_within_each_segment(monkeypatch):
-    monkeypatch.setattr(compare.ev, "env_token_nll", lambda model, ids, roles, temps: [
-        torch.tensor(ids, dtype=torch.float), torch.tensor(ids, dtype=torch.float) * 10])
-    rows = [([1.0, 2.0], None, ["output", "command"]), ([6.0], None, ["output"])]
+    temps = []
+    monkeypatch.setattr(compare.ev, "env_token_nll", lambda model, ids, roles, ts: temps.append(ts) or [
+        torch.tensor(ids, dtype=torch.float) * f for f in (1, 10, 100)])
+    rows = [([1.0, 2.0], None, ["output", "command"], "fresh"), ([6.0], None, ["output"], "unseen")]
     s = compare.segment_ce(None, rows, t_train=0.8)
-    assert s["output"] == {"t1": 3.5, "ttrain": 35.0, "tokens": 2}
-    assert s["all"]["t1"] == 3.0 and s["all"]["tokens"] == 3 and math.isnan(s["harness"]["t1"])
+    assert temps == [(1.0, 0.8, 1.25)] * 2                          # T = 1, T_train and 1 / T_train
+    assert s["all"]["output"] == {"t1": 3.5, "ttrain": 35.0, "tcal": 350.0, "tokens": 2}
+    assert s["all"]["all"]["t1"] == 3.0 and s["all"]["all"]["tokens"] == 3
+    assert math.isnan(s["all"]["harness"]["t1"])
+    assert (s["fresh"]["output"]["t1"], s["fresh"]["command"]["t1"], s["unseen"]["output"]["t1"]) == (1, 2, 6)
+    assert s["unseen"]["all"]["tokens"] == 1
 
 
 def test_body_segments_split_a_command_observation():
@@ -297,7 +302,8 @@ def test_evaluate_checkpoint_weights_each_metric(monkeypatch, tmp_path):
                 for t, s in jobs for i, r in enumerate(rewards[(t.name, s)])]
     monkeypatch.setattr(compare.M, "load", lambda path: (None, None))
     monkeypatch.setattr(compare.R, "run_episodes", episodes)
-    monkeypatch.setattr(compare, "segment_ce", lambda model, rows, t: {})
+    ce = {"all": {"output": 1.0}, "fresh": {"output": 2.0}, "unseen": {"output": 3.0}}
+    monkeypatch.setattr(compare, "segment_ce", lambda model, rows, t: ce)
     task = lambda name: SimpleNamespace(name=name)  # noqa: E731
     jobs = [(task("a"), 0, "fresh"), (task("b"), 1, "unseen"), (task(compare.ENV_ONLY_FAMILY), 2, "unseen")]
     args = SimpleNamespace(max_turns=4, max_turn_tokens=8, max_total=100, max_output_chars=100,
@@ -309,6 +315,7 @@ def test_evaluate_checkpoint_weights_each_metric(monkeypatch, tmp_path):
     assert out["pass_at_k_all"] == pytest.approx(2 / 3) and out["pass_at_1_env_only_family"] == 0.5
     assert out["env_tokens_per_observation"] == 3.0 and out["trivial_command_share"] == 0.5
     assert out["turns"] == 2.0
+    assert out["env_ce"] == ce["all"] and out["env_ce_group"] == {"fresh": ce["fresh"], "unseen": ce["unseen"]}
 
 
 # ---- eval.record_demos: only correct demonstrations, rewards averaged over seeds ----
