@@ -484,3 +484,40 @@ def test_a_layer_too_large_to_check_is_tampered_cheaply(tmp_path, monkeypatch):
     monkeypatch.setattr(tamper, "MAX_SECONDS", 0.0)        # ... and a walk over its time is refused alike
     bad = tamper.tampered(tamper.listing(str(tmp_path / "upper")), IMAGE, "/app", PATH)
     assert len(bad) == 1 and "writable layer too large to check" in bad[0]
+
+
+@pytest.mark.skipif(not shutil.which("ipcmk"), reason="needs util-linux's ipcmk on the host")
+def test_ipc_objects_do_not_outlive_the_agents_processes():
+    # S2: 16 x 32 MB SysV segments left behind are charged to the episode's memory while the verifier runs
+    # (it then died: a machine failure, not the agent's 0); pid 1 is not the OOM killer's first choice (S1)
+    with sandbox.Sandbox() as box:
+        made = box.run("ipcmk -M 1048576 && ipcmk -S 2 && ipcmk -Q && ipcs | grep -c '^0x'", 10)
+        assert made.output.split()[-1] == "3"
+        box.restart_shell()                            # what verify() does before the ground check
+        assert box.run("ipcs | grep -c '^0x'", 10).output.split()[-1] == "0"
+        if has_cap_sys_resource():                     # lowering it needs CAP_SYS_RESOURCE on the host
+            assert Path(f"/proc/{box._init_pid}/oom_score_adj").read_text().strip() == "-1000"
+            assert box.run("cat /proc/self/oom_score_adj", 10).output.split()[-1] == "0"
+
+
+def has_cap_sys_resource() -> bool:
+    eff = [l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("CapEff:")]
+    return bool(int(eff[0].split()[1], 16) >> 24 & 1)
+
+
+def test_the_verifier_gets_a_dev_of_its_own():
+    # A1: /dev is a writable tmpfs the ground check never lists: with /dev/fd a link of the agent's,
+    # `diff <(sort out) /tests/expected` reads the agent's file instead of the pipe
+    attack = ("mkdir -p /tmp/fd && for n in $(seq 50 70); do echo 1 > /tmp/fd/$n; done; rm -f /dev/fd && "
+              "ln -s /tmp/fd /dev/fd && rm -f /dev/stdin && ln -s /tmp/fd/60 /dev/stdin && touch /dev/extra")
+    with sandbox.Sandbox() as box:
+        box.run(attack, 10)
+        assert box.run("cat <(echo 0)", 10).output.strip() == "1"          # the attack works on the agent
+        box.restart_shell()
+        r = box.run_fresh("{ cat <(echo 0); cat /dev/stdin < /dev/null; ls /dev; } > /logs/verifier/reward.txt",
+                          10, private_logs=True)
+        lines = r.files["reward.txt"].decode().split()
+        assert lines[0] == "0" and "extra" not in lines
+        assert {"null", "zero", "full", "random", "urandom", "tty", "fd", "stdin", "stdout", "stderr", "ptmx",
+                "pts", "shm"} <= set(lines)
+        assert box.run_fresh("echo x > /dev/null && head -c 4 /dev/zero | wc -c", 10).output.strip() == "4"
