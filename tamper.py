@@ -7,18 +7,24 @@ a single link (the layer belongs to the sandbox; a link in it would resolve agai
 verifier's PATH to the offending paths. harbor.verify refuses to run the tests on an episode it names
 (Outcome.TAMPERED, reward 0): nothing is repaired and nothing is hidden.
 
-What counts (outside the task's workdir, which is the agent's to change):
+What counts anywhere, the task's workdir included (a venv the image ships there is a site directory):
+  - interpreter start-up hooks: sitecustomize / usercustomize, .pth files
+  - test-runner configuration on the path up from /tests or the workdir (conftest.py, pytest.ini,
+    .pytest.ini, pyproject.toml, tox.ini, setup.cfg, setup.py in / or a parent of the workdir)
+  - a layer deeper than MAX_DEPTH, larger than MAX_ENTRIES or slower than MAX_SECONDS to list (it could not
+    be checked: refused whole, before anything else is judged)
+What counts outside the task's workdir (which is otherwise the agent's to change):
   - the system roots /usr /bin /sbin /lib* replaced (a directory, file or link of the agent's at that name)
   - a file the image shipped under a system root modified, replaced or deleted (new files are installs)
   - a new program in a PATH directory that shadows one of the image's later on PATH (/usr/local/bin/python3
     before /usr/bin/python3), or in a PATH directory outside the system roots (~/.local/bin); a new shared
     library or top-level Python module that shadows the image's
   - the loader's configuration: /etc/ld.so.preload, /etc/ld.so.conf, /etc/ld.so.conf.d/*
-  - interpreter start-up hooks anywhere: sitecustomize / usercustomize, .pth files
-  - test-runner configuration on the path up from /tests or the workdir (conftest.py, pytest.ini,
-    .pytest.ini, pyproject.toml, tox.ini, setup.cfg, setup.py in / or a parent of the workdir)
+  - an entry outside the system roots that a link of the image's under them resolves through
+    (/etc/alternatives/awk for /usr/bin/awk): a shipped program is judged by its path, not its links
   - anything at /tests or /logs/verifier (the verifier's own places), or /logs that is not a directory
-  - a layer deeper than MAX_DEPTH or larger than MAX_ENTRIES (it could not be checked)
+An entry the task's own setup made (the baseline) is the task's while its stamp is unchanged: inode, size,
+mode, mtime and ctime, which utime cannot set back.
 """
 from __future__ import annotations
 
