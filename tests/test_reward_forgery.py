@@ -179,6 +179,10 @@ def tiny(tmp_path_factory):
     (root / "usr/bin/python3").chmod(0o755)
     (root / "usr/local/bin").mkdir(parents=True, exist_ok=True)
     (root / "etc").mkdir(exist_ok=True)
+    (root / "etc/alternatives").mkdir(exist_ok=True)          # Debian's: awk -> alternatives -> mawk
+    shutil.copy2(root / "usr/bin/python3", root / "usr/bin/mawk")
+    (root / "etc/alternatives/awk").symlink_to("/usr/bin/mawk")
+    (root / "usr/bin/awk").symlink_to("/etc/alternatives/awk")
     return store
 
 
@@ -521,3 +525,13 @@ def test_the_verifier_gets_a_dev_of_its_own():
         assert {"null", "zero", "full", "random", "urandom", "tty", "fd", "stdin", "stdout", "stderr", "ptmx",
                 "pts", "shm"} <= set(lines)
         assert box.run_fresh("echo x > /dev/null && head -c 4 /dev/zero | wc -c", 10).output.strip() == "4"
+
+
+def test_a_system_program_re_pointed_through_its_alternative_is_tampered(tiny, tmp_path):
+    # R3: the image's /usr/bin/awk is judged by its path: `ln -sfn /opt/fakeawk /etc/alternatives/awk`
+    task = make_task(tmp_path, "if awk; then echo 1; else echo 0; fi > /logs/verifier/reward.txt\n",
+                     dockerfile="FROM tiny\nWORKDIR /app\n")
+    assert score(task, "echo 42 > /app/answer", store=tiny) == 1.0          # the check, through its links
+    attack = ("mkdir -p /opt && printf '#!/bin/sh\\nexit 0\\n' > /opt/fakeawk && chmod +x /opt/fakeawk && "
+              "ln -sfn /opt/fakeawk /etc/alternatives/awk")
+    assert score(task, attack, store=tiny) == "tampered"
