@@ -57,6 +57,7 @@ class Change:
     stamp: tuple = ()        # (inode, size, mtime_ns, mode, ctime_ns): equal stamps mean the same entry; the
                              # ctime is what utime cannot set back (an in-place edit whose mtime is restored)
     why: str = ""            # "unchecked": why the layer could not be checked
+    target: str = ""         # a link's target, as written (read with readlink, never followed)
 
 
 class _Unchecked(Exception):
@@ -103,7 +104,8 @@ def _entry(dfd: int, e, path: str, depth: int, out: list[Change], deadline: floa
     else:
         kind = ("file" if stat.S_ISREG(mode) else "link" if stat.S_ISLNK(mode) else
                 "gone" if stat.S_ISCHR(mode) and st.st_rdev == 0 else "other")
-        out.append(Change(path, kind, False, stamp))
+        out.append(Change(path, kind, False, stamp, target=os.readlink(e.name, dir_fd=dfd) if kind == "link"
+                          else ""))
 
 
 def _opaque(fd: int) -> bool:
@@ -281,19 +283,20 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
         return [f"{unchecked[0].path} ({unchecked[0].why or 'could not be checked'})"]
     exempt = workdir if workdir != "/" else None
     shipped = lambda p: "setup" if p in baseline else image.kind(p)                # noqa: E731
+    links = {c.path for c in changes if c.kind == "link"}
     bad: list[str] = []
     for c in changes:
         p, name = c.path, os.path.basename(c.path)
         if baseline.get(p) == c.stamp or (c.kind == "dir" and not c.opaque and p in baseline):
             continue                           # left as the task's setup made it (a directory: still one)
-        why = _why(c, p, name, shipped, image, exempt, workdir, path)
+        why = _why(c, p, name, shipped, image, exempt, workdir, path, links)
         if why:
             bad.append(f"{p} ({why})")
     return bad
 
 
 def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: str,
-         path: list[str]) -> str | None:
+         path: list[str], links: set[str]) -> str | None:
     d = os.path.dirname(p)
     if any(within(p, d) for d in VERIFIERS_OWN) or (p == "/logs" and c.kind != "dir"):
         return "the verifier's own place"
@@ -310,9 +313,15 @@ def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: s
         return "test-runner configuration on the path up from /tests or the workdir"
     if exempt and within(p, exempt):
         return None
-    if (c.kind != "dir" or c.opaque) and not any(within(p, r) for r in SYSTEM_ROOTS):
-        through = image.through().get(p)
-        if through:                            # /etc/alternatives/awk, which /usr/bin/awk resolves through
+    through = None if any(within(p, r) for r in SYSTEM_ROOTS) else image.through().get(p)
+    if through and (c.kind == "link" or image.kind(p) == "link" or image.kind(p) == "dir"
+                    and (c.kind != "dir" or c.opaque)):
+        # /etc/alternatives/awk, which /usr/bin/awk resolves through: re-pointed at a file of the system
+        # roots, reached through none of the agent's links, it is a choice among installed programs
+        # (apt's update-alternatives, a new /etc/localtime); anything else is the agent's program
+        t = os.path.normpath(os.path.join(os.path.dirname(p), c.target)) if c.kind == "link" else ""
+        if not (t and any(within(t, r) for r in SYSTEM_ROOTS)
+                and not any(a in links for a in _ancestors(t) | {t})):
             return f"changes a link a system program resolves through ({through})"
     if d in path and c.kind != "gone" and c.kind != "dir":
         for later in path[path.index(d) + 1:]:

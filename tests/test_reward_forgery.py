@@ -463,12 +463,21 @@ def test_a_link_a_system_program_resolves_through_is_the_programs(tmp_path):
         (layer / attack).parent.mkdir(parents=True, exist_ok=True)
         (layer / attack).symlink_to("/tmp/fake")
         assert judge_layer(layer, image=img) == ["/" + attack], attack
+    (image / "usr/share/zoneinfo").mkdir(parents=True)
+    (image / "usr/share/zoneinfo/localtime").symlink_to("/etc/localtime")   # as Debian's tzdata has it
+    tamper._THROUGH.clear()
     layer = tmp_path / "tz"
     (layer / "etc").mkdir(parents=True)
-    (layer / "etc/localtime").symlink_to("/usr/share/zoneinfo/Europe/Paris")
+    (layer / "etc/localtime").symlink_to("/usr/share/zoneinfo/Europe/Paris")  # a new timezone
     (layer / "etc/alternatives").mkdir()
     (layer / "etc/alternatives/newtool").symlink_to("/usr/bin/newtool")       # a new name: an install
+    (layer / "etc/alternatives/awk").symlink_to("/usr/bin/gawk")              # apt install gawk
     assert judge_layer(layer, image=img) == []
+    (layer / "usr/local").mkdir(parents=True)                                # ... but not through a link
+    (layer / "usr/local/gawk").symlink_to("/opt/fake")                       # of the agent's
+    (layer / "etc/alternatives/awk").unlink()
+    (layer / "etc/alternatives/awk").symlink_to("/usr/local/gawk")
+    assert judge_layer(layer, image=img) == ["/etc/alternatives/awk"]
 
 
 @needs_tamper
