@@ -20,8 +20,9 @@ What counts outside the task's workdir (which is otherwise the agent's to change
     before /usr/bin/python3), or in a PATH directory outside the system roots (~/.local/bin); a new shared
     library or top-level Python module that shadows the image's
   - the loader's configuration: /etc/ld.so.preload, /etc/ld.so.conf, /etc/ld.so.conf.d/*
-  - an entry outside the system roots that a link of the image's under them resolves through
-    (/etc/alternatives/awk for /usr/bin/awk): a shipped program is judged by its path, not its links
+  - a link outside the system roots that a link of the image's under them resolves through
+    (/etc/alternatives/awk for /usr/bin/awk), changed or replaced, unless re-pointed at a file of the
+    system roots through none of the agent's links: a shipped program is judged by its path, not its links
   - anything at /tests or /logs/verifier (the verifier's own places), or /logs that is not a directory
 An entry the task's own setup made (the baseline) is the task's while its stamp is unchanged: inode, size,
 mode, mtime and ctime, which utime cannot set back.
