@@ -245,6 +245,7 @@ class Sandbox:
         self._init_pid, self._layer_fd = int(event[1]), int(event[2])
         self._init_holder.append(self._init_pid)
         self._level = _nspid_level(self._init_pid)
+        _protect_from_oom(self._init_pid)
         if self.network:                       # before the first command: nothing runs without it
             self._network_up()
 
@@ -415,8 +416,20 @@ class Sandbox:
         """Kill every process of the episode except pid 1, nested namespaces included, and start a fresh
         shell (clean cwd and environment)."""
         self._kill(since=0, shell=True)
+        self._remove_ipc()
         if self._wait(time.monotonic() + 5.0, lambda e: e[0] == "x") is None:
             raise SandboxError("the shell did not restart within 5 s")
+
+    def _remove_ipc(self) -> None:
+        """Remove the SysV IPC objects (shared memory, semaphores, message queues) of the sandbox's IPC
+        namespace, which outlive the processes that made them (and shared memory stays charged to the
+        episode's memory). The host's own nsenter and ipcrm, in that namespace only."""
+        argv = ["nsenter", "-t", str(self._init_pid), *(["--user"] if os.getuid() else []), "--ipc",
+                "ipcrm", "--all"]
+        try:
+            subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            pass                                   # no util-linux on the host: they stay (README)
 
     def _wait(self, deadline: float, done) -> tuple[str, ...] | None:
         """Read output and both status pipes until an event satisfies done(); None at the deadline."""
@@ -812,6 +825,18 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in "ZX"
     except OSError:
         return False
+
+
+def _protect_from_oom(pid: int) -> None:
+    """The OOM killer never picks the sandbox's pid 1 (its death is the machine's failure, not the agent's):
+    oom_score_adj -1000, which needs CAP_SYS_RESOURCE on the host (root outside a container that drops
+    it); without it pid 1 stays at 0 (README). An agent's process may lower its own score to pid 1's, as
+    the kernel allows down to the minimum its parent was given: that makes the OOM killer pass it by.
+    sandbox_init._spawn sets its children back to 0."""
+    try:
+        Path(f"/proc/{pid}/oom_score_adj").write_text("-1000")
+    except OSError:
+        pass
 
 
 def _signal(pid: int, sig: int) -> None:

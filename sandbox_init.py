@@ -360,6 +360,7 @@ def _private_logs(sock: socket.socket) -> None:
     mtime, which the agent can copy)."""
     _check(_libc.unshare(CLONE_NEWNS), "unshare(mount)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _fresh_dev()
     for d in ("/logs", "/logs/verifier", PYCACHE):   # real directories only: a link would move the mount
         if os.path.islink(d) or (os.path.lexists(d) and not os.path.isdir(d)):
             raise OSError(f"{d} is not a directory")
@@ -371,6 +372,28 @@ def _private_logs(sock: socket.socket) -> None:
     socket.send_fds(sock, [b"d"], [fd])
     os.close(fd)
     sock.close()
+
+
+def _fresh_dev() -> None:
+    """A /dev of the verifier's own, as _mount_system made the agent's: /dev is a writable tmpfs outside the
+    checked layer, where the agent can replace /dev/fd (process substitution then reads its file) or any
+    link. Its device nodes, /dev/pts and /dev/shm are mount points, which the agent cannot remove or
+    rename: they are bound from the old /dev (through an fd, under the new tmpfs); /dev/shm is fresh."""
+    old = os.open("/dev", os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        _mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=1m")
+        for d in ("null", "zero", "full", "random", "urandom", "tty"):
+            open(f"/dev/{d}", "w").close()
+            _mount(f"/proc/self/fd/{old}/{d}", f"/dev/{d}", None, MS_BIND)
+        os.mkdir("/dev/pts")
+        _mount(f"/proc/self/fd/{old}/pts", "/dev/pts", None, MS_BIND)
+    finally:
+        os.close(old)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"), ("ptmx", "pts/ptmx")):
+        os.symlink(target, f"/dev/{name}")
+    os.mkdir("/dev/shm")
+    _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m")
 
 
 def _reward_files(fd: int) -> list[tuple[str, str]]:
@@ -408,6 +431,11 @@ def _spawn(cfg: dict, argv: list[str], status_fd: int | None = None, logs_sock=N
     if pid:
         return pid
     try:
+        try:                                   # pid 1's -1000 (sandbox._protect_from_oom) is not inherited
+            with open("/proc/self/oom_score_adj", "w") as f:
+                f.write("0")
+        except OSError:
+            pass
         if logs_sock is not None:
             _private_logs(logs_sock)
         if status_fd is None:

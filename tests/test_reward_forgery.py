@@ -62,6 +62,9 @@ class FakeImage:
     def names(self, directory):
         return {p.rsplit("/", 1)[1] for p in self.files if p.rsplit("/", 1)[0] == directory}
 
+    def through(self):
+        return {}
+
 
 IMAGE = FakeImage({"/usr": "dir", "/bin": "link", "/usr/bin/python3": "file", "/usr/bin/bash": "file",
                    "/usr/local/bin": "dir", "/usr/lib/python3/dist-packages/pytest": "dir",
@@ -106,7 +109,7 @@ def test_the_policy_names_each_class_of_tampering(changes):
 
 @needs_tamper
 def test_legitimate_changes_are_not_tampering():
-    assert judge(("/app/pyproject.toml", "file"), ("/app/conftest.py", "file"), ("/app/x.pth", "file"),
+    assert judge(("/app/pyproject.toml", "file"), ("/app/conftest.py", "file"),
                  ("/usr/local/bin/jq", "file"),                       # a new program: an install
                  ("/usr/lib/x86_64-linux-gnu/libjq.so.1", "file"),    # a new library
                  ("/usr/local/lib/python3.11/dist-packages/requests", "dir"),
@@ -170,12 +173,16 @@ def tiny(tmp_path_factory):
     store = tmp_path_factory.mktemp("store")
     os.chmod(store, 0o755)
     root = tiny_rootfs(store / "tiny")
-    for tool in ("chmod", "ln"):                       # coreutils need only the libc bash brought along
+    for tool in ("chmod", "ln", "touch"):              # coreutils need only the libc bash brought along
         shutil.copy2(shutil.which(tool), root / "usr/bin" / tool)
     (root / "usr/bin/python3").write_text('#!/bin/sh\n[ "$(cat /app/answer 2>/dev/null)" = 42 ]\n')
     (root / "usr/bin/python3").chmod(0o755)
     (root / "usr/local/bin").mkdir(parents=True, exist_ok=True)
     (root / "etc").mkdir(exist_ok=True)
+    (root / "etc/alternatives").mkdir(exist_ok=True)          # Debian's: awk -> alternatives -> mawk
+    shutil.copy2(root / "usr/bin/python3", root / "usr/bin/mawk")
+    (root / "etc/alternatives/awk").symlink_to("/usr/bin/mawk")
+    (root / "usr/bin/awk").symlink_to("/etc/alternatives/awk")
     return store
 
 
@@ -398,3 +405,155 @@ def test_a_planted_bytecode_cache_is_not_what_the_verifier_runs(tmp_path):
     test_sh = ("cd /opt/lib && python3 -c 'import chk; exit(0 if chk.ok() else 1)' && "
                "echo 1 > /logs/verifier/reward.txt || echo 0 > /logs/verifier/reward.txt\n")
     assert score(make_task(tmp_path, test_sh), plant) == 0.0
+
+
+# ---- the ground check's own holes (issue 19's second red team: R4, R8, R3, D4) -----------------------------
+
+@needs_tamper
+def test_a_setup_file_edited_in_place_with_its_mtime_restored_is_tampered(tmp_path):
+    # R4: same inode, same size, same mode, mtime set back with os.utime: only the ctime (which utime cannot
+    # set back) tells the agent's edit from the task's setup
+    layer = tmp_path / "upper"
+    (layer / "usr/local/bin").mkdir(parents=True)
+    tool = layer / "usr/local/bin/tool"
+    tool.write_text("#!/bin/sh\necho real\n")
+    baseline = {c.path: c.stamp for c in tamper.listing(str(layer))}
+    st = tool.stat()
+    import time
+    time.sleep(0.02)
+    with open(tool, "r+") as f:                            # in place: the inode and size stay
+        f.write("#!/bin/sh\necho fake\n")
+    os.utime(tool, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert tool.stat().st_mtime_ns == st.st_mtime_ns and tool.stat().st_ino == st.st_ino
+    assert judge_layer(layer, baseline) == ["/usr/local/bin/tool"]
+    assert judge_layer(layer, {c.path: c.stamp for c in tamper.listing(str(layer))}) == []   # untouched
+
+
+def judge_layer(layer, baseline=None, image=None, workdir="/app"):
+    return [b.split(" (")[0] for b in tamper.tampered(tamper.listing(str(layer)), image or IMAGE, workdir,
+                                                      PATH, baseline)]
+
+
+@needs_tamper
+@pytest.mark.parametrize("path", ["/app/.venv/lib/python3.11/site-packages/zz.pth",
+                                  "/app/.venv/lib/python3.11/site-packages/sitecustomize.py",
+                                  "/app/lib/usercustomize/__init__.py"])
+def test_start_up_hooks_in_the_workdir_are_tampered(path):
+    # R8: a venv the image ships under the workdir runs its .pth files as any site directory does
+    assert judge((path, "file")) == [path]
+    stamp = (1, 2, 3, 0o100644, 4)
+    c = tamper.Change(path, "file", False, stamp)
+    assert tamper.tampered([c], IMAGE, "/app", PATH, {path: stamp}) == []     # the task's own setup's
+
+
+@needs_tamper
+def test_a_link_a_system_program_resolves_through_is_the_programs(tmp_path):
+    # R3: /usr/bin/awk -> /etc/alternatives/awk -> /usr/bin/mawk; the agent re-points the middle link
+    image = tmp_path / "image"
+    (image / "usr/bin").mkdir(parents=True)
+    (image / "etc/alternatives").mkdir(parents=True)
+    (image / "usr/bin/mawk").write_text("x")
+    (image / "usr/bin/awk").symlink_to("/etc/alternatives/awk")
+    (image / "etc/alternatives/awk").symlink_to("/usr/bin/mawk")
+    (image / "usr/bin/rel").symlink_to("../../opt/tool/bin/rel")      # through a directory, relatively
+    (image / "etc/localtime").symlink_to("/usr/share/zoneinfo/UTC")   # no system program goes through it
+    img = tamper.Image([str(image)])
+    for attack in ("etc/alternatives/awk", "etc/alternatives", "opt/tool", "opt"):
+        layer = tmp_path / attack.replace("/", "_")
+        (layer / attack).parent.mkdir(parents=True, exist_ok=True)
+        (layer / attack).symlink_to("/tmp/fake")
+        assert judge_layer(layer, image=img) == ["/" + attack], attack
+    (image / "usr/share/zoneinfo").mkdir(parents=True)
+    (image / "usr/share/zoneinfo/localtime").symlink_to("/etc/localtime")   # as Debian's tzdata has it
+    tamper._THROUGH.clear()
+    layer = tmp_path / "tz"
+    (layer / "etc").mkdir(parents=True)
+    (layer / "etc/localtime").symlink_to("/usr/share/zoneinfo/Europe/Paris")  # a new timezone
+    (layer / "etc/alternatives").mkdir()
+    (layer / "etc/alternatives/newtool").symlink_to("/usr/bin/newtool")       # a new name: an install
+    (layer / "etc/alternatives/awk").symlink_to("/usr/bin/gawk")              # apt install gawk
+    assert judge_layer(layer, image=img) == []
+    (layer / "usr/local").mkdir(parents=True)                                # ... but not through a link
+    (layer / "usr/local/gawk").symlink_to("/opt/fake")                       # of the agent's
+    (layer / "etc/alternatives/awk").unlink()
+    (layer / "etc/alternatives/awk").symlink_to("/usr/local/gawk")
+    assert judge_layer(layer, image=img) == ["/etc/alternatives/awk"]
+
+
+@needs_tamper
+def test_a_layer_too_large_to_check_is_tampered_cheaply(tmp_path, monkeypatch):
+    # D4: hundreds of thousands of hard links made one verify cost the trainer a minute of its own CPU
+    monkeypatch.setattr(tamper, "MAX_ENTRIES", 1000)
+    d = tmp_path / "upper/usr/local/lib"
+    d.mkdir(parents=True)
+    (d / "f").write_text("x")
+    for i in range(3000):
+        os.link(d / "f", d / f"l{i}")
+    changes = tamper.listing(str(tmp_path / "upper"))
+    assert len(changes) <= tamper.MAX_ENTRIES + 1            # the walk stopped at the cap
+    bad = tamper.tampered(changes, IMAGE, "/app", PATH)
+    assert len(bad) == 1 and "writable layer too large to check: over 1000 entries" in bad[0]
+    monkeypatch.setattr(tamper, "MAX_ENTRIES", 100_000)
+    monkeypatch.setattr(tamper, "MAX_SECONDS", 0.0)        # ... and a walk over its time is refused alike
+    bad = tamper.tampered(tamper.listing(str(tmp_path / "upper")), IMAGE, "/app", PATH)
+    assert len(bad) == 1 and "writable layer too large to check" in bad[0]
+
+
+@pytest.mark.skipif(not shutil.which("ipcmk"), reason="needs util-linux's ipcmk on the host")
+def test_ipc_objects_do_not_outlive_the_agents_processes():
+    # S2: 16 x 32 MB SysV segments left behind are charged to the episode's memory while the verifier runs
+    # (it then died: a machine failure, not the agent's 0); pid 1 is not the OOM killer's first choice (S1)
+    with sandbox.Sandbox() as box:
+        made = box.run("ipcmk -M 1048576 && ipcmk -S 2 && ipcmk -Q && ipcs | grep -c '^0x'", 10)
+        assert made.output.split()[-1] == "3"
+        box.restart_shell()                            # what verify() does before the ground check
+        assert box.run("ipcs | grep -c '^0x'", 10).output.split()[-1] == "0"
+        if has_cap_sys_resource():                     # lowering it needs CAP_SYS_RESOURCE on the host
+            assert Path(f"/proc/{box._init_pid}/oom_score_adj").read_text().strip() == "-1000"
+            assert box.run("cat /proc/self/oom_score_adj", 10).output.split()[-1] == "0"
+
+
+def has_cap_sys_resource() -> bool:
+    eff = [l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("CapEff:")]
+    return bool(int(eff[0].split()[1], 16) >> 24 & 1)
+
+
+def test_the_verifier_gets_a_dev_of_its_own():
+    # A1: /dev is a writable tmpfs the ground check never lists: with /dev/fd a link of the agent's,
+    # `diff <(sort out) /tests/expected` reads the agent's file instead of the pipe
+    attack = ("mkdir -p /tmp/fd && for n in $(seq 50 70); do echo 1 > /tmp/fd/$n; done; rm -f /dev/fd && "
+              "ln -s /tmp/fd /dev/fd && rm -f /dev/stdin && ln -s /tmp/fd/60 /dev/stdin && touch /dev/extra")
+    with sandbox.Sandbox() as box:
+        box.run(attack, 10)
+        assert box.run("cat <(echo 0)", 10).output.strip() == "1"          # the attack works on the agent
+        box.restart_shell()
+        r = box.run_fresh("{ cat <(echo 0); cat /dev/stdin < /dev/null; ls /dev; } "
+                          "> /logs/verifier/reward.txt", 10, private_logs=True)
+        lines = r.files["reward.txt"].decode().split()
+        assert lines[0] == "0" and "extra" not in lines
+        assert {"null", "zero", "full", "random", "urandom", "tty", "fd", "stdin", "stdout", "stderr", "ptmx",
+                "pts", "shm"} <= set(lines)
+        assert box.run_fresh("echo x > /dev/null && head -c 4 /dev/zero | wc -c", 10).output.strip() == "4"
+
+
+def test_a_system_program_re_pointed_through_its_alternative_is_tampered(tiny, tmp_path):
+    # R3: the image's /usr/bin/awk is judged by its path: `ln -sfn /opt/fakeawk /etc/alternatives/awk`
+    task = make_task(tmp_path, "if awk; then echo 1; else echo 0; fi > /logs/verifier/reward.txt\n",
+                     dockerfile="FROM tiny\nWORKDIR /app\n")
+    assert score(task, "echo 42 > /app/answer", store=tiny) == 1.0          # the check, through its links
+    attack = ("mkdir -p /opt && printf '#!/bin/sh\\nexit 0\\n' > /opt/fakeawk && chmod +x /opt/fakeawk && "
+              "ln -sfn /opt/fakeawk /etc/alternatives/awk")
+    assert score(task, attack, store=tiny) == "tampered"
+
+
+def test_a_seeded_file_edited_in_place_with_its_mtime_restored_is_tampered(tiny, tmp_path):
+    # R4 as an episode: the task's seeded setup writes a check the image's python3 does not have; the agent
+    # rewrites it in place (same inode, same size) and sets its mtime back
+    setup = ("RUN printf '#!/bin/sh\\n[ $(cat /app/answer) = 42 ]\\n' > /usr/local/bin/chk && "
+             "chmod +x /usr/local/bin/chk")
+    task = make_task(tmp_path, "if chk; then echo 1; else echo 0; fi > /logs/verifier/reward.txt\n",
+                     dockerfile=f"FROM tiny\nWORKDIR /app\nARG TASK_SEED\n{setup}\n")
+    assert score(task, "echo 42 > /app/answer", store=tiny) == 1.0
+    attack = ("touch -r /usr/local/bin/chk /tmp/ref && printf '#!/bin/sh\\n[ 1                   = 1 ]\\n' "
+              "1<> /usr/local/bin/chk && touch -r /tmp/ref /usr/local/bin/chk")
+    assert score(task, attack, store=tiny) == "tampered"
