@@ -431,7 +431,7 @@ def _spawn(cfg: dict, argv: list[str], status_fd: int | None = None, logs_sock=N
     if pid:
         return pid
     try:
-        try:                                   # pid 1's -1000 (sandbox._protect_from_oom) is not inherited
+        try:                                   # pid 1's -1000 (set by the caller, sandbox.py) is not inherited
             with open("/proc/self/oom_score_adj", "w") as f:
                 f.write("0")
         except OSError:
