@@ -384,18 +384,10 @@ def mean_ci(xs: list[float]) -> tuple[float, float, float]:
 
 
 def verdict(lo: float, hi: float, margin: float) -> str:
-    """The rule written before the run: supported if the 95% CI of the claimed effect excludes 0 on the
-    claimed side; refuted at this scale if it lies within ±margin or excludes 0 on the other side;
-    otherwise inconclusive."""
-    if lo != lo:
-        return "inconclusive (one seed)"
-    if lo > 0:
-        return "supported"
-    if hi < 0:
-        return "refuted (the opposite holds)"
-    if -margin <= lo and hi <= margin:
-        return "refuted at this scale"
-    return "inconclusive"
+    """The first comparison's rule, in its own words: verdict2's decision ("refuted at this scale" for a CI
+    within ±margin, "refuted (the opposite holds)" for one that excludes 0 on the other side)."""
+    v = verdict2(lo, hi, margin)
+    return {"the opposite holds": "refuted (the opposite holds)", "refuted": "refuted at this scale"}.get(v, v)
 
 
 def claims(result: dict) -> list[dict]:
