@@ -545,28 +545,37 @@ def run(args) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     jobs = heldout_jobs(args)
     tok = M.load(args.agent)[1]
+    settings = {"design": DESIGN, **{k: v for k, v in vars(args).items()
+                                     if k not in ("cmd", "overwrite", "debug", "resume")}}
+    done = resumed(out, settings) if args.resume else None
     # the other agent's episodes for the transfer test: the explorer on the held-out instances; and, for the
     # unigram baseline, its episodes of training instances (seeds 0-49, inside the pretraining range)
     episodes_file, train_file = out / "heldout-episodes.jsonl", out / "train-episodes.jsonl"
-    for f in (episodes_file, train_file):
-        f.unlink(missing_ok=True)
-    explore.record([t for t, _, _ in jobs[::args.instances]], range(args.eval_seed, args.eval_seed + args.instances),
-                   episodes_file, noise=0.3, workers=2, system_prompt=PROMPT)
-    explore.record(harbor.load_tasks(args.tasks), range(0, 50 if not args.max_tasks else 1), train_file,
-                   noise=0.3, workers=2, system_prompt=PROMPT)
+    if done is None:
+        for f in (episodes_file, train_file):
+            f.unlink(missing_ok=True)
+        explore.record([t for t, _, _ in jobs[::args.instances]],
+                       range(args.eval_seed, args.eval_seed + args.instances),
+                       episodes_file, noise=0.3, workers=2, system_prompt=PROMPT)
+        explore.record(harbor.load_tasks(args.tasks), range(0, 50 if not args.max_tasks else 1), train_file,
+                       noise=0.3, workers=2, system_prompt=PROMPT)
     heldout_env = env_table(tok, [r for r in read_jsonl(episodes_file) if len(r["messages"]) > 2],
                             fresh={t.name for t in harbor.load_tasks(args.tasks)})
-    result = {"settings": {"design": DESIGN,
-                           **{k: v for k, v in vars(args).items() if k not in ("cmd", "overwrite", "debug")}},
-              "build": json.loads((Path(args.agent) / "build.json").read_text()),
-              "unigram": unigram_ce(tok, read_jsonl(train_file), heldout_env), "runs": {}}
-    t0 = time.monotonic()
-    result["start"] = evaluate_checkpoint(args.agent, args, jobs, heldout_env)
-    print(f"start: pass@1 {result['start']['pass_at_1_all']:.3f} ({time.monotonic() - t0:.0f} s to evaluate)", flush=True)
+    result = done or {"settings": settings, "build": json.loads((Path(args.agent) / "build.json").read_text()),
+                      "unigram": unigram_ce(tok, read_jsonl(train_file), heldout_env), "runs": {}}
+    if "start" not in result:
+        t0 = time.monotonic()
+        result["start"] = evaluate_checkpoint(args.agent, args, jobs, heldout_env)
+        (out / "compare.json").write_text(json.dumps(result, indent=1))
+        print(f"start: pass@1 {result['start']['pass_at_1_all']:.3f} ({time.monotonic() - t0:.0f} s to evaluate)",
+              flush=True)
     seeds, side = [int(s) for s in args.seeds.split(",")], [int(s) for s in args.side_seeds.split(",")]
     for seed in seeds:  # seed-major: a run cut short still has every arm for the seeds it finished
         for arm in args.arms.split(","):
             if arm not in ("grpo", "echo") and seed not in side:
+                continue
+            if f"{arm}-seed{seed}" in result["runs"]:   # --resume: finished before the run was cut short
+                print(f"{arm} seed {seed}: done before, kept", flush=True)
                 continue
             t0 = time.monotonic()
             ck = train_arm(arm, seed, args)
@@ -586,6 +595,25 @@ def run(args) -> dict:
             write_report(out, result)
             print(f"{arm} seed {seed}: trained {t1 - t0:.0f} s, evaluated {time.monotonic() - t1:.0f} s", flush=True)
     print(report_text(result))
+    return result
+
+
+def resumed(out: Path, settings: dict) -> dict | None:
+    """--resume: the partial result in OUT/compare.json of a run cut short (a kill, a session's end), if it
+    ran with exactly these settings and its explorer episodes are still there; None: nothing to resume.
+    Any other difference is an error: a comparison is never stitched from two registrations."""
+    path = out / "compare.json"
+    if not path.is_file():
+        return None
+    result = read_result(path)
+    if result.get("settings") != settings:
+        diff = sorted(k for k in set(settings) | set(result.get("settings", {}))
+                      if settings.get(k) != result.get("settings", {}).get(k))
+        raise ConfigError(f"--resume: {path} ran with other settings ({', '.join(diff)}); "
+                          f"--overwrite starts again")
+    missing = [f for f in ("heldout-episodes.jsonl", "train-episodes.jsonl") if not (out / f).is_file()]
+    if missing:
+        raise ConfigError(f"--resume: {out} lacks {', '.join(missing)}; --overwrite starts again")
     return result
 
 
@@ -774,6 +802,8 @@ def main(argv=None) -> None:
     r.add_argument("--out", type=out_dir, default="results")
     r.add_argument("--overwrite", action="store_true",
                    help="replace the results in --out (results/ has some)")
+    r.add_argument("--resume", action="store_true",
+                   help="go on with a run cut short in --out: its finished arms are kept (same settings only)")
     r.add_argument("--arms", type=arm_list, default=",".join(ARMS))
     r.add_argument("--seeds", type=seed_list, default="0,1,2,3,4", help="seeds of every arm")
     r.add_argument("--side-seeds", type=seed_list, default="0,1,2",
@@ -798,7 +828,7 @@ def main(argv=None) -> None:
                          help="rewrite OUT/compare.md and OUT/compare.svg from OUT/compare.json")
     rep.add_argument("--out", type=ev.existing_dir, default="results")
     args = p.parse_args(argv)
-    if args.cmd in WRITES and not args.overwrite:
+    if args.cmd in WRITES and not args.overwrite and not getattr(args, "resume", False):
         refuse_overwrite(args.cmd, args.out)
     if args.cmd == "run":
         run(args)

@@ -95,15 +95,15 @@ def test_run_refuses_a_start_that_saw_its_families_env_tokens(built, tmp_path):
         compare.check_start(str(tmp_path), [compare.TRAIN])
 
 
-def test_comparison_smoke_run_writes_tables_verdicts_and_plot(built, tmp_path):
+def test_comparison_smoke_run_writes_tables_verdicts_and_plot(built, tmp_path, monkeypatch):
     agent = built[0]
     assert M.load(agent)[0].config.num_hidden_layers == 1
     assert (agent / "system_prompt.txt").read_text().strip() == compare.PROMPT
     # lr 0.5 so that one step moves the two seeds apart: every CI has a width to check
-    compare.main(["run", "--agent", str(agent), "--out", str(tmp_path / "out"), "--arms", "grpo,echo",
-                  "--seeds", "0,1", "--side-seeds", "0", "--steps", "1", "--tasks-per-step", "1", "--n", "2",
-                  "--max-turns", "1", "--max-turn-tokens", "8", "-k", "1", "--max-tasks", "2", "--instances", "1",
-                  "--lr", "0.5"])
+    argv = ["run", "--agent", str(agent), "--out", str(tmp_path / "out"), "--arms", "grpo,echo",
+            "--seeds", "0,1", "--side-seeds", "0", "--steps", "1", "--tasks-per-step", "1", "--n", "2",
+            "--max-turns", "1", "--max-turn-tokens", "8", "-k", "1", "--max-tasks", "2", "--instances", "1"]
+    compare.main(argv + ["--lr", "0.5"])
     result = json.loads((tmp_path / "out" / "compare.json").read_text())
     assert set(result["runs"]) == {"grpo-seed0", "echo-seed0", "grpo-seed1", "echo-seed1"}
     for r in result["runs"].values():
@@ -131,6 +131,20 @@ def test_comparison_smoke_run_writes_tables_verdicts_and_plot(built, tmp_path):
     assert shown == [round(m, 3), round(m - half, 3), round(m + half, 3)]
     assert row.split("|")[-2].strip() == compare.verdict2(m - half, m + half, 0.03)
     assert "| claim 3 |" in md and "not run" in md  # no echo-0.2 arm in this run
+
+    # --resume, a run cut short: only the arms it had not finished train; never with other settings
+    del result["runs"]["echo-seed1"]
+    (tmp_path / "out" / "compare.json").write_text(json.dumps(result))
+    trained, real_train = [], compare.train_arm
+    monkeypatch.setattr(compare, "train_arm", lambda arm, seed, args: trained.append((arm, seed))
+                        or real_train(arm, seed, args))
+    compare.main(argv + ["--lr", "0.5", "--resume"])
+    assert trained == [("echo", 1)]
+    again = json.loads((tmp_path / "out" / "compare.json").read_text())
+    assert set(again["runs"]) == {"grpo-seed0", "echo-seed0", "grpo-seed1", "echo-seed1"}
+    assert again["start"] == result["start"]
+    with pytest.raises(ConfigError, match=r"other settings \(lr\)"):
+        compare.main(argv + ["--lr", "0.25", "--resume"])
 
 
 def runs_of(result):
