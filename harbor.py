@@ -1373,7 +1373,10 @@ def main(argv=None) -> int:
     b.add_argument("--images", type=Path, help="a local image store directory")
     b.add_argument("--registry-net", action="append", default=[], metavar="CIDR", type=registry_net,
                    help=REGISTRY_NET_HELP)
+    b.add_argument("--allow-no-cgroup", action="store_true",
+                   help="where no cgroup can be made, build with per-process limits (default: refuse)")
     args = p.parse_args(argv)
+    sandbox.ALLOW_NO_CGROUP = args.allow_no_cgroup
     try:
         images.prepare_cache()
     except images.BuildError as e:
