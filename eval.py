@@ -422,8 +422,10 @@ def main(argv=None) -> None:
     a("--keep-agent-processes", action="store_true", help="as Harbor: the agent's processes (a service it "
       "started) stay alive into verification, which runs on a root they can no longer write (README "
       "Containment); default: they are all killed first")
-    a("--allow-no-cgroup", action="store_true", help="where no cgroup can be made (not root, no delegated cgroup v2 subtree), run episodes "
-      "and builds with per-process memory and process limits and no CPU limit; default: they do not start")
+    a("--allow-no-cgroup", action="store_true",
+      help="where no cgroup can be made (not root, no delegated cgroup v2 subtree), run episodes "
+      "and builds with per-process memory and process limits and no CPU limit; default: they do not "
+      "start")
     a("-k", type=count(1), default=8, help="attempts per task for --agent model (paper: 8; 5 for TB2)")
     a("--temperature", type=number(0, strict=True), default=0.6,
       help="eval sampling temperature (METHOD.md §6)")
