@@ -866,7 +866,8 @@ def _sys_path_zero(c: Change, p: str, name: str, shipped, path: list[str], child
     workdir) or a script's directory (a PATH directory's console script). Not judged: Python's own trees
     and node's (PYTHON_TREE; the search-path rule judges installs there), a package's directory (one
     holding `__init__`), a directory of the agent's own installs (its `*.dist-info`: `pip install
-    --target`, uv's cache), and, under the system roots, all but PATH's directories. The names: `imports`,
+    --target`, uv's cache), and, under the system roots, all but PATH's directories and those of a Python
+    file the image shipped (`python3 /usr/share/x/run.py` imports from /usr/share/x). The names: `imports`,
     and a module installed by the image or the verifier (not by the agent itself: its own package's source
     tree shadows only its own install). A directory is a module only as a regular package (`__init__`):
     a namespace portion never shadows a regular package."""
@@ -875,9 +876,10 @@ def _sys_path_zero(c: Change, p: str, name: str, shipped, path: list[str], child
     if module is None or PYTHON_TREE.match(d + "/") or (c.kind == "dir" and not any(
             _init(n) for n in children.get(p, ()))):
         return None
-    if any(within(d, r) for r in SYSTEM_ROOTS) and d not in path:
-        return None
     here = names(d)
+    if any(within(d, r) for r in SYSTEM_ROOTS) and d not in path and not any(
+            n.endswith(".py") and n not in children.get(d, ()) for n in here):
+        return None                            # neither a PATH directory nor a script's of the image's
     if any(_init(n) for n in here) or any(
             n.endswith((".dist-info", ".egg-info")) for n in children.get(d, ())):
         return None

@@ -379,7 +379,7 @@ def test_the_login_shells_in_passwd_are_judged_against_the_images(tiny, tmp_path
 # stdlib, or one the image or the verifier installed, is what runs. Wherever test.sh cds to.
 
 SITE = "/usr/lib/python3/dist-packages"
-PY_IMAGE = FakeImage({**IMAGE.files, f"{SITE}/yaml/__init__.py": "file"})
+PY_IMAGE = FakeImage({**IMAGE.files, f"{SITE}/yaml/__init__.py": "file", "/usr/share/tool/run.py": "file"})
 
 
 def judge_zero(*changes, made=(), imports=None, after=None):
@@ -395,6 +395,7 @@ def judge_zero(*changes, made=(), imports=None, after=None):
     [("/argparse.py", "file")],                                      # `cd /`: unittest's own import
     [("/root/traceback", "dir"), ("/root/traceback/__init__.py", "file")],   # HOME, as a package
     [("/usr/local/bin/difflib.py", "file")],                         # a console script's directory
+    [("/usr/share/tool/textwrap.py", "file")],                       # `python3 /usr/share/tool/run.py`
     [("/app/calendar.py", "file")],                                  # the workdir: pytest imports calendar
     [("/srv/x/yaml.pyc", "file")],                                   # sourceless, named as the image's PyYAML
 ])
