@@ -37,7 +37,8 @@ The invariants, each a class of forgery (not a list of attacks):
      pytest` run there imports the workdir's first. And in ANY directory a verifier's Python may run from
      (sys.path[0]: test.sh's cwd, a script's directory; _sys_path_zero), a module named as one the runner
      imports (RUNNER_IMPORTS, measured), one the task's tests import from the stdlib, or one the image or
-     the verifier installed (shadow_names; less what the instruction asks for by file name).
+     the verifier installed (shadow_names; in the workdir, less what the instruction asks for by file
+     name: asked_modules).
   3b. What test.sh creates and then runs, pre-made (_environment): an `activate` the agent made where
      there is no environment (`uv venv` refuses the directory, test.sh sources the agent's), and, after
      the verifier ran, anything of the agent's that survived in bin/ or site-packages of an environment
@@ -803,7 +804,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
              baseline: dict[str, tuple] | None = None, home: str = "/root", made: list[Change] = (),
              libraries: dict[str, str] | None = None, ld_cache: list[tuple[str, str]] = (),
              contents: dict[str, str] | None = None, modules: set[str] = frozenset(),
-             imports: frozenset[str] = RUNNER_IMPORTS, after: set[str] | None = None) -> list[str]:
+             imports: frozenset[str] = RUNNER_IMPORTS, asked: frozenset[str] = frozenset(),
+             after: set[str] | None = None) -> list[str]:
     """The offending paths of an episode's writable layer, each with why ([] if none). `baseline`: the
     layer's entries when the agent started ({path: stamp}, from the task's own setup steps): those still
     the same are the task's, not the agent's, and count as shipped. `home`: the verifier's HOME. After the
@@ -811,7 +813,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     `libraries`: {path: soname} of the layer's libraries (sonames()); `contents`: texts(); `modules`: names
     installed outside the layer that the verifier may import (tests_modules(): the task's vendored tests);
     `imports`: the names a verifier's Python imports from its sys.path[0] (RUNNER_IMPORTS, and the stdlib
-    names the task's tests import, less those the task asks for: shadow_names()); `after`: the paths of
+    names the task's tests import: shadow_names()); `asked`: the modules the instruction asks for by file
+    name, which the workdir may hold (asked_modules()); `after`: the paths of
     the layer's final listing (what of the agent's survived the verifier's run)."""
     baseline = baseline or {}
     unchecked = [c for c in changes if c.kind == "unchecked"]
@@ -846,8 +849,10 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
         why = (_why(c, p, name, shipped, image, exempt, workdir, path, links, config, final, libraries or {},
                     lambda m: m in modules or installed(m, index(), final))
                or _says(p, (contents or {}).get(p), image)
-               or _sys_path_zero(c, p, name, shipped, path, children, names, imports,
-                                 lambda m: "/tests" if m in modules else _others(m, index(), final, mine))
+               or _sys_path_zero(c, p, name, shipped, path, children, names,
+                                 imports if os.path.dirname(p) != workdir else imports - asked,
+                                 lambda m: "/tests" if m in modules else None if os.path.dirname(p) == workdir
+                                 and m in asked else _others(m, index(), final, mine))
                or _environment(c, p, names, envs, after))
         if why:
             bad.append(f"{p} ({why})")
@@ -1162,11 +1167,16 @@ def tests_modules(tests: str) -> set[str]:
     return out
 
 
-def shadow_names(tests: str, instruction: str) -> frozenset[str]:
+def asked_modules(instruction: str) -> frozenset[str]:
+    """The modules the instruction asks for by file name (`write /app/calendar.py`: the task's deliverable,
+    not a forgery, in the workdir)."""
+    return frozenset(re.findall(r"([A-Za-z_]\w*)\.py\b", instruction))
+
+
+def shadow_names(tests: str) -> frozenset[str]:
     """The names a verifier's Python may import from its sys.path[0] (tampered's `imports`): RUNNER_IMPORTS
     and the stdlib modules the task's own tests import (read with `ast`, at most MAX_ENTRIES files of 1
-    MiB), less the modules the instruction asks for by file name (`write /app/calendar.py`: the task's
-    deliverable, not a forgery)."""
+    MiB)."""
     import ast
     import sys
     found, seen = set(), 0
@@ -1186,8 +1196,7 @@ def shadow_names(tests: str, instruction: str) -> frozenset[str]:
                     found |= {a.name.split(".")[0] for a in node.names}
                 elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                     found.add(node.module.split(".")[0])
-    asked = set(re.findall(r"([A-Za-z_]\w*)\.py\b", instruction))
-    return frozenset((RUNNER_IMPORTS | (found & sys.stdlib_module_names)) - asked)
+    return RUNNER_IMPORTS | (found & sys.stdlib_module_names)
 
 
 def _names(d: str) -> list[str]:

@@ -382,11 +382,11 @@ SITE = "/usr/lib/python3/dist-packages"
 PY_IMAGE = FakeImage({**IMAGE.files, f"{SITE}/yaml/__init__.py": "file", "/usr/share/tool/run.py": "file"})
 
 
-def judge_zero(*changes, made=(), imports=None, after=None):
+def judge_zero(*changes, made=(), imports=None, after=None, asked=None):
     """tampered's verdict; `imports` defaults to tamper.RUNNER_IMPORTS, `after` to before the verifier ran."""
     listing = [tamper.Change(*c[:2], target=c[2] if len(c) > 2 else "") for c in changes]
     made = [tamper.Change(p, k) for p, k in made]
-    given = {k: v for k, v in (("imports", imports), ("after", after)) if v is not None}
+    given = {k: v for k, v in (("imports", imports), ("after", after), ("asked", asked)) if v is not None}
     return [b.split(" (")[0] for b in tamper.tampered(listing, PY_IMAGE, "/app", PATH, made=made, **given)]
 
 
@@ -413,12 +413,16 @@ def test_a_module_named_as_what_the_verifier_installs_later_is_tampered():
 
 def test_a_stdlib_module_the_tasks_tests_import_is_judged_but_one_the_task_asks_for_is_not(tmp_path):
     (tmp_path / "test_out.py").write_text("import fractions\nfrom calendar import isleap\nimport solution\n")
-    names = tamper.shadow_names(str(tmp_path), "Write /app/calendar.py and /app/solution.py.")
-    assert "fractions" in names and "unittest" in names
-    assert "calendar" not in names and "solution" not in names         # asked for; not the stdlib's
+    names = tamper.shadow_names(str(tmp_path))
+    assert {"fractions", "unittest", "calendar"} <= names and "solution" not in names   # not the stdlib's
     assert judge_zero(("/tmp/fractions.py", "file"), imports=names) == ["/tmp/fractions.py"]
     assert judge_zero(("/tmp/fractions.py", "file")) == []             # no test of this task imports it
-    assert judge_zero(("/app/calendar.py", "file"), ("/app/solution.py", "file"), imports=names) == []
+    asked = tamper.asked_modules("Write /app/calendar.py and /app/solution.py.")
+    assert asked == {"calendar", "solution"}
+    # the deliverable, in the workdir; the same name elsewhere is still judged
+    assert judge_zero(("/app/calendar.py", "file"), ("/app/solution.py", "file"), imports=names,
+                      asked=asked) == []
+    assert judge_zero(("/tmp/calendar.py", "file"), imports=names, asked=asked) == ["/tmp/calendar.py"]
 
 
 def test_modules_no_verifiers_python_runs_from_are_not_tampered():
