@@ -21,6 +21,7 @@ from torch import Tensor
 import harbor
 import model as M
 import rollout as R
+import sandbox
 import scale
 from errors import EchoError, guard, read_jsonl
 from runs import (STOP_AFTER_FAILED_STEPS, Progress, first_setup_error, fit_rollout_rows, parse_args,
@@ -302,6 +303,7 @@ def main(argv=None):
 
 
 def train(args, out: Path, interrupt, rank: int, world: int):
+    sandbox.ALLOW_NO_CGROUP = args.allow_no_cgroup
     tasks = harbor.load_tasks(args.tasks)      # a bad task is reported in one line; the others load
     start_task = partial(harbor.start_task, store=Path(args.images) if args.images else None,
                          internet=not args.no_internet, registry_nets=tuple(args.registry_net))

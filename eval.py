@@ -38,6 +38,7 @@ import torch
 import model as M
 import rollout as R
 import harbor
+import sandbox
 from errors import ConfigError, guard, read_jsonl
 from harbor import Outcome
 from runs import count, number, text_file
@@ -421,6 +422,10 @@ def main(argv=None) -> None:
     a("--keep-agent-processes", action="store_true", help="as Harbor: the agent's processes (a service it "
       "started) stay alive into verification, which runs on a root they can no longer write (README "
       "Containment); default: they are all killed first")
+    a("--allow-no-cgroup", action="store_true",
+      help="where no cgroup can be made (not root, no delegated cgroup v2 subtree), run episodes "
+      "and builds with per-process memory and process limits and no CPU limit; default: they do not "
+      "start")
     a("-k", type=count(1), default=8, help="attempts per task for --agent model (paper: 8; 5 for TB2)")
     a("--temperature", type=number(0, strict=True), default=0.6,
       help="eval sampling temperature (METHOD.md §6)")
@@ -471,6 +476,7 @@ def main(argv=None) -> None:
             with open(args.json, "w") as f:
                 json.dump({"model": args.model, "episodes_file": args.env_ce, **out}, f, indent=2)
         return
+    sandbox.ALLOW_NO_CGROUP = args.allow_no_cgroup
     tasks = harbor.load_tasks(args.tasks)      # a bad task is reported in one line; the others load
     start = partial(harbor.start_task, store=Path(args.images) if args.images else None,
                     internet=not args.no_internet, registry_nets=tuple(args.registry_net))

@@ -1118,17 +1118,20 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
             own = changes if not at else [replace(c, path=c.path[len(at):]) for c in changes[1:]]
             libraries.update(_under(tamper.sonames(root, own, env.image), at))
             contents.update(_under(tamper.texts(root, own, None if at else env.image), at))
-        made, cache, ground_ = [], [], Ground(now, libraries, contents)
+        made, cache, ground_, after = [], [], Ground(now, libraries, contents), None
     else:
         stamps = {c.path: c.stamp for c in before.changes}
         ground_, cache = before, tamper.final_ld_cache(places[0][0])
         made = [c for c in now if stamps.get(c.path) != c.stamp]
+        after = {c.path for c in now}
     path = tamper.search_path(env.box.env.get("PATH", sandbox.BASE_ENV["PATH"]), env.image)
     bad = tamper.tampered(ground_.changes, env.image, task.workdir, path, env.baseline,
                           home=task.verifier_env.get("HOME") or verifier_home(env),
                           made=made, ld_cache=cache,
                           libraries=ground_.libraries, contents=ground_.contents,
-                          modules=tamper.tests_modules(str(task.path / "tests")))
+                          modules=tamper.tests_modules(str(task.path / "tests")), after=after,
+                          imports=tamper.shadow_names(str(task.path / "tests")),
+                          asked=tamper.asked_modules(task.instruction))
     if bad:
         more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
         after = " (after the verifier ran: its reward is discarded)" if before is not None else ""
@@ -1371,7 +1374,10 @@ def main(argv=None) -> int:
     b.add_argument("--images", type=Path, help="a local image store directory")
     b.add_argument("--registry-net", action="append", default=[], metavar="CIDR", type=registry_net,
                    help=REGISTRY_NET_HELP)
+    b.add_argument("--allow-no-cgroup", action="store_true",
+                   help="where no cgroup can be made, build with per-process limits (default: refuse)")
     args = p.parse_args(argv)
+    sandbox.ALLOW_NO_CGROUP = args.allow_no_cgroup
     try:
         images.prepare_cache()
     except images.BuildError as e:

@@ -109,6 +109,10 @@ def parse_args(argv=None):
     a("--keep-agent-processes", action="store_true", help="as Harbor: the agent's processes (a service it "
       "started) stay alive into verification, which runs on a root they can no longer write (README "
       "Containment); default: they are all killed first")
+    a("--allow-no-cgroup", action="store_true",
+      help="where no cgroup can be made (not root, no delegated cgroup v2 subtree), run episodes "
+      "and builds with per-process memory and process limits and no CPU limit; default: they do not "
+      "start")
     a("--out", default="runs/echo", help="run directory: metrics.jsonl, checkpoints")
     a("--overwrite", action="store_true", help="start over in an --out that already holds a run")
     a("--debug", action="store_true", help="show the traceback of an error, not just its one line")

@@ -21,8 +21,8 @@ Containment, with Docker's defaults as the floor:
   nested namespaces, keyctl, bpf, perf_event_open, ...), and pid 1 gives the episode a fresh session
   keyring.
 - Memory (files in tmpfs included), processes and CPU are bounded by a cgroup (v2, or v1 memory, pids
-  and cpu); if it cannot be made the sandbox does not start, unless ECHO_ALLOW_NO_CGROUP=1 asks for
-  per-process rlimits instead. The writable layer is a tmpfs of Limits.storage_mb, so disk use is
+  and cpu); if it cannot be made the sandbox does not start, unless --allow-no-cgroup (ALLOW_NO_CGROUP)
+  asks for per-process rlimits instead. The writable layer is a tmpfs of Limits.storage_mb, so disk use is
   bounded too.
 - The network namespace is always the sandbox's own (or, for a task's sidecar, network_of=, that of the
   episode's main sandbox, which it joins before making its user namespace), so the host's loopback and
@@ -108,6 +108,10 @@ UID_BASE = 1_000_000                   # as root: namespace ids 0..65535 are hos
 ID_COUNT = 65536
 # Host directories the host-fallback root sees, read-only: programs and their configuration, never data
 # (/var, /opt, /srv, /home, /root, /work, ... are absent; /var and /tmp are empty and writable).
+# --allow-no-cgroup (echo.py, eval.py, harbor.py build): where no cgroup can be made, episodes and builds
+# run with per-process limits instead of not starting (Cgroup.create). The test suite sets it from
+# ECHO_ALLOW_NO_CGROUP=1 (tests/conftest.py), where no flag can be passed.
+ALLOW_NO_CGROUP = False
 MIN_MEMORY_MB, MIN_NPROC = 16, 16      # below these nothing starts: task values are clamped up to them
 SYSTEM_DIRS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc"]
 BASE_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
@@ -930,8 +934,8 @@ class Cgroup:
         clamped to what the kernel enforces (a CPU quota of at least 1 ms per 100 ms period, so cpus >= 0.01,
         at most one per core; memory and pids at least MIN_MEMORY_MB and MIN_NPROC, memory at most 3/4 of the
         host's RAM), said once. Only with
-        ECHO_ALLOW_NO_CGROUP=1 in the environment does an episode start without one (then per-process
-        rlimits for memory and processes, and no CPU limit)."""
+        ALLOW_NO_CGROUP (--allow-no-cgroup) does an episode start without one (then per-process rlimits for
+        memory and processes, and no CPU limit)."""
         v2, parents = Cgroup._parents()
         cpus = min(max(limits.cpus, 0.01), float(os.cpu_count() or 1))
         # Above the host's RAM a limit is no limit: one episode could push the host (and the trainer) into
@@ -968,10 +972,10 @@ class Cgroup:
             return Cgroup(dirs)
         except OSError as e:
             Cgroup(dirs).remove()
-            if os.environ.get("ECHO_ALLOW_NO_CGROUP") != "1":
+            if not ALLOW_NO_CGROUP:
                 raise SandboxError(f"cannot apply the episode's limits: no cgroup here ({e.strerror or e}); "
-                                   "set ECHO_ALLOW_NO_CGROUP=1 to run with per-process limits only") from None
-            say_once(f"cannot create a cgroup here ({e.strerror or e}); ECHO_ALLOW_NO_CGROUP=1: memory is "
+                                   "pass --allow-no-cgroup to run with per-process limits only") from None
+            say_once(f"cannot create a cgroup here ({e.strerror or e}); --allow-no-cgroup: memory is "
                      "limited per process (RLIMIT_AS) and CPU is not limited")
             return None
 

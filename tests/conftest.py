@@ -8,6 +8,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pytest  # noqa: E402
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _allow_no_cgroup():
+    """ECHO_ALLOW_NO_CGROUP=1: the suite's episodes run where no cgroup can be made, as --allow-no-cgroup
+    asks (the variable exists only here: a test run takes no flag)."""
+    import os
+    import sandbox
+    sandbox.ALLOW_NO_CGROUP = os.environ.get("ECHO_ALLOW_NO_CGROUP") == "1"
+
+
 @pytest.fixture(scope="session")
 def image_cache():
     """An empty image cache for the session, searchable by the sandbox's root (host uid H), as pytest's

@@ -147,10 +147,10 @@ def test_the_cache_key_is_the_same_for_the_same_files_and_ignores_others(tmp_pat
 def sandbox_shell(limits, monkeypatch=None, tmp_path=None):
     if monkeypatch:  # the machine without a cgroup: creating one fails, as where cgroups are not delegated
         monkeypatch.setattr(sandbox.Cgroup, "_parents", staticmethod(lambda: (tmp_path / "no-cgroup", {})))
-        monkeypatch.delenv("ECHO_ALLOW_NO_CGROUP", raising=False)
+        monkeypatch.setattr(sandbox, "ALLOW_NO_CGROUP", False)
         with pytest.raises(sandbox.SandboxError, match="^cannot apply the episode's limits: no cgroup here"):
             Sandbox(limits=limits).__enter__()             # limits fail closed ...
-        monkeypatch.setenv("ECHO_ALLOW_NO_CGROUP", "1")    # ... unless per-process limits are asked for
+        monkeypatch.setattr(sandbox, "ALLOW_NO_CGROUP", True)      # ... unless --allow-no-cgroup asks
     return Sandbox(limits=limits)
 
 

@@ -200,18 +200,18 @@ def test_a_memory_limit_over_the_hosts_ram_is_clamped_to_three_quarters_of_it(ca
 
 
 def test_a_cgroup_that_cannot_be_made_stops_the_episode(monkeypatch, tmp_path):
-    monkeypatch.delenv("ECHO_ALLOW_NO_CGROUP", raising=False)
+    monkeypatch.setattr(sandbox, "ALLOW_NO_CGROUP", False)
     monkeypatch.setattr(sandbox.Cgroup, "_parents", staticmethod(lambda: (tmp_path / "no-such", {})))
-    with pytest.raises(sandbox.SandboxError, match="ECHO_ALLOW_NO_CGROUP"):
+    with pytest.raises(sandbox.SandboxError, match="--allow-no-cgroup"):
         with Sandbox() as box:
             box.run("true")
-    monkeypatch.setenv("ECHO_ALLOW_NO_CGROUP", "1")             # asked for: per-process limits only
+    monkeypatch.setattr(sandbox, "ALLOW_NO_CGROUP", True)       # asked for: per-process limits only
     with Sandbox() as box:
         assert box.cgroup is None and box.run("echo ok").output == "ok\n"
 
 
 def test_a_missing_cpu_controller_stops_the_episode(monkeypatch):
-    monkeypatch.delenv("ECHO_ALLOW_NO_CGROUP", raising=False)
+    monkeypatch.setattr(sandbox, "ALLOW_NO_CGROUP", False)
     v2, v1 = sandbox.Cgroup._parents()
     if v2:
         pytest.skip("cgroup v2: one hierarchy holds every controller")
@@ -326,3 +326,25 @@ def test_the_filter_decides_as_dockers_profile(machine):
     assert run_filter(machine, seccomp.LAST_KNOWN + 1) == enosys
     if machine == "x86_64":
         assert run_filter(machine, 0x40000000 + 39) == eperm                  # x32 getpid
+
+
+def test_allow_no_cgroup_is_a_flag_of_eval(monkeypatch, tmp_path, capsys):
+    # a machine without a cgroup: the episode does not start, unless --allow-no-cgroup asks for it
+    import json
+
+    import eval as E
+    monkeypatch.setattr(sandbox, "ALLOW_NO_CGROUP", False)
+    monkeypatch.setattr(sandbox.Cgroup, "_parents", staticmethod(lambda: (tmp_path / "no-such", {})))
+    task = tmp_path / "tasks/t"
+    for rel, text in {"task.toml": "", "instruction.md": "Do it.\n", "solution/solve.sh": "true\n",
+                      "tests/test.sh": "echo 1 > /logs/verifier/reward.txt\n"}.items():
+        (task / rel).parent.mkdir(parents=True, exist_ok=True)
+        (task / rel).write_text(text)
+    out = tmp_path / "out.json"
+    for flag, reward in (([], 0.0), (["--allow-no-cgroup"], 1.0)):
+        E.main(["--agent", "oracle", "--tasks", str(tmp_path / "tasks"), "--workers", "1",
+                "--json", str(out), *flag])
+        record = json.loads(out.read_text())["tasks"]["t"]
+        assert record["reward"] == reward
+        if not flag:
+            assert "--allow-no-cgroup" in record["error"]

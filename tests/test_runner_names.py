@@ -61,9 +61,11 @@ def test_a_module_the_task_vendored_in_its_tests_is_protected(tmp_path):
 
 
 def test_the_agents_own_modules_are_not():
-    # the task's modules, a directory named as a non-package one (bin/ of scripts), a deleted name
+    # the task's modules, a directory named as a non-package one (bin/ of scripts), a deleted name, a
+    # package's own module (test_forgery_classes.py: one in a directory Python may run from is judged)
     assert judge(("/app/roman.py", "file"), ("/app/bin", "dir"), ("/app/stats.py", "file"),
-                 ("/app/yaml.py", "gone"), ("/app/sub/yaml.py", "file")) == []
+                 ("/app/yaml.py", "gone"), ("/app/sub/__init__.py", "file"),
+                 ("/app/sub/yaml.py", "file")) == []
 
 
 def test_an_episode_whose_agent_shadows_the_tasks_vendored_helper_is_tampered(tmp_path):
