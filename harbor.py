@@ -215,7 +215,20 @@ def _load(path: Path, fail, need, read) -> Task:
         return v
 
     steps, docker_workdir = [], None
-    if (path / "environment/Dockerfile").is_file():
+    image = environ.get("docker_image")
+    if image is not None:                      # Harbor's prebuilt image: used instead of the Dockerfile
+        if not isinstance(image, str) or not image.strip():
+            raise fail(f"[environment].docker_image must be an image reference, got {_show(image)}")
+        try:                                   # resolved as a FROM line is (images.resolve)
+            images.check_reference(image.strip())
+        except images.BuildError as e:
+            raise fail(f"[environment].docker_image: {e}") from None
+        steps = [Step("FROM", image.strip(), 0)]
+        if (path / "environment/Dockerfile").is_file():
+            sandbox.say_once(f"task '{path.name}': [environment].docker_image {image.strip()!r} is its "
+                             "environment, as in Harbor (without --force-build): environment/Dockerfile "
+                             "is not built")
+    elif (path / "environment/Dockerfile").is_file():
         text = read("environment/Dockerfile")
         try:   # every line is checked here: what would fail every episode's setup fails the load instead
             steps = dockerfile.parse(text)
@@ -333,6 +346,9 @@ def _separate_verifier(conf: dict, path: Path, fail, read, verifier_network: boo
             raise fail(f"{where}.allow_internet must be true or false, got {_show(internet)}")
         internet = _network_mode(table, "verifier.environment", fail, internet)
         verifier_network = _network_mode(verifier, "verifier", fail, internet)
+    if "docker_image" in table:
+        raise fail(f"{where}.docker_image for a separate verifier is not supported: its image is built from "
+                   "tests/Dockerfile, which holds the tests")
     if "healthcheck" in table:
         raise fail(f"{where}.healthcheck with a separate verifier is not supported: the verifier's container "
                    "is not health-checked")

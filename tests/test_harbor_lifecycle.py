@@ -210,3 +210,32 @@ def test_without_user_entrypoint_or_healthcheck_the_start_does_no_extra_work(sto
     with episode(store, path) as env:
         assert env.run("id -u").output == "0\n"
     assert calls == []
+
+
+# ---- [environment] docker_image: Harbor's prebuilt image -------------------------------------------------
+
+def test_docker_image_is_the_environment_resolved_as_from_and_the_dockerfile_is_not_built(store, tmp_path):
+    # Harbor (without --force-build) runs docker_image and never builds the Dockerfile: one that would
+    # fail here must not run. The reference is resolved as a FROM line is (images.resolve).
+    path = task_dir(tmp_path, "FROM tiny\nRUN false\n", "grep -q ^bob: /etc/passwd " + REWARD, solve="true\n",
+                    toml='[environment]\ndocker_image = "tiny"\nallow_internet = false\n')
+    task = harbor.load_task(path)
+    assert [(s.instr, s.args) for s in task.dockerfile] == [("FROM", "tiny")]
+    with episode(store, path) as env:
+        assert env.run("grep ^bob: /etc/passwd").output == PASSWD.splitlines()[2] + "\n"   # not the host's
+        assert env.solve().exit_code == 0
+        assert env.verify() == (1.0, "")
+
+
+@pytest.mark.parametrize("toml, error", [
+    ('[environment]\ndocker_image = "a/../b"\n', r"\[environment\]\.docker_image: .*a/\.\./b"),
+    ('[environment]\ndocker_image = 3\n', r"\[environment\]\.docker_image must be an image reference, got 3"),
+    ('[verifier]\nenvironment_mode = "separate"\n[environment]\ndocker_image = "tiny"\n',
+     r"\[environment\]\.docker_image for a separate verifier is not supported"),
+])
+def test_a_docker_image_echo_cannot_use_is_refused_in_one_line_when_the_task_loads(tmp_path, toml, error):
+    path = task_dir(tmp_path, "FROM tiny\n", "exit 0\n", toml=toml,
+                    files={"tests/Dockerfile": "FROM tiny\n"})
+    with pytest.raises(harbor.TaskError, match=error) as e:
+        harbor.load_task(path)
+    assert "\n" not in str(e.value)
