@@ -64,7 +64,10 @@ class Service:
     context: Path                                # its build context, inside the task's environment/
     env: dict[str, str] = field(default_factory=dict)
     volumes: list[tuple[str, str, bool]] = field(default_factory=list)   # (volume or ./path, target, ro)
-    command: str | None = None                   # a shell command line (list forms are quoted)
+    command: str | None = None                   # a shell command line (list forms are quoted); None for
+    # an image: sidecar until its image's config is known (argv, at start): compose's own words till then
+    entrypoint: list[str] | None = None          # compose's entrypoint (None: not set)
+    args: list[str] | None = None                # compose's command (None: not set)
     depends_on: dict[str, str] = field(default_factory=dict)             # name -> condition
     healthcheck: Healthcheck | None = None
     workdir: str | None = None
@@ -269,10 +272,8 @@ def _service(name: str, spec, env_dir: Path, read, volumes: set[str]) -> Service
         raise ValueError(f"{where} needs one of image or build")
     if "image" in spec:
         s.dockerfile = [Step("FROM", str(spec["image"]), 1)]
-        image_entrypoint, image_command = [], None       # an image's own config is not read here
-        if command is None and entrypoint is None:
-            raise ValueError(f"{where}: an image's own ENTRYPOINT and CMD are not read here; give the "
-                             "service a command")
+        s.entrypoint, s.args = entrypoint, command     # its image's ENTRYPOINT and CMD join them at start
+        return s
     else:
         build = spec["build"] if isinstance(spec["build"], dict) else {"context": spec["build"]}
         for key in build:
@@ -283,14 +284,19 @@ def _service(name: str, spec, env_dir: Path, read, volumes: set[str]) -> Service
         s.dockerfile = dockerfile.parse(read(str(file.relative_to(env_dir.resolve().parent))))
         dockerfile.stage(s.dockerfile)
         image_entrypoint, image_command = _image_argv(s.dockerfile)
-    # Docker's rule: the entrypoint (compose's, else the image's) followed by the command (compose's, else
-    # the image's CMD unless compose set an entrypoint).
-    argv = ((entrypoint if entrypoint is not None else image_entrypoint)
-            + (command if command is not None else [] if entrypoint is not None else image_command or []))
-    if not argv:
+    words = argv(entrypoint, command, image_entrypoint, image_command)
+    if not words:
         raise ValueError(f"{where}: no command, and its Dockerfile has no CMD or ENTRYPOINT")
-    s.command = shlex.join(argv)
+    s.command = shlex.join(words)
     return s
+
+
+def argv(entrypoint: list[str] | None, command: list[str] | None, image_entrypoint: list[str] | None,
+         image_cmd: list[str] | None) -> list[str]:
+    """What a service runs, by Docker's rule: the entrypoint (compose's, else the image's) followed by the
+    command (compose's, else the image's CMD unless compose set an entrypoint). [] : nothing to run."""
+    return ((entrypoint if entrypoint is not None else image_entrypoint or [])
+            + (command if command is not None else [] if entrypoint is not None else image_cmd or []))
 
 
 def _words(value) -> list[str] | None:

@@ -986,22 +986,35 @@ class Services:
             self.boxes.append(box)
             box.__enter__()
             where = f"service {svc.name!r}"
+            command = svc.command or self.image_command(svc, state, where)
             for step, step_state in plan:
                 images.run_step(box, step, step_state, svc.context, seed=None,
                                 timeout=setup_left(deadline, f"{where}, line {step.line}: {step.instr}"))
             if svc.name in run_once:
-                r = box.exec(svc.command, setup_left(deadline, f"{where}'s command"))
+                r = box.exec(command, setup_left(deadline, f"{where}'s command"))
                 if r.timed_out:                # cut at the clock's end: the task's fault, as a stalled step
                     raise images.BuildError(f"build_timeout_sec (the episode's setup, one clock) reached "
-                                            f"before {where}'s command {svc.command[:80]!r} ended")
+                                            f"before {where}'s command {command[:80]!r} ended")
                 if r.exit_code:
-                    raise images.BuildError(f"{where}: {svc.command!r} failed (exit {r.exit_code}): "
+                    raise images.BuildError(f"{where}: {command!r} failed (exit {r.exit_code}): "
                                             f"{' '.join(r.output.split())[-200:]}")
             else:                              # its output to a file of its own: a full pipe would stop it
-                box.exec(f"({svc.command}) </dev/null >/tmp/echo-service.log 2>&1 &",
+                box.exec(f"({command}) </dev/null >/tmp/echo-service.log 2>&1 &",
                          min(30.0, setup_left(deadline, f"{where}'s command")))
             if svc.healthcheck:
                 self._await_health(box, svc, where, deadline)
+
+    @staticmethod
+    def image_command(svc: compose.Service, state, where: str) -> str:
+        """An image: sidecar's command, as Docker runs it (compose.argv): compose's entrypoint and command
+        over its image's config (a registry's image has one; an image store's tar file and a stand-in
+        base have none). Nothing to run is the task's setup failure, in one line."""
+        words = compose.argv(svc.entrypoint, svc.args, state.config.entrypoint, state.config.cmd)
+        if not words:
+            raise images.BuildError(f"{where}: its image {dockerfile.stage(svc.dockerfile)[0]!r} "
+                                    f"({state.image.source}) has no ENTRYPOINT or CMD in its config, so "
+                                    "there is no command to run: give the service a command")
+        return shlex.join(words)
 
     @staticmethod
     def _await_health(box: sandbox.Sandbox, svc: compose.Service, where: str, setup: float) -> None:

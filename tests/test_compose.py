@@ -196,8 +196,6 @@ WEB = "services:\n  web:\n    build: ./web\n"
     ("services:\n  main:\n    user: app\n", "services.main.user is not supported"),
     ("services:\n  main:\n    volumes: ['v:/usr/local/bin']\nvolumes:\n  v:\n",
      "target '/usr/local/bin' is refused"),
-    ("services:\n  web:\n    image: redis:7\n",
-     "services.web: an image's own ENTRYPOINT and CMD are not read"),
     (WEB + "    depends_on: [db]\n", "services.web.depends_on: no service 'db'"),
     ("services:\n  main:\n    depends_on:\n      web: {condition: service_healthy}\n" + WEB[10:],
      "services.main.depends_on: 'web' has no healthcheck"),
@@ -439,3 +437,92 @@ def test_a_one_file_volume_is_the_tasks_until_the_agent_changes_it(tmp_path):
         env.run("printf '[core]\\n\\tfsmonitor = touch /tmp/x\\n' >> /root/.gitconfig")
         with pytest.raises(TamperedError, match="/root/.gitconfig"):
             env.verify()
+
+
+@pytest.mark.parametrize("entrypoint, command, image_entrypoint, image_cmd, want", [
+    (None, None, ["/e.sh"], ["serve"], ["/e.sh", "serve"]),      # the image's config as it is
+    (None, ["run"], ["/e.sh"], ["serve"], ["/e.sh", "run"]),      # compose's command replaces CMD only
+    (["/other"], None, ["/e.sh"], ["serve"], ["/other"]),        # an entrypoint drops the image's CMD
+    (None, None, None, None, []),                                 # a stand-in: nothing to run
+])
+def test_argv_is_dockers_rule_for_entrypoint_and_command(entrypoint, command, image_entrypoint, image_cmd,
+                                                         want):
+    assert compose.argv(entrypoint, command, image_entrypoint, image_cmd) == want
+
+
+def test_an_image_sidecar_without_a_command_loads_and_keeps_composes_words_for_its_start(tmp_path):
+    text = "services:\n  web:\n    image: redis:7\n  db:\n    image: pg\n    command: [serve, -v]\n"
+    web, db = load_task(make_task(tmp_path, {"environment/docker-compose.yaml": text})).compose.services
+    assert (web.command, web.entrypoint, web.args) == (None, None, None)
+    assert (db.command, db.entrypoint, db.args) == (None, None, ["serve", "-v"])
+
+
+# An image: sidecar pulled from the loopback fake registry (test_registry.FakeRegistry) serving the tiny
+# image with a config: its ENTRYPOINT writes its arguments where the main container reads them.
+IMAGE_COMPOSE = """\
+services:
+  main:
+    volumes: ['shared:/shared:ro']
+    depends_on:
+      web: {condition: service_healthy}
+  web:
+    image: 127.0.0.1:PORT/test/img:2.0
+    volumes: ['shared:/shared']
+    healthcheck:
+      test: [CMD, test, -s, /shared/args]
+      interval: 1s
+      retries: 10
+volumes:
+  shared: {}
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny_registry(tmp_path_factory):
+    import io
+    import json
+    import os
+    import shutil
+    import tarfile
+    import registry
+    from test_images import tiny_rootfs
+    from test_registry import FakeRegistry
+    if os.getuid() != 0 or not shutil.which("ldd"):
+        pytest.skip("REAL EPISODES NOT TESTED: needs root and ldd (the tiny image is the host's bash)")
+    root = tiny_rootfs(tmp_path_factory.mktemp("img") / "rootfs", extra=("sleep",))
+    (root / "e.sh").write_text('#!/bin/sh\necho "$@" > /shared/args\nexec sleep 1000\n')
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        tar.add(root, arcname=".")
+    config = {"architecture": "amd64", "os": "linux",
+              "config": {"Entrypoint": ["/bin/sh", "/e.sh"], "Cmd": ["from", "cmd"]}}
+    reg = FakeRegistry()
+    m = reg.manifest(json.dumps(config).encode(), [("application/vnd.oci.image.layer.v1.tar+gzip",
+                                                    buf.getvalue())])
+    reg.manifests["2.0"] = (registry.OCI_MANIFEST, m)
+    yield reg
+    reg.server.shutdown()
+    reg.server.server_close()
+
+
+@pytest.mark.parametrize("extra, args", [
+    ("", "from cmd\n"),                                          # the image's ENTRYPOINT, then its CMD
+    ("    command: [run, it]\n", "run it\n"),                     # its ENTRYPOINT kept, CMD replaced
+])
+def test_an_image_sidecar_runs_its_images_entrypoint_and_cmd_as_docker_does(tmp_path, tiny_registry, extra,
+                                                                          args):
+    text = IMAGE_COMPOSE.replace("PORT", str(tiny_registry.port)).replace("    volumes: ['shared:/shared']\n",
+                                                                          "    volumes: ['shared:/shared']\n"
+                                                                          + extra)
+    task = load_task(make_task(tmp_path, {"environment/docker-compose.yaml": text}))
+    with start_task(task, registry_nets=("127.0.0.1/32",), log=lambda m: None) as env:
+        assert env.run("cat /shared/args").output == args
+
+
+def test_an_image_sidecar_with_no_command_anywhere_fails_the_setup_in_one_line(tmp_path):
+    text = "services:\n  web:\n    image: host\n"              # the host fallback: no image config
+    task = load_task(make_task(tmp_path, {"environment/docker-compose.yaml": text}))
+    with pytest.raises(SetupError, match=r"service 'web': its image 'host' \(.*\) has no ENTRYPOINT or CMD "
+                       r"in its config, so there is no command to run: give the service a command") as e:
+        start_task(task)
+    assert outcome_of(e.value) == Outcome.SETUP_TASK and "\n" not in str(e.value)
