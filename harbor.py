@@ -861,7 +861,7 @@ def _lifecycle(box: sandbox.Sandbox, task: Task, state, deadline: float) -> dock
     """Harbor's start of the main container, after the setup steps: the agent's shell as [agent].user,
     the image's ENTRYPOINT started with HARBOR_COMMAND as its arguments (as `docker compose up` starts it;
     an ENTRYPOINT that ends with `exec "$@"` then sleeps), as the image's USER, in the background, and the
-    healthcheck awaited. Returns the verifier's user (None: root). Nothing of this runs for a task that
+    image's HEALTHCHECK (as `docker compose up --wait`), then task.toml's healthcheck, awaited. Returns the verifier's user (None: root). Nothing of this runs for a task that
     sets none of it on an image without USER or ENTRYPOINT (a cached episode start does no more work)."""
     image_user = state.config.user
     def resolve(spec: str, where: str) -> dockerfile.User | None:
@@ -875,6 +875,8 @@ def _lifecycle(box: sandbox.Sandbox, task: Task, state, deadline: float) -> dock
         box.set_user(agent)
     if state.config.entrypoint:
         box.start(shlex.join(state.config.entrypoint + HARBOR_COMMAND), user=default)
+    if state.config.healthcheck:               # `docker compose up --wait`: the image's HEALTHCHECK first
+        _await_image_health(box, state.config.healthcheck, task.workdir, default, deadline)
     if task.healthcheck:
         _await_health(box, task, default, deadline)
     return resolve(task.verifier_user, "[verifier].user") if task.verifier_user else default
@@ -904,6 +906,32 @@ def _await_health(box: sandbox.Sandbox, task: Task, user: dockerfile.User | None
                                        f"{': ' + last if last else ''}): {hc.command[:80]!r}")
         time.sleep(max(0.0, min(hc.start_interval_sec if in_start else hc.interval_sec,
                                 deadline - time.monotonic())))
+
+
+def _await_image_health(box: sandbox.Sandbox, h: dockerfile.Health, workdir: str,
+                        user: dockerfile.User | None, deadline: float) -> None:
+    """Harbor starts the main container with `docker compose up --wait`, which waits for the image's own
+    HEALTHCHECK (the Dockerfile's, or its base image's) to pass: healthy at a try's first exit 0 (as the
+    image's USER, in the workdir); unhealthy, the task's setup failure (HealthcheckError), once Docker
+    would say so, start_period + retries x (interval + timeout) after the start, or at the end of the
+    setup's clock (`deadline`). Tried every 0.2 s (as a compose sidecar's check), not every `interval`:
+    it passes as soon as it can, never later than in Docker."""
+    t0, command = time.monotonic(), shlex.join(h.test)
+    patience = h.start_period + h.retries * (h.interval + h.timeout)
+    while True:
+        try:
+            left = setup_left(deadline, "the image's HEALTHCHECK passed")
+        except images.BuildError as e:
+            raise HealthcheckError(f"{e}: {command[:80]!r}") from None
+        r = box.run_fresh(f"cd {shlex.quote(workdir)} || exit\n{command}", min(h.timeout, left), user=user)
+        if r.exit_code == 0 and not r.timed_out:
+            return
+        if time.monotonic() - t0 > patience:
+            why = f"timed out after {h.timeout:g} s" if r.timed_out else f"exit {r.exit_code}"
+            last = " ".join(r.output.split())[-200:]
+            raise HealthcheckError(f"the image's HEALTHCHECK is unhealthy after {patience:g} s ({why}"
+                                   f"{': ' + last if last else ''}): {command[:80]!r}")
+        time.sleep(max(0.0, min(0.2, h.interval, deadline - time.monotonic())))
 
 
 class Services:

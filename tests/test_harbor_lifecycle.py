@@ -239,3 +239,53 @@ def test_a_docker_image_echo_cannot_use_is_refused_in_one_line_when_the_task_loa
     with pytest.raises(harbor.TaskError, match=error) as e:
         harbor.load_task(path)
     assert "\n" not in str(e.value)
+
+
+# ---- the image's HEALTHCHECK: Harbor's `docker compose up --wait` awaits it ------------------------------
+
+@pytest.mark.parametrize("args, want", [
+    ("CMD curl -f http://x/", dockerfile.Health(["/bin/sh", "-c", "curl -f http://x/"])),
+    ('--interval=1s --start-period=1m30s --retries=5 CMD ["test", "-s", "/t"]',
+     dockerfile.Health(["test", "-s", "/t"], interval=1.0, start_period=90.0, retries=5)),
+    ("NONE", None),
+])
+def test_a_healthcheck_instruction_is_read_with_dockers_defaults(args, want):
+    assert dockerfile.health(args, "line 1: HEALTHCHECK") == want
+
+
+@pytest.mark.parametrize("line, error", [
+    ("HEALTHCHECK CMD", "expected NONE or"), ("HEALTHCHECK --interval=5 CMD true", "--interval must be"),
+    ("HEALTHCHECK --bogus=1s CMD true", "--bogus is not a HEALTHCHECK option"),
+    ("HEALTHCHECK --retries=0 CMD true", "--retries must be 1 to 1000"),
+])
+def test_a_healthcheck_instruction_echo_cannot_read_fails_the_load_naming_its_line(tmp_path, line, error):
+    path = task_dir(tmp_path, f"FROM tiny\n{line}\n", "exit 0\n")
+    with pytest.raises(harbor.TaskError, match=f"environment/Dockerfile: line 2: HEALTHCHECK.*{error}"):
+        harbor.load_task(path)
+
+
+# hello-healthcheck's shape, but the readiness check is the image's own HEALTHCHECK, not task.toml's: the
+# oracle reads the token at once, so it scores 1 only if the start waited for the check, as Harbor's does.
+IMAGE_HEALTH = HEALTH_DOCKERFILE + "HEALTHCHECK --interval=200ms --retries=30 CMD test -s /srv/token\n"
+
+
+def test_the_images_healthcheck_is_awaited_before_the_agent_as_docker_compose_up_wait_does(store, tmp_path):
+    path = task_dir(tmp_path, IMAGE_HEALTH, HEALTH_TEST, solve="cat /srv/token > /app/answer\n",
+                    toml="[environment]\nallow_internet = false\n", files={"environment/entry.sh": ENTRY})
+    t0 = time.monotonic()
+    with episode(store, path) as env:
+        assert time.monotonic() - t0 >= 1.0                  # the check waited for the service
+        assert env.solve().exit_code == 0
+        assert env.verify() == (1.0, "")
+    with episode(store, path) as env:
+        assert env.verify() == (0.0, "")
+
+
+def test_an_unhealthy_image_fails_the_setup_because_of_the_task_once_docker_would_say_so(store, tmp_path):
+    path = task_dir(tmp_path, "FROM tiny\nHEALTHCHECK --interval=100ms --timeout=1s --retries=2 CMD "
+                    "echo not yet; false\n", "exit 0\n", toml="[environment]\nallow_internet = false\n")
+    t0 = time.monotonic()
+    with pytest.raises(harbor.SetupError, match=r"the image's HEALTHCHECK is unhealthy after 2.2 s "
+                       r"\(exit 1: not yet\)") as e:
+        episode(store, path)
+    assert time.monotonic() - t0 >= 2.2 and harbor.outcome_of(e.value) == harbor.Outcome.SETUP_TASK
