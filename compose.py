@@ -64,10 +64,10 @@ class Service:
     context: Path                                # its build context, inside the task's environment/
     env: dict[str, str] = field(default_factory=dict)
     volumes: list[tuple[str, str, bool]] = field(default_factory=list)   # (volume or ./path, target, ro)
-    command: str | None = None                   # a shell command line (list forms are quoted); None for
-    # an image: sidecar until its image's config is known (argv, at start): compose's own words till then
-    entrypoint: list[str] | None = None          # compose's entrypoint (None: not set)
-    args: list[str] | None = None                # compose's command (None: not set)
+    # compose's own entrypoint and command (None: not set); what runs joins them with the built image's
+    # ENTRYPOINT and CMD (its config, its base's included) by Docker's rule, at start (argv)
+    entrypoint: list[str] | None = None
+    args: list[str] | None = None
     depends_on: dict[str, str] = field(default_factory=dict)             # name -> condition
     healthcheck: Healthcheck | None = None
     workdir: str | None = None
@@ -272,8 +272,6 @@ def _service(name: str, spec, env_dir: Path, read, volumes: set[str]) -> Service
         raise ValueError(f"{where} needs one of image or build")
     if "image" in spec:
         s.dockerfile = [Step("FROM", str(spec["image"]), 1)]
-        s.entrypoint, s.args = entrypoint, command     # its image's ENTRYPOINT and CMD join them at start
-        return s
     else:
         build = spec["build"] if isinstance(spec["build"], dict) else {"context": spec["build"]}
         for key in build:
@@ -283,11 +281,7 @@ def _service(name: str, spec, env_dir: Path, read, volumes: set[str]) -> Service
         file = _inside(s.context, str(build.get("dockerfile", "Dockerfile")), f"{where}.build.dockerfile")
         s.dockerfile = dockerfile.parse(read(str(file.relative_to(env_dir.resolve().parent))))
         dockerfile.stage(s.dockerfile)
-        image_entrypoint, image_command = _image_argv(s.dockerfile)
-    words = argv(entrypoint, command, image_entrypoint, image_command)
-    if not words:
-        raise ValueError(f"{where}: no command, and its Dockerfile has no CMD or ENTRYPOINT")
-    s.command = shlex.join(words)
+    s.entrypoint, s.args = entrypoint, command  # the image's ENTRYPOINT and CMD join them at start (argv)
     return s
 
 
@@ -449,22 +443,6 @@ def _seconds(value, where: str) -> float:
     if not parts or "".join(a + b for a, b in parts) != str(value):
         raise ValueError(f"{where} must be a duration like '5s' or '1m30s', got {value!r}")
     return sum(float(a) * {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6}[b] for a, b in parts)
-
-
-def _image_argv(steps: list[Step]) -> tuple[list[str], list[str] | None]:
-    """A built image's last ENTRYPOINT and last CMD (None: no CMD), as words (a shell form runs in sh)."""
-    def words(step: Step | None) -> list[str]:
-        if step is None:
-            return []
-        try:
-            value = json.loads(step.args)
-            if isinstance(value, list):
-                return [str(x) for x in value]
-        except ValueError:
-            pass
-        return ["/bin/sh", "-c", step.args]
-    last = lambda instr: next((s for s in reversed(steps) if s.instr == instr), None)   # noqa: E731
-    return words(last("ENTRYPOINT")), (words(last("CMD")) if last("CMD") else None)
 
 
 def _order(services: dict[str, Service]) -> list[Service]:

@@ -64,6 +64,7 @@ class Config:
     entrypoint: list[str] | None = None     # ENTRYPOINT as argv (the shell form as SHELL + its text)
     cmd: list[str] | None = None            # CMD likewise; recorded only: Harbor replaces it (harbor.py)
     healthcheck: Health | None = None       # HEALTHCHECK (NONE: None): docker compose up --wait awaits it
+    cmd_set: bool = False                   # a CMD of this stage's (an ENTRYPOINT resets an inherited one)
     build_args: dict[str, str] = field(default_factory=dict)   # ARGs declared before FROM
 
     def scope(self) -> dict[str, str]:
@@ -299,8 +300,11 @@ def replay(config: Config, step: Step) -> Config:
         if not re.fullmatch(r"[\w.-]+(:[\w.-]+)?", user):
             raise ValueError(f"{where} {_show(step.args)}: expected a user, user:group or uid:gid")
         return replace(config, user=user)
-    if step.instr in ("ENTRYPOINT", "CMD"):
-        return replace(config, **{step.instr.lower(): command(step.args, config.shell)})
+    if step.instr == "CMD":
+        return replace(config, cmd=command(step.args, config.shell), cmd_set=True)
+    if step.instr == "ENTRYPOINT":             # Docker: it resets a CMD the base image set, not this stage's
+        return replace(config, entrypoint=command(step.args, config.shell),
+                       cmd=config.cmd if config.cmd_set else None)
     if step.instr == "HEALTHCHECK":
         return replace(config, healthcheck=health(step.args, where))
     if step.instr == "SHELL":

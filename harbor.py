@@ -861,8 +861,9 @@ def _lifecycle(box: sandbox.Sandbox, task: Task, state, deadline: float) -> dock
     """Harbor's start of the main container, after the setup steps: the agent's shell as [agent].user,
     the image's ENTRYPOINT started with HARBOR_COMMAND as its arguments (as `docker compose up` starts it;
     an ENTRYPOINT that ends with `exec "$@"` then sleeps), as the image's USER, in the background, and the
-    image's HEALTHCHECK (as `docker compose up --wait`), then task.toml's healthcheck, awaited. Returns the verifier's user (None: root). Nothing of this runs for a task that
-    sets none of it on an image without USER or ENTRYPOINT (a cached episode start does no more work)."""
+    image's HEALTHCHECK (as `docker compose up --wait`), then task.toml's healthcheck, awaited. Returns the
+    verifier's user (None: root). Nothing of this runs for a task that sets none of it on an image without
+    USER, ENTRYPOINT or HEALTHCHECK (a cached episode start does no more work)."""
     image_user = state.config.user
     def resolve(spec: str, where: str) -> dockerfile.User | None:
         if spec == "root":
@@ -1014,7 +1015,7 @@ class Services:
             self.boxes.append(box)
             box.__enter__()
             where = f"service {svc.name!r}"
-            command = svc.command or self.image_command(svc, state, where)
+            command = self.command(svc, state, where)
             for step, step_state in plan:
                 images.run_step(box, step, step_state, svc.context, seed=None,
                                 timeout=setup_left(deadline, f"{where}, line {step.line}: {step.instr}"))
@@ -1033,15 +1034,16 @@ class Services:
                 self._await_health(box, svc, where, deadline)
 
     @staticmethod
-    def image_command(svc: compose.Service, state, where: str) -> str:
-        """An image: sidecar's command, as Docker runs it (compose.argv): compose's entrypoint and command
-        over its image's config (a registry's image has one; an image store's tar file and a stand-in
-        base have none). Nothing to run is the task's setup failure, in one line."""
+    def command(svc: compose.Service, state, where: str) -> str:
+        """A sidecar's command line, as Docker runs it (compose.argv): compose's entrypoint and command over
+        its built image's ENTRYPOINT and CMD (its Dockerfile's, else its base image's config: a registry's
+        image has one; an image store's tar file and a stand-in base have none). Nothing to run is the
+        task's setup failure, in one line."""
         words = compose.argv(svc.entrypoint, svc.args, state.config.entrypoint, state.config.cmd)
         if not words:
-            raise images.BuildError(f"{where}: its image {dockerfile.stage(svc.dockerfile)[0]!r} "
-                                    f"({state.image.source}) has no ENTRYPOINT or CMD in its config, so "
-                                    "there is no command to run: give the service a command")
+            raise images.BuildError(f"{where}: no command to run: neither compose nor its image (FROM "
+                                    f"{dockerfile.stage(svc.dockerfile)[0]}, {state.image.source}) gives an "
+                                    "ENTRYPOINT or CMD: give the service a command")
         return shlex.join(words)
 
     @staticmethod

@@ -456,7 +456,7 @@ def build_stages(stages: list[dockerfile.Stage], last_steps, context: Path, time
         if st.parent is not None:              # FROM builder: its files, ENV and WORKDIR; not its ARGs
             parent = built[st.parent]
             state = replace(parent, layers=list(parent.layers), sources=sources, fetched={},
-                            config=replace(parent.config, args={}, build_args=st.build_args))
+                            config=replace(parent.config, args={}, build_args=st.build_args, cmd_set=False))
         else:
             state = replace(start_state(resolve(st.base, store, log, cache, deadline=deadline,
                                                 registry_nets=registry_nets), st.build_args), sources=sources)

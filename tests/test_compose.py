@@ -223,7 +223,7 @@ def test_variables_come_from_the_tasks_environment_table(tmp_path):
     toml = '[agent]\ntimeout_sec = 60\n[environment.env]\nNAME = "n1"\nEMPTY = ""\n'
     task = load_task(make_task(tmp_path, {"environment/docker-compose.yaml": text, "task.toml": toml}))
     assert task.compose.services[0].env == {"A": "n1", "B": "dflt", "C": "xy", "D": "e", "E": "$HOME-t"}
-    assert task.compose.services[0].command.startswith("sh -c 'sleep 1 && cp /srv/secret.txt")  # its CMD
+    assert command_of(task.compose.services[0]).startswith("sh -c 'sleep 1 && cp /srv/secret.txt")  # its CMD
 
 
 def test_a_file_that_only_adds_ignored_keys_to_main_runs_as_a_plain_task(tmp_path):
@@ -252,17 +252,38 @@ def test_hostnames_and_network_aliases_are_names_of_the_service_too(tmp_path):
         assert env.run("getent hosts web-t www | wc -l").output == "2\n"
 
 
-@pytest.mark.parametrize("dockerfile, service, command", [
-    ('CMD ["serve", "-v"]', "", "serve -v"),
-    ('ENTRYPOINT ["/e.sh"]\nCMD ["serve"]', "", "/e.sh serve"),
-    ('ENTRYPOINT ["/e.sh"]\nCMD ["serve"]', "    command: run 'a b'\n", "/e.sh run 'a b'"),
-    ('ENTRYPOINT ["/e.sh"]\nCMD ["serve"]', "    entrypoint: [/other]\n", "/other"),
-    ("CMD serve $PORT", "", "/bin/sh -c 'serve $PORT'"),
+BASE = {"entrypoint": ["/base-e"], "cmd": ["base"]}     # a base image's config (a registry's image)
+
+
+@pytest.mark.parametrize("dockerfile, service, base, command", [
+    ('CMD ["serve", "-v"]', "", {}, "serve -v"),
+    ('ENTRYPOINT ["/e.sh"]\nCMD ["serve"]', "", {}, "/e.sh serve"),
+    ('ENTRYPOINT ["/e.sh"]\nCMD ["serve"]', "    command: run 'a b'\n", {}, "/e.sh run 'a b'"),
+    ('ENTRYPOINT ["/e.sh"]\nCMD ["serve"]', "    entrypoint: [/other]\n", {}, "/other"),
+    ("CMD serve $PORT", "", {}, "/bin/sh -c 'serve $PORT'"),
+    ("ENV A=1", "", BASE, "/base-e base"),                       # the base image's config as it is
+    ('CMD ["x"]', "", BASE, "/base-e x"),                         # the base's ENTRYPOINT, this CMD
+    ('ENTRYPOINT ["/e"]', "", BASE, "/e"),                        # an ENTRYPOINT resets the base's CMD...
+    ('CMD ["x"]\nENTRYPOINT ["/e"]', "", BASE, "/e x"),            # ... not this Dockerfile's
 ])
-def test_a_sidecar_runs_as_docker_runs_it_entrypoint_then_command(tmp_path, dockerfile, service, command):
+def test_a_sidecar_runs_as_docker_runs_it_entrypoint_then_command(tmp_path, dockerfile, service, base,
+                                                                  command):
     files = {"environment/web/Dockerfile": f"FROM host\n{dockerfile}\n",
              "environment/docker-compose.yaml": WEB + service}
-    assert load_task(make_task(tmp_path, files)).compose.services[0].command == command
+    assert command_of(load_task(make_task(tmp_path, files)).compose.services[0], base) == command
+
+
+def command_of(svc: compose.Service, base: dict | None = None) -> str:
+    """What harbor.Services starts for `svc` on a base image with config `base`: its Dockerfile's config
+    replayed as the builder replays it."""
+    import types
+    import dockerfile as df
+    from harbor import Services
+    config = df.Config(**(base or {}))
+    for step in df.stage(svc.dockerfile)[2]:
+        config = df.replay(config, step)
+    state = types.SimpleNamespace(config=config, image=types.SimpleNamespace(source="a base"))
+    return Services.command(svc, state, f"service {svc.name!r}")
 
 
 def test_env_files_are_read_and_environment_wins(tmp_path):
@@ -453,8 +474,8 @@ def test_argv_is_dockers_rule_for_entrypoint_and_command(entrypoint, command, im
 def test_an_image_sidecar_without_a_command_loads_and_keeps_composes_words_for_its_start(tmp_path):
     text = "services:\n  web:\n    image: redis:7\n  db:\n    image: pg\n    command: [serve, -v]\n"
     web, db = load_task(make_task(tmp_path, {"environment/docker-compose.yaml": text})).compose.services
-    assert (web.command, web.entrypoint, web.args) == (None, None, None)
-    assert (db.command, db.entrypoint, db.args) == (None, None, ["serve", "-v"])
+    assert (web.entrypoint, web.args) == (None, None)
+    assert (db.entrypoint, db.args) == (None, ["serve", "-v"])
 
 
 # An image: sidecar pulled from the loopback fake registry (test_registry.FakeRegistry) serving the tiny
@@ -522,7 +543,7 @@ def test_an_image_sidecar_runs_its_images_entrypoint_and_cmd_as_docker_does(tmp_
 def test_an_image_sidecar_with_no_command_anywhere_fails_the_setup_in_one_line(tmp_path):
     text = "services:\n  web:\n    image: host\n"              # the host fallback: no image config
     task = load_task(make_task(tmp_path, {"environment/docker-compose.yaml": text}))
-    with pytest.raises(SetupError, match=r"service 'web': its image 'host' \(.*\) has no ENTRYPOINT or CMD "
-                       r"in its config, so there is no command to run: give the service a command") as e:
+    with pytest.raises(SetupError, match=r"service 'web': no command to run: neither compose nor its image "
+                       r"\(FROM host, .*\) gives an ENTRYPOINT or CMD: give the service a command") as e:
         start_task(task)
     assert outcome_of(e.value) == Outcome.SETUP_TASK and "\n" not in str(e.value)
