@@ -511,7 +511,9 @@ def tiny_registry(tmp_path_factory):
     if os.getuid() != 0 or not shutil.which("ldd"):
         pytest.skip("REAL EPISODES NOT TESTED: needs root and ldd (the tiny image is the host's bash)")
     root = tiny_rootfs(tmp_path_factory.mktemp("img") / "rootfs", extra=("sleep",))
-    (root / "e.sh").write_text('#!/bin/sh\necho "$@" > /shared/args\nexec sleep 1000\n')
+    (root / "srv").mkdir()                     # where a main container from it writes (test_harbor_lifecycle)
+    (root / "e.sh").write_text('#!/bin/sh\nfor d in /shared /srv; do [ -d $d ] && echo "$@" > $d/args; done\n'
+                               'exec sleep 1000\n')
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
         tar.add(root, arcname=".")

@@ -15,6 +15,7 @@ import harbor
 import images
 import sandbox
 from dockerfile import ROOT, User
+from test_compose import tiny_registry  # noqa: F401 (a fixture: the tiny image in a loopback registry)
 from test_images import task_dir, tiny_rootfs
 
 PASSWD = ("root:x:0:0:root:/root:/bin/bash\nagent:x:1000:1000::/home/agent:/bin/sh\n"
@@ -225,6 +226,17 @@ def test_docker_image_is_the_environment_resolved_as_from_and_the_dockerfile_is_
         assert env.run("grep ^bob: /etc/passwd").output == PASSWD.splitlines()[2] + "\n"   # not the host's
         assert env.solve().exit_code == 0
         assert env.verify() == (1.0, "")
+
+
+def test_a_docker_image_from_a_registry_brings_its_config_as_from_does(tmp_path, tiny_registry):
+    # test_compose's loopback registry image: its config's Entrypoint records its arguments in /srv/args
+    ref = f"127.0.0.1:{tiny_registry.port}/test/img:2.0"
+    path = task_dir(tmp_path, "FROM tiny\nRUN false\n", "exit 0\n",
+                    toml=f'[environment]\ndocker_image = "{ref}"\nallow_internet = false\n')
+    task = harbor.load_task(path)
+    with harbor.start_task(task, registry_nets=("127.0.0.1/32",), log=lambda m: None) as env:
+        r = env.run("for i in {1..100}; do [ -s /srv/args ] && break; sleep 0.1; done; cat /srv/args")
+        assert r.output == "sh -c sleep infinity\n"                 # its ENTRYPOINT, with Harbor's command
 
 
 @pytest.mark.parametrize("toml, error", [
