@@ -1032,6 +1032,12 @@ class Services:
                          min(30.0, setup_left(deadline, f"{where}'s command")))
             if svc.healthcheck:
                 self._await_health(box, svc, where, deadline)
+            elif state.config.healthcheck and svc.name not in run_once:   # its image's, as `up --wait`
+                try:
+                    _await_image_health(box, state.config.healthcheck, svc.workdir or state.config.workdir,
+                                        None, deadline)
+                except HealthcheckError as e:
+                    raise images.BuildError(f"{where}: {e}") from None
 
     @staticmethod
     def command(svc: compose.Service, state, where: str) -> str:

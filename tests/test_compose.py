@@ -549,3 +549,21 @@ def test_an_image_sidecar_with_no_command_anywhere_fails_the_setup_in_one_line(t
                        r"\(FROM host, .*\) gives an ENTRYPOINT or CMD: give the service a command") as e:
         start_task(task)
     assert outcome_of(e.value) == Outcome.SETUP_TASK and "\n" not in str(e.value)
+
+
+def test_a_sidecars_image_healthcheck_is_awaited_as_docker_compose_up_wait_does(tmp_path):
+    web = ('FROM host\nHEALTHCHECK --interval=200ms --retries=30 CMD test -s /shared/ready\n'
+           'CMD ["sh", "-c", "sleep 1 && echo ok > /shared/ready && exec sleep 1000"]\n')
+    text = ("services:\n  main:\n    volumes: ['shared:/shared:ro']\n  web:\n    build: ./web\n"
+            "    volumes: ['shared:/shared']\nvolumes:\n  shared: {}\n")
+    task = load_task(make_task(tmp_path, {"environment/web/Dockerfile": web,
+                                          "environment/docker-compose.yaml": text}))
+    with start_task(task) as env:
+        assert env.run("cat /shared/ready").output == "ok\n"
+    bad = web.replace("--retries=30", "--timeout=1s --retries=1").replace("echo ok", "false")
+    task = load_task(make_task(tmp_path / "bad", {"environment/web/Dockerfile": bad,
+                                                  "environment/docker-compose.yaml": text}))
+    with pytest.raises(SetupError, match=r"service 'web': the image's HEALTHCHECK is unhealthy after 1.2 s") \
+            as e:
+        start_task(task)
+    assert outcome_of(e.value) == Outcome.SETUP_TASK
