@@ -214,7 +214,7 @@ def load(path: Path, env: dict[str, str], read) -> Compose:
         for d, condition in s.depends_on.items():
             if d not in services:
                 raise ValueError(f"services.{s.name}.depends_on: no service {d!r}")
-            if condition == "service_healthy" and services[d].healthcheck is None:   # as compose refuses it
+            if condition == "service_healthy" and not may_be_healthy(services[d]):   # as compose refuses it
                 raise ValueError(f"services.{s.name}.depends_on: {d!r} has no healthcheck to be healthy by")
     seen: dict[int, str] = {}
     for s in [main, *services.values()]:
@@ -283,6 +283,18 @@ def _service(name: str, spec, env_dir: Path, read, volumes: set[str]) -> Service
         dockerfile.stage(s.dockerfile)
     s.entrypoint, s.args = entrypoint, command  # the image's ENTRYPOINT and CMD join them at start (argv)
     return s
+
+
+def may_be_healthy(s: Service) -> bool:
+    """Whether `s` can have a healthcheck: its compose one, else its image's HEALTHCHECK, which its
+    Dockerfile's last one says, or else only its base image's config (known once pulled: harbor checks it
+    at start). FROM host has no config."""
+    if s.healthcheck is not None:
+        return True
+    last = next((st for st in reversed(s.dockerfile) if st.instr == "HEALTHCHECK"), None)
+    if last is not None:
+        return last.args.strip().upper() != "NONE"
+    return dockerfile.stage(s.dockerfile)[0] != "host"
 
 
 def argv(entrypoint: list[str] | None, command: list[str] | None, image_entrypoint: list[str] | None,

@@ -1001,6 +1001,8 @@ class Services:
         healthcheck awaited where it has one: every wait within the episode's setup clock (`deadline`)."""
         run_once = {d for s in [self.compose.main, *self.compose.services]
                     for d, cond in s.depends_on.items() if cond == "service_completed_successfully"}
+        awaited = {d for s in [self.compose.main, *self.compose.services]
+                   for d, cond in s.depends_on.items() if cond == "service_healthy"}
         for svc in self.compose.services:
             state = self.states[svc.name]
             host = state.image.rootfs is None
@@ -1032,6 +1034,9 @@ class Services:
                          min(30.0, setup_left(deadline, f"{where}'s command")))
             if svc.healthcheck:
                 self._await_health(box, svc, where, deadline)
+            elif svc.name in awaited and not state.config.healthcheck:      # as compose refuses it
+                raise images.BuildError(f"{where}: a service waits for it to be healthy (service_healthy), "
+                                        "but neither compose nor its image gives it a healthcheck")
             elif state.config.healthcheck and svc.name not in run_once:   # its image's, as `up --wait`
                 try:
                     _await_image_health(box, state.config.healthcheck, svc.workdir or state.config.workdir,

@@ -554,8 +554,9 @@ def test_an_image_sidecar_with_no_command_anywhere_fails_the_setup_in_one_line(t
 def test_a_sidecars_image_healthcheck_is_awaited_as_docker_compose_up_wait_does(tmp_path):
     web = ('FROM host\nHEALTHCHECK --interval=200ms --retries=30 CMD test -s /shared/ready\n'
            'CMD ["sh", "-c", "sleep 1 && echo ok > /shared/ready && exec sleep 1000"]\n')
-    text = ("services:\n  main:\n    volumes: ['shared:/shared:ro']\n  web:\n    build: ./web\n"
-            "    volumes: ['shared:/shared']\nvolumes:\n  shared: {}\n")
+    text = ("services:\n  main:\n    volumes: ['shared:/shared:ro']\n    depends_on:\n"
+            "      web: {condition: service_healthy}\n  web:\n    build: ./web\n"
+            "    volumes: ['shared:/shared']\nvolumes:\n  shared: {}\n")     # service_healthy: by its image's
     task = load_task(make_task(tmp_path, {"environment/web/Dockerfile": web,
                                           "environment/docker-compose.yaml": text}))
     with start_task(task) as env:
@@ -566,4 +567,20 @@ def test_a_sidecars_image_healthcheck_is_awaited_as_docker_compose_up_wait_does(
     with pytest.raises(SetupError, match=r"service 'web': the image's HEALTHCHECK is unhealthy after 1.2 s") \
             as e:
         start_task(task)
+    assert outcome_of(e.value) == Outcome.SETUP_TASK
+
+
+def test_service_healthy_needs_a_healthcheck_from_compose_or_the_image_at_load_or_at_start(tmp_path,
+                                                                                         tiny_registry):
+    waits = "services:\n  main:\n    depends_on:\n      web: {condition: service_healthy}\n  web:\n"
+    none = {"environment/web/Dockerfile": "FROM host\nHEALTHCHECK NONE\nCMD sleep 1000\n",
+            "environment/docker-compose.yaml": waits + "    build: ./web\n"}
+    with pytest.raises(TaskError, match="services.main.depends_on: 'web' has no healthcheck to be"):
+        load_task(make_task(tmp_path / "none", none))
+    ref = f"127.0.0.1:{tiny_registry.port}/test/img:2.0"                # its config has no Healthcheck
+    image = {"environment/docker-compose.yaml": waits + f"    image: {ref}\n"}
+    task = load_task(make_task(tmp_path / "image", image))     # its config is known once pulled
+    with pytest.raises(SetupError, match="service 'web': a service waits for it to be healthy .* neither "
+                       "compose nor its image gives it a healthcheck") as e:
+        start_task(task, registry_nets=("127.0.0.1/32",), log=lambda m: None)
     assert outcome_of(e.value) == Outcome.SETUP_TASK
