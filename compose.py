@@ -64,7 +64,10 @@ class Service:
     context: Path                                # its build context, inside the task's environment/
     env: dict[str, str] = field(default_factory=dict)
     volumes: list[tuple[str, str, bool]] = field(default_factory=list)   # (volume or ./path, target, ro)
-    command: str | None = None                   # a shell command line (list forms are quoted)
+    # compose's own entrypoint and command (None: not set); what runs joins them with the built image's
+    # ENTRYPOINT and CMD (its config, its base's included) by Docker's rule, at start (argv)
+    entrypoint: list[str] | None = None
+    args: list[str] | None = None
     depends_on: dict[str, str] = field(default_factory=dict)             # name -> condition
     healthcheck: Healthcheck | None = None
     workdir: str | None = None
@@ -211,7 +214,7 @@ def load(path: Path, env: dict[str, str], read) -> Compose:
         for d, condition in s.depends_on.items():
             if d not in services:
                 raise ValueError(f"services.{s.name}.depends_on: no service {d!r}")
-            if condition == "service_healthy" and services[d].healthcheck is None:   # as compose refuses it
+            if condition == "service_healthy" and not may_be_healthy(services[d]):   # as compose refuses it
                 raise ValueError(f"services.{s.name}.depends_on: {d!r} has no healthcheck to be healthy by")
     seen: dict[int, str] = {}
     for s in [main, *services.values()]:
@@ -269,10 +272,6 @@ def _service(name: str, spec, env_dir: Path, read, volumes: set[str]) -> Service
         raise ValueError(f"{where} needs one of image or build")
     if "image" in spec:
         s.dockerfile = [Step("FROM", str(spec["image"]), 1)]
-        image_entrypoint, image_command = [], None       # an image's own config is not read here
-        if command is None and entrypoint is None:
-            raise ValueError(f"{where}: an image's own ENTRYPOINT and CMD are not read here; give the "
-                             "service a command")
     else:
         build = spec["build"] if isinstance(spec["build"], dict) else {"context": spec["build"]}
         for key in build:
@@ -282,15 +281,28 @@ def _service(name: str, spec, env_dir: Path, read, volumes: set[str]) -> Service
         file = _inside(s.context, str(build.get("dockerfile", "Dockerfile")), f"{where}.build.dockerfile")
         s.dockerfile = dockerfile.parse(read(str(file.relative_to(env_dir.resolve().parent))))
         dockerfile.stage(s.dockerfile)
-        image_entrypoint, image_command = _image_argv(s.dockerfile)
-    # Docker's rule: the entrypoint (compose's, else the image's) followed by the command (compose's, else
-    # the image's CMD unless compose set an entrypoint).
-    argv = ((entrypoint if entrypoint is not None else image_entrypoint)
-            + (command if command is not None else [] if entrypoint is not None else image_command or []))
-    if not argv:
-        raise ValueError(f"{where}: no command, and its Dockerfile has no CMD or ENTRYPOINT")
-    s.command = shlex.join(argv)
+    s.entrypoint, s.args = entrypoint, command  # the image's ENTRYPOINT and CMD join them at start (argv)
     return s
+
+
+def may_be_healthy(s: Service) -> bool:
+    """Whether `s` can have a healthcheck: its compose one, else its image's HEALTHCHECK, which its
+    Dockerfile's last one says, or else only its base image's config (known once pulled: harbor checks it
+    at start). FROM host has no config."""
+    if s.healthcheck is not None:
+        return True
+    last = next((st for st in reversed(s.dockerfile) if st.instr == "HEALTHCHECK"), None)
+    if last is not None:
+        return last.args.strip().upper() != "NONE"
+    return dockerfile.stage(s.dockerfile)[0] != "host"
+
+
+def argv(entrypoint: list[str] | None, command: list[str] | None, image_entrypoint: list[str] | None,
+         image_cmd: list[str] | None) -> list[str]:
+    """What a service runs, by Docker's rule: the entrypoint (compose's, else the image's) followed by the
+    command (compose's, else the image's CMD unless compose set an entrypoint). [] : nothing to run."""
+    return ((entrypoint if entrypoint is not None else image_entrypoint or [])
+            + (command if command is not None else [] if entrypoint is not None else image_cmd or []))
 
 
 def _words(value) -> list[str] | None:
@@ -443,22 +455,6 @@ def _seconds(value, where: str) -> float:
     if not parts or "".join(a + b for a, b in parts) != str(value):
         raise ValueError(f"{where} must be a duration like '5s' or '1m30s', got {value!r}")
     return sum(float(a) * {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6}[b] for a, b in parts)
-
-
-def _image_argv(steps: list[Step]) -> tuple[list[str], list[str] | None]:
-    """A built image's last ENTRYPOINT and last CMD (None: no CMD), as words (a shell form runs in sh)."""
-    def words(step: Step | None) -> list[str]:
-        if step is None:
-            return []
-        try:
-            value = json.loads(step.args)
-            if isinstance(value, list):
-                return [str(x) for x in value]
-        except ValueError:
-            pass
-        return ["/bin/sh", "-c", step.args]
-    last = lambda instr: next((s for s in reversed(steps) if s.instr == instr), None)   # noqa: E731
-    return words(last("ENTRYPOINT")), (words(last("CMD")) if last("CMD") else None)
 
 
 def _order(services: dict[str, Service]) -> list[Service]:

@@ -36,6 +36,23 @@ class Step:
     line: int           # 1-based Dockerfile line where the instruction starts
 
 
+@dataclass(frozen=True)
+class Health:
+    """A HEALTHCHECK, with Docker's defaults: `test` (an argv: the exec form as it is, the shell form as
+    /bin/sh -c) passes at its first exit 0; a failure within start_period does not count, `retries`
+    consecutive ones after it make the container unhealthy. Each try is cut at `timeout` (seconds)."""
+    test: list[str]
+    interval: float = 30.0
+    timeout: float = 30.0
+    start_period: float = 0.0
+    start_interval: float = 5.0
+    retries: int = 3
+
+
+# A HEALTHCHECK's caps, as [environment.healthcheck]'s and a compose healthcheck's: a typo fails the load.
+HEALTH_MAX_SECONDS, HEALTH_MAX_RETRIES = 3600, 1000
+
+
 @dataclass
 class Config:
     """The Dockerfile's state after some steps (what ENV, ARG, WORKDIR, SHELL and USER have set)."""
@@ -46,6 +63,8 @@ class Config:
     user: str = "root"
     entrypoint: list[str] | None = None     # ENTRYPOINT as argv (the shell form as SHELL + its text)
     cmd: list[str] | None = None            # CMD likewise; recorded only: Harbor replaces it (harbor.py)
+    healthcheck: Health | None = None       # HEALTHCHECK (NONE: None): docker compose up --wait awaits it
+    cmd_set: bool = False                   # a CMD of this stage's (an ENTRYPOINT resets an inherited one)
     build_args: dict[str, str] = field(default_factory=dict)   # ARGs declared before FROM
 
     def scope(self) -> dict[str, str]:
@@ -281,8 +300,13 @@ def replay(config: Config, step: Step) -> Config:
         if not re.fullmatch(r"[\w.-]+(:[\w.-]+)?", user):
             raise ValueError(f"{where} {_show(step.args)}: expected a user, user:group or uid:gid")
         return replace(config, user=user)
-    if step.instr in ("ENTRYPOINT", "CMD"):
-        return replace(config, **{step.instr.lower(): command(step.args, config.shell)})
+    if step.instr == "CMD":
+        return replace(config, cmd=command(step.args, config.shell), cmd_set=True)
+    if step.instr == "ENTRYPOINT":             # Docker: it resets a CMD the base image set, not this stage's
+        return replace(config, entrypoint=command(step.args, config.shell),
+                       cmd=config.cmd if config.cmd_set else None)
+    if step.instr == "HEALTHCHECK":
+        return replace(config, healthcheck=health(step.args, where))
     if step.instr == "SHELL":
         try:
             shell = json.loads(step.args)
@@ -321,6 +345,65 @@ def command(args: str, shell: list[str]) -> list[str]:
         if isinstance(words, list) and all(isinstance(w, str) for w in words):
             return words
     return [*shell, args] if args else []
+
+
+def health(args: str, where: str) -> Health | None:
+    """HEALTHCHECK [--interval=D] [--timeout=D] [--start-period=D] [--start-interval=D] [--retries=N]
+    CMD command, or NONE (None: no check, an inherited one too). Durations as Docker writes them (30s,
+    1m30s, 500ms). A malformed one raises ValueError naming `where`."""
+    options = {}
+    rest = args.strip()
+    while m := re.match(r"--([a-z-]+)=(\S+)\s+", rest):
+        options[m[1]], rest = m[2], rest[m.end():]
+    if rest.upper() == "NONE" and not options:
+        return None
+    if not rest[:4].upper() == "CMD " or not rest[4:].strip():
+        raise ValueError(f"{where} {_show(args)}: expected NONE or [--option=value ...] CMD command")
+    body = rest[4:].strip()
+    test = command(body, ["/bin/sh", "-c"])    # Docker's CMD-SHELL is /bin/sh -c, whatever SHELL says
+    if not test:
+        raise ValueError(f"{where} {_show(args)}: an empty command")
+    h = Health(test)
+    for key, value in options.items():
+        field_ = key.replace("-", "_")
+        if field_ not in ("interval", "timeout", "start_period", "start_interval", "retries"):
+            raise ValueError(f"{where}: --{key} is not a HEALTHCHECK option")
+        if field_ == "retries":
+            if not value.isdigit() or not 0 < int(value) <= HEALTH_MAX_RETRIES:
+                raise ValueError(f"{where}: --retries must be 1 to {HEALTH_MAX_RETRIES}, got {value!r}")
+            h = replace(h, retries=int(value))
+            continue
+        parts = re.findall(r"(\d+(?:\.\d+)?)(ms|us|h|m|s)", value)
+        seconds = sum(float(n) * {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6}[u] for n, u in parts)
+        if "".join(n + u for n, u in parts) != value or not 0 <= seconds <= HEALTH_MAX_SECONDS \
+                or seconds == 0 and field_ != "start_period":
+            raise ValueError(f"{where}: --{key} must be a duration up to {HEALTH_MAX_SECONDS}s such as 30s, "
+                             f"got {value!r}")
+        h = replace(h, **{field_: seconds})
+    return h
+
+
+def config_health(value) -> Health | None:
+    """An image config's Healthcheck as a registry gives it (Test: ["CMD", ...], ["CMD-SHELL", text] or
+    ["NONE"]; Interval, Timeout, StartPeriod, StartInterval in nanoseconds, 0 for the default; Retries):
+    a Health, or None for none, NONE, or one that cannot be read."""
+    if not isinstance(value, dict):
+        return None
+    test = value.get("Test")
+    if not (isinstance(test, list) and len(test) > 1 and all(isinstance(w, str) for w in test)):
+        return None
+    if test[0] not in ("CMD", "CMD-SHELL"):
+        return None
+    h = Health(test[1:] if test[0] == "CMD" else ["/bin/sh", "-c", test[1]])
+    for key, field_ in (("Interval", "interval"), ("Timeout", "timeout"), ("StartPeriod", "start_period"),
+                        ("StartInterval", "start_interval")):
+        ns = value.get(key)
+        if isinstance(ns, int) and 0 < ns <= HEALTH_MAX_SECONDS * 10**9:
+            h = replace(h, **{field_: ns / 1e9})
+    retries = value.get("Retries")
+    if isinstance(retries, int) and 0 < retries <= HEALTH_MAX_RETRIES:
+        h = replace(h, retries=retries)
+    return h
 
 
 @dataclass(frozen=True)

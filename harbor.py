@@ -215,7 +215,20 @@ def _load(path: Path, fail, need, read) -> Task:
         return v
 
     steps, docker_workdir = [], None
-    if (path / "environment/Dockerfile").is_file():
+    image = environ.get("docker_image")
+    if image is not None:                      # Harbor's prebuilt image: used instead of the Dockerfile
+        if not isinstance(image, str) or not image.strip():
+            raise fail(f"[environment].docker_image must be an image reference, got {_show(image)}")
+        try:                                   # resolved as a FROM line is (images.resolve)
+            images.check_reference(image.strip())
+        except images.BuildError as e:
+            raise fail(f"[environment].docker_image: {e}") from None
+        steps = [Step("FROM", image.strip(), 0)]
+        if (path / "environment/Dockerfile").is_file():
+            sandbox.say_once(f"task '{path.name}': [environment].docker_image {image.strip()!r} is its "
+                             "environment, as in Harbor (without --force-build): environment/Dockerfile "
+                             "is not built")
+    elif (path / "environment/Dockerfile").is_file():
         text = read("environment/Dockerfile")
         try:   # every line is checked here: what would fail every episode's setup fails the load instead
             steps = dockerfile.parse(text)
@@ -333,6 +346,9 @@ def _separate_verifier(conf: dict, path: Path, fail, read, verifier_network: boo
             raise fail(f"{where}.allow_internet must be true or false, got {_show(internet)}")
         internet = _network_mode(table, "verifier.environment", fail, internet)
         verifier_network = _network_mode(verifier, "verifier", fail, internet)
+    if "docker_image" in table:
+        raise fail(f"{where}.docker_image for a separate verifier is not supported: its image is built from "
+                   "tests/Dockerfile, which holds the tests")
     if "healthcheck" in table:
         raise fail(f"{where}.healthcheck with a separate verifier is not supported: the verifier's container "
                    "is not health-checked")
@@ -845,8 +861,9 @@ def _lifecycle(box: sandbox.Sandbox, task: Task, state, deadline: float) -> dock
     """Harbor's start of the main container, after the setup steps: the agent's shell as [agent].user,
     the image's ENTRYPOINT started with HARBOR_COMMAND as its arguments (as `docker compose up` starts it;
     an ENTRYPOINT that ends with `exec "$@"` then sleeps), as the image's USER, in the background, and the
-    healthcheck awaited. Returns the verifier's user (None: root). Nothing of this runs for a task that
-    sets none of it on an image without USER or ENTRYPOINT (a cached episode start does no more work)."""
+    image's HEALTHCHECK (as `docker compose up --wait`), then task.toml's healthcheck, awaited. Returns the
+    verifier's user (None: root). Nothing of this runs for a task that sets none of it on an image without
+    USER, ENTRYPOINT or HEALTHCHECK (a cached episode start does no more work)."""
     image_user = state.config.user
     def resolve(spec: str, where: str) -> dockerfile.User | None:
         if spec == "root":
@@ -859,6 +876,8 @@ def _lifecycle(box: sandbox.Sandbox, task: Task, state, deadline: float) -> dock
         box.set_user(agent)
     if state.config.entrypoint:
         box.start(shlex.join(state.config.entrypoint + HARBOR_COMMAND), user=default)
+    if state.config.healthcheck:               # `docker compose up --wait`: the image's HEALTHCHECK first
+        _await_image_health(box, state.config.healthcheck, task.workdir, default, deadline)
     if task.healthcheck:
         _await_health(box, task, default, deadline)
     return resolve(task.verifier_user, "[verifier].user") if task.verifier_user else default
@@ -888,6 +907,32 @@ def _await_health(box: sandbox.Sandbox, task: Task, user: dockerfile.User | None
                                        f"{': ' + last if last else ''}): {hc.command[:80]!r}")
         time.sleep(max(0.0, min(hc.start_interval_sec if in_start else hc.interval_sec,
                                 deadline - time.monotonic())))
+
+
+def _await_image_health(box: sandbox.Sandbox, h: dockerfile.Health, workdir: str,
+                        user: dockerfile.User | None, deadline: float) -> None:
+    """Harbor starts the main container with `docker compose up --wait`, which waits for the image's own
+    HEALTHCHECK (the Dockerfile's, or its base image's) to pass: healthy at a try's first exit 0 (as the
+    image's USER, in the workdir); unhealthy, the task's setup failure (HealthcheckError), once Docker
+    would say so, start_period + retries x (interval + timeout) after the start, or at the end of the
+    setup's clock (`deadline`). Tried every 0.2 s (as a compose sidecar's check), not every `interval`:
+    it passes as soon as it can, never later than in Docker."""
+    t0, command = time.monotonic(), shlex.join(h.test)
+    patience = h.start_period + h.retries * (h.interval + h.timeout)
+    while True:
+        try:
+            left = setup_left(deadline, "the image's HEALTHCHECK passed")
+        except images.BuildError as e:
+            raise HealthcheckError(f"{e}: {command[:80]!r}") from None
+        r = box.run_fresh(f"cd {shlex.quote(workdir)} || exit\n{command}", min(h.timeout, left), user=user)
+        if r.exit_code == 0 and not r.timed_out:
+            return
+        if time.monotonic() - t0 > patience:
+            why = f"timed out after {h.timeout:g} s" if r.timed_out else f"exit {r.exit_code}"
+            last = " ".join(r.output.split())[-200:]
+            raise HealthcheckError(f"the image's HEALTHCHECK is unhealthy after {patience:g} s ({why}"
+                                   f"{': ' + last if last else ''}): {command[:80]!r}")
+        time.sleep(max(0.0, min(0.2, h.interval, deadline - time.monotonic())))
 
 
 class Services:
@@ -956,6 +1001,8 @@ class Services:
         healthcheck awaited where it has one: every wait within the episode's setup clock (`deadline`)."""
         run_once = {d for s in [self.compose.main, *self.compose.services]
                     for d, cond in s.depends_on.items() if cond == "service_completed_successfully"}
+        awaited = {d for s in [self.compose.main, *self.compose.services]
+                   for d, cond in s.depends_on.items() if cond == "service_healthy"}
         for svc in self.compose.services:
             state = self.states[svc.name]
             host = state.image.rootfs is None
@@ -970,22 +1017,45 @@ class Services:
             self.boxes.append(box)
             box.__enter__()
             where = f"service {svc.name!r}"
+            command = self.command(svc, state, where)
             for step, step_state in plan:
                 images.run_step(box, step, step_state, svc.context, seed=None,
                                 timeout=setup_left(deadline, f"{where}, line {step.line}: {step.instr}"))
             if svc.name in run_once:
-                r = box.exec(svc.command, setup_left(deadline, f"{where}'s command"))
+                r = box.exec(command, setup_left(deadline, f"{where}'s command"))
                 if r.timed_out:                # cut at the clock's end: the task's fault, as a stalled step
                     raise images.BuildError(f"build_timeout_sec (the episode's setup, one clock) reached "
-                                            f"before {where}'s command {svc.command[:80]!r} ended")
+                                            f"before {where}'s command {command[:80]!r} ended")
                 if r.exit_code:
-                    raise images.BuildError(f"{where}: {svc.command!r} failed (exit {r.exit_code}): "
+                    raise images.BuildError(f"{where}: {command!r} failed (exit {r.exit_code}): "
                                             f"{' '.join(r.output.split())[-200:]}")
             else:                              # its output to a file of its own: a full pipe would stop it
-                box.exec(f"({svc.command}) </dev/null >/tmp/echo-service.log 2>&1 &",
+                box.exec(f"({command}) </dev/null >/tmp/echo-service.log 2>&1 &",
                          min(30.0, setup_left(deadline, f"{where}'s command")))
             if svc.healthcheck:
                 self._await_health(box, svc, where, deadline)
+            elif svc.name in awaited and not state.config.healthcheck:      # as compose refuses it
+                raise images.BuildError(f"{where}: a service waits for it to be healthy (service_healthy), "
+                                        "but neither compose nor its image gives it a healthcheck")
+            elif state.config.healthcheck and svc.name not in run_once:   # its image's, as `up --wait`
+                try:
+                    _await_image_health(box, state.config.healthcheck, svc.workdir or state.config.workdir,
+                                        None, deadline)
+                except HealthcheckError as e:
+                    raise images.BuildError(f"{where}: {e}") from None
+
+    @staticmethod
+    def command(svc: compose.Service, state, where: str) -> str:
+        """A sidecar's command line, as Docker runs it (compose.argv): compose's entrypoint and command over
+        its built image's ENTRYPOINT and CMD (its Dockerfile's, else its base image's config: a registry's
+        image has one; an image store's tar file and a stand-in base have none). Nothing to run is the
+        task's setup failure, in one line."""
+        words = compose.argv(svc.entrypoint, svc.args, state.config.entrypoint, state.config.cmd)
+        if not words:
+            raise images.BuildError(f"{where}: no command to run: neither compose nor its image (FROM "
+                                    f"{dockerfile.stage(svc.dockerfile)[0]}, {state.image.source}) gives an "
+                                    "ENTRYPOINT or CMD: give the service a command")
+        return shlex.join(words)
 
     @staticmethod
     def _await_health(box: sandbox.Sandbox, svc: compose.Service, where: str, setup: float) -> None:

@@ -78,6 +78,7 @@ class Image:
     user: str = "root"                 # its config's User, Entrypoint and Cmd (a registry's image), which
     entrypoint: list[str] | None = None     # a Dockerfile FROM it inherits (dockerfile.Config)
     cmd: list[str] | None = None
+    healthcheck: dockerfile.Health | None = None      # its config's Healthcheck (dockerfile.config_health)
 
 
 @dataclass
@@ -204,7 +205,8 @@ def _cached(name: str, cache: Path) -> Image:
     return Image(meta["ref"], cache / "images" / name / "rootfs", env=meta.get("env", {}),
                  workdir=meta.get("workdir") or "/", source=meta.get("source", ""),
                  digest=meta.get("content", ""), user=meta.get("user") or "root",
-                 entrypoint=meta.get("entrypoint"), cmd=meta.get("cmd"))
+                 entrypoint=meta.get("entrypoint"), cmd=meta.get("cmd"),
+                 healthcheck=dockerfile.config_health(meta.get("healthcheck")))
 
 
 def _save(ref: str, tar_file, source: str, env: dict[str, str], workdir: str, cache: Path,
@@ -232,7 +234,7 @@ def _save(ref: str, tar_file, source: str, env: dict[str, str], workdir: str, ca
         _rm(tmp)
         raise BuildError(f"cannot import {ref}: {bad[-1][:200]}")
     meta = {"ref": ref, "source": source, "env": env, "workdir": workdir,
-            "content": f"sha256:{h.hexdigest()}", **(run or {})}       # run: user, entrypoint, cmd
+            "content": f"sha256:{h.hexdigest()}", **(run or {})}   # run: user, entrypoint, cmd, healthcheck
     (tmp / "image.json").write_text(json.dumps(meta))
     with _lock(f"image-{name}", cache):
         if not (final / "image.json").exists():
@@ -283,7 +285,7 @@ def _pull(ref: str, canon: str, log, cache: Path, name: str, deadline: float | N
         f.seek(0)
         env = dict(e.split("=", 1) for e in config.get("Env") or [] if "=" in e)
         run = {"user": config.get("User") or "root", "entrypoint": _argv(config.get("Entrypoint")),
-               "cmd": _argv(config.get("Cmd"))}
+               "cmd": _argv(config.get("Cmd")), "healthcheck": config.get("Healthcheck")}
         return _save(canon, f, f"registry {ref}", env, config.get("WorkingDir") or "/", cache, name, run)
 
 
@@ -352,7 +354,8 @@ def start_state(image: Image, build_args: dict[str, str] | None = None) -> State
                 [image.source, str(image.rootfs and image.rootfs.resolve())])
     key = hashlib.sha256(json.dumps(identity).encode()).hexdigest()
     config = dockerfile.Config(env={**image.env}, workdir=image.workdir, build_args=build_args or {},
-                               user=image.user, entrypoint=image.entrypoint, cmd=image.cmd)
+                               user=image.user, entrypoint=image.entrypoint, cmd=image.cmd,
+                               healthcheck=image.healthcheck)
     return State(image, [image.rootfs] if image.rootfs else [], key[:16], config)
 
 
@@ -453,7 +456,7 @@ def build_stages(stages: list[dockerfile.Stage], last_steps, context: Path, time
         if st.parent is not None:              # FROM builder: its files, ENV and WORKDIR; not its ARGs
             parent = built[st.parent]
             state = replace(parent, layers=list(parent.layers), sources=sources, fetched={},
-                            config=replace(parent.config, args={}, build_args=st.build_args))
+                            config=replace(parent.config, args={}, build_args=st.build_args, cmd_set=False))
         else:
             state = replace(start_state(resolve(st.base, store, log, cache, deadline=deadline,
                                                 registry_nets=registry_nets), st.build_args), sources=sources)

@@ -54,7 +54,7 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-CONFIG_KEYS = ("Env", "WorkingDir", "User", "Cmd", "Entrypoint", "Shell")
+CONFIG_KEYS = ("Env", "WorkingDir", "User", "Cmd", "Entrypoint", "Shell", "Healthcheck")
 MAX_MANIFEST = 4 << 20   # bytes of a manifest or index read at most (the distribution spec's own suggestion)
 NAME = re.compile(r"[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*")  # Docker's repo rule
 
@@ -421,8 +421,8 @@ def pull(ref: str, out: BinaryIO, blob_dir: Path, platform: str = "linux/amd64",
          timeout: float = 30, scheme: str = "https", deadline: float | None = None,
          max_bytes: int | None = None, registry_nets=()) -> dict:
     """Write the merged root filesystem of image `ref` for `platform` to `out` as one uncompressed tar
-    stream; blobs are cached in blob_dir/sha256/. Returns the config's Env, WorkingDir, User, Cmd,
-    Entrypoint and Shell (keys the config lacks or has as null are left out). progress(msg) gets a line
+    stream; blobs are cached in blob_dir/sha256/. Returns the config's CONFIG_KEYS (Env, WorkingDir, User,
+    ...; keys the config lacks or has as null are left out). progress(msg) gets a line
     at most once a second. `timeout` bounds each network wait, `deadline` (time.monotonic(); None: no
     overall bound) the whole pull, merge included. Every blob is checked against its declared size as it
     streams and its digest at the end; the merged tar's files may add up to `max_bytes` at most (None: no

@@ -196,8 +196,6 @@ WEB = "services:\n  web:\n    build: ./web\n"
     ("services:\n  main:\n    user: app\n", "services.main.user is not supported"),
     ("services:\n  main:\n    volumes: ['v:/usr/local/bin']\nvolumes:\n  v:\n",
      "target '/usr/local/bin' is refused"),
-    ("services:\n  web:\n    image: redis:7\n",
-     "services.web: an image's own ENTRYPOINT and CMD are not read"),
     (WEB + "    depends_on: [db]\n", "services.web.depends_on: no service 'db'"),
     ("services:\n  main:\n    depends_on:\n      web: {condition: service_healthy}\n" + WEB[10:],
      "services.main.depends_on: 'web' has no healthcheck"),
@@ -225,7 +223,7 @@ def test_variables_come_from_the_tasks_environment_table(tmp_path):
     toml = '[agent]\ntimeout_sec = 60\n[environment.env]\nNAME = "n1"\nEMPTY = ""\n'
     task = load_task(make_task(tmp_path, {"environment/docker-compose.yaml": text, "task.toml": toml}))
     assert task.compose.services[0].env == {"A": "n1", "B": "dflt", "C": "xy", "D": "e", "E": "$HOME-t"}
-    assert task.compose.services[0].command.startswith("sh -c 'sleep 1 && cp /srv/secret.txt")  # its CMD
+    assert command_of(task.compose.services[0]).startswith("sh -c 'sleep 1 && cp /srv/secret.txt")  # its CMD
 
 
 def test_a_file_that_only_adds_ignored_keys_to_main_runs_as_a_plain_task(tmp_path):
@@ -254,17 +252,38 @@ def test_hostnames_and_network_aliases_are_names_of_the_service_too(tmp_path):
         assert env.run("getent hosts web-t www | wc -l").output == "2\n"
 
 
-@pytest.mark.parametrize("dockerfile, service, command", [
-    ('CMD ["serve", "-v"]', "", "serve -v"),
-    ('ENTRYPOINT ["/e.sh"]\nCMD ["serve"]', "", "/e.sh serve"),
-    ('ENTRYPOINT ["/e.sh"]\nCMD ["serve"]', "    command: run 'a b'\n", "/e.sh run 'a b'"),
-    ('ENTRYPOINT ["/e.sh"]\nCMD ["serve"]', "    entrypoint: [/other]\n", "/other"),
-    ("CMD serve $PORT", "", "/bin/sh -c 'serve $PORT'"),
+BASE = {"entrypoint": ["/base-e"], "cmd": ["base"]}     # a base image's config (a registry's image)
+
+
+@pytest.mark.parametrize("dockerfile, service, base, command", [
+    ('CMD ["serve", "-v"]', "", {}, "serve -v"),
+    ('ENTRYPOINT ["/e.sh"]\nCMD ["serve"]', "", {}, "/e.sh serve"),
+    ('ENTRYPOINT ["/e.sh"]\nCMD ["serve"]', "    command: run 'a b'\n", {}, "/e.sh run 'a b'"),
+    ('ENTRYPOINT ["/e.sh"]\nCMD ["serve"]', "    entrypoint: [/other]\n", {}, "/other"),
+    ("CMD serve $PORT", "", {}, "/bin/sh -c 'serve $PORT'"),
+    ("ENV A=1", "", BASE, "/base-e base"),                       # the base image's config as it is
+    ('CMD ["x"]', "", BASE, "/base-e x"),                         # the base's ENTRYPOINT, this CMD
+    ('ENTRYPOINT ["/e"]', "", BASE, "/e"),                        # an ENTRYPOINT resets the base's CMD...
+    ('CMD ["x"]\nENTRYPOINT ["/e"]', "", BASE, "/e x"),            # ... not this Dockerfile's
 ])
-def test_a_sidecar_runs_as_docker_runs_it_entrypoint_then_command(tmp_path, dockerfile, service, command):
+def test_a_sidecar_runs_as_docker_runs_it_entrypoint_then_command(tmp_path, dockerfile, service, base,
+                                                                  command):
     files = {"environment/web/Dockerfile": f"FROM host\n{dockerfile}\n",
              "environment/docker-compose.yaml": WEB + service}
-    assert load_task(make_task(tmp_path, files)).compose.services[0].command == command
+    assert command_of(load_task(make_task(tmp_path, files)).compose.services[0], base) == command
+
+
+def command_of(svc: compose.Service, base: dict | None = None) -> str:
+    """What harbor.Services starts for `svc` on a base image with config `base`: its Dockerfile's config
+    replayed as the builder replays it."""
+    import types
+    import dockerfile as df
+    from harbor import Services
+    config = df.Config(**(base or {}))
+    for step in df.stage(svc.dockerfile)[2]:
+        config = df.replay(config, step)
+    state = types.SimpleNamespace(config=config, image=types.SimpleNamespace(source="a base"))
+    return Services.command(svc, state, f"service {svc.name!r}")
 
 
 def test_env_files_are_read_and_environment_wins(tmp_path):
@@ -439,3 +458,129 @@ def test_a_one_file_volume_is_the_tasks_until_the_agent_changes_it(tmp_path):
         env.run("printf '[core]\\n\\tfsmonitor = touch /tmp/x\\n' >> /root/.gitconfig")
         with pytest.raises(TamperedError, match="/root/.gitconfig"):
             env.verify()
+
+
+@pytest.mark.parametrize("entrypoint, command, image_entrypoint, image_cmd, want", [
+    (None, None, ["/e.sh"], ["serve"], ["/e.sh", "serve"]),      # the image's config as it is
+    (None, ["run"], ["/e.sh"], ["serve"], ["/e.sh", "run"]),      # compose's command replaces CMD only
+    (["/other"], None, ["/e.sh"], ["serve"], ["/other"]),        # an entrypoint drops the image's CMD
+    (None, None, None, None, []),                                 # a stand-in: nothing to run
+])
+def test_argv_is_dockers_rule_for_entrypoint_and_command(entrypoint, command, image_entrypoint, image_cmd,
+                                                         want):
+    assert compose.argv(entrypoint, command, image_entrypoint, image_cmd) == want
+
+
+def test_an_image_sidecar_without_a_command_loads_and_keeps_composes_words_for_its_start(tmp_path):
+    text = "services:\n  web:\n    image: redis:7\n  db:\n    image: pg\n    command: [serve, -v]\n"
+    web, db = load_task(make_task(tmp_path, {"environment/docker-compose.yaml": text})).compose.services
+    assert (web.entrypoint, web.args) == (None, None)
+    assert (db.entrypoint, db.args) == (None, ["serve", "-v"])
+
+
+# An image: sidecar pulled from the loopback fake registry (test_registry.FakeRegistry) serving the tiny
+# image with a config: its ENTRYPOINT writes its arguments where the main container reads them.
+IMAGE_COMPOSE = """\
+services:
+  main:
+    volumes: ['shared:/shared:ro']
+    depends_on:
+      web: {condition: service_healthy}
+  web:
+    image: 127.0.0.1:PORT/test/img:2.0
+    volumes: ['shared:/shared']
+    healthcheck:
+      test: [CMD, test, -s, /shared/args]
+      interval: 1s
+      retries: 10
+volumes:
+  shared: {}
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny_registry(tmp_path_factory):
+    import io
+    import json
+    import os
+    import shutil
+    import tarfile
+    import registry
+    from test_images import tiny_rootfs
+    from test_registry import FakeRegistry
+    if os.getuid() != 0 or not shutil.which("ldd"):
+        pytest.skip("REAL EPISODES NOT TESTED: needs root and ldd (the tiny image is the host's bash)")
+    root = tiny_rootfs(tmp_path_factory.mktemp("img") / "rootfs", extra=("sleep",))
+    (root / "srv").mkdir()                     # where a main container from it writes (test_harbor_lifecycle)
+    (root / "e.sh").write_text('#!/bin/sh\nfor d in /shared /srv; do [ -d $d ] && echo "$@" > $d/args; done\n'
+                               'exec sleep 1000\n')
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        tar.add(root, arcname=".")
+    config = {"architecture": "amd64", "os": "linux",
+              "config": {"Entrypoint": ["/bin/sh", "/e.sh"], "Cmd": ["from", "cmd"]}}
+    reg = FakeRegistry()
+    m = reg.manifest(json.dumps(config).encode(), [("application/vnd.oci.image.layer.v1.tar+gzip",
+                                                    buf.getvalue())])
+    reg.manifests["2.0"] = (registry.OCI_MANIFEST, m)
+    yield reg
+    reg.server.shutdown()
+    reg.server.server_close()
+
+
+@pytest.mark.parametrize("extra, args", [
+    ("", "from cmd\n"),                                          # the image's ENTRYPOINT, then its CMD
+    ("    command: [run, it]\n", "run it\n"),                     # its ENTRYPOINT kept, CMD replaced
+])
+def test_an_image_sidecar_runs_its_images_entrypoint_and_cmd_as_docker_does(tmp_path, tiny_registry, extra,
+                                                                          args):
+    text = IMAGE_COMPOSE.replace("PORT", str(tiny_registry.port)).replace("    volumes: ['shared:/shared']\n",
+                                                                          "    volumes: ['shared:/shared']\n"
+                                                                          + extra)
+    task = load_task(make_task(tmp_path, {"environment/docker-compose.yaml": text}))
+    with start_task(task, registry_nets=("127.0.0.1/32",), log=lambda m: None) as env:
+        assert env.run("cat /shared/args").output == args
+
+
+def test_an_image_sidecar_with_no_command_anywhere_fails_the_setup_in_one_line(tmp_path):
+    text = "services:\n  web:\n    image: host\n"              # the host fallback: no image config
+    task = load_task(make_task(tmp_path, {"environment/docker-compose.yaml": text}))
+    with pytest.raises(SetupError, match=r"service 'web': no command to run: neither compose nor its image "
+                       r"\(FROM host, .*\) gives an ENTRYPOINT or CMD: give the service a command") as e:
+        start_task(task)
+    assert outcome_of(e.value) == Outcome.SETUP_TASK and "\n" not in str(e.value)
+
+
+def test_a_sidecars_image_healthcheck_is_awaited_as_docker_compose_up_wait_does(tmp_path):
+    web = ('FROM host\nHEALTHCHECK --interval=200ms --retries=30 CMD test -s /shared/ready\n'
+           'CMD ["sh", "-c", "sleep 1 && echo ok > /shared/ready && exec sleep 1000"]\n')
+    text = ("services:\n  main:\n    volumes: ['shared:/shared:ro']\n    depends_on:\n"
+            "      web: {condition: service_healthy}\n  web:\n    build: ./web\n"
+            "    volumes: ['shared:/shared']\nvolumes:\n  shared: {}\n")     # service_healthy: by its image's
+    task = load_task(make_task(tmp_path, {"environment/web/Dockerfile": web,
+                                          "environment/docker-compose.yaml": text}))
+    with start_task(task) as env:
+        assert env.run("cat /shared/ready").output == "ok\n"
+    bad = web.replace("--retries=30", "--timeout=1s --retries=1").replace("echo ok", "false")
+    task = load_task(make_task(tmp_path / "bad", {"environment/web/Dockerfile": bad,
+                                                  "environment/docker-compose.yaml": text}))
+    with pytest.raises(SetupError, match=r"service 'web': the image's HEALTHCHECK is unhealthy after 1.2 s") \
+            as e:
+        start_task(task)
+    assert outcome_of(e.value) == Outcome.SETUP_TASK
+
+
+def test_service_healthy_needs_a_healthcheck_from_compose_or_the_image_at_load_or_at_start(tmp_path,
+                                                                                         tiny_registry):
+    waits = "services:\n  main:\n    depends_on:\n      web: {condition: service_healthy}\n  web:\n"
+    none = {"environment/web/Dockerfile": "FROM host\nHEALTHCHECK NONE\nCMD sleep 1000\n",
+            "environment/docker-compose.yaml": waits + "    build: ./web\n"}
+    with pytest.raises(TaskError, match="services.main.depends_on: 'web' has no healthcheck to be"):
+        load_task(make_task(tmp_path / "none", none))
+    ref = f"127.0.0.1:{tiny_registry.port}/test/img:2.0"                # its config has no Healthcheck
+    image = {"environment/docker-compose.yaml": waits + f"    image: {ref}\n"}
+    task = load_task(make_task(tmp_path / "image", image))     # its config is known once pulled
+    with pytest.raises(SetupError, match="service 'web': a service waits for it to be healthy .* neither "
+                       "compose nor its image gives it a healthcheck") as e:
+        start_task(task, registry_nets=("127.0.0.1/32",), log=lambda m: None)
+    assert outcome_of(e.value) == Outcome.SETUP_TASK

@@ -15,6 +15,7 @@ import harbor
 import images
 import sandbox
 from dockerfile import ROOT, User
+from test_compose import tiny_registry  # noqa: F401 (a fixture: the tiny image in a loopback registry)
 from test_images import task_dir, tiny_rootfs
 
 PASSWD = ("root:x:0:0:root:/root:/bin/bash\nagent:x:1000:1000::/home/agent:/bin/sh\n"
@@ -210,3 +211,93 @@ def test_without_user_entrypoint_or_healthcheck_the_start_does_no_extra_work(sto
     with episode(store, path) as env:
         assert env.run("id -u").output == "0\n"
     assert calls == []
+
+
+# ---- [environment] docker_image: Harbor's prebuilt image -------------------------------------------------
+
+def test_docker_image_is_the_environment_resolved_as_from_and_the_dockerfile_is_not_built(store, tmp_path):
+    # Harbor (without --force-build) runs docker_image and never builds the Dockerfile: one that would
+    # fail here must not run. The reference is resolved as a FROM line is (images.resolve).
+    path = task_dir(tmp_path, "FROM tiny\nRUN false\n", "grep -q ^bob: /etc/passwd " + REWARD, solve="true\n",
+                    toml='[environment]\ndocker_image = "tiny"\nallow_internet = false\n')
+    task = harbor.load_task(path)
+    assert [(s.instr, s.args) for s in task.dockerfile] == [("FROM", "tiny")]
+    with episode(store, path) as env:
+        assert env.run("grep ^bob: /etc/passwd").output == PASSWD.splitlines()[2] + "\n"   # not the host's
+        assert env.solve().exit_code == 0
+        assert env.verify() == (1.0, "")
+
+
+def test_a_docker_image_from_a_registry_brings_its_config_as_from_does(tmp_path, tiny_registry):
+    # test_compose's loopback registry image: its config's Entrypoint records its arguments in /srv/args
+    ref = f"127.0.0.1:{tiny_registry.port}/test/img:2.0"
+    path = task_dir(tmp_path, "FROM tiny\nRUN false\n", "exit 0\n",
+                    toml=f'[environment]\ndocker_image = "{ref}"\nallow_internet = false\n')
+    task = harbor.load_task(path)
+    with harbor.start_task(task, registry_nets=("127.0.0.1/32",), log=lambda m: None) as env:
+        r = env.run("for i in {1..100}; do [ -s /srv/args ] && break; sleep 0.1; done; cat /srv/args")
+        assert r.output == "sh -c sleep infinity\n"                 # its ENTRYPOINT, with Harbor's command
+
+
+@pytest.mark.parametrize("toml, error", [
+    ('[environment]\ndocker_image = "a/../b"\n', r"\[environment\]\.docker_image: .*a/\.\./b"),
+    ('[environment]\ndocker_image = 3\n', r"\[environment\]\.docker_image must be an image reference, got 3"),
+    ('[verifier]\nenvironment_mode = "separate"\n[environment]\ndocker_image = "tiny"\n',
+     r"\[environment\]\.docker_image for a separate verifier is not supported"),
+])
+def test_a_docker_image_echo_cannot_use_is_refused_in_one_line_when_the_task_loads(tmp_path, toml, error):
+    path = task_dir(tmp_path, "FROM tiny\n", "exit 0\n", toml=toml,
+                    files={"tests/Dockerfile": "FROM tiny\n"})
+    with pytest.raises(harbor.TaskError, match=error) as e:
+        harbor.load_task(path)
+    assert "\n" not in str(e.value)
+
+
+# ---- the image's HEALTHCHECK: Harbor's `docker compose up --wait` awaits it ------------------------------
+
+@pytest.mark.parametrize("args, want", [
+    ("CMD curl -f http://x/", dockerfile.Health(["/bin/sh", "-c", "curl -f http://x/"])),
+    ('--interval=1s --start-period=1m30s --retries=5 CMD ["test", "-s", "/t"]',
+     dockerfile.Health(["test", "-s", "/t"], interval=1.0, start_period=90.0, retries=5)),
+    ("NONE", None),
+])
+def test_a_healthcheck_instruction_is_read_with_dockers_defaults(args, want):
+    assert dockerfile.health(args, "line 1: HEALTHCHECK") == want
+
+
+@pytest.mark.parametrize("line, error", [
+    ("HEALTHCHECK CMD", "expected NONE or"), ("HEALTHCHECK --interval=5 CMD true", "--interval must be"),
+    ("HEALTHCHECK --bogus=1s CMD true", "--bogus is not a HEALTHCHECK option"),
+    ("HEALTHCHECK --retries=0 CMD true", "--retries must be 1 to 1000"),
+])
+def test_a_healthcheck_instruction_echo_cannot_read_fails_the_load_naming_its_line(tmp_path, line, error):
+    path = task_dir(tmp_path, f"FROM tiny\n{line}\n", "exit 0\n")
+    with pytest.raises(harbor.TaskError, match=f"environment/Dockerfile: line 2: HEALTHCHECK.*{error}"):
+        harbor.load_task(path)
+
+
+# hello-healthcheck's shape, but the readiness check is the image's own HEALTHCHECK, not task.toml's: the
+# oracle reads the token at once, so it scores 1 only if the start waited for the check, as Harbor's does.
+IMAGE_HEALTH = HEALTH_DOCKERFILE + "HEALTHCHECK --interval=200ms --retries=30 CMD test -s /srv/token\n"
+
+
+def test_the_images_healthcheck_is_awaited_before_the_agent_as_docker_compose_up_wait_does(store, tmp_path):
+    path = task_dir(tmp_path, IMAGE_HEALTH, HEALTH_TEST, solve="cat /srv/token > /app/answer\n",
+                    toml="[environment]\nallow_internet = false\n", files={"environment/entry.sh": ENTRY})
+    t0 = time.monotonic()
+    with episode(store, path) as env:
+        assert time.monotonic() - t0 >= 1.0                  # the check waited for the service
+        assert env.solve().exit_code == 0
+        assert env.verify() == (1.0, "")
+    with episode(store, path) as env:
+        assert env.verify() == (0.0, "")
+
+
+def test_an_unhealthy_image_fails_the_setup_because_of_the_task_once_docker_would_say_so(store, tmp_path):
+    path = task_dir(tmp_path, "FROM tiny\nHEALTHCHECK --interval=100ms --timeout=1s --retries=2 CMD "
+                    "echo not yet; false\n", "exit 0\n", toml="[environment]\nallow_internet = false\n")
+    t0 = time.monotonic()
+    with pytest.raises(harbor.SetupError, match=r"the image's HEALTHCHECK is unhealthy after 2.2 s "
+                       r"\(exit 1: not yet\)") as e:
+        episode(store, path)
+    assert time.monotonic() - t0 >= 2.2 and harbor.outcome_of(e.value) == harbor.Outcome.SETUP_TASK

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+import dockerfile
 import harbor
 import images
 import sandbox
@@ -232,6 +233,30 @@ def test_an_image_is_pulled_from_a_reachable_registry(image_cache):
     assert image.source.startswith("registry ") and image.env["ARCH"] == "amd64" and image.workdir == "/opt"
     assert (image.user, image.entrypoint, image.cmd) == ("root", None, ["bash"])    # what FROM it inherits
     assert (image.rootfs / "opt/d/c").exists() and not (image.rootfs / "usr/bin/tool").exists()
+
+
+def test_a_pulled_images_healthcheck_is_kept_for_a_dockerfile_from_it(image_cache):
+    # docker compose up --wait (Harbor's start) awaits a base image's HEALTHCHECK too: the registry's config
+    # carries it (nanoseconds; 0 for Docker's default), and a build FROM it inherits it.
+    import json
+    import registry
+    from test_registry import LAYER1
+    reg = FakeRegistry()
+    config = {"architecture": "amd64", "os": "linux", "config": {"Healthcheck": {
+        "Test": ["CMD-SHELL", "test -s /t"], "Interval": 2 * 10**9, "Timeout": 0, "Retries": 4}}}
+    m = reg.manifest(json.dumps(config).encode(), [("application/vnd.oci.image.layer.v1.tar+gzip", LAYER1)])
+    reg.manifests["hc"] = (registry.OCI_MANIFEST, m)
+    try:
+        image = images.resolve(f"127.0.0.1:{reg.port}/test/img:hc", log=lambda m: None,
+                               registry_nets=("127.0.0.1/32",))
+    finally:
+        reg.server.shutdown()
+        reg.server.server_close()
+    want = dockerfile.Health(["/bin/sh", "-c", "test -s /t"], interval=2.0, retries=4)
+    assert image.healthcheck == want and images.start_state(image).config.healthcheck == want
+    cached = images.resolve(f"127.0.0.1:{reg.port}/test/img:hc", log=lambda m: None)   # from image.json
+    assert cached.healthcheck == want
+    assert dockerfile.config_health({"Test": ["NONE"]}) is None and dockerfile.config_health(None) is None
 
 
 def tiny_rootfs(root: Path, extra: tuple[str, ...] = ()) -> Path:
