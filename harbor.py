@@ -1143,9 +1143,12 @@ RUNNER_MISSING = re.compile(r"/tests/test\.sh: line \d+: .*(command not found|No
 def ground(env: Environment) -> list[tuple[str, str, list[tamper.Change]]]:
     """Every place the agent can write that the verifier's processes see, listed alike (tamper.listing:
     no link followed): (the host directory, where the verifier sees it, its entries under that path).
-    The writable layer at /, then each volume of the main container, at its target."""
+    The writable layer at /, then each volume of the main container, at its target, and after a seal
+    the copies of /tmp and /var/tmp the verifier reads (Sandbox.tmp_copies)."""
     layer = env.box.writable_layer()
     volumes = env.services.volumes_of_main() if env.services else []
+    # after a seal the verifier reads copies of /tmp and /var/tmp, not the live ones: those are judged
+    volumes = volumes + env.box.tmp_copies()
     # what the layer holds at a volume's target (its mount point) or below is hidden by the volume
     seen = [c for c in tamper.listing(layer) if not any(tamper.within(c.path, t) for _, t in volumes)]
     out = [(layer, "", seen)]

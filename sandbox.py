@@ -73,6 +73,7 @@ from pathlib import Path, PurePosixPath
 import seccomp
 from errors import EchoError
 from sandbox_init import CAP_NET_RAW, DOCKER_CAPS  # noqa: F401 - the shell's: Docker's less CAP_NET_RAW
+import sandbox_init
 from sandbox_init import REWARD_FILES
 
 
@@ -238,6 +239,12 @@ class Sandbox:
             # setns into a namespace of another user namespace needs the host's root (sandbox_init._child)
             raise SandboxError("a sandbox can join another's network only as root, and only while it runs"
                                + ("" if os.getuid() == 0 else f" (this is uid {os.getuid()})"))
+        abi, need = sandbox_init.landlock_abi(), sandbox_init.LANDLOCK_ABI_NEEDED
+        if self.limits.keep_agent_processes and abi < need:
+            raise SandboxError(                # fail closed: nothing else keeps survivors off the verifier
+                f"keeping the agent's processes needs Landlock ABI {need} (scoped signals and abstract "
+                f"sockets: Linux 6.12+, landlock in the lsm= list); this kernel has {abi or 'none'}: run "
+                "without --keep-agent-processes")
         _reap_stale()
         self.dir = _claim_dir()
         for p in (self.dir / "root", self.dir / "xfer"):
@@ -462,8 +469,21 @@ class Sandbox:
         if event is None:
             raise SandboxError("pid 1 did not answer seal within 10 s")
         if int(event[1]) not in (0, errno.EBUSY):
-            raise SandboxError(f"cannot make the root read-only: {os.strerror(int(event[1]))}")
+            raise SandboxError(f"cannot seal the root and copy /tmp: {os.strerror(int(event[1]))}")
+        if int(event[1]) == 0:
+            # the verifier's /tmp and /var/tmp: copies pid 1 made now (sandbox_init._copy_tmp)
+            self._tmp_copies = [(f"/proc/{self._init_pid}/fd/{fd}/.", d)
+                                for d, fd in (x.rsplit(":", 1) for x in event[3:])]
+            if int(event[2]):
+                print(f"sandbox: {event[2]} entries of the agent's /tmp and /var/tmp are not in the verifier's "
+                      f"copy (FIFOs, devices, links that leave them, or over "
+                      f"{sandbox_init.TMP_COPY_BYTES >> 20} MB)", file=sys.stderr)
         return int(event[1]) == 0
+
+    def tmp_copies(self) -> list[tuple[str, str]]:
+        """After seal(): (a host path, where the verifier sees it) of each copy of /tmp and /var/tmp the
+        verifier reads instead of the live directory, for the writable-layer check to read the same."""
+        return getattr(self, "_tmp_copies", [])
 
     def root_writers(self) -> list[str]:
         """What keeps seal() from making the root read-only: 'pid N (comm) /path' for each file on the root

@@ -341,7 +341,7 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
                     cfg["user"] = user
                     event(f"u {user[0] if user else 0}")
                     continue
-                if kind == b"S":               # Sandbox.seal: 0 or the errno that refused it
+                if kind == b"S":               # Sandbox.seal: 0 or the errno that refused it, and more
                     event(f"S {_seal()}")
                     continue
                 pid, logs = _spawn_fresh(cfg, command, private_logs=kind in (b"L", b"T"), user=user,
@@ -361,6 +361,9 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
             if pid == 0:
                 break
             code = os.waitstatus_to_exitcode(st) if os.WIFEXITED(st) else 128 + os.WTERMSIG(st)
+            if _ZYGOTE and pid == _ZYGOTE[0]:  # killed with the rest: the next spawn starts another
+                _ZYGOTE[1].close()
+                _ZYGOTE.clear()
             if pid == shell:
                 event(f"x {code}")
                 shell = _spawn_shell(cfg)
@@ -444,8 +447,163 @@ def _seal() -> int:
     and new user namespaces. The verifier's own mount namespace clears the flag on its copy
     (_private_logs). 0, or the errno that refused it (EBUSY: a file on the root is open for writing).
     A SEALED_IN_SCRATCH directory made during the episode (the agent installed ruby: /var/lib/gems) is not
-    a mount and stays writable: binding it now by its path would race them (a link put in its place)."""
-    return _read_only(True)
+    a mount and stays writable: binding it now by its path would race them (a link put in its place).
+    Then the copies of /tmp and /var/tmp the verifier will see (_copy_tmp):
+    "<errno> <left out> <d>:<fd>..."."""
+    err = _read_only(True)
+    if err:
+        return f"{err}"
+    try:
+        left_out = _copy_tmp()
+    except OSError as e:                       # no copy, no seal: the caller reports it
+        _read_only(False)
+        return f"{e.errno or 1}"
+    return " ".join([f"0 {left_out}", *(f"{d}:{fd}" for d, (fd, _) in _TMP_COPIES.items())])
+
+
+# The verifier's /tmp and /var/tmp where the agent's processes still write them (VERIFIER_TMP, bound by
+# _bind_scratch): never the live directory, which a survivor could change under a path test.sh makes later
+# (a .pth in the venv it creates, a link to a FIFO where it downloads its installer). At the seal, pid 1
+# copies what is there into a tmpfs of its own that is attached nowhere (fsmount: no process of the
+# agent's can name it), and the verifier sees that copy with a private tmpfs on top (_private_tests);
+# the check reads the same copy (Sandbox.tmp_copies). Copied: directories, regular files and symlinks
+# that stay inside (no "..", an absolute target in a VERIFIER_TMP directory), with their modes, owners and
+# times, up to TMP_COPY_BYTES together; a unix socket (a service's: supervisord's /tmp/supervisor.sock)
+# is an empty file in the copy, onto which the verifier's mount namespace binds the live socket, so that
+# connect() reaches the service. FIFOs, devices and what is over the caps are left out.
+TMP_COPY_BYTES, TMP_COPY_ENTRIES, TMP_SOCKETS, TMP_DEPTH = 512 << 20, 100_000, 256, 64
+_TMP_COPIES: dict[str, tuple[int, list[tuple[str, int]]]] = {}   # d: (its copy's mount fd, [(socket, fd)])
+
+
+def _copy_tmp() -> int:
+    """Copy each VERIFIER_TMP directory that is a mount of its own into _TMP_COPIES: how many entries were
+    left out (over the caps, FIFOs, devices, links that leave)."""
+    for fd, socks in _TMP_COPIES.values():
+        for _, sfd in socks:
+            os.close(sfd)
+        os.close(fd)
+    _TMP_COPIES.clear()
+    budget = [TMP_COPY_BYTES, TMP_COPY_ENTRIES, 0]         # bytes left, entries left, left out
+    for d in VERIFIER_TMP:
+        if not _is_mount(d):                   # on the sealed root: the agent's processes cannot write it
+            continue
+        fs = _libc.syscall(430, b"tmpfs", 1)                                # fsopen, FSOPEN_CLOEXEC
+        _check(min(0, fs), "fsopen(tmpfs)")
+        try:
+            for key, value in ((b"size", str(TMP_COPY_BYTES + (64 << 20)).encode()), (b"mode", b"755")):
+                _check(_libc.syscall(431, fs, 1, key, value, 0), "fsconfig")     # FSCONFIG_SET_STRING
+            _check(_libc.syscall(431, fs, 6, None, None, 0), "fsconfig(create)")  # FSCONFIG_CMD_CREATE
+            mnt = _libc.syscall(432, fs, 1, 0x2 | 0x4)      # fsmount: FSMOUNT_CLOEXEC; NOSUID | NODEV
+            _check(min(0, mnt), "fsmount")
+        finally:
+            os.close(fs)
+        socks: list[tuple[str, int]] = []
+        src = os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        dst = os.open(".", os.O_RDONLY | os.O_DIRECTORY, dir_fd=mnt)
+        try:
+            _copy_tree(src, dst, "", socks, budget, 0)
+            _own(dst, os.fstat(src))
+        finally:
+            os.close(src)
+            os.close(dst)
+        attr = _MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)            # the verifier's writes go on top of it
+        _libc.syscall(442, mnt, b"", AT_EMPTY_PATH, ctypes.byref(attr), ctypes.sizeof(attr))
+        _TMP_COPIES[d] = (mnt, socks)
+    return budget[2]
+
+
+def _copy_tree(src: int, dst: int, rel: str, socks: list, budget: list, depth: int) -> None:
+    """Copy directory src into dst: every name opened O_PATH | O_NOFOLLOW beneath its parent's fd and
+    judged by fstat of what was opened, so a name the agent's processes swap meanwhile is copied as
+    whatever it was then, never followed out."""
+    with os.scandir(src) as it:
+        names = [e.name for e in it]
+    for name in names:
+        if budget[1] <= 0 or depth >= TMP_DEPTH:
+            budget[2] += 1
+            continue
+        budget[1] -= 1
+        try:
+            fd = os.open(name, os.O_PATH | os.O_NOFOLLOW, dir_fd=src)
+        except OSError:                        # gone meanwhile
+            continue
+        try:
+            st = os.fstat(fd)
+            kind = stat.S_IFMT(st.st_mode)
+            if kind == stat.S_IFDIR:
+                os.mkdir(name, 0o700, dir_fd=dst)
+                sub = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_DIRECTORY)
+                into = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dst)
+                try:
+                    _copy_tree(sub, into, f"{rel}{name}/", socks, budget, depth + 1)
+                    _own(into, st)
+                finally:
+                    os.close(sub)
+                    os.close(into)
+            elif kind == stat.S_IFREG:
+                f = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_NONBLOCK)
+                try:
+                    size = os.fstat(f).st_size
+                    if size > budget[0]:
+                        budget[2] += 1
+                        continue
+                    out = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600,
+                                  dir_fd=dst)
+                    try:
+                        done = 0
+                        while done < size:     # no more than fstat said: a file growing meanwhile stops there
+                            n = os.sendfile(out, f, done, size - done)
+                            if n <= 0:
+                                break
+                            done += n
+                        budget[0] -= done
+                        _own(out, st)
+                    finally:
+                        os.close(out)
+                finally:
+                    os.close(f)
+            elif kind == stat.S_IFLNK:
+                target = os.readlink(name, dir_fd=src)
+                if not _stays_inside(target):
+                    budget[2] += 1
+                    continue
+                os.symlink(target, name, dir_fd=dst)
+                try:
+                    os.chown(name, st.st_uid, st.st_gid, dir_fd=dst, follow_symlinks=False)
+                except OSError:
+                    pass
+            elif kind == stat.S_IFSOCK and len(socks) < TMP_SOCKETS:
+                out = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=dst)
+                _own(out, st)
+                os.close(out)
+                socks.append((rel + name, fd))
+                fd = -1                        # kept: the verifier binds it (_private_tests)
+            else:
+                budget[2] += 1
+        except OSError:                        # ENOSPC, a name swapped meanwhile: left out
+            budget[2] += 1
+        finally:
+            if fd >= 0:
+                os.close(fd)
+
+
+def _own(fd: int, st: os.stat_result) -> None:
+    """fd takes st's owner, mode and times (an owner this namespace does not map stays root)."""
+    try:
+        os.fchown(fd, st.st_uid, st.st_gid)
+    except OSError:
+        pass
+    os.fchmod(fd, stat.S_IMODE(st.st_mode))
+    os.utime(fd, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def _stays_inside(target: str) -> bool:
+    """A link of the copy resolves inside the verifier's private directories: no "..", and an absolute
+    target lies in one of VERIFIER_TMP (each step then only descends, or lands in another such link)."""
+    if not target or ".." in target.split("/"):
+        return False
+    return not target.startswith("/") or any(_within(os.path.normpath(target), d) and
+                                             os.path.normpath(target) != "/" for d in VERIFIER_TMP)
 
 
 def _read_only(on: bool) -> int:
@@ -526,8 +684,28 @@ def _private_tests(owner: tuple[int, int] = (0, 0)) -> None:
     if err:
         raise OSError(err, f"writable root: {os.strerror(err)}")
     for d in VERIFIER_TMP:
-        if os.path.realpath(d) == d and os.path.isdir(d):
+        if d in _TMP_COPIES:                   # the copy made at the seal, never the live directory
+            mnt, socks = _TMP_COPIES[d]
+            live = _live_sockets(d, socks)
+            _private_overlay(d, below=mnt)
+            for rel, fd in live:               # the live socket, bound onto its empty file in the copy
+                path = f"{d}/{rel}"
+                if os.path.realpath(path) == path and os.path.isfile(path):
+                    try:
+                        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND)
+                    except OSError:
+                        pass
+                os.close(fd)
+        elif os.path.realpath(d) == d and os.path.isdir(d):     # on the sealed root: theirs is read-only
             _private_overlay(d)
+    # The other places they still write: read-only to the verifier (a unix socket there still connects),
+    # so nothing it writes lands where they can change it. dpkg's and apt's (SEALED_IN_SCRATCH) are sealed
+    # to them and stay writable here: test.sh may install packages.
+    attr = _MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)
+    for d in SCRATCH:
+        if d not in VERIFIER_TMP and _is_mount(d):
+            _check(_libc.syscall(442, -100, d.encode(), AT_SYMLINK_NOFOLLOW, ctypes.byref(attr),
+                                 ctypes.sizeof(attr)), f"read-only {d}")
     if os.path.islink("/tests") or (os.path.lexists("/tests") and not os.path.isdir("/tests")):
         os.unlink("/tests")                    # what the agent left there (a link) is not followed
     if not os.path.lexists("/tests"):
@@ -536,10 +714,31 @@ def _private_tests(owner: tuple[int, int] = (0, 0)) -> None:
            f"mode=755,size=2g,uid={owner[0]},gid={owner[1]}")
 
 
-def _private_overlay(d: str) -> None:
-    """d seen through an overlay of the verifier's own: what is there below, read-only to it, and what it
-    writes on a private tmpfs on top, which the agent's processes never see."""
-    below = os.open(d, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)
+def _live_sockets(d: str, socks: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """The sockets _copy_tmp found in d, opened again in this mount namespace (a bind's source must be a
+    mount of it): by their paths beneath d with no symlink followed, and only where the path still holds
+    the very socket pid 1 opened at the seal."""
+    out, top = [], os.open(d, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)
+    how = struct.pack("QQQ", os.O_PATH | os.O_CLOEXEC, 0, 0x08 | 0x04)   # RESOLVE_BENEATH | _NO_SYMLINKS
+    for rel, sfd in socks:
+        fd = _libc.syscall(437, top, rel.encode(), how, len(how))       # openat2
+        if fd < 0:
+            continue
+        now, then = os.fstat(fd), os.fstat(sfd)
+        if stat.S_ISSOCK(now.st_mode) and (now.st_dev, now.st_ino) == (then.st_dev, then.st_ino):
+            out.append((rel, fd))
+        else:
+            os.close(fd)
+    os.close(top)
+    return out
+
+
+def _private_overlay(d: str, below: int | None = None) -> None:
+    """d seen through an overlay of the verifier's own: what is there below (d itself, or the directory fd
+    `below`: its copy), read-only to it, and what it writes on a private tmpfs on top, which the agent's
+    processes never see."""
+    below = os.open(d, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW) if below is None else \
+        os.open(f"/proc/self/fd/{below}", os.O_PATH | os.O_DIRECTORY)      # a magic link: followed
     try:
         _mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=4g")
         top = os.open(d, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)
@@ -600,6 +799,107 @@ def _reward_files(fd: int) -> list[tuple[str, str]]:
     return out
 
 
+# Where the agent's processes are kept alive into verification, every process started for the agent (its
+# shell, each run_fresh command but the verifier's: the image's ENTRYPOINT, a healthcheck, a copy) is
+# started by one process, the zygote, which pid 1 forks and which confines itself first in a Landlock domain
+# of its own: no file access handled, only scoped signals and abstract unix sockets (ABI >= 6). Every one
+# of the agent's processes is in that domain, or in one nested below it, and can never leave it; the
+# verifier is started by pid 1 itself, outside it. The kernel then refuses, from any of the agent's
+# processes to any verifier process, whatever their uids and capabilities: ptrace and every access that
+# asks ptrace's permission (/proc/PID/root, cwd, fd, mem, environ, map_files; process_vm_writev,
+# pidfd_getfd), a signal (kill, SIGIO, SIGURG) and a connect() to an abstract unix socket. The other way
+# stays open (the verifier connects to a service the agent started, signals it or reads its /proc). One
+# domain for all of them, not one per process: the agent may still kill what it started before its shell
+# was restarted, or the ENTRYPOINT's service. The zygote clones each child with CLONE_PARENT, so it is
+# pid 1's own child, reaped and reported as before.
+LANDLOCK_ABI_NEEDED = 6                        # LANDLOCK_SCOPE_SIGNAL and _ABSTRACT_UNIX_SOCKET
+LANDLOCK_SCOPE = 0x1 | 0x2                     # LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL
+CLONE_PARENT, CLONE_SYSCALL = 0x8000, {"x86_64": 56, "aarch64": 220}
+_ZYGOTE: list = []                             # [pid, socket] while one runs
+
+
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version, 0 where it has none (or it is not enabled: the lsm= list)."""
+    return max(0, _libc.syscall(444, None, 0, 1))          # landlock_create_ruleset(NULL, 0, VERSION)
+
+
+def _landlock_domain() -> None:
+    """Confine the calling process in a new Landlock domain that handles no file or network access and
+    scopes signals and abstract unix sockets (see above). pid 1's CAP_SYS_ADMIN in the sandbox's user
+    namespace lets it do so without no_new_privs."""
+    abi = landlock_abi()
+    if abi < LANDLOCK_ABI_NEEDED:
+        raise OSError(f"Landlock ABI {abi} < {LANDLOCK_ABI_NEEDED}: cannot keep the agent's processes")
+    attr = ctypes.create_string_buffer(struct.pack("QQQ", 0, 0, LANDLOCK_SCOPE), 24)
+    fd = _libc.syscall(444, attr, 24, 0)       # landlock_create_ruleset(&attr, sizeof attr, 0)
+    _check(min(0, fd), "landlock_create_ruleset")
+    _check(_libc.syscall(446, fd, 0), "landlock_restrict_self")
+    os.close(fd)
+
+
+def _zygote_spawn(cfg: dict, argv: list[str], shell: bool, user) -> int:
+    """Have the zygote start argv (as _spawn would, with the shell's status fd where shell): its pid. A
+    zygote killed with the rest (restart_shell) is replaced: the processes of the old domain are gone."""
+    for _ in range(2):
+        if not _ZYGOTE:
+            _start_zygote(cfg)
+        try:
+            _ZYGOTE[1].send(marshal.dumps((argv, shell, user)))
+            reply = _ZYGOTE[1].recv(16)
+        except OSError:
+            reply = b""
+        if reply:
+            pid = struct.unpack("i", reply)[0]
+            if pid < 0:
+                raise OSError(-pid, f"zygote: clone: {os.strerror(-pid)}")
+            return pid
+        _ZYGOTE[1].close()
+        _ZYGOTE.clear()
+    raise OSError("the zygote died twice in a row")
+
+
+def _start_zygote(cfg: dict) -> None:
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = os.fork()
+    if pid == 0:
+        ours.close()
+        try:
+            _zygote(cfg, theirs)
+        except BaseException as e:
+            print(f"sandbox: the agent's zygote: {e}", file=sys.stderr, flush=True)
+        os._exit(1)
+    theirs.close()
+    ready = ours.recv(256)
+    if ready != b"+":
+        ours.close()
+        os.waitpid(pid, 0)
+        raise OSError(ready.decode(errors="replace") or "the agent's zygote died at its start")
+    _ZYGOTE[:] = [pid, ours]
+
+
+def _zygote(cfg: dict, sock: socket.socket) -> None:
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    for fd in (cfg["fds"]["life"], cfg["fds"]["events"], cfg["fds"]["ctl"]):
+        os.close(fd)
+    try:
+        _landlock_domain()
+    except OSError as e:
+        sock.send(str(e).encode()[:256])
+        os._exit(1)
+    sock.send(b"+")
+    while True:
+        data = sock.recv(1 << 20)
+        if not data:                           # pid 1 is gone
+            os._exit(0)
+        argv, shell, user = marshal.loads(data)
+        pid = _libc.syscall(CLONE_SYSCALL[os.uname().machine], CLONE_PARENT | signal.SIGCHLD, 0, 0, 0, 0)
+        if pid == 0:                           # pid 1's child, in our domain
+            sock.close()
+            _exec_confined(cfg, argv, cfg["fds"]["status"] if shell else None, user=user)
+        sock.send(struct.pack("i", pid if pid > 0 else -ctypes.get_errno()))
+
+
 def _spawn_shell(cfg: dict) -> int:
     """The agent's persistent shell, reading commands on stdin and reporting them on fd 99, as cfg["user"]
     (Sandbox.set_user; root without one)."""
@@ -613,10 +913,20 @@ def _spawn(cfg: dict, argv: list[str], status_fd: int | None = None, logs_sock=N
     signals. Without status_fd (a run_fresh command) stdin is /dev/null and VERIFIER_EXTRA_CAP is kept.
     user: (uid, gid, groups, home, name) to become before the exec, with no way back: setgroups, setresgid,
     setresuid to ids that are all non-zero clear every capability (permitted, effective; ambient is cleared
-    and no_new_privs keeps exec from granting any), as Docker's non-root user has none. None: root."""
+    and no_new_privs keeps exec from granting any), as Docker's non-root user has none. None: root.
+    Where the agent's processes are kept (cfg["keep"]), everything but the verifier (logs_sock) is started
+    by the zygote, inside the agent's Landlock domain."""
+    if cfg.get("keep") and logs_sock is None:
+        return _zygote_spawn(cfg, argv, status_fd is not None, user)
     pid = os.fork()
     if pid:
         return pid
+    _exec_confined(cfg, argv, status_fd, logs_sock, user, sealed)
+
+
+def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, logs_sock=None, user=None,
+                   sealed: bool = False) -> None:
+    """_spawn's child: confine this process and exec bash (never returns)."""
     try:
         try:                                   # pid 1's -1000 (set by the caller, sandbox.py) is not inherited
             with open("/proc/self/oom_score_adj", "w") as f:

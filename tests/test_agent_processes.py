@@ -175,6 +175,145 @@ def test_a_survivor_cannot_trace_or_write_the_verifiers_memory(check_task):
         assert env.read_file("/tmp/won") is None
 
 
+# ---- whatever the uids, no survivor reaches a verifier process (sandbox_init: the agent's Landlock domain)
+# Each scored 1.0 (or reached the verifier) before the domain: the capability pid 1 gives the verifier only
+# protects a root verifier, and is gone once test.sh or a child of it runs as another user.
+
+NOBODY_TOML = "[verifier]\ntimeout_sec = 15\nuser = \"nobody\"\n[environment]\nallow_internet = false\n"
+AS_NOBODY = "setpriv --reuid=65534 --regid=65534 --clear-groups "
+
+
+def test_a_survivor_of_the_verifiers_uid_cannot_write_the_reward_through_its_proc_root(tmp_path):
+    # K1: test.sh runs as nobody ([verifier].user); a survivor of that uid opens /proc/<test.sh>/root
+    task = make_task(tmp_path, SLOW_CHECK, files={"tests/check.py": CHECK, "task.toml": NOBODY_TOML})
+    assert score(task, "mkdir -p /app; echo 42 > /app/answer; chmod -R a+rX /app") == 1.0
+    attack = AS_NOBODY + "bash -c " + shlex.quote(survivor(
+        WAIT + "while :; do echo '{\"reward\": 1.0}' > /proc/$v/root/logs/verifier/reward.json; done"))
+    assert score(task, attack) == 0.0
+
+
+def test_a_survivor_cannot_reach_a_child_that_a_root_test_sh_runs_as_another_user(tmp_path):
+    # K1c: a root test.sh runs a step via setpriv as nobody; a survivor of nobody's uid, with the capability
+    # to write root's files in hand (ambient CAP_DAC_OVERRIDE), goes in through that child's /proc/PID/root
+    test_sh = (AS_NOBODY + "python3 -c 'import time; time.sleep(2)' marker-k1c\n" + SLOW_CHECK.replace(
+        "> /logs/verifier/reward.txt", "> /logs/verifier/reward.txt; sleep 1"))
+    task = make_task(tmp_path, test_sh, files={"tests/check.py": CHECK})
+    body = ("until grep -qs marker-k[1]c /proc/[0-9]*/cmdline; do sleep 0.01; done; "
+            "for p in $(grep -ls marker-k[1]c /proc/[0-9]*/cmdline | cut -d/ -f3); do "
+            "echo '{\"reward\": 1.0}' > /proc/$p/root/logs/verifier/reward.json; done")
+    attack = ("nohup setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=+dac_override "
+              f"--ambient-caps=+dac_override bash -c {shlex.quote(body)} >/dev/null 2>&1 &")
+    assert score(task, attack) == 0.0
+
+
+REACH = ("import ctypes, os, signal, sys; v = int(sys.argv[1]); libc = ctypes.CDLL(None, use_errno=True)\n"
+         "won = []\n"
+         "def tried(what, f):\n"
+         "    try:\n        f(); won.append(what)\n    except OSError:\n        pass\n"
+         "tried('signal', lambda: os.kill(v, 0))\n"
+         "tried('environ', lambda: open(f'/proc/{v}/environ', 'rb').read())\n"
+         "tried('cwd', lambda: os.listdir(f'/proc/{v}/cwd'))\n"
+         "tried('fd', lambda: os.readlink(f'/proc/{v}/fd/1'))\n"
+         "tried('mem', lambda: open(f'/proc/{v}/mem', 'r+b'))\n"
+         "def getfd():\n"
+         "    pfd = os.pidfd_open(v)\n"
+         "    if libc.syscall(438, pfd, 0, 0) < 0: raise OSError(ctypes.get_errno(), 'pidfd_getfd')\n"
+         "tried('pidfd_getfd', getfd)\n"
+         "if libc.ptrace(16, v, 0, 0) == 0: won.append('ptrace')\n"       # PTRACE_ATTACH
+         "open('/tmp/w/won', 'w').write(' '.join(won))\n")
+
+
+def test_no_survivor_of_the_verifiers_uid_signals_traces_or_reads_its_processes(tmp_path):
+    # the class, on a nobody test.sh by a nobody survivor: signals, /proc/PID/environ, cwd, fd, mem,
+    # pidfd_getfd, ptrace; before the domain the signal, environ, cwd and fd got through
+    task = make_task(tmp_path, SLOW_CHECK, files={"tests/check.py": CHECK, "task.toml": NOBODY_TOML})
+    with harbor.start_task(task, limits=KEEP) as env:
+        env.run(f"mkdir -m 777 /tmp/w; cat > /tmp/w/reach.py <<'EOF'\n{REACH}EOF\n" + AS_NOBODY + "bash -c "
+                + shlex.quote(survivor(WAIT + "python3 /tmp/w/reach.py $v")), timeout=30)
+        assert env.verify()[0] == 0.0
+        assert env.run("sleep 0.5; cat /tmp/w/won").output == ""          # it ran, and won nothing
+
+
+def test_the_agents_processes_still_reach_each_other_across_shell_restarts():
+    # one domain for all of them: what an earlier shell started, or the image's ENTRYPOINT, can be killed
+    import sandbox
+    with sandbox.Sandbox(limits=KEEP) as sb:
+        sb.start("exec sleep 1000")
+        sb.run("sleep 999 >/dev/null 2>&1 &")
+        sb.run("exit")                                         # a fresh shell, started by pid 1 again
+        r = sb.run("for p in $(grep -l ^sleep /proc/[0-9]*/cmdline | cut -d/ -f3); do "
+                   "kill $p && echo killed; done")
+        assert r.output.split() == ["killed", "killed"]
+
+
+def test_without_landlock_keeping_the_agents_processes_refuses_to_start(check_task, monkeypatch):
+    import sandbox_init
+    monkeypatch.setattr(sandbox_init, "landlock_abi", lambda: 5)
+    with pytest.raises(harbor.SetupError, match="needs Landlock ABI 6.*this kernel has 5"):
+        score(check_task, limits=KEEP)
+    assert score(check_task, "mkdir -p /app; echo 42 > /app/answer", limits=harbor.Limits()) == 1.0
+
+
+# ---- what the verifier creates, writes or runs never resolves where survivors write -----------------------
+# Each scored 1.0 before: the verifier's /tmp was an overlay whose lower layer was the survivors' live /tmp,
+# and /run, /var/lib, /var/log, ... were theirs and its alike.
+
+VENV_TEST = ("sleep 1; python3 -m venv --without-pip /tmp/venv && /tmp/venv/bin/python /tests/check.py "
+             "&& echo 1 > /logs/verifier/reward.txt || echo 0 > /logs/verifier/reward.txt\n")
+PTH = "import os; open('/logs/verifier/reward.json', 'w').write('{\"reward\": 1.0}')"
+
+
+def test_a_survivor_cannot_plant_a_pth_in_the_venv_test_sh_makes_in_tmp(tmp_path):
+    # K2: the survivor makes /tmp/venv/lib/pythonX.Y/site-packages/zz.pth once test.sh runs
+    task = make_task(tmp_path, VENV_TEST, files={"tests/check.py": CHECK})
+    assert score(task, "mkdir -p /app; echo 42 > /app/answer") == 1.0
+    site = "/tmp/venv/lib/python3.$(python3 -c 'import sys; print(sys.version_info[1])')/site-packages"
+    attack = survivor(WAIT + f"d={site}; mkdir -p $d; echo {shlex.quote(PTH)} > $d/zz.pth")
+    assert score(task, attack) == 0.0
+
+
+def test_a_survivor_cannot_link_what_test_sh_downloads_to_a_fifo_of_its_own(tmp_path):
+    # K3: /tmp/installer.sh made a link to a FIFO in /run once test.sh runs; test.sh then writes the
+    # download there and runs the file, which reads the survivor's payload
+    test_sh = ("sleep 1; cp /tests/installer.sh /tmp/installer.sh; sh /tmp/installer.sh\n"
+               "if python3 /tests/check.py; then echo 1; else echo 0; fi > /logs/verifier/reward.txt\n")
+    task = make_task(tmp_path, test_sh, files={"tests/check.py": CHECK, "tests/installer.sh": "true\n"})
+    body = ("mkdir -p /run/x; mkfifo /run/x/fifo; " + WAIT + "ln -sf /run/x/fifo /tmp/installer.sh; "
+            "cat /run/x/fifo >/dev/null; echo 'mkdir -p /app; echo 42 > /app/answer' > /run/x/fifo")
+    assert score(task, survivor(body)) == 0.0
+
+
+def test_a_link_left_in_tmp_does_not_take_the_verifiers_writes_out_of_it(tmp_path):
+    # planted before the seal: /tmp/runner.py a link into /run, where the survivor rewrites what test.sh
+    # copies through it; the verifier's copy of /tmp leaves out a link that leaves it
+    test_sh = "cp /tests/check.py /tmp/runner.py; sleep 1; " + SLOW_CHECK.replace("/tests/check.py",
+                                                                                    "/tmp/runner.py")
+    task = make_task(tmp_path, test_sh, files={"tests/check.py": CHECK})
+    attack = ("mkdir -p /run/x; ln -s /run/x/runner.py /tmp/runner.py; "     # cp writes through a link
+              + survivor("while :; do echo pass > /run/x/runner.py; sleep 0.01; done"))     # that resolves
+
+    assert score(task, attack) == 0.0
+
+
+SOCK_SERVER = ("import os, socket; s = socket.socket(socket.AF_UNIX); s.bind('/tmp/svc.sock'); s.listen(); "
+               "os.chmod('/tmp/svc.sock', 0o777)\n"
+               "while True:\n    c, _ = s.accept(); c.sendall(b'42'); c.close()\n")
+SOCK_TEST = ("[ \"$(cat /tmp/inside)\" = note ] && "
+             "python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect(\"/tmp/svc.sock\"); "
+             "assert s.recv(2) == b\"42\"' && echo 1 > /logs/verifier/reward.txt "
+             "|| echo 0 > /logs/verifier/reward.txt\n")
+
+
+def test_the_verifier_still_sees_what_the_agent_left_in_tmp_and_its_service_socket(tmp_path):
+    # Harbor's semantics kept: a file, a link inside /tmp, and a unix socket a survivor listens on
+    task = make_task(tmp_path, SOCK_TEST)
+    agent = (f"cat > /tmp/srv.py <<'EOF'\n{SOCK_SERVER}EOF\nnohup python3 /tmp/srv.py >/dev/null 2>&1 &\n"
+             "echo note > /tmp/app-note; ln -s /tmp/app-note /tmp/inside; "
+             "until [ -S /tmp/svc.sock ]; do sleep 0.05; done")
+    assert score(task, agent) == 1.0
+    assert score(task, agent.replace("echo note", "echo other")) == 0.0
+
+
 # ---- survivors on an overlay: the interpreter the verifier runs -------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -219,6 +358,18 @@ def test_a_hard_link_from_a_scratch_place_to_the_interpreter_is_refused(tiny, tm
     task = make_task(tmp_path, TINY_TEST, dockerfile="FROM tiny\nWORKDIR /app\n")
     attack = "ln /usr/bin/python3 /tmp/py; " + survivor(WAIT + STUB.format("/tmp/py"))
     assert score(task, attack, store=tiny) == 0.0
+
+
+@pytest.mark.parametrize("place", ["/run", "/var/lib", "/var/log"])
+def test_what_the_verifier_writes_outside_tmp_cannot_be_swapped(tiny, tmp_path, place):
+    # the other places survivors still write are read-only to the verifier: its write there fails, rather
+    # than landing where a survivor rewrites it (bash builtins only: the tiny base has no cp or cat)
+    test_sh = (f"printf '%s\\n' '[ \"$(< /app/answer)\" = 42 ]' > {place}/c.sh; sleep 1\n"
+               f"if source {place}/c.sh; then echo 1; else echo 0; fi > /logs/verifier/reward.txt\n")
+    task = make_task(tmp_path, test_sh, files={"environment/d/x": "x\n"},
+                     dockerfile="FROM tiny\nCOPY d /var/lib/d\nCOPY d /var/log/d\nWORKDIR /app\n")
+    attack = survivor(f"while :; do [ -s {place}/c.sh ] && echo true > {place}/c.sh; sleep 0.01; done")
+    assert score(task, attack, store=tiny) in (0.0, "verifier error")       # EROFS, then no c.sh
 
 
 # ---- on the real Debian base: Python's start-up forgeries, planted once the verifier runs -----------------
