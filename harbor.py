@@ -1144,11 +1144,13 @@ def ground(env: Environment) -> list[tuple[str, str, list[tamper.Change]]]:
     """Every place the agent can write that the verifier's processes see, listed alike (tamper.listing:
     no link followed): (the host directory, where the verifier sees it, its entries under that path).
     The writable layer at /, then each volume of the main container, at its target, and after a seal
-    the copies of /tmp and /var/tmp the verifier reads (Sandbox.tmp_copies)."""
+    the copies of /tmp and /var/tmp the verifier reads (Sandbox.tmp_copies) and, once it ran, what it
+    wrote over them (Sandbox.verifier_tmp)."""
     layer = env.box.writable_layer()
     volumes = env.services.volumes_of_main() if env.services else []
-    # after a seal the verifier reads copies of /tmp and /var/tmp, not the live ones: those are judged
-    volumes = volumes + env.box.tmp_copies()
+    # after a seal the verifier reads copies of /tmp and /var/tmp, not the live ones: those are judged, and
+    # after the tests, what it wrote over them too (as the layer holds it where nothing was sealed)
+    volumes = volumes + env.box.tmp_copies() + env.box.verifier_tmp()
     # what the layer holds at a volume's target (its mount point) or below is hidden by the volume
     seen = [c for c in tamper.listing(layer) if not any(tamper.within(c.path, t) for _, t in volumes)]
     out = [(layer, "", seen)]
@@ -1377,10 +1379,13 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
         r = env.box.run_fresh("rm -rf /tests && mkdir -p /tests", 30)
         if r.exit_code:
             raise VerifierError(f"cannot prepare /tests: {' '.join(r.output.split())[-200:]}")
-        try:
+    try:
+        if upload and not sealed:
             env.copy_in(task.path / "tests", "/tests")
-        except OSError as e:                   # tests/ over what the sandbox holds, say: the task's
-            raise VerifierError(f"task '{task.name}': {' '.join(str(e).split())[:200]}") from None
+        elif upload:                           # staged by run_fresh(tests=...) below: the same cap first
+            env.box.check_room(task.path / "tests", "/tests")
+    except OSError as e:                       # tests/ over what the sandbox holds, say: the task's
+        raise VerifierError(f"task '{task.name}': {' '.join(str(e).split())[:200]}") from None
     assign = " ".join(f"{k}={shlex.quote(v)}" for k, v in
                       {"PYTHONPYCACHEPREFIX": sandbox_init.PYCACHE, **task.verifier_env,
                        "TASK_SEED": str(seed), "PYTHONNOUSERSITE": "1",

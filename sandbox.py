@@ -457,6 +457,16 @@ class Sandbox:
         finally:
             _rmtree(stage)
 
+    def check_room(self, src: Path, dest: str, max_bytes: int | None = None) -> None:
+        """OSError if the files of src add up to more than max_bytes (default: what the writable layer
+        holds, for an episode's tmpfs): copy_in's and run_fresh(tests=...)'s check, before anything is
+        staged."""
+        room = max_bytes if max_bytes is not None else None if self.upper else self._storage_mb() << 20
+        if room is not None and (size := _tree_bytes(Path(src))) > room:
+            holds = "allowed" if max_bytes is not None else "the sandbox can hold"
+            raise OSError(f"cannot copy {Path(src).name} to {dest}: its files are {size >> 20} MiB, over the "
+                          f"{room >> 20} MiB {holds}")
+
     def seal(self) -> bool:
         """Verification is about to start and the agent's processes live on (Limits.keep_agent_processes,
         Harbor's lifecycle): from now on they see the root read-only, all but the places a service writes
@@ -470,6 +480,7 @@ class Sandbox:
             raise SandboxError("pid 1 did not answer seal within 10 s")
         if int(event[1]) not in (0, errno.EBUSY):
             raise SandboxError(f"cannot seal the root and copy /tmp: {os.strerror(int(event[1]))}")
+        self._verifier_tmp = []                # of an earlier verifier: not this one's
         if int(event[1]) == 0:
             # the verifier's /tmp and /var/tmp: copies pid 1 made now (sandbox_init._copy_tmp)
             self._tmp_copies = [(f"/proc/{self._init_pid}/fd/{fd}/.", d)
@@ -484,6 +495,12 @@ class Sandbox:
         """After seal(): (a host path, where the verifier sees it) of each copy of /tmp and /var/tmp the
         verifier reads instead of the live directory, for the writable-layer check to read the same."""
         return getattr(self, "_tmp_copies", [])
+
+    def verifier_tmp(self) -> list[tuple[str, str]]:
+        """After a sealed verifier ran (run_fresh(tests=...)): (a host path, where it saw it) of what it
+        wrote over each copy (the upper directory of its private overlay), for the check after the tests to
+        read, as it reads the writable layer where the agent's processes were killed."""
+        return getattr(self, "_verifier_tmp", [])
 
     def root_writers(self) -> list[str]:
         """What keeps seal() from making the root read-only: 'pid N (comm) /path' for each file on the root
@@ -517,6 +534,9 @@ class Sandbox:
         if started is None:
             raise SandboxError("pid 1 did not start the command within 10 s")
         pid = started[1]
+        if len(started) > 2:                   # a sealed verifier: its private /tmp, /var/tmp (verifier_tmp)
+            self._verifier_tmp = [(f"/proc/{self._init_pid}/fd/{fd}/.", d)
+                                  for d, fd in (x.rsplit(":", 1) for x in started[2:])]
         self._files = {}
         done = lambda e: e[0] == "e" and e[1] == pid                    # noqa: E731
         event = self._wait(time.monotonic() + timeout, done)
@@ -688,11 +708,7 @@ class Sandbox:
         src, deadline = Path(src), time.monotonic() + timeout
         if not dest.startswith("/"):
             raise ValueError(f"sandbox path must be absolute, got {dest!r}")
-        room = max_bytes if max_bytes is not None else None if self.upper else self._storage_mb() << 20
-        if room is not None and (size := _tree_bytes(src)) > room:
-            holds = "allowed" if max_bytes is not None else "the sandbox can hold"
-            raise OSError(f"cannot copy {src.name} to {dest}: its files are {size >> 20} MiB, over the "
-                          f"{room >> 20} MiB {holds}")
+        self.check_room(src, dest, max_bytes)
 
         def copy(a, b):
             if time.monotonic() > deadline:

@@ -344,12 +344,12 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
                 if kind == b"S":               # Sandbox.seal: 0 or the errno that refused it, and more
                     event(f"S {_seal()}")
                     continue
-                pid, logs = _spawn_fresh(cfg, command, private_logs=kind in (b"L", b"T"), user=user,
-                                         sealed=kind == b"T")
+                pid, logs, uppers = _spawn_fresh(cfg, command, private_logs=kind in (b"L", b"T"),
+                                                 user=user, sealed=kind == b"T")
                 fresh.add(pid)
                 if logs is not None:
                     reward_dirs[pid] = logs
-                event(f"c {pid}")
+                event(" ".join([f"c {pid}", *(f"{d}:{fd}" for d, fd in uppers)]))
         if wake_r not in ready:
             continue
         os.read(wake_r, 4096)
@@ -379,25 +379,39 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
 REWARD_FILES, REWARD_BYTES = ("reward.json", "reward.txt"), 4096
 
 
+# After a sealed verifier started: pid 1's fd of the upper directory of each of its private /tmp and /var/tmp
+# overlays (_private_overlay), kept after it ended, so that the check after the tests reads what test.sh
+# wrote there, as it reads the writable layer where the agent's processes were killed (Sandbox.verifier_tmp).
+_VERIFIER_UPPERS: dict[str, int] = {}
+
+
 def _spawn_fresh(cfg: dict, command: str, private_logs: bool, user=None,
-                 sealed: bool = False) -> tuple[int, int | None]:
+                 sealed: bool = False) -> tuple[int, int | None, list[tuple[str, int]]]:
     """A run_fresh command, as `user` (a sandbox.User tuple; None: root). With private_logs (the verifier),
     it runs in a mount namespace of its own with a fresh, empty tmpfs at /logs/verifier, and pid 1 keeps an
     fd of that tmpfs: what the agent left running (in pid 1's namespace) cannot see it, and its reward files
-    are read through that fd by pid 1, never through a path: (pid, fd of the reward directory or None).
-    sealed: after _seal, see _private_logs."""
+    are read through that fd by pid 1, never through a path: (pid, fd of the reward directory or None,
+    [(d, fd of the upper directory of its private d)] after a seal). sealed: after _seal, see
+    _private_logs."""
     argv = ["bash", "--noprofile", "--norc", "-c", command]
     if not private_logs:
-        return _spawn(cfg, argv, user=user), None
+        return _spawn(cfg, argv, user=user), None, []
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     pid = _spawn(cfg, argv, logs_sock=theirs, user=user, sealed=sealed)
     theirs.close()
     try:
-        msg, fds, _, _ = socket.recv_fds(ours, 16, 1)
+        msg, fds, _, _ = socket.recv_fds(ours, 256, 1 + len(VERIFIER_TMP))
     except OSError:
-        fds = []
+        msg, fds = b"", []
     ours.close()
-    return pid, (fds[0] if fds else None)
+    uppers = []
+    if sealed:
+        for fd in _VERIFIER_UPPERS.values():
+            os.close(fd)
+        _VERIFIER_UPPERS.clear()
+        _VERIFIER_UPPERS.update(zip(msg[1:].decode().split(), fds[1:]))
+        uppers = list(_VERIFIER_UPPERS.items())
+    return pid, (fds[0] if fds else None), uppers
 
 
 PYCACHE = "/logs/.verifier-pycache"            # the verifier's PYTHONPYCACHEPREFIX (harbor.verify)
@@ -659,8 +673,7 @@ def _private_logs(sock: socket.socket, owner: tuple[int, int] = (0, 0), sealed: 
     file (the pyc header only names the source's size and mtime, which the agent can copy)."""
     _check(_libc.unshare(CLONE_NEWNS), "unshare(mount)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    if sealed:
-        _private_tests(owner)
+    uppers = _private_tests(owner) if sealed else []
     _fresh_dev()
     for d in ("/logs", "/logs/verifier", PYCACHE):   # real directories only: a link would move the mount
         if os.path.islink(d) or (os.path.lexists(d) and not os.path.isdir(d)):
@@ -671,15 +684,18 @@ def _private_logs(sock: socket.socket, owner: tuple[int, int] = (0, 0), sealed: 
     _mount("tmpfs", PYCACHE, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=755,size=512m,{ids}")   # see above
     _mount("tmpfs", "/logs/verifier", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=755,size=16m,{ids}")
     fd = os.open("/logs/verifier", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    socket.send_fds(sock, [b"d"], [fd])
-    os.close(fd)
+    socket.send_fds(sock, [b"d" + " ".join(d for d, _ in uppers).encode()], [fd, *(u for _, u in uppers)])
+    for f in [fd, *(u for _, u in uppers)]:
+        os.close(f)
     sock.close()
 
 
-def _private_tests(owner: tuple[int, int] = (0, 0)) -> None:
+def _private_tests(owner: tuple[int, int] = (0, 0)) -> list[tuple[str, int]]:
     """The verifier beside the agent's live processes (after _seal): its copy of the root writable again
     (test.sh may install its runner), and a fresh tmpfs at /tests, which the caller fills from /run/xfer:
-    the agent's processes never see the tests, so they cannot rewrite them while they run."""
+    the agent's processes never see the tests, so they cannot rewrite them while they run. Returns
+    (d, an fd of the upper directory of its overlay) for each copied VERIFIER_TMP directory d."""
+    uppers = []
     err = _read_only(False)
     if err:
         raise OSError(err, f"writable root: {os.strerror(err)}")
@@ -687,7 +703,7 @@ def _private_tests(owner: tuple[int, int] = (0, 0)) -> None:
         if d in _TMP_COPIES:                   # the copy made at the seal, never the live directory
             mnt, socks = _TMP_COPIES[d]
             live = _live_sockets(d, socks)
-            _private_overlay(d, below=mnt)
+            uppers.append((d, _private_overlay(d, below=mnt)))
             for rel, fd in live:               # the live socket, bound onto its empty file in the copy
                 path = f"{d}/{rel}"
                 if os.path.realpath(path) == path and os.path.isfile(path):
@@ -712,6 +728,7 @@ def _private_tests(owner: tuple[int, int] = (0, 0)) -> None:
         os.mkdir("/tests", 0o755)
     _mount("tmpfs", "/tests", "tmpfs", MS_NOSUID | MS_NODEV,   # the verifier's user copies them in
            f"mode=755,size=2g,uid={owner[0]},gid={owner[1]}")
+    return uppers
 
 
 def _live_sockets(d: str, socks: list[tuple[str, int]]) -> list[tuple[str, int]]:
@@ -733,10 +750,10 @@ def _live_sockets(d: str, socks: list[tuple[str, int]]) -> list[tuple[str, int]]
     return out
 
 
-def _private_overlay(d: str, below: int | None = None) -> None:
+def _private_overlay(d: str, below: int | None = None) -> int:
     """d seen through an overlay of the verifier's own: what is there below (d itself, or the directory fd
     `below`: its copy), read-only to it, and what it writes on a private tmpfs on top, which the agent's
-    processes never see."""
+    processes never see. Returns an O_PATH fd of that upper directory."""
     below = os.open(d, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW) if below is None else \
         os.open(f"/proc/self/fd/{below}", os.O_PATH | os.O_DIRECTORY)      # a magic link: followed
     try:
@@ -748,6 +765,7 @@ def _private_overlay(d: str, below: int | None = None) -> None:
             os.mkdir(f"{d}/work")
             _mount("overlay", d, "overlay", 0, f"lowerdir=/proc/self/fd/{below},"
                    f"upperdir=/proc/self/fd/{top}/upper,workdir=/proc/self/fd/{top}/work,userxattr")
+            return os.open("upper", os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=top)
         finally:
             os.close(top)
     finally:
