@@ -419,9 +419,9 @@ def main(argv=None) -> None:
     a("--no-internet", action="store_true", help="turn the agent's network off (its commands, the oracle, "
       "the seeded setup steps) even where the task allows it; the verifier keeps the task's own setting and "
       "builds keep theirs (as docker build)")
-    a("--keep-agent-processes", action="store_true", help="as Harbor: the agent's processes (a service it "
-      "started) stay alive into verification, which runs on a root they can no longer write (README "
-      "Containment); default: they are all killed first")
+    a("--kill-agent-processes", action="store_true", help="kill every process the agent started before "
+      "verification; default, as Harbor: they (a service it started) stay alive into it, which runs on a "
+      "root they can no longer write (README Containment; needs Landlock ABI 6, Linux 6.12+)")
     a("--allow-no-cgroup", action="store_true",
       help="where no cgroup can be made (not root, no delegated cgroup v2 subtree), run episodes "
       "and builds with per-process memory and process limits and no CPU limit; default: they do not "
@@ -481,12 +481,12 @@ def main(argv=None) -> None:
     start = partial(harbor.start_task, store=Path(args.images) if args.images else None,
                     internet=not args.no_internet, registry_nets=tuple(args.registry_net))
     if args.agent != "model":                  # the model's episodes take it from their R.Limits
-        start = partial(start, limits=harbor.Limits(keep_agent_processes=args.keep_agent_processes))
+        start = partial(start, limits=harbor.Limits(keep_agent_processes=not args.kill_agent_processes))
     if args.agent == "model":
         limits = R.Limits(max_turns=args.max_turns, max_turn_tokens=args.max_turn_tokens,
                           format_reminder=args.format_reminder,
                           system_prompt=args.system_prompt or R.SYSTEM_PROMPT,
-                          keep_agent_processes=args.keep_agent_processes)
+                          keep_agent_processes=not args.kill_agent_processes)
         results = evaluate_model(model, tok, tasks, args.k, args.seed, limits, temperature=args.temperature,
                                  top_p=args.top_p, top_k=args.top_k, batch_tasks=args.batch_tasks,
                                  episodes_path=args.episodes, start_task=start)

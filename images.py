@@ -486,8 +486,10 @@ def _build_layer(state: State, step, context: Path, layer: Path, deadline: float
         # As `docker build`: a RUN has the network (whatever the task's or the trainer's setting: the layer
         # is shared) and room to compile (the task's limits are the episode's). The network is the sandbox's
         # own through pasta, never the host's: its loopback and abstract sockets stay out of reach.
+        # A step's processes end with its sandbox, as a RUN's with its container: nothing verifies after it,
+        # so a build keeps none (keep_agent_processes), and builds need no Landlock.
         build_limits = replace(limits, episode_timeout=left, memory_mb=max(limits.memory_mb, 8192),
-                               nproc=max(limits.nproc, 4096))
+                               nproc=max(limits.nproc, 4096), keep_agent_processes=False)
         with Sandbox(workdir=state.config.workdir, env=state.env, layers=state.layers, upper=tmp / "layer",
                      network=step.instr == "RUN", limits=build_limits) as sb, \
                 _DiskWatch(tmp, cap, sb) as watch:
@@ -699,7 +701,8 @@ def fetch(url: str, checksum: str | None, where: str, cache: Path, deadline: flo
     left = deadline - time.monotonic()
     if left <= 0:
         raise BuildError(f"{where}: build_timeout_sec reached before the download")
-    limits = Limits(episode_timeout=left + 30, memory_mb=2 * ADD_URL_MB + 512, storage_mb=ADD_URL_MB + 8)
+    limits = Limits(episode_timeout=left + 30, memory_mb=2 * ADD_URL_MB + 512, storage_mb=ADD_URL_MB + 8,
+                    keep_agent_processes=False)      # a build's (see _build_layer)
     with Sandbox(workdir="/", layers=None, network=True, limits=limits) as sb:
         for _ in range(MAX_REDIRECTS + 1):
             left = deadline - time.monotonic()
@@ -818,7 +821,7 @@ def _copy_from(sb: Sandbox, step, state: State, timeout: float) -> list[str]:
     *srcs, dest = words
     dest = _dest(dest, c.workdir)
     deadline, budget, made = time.monotonic() + timeout, [BUILD_DISK_MB << 20], []
-    limits = Limits(episode_timeout=timeout + 30)
+    limits = Limits(episode_timeout=timeout + 30, keep_agent_processes=False)     # a build's (_build_layer)
     with Sandbox(workdir="/", layers=source.layers, network=False, limits=limits) as src_sb, \
             tempfile.TemporaryDirectory() as tmp:
         root = os.open(src_sb.host_path("/"), os.O_PATH | os.O_DIRECTORY)

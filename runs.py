@@ -106,9 +106,9 @@ def parse_args(argv=None):
     a("--no-internet", action="store_true", help="turn the agent's network off (its commands, the oracle, "
       "the seeded setup steps) even where the task allows it; the verifier keeps the task's own setting and "
       "builds keep theirs (as docker build)")
-    a("--keep-agent-processes", action="store_true", help="as Harbor: the agent's processes (a service it "
-      "started) stay alive into verification, which runs on a root they can no longer write (README "
-      "Containment); default: they are all killed first")
+    a("--kill-agent-processes", action="store_true", help="kill every process the agent started before "
+      "verification; default, as Harbor: they (a service it started) stay alive into it, which runs on a "
+      "root they can no longer write (README Containment; needs Landlock ABI 6, Linux 6.12+)")
     a("--allow-no-cgroup", action="store_true",
       help="where no cgroup can be made (not root, no delegated cgroup v2 subtree), run episodes "
       "and builds with per-process memory and process limits and no CPU limit; default: they do not "
@@ -287,7 +287,7 @@ def rollout_limits(args):
                     command_timeout=args.command_timeout, episode_timeout=args.episode_timeout,
                     output_chars=args.max_output_chars, format_reminder=args.format_reminder,
                     shell=args.shell, system_prompt=args.system_prompt or R.SYSTEM_PROMPT,
-                    keep_agent_processes=args.keep_agent_processes)
+                    keep_agent_processes=not args.kill_agent_processes)
 
 
 class Interrupt:

@@ -35,9 +35,10 @@ Containment, with Docker's defaults as the floor:
   before the exec, with no capability left) and can rewrite any file there, as in Docker; what it changed is
   exactly the writable layer (writable_layer()), which harbor.check_ground reads before the verifier runs
   (tamper.py), and the verifier's reward lives in a tmpfs of its own (run_fresh(private_logs=True)).
-- With Limits.keep_agent_processes (Harbor's lifecycle) the agent's processes outlive its turn: seal()
-  makes the root read-only in their mount namespace before that check (all but the scratch places a
-  service writes), and run_fresh(tests=...) gives the verifier a writable root, /tests and /tmp of its own.
+- With Limits.keep_agent_processes (Harbor's lifecycle, the default) the agent's processes outlive its
+  turn: seal() makes the root read-only in their mount namespace before that check (all but the scratch
+  places a service writes), and run_fresh(tests=...) gives the verifier a writable root, /tests and /tmp of
+  its own.
 
 Five pipes connect caller and sandbox: commands go to the shell's stdin; stdout+stderr come back on
 one pipe; run_fresh's commands go to pid 1 on its own pipe; pid 1 reports on its own pipe, which no
@@ -96,9 +97,10 @@ class Limits:                          # defaults; per-task values come from tas
     storage_mb: int = 10240            # size of the episode's writable layer (a tmpfs)
     cpus: float = 1.0                  # cgroup CPU quota; not enforced without a cgroup
     nproc: int = 256                   # cgroup pids.max, else RLIMIT_NPROC (per user namespace)
-    # Harbor's lifecycle: the agent's processes (a service it started) stay alive into verification, which
-    # then runs on ground they can no longer change (Sandbox.seal). False: they are all killed first.
-    keep_agent_processes: bool = False
+    # Harbor's lifecycle, the default: the agent's processes (a service it started) stay alive into
+    # verification, which then runs on ground they can no longer change (Sandbox.seal); needs Landlock ABI 6.
+    # False (--kill-agent-processes): they are all killed first. Image builds always kill (images.py).
+    keep_agent_processes: bool = True
 
 
 class SandboxError(EchoError, RuntimeError):
@@ -244,7 +246,7 @@ class Sandbox:
             raise SandboxError(                # fail closed: nothing else keeps survivors off the verifier
                 f"keeping the agent's processes needs Landlock ABI {need} (scoped signals and abstract "
                 f"sockets: Linux 6.12+, landlock in the lsm= list); this kernel has {abi or 'none'}: run "
-                "without --keep-agent-processes")
+                "with --kill-agent-processes (Limits.keep_agent_processes=False)")
         _reap_stale()
         self.dir = _claim_dir()
         for p in (self.dir / "root", self.dir / "xfer"):

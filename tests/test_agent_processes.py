@@ -1,4 +1,5 @@
-"""The agent's processes alive into verification (Limits.keep_agent_processes, Harbor's lifecycle), and the
+"""The agent's processes alive into verification (Limits.keep_agent_processes, Harbor's lifecycle and the
+default; --kill-agent-processes the old one), and the
 verifier's integrity without killing them (README "Containment": what survives cannot write the verifier's
 files or reward, change what it executes, or reach into its processes).
 
@@ -21,6 +22,7 @@ import pytest
 import harbor
 
 KEEP = harbor.Limits(keep_agent_processes=True)
+KILL = harbor.Limits(keep_agent_processes=False)           # --kill-agent-processes
 
 
 def make_task(root: Path, test_sh: str, dockerfile: str | None = None, files=None) -> harbor.Task:
@@ -68,11 +70,16 @@ def test_a_service_the_oracle_started_answers_the_tests_when_kept(service_task):
     assert score(service_task) == 0.0                      # nothing started: nothing answers
 
 
-def test_by_default_the_agents_processes_are_killed_first(service_task):
-    assert score(service_task, oracle=True, limits=harbor.Limits()) == 0.0   # today's (and the default)
+def test_by_default_the_agents_processes_are_kept_as_in_harbor(service_task):
+    assert harbor.Limits().keep_agent_processes
+    assert score(service_task, oracle=True, limits=harbor.Limits()) == 1.0
 
 
-@pytest.mark.parametrize("flag, reward", [([], 0.0), (["--keep-agent-processes"], 1.0)])
+def test_with_kill_agent_processes_the_service_is_gone_before_the_tests(service_task):
+    assert score(service_task, oracle=True, limits=KILL) == 0.0
+
+
+@pytest.mark.parametrize("flag, reward", [([], 1.0), (["--kill-agent-processes"], 0.0)])
 def test_the_flag_of_eval_and_echo(service_task, tmp_path, flag, reward):
     import json
     import eval as E
@@ -80,7 +87,17 @@ def test_the_flag_of_eval_and_echo(service_task, tmp_path, flag, reward):
     E.main(["--agent", "oracle", "--tasks", str(service_task.path.parent), "--json", str(tmp_path / "r.json"),
             *flag])
     assert json.loads((tmp_path / "r.json").read_text())["tasks"]["t"]["reward"] == reward
-    assert runs.rollout_limits(runs.parse_args(flag)).keep_agent_processes == bool(flag)
+    assert runs.rollout_limits(runs.parse_args(flag)).keep_agent_processes == (not flag)
+
+
+def test_the_old_keep_flag_is_gone(capsys):
+    import eval as E
+    import runs
+    for parse in (runs.parse_args, lambda argv: E.main(["--agent", "oracle", *argv])):
+        with pytest.raises(SystemExit) as e:
+            parse(["--keep-agent-processes"])
+        assert e.value.code == 2
+        assert "unrecognized arguments: --keep-agent-processes" in capsys.readouterr().err
 
 
 # ---- survivors on the host fallback (no Dockerfile) -------------------------------------------------------
@@ -246,12 +263,13 @@ def test_the_agents_processes_still_reach_each_other_across_shell_restarts():
         assert r.output.split() == ["killed", "killed"]
 
 
-def test_without_landlock_keeping_the_agents_processes_refuses_to_start(check_task, monkeypatch):
+def test_without_landlock_the_default_refuses_to_start_and_names_the_flag(check_task, monkeypatch):
     import sandbox_init
     monkeypatch.setattr(sandbox_init, "landlock_abi", lambda: 5)
-    with pytest.raises(harbor.SetupError, match="needs Landlock ABI 6.*this kernel has 5"):
-        score(check_task, limits=KEEP)
-    assert score(check_task, "mkdir -p /app; echo 42 > /app/answer", limits=harbor.Limits()) == 1.0
+    refused = "needs Landlock ABI 6.*this kernel has 5: run with --kill-agent-processes"
+    with pytest.raises(harbor.SetupError, match=refused):
+        score(check_task, limits=harbor.Limits())
+    assert score(check_task, "mkdir -p /app; echo 42 > /app/answer", limits=KILL) == 1.0
 
 
 # ---- what the verifier creates, writes or runs never resolves where survivors write -----------------------
@@ -463,4 +481,4 @@ def test_redis_under_supervisord_answers_the_tests_when_kept(real_task, tmp_path
     task = make_task(tmp_path, REDIS_TEST, dockerfile=REDIS_DOCKERFILE,
                      files={"solution/solve.sh": REDIS_SOLVE})
     assert score(task, oracle=True) == 1.0
-    assert score(task, oracle=True, limits=harbor.Limits()) == 0.0
+    assert score(task, oracle=True, limits=KILL) == 0.0

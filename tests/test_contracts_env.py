@@ -100,16 +100,16 @@ def test_a_task_workdir_defaults_to_app_without_a_dockerfile(tmp_path):
     assert harbor.load_task(make_task(tmp_path)).workdir == "/app"
 
 
-# ---- the agent's processes are gone before the verifier runs (README: "Before the verifier ...") ----
+# ---- with --kill-agent-processes, the agent's processes are gone before the verifier runs ----
 
 SEES_SLEEPERS = ("for c in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $c 2>/dev/null; echo; done "
                  "| grep -c '^sleep 100[0-9]' > /logs/verifier/reward.txt || true\n")
 
 
-def test_no_process_the_agent_started_is_alive_when_test_sh_runs(tmp_path):
+def test_with_kill_no_process_the_agent_started_is_alive_when_test_sh_runs(tmp_path):
     # the reward is the number of the agent's sleepers test.sh can see: 0, however they were detached
     task = harbor.load_task(make_task(tmp_path, files={"tests/test.sh": SEES_SLEEPERS}))
-    with harbor.start_task(task) as env:
+    with harbor.start_task(task, limits=Limits(keep_agent_processes=False)) as env:
         env.run("sleep 1000 & setsid sleep 1001 & nohup sleep 1002 >/dev/null & (trap '' HUP; sleep 1003 &)")
         assert env.run("for c in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $c; echo; done | grep -c '^sleep 100'"
                        ).output == "4\n"                    # they were running

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from harbor import (Outcome, SetupError, TamperedError, VerifierError, load_task, outcome_of,  # noqa: E402
-                    run_solution, start_task, verify)
+from harbor import (Limits, Outcome, SetupError, TamperedError, VerifierError,  # noqa: E402
+                    load_task, outcome_of, run_solution, start_task, verify)
 
 TEST_SH = "echo 1 > /logs/verifier/reward.txt\n"
 
@@ -169,13 +169,15 @@ def test_a_missing_test_runner_is_a_verifier_error_not_a_zero(tmp_path):
         verify(sb, task)
 
 
-def test_the_verifier_gets_a_clean_environment(tmp_path):
-    test_sh = 'echo "$FOO|$PYTHONNOUSERSITE|$PWD" > /tmp/out; echo 1 > /logs/verifier/reward.txt\n'
+@pytest.mark.parametrize("keep", [True, False], ids=["kept", "killed"])
+def test_the_verifier_gets_a_clean_environment(tmp_path, keep):
+    # (written to the workdir: where the agent's processes are kept, what test.sh writes to /tmp is its own)
+    test_sh = 'echo "$FOO|$PYTHONNOUSERSITE|$PWD" > /app/out; echo 1 > /logs/verifier/reward.txt\n'
     task = load_task(make_task(tmp_path, files={"tests/test.sh": test_sh}))
-    with start_task(task) as sb:
+    with start_task(task, limits=Limits(keep_agent_processes=keep)) as sb:
         sb.run("export FOO=agent; cd /tmp")
         assert verify(sb, task) == (1.0, "")
-        assert sb.read_file("/tmp/out") == "|1|/app\n"
+        assert sb.read_file("/app/out") == "|1|/app\n"
 
 
 def test_the_agent_cannot_plant_a_reward(tmp_path):

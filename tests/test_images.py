@@ -98,7 +98,9 @@ def test_a_dockerfile_with_apt_and_pip_builds_on_the_debian_base(real_task):
 
 def test_oracle_passes_and_null_fails_with_pytest_really_run(real_task):
     task, *_ = real_task
-    with harbor.start_task(task, seed=3) as sb:
+    # with --kill-agent-processes, as the tests are then copied where the shell sees them after the verifier
+    # (kept, they are the verifier's own: test_agent_processes.py)
+    with harbor.start_task(task, seed=3, limits=harbor.Limits(keep_agent_processes=False)) as sb:
         assert sb.run("pwd; cat seed.txt; stat -c %U /home/user").output == "/home/user\nseed 3\nalice\n"
         assert harbor.verify(sb, task, 3) == (0.0, "")
         assert "1 failed" in sb.run("cd /tests && pytest -q test_outputs.py | tail -1").output
@@ -187,6 +189,7 @@ def test_a_sidecar_on_the_debian_base_serves_the_main_container(base, tmp_path):
             "from the volume\n127.0.0.1       localhost sandbox main web\n")
         assert env.services.boxes[0].run("cat /etc/debian_version; id -u").output.endswith("\n0\n")
         assert env.verify() == (0.0, "")                   # the null agent
+    with harbor.start_task(task) as env:                   # (after a verify the root is sealed to the agent)
         env.solve()
         assert env.verify() == (1.0, "")                   # the oracle
 
