@@ -26,7 +26,8 @@ from dataclasses import dataclass, field, replace
 # Docker's default PATH, in scope for $PATH when the image sets none (as BuildKit does).
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # A substituted value, and all the ENV and ARG values of a stage together, are at most MAX_VALUE: each ARG
-# may double the last ($A$A), so n lines grow a value 2^n; refused when the task loads, before it is allocated.
+# may double the last ($A$A), so n lines grow a value 2^n; refused when the task loads, before it is
+# allocated.
 # (A process's environment holds at most 128 KiB per string anyway.)
 MAX_VALUE = 1 << 20
 INSTRUCTIONS = {"FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT",

@@ -334,7 +334,8 @@ def test_every_builtin_check_follows_the_rule(task_dir):
 
 # ---- the check's own files are not the agent's code's to read (README "Containment", invariant 3) -------
 
-CHECKS = sorted(c for d in BUILTIN if (c := d / "tests/check.py").is_file() and "def agent(argv" in c.read_text())
+CHECKS = sorted(c for d in BUILTIN if (c := d / "tests/check.py").is_file()
+                and "def agent(argv" in c.read_text())
 HELPERS_END = 'sys.path.insert(0, "/tests")'       # every check's helpers come before it imports gen.py
 # As root in a sandbox: for each check, a readable /tests with an answer key, the check's own helpers
 # (everything above HELPERS_END), and its agent() running `cat` on the key as the agent's code would.
@@ -364,8 +365,8 @@ def test_no_builtin_check_lets_the_agents_code_read_its_files(tmp_path):
     with harbor.start_task(task, seed=0) as env:
         env.copy_in(xfer, "/opt/checks")
         env.run(f"cat > /opt/read_key.py <<'EOF'\n{READ_KEY}EOF", timeout=30)
-        out = env.run("python3 /opt/read_key.py " + " ".join(f"/opt/checks/{i}.py" for i in range(len(CHECKS))),
-                      timeout=120).output
+        checks = " ".join(f"/opt/checks/{i}.py" for i in range(len(CHECKS)))
+        out = env.run(f"python3 /opt/read_key.py {checks}", timeout=120).output
     lines = [line for line in out.splitlines() if line.startswith("/opt/checks/")]
     assert len(lines) == len(CHECKS), out[-2000:]
     read = [str(CHECKS[int(line.split("/")[3].split(".")[0])].relative_to(TASKS)) for line in lines
@@ -432,6 +433,11 @@ REAL_ATTACKS = {                       # each makes `pytest` exit 0 without the 
                         "printf '[pytest11]\\nevil = evilplug\\n' > $D/entry_points.txt && "
                         "printf 'def pytest_collection_modifyitems(items):\\n    for i in items:\\n"
                         f"        i.runtest = lambda: None\\n' > {SITE}/evilplug.py"),
+    # P13 and its class (tamper._dpkg): dpkg's database steers what the verifier's apt-get does
+    "dpkg-divert": "dpkg-divert --divert /usr/bin/jq.distrib --no-rename --add /usr/bin/jq",
+    "update-alternatives of the agent's": ("printf '#!/bin/sh\\nexit 0\\n' > /usr/local/bin/x && chmod +x "
+                                           "/usr/local/bin/x && update-alternatives --install /usr/bin/java "
+                                           "java /usr/local/bin/x 9999"),
     "libz by SONAME": "cp \"$(readlink -f /lib/*/libz.so.1)\" /usr/local/lib/libzz.so && "
                       "touch /etc/ld.so.cache",
 }
@@ -476,7 +482,9 @@ def test_the_real_image_still_scores_honest_work(real_task):
 # What an agent legitimately does to a Debian image, from the network, in one episode (README "what the
 # verifier sees"): none of it is tampering, and the check still sees the answer.
 LEGIT_INSTALLS = ("pip3 install -q --break-system-packages six==1.17.0 && python3 -c 'import six' && "
-                  "apt-get update -qq && apt-get install -y -qq jq > /dev/null && jq --version && "
+                  "apt-get update -qq && apt-get install -y -qq jq less vim-tiny > /dev/null && "
+                  "jq --version && "
+                  "test -L /etc/alternatives/vi && "                 # vim-tiny's alternatives: an install
                   "useradd alice && id alice && echo '0 3 * * * root /bin/true' > /etc/cron.d/backup && "
                   "echo 42 > /app/answer.txt && echo INSTALLED")
 
