@@ -491,3 +491,14 @@ def test_a_growing_substitution_is_one_line_error_well_under_a_second(tmp_path, 
     out, seconds = _load_capped(task)
     assert out.startswith("TaskError: ") and "over 1 MiB" in out and "\n" not in out, out
     assert seconds < 0.5, seconds
+
+
+def test_a_compose_file_that_repeats_a_large_variable_is_one_line_error_well_under_a_second(tmp_path):
+    # linear: 300,000 references in a 600 KB file to one 60 KB variable of task.toml would be 18 GB
+    toml = '[agent]\ntimeout_sec = 60\n[environment.env]\nA = "' + "x" * 60_000 + '"\n'
+    text = "services:\n  main:\n    environment:\n      B: " + "$A" * 300_000 + "\n"
+    task = make_task(tmp_path, toml=toml, files={"environment/Dockerfile": "FROM host\nWORKDIR /app\n",
+                                                 "environment/docker-compose.yaml": text})
+    out, seconds = _load_capped(task)
+    assert out.startswith("TaskError: ") and "over 1 MiB" in out and "\n" not in out, out
+    assert seconds < 0.5, seconds
