@@ -36,7 +36,7 @@ The invariants, each a class of forgery (not a list of attacks):
      one the image's group had, or one the file list of a package the agent installed names (a package's
      postinst would point the link at it), or whose link is a file the image shipped; a new file in info/
      for a package the image has (a maintainer script it did not ship); dpkg's database, alternatives/,
-     diversions or statoverride replaced by a link or an emptied directory. Not judged: status and
+     a group in it, diversions or statoverride replaced by a link or an emptied directory. Not judged: status and
      updates/ (a package said to be installed is a fake package: the README's residual), triggers/ (they
      run the postinst of an installed package: judged above, or one the agent installed).
   3. Interpreter start-up hooks and test-runner configuration, anywhere, the task's workdir included:
@@ -990,7 +990,8 @@ def _says(p: str, text: str | None, image=None) -> str | None:
 
 def _dpkg(c: Change, p: str, shipped, image, contents: dict[str, str]) -> str | None:
     """Why a change to dpkg's database (DPKG_DB) makes the verifier's dpkg or apt do otherwise, else None."""
-    if p in ("/var", "/var/lib", DPKG_DB, ALTERNATIVES, DIVERSIONS, STAT_OVERRIDES) and (
+    if (p in ("/var", "/var/lib", DPKG_DB, ALTERNATIVES, DIVERSIONS, STAT_OVERRIDES)
+            or os.path.dirname(p) == ALTERNATIVES) and (   # a link: dpkg and update-alternatives follow it
             c.kind in ("link", "other") or c.kind == "dir" and c.opaque and image.kind(p) == "dir"):
         return "replaces dpkg's database (where the verifier's dpkg reads its diversions and alternatives)"
     if os.path.dirname(p) == MAINTAINER_SCRIPTS and c.kind != "dir" and shipped(p) is None:

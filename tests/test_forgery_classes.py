@@ -428,6 +428,14 @@ def test_dpkg_database_changes_that_steer_the_verifiers_apt_are_tampered(texts):
     assert found and all(f.startswith("/var/lib/dpkg/") for f in found), found
 
 
+@pytest.mark.parametrize("path, kind", [("/var/lib/dpkg/alternatives/java", "link"),
+                                        ("/var/lib/dpkg/diversions", "link"), ("/var/lib", "link"),
+                                        ("/var/lib/dpkg/alternatives", "link")])
+def test_dpkg_database_files_behind_a_link_are_tampered(path, kind):
+    # update-alternatives and dpkg follow a link to a file of the agent's anywhere (texts() reads none)
+    assert tamper.tampered([tamper.Change(path, kind)], DPKG_IMAGE, "/app", PATH)
+
+
 def test_dpkg_database_changes_of_a_legitimate_apt_install_are_not():
     vim = "/usr/bin/vim.tiny"
     assert judge_dpkg({
