@@ -380,7 +380,13 @@ AWK = ("auto\n/usr/bin/awk\nawk.1.gz\n/usr/share/man/man1/awk.1.gz\n\n"
 DPKG_IMAGE_FILES = {
     "/var/lib/dpkg/diversions": "/bin/sh\n/bin/sh.distrib\ndash\n",
     "/var/lib/dpkg/statoverride": "root messagebus 4754 /usr/lib/dbus-1.0/dbus-daemon-launch-helper\n",
-    "/var/lib/dpkg/alternatives/awk": AWK}
+    "/var/lib/dpkg/alternatives/awk": AWK,
+    "/var/lib/dpkg/status": (
+        "Package: bash\nEssential: yes\nStatus: install ok installed\nPriority: required\n"
+        "Architecture: amd64\nVersion: 5.2.15-2+b13\nConflicts: bash-completion (<< 1)\n\n"
+        "Package: mawk\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.3.4\n")}
+STATUS = DPKG_IMAGE_FILES["/var/lib/dpkg/status"]
+JQ = "\n\nPackage: jq\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.6-2.1+deb12u2\n"
 
 
 class DpkgImage(FakeImage):
@@ -422,6 +428,13 @@ DIVERT = "/bin/sh\n/bin/sh.distrib\ndash\n/usr/bin/jq\n/usr/bin/jq.distrib\n:\n"
     # a maintainer script the image's package did not ship (apt's next configure of libc-bin runs it)
     {"/var/lib/dpkg/info/libc-bin.preinst": "#!/bin/sh\n"},
     {"/var/lib/dpkg/info/libc-bin.triggers": "interest-noawait /app\n"},
+    # the status file: bash (essential) said to conflict with jq, so `apt-get install jq` refuses and
+    # test.sh runs the agent's jq; a field twice is read once by apt
+    {"/var/lib/dpkg/status": STATUS.replace("Package: bash\n", "Package: bash\nConflicts: jq\n")},
+    {"/var/lib/dpkg/status": STATUS.replace("Package: mawk\n", "Package: mawk\nBreaks: jq\n")},
+    {"/var/lib/dpkg/status": STATUS + "\nPackage: jq\nStatus: hold ok not-installed\nArchitecture: amd64\n"},
+    {"/var/lib/dpkg/status": STATUS + JQ + "Essential: yes\n"},
+    {"/var/lib/dpkg/status": STATUS.split("\n\n")[0] + "\n"},              # mawk said not to be there
 ])
 def test_dpkg_database_changes_that_steer_the_verifiers_apt_are_tampered(texts):
     found = judge_dpkg(texts)
@@ -436,6 +449,14 @@ def test_dpkg_database_files_behind_a_link_are_tampered(path, kind):
     assert tamper.tampered([tamper.Change(path, kind)], DPKG_IMAGE, "/app", PATH)
 
 
+def test_a_pending_dpkg_journal_entry_is_tampered():
+    # dpkg merges updates/ into its status when it starts: the status file's rule, written elsewhere
+    entry = tamper.Change("/var/lib/dpkg/updates/0001", "file", stamp=(1, 80, 0, 0o100644, 0))
+    assert tamper.tampered([entry], DPKG_IMAGE, "/app", PATH)
+    assert not tamper.tampered([tamper.Change(entry.path, "file", stamp=(1, 0, 0, 0o100644, 0))],
+                               DPKG_IMAGE, "/app", PATH)            # an empty one (dpkg leaves those)
+
+
 def test_dpkg_database_changes_of_a_legitimate_apt_install_are_not():
     vim = "/usr/bin/vim.tiny"
     assert judge_dpkg({
@@ -448,7 +469,9 @@ def test_dpkg_database_changes_of_a_legitimate_apt_install_are_not():
         "/var/lib/dpkg/info/vim-tiny.list": f"/.\n/usr\n/usr/bin\n{vim}\n",
         "/var/lib/dpkg/info/vim-tiny.postinst": "#!/bin/sh\n",
         "/var/lib/dpkg/alternatives/pager": "manual\n/usr/bin/pager\n\n/usr/bin/more\n10\n\n",
-        "/var/lib/dpkg/alternatives/awk": AWK}) == []
+        "/var/lib/dpkg/alternatives/awk": AWK,
+        # a new package installed; dpkg rewrote a field of the image's that steers nothing
+        "/var/lib/dpkg/status": STATUS.replace("Priority: required", "Priority: important") + JQ}) == []
     # the texts() reading gives the file lists only when an alternative changed
     assert judge_dpkg({"/var/lib/dpkg/alternatives/vi": f"auto\n/usr/bin/vi\n\n{vim}\n15\n\n"})
 
