@@ -313,14 +313,17 @@ def _words(value) -> list[str] | None:
     return [str(c) for c in value] if isinstance(value, list) else shlex.split(str(value))
 
 
-def _interpolate(value, env: dict[str, str]):
+def _interpolate(value, env: dict[str, str], budget: list[int] | None = None):
     """Compose's ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, $VAR and $$ in every string, from
     `env` (the task's [environment].env and COMPOSE_PROJECT_NAME; never this machine's environment). An
-    unset variable is "", as compose makes it (with a warning there)."""
+    unset variable is "", as compose makes it (with a warning there). What is substituted adds up to at
+    most dockerfile.MAX_VALUE over the whole file (`budget`, what is left): a 1 MiB file of `$A` repeated
+    would be 16 GiB of a 64 KiB variable; refused as soon as the parts add up to more."""
+    budget = [dockerfile.MAX_VALUE] if budget is None else budget
     if isinstance(value, dict):
-        return {k: _interpolate(v, env) for k, v in value.items()}
+        return {k: _interpolate(v, env, budget) for k, v in value.items()}
     if isinstance(value, list):
-        return [_interpolate(v, env) for v in value]
+        return [_interpolate(v, env, budget) for v in value]
     if not isinstance(value, str):
         return value
 
@@ -331,7 +334,12 @@ def _interpolate(value, env: dict[str, str]):
         unset = name not in env or (env[name] == "" and how and how.startswith(":"))
         if how in (":?", "?") and unset:
             raise ValueError(f"${{{name}}} is not set: {other or 'required'} (task.toml's [environment].env)")
-        return (other if unset and how in (":-", "-") else "" if unset else env[name])
+        out = other if unset and how in (":-", "-") else "" if unset else env[name]
+        budget[0] -= len(out)
+        if budget[0] < 0:
+            raise ValueError(f"the values substituted for its variables add up to over "
+                             f"{dockerfile.MAX_VALUE >> 20} MiB")
+        return out
     return re.sub(r"\$\$|\$\{(\w+)(?:(:?[-?])([^}]*))?\}|\$(\w+)", one, value)
 
 

@@ -25,6 +25,11 @@ from dataclasses import dataclass, field, replace
 
 # Docker's default PATH, in scope for $PATH when the image sets none (as BuildKit does).
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# A substituted value, and all the ENV and ARG values of a stage together, are at most MAX_VALUE: each ARG
+# may double the last ($A$A), so n lines grow a value 2^n; refused when the task loads, before it is
+# allocated.
+# (A process's environment holds at most 128 KiB per string anyway.)
+MAX_VALUE = 1 << 20
 INSTRUCTIONS = {"FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT",
                 "VOLUME", "USER", "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL"}
 
@@ -324,11 +329,17 @@ def replay(config: Config, step: Step) -> Config:
         else:                                    # ENV K some value;  ARG K (no default)
             pairs = [(words[0], " ".join(words[1:]))] if step.instr == "ENV" else [(words[0], None)]
         env, args = dict(config.env), dict(config.args)
+        size = sum(map(len, env.values())) + sum(map(len, args.values()))   # many keys of one large value
         for k, v in pairs:
+            into = env if step.instr == "ENV" else args
+            size -= len(into.get(k, ""))
             if step.instr == "ENV":
                 env[k] = subst(v, scope)
             else:                   # ARG K keeps its value, else takes the build argument K, else ""
                 args[k] = subst(v, scope) if v is not None else args.get(k, config.build_args.get(k, ""))
+            size += len(into[k])
+            if size > MAX_VALUE:
+                raise ValueError(f"{where}: its ENV and ARG values add up to over {MAX_VALUE >> 20} MiB")
         return replace(config, env=env, args=args)
     return config
 
@@ -464,13 +475,20 @@ def workdir(steps: list[Step]) -> str | None:
 
 
 def subst(s: str, env: dict[str, str]) -> str:
-    """Docker's $VAR, ${VAR}, ${VAR:-default} and ${VAR:+alternative}; an unset variable is ''."""
+    """Docker's $VAR, ${VAR}, ${VAR:-default} and ${VAR:+alternative}; an unset variable is ''. A result
+    over MAX_VALUE raises ValueError as soon as its parts add up to more, before it is joined."""
+    size = len(s)
+
     def one(m: re.Match) -> str:
+        nonlocal size
         name = m[1] or m[4]
         value = env.get(name, "")
         if m[2] == ":-":
-            return value or subst(m[3], env)
-        if m[2] == ":+":
-            return subst(m[3], env) if value else ""
+            value = value or subst(m[3], env)
+        elif m[2] == ":+":
+            value = subst(m[3], env) if value else ""
+        size += len(value)
+        if size > MAX_VALUE:
+            raise ValueError(f"substituting {_show(s)} gives a value over {MAX_VALUE >> 20} MiB")
         return value
     return re.sub(r"\$(?:\{(\w+)(?:(:[-+])([^}]*))?\}|(\w+))", one, s)

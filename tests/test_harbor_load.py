@@ -452,3 +452,53 @@ def test_an_environment_exec_would_refuse_is_the_tasks_fault_at_load(tmp_path, t
 def test_an_environment_under_the_cap_loads(tmp_path):
     t = load_task(make_task(tmp_path, toml="[environment.env]\nA = '" + "x" * 60_000 + "'\n"))
     assert len(t.env["A"]) == 60_000
+
+
+# ---- a substituted value has a length cap (README "Containment": a bad task is one line, fast) ----------
+
+def _load_capped(task: Path) -> tuple[str, float]:
+    """load_task in a child under a 2 GiB address space (the uncapped growth would take the host's RAM):
+    (its one-line error or "loaded", seconds it took)."""
+    code = ("import json, sys, time; from harbor import load_task, TaskError\nt = time.monotonic()\n"
+            "try:\n    load_task(sys.argv[1]); out = 'loaded'\n"
+            "except (TaskError, MemoryError) as e:\n    out = f'{type(e).__name__}: {e}'\n"
+            "print(json.dumps([out, time.monotonic() - t]))\n")
+    import resource, sys
+    r = subprocess.run([sys.executable, "-c", code, str(task)], capture_output=True, text=True, timeout=60,
+                       cwd=Path(__file__).parent.parent,
+                       preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)))
+    assert r.returncode == 0, r.stderr[-500:]
+    out, seconds = json.loads(r.stdout)
+    return out, seconds
+
+
+BOMBS = {   # each grows a value exponentially from a few hundred bytes of Dockerfile
+    "ARG doubling (the red team's)": "ARG A0=xxxxxxxxxxxxxxxx\n" + "".join(
+        f"ARG A{i}=${{A{i - 1}}}${{A{i - 1}}}\n" for i in range(1, 41)) + "WORKDIR /app/${A40}\n",
+    "ENV x8 through a default": "ENV B0=xxxxxxxx\n" + "".join(
+        f"ENV B{i}=${{NONE:-$B{i - 1}$B{i - 1}$B{i - 1}$B{i - 1}$B{i - 1}$B{i - 1}$B{i - 1}$B{i - 1}}}\n"
+        for i in range(1, 14)) + "RUN true\n",
+    # linear, not exponential: one value just under any single cap, referenced by many keys of one line
+    "many keys of one large value": "ARG C0=xxxxxxxxxxxxxxxx\n" + "".join(
+        f"ARG C{i}=$C{i - 1}$C{i - 1}\n" for i in range(1, 16)) + "ENV " + " ".join(
+        f"K{i}=$C15" for i in range(20_000)) + "\n",
+}
+
+
+@pytest.mark.parametrize("bomb", BOMBS)
+def test_a_growing_substitution_is_one_line_error_well_under_a_second(tmp_path, bomb):
+    task = make_task(tmp_path, files={"environment/Dockerfile": "FROM debian:bookworm\n" + BOMBS[bomb]})
+    out, seconds = _load_capped(task)
+    assert out.startswith("TaskError: ") and "over 1 MiB" in out and "\n" not in out, out
+    assert seconds < 0.5, seconds
+
+
+def test_a_compose_file_that_repeats_a_large_variable_is_one_line_error_well_under_a_second(tmp_path):
+    # linear: 300,000 references in a 600 KB file to one 60 KB variable of task.toml would be 18 GB
+    toml = '[agent]\ntimeout_sec = 60\n[environment.env]\nA = "' + "x" * 60_000 + '"\n'
+    text = "services:\n  main:\n    environment:\n      B: " + "$A" * 300_000 + "\n"
+    task = make_task(tmp_path, toml=toml, files={"environment/Dockerfile": "FROM host\nWORKDIR /app\n",
+                                                 "environment/docker-compose.yaml": text})
+    out, seconds = _load_capped(task)
+    assert out.startswith("TaskError: ") and "over 1 MiB" in out and "\n" not in out, out
+    assert seconds < 0.5, seconds
