@@ -91,8 +91,8 @@ FRESH = [
     # ---- images.py ----
     ("${VAR:-default} keeps an empty VAR instead of using the default",
      "dockerfile.py",
-     "return value or subst(m[3], env)",
-     "return env[name] if name in env else subst(m[3], env)"),
+     "value = value or subst(m[3], env)",
+     "value = env[name] if name in env else subst(m[3], env)"),
     # ---- registry.py ----
     ("a host:port first component (myreg:5000/repo) is no longer taken as the registry",
      "registry.py",
