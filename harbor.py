@@ -1388,8 +1388,10 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
                        # the verifier's installs read none (tamper.CONFIG: their configuration is judged)
                        "PIP_NO_CACHE_DIR": "1", "UV_NO_CACHE": "1", **GIT_SAFE}.items())
     # apt rewrites /etc/ld.so.cache when it installs a library, and so would `ldconfig /agents/dir`: the
-    # cache is derived state, rebuilt here from the loader's configuration (whose changes tamper.py refuses).
-    ldconfig = "/sbin/ldconfig 2>/dev/null; " if any(c.path == "/etc/ld.so.cache" for c in changes) else ""
+    # cache is derived state, rebuilt here from the loader's configuration (whose changes tamper.py refuses),
+    # reading every library's soname from the file (-i: no aux-cache, whose entries name sonames unread;
+    # the verifier's /var/cache is the image's anyway, sandbox_init._caches).
+    ldconfig = "/sbin/ldconfig -i 2>/dev/null; " if any(c.path == "/etc/ld.so.cache" for c in changes) else ""
     # A fresh bash that pid 1 starts and waits for: its end and exit status cannot be forged by anything the
     # agent left or wrote; `exec` so that test.sh's own death is what pid 1 sees. Its /logs/verifier is a
     # fresh tmpfs in a mount namespace of its own, read by pid 1 (invariant 2).

@@ -27,7 +27,8 @@ The invariants, each a class of forgery (not a list of attacks):
      the CA store, and the
      same tools' files in the verifier's HOME), and the maintainer scripts the image's packages shipped
      (what `apt-get install` in test.sh runs as root): any change the agent made there. Caches are not
-     judged but not read: the verifier's pip and uv run with PIP_NO_CACHE_DIR and UV_NO_CACHE.
+     judged but not read: the verifier sees the image's /var/cache, apt lists and HOME caches
+     (sandbox_init._caches), and its pip and uv run with PIP_NO_CACHE_DIR and UV_NO_CACHE.
   3. Interpreter start-up hooks and test-runner configuration, anywhere, the task's workdir included:
      sitecustomize / usercustomize, .pth files; conftest.py, pytest.ini, .pytest.ini, pyproject.toml,
      tox.ini, setup.cfg, setup.py, and node's, cargo's and go's (node_modules, package.json, .cargo,
