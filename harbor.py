@@ -560,6 +560,7 @@ class Outcome(str, Enum):
     SETUP_TASK = "setup failed (task)"         # the task's environment does not build (its Dockerfile)
     SETUP_MACHINE = "setup failed (machine)"   # the sandbox did not start, in both attempts
     MACHINE = "sandbox failed"                 # the sandbox died or failed mid-episode
+    OUT_OF_MEMORY = "out of memory"            # its own cgroup's OOM killer acted: the agent's, reward 0
     VERIFIER_ERROR = "verifier error"          # the tests could not run or wrote a bad reward
     TAMPERED = "tampered"                      # the agent prepared the verifier's ground: reward 0, not run
     ERROR = "error"                            # anything else (a bug in an agent or the harness)
@@ -603,6 +604,8 @@ def outcome_of(error: BaseException) -> Outcome:
     """The Outcome of an episode that ended with `error` (by its type, never its message)."""
     if isinstance(error, SetupError):
         return Outcome.SETUP_MACHINE if error.infrastructure else Outcome.SETUP_TASK
+    if isinstance(error, sandbox.OutOfMemory):  # over the task's memory limit: the agent's failure, trained
+        return Outcome.OUT_OF_MEMORY
     if isinstance(error, sandbox.SandboxError):
         return Outcome.MACHINE
     if isinstance(error, VerifierError):

@@ -267,7 +267,8 @@ def _mount_system(cfg: dict, R: str) -> None:
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"), ("ptmx", "pts/ptmx")):
         os.symlink(target, f"{R}/dev/{name}")
     os.mkdir(f"{R}/dev/shm")
-    _mount("tmpfs", f"{R}/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m")   # Docker's size
+    # Docker's 64 MB, less where the memory limit is small (sandbox.tmpfs_mb): charged to the cgroup
+    _mount("tmpfs", f"{R}/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={cfg['shm_mb']}m")
     os.mkdir(f"{R}/dev/pts")
     _mount("devpts", f"{R}/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
     _mount("proc", f"{R}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
