@@ -188,7 +188,7 @@ def _overlay_root(cfg: dict, R: str) -> str:
     lower = ":".join(cfg["layers"])
     _mount("overlay", R, "overlay", 0, f"lowerdir={lower},upperdir={upper},workdir={work},userxattr")
     if not cfg["upper"]:                       # an episode: its verifier sees the image's caches (_caches)
-        _IMAGE.append(_image_view(cfg["layers"]))
+        _IMAGE.append(_image_view(cfg["layers"], os.path.join(os.path.dirname(R), "image")))
     return upper
 
 
@@ -799,24 +799,18 @@ def cache_dirs(home: str, env: dict) -> tuple[str, ...]:
     return tuple(dict.fromkeys(os.path.normpath(d) for d in dirs + ([xdg] if os.path.isabs(xdg) else [])))
 
 
-def _image_view(layers: list[str]) -> int:
+def _image_view(layers: list[str], at: str) -> int:
     """The image's layers without the episode's writable layer: a read-only overlay of them (of one layer:
-    a clone of its directory), attached nowhere (no process of the agent's can name it); its fd, which is
-    close-on-exec."""
+    its directory), mounted at `at` (in pid 1's namespace, before the pivot) only to be cloned: the clone
+    is attached nowhere (no process of the agent's can name it); its fd, which is close-on-exec."""
+    os.makedirs(at, exist_ok=True)
     if len(layers) == 1:                       # overlayfs wants two lower layers where there is no upper
-        mnt = _libc.syscall(428, -100, layers[0].encode(), 1 | os.O_CLOEXEC)   # open_tree(OPEN_TREE_CLONE)
-        _check(min(0, mnt), "open_tree(image)")
+        _mount(layers[0], at, None, MS_BIND)
     else:
-        fs = _libc.syscall(430, b"overlay", 1)                              # fsopen, FSOPEN_CLOEXEC
-        _check(min(0, fs), "fsopen(overlay)")
-        try:
-            _check(_libc.syscall(431, fs, 1, b"lowerdir", ":".join(layers).encode(), 0), "fsconfig")
-            _check(_libc.syscall(431, fs, 0, b"userxattr", None, 0), "fsconfig")   # FSCONFIG_SET_FLAG
-            _check(_libc.syscall(431, fs, 6, None, None, 0), "fsconfig(create)")
-            mnt = _libc.syscall(432, fs, 1, 0)                              # fsmount, FSMOUNT_CLOEXEC
-            _check(min(0, mnt), "fsmount(image)")
-        finally:
-            os.close(fs)
+        _mount("overlay", at, "overlay", MS_RDONLY, f"lowerdir={':'.join(layers)},userxattr")
+    mnt = _libc.syscall(428, -100, at.encode(), 1 | os.O_CLOEXEC)          # open_tree(OPEN_TREE_CLONE)
+    _check(min(0, mnt), "open_tree(image)")
+    _check(_libc.umount2(at.encode(), 2), "umount image")                   # MNT_DETACH: the clone stays
     attr = _MountAttr(MOUNT_ATTR_RDONLY | 0x2 | 0x4, 0, 0, 0)              # and NOSUID, NODEV
     _check(_libc.syscall(442, mnt, b"", AT_EMPTY_PATH, ctypes.byref(attr), ctypes.sizeof(attr)),
            "read-only image")

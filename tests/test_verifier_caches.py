@@ -114,3 +114,15 @@ def test_the_verifiers_apt_still_installs_after_the_agent_emptied_its_caches(rea
              "apt-get install -y /tmp/ok.deb > /tmp/apt.log 2>&1 && dpkg -s ok | grep -q 'ok installed' && "
              "ldconfig -p | grep -q libc.so.6 && echo 1 > /logs/verifier/reward.txt || cat /tmp/apt.log\n")
     assert score(t, "rm -rf /var/cache/* /var/lib/apt/lists/* && ldconfig", limits=DEFAULT) == 1.0
+
+
+def test_the_verifier_reads_the_images_cache_through_its_layers_and_never_the_agents(real, tmp_path):
+    # a cache file a later layer of the image wrote (the view is an overlay of the layers), one the
+    # agent rewrote and one it added: the verifier sees the image's and not the agent's
+    t = make_task(tmp_path, "[ \"$(cat /var/cache/x/f)\" = img ] && [ ! -e /var/cache/y ] && "
+                  "[ ! -e /root/.cache/z ] && echo 1 > /logs/verifier/reward.txt\n",
+                  dockerfile=DOCKERFILE + "RUN mkdir -p /var/cache/x && echo img > /var/cache/x/f\n")
+    harbor.build_task(t, log=lambda m: None)
+    attack = "echo agent > /var/cache/x/f; touch /var/cache/y; mkdir -p /root/.cache && touch /root/.cache/z"
+    for limits in (DEFAULT, KEEP):
+        assert score(t, attack, limits=limits) == 1.0
