@@ -560,6 +560,7 @@ class Outcome(str, Enum):
     SETUP_TASK = "setup failed (task)"         # the task's environment does not build (its Dockerfile)
     SETUP_MACHINE = "setup failed (machine)"   # the sandbox did not start, in both attempts
     MACHINE = "sandbox failed"                 # the sandbox died or failed mid-episode
+    OUT_OF_MEMORY = "out of memory"            # its own cgroup's OOM killer acted: the agent's, reward 0
     VERIFIER_ERROR = "verifier error"          # the tests could not run or wrote a bad reward
     TAMPERED = "tampered"                      # the agent prepared the verifier's ground: reward 0, not run
     ERROR = "error"                            # anything else (a bug in an agent or the harness)
@@ -603,6 +604,8 @@ def outcome_of(error: BaseException) -> Outcome:
     """The Outcome of an episode that ended with `error` (by its type, never its message)."""
     if isinstance(error, SetupError):
         return Outcome.SETUP_MACHINE if error.infrastructure else Outcome.SETUP_TASK
+    if isinstance(error, sandbox.OutOfMemory):  # over the task's memory limit: the agent's failure, trained
+        return Outcome.OUT_OF_MEMORY
     if isinstance(error, sandbox.SandboxError):
         return Outcome.MACHINE
     if isinstance(error, VerifierError):
@@ -1393,8 +1396,10 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
                        # the verifier's installs read none (tamper.CONFIG: their configuration is judged)
                        "PIP_NO_CACHE_DIR": "1", "UV_NO_CACHE": "1", **GIT_SAFE}.items())
     # apt rewrites /etc/ld.so.cache when it installs a library, and so would `ldconfig /agents/dir`: the
-    # cache is derived state, rebuilt here from the loader's configuration (whose changes tamper.py refuses).
-    ldconfig = "/sbin/ldconfig 2>/dev/null; " if any(c.path == "/etc/ld.so.cache" for c in changes) else ""
+    # cache is derived state, rebuilt here from the loader's configuration (whose changes tamper.py refuses),
+    # reading every library's soname from the file (-i: no aux-cache, whose entries name sonames unread;
+    # the verifier's /var/cache is the image's anyway, sandbox_init._caches).
+    ldconfig = "/sbin/ldconfig -i 2>/dev/null; " if any(c.path == "/etc/ld.so.cache" for c in changes) else ""
     # A fresh bash that pid 1 starts and waits for: its end and exit status cannot be forged by anything the
     # agent left or wrote; `exec` so that test.sh's own death is what pid 1 sees. Its /logs/verifier is a
     # fresh tmpfs in a mount namespace of its own, read by pid 1 (invariant 2).

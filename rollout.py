@@ -577,8 +577,9 @@ def _act(row: _Row, action: Action, limits: Limits) -> str | None:
     command = f"(\n{action.command}\n)" if limits.shell == "per-command" else action.command
     result = _safely(row.ep, "sandbox", row.box.run, command, timeout)  # the episode clock caps it too
     row.ep.timings["sandbox_s"] += time.monotonic() - started
-    if result is None:  # the rollout crashed mid-episode: reward 0, and masks() zeroes it (released code)
-        row.ep.crashed = True
+    if result is None:  # the rollout crashed mid-episode: reward 0, and masks() zeroes it (released code),
+        # unless the episode went over its own memory limit: the agent's doing, trained on as reward 0
+        row.ep.crashed = row.ep.outcome != Outcome.OUT_OF_MEMORY
         return None
     row.ep.command_timeouts += result.timed_out
     return format_observation(command=action.command, output=result.output, exit_code=result.exit_code,

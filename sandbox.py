@@ -107,6 +107,12 @@ class SandboxError(EchoError, RuntimeError):
     """The sandbox could not start or died; the message is one line."""
 
 
+class OutOfMemory(SandboxError):
+    """The sandbox died after its own cgroup's OOM killer acted: what ran in it went over the episode's
+    memory limit (Limits.memory_mb). That is the agent's doing, whatever the OOM killer then took: the
+    episode is the agent's failure (harbor.Outcome.OUT_OF_MEMORY, reward 0), never the machine's."""
+
+
 UID_BASE = 1_000_000                   # as root: namespace ids 0..65535 are host ids UID_BASE.. (never 0)
 ID_COUNT = 65536
 # Host directories the host-fallback root sees, read-only: programs and their configuration, never data
@@ -274,6 +280,7 @@ class Sandbox:
         config = {"root": str(self.dir / "root"), "xfer": str(self.dir / "xfer"), "workdir": self.workdir,
                   "layers": [str(p) for p in self.layers] if self.layers is not None else None,
                   "upper": str(self.upper) if self.upper else None, "storage_mb": self._storage_mb(),
+                  "shm_mb": tmpfs_mb(self.limits, self.cgroup)[1],
                   "env": self.env, "system_dirs": SYSTEM_DIRS, "resolv": str(resolver_file()),
                   "gid_max": sum(count for _, _, count in self.ids.lines) - 1,
                   "hide": [str(Path(h).resolve()) for h in self.hide],
@@ -306,6 +313,7 @@ class Sandbox:
         self._init_holder.append(self._init_pid)
         self._level = _nspid_level(self._init_pid)
         _protect_from_oom(self._init_pid)
+        _protect_from_oom(self._proc.pid)      # pid 1's parent, in the cgroup too: its death is pid 1's
         if self.network:                       # before the first command: nothing runs without it
             self._network_up()
 
@@ -343,12 +351,15 @@ class Sandbox:
         self._net.append(int(pidfile.read_text()))
 
     def _storage_mb(self) -> int:
-        """The writable layer is a tmpfs, so with a memory cgroup its files count as memory. Capped at 3/4
-        of the memory limit, files alone cannot fill it: a write fails with ENOSPC instead of the OOM
-        killer taking the shell, and commands still have room to run (`rm` included)."""
-        if self.cgroup:
-            return max(1, min(self.limits.storage_mb, self.limits.memory_mb * 3 // 4))
-        return self.limits.storage_mb
+        return tmpfs_mb(self.limits, self.cgroup)[0]
+
+    def _died(self) -> SandboxError:
+        """The error for a sandbox whose pid 1 is gone: OutOfMemory where its cgroup's OOM killer acted."""
+        out = self._take_output(note=False)[-300:]
+        if self.cgroup and self.cgroup.oom_kills():
+            return OutOfMemory(f"sandbox died out of memory (over memory_mb {self.limits.memory_mb}): "
+                               f"{out!r}")
+        return SandboxError(f"sandbox died: {out!r}")
 
     def close(self) -> None:
         self.closed = True
@@ -414,7 +425,7 @@ class Sandbox:
         try:
             os.write(self._cmd_w, line.encode())
         except BrokenPipeError:
-            raise SandboxError(f"sandbox died: {self._take_output(note=False)[-300:]!r}") from None
+            raise self._died() from None
         done = lambda e: (e[0] == "n" and e[1:2] == (nonce,)) or e[0] == "x"
         event = self._wait(time.monotonic() + timeout, done)
         if event is None:                          # timed out: kill what the command started, keep the shell
@@ -531,7 +542,7 @@ class Sandbox:
         try:
             os.write(self._ctl_w, struct.pack("I", len(data)) + data)
         except BrokenPipeError:
-            raise SandboxError(f"sandbox died: {self._take_output(note=False)[-300:]!r}") from None
+            raise self._died() from None
         started = self._wait(time.monotonic() + 10, lambda e: e[0] == "c")
         if started is None:
             raise SandboxError("pid 1 did not start the command within 10 s")
@@ -566,7 +577,7 @@ class Sandbox:
         try:
             os.write(self._ctl_w, struct.pack("I", len(data)) + data)
         except BrokenPipeError:
-            raise SandboxError(f"sandbox died: {self._take_output(note=False)[-300:]!r}") from None
+            raise self._died() from None
         if self._wait(time.monotonic() + 10, lambda e: e[0] == "u") is None:
             raise SandboxError("pid 1 did not take the shell's user within 10 s")
         self.restart_shell()
@@ -633,7 +644,7 @@ class Sandbox:
                     self._drain()
                     if self._init_pid is None:     # failed during setup: the caller reports it
                         return None
-                    raise SandboxError(f"sandbox died: {self._take_output(note=False)[-300:]!r}")
+                    raise self._died()
                 self._events += chunk
 
     def _drain(self) -> None:
@@ -937,8 +948,21 @@ class Cgroup:
     """One cgroup per sandbox for memory (page cache and tmpfs included), pids and CPU: v2 where we can
     create a child of our own cgroup, else the v1 memory, pids and cpu hierarchies. None: not allowed here."""
 
-    def __init__(self, dirs: dict[str, Path]):
+    def __init__(self, dirs: dict[str, Path], memory_mb: int | None = None):
         self.dirs = dirs               # controller -> directory ("unified" for v2)
+        self.memory_mb = memory_mb     # the memory limit it enforces (Limits.memory_mb as clamped)
+
+    def oom_kills(self) -> int:
+        """How many processes its OOM killer took (v2 memory.events, v1 memory.oom_control: oom_kill)."""
+        for d in self.dirs.values():
+            for f in ("memory.events", "memory.oom_control"):
+                try:
+                    for line in (d / f).read_text().splitlines():
+                        if line.startswith("oom_kill "):
+                            return int(line.split()[1])
+                except (OSError, ValueError):
+                    pass
+        return 0
 
     @staticmethod
     def _parents() -> tuple[Path | None, dict[str, Path]]:
@@ -1007,7 +1031,7 @@ class Cgroup:
                     dirs[ctl] = d
                     for f, v in files.items():
                         (d / f).write_text(str(v))
-            return Cgroup(dirs)
+            return Cgroup(dirs, memory_mb)
         except OSError as e:
             Cgroup(dirs).remove()
             if not ALLOW_NO_CGROUP:
@@ -1031,6 +1055,22 @@ class Cgroup:
                     break
                 except OSError:
                     time.sleep(0.01)
+
+
+def tmpfs_mb(limits: Limits, cgroup: Cgroup | None) -> tuple[int, int]:
+    """(writable layer, /dev/shm) sizes in MB. Files in a tmpfs are memory that no process holds and no
+    OOM kill frees: with a memory cgroup, every tmpfs the agent writes (these two, and /dev's 1 MB) is
+    charged to it, so together they stay within 3/4 of its limit: filling them all is ENOSPC for the
+    agent's write, and pid 1, the shell and `rm` keep the last quarter. /dev/shm is Docker's 64 MB up to
+    1/8 of that budget. Without a cgroup (per-process limits) files are not memory: the task's sizes."""
+    if not cgroup:
+        return limits.storage_mb, SHM_MB
+    budget = max(3, (cgroup.memory_mb or limits.memory_mb) * 3 // 4 - DEV_MB)
+    shm = max(1, min(SHM_MB, budget // 8))
+    return max(1, min(limits.storage_mb, budget - shm)), shm
+
+
+SHM_MB, DEV_MB = 64, 1                 # Docker's /dev/shm; the sandbox's /dev (sandbox_init._mount_system)
 
 
 def _spawn(config: dict, ids: IdMap, cgroup: Cgroup | None, stdin, stdout) -> subprocess.Popen:

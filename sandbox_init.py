@@ -187,6 +187,8 @@ def _overlay_root(cfg: dict, R: str) -> str:
     os.makedirs(work, exist_ok=True)
     lower = ":".join(cfg["layers"])
     _mount("overlay", R, "overlay", 0, f"lowerdir={lower},upperdir={upper},workdir={work},userxattr")
+    if not cfg["upper"]:                       # an episode: its verifier sees the image's caches (_caches)
+        _IMAGE.append(_image_view(cfg["layers"], os.path.join(os.path.dirname(R), "image")))
     return upper
 
 
@@ -265,7 +267,8 @@ def _mount_system(cfg: dict, R: str) -> None:
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"), ("ptmx", "pts/ptmx")):
         os.symlink(target, f"{R}/dev/{name}")
     os.mkdir(f"{R}/dev/shm")
-    _mount("tmpfs", f"{R}/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m")   # Docker's size
+    # Docker's 64 MB, less where the memory limit is small (sandbox.tmpfs_mb): charged to the cgroup
+    _mount("tmpfs", f"{R}/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={cfg['shm_mb']}m")
     os.mkdir(f"{R}/dev/pts")
     _mount("devpts", f"{R}/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
     _mount("proc", f"{R}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
@@ -665,16 +668,19 @@ def _mount_id(path: str) -> int:
         os.close(fd)
 
 
-def _private_logs(sock: socket.socket, owner: tuple[int, int] = (0, 0), sealed: bool = False) -> None:
+def _private_logs(sock: socket.socket, owner: tuple[int, int] = (0, 0), sealed: bool = False,
+                  caches: tuple[str, ...] = ()) -> None:
     """In the verifier's child, before its exec: its own mount namespace, a fresh tmpfs at /logs/verifier
     (owned by the verifier's user, `owner` (uid, gid), mode 755: a process run as another user cannot write
     it), its fd sent to pid 1; and a fresh tmpfs at PYCACHE (the same owner), so that Python's bytecode
     comes from the verifier's own compiling, never from a __pycache__ the agent planted beside a source
-    file (the pyc header only names the source's size and mtime, which the agent can copy)."""
+    file (the pyc header only names the source's size and mtime, which the agent can copy). `caches`: as
+    the image had them (_caches)."""
     _check(_libc.unshare(CLONE_NEWNS), "unshare(mount)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     uppers = _private_tests(owner) if sealed else []
     _fresh_dev()
+    _caches(caches)
     for d in ("/logs", "/logs/verifier", PYCACHE):   # real directories only: a link would move the mount
         if os.path.islink(d) or (os.path.lexists(d) and not os.path.isdir(d)):
             raise OSError(f"{d} is not a directory")
@@ -792,6 +798,81 @@ def _fresh_dev() -> None:
         os.symlink(target, f"/dev/{name}")
     os.mkdir("/dev/shm")
     _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m")
+
+
+# Caches (by the FHS, /var/cache holds what can be deleted without loss) and the package lists apt checked
+# against their signatures when it downloaded them: state the verifier's tools trust without checking it
+# again (ldconfig's aux-cache, apt's archives and lists, pip's, uv's, go's, npm's caches in HOME). The
+# verifier sees each as the image had it, with a private tmpfs on top for what it writes there itself, and
+# never as the agent left it; where the image has none, an empty directory of its own.
+VERIFIER_CACHES = ("/var/cache", "/var/lib/apt/lists")
+HOME_CACHES = (".cache", ".npm")               # XDG's default cache home (pip, uv, go-build, ...), npm's
+_IMAGE: list[int] = []                         # pid 1's fd of the image alone (_image_view), if it has one
+
+
+def cache_dirs(home: str, env: dict) -> tuple[str, ...]:
+    """VERIFIER_CACHES, those of HOME, and the image's XDG_CACHE_HOME if its ENV sets one."""
+    xdg = env.get("XDG_CACHE_HOME", "")
+    dirs = [*VERIFIER_CACHES, *(os.path.join(home, c) for c in HOME_CACHES if os.path.isabs(home))]
+    return tuple(dict.fromkeys(os.path.normpath(d) for d in dirs + ([xdg] if os.path.isabs(xdg) else [])))
+
+
+def _image_view(layers: list[str], at: str) -> int:
+    """The image's layers without the episode's writable layer: a read-only overlay of them (of one layer:
+    its directory), mounted at `at` (in pid 1's namespace, before the pivot) only to be cloned: the clone
+    is attached nowhere (no process of the agent's can name it); its fd, which is close-on-exec."""
+    os.makedirs(at, exist_ok=True)
+    if len(layers) == 1:                       # overlayfs wants two lower layers where there is no upper
+        _mount(layers[0], at, None, MS_BIND)
+    else:
+        _mount("overlay", at, "overlay", MS_RDONLY, f"lowerdir={':'.join(layers)},userxattr")
+    mnt = _libc.syscall(428, -100, at.encode(), 1 | os.O_CLOEXEC)          # open_tree(OPEN_TREE_CLONE)
+    _check(min(0, mnt), "open_tree(image)")
+    _check(_libc.umount2(at.encode(), 2), "umount image")                   # MNT_DETACH: the clone stays
+    attr = _MountAttr(MOUNT_ATTR_RDONLY | 0x2 | 0x4, 0, 0, 0)              # and NOSUID, NODEV
+    _check(_libc.syscall(442, mnt, b"", AT_EMPTY_PATH, ctypes.byref(attr), ctypes.sizeof(attr)),
+           "read-only image")
+    return mnt
+
+
+def _caches(dirs: tuple[str, ...]) -> None:
+    """In the verifier's mount namespace: each of `dirs` (cache_dirs) as the image had it, through an overlay
+    of the verifier's own (_private_overlay, owned as in the image); where the image has none but the agent
+    made one, a fresh empty tmpfs owned as the agent's. A link or file the agent put at such a path is
+    removed (the check has judged the layer already); a link on the way to one is refused: the verifier
+    cannot be given its own view there, so it does not run (a verifier error, reward 0)."""
+    for d in dirs:
+        parent = os.path.dirname(d)
+        if os.path.realpath(parent) != parent:
+            raise OSError(f"{parent} is a link: the verifier's own {d} cannot be mounted")
+        image = _image_dir(d)
+        try:
+            if os.path.islink(d) or (os.path.lexists(d) and not os.path.isdir(d)):
+                os.unlink(d)
+            if not os.path.lexists(d):
+                if image is None:              # nothing the agent or the image left there
+                    continue
+                os.makedirs(d, 0o755)
+            if image is not None:
+                _private_overlay(d, below=image)
+                st = os.fstat(image)
+            else:
+                st = os.stat(d, follow_symlinks=False)
+                _mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV, "size=4g")
+            os.chown(d, st.st_uid, st.st_gid)
+            os.chmod(d, st.st_mode & 0o7777)
+        finally:
+            if image is not None:
+                os.close(image)
+
+
+def _image_dir(d: str) -> int | None:
+    """An O_PATH fd of directory d in the image (_image_view; links resolved inside it), else None."""
+    if not _IMAGE:
+        return None
+    how = struct.pack("QQQ", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, 0, 0x10)   # RESOLVE_IN_ROOT
+    fd = _libc.syscall(437, _IMAGE[0], d.lstrip("/").encode(), how, len(how))      # openat2
+    return fd if fd >= 0 else None
 
 
 def _reward_files(fd: int) -> list[tuple[str, str]]:
@@ -952,7 +1033,9 @@ def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, log
         except OSError:
             pass
         if logs_sock is not None:
-            _private_logs(logs_sock, owner=(user[0], user[1]) if user else (0, 0), sealed=sealed)
+            home = user[3] if user else cfg["env"].get("HOME", "/root")
+            _private_logs(logs_sock, owner=(user[0], user[1]) if user else (0, 0), sealed=sealed,
+                          caches=cache_dirs(home, cfg["env"]))
         if status_fd is None:
             null = os.open("/dev/null", os.O_RDONLY)
             os.dup2(null, 0)

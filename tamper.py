@@ -27,7 +27,8 @@ The invariants, each a class of forgery (not a list of attacks):
      the CA store, and the
      same tools' files in the verifier's HOME), and the maintainer scripts the image's packages shipped
      (what `apt-get install` in test.sh runs as root): any change the agent made there. Caches are not
-     judged but not read: the verifier's pip and uv run with PIP_NO_CACHE_DIR and UV_NO_CACHE.
+     judged but not read: the verifier sees the image's /var/cache, apt lists and HOME caches
+     (sandbox_init._caches), and its pip and uv run with PIP_NO_CACHE_DIR and UV_NO_CACHE.
   2c. The rest of dpkg's database, as far as it steers what the verifier's dpkg and apt do (_dpkg, by
      content against the image's): a diversion added or removed (dpkg-divert: the verifier's `apt-get
      install jq` would put the real jq aside and leave the agent's); a stat override removed, or added

@@ -150,6 +150,7 @@ def test_attempts_summary_means_over_attempts():
     (harbor.SetupError("task 'x': pasta died", infrastructure=True), Outcome.SETUP_MACHINE, "infrastructure"),
     (harbor.SetupError("task 'x': line 2: RUN false failed"), Outcome.SETUP_TASK, None),
     (sandbox.SandboxError("died"), Outcome.MACHINE, "infrastructure"),
+    (sandbox.OutOfMemory("died out of memory"), Outcome.OUT_OF_MEMORY, None),      # the agent's
     (harbor.VerifierError("VerifierError SandboxError SetupError"), Outcome.VERIFIER_ERROR, "verifier"),
     (RuntimeError("SetupError: SandboxError: VerifierError"), Outcome.ERROR, None)])
 def test_failure_kind(error, outcome, kind):

@@ -197,6 +197,21 @@ def test_a_sandbox_error_mid_episode_is_reward_zero_with_every_mask_zero(monkeyp
     assert all(sum(m) == 0 for m in R.masks(ep))                   # ... and none of them is trained
 
 
+def test_a_sandbox_killed_by_its_own_oom_is_reward_zero_and_trained(monkeypatch, task):
+    # over the task's memory limit is the agent's doing: not a machine failure whose masks are zeroed
+    real = sandbox.Sandbox.run
+
+    def run_or_oom(box, cmd, timeout):
+        if cmd == "oom":
+            raise sandbox.OutOfMemory("sandbox died out of memory (over memory_mb 64): ''")
+        return real(box, cmd, timeout)
+    monkeypatch.setattr(sandbox.Sandbox, "run", run_or_oom)
+    ep, = run(monkeypatch, task, [[bash("echo hi > hello.txt"), bash("oom"), DONE]])
+    assert ep.outcome == R.Outcome.OUT_OF_MEMORY and not ep.infra_error and not ep.crashed
+    assert ep.reward == 0.0 and ep.turns == 2
+    assert all(sum(m) > 0 for m in R.masks(ep)[:2])                # its actions and env tokens are trained
+
+
 @pytest.mark.parametrize("left", [0, 1])
 def test_an_observation_that_fits_under_the_cap_still_gets_its_verifier(monkeypatch, task, left):
     script = [[bash("echo hi > hello.txt"), DONE]]

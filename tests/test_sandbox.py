@@ -98,6 +98,41 @@ def test_files_count_against_a_bounded_writable_layer():
         assert sb.run("echo alive").output == "alive\n"
 
 
+@pytest.mark.parametrize("memory_mb", [64, 256])
+def test_every_tmpfs_filled_together_is_enospc_and_the_sandbox_lives(memory_mb):
+    # the writable layer (/tmp, /app) and /dev/shm are all charged to the cgroup: filled one after the
+    # other (nothing removed), a 64 MB /dev/shm beside a layer of 3/4 of the memory killed the sandbox
+    with Sandbox(limits=Limits(memory_mb=memory_mb, storage_mb=4096)) as sb:
+        if not sb.cgroup:
+            pytest.skip("no cgroup here: files are not memory")
+        for path in ("/tmp/big", "/dev/shm/big", "/app/big", "/dev/big"):
+            r = sb.run(f"head -c {memory_mb}M /dev/zero > {path}; echo rc=$?")
+            assert "No space left on device" in r.output and "rc=1" in r.output, path
+        assert sb.run("echo alive").output == "alive\n"
+
+
+# Memory no process holds (a memfd written, not mapped): the OOM killer may take anything of the sandbox,
+# pid 1 or its parent included where oom_score_adj -1000 cannot be set (no CAP_SYS_RESOURCE)
+MEMFD = ("python3 -c 'import os; fd = os.memfd_create(\"x\", 0); os.dup2(fd, 3); "
+         "os.execvp(\"bash\", [\"bash\", \"-c\", \"head -c 512M /dev/zero >&3; sleep 2\"])'")
+
+
+def test_a_sandbox_killed_by_its_own_oom_is_the_agents_failure():
+    import harbor
+    with Sandbox(limits=Limits(memory_mb=128)) as sb:
+        if not sb.cgroup:
+            pytest.skip("no cgroup here")
+        try:
+            sb.run(MEMFD, timeout=20)
+            alive = sb.run("echo alive", timeout=20).output
+        except sandbox.SandboxError as e:          # reward 0 and trained on, never "sandbox failed"
+            assert isinstance(e, sandbox.OutOfMemory), e
+            outcome = harbor.outcome_of(e)
+            assert outcome == harbor.Outcome.OUT_OF_MEMORY and not outcome.machine and not outcome.error
+        else:
+            assert alive == "alive\n"
+
+
 def test_fork_bomb_is_contained():
     with Sandbox(limits=Limits(nproc=16)) as sb:
         sb.run(":(){ :|:& };:", timeout=2)
