@@ -12,8 +12,10 @@ have no Python.
 import array  # noqa: F401 - socket.send_fds imports it; nothing is importable after pivot_root
 import ctypes
 import fcntl
+import fnmatch
 import marshal
 import os
+import re
 import resource
 import select
 import signal
@@ -21,6 +23,7 @@ import socket
 import stat
 import struct
 import sys
+from dataclasses import dataclass
 
 # Docker's default capability set (moby's oci/caps/defaults.go); the shell keeps these and no others.
 DOCKER_CAPS = {0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31}
@@ -448,8 +451,8 @@ def _seal() -> int:
     (_private_logs). 0, or the errno that refused it (EBUSY: a file on the root is open for writing).
     A SEALED_IN_SCRATCH directory made during the episode (the agent installed ruby: /var/lib/gems) is not
     a mount and stays writable: binding it now by its path would race them (a link put in its place).
-    Then the copies of /tmp and /var/tmp the verifier will see (_copy_tmp):
-    "<errno> <left out> <d>:<fd>..."."""
+    Then the copies of every SCRATCH mount the verifier will see (_copy_tmp):
+    "<errno> <left out> <d>:<fd>... m<hex of a mount beneath one, not copied>..."."""
     err = _read_only(True)
     if err:
         return f"{err}"
@@ -458,35 +461,70 @@ def _seal() -> int:
     except OSError as e:                       # no copy, no seal: the caller reports it
         _read_only(False)
         return f"{e.errno or 1}"
-    return " ".join([f"0 {left_out}", *(f"{d}:{fd}" for d, (fd, _) in _TMP_COPIES.items())])
+    return " ".join([f"0 {left_out}", *(f"{d}:{fd}" for d, (fd, _) in _TMP_COPIES.items()),
+                     *(f"m{m.encode().hex()}" for m in _submounts(tuple(_TMP_COPIES)))])
 
 
-# The verifier's /tmp and /var/tmp where the agent's processes still write them (VERIFIER_TMP, bound by
-# _bind_scratch): never the live directory, which a survivor could change under a path test.sh makes later
-# (a .pth in the venv it creates, a link to a FIFO where it downloads its installer). At the seal, pid 1
-# copies what is there into a tmpfs of its own that is attached nowhere (fsmount: no process of the
-# agent's can name it), and the verifier sees that copy with a private tmpfs on top (_private_tests);
-# the check reads the same copy (Sandbox.tmp_copies). Copied: directories, regular files and symlinks
-# that stay inside (no "..", an absolute target in a VERIFIER_TMP directory), with their modes, owners and
-# times, up to TMP_COPY_BYTES together; a unix socket (a service's: supervisord's /tmp/supervisor.sock)
-# is an empty file in the copy, onto which the verifier's mount namespace binds the live socket, so that
-# connect() reaches the service. FIFOs, devices and what is over the caps are left out.
+# With the agent's processes alive, nothing the verifier reads may be live: "clean at the check" must stay
+# true for the whole run. Every SCRATCH directory they still write (a mount of its own, _bind_scratch) reaches
+# the verifier as a copy made at the seal, never the live directory, which a survivor could change under a
+# path test.sh reads or makes later (a git config in /var/lib with a filter added once test.sh runs, a .pth in
+# the venv it makes in /tmp, a link to a FIFO where it downloads its installer). At the seal, pid 1 copies
+# what is there into a tmpfs of its own that is attached nowhere (fsmount: no process of the agent's can name
+# it), and the verifier sees that copy with a private tmpfs on top (_private_tests); the check reads the same
+# copy (Sandbox.tmp_copies). A mount beneath one (dpkg's and apt's SEALED_IN_SCRATCH, sealed with the root;
+# /run/xfer; a volume) is not copied: the verifier gets that mount itself, bound over the copy. Copied:
+# directories, regular files and symlinks that stay inside (no "..", an absolute target in a copied
+# directory), with their modes, owners and times, up to TMP_COPY_BYTES together; a unix socket (a
+# service's: supervisord's /tmp/supervisor.sock, redis's in /run) is an empty file in the copy, onto which
+# the verifier's mount namespace binds the live socket, so that connect() reaches the service: the one
+# live thing left, and only where the test names the service. FIFOs, devices, what is over the caps and
+# the sockets at IMPLICIT_SOCKETS are left out.
 TMP_COPY_BYTES, TMP_COPY_ENTRIES, TMP_SOCKETS, TMP_DEPTH = 512 << 20, 100_000, 256, 64
 _TMP_COPIES: dict[str, tuple[int, list[tuple[str, int]]]] = {}   # d: (its copy's mount fd, [(socket, fd)])
+# Where system libraries and tools connect on their own, never told to by the test: a socket there is asked
+# for facts the verifier takes on trust (who a user is, what a name resolves to, whether a unit runs, a
+# fresh uuid) by whatever program test.sh runs, so a survivor listening there answers for the system (a
+# fake nscd makes `su app` run the agent's shell as root). A test asks for a service by its own path (a
+# /tmp/supervisor.sock, redis's /run/redis), never these. Each is a directory (the daemon's) or a name
+# pattern under /run or /var/run (a link to /run on Debian and Ubuntu, a directory in some images):
+#   /run/nscd           glibc's nscd client: getpwnam, getgrnam, initgroups, getaddrinfo (passwd, group,
+#                       hosts, services, netgroup), asked before nsswitch.conf is read
+#   /run/systemd        nss-systemd and userdbctl (userdb/: every socket there is asked), nss-resolve
+#                       (resolve/io.systemd.Resolve), nss-mymachines (machine/), journald (sd_journal,
+#                       logger: journal/), systemctl (private), sd_notify (notify)
+#   /run/dbus           the system bus (libdbus's and sd-bus's default address): polkit, pkexec, hostnamectl
+#   /run/user           per-user runtime dirs: the session bus, gpg-agent and keyboxd (gnupg/), systemd --user
+#   /run/uuidd          libuuid's uuid_generate_time asks uuidd
+#   /run/avahi-daemon   nss-mdns (hosts: mdns4_minimal in nsswitch.conf)
+#   /run/nslcd          nss-ldapd;   /var/lib/sss/pipes  sssd's nss and pam responders (libnss_sss, pam_sss)
+#   /run/screen, /tmp/tmux-*, /tmp/.X11-unix  the default server of screen, tmux and the X display
+#                       (xvfb-run's :99): a test starting its own would talk to the agent's
+IMPLICIT_SOCKETS = ("/run/nscd", "/run/systemd", "/run/dbus", "/run/user", "/run/uuidd", "/run/avahi-daemon",
+                    "/run/nslcd", "/var/lib/sss/pipes", "/run/screen", "/tmp/tmux-*", "/tmp/.X11-unix")
+
+
+def _implicit(path: str) -> bool:
+    """A socket at path is one that libraries and tools connect to on their own (IMPLICIT_SOCKETS). An
+    image whose /var/run is a directory of its own has them there: glibc asks /var/run/nscd/socket."""
+    if _within(path, "/var/run"):
+        path = "/run" + path[len("/var/run"):]
+    parts = path.split("/")
+    return any(fnmatch.fnmatchcase("/".join(parts[:len(p.split("/"))]), p) for p in IMPLICIT_SOCKETS)
 
 
 def _copy_tmp() -> int:
-    """Copy each VERIFIER_TMP directory that is a mount of its own into _TMP_COPIES: how many entries were
-    left out (over the caps, FIFOs, devices, links that leave)."""
+    """Copy each SCRATCH directory that is a mount of its own into _TMP_COPIES (the name is older than the
+    rule: all of SCRATCH, not only /tmp and /var/tmp): how many entries were left out (over the caps, FIFOs,
+    devices, links that leave, IMPLICIT_SOCKETS)."""
     for fd, socks in _TMP_COPIES.values():
         for _, sfd in socks:
             os.close(sfd)
         os.close(fd)
     _TMP_COPIES.clear()
     budget = [TMP_COPY_BYTES, TMP_COPY_ENTRIES, 0]         # bytes left, entries left, left out
-    for d in VERIFIER_TMP:
-        if not _is_mount(d):                   # on the sealed root: the agent's processes cannot write it
-            continue
+    tops = tuple(d for d in SCRATCH if _is_mount(d))   # the others are on the sealed root, not theirs
+    for d in tops:
         fs = _libc.syscall(430, b"tmpfs", 1)                                # fsopen, FSOPEN_CLOEXEC
         _check(min(0, fs), "fsopen(tmpfs)")
         try:
@@ -501,7 +539,7 @@ def _copy_tmp() -> int:
         src = os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         dst = os.open(".", os.O_RDONLY | os.O_DIRECTORY, dir_fd=mnt)
         try:
-            _copy_tree(src, dst, "", socks, budget, 0)
+            _copy_tree(src, dst, "", socks, budget, 0, _Walk(d, tops, _fd_mount_id(src)))
             _own(dst, os.fstat(src))
         finally:
             os.close(src)
@@ -512,10 +550,36 @@ def _copy_tmp() -> int:
     return budget[2]
 
 
-def _copy_tree(src: int, dst: int, rel: str, socks: list, budget: list, depth: int) -> None:
+@dataclass(frozen=True)
+class _Walk:
+    """What _copy_tree needs to know of the directory it copies: its path (d), all the directories copied
+    (where an absolute link may point), and its mount (a directory on another is a mount beneath it)."""
+    d: str
+    tops: tuple[str, ...]
+    mount: int
+
+
+def _fd_mount_id(fd: int) -> int:
+    with open(f"/proc/self/fdinfo/{fd}") as f:
+        return int([l for l in f if l.startswith("mnt_id:")][0].split()[1])
+
+
+def _submounts(tops: tuple[str, ...]) -> list[str]:
+    """The outermost mount points strictly beneath the directories tops, in this mount namespace."""
+    points = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            mp = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4])
+            if any(_within(mp, d) and mp != d for d in tops):
+                points.append(mp)
+    return sorted({p for p in points if not any(_within(p, q) and p != q for q in points)})
+
+
+def _copy_tree(src: int, dst: int, rel: str, socks: list, budget: list, depth: int, walk: _Walk) -> None:
     """Copy directory src into dst: every name opened O_PATH | O_NOFOLLOW beneath its parent's fd and
     judged by fstat of what was opened, so a name the agent's processes swap meanwhile is copied as
-    whatever it was then, never followed out."""
+    whatever it was then, never followed out. A directory on another mount is copied empty (a mount point
+    for _private_tests to bind that mount on)."""
     with os.scandir(src) as it:
         names = [e.name for e in it]
     for name in names:
@@ -535,7 +599,8 @@ def _copy_tree(src: int, dst: int, rel: str, socks: list, budget: list, depth: i
                 sub = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_DIRECTORY)
                 into = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dst)
                 try:
-                    _copy_tree(sub, into, f"{rel}{name}/", socks, budget, depth + 1)
+                    if _fd_mount_id(sub) == walk.mount:
+                        _copy_tree(sub, into, f"{rel}{name}/", socks, budget, depth + 1, walk)
                     _own(into, st)
                 finally:
                     os.close(sub)
@@ -564,7 +629,7 @@ def _copy_tree(src: int, dst: int, rel: str, socks: list, budget: list, depth: i
                     os.close(f)
             elif kind == stat.S_IFLNK:
                 target = os.readlink(name, dir_fd=src)
-                if not _stays_inside(target):
+                if not _stays_inside(target, walk.tops):
                     budget[2] += 1
                     continue
                 os.symlink(target, name, dir_fd=dst)
@@ -572,7 +637,8 @@ def _copy_tree(src: int, dst: int, rel: str, socks: list, budget: list, depth: i
                     os.chown(name, st.st_uid, st.st_gid, dir_fd=dst, follow_symlinks=False)
                 except OSError:
                     pass
-            elif kind == stat.S_IFSOCK and len(socks) < TMP_SOCKETS:
+            elif (kind == stat.S_IFSOCK and len(socks) < TMP_SOCKETS
+                  and not _implicit(f"{walk.d}/{rel}{name}")):
                 out = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=dst)
                 _own(out, st)
                 os.close(out)
@@ -597,13 +663,14 @@ def _own(fd: int, st: os.stat_result) -> None:
     os.utime(fd, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
-def _stays_inside(target: str) -> bool:
+def _stays_inside(target: str, tops: tuple[str, ...]) -> bool:
     """A link of the copy resolves inside the verifier's private directories: no "..", and an absolute
-    target lies in one of VERIFIER_TMP (each step then only descends, or lands in another such link)."""
+    target lies in one of tops, the copied ones (each step then only descends, or lands in another such
+    link)."""
     if not target or ".." in target.split("/"):
         return False
     return not target.startswith("/") or any(_within(os.path.normpath(target), d) and
-                                             os.path.normpath(target) != "/" for d in VERIFIER_TMP)
+                                             os.path.normpath(target) != "/" for d in tops)
 
 
 def _read_only(on: bool) -> int:
@@ -646,7 +713,7 @@ def _is_mount(d: str) -> bool:
 def _mount_id(path: str) -> int:
     fd = os.open(path, os.O_PATH | os.O_NOFOLLOW)
     try:
-        return int([l for l in open(f"/proc/self/fdinfo/{fd}") if l.startswith("mnt_id:")][0].split()[1])
+        return _fd_mount_id(fd)
     finally:
         os.close(fd)
 
@@ -683,29 +750,37 @@ def _private_tests(owner: tuple[int, int] = (0, 0)) -> None:
     err = _read_only(False)
     if err:
         raise OSError(err, f"writable root: {os.strerror(err)}")
-    for d in VERIFIER_TMP:
-        if d in _TMP_COPIES:                   # the copy made at the seal, never the live directory
-            mnt, socks = _TMP_COPIES[d]
-            live = _live_sockets(d, socks)
-            _private_overlay(d, below=mnt)
-            for rel, fd in live:               # the live socket, bound onto its empty file in the copy
-                path = f"{d}/{rel}"
-                if os.path.realpath(path) == path and os.path.isfile(path):
-                    try:
-                        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND)
-                    except OSError:
-                        pass
-                os.close(fd)
-        elif os.path.realpath(d) == d and os.path.isdir(d):     # on the sealed root: theirs is read-only
+    # Every place they still write, as the copy made at the seal (_copy_tmp), never the live directory; the
+    # mounts beneath one (dpkg's, apt's, /run/xfer, a volume) bound back over it, as they are here. dpkg's
+    # and apt's (SEALED_IN_SCRATCH) are sealed to them and writable here again: test.sh may install packages.
+    how = struct.pack("QQQ", os.O_PATH | os.O_CLOEXEC, 0, 0x04)               # RESOLVE_NO_SYMLINKS
+    below = [(m, _libc.syscall(437, -100, m.encode(), how, len(how))) for m in _submounts(tuple(_TMP_COPIES))]
+    for d, (mnt, socks) in _TMP_COPIES.items():
+        live = _live_sockets(d, socks)
+        _private_overlay(d, below=mnt)
+        for rel, fd in live:                   # the live socket, bound onto its empty file in the copy
+            path = f"{d}/{rel}"
+            if os.path.realpath(path) == path and os.path.isfile(path):
+                try:
+                    _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND)
+                except OSError:
+                    pass
+            os.close(fd)
+    for m, fd in below:
+        _check(min(0, fd), f"open {m}")
+        if not os.path.lexists(m):             # left out of the copy: made in the verifier's own layer
+            os.makedirs(os.path.dirname(m), exist_ok=True)
+            if stat.S_ISDIR(os.fstat(fd).st_mode):
+                os.mkdir(m)
+            else:
+                open(m, "x").close()
+        if os.path.realpath(m) != m:           # a link of the agent's in the copy: never followed
+            raise OSError(f"{m} is a link in the verifier's copy")
+        _mount(f"/proc/self/fd/{fd}", m, None, MS_BIND | MS_REC)
+        os.close(fd)
+    for d in VERIFIER_TMP:                     # on the sealed root (not a mount): theirs is read-only, and
+        if d not in _TMP_COPIES and os.path.realpath(d) == d and os.path.isdir(d):   # its writes are its own
             _private_overlay(d)
-    # The other places they still write: read-only to the verifier (a unix socket there still connects),
-    # so nothing it writes lands where they can change it. dpkg's and apt's (SEALED_IN_SCRATCH) are sealed
-    # to them and stay writable here: test.sh may install packages.
-    attr = _MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)
-    for d in SCRATCH:
-        if d not in VERIFIER_TMP and _is_mount(d):
-            _check(_libc.syscall(442, -100, d.encode(), AT_SYMLINK_NOFOLLOW, ctypes.byref(attr),
-                                 ctypes.sizeof(attr)), f"read-only {d}")
     if os.path.islink("/tests") or (os.path.lexists("/tests") and not os.path.isdir("/tests")):
         os.unlink("/tests")                    # what the agent left there (a link) is not followed
     if not os.path.lexists("/tests"):
