@@ -396,7 +396,9 @@ def _spawn_fresh(cfg: dict, command: str, private_logs: bool, user=None,
     pid = _spawn(cfg, argv, logs_sock=theirs, user=user, sealed=sealed)
     theirs.close()
     try:
-        msg, fds, _, _ = socket.recv_fds(ours, 16, 1)
+        # close-on-exec as it arrives: no program pid 1 starts later (a new zygote, a new agent shell once a
+        # survivor killed the old one) inherits the verifier's /logs/verifier
+        msg, fds, _, _ = socket.recv_fds(ours, 16, 1, socket.MSG_CMSG_CLOEXEC)
     except OSError:
         fds = []
     ours.close()
@@ -955,8 +957,15 @@ def _start_zygote(cfg: dict) -> None:
 def _zygote(cfg: dict, sock: socket.socket) -> None:
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    for fd in (cfg["fds"]["life"], cfg["fds"]["events"], cfg["fds"]["ctl"]):
-        os.close(fd)
+    # Only what it needs: pid 1's other fds (the caller's pipes, the layer, the copies of SCRATCH, a
+    # verifier's /logs/verifier when a survivor killed the zygote it replaces) stay out of the agent's domain
+    keep = {0, 1, 2, sock.fileno(), cfg["fds"]["status"]}
+    for fd in map(int, os.listdir("/proc/self/fd")):
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:                    # listdir's own, closed already
+                pass
     try:
         _landlock_domain()
     except OSError as e:

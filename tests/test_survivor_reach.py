@@ -6,7 +6,8 @@ sockets of the services a test names, never those that system libraries and tool
 Each attack strikes after the check, once test.sh runs, and names what it would win: a reward of 1. On the
 code before this rule (463a98b: only /tmp and /var/tmp copied, the other SCRATCH places live and read-only
 to the verifier, every socket bound) each one scored 1.0, and the two tests of what still works failed
-(the verifier's write in /run was EROFS; nscd's socket was bound). All run on the host fallback (no Dockerfile):
+(the verifier's write in /run was EROFS; nscd's socket was bound); the fd test found the verifier's
+/logs/verifier in the new agent shell. All run on the host fallback (no Dockerfile):
 its /usr and /etc are the host's."""
 import shlex
 import shutil
@@ -121,6 +122,23 @@ def test_a_service_socket_the_test_names_still_connects_beside_an_implicit_one(t
              "nohup python3 /tmp/srv.py >/dev/null 2>&1 & nohup python3 /tmp/ns.py >/dev/null 2>&1 &\n"
              "until [ -S /run/app/svc.sock ] && [ -S /run/nscd/socket ]; do sleep 0.05; done")
     assert score(task, agent) == 1.0
+
+
+# ---- 3. what pid 1 hands on -------------------------------------------------------------------------------
+
+def test_a_new_agent_shell_started_while_the_verifier_runs_holds_none_of_its_fds(tmp_path):
+    # P01: a survivor kills the zygote and the agent's shell once test.sh runs; pid 1 starts both again
+    # while the verifier runs, and neither may hold the verifier's /logs/verifier (pid 1 received its fd)
+    task = make_task(tmp_path, "sleep 3; echo 0 > /logs/verifier/reward.txt\n")
+    with harbor.start_task(task, limits=KEEP) as env:
+        kill = survivor(WAIT + "pkill -9 -f sandbox_ini[t]; kill -9 $(cat /tmp/shell)")   # zygote, shell
+        env.run("echo $$ > /tmp/shell; " + kill, timeout=30)
+        assert env.verify()[0] == 0.0
+        # a directory among its fds: the verifier's tmpfs (inherited, it reads as "/" from here)
+        out = env.run("for f in /proc/$$/fd/*; do [ -d $f ] && echo $f; done; cat /tmp/shell; echo $$",
+                      timeout=30).output.split()
+    assert out[-1] != out[-2]                  # a new shell
+    assert out[:-2] == []
 
 
 # ---- the mounts beneath a copied place: the verifier sees them as they are --------------------------------
