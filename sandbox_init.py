@@ -13,6 +13,7 @@ import array  # noqa: F401 - socket.send_fds imports it; nothing is importable a
 import ctypes
 import fcntl
 import fnmatch
+import glob
 import marshal
 import os
 import re
@@ -515,6 +516,13 @@ def _implicit(path: str) -> bool:
     return any(fnmatch.fnmatchcase("/".join(parts[:len(p.split("/"))]), p) for p in IMPLICIT_SOCKETS)
 
 
+def _implicit_places() -> list[str]:
+    """Where the IMPLICIT_SOCKETS paths (and their /var/run forms) lead in this mount namespace, links
+    followed: the directories a library or tool would connect in."""
+    forms = [p for q in IMPLICIT_SOCKETS for p in (q, *(["/var" + q] if _within(q, "/run") else []))]
+    return [os.path.realpath(m) for p in forms for m in glob.glob(p)]
+
+
 def _copy_tmp() -> int:
     """Copy each SCRATCH directory that is a mount of its own into _TMP_COPIES (the name is older than the
     rule: all of SCRATCH, not only /tmp and /var/tmp): how many entries were left out (over the caps, FIFOs,
@@ -757,17 +765,9 @@ def _private_tests(owner: tuple[int, int] = (0, 0)) -> None:
     # and apt's (SEALED_IN_SCRATCH) are sealed to them and writable here again: test.sh may install packages.
     how = struct.pack("QQQ", os.O_PATH | os.O_CLOEXEC, 0, 0x04)               # RESOLVE_NO_SYMLINKS
     below = [(m, _libc.syscall(437, -100, m.encode(), how, len(how))) for m in _submounts(tuple(_TMP_COPIES))]
-    for d, (mnt, socks) in _TMP_COPIES.items():
-        live = _live_sockets(d, socks)
+    live = {d: _live_sockets(d, socks) for d, (_, socks) in _TMP_COPIES.items()}   # before they are covered
+    for d, (mnt, _) in _TMP_COPIES.items():
         _private_overlay(d, below=mnt)
-        for rel, fd in live:                   # the live socket, bound onto its empty file in the copy
-            path = f"{d}/{rel}"
-            if os.path.realpath(path) == path and os.path.isfile(path):
-                try:
-                    _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND)
-                except OSError:
-                    pass
-            os.close(fd)
     for m, fd in below:
         _check(min(0, fd), f"open {m}")
         if not os.path.lexists(m):             # left out of the copy: made in the verifier's own layer
@@ -780,6 +780,20 @@ def _private_tests(owner: tuple[int, int] = (0, 0)) -> None:
             raise OSError(f"{m} is a link in the verifier's copy")
         _mount(f"/proc/self/fd/{fd}", m, None, MS_BIND | MS_REC)
         os.close(fd)
+    # The live sockets, each bound onto its empty file in the copy, but none where an IMPLICIT_SOCKETS path
+    # leads in the verifier's view, through whatever links the agent left (a /var/run or /run/nscd link
+    # into /tmp, where the copy kept its socket at a path of no interest)
+    implicit = _implicit_places()
+    for d, socks in live.items():
+        for rel, fd in socks:
+            path = f"{d}/{rel}"
+            if (os.path.realpath(path) == path and os.path.isfile(path)
+                    and not any(_within(path, p) for p in implicit)):
+                try:
+                    _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND)
+                except OSError:
+                    pass
+            os.close(fd)
     for d in VERIFIER_TMP:                     # on the sealed root (not a mount): theirs is read-only, and
         if d not in _TMP_COPIES and os.path.realpath(d) == d and os.path.isdir(d):   # its writes are its own
             _private_overlay(d)
@@ -885,7 +899,9 @@ def _reward_files(fd: int) -> list[tuple[str, str]]:
 # processes to any verifier process, whatever their uids and capabilities: ptrace and every access that
 # asks ptrace's permission (/proc/PID/root, cwd, fd, mem, environ, map_files; process_vm_writev,
 # pidfd_getfd), a signal (kill, SIGIO, SIGURG) and a connect() to an abstract unix socket. The other way
-# stays open (the verifier connects to a service the agent started, signals it or reads its /proc). One
+# mostly stays open (the verifier connects to a service the agent started by its path, signals it, reads
+# its /proc/PID/stat and cmdline); after a seal the verifier has a domain of its own, which refuses it their
+# ptrace-guarded /proc files and their abstract sockets (_exec_confined says why). One
 # domain for all of them, not one per process: the agent may still kill what it started before its shell
 # was restarted, or the ENTRYPOINT's service. The zygote clones each child with CLONE_PARENT, so it is
 # pid 1's own child, reaped and reported as before.
@@ -900,14 +916,14 @@ def landlock_abi() -> int:
     return max(0, _libc.syscall(444, None, 0, 1))          # landlock_create_ruleset(NULL, 0, VERSION)
 
 
-def _landlock_domain() -> None:
+def _landlock_domain(scope: int = LANDLOCK_SCOPE) -> None:
     """Confine the calling process in a new Landlock domain that handles no file or network access and
-    scopes signals and abstract unix sockets (see above). pid 1's CAP_SYS_ADMIN in the sandbox's user
-    namespace lets it do so without no_new_privs."""
+    scopes signals and abstract unix sockets (see above), or `scope`. pid 1's CAP_SYS_ADMIN in the sandbox's
+    user namespace lets it do so without no_new_privs."""
     abi = landlock_abi()
     if abi < LANDLOCK_ABI_NEEDED:
         raise OSError(f"Landlock ABI {abi} < {LANDLOCK_ABI_NEEDED}: cannot keep the agent's processes")
-    attr = ctypes.create_string_buffer(struct.pack("QQQ", 0, 0, LANDLOCK_SCOPE), 24)
+    attr = ctypes.create_string_buffer(struct.pack("QQQ", 0, 0, scope), 24)
     fd = _libc.syscall(444, attr, 24, 0)       # landlock_create_ruleset(&attr, sizeof attr, 0)
     _check(min(0, fd), "landlock_create_ruleset")
     _check(_libc.syscall(446, fd, 0), "landlock_restrict_self")
@@ -1019,6 +1035,13 @@ def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, log
             pass
         if logs_sock is not None:
             _private_logs(logs_sock, owner=(user[0], user[1]) if user else (0, 0), sealed=sealed)
+        if sealed:
+            # The verifier beside live survivors: a Landlock domain of its own, outside theirs, so that it
+            # cannot reach into their processes either: /proc/<a survivor>/root, cwd and fd are their live
+            # view of every place the copies stand for (a link to /proc/PID/root/tmp/x would undo them), and
+            # an abstract unix socket of theirs is a rendezvous no path can leave out (X11's
+            # @/tmp/.X11-unix/X<n>, which libX11 tries first). Signals stay open: test.sh may stop a service.
+            _landlock_domain(scope=0x1)        # LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
         if status_fd is None:
             null = os.open("/dev/null", os.O_RDONLY)
             os.dup2(null, 0)

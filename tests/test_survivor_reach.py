@@ -7,8 +7,9 @@ Each attack strikes after the check, once test.sh runs, and names what it would 
 code before this rule (463a98b: only /tmp and /var/tmp copied, the other SCRATCH places live and read-only
 to the verifier, every socket bound) each one scored 1.0, and the two tests of what still works failed
 (the verifier's write in /run was EROFS; nscd's socket was bound); the fd test found the verifier's
-/logs/verifier in the new agent shell. All run on the host fallback (no Dockerfile):
-its /usr and /etc are the host's."""
+/logs/verifier in the new agent shell. With the copies alone (1b39b28), the link through
+/proc/<a survivor>/root and the /var/run link into /tmp still scored 1.0. All run on the host fallback
+(no Dockerfile): its /usr and /etc are the host's."""
 import shlex
 import shutil
 
@@ -34,6 +35,22 @@ def test_a_git_filter_added_after_the_check_to_a_git_dir_in_run_does_not_run(tmp
     filter_ = f'[filter "x"]\n\tclean = "{REWARD_1.replace(chr(34), chr(92) + chr(34))}; cat"\n'
     attack = repo + survivor(WAIT + f"printf %s {shlex.quote(filter_)} >> /run/g/config")
     assert score(task, repo) == 0.0                        # the repository alone: test.sh's own 0
+    assert score(task, attack) == 0.0
+
+
+@pytest.mark.skipif(not shutil.which("git"), reason="needs git on the host")
+def test_the_verifiers_git_config_reached_through_a_survivors_proc_root_is_not_live(tmp_path):
+    # the same filter in the verifier's global git config, ~/.config a link to /proc/<a survivor>/root/tmp:
+    # their live view of every place the copies stand for; the verifier's own Landlock domain refuses it
+    test_sh = "sleep 1; cd /app/r && git status --porcelain >/dev/null; echo 0 > /logs/verifier/reward.txt\n"
+    task = make_task(tmp_path, test_sh)
+    repo = ("mkdir -p /app/r && git init -q /app/r && cd /app/r && echo a > f && "
+            "echo '* filter=x' > .gitattributes && git add -A && "
+            "git -c user.email=a@b -c user.name=a commit -qm i && echo b > f; ")
+    filter_ = f'[filter "x"]\n\tclean = "{REWARD_1.replace(chr(34), chr(92) + chr(34))}; cat"\n'
+    strike = survivor("echo $$ > /run/pid; " + WAIT + "mkdir -p /tmp/cfg/git; "
+                      f"printf %s {shlex.quote(filter_)} > /tmp/cfg/git/config; sleep 30")
+    attack = repo + strike + " sleep 0.3; ln -s /proc/$(cat /run/pid)/root/tmp/cfg /root/.config"
     assert score(task, attack) == 0.0
 
 
@@ -68,9 +85,9 @@ def test_the_verifier_sees_what_the_agent_left_in_run_and_writes_there_privately
 # A fake nscd (glibc asks it before /etc/passwd, whatever nsswitch.conf says): every user exists, as uid 4242.
 NSCD = r'''
 import os, socket, struct
-os.makedirs("/run/nscd", exist_ok=True)
-s = socket.socket(socket.AF_UNIX); s.bind("/run/nscd/socket"); s.listen(64)
-os.chmod("/run/nscd/socket", 0o666)
+os.makedirs("/var/run/nscd", exist_ok=True)
+s = socket.socket(socket.AF_UNIX); s.bind("/var/run/nscd/socket"); s.listen(64)
+os.chmod("/var/run/nscd/socket", 0o666)
 while True:
     c, _ = s.accept()
     ver, typ, n = struct.unpack("3i", c.recv(12)); key = c.recv(n).rstrip(b"\0")
@@ -85,12 +102,16 @@ GHOST_TEST = ("sleep 1; if [ \"$(id -u ghost-user 2>/dev/null)\" = 4242 ]; then 
               "> /logs/verifier/reward.txt\n")
 
 
-def test_the_verifiers_user_lookups_never_reach_a_survivors_nscd(tmp_path):
+@pytest.mark.parametrize("var_run", ["/run", "/tmp/vr"], ids=["/var/run -> /run", "/var/run -> /tmp/vr"])
+def test_the_verifiers_user_lookups_never_reach_a_survivors_nscd(tmp_path, var_run):
     # P03's shape: glibc asks /var/run/nscd/socket before /etc/passwd; a fake nscd makes a user up (P03:
-    # "app" as uid 0 with the agent's login shell, and test.sh's `su app` runs it as root)
+    # "app" as uid 0 with the agent's login shell, and test.sh's `su app` runs it as root). The host
+    # fallback has no /var/run: the agent links it to /run, or into /tmp (a link on the sealed root that the
+    # check does not judge), where the socket's path in the copy is of no interest
     task = make_task(tmp_path, GHOST_TEST)
-    start = (f"cat > /tmp/ns.py <<'EOF'\n{NSCD}EOF\nnohup python3 /tmp/ns.py >/dev/null 2>&1 &\n"
-             "[ -e /var/run ] || ln -s /run /var/run; until [ -S /run/nscd/socket ]; do sleep 0.05; done; ")
+    start = (f"mkdir -p {var_run}; ln -s {var_run} /var/run\n"
+             f"cat > /tmp/ns.py <<'EOF'\n{NSCD}EOF\nnohup python3 /tmp/ns.py >/dev/null 2>&1 &\n"
+             "until [ -S /var/run/nscd/socket ]; do sleep 0.05; done; ")
     with harbor.start_task(task, limits=KEEP) as env:
         said = env.run(start + "id -u ghost-user", timeout=30).output.split()[-1:]
         if said != ["4242"]:
@@ -118,7 +139,8 @@ def test_a_service_socket_the_test_names_still_connects_beside_an_implicit_one(t
                "s.connect(\"/run/app/svc.sock\"); assert s.recv(2) == b\"42\"' && [ ! -e /run/nscd/socket ] "
                "&& echo 1 > /logs/verifier/reward.txt || echo 0 > /logs/verifier/reward.txt\n")
     task = make_task(tmp_path, test_sh)
-    agent = (f"cat > /tmp/srv.py <<'EOF'\n{server}EOF\ncat > /tmp/ns.py <<'EOF'\n{NSCD}EOF\n"
+    agent = (f"ln -s /run /var/run; cat > /tmp/srv.py <<'EOF'\n{server}EOF\n"
+             f"cat > /tmp/ns.py <<'EOF'\n{NSCD}EOF\n"
              "nohup python3 /tmp/srv.py >/dev/null 2>&1 & nohup python3 /tmp/ns.py >/dev/null 2>&1 &\n"
              "until [ -S /run/app/svc.sock ] && [ -S /run/nscd/socket ]; do sleep 0.05; done")
     assert score(task, agent) == 1.0
