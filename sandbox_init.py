@@ -523,6 +523,24 @@ def _implicit_places() -> list[str]:
     return [os.path.realpath(m) for p in forms for m in glob.glob(p)]
 
 
+def _cover_sockets(top: str, budget: int = 4096) -> None:
+    """/dev/null bound over every unix socket at or beneath top (no link followed), in this mount namespace:
+    a survivor's socket on the sealed root, made before the seal at a path an IMPLICIT_SOCKETS one leads
+    to (a /var/run link into the workdir), is live whatever the copies, and connect() must not reach it."""
+    todo = [top]
+    while todo and budget > 0:
+        path = todo.pop()
+        budget -= 1
+        try:
+            st = os.lstat(path)
+            if stat.S_ISSOCK(st.st_mode):
+                _mount("/dev/null", path, None, MS_BIND)
+            elif stat.S_ISDIR(st.st_mode):
+                todo.extend(os.path.join(path, name) for name in os.listdir(path))
+        except OSError:                        # gone, unreadable: nothing to connect to there either
+            pass
+
+
 def _copy_tmp() -> int:
     """Copy each SCRATCH directory that is a mount of its own into _TMP_COPIES (the name is older than the
     rule: all of SCRATCH, not only /tmp and /var/tmp): how many entries were left out (over the caps, FIFOs,
@@ -784,6 +802,9 @@ def _private_tests(owner: tuple[int, int] = (0, 0)) -> None:
     # leads in the verifier's view, through whatever links the agent left (a /var/run or /run/nscd link
     # into /tmp, where the copy kept its socket at a path of no interest)
     implicit = _implicit_places()
+    for p in implicit:                         # and one that leads out of the copies: onto the sealed root
+        if not any(_within(p, d) for d in _TMP_COPIES):
+            _cover_sockets(p)
     for d, socks in live.items():
         for rel, fd in socks:
             path = f"{d}/{rel}"

@@ -102,12 +102,14 @@ GHOST_TEST = ("sleep 1; if [ \"$(id -u ghost-user 2>/dev/null)\" = 4242 ]; then 
               "> /logs/verifier/reward.txt\n")
 
 
-@pytest.mark.parametrize("var_run", ["/run", "/tmp/vr"], ids=["/var/run -> /run", "/var/run -> /tmp/vr"])
+@pytest.mark.parametrize("var_run", ["/run", "/tmp/vr", "/app/vr"],
+                         ids=["/var/run -> /run", "/var/run -> /tmp/vr", "/var/run -> /app/vr"])
 def test_the_verifiers_user_lookups_never_reach_a_survivors_nscd(tmp_path, var_run):
     # P03's shape: glibc asks /var/run/nscd/socket before /etc/passwd; a fake nscd makes a user up (P03:
     # "app" as uid 0 with the agent's login shell, and test.sh's `su app` runs it as root). The host
     # fallback has no /var/run: the agent links it to /run, or into /tmp (a link on the sealed root that the
-    # check does not judge), where the socket's path in the copy is of no interest
+    # check does not judge), where the socket's path in the copy is of no interest, or into the workdir,
+    # where the socket, made before the seal, stays on the root and live whatever the copies
     task = make_task(tmp_path, GHOST_TEST)
     start = (f"mkdir -p {var_run}; ln -s {var_run} /var/run\n"
              f"cat > /tmp/ns.py <<'EOF'\n{NSCD}EOF\nnohup python3 /tmp/ns.py >/dev/null 2>&1 &\n"
