@@ -1147,22 +1147,30 @@ def ground(env: Environment) -> list[tuple[str, str, list[tamper.Change]]]:
     """Every place the agent can write that the verifier's processes see, listed alike (tamper.listing:
     no link followed): (the host directory, where the verifier sees it, its entries under that path).
     The writable layer at /, then each volume of the main container, at its target, and after a seal
-    the copies of /tmp and /var/tmp the verifier reads (Sandbox.tmp_copies) and, once it ran, what it
-    wrote over them (Sandbox.verifier_tmp)."""
+    the copies of the places the agent's processes still write (/tmp, /run, /var/lib, ...) that the
+    verifier reads (Sandbox.tmp_copies) and, once it ran, what it wrote over them (Sandbox.verifier_tmp)."""
     layer = env.box.writable_layer()
     volumes = env.services.volumes_of_main() if env.services else []
-    # after a seal the verifier reads copies of /tmp and /var/tmp, not the live ones: those are judged, and
-    # after the tests, what it wrote over them too (as the layer holds it where nothing was sealed)
-    volumes = volumes + env.box.tmp_copies() + env.box.verifier_tmp()
+    copies = env.box.tmp_copies()              # after a seal the verifier reads these, not the live ones
+    copies += env.box.verifier_tmp()          # ... and after the tests, what it wrote over them
+    holes = env.box.copy_holes()               # ... less the mounts beneath them (dpkg's: in the layer)
+    within = lambda p, places: any(tamper.within(p, t) for t in places)                  # noqa: E731
+    hidden = lambda p: (within(p, [t for _, t in volumes]) or                             # noqa: E731
+                        within(p, [t for _, t in copies]) and not within(p, holes))
     # what the layer holds at a volume's target (its mount point) or below is hidden by the volume
-    seen = [c for c in tamper.listing(layer) if not any(tamper.within(c.path, t) for _, t in volumes)]
-    out = [(layer, "", seen)]
-    for d, target in volumes:
+    listed = tamper.listing(layer)
+    out = [(layer, "", [c for c in listed if not hidden(c.path)])]
+    # a copy holds the image's files too: judged are those the layer names (the agent's changes: once in
+    # the layer, a path stays there, as a file or a whiteout) and those the image lacks
+    changed = {c.path for c in listed}
+    for d, target in volumes + copies:
         st = os.lstat(d)                       # the trainer's own copy: a directory, or one file (./a.txt)
         top = tamper.Change(target, "dir" if stat.S_ISDIR(st.st_mode) else "file",
                             stamp=(st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode, st.st_ctime_ns))
-        inside = tamper.listing(d) if top.kind == "dir" else []
-        out.append((str(d), target, [top, *(replace(c, path=target + c.path) for c in inside)]))
+        inside = [replace(c, path=target + c.path) for c in (tamper.listing(d) if top.kind == "dir" else [])]
+        if (d, target) in copies:
+            inside = [c for c in inside if c.path in changed or env.image.kind(c.path) is None]
+        out.append((str(d), target, [top, *inside]))
     return out
 
 

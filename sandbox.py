@@ -495,18 +495,22 @@ class Sandbox:
             raise SandboxError(f"cannot seal the root and copy /tmp: {os.strerror(int(event[1]))}")
         self._verifier_tmp = []                # of an earlier verifier: not this one's
         if int(event[1]) == 0:
-            # the verifier's /tmp and /var/tmp: copies pid 1 made now (sandbox_init._copy_tmp)
+            # what the verifier sees of the places they still write (sandbox_init.SCRATCH): copies pid 1
+            # made now (sandbox_init._copy_tmp), less the mounts beneath them, which it sees as they are
             self._tmp_copies = [(f"/proc/{self._init_pid}/fd/{fd}/.", d)
-                                for d, fd in (x.rsplit(":", 1) for x in event[3:])]
+                                for d, fd in (x.rsplit(":", 1) for x in event[3:] if not x.startswith("m"))]
+            self._copy_holes = [bytes.fromhex(x[1:]).decode() for x in event[3:] if x.startswith("m")]
             if int(event[2]):
-                print(f"sandbox: {event[2]} entries of the agent's /tmp and /var/tmp are not in the verifier's "
-                      f"copy (FIFOs, devices, links that leave them, or over "
+                print(f"sandbox: {event[2]} entries of the places the agent's processes still write "
+                      f"(/tmp, /run, /var/lib, ...) are not in the verifier's copy (FIFOs, devices, links "
+                      f"that leave them, sockets where system tools connect on their own, or over "
                       f"{sandbox_init.TMP_COPY_BYTES >> 20} MB)", file=sys.stderr)
         return int(event[1]) == 0
 
     def tmp_copies(self) -> list[tuple[str, str]]:
-        """After seal(): (a host path, where the verifier sees it) of each copy of /tmp and /var/tmp the
-        verifier reads instead of the live directory, for the writable-layer check to read the same."""
+        """After seal(): (a host path, where the verifier sees it) of each copy of a SCRATCH directory (/tmp,
+        /run, /var/lib, ...) the verifier reads instead of the live directory, for the writable-layer check
+        to read the same."""
         return getattr(self, "_tmp_copies", [])
 
     def verifier_tmp(self) -> list[tuple[str, str]]:
@@ -514,6 +518,10 @@ class Sandbox:
         wrote over each copy (the upper directory of its private overlay), for the check after the tests to
         read, as it reads the writable layer where the agent's processes were killed."""
         return getattr(self, "_verifier_tmp", [])
+    def copy_holes(self) -> list[str]:
+        """After seal(): the mounts beneath a copied directory that are not in its copy (dpkg's and apt's,
+        sealed with the root, /run/xfer, a volume): the verifier sees them as they are."""
+        return getattr(self, "_copy_holes", [])
 
     def root_writers(self) -> list[str]:
         """What keeps seal() from making the root read-only: 'pid N (comm) /path' for each file on the root

@@ -12,8 +12,11 @@ have no Python.
 import array  # noqa: F401 - socket.send_fds imports it; nothing is importable after pivot_root
 import ctypes
 import fcntl
+import fnmatch
+import glob
 import marshal
 import os
+import re
 import resource
 import select
 import signal
@@ -21,6 +24,7 @@ import socket
 import stat
 import struct
 import sys
+from dataclasses import dataclass
 
 # Docker's default capability set (moby's oci/caps/defaults.go); the shell keeps these and no others.
 DOCKER_CAPS = {0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31}
@@ -403,7 +407,9 @@ def _spawn_fresh(cfg: dict, command: str, private_logs: bool, user=None,
     pid = _spawn(cfg, argv, logs_sock=theirs, user=user, sealed=sealed)
     theirs.close()
     try:
-        msg, fds, _, _ = socket.recv_fds(ours, 256, 1 + len(VERIFIER_TMP))
+        # close-on-exec as it arrives: no program pid 1 starts later (a new zygote, a new agent shell once a
+        # survivor killed the old one) inherits the verifier's /logs/verifier
+        msg, fds, _, _ = socket.recv_fds(ours, 256, 1 + len(SCRATCH), socket.MSG_CMSG_CLOEXEC)
     except OSError:
         msg, fds = b"", []
     ours.close()
@@ -465,8 +471,8 @@ def _seal() -> int:
     (_private_logs). 0, or the errno that refused it (EBUSY: a file on the root is open for writing).
     A SEALED_IN_SCRATCH directory made during the episode (the agent installed ruby: /var/lib/gems) is not
     a mount and stays writable: binding it now by its path would race them (a link put in its place).
-    Then the copies of /tmp and /var/tmp the verifier will see (_copy_tmp):
-    "<errno> <left out> <d>:<fd>..."."""
+    Then the copies of every SCRATCH mount the verifier will see (_copy_tmp):
+    "<errno> <left out> <d>:<fd>... m<hex of a mount beneath one, not copied>..."."""
     err = _read_only(True)
     if err:
         return f"{err}"
@@ -475,35 +481,95 @@ def _seal() -> int:
     except OSError as e:                       # no copy, no seal: the caller reports it
         _read_only(False)
         return f"{e.errno or 1}"
-    return " ".join([f"0 {left_out}", *(f"{d}:{fd}" for d, (fd, _) in _TMP_COPIES.items())])
+    return " ".join([f"0 {left_out}", *(f"{d}:{fd}" for d, (fd, _) in _TMP_COPIES.items()),
+                     *(f"m{m.encode().hex()}" for m in _submounts(tuple(_TMP_COPIES)))])
 
 
-# The verifier's /tmp and /var/tmp where the agent's processes still write them (VERIFIER_TMP, bound by
-# _bind_scratch): never the live directory, which a survivor could change under a path test.sh makes later
-# (a .pth in the venv it creates, a link to a FIFO where it downloads its installer). At the seal, pid 1
-# copies what is there into a tmpfs of its own that is attached nowhere (fsmount: no process of the
-# agent's can name it), and the verifier sees that copy with a private tmpfs on top (_private_tests);
-# the check reads the same copy (Sandbox.tmp_copies). Copied: directories, regular files and symlinks
-# that stay inside (no "..", an absolute target in a VERIFIER_TMP directory), with their modes, owners and
-# times, up to TMP_COPY_BYTES together; a unix socket (a service's: supervisord's /tmp/supervisor.sock)
-# is an empty file in the copy, onto which the verifier's mount namespace binds the live socket, so that
-# connect() reaches the service. FIFOs, devices and what is over the caps are left out.
+# With the agent's processes alive, nothing the verifier reads may be live: "clean at the check" must stay
+# true for the whole run. Every SCRATCH directory they still write (a mount of its own, _bind_scratch) reaches
+# the verifier as a copy made at the seal, never the live directory, which a survivor could change under a
+# path test.sh reads or makes later (a git config in /var/lib with a filter added once test.sh runs, a .pth in
+# the venv it makes in /tmp, a link to a FIFO where it downloads its installer). At the seal, pid 1 copies
+# what is there into a tmpfs of its own that is attached nowhere (fsmount: no process of the agent's can name
+# it), and the verifier sees that copy with a private tmpfs on top (_private_tests); the check reads the same
+# copy (Sandbox.tmp_copies). A mount beneath one (dpkg's and apt's SEALED_IN_SCRATCH, sealed with the root;
+# /run/xfer; a volume) is not copied: the verifier gets that mount itself, bound over the copy. Copied:
+# directories, regular files and symlinks that stay inside (no "..", an absolute target in a copied
+# directory), with their modes, owners and times, up to TMP_COPY_BYTES together; a unix socket (a
+# service's: supervisord's /tmp/supervisor.sock, redis's in /run) is an empty file in the copy, onto which
+# the verifier's mount namespace binds the live socket, so that connect() reaches the service: the one
+# live thing left, and only where the test names the service. FIFOs, devices, what is over the caps and
+# the sockets at IMPLICIT_SOCKETS are left out.
 TMP_COPY_BYTES, TMP_COPY_ENTRIES, TMP_SOCKETS, TMP_DEPTH = 512 << 20, 100_000, 256, 64
 _TMP_COPIES: dict[str, tuple[int, list[tuple[str, int]]]] = {}   # d: (its copy's mount fd, [(socket, fd)])
+# Where system libraries and tools connect on their own, never told to by the test: a socket there is asked
+# for facts the verifier takes on trust (who a user is, what a name resolves to, whether a unit runs, a
+# fresh uuid) by whatever program test.sh runs, so a survivor listening there answers for the system (a
+# fake nscd makes `su app` run the agent's shell as root). A test asks for a service by its own path (a
+# /tmp/supervisor.sock, redis's /run/redis), never these. Each is a directory (the daemon's) or a name
+# pattern under /run or /var/run (a link to /run on Debian and Ubuntu, a directory in some images):
+#   /run/nscd           glibc's nscd client: getpwnam, getgrnam, initgroups, getaddrinfo (passwd, group,
+#                       hosts, services, netgroup), asked before nsswitch.conf is read
+#   /run/systemd        nss-systemd and userdbctl (userdb/: every socket there is asked), nss-resolve
+#                       (resolve/io.systemd.Resolve), nss-mymachines (machine/), journald (sd_journal,
+#                       logger: journal/), systemctl (private), sd_notify (notify)
+#   /run/dbus           the system bus (libdbus's and sd-bus's default address): polkit, pkexec, hostnamectl
+#   /run/user           per-user runtime dirs: the session bus, gpg-agent and keyboxd (gnupg/), systemd --user
+#   /run/uuidd          libuuid's uuid_generate_time asks uuidd
+#   /run/avahi-daemon   nss-mdns (hosts: mdns4_minimal in nsswitch.conf)
+#   /run/nslcd          nss-ldapd;   /var/lib/sss/pipes  sssd's nss and pam responders (libnss_sss, pam_sss)
+#   /run/screen, /tmp/tmux-*, /tmp/.X11-unix  the default server of screen, tmux and the X display
+#                       (xvfb-run's :99): a test starting its own would talk to the agent's
+IMPLICIT_SOCKETS = ("/run/nscd", "/run/systemd", "/run/dbus", "/run/user", "/run/uuidd", "/run/avahi-daemon",
+                    "/run/nslcd", "/var/lib/sss/pipes", "/run/screen", "/tmp/tmux-*", "/tmp/.X11-unix")
+
+
+def _implicit(path: str) -> bool:
+    """A socket at path is one that libraries and tools connect to on their own (IMPLICIT_SOCKETS). An
+    image whose /var/run is a directory of its own has them there: glibc asks /var/run/nscd/socket."""
+    if _within(path, "/var/run"):
+        path = "/run" + path[len("/var/run"):]
+    parts = path.split("/")
+    return any(fnmatch.fnmatchcase("/".join(parts[:len(p.split("/"))]), p) for p in IMPLICIT_SOCKETS)
+
+
+def _implicit_places() -> list[str]:
+    """Where the IMPLICIT_SOCKETS paths (and their /var/run forms) lead in this mount namespace, links
+    followed: the directories a library or tool would connect in."""
+    forms = [p for q in IMPLICIT_SOCKETS for p in (q, *(["/var" + q] if _within(q, "/run") else []))]
+    return [os.path.realpath(m) for p in forms for m in glob.glob(p)]
+
+
+def _cover_sockets(top: str, budget: int = 4096) -> None:
+    """/dev/null bound over every unix socket at or beneath top (no link followed), in this mount namespace:
+    a survivor's socket on the sealed root, made before the seal at a path an IMPLICIT_SOCKETS one leads
+    to (a /var/run link into the workdir), is live whatever the copies, and connect() must not reach it."""
+    todo = [top]
+    while todo and budget > 0:
+        path = todo.pop()
+        budget -= 1
+        try:
+            st = os.lstat(path)
+            if stat.S_ISSOCK(st.st_mode):
+                _mount("/dev/null", path, None, MS_BIND)
+            elif stat.S_ISDIR(st.st_mode):
+                todo.extend(os.path.join(path, name) for name in os.listdir(path))
+        except OSError:                        # gone, unreadable: nothing to connect to there either
+            pass
 
 
 def _copy_tmp() -> int:
-    """Copy each VERIFIER_TMP directory that is a mount of its own into _TMP_COPIES: how many entries were
-    left out (over the caps, FIFOs, devices, links that leave)."""
+    """Copy each SCRATCH directory that is a mount of its own into _TMP_COPIES (the name is older than the
+    rule: all of SCRATCH, not only /tmp and /var/tmp): how many entries were left out (over the caps, FIFOs,
+    devices, links that leave, IMPLICIT_SOCKETS)."""
     for fd, socks in _TMP_COPIES.values():
         for _, sfd in socks:
             os.close(sfd)
         os.close(fd)
     _TMP_COPIES.clear()
     budget = [TMP_COPY_BYTES, TMP_COPY_ENTRIES, 0]         # bytes left, entries left, left out
-    for d in VERIFIER_TMP:
-        if not _is_mount(d):                   # on the sealed root: the agent's processes cannot write it
-            continue
+    tops = tuple(d for d in SCRATCH if _is_mount(d))   # the others are on the sealed root, not theirs
+    for d in tops:
         fs = _libc.syscall(430, b"tmpfs", 1)                                # fsopen, FSOPEN_CLOEXEC
         _check(min(0, fs), "fsopen(tmpfs)")
         try:
@@ -518,7 +584,7 @@ def _copy_tmp() -> int:
         src = os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         dst = os.open(".", os.O_RDONLY | os.O_DIRECTORY, dir_fd=mnt)
         try:
-            _copy_tree(src, dst, "", socks, budget, 0)
+            _copy_tree(src, dst, "", socks, budget, 0, _Walk(d, tops, _fd_mount_id(src)))
             _own(dst, os.fstat(src))
         finally:
             os.close(src)
@@ -529,10 +595,36 @@ def _copy_tmp() -> int:
     return budget[2]
 
 
-def _copy_tree(src: int, dst: int, rel: str, socks: list, budget: list, depth: int) -> None:
+@dataclass(frozen=True)
+class _Walk:
+    """What _copy_tree needs to know of the directory it copies: its path (d), all the directories copied
+    (where an absolute link may point), and its mount (a directory on another is a mount beneath it)."""
+    d: str
+    tops: tuple[str, ...]
+    mount: int
+
+
+def _fd_mount_id(fd: int) -> int:
+    with open(f"/proc/self/fdinfo/{fd}") as f:
+        return int([l for l in f if l.startswith("mnt_id:")][0].split()[1])
+
+
+def _submounts(tops: tuple[str, ...]) -> list[str]:
+    """The outermost mount points strictly beneath the directories tops, in this mount namespace."""
+    points = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            mp = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4])
+            if any(_within(mp, d) and mp != d for d in tops):
+                points.append(mp)
+    return sorted({p for p in points if not any(_within(p, q) and p != q for q in points)})
+
+
+def _copy_tree(src: int, dst: int, rel: str, socks: list, budget: list, depth: int, walk: _Walk) -> None:
     """Copy directory src into dst: every name opened O_PATH | O_NOFOLLOW beneath its parent's fd and
     judged by fstat of what was opened, so a name the agent's processes swap meanwhile is copied as
-    whatever it was then, never followed out."""
+    whatever it was then, never followed out. A directory on another mount is copied empty (a mount point
+    for _private_tests to bind that mount on)."""
     with os.scandir(src) as it:
         names = [e.name for e in it]
     for name in names:
@@ -552,7 +644,8 @@ def _copy_tree(src: int, dst: int, rel: str, socks: list, budget: list, depth: i
                 sub = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_DIRECTORY)
                 into = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dst)
                 try:
-                    _copy_tree(sub, into, f"{rel}{name}/", socks, budget, depth + 1)
+                    if _fd_mount_id(sub) == walk.mount:
+                        _copy_tree(sub, into, f"{rel}{name}/", socks, budget, depth + 1, walk)
                     _own(into, st)
                 finally:
                     os.close(sub)
@@ -581,7 +674,7 @@ def _copy_tree(src: int, dst: int, rel: str, socks: list, budget: list, depth: i
                     os.close(f)
             elif kind == stat.S_IFLNK:
                 target = os.readlink(name, dir_fd=src)
-                if not _stays_inside(target):
+                if not _stays_inside(target, walk.tops):
                     budget[2] += 1
                     continue
                 os.symlink(target, name, dir_fd=dst)
@@ -589,7 +682,8 @@ def _copy_tree(src: int, dst: int, rel: str, socks: list, budget: list, depth: i
                     os.chown(name, st.st_uid, st.st_gid, dir_fd=dst, follow_symlinks=False)
                 except OSError:
                     pass
-            elif kind == stat.S_IFSOCK and len(socks) < TMP_SOCKETS:
+            elif (kind == stat.S_IFSOCK and len(socks) < TMP_SOCKETS
+                  and not _implicit(f"{walk.d}/{rel}{name}")):
                 out = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=dst)
                 _own(out, st)
                 os.close(out)
@@ -614,13 +708,14 @@ def _own(fd: int, st: os.stat_result) -> None:
     os.utime(fd, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
-def _stays_inside(target: str) -> bool:
+def _stays_inside(target: str, tops: tuple[str, ...]) -> bool:
     """A link of the copy resolves inside the verifier's private directories: no "..", and an absolute
-    target lies in one of VERIFIER_TMP (each step then only descends, or lands in another such link)."""
+    target lies in one of tops, the copied ones (each step then only descends, or lands in another such
+    link)."""
     if not target or ".." in target.split("/"):
         return False
     return not target.startswith("/") or any(_within(os.path.normpath(target), d) and
-                                             os.path.normpath(target) != "/" for d in VERIFIER_TMP)
+                                             os.path.normpath(target) != "/" for d in tops)
 
 
 def _read_only(on: bool) -> int:
@@ -663,7 +758,7 @@ def _is_mount(d: str) -> bool:
 def _mount_id(path: str) -> int:
     fd = os.open(path, os.O_PATH | os.O_NOFOLLOW)
     try:
-        return int([l for l in open(f"/proc/self/fdinfo/{fd}") if l.startswith("mnt_id:")][0].split()[1])
+        return _fd_mount_id(fd)
     finally:
         os.close(fd)
 
@@ -705,29 +800,46 @@ def _private_tests(owner: tuple[int, int] = (0, 0)) -> list[tuple[str, int]]:
     err = _read_only(False)
     if err:
         raise OSError(err, f"writable root: {os.strerror(err)}")
-    for d in VERIFIER_TMP:
-        if d in _TMP_COPIES:                   # the copy made at the seal, never the live directory
-            mnt, socks = _TMP_COPIES[d]
-            live = _live_sockets(d, socks)
-            uppers.append((d, _private_overlay(d, below=mnt)))
-            for rel, fd in live:               # the live socket, bound onto its empty file in the copy
-                path = f"{d}/{rel}"
-                if os.path.realpath(path) == path and os.path.isfile(path):
-                    try:
-                        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND)
-                    except OSError:
-                        pass
-                os.close(fd)
-        elif os.path.realpath(d) == d and os.path.isdir(d):     # on the sealed root: theirs is read-only
+    # Every place they still write, as the copy made at the seal (_copy_tmp), never the live directory; the
+    # mounts beneath one (dpkg's, apt's, /run/xfer, a volume) bound back over it, as they are here. dpkg's
+    # and apt's (SEALED_IN_SCRATCH) are sealed to them and writable here again: test.sh may install packages.
+    how = struct.pack("QQQ", os.O_PATH | os.O_CLOEXEC, 0, 0x04)               # RESOLVE_NO_SYMLINKS
+    below = [(m, _libc.syscall(437, -100, m.encode(), how, len(how))) for m in _submounts(tuple(_TMP_COPIES))]
+    live = {d: _live_sockets(d, socks) for d, (_, socks) in _TMP_COPIES.items()}   # before they are covered
+    for d, (mnt, _) in _TMP_COPIES.items():
+        uppers.append((d, _private_overlay(d, below=mnt)))
+    for m, fd in below:
+        _check(min(0, fd), f"open {m}")
+        if not os.path.lexists(m):             # left out of the copy: made in the verifier's own layer
+            os.makedirs(os.path.dirname(m), exist_ok=True)
+            if stat.S_ISDIR(os.fstat(fd).st_mode):
+                os.mkdir(m)
+            else:
+                open(m, "x").close()
+        if os.path.realpath(m) != m:           # a link of the agent's in the copy: never followed
+            raise OSError(f"{m} is a link in the verifier's copy")
+        _mount(f"/proc/self/fd/{fd}", m, None, MS_BIND | MS_REC)
+        os.close(fd)
+    # The live sockets, each bound onto its empty file in the copy, but none where an IMPLICIT_SOCKETS path
+    # leads in the verifier's view, through whatever links the agent left (a /var/run or /run/nscd link
+    # into /tmp, where the copy kept its socket at a path of no interest)
+    implicit = _implicit_places()
+    for p in implicit:                         # and one that leads out of the copies: onto the sealed root
+        if not any(_within(p, d) for d in _TMP_COPIES):
+            _cover_sockets(p)
+    for d, socks in live.items():
+        for rel, fd in socks:
+            path = f"{d}/{rel}"
+            if (os.path.realpath(path) == path and os.path.isfile(path)
+                    and not any(_within(path, p) for p in implicit)):
+                try:
+                    _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND)
+                except OSError:
+                    pass
+            os.close(fd)
+    for d in VERIFIER_TMP:                     # on the sealed root (not a mount): theirs is read-only, and
+        if d not in _TMP_COPIES and os.path.realpath(d) == d and os.path.isdir(d):   # its writes are its own
             _private_overlay(d)
-    # The other places they still write: read-only to the verifier (a unix socket there still connects),
-    # so nothing it writes lands where they can change it. dpkg's and apt's (SEALED_IN_SCRATCH) are sealed
-    # to them and stay writable here: test.sh may install packages.
-    attr = _MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)
-    for d in SCRATCH:
-        if d not in VERIFIER_TMP and _is_mount(d):
-            _check(_libc.syscall(442, -100, d.encode(), AT_SYMLINK_NOFOLLOW, ctypes.byref(attr),
-                                 ctypes.sizeof(attr)), f"read-only {d}")
     if os.path.islink("/tests") or (os.path.lexists("/tests") and not os.path.isdir("/tests")):
         os.unlink("/tests")                    # what the agent left there (a link) is not followed
     if not os.path.lexists("/tests"):
@@ -907,7 +1019,9 @@ def _reward_files(fd: int) -> list[tuple[str, str]]:
 # processes to any verifier process, whatever their uids and capabilities: ptrace and every access that
 # asks ptrace's permission (/proc/PID/root, cwd, fd, mem, environ, map_files; process_vm_writev,
 # pidfd_getfd), a signal (kill, SIGIO, SIGURG) and a connect() to an abstract unix socket. The other way
-# stays open (the verifier connects to a service the agent started, signals it or reads its /proc). One
+# mostly stays open (the verifier connects to a service the agent started by its path, signals it, reads
+# its /proc/PID/stat and cmdline); after a seal the verifier has a domain of its own, which refuses it their
+# ptrace-guarded /proc files and their abstract sockets (_exec_confined says why). One
 # domain for all of them, not one per process: the agent may still kill what it started before its shell
 # was restarted, or the ENTRYPOINT's service. The zygote clones each child with CLONE_PARENT, so it is
 # pid 1's own child, reaped and reported as before.
@@ -922,14 +1036,14 @@ def landlock_abi() -> int:
     return max(0, _libc.syscall(444, None, 0, 1))          # landlock_create_ruleset(NULL, 0, VERSION)
 
 
-def _landlock_domain() -> None:
+def _landlock_domain(scope: int = LANDLOCK_SCOPE) -> None:
     """Confine the calling process in a new Landlock domain that handles no file or network access and
-    scopes signals and abstract unix sockets (see above). pid 1's CAP_SYS_ADMIN in the sandbox's user
-    namespace lets it do so without no_new_privs."""
+    scopes signals and abstract unix sockets (see above), or `scope`. pid 1's CAP_SYS_ADMIN in the sandbox's
+    user namespace lets it do so without no_new_privs."""
     abi = landlock_abi()
     if abi < LANDLOCK_ABI_NEEDED:
         raise OSError(f"Landlock ABI {abi} < {LANDLOCK_ABI_NEEDED}: cannot keep the agent's processes")
-    attr = ctypes.create_string_buffer(struct.pack("QQQ", 0, 0, LANDLOCK_SCOPE), 24)
+    attr = ctypes.create_string_buffer(struct.pack("QQQ", 0, 0, scope), 24)
     fd = _libc.syscall(444, attr, 24, 0)       # landlock_create_ruleset(&attr, sizeof attr, 0)
     _check(min(0, fd), "landlock_create_ruleset")
     _check(_libc.syscall(446, fd, 0), "landlock_restrict_self")
@@ -979,8 +1093,15 @@ def _start_zygote(cfg: dict) -> None:
 def _zygote(cfg: dict, sock: socket.socket) -> None:
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    for fd in (cfg["fds"]["life"], cfg["fds"]["events"], cfg["fds"]["ctl"]):
-        os.close(fd)
+    # Only what it needs: pid 1's other fds (the caller's pipes, the layer, the copies of SCRATCH, a
+    # verifier's /logs/verifier when a survivor killed the zygote it replaces) stay out of the agent's domain
+    keep = {0, 1, 2, sock.fileno(), cfg["fds"]["status"]}
+    for fd in map(int, os.listdir("/proc/self/fd")):
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:                    # listdir's own, closed already
+                pass
     try:
         _landlock_domain()
     except OSError as e:
@@ -1036,6 +1157,13 @@ def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, log
             home = user[3] if user else cfg["env"].get("HOME", "/root")
             _private_logs(logs_sock, owner=(user[0], user[1]) if user else (0, 0), sealed=sealed,
                           caches=cache_dirs(home, cfg["env"]))
+        if sealed:
+            # The verifier beside live survivors: a Landlock domain of its own, outside theirs, so that it
+            # cannot reach into their processes either: /proc/<a survivor>/root, cwd and fd are their live
+            # view of every place the copies stand for (a link to /proc/PID/root/tmp/x would undo them), and
+            # an abstract unix socket of theirs is a rendezvous no path can leave out (X11's
+            # @/tmp/.X11-unix/X<n>, which libX11 tries first). Signals stay open: test.sh may stop a service.
+            _landlock_domain(scope=0x1)        # LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
         if status_fd is None:
             null = os.open("/dev/null", os.O_RDONLY)
             os.dup2(null, 0)

@@ -402,8 +402,9 @@ def test_a_hard_link_from_a_scratch_place_to_the_interpreter_is_refused(tiny, tm
 
 @pytest.mark.parametrize("place", ["/run", "/var/lib", "/var/log"])
 def test_what_the_verifier_writes_outside_tmp_cannot_be_swapped(tiny, tmp_path, place):
-    # the other places survivors still write are read-only to the verifier: its write there fails, rather
-    # than landing where a survivor rewrites it (bash builtins only: the tiny base has no cp or cat)
+    # the other places survivors still write reach the verifier as copies made at the seal: its write there
+    # lands in its own upper layer, never where a survivor rewrites it (bash builtins only: the tiny base
+    # has no cp or cat)
     test_sh = (f"printf '%s\\n' '[ \"$(< /app/answer)\" = 42 ]' > {place}/c.sh; sleep 1\n"
                f"if source {place}/c.sh; then echo 1; else echo 0; fi > /logs/verifier/reward.txt\n")
     task = make_task(tmp_path, test_sh, files={"environment/d/x": "x\n"},

@@ -1,0 +1,184 @@
+"""What a survivor (a process the agent left running, Limits.keep_agent_processes) can still reach of the
+verifier's: nothing live. README "Containment", keep mode: every place survivors still write reaches the
+verifier as a copy made at the seal, which the check reads too, and the only live things left are the
+sockets of the services a test names, never those that system libraries and tools connect to on their own.
+
+Each attack strikes after the check, once test.sh runs, and names what it would win: a reward of 1. On the
+code before this rule (463a98b: only /tmp and /var/tmp copied, the other SCRATCH places live and read-only
+to the verifier, every socket bound) each one scored 1.0, and the two tests of what still works failed
+(the verifier's write in /run was EROFS; nscd's socket was bound); the fd test found the verifier's
+/logs/verifier in the new agent shell. With the copies alone (1b39b28), the link through
+/proc/<a survivor>/root and the /var/run link into /tmp still scored 1.0. All run on the host fallback
+(no Dockerfile): its /usr and /etc are the host's."""
+import shlex
+import shutil
+
+import pytest
+
+import harbor
+from test_agent_processes import KEEP, WAIT, make_task, score, survivor
+
+REWARD_1 = "echo '{\"reward\": 1}' > /logs/verifier/reward.json"
+
+
+# ---- 1. a place survivors still write, changed after the check --------------------------------------------
+
+@pytest.mark.skipif(not shutil.which("git"), reason="needs git on the host")
+def test_a_git_filter_added_after_the_check_to_a_git_dir_in_run_does_not_run(tmp_path):
+    # P02's shape: the repository's git dir lives in /run (live scratch), clean at the check; the survivor
+    # adds a clean filter once test.sh runs, and test.sh's `git status` would run it as the verifier
+    test_sh = "sleep 1; cd /app/r && git status --porcelain >/dev/null; echo 0 > /logs/verifier/reward.txt\n"
+    task = make_task(tmp_path, test_sh)
+    repo = ("mkdir -p /app/r && git init -q --separate-git-dir=/run/g /app/r && cd /app/r && echo a > f && "
+            "echo '* filter=x' > .gitattributes && git add -A && "
+            "git -c user.email=a@b -c user.name=a commit -qm i && echo b > f; ")
+    filter_ = f'[filter "x"]\n\tclean = "{REWARD_1.replace(chr(34), chr(92) + chr(34))}; cat"\n'
+    attack = repo + survivor(WAIT + f"printf %s {shlex.quote(filter_)} >> /run/g/config")
+    assert score(task, repo) == 0.0                        # the repository alone: test.sh's own 0
+    assert score(task, attack) == 0.0
+
+
+@pytest.mark.skipif(not shutil.which("git"), reason="needs git on the host")
+def test_the_verifiers_git_config_reached_through_a_survivors_proc_root_is_not_live(tmp_path):
+    # the same filter in the verifier's global git config, ~/.config a link to /proc/<a survivor>/root/tmp:
+    # their live view of every place the copies stand for; the verifier's own Landlock domain refuses it
+    test_sh = "sleep 1; cd /app/r && git status --porcelain >/dev/null; echo 0 > /logs/verifier/reward.txt\n"
+    task = make_task(tmp_path, test_sh)
+    repo = ("mkdir -p /app/r && git init -q /app/r && cd /app/r && echo a > f && "
+            "echo '* filter=x' > .gitattributes && git add -A && "
+            "git -c user.email=a@b -c user.name=a commit -qm i && echo b > f; ")
+    filter_ = f'[filter "x"]\n\tclean = "{REWARD_1.replace(chr(34), chr(92) + chr(34))}; cat"\n'
+    strike = survivor("echo $$ > /run/pid; " + WAIT + "mkdir -p /tmp/cfg/git; "
+                      f"printf %s {shlex.quote(filter_)} > /tmp/cfg/git/config; sleep 30")
+    attack = repo + strike + " sleep 0.3; ln -s /proc/$(cat /run/pid)/root/tmp/cfg /root/.config"
+    assert score(task, attack) == 0.0
+
+
+def test_a_module_planted_after_the_check_where_test_sh_runs_python_is_not_imported(tmp_path):
+    # a json.py beside the script test.sh runs (sys.path[0]), in the service's directory under /run: the
+    # check calls it tampered when it is there before; a survivor plants it once test.sh runs
+    test_sh = "sleep 1; cd /run/app && python3 main.py; echo 0 > /logs/verifier/reward.txt\n"
+    task = make_task(tmp_path, test_sh)
+    app = "mkdir -p /run/app && echo 'import json' > /run/app/main.py; "
+    attack = app + survivor(WAIT + f"echo {shlex.quote(f'import os; os.system({REWARD_1!r})')} "
+                                   "> /run/app/json.py")
+    assert score(task, app + f"echo {shlex.quote(f'import os; os.system({REWARD_1!r})')} > /run/app/json.py"
+                 ) == "tampered"                           # planted before the check
+    assert score(task, attack) == 0.0
+
+
+def test_the_verifier_sees_what_the_agent_left_in_run_and_writes_there_privately(tmp_path):
+    # Harbor's semantics kept: the agent's file in /run is there for the verifier, which may write beside
+    # it now (before: EROFS); a survivor rewriting the same name changes nothing of the verifier's
+    test_sh = ("echo '[ \"$(cat /run/app/answer)\" = 42 ]' > /run/app/c.sh; sleep 1; "
+               "if sh /run/app/c.sh; then echo 1; else echo 0; fi > /logs/verifier/reward.txt\n")
+    task = make_task(tmp_path, test_sh)
+    agent = "mkdir -p /run/app && echo 42 > /run/app/answer; "
+    assert score(task, agent) == 1.0
+    swap = survivor(WAIT + "while :; do echo 'exit 1' > /run/app/c.sh; echo 41 > /run/app/answer; "
+                           "sleep 0.01; done")
+    assert score(task, agent + swap) == 1.0
+
+
+# ---- 2. sockets that system libraries and tools connect to on their own ------------------------------------
+
+# A fake nscd (glibc asks it before /etc/passwd, whatever nsswitch.conf says): every user exists, as uid 4242.
+NSCD = r'''
+import os, socket, struct
+os.makedirs("/var/run/nscd", exist_ok=True)
+s = socket.socket(socket.AF_UNIX); s.bind("/var/run/nscd/socket"); s.listen(64)
+os.chmod("/var/run/nscd/socket", 0o666)
+while True:
+    c, _ = s.accept()
+    ver, typ, n = struct.unpack("3i", c.recv(12)); key = c.recv(n).rstrip(b"\0")
+    if typ == 0:                               # GETPWBYNAME
+        f = [key + b"\0", b"x\0", b"\0", b"/\0", b"/bin/sh\0"]
+        c.sendall(struct.pack("9i", 2, 1, len(f[0]), 2, 4242, 4242, 1, 2, len(f[4])) + b"".join(f))
+    else:
+        c.sendall(struct.pack("9i", 2, 0, 0, 0, -1, -1, 0, 0, 0))
+    c.close()
+'''
+GHOST_TEST = ("sleep 1; if [ \"$(id -u ghost-user 2>/dev/null)\" = 4242 ]; then echo 1; else echo 0; fi "
+              "> /logs/verifier/reward.txt\n")
+
+
+@pytest.mark.parametrize("var_run", ["/run", "/tmp/vr", "/app/vr"],
+                         ids=["/var/run -> /run", "/var/run -> /tmp/vr", "/var/run -> /app/vr"])
+def test_the_verifiers_user_lookups_never_reach_a_survivors_nscd(tmp_path, var_run):
+    # P03's shape: glibc asks /var/run/nscd/socket before /etc/passwd; a fake nscd makes a user up (P03:
+    # "app" as uid 0 with the agent's login shell, and test.sh's `su app` runs it as root). The host
+    # fallback has no /var/run: the agent links it to /run, or into /tmp (a link on the sealed root that the
+    # check does not judge), where the socket's path in the copy is of no interest, or into the workdir,
+    # where the socket, made before the seal, stays on the root and live whatever the copies
+    task = make_task(tmp_path, GHOST_TEST)
+    start = (f"mkdir -p {var_run}; ln -s {var_run} /var/run\n"
+             f"cat > /tmp/ns.py <<'EOF'\n{NSCD}EOF\nnohup python3 /tmp/ns.py >/dev/null 2>&1 &\n"
+             "until [ -S /var/run/nscd/socket ]; do sleep 0.05; done; ")
+    with harbor.start_task(task, limits=KEEP) as env:
+        said = env.run(start + "id -u ghost-user", timeout=30).output.split()[-1:]
+        if said != ["4242"]:
+            pytest.skip(f"the host's libc does not ask nscd (`id -u ghost-user` said {said})")
+    assert score(task, start) == 0.0
+
+
+@pytest.mark.skipif(not shutil.which("tmux"), reason="needs tmux on the host")
+def test_the_verifiers_tmux_never_reaches_a_survivors_tmux_server(tmp_path):
+    # test.sh drives a program in tmux and reads its pane; tmux connects to /tmp/tmux-<uid>/default on its
+    # own, where the agent's server (it worked in tmux, or left one) has a session of that name saying PASS
+    test_sh = ("tmux new-session -d -s grade 'echo FAIL; sleep 30'; sleep 0.5; "
+               "if tmux capture-pane -t grade -p | grep -q PASS; then echo 1; else echo 0; fi "
+               "> /logs/verifier/reward.txt; tmux kill-server\n")
+    task = make_task(tmp_path, test_sh)
+    assert score(task, "tmux new-session -d -s grade 'echo PASS; sleep 600'; sleep 0.5") == 0.0
+
+
+def test_a_service_socket_the_test_names_still_connects_beside_an_implicit_one(tmp_path):
+    # the rule is the path, not the socket: /run/app/svc.sock (the test's) is bound, /run/nscd's is not
+    server = ("import os, socket; os.makedirs('/run/app', exist_ok=True); s = socket.socket(socket.AF_UNIX)\n"
+              "s.bind('/run/app/svc.sock'); s.listen()\n"
+              "while True:\n    c, _ = s.accept(); c.sendall(b'42'); c.close()\n")
+    test_sh = ("python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); "
+               "s.connect(\"/run/app/svc.sock\"); assert s.recv(2) == b\"42\"' && [ ! -e /run/nscd/socket ] "
+               "&& echo 1 > /logs/verifier/reward.txt || echo 0 > /logs/verifier/reward.txt\n")
+    task = make_task(tmp_path, test_sh)
+    agent = (f"ln -s /run /var/run; cat > /tmp/srv.py <<'EOF'\n{server}EOF\n"
+             f"cat > /tmp/ns.py <<'EOF'\n{NSCD}EOF\n"
+             "nohup python3 /tmp/srv.py >/dev/null 2>&1 & nohup python3 /tmp/ns.py >/dev/null 2>&1 &\n"
+             "until [ -S /run/app/svc.sock ] && [ -S /run/nscd/socket ]; do sleep 0.05; done")
+    assert score(task, agent) == 1.0
+
+
+# ---- 3. what pid 1 hands on -------------------------------------------------------------------------------
+
+def test_a_new_agent_shell_started_while_the_verifier_runs_holds_none_of_its_fds(tmp_path):
+    # P01: a survivor kills the zygote and the agent's shell once test.sh runs; pid 1 starts both again
+    # while the verifier runs, and neither may hold the verifier's /logs/verifier (pid 1 received its fd)
+    task = make_task(tmp_path, "sleep 3; echo 0 > /logs/verifier/reward.txt\n")
+    with harbor.start_task(task, limits=KEEP) as env:
+        kill = survivor(WAIT + "pkill -9 -f sandbox_ini[t]; kill -9 $(cat /tmp/shell)")   # zygote, shell
+        env.run("echo $$ > /tmp/shell; " + kill, timeout=30)
+        assert env.verify()[0] == 0.0
+        # a directory among its fds: the verifier's tmpfs (inherited, it reads as "/" from here)
+        out = env.run("for f in /proc/$$/fd/*; do [ -d $f ] && echo $f; done; cat /tmp/shell; echo $$",
+                      timeout=30).output.split()
+    assert out[-1] != out[-2]                  # a new shell
+    assert out[:-2] == []
+
+
+# ---- the mounts beneath a copied place: the verifier sees them as they are --------------------------------
+
+def test_a_volume_beneath_a_copied_place_is_the_verifiers_own_and_still_sealed_to_survivors(tmp_path):
+    # a compose volume at /var/lib/data: not copied with /var/lib but bound back over the copy, writable to
+    # the verifier, read-only to a survivor (sealed with the root), and what the agent left there is read
+    from test_compose import VOLUME_AT, make_task as compose_task
+    test_sh = ("sleep 2; touch /var/lib/data/by-the-verifier || exit 1\n"
+               "if [ -e /var/lib/data/forged ] || [ \"$(cat /var/lib/data/answer)\" != 42 ]; then echo 0; "
+               "else echo 1; fi > /logs/verifier/reward.txt\n")
+    files = {"environment/docker-compose.yaml": VOLUME_AT.format(source="data", target="/var/lib/data"),
+             "tests/test.sh": test_sh}
+    task = harbor.load_task(compose_task(tmp_path, files))
+    with harbor.start_task(task, limits=KEEP) as env:
+        env.run("echo 42 > /var/lib/data/answer; "
+                "nohup sh -c 'sleep 1; echo x > /var/lib/data/forged' >/dev/null 2>&1 &", timeout=30)
+        assert env.verify() == (1.0, "")
+        assert sorted(env.run("ls /var/lib/data", timeout=30).output.split()) == ["answer", "by-the-verifier"]
