@@ -29,6 +29,41 @@ def image_cache():
     sandbox.rmtree(path)
 
 
+MIRROR = "http://deb.debian.org/debian"
+
+
+def base_unavailable() -> str:
+    """Why the real Debian base cannot be made here, "" if it can: it needs root, debootstrap, the mirror."""
+    import os
+    import shutil
+    import urllib.request
+    if os.getuid() != 0:
+        return "debootstrap needs root"
+    if not shutil.which("debootstrap"):
+        return "debootstrap is not installed (apt-get install debootstrap)"
+    try:
+        urllib.request.urlopen(f"{MIRROR}/dists/bookworm/Release", timeout=15).close()
+    except OSError as e:
+        return f"the Debian mirror {MIRROR} is unreachable ({e})"
+    return ""
+
+
+@pytest.fixture(scope="session")
+def debian_base(image_cache):
+    """The real Debian base (debootstrap bookworm, the stand-in for debian:bookworm and ubuntu:*) in the
+    session's image cache, made once per session: it takes ~70 s, and test_images.py, test_agent_processes.py
+    and test_reward_forgery.py all build on the same one (each made its own before, the same image thrice)."""
+    why = base_unavailable()
+    if why:
+        print(f"\n\n*** SKIPPING the real-image tests: {why} ***\n", flush=True)
+        pytest.skip(f"REAL IMAGE NOT TESTED: {why}")
+    import images
+    images.CACHE = image_cache                 # session scope: the autouse fixture only patches per test
+    images.prepare_cache()
+    return images.debootstrap("bookworm", MIRROR, ["debian:bookworm", "ubuntu:*"], python=False, extra=[],
+                              log=lambda m: None, cache=image_cache)
+
+
 @pytest.fixture(autouse=True)
 def _own_image_cache(image_cache, monkeypatch):
     """Tests never see the machine's image cache (a stand-in base there would change which image a task

@@ -416,17 +416,10 @@ def test_what_the_verifier_writes_outside_tmp_cannot_be_swapped(tiny, tmp_path, 
 # ---- on the real Debian base: Python's start-up forgeries, planted once the verifier runs -----------------
 
 @pytest.fixture(scope="module")
-def real_task(image_cache, tmp_path_factory):
-    from test_images import base_unavailable
-    why = base_unavailable()
-    if why:
-        pytest.skip(f"REAL IMAGE NOT TESTED: {why}")
+def real_task(debian_base, image_cache, tmp_path_factory):
     import images
     from test_reward_forgery import REAL_DOCKERFILE, REAL_TEST_PY, REAL_TEST_SH
     images.CACHE = image_cache                 # module scope: the autouse fixture only patches per test
-    images.prepare_cache()
-    images.debootstrap("bookworm", "http://deb.debian.org/debian", ["debian:bookworm", "ubuntu:*"],
-                       python=False, extra=[], log=lambda m: None)
     task = make_task(tmp_path_factory.mktemp("real"), "sleep 1; " + REAL_TEST_SH, dockerfile=REAL_DOCKERFILE,
                      files={"tests/test_outputs.py": REAL_TEST_PY, "solution/solve.sh": SERVE})
     harbor.build_task(task, log=lambda m: None)

@@ -10,7 +10,6 @@ import tarfile
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -21,31 +20,10 @@ import images
 import sandbox
 from test_registry import FakeRegistry
 
-MIRROR = "http://deb.debian.org/debian"
-
-
-def base_unavailable() -> str:
-    if os.getuid() != 0:
-        return "debootstrap needs root"
-    if not shutil.which("debootstrap"):
-        return "debootstrap is not installed (apt-get install debootstrap)"
-    try:
-        urllib.request.urlopen(f"{MIRROR}/dists/bookworm/Release", timeout=15).close()
-    except OSError as e:
-        return f"the Debian mirror {MIRROR} is unreachable ({e})"
-    return ""
-
-
 @pytest.fixture(scope="module")
-def base(image_cache):
-    why = base_unavailable()
-    if why:
-        print(f"\n\n*** SKIPPING the real-image tests: {why} ***\n", flush=True)
-        pytest.skip(f"REAL IMAGE BUILD NOT TESTED: {why}")
+def base(debian_base, image_cache):
     images.CACHE = image_cache                 # module scope: the autouse fixture only patches per test
-    images.prepare_cache()
-    return images.debootstrap("bookworm", MIRROR, ["debian:bookworm", "ubuntu:*"], python=False, extra=[],
-                              log=lambda m: None)
+    return debian_base                         # conftest.py: made once for the session
 
 
 def task_dir(root: Path, dockerfile: str, test_sh: str, solve: str = "", toml: str = "", files=None) -> Path:

@@ -444,16 +444,9 @@ REAL_ATTACKS = {                       # each makes `pytest` exit 0 without the 
 
 
 @pytest.fixture(scope="module")
-def real_task(image_cache, tmp_path_factory):
-    from test_images import base_unavailable
-    why = base_unavailable()
-    if why:
-        pytest.skip(f"REAL IMAGE NOT TESTED: {why}")
+def real_task(debian_base, image_cache, tmp_path_factory):
     import images
     images.CACHE = image_cache                 # module scope: the autouse fixture only patches per test
-    images.prepare_cache()
-    images.debootstrap("bookworm", "http://deb.debian.org/debian", ["debian:bookworm", "ubuntu:*"],
-                       python=False, extra=[], log=lambda m: None)
     task = make_task(tmp_path_factory.mktemp("real"), REAL_TEST_SH, dockerfile=REAL_DOCKERFILE,
                      files={"tests/test_outputs.py": REAL_TEST_PY})
     harbor.build_task(task, log=lambda m: None)
