@@ -34,16 +34,9 @@ __attribute__((constructor)) static void evil(void) {
 
 
 @pytest.fixture(scope="module")
-def real(image_cache):
-    from test_images import base_unavailable
-    why = base_unavailable()
-    if why:
-        pytest.skip(f"REAL IMAGE NOT TESTED: {why}")
-    import images
-    images.CACHE = image_cache                 # module scope: the autouse fixture only patches per test
-    images.prepare_cache()
-    images.debootstrap("bookworm", "http://deb.debian.org/debian", ["debian:bookworm"],
-                       python=False, extra=[], log=lambda m: None)
+def real(debian_base):
+    """The session's real Debian base (conftest.debian_base: built once for every real-image file)."""
+    return debian_base
 
 
 def task(tmp_path, test_sh: str) -> harbor.Task:
