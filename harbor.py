@@ -1243,10 +1243,9 @@ def verify(env: Environment, task: Task, seed: int = 0) -> tuple[float, str]:
     # but see the root read-only from here on, before the check, so that nothing of theirs changes what it
     # saw; the tests then run on a root of their own with /tests and /logs/verifier private (Sandbox.seal).
     sealed = env.box.limits.keep_agent_processes and env.box.seal()
-    if env.box.limits.keep_agent_processes and not sealed:
-        held = "; ".join(env.box.root_writers()[:3]) or "a file"
-        print(f"task '{task.name}': the agent's processes hold {held} open for writing, so the root cannot "
-              "be made read-only to them: they are killed before verification", file=sys.stderr)
+    if env.box.limits.keep_agent_processes and not sealed:   # what they left cannot be kept from the tests
+        why = env.box.seal_refused.format("; ".join(env.box.root_writers()[:3]) or "a file")
+        print(f"task '{task.name}': {why}: they are killed before verification", file=sys.stderr)
     if not sealed:
         # Every process the agent started dies first, nested namespaces included: nothing of the agent's can
         # race the check below or the tests, or leave variables (PATH, LD_PRELOAD) behind.

@@ -484,27 +484,31 @@ class Sandbox:
         """Verification is about to start and the agent's processes live on (Limits.keep_agent_processes,
         Harbor's lifecycle): from now on they see the root read-only, all but the places a service writes
         (sandbox_init.SCRATCH); run_fresh(tests=...) then gives the verifier a root it may write and /tests
-        of its own. False where it cannot be done because one of them holds a file on the root open for
-        writing: the caller kills them instead (restart_shell)."""
+        of its own. False where it cannot be done (seal_refused says why): one of them holds a file on the
+        root open for writing, or what they left cannot be copied exactly (a partial copy would hide from
+        the tests what the task asked them to remove): the caller kills them instead (restart_shell)."""
         data = b"S" + marshal.dumps((None, ""))
         os.write(self._ctl_w, struct.pack("I", len(data)) + data)
         event = self._wait(time.monotonic() + 10, lambda e: e[0] == "S")
         if event is None:
             raise SandboxError("pid 1 did not answer seal within 10 s")
-        if int(event[1]) not in (0, errno.EBUSY):
+        if int(event[1]) not in (0, errno.EBUSY, errno.E2BIG):
             raise SandboxError(f"cannot seal the root and copy /tmp: {os.strerror(int(event[1]))}")
         self._verifier_tmp = []                # of an earlier verifier: not this one's
+        code = int(event[1])
+        # why not (harbor prints it, root_writers() filling {}): the root held, or a copy that is not exact
+        self.seal_refused = "" if code == 0 else (
+            "the agent's processes hold {} open for writing, so the root cannot be made read-only to them"
+            if code == errno.EBUSY else
+            f"{event[2]} entries of the places the agent's processes still write (/tmp, /run, /var/lib, ...) "
+            f"cannot be copied exactly for the verifier (over {sandbox_init.TMP_COPY_BYTES >> 20} MB or "
+            f"{sandbox_init.TMP_COPY_ENTRIES:,} entries, a device, or swapped meanwhile)")
         if int(event[1]) == 0:
             # what the verifier sees of the places they still write (sandbox_init.SCRATCH): copies pid 1
             # made now (sandbox_init._copy_tmp), less the mounts beneath them, which it sees as they are
             self._tmp_copies = [(f"/proc/{self._init_pid}/fd/{fd}/.", d)
                                 for d, fd in (x.rsplit(":", 1) for x in event[3:] if not x.startswith("m"))]
             self._copy_holes = [bytes.fromhex(x[1:]).decode() for x in event[3:] if x.startswith("m")]
-            if int(event[2]):
-                print(f"sandbox: {event[2]} entries of the places the agent's processes still write "
-                      f"(/tmp, /run, /var/lib, ...) are not in the verifier's copy (FIFOs, devices, links "
-                      f"that leave them, sockets where system tools connect on their own, or over "
-                      f"{sandbox_init.TMP_COPY_BYTES >> 20} MB)", file=sys.stderr)
         return int(event[1]) == 0
 
     def tmp_copies(self) -> list[tuple[str, str]]:

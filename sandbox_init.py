@@ -11,6 +11,7 @@ have no Python.
 """
 import array  # noqa: F401 - socket.send_fds imports it; nothing is importable after pivot_root
 import ctypes
+import errno
 import fcntl
 import fnmatch
 import glob
@@ -477,11 +478,15 @@ def _seal() -> int:
     if err:
         return f"{err}"
     try:
-        left_out = _copy_tmp()
+        left_out, implicit = _copy_tmp()
     except OSError as e:                       # no copy, no seal: the caller reports it
         _read_only(False)
         return f"{e.errno or 1}"
-    return " ".join([f"0 {left_out}", *(f"{d}:{fd}" for d, (fd, _) in _TMP_COPIES.items()),
+    if left_out:     # the copy must be exact: a partial view (an entry the task asked to delete, missing from
+        _drop_copies()                 # it) would judge a world that is not theirs; the caller kills them
+        _read_only(False)
+        return f"{errno.E2BIG} {left_out}"
+    return " ".join([f"0 {implicit}", *(f"{d}:{fd}" for d, (fd, _) in _TMP_COPIES.items()),
                      *(f"m{m.encode().hex()}" for m in _submounts(tuple(_TMP_COPIES)))])
 
 
@@ -558,16 +563,20 @@ def _cover_sockets(top: str, budget: int = 4096) -> None:
             pass
 
 
-def _copy_tmp() -> int:
-    """Copy each SCRATCH directory that is a mount of its own into _TMP_COPIES (the name is older than the
-    rule: all of SCRATCH, not only /tmp and /var/tmp): how many entries were left out (over the caps, FIFOs,
-    devices, links that leave, IMPLICIT_SOCKETS)."""
+def _drop_copies() -> None:
     for fd, socks in _TMP_COPIES.values():
         for _, sfd in socks:
             os.close(sfd)
         os.close(fd)
     _TMP_COPIES.clear()
-    budget = [TMP_COPY_BYTES, TMP_COPY_ENTRIES, 0]         # bytes left, entries left, left out
+
+
+def _copy_tmp() -> tuple[int, int]:
+    """Copy each SCRATCH directory that is a mount of its own into _TMP_COPIES (the name is older than the
+    rule: all of SCRATCH, not only /tmp and /var/tmp): (how many entries could not be copied: over the caps,
+    devices, swapped meanwhile; how many sockets at IMPLICIT_SOCKETS were left out on purpose)."""
+    _drop_copies()
+    budget = [TMP_COPY_BYTES, TMP_COPY_ENTRIES, 0, 0]   # bytes left, entries left, not copied, implicit
     tops = tuple(d for d in SCRATCH if _is_mount(d))   # the others are on the sealed root, not theirs
     for d in tops:
         fs = _libc.syscall(430, b"tmpfs", 1)                                # fsopen, FSOPEN_CLOEXEC
@@ -592,7 +601,7 @@ def _copy_tmp() -> int:
         attr = _MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)            # the verifier's writes go on top of it
         _libc.syscall(442, mnt, b"", AT_EMPTY_PATH, ctypes.byref(attr), ctypes.sizeof(attr))
         _TMP_COPIES[d] = (mnt, socks)
-    return budget[2]
+    return budget[2], budget[3]
 
 
 @dataclass(frozen=True)
@@ -673,17 +682,21 @@ def _copy_tree(src: int, dst: int, rel: str, socks: list, budget: list, depth: i
                 finally:
                     os.close(f)
             elif kind == stat.S_IFLNK:
-                target = os.readlink(name, dir_fd=src)
-                if not _stays_inside(target, walk.tops):
-                    budget[2] += 1
-                    continue
-                os.symlink(target, name, dir_fd=dst)
+                # copied as it is, wherever it points: every place in the verifier's view is a copy, the
+                # sealed root, a mount the copy binds back, or theirs only through /proc/PID, which the
+                # verifier's Landlock domain refuses (Debian's /var/spool/mail -> ../mail is kept)
+                os.symlink(os.readlink(name, dir_fd=src), name, dir_fd=dst)
                 try:
                     os.chown(name, st.st_uid, st.st_gid, dir_fd=dst, follow_symlinks=False)
                 except OSError:
                     pass
-            elif (kind == stat.S_IFSOCK and len(socks) < TMP_SOCKETS
-                  and not _implicit(f"{walk.d}/{rel}{name}")):
+            elif kind == stat.S_IFIFO:        # a fresh FIFO of its own: what a writer of theirs sends never
+                os.mkfifo(name, 0o600, dir_fd=dst)                                 # reaches the verifier
+                os.chown(name, st.st_uid, st.st_gid, dir_fd=dst, follow_symlinks=False)
+                os.chmod(name, stat.S_IMODE(st.st_mode), dir_fd=dst)
+            elif kind == stat.S_IFSOCK and _implicit(f"{walk.d}/{rel}{name}"):
+                budget[3] += 1                 # left out on purpose (IMPLICIT_SOCKETS)
+            elif kind == stat.S_IFSOCK and len(socks) < TMP_SOCKETS:
                 out = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=dst)
                 _own(out, st)
                 os.close(out)
@@ -706,16 +719,6 @@ def _own(fd: int, st: os.stat_result) -> None:
         pass
     os.fchmod(fd, stat.S_IMODE(st.st_mode))
     os.utime(fd, ns=(st.st_atime_ns, st.st_mtime_ns))
-
-
-def _stays_inside(target: str, tops: tuple[str, ...]) -> bool:
-    """A link of the copy resolves inside the verifier's private directories: no "..", and an absolute
-    target lies in one of tops, the copied ones (each step then only descends, or lands in another such
-    link)."""
-    if not target or ".." in target.split("/"):
-        return False
-    return not target.startswith("/") or any(_within(os.path.normpath(target), d) and
-                                             os.path.normpath(target) != "/" for d in tops)
 
 
 def _read_only(on: bool) -> int:

@@ -182,3 +182,28 @@ def test_a_volume_beneath_a_copied_place_is_the_verifiers_own_and_still_sealed_t
                 "nohup sh -c 'sleep 1; echo x > /var/lib/data/forged' >/dev/null 2>&1 &", timeout=30)
         assert env.verify() == (1.0, "")
         assert sorted(env.run("ls /var/lib/data", timeout=30).output.split()) == ["answer", "by-the-verifier"]
+
+
+# ---- 4. the copy is exact, or there is none -----------------------------------------------------------------
+
+ASKED_GONE = ("[ -e /tmp/{0} ] || [ -L /tmp/{0} ] && echo 0 > /logs/verifier/reward.txt "
+              "|| echo 1 > /logs/verifier/reward.txt\n")
+
+
+def test_a_fifo_and_a_link_that_leaves_tmp_are_in_the_verifiers_copy(tmp_path):
+    # the task asks for them gone; an agent that leaves them (and a process alive) scored 1.0 when the copy
+    # left FIFOs and links out of /tmp (rt5 p11): a partial view is a world that is not theirs
+    task = make_task(tmp_path, ASKED_GONE.format("q"))
+    assert score(task, "mkfifo /tmp/q; " + survivor("sleep 30")) == 0.0
+    task = make_task(tmp_path / "l", ASKED_GONE.format("l"))
+    assert score(task, "ln -s /etc/hostname /tmp/l; " + survivor("sleep 30")) == 0.0
+    assert score(task, survivor("sleep 30")) == 1.0
+
+
+def test_what_cannot_be_copied_exactly_has_them_killed_not_hidden_from_the_tests(tmp_path, capfd):
+    # a sparse file past the copy's cap was left out and the tests saw /tmp without it (rt5 p10: 1.0);
+    # now the seal is refused, said in one line, and the tests run on the live /tmp with nobody alive
+    task = make_task(tmp_path, ASKED_GONE.format("big"))
+    assert score(task, "truncate -s 600M /tmp/big; " + survivor("sleep 30")) == 0.0
+    err = capfd.readouterr().err
+    assert "cannot be copied exactly for the verifier" in err and "killed before verification" in err
