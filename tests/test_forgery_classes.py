@@ -560,7 +560,8 @@ def test_the_runners_imports_on_this_host_are_all_named(tmp_path):
     # RUNNER_IMPORTS is a measurement: this host's python3 -m unittest and -m pytest import nothing else
     code = ("import sys, unittest, pytest, json; pytest.main(['-q', '--junitxml=j.xml', sys.argv[1]]); "
             "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
-    test = Path(__file__).resolve().parent / "fixtures" / "runner_closure_case.py"
+    # a copy outside tests/: pytest would load tests/conftest.py above the fixture, and with it this project
+    test = shutil.copy(Path(__file__).resolve().parent / "fixtures" / "runner_closure_case.py", tmp_path)
     out = subprocess.run([sys.executable, "-c", code, str(test)], capture_output=True, text=True, timeout=120,
                          cwd=tmp_path)
     import json

@@ -59,10 +59,12 @@ def test_bf16_load_and_forward_close_to_fp32():
 def test_bf16_forward_matches_transformers_in_bf16(name):
     """Same bf16 weights, same inputs: transformers' bf16 logits (make_fixture.py --bf16). Measured on CPU:
     every logit bit-identical, while bf16 itself is 0.004-0.005 from the fp32 logits; with RMSNorm's fp32
-    normalisation dropped only 23% are identical. So: at least 99% identical, the rest within one bf16 step."""
+    normalisation dropped only 23% are identical. So: at least 99% identical, the rest within one bf16 step.
+    oneDNN off: on a CPU with AMX its bf16 GEMM accumulates in another order than the fixture's CPU did (81%
+    of the tied fixture's logits identical, 94% within a step); this compares our arithmetic, not the GEMM."""
     want = EXPECTED_BF16[name].float()
     m = M.load_model(FIX / name, dtype=torch.bfloat16)
-    with torch.no_grad():
+    with torch.no_grad(), torch.backends.mkldnn.flags(enabled=False):
         got = m(EXPECTED_BF16["input_ids"]).float()
     assert (got == want).float().mean().item() >= 0.99
     assert torch.allclose(got, want, atol=0, rtol=2 ** -7)
