@@ -1027,25 +1027,37 @@ def _dest(dest: str, workdir: str) -> str:
     return os.path.normpath(os.path.join(workdir, dest)).replace("//", "/") + ("/" if is_dir else "")
 
 
+def _field(h, data: bytes) -> None:
+    """Add one field to a key, framed by its length: no field's bytes can spell the next field's (rt5 p19:
+    a file `a` holding `hello\\1ctx/b\\0<mode>\\0world` once hashed as files `a` and `b`)."""
+    h.update(len(data).to_bytes(8, "big") + data)
+
+
 def _context_hash(sources: list[tuple[Path, str, bool]], context: Path) -> str:
     """Hash of what a COPY/ADD copies (its sources from _copy_sources): names, modes, bytes and link targets,
-    never following a link; a changed file, or a $VAR naming another one, rebuilds."""
+    never following a link; a changed file, or a $VAR naming another one, rebuilds. Every field is framed
+    (_field), a file's bytes by their own sha256, and each record starts with its kind, so two different
+    trees never share a key."""
     h, total = hashlib.sha256(), 0
     for src, dest, many in sources:
-        h.update(json.dumps([dest, many]).encode())
+        _field(h, b"source")
+        _field(h, json.dumps([dest, many]).encode())
         for p, st in walk_tree(src, context):
             total += st.st_size if stat.S_ISREG(st.st_mode) else 0
             if total > BUILD_DISK_MB << 20:        # refused before it is read: no layer could hold it
                 raise BuildError(f"{os.path.relpath(src, context)!r} in environment/: the files to copy add "
                                  f"up to over the build's disk cap of {BUILD_DISK_MB} MiB")
-            h.update(os.fsencode(os.path.relpath(p, context)) + f"\0{st.st_mode}\0".encode())
+            _field(h, b"entry")
+            _field(h, os.fsencode(os.path.relpath(p, context)))
+            _field(h, str(st.st_mode).encode())
+            body = hashlib.sha256()
             if stat.S_ISLNK(st.st_mode):
-                h.update(os.fsencode(os.readlink(p)))
+                body.update(os.fsencode(os.readlink(p)))
             elif stat.S_ISREG(st.st_mode):
                 with os.fdopen(os.open(p, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as f:
                     while chunk := f.read(1 << 20):
-                        h.update(chunk)
-            h.update(b"\1")
+                        body.update(chunk)
+            _field(h, body.digest())
     return h.hexdigest()
 
 
