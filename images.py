@@ -869,23 +869,40 @@ def _glob_in_root(root: int, path: str, where: str) -> list[str]:
     return [f"{head}/{n}" for n in names]
 
 
+def _mount_id(fd: int) -> int:
+    """The id of the mount a descriptor is on (its fdinfo's mnt_id; statx's STATX_MNT_ID, which Python
+    3.11 lacks): overlayfs gives a file of a lower layer that layer's st_dev, so st_dev cannot tell."""
+    with open(f"/proc/self/fdinfo/{fd}") as f:
+        return int(next(l.split()[1] for l in f if l.startswith("mnt_id:")))
+
+
 def _open_in_root(root: int, path: str, where: str) -> int:
     """An O_PATH descriptor of `path` resolved as a process whose root is `root` would resolve it: every
     component opened with O_NOFOLLOW from the one before; a symlink's target read and walked in its
     place (an absolute one from `root`), '..' taken from the walk's own stack (at the root it stays
-    there). Nothing resolves against the host's root or above `root`."""
+    there). Nothing resolves against the host's root or above `root`. Every component must be on root's
+    own mount (the stage's files): the stage sandbox's /proc, /sys, /dev, /run/xfer and resolv.conf are
+    the kernel's or the host's, and the builder reads as the host's root (rt5 p14/p17: the host's
+    /proc/kallsyms and init's /proc/1/stack and environ): refused in one line."""
     stack, todo, links = [os.dup(root)], [p for p in path.split("/") if p not in ("", ".")], 0
+    walked, mount = [], _mount_id(root)
     try:
         while todo:
             part = todo.pop(0)
             if part == "..":
                 if len(stack) > 1:
                     os.close(stack.pop())
+                    walked.pop()
                 continue
             try:
                 fd = os.open(part, os.O_PATH | os.O_NOFOLLOW, dir_fd=stack[-1])
             except (FileNotFoundError, NotADirectoryError):
                 raise BuildError(f"{where}: not found in the stage") from None
+            if _mount_id(fd) != mount:
+                os.close(fd)
+                shown = "/" + "/".join(walked + [part])
+                raise BuildError(f"{where}: {shown} is not the stage's own file (a mount of the build's "
+                                 "sandbox: /proc, /sys, /dev or the host's), refused")
             mode = os.fstat(fd).st_mode
             if stat.S_ISLNK(mode):
                 target = os.readlink(part, dir_fd=stack[-1])
@@ -896,12 +913,14 @@ def _open_in_root(root: int, path: str, where: str) -> int:
                 if target.startswith("/"):
                     while len(stack) > 1:
                         os.close(stack.pop())
+                    walked.clear()
                 todo[:0] = [p for p in target.split("/") if p not in ("", ".")]
             elif todo and not stat.S_ISDIR(mode):
                 os.close(fd)
                 raise BuildError(f"{where}: {part!r} is not a directory in the stage")
             else:
                 stack.append(fd)
+                walked.append(part)
         return stack.pop()
     finally:
         for fd in stack:
@@ -912,7 +931,9 @@ def _export(fd: int, out: Path, budget: list[int], where: str, deadline: float) 
     """Copy what an O_PATH descriptor names (a file, or a directory and everything under it, walked by
     descriptor without following a link) to a new host path `out`: bytes, modes, owners (as root) and link
     targets. At most budget[0] bytes in all, before `deadline`; a device, FIFO or socket, or a tree deeper
-    than MAX_DEPTH, is a BuildError."""
+    than MAX_DEPTH, is a BuildError. Only what is on fd's own mount (the stage's files, as _open_in_root)
+    is read: a mount point below is what a stage's snapshot holds there, an empty directory (/proc, /sys,
+    /dev of `COPY --from=s / /x`), or nothing for a file (resolv.conf)."""
     def own(dst: Path, st: os.stat_result) -> None:   # the stage's owners (host ids of its range)
         if os.getuid() == 0:
             os.lchown(dst, st.st_uid, st.st_gid)
@@ -937,8 +958,9 @@ def _export(fd: int, out: Path, budget: list[int], where: str, deadline: float) 
     top = os.open(".", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
     dirs = [(out, top_st)]
     out.mkdir()
+    mount = _mount_id(fd)
     try:
-        for rel, _, files, dfd in os.fwalk(".", dir_fd=top, follow_symlinks=False):
+        for rel, subdirs, files, dfd in os.fwalk(".", dir_fd=top, follow_symlinks=False):
             here = out / rel
             if rel.count("/") > MAX_DEPTH:
                 raise BuildError(f"{where}: directories nested deeper than {MAX_DEPTH}")
@@ -946,6 +968,19 @@ def _export(fd: int, out: Path, budget: list[int], where: str, deadline: float) 
                 raise BuildError(f"{where}: build_timeout_sec reached copying")
             for name in sorted(os.listdir(dfd)):
                 st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+                at = os.open(name, os.O_PATH | os.O_NOFOLLOW, dir_fd=dfd)
+                try:
+                    elsewhere = _mount_id(at) != mount
+                finally:
+                    os.close(at)
+                if elsewhere:                  # never read: an empty directory, or left out
+                    if stat.S_ISDIR(st.st_mode):   # the mode of what is mounted, the copied root's owner
+                        (here / name).mkdir()
+                        dirs.append((here / name, os.stat_result(
+                            (st.st_mode, 0, 0, 0, top_st.st_uid, top_st.st_gid, 0, 0, 0, 0))))
+                        if name in subdirs:
+                            subdirs.remove(name)       # fwalk does not descend into it
+                    continue
                 if stat.S_ISDIR(st.st_mode):
                     (here / name).mkdir()
                     dirs.append((here / name, st))
@@ -1027,25 +1062,37 @@ def _dest(dest: str, workdir: str) -> str:
     return os.path.normpath(os.path.join(workdir, dest)).replace("//", "/") + ("/" if is_dir else "")
 
 
+def _field(h, data: bytes) -> None:
+    """Add one field to a key, framed by its length: no field's bytes can spell the next field's (rt5 p19:
+    a file `a` holding `hello\\1ctx/b\\0<mode>\\0world` once hashed as files `a` and `b`)."""
+    h.update(len(data).to_bytes(8, "big") + data)
+
+
 def _context_hash(sources: list[tuple[Path, str, bool]], context: Path) -> str:
     """Hash of what a COPY/ADD copies (its sources from _copy_sources): names, modes, bytes and link targets,
-    never following a link; a changed file, or a $VAR naming another one, rebuilds."""
+    never following a link; a changed file, or a $VAR naming another one, rebuilds. Every field is framed
+    (_field), a file's bytes by their own sha256, and each record starts with its kind, so two different
+    trees never share a key."""
     h, total = hashlib.sha256(), 0
     for src, dest, many in sources:
-        h.update(json.dumps([dest, many]).encode())
+        _field(h, b"source")
+        _field(h, json.dumps([dest, many]).encode())
         for p, st in walk_tree(src, context):
             total += st.st_size if stat.S_ISREG(st.st_mode) else 0
             if total > BUILD_DISK_MB << 20:        # refused before it is read: no layer could hold it
                 raise BuildError(f"{os.path.relpath(src, context)!r} in environment/: the files to copy add "
                                  f"up to over the build's disk cap of {BUILD_DISK_MB} MiB")
-            h.update(os.fsencode(os.path.relpath(p, context)) + f"\0{st.st_mode}\0".encode())
+            _field(h, b"entry")
+            _field(h, os.fsencode(os.path.relpath(p, context)))
+            _field(h, str(st.st_mode).encode())
+            body = hashlib.sha256()
             if stat.S_ISLNK(st.st_mode):
-                h.update(os.fsencode(os.readlink(p)))
+                body.update(os.fsencode(os.readlink(p)))
             elif stat.S_ISREG(st.st_mode):
                 with os.fdopen(os.open(p, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as f:
                     while chunk := f.read(1 << 20):
-                        h.update(chunk)
-            h.update(b"\1")
+                        body.update(chunk)
+            _field(h, body.digest())
     return h.hexdigest()
 
 

@@ -66,8 +66,9 @@ The invariants, each a class of forgery (not a list of attacks):
      /usr/bin/awk), changed or replaced, unless re-pointed at a file of the system roots through none of
      the agent's links: a shipped program is judged by its path, not its links.
   2b. What a new package or repository tells the verifier's tools to run (texts(), TEXTS): an
-     entry_points.txt with a `pytest11` group (a plugin every `pytest` loads; a package's metadata behind
-     a link is refused as such), and any git config git would read (a config or config.worktree beside
+     entry_points.txt with a `pytest11` group (a plugin every `pytest` loads; found and parsed as
+     importlib.metadata does: entry_point_groups; a package's metadata behind a link is refused as such),
+     and any git config git would read (a config or config.worktree beside
      HEAD, objects, refs or commondir, in the layer or the image; or a link there), parsed as git parses
      it (git_config), with a key that runs a command (git_commands: core.fsmonitor, hooksPath, a filter
      or driver, diff.external, a `!` value, an include). harbor.GIT_OFF turns off what it can.
@@ -566,10 +567,11 @@ def _soname_in(layer: str, path: str) -> str | None:
 
 # Small text files whose contents decide what the verifier's tools run: a new package's entry points (a
 # `pytest11` group is a plugin every `pytest` loads) and a repository's config (keys that run commands,
-# which `git status` in test.sh would run as root). Read, capped, by texts().
-TEXTS = re.compile(r".*\.(dist|egg)-info/entry_points\.txt|/etc/passwd"
+# which `git status` in test.sh would run as root). Read, capped, by texts(). The metadata directory is
+# found as importlib.metadata finds it (Lookup: `child.lower()` ends in .dist-info or .egg-info, or is
+# egg-info inside a sys.path entry ending in .egg): any case; the file itself is opened by its exact name.
+TEXTS = re.compile(r".*(?i:\.dist-info|\.egg-info|\.egg/egg-info)/entry_points\.txt|/etc/passwd"
                    r"|/var/lib/dpkg/(diversions|statoverride|status|alternatives/[^/]+)")
-RUNNER_PLUGIN = re.compile(r"^\s*\[\s*pytest11\s*\]", re.M)
 # A git directory is what git takes for one: `config` is read from the common directory (which must hold
 # objects/ and refs/: a `.git/commondir` may name any), `config.worktree` from the git directory (HEAD).
 GIT_DIR_MARKS = ("HEAD", "objects", "refs", "commondir")
@@ -979,6 +981,25 @@ def _environment(c: Change, p: str, names, envs: list[str], survived: set[str] |
     return None
 
 
+RUNNER_GROUP = "pytest11"
+
+
+def entry_point_groups(text: str) -> set[str]:
+    """The groups an entry_points.txt declares under any parser a verifier's Python may use, normalised
+    (case folded, brackets and blanks dropped): importlib.metadata's Sectioned (lines by str.splitlines,
+    stripped, `[`...`]`, then `value.strip('[]')`: `[[pytest11]]` is pytest11), pkg_resources
+    (`line[1:-1].strip()`: `[ pytest11 ]`), and Python 3.8's configparser (a header is `[` to the last `]`,
+    anything after it ignored: `[pytest11] x`). A superset on purpose: any line that opens with `[` is a
+    header, and a name is whatever its brackets and blanks leave: no spelling one of them accepts slips by."""
+    groups = set()
+    for line in text.splitlines():            # \r, \f, \x1c.. and \u2028 end a line for importlib too
+        line = line.strip().lstrip("\ufeff").strip()
+        if line.startswith("["):
+            head = line[:line.rindex("]") + 1] if "]" in line else line
+            groups.add(re.sub(r"[\s\[\]]+", "", head).casefold())
+    return groups
+
+
 def _says(p: str, text: str | None, image=None) -> str | None:
     """Why a text file of TEXTS runs something in the verifier's tools, else None."""
     if text is None:
@@ -987,7 +1008,7 @@ def _says(p: str, text: str | None, image=None) -> str | None:
         return "too large to read"
     if p == "/etc/passwd":
         return _login_shells(text, image)
-    if p.endswith("entry_points.txt") and RUNNER_PLUGIN.search(text):
+    if p.endswith("entry_points.txt") and RUNNER_GROUP in entry_point_groups(text):
         return "registers a pytest plugin (group pytest11), which every `pytest` loads"
     if text == LINKED:
         return "a repository's config behind a link (git reads it through the link)"
@@ -1180,7 +1201,8 @@ def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: s
     module = _module(name, c.kind) if d == workdir and c.kind != "gone" else None
     if module and (module in RUNNER_MODULES or shipped(p) is None and installs(module)):
         return f"shadows the installed module {module!r} (`python -m pytest` imports the workdir's first)"
-    if c.kind == "link" and name.endswith((".dist-info", ".egg-info", "entry_points.txt")):
+    if c.kind == "link" and (name.lower().endswith((".dist-info", ".egg-info")) or name.lower() == "egg-info"
+                             or name == "entry_points.txt"):
         return "a package's metadata behind a link (its entry points would be read through it)"
     # The configuration of the tools the verifier sets itself up with (CONFIG), wherever it is: a new
     # directory alone configures nothing (its files are judged), one that hides the image's does.

@@ -247,6 +247,32 @@ def test_keys_copy_of_a_variable_hashes_the_file_it_names(store, cache, tmp_path
     assert (b.layers[0] / "data.txt").read_text() == "b\n"
 
 
+def _tree(root: Path, files: dict[str, bytes | None]) -> Path:
+    """Files (None: an empty directory), mode 0644 and 0755."""
+    for rel, data in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        if data is None:
+            (root / rel).mkdir()
+        else:
+            (root / rel).write_bytes(data)
+        os.chmod(root / rel, 0o755 if data is None else 0o644)
+    return root
+
+
+@pytest.mark.parametrize("one, two", [
+    # a file's bytes spelled the next file's header: `relpath \0 mode \0 bytes \1`, no lengths (rt5 p19)
+    ({"ctx/a": b"hello\1ctx/b\0" + str(0o100644).encode() + b"\0world"},
+     {"ctx/a": b"hello", "ctx/b": b"world"}),
+    ({"ctx/a": b"x\1ctx/b\0" + str(0o40755).encode() + b"\0"}, {"ctx/a": b"x", "ctx/b": None}),  # a directory
+])
+def test_keys_two_different_contexts_never_share_a_key(tmp_path, one, two):
+    keys = []
+    for name, files in (("one", one), ("two", two)):
+        context = _tree(tmp_path / name, files)
+        keys.append(images._context_hash([(context / "ctx", "/ctx/", False)], context))
+    assert keys[0] != keys[1]
+
+
 def test_keys_two_repositories_that_slug_alike_are_two_images(cache, tmp_path):
     # a/b_c and a_b/c were both cached as a_b_c_latest: the second task got the first one's image
     for name, text in (("one", b"one\n"), ("two", b"two\n")):

@@ -278,6 +278,44 @@ def test_what_a_package_or_repository_tells_the_verifiers_tools_to_run_is_tamper
     assert [b.split(" (")[0] for b in bad] == [path]
 
 
+# Spellings of a pytest11 group that importlib.metadata reads (the parser the verifier's pytest uses):
+# a regex over the text missed `[[pytest11]]` and a header after a form feed (rt5 p01).
+PYTEST11_SPELLINGS = ["[[pytest11]]\nevil = evil\n", "[pytest11]]\nevil = evil\n",
+                      "  [pytest11]  \nevil = evil\n",
+                      "# x\x0c[pytest11]\nevil = evil\n", "x = y\r[pytest11]\r\nevil = evil\n",
+                      "[a]\nx = y\u2028[[[pytest11]\nevil = evil\n"]
+
+
+@pytest.mark.parametrize("text", PYTEST11_SPELLINGS)
+def test_a_pytest11_group_is_judged_as_importlib_metadata_parses_it(tmp_path, text):
+    import importlib.metadata
+    assert "pytest11" in {e.group for e in importlib.metadata.EntryPoints._from_text(text)}   # the oracle
+    path = f"{SITE}/evil-1.0.dist-info/entry_points.txt"
+    (tmp_path / path.lstrip("/")).parent.mkdir(parents=True)
+    (tmp_path / path.lstrip("/")).write_text(text)
+    changes = tamper.listing(str(tmp_path))
+    bad = tamper.tampered(changes, IMAGE, "/app", PATH, contents=tamper.texts(str(tmp_path), changes))
+    assert [b.split(" (")[0] for b in bad] == [path]
+
+
+# importlib.metadata finds a distribution by `child.lower()` (rt5 p02: `.DIST-INFO` was never read), and
+# the egg-info of a sys.path entry that ends in .egg
+@pytest.mark.parametrize("meta", ["evil-1.0.DIST-INFO", "evil.Egg-Info", "evil-1.0.egg/EGG-INFO"])
+def test_package_metadata_is_found_in_any_case_importlib_metadata_accepts(tmp_path, meta):
+    import importlib.metadata
+    root = tmp_path / "layer" / SITE.lstrip("/")
+    (root / meta).mkdir(parents=True)
+    (root / meta / "entry_points.txt").write_text("[pytest11]\nevil = evil\n")
+    (root / meta / "METADATA").write_text("Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n")
+    where = root / meta.split("/")[0] if "/" in meta else root         # the sys.path entry
+    assert any(e.group == "pytest11" for d in importlib.metadata.distributions(path=[str(where)])
+               for e in d.entry_points)                                  # the oracle finds it
+    changes = tamper.listing(str(tmp_path / "layer"))
+    texts = tamper.texts(str(tmp_path / "layer"), changes)
+    bad = tamper.tampered(changes, IMAGE, "/app", PATH, contents=texts)
+    assert f"{SITE}/{meta}/entry_points.txt" in [b.split(" (")[0] for b in bad]
+
+
 @pytest.mark.parametrize("link", [f"{SITE}/evil-1.0.dist-info", "/usr/lib/python3/dist-packages/e.egg-info",
                                   f"{SITE}/ok-1.0.dist-info/entry_points.txt"])
 def test_package_metadata_behind_a_link_is_tampered(tmp_path, link):

@@ -113,6 +113,28 @@ class _Server(http.server.BaseHTTPRequestHandler):
         pass
 
 
+# The stage's sandbox mounts /proc, /sys, /dev (and binds the host's resolv.conf); the builder reads as the
+# host's root: COPY --from read the host's /proc/kallsyms with real addresses and init's stack (rt5 p14/p17)
+@pytest.mark.parametrize("src", ["/proc/kallsyms", "/proc/1/stack", "/proc/1/environ", "/proc/1",
+                                 "/sys/kernel", "/dev/null", "/dev/shm", "/lnk/kallsyms", "/up/../proc/self"])
+def test_copy_from_a_stages_proc_sys_or_dev_is_refused_in_one_line(tmp_path, store, src):
+    tiny(store, "tiny-procfs", tools=("ln",))
+    text = ("FROM tiny-procfs AS s\nRUN ln -s /proc /lnk && mkdir /up\n"
+            f"FROM tiny-procfs\nCOPY --from=s {src} /got\n")
+    shown = src.replace("/lnk", "/proc").replace("/up/..", "").split("/")[:2]   # the first mount crossed
+    with pytest.raises(harbor.SetupError) as e:
+        start(tmp_path, store, text)
+    assert "\n" not in str(e.value) and f"{'/'.join(shown)} is not the stage's own file" in str(e.value)
+
+
+def test_copy_from_a_stages_root_holds_its_mount_points_empty(tmp_path, store):
+    # as a stage's snapshot has them (Docker's): /proc and /sys empty, nothing of the kernel's read
+    tiny(store, "tiny-rootcopy", tools=("ls",))
+    with start(tmp_path, store, "FROM tiny-rootcopy AS s\nFROM tiny-rootcopy\nCOPY --from=s / /all\n") as env:
+        assert env.run("[ -x /all/bin/bash ] && ls -A /all/proc /all/sys /all/dev /all/run/xfer").output == \
+            "/all/dev:\n\n/all/proc:\n\n/all/run/xfer:\n\n/all/sys:\n"
+
+
 def test_add_of_a_url_on_the_hosts_loopback_fails_the_build_and_never_reaches_it(tmp_path, store,
                                                                                    monkeypatch):
     tiny(store, "tiny-loop", tools=())
