@@ -486,14 +486,14 @@ BOMBS = {   # each grows a value exponentially from a few hundred bytes of Docke
 
 
 @pytest.mark.parametrize("bomb", BOMBS)
-def test_a_growing_substitution_is_one_line_error_well_under_a_second(tmp_path, bomb):
+def test_a_growing_substitution_is_one_line_error_in_seconds(tmp_path, bomb):
     task = make_task(tmp_path, files={"environment/Dockerfile": "FROM debian:bookworm\n" + BOMBS[bomb]})
     out, seconds = _load_capped(task)
     assert out.startswith("TaskError: ") and "over 1 MiB" in out and "\n" not in out, out
-    assert seconds < 0.5, seconds
+    assert seconds < 5, seconds        # a stall bound, not a speed test: uncapped takes minutes or all RAM
 
 
-def test_a_compose_file_that_repeats_a_large_variable_is_one_line_error_well_under_a_second(tmp_path):
+def test_a_compose_file_that_repeats_a_large_variable_is_one_line_error_in_seconds(tmp_path):
     # linear: 300,000 references in a 600 KB file to one 60 KB variable of task.toml would be 18 GB
     toml = '[agent]\ntimeout_sec = 60\n[environment.env]\nA = "' + "x" * 60_000 + '"\n'
     text = "services:\n  main:\n    environment:\n      B: " + "$A" * 300_000 + "\n"
@@ -501,4 +501,4 @@ def test_a_compose_file_that_repeats_a_large_variable_is_one_line_error_well_und
                                                  "environment/docker-compose.yaml": text})
     out, seconds = _load_capped(task)
     assert out.startswith("TaskError: ") and "over 1 MiB" in out and "\n" not in out, out
-    assert seconds < 0.5, seconds
+    assert seconds < 5, seconds        # a stall bound, not a speed test: uncapped takes minutes or all RAM
