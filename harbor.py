@@ -1135,8 +1135,20 @@ def run_solution(env: Environment, task: Task) -> sandbox.Result:
 # not import, and no tests collected (exit 5). A collection error (exit 2) is not here: it is most often the
 # agent's missing module, which is a failed episode. Agent code that test.sh runs can print these lines; that
 # makes its episode a verifier error, which trains as reward 0 all the same (rollout.masks keeps it).
+# A runner is often started through another program, whose "could not exec" is worded by its own convention
+# (each then exits 127, or 126, which a later `[ $? -eq 0 ]` hides): a shell of its own (`bash -c`: "bash:
+# line 1: x: command not found"; dash's `sh -c`: "sh: 1: x: not found"; busybox, sudo: "sh: x: not found"),
+# coreutils and util-linux wrappers ("timeout|nohup|stdbuf|chroot: failed to run command 'x': ...";
+# "setsid|flock|taskset|unshare|ionice|setpriv: failed to execute x: ..."; "/usr/bin/time: cannot run x:
+# ..."), and those that name the command alone ("env|nice: 'x': ...", "xargs: x: ..."). Only these programs'
+# own lines count: `cat: /app/out.txt: No such file or directory` under any of them is a failed check.
 RUNNER_MISSING = re.compile(r"/tests/test\.sh: line \d+: .*(command not found|No such file or directory"
                             r"|Permission denied)$|^\S*python[\d.]*: No module named \S+$"
+                            r"|^\S+: (line \d+: |\d+: )?\S+: (command )?not found$"
+                            r"|^\S+: (failed to (run command|execute)|cannot run) \S+: "
+                            r"(No such file or directory|Permission denied)$"
+                            r"|^(\S*/)?(env|nice|xargs|nohup|sudo|doas|runcon|numactl): \S+: "
+                            r"(No such file or directory|Permission denied|command not found)$"
                             r"|^(ModuleNotFoundError|ImportError): "
                             r"No module named '(_?pytest|pluggy|iniconfig)'"
                             r"|^INTERNALERROR>|^ERROR: usage: |^ImportError while loading conftest '/tests/"
