@@ -30,6 +30,9 @@ CASES = {
     "dockerfile-subst": ("environment/Dockerfile", "FROM host\nENV A=" + "${a:-" * (N // 5) + "\n"),
     "dockerfile-duration": ("environment/Dockerfile",
                             "FROM host\nHEALTHCHECK --interval=" + "1" * N + "x CMD true\n"),
+    # harbor.py: tomllib checks every prefix of a dotted key (a [table] name too) as it makes it
+    "toml-dotted-key": ("task.toml", "[agent]\ntimeout_sec = 60\n" + "a." * (N // 2) + "b = 1\n"),
+    "toml-table-name": ("task.toml", "[" + "a." * (N // 2) + "b]\n"),
 }
 
 
