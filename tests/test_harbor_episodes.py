@@ -172,8 +172,8 @@ def test_a_missing_test_runner_is_a_verifier_error_not_a_zero(tmp_path):
 # The runner started through a wrapper, each of which words "could not exec" its own way; the reward line
 # after it hides the exit status (127) from test.sh's own.
 WRAPPERS = {"timeout": "timeout 600 {}", "sh -c": "sh -c '{}'", "bash -c": "bash -c '{}'", "env": "env {}",
-            "xargs": "echo /tests | xargs {}", "nohup": "nohup {}", "nice": "nice {}", "setsid": "setsid -w {}",
-            "stdbuf": "stdbuf -oL {}"}
+            "xargs": "echo /tests | xargs {}", "nohup": "nohup {}", "nice": "nice {}",
+            "setsid": "setsid -w {}", "stdbuf": "stdbuf -oL {}"}
 REWARD_BY_STATUS = "\nif [ $? -eq 0 ]; then echo 1; else echo 0; fi > /logs/verifier/reward.txt\n"
 
 
@@ -181,7 +181,8 @@ REWARD_BY_STATUS = "\nif [ $? -eq 0 ]; then echo 1; else echo 0; fi > /logs/veri
 def test_a_missing_runner_started_through_a_wrapper_is_a_verifier_error(tmp_path, wrapper):
     test_sh = WRAPPERS[wrapper].format("no-such-runner -q") + REWARD_BY_STATUS
     task = load_task(make_task(tmp_path, "w", files={"tests/test.sh": test_sh}))
-    with start_task(task) as sb, pytest.raises(VerifierError, match="task 'w': test.sh exit 0: .*no-such-runner"):
+    with start_task(task) as sb, \
+            pytest.raises(VerifierError, match="task 'w': test.sh exit 0: .*no-such-runner"):
         verify(sb, task)
 
 
