@@ -94,7 +94,7 @@ def parse_yaml(text: str):
             continue
         if "\t" in raw[:len(raw) - len(raw.lstrip())]:
             raise ValueError(f"line {n}: a tab in the indentation")
-        if re.match(r"\s*(- )?[^'\"]*(: |^|- )[&*!|>]", body) or body.rstrip().endswith((": |", ": >")):
+        if _anchor_or_tag(body) or body.rstrip().endswith((": |", ": >")):
             raise ValueError(f"line {n}: anchors, tags and block scalars are not supported: {body.strip()!r}")
         lines.append([len(body) - len(body.lstrip()), body.strip(), n])
     value, i = _block(lines, 0, lines[0][0] if lines else 0)
@@ -143,10 +143,60 @@ def _block(lines, i, indent):
     return table, i
 
 
+# Task text is parsed in linear time: a regex whose scan can fail and restart from the next character (a
+# `.*` or `[^x]*` before a backtrack point, overlapping quantifiers) is quadratic in a line, and a compose
+# file of one 300 KB line would stall load_tasks for every task. These use string methods instead.
+
+def _anchor_or_tag(body: str) -> bool:
+    """Does the line, before its first quote, start with or hold ': X' or '- X' for X an anchor, alias,
+    tag or block-scalar sign (&*!|>)?"""
+    head = body[:min([i for i in (body.find("'"), body.find('"')) if i >= 0], default=len(body))]
+    return head[:1] in tuple("&*!|>") or any(p + c in head for p in (": ", "- ") for c in "&*!|>")
+
+
 def _key(s: str):
-    """(key, rest) of 'key: rest' or 'key:' (the key may be quoted), else None."""
-    m = re.match(r"""("[^"]*"|'[^']*'|[^\s'"\[{][^:]*?)\s*:(\s+|$)(.*)$""", s)
-    return (m[1].strip("\"'"), m[3].strip()) if m else None
+    """(key, rest) of 'key: rest' or 'key:' (the key may be quoted), else None. A plain key runs to the first
+    ':' after its first character; that ':' must end the line or be followed by white space."""
+    if s[:1] in ("'", '"'):
+        end = s.find(s[0], 1)                      # the key is the quoted text
+        if end < 0:
+            return None
+        key, after = s[:end + 1], s[end + 1:].lstrip()
+    elif s and not s[0].isspace() and s[0] not in "'\"[{":
+        colon = s.find(":", 1)
+        if colon < 0:
+            return None
+        key, after = s[:colon].rstrip(), s[colon:]
+    else:
+        return None
+    if after[:1] != ":" or after[1:2] and not after[1].isspace():
+        return None
+    return key.strip("\"'"), after[1:].strip()
+
+
+# One item of a flow collection: a quoted string (a `"` may escape) or a character that is not a comma.
+_DQ_REST = re.compile(r'(?:\\.|[^"\\])*"')
+
+
+def _flow_items(s: str) -> list[str]:
+    """s split at its commas outside quotes. A quote that never closes is a plain character; once one `"`
+    has no end no later one has (it would have been escaped in the first one's scan), so each character is
+    scanned a bounded number of times."""
+    items, start, i, dq = [], 0, 0, True
+    while (m := _FLOW_STOP.search(s, i)):
+        i = m.start() + 1
+        if m[0] == ",":
+            items.append(s[start:i - 1])
+            start = i
+        elif m[0] == "'":
+            i = s.find("'", i) + 1 or i
+        elif dq:
+            e = _DQ_REST.match(s, i)
+            i, dq = (e.end(), True) if e else (i, False)
+    return items + [s[start:]]
+
+
+_FLOW_STOP = re.compile(r"""[,'"]""")
 
 
 def _uncomment(s: str) -> str:
@@ -165,7 +215,7 @@ def _scalar(s: str, n: int):
     if s[0] in "[{":                             # a flow list or map, one level: [a, "b c"], {k: v}, {}
         if s[-1] != {"[": "]", "{": "}"}[s[0]] or re.search(r"\[|(?<!\$)\{", s[1:-1]):
             raise ValueError(f"line {n}: only one-line, unnested flow collections are supported: {s!r}")
-        parts = [p.strip() for p in re.findall(r"""(?:"(?:\\.|[^"\\])*"|'[^']*'|[^,])+""", s[1:-1])]
+        parts = [p.strip() for p in _flow_items(s[1:-1])]
         parts = [p for p in parts if p]
         if s[0] == "[":
             return [_scalar(p, n) for p in parts]
@@ -310,7 +360,7 @@ def _words(value) -> list[str] | None:
     (no shell runs it)."""
     if value is None:
         return None
-    return [str(c) for c in value] if isinstance(value, list) else shlex.split(str(value))
+    return [str(c) for c in value] if isinstance(value, list) else dockerfile.shell_words(str(value))
 
 
 def _interpolate(value, env: dict[str, str], budget: list[int] | None = None):
@@ -340,7 +390,7 @@ def _interpolate(value, env: dict[str, str], budget: list[int] | None = None):
             raise ValueError(f"the values substituted for its variables add up to over "
                              f"{dockerfile.MAX_VALUE >> 20} MiB")
         return out
-    return re.sub(r"\$\$|\$\{(\w+)(?:(:?[-?])([^}]*))?\}|\$(\w+)", one, value)
+    return dockerfile.sub_braced(r"\$\$|\$\{(\w+)(?:(:?[-?])([^}]*))?\}|\$(\w+)", one, value)
 
 
 def _environment(value, where: str) -> dict[str, str]:
@@ -459,7 +509,7 @@ def _healthcheck(spec, where: str) -> Healthcheck | None:
 
 def _seconds(value, where: str) -> float:
     """Docker's durations: '2s', '1m30s', '500ms', '1h'."""
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|us|h|m|s)", str(value))
+    parts = re.findall(dockerfile.DURATION, str(value))
     if not parts or "".join(a + b for a, b in parts) != str(value):
         raise ValueError(f"{where} must be a duration like '5s' or '1m30s', got {value!r}")
     return sum(float(a) * {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6}[b] for a, b in parts)

@@ -84,8 +84,10 @@ def _show(value) -> str:
 # ---- parsing --------------------------------------------------------------------------------------------
 
 # A BuildKit heredoc marker (group 3 is its name): <<EOF, <<-EOF, << 'EOF', <<"EOF". Escapes, quoted
-# strings and $((...)) are matched first, so a `<<` inside them is not taken for a marker.
-HEREDOC = re.compile(r"""\\.|'[^']*'|"(?:\\.|[^"\\])*"|\$\(\([^)]*\)\)"""
+# strings and $((...)) are matched first, so a `<<` inside them is not taken for a marker. `$((` takes
+# everything up to its first `)` even when `))` does not follow: a failed match would be rescanned from the
+# next `$((`, quadratic in the line (a 256 KB line of unclosed `$((` took 6 s to parse).
+HEREDOC = re.compile(r"""\\.|'[^']*'|"(?:\\.|[^"\\])*"|\$\(\([^)]*\)?\)?"""
                      r"""|(?<!<)<<(-?)[ \t]*(["']?)([A-Za-z_]\w*)\2""")
 
 
@@ -150,9 +152,38 @@ def _chomp(body: str, dash: str) -> str:
 def split(args: str, line: int) -> list[str]:
     """shlex words of an instruction's arguments; an unclosed quote is a ValueError naming the line."""
     try:
-        return shlex.split(args)
+        return shell_words(args)
     except ValueError as e:                      # "No closing quotation"
         raise ValueError(f"line {line}: {e} in {_show(args)}") from None
+
+
+# One piece of a word: plain characters, an escaped one, a '...' or "..." string, or the white space
+# between words (shlex's: space, tab, CR, LF).
+_WORD_PART = re.compile(r"""[^ \t\r\n'"\\]+|\\(.)|'([^']*)'|"((?:[^"\\]|\\.)*)"|([ \t\r\n]+)""", re.S)
+
+
+def shell_words(s: str) -> list[str]:
+    """shlex.split(s), in linear time: shlex builds each word a character at a time on an attribute, which
+    copies it each time (a 1 MB word took 27 s). The same ValueErrors: "No closing quotation", "No escaped
+    character"."""
+    words, word, started, i = [], [], False, 0
+    while i < len(s):
+        m = _WORD_PART.match(s, i)
+        if not m:                                # a lone `\` at the end, or a quote that never closes
+            bare = s[i] == "\\" or s[i] == '"' and re.fullmatch(r'"(?:[^"\\]|\\.)*\\', s[i:], re.S)
+            raise ValueError("No escaped character" if bare else "No closing quotation")
+        i = m.end()
+        if m[4]:
+            if started:
+                words.append("".join(word))
+            word, started = [], False
+            continue
+        started = True
+        if m[3] is not None:                     # in "...", `\` escapes only `"` and `\`
+            word.append(re.sub(r'\\(.)', lambda e: e[1] if e[1] in '"\\' else e[0], m[3], flags=re.S))
+        else:
+            word.append(m[1] if m[1] is not None else m[2] if m[2] is not None else m[0])
+    return words + ["".join(word)] if started else words
 
 
 def _copy_heredoc(instr: str, args: str, marks, bodies, line: int) -> list[Step]:
@@ -384,7 +415,7 @@ def health(args: str, where: str) -> Health | None:
                 raise ValueError(f"{where}: --retries must be 1 to {HEALTH_MAX_RETRIES}, got {value!r}")
             h = replace(h, retries=int(value))
             continue
-        parts = re.findall(r"(\d+(?:\.\d+)?)(ms|us|h|m|s)", value)
+        parts = re.findall(DURATION, value)
         seconds = sum(float(n) * {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6}[u] for n, u in parts)
         if "".join(n + u for n, u in parts) != value or not 0 <= seconds <= HEALTH_MAX_SECONDS \
                 or seconds == 0 and field_ != "start_period":
@@ -491,4 +522,18 @@ def subst(s: str, env: dict[str, str]) -> str:
         if size > MAX_VALUE:
             raise ValueError(f"substituting {_show(s)} gives a value over {MAX_VALUE >> 20} MiB")
         return value
-    return re.sub(r"\$(?:\{(\w+)(?:(:[-+])([^}]*))?\}|(\w+))", one, s)
+    return sub_braced(r"\$(?:\{(\w+)(?:(:[-+])([^}]*))?\}|(\w+))", one, s)
+
+
+# A duration's parts ('1m30s'). A part starts where a run of digits does: findall would otherwise retry a
+# long run of digits with no unit from each of its digits, quadratic in the run.
+DURATION = re.compile(r"(?<!\d)(\d+(?:\.\d+)?)(ms|us|h|m|s)")
+
+
+def sub_braced(pattern: str, one, s: str) -> str:
+    """re.sub(pattern, one, s) for a $VAR pattern whose `\\{...` alternative scans to the next '}'. Past the
+    last '}' of s each such scan fails and re.sub retries it from the next '${': quadratic in a line of
+    unclosed '${a:-'. No '${' there can match, so the tail is substituted with that alternative disabled,
+    which leaves it as the full pattern would."""
+    cut = s.rfind("}") + 1
+    return re.sub(pattern, one, s[:cut]) + re.sub(pattern.replace(r"\{", r"(?!)\{", 1), one, s[cut:])

@@ -177,8 +177,11 @@ def _load(path: Path, fail, need, read) -> Task:
     for rel in NO_SYMLINKS:
         if (path / rel).is_symlink():
             raise fail(f"{rel} is a symlink (refused: it could expose host files); make it a regular file")
+    text = read("task.toml")
+    if DEEP_KEY.search(text):                  # tomllib takes time quadratic in a key's parts
+        raise fail(f"task.toml has a dotted key or table name of over {DEEP_KEY_PARTS} parts")
     try:
-        conf = tomllib.loads(read("task.toml"))
+        conf = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise fail(f"task.toml is not valid TOML: {str(e).splitlines()[0]}") from None
     except RecursionError:                     # tomllib recurses once per nesting level
@@ -508,6 +511,15 @@ def _env_table(value, where: str, fail) -> dict[str, str]:
     if too_big:
         raise fail(f"{where}: {too_big}")
     return env
+
+
+# A run of DEEP_KEY_PARTS key parts joined by dots (`a.b."c".d...`, in a key or a [table] name): tomllib
+# checks every prefix of a dotted key as it makes it, quadratic in its parts (20,000 parts: 5.5 s; a 1 MiB
+# file holds 500,000). Harbor's keys have 2 or 3. Possessive and starting only where a bare word does, so
+# the search is linear itself; a value string of that many dots is refused too (none is Harbor's).
+DEEP_KEY_PARTS = 32
+DEEP_KEY = re.compile(r"""(?<![A-Za-z0-9_-])(?:(?:[A-Za-z0-9_-]++|"[^"\n]*+"|'[^'\n]*+')[ \t]*+\.[ \t]*+)"""
+                      f"{{{DEEP_KEY_PARTS}}}")
 
 
 def load_tasks(root, errors: list[str] | None = None) -> list[Task]:
@@ -1135,8 +1147,20 @@ def run_solution(env: Environment, task: Task) -> sandbox.Result:
 # not import, and no tests collected (exit 5). A collection error (exit 2) is not here: it is most often the
 # agent's missing module, which is a failed episode. Agent code that test.sh runs can print these lines; that
 # makes its episode a verifier error, which trains as reward 0 all the same (rollout.masks keeps it).
+# A runner is often started through another program, whose "could not exec" is worded by its own convention
+# (each then exits 127, or 126, which a later `[ $? -eq 0 ]` hides): a shell of its own (`bash -c`: "bash:
+# line 1: x: command not found"; dash's `sh -c`: "sh: 1: x: not found"; busybox, sudo: "sh: x: not found"),
+# coreutils and util-linux wrappers ("timeout|nohup|stdbuf|chroot: failed to run command 'x': ...";
+# "setsid|flock|taskset|unshare|ionice|setpriv: failed to execute x: ..."; "/usr/bin/time: cannot run x:
+# ..."), and those that name the command alone ("env|nice: 'x': ...", "xargs: x: ..."). Only these programs'
+# own lines count: `cat: /app/out.txt: No such file or directory` under any of them is a failed check.
 RUNNER_MISSING = re.compile(r"/tests/test\.sh: line \d+: .*(command not found|No such file or directory"
                             r"|Permission denied)$|^\S*python[\d.]*: No module named \S+$"
+                            r"|^\S+: (line \d+: |\d+: )?\S+: (command )?not found$"
+                            r"|^\S+: (failed to (run command|execute)|cannot run) \S+: "
+                            r"(No such file or directory|Permission denied)$"
+                            r"|^(\S*/)?(env|nice|xargs|nohup|sudo|doas|runcon|numactl): \S+: "
+                            r"(No such file or directory|Permission denied|command not found)$"
                             r"|^(ModuleNotFoundError|ImportError): "
                             r"No module named '(_?pytest|pluggy|iniconfig)'"
                             r"|^INTERNALERROR>|^ERROR: usage: |^ImportError while loading conftest '/tests/"

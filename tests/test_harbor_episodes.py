@@ -169,6 +169,32 @@ def test_a_missing_test_runner_is_a_verifier_error_not_a_zero(tmp_path):
         verify(sb, task)
 
 
+# The runner started through a wrapper, each of which words "could not exec" its own way; the reward line
+# after it hides the exit status (127) from test.sh's own.
+WRAPPERS = {"timeout": "timeout 600 {}", "sh -c": "sh -c '{}'", "bash -c": "bash -c '{}'", "env": "env {}",
+            "xargs": "echo /tests | xargs {}", "nohup": "nohup {}", "nice": "nice {}",
+            "setsid": "setsid -w {}", "stdbuf": "stdbuf -oL {}"}
+REWARD_BY_STATUS = "\nif [ $? -eq 0 ]; then echo 1; else echo 0; fi > /logs/verifier/reward.txt\n"
+
+
+@pytest.mark.parametrize("wrapper", WRAPPERS)
+def test_a_missing_runner_started_through_a_wrapper_is_a_verifier_error(tmp_path, wrapper):
+    test_sh = WRAPPERS[wrapper].format("no-such-runner -q") + REWARD_BY_STATUS
+    task = load_task(make_task(tmp_path, "w", files={"tests/test.sh": test_sh}))
+    with start_task(task) as sb, \
+            pytest.raises(VerifierError, match="task 'w': test.sh exit 0: .*no-such-runner"):
+        verify(sb, task)
+
+
+@pytest.mark.parametrize("wrapper", WRAPPERS)
+def test_a_failing_check_through_a_wrapper_is_still_a_zero(tmp_path, wrapper):
+    # the file the agent should have made is missing: cat says so, in the wording a missing runner has
+    test_sh = WRAPPERS[wrapper].format("cat /app/out.txt") + REWARD_BY_STATUS
+    task = load_task(make_task(tmp_path, "f", files={"tests/test.sh": test_sh}))
+    with start_task(task) as sb:
+        assert verify(sb, task)[0] == 0.0
+
+
 @pytest.mark.parametrize("keep", [True, False], ids=["kept", "killed"])
 def test_the_verifier_gets_a_clean_environment(tmp_path, keep):
     # (written to the workdir: where the agent's processes are kept, what test.sh writes to /tmp is its own)
