@@ -1,6 +1,6 @@
 """A bad task is one line, fast: the loader parses task text in linear time. Each case is a few hundred KB
 (under the 1 MiB file cap) built to make one of the loader's regexes rescan or backtrack quadratically;
-loading it beside a good task must take well under 2 s (they took from seconds to hours before)."""
+loading it beside a good task must take under 5 s, a stall bound (seconds to hours before; ~0.2 s now)."""
 import time
 
 import pytest
@@ -48,6 +48,6 @@ def test_an_adversarial_task_file_loads_or_fails_in_linear_time(tmp_path, case):
     errors, t0 = [], time.monotonic()
     tasks = load_tasks(tmp_path, errors)
     took = time.monotonic() - t0
-    assert took < 2, f"{case}: load_tasks took {took:.1f} s"
+    assert took < 5, f"{case}: load_tasks took {took:.1f} s"   # a stall bound: quadratic took > 15 s
     assert "good" in [t.name for t in tasks]
     assert all("\n" not in e for e in errors)
