@@ -346,13 +346,18 @@ DISK_RESERVE_MB = 1024
 WATCH_SECONDS = 0.5
 
 
+# Every layer key starts from this: a layer built under older rules of what a step may read or copy (before
+# COPY --from refused a stage's /proc, rt5 p14) would still serve what they let through, so it is not reused.
+BUILD_RULES = 2
+
+
 def start_state(image: Image, build_args: dict[str, str] | None = None) -> State:
     """The state right after FROM: the image, and the ARGs declared before FROM (dockerfile.stage). The
     first key is the base's content digest: the same reference imported again with other content
     rebuilds every layer on it."""
     identity = ([image.digest] if image.digest else        # an older cache's image.json has no digest
                 [image.source, str(image.rootfs and image.rootfs.resolve())])
-    key = hashlib.sha256(json.dumps(identity).encode()).hexdigest()
+    key = hashlib.sha256(json.dumps([BUILD_RULES, *identity]).encode()).hexdigest()
     config = dockerfile.Config(env={**image.env}, workdir=image.workdir, build_args=build_args or {},
                                user=image.user, entrypoint=image.entrypoint, cmd=image.cmd,
                                healthcheck=image.healthcheck)
