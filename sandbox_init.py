@@ -168,6 +168,7 @@ def _pid1(cfg: dict) -> None:
         s.close()
         with open("/proc/sys/net/ipv4/ping_group_range", "w") as f:  # ping without CAP_NET_RAW (ICMP sockets)
             f.write(f"0 {cfg['gid_max']}")                           # every mapped group
+    _mask("")                                  # after the sysctl above: /proc/sys is read-only from here
     _libc.sethostname(b"sandbox", 7)
     for name, value in cfg["rlimits"].items():   # set inside the user namespace: counted per namespace
         resource.setrlimit(getattr(resource, "RLIMIT_" + name), (value, value))
@@ -290,6 +291,29 @@ def _mount_system(cfg: dict, R: str) -> None:
                 os.unlink(target)
             open(target, "w").close()
         _bind_ro(cfg["resolv"], target)        # as Docker does: the host's resolver, read-only
+
+
+# Docker's masked and read-only paths (moby's oci defaults): host-wide state a container should not read
+# (/proc/keys lists every key of the host uid that all sandboxes share: other episodes' session keyrings,
+# rt5 p08; kcore, timer_list, sched_debug) or write. Masked: /dev/null over a file, an empty read-only
+# tmpfs over a directory; pid 1 mounted /proc and /sys itself, and no process of theirs can unmount.
+MASKED = ("/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/key-users",
+          "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+          "/sys/firmware", "/sys/devices/virtual/powercap")
+READ_ONLY = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
+
+
+def _mask(R: str) -> None:
+    for p in MASKED:
+        if not os.path.exists(R + p):          # not on this kernel (timer_stats), or no sysfs
+            continue
+        if os.path.isdir(R + p):
+            _mount("tmpfs", R + p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=555")
+        else:
+            _mount("/dev/null", R + p, None, MS_BIND)
+    for p in READ_ONLY:
+        if os.path.exists(R + p):
+            _bind_ro(R + p, R + p)
 
 
 def _mount_binds(cfg: dict, R: str) -> None:

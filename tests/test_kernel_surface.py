@@ -81,6 +81,16 @@ def test_a_key_left_by_one_episode_cannot_be_read_by_the_next():
         assert two.run(find).output == "False 1\n"
 
 
+def test_dockers_masked_paths_show_nothing_of_other_episodes_or_the_host():
+    # every sandbox's root is one host uid: /proc/keys listed the session keyrings of all the episodes
+    # running beside it (rt5 p08: 49); masked as Docker masks it, with /sys/firmware, kcore, timer_list
+    with Sandbox() as one, Sandbox() as two:
+        assert one.run("true").exit_code == 0
+        r = two.run("wc -l < /proc/keys; ls -A /sys/firmware 2>/dev/null | wc -l; "
+                    "{ echo 1 > /proc/sys/net/ipv4/ip_forward; } 2>/dev/null; echo $?")
+        assert r.output.split() == ["0", "0", "1"], r.output
+
+
 def test_the_trainers_keys_are_not_the_episodes():
     libc = ctypes.CDLL(None, use_errno=True)
     key = libc.syscall(248, b"user", b"echo-trainer", b"token", 5, -3)      # the trainer's session keyring
