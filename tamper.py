@@ -88,6 +88,7 @@ import fnmatch
 import os
 import re
 import stat
+import threading
 import time
 from dataclasses import dataclass
 
@@ -1333,6 +1334,12 @@ def asked_modules(instruction: str) -> frozenset[str]:
     return frozenset(re.findall(r"([A-Za-z_]\w*)\.py\b", instruction))
 
 
+# CPython 3.11's ast keeps its recursion depth in per-interpreter state, so two threads parsing at once can
+# raise "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905); episodes verify on a
+# thread pool, so their parses take turns.
+_AST_LOCK = threading.Lock()
+
+
 def shadow_names(tests: str) -> frozenset[str]:
     """The names a verifier's Python may import from its sys.path[0] (tampered's `imports`): RUNNER_IMPORTS
     and the stdlib modules the task's own tests import (read with `ast`, at most MAX_ENTRIES files of 1
@@ -1348,7 +1355,9 @@ def shadow_names(tests: str) -> frozenset[str]:
                 continue
             try:
                 with open(f, "rb") as h:
-                    tree = ast.parse(h.read(1 << 20))
+                    text = h.read(1 << 20)
+                with _AST_LOCK:
+                    tree = ast.parse(text)
             except (SyntaxError, ValueError, OSError):
                 continue
             for node in ast.walk(tree):
