@@ -414,18 +414,7 @@ def main(argv=None) -> None:
     a("--tasks", type=existing_dir, default=Path("tasks/train"), help="directory of Harbor task directories")
     a("--images", metavar="DIR", type=existing_dir,
       help="local image store (see images.py); default $ECHO_IMAGES")
-    a("--registry-net", action="append", default=[], metavar="CIDR", type=harbor.registry_net,
-      help=harbor.REGISTRY_NET_HELP)
-    a("--no-internet", action="store_true", help="turn the agent's network off (its commands, the oracle, "
-      "the seeded setup steps) even where the task allows it; the verifier keeps the task's own setting and "
-      "builds keep theirs (as docker build)")
-    a("--kill-agent-processes", action="store_true", help="kill every process the agent started before "
-      "verification; default, as Harbor: they (a service it started) stay alive into it, which runs on a "
-      "root they can no longer write (README Containment; needs Landlock ABI 6, Linux 6.12+)")
-    a("--allow-no-cgroup", action="store_true",
-      help="where no cgroup can be made (not root, no delegated cgroup v2 subtree), run episodes "
-      "and builds with per-process memory and process limits and no CPU limit; default: they do not "
-      "start")
+    harbor.add_environment_flags(a)
     a("-k", type=count(1), default=8, help="attempts per task for --agent model (paper: 8; 5 for TB2)")
     a("--temperature", type=number(0, strict=True), default=0.6,
       help="eval sampling temperature (METHOD.md §6)")

@@ -1478,6 +1478,22 @@ REGISTRY_NET_HELP = ("a non-public network an image registry may be at, e.g. 127
                      "private or link-local address is refused")
 
 
+def add_environment_flags(add) -> None:
+    """The switches of how episodes' environments run, shared by echo.py (runs.py) and eval.py so the two
+    can never drift: `add` is a parser's add_argument."""
+    add("--registry-net", action="append", default=[], metavar="CIDR", type=registry_net,
+        help=REGISTRY_NET_HELP)
+    add("--no-internet", action="store_true", help="turn the agent's network off (its commands, the oracle, "
+        "the seeded setup steps) even where the task allows it; the verifier keeps the task's own setting "
+        "and builds keep theirs (as docker build)")
+    add("--kill-agent-processes", action="store_true", help="kill every process the agent started before "
+        "verification; default, as Harbor: they (a service it started) stay alive into it, which runs on a "
+        "root they can no longer write (README Containment; needs Landlock ABI 6, Linux 6.12+)")
+    add("--allow-no-cgroup", action="store_true", help="where no cgroup can be made (not root, no delegated "
+        "cgroup v2 subtree), run episodes and builds with per-process memory and process limits and no CPU "
+        "limit; default: they do not start")
+
+
 def main(argv=None) -> int:
     """`python harbor.py build TASK_OR_DIR ...`: build (and cache) task environments ahead of a run."""
     import argparse

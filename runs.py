@@ -101,18 +101,7 @@ def parse_args(argv=None):
     a("--tasks", help="directory of Harbor-layout tasks (default tasks/train; the demo: tasks/observe/train)")
     a("--images", metavar="DIR", help="local image store: DIR/<name>/ or DIR/<name>.tar per FROM image "
       "(see images.py); default $ECHO_IMAGES")
-    a("--registry-net", action="append", default=[], metavar="CIDR", type=harbor.registry_net,
-      help=harbor.REGISTRY_NET_HELP)
-    a("--no-internet", action="store_true", help="turn the agent's network off (its commands, the oracle, "
-      "the seeded setup steps) even where the task allows it; the verifier keeps the task's own setting and "
-      "builds keep theirs (as docker build)")
-    a("--kill-agent-processes", action="store_true", help="kill every process the agent started before "
-      "verification; default, as Harbor: they (a service it started) stay alive into it, which runs on a "
-      "root they can no longer write (README Containment; needs Landlock ABI 6, Linux 6.12+)")
-    a("--allow-no-cgroup", action="store_true",
-      help="where no cgroup can be made (not root, no delegated cgroup v2 subtree), run episodes "
-      "and builds with per-process memory and process limits and no CPU limit; default: they do not "
-      "start")
+    harbor.add_environment_flags(a)
     a("--out", default="runs/echo", help="run directory: metrics.jsonl, checkpoints")
     a("--overwrite", action="store_true", help="start over in an --out that already holds a run")
     a("--debug", action="store_true", help="show the traceback of an error, not just its one line")
