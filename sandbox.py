@@ -17,9 +17,9 @@ Containment, with Docker's defaults as the floor:
   podman's; no CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_NET_ADMIN, ...) and no_new_privs: it cannot mount,
   unmount or remount, and it cannot ptrace pid 1 or open /proc/1/fd (pid 1 keeps capabilities the shell
   lacks).
-- The shell and every run_fresh command run under seccomp.py's filter (Docker's default profile: no
-  nested namespaces, keyctl, bpf, perf_event_open, ...), and pid 1 gives the episode a fresh session
-  keyring.
+- The shell and every run_fresh command run under seccomp.py's filter (Docker's default profile, an
+  allow list: no nested namespaces, keyctl, bpf, perf_event_open, ...), and pid 1 gives the episode a
+  fresh session keyring.
 - Memory (files in tmpfs included), processes and CPU are bounded by a cgroup (v2, or v1 memory, pids
   and cpu); if it cannot be made the sandbox does not start, unless --allow-no-cgroup (ALLOW_NO_CGROUP)
   asks for per-process rlimits instead. The writable layer is a tmpfs of Limits.storage_mb, so disk use is

@@ -2,10 +2,11 @@
 each refused by construction (seccomp.py, sandbox_init.py, sandbox.py, harbor.verify).
 
 Four classes, several distinct attacks each: system calls Docker's default seccomp profile refuses
-(nested namespaces, the kernel keyring, perf, userfaultfd, io_uring, file handles); the verifier's
-"finished" signal and exit status forged by the agent's code; limits that lapse instead of failing closed;
-and host data directories seen from the host fallback."""
+(nested namespaces, the kernel keyring, perf, userfaultfd, io_uring, file handles, NUMA policy, calls
+newer than the profile); the verifier's "finished" signal and exit status forged by the agent's code;
+limits that lapse instead of failing closed; and host data directories seen from the host fallback."""
 import ctypes
+import functools
 import os
 import shlex
 import shutil
@@ -62,6 +63,15 @@ def test_clone_with_namespace_flags_is_refused_and_clone3_falls_back(sb):
 ])
 def test_calls_docker_refuses_are_refused(sb, name, call):
     assert sb.run(py(call)).output == "True 1\n", name
+
+
+def test_calls_dockers_allow_list_leaves_out_do_not_reach_the_kernel(sb):
+    # Named by no rule a default container meets (rt5 p05): the NUMA policy calls (CAP_SYS_NICE in Docker)
+    # EPERM, listmount (newer than the profile) ENOSYS. Valid arguments: reaching the kernel returns 0.
+    nr = {"x86_64": (239, 238, 458), "aarch64": (236, 237, 458)}[os.uname().machine]
+    args = ((0, 0, 0, 0, 0), (0, 0, 0), (0, 0, 0, 0))
+    r = sb.run(py(f"print([libc.syscall(n, *a) < 0 and e() for n, a in zip({nr}, {args})])"))
+    assert r.output == "[1, 1, 38]\n"
 
 
 def test_a_vsock_socket_is_refused_and_other_sockets_are_not(sb):
@@ -298,44 +308,106 @@ def test_the_agents_processes_cannot_trace_or_read_the_verifiers(tmp_path):
 
 # ---- the filter itself, on both architectures, through a small classic-BPF interpreter --------------------
 
-def run_filter(machine: str, nr: int, arch: int | None = None, arg0: int = 0) -> int:
-    """seccomp's verdict for one call: execute seccomp.program() on a struct seccomp_data."""
+program = functools.cache(seccomp.program)
+
+
+def execute(machine: str, nr: int, arch: int | None = None, arg0: int = 0) -> tuple[int, int]:
+    """seccomp's verdict for one call, and how many instructions gave it: execute seccomp.program() on a
+    struct seccomp_data."""
     arch = seccomp.AUDIT_ARCH[machine] if arch is None else arch
     data = struct.pack("IIQ6Q", nr, arch, 0, arg0, 0, 0, 0, 0, 0)
-    prog, pc, a = seccomp.program(machine), 0, 0
-    while True:
+    prog, pc, a = program(machine), 0, 0
+    for steps in range(1, len(prog) + 1):                 # forward jumps only: each instruction at most once
         code, jt, jf, k = prog[pc]
         if code == seccomp.LD_W_ABS:
             a = struct.unpack_from("I", data, k)[0]
         elif code == seccomp.RET:
-            return k
+            return k, steps
         else:
             hit = {seccomp.JEQ: a == k, seccomp.JGE: a >= k, seccomp.JSET: bool(a & k)}[code]
             pc += jt if hit else jf
         pc += 1
+    raise AssertionError("the program ran past its end")
 
 
-@pytest.mark.parametrize("machine", ["x86_64", "aarch64"])
-def test_the_filter_decides_as_dockers_profile(machine):
-    allow, eperm, enosys = seccomp.RET_ALLOW, seccomp.RET_ERRNO(1), seccomp.RET_ERRNO(38)
-    nr = seccomp.DENIED[machine]
-    assert run_filter(machine, 0) == allow                                   # read (x86) / io_setup (arm)
-    assert run_filter(machine, 0, arch=0x40000003) == seccomp.RET_KILL_PROCESS   # another architecture
-    for name in ("unshare", "setns", "keyctl", "add_key", "bpf", "perf_event_open", "mount", "kexec_load",
-                 "open_by_handle_at", "userfaultfd", "init_module"):
-        assert run_filter(machine, nr[name]) == eperm, name
-    assert run_filter(machine, seccomp.CLONE3) == enosys
-    assert run_filter(machine, seccomp.SOCKET[machine], arg0=40) == eperm                     # AF_VSOCK
+def run_filter(machine: str, nr: int, arch: int | None = None, arg0: int = 0) -> int:
+    return execute(machine, nr, arch, arg0)[0]
+
+
+ALLOW, EPERM, ENOSYS = seccomp.RET_ALLOW, seccomp.RET_ERRNO(1), seccomp.RET_ERRNO(38)
+both = pytest.mark.parametrize("machine", seccomp.ARCHES)
+
+
+def nr(machine: str, name: str) -> int:
+    return seccomp.SYSCALLS[name][seccomp.ARCHES.index(machine)]
+
+
+@both
+def test_every_call_of_dockers_unconditional_rule_is_allowed(machine):
+    names = [n for n in seccomp.DOCKER_NAMES if n in seccomp.SYSCALLS and nr(machine, n) is not None]
+    assert len(names) >= 250 and "read" in names and "execve" in names
+    for name in set(names) - seccomp.REFUSED - {"personality", "socket"}:
+        assert run_filter(machine, nr(machine, name)) == ALLOW, name
+    for name in seccomp.DOCKER_CONDITIONAL:                          # conditions a default container meets
+        if nr(machine, name) is not None:                             # arch_prctl, modify_ldt: x86-64 only
+            assert run_filter(machine, nr(machine, name)) == ALLOW, name
+
+
+@both
+def test_calls_no_rule_allows_a_default_container_are_eperm(machine):
+    for name in ("get_mempolicy", "set_mempolicy", "mbind", "migrate_pages", "move_pages", "kcmp", "unshare",
+                 "setns", "mount", "fsopen", "keyctl", "add_key", "bpf", "perf_event_open", "userfaultfd",
+                 "kexec_load", "init_module", "swapon", "acct", "reboot", "open_by_handle_at",
+                 "name_to_handle_at", "io_uring_setup", "io_uring_enter"):
+        assert run_filter(machine, nr(machine, name)) == EPERM, name
+
+
+@both
+def test_calls_newer_than_the_profile_are_enosys_so_libc_falls_back(machine):
+    assert max(n for pair in seccomp.SYSCALLS.values() for n in pair if n is not None) == 469
+    for name in ("set_mempolicy_home_node", "cachestat", "fchmodat2", "listmount", "statmount",
+                 "lsm_get_self_attr", "lsm_list_modules", "mseal", "file_setattr"):
+        assert run_filter(machine, nr(machine, name)) == ENOSYS, name
+    assert run_filter(machine, nr(machine, "futex_waitv")) == ALLOW                   # the highest allowed
+    assert run_filter(machine, 1000) == run_filter(machine, 0x3FFFFFFF) == ENOSYS
+
+
+@both
+def test_the_argument_rules_are_dockers(machine):
+    assert run_filter(machine, nr(machine, "clone3")) == ENOSYS
+    assert run_filter(machine, nr(machine, "socket"), arg0=40) == EPERM                           # AF_VSOCK
     for family in (1, 2, 10, 16):                                        # unix, inet, inet6, netlink
-        assert run_filter(machine, seccomp.SOCKET[machine], arg0=family) == allow
-    assert run_filter(machine, seccomp.CLONE[machine], arg0=17) == allow                     # fork
-    assert run_filter(machine, seccomp.CLONE[machine], arg0=0x10000000 | 17) == eperm         # CLONE_NEWUSER
-    assert run_filter(machine, seccomp.CLONE[machine], arg0=0x02000000) == eperm         # CLONE_NEWCGROUP
-    for value, verdict in ((0, allow), (8, allow), (0xFFFFFFFF, allow), (0x0040000, eperm), (3, eperm)):
-        assert run_filter(machine, seccomp.PERSONALITY[machine], arg0=value) == verdict
-    assert run_filter(machine, seccomp.LAST_KNOWN + 1) == enosys
+        assert run_filter(machine, nr(machine, "socket"), arg0=family) == ALLOW
+    clone = nr(machine, "clone")
+    assert run_filter(machine, clone, arg0=17) == ALLOW                                        # fork
+    assert run_filter(machine, clone, arg0=0x10000000 | 17) == EPERM                         # CLONE_NEWUSER
+    assert run_filter(machine, clone, arg0=0x02000000) == EPERM                            # CLONE_NEWCGROUP
+    for value, verdict in ((0, ALLOW), (8, ALLOW), (0xFFFFFFFF, ALLOW), (0x0040000, EPERM), (3, EPERM)):
+        assert run_filter(machine, nr(machine, "personality"), arg0=value) == verdict
+
+
+@both
+def test_another_architecture_is_killed_and_x32_refused(machine):
+    assert run_filter(machine, 0, arch=0x40000003) == seccomp.RET_KILL_PROCESS           # i386 / arm32
     if machine == "x86_64":
-        assert run_filter(machine, 0x40000000 + 39) == eperm                  # x32 getpid
+        assert run_filter(machine, 0x40000000 + 39) == EPERM                                # x32 getpid
+
+
+def test_the_x86_64_numbers_are_the_kernel_headers():
+    header = Path("/usr/include/x86_64-linux-gnu/asm/unistd_64.h")
+    if not header.exists():
+        pytest.skip(f"{header} missing")
+    import re
+    uapi = {m[1]: int(m[2]) for m in re.finditer(r"#define __NR_(\w+) (\d+)", header.read_text())}
+    for name, (x86, _) in seccomp.SYSCALLS.items():
+        assert uapi.get(name, x86) == x86, name
+    assert all(uapi.get(n) is None for n in seccomp.DOCKER_NAMES if n not in seccomp.SYSCALLS)
+
+
+def test_the_program_is_short_and_every_verdict_cheap():
+    for machine in seccomp.ARCHES:
+        assert len(seccomp.program(machine)) < 200
+        assert max(execute(machine, n)[1] for n in range(500)) <= 20
 
 
 def test_allow_no_cgroup_is_a_flag_of_eval(monkeypatch, tmp_path, capsys):
