@@ -8,7 +8,8 @@ verifier's PATH (and, after the verifier ran, what it made) to the offending pat
 reader of file contents: the ELF headers of the libraries in the layer, through directory fds, O_NOFOLLOW,
 regular files only, MAX_LIBRARIES of them. harbor.verify refuses to run the tests on an episode it names
 before test.sh, and discards the reward of one it names after (Outcome.TAMPERED, reward 0): nothing is
-repaired and nothing is hidden.
+repaired and nothing is hidden. A separate verifier (harbor.verify_separate) is judged alike: its layer once
+the agent's artifacts are copied in, against its own image.
 
 The invariants, each a class of forgery (not a list of attacks):
   1. Search-path shadowing, judged against the FINAL state: a name the agent added to a search path must
