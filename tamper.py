@@ -25,11 +25,15 @@ The invariants, each a class of forgery (not a list of attacks):
      verifier's ldconfig left that gives the agent's file such a soname.
   2. The implicit configuration of the tools a verifier uses to set itself up and run (CONFIG: shells'
      start-up files, the loader, Python, pip, uv, apt/dpkg, git, curl/wget, npm, cargo, go, maven/gradle,
-     the CA store, and the
-     same tools' files in the verifier's HOME), and the maintainer scripts the image's packages shipped
-     (what `apt-get install` in test.sh runs as root): any change the agent made there. Caches are not
-     judged but not read: the verifier sees the image's /var/cache, apt lists and HOME caches
-     (sandbox_init._caches), and its pip and uv run with PIP_NO_CACHE_DIR and UV_NO_CACHE.
+     the CA store, and the same tools' files under `~`), and the maintainer scripts the image's packages
+     shipped (what `apt-get install` in test.sh runs as root): any change the agent made there. `~` is
+     every home a test.sh may run in: the verifier's HOME and the home of each user of the image's
+     /etc/passwd and of the agent's (`su - app`, `runuser -l`, `sudo -i` switch HOME; a home whose ~/bin
+     is a system directory, "/" or /usr, only the verifier's). A user the image shipped keeps its home
+     (_passwd, as its login shell); a new user's home is judged as any. A file the image lacked directly
+     in a home that is a byte copy of the image's /etc/skel file of its name is `useradd -m`'s: an
+     install. Caches are not judged but not read: the verifier sees the image's /var/cache, apt lists and
+     HOME caches (sandbox_init._caches), and its pip and uv run with PIP_NO_CACHE_DIR and UV_NO_CACHE.
   2c. The rest of dpkg's database, as far as it steers what the verifier's dpkg and apt do (_dpkg, by
      content against the image's): a diversion added or removed (dpkg-divert: the verifier's `apt-get
      install jq` would put the real jq aside and leave the agent's); a stat override removed, or added
@@ -725,6 +729,8 @@ def texts(layer: str, changes: list[Change], image=None) -> dict[str, str]:
     # the file lists of the packages the agent installed, when it changed an alternative: who owns its
     # choices
     lists = any(within(c.path, ALTERNATIVES) and c.kind == "file" for c in changes)
+    # a start-up file named as one of the image's /etc/skel, wherever: a home's copy of it is an install
+    skel = {n for n in image.names("/etc/skel") if not n.startswith("..")} if image is not None else set()
     for c in changes:
         git = os.path.basename(c.path) in GIT_CONFIGS and c.kind in ("file", "link") and in_git_dir(
             os.path.dirname(c.path))
@@ -732,7 +738,8 @@ def texts(layer: str, changes: list[Change], image=None) -> dict[str, str]:
             out[c.path] = LINKED
             continue
         listed = lists and os.path.dirname(c.path) == MAINTAINER_SCRIPTS and c.path.endswith(".list")
-        if c.kind != "file" or not (git or listed or TEXTS.fullmatch(c.path)):
+        copy = os.path.basename(c.path) in skel and not within(c.path, "/etc/skel")
+        if c.kind != "file" or not (git or listed or copy or TEXTS.fullmatch(c.path)):
             continue
         if len(out) >= MAX_LIBRARIES:
             return {"/": ""}
@@ -867,8 +874,16 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     exempt = workdir if workdir != "/" else None
     shipped = lambda p: "setup" if p in baseline else image.kind(p)                # noqa: E731
     links = {c.path for c in changes if c.kind == "link"}
-    config = _config(home)
     final = Final(image, made)
+    read = getattr(image, "read", lambda *_: None)
+    passwd = (contents or {}).get("/etc/passwd")
+    # every user a test.sh may become (`su - app`, `runuser -l`, `sudo -i`): the image's and the agent's
+    homes = {h for text in (read("/etc/passwd"), passwd) for h in _homes(text or "").values()}
+    config = _config(home, sorted(h for h in homes if h != home and not (
+        h == "/" or f"{h.rstrip('/')}/bin" in SYSTEM_ROOTS or f"{h.rstrip('/')}/bin" in path)))
+    # a start-up file `useradd -m` copied from the image's /etc/skel into a home: an install
+    skel = lambda p: (contents or {}).get(p) is not None and os.path.dirname(p) in homes and (   # noqa: E731
+        (contents or {}).get(p) == read(f"/etc/skel/{os.path.basename(p)}"))
     index = _Lazy(lambda: name_index(install_dirs(final, path, workdir), final))
     bad: list[str] = []
     agents: set[str] = set()
@@ -889,7 +904,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
             continue                           # left as the task's setup made it (a directory: still one)
         agents.add(p)
         why = (_why(c, p, name, shipped, image, exempt, workdir, path, links, config, final, libraries or {},
-                    lambda m: m in modules or installed(m, index(), final))
+                    lambda m: m in modules or installed(m, index(), final),
+                    skel=skel)
                or _says(p, (contents or {}).get(p), image)
                or _dpkg(c, p, shipped, image, contents or {})
                or _sys_path_zero(c, p, name, shipped, path, children, names,
@@ -1009,7 +1025,7 @@ def _says(p: str, text: str | None, image=None) -> str | None:
     if text == "\x00":
         return "too large to read"
     if p == "/etc/passwd":
-        return _login_shells(text, image)
+        return _passwd(text, image)
     if p.endswith("entry_points.txt") and RUNNER_GROUP in entry_point_groups(text):
         return "registers a pytest plugin (group pytest11), which every `pytest` loads"
     if text == LINKED:
@@ -1120,13 +1136,20 @@ def _alternatives(text: str) -> tuple[list[str], list[str]]:
     return links, targets
 
 
-def _login_shells(text: str, image) -> str | None:
+def _passwd(text: str, image) -> str | None:
     """A user's login shell is what `su user -c`, `runuser -u user` and `login` in a test.sh run: each one in
     the agent's /etc/passwd must be the image's entry for that user, or a program the image shipped
-    (`useradd -s /bin/bash alice` is an install; `-s /tmp/x`, or app's shell changed to it, is not)."""
+    (`useradd -s /bin/bash alice` is an install; `-s /tmp/x`, or app's shell changed to it, is not). Its
+    home is where `su - app` reads app's start-up files and tools their configuration: a user the image
+    shipped keeps the image's (a new user's home is judged as every home is: tampered's `homes`)."""
     read = getattr(image, "read", None)
     shipped_text = (read("/etc/passwd") if read else None) or ""
     before = {f[0]: f[6] for f in (l.split(":") for l in shipped_text.splitlines()) if len(f) >= 7}
+    homes, now = _homes(shipped_text), _homes(text)
+    for user, home in homes.items():
+        if user in now and now[user] != home:
+            return (f"moves the home of user {user!r} from {home} to {now[user]} (where `su - {user}` reads "
+                    "its start-up files)")
     for fields in (l.split(":") for l in text.splitlines()):
         if len(fields) < 7 or not fields[6].strip() or before.get(fields[0]) == fields[6]:
             continue
@@ -1147,9 +1170,11 @@ def _resolve(path: str, made: list[Change]) -> str:
     return path
 
 
-def _config(home: str) -> tuple[dict[str, str], list[tuple[str, str, str]], tuple[str, ...]]:
-    """CONFIG for one HOME: ({literal path: tool}, [(literal prefix, glob, tool)], every prefix), so that
-    a layer of 100,000 entries is judged with one prefix test each, not 70 globs."""
+def _config(home: str, others: list[str] = ()) -> tuple:
+    """CONFIG for the verifier's HOME and the other users' homes: ({literal path: tool}, [(literal prefix,
+    glob, tool)], every prefix, the other homes), so that a layer of 100,000 entries is judged with one
+    prefix test each, not 70 globs per home. The verifier's HOME is expanded into the literal paths; the
+    others are matched relative to each home (`~/...`), only for the paths under one of them."""
     literal, globs = {}, []
     for tool, (patterns, _) in CONFIG.items():
         for pattern in patterns:
@@ -1159,12 +1184,13 @@ def _config(home: str) -> tuple[dict[str, str], list[tuple[str, str, str]], tupl
                 globs.append((re.split(r"[*?\[]", pattern)[0], pattern, tool))
             else:
                 literal.setdefault(pattern, tool)
-    return literal, globs, tuple(literal) + tuple(g[0] for g in globs)
+    others = tuple(h.rstrip("/") + "/" for h in others)
+    return literal, globs, tuple(literal) + tuple(g[0] for g in globs) + others, others
 
 
 def _configures(p: str, config) -> str | None:
     """The tool whose configuration `p` is, or is under (CONFIG), else None."""
-    literal, globs, prefixes = config
+    literal, globs, prefixes, others = config
     if not p.startswith(prefixes):            # most of a layer: one C-level test
         return None
     for a in [p, *_ancestors(p)]:
@@ -1173,12 +1199,34 @@ def _configures(p: str, config) -> str | None:
     for prefix, pattern, tool in globs:
         if p.startswith(prefix) and any(fnmatch.fnmatchcase(a, pattern) for a in [p, *_ancestors(p)]):
             return tool
+    for h in others:                           # another user's home: `~/...` as in CONFIG
+        if p.startswith(h):
+            rel = "~/" + p[len(h):]
+            for tool, (patterns, _) in CONFIG.items():
+                if any(pattern.startswith("~/") and fnmatch.fnmatchcase(a, pattern)
+                       for pattern in patterns for a in [rel, *_home_ancestors(rel)]):
+                    return tool
     return None
+
+
+def _home_ancestors(rel: str) -> list[str]:
+    """~/a/b/c -> [~/a/b, ~/a]."""
+    parts = rel.split("/")
+    return ["/".join(parts[:i]) for i in range(len(parts) - 1, 1, -1)]
+
+
+def _homes(passwd: str) -> dict[str, str]:
+    """{user: home directory} of an /etc/passwd's entries (normalised; an empty home is "/")."""
+    out = {}
+    for fields in (line.split(":") for line in passwd.splitlines()):
+        if len(fields) >= 7 and fields[0]:
+            out.setdefault(fields[0], os.path.normpath(fields[5].strip() or "/"))
+    return out
 
 
 def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: str,
          path: list[str], links: set[str], config, final: Final, libraries: dict[str, str],
-         installs=lambda module: None) -> str | None:
+         installs=lambda module: None, skel=lambda p: False) -> str | None:
     d = os.path.dirname(p)
     # The directories themselves may be made or re-owned (an image's entrypoint `chown agent /logs/verifier`,
     # Harbor's mode-777 mounts): the verifier never reads them (fresh /tests, a tmpfs of its own at
@@ -1209,7 +1257,7 @@ def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: s
     # The configuration of the tools the verifier sets itself up with (CONFIG), wherever it is: a new
     # directory alone configures nothing (its files are judged), one that hides the image's does.
     tool = _configures(p, config)
-    if tool and (c.kind != "dir" or c.opaque):
+    if tool and (c.kind != "dir" or c.opaque) and not (c.kind == "file" and shipped(p) is None and skel(p)):
         return f"configures {tool} ({'; '.join(CONFIG[tool][0][:3])}...)"
     if PYTHON_AHEAD.fullmatch(p) and c.kind != "gone":
         return "ahead of Python's stdlib on sys.path (or moves sys.prefix)"
