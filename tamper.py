@@ -16,7 +16,12 @@ The invariants, each a class of forgery (not a list of attacks):
      not shadow a name that exists on a LATER entry of that path, in the image or made by the verifier
      itself before it runs the name (test.sh's `pip install pytest`, `install grader /usr/local/bin`).
      harbor.verify judges the layer before test.sh, then again after it against what test.sh made
-     (Final); tampered then discards the reward. The paths: PATH; Python's sys.path (python3X.zip and a
+     (Final); tampered then discards the reward. The paths, each an ordered list of directories judged
+     by one rule (_shadow: the agent's D/rel, the image's or verifier's L/rel on a later entry L): PATH,
+     and the build tools' (SEARCH_PATHS): the C/C++ include path (gcc's own include directory,
+     /usr/local/include, the multiarch one, /usr/include: relative names, <sys/types.h>), the linker's
+     (gcc's directory, then ld's SEARCH_DIR: `-lz`, crt1.o), pkg-config's and cmake's package path. By
+     other keys than the file's name: Python's sys.path (python3X.zip and a
      pyvenv.cfg or ._pth that move it, the stdlib dir, lib-dynload, site- and dist-packages; .py, .pyc, .so
      and package directories); the loader, by SONAME, not file name: an ELF file the agent added in one
      of the loader's directories (LIB_DIRS and those of the image's ld.so.cache, glibc-hwcaps included),
@@ -147,6 +152,34 @@ PYTHON_TREE = re.compile(r"(^|.*/)(lib(64)?/python[\d.]*|site-packages|dist-pack
 LIB_DIRS = ["/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib", "/lib/x86_64-linux-gnu",
             "/usr/lib/x86_64-linux-gnu", "/usr/local/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",
             "/usr/lib/aarch64-linux-gnu", "/usr/local/lib/aarch64-linux-gnu"]
+# The search paths a verifier's tools walk, each an ordered list of directories: tool -> (directories, deep,
+# why). One rule judges them all, with the verifier's PATH (tampered, _shadow): a name the agent added
+# at D/rel shadows the image's (or the verifier's) L/rel for a later entry L. `deep`: the names looked up
+# are relative paths under an entry (<sys/types.h>), not only names in it. "{arch}" is each multiarch
+# triplet the image has (/usr/lib/*-linux-gnu*), another glob is expanded against the image and what
+# the verifier made (gcc's version directory: g++'s headers the agent installs are not an entry, they
+# wrap the C ones by design); /lib, /lib64 are read as /usr/lib, /usr/lib64 on a merged-/usr image.
+# Python's sys.path and the loader's directories are judged by module and by soname, below.
+SEARCH_PATHS = {
+    "the C/C++ include path": (
+        ("/usr/include/c++/*", "/usr/include/{arch}/c++/*", "/usr/include/c++/*/backward",
+         "/usr/lib/gcc/{arch}/*/include", "/usr/local/include", "/usr/lib/gcc/{arch}/*/include-fixed",
+         "/usr/include/{arch}", "/usr/include"), True,
+        "`gcc -xc -E -v`'s #include <...> search (g++'s headers first)"),
+    "the linker's path": (
+        ("/usr/lib/gcc/{arch}/*", "/usr/local/lib/{arch}", "/lib/{arch}", "/usr/lib/{arch}",
+         "/usr/local/lib64", "/lib64", "/usr/lib64", "/usr/local/lib", "/lib", "/usr/lib"), False,
+        "gcc's own directory (crt*.o, libgcc), then `ld --verbose`'s SEARCH_DIR: what -l and the start "
+        "files resolve to"),
+    "pkg-config's path": (
+        ("/usr/local/lib/{arch}/pkgconfig", "/usr/local/lib/pkgconfig", "/usr/local/share/pkgconfig",
+         "/usr/lib/{arch}/pkgconfig", "/usr/lib/pkgconfig", "/usr/share/pkgconfig"), False,
+        "`pkg-config --variable pc_path pkg-config`: a .pc's flags"),
+    "cmake's package path": (
+        ("/usr/local/lib/{arch}/cmake", "/usr/local/lib/cmake", "/usr/local/share/cmake",
+         "/usr/lib/{arch}/cmake", "/usr/lib/cmake", "/usr/share/cmake"), True,
+        "find_package's <prefix>/(lib/<arch>|lib|share)/cmake/<Name>/, /usr/local first"),
+}
 PYTHON_DIR = re.compile(r"/usr(/local)?/lib/python3[.\d]*(/(site|dist)-packages|/lib-dynload)?")
 # Entries Python puts on sys.path AHEAD of its stdlib directory, or files that move sys.prefix: any of them
 # the agent adds replaces every module of the stdlib (`python3 -I` included).
@@ -827,6 +860,56 @@ def search_path(path_var: str, image: Image) -> list[str]:
     return out
 
 
+def search_paths(path: list[str], final) -> list[tuple[str, list[str], bool]]:
+    """(tool, directories in order, deep) of each search path the verifier's tools walk: its PATH (not
+    deep), then SEARCH_PATHS expanded against the image and what the verifier made (`final`)."""
+    image = getattr(final, "image", final)
+    arches = sorted({n for d in ("/usr/lib", "/lib") for n in final.names(d)
+                     if re.fullmatch(r"\w+-linux-gnu\w*", n)})
+    out = [("PATH", list(path), False)]
+    for tool, (patterns, deep, _) in SEARCH_PATHS.items():
+        dirs: list[str] = []
+        for pattern in patterns:
+            for d in _expand(pattern, arches, final):
+                top = "/" + d.strip("/").split("/")[0]
+                if top in ("/lib", "/lib64") and image.kind(top) == "link":
+                    d = "/usr" + d                 # merged /usr: /lib/x86_64-linux-gnu is /usr/lib/...
+                if d not in dirs:
+                    dirs.append(d)
+        out.append((tool, dirs, deep))
+    return out
+
+
+def _expand(pattern: str, arches: list[str], final) -> list[str]:
+    """The directories a SEARCH_PATHS pattern names: {arch} as each triplet, a glob against `final`."""
+    found = [""]
+    for part in pattern.strip("/").split("/"):
+        options = arches if part == "{arch}" else None
+        found = [f"{d}/{n}" for d in found for n in (
+            options if options is not None else
+            sorted(n for n in final.names(d or "/") if fnmatch.fnmatchcase(n, part)
+                   and final.kind(f"{d}/{n}") == "dir") if any(ch in part for ch in "*?[") else [part])]
+    return found
+
+
+def _shadow(p: str, paths: list[tuple[str, list[str], bool]], shallow: set[str], deep: tuple[str, ...],
+            final) -> str | None:
+    """Why the agent's entry at `p` shadows a name on a later entry of a search path, else None. `shallow`:
+    the entries of the paths that are not deep; `deep`: the others, as prefixes (one C-level test each
+    for most of a layer)."""
+    if os.path.dirname(p) not in shallow and not p.startswith(deep):
+        return None
+    for tool, dirs, is_deep in paths:
+        for i, d in enumerate(dirs):
+            if not p.startswith(d.rstrip("/") + "/") or not is_deep and os.path.dirname(p) != d:
+                continue
+            rel = p[len(d.rstrip("/")) + 1:]
+            for later in dirs[i + 1:]:
+                if final.kind(f"{later}/{rel}") is not None:
+                    return f"shadows {later}/{rel} on {tool}"
+    return None
+
+
 class Final:
     """What a name resolves to after the verifier ran: the image, and what the verifier itself made or
     deleted in the layer (`made`: the final listing's entries that are not the agent's). Judging the agent's
@@ -881,6 +964,9 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     homes = {h for text in (read("/etc/passwd"), passwd) for h in _homes(text or "").values()}
     config = _config(home, sorted(h for h in homes if h != home and not (
         h == "/" or f"{h.rstrip('/')}/bin" in SYSTEM_ROOTS or f"{h.rstrip('/')}/bin" in path)))
+    paths = search_paths(path, final)
+    shallow = {d for _, dirs, deep in paths if not deep for d in dirs}
+    deep = tuple(d.rstrip("/") + "/" for _, dirs, is_deep in paths if is_deep for d in dirs)
     # a start-up file `useradd -m` copied from the image's /etc/skel into a home: an install
     skel = lambda p: (contents or {}).get(p) is not None and os.path.dirname(p) in homes and (   # noqa: E731
         (contents or {}).get(p) == read(f"/etc/skel/{os.path.basename(p)}"))
@@ -905,7 +991,7 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
         agents.add(p)
         why = (_why(c, p, name, shipped, image, exempt, workdir, path, links, config, final, libraries or {},
                     lambda m: m in modules or installed(m, index(), final),
-                    skel=skel)
+                    shadow=lambda q: _shadow(q, paths, shallow, deep, final), skel=skel)
                or _says(p, (contents or {}).get(p), image)
                or _dpkg(c, p, shipped, image, contents or {})
                or _sys_path_zero(c, p, name, shipped, path, children, names,
@@ -1226,7 +1312,7 @@ def _homes(passwd: str) -> dict[str, str]:
 
 def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: str,
          path: list[str], links: set[str], config, final: Final, libraries: dict[str, str],
-         installs=lambda module: None, skel=lambda p: False) -> str | None:
+         installs=lambda module: None, shadow=lambda p: None, skel=lambda p: False) -> str | None:
     d = os.path.dirname(p)
     # The directories themselves may be made or re-owned (an image's entrypoint `chown agent /logs/verifier`,
     # Harbor's mode-777 mounts): the verifier never reads them (fresh /tests, a tmpfs of its own at
@@ -1273,13 +1359,14 @@ def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: s
         if not (t and any(within(t, r) for r in SYSTEM_ROOTS)
                 and not any(a in links for a in _ancestors(t) | {t})):
             return f"changes a link a system program resolves through ({through})"
-    # A new name on a search path must not shadow a name on a LATER entry of it: in the image, or made by
-    # the verifier itself before it ran the name (final: test.sh's `pip install pytest`).
-    if d in path and c.kind != "gone" and c.kind != "dir":
-        for later in path[path.index(d) + 1:]:
-            if final.kind(f"{later}/{name}") is not None:
-                return f"shadows {later}/{name} on PATH"
-        if not any(within(d, r) for r in SYSTEM_ROOTS):     # ~/.local/bin, /opt/x/bin: not an install
+    # A new name on a search path (PATH, SEARCH_PATHS) must not shadow a name on a LATER entry of it: in
+    # the image, or made by the verifier itself before it ran the name (final: test.sh's `pip install
+    # pytest`, its `apt-get install libjq-dev`).
+    if c.kind != "gone" and c.kind != "dir":
+        why = shadow(p)
+        if why:
+            return why
+        if d in path and not any(within(d, r) for r in SYSTEM_ROOTS):  # ~/.local/bin, /opt/x/bin: no install
             return "a program on the verifier's PATH outside the system directories"
     if within(p, MAINTAINER_SCRIPTS) and shipped(p) is not None and shipped(p) != "setup" and c.kind != "dir":
         return "changes a maintainer script the image's packages run"

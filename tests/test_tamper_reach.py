@@ -1,10 +1,17 @@
-"""What the agent changed reaches the verifier (issue 19, class 1; the fifth red team's p26, p28), each an
-invariant with at least three distinct attacks, on hand-made listings (fast) and as episodes on the tiny
-overlay base (seconds):
+"""What the agent changed reaches the verifier (issue 19, class 1; the fifth red team's p26, p13, p28),
+each an invariant with at least three distinct attacks, on hand-made listings (fast) and as episodes on the
+tiny overlay base (seconds):
 
 A. Tool configuration is judged in the home of every user a test.sh may become (`su - app`, `runuser -l`,
    `sudo -i` switch HOME): the image's and the agent's /etc/passwd; a user the image shipped keeps its home.
+B. One rule for every search path a verifier's tool walks (tamper.SEARCH_PATHS: PATH, the C/C++ include
+   path, the linker's, pkg-config's, cmake's): a name the agent added must not shadow one on a later entry.
 C. A separate verifier's artifacts get the shared layer's judgments (harbor.verify_separate)."""
+import os
+import re
+import shutil
+import subprocess
+
 import pytest
 
 import harbor
@@ -105,6 +112,76 @@ def test_on_a_real_image_su_reads_a_judged_home_and_useradd_m_is_an_install(debi
     # the skel copies (.bashrc, .profile, .bash_logout) of a new user's home are the image's own files
     useradd = "useradd -m -s /bin/bash alice && test -f /home/alice/.bashrc"
     assert score(task, f"echo 42 > /app/answer; {useradd}") == 1.0
+
+
+# ---- B: one rule for every search path ------------------------------------------------------------------
+
+GCC = "/usr/lib/gcc/x86_64-linux-gnu/12"
+BUILD = FakeImage({"/usr": "dir", "/bin": "link", "/lib": "link", "/usr/bin/gcc": "file",
+                   "/usr/include": "dir", "/usr/include/assert.h": "file",
+                   "/usr/include/x86_64-linux-gnu": "dir", "/usr/include/x86_64-linux-gnu/sys": "dir",
+                   "/usr/include/x86_64-linux-gnu/sys/types.h": "file",
+                   "/usr/lib/gcc": "dir", "/usr/lib/gcc/x86_64-linux-gnu": "dir", GCC: "dir",
+                   f"{GCC}/include": "dir", f"{GCC}/crtbegin.o": "file", "/usr/local/include": "dir",
+                   "/usr/lib/x86_64-linux-gnu": "dir", "/usr/lib/x86_64-linux-gnu/libz.a": "file",
+                   "/usr/lib/x86_64-linux-gnu/crt1.o": "file",
+                   "/usr/lib/x86_64-linux-gnu/pkgconfig": "dir",
+                   "/usr/lib/x86_64-linux-gnu/pkgconfig/zlib.pc": "file",
+                   "/usr/lib/x86_64-linux-gnu/cmake": "dir", "/usr/lib/x86_64-linux-gnu/cmake/ZLIB": "dir",
+                   "/usr/lib/x86_64-linux-gnu/cmake/ZLIB/ZLIBConfig.cmake": "file"})
+
+
+@pytest.mark.parametrize("path", [
+    "/usr/local/include/assert.h",                     # p13: gcc reads it before /usr/include's
+    "/usr/include/x86_64-linux-gnu/assert.h",          # ... the multiarch directory, also first
+    f"{GCC}/include/assert.h",                         # ... gcc's own, first of all
+    "/usr/local/include/sys/types.h",                  # a relative name: <sys/types.h>
+    "/usr/local/lib/x86_64-linux-gnu/libz.a",          # `-lz` finds it before the image's
+    f"{GCC}/crt1.o",                                   # ... or gcc's start file, in gcc's own directory
+    "/usr/local/lib/pkgconfig/zlib.pc",                # `pkg-config --cflags zlib`: the agent's flags
+    "/usr/local/share/pkgconfig/zlib.pc",
+    "/usr/local/lib/cmake/ZLIB/ZLIBConfig.cmake",      # cmake's find_package(ZLIB)
+])
+def test_a_shadow_on_a_build_tools_search_path_is_tampered(path):
+    assert judge([(path, "file")], image=BUILD) == [path]
+
+
+def test_a_build_tools_shadow_of_what_the_verifier_installs_later_is_tampered():
+    # test.sh's `apt-get install libjq-dev` after the agent's /usr/local/include/jq.h
+    assert judge([("/usr/local/include/jq.h", "file")], image=BUILD) == []
+    assert judge([("/usr/local/include/jq.h", "file")], image=BUILD, made=[("/usr/include/jq.h", "file")]
+                 ) == ["/usr/local/include/jq.h"]
+
+
+def test_new_names_on_a_build_tools_search_path_are_installs():
+    assert judge([("/usr/local/include/mylib.h", "file"), ("/usr/local/lib/libmylib.a", "file"),
+                  ("/usr/local/lib/pkgconfig/mylib.pc", "file"), ("/usr/local/include/sys", "dir"),
+                  ("/usr/local/lib/cmake/MyLib/MyLibConfig.cmake", "file"),
+                  # `apt-get install g++`: its headers wrap the C ones, in a directory the image lacks
+                  ("/usr/include/c++/12/assert.h", "file"), ("/usr/include/c++/12/cassert", "file")],
+                 image=BUILD) == []
+
+
+def _measured(command: list[str], parse) -> list[str]:
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return parse(out.stdout + out.stderr)
+
+
+@pytest.mark.skipif(not shutil.which("gcc"), reason="needs gcc")
+def test_the_build_tools_search_paths_on_this_host_are_all_on_the_table():
+    image = tamper.Image(["/"])
+    table = {d for _, dirs, _ in tamper.search_paths([], tamper.Final(image)) for d in dirs}
+    real = lambda d: os.path.realpath(d)                                          # noqa: E731
+    include = _measured(["gcc", "-xc", "-E", "-v", "/dev/null"], lambda t: t.split(
+        "#include <...> search starts here:")[1].split("End of")[0].split())
+    link = _measured(["ld", "--verbose"], lambda t: [
+        d.lstrip("=") for d in re.findall(r'SEARCH_DIR\("([^"]+)"\)', t)])
+    pc = _measured(["pkg-config", "--variable", "pc_path", "pkg-config"], lambda t: t.strip().split(":"))
+    missing = [d for d in include + link + pc if os.path.isdir(d) and real(d) not in {real(x) for x in table}]
+    assert include and missing == []
 
 
 # ---- C: a separate verifier's artifacts ------------------------------------------------------------------
