@@ -1357,6 +1357,7 @@ def _verify_in(env: Environment, task: Task, seed: int, state, staged: list[tupl
     except images.BuildError as e:
         raise VerifierError(f"task '{task.name}': tests/Dockerfile: {e}") from None
     limits = replace(env.box.limits, cpus=sep.cpus, memory_mb=sep.memory_mb, storage_mb=sep.storage_mb)
+    vtask = replace(task, workdir=sep.workdir, separate=None)
     with sandbox.Sandbox(sep.workdir, env={**state.env, **sep.env}, limits=limits,
                          layers=None if host else state.layers, network=env.verifier_network,
                          hide=[task.path]) as box:
@@ -1368,20 +1369,31 @@ def _verify_in(env: Environment, task: Task, seed: int, state, staged: list[tupl
                     raise images.BuildError(f"line {step.line}: build_timeout_sec reached before "
                                             f"{step.instr}")
                 images.run_step(box, step, step_state, context, seed=seed, timeout=left)
+            # the verifier's ground as its image built it: what differs from it once the artifacts are in is
+            # the agent's, judged as the shared mode judges its layer (tamper.py)
+            venv = Environment(box, vtask, seed, image=tamper.Image(["/"] if host else
+                                                                    [str(p) for p in state.layers]))
             for src, dest in staged:
                 box.copy_in(src, dest)
             def user(spec: str, where: str) -> dockerfile.User | None:
                 u = None if spec == "root" else images.image_user(box, spec, state.env, where)
                 return None if u is None or u.root else u
             default = user(state.config.user, f"USER {state.config.user}")
-            if state.config.entrypoint:        # started as Harbor starts any environment's main container
-                box.start(shlex.join(state.config.entrypoint + HARBOR_COMMAND), user=default)
-            verifier_user = user(task.verifier_user, "[verifier].user") if task.verifier_user else default
+            venv.verifier_user = (user(task.verifier_user, "[verifier].user") if task.verifier_user
+                                  else default)
         except (images.BuildError, OSError) as e:
             raise VerifierError(f"task '{task.name}': separate verifier: {_line(e)}") from None
-        vtask = replace(task, workdir=sep.workdir, separate=None)
-        return _run_tests(Environment(box, vtask, seed, verifier_user=verifier_user), vtask, seed, [],
-                          upload=False)
+        # An artifact that steers the runner (/app/pytest.py, which `cd /app && python3 -m pytest` imports;
+        # a .pth; a repository config that runs a command) is refused before anything of the image runs
+        ground = check_ground(venv, vtask)
+        if state.config.entrypoint:            # started as Harbor starts any environment's main container
+            try:
+                box.start(shlex.join(state.config.entrypoint + HARBOR_COMMAND), user=default)
+            except OSError as e:
+                raise VerifierError(f"task '{task.name}': separate verifier: {_line(e)}") from None
+        result = _run_tests(venv, vtask, seed, ground.changes, upload=False)
+        check_ground(venv, vtask, before=ground)   # ... and against what test.sh installed, as verify() does
+        return result
 
 
 # git's settings that run a command implicitly, turned off for every verifier process as `git -c` would:

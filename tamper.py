@@ -8,14 +8,20 @@ verifier's PATH (and, after the verifier ran, what it made) to the offending pat
 reader of file contents: the ELF headers of the libraries in the layer, through directory fds, O_NOFOLLOW,
 regular files only, MAX_LIBRARIES of them. harbor.verify refuses to run the tests on an episode it names
 before test.sh, and discards the reward of one it names after (Outcome.TAMPERED, reward 0): nothing is
-repaired and nothing is hidden.
+repaired and nothing is hidden. A separate verifier (harbor.verify_separate) is judged alike: its layer once
+the agent's artifacts are copied in, against its own image.
 
 The invariants, each a class of forgery (not a list of attacks):
   1. Search-path shadowing, judged against the FINAL state: a name the agent added to a search path must
      not shadow a name that exists on a LATER entry of that path, in the image or made by the verifier
      itself before it runs the name (test.sh's `pip install pytest`, `install grader /usr/local/bin`).
      harbor.verify judges the layer before test.sh, then again after it against what test.sh made
-     (Final); tampered then discards the reward. The paths: PATH; Python's sys.path (python3X.zip and a
+     (Final); tampered then discards the reward. The paths, each an ordered list of directories judged
+     by one rule (_shadow: the agent's D/rel, the image's or verifier's L/rel on a later entry L): PATH,
+     and the build tools' (SEARCH_PATHS): the C/C++ include path (gcc's own include directory,
+     /usr/local/include, the multiarch one, /usr/include: relative names, <sys/types.h>), the linker's
+     (gcc's directory, then ld's SEARCH_DIR: `-lz`, crt1.o), pkg-config's and cmake's package path. By
+     other keys than the file's name: Python's sys.path (python3X.zip and a
      pyvenv.cfg or ._pth that move it, the stdlib dir, lib-dynload, site- and dist-packages; .py, .pyc, .so
      and package directories); the loader, by SONAME, not file name: an ELF file the agent added in one
      of the loader's directories (LIB_DIRS and those of the image's ld.so.cache, glibc-hwcaps included),
@@ -24,11 +30,15 @@ The invariants, each a class of forgery (not a list of attacks):
      verifier's ldconfig left that gives the agent's file such a soname.
   2. The implicit configuration of the tools a verifier uses to set itself up and run (CONFIG: shells'
      start-up files, the loader, Python, pip, uv, apt/dpkg, git, curl/wget, npm, cargo, go, maven/gradle,
-     the CA store, and the
-     same tools' files in the verifier's HOME), and the maintainer scripts the image's packages shipped
-     (what `apt-get install` in test.sh runs as root): any change the agent made there. Caches are not
-     judged but not read: the verifier sees the image's /var/cache, apt lists and HOME caches
-     (sandbox_init._caches), and its pip and uv run with PIP_NO_CACHE_DIR and UV_NO_CACHE.
+     the CA store, and the same tools' files under `~`), and the maintainer scripts the image's packages
+     shipped (what `apt-get install` in test.sh runs as root): any change the agent made there. `~` is
+     every home a test.sh may run in: the verifier's HOME and the home of each user of the image's
+     /etc/passwd and of the agent's (`su - app`, `runuser -l`, `sudo -i` switch HOME; a home whose ~/bin
+     is a system directory, "/" or /usr, only the verifier's). A user the image shipped keeps its home
+     (_passwd, as its login shell); a new user's home is judged as any. A file the image lacked directly
+     in a home that is a byte copy of the image's /etc/skel file of its name is `useradd -m`'s: an
+     install. Caches are not judged but not read: the verifier sees the image's /var/cache, apt lists and
+     HOME caches (sandbox_init._caches), and its pip and uv run with PIP_NO_CACHE_DIR and UV_NO_CACHE.
   2c. The rest of dpkg's database, as far as it steers what the verifier's dpkg and apt do (_dpkg, by
      content against the image's): a diversion added or removed (dpkg-divert: the verifier's `apt-get
      install jq` would put the real jq aside and leave the agent's); a stat override removed, or added
@@ -142,6 +152,34 @@ PYTHON_TREE = re.compile(r"(^|.*/)(lib(64)?/python[\d.]*|site-packages|dist-pack
 LIB_DIRS = ["/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib", "/lib/x86_64-linux-gnu",
             "/usr/lib/x86_64-linux-gnu", "/usr/local/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu",
             "/usr/lib/aarch64-linux-gnu", "/usr/local/lib/aarch64-linux-gnu"]
+# The search paths a verifier's tools walk, each an ordered list of directories: tool -> (directories, deep,
+# why). One rule judges them all, with the verifier's PATH (tampered, _shadow): a name the agent added
+# at D/rel shadows the image's (or the verifier's) L/rel for a later entry L. `deep`: the names looked up
+# are relative paths under an entry (<sys/types.h>), not only names in it. "{arch}" is each multiarch
+# triplet the image has (/usr/lib/*-linux-gnu*), another glob is expanded against the image and what
+# the verifier made (gcc's version directory: g++'s headers the agent installs are not an entry, they
+# wrap the C ones by design); /lib, /lib64 are read as /usr/lib, /usr/lib64 on a merged-/usr image.
+# Python's sys.path and the loader's directories are judged by module and by soname, below.
+SEARCH_PATHS = {
+    "the C/C++ include path": (
+        ("/usr/include/c++/*", "/usr/include/{arch}/c++/*", "/usr/include/c++/*/backward",
+         "/usr/lib/gcc/{arch}/*/include", "/usr/local/include", "/usr/lib/gcc/{arch}/*/include-fixed",
+         "/usr/include/{arch}", "/usr/include"), True,
+        "`gcc -xc -E -v`'s #include <...> search (g++'s headers first)"),
+    "the linker's path": (
+        ("/usr/lib/gcc/{arch}/*", "/usr/local/lib/{arch}", "/lib/{arch}", "/usr/lib/{arch}",
+         "/usr/local/lib64", "/lib64", "/usr/lib64", "/usr/local/lib", "/lib", "/usr/lib"), False,
+        "gcc's own directory (crt*.o, libgcc), then `ld --verbose`'s SEARCH_DIR: what -l and the start "
+        "files resolve to"),
+    "pkg-config's path": (
+        ("/usr/local/lib/{arch}/pkgconfig", "/usr/local/lib/pkgconfig", "/usr/local/share/pkgconfig",
+         "/usr/lib/{arch}/pkgconfig", "/usr/lib/pkgconfig", "/usr/share/pkgconfig"), False,
+        "`pkg-config --variable pc_path pkg-config`: a .pc's flags"),
+    "cmake's package path": (
+        ("/usr/local/lib/{arch}/cmake", "/usr/local/lib/cmake", "/usr/local/share/cmake",
+         "/usr/lib/{arch}/cmake", "/usr/lib/cmake", "/usr/share/cmake"), True,
+        "find_package's <prefix>/(lib/<arch>|lib|share)/cmake/<Name>/, /usr/local first"),
+}
 PYTHON_DIR = re.compile(r"/usr(/local)?/lib/python3[.\d]*(/(site|dist)-packages|/lib-dynload)?")
 # Entries Python puts on sys.path AHEAD of its stdlib directory, or files that move sys.prefix: any of them
 # the agent adds replaces every module of the stdlib (`python3 -I` included).
@@ -724,6 +762,8 @@ def texts(layer: str, changes: list[Change], image=None) -> dict[str, str]:
     # the file lists of the packages the agent installed, when it changed an alternative: who owns its
     # choices
     lists = any(within(c.path, ALTERNATIVES) and c.kind == "file" for c in changes)
+    # a start-up file named as one of the image's /etc/skel, wherever: a home's copy of it is an install
+    skel = {n for n in image.names("/etc/skel") if not n.startswith("..")} if image is not None else set()
     for c in changes:
         git = os.path.basename(c.path) in GIT_CONFIGS and c.kind in ("file", "link") and in_git_dir(
             os.path.dirname(c.path))
@@ -731,7 +771,8 @@ def texts(layer: str, changes: list[Change], image=None) -> dict[str, str]:
             out[c.path] = LINKED
             continue
         listed = lists and os.path.dirname(c.path) == MAINTAINER_SCRIPTS and c.path.endswith(".list")
-        if c.kind != "file" or not (git or listed or TEXTS.fullmatch(c.path)):
+        copy = os.path.basename(c.path) in skel and not within(c.path, "/etc/skel")
+        if c.kind != "file" or not (git or listed or copy or TEXTS.fullmatch(c.path)):
             continue
         if len(out) >= MAX_LIBRARIES:
             return {"/": ""}
@@ -819,6 +860,56 @@ def search_path(path_var: str, image: Image) -> list[str]:
     return out
 
 
+def search_paths(path: list[str], final) -> list[tuple[str, list[str], bool]]:
+    """(tool, directories in order, deep) of each search path the verifier's tools walk: its PATH (not
+    deep), then SEARCH_PATHS expanded against the image and what the verifier made (`final`)."""
+    image = getattr(final, "image", final)
+    arches = sorted({n for d in ("/usr/lib", "/lib") for n in final.names(d)
+                     if re.fullmatch(r"\w+-linux-gnu\w*", n)})
+    out = [("PATH", list(path), False)]
+    for tool, (patterns, deep, _) in SEARCH_PATHS.items():
+        dirs: list[str] = []
+        for pattern in patterns:
+            for d in _expand(pattern, arches, final):
+                top = "/" + d.strip("/").split("/")[0]
+                if top in ("/lib", "/lib64") and image.kind(top) == "link":
+                    d = "/usr" + d                 # merged /usr: /lib/x86_64-linux-gnu is /usr/lib/...
+                if d not in dirs:
+                    dirs.append(d)
+        out.append((tool, dirs, deep))
+    return out
+
+
+def _expand(pattern: str, arches: list[str], final) -> list[str]:
+    """The directories a SEARCH_PATHS pattern names: {arch} as each triplet, a glob against `final`."""
+    found = [""]
+    for part in pattern.strip("/").split("/"):
+        options = arches if part == "{arch}" else None
+        found = [f"{d}/{n}" for d in found for n in (
+            options if options is not None else
+            sorted(n for n in final.names(d or "/") if fnmatch.fnmatchcase(n, part)
+                   and final.kind(f"{d}/{n}") == "dir") if any(ch in part for ch in "*?[") else [part])]
+    return found
+
+
+def _shadow(p: str, paths: list[tuple[str, list[str], bool]], shallow: set[str], deep: tuple[str, ...],
+            final) -> str | None:
+    """Why the agent's entry at `p` shadows a name on a later entry of a search path, else None. `shallow`:
+    the entries of the paths that are not deep; `deep`: the others, as prefixes (one C-level test each
+    for most of a layer)."""
+    if os.path.dirname(p) not in shallow and not p.startswith(deep):
+        return None
+    for tool, dirs, is_deep in paths:
+        for i, d in enumerate(dirs):
+            if not p.startswith(d.rstrip("/") + "/") or not is_deep and os.path.dirname(p) != d:
+                continue
+            rel = p[len(d.rstrip("/")) + 1:]
+            for later in dirs[i + 1:]:
+                if final.kind(f"{later}/{rel}") is not None:
+                    return f"shadows {later}/{rel} on {tool}"
+    return None
+
+
 class Final:
     """What a name resolves to after the verifier ran: the image, and what the verifier itself made or
     deleted in the layer (`made`: the final listing's entries that are not the agent's). Judging the agent's
@@ -866,8 +957,19 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     exempt = workdir if workdir != "/" else None
     shipped = lambda p: "setup" if p in baseline else image.kind(p)                # noqa: E731
     links = {c.path for c in changes if c.kind == "link"}
-    config = _config(home)
     final = Final(image, made)
+    read = getattr(image, "read", lambda *_: None)
+    passwd = (contents or {}).get("/etc/passwd")
+    # every user a test.sh may become (`su - app`, `runuser -l`, `sudo -i`): the image's and the agent's
+    homes = {h for text in (read("/etc/passwd"), passwd) for h in _homes(text or "").values()}
+    config = _config(home, sorted(h for h in homes if h != home and not (
+        h == "/" or f"{h.rstrip('/')}/bin" in SYSTEM_ROOTS or f"{h.rstrip('/')}/bin" in path)))
+    paths = search_paths(path, final)
+    shallow = {d for _, dirs, deep in paths if not deep for d in dirs}
+    deep = tuple(d.rstrip("/") + "/" for _, dirs, is_deep in paths if is_deep for d in dirs)
+    # a start-up file `useradd -m` copied from the image's /etc/skel into a home: an install
+    skel = lambda p: (contents or {}).get(p) is not None and os.path.dirname(p) in homes and (   # noqa: E731
+        (contents or {}).get(p) == read(f"/etc/skel/{os.path.basename(p)}"))
     index = _Lazy(lambda: name_index(install_dirs(final, path, workdir), final))
     bad: list[str] = []
     agents: set[str] = set()
@@ -888,7 +990,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
             continue                           # left as the task's setup made it (a directory: still one)
         agents.add(p)
         why = (_why(c, p, name, shipped, image, exempt, workdir, path, links, config, final, libraries or {},
-                    lambda m: m in modules or installed(m, index(), final))
+                    lambda m: m in modules or installed(m, index(), final),
+                    shadow=lambda q: _shadow(q, paths, shallow, deep, final), skel=skel)
                or _says(p, (contents or {}).get(p), image)
                or _dpkg(c, p, shipped, image, contents or {})
                or _sys_path_zero(c, p, name, shipped, path, children, names,
@@ -1008,7 +1111,7 @@ def _says(p: str, text: str | None, image=None) -> str | None:
     if text == "\x00":
         return "too large to read"
     if p == "/etc/passwd":
-        return _login_shells(text, image)
+        return _passwd(text, image)
     if p.endswith("entry_points.txt") and RUNNER_GROUP in entry_point_groups(text):
         return "registers a pytest plugin (group pytest11), which every `pytest` loads"
     if text == LINKED:
@@ -1119,13 +1222,20 @@ def _alternatives(text: str) -> tuple[list[str], list[str]]:
     return links, targets
 
 
-def _login_shells(text: str, image) -> str | None:
+def _passwd(text: str, image) -> str | None:
     """A user's login shell is what `su user -c`, `runuser -u user` and `login` in a test.sh run: each one in
     the agent's /etc/passwd must be the image's entry for that user, or a program the image shipped
-    (`useradd -s /bin/bash alice` is an install; `-s /tmp/x`, or app's shell changed to it, is not)."""
+    (`useradd -s /bin/bash alice` is an install; `-s /tmp/x`, or app's shell changed to it, is not). Its
+    home is where `su - app` reads app's start-up files and tools their configuration: a user the image
+    shipped keeps the image's (a new user's home is judged as every home is: tampered's `homes`)."""
     read = getattr(image, "read", None)
     shipped_text = (read("/etc/passwd") if read else None) or ""
     before = {f[0]: f[6] for f in (l.split(":") for l in shipped_text.splitlines()) if len(f) >= 7}
+    homes, now = _homes(shipped_text), _homes(text)
+    for user, home in homes.items():
+        if user in now and now[user] != home:
+            return (f"moves the home of user {user!r} from {home} to {now[user]} (where `su - {user}` reads "
+                    "its start-up files)")
     for fields in (l.split(":") for l in text.splitlines()):
         if len(fields) < 7 or not fields[6].strip() or before.get(fields[0]) == fields[6]:
             continue
@@ -1146,9 +1256,11 @@ def _resolve(path: str, made: list[Change]) -> str:
     return path
 
 
-def _config(home: str) -> tuple[dict[str, str], list[tuple[str, str, str]], tuple[str, ...]]:
-    """CONFIG for one HOME: ({literal path: tool}, [(literal prefix, glob, tool)], every prefix), so that
-    a layer of 100,000 entries is judged with one prefix test each, not 70 globs."""
+def _config(home: str, others: list[str] = ()) -> tuple:
+    """CONFIG for the verifier's HOME and the other users' homes: ({literal path: tool}, [(literal prefix,
+    glob, tool)], every prefix, the other homes), so that a layer of 100,000 entries is judged with one
+    prefix test each, not 70 globs per home. The verifier's HOME is expanded into the literal paths; the
+    others are matched relative to each home (`~/...`), only for the paths under one of them."""
     literal, globs = {}, []
     for tool, (patterns, _) in CONFIG.items():
         for pattern in patterns:
@@ -1158,12 +1270,13 @@ def _config(home: str) -> tuple[dict[str, str], list[tuple[str, str, str]], tupl
                 globs.append((re.split(r"[*?\[]", pattern)[0], pattern, tool))
             else:
                 literal.setdefault(pattern, tool)
-    return literal, globs, tuple(literal) + tuple(g[0] for g in globs)
+    others = tuple(h.rstrip("/") + "/" for h in others)
+    return literal, globs, tuple(literal) + tuple(g[0] for g in globs) + others, others
 
 
 def _configures(p: str, config) -> str | None:
     """The tool whose configuration `p` is, or is under (CONFIG), else None."""
-    literal, globs, prefixes = config
+    literal, globs, prefixes, others = config
     if not p.startswith(prefixes):            # most of a layer: one C-level test
         return None
     for a in [p, *_ancestors(p)]:
@@ -1172,12 +1285,34 @@ def _configures(p: str, config) -> str | None:
     for prefix, pattern, tool in globs:
         if p.startswith(prefix) and any(fnmatch.fnmatchcase(a, pattern) for a in [p, *_ancestors(p)]):
             return tool
+    for h in others:                           # another user's home: `~/...` as in CONFIG
+        if p.startswith(h):
+            rel = "~/" + p[len(h):]
+            for tool, (patterns, _) in CONFIG.items():
+                if any(pattern.startswith("~/") and fnmatch.fnmatchcase(a, pattern)
+                       for pattern in patterns for a in [rel, *_home_ancestors(rel)]):
+                    return tool
     return None
+
+
+def _home_ancestors(rel: str) -> list[str]:
+    """~/a/b/c -> [~/a/b, ~/a]."""
+    parts = rel.split("/")
+    return ["/".join(parts[:i]) for i in range(len(parts) - 1, 1, -1)]
+
+
+def _homes(passwd: str) -> dict[str, str]:
+    """{user: home directory} of an /etc/passwd's entries (normalised; an empty home is "/")."""
+    out = {}
+    for fields in (line.split(":") for line in passwd.splitlines()):
+        if len(fields) >= 7 and fields[0]:
+            out.setdefault(fields[0], os.path.normpath(fields[5].strip() or "/"))
+    return out
 
 
 def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: str,
          path: list[str], links: set[str], config, final: Final, libraries: dict[str, str],
-         installs=lambda module: None) -> str | None:
+         installs=lambda module: None, shadow=lambda p: None, skel=lambda p: False) -> str | None:
     d = os.path.dirname(p)
     # The directories themselves may be made or re-owned (an image's entrypoint `chown agent /logs/verifier`,
     # Harbor's mode-777 mounts): the verifier never reads them (fresh /tests, a tmpfs of its own at
@@ -1208,7 +1343,7 @@ def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: s
     # The configuration of the tools the verifier sets itself up with (CONFIG), wherever it is: a new
     # directory alone configures nothing (its files are judged), one that hides the image's does.
     tool = _configures(p, config)
-    if tool and (c.kind != "dir" or c.opaque):
+    if tool and (c.kind != "dir" or c.opaque) and not (c.kind == "file" and shipped(p) is None and skel(p)):
         return f"configures {tool} ({'; '.join(CONFIG[tool][0][:3])}...)"
     if PYTHON_AHEAD.fullmatch(p) and c.kind != "gone":
         return "ahead of Python's stdlib on sys.path (or moves sys.prefix)"
@@ -1224,13 +1359,14 @@ def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: s
         if not (t and any(within(t, r) for r in SYSTEM_ROOTS)
                 and not any(a in links for a in _ancestors(t) | {t})):
             return f"changes a link a system program resolves through ({through})"
-    # A new name on a search path must not shadow a name on a LATER entry of it: in the image, or made by
-    # the verifier itself before it ran the name (final: test.sh's `pip install pytest`).
-    if d in path and c.kind != "gone" and c.kind != "dir":
-        for later in path[path.index(d) + 1:]:
-            if final.kind(f"{later}/{name}") is not None:
-                return f"shadows {later}/{name} on PATH"
-        if not any(within(d, r) for r in SYSTEM_ROOTS):     # ~/.local/bin, /opt/x/bin: not an install
+    # A new name on a search path (PATH, SEARCH_PATHS) must not shadow a name on a LATER entry of it: in
+    # the image, or made by the verifier itself before it ran the name (final: test.sh's `pip install
+    # pytest`, its `apt-get install libjq-dev`).
+    if c.kind != "gone" and c.kind != "dir":
+        why = shadow(p)
+        if why:
+            return why
+        if d in path and not any(within(d, r) for r in SYSTEM_ROOTS):  # ~/.local/bin, /opt/x/bin: no install
             return "a program on the verifier's PATH outside the system directories"
     if within(p, MAINTAINER_SCRIPTS) and shipped(p) is not None and shipped(p) != "setup" and c.kind != "dir":
         return "changes a maintainer script the image's packages run"
