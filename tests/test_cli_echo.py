@@ -34,8 +34,15 @@ def one_line_error(r) -> str:
     ("--top-p", "1.5", "argument --top-p: must be a number > 0 and <= 1, got '1.5'"),
     ("--lr", "nan", "argument --lr: must be a number > 0, got 'nan'"),
 ])
-def test_a_bad_flag_is_one_line_naming_flag_value_and_range(flag, value, want):
-    assert one_line_error(echo(flag, value)) == f"echo.py: error: {want}"
+def test_a_bad_flag_is_one_line_naming_flag_value_and_range(flag, value, want, capsys, monkeypatch):
+    # argparse refuses it before anything runs: in this process, as the command's own argv[0] would name it
+    # (the other tests here run the command itself)
+    import echo as E
+    monkeypatch.setattr(sys, "argv", ["echo.py"])
+    with pytest.raises(SystemExit) as e:
+        E.main([flag, value])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert e.value.code == 2 and lines[-1] == f"echo.py: error: {want}", lines
 
 
 def test_bad_inputs_are_one_line_naming_the_file_and_leave_no_run_directory(tmp_path):

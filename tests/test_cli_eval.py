@@ -30,8 +30,14 @@ def command(*argv):
     (["--seeds", "5-3"], "argument --seeds: must be A-B with integers 0 <= A <= B, got '5-3'"),
     (["--tasks", "no/such/dir"], "argument --tasks: no such directory: 'no/such/dir'"),
 ])
-def test_a_bad_flag_is_one_line_naming_flag_value_and_range(flags, line):
-    assert command("eval.py", "--agent", "oracle", *flags) == (2, f"eval.py: error: {line}")
+def test_a_bad_flag_is_one_line_naming_flag_value_and_range(flags, line, capsys, monkeypatch):
+    # argparse refuses it before anything runs: in this process (the other tests here run the commands)
+    monkeypatch.setattr(sys, "argv", ["eval.py"])
+    monkeypatch.chdir(REPO)
+    with pytest.raises(SystemExit) as e:
+        ev.main(["--agent", "oracle", *flags])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert (e.value.code, lines[-1]) == (2, f"eval.py: error: {line}"), lines
 
 
 @pytest.mark.parametrize("bad, why", [
