@@ -36,7 +36,7 @@ import explore
 import model as M
 import rollout as R
 import harbor
-from errors import ConfigError, MissingError, guard, read_jsonl
+from errors import ConfigError, EchoError, MissingError, guard, read_jsonl
 from runs import count, number
 from tokenizer import build_tokenizer
 
@@ -205,6 +205,9 @@ def train_arm(arm: str, seed: int, args) -> Path:
                "--save-every", str(args.steps), "--seed", str(seed), "--no-checkpointing",
                "--temperature", str(args.temperature),
                "--system-prompt", str(Path(args.agent) / "system_prompt.txt")] + ARMS[arm])
+    if not (out / f"step-{args.steps}").is_dir():   # Ctrl-C/SIGTERM: echo.py saved an earlier step and stopped
+        raise EchoError(f"{arm} seed {seed} stopped before step {args.steps}; the arms finished before it are "
+                        f"kept in {Path(args.out) / 'compare.json'}, and `compare.py run --resume` goes on")
     return out / f"step-{args.steps}"
 
 

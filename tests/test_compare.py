@@ -6,6 +6,8 @@ import json
 import math
 import re
 import statistics
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -14,7 +16,7 @@ import echo
 import harbor
 import model as M
 import rollout as R
-from errors import ConfigError
+from errors import ConfigError, EchoError
 
 SMALL = dict(compare.TINY, hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
              num_key_value_heads=1, head_dim=16)  # the real shape is compare.TINY; this one is for speed
@@ -149,3 +151,16 @@ def test_comparison_smoke_run_writes_tables_verdicts_and_plot(built, tmp_path, m
 
 def runs_of(result):
     return list(result["runs"].values())
+
+
+def test_an_arm_stopped_before_its_last_step_is_one_line_naming_it(tmp_path, monkeypatch):
+    # Ctrl-C/SIGTERM: echo.py saves the step it was on and returns; there is no final checkpoint to audit
+    def stopped(argv):
+        out = Path(argv[argv.index("--out") + 1])
+        (out / "step-3").mkdir(parents=True)
+    monkeypatch.setattr(compare.echo, "main", stopped)
+    args = SimpleNamespace(out=str(tmp_path), heldout="h", tasks="t", agent="a", steps=40, tasks_per_step=4,
+                           n=4, lr=1e-4, max_turns=8, max_turn_tokens=96, max_output_chars=2000, max_total=2048,
+                           temperature=0.8)
+    with pytest.raises(EchoError, match=r"^grpo seed 3 stopped before step 40; .*--resume"):
+        compare.train_arm("grpo", 3, args)
