@@ -476,11 +476,11 @@ MAX_LINKS = 40                                   # as the kernel's ELOOP: more i
 
 
 def _inside(env_dir: Path, rel: str, where: str, under: str = ".") -> Path:
-    """env_dir/under/rel as a path with no symlink in it, which must exist inside the task's environment/. Walked
-    one component at a time with lstat; a link's target is read and walked in its place, from the link's
-    directory, and one that is absolute or climbs out of environment/ is refused, as are more than
-    MAX_LINKS links (a loop). Nothing here resolves a task's path against the host's root (Path.resolve()
-    follows a link to / as the host's /, and raises RuntimeError on a loop: rt6 p14)."""
+    """env_dir/under/rel as a path with no symlink in it, which must exist inside the task's environment/.
+    Walked one component at a time with lstat; a link's target is read and walked in its place, from the
+    link's directory, and one that is absolute or climbs out of environment/ is refused, as are more
+    than MAX_LINKS links (a loop). Nothing here resolves a task's path against the host's root
+    (Path.resolve() follows a link to / as the host's /, and raises RuntimeError on a loop: rt6 p14)."""
     if rel.startswith("/"):
         raise ValueError(f"{where}: {rel!r} is not a path inside environment/")
     todo, stack, links = [*under.split("/"), *rel.split("/")], [], 0
