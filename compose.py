@@ -13,8 +13,10 @@ not supported is refused when the task loads, in one line naming it.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -302,7 +304,11 @@ def _service(name: str, spec, env_dir: Path, read, volumes: set[str]) -> Service
     for a in s.aliases:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", a):
             raise ValueError(f"{where}: {a!r} is not a host name")
+    for key in ("ports", "expose"):              # lists, as compose's schema has them (rt6 p15: `ports: 5`)
+        if not isinstance(spec.get(key) or [], list):
+            raise ValueError(f"{where}.{key} must be a list, got {spec[key]!r}"[:200])
     for p in [*(spec.get("ports") or []), *(spec.get("expose") or [])]:
+        p = p.get("target", "") if isinstance(p, dict) else p      # the long syntax: {target: 80, ...}
         m = re.fullmatch(r"(?:.*:)?(\d+)(?:-\d+)?(?:/\w+)?", str(p))
         if m:
             s.ports.add(int(m[1]))
@@ -328,8 +334,9 @@ def _service(name: str, spec, env_dir: Path, read, volumes: set[str]) -> Service
             if key not in ("context", "dockerfile"):
                 raise ValueError(f"{where}.build.{key} is not supported")
         s.context = _inside(env_dir, str(build.get("context", ".")), f"{where}.build.context")
-        file = _inside(s.context, str(build.get("dockerfile", "Dockerfile")), f"{where}.build.dockerfile")
-        s.dockerfile = dockerfile.parse(read(str(file.relative_to(env_dir.resolve().parent))))
+        file = _inside(env_dir, str(build.get("dockerfile", "Dockerfile")), f"{where}.build.dockerfile",
+                       under=str(s.context.relative_to(env_dir)))
+        s.dockerfile = dockerfile.parse(read(str(file.relative_to(env_dir.parent))))
         dockerfile.stage(s.dockerfile)
     s.entrypoint, s.args = entrypoint, command  # the image's ENTRYPOINT and CMD join them at start (argv)
     return s
@@ -413,7 +420,7 @@ def _env_files(value, env_dir: Path, read, where: str) -> dict[str, str]:
         if not isinstance(rel, str):
             raise ValueError(f"{where}.env_file: only paths are supported, got {rel!r}")
         file = _inside(env_dir, rel, f"{where}.env_file")
-        for n, line in enumerate(read(str(file.relative_to(env_dir.resolve().parent))).splitlines(), 1):
+        for n, line in enumerate(read(str(file.relative_to(env_dir.parent))).splitlines(), 1):
             line = line.strip()
             if not line or line.startswith("#"):
                 continue
@@ -465,15 +472,43 @@ def _volume(v, where: str, env_dir: Path, volumes: set[str]) -> tuple[str, str, 
     return source, target, len(parts) == 3 and parts[2] == "ro"
 
 
-def _inside(base: Path, rel: str, where: str) -> Path:
-    """base/rel, which must exist inside the task's environment/ (links resolved: none may lead out)."""
-    env_dir = next(q for q in [base, *base.parents] if q.name == "environment").resolve()
-    p = (base / rel).resolve()
-    if not (p == env_dir or env_dir in p.parents):
+MAX_LINKS = 40                                   # as the kernel's ELOOP: more is a loop, or as good as one
+
+
+def _inside(env_dir: Path, rel: str, where: str, under: str = ".") -> Path:
+    """env_dir/under/rel as a path with no symlink in it, which must exist inside the task's environment/.
+    Walked one component at a time with lstat; a link's target is read and walked in its place, from the
+    link's directory, and one that is absolute or climbs out of environment/ is refused, as are more
+    than MAX_LINKS links (a loop). Nothing here resolves a task's path against the host's root
+    (Path.resolve() follows a link to / as the host's /, and raises RuntimeError on a loop: rt6 p14)."""
+    if rel.startswith("/"):
         raise ValueError(f"{where}: {rel!r} is not a path inside environment/")
-    if not p.exists():
-        raise ValueError(f"{where}: {rel!r} is missing from environment/")
-    return p
+    todo, stack, links = [*under.split("/"), *rel.split("/")], [], 0
+    while todo:
+        part = todo.pop(0)
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not stack:
+                raise ValueError(f"{where}: {rel!r} is not a path inside environment/")
+            stack.pop()
+            continue
+        try:
+            mode = os.lstat(env_dir.joinpath(*stack, part)).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            raise ValueError(f"{where}: {rel!r} is missing from environment/") from None
+        if stat.S_ISLNK(mode):
+            links += 1
+            target = os.readlink(env_dir.joinpath(*stack, part))
+            if links > MAX_LINKS or target.startswith("/"):
+                raise ValueError(f"{where}: {rel!r} is not a path inside environment/ (a symlink "
+                                 + ("loop)" if links > MAX_LINKS else f"to {target!r})"))
+            todo[:0] = target.split("/")
+        elif todo and [p for p in todo if p not in ("", ".")] and not stat.S_ISDIR(mode):
+            raise ValueError(f"{where}: {rel!r} is missing from environment/")
+        else:
+            stack.append(part)
+    return env_dir.joinpath(*stack)
 
 
 def _healthcheck(spec, where: str) -> Healthcheck | None:

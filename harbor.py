@@ -141,6 +141,10 @@ def _line(e: BaseException) -> str:
 
 
 def load_task(path) -> Task:
+    """The task at `path`, or a TaskError of one line naming it. Invariant (rt6 p14, p15): EVERY exception
+    raised while parsing a task's files becomes that one line (all but KeyboardInterrupt and SystemExit,
+    which are not Exceptions), so a batch over thousands of tasks never stops at one; what a task holds
+    cannot pick which exception a parser raises, so no list of expected ones is kept here."""
     path = Path(path)
     shown = path.name if path.name.isprintable() else repr(path.name)[1:-1]   # a newline: '\n'
     def fail(msg: str) -> TaskError:
@@ -163,8 +167,8 @@ def load_task(path) -> Task:
         return _load(path, fail, need, read)
     except TaskError:
         raise
-    except (ValueError, ArithmeticError, RecursionError, MemoryError, OSError) as e:   # whatever its files
-        # hold: one line
+    except Exception as e:                     # whatever its files hold (a link loop, `ports: 5`): one line,
+        # so load_tasks goes on with the others (rt6 p14, p15); KeyboardInterrupt and SystemExit still stop
         raise fail(f"cannot be loaded: {type(e).__name__}: {_line(e)}") from None
 
 
@@ -1147,6 +1151,11 @@ def run_solution(env: Environment, task: Task) -> sandbox.Result:
 # not import, and no tests collected (exit 5). A collection error (exit 2) is not here: it is most often the
 # agent's missing module, which is a failed episode. Agent code that test.sh runs can print these lines; that
 # makes its episode a verifier error, which trains as reward 0 all the same (rollout.masks keeps it).
+# pytest's summary when it ran no test (exit 5), as its options word it: `==== no tests ran in 0.01s ====`,
+# without the banner under -q (rt6 p17), `(0:01:15)` after a minute, and only deselected or warnings counted
+# when -k deselected every test or a file only warns. -qq prints no summary at all: nothing to read there.
+NO_TESTS_RAN = r"(no tests ran|\d+ (deselected|warnings?)(, \d+ (deselected|warnings?))*)"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")            # --color=yes: the summary line's colours
 # A runner is often started through another program, whose "could not exec" is worded by its own convention
 # (each then exits 127, or 126, which a later `[ $? -eq 0 ]` hides): a shell of its own (`bash -c`: "bash:
 # line 1: x: command not found"; dash's `sh -c`: "sh: 1: x: not found"; busybox, sudo: "sh: x: not found"),
@@ -1164,7 +1173,7 @@ RUNNER_MISSING = re.compile(r"/tests/test\.sh: line \d+: .*(command not found|No
                             r"|^(ModuleNotFoundError|ImportError): "
                             r"No module named '(_?pytest|pluggy|iniconfig)'"
                             r"|^INTERNALERROR>|^ERROR: usage: |^ImportError while loading conftest '/tests/"
-                            r"|^=+ no tests ran in [\d.]+s =+$")
+                            r"|^(=+ )?" + NO_TESTS_RAN + r" in [\d.]+s( \(\d+:\d\d:\d\d\))?( =+)?$")
 
 
 def ground(env: Environment) -> list[tuple[str, str, list[tamper.Change]]]:
@@ -1453,13 +1462,16 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
         return 0.0, f"verifier timed out after {task.verifier_timeout:g} s"
     if r.signal:                               # killed before it could finish: there is no reward to read
         raise VerifierError(f"task '{task.name}': test.sh was killed by signal {r.signal}")
-    # A runner test.sh cannot run means the verifier is broken, whatever reward it then wrote.
-    lines = r.output.strip().splitlines()
-    broken = [l for l in lines if RUNNER_MISSING.search(l.strip())]
+    # A runner test.sh cannot run means the verifier is broken, whatever reward it then wrote. Read from the
+    # output's head (the first output_chars characters) AND its tail (the last as many, its first line
+    # dropped: cut anywhere), so no log printed first hides it (rt6 p04: 60,000 characters, then
+    # `pytest: command not found`, scored a silent 0).
+    lines = [*r.output.strip().splitlines(), *r.tail.splitlines()[1:]]
+    broken = [l for l in lines if RUNNER_MISSING.search(ANSI.sub("", l).strip())]
     if broken or r.exit_code in (126, 127):
         why = (broken or lines or ["(no output)"])[-1]
         raise VerifierError(f"task '{task.name}': test.sh exit {r.exit_code}: {why.strip()[:200]}")
-    tail = f" (test.sh exit {r.exit_code}: {' '.join(r.output.split())[-200:]!r})"
+    tail = f" (test.sh exit {r.exit_code}: {' '.join((r.tail or r.output).split())[-200:]!r})"
     files = r.files or {}
     for name in ("reward.json", "reward.txt"):
         if name not in files:

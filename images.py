@@ -409,7 +409,7 @@ def advance(state: State, step, context: Path, cache: Path | None = None,
     if step.instr in ("COPY", "ADD") and dockerfile.copy_from(step) is not None:
         extra = _from_state(step, state).key
     elif step.instr in ("COPY", "ADD"):
-        sources = _copy_sources(step, c, context)
+        sources = _copy_sources(step, c, context, deadline)
         extra = _context_hash(sources, context) if keyed else str([
             len(list(walk_tree(src, context))) for src, _, _ in sources])
         for url, checksum in _url_sources(step, c):
@@ -565,7 +565,7 @@ def run_step(sb: Sandbox, step, state: State, context: Path, seed: int | None, t
 
         def copy() -> list[str]:
             made = []
-            for src, dest, many in _copy_sources(step, c, context):
+            for src, dest, many in _copy_sources(step, c, context, deadline):
                 try:
                     if step.instr == "ADD" and _add_archive(sb, src, dest, where, deadline):
                         made.append(dest)
@@ -1005,11 +1005,13 @@ def _export(fd: int, out: Path, budget: list[int], where: str, deadline: float) 
         os.chmod(d, stat.S_IMODE(st.st_mode))
 
 
-def _copy_sources(step, config: dockerfile.Config, context: Path) -> list[tuple[Path, str, bool]]:
+def _copy_sources(step, config: dockerfile.Config, context: Path,
+                  deadline: float | None = None) -> list[tuple[Path, str, bool]]:
     """(source, destination, into a directory) for each file a COPY/ADD copies, after substitution, each
     resolved inside the build context: a source that names '..', passes through a symlink, or is not a
     regular file, directory or symlink is refused; one that is itself a symlink is copied as the link,
-    never followed. The cache key (advance) and the copy (run_step) both come from here."""
+    never followed. Wildcards are expanded by _expand (no link followed, bounded, before `deadline`). The
+    cache key (advance) and the copy (run_step) both come from here."""
     try:
         words = json.loads(step.args) if step.args.startswith("[") else dockerfile.split(step.args, step.line)
     except ValueError as e:
@@ -1034,7 +1036,7 @@ def _copy_sources(step, config: dockerfile.Config, context: Path) -> list[tuple[
         if not context.is_dir():
             matches = []
         elif re.search(r"[*?[]", rel):
-            matches = sorted(glob.glob(rel, root_dir=context))
+            matches = _expand(context, rel, where, deadline)
         else:
             matches = [rel] if os.path.lexists(context / rel) else []
         if not matches:
@@ -1042,6 +1044,63 @@ def _copy_sources(step, config: dockerfile.Config, context: Path) -> list[tuple[
         for m in matches:
             out.append((_inside(context, m, where), dest, many or len(matches) > 1))
     return out
+
+
+MAX_GLOB_ENTRIES = 100_000   # directory entries one COPY source's wildcards may list: more is a bad task
+
+
+def _expand(context: Path, rel: str, where: str, deadline: float | None) -> list[str]:
+    """The paths under `context` that `rel`'s wildcards match, sorted, as glob.glob matched them (fnmatch per
+    component; `*` skips dot files unless the pattern starts with '.'), but walked as _inside walks:
+    each directory opened from its parent's descriptor with O_NOFOLLOW, listed with os.scandir, never
+    through a symlink. A link met above the last component (named, or matched by a wildcard) is refused
+    at once, without listing it: glob followed `environment/l -> /` as the host's root and listed its tree,
+    through /proc, for minutes past build_timeout_sec before _inside refused it (rt6 p13). At most
+    MAX_GLOB_ENTRIES entries listed, before `deadline`: each over is one line."""
+    parts = [p for p in rel.split("/") if p not in ("", ".")]
+    out, listed = [], [0]
+
+    def walk(dfd: int, prefix: str, i: int) -> None:
+        pattern, last = parts[i], i == len(parts) - 1
+        if re.search(r"[*?[]", pattern):
+            names = []
+            with os.scandir(dfd) as entries:
+                for e in entries:
+                    listed[0] += 1
+                    if listed[0] > MAX_GLOB_ENTRIES:
+                        raise BuildError(f"{where}: the wildcard lists over {MAX_GLOB_ENTRIES:,} entries of "
+                                         "environment/; name fewer files")
+                    if deadline is not None and time.monotonic() > deadline:
+                        raise BuildError(f"{where}: build_timeout_sec reached expanding the wildcard")
+                    if fnmatch.fnmatchcase(e.name, pattern) and (pattern[0] == "." or e.name[0] != "."):
+                        names.append(e.name)
+        else:
+            names = [pattern]
+        for name in sorted(names):
+            try:
+                mode = os.stat(name, dir_fd=dfd, follow_symlinks=False).st_mode
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            if last:
+                out.append(prefix + name)
+            elif stat.S_ISLNK(mode):
+                raise BuildError(f"{where}: goes through {name!r}, a symlink (refused: it could leave the "
+                                 "build context)")
+            elif stat.S_ISDIR(mode):
+                fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dfd)
+                try:
+                    walk(fd, f"{prefix}{name}/", i + 1)
+                finally:
+                    os.close(fd)
+
+    if deadline is not None and time.monotonic() > deadline:
+        raise BuildError(f"{where}: build_timeout_sec reached expanding the wildcard")
+    top = os.open(context, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        walk(top, "", 0)
+    finally:
+        os.close(top)
+    return sorted(out)                         # as sorted(glob.glob(...)): the key's and the copy's order
 
 
 def _inside(context: Path, rel: str, where: str) -> Path:

@@ -86,6 +86,8 @@ class Result:
     signal: int = 0    # run_fresh only: the signal that killed the command (from pid 1's wait())
     files: dict[str, bytes | None] | None = None   # run_fresh(private_logs=True): its reward files, read
                                                    # by pid 1 (None: there but not a regular file)
+    tail: str = ""     # run_fresh only, where `output` was cut: its last output_chars characters (the
+                       # verifier's evidence of a runner that did not run is read from both: rt6 p04)
 
 
 @dataclass
@@ -233,6 +235,7 @@ class Sandbox:
                      *hide]
         self._init_pid = self._shell_ns = None
         self._out, self._out_total, self._events, self._status = bytearray(), 0, b"", b""
+        self._tail = bytearray()
         self._nonce, self._since = "", 0
         self._files: dict[tuple[str, str], bytes | None] = {}
 
@@ -420,6 +423,7 @@ class Sandbox:
                 f"eval \"$__echo_cmd\" </dev/null 99>&-; "
                 f"{{ printf 'n {nonce} %d\\n' $? >&99; }} 2>/dev/null\n")
         self._out.clear()
+        self._tail.clear()
         self._out_total = 0
         self._since = 0                            # until the shell reports it: kill all but the shell
         try:
@@ -454,6 +458,8 @@ class Sandbox:
         private_logs (the verifier): the command gets a mount namespace of its own with a fresh tmpfs at
         /logs/verifier that only it and its children see, and Result.files holds reward.json and
         reward.txt as pid 1 read them from that tmpfs after the command ended (sandbox_init.REWARD_FILES).
+        Result.tail: where the output ran past output_chars, its last output_chars characters too (the
+        head alone hid a missing runner's line after a long log: rt6 p04).
         user: a dockerfile.User to run it as (its ids, groups and HOME, no capabilities); None: root.
         tests (after seal(), with private_logs): a host directory the command finds at /tests, a tmpfs of its
         own mount namespace, on a root it may write again; exit 126 if it cannot be copied there."""
@@ -550,6 +556,7 @@ class Sandbox:
 
     def _run_fresh(self, data: bytes, timeout: float, private_logs: bool) -> Result:
         self._out.clear()
+        self._tail.clear()
         self._out_total = 0
         try:
             os.write(self._ctl_w, struct.pack("I", len(data)) + data)
@@ -570,8 +577,10 @@ class Sandbox:
         if event is None:                          # kill it and whatever started after it
             self._kill(since=int(pid) - 1)
             self._wait(time.monotonic() + 5.0, done)
-            return Result(self._take_output(), -1, True, files=files)
-        return Result(self._take_output(), int(event[2]), False, signal=int(event[3]), files=files)
+            tail = self._take_tail()
+            return Result(self._take_output(), -1, True, files=files, tail=tail)
+        tail = self._take_tail()
+        return Result(self._take_output(), int(event[2]), False, signal=int(event[3]), files=files, tail=tail)
 
     def start(self, command: str, user=None) -> None:
         """Start `command` (bash -c, as run_fresh) in the background, as a process of the sandbox that pid 1
@@ -673,6 +682,15 @@ class Sandbox:
             self._out_total += len(chunk)
             if len(self._out) < keep:
                 self._out += chunk[:keep - len(self._out)]
+            self._tail += chunk                    # and the last as many: run_fresh's Result.tail
+            del self._tail[:-keep]
+
+    def _take_tail(self) -> str:
+        """The output's last output_chars characters where it may have been cut, else "" (run_fresh)."""
+        n = self.limits.output_chars
+        tail = self._tail.decode("utf-8", errors="replace")[-n:] if self._out_total > n else ""
+        self._tail.clear()
+        return tail
 
     def _take_output(self, note: bool = True) -> str:
         text = self._out.decode("utf-8", errors="replace")

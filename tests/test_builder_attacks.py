@@ -217,6 +217,67 @@ def test_paths_a_device_node_in_the_task_is_not_read_as_root(tmp_path):
         subprocess.run(["losetup", "-d", loop])
 
 
+
+# A COPY wildcard is expanded by a walk of environment/ that never follows a link (rt6 p13): glob.glob
+# followed `l -> /` as the host's root, listed its tree (through /proc) for minutes past build_timeout_sec,
+# before _inside refused the path. Each test records every directory listed and asserts none is the host's.
+def copy_sources(context: Path, args: str, deadline=None):
+    step = dockerfile.Step("COPY", args, 2)
+    return images._copy_sources(step, dockerfile.Config(), context, *([deadline] if deadline else []))
+
+
+@pytest.fixture
+def listed(monkeypatch):
+    """The directories os.scandir and os.listdir were asked for, as real paths (a descriptor's too)."""
+    seen = []
+    def spy(real):
+        def call(p="."):
+            seen.append(os.readlink(f"/proc/self/fd/{p}") if isinstance(p, int) else os.path.realpath(p))
+            return real(p)
+        return call
+    monkeypatch.setattr(os, "scandir", spy(os.scandir))
+    monkeypatch.setattr(os, "listdir", spy(os.listdir))
+    return seen
+
+
+@pytest.mark.parametrize("link, pattern", [
+    ("/", "l/*/*/*/*/*/*/* /x/"),              # the probe: the host's whole tree, through /proc
+    ("/usr/lib", "l/*/* /x/"),                 # a big host directory
+    ("/etc", "*/*.conf /x/"),                  # a wildcard that matches the link itself
+])
+def test_paths_a_copy_wildcard_never_lists_through_a_link(tmp_path, listed, link, pattern):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "l").symlink_to(link)
+    t0 = time.monotonic()
+    with pytest.raises(images.BuildError, match="goes through 'l', a symlink"):
+        copy_sources(tmp_path, pattern)
+    assert time.monotonic() - t0 < 2
+    assert all(p == str(tmp_path) or p.startswith(f"{tmp_path}/") for p in listed), listed
+
+
+def test_paths_a_deep_copy_wildcard_is_bounded_in_entries(tmp_path, monkeypatch):
+    for i in range(30):
+        for j in range(30):
+            (tmp_path / f"d{i}" / f"e{j}").mkdir(parents=True)
+    monkeypatch.setattr(images, "MAX_GLOB_ENTRIES", 500)
+    with pytest.raises(images.BuildError, match=r"COPY \*/\*/\*: the wildcard lists over 500 entries"):
+        copy_sources(tmp_path, "*/*/* /x/")
+
+
+def test_paths_a_copy_wildcard_stops_at_the_build_deadline(tmp_path):
+    (tmp_path / "d").mkdir()
+    with pytest.raises(images.BuildError, match=r"COPY d/\*: build_timeout_sec reached"):
+        copy_sources(tmp_path, "d/* /x/", deadline=time.monotonic() - 1)
+
+
+def test_paths_a_copy_wildcard_still_matches_as_glob_did(tmp_path):
+    for rel in ("a/x.py", "a/.h.py", "a/y.txt", "b/x.py", "c/x.py/z", ".git/x.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("")
+    (tmp_path / "a/l.py").symlink_to("/etc/passwd")    # a link matched last is copied as the link
+    got = [str(p.relative_to(tmp_path)) for p, _, _ in copy_sources(tmp_path, "*/*.py ./a/[xy].* /x/")]
+    assert got == ["a/l.py", "a/x.py", "b/x.py", "c/x.py", "a/x.py", "a/y.txt"]
+
 def test_paths_removing_a_tree_never_changes_modes_above_it(tmp_path, monkeypatch):
     # a tree whose own removal failed (busy, or written meanwhile) made the remover chmod its parent to
     # 0700: with a sandbox's tree in /tmp, /tmp itself, and every later sandbox failed to start. (A mount

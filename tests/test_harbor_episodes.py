@@ -195,6 +195,45 @@ def test_a_failing_check_through_a_wrapper_is_still_a_zero(tmp_path, wrapper):
         assert verify(sb, task)[0] == 0.0
 
 
+
+# A runner that did not run is read from the verifier's whole output, not from the first 50,000 characters
+# kept for the agent (rt6 p04: a 60,000-character setup log, then `pytest: command not found`, scored 0).
+@pytest.mark.parametrize("log", [
+    "head -c 60000 /dev/zero | tr '\\0' x | fold -w 100",           # the probe: a setup log first
+    "head -c 60000 /dev/zero | tr '\\0' x; echo",                   # one long line, no newline in it
+    "head -c 3000000 /dev/zero | tr '\\0' x | fold -w 100",         # past the 200,000 bytes kept, too
+])
+def test_a_missing_runner_after_a_long_log_is_a_verifier_error(tmp_path, log):
+    test_sh = f"{log}\npytest /tests/test_outputs.py" + REWARD_BY_STATUS
+    task = load_task(make_task(tmp_path, "l", files={"tests/test.sh": test_sh}))
+    with start_task(task) as sb, \
+            pytest.raises(VerifierError, match="task 'l': test.sh exit 0: .*pytest: command not found"):
+        verify(sb, task)
+
+
+# pytest's "no tests ran" (exit 5) in the forms its options print it (rt6 p17: `-q` drops the banner).
+@pytest.mark.parametrize("line", [
+    "no tests ran in 0.01s",                                      # -q
+    "================ no tests ran in 75.20s (0:01:15) =================",     # over a minute
+    r"\033[33mno tests ran\033[0m\033[33m in 1.37s\033[0m",      # --color=yes
+    "1 deselected, 1 warning in 1.56s",                          # -k deselected every test
+    "============= 2 warnings in 0.12s =============",           # a tests file that only warns
+])
+def test_no_tests_ran_in_pytests_quiet_forms_is_a_verifier_error(tmp_path, line):
+    test_sh = f"printf '%b\\n' '{line}'; (exit 5)" + REWARD_BY_STATUS
+    task = load_task(make_task(tmp_path, "q", files={"tests/test.sh": test_sh}))
+    with start_task(task) as sb, pytest.raises(VerifierError, match="task 'q': test.sh exit 0: "):
+        verify(sb, task)
+
+
+@pytest.mark.parametrize("line", ["1 passed, 1 warning in 0.10s", "1 failed, 2 deselected in 0.10s",
+                                  "echo: no tests ran in the sandbox"])
+def test_a_run_that_ran_tests_is_still_its_reward(tmp_path, line):
+    test_sh = f"echo '{line}'; echo 0 > /logs/verifier/reward.txt\n"
+    task = load_task(make_task(tmp_path, "r", files={"tests/test.sh": test_sh}))
+    with start_task(task) as sb:
+        assert verify(sb, task)[0] == 0.0
+
 @pytest.mark.parametrize("keep", [True, False], ids=["kept", "killed"])
 def test_the_verifier_gets_a_clean_environment(tmp_path, keep):
     # (written to the workdir: where the agent's processes are kept, what test.sh writes to /tmp is its own)

@@ -246,6 +246,58 @@ def test_load_tasks_with_no_loadable_task_says_why(tmp_path):
         f"no loadable tasks in {tmp_path}: 1 failed; first: task 'only': tests/test.sh missing"
 
 
+
+# A task's files are the task author's: whatever they hold, the task is one line and the others load (rt6 p14,
+# p15). The compose shapes below once escaped load_task as RuntimeError (a symlink loop, Path.resolve) and
+# TypeError (`ports: 5`), and load_tasks, which catches only TaskError, stopped there.
+@pytest.mark.parametrize("compose, links", [
+    ("services:\n  main:\n    env_file: ./loop\n", {"loop": "loop"}),
+    ("services:\n  main:\n    env_file: ./a\n", {"a": "b", "b": "a"}),
+    ("services:\n  web:\n    build: ./loop\n", {"loop": "loop"}),
+    ("services:\n  main:\n    volumes: ['./loop:/data']\n", {"loop": "loop"}),
+    ("services:\n  web:\n    image: alpine\n    ports: 5\n", {}),
+    ("services:\n  web:\n    image: alpine\n    expose: 5\n", {}),
+    ("services:\n  web:\n    image: alpine\n    ports: true\n", {}),
+    ("services:\n  web:\n    image: alpine\n    expose: {a: 1}\n", {}),
+])
+def test_an_odd_compose_file_is_one_line_and_the_other_tasks_load(tmp_path, compose, links):
+    make_task(tmp_path, "good")
+    bad = make_task(tmp_path, "bad", files={"environment/docker-compose.yaml": compose,
+                                            "environment/Dockerfile": "FROM host\n"})
+    for name, target in links.items():
+        (bad / "environment" / name).symlink_to(target)
+    errors = []
+    assert [t.name for t in load_tasks(tmp_path, errors)] == ["good"]
+    assert len(errors) == 1 and errors[0].startswith("task 'bad': ") and "\n" not in errors[0]
+
+
+@pytest.mark.parametrize("error", [RuntimeError("x"), TypeError("y"), KeyError("z"), AttributeError("w")])
+def test_any_exception_while_parsing_a_task_is_one_task_error_line(tmp_path, monkeypatch, error):
+    import harbor
+    def broken(*a, **k):
+        raise error
+    monkeypatch.setattr(harbor, "_harbor_features", broken)
+    msg = load_error(make_task(tmp_path))
+    assert msg.startswith(f"task 't': cannot be loaded: {type(error).__name__}: ")
+
+
+def test_a_compose_path_through_a_link_out_of_environment_is_refused_without_resolving_it(tmp_path):
+    bad = make_task(tmp_path, "x", files={"environment/docker-compose.yaml":
+                                          "services:\n  main:\n    env_file: ./l/etc/hostname\n",
+                                          "environment/Dockerfile": "FROM host\n"})
+    (bad / "environment/l").symlink_to("/")
+    assert "env_file: './l/etc/hostname' is not a path inside environment/" in load_error(bad)
+
+
+def test_a_compose_path_through_a_link_inside_environment_still_loads(tmp_path):
+    ok = make_task(tmp_path, "x", files={"environment/docker-compose.yaml":
+                                         "services:\n  main:\n    env_file: ./cfg/.env\n",
+                                         "environment/conf/real.env": "A=1\n",
+                                         "environment/Dockerfile": "FROM host\n"})
+    (ok / "environment/cfg").symlink_to("conf")
+    (ok / "environment/conf/.env").symlink_to("real.env")
+    assert load_task(ok).compose.main.env == {"A": "1"}
+
 # ---- parse_dockerfile ---------------------------------------------------------------------------------
 
 def test_parse_dockerfile():
