@@ -343,27 +343,20 @@ class Image:
     def read(self, path: str, limit: int = 1 << 16) -> str | None:
         """The text of the image's regular file at `path` (the top layer that has the name; a whiteout or
         anything but a regular file there: None), at most `limit` bytes, never through a link."""
-        parent, name = os.path.split(path)
-        for root in self.roots:
-            fd = _open_dir(root, parent)
-            if fd is None:
-                continue
-            try:
-                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
-            except OSError:
-                os.close(fd)
-                continue
-            try:
-                if not stat.S_ISREG(st.st_mode):
-                    return None
-                f = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
-                with os.fdopen(f, "rb") as h:
-                    return h.read(limit).decode("utf-8", "replace")
-            except OSError:
+        found = self._find(path)
+        if found is None:
+            return None
+        fd, name, st = found
+        try:
+            if not stat.S_ISREG(st.st_mode):
                 return None
-            finally:
-                os.close(fd)
-        return None
+            f = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
+            with os.fdopen(f, "rb") as h:
+                return h.read(limit).decode("utf-8", "replace")
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
 
     def names(self, directory: str) -> set[str]:
         """The names in one of the image's directories, over all layers."""
@@ -430,41 +423,66 @@ class Image:
 
     def _readlink(self, path: str) -> str | None:
         """The target of the image's link at `path` (the top layer that has the name), None if not a link."""
-        parent, name = os.path.split(path)
-        for root in self.roots:
-            fd = _open_dir(root, parent)
-            if fd is None:
-                continue
-            try:
-                os.stat(name, dir_fd=fd, follow_symlinks=False)
-            except OSError:
-                os.close(fd)
-                continue
-            try:
-                return os.readlink(name, dir_fd=fd)
-            except OSError:
-                return None
-            finally:
-                os.close(fd)
-        return None
+        found = self._find(path)
+        if found is None:
+            return None
+        fd, name, _ = found
+        try:
+            return os.readlink(name, dir_fd=fd)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
 
     def _lookup(self, path: str) -> str | None:
-        parent, name = os.path.split(path)
+        found = self._find(path)
+        if found is None:
+            return None
+        os.close(found[0])
+        m = found[2].st_mode
+        return ("dir" if stat.S_ISDIR(m) else "file" if stat.S_ISREG(m) else
+                "link" if stat.S_ISLNK(m) else "other")
+
+    def _find(self, path: str) -> tuple[int, str, os.stat_result] | None:
+        """(an fd of its directory, its name, its lstat) in the top layer that shows `path`, as overlayfs
+        merges them: a layer that lacks a component passes to the next; a whiteout, or anything but a
+        directory, at the path or an ancestor hides it in every layer below; an opaque directory on the way
+        hides the layers below it. None: the image does not have it."""
+        parts = [p for p in path.split("/") if p]
+        if not parts:
+            return None
         for root in self.roots:
-            fd = _open_dir(root, parent)
-            if fd is None:
-                continue
             try:
-                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
             except OSError:
                 continue
-            finally:
+            last = False                       # an opaque directory in this layer: nothing below shows
+            for i, part in enumerate(parts):
+                try:
+                    st = os.stat(part, dir_fd=fd, follow_symlinks=False)
+                except OSError:                # not in this layer: a lower one may have it
+                    st = None
+                if st is None:
+                    break
+                if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
+                    os.close(fd)               # a whiteout: deleted here, for every layer below
+                    return None
+                if i == len(parts) - 1:
+                    return fd, part, st
+                if not stat.S_ISDIR(st.st_mode):
+                    os.close(fd)               # a file or link where a directory would be: hides the path
+                    return None
+                try:
+                    nxt = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                except OSError:
+                    os.close(fd)
+                    return None
                 os.close(fd)
-            m = st.st_mode
-            if stat.S_ISCHR(m) and st.st_rdev == 0:
-                return None                    # a whiteout: deleted in this layer
-            return ("dir" if stat.S_ISDIR(m) else "file" if stat.S_ISREG(m) else
-                    "link" if stat.S_ISLNK(m) else "other")
+                fd = nxt
+                last = last or _opaque(fd)
+            os.close(fd)
+            if last:
+                return None
         return None
 
 

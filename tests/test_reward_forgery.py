@@ -7,6 +7,7 @@ invariants; the README's attack table says which.
 The pure policy (tamper.tampered) is tested first on hand-made listings; the Python start-up attacks
 that need a real pip-installed pytest are at the end, on the Debian base (skipped without debootstrap)."""
 import os
+import stat
 import shutil
 from pathlib import Path
 
@@ -701,3 +702,27 @@ def test_a_login_shell_the_image_did_not_ship_is_tampered(passwd, bad):
     changes = [tamper.Change("/etc", "dir"), tamper.Change("/etc/passwd", "file")]
     found = tamper.tampered(changes, IMAGE, "/app", PATH, None, contents={"/etc/passwd": passwd})
     assert any(b.startswith("/etc/passwd (gives user") for b in found) == bad
+
+
+@needs_tamper
+def test_the_image_is_looked_up_as_overlayfs_merges_its_layers(tmp_path):
+    # A Dockerfile's `rm -rf DIR` leaves a whiteout at DIR, `rm -rf DIR && mkdir DIR` an opaque DIR: a file
+    # the agent then makes in DIR is new, not "a file the image shipped" (it was, in a lower layer only).
+    lower, upper = tmp_path / "lower", tmp_path / "upper"
+    (lower / "usr/share/app").mkdir(parents=True)
+    (lower / "usr/share/app/conf").write_text("a")
+    (lower / "usr/share/kept").write_text("k")
+    (upper / "usr/share").mkdir(parents=True)
+    image = lambda: tamper.Image([str(upper), str(lower)])  # noqa: E731  (top layer first)
+    assert image().kind("/usr/share/app/conf") == "file" and image().kind("/usr/share/kept") == "file"
+    os.mknod(upper / "usr/share/app", 0o600 | stat.S_IFCHR, 0)      # rm -rf /usr/share/app
+    assert image().kind("/usr/share/app/conf") is None and image().read("/usr/share/app/conf") is None
+    os.unlink(upper / "usr/share/app")
+    (upper / "usr/share/app").mkdir()                                # rm -rf, then mkdir: opaque
+    os.setxattr(upper / "usr/share/app", "user.overlay.opaque", b"y")
+    assert image().kind("/usr/share/app/conf") is None and image().kind("/usr/share/app") == "dir"
+    assert image().kind("/usr/share/kept") == "file"                 # beside it, the lower layer shows
+    os.rmdir(upper / "usr/share/app")
+    os.rmdir(upper / "usr/share")
+    (upper / "usr/share").write_text("not a directory")              # a file where the directory was
+    assert image().kind("/usr/share/kept") is None
