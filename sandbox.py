@@ -255,11 +255,11 @@ class Sandbox:
                 "with --kill-agent-processes (Limits.keep_agent_processes=False)")
         _reap_stale()
         self.dir = _claim_dir()
-        for p in (self.dir / "root", self.dir / "xfer"):
+        for p in (self.dir / "root", self.dir / "xfer", self.dir / "stage"):
             p.mkdir()
         self.ids = id_map()
         if os.getuid() == 0:      # pid 1 runs as the namespace's root, host uid H: let it in
-            for p in (self.dir, self.dir / "root", self.dir / "xfer"):
+            for p in (self.dir, self.dir / "root", self.dir / "xfer", self.dir / "stage"):
                 os.chown(p, self.ids.host_root, self.ids.host_root)
         self.cgroup = None
         try:
@@ -277,7 +277,8 @@ class Sandbox:
         ev_r, ev_w = os.pipe()
         life_r, self._life_w = os.pipe()        # never written: EOF tells pid 1 the caller is gone
         ctl_r, ctl_w = os.pipe()                # run_fresh's commands, to pid 1
-        config = {"root": str(self.dir / "root"), "xfer": str(self.dir / "xfer"), "workdir": self.workdir,
+        config = {"root": str(self.dir / "root"), "xfer": str(self.dir / "xfer"),
+                  "stage": str(self.dir / "stage"), "workdir": self.workdir,
                   "layers": [str(p) for p in self.layers] if self.layers is not None else None,
                   "upper": str(self.upper) if self.upper else None, "storage_mb": self._storage_mb(),
                   "shm_mb": tmpfs_mb(self.limits, self.cgroup)[1],
@@ -456,13 +457,16 @@ class Sandbox:
         reward.txt as pid 1 read them from that tmpfs after the command ended (sandbox_init.REWARD_FILES).
         user: a dockerfile.User to run it as (its ids, groups and HOME, no capabilities); None: root.
         tests (after seal(), with private_logs): a host directory the command finds at /tests, a tmpfs of its
-        own mount namespace, on a root it may write again; exit 126 if it cannot be copied there."""
+        own mount namespace, on a root it may write again; exit 126 if it cannot be copied there. What the
+        verifier is given is visible only inside its own mount namespace: the stage is not in /run/xfer,
+        which every process of the sandbox sees, but in a host directory that only the verifier's namespace
+        finds there (sandbox_init._private_tests)."""
         if self.closed:
             raise SandboxError("run_fresh() after close()")
         if tests is None:
             return self._run_fresh((b"L" if private_logs else b"-") + marshal.dumps((_ids(user), command)),
                                    timeout, private_logs)
-        stage = self._stage(Path(tests))
+        stage = self._stage(Path(tests), where=self.dir / "stage")
         try:
             command = (f"cp -a /run/xfer/{stage.name}/. /tests/ || {{ echo 'cannot copy the tests to /tests' "
                        f">&2; exit 126; }}\n{command}")
@@ -756,12 +760,12 @@ class Sandbox:
         if r.exit_code:
             raise OSError(f"cannot copy {src.name} to {dest}: {' '.join(r.output.split())[-200:]}")
 
-    def _stage(self, src: Path, copy=None, keep_owners: bool = False) -> Path:
+    def _stage(self, src: Path, copy=None, keep_owners: bool = False, where: Path | None = None) -> Path:
         """src copied (by `copy`, default a plain copy) into the state directory, which the sandbox sees
         read-only at /run/xfer: a directory's contents, or the file itself inside it; links stay links;
         owned by the sandbox's root, or with keep_owners by src's owner where that is an id of the sandbox's
-        (copy_in). The caller removes it."""
-        stage, copy = self.dir / "xfer" / secrets.token_hex(4), copy or _copy_plain
+        (copy_in). where: another host directory than xfer (run_fresh's tests). The caller removes it."""
+        stage, copy = (where or self.dir / "xfer") / secrets.token_hex(4), copy or _copy_plain
         tree = src.is_dir() and not src.is_symlink()
         try:
             if tree:
