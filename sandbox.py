@@ -23,7 +23,8 @@ Containment, with Docker's defaults as the floor:
 - Memory (files in tmpfs included), processes and CPU are bounded by a cgroup (v2, or v1 memory, pids
   and cpu); if it cannot be made the sandbox does not start, unless --allow-no-cgroup (ALLOW_NO_CGROUP)
   asks for per-process rlimits instead. The writable layer is a tmpfs of Limits.storage_mb, so disk use is
-  bounded too.
+  bounded too. With the agent's processes kept, seal() moves them to a child cgroup capped at half of
+  that (Cgroup.split): the verifier's resources are not theirs to spend.
 - The network namespace is always the sandbox's own (or, for a task's sidecar, network_of=, that of the
   episode's main sandbox, which it joins before making its user namespace), so the host's loopback and
   abstract unix sockets are out of reach. With network (set_network), pasta (Debian package passt) runs
@@ -258,11 +259,11 @@ class Sandbox:
                 "with --kill-agent-processes (Limits.keep_agent_processes=False)")
         _reap_stale()
         self.dir = _claim_dir()
-        for p in (self.dir / "root", self.dir / "xfer"):
+        for p in (self.dir / "root", self.dir / "xfer", self.dir / "stage"):
             p.mkdir()
         self.ids = id_map()
         if os.getuid() == 0:      # pid 1 runs as the namespace's root, host uid H: let it in
-            for p in (self.dir, self.dir / "root", self.dir / "xfer"):
+            for p in (self.dir, self.dir / "root", self.dir / "xfer", self.dir / "stage"):
                 os.chown(p, self.ids.host_root, self.ids.host_root)
         self.cgroup = None
         try:
@@ -280,7 +281,8 @@ class Sandbox:
         ev_r, ev_w = os.pipe()
         life_r, self._life_w = os.pipe()        # never written: EOF tells pid 1 the caller is gone
         ctl_r, ctl_w = os.pipe()                # run_fresh's commands, to pid 1
-        config = {"root": str(self.dir / "root"), "xfer": str(self.dir / "xfer"), "workdir": self.workdir,
+        config = {"root": str(self.dir / "root"), "xfer": str(self.dir / "xfer"),
+                  "stage": str(self.dir / "stage"), "workdir": self.workdir,
                   "layers": [str(p) for p in self.layers] if self.layers is not None else None,
                   "upper": str(self.upper) if self.upper else None, "storage_mb": self._storage_mb(),
                   "shm_mb": tmpfs_mb(self.limits, self.cgroup)[1],
@@ -462,13 +464,16 @@ class Sandbox:
         head alone hid a missing runner's line after a long log: rt6 p04).
         user: a dockerfile.User to run it as (its ids, groups and HOME, no capabilities); None: root.
         tests (after seal(), with private_logs): a host directory the command finds at /tests, a tmpfs of its
-        own mount namespace, on a root it may write again; exit 126 if it cannot be copied there."""
+        own mount namespace, on a root it may write again; exit 126 if it cannot be copied there. What the
+        verifier is given is visible only inside its own mount namespace: the stage is not in /run/xfer,
+        which every process of the sandbox sees, but in a host directory that only the verifier's namespace
+        finds there (sandbox_init._private_tests)."""
         if self.closed:
             raise SandboxError("run_fresh() after close()")
         if tests is None:
             return self._run_fresh((b"L" if private_logs else b"-") + marshal.dumps((_ids(user), command)),
                                    timeout, private_logs)
-        stage = self._stage(Path(tests))
+        stage = self._stage(Path(tests), where=self.dir / "stage")
         try:
             command = (f"cp -a /run/xfer/{stage.name}/. /tests/ || {{ echo 'cannot copy the tests to /tests' "
                        f">&2; exit 126; }}\n{command}")
@@ -492,7 +497,13 @@ class Sandbox:
         (sandbox_init.SCRATCH); run_fresh(tests=...) then gives the verifier a root it may write and /tests
         of its own. False where it cannot be done (seal_refused says why): one of them holds a file on the
         root open for writing, or what they left cannot be copied exactly (a partial copy would hide from
-        the tests what the task asked them to remove): the caller kills them instead (restart_shell)."""
+        the tests what the task asked them to remove), or they cannot be moved to a cgroup of their own
+        (Cgroup.split: the verifier's processes, memory and CPU are not theirs to spend): the caller kills
+        them instead (restart_shell)."""
+        self._verifier_tmp = []                # of an earlier verifier: not this one's
+        if self.cgroup and (why := self.cgroup.split({self._proc.pid, self._init_pid})):
+            self.seal_refused = why
+            return False
         data = b"S" + marshal.dumps((None, ""))
         os.write(self._ctl_w, struct.pack("I", len(data)) + data)
         event = self._wait(time.monotonic() + 10, lambda e: e[0] == "S")
@@ -774,12 +785,12 @@ class Sandbox:
         if r.exit_code:
             raise OSError(f"cannot copy {src.name} to {dest}: {' '.join(r.output.split())[-200:]}")
 
-    def _stage(self, src: Path, copy=None, keep_owners: bool = False) -> Path:
+    def _stage(self, src: Path, copy=None, keep_owners: bool = False, where: Path | None = None) -> Path:
         """src copied (by `copy`, default a plain copy) into the state directory, which the sandbox sees
         read-only at /run/xfer: a directory's contents, or the file itself inside it; links stay links;
         owned by the sandbox's root, or with keep_owners by src's owner where that is an id of the sandbox's
-        (copy_in). The caller removes it."""
-        stage, copy = self.dir / "xfer" / secrets.token_hex(4), copy or _copy_plain
+        (copy_in). where: another host directory than xfer (run_fresh's tests). The caller removes it."""
+        stage, copy = (where or self.dir / "xfer") / secrets.token_hex(4), copy or _copy_plain
         tree = src.is_dir() and not src.is_symlink()
         try:
             if tree:
@@ -978,9 +989,10 @@ class Cgroup:
     """One cgroup per sandbox for memory (page cache and tmpfs included), pids and CPU: v2 where we can
     create a child of our own cgroup, else the v1 memory, pids and cpu hierarchies. None: not allowed here."""
 
-    def __init__(self, dirs: dict[str, Path], memory_mb: int | None = None):
+    def __init__(self, dirs: dict[str, Path], memory_mb: int | None = None, nproc: int | None = None):
         self.dirs = dirs               # controller -> directory ("unified" for v2)
         self.memory_mb = memory_mb     # the memory limit it enforces (Limits.memory_mb as clamped)
+        self.nproc = nproc             # its pids.max (Limits.nproc as clamped)
 
     def oom_kills(self) -> int:
         """How many processes its OOM killer took (v2 memory.events, v1 memory.oom_control: oom_kill)."""
@@ -1016,6 +1028,9 @@ class Cgroup:
             for g in d.glob("echo-s*") if d.is_dir() else []:
                 try:
                     if not (STATE_DIR / g.name[5:]).exists() and time.time() - g.stat().st_mtime > 60:
+                        for child in (g / Cgroup.AGENT, g / Cgroup.INIT):
+                            if child.is_dir():
+                                child.rmdir()
                         g.rmdir()
                 except OSError:
                     pass
@@ -1061,7 +1076,7 @@ class Cgroup:
                     dirs[ctl] = d
                     for f, v in files.items():
                         (d / f).write_text(str(v))
-            return Cgroup(dirs, memory_mb)
+            return Cgroup(dirs, memory_mb, nproc)
         except OSError as e:
             Cgroup(dirs).remove()
             if not ALLOW_NO_CGROUP:
@@ -1075,16 +1090,90 @@ class Cgroup:
         for d in self.dirs.values():
             (d / "cgroup.procs").write_text(str(pid))
 
+    # With the agent's processes alive into verification (Sandbox.seal), the verifier's resources are not
+    # theirs to spend: at the seal every process of the cgroup but pid 1 and its host-side parent (which
+    # starts the verifier) moves to a child, AGENT, capped at SURVIVOR_SHARE of the episode's processes and
+    # memory and the least CPU weight, so the verifier keeps the rest whatever they do. Before, one budget
+    # for both: a survivor forked to pids.max once test.sh ran, the check's fork failed, and a check "no
+    # ERROR left" that reads os.system(grep) == 0 as "grep found nothing" passed (rt6 p12). cgroup v2 keeps
+    # no process in a cgroup whose children have controllers: pid 1 and its parent move to INIT there.
+    AGENT, INIT, SURVIVOR_SHARE = "agent", "init", 2          # survivors get 1/SURVIVOR_SHARE
+
+    def split(self, keep: set[int]) -> str:
+        """Move every process but `keep` (host pids) to the capped child AGENT: "" once done, else why not
+        (a fork faster than the moves, more processes alive than their share, no such cgroup here), and
+        the caller kills them instead. The processes pid 1 starts later (the verifier) stay with it."""
+        share_pids = max(1, (self.nproc or MIN_NPROC) // self.SURVIVOR_SHARE)
+        share_mem = ((self.memory_mb or MIN_MEMORY_MB) << 20) // self.SURVIVOR_SHARE
+        try:
+            if "unified" in self.dirs:
+                d = self.dirs["unified"]
+                (d / self.INIT).mkdir(exist_ok=True)
+                (d / self.AGENT).mkdir(exist_ok=True)
+                for pid in keep:
+                    _move(pid, d / self.INIT)
+                for _ in range(100):   # a straggler forked meanwhile keeps the controllers from the children
+                    _move_all(d, d / self.AGENT, keep)
+                    try:
+                        (d / "cgroup.subtree_control").write_text("+memory +pids +cpu")
+                        break
+                    except OSError as e:
+                        if e.errno != errno.EBUSY:
+                            raise
+                else:
+                    raise OSError(errno.EAGAIN, "they forked faster than they could be moved")
+                for f, v in {"pids.max": share_pids, "memory.max": share_mem, "cpu.weight": 1}.items():
+                    (d / self.AGENT / f).write_text(str(v))
+            else:
+                files = {"pids": {"pids.max": share_pids}, "memory": {"memory.limit_in_bytes": share_mem},
+                         "cpu": {"cpu.shares": 2}}                   # capped before anything moves in
+                for ctl, d in self.dirs.items():
+                    (d / self.AGENT).mkdir(exist_ok=True)
+                    for f, v in files[ctl].items():
+                        (d / self.AGENT / f).write_text(str(v))
+                for d in self.dirs.values():
+                    _move_all(d, d / self.AGENT, keep)
+            # what moved in is counted (a move is never refused for it): over their share, the verifier's
+            # part is theirs already (forked before the seal)
+            pids = self.dirs.get("unified") or self.dirs["pids"]
+            held = int((pids / self.AGENT / "pids.current").read_text())
+            if held > share_pids:
+                return (f"the agent's processes are {held}, over their share of the episode's processes "
+                        f"({share_pids} of {self.nproc}) beside the verifier")
+        except OSError as e:
+            return f"the agent's processes cannot be given a cgroup of their own ({e.strerror or e})"
+        return ""
+
     def remove(self) -> None:
         for d in self.dirs.values():
-            for _ in range(200):       # the last processes may still be exiting
-                try:
-                    d.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.01)
+            for g in (d / self.AGENT, d / self.INIT, d):      # children first: rmdir refuses a parent
+                for _ in range(200):   # the last processes may still be exiting
+                    try:
+                        g.rmdir()
+                        break
+                    except FileNotFoundError:
+                        break
+                    except OSError:
+                        time.sleep(0.01)
+
+
+def _move(pid: int | str, to: Path) -> None:
+    try:
+        (to / "cgroup.procs").write_text(str(pid))
+    except ProcessLookupError:         # gone meanwhile
+        pass
+
+
+def _move_all(d: Path, to: Path, keep: set[int]) -> None:
+    """Every process of cgroup d but `keep` moved to `to`, until none is left: what one of them forked
+    before its move is in d still, and moves in the next round; OSError if they outrun 100 rounds."""
+    for _ in range(100):
+        left = [p for p in (d / "cgroup.procs").read_text().split() if int(p) not in keep]
+        if not left:
+            return
+        for p in left:
+            _move(p, to)
+    raise OSError(errno.EAGAIN, "they forked faster than they could be moved")
 
 
 def tmpfs_mb(limits: Limits, cgroup: Cgroup | None) -> tuple[int, int]:

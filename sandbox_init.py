@@ -259,6 +259,10 @@ def _in_root(R: str, path: str) -> str:
     return real
 
 
+_XFER: list[str] = []                          # where the sandbox sees /run/xfer (links resolved)
+_STAGE: list[int] = []                         # pid 1's fd of the verifier's stage directory
+
+
 def _mount_system(cfg: dict, R: str) -> None:
     """/proc, /dev, /dev/shm, /dev/pts, /sys, /run/xfer and the host's resolv.conf."""
     for d, mode in (("tmp", 0o1777), ("root", 0o700), ("run", 0o755), ("proc", 0o555), ("sys", 0o555),
@@ -282,7 +286,16 @@ def _mount_system(cfg: dict, R: str) -> None:
         _mount("sysfs", f"{R}/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
     except OSError:
         pass
-    _bind_ro(cfg["xfer"], _in_root(R, "run/xfer"))   # files on their way in (Sandbox.copy_in)
+    xfer = _in_root(R, "run/xfer")
+    _bind_ro(cfg["xfer"], xfer)                # files on their way in (Sandbox.copy_in)
+    _XFER[:] = [xfer[len(R):]]
+    # The verifier's stage (Sandbox.run_fresh(tests=...)): a host directory no mount of the sandbox shows,
+    # reached only through pid 1's fd of a detached clone of it (open_tree: close-on-exec, and /proc/1/fd
+    # is closed to the agent's processes), in the verifier's own mount namespace (_private_tests)
+    if cfg.get("stage"):
+        fd = _libc.syscall(428, -100, cfg["stage"].encode(), 1 | os.O_CLOEXEC)    # OPEN_TREE_CLONE
+        _check(min(0, fd), "open_tree(stage)")
+        _STAGE[:] = [fd]
     # Always, as Docker does: the network may be turned on later (the verifier's phase).
     if os.path.isfile(cfg["resolv"]) and cfg["layers"] is not None:
         target = _in_root(R, "etc") + "/resolv.conf"      # an /etc -> /anywhere link stays in the root
@@ -798,7 +811,9 @@ def _private_logs(sock: socket.socket, owner: tuple[int, int] = (0, 0), sealed: 
     comes from the verifier's own compiling, never from a __pycache__ the agent planted beside a source
     file (the pyc header only names the source's size and mtime, which the agent can copy). `caches`: as
     the image had them (_caches)."""
-    _check(_libc.unshare(CLONE_NEWNS), "unshare(mount)")
+    # An IPC namespace of its own too: its SysV objects and POSIX message queues are in no instance a
+    # survivor shares (rt6 p01, _fresh_dev)
+    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare(mount, ipc)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     uppers = _private_tests(owner) if sealed else []
     _fresh_dev()
@@ -847,6 +862,13 @@ def _private_tests(owner: tuple[int, int] = (0, 0)) -> list[tuple[str, int]]:
             raise OSError(f"{m} is a link in the verifier's copy")
         _mount(f"/proc/self/fd/{fd}", m, None, MS_BIND | MS_REC)
         os.close(fd)
+    # What the verifier is given (its tests) is staged where only this namespace looks: /run/xfer here is the
+    # stage directory of pid 1's fd, never the one every process of the sandbox sees (rt6 p18: a survivor
+    # polling /run/xfer read the tests for the whole of test.sh)
+    if _STAGE and _XFER:
+        if os.path.realpath(_XFER[0]) != _XFER[0]:
+            raise OSError(f"{_XFER[0]} is a link in the verifier's view")
+        os.close(_private_overlay(_XFER[0], below=_STAGE[0]))    # a clone from no namespace: overlaid
     # The live sockets, each bound onto its empty file in the copy, but none where an IMPLICIT_SOCKETS path
     # leads in the verifier's view, through whatever links the agent left (a /var/run or /run/nscd link
     # into /tmp, where the copy kept its socket at a path of no interest)
@@ -920,16 +942,19 @@ def _private_overlay(d: str, below: int | None = None) -> int:
 def _fresh_dev() -> None:
     """A /dev of the verifier's own, as _mount_system made the agent's: /dev is a writable tmpfs outside the
     checked layer, where the agent can replace /dev/fd (process substitution then reads its file) or any
-    link. Its device nodes, /dev/pts and /dev/shm are mount points, which the agent cannot remove or
-    rename: they are bound from the old /dev (through an fd, under the new tmpfs); /dev/shm is fresh."""
+    link. Its device nodes are mount points, which the agent cannot remove or rename: they are bound from
+    the old /dev (through an fd, under the new tmpfs). /dev/shm (POSIX shared memory) and /dev/pts are
+    fresh: no kernel object the verifier allocates is in an instance the agent's processes share. A pty of
+    the agent's devpts would be named in their /dev/pts, where a survivor writes into every new slave and a
+    test reading the agent's program under a pty (pexpect, script(1)) reads the survivor (rt6 p01); SysV IPC
+    and POSIX message queues are the verifier's IPC namespace's (_private_logs). No /dev/mqueue: the sandbox
+    mounts none (mq_open needs none)."""
     old = os.open("/dev", os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
         _mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=1m")
         for d in ("null", "zero", "full", "random", "urandom", "tty"):
             open(f"/dev/{d}", "w").close()
             _mount(f"/proc/self/fd/{old}/{d}", f"/dev/{d}", None, MS_BIND)
-        os.mkdir("/dev/pts")
-        _mount(f"/proc/self/fd/{old}/pts", "/dev/pts", None, MS_BIND)
     finally:
         os.close(old)
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
@@ -937,6 +962,8 @@ def _fresh_dev() -> None:
         os.symlink(target, f"/dev/{name}")
     os.mkdir("/dev/shm")
     _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m")
+    os.mkdir("/dev/pts")                       # as _mount_system's: a devpts instance of its own
+    _mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
 
 
 # Caches (by the FHS, /var/cache holds what can be deleted without loss) and the package lists apt checked

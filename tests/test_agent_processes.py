@@ -476,3 +476,40 @@ def test_redis_under_supervisord_answers_the_tests_when_kept(real_task, tmp_path
                      files={"solution/solve.sh": REDIS_SOLVE})
     assert score(task, oracle=True) == 1.0
     assert score(task, oracle=True, limits=KILL) == 0.0
+
+
+# ---- the verifier's resources are not theirs to spend (rt6 p12) -------------------------------------------
+# At the seal the survivors move to a cgroup of their own (sandbox.Cgroup.split), capped at half the
+# episode's processes and memory, so a check's fork cannot fail for them. The task: remove every ERROR line
+# from /app/log.txt; the agent does nothing, and a check that reads a failed fork as "grep found nothing"
+# passes. Each attack scored 1.0 before (one pids budget for survivors and verifier: pids.max 256).
+
+LOG = "mkdir -p /app; printf 'INFO ok\\nERROR disk full\\n' > /app/log.txt; "
+NEGATIVE = ("import os, time\ntime.sleep(2)\n"                    # the check's setup takes a while
+            "found = os.system('grep -q ERROR /app/log.txt') == 0\n"  # -1 when the fork fails
+            "open('/logs/verifier/reward.txt', 'w').write('0' if found else '1')\n")
+
+
+def test_a_survivor_forking_to_the_limit_once_test_sh_runs_leaves_the_verifier_its_share(tmp_path):
+    task = make_task(tmp_path, "python3 /tests/check.py\n", files={"tests/check.py": NEGATIVE})
+    assert score(task, LOG) == 0.0
+    assert score(task, LOG + survivor(WAIT + "while :; do sleep 300 & done")) == 0.0
+
+
+def test_a_survivor_spawning_threads_to_the_limit_leaves_the_verifier_its_share(tmp_path):
+    # threads count as pids too: one process of the agent's, its threads up to the limit
+    threads = ("import threading, time\nwhile True:\n    try:\n"
+               "        threading.Thread(target=time.sleep, args=(300,), daemon=True).start()\n"
+               "    except RuntimeError:\n        time.sleep(0.01)\n")
+    task = make_task(tmp_path, "python3 /tests/check.py\n", files={"tests/check.py": NEGATIVE})
+    assert score(task, LOG + survivor(WAIT + f"python3 -c {shlex.quote(threads)}")) == 0.0
+
+
+def test_more_processes_than_their_share_at_the_seal_are_killed_before_the_tests(tmp_path, capfd):
+    # 200 of 256 held before verification: the verifier's part is theirs already, so they are all killed
+    # (said in one line) rather than left to take the rest once test.sh runs
+    task = make_task(tmp_path, "python3 /tests/check.py\n", files={"tests/check.py": NEGATIVE})
+    held = survivor("for i in $(seq 200); do sleep 300 & done; " + WAIT + "while :; do sleep 300 & done")
+    assert score(task, LOG + held + " sleep 2") == 0.0
+    err = capfd.readouterr().err
+    assert "over their share of the episode's processes (128 of 256)" in err and "killed before" in err

@@ -207,3 +207,101 @@ def test_what_cannot_be_copied_exactly_has_them_killed_not_hidden_from_the_tests
     assert score(task, "truncate -s 600M /tmp/big; " + survivor("sleep 30")) == 0.0
     err = capfd.readouterr().err
     assert "cannot be copied exactly for the verifier" in err and "killed before verification" in err
+
+
+# ---- 5. kernel objects the verifier allocates: in instances of its own (rt6 p01) --------------------------
+# The verifier's mount namespace has a devpts instance of its own (its ptys are not in /dev/pts of the
+# agent's processes), and the verifier an IPC namespace of its own (SysV objects, POSIX message queues):
+# a survivor cannot name what it allocates, nor pre-empt a key or name it asks for. Each scored 1.0 before
+# (the verifier's /dev/pts bound from the agent's /dev, one IPC namespace for the whole sandbox).
+
+def _pass_if(check: str, hello: bool = True) -> str:
+    """test.sh: run the agent's /app/prog (which should do the work), then a Python check."""
+    return (f"{'/app/prog; ' if hello else ''}if python3 -c {shlex.quote(check)}; then echo 1; "
+            "else echo 0; fi > /logs/verifier/reward.txt\n")
+
+
+PROG = "printf '#!/bin/sh\\nsleep 1\\n' > /app/prog; chmod +x /app/prog; "
+# the probe's shape (pexpect, script(1)): the agent's program under a pty, its output read from the master
+PTY_CHECK = ("import os, pty, select, sys, time\npid, fd = pty.fork()\n"
+             "if pid == 0: os.execv('/app/prog', ['/app/prog'])\nbuf, end = b'', time.time() + 3\n"
+             "while time.time() < end:\n    if select.select([fd], [], [], 0.1)[0]:\n"
+             "        try: d = os.read(fd, 1024)\n        except OSError: break\n"
+             "        if not d: break\n        buf += d\nsys.exit(b'HELLO' not in buf)\n")
+
+
+def test_a_survivor_writing_into_every_new_pty_never_reaches_the_verifiers(tmp_path):
+    task = make_task(tmp_path, _pass_if(PTY_CHECK, hello=False))
+    inject = survivor("seen=\" $(ls /dev/pts | tr '\\n' ' ') \"; while :; do for p in /dev/pts/[0-9]*; do "
+                      "n=${p##*/}; case \"$seen\" in *\" $n \"*) ;; *) printf 'HELLO\\r\\n' > $p 2>/dev/null "
+                      "&& seen=\"$seen$n \";; esac; done; sleep 0.01; done")
+    assert score(task, PROG + inject) == 0.0
+
+
+def test_a_survivors_sysv_segment_at_the_key_the_check_reads_is_not_the_verifiers(tmp_path):
+    # the task: /app/prog leaves PASS in SysV shared memory at key 0x4242; the agent's prog does nothing,
+    # and a survivor makes the segment once test.sh runs
+    shm = ("import ctypes as c; l = c.CDLL(None, use_errno=True); l.shmat.restype = c.c_void_p\n"
+           "i = l.shmget(0x4242, 64, {flags}); a = l.shmat(i, None, 0)\n")
+    check = shm.format(flags=0) + "import sys; sys.exit(i < 0 or c.string_at(a, 4) != b'PASS')\n"
+    make = shm.format(flags=0o1666) + "c.memmove(a, b'PASS', 4)\n"
+    task = make_task(tmp_path, _pass_if(check))
+    assert score(task, PROG + survivor(WAIT + f"python3 -c {shlex.quote(make)}; sleep 30")) == 0.0
+
+
+def test_a_survivors_posix_message_queue_the_check_reads_is_not_the_verifiers(tmp_path):
+    # the same with a POSIX message queue /grade (mq_open: the IPC namespace's own mqueue instance)
+    mq = ("import ctypes as c, os; l = c.CDLL('librt.so.1', use_errno=True)\n"
+          "q = l.mq_open(b'/grade', {flags}, 0o666, None)\n")
+    check = (mq.format(flags="os.O_RDONLY | os.O_NONBLOCK") + "b = c.create_string_buffer(8192)\n"
+             "import sys; sys.exit(q < 0 or l.mq_receive(q, b, 8192, None) != 4 or b.raw[:4] != b'PASS')\n")
+    make = mq.format(flags="os.O_CREAT | os.O_WRONLY") + "l.mq_send(q, b'PASS', 4, 0)\n"
+    task = make_task(tmp_path, _pass_if(check))
+    assert score(task, PROG + survivor(WAIT + f"python3 -c {shlex.quote(make)}; sleep 30")) == 0.0
+
+
+def test_the_verifier_still_has_ptys_and_ipc_of_its_own(tmp_path):
+    # what the invariant keeps working: a pty, a SysV segment and a message queue the verifier makes itself
+    check = (PTY_CHECK.replace("sys.exit(b'HELLO' not in buf)", "assert pid > 0") +
+             "import ctypes as c; l = c.CDLL(None, use_errno=True); assert l.shmget(0x77, 64, 0o1600) >= 0\n"
+             "r = c.CDLL('librt.so.1')\n"
+             "assert r.mq_open(b'/own', os.O_CREAT | os.O_RDWR, 0o600, None) >= 0\n")
+    task = make_task(tmp_path, _pass_if(check))
+    assert score(task, PROG + survivor("sleep 30")) == 1.0
+
+
+# ---- 6. what the verifier is given: never where survivors look (rt6 p18) ----------------------------------
+# The tests reach the verifier through a stage only its own mount namespace sees (pid 1's fd of a host
+# directory that no mount of the sandbox shows), never /run/xfer, which every process of the sandbox sees.
+# Each attack below found the secret before (the stage in /run/xfer for the whole of test.sh).
+
+SECRET = "e3b0c44298fc1c14"
+
+
+def _stolen(tmp_path, attack: str) -> str:
+    """What a survivor collected in /dev/shm/stolen while test.sh ran (with the tests' secret.txt)."""
+    task = make_task(tmp_path, "sleep 2; echo 0 > /logs/verifier/reward.txt\n",
+                     files={"tests/secret.txt": SECRET + "\n"})
+    with harbor.start_task(task, limits=KEEP) as env:
+        env.run(survivor(attack), timeout=30)
+        assert env.verify()[0] == 0.0
+        return env.run("cat /dev/shm/stolen 2>/dev/null", timeout=30).output
+
+
+def test_a_survivor_polling_run_xfer_never_sees_the_tests(tmp_path):
+    # the probe's shape: the stage's name is random, the directory it sits in is not
+    assert SECRET not in _stolen(tmp_path, WAIT + "for i in $(seq 300); do cat /run/xfer/*/secret.txt "
+                                                  ">> /dev/shm/stolen 2>/dev/null; sleep 0.01; done")
+
+
+def test_a_survivor_holding_the_staging_dir_open_from_before_never_sees_the_tests(tmp_path):
+    # a directory fd taken before the seal: whatever the paths, the staging directory itself
+    assert SECRET not in _stolen(tmp_path, "exec 3</run/xfer; " + WAIT +
+                                 "for i in $(seq 300); do cat /proc/$$/fd/3/*/secret.txt >> /dev/shm/stolen "
+                                 "2>/dev/null; sleep 0.01; done")
+
+
+def test_a_survivor_searching_every_mount_for_the_tests_finds_none(tmp_path):
+    # wherever a stage might sit (any mount the sandbox shows): every name the tests hold, searched for
+    assert SECRET not in _stolen(tmp_path, WAIT + "for i in $(seq 20); do find / -path /proc -prune -o "
+                                 "-name secret.txt -exec cat {} + >> /dev/shm/stolen 2>/dev/null; done")
