@@ -252,9 +252,10 @@ CONFIG = {
                  "which TLS servers a download trusts"),
 }
 # Configuration a package the agent installed ships as a conffile, exactly as dpkg's status records it (the
-# md5 of its `Conffiles:` field, for a package the image's status lacks): an install, not a forgery, for
-# these tools (`apt-get install sudo` brings /etc/sudoers and /etc/pam.d/sudo). A file changed after the
-# install no longer matches. The agent can write that status too: a fake package (README's residual).
+# md5 of its `Conffiles:` field, for a package the image's status lacks), for a program the image lacks
+# (_configures_new_program): an install, not a forgery, for these tools (`apt-get install sudo` brings
+# /etc/sudoers and /etc/pam.d/sudo). A file changed after the install no longer matches; one the image's
+# own su, login or sudo reads is never exempt (the agent can forge a status: README's fake-package residual).
 CONFFILE_TOOLS = {"su/sudo/login", "PAM"}
 # dpkg's database of the image's packages: a maintainer script or trigger the image shipped, changed or
 # deleted, is what an `apt-get install` in test.sh runs as root (a new package's new files are an install).
@@ -887,6 +888,18 @@ def _new_conffiles(text: str | None, was: str) -> dict[str, str]:
             and name[1] not in old for p, m in _conffiles(stanza).items()}
 
 
+def _configures_new_program(path: str, image) -> bool:
+    """Whether a conffile configures only a program the image lacks (what CONFFILE_TOOLS exempts): sudo's
+    files and /etc/pam.d/<service> when the image has no program of that name (`sudo-i`: sudo). A new
+    package's file that the image's own su, login or sudo would read is never an install: the agent can
+    forge a package's status, and then this stays the fake-package residual (its own programs)."""
+    name = "sudo" if path in ("/etc/sudoers", "/etc/sudo.conf") or within(path, "/etc/sudoers.d") else (
+        os.path.basename(path).split("-")[0] if os.path.dirname(path) == "/etc/pam.d" else None)
+    if name is None or name in ("other", "common"):   # PAM's fallback and shared stacks: every service's
+        return False
+    return all(image.kind(f"{d}/{name}") is None for d in ("/usr/bin", "/usr/sbin", "/bin", "/sbin"))
+
+
 def _digest(text: str | None) -> str | None:
     """texts()'s digest of a text the image holds (its UTF-8 bytes), None for none."""
     return None if text is None else DIGEST + hashlib.md5(text.encode("utf-8", "surrogateescape")).hexdigest()
@@ -1077,7 +1090,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     # as dpkg recorded it: an install of CONFFILE_TOOLS' configuration, not a forgery of the image's
     ours = _new_conffiles((contents or {}).get(STATUS), (read(STATUS, STATUS_BYTES) or "") if image.kind(
         STATUS) == "file" else "") if STATUS in (contents or {}) else {}
-    conffile = lambda p: p in ours and (contents or {}).get(p) == DIGEST + ours[p]           # noqa: E731
+    conffile = lambda p: p in ours and (contents or {}).get(p) == DIGEST + ours[p] and (      # noqa: E731
+        _configures_new_program(p, image))
     index = _Lazy(lambda: name_index(install_dirs(final, path, workdir), final))
     bad: list[str] = []
     agents: set[str] = set()
@@ -1462,8 +1476,8 @@ def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: s
     # directory alone configures nothing (its files are judged, opaque or not: dpkg's new /etc/sudoers.d
     # is), one that hides the image's does.
     tool = _configures(p, config)
-    if tool and (c.kind != "dir" or c.opaque and shipped(p) is not None) and not (c.kind == "file" and shipped(p) is None and (
-            skel(p) or tool in CONFFILE_TOOLS and conffile(p))):
+    if tool and (c.kind != "dir" or c.opaque and shipped(p) is not None) and not (
+            c.kind == "file" and shipped(p) is None and (skel(p) or tool in CONFFILE_TOOLS and conffile(p))):
         return f"configures {tool} ({'; '.join(CONFIG[tool][0][:3])}...)"
     if PYTHON_AHEAD.fullmatch(p) and c.kind != "gone":
         return "ahead of Python's stdlib on sys.path (or moves sys.prefix)"
