@@ -1230,13 +1230,13 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
     places = ground(env)                       # the writable layer, and the main container's volumes
     now = [c for _, _, changes in places for c in changes]
     if before is None:
-        libraries, contents = {}, {}
+        libraries, contents, budget = {}, {}, tamper.Budget()    # TEXT_BYTES for the episode, all places
         for root, at, changes in places:       # a volume's files are read there, by their own paths
             if at and changes[0].kind != "dir":
                 continue                       # a one-file volume: judged by its path and stamp only
             own = changes if not at else [replace(c, path=c.path[len(at):]) for c in changes[1:]]
             libraries.update(_under(tamper.sonames(root, own, env.image), at))
-            contents.update(_under(tamper.texts(root, own, None if at else env.image), at))
+            contents.update(_under(tamper.texts(root, own, None if at else env.image, budget), at))
         made, cache, ground_, after = [], [], Ground(now, libraries, contents), None
     else:
         stamps = {c.path: c.stamp for c in before.changes}

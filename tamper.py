@@ -30,7 +30,10 @@ The invariants, each a class of forgery (not a list of attacks):
      verifier's ldconfig left that gives the agent's file such a soname.
   2. The implicit configuration of the tools a verifier uses to set itself up and run (CONFIG: shells'
      start-up files, the loader, Python, pip, uv, apt/dpkg, git, curl/wget, npm, cargo, go, maven/gradle,
-     the CA store, and the same tools' files under `~`), and the maintainer scripts the image's packages
+     the CA store, PAM and what su/runuser/sudo/login set a verifier's child up from as root (login.defs,
+     sudoers, pam_env's envfiles: the PATH `su app -c python3 x` looks python3 up in; a new package's
+     conffile as dpkg's status records it is an install: CONFFILE_TOOLS), and the same tools' files
+     under `~`), and the maintainer scripts the image's packages
      shipped (what `apt-get install` in test.sh runs as root): any change the agent made there. `~` is
      every home a test.sh may run in: the verifier's HOME and the home of each user of the image's
      /etc/passwd and of the agent's (`su - app`, `runuser -l`, `sudo -i` switch HOME; a home whose ~/bin
@@ -82,6 +85,10 @@ The invariants, each a class of forgery (not a list of attacks):
      HEAD, objects, refs or commondir, in the layer or the image; or a link there), parsed as git parses
      it (git_config), with a key that runs a command (git_commands: core.fsmonitor, hooksPath, a filter
      or driver, diff.external, a `!` value, an include). harbor.GIT_OFF turns off what it can.
+     Wherever a file is judged by its content (these, /etc/passwd, dpkg's database, the loader's libraries
+     and ld.so.cache), the agent's entry there must be a regular file: anything else (a FIFO a survivor
+     feeds when the verifier opens it, a socket, a link read through) is refused, never skipped
+     (NOT_REGULAR). At most TEXT_BYTES are read per episode; a judged file past them is refused.
   5. The verifier's own places: anything in /tests or /logs/verifier, either replaced by a non-directory,
      or /logs that is not a directory (the directories themselves, made or re-owned, are not).
   6. A layer that cannot be checked: deeper than MAX_DEPTH, larger than MAX_ENTRIES, slower than
@@ -95,6 +102,7 @@ mode, mtime and ctime, which utime cannot set back.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
 import re
 import stat
@@ -225,6 +233,17 @@ CONFIG = {
                       "~/.gradle/gradle.properties"), "mirrors and init scripts of `mvn test`/`gradle test`"),
     "PAM": (("/etc/pam.d", "/etc/pam.conf", "/etc/security", "/lib/*/security", "/usr/lib/*/security"),
             "modules and `pam_exec` hooks that `su`, `runuser` or `login` in a test.sh run as root"),
+    # The tools a test.sh switches user with set up the child's environment from files of their own, read
+    # as root: `su app -c python3 x` runs the python3 of the PATH they chose. login.defs (ENV_PATH,
+    # ENV_SUPATH, ALWAYS_SET_PATH) and /etc/default/su, runuser for util-linux's su and runuser; sudoers
+    # (secure_path, env_keep, env_file) and sudo.conf (its plugins); the files pam_env reads for them
+    # (/etc/environment: the shells', /etc/security/pam_env.conf: PAM's; /etc/default/locale, Debian's
+    # envfile of su, sudo and login; ~/.pam_environment, with user_readenv). A new package's conffiles
+    # (`apt-get install sudo`) are installs (CONFFILE_TOOLS).
+    "su/sudo/login": (("/etc/login.defs", "/etc/sudoers", "/etc/sudoers.d", "/etc/sudo.conf",
+                       "/etc/default/locale", "/etc/default/su", "/etc/default/runuser", "/etc/doas.conf",
+                       "~/.pam_environment"),
+                      "the PATH and environment `su`, `runuser`, `sudo` and `login` give a verifier's child"),
     "perl": (("/etc/perl", "/usr/local/share/perl", "/usr/local/lib/*/perl", "/usr/local/lib/site_perl",
               "~/perl5", "~/.perldb"),
              "first on Perl's module path: apt's debconf and dpkg's scripts run Perl as root"),
@@ -232,6 +251,12 @@ CONFIG = {
                   "/usr/local/share/ca-certificates", "/usr/share/ca-certificates"),
                  "which TLS servers a download trusts"),
 }
+# Configuration a package the agent installed ships as a conffile, exactly as dpkg's status records it (the
+# md5 of its `Conffiles:` field, for a package the image's status lacks), for a program the image lacks
+# (_configures_new_program): an install, not a forgery, for these tools (`apt-get install sudo` brings
+# /etc/sudoers and /etc/pam.d/sudo). A file changed after the install no longer matches; one the image's
+# own su, login or sudo reads is never exempt (the agent can forge a status: README's fake-package residual).
+CONFFILE_TOOLS = {"su/sudo/login", "PAM"}
 # dpkg's database of the image's packages: a maintainer script or trigger the image shipped, changed or
 # deleted, is what an `apt-get install` in test.sh runs as root (a new package's new files are an install).
 MAINTAINER_SCRIPTS = "/var/lib/dpkg/info"
@@ -588,11 +613,14 @@ def sonames(layer: str, changes: list[Change], image: "Image") -> dict[str, str]
     out: dict[str, str] = {}
     for c in changes:
         d = os.path.dirname(c.path)
-        if c.kind not in ("file", "link") or not LIBRARY_NAME.match(os.path.basename(c.path)) or not (
+        if c.kind in ("gone", "dir") or not LIBRARY_NAME.match(os.path.basename(c.path)) or not (
                 d in dirs or any(within(d, f"{x}/glibc-hwcaps") for x in dirs)):
             continue
         if len(out) >= MAX_LIBRARIES:
             return {"/": ""}
+        if c.kind == "other":                  # a FIFO or socket the loader would open: refused (NOT_REGULAR)
+            out[c.path] = NOT_REGULAR
+            continue
         target = c
         for _ in range(8):                     # the agent's links, hop by hop, inside the layer
             if target is None or target.kind != "link":
@@ -767,11 +795,40 @@ def git_commands(text: str) -> list[str]:
     return out
 
 
-def texts(layer: str, changes: list[Change], image=None) -> dict[str, str]:
+# Where tamper judges a file by its content (texts(), sonames(), final_ld_cache()), the agent's entry must
+# be a regular file: a FIFO, socket or device there is live (a survivor writes what it likes into a FIFO
+# when the verifier opens it, even on the sealed read-only root), and a link is read by the tools through
+# it. Either is refused, never skipped: NOT_REGULAR is what texts() and sonames() record for it (a git
+# config behind a link keeps its own word, LINKED). Content read only as evidence for an exemption (a
+# home's copy of /etc/skel, a package's file list or conffile) is not read from such an entry: no
+# exemption, and the path's own rule judges it.
+NOT_REGULAR = "\x02"
+READ_LATER = {"/etc/ld.so.cache"}             # read after the verifier ran (final_ld_cache)
+# What texts() may read per episode, over the layer and its volumes: a judged file past it is refused as
+# too large (fail closed, one line), so that no episode costs the trainer more than this (rt6 p20: 4,096
+# entry_points.txt of 64 KiB were 269 MiB). What only needs comparing is kept as a digest (DIGEST), and an
+# entry_points.txt as its group headers only (entry_point_headers).
+TEXT_BYTES = 16 << 20
+DIGEST = "md5:"
+
+
+class Budget:
+    """The bytes texts() may still read for one episode (TEXT_BYTES), shared by its layer and volumes."""
+
+    def __init__(self, left: int | None = None):
+        self.left = TEXT_BYTES if left is None else left
+
+
+def texts(layer: str, changes: list[Change], image=None, budget: Budget | None = None) -> dict[str, str]:
     """{path: text} of the layer's files that TEXTS names and of every git config git would read: a
     `config` or `config.worktree` in a directory that holds HEAD, objects, refs or commondir, in the layer
-    or the image (a link there: LINKED). 64 KiB each, MAX_LIBRARIES of them (past that, "" under "/"),
-    read as sonames() reads libraries."""
+    or the image (a link there: LINKED); NOT_REGULAR for any other entry than a regular file at such a path
+    or at READ_LATER. A digest (DIGEST + md5) of what is only compared: a file named as one of the image's
+    /etc/skel, a new file that dpkg's status (read when the agent changed it) names as a conffile. 64 KiB
+    each (dpkg's status and file lists more), MAX_LIBRARIES of them (past that, "" under "/") and
+    `budget`'s bytes in all: a judged file past it is "\x00" (too large: refused), evidence for an
+    exemption past it is not read (no exemption). Read as sonames() reads libraries."""
+    budget = budget or Budget()
     out: dict[str, str] = {}
     marked = {os.path.dirname(c.path) for c in changes if os.path.basename(c.path) in GIT_DIR_MARKS
               and c.kind != "gone"}
@@ -782,29 +839,88 @@ def texts(layer: str, changes: list[Change], image=None) -> dict[str, str]:
     lists = any(within(c.path, ALTERNATIVES) and c.kind == "file" for c in changes)
     # a start-up file named as one of the image's /etc/skel, wherever: a home's copy of it is an install
     skel = {n for n in image.names("/etc/skel") if not n.startswith("..")} if image is not None else set()
-    for c in changes:
-        git = os.path.basename(c.path) in GIT_CONFIGS and c.kind in ("file", "link") and in_git_dir(
-            os.path.dirname(c.path))
-        if git and c.kind == "link":
-            out[c.path] = LINKED
+    ordered = sorted(changes, key=lambda c: c.path != STATUS)     # the status first: it names conffiles
+    conffiles: set[str] = set()
+    for c in ordered:
+        name = os.path.basename(c.path)
+        if c.kind in ("gone", "dir"):
+            continue
+        git = name in GIT_CONFIGS and in_git_dir(os.path.dirname(c.path))
+        judged = bool(git or c.path in READ_LATER or TEXTS.fullmatch(c.path))
+        if c.kind != "file":                   # one rule for every content-judged path: refused
+            if judged:
+                out[c.path] = LINKED if git and c.kind == "link" else NOT_REGULAR
             continue
         listed = lists and os.path.dirname(c.path) == MAINTAINER_SCRIPTS and c.path.endswith(".list")
-        copy = os.path.basename(c.path) in skel and not within(c.path, "/etc/skel")
-        if c.kind != "file" or not (git or listed or copy or TEXTS.fullmatch(c.path)):
+        evidence = listed or name in skel and not within(c.path, "/etc/skel") or c.path in conffiles
+        if c.path in READ_LATER or not (judged or evidence):
             continue
         if len(out) >= MAX_LIBRARIES:
             return {"/": ""}
-        dfd = _open_dir(layer, os.path.dirname(c.path))
-        if dfd is None:
+        cap = LIST_BYTES if listed else STATUS_BYTES if c.path == STATUS else 1 << 16
+        text = _text(layer, c.path, min(cap, max(budget.left, 0)), budget, digest=not judged and not listed)
+        if text is None and not judged:        # no evidence: the path's own rule judges it
             continue
-        try:
-            data = _read(dfd, os.path.basename(c.path),
-                         LIST_BYTES if listed else STATUS_BYTES if c.path == STATUS else 1 << 16)
-        finally:
-            os.close(dfd)
-        if data is not None or not listed:     # a list too big: its files count as no package's
-            out[c.path] = "\x00" if data is None else data.decode("utf-8", "replace")   # too big: refused
+        if text is not None and name.lower() == "entry_points.txt":
+            text = entry_point_headers(text)   # all that entry_point_groups reads
+        out[c.path] = "\x00" if text is None else text               # too big to read: refused
+        if c.path == STATUS and text is not None:
+            conffiles = set(_conffiles(text))
     return out
+
+
+def _text(layer: str, path: str, cap: int, budget: Budget, digest: bool = False) -> str | None:
+    """The layer's regular file at `path` as text, or its digest; None if it is not one or is over `cap`
+    bytes. What was read is taken from `budget`."""
+    dfd = _open_dir(layer, os.path.dirname(path))
+    if dfd is None:
+        return None
+    try:
+        data = _read(dfd, os.path.basename(path), cap)
+    finally:
+        os.close(dfd)
+    if data is None:
+        return None
+    budget.left -= len(data)
+    return DIGEST + hashlib.md5(data).hexdigest() if digest else data.decode("utf-8", "replace")
+
+
+def _conffiles(status: str | None) -> dict[str, str]:
+    """{path: md5} of every conffile a dpkg status text records (its `Conffiles:` field: ` /etc/x <md5>`,
+    one a line, `obsolete` or `remove-on-upgrade` after some)."""
+    out = {}
+    for m in re.finditer(r"^Conffiles:\n((?: .*\n?)*)", status or "", re.M):
+        for line in m.group(1).splitlines():
+            f = line.split()
+            if len(f) >= 2 and f[0].startswith("/") and re.fullmatch(r"[0-9a-f]{32}", f[1]):
+                out.setdefault(f[0], f[1])
+    return out
+
+
+def _new_conffiles(text: str | None, was: str) -> dict[str, str]:
+    """{path: md5} of the conffiles of the packages in a dpkg status text that the image's (`was`) lacks."""
+    if not text or text in ("\x00", NOT_REGULAR):
+        return {}
+    old = set(re.findall(r"^Package: *(\S+)", was, re.M))
+    return {p: m for stanza in text.split("\n\n") if (name := re.search(r"^Package: *(\S+)", stanza, re.M))
+            and name[1] not in old for p, m in _conffiles(stanza).items()}
+
+
+def _configures_new_program(path: str, image) -> bool:
+    """Whether a conffile configures only a program the image lacks (what CONFFILE_TOOLS exempts): sudo's
+    files and /etc/pam.d/<service> when the image has no program of that name (`sudo-i`: sudo). A new
+    package's file that the image's own su, login or sudo would read is never an install: the agent can
+    forge a package's status, and then this stays the fake-package residual (its own programs)."""
+    name = "sudo" if path in ("/etc/sudoers", "/etc/sudo.conf") or within(path, "/etc/sudoers.d") else (
+        os.path.basename(path).split("-")[0] if os.path.dirname(path) == "/etc/pam.d" else None)
+    if name is None or name in ("other", "common"):   # PAM's fallback and shared stacks: every service's
+        return False
+    return all(image.kind(f"{d}/{name}") is None for d in ("/usr/bin", "/usr/sbin", "/bin", "/sbin"))
+
+
+def _digest(text: str | None) -> str | None:
+    """texts()'s digest of a text the image holds (its UTF-8 bytes), None for none."""
+    return None if text is None else DIGEST + hashlib.md5(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def final_ld_cache(layer: str) -> list[tuple[str, str]]:
@@ -987,7 +1103,13 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     deep = tuple(d.rstrip("/") + "/" for _, dirs, is_deep in paths if is_deep for d in dirs)
     # a start-up file `useradd -m` copied from the image's /etc/skel into a home: an install
     skel = lambda p: (contents or {}).get(p) is not None and os.path.dirname(p) in homes and (   # noqa: E731
-        (contents or {}).get(p) == read(f"/etc/skel/{os.path.basename(p)}"))
+        (contents or {}).get(p) == _digest(read(f"/etc/skel/{os.path.basename(p)}")))
+    # a conffile of a package the agent installed (`apt-get install sudo`: /etc/sudoers, /etc/pam.d/sudo),
+    # as dpkg recorded it: an install of CONFFILE_TOOLS' configuration, not a forgery of the image's
+    ours = _new_conffiles((contents or {}).get(STATUS), (read(STATUS, STATUS_BYTES) or "") if image.kind(
+        STATUS) == "file" else "") if STATUS in (contents or {}) else {}
+    conffile = lambda p: p in ours and (contents or {}).get(p) == DIGEST + ours[p] and (      # noqa: E731
+        _configures_new_program(p, image))
     index = _Lazy(lambda: name_index(install_dirs(final, path, workdir), final))
     bad: list[str] = []
     agents: set[str] = set()
@@ -1009,7 +1131,7 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
         agents.add(p)
         why = (_why(c, p, name, shipped, image, exempt, workdir, path, links, config, final, libraries or {},
                     lambda m: m in modules or installed(m, index(), final),
-                    shadow=lambda q: _shadow(q, paths, shallow, deep, final), skel=skel)
+                    shadow=lambda q: _shadow(q, paths, shallow, deep, final), skel=skel, conffile=conffile)
                or _says(p, (contents or {}).get(p), image)
                or _dpkg(c, p, shipped, image, contents or {})
                or _sys_path_zero(c, p, name, shipped, path, children, names,
@@ -1122,12 +1244,21 @@ def entry_point_groups(text: str) -> set[str]:
     return groups
 
 
+def entry_point_headers(text: str) -> str:
+    """The lines of an entry_points.txt that entry_point_groups reads (those that open with `[`), split
+    as it splits them: what texts() keeps of one, not its 64 KiB."""
+    return "\n".join(line for line in text.splitlines()
+                     if line.strip().lstrip("\ufeff").strip().startswith("["))
+
+
 def _says(p: str, text: str | None, image=None) -> str | None:
     """Why a text file of TEXTS runs something in the verifier's tools, else None."""
     if text is None:
         return None
     if text == "\x00":
-        return "too large to read"
+        return f"too large to read (over 64 KiB, or past the episode's {TEXT_BYTES >> 20} MiB of texts)"
+    if text == NOT_REGULAR:
+        return "not a regular file: its content cannot be judged"
     if p == "/etc/passwd":
         return _passwd(text, image)
     if p.endswith("entry_points.txt") and RUNNER_GROUP in entry_point_groups(text):
@@ -1330,7 +1461,8 @@ def _homes(passwd: str) -> dict[str, str]:
 
 def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: str,
          path: list[str], links: set[str], config, final: Final, libraries: dict[str, str],
-         installs=lambda module: None, shadow=lambda p: None, skel=lambda p: False) -> str | None:
+         installs=lambda module: None, shadow=lambda p: None, skel=lambda p: False,
+         conffile=lambda p: False) -> str | None:
     d = os.path.dirname(p)
     # The directories themselves may be made or re-owned (an image's entrypoint `chown agent /logs/verifier`,
     # Harbor's mode-777 mounts): the verifier never reads them (fresh /tests, a tmpfs of its own at
@@ -1359,9 +1491,11 @@ def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: s
                              or name == "entry_points.txt"):
         return "a package's metadata behind a link (its entry points would be read through it)"
     # The configuration of the tools the verifier sets itself up with (CONFIG), wherever it is: a new
-    # directory alone configures nothing (its files are judged), one that hides the image's does.
+    # directory alone configures nothing (its files are judged, opaque or not: dpkg's new /etc/sudoers.d
+    # is), one that hides the image's does.
     tool = _configures(p, config)
-    if tool and (c.kind != "dir" or c.opaque) and not (c.kind == "file" and shipped(p) is None and skel(p)):
+    if tool and (c.kind != "dir" or c.opaque and shipped(p) is not None) and not (
+            c.kind == "file" and shipped(p) is None and (skel(p) or tool in CONFFILE_TOOLS and conffile(p))):
         return f"configures {tool} ({'; '.join(CONFIG[tool][0][:3])}...)"
     if PYTHON_AHEAD.fullmatch(p) and c.kind != "gone":
         return "ahead of Python's stdlib on sys.path (or moves sys.prefix)"
@@ -1405,6 +1539,8 @@ def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: s
                                       for n in final.names(other) if n.split(".")[0] == module):
                     return f"shadows the Python module {other}/{module}"
     soname = libraries.get(p)
+    if soname == NOT_REGULAR:
+        return "not a regular file: its content cannot be judged"
     if soname and shipped(p) is None and hasattr(image, "loader") and soname in image.loader()[0]:
         return f"a library with the soname {soname} of the image's (the loader would take it)"
     return None
@@ -1497,7 +1633,7 @@ _AST_LOCK = threading.Lock()
 def shadow_names(tests: str) -> frozenset[str]:
     """The names a verifier's Python may import from its sys.path[0] (tampered's `imports`): RUNNER_IMPORTS
     and the stdlib modules the task's own tests import (read with `ast`, at most MAX_ENTRIES files of 1
-    MiB)."""
+    MiB; one ast cannot parse, for its syntax or its depth, is skipped: the task's own, not the agent's)."""
     import ast
     import sys
     found, seen = set(), 0
@@ -1512,8 +1648,8 @@ def shadow_names(tests: str) -> frozenset[str]:
                     text = h.read(1 << 20)
                 with _AST_LOCK:
                     tree = ast.parse(text)
-            except (SyntaxError, ValueError, OSError):
-                continue
+            except (SyntaxError, ValueError, OSError, RecursionError, MemoryError):
+                continue                       # the task's own tests (a 600 KB `1+1+...`): skipped
             for node in ast.walk(tree):
                 if isinstance(node, ast.Import):
                     found |= {a.name.split(".")[0] for a in node.names}
