@@ -1163,8 +1163,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     skel = lambda p: (v := (contents or {}).get(p)) is not None and os.path.dirname(p) in homes and (  # noqa
         (_digest(v) if GIT_GLOBAL.fullmatch(p) else v) == _digest(read(f"/etc/skel/{os.path.basename(p)}")))
     # a global git config CONFIG judges whose content git_global_says allows (an identity): not a forgery
-    git_ok = {p for p, text in (contents or {}).items() if GIT_GLOBAL.fullmatch(p) and _configures(
-        p, config) == "git" and git_global_says(text, read(p) if image.kind(p) == "file" else None) is None}
+    git_says = {p: git_global_says(text, read(p) if image.kind(p) == "file" else None) for p, text in (
+        contents or {}).items() if GIT_GLOBAL.fullmatch(p) and _configures(p, config) == "git"}
     # a conffile of a package the agent installed (`apt-get install sudo`: /etc/sudoers, /etc/pam.d/sudo),
     # as dpkg recorded it: an install of CONFFILE_TOOLS' configuration, not a forgery of the image's
     ours = _new_conffiles((contents or {}).get(STATUS), (read(STATUS, STATUS_BYTES) or "") if image.kind(
@@ -1193,8 +1193,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
         why = (_why(c, p, name, shipped, image, exempt, workdir, path, links, config, final, libraries or {},
                     lambda m: m in modules or installed(m, index(), final),
                     shadow=lambda q: _shadow(q, paths, shallow, deep, final), skel=skel, conffile=conffile,
-                    git_ok=git_ok.__contains__)
-               or _says(p, None if p in git_ok else (contents or {}).get(p), image)
+                    git_says=lambda q: git_says.get(q, "its content was not read"))
+               or _says(p, None if p in git_says else (contents or {}).get(p), image)
                or _dpkg(c, p, shipped, image, contents or {})
                or _sys_path_zero(c, p, name, shipped, path, children, names,
                                  imports if os.path.dirname(p) != workdir else imports - asked,
@@ -1524,7 +1524,7 @@ def _homes(passwd: str) -> dict[str, str]:
 def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: str,
          path: list[str], links: set[str], config, final: Final, libraries: dict[str, str],
          installs=lambda module: None, shadow=lambda p: None, skel=lambda p: False,
-         conffile=lambda p: False, git_ok=lambda p: False) -> str | None:
+         conffile=lambda p: False, git_says=lambda p: "") -> str | None:
     d = os.path.dirname(p)
     # The directories themselves may be made or re-owned (an image's entrypoint `chown agent /logs/verifier`,
     # Harbor's mode-777 mounts): the verifier never reads them (fresh /tests, a tmpfs of its own at
@@ -1556,10 +1556,11 @@ def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: s
     # directory alone configures nothing (its files are judged, opaque or not: dpkg's new /etc/sudoers.d
     # is), one that hides the image's does.
     tool = _configures(p, config)
+    said = git_says(p) if tool == "git" and c.kind == "file" and GIT_GLOBAL.fullmatch(p) else ""
     if tool and (c.kind != "dir" or c.opaque and shipped(p) is not None) and not (c.kind == "file" and (
-            tool == "git" and git_ok(p)            # an identity in a global git config (git_global_says)
+            said is None                           # an identity in a global git config (git_global_says)
             or shipped(p) is None and (skel(p) or tool in CONFFILE_TOOLS and conffile(p)))):
-        return f"configures {tool} ({'; '.join(CONFIG[tool][0][:3])}...)"
+        return f"configures {tool} ({'; '.join(CONFIG[tool][0][:3])}...)" + (f": {said}" if said else "")
     if PYTHON_AHEAD.fullmatch(p) and c.kind != "gone":
         return "ahead of Python's stdlib on sys.path (or moves sys.prefix)"
     if exempt and within(p, exempt):

@@ -253,6 +253,13 @@ def test_any_other_key_in_the_global_config_is_tampered(tmp_path, name):
     assert verdict(layer_of(tmp_path, {"root/.gitconfig": GLOBAL_ATTACKS[name]})) == ["/root/.gitconfig"]
 
 
+def test_the_verdict_names_the_entry_that_is_not_allowed(tmp_path):
+    layer = layer_of(tmp_path, {"root/.gitconfig": IDENTITY + GLOBAL_ATTACKS["url.insteadOf"]})
+    changes = tamper.listing(layer)
+    bad = tamper.tampered(changes, IMAGE, "/app", PATH, contents=tamper.texts(layer, changes, IMAGE))
+    assert len(bad) == 1 and ": sets url./tmp/evil.insteadof = https://github.com/)" in bad[0]
+
+
 @pytest.mark.parametrize("path", ["etc/gitconfig", "usr/local/etc/gitconfig", "root/.config/git/config"])
 def test_the_system_and_xdg_configs_are_judged_alike(tmp_path, path):
     assert verdict(layer_of(tmp_path, {path: IDENTITY})) == []
