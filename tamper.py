@@ -33,9 +33,10 @@ The invariants, each a class of forgery (not a list of attacks):
      the CA store, PAM and what su/runuser/sudo/login set a verifier's child up from as root (login.defs,
      sudoers, pam_env's envfiles: the PATH `su app -c python3 x` looks python3 up in; a new package's
      conffile as dpkg's status records it is an install: CONFFILE_TOOLS), and the same tools' files
-     under `~`), and the maintainer scripts the image's packages
-     shipped (what `apt-get install` in test.sh runs as root): any change the agent made there. `~` is
-     every home a test.sh may run in: the verifier's HOME and the home of each user of the image's
+     under `~`; the global git configs by content: GIT_GLOBAL, one of the agent's holding only an
+     identity and what git_global_says allows is not tampering), and the maintainer scripts the image's
+     packages shipped (what `apt-get install` in test.sh runs as root): any change the agent made there.
+     `~` is every home a test.sh may run in: the verifier's HOME and the home of each user of the image's
      /etc/passwd and of the agent's (`su - app`, `runuser -l`, `sudo -i` switch HOME; a home whose ~/bin
      is a system directory, "/" or /usr, only the verifier's). A user the image shipped keeps its home
      (_passwd, as its login shell); a new user's home is judged as any. A file the image lacked directly
@@ -84,7 +85,8 @@ The invariants, each a class of forgery (not a list of attacks):
      and any git config git would read (a config or config.worktree beside
      HEAD, objects, refs or commondir, in the layer or the image; or a link there), parsed as git parses
      it (git_config), with a key that runs a command (git_commands: core.fsmonitor, hooksPath, a filter
-     or driver, diff.external, a `!` value, an include). harbor.GIT_OFF turns off what it can.
+     or driver, diff.external, a `!` value, an include). harbor.GIT_OFF turns off what it can. The
+     global configs (GIT_GLOBAL) are read too, as evidence: one not read stays CONFIG's.
      Wherever a file is judged by its content (these, /etc/passwd, dpkg's database, the loader's libraries
      and ld.so.cache), the agent's entry there must be a regular file: anything else (a FIFO a survivor
      feeds when the verifier opens it, a socket, a link read through) is refused, never skipped
@@ -673,6 +675,34 @@ GIT_COMMAND_KEYS = {"fsmonitor", "hookspath", "sshcommand", "gitproxy", "alterna
                     "process", "uploadpack", "receivepack", "vcs", "packobjectshook", "browser",
                     "procreceiverefs"}
 GIT_FALSE = {"false", "no", "off", "0", ""}
+# The global configs (`git config --system` and `--global`: CONFIG's "git" paths that git reads as a config)
+# are judged by content, not by path: `git config --global user.email` before a commit is what most agents
+# do in a git task. An agent-made or changed one is tampering unless it parses as git parses it
+# (git_config) and every entry is allowed below or is one of the image's own file's (`git lfs install`'s
+# filters, which the image's git already ran). Fail closed: a key not named here is tampering (include,
+# url.*.insteadOf, http.*, core.excludesFile and attributesFile, pager, editor, alias, filters, drivers,
+# credential, hooksPath, fsmonitor, ...). ~/.config/git/ignore and attributes, /etc/gitattributes stay
+# judged by path: an ignore file hides changes from `git status`. texts() reads them, by name.
+GIT_GLOBAL = re.compile(r"/etc/gitconfig|/usr/local/etc/gitconfig|.*/\.gitconfig|.*/\.config/git/config")
+GIT_GLOBAL_KEYS = {
+    "user.name", "user.email",       # who a commit is by: written into commits, never run or read back as
+                                     # a setting (user.signingKey is not: signing runs gpg.program)
+    "init.defaultbranch",            # the name `git init` gives a new repository's first branch: a name,
+                                     # and one git itself is changing (master -> main)
+    "safe.directory",                # lets git open a repository another user owns: every repository
+                                     # config git would read is judged by content anyway (texts()), and
+                                     # GIT_OFF turns hooks off; without it a root verifier refuses the
+                                     # agent user's /app
+    "push.default",                  # which branches a `git push` sends: what a remote gets, not what the
+                                     # verifier's git runs, reads or reports
+}
+# And every key of two sections that only decorate what a terminal sees: advice.* (hints on stderr) and
+# color.* unless forced on ("always": escapes in output a test.sh pipes to grep; true is auto, a terminal's).
+# Allowed only when off: commit/tag.gpgSign (on, git runs gpg.program), pull.rebase (on, a verifier's
+# `git pull` rewrites history; interactive runs an editor). Not allowed at all: core.autocrlf (rewrites
+# line endings between worktree and index: what `git diff` reports), merge.conflictStyle (what a merge
+# writes into conflicted files).
+GIT_GLOBAL_OFF = {"commit.gpgsign", "tag.gpgsign", "pull.rebase"}
 LINKED = "\x01"                               # texts(): a git config that is a link (git follows it)
 
 
@@ -795,6 +825,28 @@ def git_commands(text: str) -> list[str]:
     return out
 
 
+def git_global_says(text: str | None, was: str | None = None) -> str | None:
+    """Why a global git config of the agent's (GIT_GLOBAL, as texts() read it; `was`: the image's file at
+    that path) may change what the verifier's git runs, reads or reports, else None (an identity)."""
+    if text in (None, "\x00", NOT_REGULAR, LINKED):
+        return "its content could not be read (over 64 KiB, past the episode's texts, or not a regular file)"
+    try:
+        entries = git_config(text)
+    except GitConfigError as e:
+        return f"unparsable as git parses it: {e}"
+    try:
+        own = set(git_config(was or ""))
+    except GitConfigError:                     # the image's own does not parse: nothing of it is allowed
+        own = set()
+    for section, key, value in entries:
+        name, top = f"{section}.{key}", section.split(".")[0]
+        if not (name in GIT_GLOBAL_KEYS or (section, key, value) in own or top == "advice"
+                or top == "color" and (value or "").lower() != "always"
+                or name in GIT_GLOBAL_OFF and value is not None and value.lower() in GIT_FALSE):
+            return f"sets {name} = {value}"[:200]
+    return None
+
+
 # Where tamper judges a file by its content (texts(), sonames(), final_ld_cache()), the agent's entry must
 # be a regular file: a FIFO, socket or device there is live (a survivor writes what it likes into a FIFO
 # when the verifier opens it, even on the sealed read-only root), and a link is read by the tools through
@@ -824,7 +876,8 @@ def texts(layer: str, changes: list[Change], image=None, budget: Budget | None =
     `config` or `config.worktree` in a directory that holds HEAD, objects, refs or commondir, in the layer
     or the image (a link there: LINKED); NOT_REGULAR for any other entry than a regular file at such a path
     or at READ_LATER. A digest (DIGEST + md5) of what is only compared: a file named as one of the image's
-    /etc/skel, a new file that dpkg's status (read when the agent changed it) names as a conffile. 64 KiB
+    /etc/skel, a new file that dpkg's status (read when the agent changed it) names as a conffile; the text
+    of a regular file named as a global git config (GIT_GLOBAL), evidence for git_global_says. 64 KiB
     each (dpkg's status and file lists more), MAX_LIBRARIES of them (past that, "" under "/") and
     `budget`'s bytes in all: a judged file past it is "\x00" (too large: refused), evidence for an
     exemption past it is not read (no exemption). Read as sonames() reads libraries."""
@@ -852,13 +905,17 @@ def texts(layer: str, changes: list[Change], image=None, budget: Budget | None =
                 out[c.path] = LINKED if git and c.kind == "link" else NOT_REGULAR
             continue
         listed = lists and os.path.dirname(c.path) == MAINTAINER_SCRIPTS and c.path.endswith(".list")
-        evidence = listed or name in skel and not within(c.path, "/etc/skel") or c.path in conffiles
+        # a global git config, by name (texts() knows no homes): evidence for git_global_says' exemption, so
+        # one not read (too large, past the budget) is CONFIG's, judged by path
+        globl = GIT_GLOBAL.fullmatch(c.path) is not None
+        evidence = listed or globl or name in skel and not within(c.path, "/etc/skel") or c.path in conffiles
         if c.path in READ_LATER or not (judged or evidence):
             continue
         if len(out) >= MAX_LIBRARIES:
             return {"/": ""}
         cap = LIST_BYTES if listed else STATUS_BYTES if c.path == STATUS else 1 << 16
-        text = _text(layer, c.path, min(cap, max(budget.left, 0)), budget, digest=not judged and not listed)
+        text = _text(layer, c.path, min(cap, max(budget.left, 0)), budget,
+                     digest=not (judged or listed or globl))
         if text is None and not judged:        # no evidence: the path's own rule judges it
             continue
         if text is not None and name.lower() == "entry_points.txt":
@@ -1102,8 +1159,12 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     shallow = {d for _, dirs, deep in paths if not deep for d in dirs}
     deep = tuple(d.rstrip("/") + "/" for _, dirs, is_deep in paths if is_deep for d in dirs)
     # a start-up file `useradd -m` copied from the image's /etc/skel into a home: an install
-    skel = lambda p: (contents or {}).get(p) is not None and os.path.dirname(p) in homes and (   # noqa: E731
-        (contents or {}).get(p) == _digest(read(f"/etc/skel/{os.path.basename(p)}")))
+    # (texts() keeps a digest of it; of a global git config, its text)
+    skel = lambda p: (v := (contents or {}).get(p)) is not None and os.path.dirname(p) in homes and (  # noqa
+        (_digest(v) if GIT_GLOBAL.fullmatch(p) else v) == _digest(read(f"/etc/skel/{os.path.basename(p)}")))
+    # a global git config CONFIG judges whose content git_global_says allows (an identity): not a forgery
+    git_says = {p: git_global_says(text, read(p) if image.kind(p) == "file" else None) for p, text in (
+        contents or {}).items() if GIT_GLOBAL.fullmatch(p) and _configures(p, config) == "git"}
     # a conffile of a package the agent installed (`apt-get install sudo`: /etc/sudoers, /etc/pam.d/sudo),
     # as dpkg recorded it: an install of CONFFILE_TOOLS' configuration, not a forgery of the image's
     ours = _new_conffiles((contents or {}).get(STATUS), (read(STATUS, STATUS_BYTES) or "") if image.kind(
@@ -1131,8 +1192,9 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
         agents.add(p)
         why = (_why(c, p, name, shipped, image, exempt, workdir, path, links, config, final, libraries or {},
                     lambda m: m in modules or installed(m, index(), final),
-                    shadow=lambda q: _shadow(q, paths, shallow, deep, final), skel=skel, conffile=conffile)
-               or _says(p, (contents or {}).get(p), image)
+                    shadow=lambda q: _shadow(q, paths, shallow, deep, final), skel=skel, conffile=conffile,
+                    git_says=lambda q: git_says.get(q, "its content was not read"))
+               or _says(p, None if p in git_says else (contents or {}).get(p), image)
                or _dpkg(c, p, shipped, image, contents or {})
                or _sys_path_zero(c, p, name, shipped, path, children, names,
                                  imports if os.path.dirname(p) != workdir else imports - asked,
@@ -1462,7 +1524,7 @@ def _homes(passwd: str) -> dict[str, str]:
 def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: str,
          path: list[str], links: set[str], config, final: Final, libraries: dict[str, str],
          installs=lambda module: None, shadow=lambda p: None, skel=lambda p: False,
-         conffile=lambda p: False) -> str | None:
+         conffile=lambda p: False, git_says=lambda p: "") -> str | None:
     d = os.path.dirname(p)
     # The directories themselves may be made or re-owned (an image's entrypoint `chown agent /logs/verifier`,
     # Harbor's mode-777 mounts): the verifier never reads them (fresh /tests, a tmpfs of its own at
@@ -1494,9 +1556,11 @@ def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: s
     # directory alone configures nothing (its files are judged, opaque or not: dpkg's new /etc/sudoers.d
     # is), one that hides the image's does.
     tool = _configures(p, config)
-    if tool and (c.kind != "dir" or c.opaque and shipped(p) is not None) and not (
-            c.kind == "file" and shipped(p) is None and (skel(p) or tool in CONFFILE_TOOLS and conffile(p))):
-        return f"configures {tool} ({'; '.join(CONFIG[tool][0][:3])}...)"
+    said = git_says(p) if tool == "git" and c.kind == "file" and GIT_GLOBAL.fullmatch(p) else ""
+    if tool and (c.kind != "dir" or c.opaque and shipped(p) is not None) and not (c.kind == "file" and (
+            said is None                           # an identity in a global git config (git_global_says)
+            or shipped(p) is None and (skel(p) or tool in CONFFILE_TOOLS and conffile(p)))):
+        return f"configures {tool} ({'; '.join(CONFIG[tool][0][:3])}...)" + (f": {said}" if said else "")
     if PYTHON_AHEAD.fullmatch(p) and c.kind != "gone":
         return "ahead of Python's stdlib on sys.path (or moves sys.prefix)"
     if exempt and within(p, exempt):
