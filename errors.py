@@ -7,6 +7,7 @@ exception is a bug and keeps its traceback. `--debug` or ECHO_DEBUG=1 shows the 
 """
 import json
 import os
+import re
 import sys
 
 
@@ -20,6 +21,19 @@ class ConfigError(EchoError, ValueError):
 
 class MissingError(EchoError, FileNotFoundError):
     """A file, directory or model that is not there."""
+
+
+# What a line must not carry through to a terminal or a log: C0 and C1 controls but the whitespace that
+# split() folds (ESC starts a sequence that erases or rewrites lines; a lone CR overwrites the line), DEL,
+# and Unicode's line separators and bidirectional overrides (text shown in another order than it reads).
+CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def one_line(text: str) -> str:
+    """Text a task or a program produced (its output, a message quoting it), fit for a one-line error:
+    whitespace runs are one space and every other control character is shown escaped (`\\x1b`)."""
+    return CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}",
+                       " ".join(text.split()))
 
 
 def read_jsonl(path) -> list:
@@ -49,5 +63,5 @@ def guard(prog: str, main, argv=None) -> int:
     except EchoError as e:
         if debug:
             raise
-        print(f"{prog}: error: {' '.join(str(e).split())}", file=sys.stderr)
+        print(f"{prog}: error: {one_line(str(e))}", file=sys.stderr)
         return 2

@@ -39,7 +39,7 @@ import sandbox
 import sandbox_init
 import tamper
 from dockerfile import Step
-from errors import ConfigError, EchoError, MissingError
+from errors import ConfigError, EchoError, MissingError, one_line
 
 # Caps on task.toml numbers: a typo like timeout_sec = 60000000 should fail at load, not hang a run.
 MAXIMA = {"[agent].timeout_sec": 86400, "[verifier].timeout_sec": 7200,
@@ -137,7 +137,7 @@ def _show(value) -> str:
 
 def _line(e: BaseException) -> str:
     """An error's message on one line, at most 200 characters."""
-    return " ".join(str(e).split())[:200]
+    return one_line(str(e))[:200]
 
 
 def load_task(path) -> Task:
@@ -921,7 +921,7 @@ def _await_health(box: sandbox.Sandbox, task: Task, user: dockerfile.User | None
             failures += 1
             if failures >= hc.retries:
                 why = f"timed out after {hc.timeout_sec:g} s" if r.timed_out else f"exit {r.exit_code}"
-                last = " ".join(r.output.split())[-200:]
+                last = one_line(r.output)[-200:]
                 raise HealthcheckError(f"healthcheck failed {failures} times in a row ({why}"
                                        f"{': ' + last if last else ''}): {hc.command[:80]!r}")
         time.sleep(max(0.0, min(hc.start_interval_sec if in_start else hc.interval_sec,
@@ -948,7 +948,7 @@ def _await_image_health(box: sandbox.Sandbox, h: dockerfile.Health, workdir: str
             return
         if time.monotonic() - t0 > patience:
             why = f"timed out after {h.timeout:g} s" if r.timed_out else f"exit {r.exit_code}"
-            last = " ".join(r.output.split())[-200:]
+            last = one_line(r.output)[-200:]
             raise HealthcheckError(f"the image's HEALTHCHECK is unhealthy after {patience:g} s ({why}"
                                    f"{': ' + last if last else ''}): {command[:80]!r}")
         time.sleep(max(0.0, min(0.2, h.interval, deadline - time.monotonic())))
@@ -1047,7 +1047,7 @@ class Services:
                                             f"before {where}'s command {command[:80]!r} ended")
                 if r.exit_code:
                     raise images.BuildError(f"{where}: {command!r} failed (exit {r.exit_code}): "
-                                            f"{' '.join(r.output.split())[-200:]}")
+                                            f"{one_line(r.output)[-200:]}")
             else:                              # its output to a file of its own: a full pipe would stop it
                 box.exec(f"({command}) </dev/null >/tmp/echo-service.log 2>&1 &",
                          min(30.0, setup_left(deadline, f"{where}'s command")))
@@ -1089,7 +1089,7 @@ class Services:
             setup_left(setup, f"{where} is healthy ({h.command[:80]!r} exit {r.exit_code})")
             if time.monotonic() > deadline:
                 raise images.BuildError(f"{where} is not healthy after {h.patience:g} s: {h.command!r} "
-                                        f"exit {r.exit_code}: {' '.join(r.output.split())[-200:]}")
+                                        f"exit {r.exit_code}: {one_line(r.output)[-200:]}")
             time.sleep(min(h.interval, 0.2))
 
     def close(self) -> None:
@@ -1148,7 +1148,8 @@ def run_solution(env: Environment, task: Task) -> sandbox.Result:
 # command ("/tests/test.sh: line 3: pytest: command not found"), python -m for a missing module
 # ("/usr/bin/python3: No module named pytest"; a test's own failed import reads "ModuleNotFoundError: ...");
 # pytest itself unimportable, pytest's internal and usage errors (exit 3, 4), a conftest of /tests that does
-# not import, and no tests collected (exit 5). A collection error (exit 2) is not here: it is most often the
+# not import, a plugin named on its command line that does not import (`-p xdist` without it: rt7 p06), and no
+# tests collected (exit 5). A collection error (exit 2) is not here: it is most often the
 # agent's missing module, which is a failed episode. Agent code that test.sh runs can print these lines; that
 # makes its episode a verifier error, which trains as reward 0 all the same (rollout.masks keeps it).
 # pytest's summary when it ran no test (exit 5), as its options word it: `==== no tests ran in 0.01s ====`,
@@ -1173,6 +1174,7 @@ RUNNER_MISSING = re.compile(r"/tests/test\.sh: line \d+: .*(command not found|No
                             r"|^(ModuleNotFoundError|ImportError): "
                             r"No module named '(_?pytest|pluggy|iniconfig)'"
                             r"|^INTERNALERROR>|^ERROR: usage: |^ImportError while loading conftest '/tests/"
+                            r"|^(ERROR: |ImportError: )?Error importing plugin \""
                             r"|^(=+ )?" + NO_TESTS_RAN + r" in [\d.]+s( \(\d+:\d\d:\d\d\))?( =+)?$")
 
 
@@ -1433,14 +1435,14 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
     if upload and not sealed:
         r = env.box.run_fresh("rm -rf /tests && mkdir -p /tests", 30)
         if r.exit_code:
-            raise VerifierError(f"cannot prepare /tests: {' '.join(r.output.split())[-200:]}")
+            raise VerifierError(f"cannot prepare /tests: {one_line(r.output)[-200:]}")
     try:
         if upload and not sealed:
             env.copy_in(task.path / "tests", "/tests")
         elif upload:                           # staged by run_fresh(tests=...) below: the same cap first
             env.box.check_room(task.path / "tests", "/tests")
     except OSError as e:                       # tests/ over what the sandbox holds, say: the task's
-        raise VerifierError(f"task '{task.name}': {' '.join(str(e).split())[:200]}") from None
+        raise VerifierError(f"task '{task.name}': {one_line(str(e))[:200]}") from None
     assign = " ".join(f"{k}={shlex.quote(v)}" for k, v in
                       {"PYTHONPYCACHEPREFIX": sandbox_init.PYCACHE, **task.verifier_env,
                        "TASK_SEED": str(seed), "PYTHONNOUSERSITE": "1",
@@ -1471,7 +1473,7 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
     if broken or r.exit_code in (126, 127):
         why = (broken or lines or ["(no output)"])[-1]
         raise VerifierError(f"task '{task.name}': test.sh exit {r.exit_code}: {why.strip()[:200]}")
-    tail = f" (test.sh exit {r.exit_code}: {' '.join((r.tail or r.output).split())[-200:]!r})"
+    tail = f" (test.sh exit {r.exit_code}: {one_line(r.tail or r.output)[-200:]!r})"
     files = r.files or {}
     for name in ("reward.json", "reward.txt"):
         if name not in files:

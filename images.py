@@ -52,7 +52,7 @@ from pathlib import Path
 import dockerfile
 import registry
 import sandbox
-from errors import EchoError
+from errors import EchoError, one_line
 from sandbox import BASE_ENV, Limits, Sandbox
 
 CACHE = Path(os.environ.get("ECHO_CACHE") or ("/var/cache/echo" if os.getuid() == 0 else
@@ -486,7 +486,7 @@ def _build_layer(state: State, step, context: Path, layer: Path, deadline: float
     tmp.mkdir()
     _own(tmp)
     t0 = time.monotonic()
-    log(f"building line {step.line}: {step.instr} {' '.join(step.args.split())[:70]}")
+    log(f"building line {step.line}: {step.instr} {one_line(step.args)[:70]}")
     try:
         # As `docker build`: a RUN has the network (whatever the task's or the trainer's setting: the layer
         # is shared) and room to compile (the task's limits are the episode's). The network is the sandbox's
@@ -578,7 +578,7 @@ def run_step(sb: Sandbox, step, state: State, context: Path, seed: int | None, t
                         sb.copy_in(src, target, left(), max_bytes)
                         made.append(target)
                 except (OSError, ValueError) as e:   # ValueError: a name that is not UTF-8, say
-                    why = " ".join(str(e).split())[:200]
+                    why = one_line(str(e))[:200]
                     raise BuildError(f"{where} {_short(step.args)}: {why}") from None
             return made
         _owned(sb, step, state, copy, left)
@@ -616,7 +616,7 @@ def _owned(sb: Sandbox, step, state: State, copy, left) -> None:
         commands.append(f"find {q} ! -type l -exec chmod {flags['--chmod']} {{}} +")
     r = sb.run_fresh(" && ".join(commands), left())
     if r.exit_code:
-        raise BuildError(f"{where} {_short(step.args)}: {' '.join(r.output.split())[-200:]}")
+        raise BuildError(f"{where} {_short(step.args)}: {one_line(r.output)[-200:]}")
 
 
 def image_user(sb: Sandbox, spec: str, env: dict[str, str], where: str = "USER") -> dockerfile.User:
@@ -719,7 +719,7 @@ def fetch(url: str, checksum: str | None, where: str, cache: Path, deadline: flo
                         f"-w '\\n%{{http_code}} %{{redirect_url}}' -- {shlex.quote(url)}", left + 5)
             last = (r.output.strip().splitlines() or [""])[-1].split(" ", 1)
             if r.exit_code or r.timed_out:
-                raise BuildError(f"{where}: download failed: {' '.join(r.output.split())[-200:]}")
+                raise BuildError(f"{where}: download failed: {one_line(r.output)[-200:]}")
             if last[0].startswith("3") and len(last) > 1 and last[1].strip():
                 url = last[1].strip()
                 continue

@@ -15,7 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
-from errors import ConfigError, MissingError
+from errors import ConfigError, MissingError, one_line
 from tokenizer import load_tokenizer
 
 # ----------------------------------------------------------------------------------------------
@@ -319,7 +319,7 @@ def load_model(path, device=None, dtype=None) -> Qwen3:
         try:
             handle = safe_open(file, framework="pt", device=str(device))
         except Exception as e:  # safetensors raises its own error type, naming no file
-            why = " ".join(str(e).split())
+            why = one_line(str(e))
             raise ConfigError(f"{file}: not a readable safetensors file ({why})") from None
         with handle as f:
             for name in f.keys():

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from errors import EchoError
+from errors import EchoError, one_line
 
 DOCKER_HUB = "registry-1.docker.io"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -435,7 +435,7 @@ def pull(ref: str, out: BinaryIO, blob_dir: Path, platform: str = "linux/amd64",
             return _pull(s, ref, out, blob_dir, platform, progress, max_bytes)
         except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as e:
             # the registry's JSON is the task's data: a wrong shape is the image's fault, in one line
-            why = " ".join(f"{type(e).__name__}: {e}".split())[:150]
+            why = one_line(f"{type(e).__name__}: {e}")[:150]
             raise RegistryError(f"image {ref}: the registry's answer is malformed ({why})") from None
 
 

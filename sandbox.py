@@ -73,7 +73,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import seccomp
-from errors import EchoError
+from errors import EchoError, one_line
 from sandbox_init import CAP_NET_RAW, DOCKER_CAPS  # noqa: F401 - the shell's: Docker's less CAP_NET_RAW
 import sandbox_init
 from sandbox_init import REWARD_FILES
@@ -312,7 +312,7 @@ class Sandbox:
                                            self.cgroup)
         event = self._wait(time.monotonic() + 30, lambda e: e[0] == "r")
         if event is None:
-            out = " ".join(self._take_output(note=False).split())[-400:]
+            out = one_line(self._take_output(note=False))[-400:]
             raise SandboxError(f"sandbox failed to start: {out or 'no output within 30 s'}")
         self._init_pid, self._layer_fd = int(event[1]), int(event[2])
         self._init_holder.append(self._init_pid)
@@ -599,7 +599,7 @@ class Sandbox:
         container log, which the agent cannot read either); it lives until restart_shell or close."""
         r = self.run_fresh(f"exec </dev/null >/dev/null 2>&1; ( {command} ) & ", 10, user=user)
         if r.timed_out or r.exit_code:
-            raise SandboxError(f"cannot start {command[:80]!r}: {' '.join(r.output.split())[-200:]}")
+            raise SandboxError(f"cannot start {command[:80]!r}: {one_line(r.output)[-200:]}")
 
     def set_user(self, user) -> None:
         """Run the agent's shell as `user` (a dockerfile.User; None: root) from now on: pid 1 restarts it
@@ -783,7 +783,7 @@ class Sandbox:
         if r.timed_out:
             raise OSError(f"cannot copy {src.name} to {dest}: over {timeout:.0f} s")
         if r.exit_code:
-            raise OSError(f"cannot copy {src.name} to {dest}: {' '.join(r.output.split())[-200:]}")
+            raise OSError(f"cannot copy {src.name} to {dest}: {one_line(r.output)[-200:]}")
 
     def _stage(self, src: Path, copy=None, keep_owners: bool = False, where: Path | None = None) -> Path:
         """src copied (by `copy`, default a plain copy) into the state directory, which the sandbox sees
@@ -955,7 +955,7 @@ class IdMap:
             args = [str(x) for line in self.lines for x in line]
             r = subprocess.run([tool, str(pid), *args], capture_output=True, text=True)
             if r.returncode:
-                raise SandboxError(f"{tool} failed: {' '.join(r.stderr.split())}")
+                raise SandboxError(f"{tool} failed: {one_line(r.stderr)}")
 
 
 def id_map() -> IdMap:

@@ -226,6 +226,15 @@ def test_no_tests_ran_in_pytests_quiet_forms_is_a_verifier_error(tmp_path, line)
         verify(sb, task)
 
 
+# pytest told to load a plugin it cannot import never runs a test (rt7 p06: `-p xdist`, pytest-xdist absent).
+def test_a_runner_plugin_that_does_not_import_is_a_verifier_error(tmp_path):
+    # (the line pytest prints, and its status: the host's python3 in this sandbox has no pytest)
+    test_sh = """echo 'ERROR: Error importing plugin "xdist": No module named xdist'; (exit 4)""" + REWARD_BY_STATUS
+    task = load_task(make_task(tmp_path, "x", files={"tests/test.sh": test_sh}))
+    with start_task(task) as sb, pytest.raises(VerifierError, match="Error importing plugin"):
+        verify(sb, task)
+
+
 @pytest.mark.parametrize("line", ["1 passed, 1 warning in 0.10s", "1 failed, 2 deselected in 0.10s",
                                   "echo: no tests ran in the sandbox"])
 def test_a_run_that_ran_tests_is_still_its_reward(tmp_path, line):
@@ -253,3 +262,4 @@ def test_the_agent_cannot_plant_a_reward(tmp_path):
         with pytest.raises(TamperedError, match="/logs/verifier/reward.txt .the verifier's own place"):
             verify(sb, task)
         assert outcome_of(TamperedError("x")) == Outcome.TAMPERED and not Outcome.TAMPERED.verified
+

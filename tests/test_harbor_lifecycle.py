@@ -301,3 +301,16 @@ def test_an_unhealthy_image_fails_the_setup_because_of_the_task_once_docker_woul
                        r"\(exit 1: not yet\)") as e:
         episode(store, path)
     assert time.monotonic() - t0 >= 2.2 and harbor.outcome_of(e.value) == harbor.Outcome.SETUP_TASK
+
+
+# A task's bytes reach a one-line error only escaped (rt7 p20: the healthcheck's ESC[2K, kept raw, would erase
+# a line of the trainer's log): errors.one_line wherever an error quotes a task's or a program's output.
+def test_an_unhealthy_images_output_reaches_the_error_escaped(store, tmp_path):
+    path = task_dir(tmp_path, "FROM tiny\nHEALTHCHECK --interval=100ms --timeout=1s --retries=1 CMD "
+                    "printf 'a\\033[2Kb\\r\\342\\200\\256c'; false\n", "exit 0\n",
+                    toml="[environment]\nallow_internet = false\n")
+    with pytest.raises(harbor.SetupError) as e:
+        episode(store, path)
+    message = str(e.value)
+    assert "a\\x1b[2Kb" in message and "\\u202ec" in message, message
+    assert not any(c in message for c in "\x1b\r\u202e"), repr(message)
