@@ -1402,7 +1402,8 @@ def _verify_in(env: Environment, task: Task, seed: int, state, staged: list[tupl
                 box.start(shlex.join(state.config.entrypoint + HARBOR_COMMAND), user=default)
             except OSError as e:
                 raise VerifierError(f"task '{task.name}': separate verifier: {_line(e)}") from None
-        result = _run_tests(venv, vtask, seed, ground.changes, upload=False)
+        # the artifacts are what the verifier checks: a home they land in stays as they made it
+        result = _run_tests(venv, vtask, seed, ground.changes, upload=False, kept=tuple(d for _, d in staged))
         check_ground(venv, vtask, before=ground)   # ... and against what test.sh installed, as verify() does
         return result
 
@@ -1427,8 +1428,42 @@ GIT_SAFE = {"GIT_CONFIG_COUNT": str(len(GIT_OFF)),
             "SSH_ASKPASS": "", "GIT_TERMINAL_PROMPT": "0"}
 
 
+# Where a task's tests name a home (the verifier's ~ or HOME, Path.home(), /root, /home/NAME), they read what
+# the agent left there (TermiGen: 7 of 3,566 tests read ~/.bashrc, ~/.wgetrc, ...; /root or /home 450, most
+# their workdir's): that home stays the agent's, judged by tamper.CONFIG only. Every other home the verifier
+# sees as the image had it (sandbox_init.verifier_homes). A tests/ too big to read whole keeps every home.
+HOME_NAMED = re.compile(r"(?<![\w.~-])(/root|/home(?:/[\w.@-]+)?)(?![\w.@-])|(~/|\$\{?HOME\b|\bHOME\b|"
+                        r"Path\.home|expanduser|getpwuid|\bgetent\b)")
+HOME_SCAN_FILES, HOME_SCAN_BYTES = 2000, 1 << 24
+
+
+def homes_named(tests: Path) -> tuple[str, ...]:
+    """The homes a task's tests name ("~": the verifier's own), read from every file under tests/ (links not
+    followed); ("/",) where there are more than HOME_SCAN_FILES files or HOME_SCAN_BYTES bytes to read."""
+    named, files, left = set(), 0, HOME_SCAN_BYTES
+    for root, dirs, names in os.walk(tests):
+        for name in names:
+            files += 1
+            path = os.path.join(root, name)
+            if files > HOME_SCAN_FILES or not os.path.isfile(path) or os.path.islink(path):
+                if files > HOME_SCAN_FILES:
+                    return ("/",)
+                continue
+            try:
+                with open(path, "rb") as f:
+                    data = f.read(left + 1)
+            except OSError:
+                continue
+            left -= len(data)
+            if left < 0:
+                return ("/",)
+            for m in HOME_NAMED.finditer(data.decode("utf-8", "replace")):
+                named.add(m.group(1) or "~")
+    return tuple(sorted(named))
+
+
 def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Change],
-               upload: bool = True, sealed: bool = False) -> tuple[float, str]:
+               upload: bool = True, sealed: bool = False, kept: tuple[str, ...] = ()) -> tuple[float, str]:
     # Everything below is started by pid 1 (Sandbox.run_fresh), never by the agent's shell. A separate
     # verifier's image holds its tests already (upload=False); sealed: they arrive in the verifier's own
     # mount namespace (run_fresh(tests=...)), where the agent's live processes never see them.
@@ -1459,7 +1494,8 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
     # fresh tmpfs in a mount namespace of its own, read by pid 1 (invariant 2).
     r = env.box.run_fresh(f"{ldconfig}cd {shlex.quote(task.workdir)}; exec env {assign} bash /tests/test.sh",
                           task.verifier_timeout, private_logs=True, user=env.verifier_user,
-                          tests=task.path / "tests" if sealed else None)
+                          tests=task.path / "tests" if sealed else None,
+                          homes_kept=homes_named(task.path / "tests") + kept)
     if r.timed_out:
         return 0.0, f"verifier timed out after {task.verifier_timeout:g} s"
     if r.signal:                               # killed before it could finish: there is no reward to read

@@ -449,7 +449,7 @@ class Sandbox:
         return Result(self._take_output(), int(event[2]), False)
 
     def run_fresh(self, command: str, timeout: float, private_logs: bool = False, user=None,
-                  tests: Path | None = None) -> Result:
+                  tests: Path | None = None, homes_kept: tuple[str, ...] = ()) -> Result:
         """Run `command` in a fresh `bash -c` that pid 1 starts as its own child (the environment the
         sandbox started with, stdin /dev/null, the shell's confinement), for commands whose result must be
         trusted: the verifier's. Its end and exit status are what pid 1's wait() returned, sent on pid 1's
@@ -467,17 +467,20 @@ class Sandbox:
         own mount namespace, on a root it may write again; exit 126 if it cannot be copied there. What the
         verifier is given is visible only inside its own mount namespace: the stage is not in /run/xfer,
         which every process of the sandbox sees, but in a host directory that only the verifier's namespace
-        finds there (sandbox_init._private_tests)."""
+        finds there (sandbox_init._private_tests).
+        homes_kept (with private_logs): the homes the verifier sees as the agent left them (paths; "~" its
+        HOME; "/" all); every other home it sees as the image had it (sandbox_init.verifier_homes)."""
         if self.closed:
             raise SandboxError("run_fresh() after close()")
         if tests is None:
-            return self._run_fresh((b"L" if private_logs else b"-") + marshal.dumps((_ids(user), command)),
-                                   timeout, private_logs)
+            return self._run_fresh((b"L" if private_logs else b"-") +
+                                   marshal.dumps((_ids(user), command, tuple(homes_kept))), timeout, private_logs)
         stage = self._stage(Path(tests), where=self.dir / "stage")
         try:
             command = (f"cp -a /run/xfer/{stage.name}/. /tests/ || {{ echo 'cannot copy the tests to /tests' "
                        f">&2; exit 126; }}\n{command}")
-            return self._run_fresh(b"T" + marshal.dumps((_ids(user), command)), timeout, True)
+            return self._run_fresh(b"T" + marshal.dumps((_ids(user), command, tuple(homes_kept))), timeout,
+                                   True)
         finally:
             _rmtree(stage)
 

@@ -380,7 +380,8 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
             pending += os.read(fds["ctl"], 1 << 16)
             while len(pending) >= 4 and len(pending) >= 4 + struct.unpack("I", pending[:4])[0]:
                 n = struct.unpack("I", pending[:4])[0]
-                kind, (user, command) = pending[4:5], marshal.loads(pending[5:4 + n])
+                kind, msg = pending[4:5], marshal.loads(pending[5:4 + n])
+                user, command, kept = msg[0], msg[1], msg[2] if len(msg) > 2 else ()
                 pending = pending[4 + n:]
                 if kind == b"U":               # the agent's shell runs as `user` from its next start on
                     cfg["user"] = user
@@ -390,7 +391,7 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
                     event(f"S {_seal()}")
                     continue
                 pid, logs, uppers = _spawn_fresh(cfg, command, private_logs=kind in (b"L", b"T"),
-                                                 user=user, sealed=kind == b"T")
+                                                 user=user, sealed=kind == b"T", kept=kept)
                 fresh.add(pid)
                 if logs is not None:
                     reward_dirs[pid] = logs
@@ -430,19 +431,19 @@ REWARD_FILES, REWARD_BYTES = ("reward.json", "reward.txt"), 4096
 _VERIFIER_UPPERS: dict[str, int] = {}
 
 
-def _spawn_fresh(cfg: dict, command: str, private_logs: bool, user=None,
-                 sealed: bool = False) -> tuple[int, int | None, list[tuple[str, int]]]:
+def _spawn_fresh(cfg: dict, command: str, private_logs: bool, user=None, sealed: bool = False,
+                 kept: tuple[str, ...] = ()) -> tuple[int, int | None, list[tuple[str, int]]]:
     """A run_fresh command, as `user` (a sandbox.User tuple; None: root). With private_logs (the verifier),
     it runs in a mount namespace of its own with a fresh, empty tmpfs at /logs/verifier, and pid 1 keeps an
     fd of that tmpfs: what the agent left running (in pid 1's namespace) cannot see it, and its reward files
     are read through that fd by pid 1, never through a path: (pid, fd of the reward directory or None,
     [(d, fd of the upper directory of its private d)] after a seal). sealed: after _seal, see
-    _private_logs."""
+    _private_logs. kept: the homes it sees as the agent left them (verifier_homes)."""
     argv = ["bash", "--noprofile", "--norc", "-c", command]
     if not private_logs:
         return _spawn(cfg, argv, user=user), None, []
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    pid = _spawn(cfg, argv, logs_sock=theirs, user=user, sealed=sealed)
+    pid = _spawn(cfg, argv, logs_sock=(theirs, kept), user=user, sealed=sealed)
     theirs.close()
     try:
         # close-on-exec as it arrives: no program pid 1 starts later (a new zygote, a new agent shell once a
@@ -983,6 +984,51 @@ def cache_dirs(home: str, env: dict) -> tuple[str, ...]:
     return tuple(dict.fromkeys(os.path.normpath(d) for d in dirs + ([xdg] if os.path.isabs(xdg) else [])))
 
 
+# Per-user configuration: what a tool reads from a home before it does anything asked of it (ssh's
+# ~/.ssh/config `Match exec`, sqlite3's ~/.sqliterc `.shell`, gdb's ~/.gdbinit, git's, pip's, ...), run as
+# root by a verifier's tool. No list of tools is complete (rt7 found three beyond tamper.CONFIG's), so the
+# verifier sees every home as the image had it: root's, each under /home (or /home whole), and the XDG base
+# directories its ENV names, with a private tmpfs on top for what test.sh writes (_caches). Not a home that
+# holds the workdir (the agent's to change: the residual, tamper.CONFIG judges it), nor one the task's tests
+# name (harbor.homes_named: they read what the agent left there).
+XDG_HOMES = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")
+MAX_HOMES = 256                                # /home's entries given the image's view one by one, at most
+
+
+def _under(path: str, d: str) -> bool:
+    return path == d or path.startswith(d.rstrip("/") + "/")
+
+
+def verifier_homes(home: str, env: dict, workdir: str, kept: tuple[str, ...]) -> tuple[str, ...]:
+    """The homes the verifier sees as the image had them (see above), in the verifier's mount namespace:
+    /root, /home (one by one where the workdir or a kept path is under it: /home's names in the image and
+    now, at most MAX_HOMES), the XDG ones of env; less any kept ("~": `home`; "/": all) or holding the
+    workdir."""
+    kept = tuple(home if k == "~" else k for k in kept)
+    def free(d: str) -> bool:
+        return not _under(workdir, d) and not any(_under(k, d) or _under(d, k) for k in kept)
+    dirs = [os.path.normpath(d) for d in ("/root", *(env.get(k, "") for k in XDG_HOMES)) if os.path.isabs(d)]
+    if free("/home"):
+        dirs.append("/home")
+    else:
+        dirs += [f"/home/{n}" for n in sorted(_home_names())[:MAX_HOMES]]
+    return tuple(dict.fromkeys(d for d in dirs if d != "/" and free(d)))
+
+
+def _home_names() -> set[str]:
+    """The entries of /home now (the agent's) and in the image (_IMAGE)."""
+    names = set()
+    if os.path.isdir("/home") and not os.path.islink("/home"):
+        names.update(os.listdir("/home"))
+    fd = _image_dir("/home")
+    if fd is not None:
+        try:
+            names.update(os.listdir(f"/proc/self/fd/{fd}"))
+        finally:
+            os.close(fd)
+    return names
+
+
 def _image_view(layers: list[str], at: str) -> int:
     """The image's layers without the episode's writable layer: a read-only overlay of them (of one layer:
     its directory), mounted at `at` (in pid 1's namespace, before the pivot) only to be cloned: the clone
@@ -1209,8 +1255,11 @@ def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, log
             pass
         if logs_sock is not None:
             home = user[3] if user else cfg["env"].get("HOME", "/root")
+            logs_sock, kept = logs_sock
+            homes = verifier_homes(home, cfg["env"], cfg["workdir"], kept)
+            caches = tuple(c for c in cache_dirs(home, cfg["env"]) if not any(_under(c, h) for h in homes))
             _private_logs(logs_sock, owner=(user[0], user[1]) if user else (0, 0), sealed=sealed,
-                          caches=cache_dirs(home, cfg["env"]))
+                          caches=homes + caches)
         if sealed:
             # The verifier beside live survivors: a Landlock domain of its own, outside theirs, so that it
             # cannot reach into their processes either: /proc/<a survivor>/root, cwd and fd are their live

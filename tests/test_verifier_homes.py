@@ -1,0 +1,102 @@
+"""The verifier reads no per-user configuration the agent wrote (README "Containment": homes are the image's).
+
+A tool test.sh runs may read a file in a home before it does what it was asked (ssh's ~/.ssh/config `Match
+exec`, sqlite3's ~/.sqliterc `.shell`, gdb's ~/.gdbinit: rt7 p01, p02, p07), and no list of such tools is
+complete. `tool` below stands for all of them: it sources its rc file. Each attack scored 1.0 on the code
+before sandbox_init.verifier_homes, in both lifecycles. On the real Debian base, as test_verifier_caches.py."""
+import pytest
+
+import harbor
+import sandbox_init
+from test_agent_processes import make_task, score
+
+DEFAULT, KEEP = harbor.Limits(), harbor.Limits(keep_agent_processes=True)
+# a program of the image that reads its user's configuration from a home, as ssh, sqlite3 or gdb do
+TOOL = ("FROM debian:bookworm\nWORKDIR /app\n"
+        "RUN printf '#!/bin/sh\\nrc=${TOOLRC:-$HOME/.toolrc}; [ -f \"$rc\" ] && . \"$rc\"; exit 0\\n' "
+        "> /usr/local/bin/tool && chmod 755 /usr/local/bin/tool && useradd -m app\n")
+FORGE = "echo 1 > /logs/verifier/reward.txt"
+
+
+@pytest.fixture(scope="module")
+def real(debian_base):
+    return debian_base
+
+
+def task(tmp_path, test_sh: str, dockerfile: str = TOOL, files=None) -> harbor.Task:
+    t = make_task(tmp_path, test_sh, dockerfile=dockerfile, files=files)
+    harbor.build_task(t, log=lambda m: None)
+    return t
+
+
+# test.sh runs the tool, then writes 0 where nothing wrote a reward: 1.0 only if the agent's rc file ran
+CHECK = ("tool\n[ -s /logs/verifier/reward.txt ] || echo 0 > /logs/verifier/reward.txt\n")
+
+
+@pytest.mark.parametrize("limits", [DEFAULT, KEEP], ids=["default", "keep"])
+@pytest.mark.parametrize("attack,test_sh,dockerfile", [
+    # root's own rc file, in its home (HOME=/root)
+    (f"echo '{FORGE}' > /root/.toolrc", CHECK, TOOL),
+    # another user's, read when test.sh switches to it (su's child runs with that user's HOME)
+    (f"echo '{FORGE}' > /home/app/.toolrc; chmod 644 /home/app/.toolrc",
+     "chmod 777 /logs/verifier; su app -s /bin/sh -c tool\n"
+     "[ -s /logs/verifier/reward.txt ] || echo 0 > /logs/verifier/reward.txt\n", TOOL),
+    # configuration found through the environment: the image's XDG_CONFIG_HOME (rt7 p04)
+    (f"mkdir -p /cfg/tool && echo '{FORGE}' > /cfg/tool/rc",
+     "TOOLRC=$XDG_CONFIG_HOME/tool/rc " + CHECK, TOOL + "ENV XDG_CONFIG_HOME=/cfg\n"),
+    # a home the agent made and named its own (useradd -m in the episode)
+    (f"useradd -m eve && echo '{FORGE}' > /home/eve/.toolrc && chmod 644 /home/eve/.toolrc",
+     "chmod 777 /logs/verifier; su eve -s /bin/sh -c tool\n"
+     "[ -s /logs/verifier/reward.txt ] || echo 0 > /logs/verifier/reward.txt\n", TOOL),
+], ids=["root", "su-user", "xdg-config-home", "new-user"])
+def test_a_tools_per_user_config_the_agent_wrote_does_not_run_in_the_verifier(real, tmp_path, limits, attack,
+                                                                              test_sh, dockerfile):
+    t = task(tmp_path, test_sh, dockerfile)
+    assert score(t, attack, limits=limits) == 0.0
+
+
+def test_the_verifier_sees_the_images_home_and_may_write_it(real, tmp_path):
+    # the image's file is there, the agent's change and its new file are not; test.sh's own write works
+    # (`cd`: to HOME, which the tests do not name)
+    t = task(tmp_path, "cd && [ \"$(cat .keep)\" = img ] && [ ! -e .new ] && echo v > .w && "
+             "[ \"$(cat .w)\" = v ] && echo 1 > /logs/verifier/reward.txt\n",
+             TOOL + "RUN echo img > /root/.keep\n")
+    assert score(t, "echo agent > /root/.keep; touch /root/.new", limits=DEFAULT) == 1.0
+
+
+def test_a_home_the_tests_name_is_the_agents(real, tmp_path):
+    # a task whose check reads what the agent left in a home (TermiGen: ~/.bashrc, ~/.wgetrc, ...)
+    t = task(tmp_path, "grep -q done /root/notes.txt && echo 1 > /logs/verifier/reward.txt\n")
+    assert score(t, "echo done > /root/notes.txt", limits=DEFAULT) == 1.0
+
+
+def test_a_home_that_holds_the_workdir_is_the_agents(real, tmp_path):
+    # WORKDIR /root (134 of 3,566 TermiGen tasks): the workdir is the agent's to change
+    t = task(tmp_path, "grep -q done out.txt && echo 1 > /logs/verifier/reward.txt\n", TOOL + "WORKDIR /root\n")
+    assert score(t, "echo done > out.txt", limits=DEFAULT) == 1.0
+
+
+@pytest.mark.parametrize("workdir,kept,names,want", [
+    ("/app", (), {"app"}, ("/root", "/home")),
+    ("/home/app/w", (), {"app", "bob"}, ("/root", "/home/bob")),          # the workdir's home stays
+    ("/root", (), set(), ("/home",)),
+    ("/app", ("~",), set(), ("/home",)),                                   # the tests name HOME (/root)
+    ("/app", ("/home/bob",), {"app", "bob"}, ("/root", "/home/app")),
+    ("/app", ("/",), {"app"}, ()),                                         # tests/ too big to read
+])
+def test_verifier_homes(monkeypatch, workdir, kept, names, want):
+    monkeypatch.setattr(sandbox_init, "_home_names", lambda: names)
+    assert sandbox_init.verifier_homes("/root", {}, workdir, kept) == want
+
+
+def test_verifier_homes_takes_the_xdg_dirs_of_the_environment(monkeypatch):
+    monkeypatch.setattr(sandbox_init, "_home_names", lambda: set())
+    env = {"XDG_CONFIG_HOME": "/cfg", "XDG_DATA_HOME": "rel", "XDG_STATE_HOME": "/app/state"}
+    # config is config under the workdir too; a relative value names no directory
+    assert sandbox_init.verifier_homes("/root", env, "/app", ()) == ("/root", "/cfg", "/app/state", "/home")
+
+
+def test_homes_named_reads_the_tests(tmp_path):
+    (tmp_path / "test.sh").write_text("cat ~/.bashrc; ls /home/app/x /root\n")
+    (tmp_path / "t.py").write_text("Path.home()\n'/rooted' '/homework'\n")
+    assert harbor.homes_named(tmp_path) == ("/home/app", "/root", "~")
