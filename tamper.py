@@ -386,16 +386,19 @@ class Image:
             os.close(fd)
 
     def names(self, directory: str) -> set[str]:
-        """The names in one of the image's directories, over all layers."""
+        """The names in one of the image's directories, as overlayfs merges its layers (_stack): a name a
+        layer above deleted (its whiteout) or hid (an opaque directory) is not one."""
         if directory not in self._names:
-            names: set[str] = set()
-            for root in self.roots:
-                fd = _open_dir(root, directory)
-                if fd is not None:
-                    try:
-                        names |= set(os.listdir(fd))
-                    finally:
-                        os.close(fd)
+            names, gone = set(), set()
+            for fd in self._stack(directory):
+                try:
+                    with os.scandir(fd) as it:
+                        for e in it:
+                            if e.name in gone or e.name in names:
+                                continue
+                            (gone if _whiteout(e) else names).add(e.name)
+                finally:
+                    os.close(fd)
             self._names[directory] = names
         return self._names[directory]
 
@@ -407,18 +410,16 @@ class Image:
             names, dirs = set(), set(LIB_DIRS)
             for d in LIB_DIRS:
                 names |= {n for n in self.names(d) if LIBRARY_NAME.match(n)}
-            for root in self.roots:
-                fd = _open_dir(root, "/etc")
-                if fd is not None:
-                    try:
-                        data = _read(fd, "ld.so.cache", 1 << 24)
-                    finally:
-                        os.close(fd)
-                    if data is not None:
-                        entries = ld_cache(data)
-                        names |= {k for k, _ in entries}
-                        dirs |= {os.path.dirname(v) for _, v in entries}
-                        break
+            found = self._find("/etc/ld.so.cache")
+            if found is not None:
+                try:
+                    data = _read(found[0], found[1], 1 << 24)
+                finally:
+                    os.close(found[0])
+                if data is not None:
+                    entries = ld_cache(data)
+                    names |= {k for k, _ in entries}
+                    dirs |= {os.path.dirname(v) for _, v in entries}
             _LOADER[key] = (names, dirs)
         return _LOADER[key]
 
@@ -430,11 +431,8 @@ class Image:
         key = tuple(self.roots)
         if key not in _THROUGH:
             out: set[str] = set()
-            for root in self.roots:
-                for top in SYSTEM_ROOTS:
-                    fd = _open_dir(root, top)
-                    if fd is not None:
-                        _links(fd, top, 0, lambda lp, t: self._follow(lp, t, out))
+            for top in SYSTEM_ROOTS:
+                _links(self._stack(top), top, 0, lambda lp, t: self._follow(lp, t, out))
             _THROUGH[key] = {a: t for t in sorted(out, reverse=True) for a in _ancestors(t) | {t} if a != "/"}
         return _THROUGH[key]
 
@@ -472,45 +470,49 @@ class Image:
 
     def _find(self, path: str) -> tuple[int, str, os.stat_result] | None:
         """(an fd of its directory, its name, its lstat) in the top layer that shows `path`, as overlayfs
-        merges them: a layer that lacks a component passes to the next; a whiteout, or anything but a
-        directory, at the path or an ancestor hides it in every layer below; an opaque directory on the way
-        hides the layers below it. None: the image does not have it."""
-        parts = [p for p in path.split("/") if p]
-        if not parts:
+        merges them (_stack of its directory, then the name in each of those layers, top first: a whiteout
+        hides it). None: the image does not have it."""
+        parent, name = os.path.split(os.path.normpath("/" + path.strip("/")))
+        if not name:
             return None
+        fds, found = self._stack(parent), None
+        for fd in fds:
+            try:
+                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            except OSError:                    # not in this layer: a lower one may have it
+                continue
+            if not (stat.S_ISCHR(st.st_mode) and st.st_rdev == 0):     # a whiteout: deleted for all below
+                found = (fd, name, st)
+            break
+        for fd in fds:
+            if found is None or fd != found[0]:
+                os.close(fd)
+        return found
+
+    def _stack(self, directory: str) -> list[int]:
+        """fds of `directory` in each layer that shows it, top first, as overlayfs merges them: a layer that
+        lacks a component passes to the next; a whiteout, or anything but a directory, at the path or an
+        ancestor hides it in every layer below; an opaque directory on the way hides the layers below it.
+        The one lookup every reader of the image goes through (kind, read, names, through, loader)."""
+        fds = []
         for root in self.roots:
             try:
-                fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+                fds.append(os.open(root, os.O_RDONLY | os.O_DIRECTORY))
             except OSError:
                 continue
-            last = False                       # an opaque directory in this layer: nothing below shows
-            for i, part in enumerate(parts):
-                try:
-                    st = os.stat(part, dir_fd=fd, follow_symlinks=False)
-                except OSError:                # not in this layer: a lower one may have it
-                    st = None
-                if st is None:
-                    break
-                if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
-                    os.close(fd)               # a whiteout: deleted here, for every layer below
-                    return None
-                if i == len(parts) - 1:
-                    return fd, part, st
-                if not stat.S_ISDIR(st.st_mode):
-                    os.close(fd)               # a file or link where a directory would be: hides the path
-                    return None
-                try:
-                    nxt = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-                except OSError:
-                    os.close(fd)
-                    return None
+        for part in [p for p in directory.split("/") if p]:
+            below, fds = fds, _substack(fds, part)
+            for fd in below:
                 os.close(fd)
-                fd = nxt
-                last = last or _opaque(fd)
-            os.close(fd)
-            if last:
-                return None
-        return None
+        return fds
+
+
+def _whiteout(e: os.DirEntry) -> bool:
+    """An overlay whiteout: a character device 0/0 (a layer's record of a deleted name)."""
+    if e.is_dir(follow_symlinks=False) or e.is_file(follow_symlinks=False) or e.is_symlink():
+        return False
+    st = e.stat(follow_symlinks=False)
+    return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
 
 
 _THROUGH: dict[tuple, dict[str, str]] = {}
@@ -992,21 +994,45 @@ def final_ld_cache(layer: str) -> list[tuple[str, str]]:
     return ld_cache(data) if data else []
 
 
-def _links(dfd: int, prefix: str, depth: int, found) -> None:
-    """found(path, target) for every link under an open directory of the image (the fd is closed)."""
+def _links(fds: list[int], prefix: str, depth: int, found) -> None:
+    """found(path, target) for every link under a directory of the image, given as its _stack (the fds are
+    closed): each name as the top layer that shows it has it, a directory merged over its own stack."""
     try:
-        with os.scandir(dfd) as it:
-            for e in it:
-                if e.is_symlink():
-                    found(f"{prefix}/{e.name}", os.readlink(e.name, dir_fd=dfd))
-                elif e.is_dir(follow_symlinks=False) and depth < MAX_DEPTH:
-                    try:
-                        sub = os.open(e.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dfd)
-                    except OSError:
+        seen: set[str] = set()
+        for fd in fds:
+            with os.scandir(fd) as it:
+                for e in it:
+                    if e.name in seen:
                         continue
-                    _links(sub, f"{prefix}/{e.name}", depth + 1, found)
+                    seen.add(e.name)
+                    if e.is_symlink():
+                        found(f"{prefix}/{e.name}", os.readlink(e.name, dir_fd=fd))
+                    elif e.is_dir(follow_symlinks=False) and depth < MAX_DEPTH:
+                        _links(_substack(fds, e.name), f"{prefix}/{e.name}", depth + 1, found)
     finally:
-        os.close(dfd)
+        for fd in fds:
+            os.close(fd)
+
+
+def _substack(fds: list[int], name: str) -> list[int]:
+    """The stack of the directory `name` in the directory whose stack is `fds` (new fds; `fds` stay open):
+    a layer that lacks it passes to the next; a whiteout, a file or a link hides it in every layer below;
+    an opaque one hides the layers below it."""
+    out = []
+    for fd in fds:
+        try:
+            st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            break
+        try:
+            out.append(os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd))
+        except OSError:
+            break
+        if _opaque(out[-1]):
+            break
+    return out
 
 
 def _open_dir(root: str, directory: str) -> int | None:
