@@ -20,7 +20,8 @@ The invariants, each a class of forgery (not a list of attacks):
      by one rule (_shadow: the agent's D/rel, the image's or verifier's L/rel on a later entry L): PATH,
      and the build tools' (SEARCH_PATHS): the C/C++ include path (gcc's own include directory,
      /usr/local/include, the multiarch one, /usr/include: relative names, <sys/types.h>), the linker's
-     (gcc's directory, then ld's SEARCH_DIR: `-lz`, crt1.o), pkg-config's and cmake's package path. By
+     (gcc's directory, then ld's SEARCH_DIR: `-lz`, crt1.o), pkg-config's and cmake's package path, and
+     Perl's @INC (Foo/Bar.pm; Debian's vendor directories ahead of perl-base's). By
      other keys than the file's name: Python's sys.path (python3X.zip and a
      pyvenv.cfg or ._pth that move it, the stdlib dir, lib-dynload, site- and dist-packages; .py, .pyc, .so
      and package directories); the loader, by SONAME, not file name: an ELF file the agent added in one
@@ -189,6 +190,18 @@ SEARCH_PATHS = {
         ("/usr/local/lib/{arch}/cmake", "/usr/local/lib/cmake", "/usr/local/share/cmake",
          "/usr/lib/{arch}/cmake", "/usr/lib/cmake", "/usr/share/cmake"), True,
         "find_package's <prefix>/(lib/<arch>|lib|share)/cmake/<Name>/, /usr/local first"),
+    # @INC in the order `perl -e 'print join "\n", @INC'` prints it on Debian bookworm (measured on this
+    # host's perl 5.36.0 and in the Debian stand-in, which has perl-base only: the same nine entries; the
+    # first four and the last are CONFIG's "perl" too). Debian puts the vendor directories AHEAD of
+    # perl-base's so that a package may upgrade a core module: a new /usr/share/perl5/strict.pm is what
+    # apt, dpkg, debconf and adduser load as root (rt7 p21). "{perl}" is each version of the image's perl
+    # (its /usr/bin/perl5.36.0: 5.36 and 5.36.0), not a glob: perl searches these directories whether
+    # they exist or not, and one the agent makes must be an entry too.
+    "Perl's @INC": (
+        ("/etc/perl", "/usr/local/lib/{arch}/perl/{perl}", "/usr/local/share/perl/{perl}",
+         "/usr/lib/{arch}/perl5/{perl}", "/usr/share/perl5", "/usr/lib/{arch}/perl-base",
+         "/usr/lib/{arch}/perl/{perl}", "/usr/share/perl/{perl}", "/usr/local/lib/site_perl"), True,
+        "`use strict`, `use Foo::Bar` (Foo/Bar.pm): the first entry that has it"),
 }
 PYTHON_DIR = re.compile(r"/usr(/local)?/lib/python3[.\d]*(/(site|dist)-packages|/lib-dynload)?")
 # Entries Python puts on sys.path AHEAD of its stdlib directory, or files that move sys.prefix: any of them
@@ -1083,11 +1096,13 @@ def search_paths(path: list[str], final) -> list[tuple[str, list[str], bool]]:
     image = getattr(final, "image", final)
     arches = sorted({n for d in ("/usr/lib", "/lib") for n in final.names(d)
                      if re.fullmatch(r"\w+-linux-gnu\w*", n)})
+    perls = sorted({v for n in final.names("/usr/bin") if (m := re.fullmatch(r"perl(5\.\d+)(\.\d+)", n))
+                    for v in (m[1], m[1] + m[2])})
     out = [("PATH", list(path), False)]
     for tool, (patterns, deep, _) in SEARCH_PATHS.items():
         dirs: list[str] = []
         for pattern in patterns:
-            for d in _expand(pattern, arches, final):
+            for d in _expand(pattern, {"{arch}": arches, "{perl}": perls}, final):
                 top = "/" + d.strip("/").split("/")[0]
                 if top in ("/lib", "/lib64") and image.kind(top) == "link":
                     d = "/usr" + d                 # merged /usr: /lib/x86_64-linux-gnu is /usr/lib/...
@@ -1097,11 +1112,12 @@ def search_paths(path: list[str], final) -> list[tuple[str, list[str], bool]]:
     return out
 
 
-def _expand(pattern: str, arches: list[str], final) -> list[str]:
-    """The directories a SEARCH_PATHS pattern names: {arch} as each triplet, a glob against `final`."""
+def _expand(pattern: str, measured: dict[str, list[str]], final) -> list[str]:
+    """The directories a SEARCH_PATHS pattern names: {arch} as each triplet, {perl} as each version of the
+    image's perl (`measured`), a glob against `final`."""
     found = [""]
     for part in pattern.strip("/").split("/"):
-        options = arches if part == "{arch}" else None
+        options = measured.get(part)
         found = [f"{d}/{n}" for d in found for n in (
             options if options is not None else
             sorted(n for n in final.names(d or "/") if fnmatch.fnmatchcase(n, part)
