@@ -1245,7 +1245,7 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
         ground_, cache = before, tamper.final_ld_cache(places[0][0])
         made = [c for c in now if stamps.get(c.path) != c.stamp]
         after = {c.path for c in now}
-    path = tamper.search_path(env.box.env.get("PATH", sandbox.BASE_ENV["PATH"]), env.image)
+    path = tamper.search_path(env.box.env.get("PATH", sandbox.BASE_ENV["PATH"]), env.image, task.workdir)
     bad = tamper.tampered(ground_.changes, env.image, task.workdir, path, env.baseline,
                           home=task.verifier_env.get("HOME") or verifier_home(env),
                           made=made, ld_cache=cache,

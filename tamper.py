@@ -17,7 +17,8 @@ The invariants, each a class of forgery (not a list of attacks):
      itself before it runs the name (test.sh's `pip install pytest`, `install grader /usr/local/bin`).
      harbor.verify judges the layer before test.sh, then again after it against what test.sh made
      (Final); tampered then discards the reward. The paths, each an ordered list of directories judged
-     by one rule (_shadow: the agent's D/rel, the image's or verifier's L/rel on a later entry L): PATH,
+     by one rule (_shadow: the agent's D/rel, the image's or verifier's L/rel on a later entry L): PATH
+     (a relative or empty entry as the workdir's directory, test.sh's cwd: judged there too, search_path),
      and the build tools' (SEARCH_PATHS): the C/C++ include path (gcc's own include directory,
      /usr/local/include, the multiarch one, /usr/include: relative names, <sys/types.h>), the linker's
      (gcc's directory, then ld's SEARCH_DIR: `-lz`, crt1.o), pkg-config's and cmake's package path, and
@@ -98,7 +99,8 @@ The invariants, each a class of forgery (not a list of attacks):
      MAX_SECONDS to list, or holding more than MAX_LIBRARIES libraries to read: refused whole, before
      anything else is judged.
 What is not judged (the README's "what the verifier sees"): new files elsewhere (/etc/passwd from useradd,
-/etc/cron.d, /etc/nginx, new packages' files), the workdir, caches under HOME.
+/etc/cron.d, /etc/nginx, new packages' files), the workdir (but a shadow in its PATH directories), caches
+under HOME.
 An entry the task's own setup made (the baseline) is the task's while its stamp is unchanged: inode, size,
 mode, mtime and ctime, which utime cannot set back.
 """
@@ -1075,13 +1077,13 @@ def _ancestors(path: str) -> set[str]:
     return {"/" + "/".join(parts[:i]) for i in range(len(parts))}
 
 
-def search_path(path_var: str, image: Image) -> list[str]:
-    """The verifier's PATH as real directories of the image (/bin -> /usr/bin on merged /usr), in order."""
+def search_path(path_var: str, image: Image, cwd: str = "/") -> list[str]:
+    """The verifier's PATH as real directories of the image (/bin -> /usr/bin on merged /usr), in order. A
+    relative or empty entry is the shell's cwd joined to it, as bash resolves it: `cwd` is test.sh's (the
+    workdir; `ENV PATH=./node_modules/.bin:$PATH`, `bin:`, `::`, rt7 p17)."""
     out = []
     for d in path_var.split(":"):
-        if not d.startswith("/"):
-            continue
-        d = os.path.normpath(d)
+        d = os.path.normpath(os.path.join(cwd, d))
         top = "/" + d.strip("/").split("/")[0]
         if image.kind(top) == "link" and top in SYSTEM_ROOTS:
             d = "/usr" + d                     # merged /usr: /bin -> usr/bin, /sbin -> usr/sbin
@@ -1606,7 +1608,9 @@ def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: s
     if PYTHON_AHEAD.fullmatch(p) and c.kind != "gone":
         return "ahead of Python's stdlib on sys.path (or moves sys.prefix)"
     if exempt and within(p, exempt):
-        return None
+        # a PATH directory in the workdir (a relative entry: `./node_modules/.bin`): the agent's programs
+        # there are its own (npm's jest), but not one named as a program on a later entry (grep)
+        return shadow(p) if c.kind not in ("gone", "dir") and d in path else None
     through = None if any(within(p, r) for r in SYSTEM_ROOTS) else image.through().get(p)
     if through and (c.kind == "link" or image.kind(p) == "link" or image.kind(p) == "dir"
                     and (c.kind != "dir" or c.opaque)):
