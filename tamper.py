@@ -32,7 +32,8 @@ The invariants, each a class of forgery (not a list of attacks):
      verifier's ldconfig left that gives the agent's file such a soname.
   2. The implicit configuration of the tools a verifier uses to set itself up and run (CONFIG: shells'
      start-up files, the loader, Python, pip, uv, apt/dpkg, git, curl/wget, npm, cargo, go, maven/gradle,
-     the CA store, PAM and what su/runuser/sudo/login set a verifier's child up from as root (login.defs,
+     the CA store, hooks image programs run by a fixed path (adduser.local, policy-rc.d), PAM and what
+     su/runuser/sudo/login set a verifier's child up from as root (login.defs,
      sudoers, pam_env's envfiles: the PATH `su app -c python3 x` looks python3 up in; a new package's
      conffile as dpkg's status records it is an install: CONFFILE_TOOLS), and the same tools' files
      under `~`; the global git configs by content: GIT_GLOBAL, one of the agent's holding only an
@@ -264,6 +265,16 @@ CONFIG = {
     "perl": (("/etc/perl", "/usr/local/share/perl", "/usr/local/lib/*/perl", "/usr/local/lib/site_perl",
               "~/perl5", "~/.perldb"),
              "first on Perl's module path: apt's debconf and dpkg's scripts run Perl as root"),
+    # Programs the image's own programs run as root from a fixed path, if it exists: on no search path, so a
+    # new one was an install (rt7 p12, p13). Measured in the Debian stand-in (debootstrap bookworm) by
+    # grepping its /usr/sbin/* and /usr/bin/* scripts, /usr/share/debconf and dpkg's info/ for `-x`, `-e`
+    # and `-f` tests of absolute paths: adduser and addgroup run /usr/local/sbin/adduser.local, deluser and
+    # delgroup deluser.local; invoke-rc.d, which a daemon package's postinst calls under test.sh's `apt-get
+    # install`, runs $DPKG_ROOT/usr/sbin/policy-rc.d (update-ca-certificates' update.d hooks are the CA
+    # store's, dpkg's the apt/dpkg entry's; bashbug's editors are not run by a test.sh).
+    "hooks run by path": (("/usr/local/sbin/adduser.local", "/usr/local/sbin/deluser.local",
+                           "/usr/sbin/policy-rc.d"),
+                          "run as root by adduser, deluser and invoke-rc.d (a package's postinst)"),
     "CA store": (("/etc/ssl", "/etc/ca-certificates", "/etc/ca-certificates.conf",
                   "/usr/local/share/ca-certificates", "/usr/share/ca-certificates"),
                  "which TLS servers a download trusts"),

@@ -7,7 +7,9 @@ B. Perl's @INC is a search path (tamper.SEARCH_PATHS): a module the agent added 
    shadows one on a later entry (/usr/share/perl5/strict.pm before perl-base's) is tampered (rt7 p21).
 C. PATH as test.sh's shell resolves it: a relative or empty entry is the workdir's directory (test.sh runs
    there), and a program there named as one on a later entry is tampered, the workdir's exemption
-   notwithstanding; what `npm install` puts there under new names is not (rt7 p17)."""
+   notwithstanding; what `npm install` puts there under new names is not (rt7 p17).
+D. Hooks the image's programs run as root from a fixed path (adduser's /usr/local/sbin/adduser.local,
+   invoke-rc.d's /usr/sbin/policy-rc.d) are configuration (tamper.CONFIG), not installs (rt7 p12, p13)."""
 import os
 import re
 import shutil
@@ -139,3 +141,20 @@ def test_npm_installs_in_a_workdir_path_entry_are_not_tampering():
         ("/app/node_modules/.bin/jest", "link"), ("/app/node_modules/jest", "dir"),
         ("/app/node_modules/jest/bin/jest.js", "file"), ("/app/grep.txt", "file")]]
     assert tamper.tampered(changes, GREP, "/app", path) == []
+
+
+# ---- D: hooks run by a fixed path --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", [
+    "/usr/local/sbin/adduser.local",                    # p12: test.sh's `adduser tester` runs it as root
+    "/usr/local/sbin/deluser.local",                    # ... `deluser tester`
+    "/usr/sbin/policy-rc.d",                            # p13: a daemon's postinst under `apt-get install`
+])
+def test_a_hook_an_image_program_runs_by_path_is_tampered(path):
+    bad = tamper.tampered([tamper.Change(path, "file")], GREP, "/app", PATH)
+    assert [b.split(" (")[0] for b in bad] == [path] and "hooks run by path" in bad[0]
+
+
+def test_a_new_program_beside_the_hooks_is_still_an_install():
+    assert tamper.tampered([tamper.Change("/usr/local/sbin/mytool", "file"),
+                            tamper.Change("/usr/sbin/mydaemon", "file")], GREP, "/app", PATH) == []
