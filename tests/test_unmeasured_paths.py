@@ -62,6 +62,18 @@ def test_a_rule_that_reads_names_sees_the_image_as_merged(tmp_path):
         assert [b.split(" (")[0] for b in bad] == ["/srv/x/unittest.py"]
 
 
+
+def test_a_link_a_later_layer_deleted_is_not_one_system_programs_resolve_through(tmp_path):
+    lower, upper = tmp_path / "lower", tmp_path / "upper"
+    (lower / "usr/bin").mkdir(parents=True)
+    (lower / "usr/bin/awk").symlink_to("/etc/alternatives/awk")
+    (lower / "usr/bin/sed").symlink_to("/etc/alternatives/sed")
+    (upper / "usr/bin").mkdir(parents=True)
+    os.mknod(upper / "usr/bin/awk", 0o600 | stat.S_IFCHR, 0)      # RUN rm /usr/bin/awk
+    through = tamper.Image([str(upper), str(lower)]).through()
+    assert "/etc/alternatives/sed" in through and "/etc/alternatives/awk" not in through
+
+
 # ---- B: Perl's @INC ---------------------------------------------------------------------------------------
 
 BASE = "/usr/lib/x86_64-linux-gnu/perl-base"
