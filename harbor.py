@@ -1164,6 +1164,16 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")            # --color=yes: the summary line'
 # "setsid|flock|taskset|unshare|ionice|setpriv: failed to execute x: ..."; "/usr/bin/time: cannot run x:
 # ..."), and those that name the command alone ("env|nice: 'x': ...", "xargs: x: ..."). Only these programs'
 # own lines count: `cat: /app/out.txt: No such file or directory` under any of them is a failed check.
+# Other languages' runners that never started (rt7 p05), each as its own program words it: node's require()
+# and import of a package (a runner, its dependency) or of the tests' own file (`Error: Cannot find module
+# 'mocha'`, `Error [ERR_MODULE_NOT_FOUND]: Cannot find package 'mocha' imported from ...`: node 20's
+# loader, measured here; a path of the agent's, '/app/x.js' or './x', is the check failing); java's
+# launcher (`Error: Could not find or load main class org.junit...`: its launcher.properties, measured with
+# openjdk 17); ruby's require of a library (`` in `require': cannot load such file -- rspec (LoadError)``,
+# 3.4 quotes 'Kernel#require': load.c's load_failed; require_relative, the agent's files, is not) and of
+# a script under /tests (`ruby: No such file or directory -- /tests/x.rb (LoadError)`); go's GOPATH
+# lookup (`cannot find package "x" in any of:`, go/build's Import); cargo without a subcommand (`error: no
+# such command: `nextest``, measured with cargo 1.95). `go: command not found` is bash's line above.
 RUNNER_MISSING = re.compile(r"/tests/test\.sh: line \d+: .*(command not found|No such file or directory"
                             r"|Permission denied)$|^\S*python[\d.]*: No module named \S+$"
                             r"|^\S+: (line \d+: |\d+: )?\S+: (command )?not found$"
@@ -1175,6 +1185,12 @@ RUNNER_MISSING = re.compile(r"/tests/test\.sh: line \d+: .*(command not found|No
                             r"No module named '(_?pytest|pluggy|iniconfig)'"
                             r"|^INTERNALERROR>|^ERROR: usage: |^ImportError while loading conftest '/tests/"
                             r"|^(ERROR: |ImportError: )?Error importing plugin \""
+                            r"|^Error( \[ERR_MODULE_NOT_FOUND\])?: "
+                            r"Cannot find (module|package) '(/tests/|[^'./])"
+                            r"|^Error: Could not find or load main class \S+$"
+                            r"|in [`'](Kernel#)?require': cannot load such file -- [^/.\s]\S* \(LoadError\)$"
+                            r"|^ruby: No such file or directory -- /tests/\S+ \(LoadError\)$"
+                            r"|cannot find package \"[^\"]+\" in any of:$|^error: no such command: `\S+`$"
                             r"|^(=+ )?" + NO_TESTS_RAN + r" in [\d.]+s( \(\d+:\d\d:\d\d\))?( =+)?$")
 
 
@@ -1245,7 +1261,7 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
         ground_, cache = before, tamper.final_ld_cache(places[0][0])
         made = [c for c in now if stamps.get(c.path) != c.stamp]
         after = {c.path for c in now}
-    path = tamper.search_path(env.box.env.get("PATH", sandbox.BASE_ENV["PATH"]), env.image)
+    path = tamper.search_path(env.box.env.get("PATH", sandbox.BASE_ENV["PATH"]), env.image, task.workdir)
     bad = tamper.tampered(ground_.changes, env.image, task.workdir, path, env.baseline,
                           home=task.verifier_env.get("HOME") or verifier_home(env),
                           made=made, ld_cache=cache,

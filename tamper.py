@@ -17,10 +17,12 @@ The invariants, each a class of forgery (not a list of attacks):
      itself before it runs the name (test.sh's `pip install pytest`, `install grader /usr/local/bin`).
      harbor.verify judges the layer before test.sh, then again after it against what test.sh made
      (Final); tampered then discards the reward. The paths, each an ordered list of directories judged
-     by one rule (_shadow: the agent's D/rel, the image's or verifier's L/rel on a later entry L): PATH,
+     by one rule (_shadow: the agent's D/rel, the image's or verifier's L/rel on a later entry L): PATH
+     (a relative or empty entry as the workdir's directory, test.sh's cwd: judged there too, search_path),
      and the build tools' (SEARCH_PATHS): the C/C++ include path (gcc's own include directory,
      /usr/local/include, the multiarch one, /usr/include: relative names, <sys/types.h>), the linker's
-     (gcc's directory, then ld's SEARCH_DIR: `-lz`, crt1.o), pkg-config's and cmake's package path. By
+     (gcc's directory, then ld's SEARCH_DIR: `-lz`, crt1.o), pkg-config's and cmake's package path, and
+     Perl's @INC (Foo/Bar.pm; Debian's vendor directories ahead of perl-base's). By
      other keys than the file's name: Python's sys.path (python3X.zip and a
      pyvenv.cfg or ._pth that move it, the stdlib dir, lib-dynload, site- and dist-packages; .py, .pyc, .so
      and package directories); the loader, by SONAME, not file name: an ELF file the agent added in one
@@ -30,7 +32,8 @@ The invariants, each a class of forgery (not a list of attacks):
      verifier's ldconfig left that gives the agent's file such a soname.
   2. The implicit configuration of the tools a verifier uses to set itself up and run (CONFIG: shells'
      start-up files, the loader, Python, pip, uv, apt/dpkg, git, curl/wget, npm, cargo, go, maven/gradle,
-     the CA store, PAM and what su/runuser/sudo/login set a verifier's child up from as root (login.defs,
+     the CA store, hooks image programs run by a fixed path (adduser.local, policy-rc.d), PAM and what
+     su/runuser/sudo/login set a verifier's child up from as root (login.defs,
      sudoers, pam_env's envfiles: the PATH `su app -c python3 x` looks python3 up in; a new package's
      conffile as dpkg's status records it is an install: CONFFILE_TOOLS), and the same tools' files
      under `~`; the global git configs by content: GIT_GLOBAL, one of the agent's holding only an
@@ -99,7 +102,8 @@ The invariants, each a class of forgery (not a list of attacks):
      MAX_SECONDS to list, or holding more than MAX_LIBRARIES libraries to read: refused whole, before
      anything else is judged.
 What is not judged (the README's "what the verifier sees"): new files elsewhere (/etc/passwd from useradd,
-/etc/cron.d, /etc/nginx, new packages' files), the workdir, caches under HOME.
+/etc/cron.d, /etc/nginx, new packages' files), the workdir (but a shadow in its PATH directories), caches
+under HOME.
 An entry the task's own setup made (the baseline) is the task's while its stamp is unchanged: inode, size,
 mode, mtime and ctime, which utime cannot set back.
 """
@@ -191,6 +195,18 @@ SEARCH_PATHS = {
         ("/usr/local/lib/{arch}/cmake", "/usr/local/lib/cmake", "/usr/local/share/cmake",
          "/usr/lib/{arch}/cmake", "/usr/lib/cmake", "/usr/share/cmake"), True,
         "find_package's <prefix>/(lib/<arch>|lib|share)/cmake/<Name>/, /usr/local first"),
+    # @INC in the order `perl -e 'print join "\n", @INC'` prints it on Debian bookworm (measured on this
+    # host's perl 5.36.0 and in the Debian stand-in, which has perl-base only: the same nine entries; the
+    # first four and the last are CONFIG's "perl" too). Debian puts the vendor directories AHEAD of
+    # perl-base's so that a package may upgrade a core module: a new /usr/share/perl5/strict.pm is what
+    # apt, dpkg, debconf and adduser load as root (rt7 p21). "{perl}" is each version of the image's perl
+    # (its /usr/bin/perl5.36.0: 5.36 and 5.36.0), not a glob: perl searches these directories whether
+    # they exist or not, and one the agent makes must be an entry too.
+    "Perl's @INC": (
+        ("/etc/perl", "/usr/local/lib/{arch}/perl/{perl}", "/usr/local/share/perl/{perl}",
+         "/usr/lib/{arch}/perl5/{perl}", "/usr/share/perl5", "/usr/lib/{arch}/perl-base",
+         "/usr/lib/{arch}/perl/{perl}", "/usr/share/perl/{perl}", "/usr/local/lib/site_perl"), True,
+        "`use strict`, `use Foo::Bar` (Foo/Bar.pm): the first entry that has it"),
 }
 PYTHON_DIR = re.compile(r"/usr(/local)?/lib/python3[.\d]*(/(site|dist)-packages|/lib-dynload)?")
 # Entries Python puts on sys.path AHEAD of its stdlib directory, or files that move sys.prefix: any of them
@@ -251,6 +267,16 @@ CONFIG = {
     "perl": (("/etc/perl", "/usr/local/share/perl", "/usr/local/lib/*/perl", "/usr/local/lib/site_perl",
               "~/perl5", "~/.perldb"),
              "first on Perl's module path: apt's debconf and dpkg's scripts run Perl as root"),
+    # Programs the image's own programs run as root from a fixed path, if it exists: on no search path, so a
+    # new one was an install (rt7 p12, p13). Measured in the Debian stand-in (debootstrap bookworm) by
+    # grepping its /usr/sbin/* and /usr/bin/* scripts, /usr/share/debconf and dpkg's info/ for `-x`, `-e`
+    # and `-f` tests of absolute paths: adduser and addgroup run /usr/local/sbin/adduser.local, deluser and
+    # delgroup deluser.local; invoke-rc.d, which a daemon package's postinst calls under test.sh's `apt-get
+    # install`, runs $DPKG_ROOT/usr/sbin/policy-rc.d (update-ca-certificates' update.d hooks are the CA
+    # store's, dpkg's the apt/dpkg entry's; bashbug's editors are not run by a test.sh).
+    "hooks run by path": (("/usr/local/sbin/adduser.local", "/usr/local/sbin/deluser.local",
+                           "/usr/sbin/policy-rc.d"),
+                          "run as root by adduser, deluser and invoke-rc.d (a package's postinst)"),
     "CA store": (("/etc/ssl", "/etc/ca-certificates", "/etc/ca-certificates.conf",
                   "/usr/local/share/ca-certificates", "/usr/share/ca-certificates"),
                  "which TLS servers a download trusts"),
@@ -388,16 +414,19 @@ class Image:
             os.close(fd)
 
     def names(self, directory: str) -> set[str]:
-        """The names in one of the image's directories, over all layers."""
+        """The names in one of the image's directories, as overlayfs merges its layers (_stack): a name a
+        layer above deleted (its whiteout) or hid (an opaque directory) is not one."""
         if directory not in self._names:
-            names: set[str] = set()
-            for root in self.roots:
-                fd = _open_dir(root, directory)
-                if fd is not None:
-                    try:
-                        names |= set(os.listdir(fd))
-                    finally:
-                        os.close(fd)
+            names, gone = set(), set()
+            for fd in self._stack(directory):
+                try:
+                    with os.scandir(fd) as it:
+                        for e in it:
+                            if e.name in gone or e.name in names:
+                                continue
+                            (gone if _whiteout(e) else names).add(e.name)
+                finally:
+                    os.close(fd)
             self._names[directory] = names
         return self._names[directory]
 
@@ -409,18 +438,16 @@ class Image:
             names, dirs = set(), set(LIB_DIRS)
             for d in LIB_DIRS:
                 names |= {n for n in self.names(d) if LIBRARY_NAME.match(n)}
-            for root in self.roots:
-                fd = _open_dir(root, "/etc")
-                if fd is not None:
-                    try:
-                        data = _read(fd, "ld.so.cache", 1 << 24)
-                    finally:
-                        os.close(fd)
-                    if data is not None:
-                        entries = ld_cache(data)
-                        names |= {k for k, _ in entries}
-                        dirs |= {os.path.dirname(v) for _, v in entries}
-                        break
+            found = self._find("/etc/ld.so.cache")
+            if found is not None:
+                try:
+                    data = _read(found[0], found[1], 1 << 24)
+                finally:
+                    os.close(found[0])
+                if data is not None:
+                    entries = ld_cache(data)
+                    names |= {k for k, _ in entries}
+                    dirs |= {os.path.dirname(v) for _, v in entries}
             _LOADER[key] = (names, dirs)
         return _LOADER[key]
 
@@ -432,11 +459,8 @@ class Image:
         key = tuple(self.roots)
         if key not in _THROUGH:
             out: set[str] = set()
-            for root in self.roots:
-                for top in SYSTEM_ROOTS:
-                    fd = _open_dir(root, top)
-                    if fd is not None:
-                        _links(fd, top, 0, lambda lp, t: self._follow(lp, t, out))
+            for top in SYSTEM_ROOTS:
+                _links(self._stack(top), top, 0, lambda lp, t: self._follow(lp, t, out))
             _THROUGH[key] = {a: t for t in sorted(out, reverse=True) for a in _ancestors(t) | {t} if a != "/"}
         return _THROUGH[key]
 
@@ -474,45 +498,49 @@ class Image:
 
     def _find(self, path: str) -> tuple[int, str, os.stat_result] | None:
         """(an fd of its directory, its name, its lstat) in the top layer that shows `path`, as overlayfs
-        merges them: a layer that lacks a component passes to the next; a whiteout, or anything but a
-        directory, at the path or an ancestor hides it in every layer below; an opaque directory on the way
-        hides the layers below it. None: the image does not have it."""
-        parts = [p for p in path.split("/") if p]
-        if not parts:
+        merges them (_stack of its directory, then the name in each of those layers, top first: a whiteout
+        hides it). None: the image does not have it."""
+        parent, name = os.path.split(os.path.normpath("/" + path.strip("/")))
+        if not name:
             return None
+        fds, found = self._stack(parent), None
+        for fd in fds:
+            try:
+                st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+            except OSError:                    # not in this layer: a lower one may have it
+                continue
+            if not (stat.S_ISCHR(st.st_mode) and st.st_rdev == 0):     # a whiteout: deleted for all below
+                found = (fd, name, st)
+            break
+        for fd in fds:
+            if found is None or fd != found[0]:
+                os.close(fd)
+        return found
+
+    def _stack(self, directory: str) -> list[int]:
+        """fds of `directory` in each layer that shows it, top first, as overlayfs merges them: a layer that
+        lacks a component passes to the next; a whiteout, or anything but a directory, at the path or an
+        ancestor hides it in every layer below; an opaque directory on the way hides the layers below it.
+        The one lookup every reader of the image goes through (kind, read, names, through, loader)."""
+        fds = []
         for root in self.roots:
             try:
-                fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+                fds.append(os.open(root, os.O_RDONLY | os.O_DIRECTORY))
             except OSError:
                 continue
-            last = False                       # an opaque directory in this layer: nothing below shows
-            for i, part in enumerate(parts):
-                try:
-                    st = os.stat(part, dir_fd=fd, follow_symlinks=False)
-                except OSError:                # not in this layer: a lower one may have it
-                    st = None
-                if st is None:
-                    break
-                if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
-                    os.close(fd)               # a whiteout: deleted here, for every layer below
-                    return None
-                if i == len(parts) - 1:
-                    return fd, part, st
-                if not stat.S_ISDIR(st.st_mode):
-                    os.close(fd)               # a file or link where a directory would be: hides the path
-                    return None
-                try:
-                    nxt = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-                except OSError:
-                    os.close(fd)
-                    return None
+        for part in [p for p in directory.split("/") if p]:
+            below, fds = fds, _substack(fds, part)
+            for fd in below:
                 os.close(fd)
-                fd = nxt
-                last = last or _opaque(fd)
-            os.close(fd)
-            if last:
-                return None
-        return None
+        return fds
+
+
+def _whiteout(e: os.DirEntry) -> bool:
+    """An overlay whiteout: a character device 0/0 (a layer's record of a deleted name)."""
+    if e.is_dir(follow_symlinks=False) or e.is_file(follow_symlinks=False) or e.is_symlink():
+        return False
+    st = e.stat(follow_symlinks=False)
+    return stat.S_ISCHR(st.st_mode) and st.st_rdev == 0
 
 
 _THROUGH: dict[tuple, dict[str, str]] = {}
@@ -994,21 +1022,45 @@ def final_ld_cache(layer: str) -> list[tuple[str, str]]:
     return ld_cache(data) if data else []
 
 
-def _links(dfd: int, prefix: str, depth: int, found) -> None:
-    """found(path, target) for every link under an open directory of the image (the fd is closed)."""
+def _links(fds: list[int], prefix: str, depth: int, found) -> None:
+    """found(path, target) for every link under a directory of the image, given as its _stack (the fds are
+    closed): each name as the top layer that shows it has it, a directory merged over its own stack."""
     try:
-        with os.scandir(dfd) as it:
-            for e in it:
-                if e.is_symlink():
-                    found(f"{prefix}/{e.name}", os.readlink(e.name, dir_fd=dfd))
-                elif e.is_dir(follow_symlinks=False) and depth < MAX_DEPTH:
-                    try:
-                        sub = os.open(e.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dfd)
-                    except OSError:
+        seen: set[str] = set()
+        for fd in fds:
+            with os.scandir(fd) as it:
+                for e in it:
+                    if e.name in seen:
                         continue
-                    _links(sub, f"{prefix}/{e.name}", depth + 1, found)
+                    seen.add(e.name)
+                    if e.is_symlink():
+                        found(f"{prefix}/{e.name}", os.readlink(e.name, dir_fd=fd))
+                    elif e.is_dir(follow_symlinks=False) and depth < MAX_DEPTH:
+                        _links(_substack(fds, e.name), f"{prefix}/{e.name}", depth + 1, found)
     finally:
-        os.close(dfd)
+        for fd in fds:
+            os.close(fd)
+
+
+def _substack(fds: list[int], name: str) -> list[int]:
+    """The stack of the directory `name` in the directory whose stack is `fds` (new fds; `fds` stay open):
+    a layer that lacks it passes to the next; a whiteout, a file or a link hides it in every layer below;
+    an opaque one hides the layers below it."""
+    out = []
+    for fd in fds:
+        try:
+            st = os.stat(name, dir_fd=fd, follow_symlinks=False)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            break
+        try:
+            out.append(os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd))
+        except OSError:
+            break
+        if _opaque(out[-1]):
+            break
+    return out
 
 
 def _open_dir(root: str, directory: str) -> int | None:
@@ -1038,13 +1090,13 @@ def _ancestors(path: str) -> set[str]:
     return {"/" + "/".join(parts[:i]) for i in range(len(parts))}
 
 
-def search_path(path_var: str, image: Image) -> list[str]:
-    """The verifier's PATH as real directories of the image (/bin -> /usr/bin on merged /usr), in order."""
+def search_path(path_var: str, image: Image, cwd: str = "/") -> list[str]:
+    """The verifier's PATH as real directories of the image (/bin -> /usr/bin on merged /usr), in order. A
+    relative or empty entry is the shell's cwd joined to it, as bash resolves it: `cwd` is test.sh's (the
+    workdir; `ENV PATH=./node_modules/.bin:$PATH`, `bin:`, `::`, rt7 p17)."""
     out = []
     for d in path_var.split(":"):
-        if not d.startswith("/"):
-            continue
-        d = os.path.normpath(d)
+        d = os.path.normpath(os.path.join(cwd, d))
         top = "/" + d.strip("/").split("/")[0]
         if image.kind(top) == "link" and top in SYSTEM_ROOTS:
             d = "/usr" + d                     # merged /usr: /bin -> usr/bin, /sbin -> usr/sbin
@@ -1059,11 +1111,13 @@ def search_paths(path: list[str], final) -> list[tuple[str, list[str], bool]]:
     image = getattr(final, "image", final)
     arches = sorted({n for d in ("/usr/lib", "/lib") for n in final.names(d)
                      if re.fullmatch(r"\w+-linux-gnu\w*", n)})
+    perls = sorted({v for n in final.names("/usr/bin") if (m := re.fullmatch(r"perl(5\.\d+)(\.\d+)", n))
+                    for v in (m[1], m[1] + m[2])})
     out = [("PATH", list(path), False)]
     for tool, (patterns, deep, _) in SEARCH_PATHS.items():
         dirs: list[str] = []
         for pattern in patterns:
-            for d in _expand(pattern, arches, final):
+            for d in _expand(pattern, {"{arch}": arches, "{perl}": perls}, final):
                 top = "/" + d.strip("/").split("/")[0]
                 if top in ("/lib", "/lib64") and image.kind(top) == "link":
                     d = "/usr" + d                 # merged /usr: /lib/x86_64-linux-gnu is /usr/lib/...
@@ -1073,11 +1127,12 @@ def search_paths(path: list[str], final) -> list[tuple[str, list[str], bool]]:
     return out
 
 
-def _expand(pattern: str, arches: list[str], final) -> list[str]:
-    """The directories a SEARCH_PATHS pattern names: {arch} as each triplet, a glob against `final`."""
+def _expand(pattern: str, measured: dict[str, list[str]], final) -> list[str]:
+    """The directories a SEARCH_PATHS pattern names: {arch} as each triplet, {perl} as each version of the
+    image's perl (`measured`), a glob against `final`."""
     found = [""]
     for part in pattern.strip("/").split("/"):
-        options = arches if part == "{arch}" else None
+        options = measured.get(part)
         found = [f"{d}/{n}" for d in found for n in (
             options if options is not None else
             sorted(n for n in final.names(d or "/") if fnmatch.fnmatchcase(n, part)
@@ -1566,7 +1621,9 @@ def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: s
     if PYTHON_AHEAD.fullmatch(p) and c.kind != "gone":
         return "ahead of Python's stdlib on sys.path (or moves sys.prefix)"
     if exempt and within(p, exempt):
-        return None
+        # a PATH directory in the workdir (a relative entry: `./node_modules/.bin`): the agent's programs
+        # there are its own (npm's jest), but not one named as a program on a later entry (grep)
+        return shadow(p) if c.kind not in ("gone", "dir") and d in path else None
     through = None if any(within(p, r) for r in SYSTEM_ROOTS) else image.through().get(p)
     if through and (c.kind == "link" or image.kind(p) == "link" or image.kind(p) == "dir"
                     and (c.kind != "dir" or c.opaque)):

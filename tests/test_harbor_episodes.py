@@ -235,6 +235,36 @@ def test_a_runner_plugin_that_does_not_import_is_a_verifier_error(tmp_path):
         verify(sb, task)
 
 
+# Other languages' runners that never started (rt7 p05: node's `Cannot find module 'mocha'` was a silent 0),
+# in the words each prints (harbor.RUNNER_MISSING's comment says where each comes from); the agent's own
+# file missing, or a failed assertion in their words, is still the check failing.
+@pytest.mark.parametrize("line, missing", [
+    ("Error: Cannot find module 'mocha'", True),                                       # node, require()
+    ("Error: Cannot find module '@jest/core'", True),
+    ("Error [ERR_MODULE_NOT_FOUND]: Cannot find package 'vitest' imported from /tests/run.mjs", True),
+    ("Error: Cannot find module '/tests/run.js'", True),                               # the tests' own
+    ("Error: Could not find or load main class org.junit.platform.console.ConsoleLauncher", True),
+    ("<internal:/usr/lib/ruby/3.1.0/rubygems/core_ext/kernel_require.rb>:85:in `require': "
+     "cannot load such file -- minitest/autorun (LoadError)", True),
+    ("<internal:/usr/lib/ruby/3.4.0/rubygems/core_ext/kernel_require.rb>:136:in 'Kernel#require': "
+     "cannot load such file -- rspec (LoadError)", True),
+    ("ruby: No such file or directory -- /tests/test_x.rb (LoadError)", True),
+    ('x_test.go:4:2: cannot find package "github.com/stretchr/testify/assert" in any of:', True),
+    ("error: no such command: `nextest`", True),                                       # cargo
+    ("/tests/test.sh: line 3: go: command not found", True),
+    ("Error: Cannot find module '/app/solution.js'", False),                           # the agent's file
+    ("Error: Cannot find module './solution'", False),
+    ("Error [ERR_MODULE_NOT_FOUND]: Cannot find module '/app/index.mjs' imported from /tests/t.mjs", False),
+    ("/tests/t.rb:1:in `require_relative': cannot load such file -- /app/lib/calc (LoadError)", False),
+    ("AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:", False),
+    ("Error: expected 2 to equal 3", False),
+    ('Exception in thread "main" java.lang.AssertionError: wrong answer', False),
+])
+def test_another_languages_runner_that_never_started_is_known(line, missing):
+    import harbor
+    assert bool(harbor.RUNNER_MISSING.search(line)) == missing
+
+
 @pytest.mark.parametrize("line", ["1 passed, 1 warning in 0.10s", "1 failed, 2 deselected in 0.10s",
                                   "echo: no tests ran in the sandbox"])
 def test_a_run_that_ran_tests_is_still_its_reward(tmp_path, line):
