@@ -1261,7 +1261,9 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
         ground_, cache = before, tamper.final_ld_cache(places[0][0])
         made = [c for c in now if stamps.get(c.path) != c.stamp]
         after = {c.path for c in now}
-    path = tamper.search_path(env.box.env.get("PATH", sandbox.BASE_ENV["PATH"]), env.image, task.workdir)
+    # test.sh's PATH: [verifier].env's where it sets one (_run_tests passes it), else the sandbox's
+    tests_path = task.verifier_env.get("PATH") or env.box.env.get("PATH", sandbox.BASE_ENV["PATH"])
+    path = tamper.search_path(tests_path, env.image, task.workdir)
     bad = tamper.tampered(ground_.changes, env.image, task.workdir, path, env.baseline,
                           home=task.verifier_env.get("HOME") or verifier_home(env),
                           made=made, ld_cache=cache,

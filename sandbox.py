@@ -473,8 +473,8 @@ class Sandbox:
         if self.closed:
             raise SandboxError("run_fresh() after close()")
         if tests is None:
-            return self._run_fresh((b"L" if private_logs else b"-") +
-                                   marshal.dumps((_ids(user), command, tuple(homes_kept))), timeout, private_logs)
+            message = marshal.dumps((_ids(user), command, tuple(homes_kept)))
+            return self._run_fresh((b"L" if private_logs else b"-") + message, timeout, private_logs)
         stage = self._stage(Path(tests), where=self.dir / "stage")
         try:
             command = (f"cp -a /run/xfer/{stage.name}/. /tests/ || {{ echo 'cannot copy the tests to /tests' "

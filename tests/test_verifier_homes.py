@@ -3,7 +3,7 @@
 A tool test.sh runs may read a file in a home before it does what it was asked (ssh's ~/.ssh/config `Match
 exec`, sqlite3's ~/.sqliterc `.shell`, gdb's ~/.gdbinit: rt7 p01, p02, p07), and no list of such tools is
 complete. `tool` below stands for all of them: it sources its rc file. Each attack scored 1.0 on the code
-before sandbox_init.verifier_homes, in both lifecycles. On the real Debian base, as test_verifier_caches.py."""
+before sandbox_init.verifier_homes, in both lifecycles. On the real Debian base (test_verifier_caches.py's)."""
 import pytest
 
 import harbor
@@ -72,7 +72,8 @@ def test_a_home_the_tests_name_is_the_agents(real, tmp_path):
 
 def test_a_home_that_holds_the_workdir_is_the_agents(real, tmp_path):
     # WORKDIR /root (134 of 3,566 TermiGen tasks): the workdir is the agent's to change
-    t = task(tmp_path, "grep -q done out.txt && echo 1 > /logs/verifier/reward.txt\n", TOOL + "WORKDIR /root\n")
+    t = task(tmp_path, "grep -q done out.txt && echo 1 > /logs/verifier/reward.txt\n",
+             TOOL + "WORKDIR /root\n")
     assert score(t, "echo done > out.txt", limits=DEFAULT) == 1.0
 
 
