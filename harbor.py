@@ -1513,7 +1513,9 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
     r = env.box.run_fresh(f"{ldconfig}cd {shlex.quote(task.workdir)}; exec env {assign} bash /tests/test.sh",
                           task.verifier_timeout, private_logs=True, user=env.verifier_user,
                           tests=task.path / "tests" if sealed else None,
-                          homes_kept=homes_named(task.path / "tests") + kept)
+                          homes_kept=homes_named(task.path / "tests") + kept,
+                          homes_env={k: v for k, v in task.verifier_env.items()
+                                     if k in ("HOME", *sandbox_init.XDG_HOMES)})
     if r.timed_out:
         return 0.0, f"verifier timed out after {task.verifier_timeout:g} s"
     if r.signal:                               # killed before it could finish: there is no reward to read

@@ -381,7 +381,7 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
             while len(pending) >= 4 and len(pending) >= 4 + struct.unpack("I", pending[:4])[0]:
                 n = struct.unpack("I", pending[:4])[0]
                 kind, msg = pending[4:5], marshal.loads(pending[5:4 + n])
-                user, command, kept = msg[0], msg[1], msg[2] if len(msg) > 2 else ()
+                user, command, homes = msg[0], msg[1], tuple(msg[2:4]) or ((), {})
                 pending = pending[4 + n:]
                 if kind == b"U":               # the agent's shell runs as `user` from its next start on
                     cfg["user"] = user
@@ -391,7 +391,7 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
                     event(f"S {_seal()}")
                     continue
                 pid, logs, uppers = _spawn_fresh(cfg, command, private_logs=kind in (b"L", b"T"),
-                                                 user=user, sealed=kind == b"T", kept=kept)
+                                                 user=user, sealed=kind == b"T", homes=homes)
                 fresh.add(pid)
                 if logs is not None:
                     reward_dirs[pid] = logs
@@ -432,18 +432,19 @@ _VERIFIER_UPPERS: dict[str, int] = {}
 
 
 def _spawn_fresh(cfg: dict, command: str, private_logs: bool, user=None, sealed: bool = False,
-                 kept: tuple[str, ...] = ()) -> tuple[int, int | None, list[tuple[str, int]]]:
+                 homes: tuple = ((), {})) -> tuple[int, int | None, list[tuple[str, int]]]:
     """A run_fresh command, as `user` (a sandbox.User tuple; None: root). With private_logs (the verifier),
     it runs in a mount namespace of its own with a fresh, empty tmpfs at /logs/verifier, and pid 1 keeps an
     fd of that tmpfs: what the agent left running (in pid 1's namespace) cannot see it, and its reward files
     are read through that fd by pid 1, never through a path: (pid, fd of the reward directory or None,
     [(d, fd of the upper directory of its private d)] after a seal). sealed: after _seal, see
-    _private_logs. kept: the homes it sees as the agent left them (verifier_homes)."""
+    _private_logs. homes: (the homes it sees as the agent left them, the HOME and XDG_*_HOME it sets for
+    itself), for verifier_homes."""
     argv = ["bash", "--noprofile", "--norc", "-c", command]
     if not private_logs:
         return _spawn(cfg, argv, user=user), None, []
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    pid = _spawn(cfg, argv, logs_sock=(theirs, kept), user=user, sealed=sealed)
+    pid = _spawn(cfg, argv, logs_sock=(theirs, homes), user=user, sealed=sealed)
     theirs.close()
     try:
         # close-on-exec as it arrives: no program pid 1 starts later (a new zygote, a new agent shell once a
@@ -999,15 +1000,17 @@ def _under(path: str, d: str) -> bool:
     return path == d or path.startswith(d.rstrip("/") + "/")
 
 
-def verifier_homes(home: str, env: dict, workdir: str, kept: tuple[str, ...]) -> tuple[str, ...]:
+def verifier_homes(home: str, env: dict, workdir: str, kept: tuple[str, ...], own_home: bool = False
+                   ) -> tuple[str, ...]:
     """The homes the verifier sees as the image had them (see above), in the verifier's mount namespace:
     /root, /home (one by one where the workdir or a kept path is under it: /home's names in the image and
-    now, at most MAX_HOMES), the XDG ones of env; less any kept ("~": `home`; "/": all) or holding the
-    workdir."""
+    now, at most MAX_HOMES), the XDG ones of env, and `home` where the task set it (own_home: [verifier].env
+    HOME); less any kept ("~": `home`; "/": all) or holding the workdir."""
     kept = tuple(home if k == "~" else k for k in kept)
     def free(d: str) -> bool:
         return not _under(workdir, d) and not any(_under(k, d) or _under(d, k) for k in kept)
-    dirs = [os.path.normpath(d) for d in ("/root", *(env.get(k, "") for k in XDG_HOMES)) if os.path.isabs(d)]
+    dirs = [os.path.normpath(d) for d in ("/root", *(env.get(k, "") for k in XDG_HOMES),
+                                          home if own_home else "") if os.path.isabs(d)]
     if free("/home"):
         dirs.append("/home")
     else:
@@ -1255,8 +1258,9 @@ def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, log
             pass
         if logs_sock is not None:
             home = user[3] if user else cfg["env"].get("HOME", "/root")
-            logs_sock, kept = logs_sock
-            homes = verifier_homes(home, cfg["env"], cfg["workdir"], kept)
+            logs_sock, (kept, own) = logs_sock
+            homes = verifier_homes(own.get("HOME", home), {**cfg["env"], **own}, cfg["workdir"], kept,
+                                   own_home="HOME" in own)
             caches = tuple(c for c in cache_dirs(home, cfg["env"]) if not any(_under(c, h) for h in homes))
             _private_logs(logs_sock, owner=(user[0], user[1]) if user else (0, 0), sealed=sealed,
                           caches=homes + caches)

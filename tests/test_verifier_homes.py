@@ -101,3 +101,14 @@ def test_homes_named_reads_the_tests(tmp_path):
     (tmp_path / "test.sh").write_text("cat ~/.bashrc; ls /home/app/x /root\n")
     (tmp_path / "t.py").write_text("Path.home()\n'/rooted' '/homework'\n")
     assert harbor.homes_named(tmp_path) == ("/home/app", "/root", "~")
+
+
+def test_the_home_and_xdg_dirs_a_tasks_verifier_env_sets_are_the_images(real, tmp_path):
+    # [verifier].env HOME=/srv/h and XDG_CONFIG_HOME=/srv/c: test.sh's tools read there, so the verifier
+    # sees them as the image had them (none: empty)
+    toml = ("[verifier]\ntimeout_sec = 15\n[verifier.env]\nHOME = \"/srv/h\"\nXDG_CONFIG_HOME = \"/srv/c\"\n"
+            "[environment]\nallow_internet = false\n")
+    t = task(tmp_path, "tool; TOOLRC=$XDG_CONFIG_HOME/rc tool\n" + CHECK.split("\n", 1)[1],
+             files={"task.toml": toml})
+    attack = f"mkdir -p /srv/h /srv/c && echo '{FORGE}' > /srv/h/.toolrc && cp /srv/h/.toolrc /srv/c/rc"
+    assert score(t, attack, limits=DEFAULT) == 0.0
