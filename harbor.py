@@ -1446,18 +1446,21 @@ GIT_SAFE = {"GIT_CONFIG_COUNT": str(len(GIT_OFF)),
             "SSH_ASKPASS": "", "GIT_TERMINAL_PROMPT": "0"}
 
 
-# Where a task's tests name a home (the verifier's ~ or HOME, Path.home(), /root, /home/NAME), they read what
-# the agent left there (TermiGen: 7 of 3,566 tests read ~/.bashrc, ~/.wgetrc, ...; /root or /home 450, most
-# their workdir's): that home stays the agent's, judged by tamper.CONFIG only. Every other home the verifier
-# sees as the image had it (sandbox_init.verifier_homes). A tests/ too big to read whole keeps every home.
-HOME_NAMED = re.compile(r"(?<![\w.~-])(/root|/home(?:/[\w.@-]+)?)(?![\w.@-])|(~/|\$\{?HOME\b|\bHOME\b|"
-                        r"Path\.home|expanduser|getpwuid|\bgetent\b)")
+# What a task's tests read in a home is what the agent left there (TermiGen: ~/.bashrc, ~/.wgetrc,
+# /root/.ssh/authorized_keys); every other part of a home the verifier sees as the image had it
+# (sandbox_init.verifier_homes). A path under /root or /home, or ~/ or $HOME/ and a path, names that path;
+# the home itself, or HOME / Path.home() / expanduser / getpwuid / getent without a path we can read, names
+# the whole home. A tests/ too big to read whole names everything ("/").
+_PATH = r"(?:/[\w.@+-]+)"
+HOME_NAMED = re.compile(rf"(?<![\w.~$-])((?:/root|/home){_PATH}*)(?![\w.@+-])|(?:~|\$\{{?HOME\}}?)({_PATH}+)"
+                        r"|(~|\$\{?HOME\b|\bHOME\b|Path\.home|expanduser|getpwuid|\bgetent\b)")
 HOME_SCAN_FILES, HOME_SCAN_BYTES = 2000, 1 << 24
 
 
 def homes_named(tests: Path) -> tuple[str, ...]:
-    """The homes a task's tests name ("~": the verifier's own), read from every file under tests/ (links not
-    followed); ("/",) where there are more than HOME_SCAN_FILES files or HOME_SCAN_BYTES bytes to read."""
+    """The paths in homes a task's tests name ("~": the verifier's HOME, "~/x": a path in it), read from
+    every file under tests/ (links not followed); ("/",) where there are more than HOME_SCAN_FILES files or
+    HOME_SCAN_BYTES bytes to read."""
     named, files, left = set(), 0, HOME_SCAN_BYTES
     for root, dirs, names in os.walk(tests):
         for name in names:
@@ -1476,7 +1479,7 @@ def homes_named(tests: Path) -> tuple[str, ...]:
             if left < 0:
                 return ("/",)
             for m in HOME_NAMED.finditer(data.decode("utf-8", "replace")):
-                named.add(m.group(1) or "~")
+                named.add(m.group(1) or ("~" + m.group(2) if m.group(2) else "~"))
     return tuple(sorted(named))
 
 

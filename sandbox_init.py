@@ -20,6 +20,7 @@ import os
 import re
 import resource
 import select
+import shutil
 import signal
 import socket
 import stat
@@ -806,19 +807,20 @@ def _mount_id(path: str) -> int:
 
 
 def _private_logs(sock: socket.socket, owner: tuple[int, int] = (0, 0), sealed: bool = False,
-                  caches: tuple[str, ...] = ()) -> None:
+                  caches: tuple[str, ...] = (), homes: tuple = ()) -> None:
     """In the verifier's child, before its exec: its own mount namespace, a fresh tmpfs at /logs/verifier
     (owned by the verifier's user, `owner` (uid, gid), mode 755: a process run as another user cannot write
     it), its fd sent to pid 1; and a fresh tmpfs at PYCACHE (the same owner), so that Python's bytecode
     comes from the verifier's own compiling, never from a __pycache__ the agent planted beside a source
     file (the pyc header only names the source's size and mtime, which the agent can copy). `caches`: as
-    the image had them (_caches)."""
+    the image had them (_caches); `homes` too, less what stays the agent's (verifier_homes)."""
     # An IPC namespace of its own too: its SysV objects and POSIX message queues are in no instance a
     # survivor shares (rt6 p01, _fresh_dev)
     _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare(mount, ipc)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     uppers = _private_tests(owner) if sealed else []
     _fresh_dev()
+    _homes(homes)
     _caches(caches)
     for d in ("/logs", "/logs/verifier", PYCACHE):   # real directories only: a link would move the mount
         if os.path.islink(d) or (os.path.lexists(d) and not os.path.isdir(d)):
@@ -988,48 +990,82 @@ def cache_dirs(home: str, env: dict) -> tuple[str, ...]:
 # Per-user configuration: what a tool reads from a home before it does anything asked of it (ssh's
 # ~/.ssh/config `Match exec`, sqlite3's ~/.sqliterc `.shell`, gdb's ~/.gdbinit, git's, pip's, ...), run as
 # root by a verifier's tool. No list of tools is complete (rt7 found three beyond tamper.CONFIG's), so the
-# verifier sees every home as the image had it: root's, each under /home (or /home whole), and the XDG base
-# directories its ENV names, with a private tmpfs on top for what test.sh writes (_caches). Not a home that
-# holds the workdir (the agent's to change: the residual, tamper.CONFIG judges it), nor one the task's tests
-# name (harbor.homes_named: they read what the agent left there).
+# verifier sees every home as the image had it: root's, /home, the HOME it runs with (wherever the image,
+# its user or the task put it) and the XDG base directories of its environment, with a private tmpfs on top
+# for what test.sh writes (_caches). What is the agent's inside one stays the agent's, bound back over the
+# image's view: the workdir, and each path the task's tests name there (harbor.homes_named: the check reads
+# what the agent left at /root/notes.txt); a home the tests name whole (`Path.home()`) is the agent's.
 XDG_HOMES = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")
-MAX_HOMES = 256                                # /home's entries given the image's view one by one, at most
+# Never a home of the verifier's own view: the system, the verifier's own places and its private scratch
+NOT_HOMES = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/proc", "/sys", "/dev",
+             "/run", "/tmp", "/var/tmp", "/tests", "/logs")
 
 
 def _under(path: str, d: str) -> bool:
     return path == d or path.startswith(d.rstrip("/") + "/")
 
 
-def verifier_homes(home: str, env: dict, workdir: str, kept: tuple[str, ...], own_home: bool = False
-                   ) -> tuple[str, ...]:
-    """The homes the verifier sees as the image had them (see above), in the verifier's mount namespace:
-    /root, /home (one by one where the workdir or a kept path is under it: /home's names in the image and
-    now, at most MAX_HOMES), the XDG ones of env, and `home` where the task set it (own_home: [verifier].env
-    HOME); less any kept ("~": `home`; "/": all) or holding the workdir."""
-    kept = tuple(home if k == "~" else k for k in kept)
-    def free(d: str) -> bool:
-        return not _under(workdir, d) and not any(_under(k, d) or _under(d, k) for k in kept)
-    dirs = [os.path.normpath(d) for d in ("/root", *(env.get(k, "") for k in XDG_HOMES),
-                                          home if own_home else "") if os.path.isabs(d)]
-    if free("/home"):
-        dirs.append("/home")
-    else:
-        dirs += [f"/home/{n}" for n in sorted(_home_names())[:MAX_HOMES]]
-    return tuple(dict.fromkeys(d for d in dirs if d != "/" and free(d)))
+def verifier_homes(home: str, env: dict, workdir: str, kept: tuple[str, ...]
+                   ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The homes the verifier sees as the image had them (see above), each with the paths in it that stay
+    the agent's: (home, (path, ...)). Candidates: /root, /home, `home` (test.sh's HOME), the XDG ones of env;
+    kept: what the tests name ("~" the whole of `home`, "~/x" a path in it, "/" everything). A home the
+    workdir is, or a kept path holds, is the agent's whole; one inside another is the outer one's."""
+    kept = tuple(home + k[1:] if k.startswith("~") else k for k in kept)
+    dirs = [os.path.normpath(d) for d in ("/root", "/home", home, *(env.get(k, "") for k in XDG_HOMES))
+            if os.path.isabs(d)]
+    dirs = [d for d in dict.fromkeys(dirs) if d != "/" and not any(_under(d, n) for n in NOT_HOMES)
+            and d != workdir and not any(_under(d, k) for k in kept)]
+    dirs = [d for d in dirs if not any(o != d and _under(d, o) for o in dirs)]
+    return tuple((d, tuple(p for p in dict.fromkeys((workdir, *kept)) if p != d and _under(p, d)))
+                 for d in dirs)
 
 
-def _home_names() -> set[str]:
-    """The entries of /home now (the agent's) and in the image (_IMAGE)."""
-    names = set()
-    if os.path.isdir("/home") and not os.path.islink("/home"):
-        names.update(os.listdir("/home"))
-    fd = _image_dir("/home")
-    if fd is not None:
+def _homes(homes: tuple[tuple[str, tuple[str, ...]], ...]) -> None:
+    """In the verifier's mount namespace: each home as the image had it (_caches), then each of its paths
+    that stay the agent's put back as the agent left it (a link made anew, a file or directory bound)."""
+    for d, inner in homes:
+        agents = [(p, _agents_entry(p)) for p in inner]
         try:
-            names.update(os.listdir(f"/proc/self/fd/{fd}"))
+            _caches((d,))
+            for p, entry in agents:
+                _put_back(p, entry)
         finally:
-            os.close(fd)
-    return names
+            for _, entry in agents:
+                if entry and entry[0] == "fd":
+                    os.close(entry[1])
+
+
+def _agents_entry(p: str):
+    """What the agent left at p, read before the image's view covers it: None (nothing), ("link", target),
+    ("fd", an O_PATH fd, is a directory), or "skip" (reached through a link: not reproduced)."""
+    try:
+        st = os.lstat(p)
+    except OSError:
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        return "link", os.readlink(p)
+    how = struct.pack("QQQ", os.O_PATH | os.O_CLOEXEC, 0, 0x04)               # RESOLVE_NO_SYMLINKS
+    fd = _libc.syscall(437, -100, p.encode(), how, len(how))                   # openat2
+    return ("fd", fd, stat.S_ISDIR(st.st_mode)) if fd >= 0 else "skip"
+
+
+def _put_back(p: str, entry) -> None:
+    parent = os.path.dirname(p)
+    if entry == "skip" or os.path.realpath(parent) != parent:
+        return                                 # the image's view stays where a link leads
+    if os.path.lexists(p) and (entry is None or entry[0] == "link" or os.path.islink(p)
+                               or os.path.isdir(p) != entry[2]):
+        shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
+    if entry is None:
+        return
+    os.makedirs(parent, exist_ok=True)
+    if entry[0] == "link":
+        os.symlink(entry[1], p)
+        return
+    if not os.path.lexists(p):
+        os.mkdir(p) if entry[2] else open(p, "x").close()
+    _mount(f"/proc/self/fd/{entry[1]}", p, None, MS_BIND | MS_REC)
 
 
 def _image_view(layers: list[str], at: str) -> int:
@@ -1259,11 +1295,10 @@ def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, log
         if logs_sock is not None:
             home = user[3] if user else cfg["env"].get("HOME", "/root")
             logs_sock, (kept, own) = logs_sock
-            homes = verifier_homes(own.get("HOME", home), {**cfg["env"], **own}, cfg["workdir"], kept,
-                                   own_home="HOME" in own)
-            caches = tuple(c for c in cache_dirs(home, cfg["env"]) if not any(_under(c, h) for h in homes))
+            homes = verifier_homes(own.get("HOME", home), {**cfg["env"], **own}, cfg["workdir"], kept)
+            caches = tuple(c for c in cache_dirs(home, cfg["env"]) if not any(_under(c, d) for d, _ in homes))
             _private_logs(logs_sock, owner=(user[0], user[1]) if user else (0, 0), sealed=sealed,
-                          caches=homes + caches)
+                          caches=caches, homes=homes)
         if sealed:
             # The verifier beside live survivors: a Landlock domain of its own, outside theirs, so that it
             # cannot reach into their processes either: /proc/<a survivor>/root, cwd and fd are their live

@@ -64,10 +64,44 @@ def test_the_verifier_sees_the_images_home_and_may_write_it(real, tmp_path):
     assert score(t, "echo agent > /root/.keep; touch /root/.new", limits=DEFAULT) == 1.0
 
 
-def test_a_home_the_tests_name_is_the_agents(real, tmp_path):
-    # a task whose check reads what the agent left in a home (TermiGen: ~/.bashrc, ~/.wgetrc, ...)
-    t = task(tmp_path, "grep -q done /root/notes.txt && echo 1 > /logs/verifier/reward.txt\n")
-    assert score(t, "echo done > /root/notes.txt", limits=DEFAULT) == 1.0
+@pytest.mark.parametrize("limits", [DEFAULT, KEEP], ids=["default", "keep"])
+@pytest.mark.parametrize("attack,test_sh,dockerfile", [
+    # test.sh's HOME is where the image's ENV puts it (rt8 p02)
+    (f"mkdir -p /srv/h && echo '{FORGE}' > /srv/h/.toolrc", CHECK, TOOL + "ENV HOME=/srv/h\n"),
+    # ... or its user's home in /etc/passwd, wherever that is (rt8 p01: nobody's /nonexistent)
+    (f"mkdir -p /nonexistent && echo '{FORGE}' > /nonexistent/.toolrc && chmod -R 755 /nonexistent",
+     CHECK, TOOL + "RUN useradd -r -d /nonexistent -s /bin/sh runner\n"),
+    # 256 homes of the agent's under /home do not push an image user's home out of the image's view (rt8 p03)
+    (f"mkdir /home/a$(seq -s ' /home/a' 0 255) && echo '{FORGE}' > /home/tester/.toolrc && "
+     "chmod 644 /home/tester/.toolrc", "chmod 777 /logs/verifier; su tester -s /bin/sh -c tool\n"
+     "[ -s /logs/verifier/reward.txt ] || echo 0 > /logs/verifier/reward.txt\n",
+     TOOL.replace("WORKDIR /app", "WORKDIR /home/app") + "RUN useradd -m tester && mkdir -p /home/app\n"),
+    # Terminal-Bench 2's test.sh line names one file in HOME: that file is the agent's, not the home (rt8 p07)
+    (f"echo '{FORGE}' > /root/.toolrc", "source $HOME/.local/bin/env 2>/dev/null\n" + CHECK, TOOL),
+], ids=["image-env-home", "passwd-home", "many-homes", "one-named-file"])
+def test_homes_outside_root_and_home_or_crowded_or_partly_named_are_the_images(real, tmp_path, limits, attack,
+                                                                              test_sh, dockerfile):
+    user = "user = \"runner\"\n" if "runner" in dockerfile else ""                 # test.sh as runner
+    toml = "[verifier]\ntimeout_sec = 15\n" + user + "[environment]\nallow_internet = false\n"
+    t = task(tmp_path, test_sh, dockerfile, files={"task.toml": toml})
+    assert score(t, attack, limits=limits) == 0.0
+
+
+def test_a_path_the_tests_name_in_a_home_is_the_agents_and_only_it(real, tmp_path):
+    # a task whose check reads what the agent left in a home (TermiGen: ~/.bashrc, ~/.wgetrc, ...): that
+    # file is there; the agent's rc file beside it is not
+    t = task(tmp_path, "tool; [ ! -e /logs/verifier/ran ] && grep -q done /root/notes.txt && "
+             "echo 1 > /logs/verifier/reward.txt\n")
+    attack = "echo done > /root/notes.txt; echo 'touch /logs/verifier/ran' > /root/.toolrc"
+    assert score(t, attack, limits=DEFAULT) == 1.0
+
+
+def test_a_workdir_inside_a_home_is_the_agents(real, tmp_path):
+    t = task(tmp_path, "tool; [ ! -e /logs/verifier/ran ] && grep -q done out.txt && "
+             "echo 1 > /logs/verifier/reward.txt\n", TOOL + "WORKDIR /root/project\n")
+    attack = "echo done > out.txt; echo 'touch /logs/verifier/ran' > /root/.toolrc"
+    for limits in (DEFAULT, KEEP):
+        assert score(t, attack, limits=limits) == 1.0
 
 
 def test_a_home_that_holds_the_workdir_is_the_agents(real, tmp_path):
@@ -77,30 +111,36 @@ def test_a_home_that_holds_the_workdir_is_the_agents(real, tmp_path):
     assert score(t, "echo done > out.txt", limits=DEFAULT) == 1.0
 
 
-@pytest.mark.parametrize("workdir,kept,names,want", [
-    ("/app", (), {"app"}, ("/root", "/home")),
-    ("/home/app/w", (), {"app", "bob"}, ("/root", "/home/bob")),          # the workdir's home stays
-    ("/root", (), set(), ("/home",)),
-    ("/app", ("~",), set(), ("/home",)),                                   # the tests name HOME (/root)
-    ("/app", ("/home/bob",), {"app", "bob"}, ("/root", "/home/app")),
-    ("/app", ("/",), {"app"}, ()),                                         # tests/ too big to read
+@pytest.mark.parametrize("home,workdir,kept,want", [
+    ("/root", "/app", (), (("/root", ()), ("/home", ()))),
+    ("/root", "/home/app/w", (), (("/root", ()), ("/home", ("/home/app/w",)))),   # the workdir bound back
+    ("/root", "/root", (), (("/home", ()),)),                              # WORKDIR /root: the agent's
+    ("/root", "/app", ("~",), (("/home", ()),)),                           # the tests name HOME whole
+    ("/root", "/app", ("~/notes.txt", "/home/bob/x"), (("/root", ("/root/notes.txt",)),
+                                                       ("/home", ("/home/bob/x",)))),
+    ("/srv/h", "/app", (), (("/root", ()), ("/home", ()), ("/srv/h", ()))),  # the image's or user's HOME
+    ("/home/app", "/app", (), (("/root", ()), ("/home", ()))),              # inside /home: /home's
+    ("/nonexistent", "/app", ("/",), ()),                                   # tests/ too big to read
+    ("/", "/app", (), (("/root", ()), ("/home", ()))),                      # never the root, /usr, /tmp
+    ("/tmp", "/app", (), (("/root", ()), ("/home", ()))),
 ])
-def test_verifier_homes(monkeypatch, workdir, kept, names, want):
-    monkeypatch.setattr(sandbox_init, "_home_names", lambda: names)
-    assert sandbox_init.verifier_homes("/root", {}, workdir, kept) == want
+def test_verifier_homes(home, workdir, kept, want):
+    assert sandbox_init.verifier_homes(home, {}, workdir, kept) == want
 
 
-def test_verifier_homes_takes_the_xdg_dirs_of_the_environment(monkeypatch):
-    monkeypatch.setattr(sandbox_init, "_home_names", lambda: set())
+def test_verifier_homes_takes_the_xdg_dirs_of_the_environment():
     env = {"XDG_CONFIG_HOME": "/cfg", "XDG_DATA_HOME": "rel", "XDG_STATE_HOME": "/app/state"}
     # config is config under the workdir too; a relative value names no directory
-    assert sandbox_init.verifier_homes("/root", env, "/app", ()) == ("/root", "/cfg", "/app/state", "/home")
+    assert sandbox_init.verifier_homes("/root", env, "/app", ()) == (
+        ("/root", ()), ("/home", ()), ("/cfg", ()), ("/app/state", ()))
 
 
 def test_homes_named_reads_the_tests(tmp_path):
-    (tmp_path / "test.sh").write_text("cat ~/.bashrc; ls /home/app/x /root\n")
-    (tmp_path / "t.py").write_text("Path.home()\n'/rooted' '/homework'\n")
-    assert harbor.homes_named(tmp_path) == ("/home/app", "/root", "~")
+    (tmp_path / "test.sh").write_text("source $HOME/.local/bin/env\ncat ~/.bashrc; ls /home/app/x /root\n")
+    (tmp_path / "t.py").write_text("'/rooted' '/homework' f'/root/{name}' ${HOME}/a\n")
+    assert harbor.homes_named(tmp_path) == ("/home/app/x", "/root", "~/.bashrc", "~/.local/bin/env", "~/a")
+    (tmp_path / "u.py").write_text("Path.home()\n")
+    assert "~" in harbor.homes_named(tmp_path)
 
 
 def test_the_home_and_xdg_dirs_a_tasks_verifier_env_sets_are_the_images(real, tmp_path):
