@@ -1244,7 +1244,8 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
     processes are gone; TamperedError if the agent prepared the ground the verifier would run on
     (tamper.py), with the offending paths. `before`: that reading, given again after the verifier ran:
     the agent's entries are then judged against what the verifier itself made (a shadow of what test.sh
-    installs later), and the reward is discarded."""
+    installs later), and the reward is discarded. A change the verifier would not even see (in a home of
+    the image's view: verifier_view) is judged all the same: an attempt is counted, not repaired silently."""
     places = ground(env)                       # the writable layer, and the main container's volumes
     now = [c for _, _, changes in places for c in changes]
     if before is None:
@@ -1276,6 +1277,15 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
         after = " (after the verifier ran: its reward is discarded)" if before is not None else ""
         raise TamperedError(f"task '{task.name}': tampered{after}: {'; '.join(bad[:5])}{more}")
     return ground_
+
+
+def verifier_view(env: Environment, task: Task, kept: tuple[str, ...] = ()) -> tuple:
+    """The homes test.sh sees as the image had them, each with what stays the agent's inside it
+    (sandbox_init.verifier_homes), as _run_tests has pid 1 make them: HOME and XDG_*_HOME as [verifier].env
+    sets them, the paths the tests name (homes_named) and `kept`."""
+    own = {k: v for k, v in task.verifier_env.items() if k in ("HOME", *sandbox_init.XDG_HOMES)}
+    return sandbox_init.verifier_homes(own.get("HOME") or verifier_home(env), {**env.box.env, **own},
+                                       task.workdir, homes_named(task.path / "tests") + tuple(kept))
 
 
 def verifier_home(env: Environment) -> str:
@@ -1516,9 +1526,7 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
     r = env.box.run_fresh(f"{ldconfig}cd {shlex.quote(task.workdir)}; exec env {assign} bash /tests/test.sh",
                           task.verifier_timeout, private_logs=True, user=env.verifier_user,
                           tests=task.path / "tests" if sealed else None,
-                          homes_kept=homes_named(task.path / "tests") + kept,
-                          homes_env={k: v for k, v in task.verifier_env.items()
-                                     if k in ("HOME", *sandbox_init.XDG_HOMES)})
+                          homes=verifier_view(env, task, kept))
     if r.timed_out:
         return 0.0, f"verifier timed out after {task.verifier_timeout:g} s"
     if r.signal:                               # killed before it could finish: there is no reward to read

@@ -449,8 +449,7 @@ class Sandbox:
         return Result(self._take_output(), int(event[2]), False)
 
     def run_fresh(self, command: str, timeout: float, private_logs: bool = False, user=None,
-                  tests: Path | None = None, homes_kept: tuple[str, ...] = (), homes_env: dict | None = None
-                  ) -> Result:
+                  tests: Path | None = None, homes: tuple = ()) -> Result:
         """Run `command` in a fresh `bash -c` that pid 1 starts as its own child (the environment the
         sandbox started with, stdin /dev/null, the shell's confinement), for commands whose result must be
         trusted: the verifier's. Its end and exit status are what pid 1's wait() returned, sent on pid 1's
@@ -469,19 +468,18 @@ class Sandbox:
         verifier is given is visible only inside its own mount namespace: the stage is not in /run/xfer,
         which every process of the sandbox sees, but in a host directory that only the verifier's namespace
         finds there (sandbox_init._private_tests).
-        homes_kept (with private_logs): the homes the verifier sees as the agent left them (paths; "~" its
-        HOME; "/" all); every other home it sees as the image had it (sandbox_init.verifier_homes).
-        homes_env: HOME and XDG_*_HOME as `command` sets them for itself (a task's [verifier].env)."""
+        homes (with private_logs): ((home, (path, ...)), ...): each home the command sees as the image had
+        it, less the paths in it that stay as the agent left them (sandbox_init.verifier_homes)."""
         if self.closed:
             raise SandboxError("run_fresh() after close()")
         if tests is None:
-            message = marshal.dumps((_ids(user), command, tuple(homes_kept), dict(homes_env or {})))
+            message = marshal.dumps((_ids(user), command, tuple(homes)))
             return self._run_fresh((b"L" if private_logs else b"-") + message, timeout, private_logs)
         stage = self._stage(Path(tests), where=self.dir / "stage")
         try:
             command = (f"cp -a /run/xfer/{stage.name}/. /tests/ || {{ echo 'cannot copy the tests to /tests' "
                        f">&2; exit 126; }}\n{command}")
-            message = marshal.dumps((_ids(user), command, tuple(homes_kept), dict(homes_env or {})))
+            message = marshal.dumps((_ids(user), command, tuple(homes)))
             return self._run_fresh(b"T" + message, timeout, True)
         finally:
             _rmtree(stage)

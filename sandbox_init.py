@@ -382,7 +382,7 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
             while len(pending) >= 4 and len(pending) >= 4 + struct.unpack("I", pending[:4])[0]:
                 n = struct.unpack("I", pending[:4])[0]
                 kind, msg = pending[4:5], marshal.loads(pending[5:4 + n])
-                user, command, homes = msg[0], msg[1], tuple(msg[2:4]) or ((), {})
+                user, command, homes = msg[0], msg[1], msg[2] if len(msg) > 2 else ()
                 pending = pending[4 + n:]
                 if kind == b"U":               # the agent's shell runs as `user` from its next start on
                     cfg["user"] = user
@@ -433,14 +433,13 @@ _VERIFIER_UPPERS: dict[str, int] = {}
 
 
 def _spawn_fresh(cfg: dict, command: str, private_logs: bool, user=None, sealed: bool = False,
-                 homes: tuple = ((), {})) -> tuple[int, int | None, list[tuple[str, int]]]:
+                 homes: tuple = ()) -> tuple[int, int | None, list[tuple[str, int]]]:
     """A run_fresh command, as `user` (a sandbox.User tuple; None: root). With private_logs (the verifier),
     it runs in a mount namespace of its own with a fresh, empty tmpfs at /logs/verifier, and pid 1 keeps an
     fd of that tmpfs: what the agent left running (in pid 1's namespace) cannot see it, and its reward files
     are read through that fd by pid 1, never through a path: (pid, fd of the reward directory or None,
     [(d, fd of the upper directory of its private d)] after a seal). sealed: after _seal, see
-    _private_logs. homes: (the homes it sees as the agent left them, the HOME and XDG_*_HOME it sets for
-    itself), for verifier_homes."""
+    _private_logs. homes: what verifier_homes gave the caller, for _homes."""
     argv = ["bash", "--noprofile", "--norc", "-c", command]
     if not private_logs:
         return _spawn(cfg, argv, user=user), None, []
@@ -1011,7 +1010,7 @@ def verifier_homes(home: str, env: dict, workdir: str, kept: tuple[str, ...]
     the agent's: (home, (path, ...)). Candidates: /root, /home, `home` (test.sh's HOME), the XDG ones of env;
     kept: what the tests name ("~" the whole of `home`, "~/x" a path in it, "/" everything). A home the
     workdir is, or a kept path holds, is the agent's whole; one inside another is the outer one's."""
-    kept = tuple(home + k[1:] if k.startswith("~") else k for k in kept)
+    kept = tuple(os.path.normpath(home + k[1:] if k.startswith("~") else k) for k in kept)
     dirs = [os.path.normpath(d) for d in ("/root", "/home", home, *(env.get(k, "") for k in XDG_HOMES))
             if os.path.isabs(d)]
     dirs = [d for d in dict.fromkeys(dirs) if d != "/" and not any(_under(d, n) for n in NOT_HOMES)
@@ -1294,8 +1293,7 @@ def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, log
             pass
         if logs_sock is not None:
             home = user[3] if user else cfg["env"].get("HOME", "/root")
-            logs_sock, (kept, own) = logs_sock
-            homes = verifier_homes(own.get("HOME", home), {**cfg["env"], **own}, cfg["workdir"], kept)
+            logs_sock, homes = logs_sock
             caches = tuple(c for c in cache_dirs(home, cfg["env"]) if not any(_under(c, d) for d, _ in homes))
             _private_logs(logs_sock, owner=(user[0], user[1]) if user else (0, 0), sealed=sealed,
                           caches=caches, homes=homes)

@@ -44,9 +44,10 @@ The invariants, each a class of forgery (not a list of attacks):
      is a system directory, "/" or /usr, only the verifier's). A user the image shipped keeps its home
      (_passwd, as its login shell); a new user's home is judged as any. A file the image lacked directly
      in a home that is a byte copy of the image's /etc/skel file of its name is `useradd -m`'s: an
-     install. The verifier sees the image's homes anyway (sandbox_init.verifier_homes) but for a home
-     that holds the workdir or that the tests name: there, these rules are what stands. Caches are not
-     judged but not read: the verifier sees the image's /var/cache, apt lists and
+     install. test.sh sees the image's homes besides (sandbox_init.verifier_homes: but for a home that is
+     the workdir or that the tests name, and the paths bound back into one), which stops what no rule
+     here names; what these rules name is judged in every home all the same (an attempt is counted, not
+     repaired silently). Caches are not judged but not read: the verifier sees the image's /var/cache, apt lists and
      HOME caches (sandbox_init._caches), and its pip and uv run with PIP_NO_CACHE_DIR and UV_NO_CACHE.
   2c. The rest of dpkg's database, as far as it steers what the verifier's dpkg and apt do (_dpkg, by
      content against the image's): a diversion added or removed (dpkg-divert: the verifier's `apt-get

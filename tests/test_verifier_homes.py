@@ -152,3 +152,4 @@ def test_the_home_and_xdg_dirs_a_tasks_verifier_env_sets_are_the_images(real, tm
              files={"task.toml": toml})
     attack = f"mkdir -p /srv/h /srv/c && echo '{FORGE}' > /srv/h/.toolrc && cp /srv/h/.toolrc /srv/c/rc"
     assert score(t, attack, limits=DEFAULT) == 0.0
+
