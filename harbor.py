@@ -490,12 +490,22 @@ def _megabytes(value, key: str, fail) -> float:
     return float(m[1]) * {"K": 1 / 1024, "M": 1, "G": 1024, "T": 1024 ** 2}[m[2].upper()]
 
 
+KERNEL_DIRS = ("/proc", "/sys", "/dev")       # the kernel's (or the sandbox's own): no workdir there
+
+
 def _workdir(value, fail) -> str:
-    """Absolute, no '..' (the sandbox mounts it under its own root), normalised: '//a/b/' -> '/a/b'."""
+    """Absolute, no '..' (the sandbox mounts it under its own root), normalised: '//a/b/' -> '/a/b'. One
+    pid 1 can make: no component over NAME_MAX (255 bytes), at most PATH_MAX - 1 (4095) bytes in all, not
+    under the kernel's /proc, /sys or /dev (rt8 p05: each failed the sandbox's start, booked as the
+    machine's and retried)."""
     problem = ("is not a string" if not isinstance(value, str) else
                "contains a NUL or a newline" if re.search(r"[\0\n\r]", value) else
                "is not an absolute path" if not value.startswith("/") else
-               "has a '..' component" if ".." in value.split("/") else None)
+               "has a '..' component" if ".." in value.split("/") else
+               "has a component over 255 bytes" if any(len(c.encode()) > 255 for c in value.split("/")) else
+               "is over 4095 bytes" if len(value.encode()) > 4095 else
+               "is under /proc, /sys or /dev" if any(tamper.within(
+                   "/" + os.path.normpath(value).lstrip("/"), k) for k in KERNEL_DIRS) else None)
     if problem:
         raise fail(f"workdir {problem}: {_show(value)}")
     return "/" + os.path.normpath(value).lstrip("/")      # normpath keeps a leading '//'; '/' stays '/'
@@ -620,6 +630,8 @@ def outcome_of(error: BaseException) -> Outcome:
     """The Outcome of an episode that ended with `error` (by its type, never its message)."""
     if isinstance(error, SetupError):
         return Outcome.SETUP_MACHINE if error.infrastructure else Outcome.SETUP_TASK
+    if isinstance(error, TaskError):           # a task that does not load (its workdir, rt8 p05): its own
+        return Outcome.SETUP_TASK
     if isinstance(error, sandbox.OutOfMemory):  # over the task's memory limit: the agent's failure, trained
         return Outcome.OUT_OF_MEMORY
     if isinstance(error, sandbox.SandboxError):
@@ -804,8 +816,8 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, ca
     except (images.BuildError, sandbox.SandboxError, OSError) as e:
         if services:
             services.close()
-        raise SetupError(f"task '{task.name}': {e}",
-                         infrastructure=not isinstance(e, images.BuildError)) from None
+        raise SetupError(f"task '{task.name}': {e}", infrastructure=not isinstance(
+            e, (images.BuildError, sandbox.TaskSetupError))) from None        # the task's: its workdir
     try:
         # The episode's setup, once its images are built, has ONE clock, build_timeout_sec: the sidecars
         # started and awaited, the copy of a Dockerfile-less context, the seeded steps and the healthcheck
@@ -841,8 +853,8 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, ca
         box.close()
         if services:
             services.close()
-        raise SetupError(f"task '{task.name}': {e}",
-                         infrastructure=not isinstance(e, images.BuildError)) from None
+        raise SetupError(f"task '{task.name}': {e}", infrastructure=not isinstance(
+            e, (images.BuildError, sandbox.TaskSetupError))) from None
     except BaseException:
         box.close()
         if services:

@@ -110,6 +110,11 @@ class SandboxError(EchoError, RuntimeError):
     """The sandbox could not start or died; the message is one line."""
 
 
+class TaskSetupError(SandboxError):
+    """pid 1 could not set up what the task's own values ask for (a workdir through a file of the image's):
+    the task's failure (harbor: SetupError, not infrastructure), never retried as the machine's."""
+
+
 class OutOfMemory(SandboxError):
     """The sandbox died after its own cgroup's OOM killer acted: what ran in it went over the episode's
     memory limit (Limits.memory_mb). That is the agent's doing, whatever the OOM killer then took: the
@@ -313,7 +318,9 @@ class Sandbox:
         event = self._wait(time.monotonic() + 30, lambda e: e[0] == "r")
         if event is None:
             out = one_line(self._take_output(note=False))[-400:]
-            raise SandboxError(f"sandbox failed to start: {out or 'no output within 30 s'}")
+            task = f"sandbox setup failed{sandbox_init.TASKS}: " in out
+            raise (TaskSetupError if task else SandboxError)(
+                f"sandbox failed to start: {out or 'no output within 30 s'}")
         self._init_pid, self._layer_fd = int(event[1]), int(event[2])
         self._init_holder.append(self._init_pid)
         self._level = _nspid_level(self._init_pid)

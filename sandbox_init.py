@@ -41,6 +41,15 @@ VERIFIER_EXTRA_CAP = 35
 # ping still works, through ICMP sockets (pid 1 sets net.ipv4.ping_group_range, as podman does).
 CAP_NET_RAW = 13
 
+# What pid 1 cannot set up because of the task's own values, not the machine (a workdir through a file of
+# the image's: ENOTDIR): said as TASKS on the output pipe, and sandbox.TaskSetupError to the caller.
+TASKS = " (the task's)"
+
+
+class TaskError(OSError):
+    """pid 1 could not set up what the task asked for."""
+
+
 _libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = (
     0x20000, 0x4000000, 0x8000000, 0x10000000, 0x20000000, 0x40000000)
@@ -117,7 +126,8 @@ def _child(cfg: dict) -> None:
             _check(_libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "not dumpable")
             _pid1(cfg)
         except BaseException as e:             # one line on the output pipe; the caller shows it
-            print(f"sandbox setup failed: {e}", file=sys.stderr, flush=True)
+            print(f"sandbox setup failed{TASKS if isinstance(e, TaskError) else ''}: {e}", file=sys.stderr,
+                  flush=True)
             os._exit(1)
     for fd in fds.values():
         try:
@@ -154,8 +164,11 @@ def _pid1(cfg: dict) -> None:
     _check(_libc.umount2(b".", 2), "umount old root")
     # Made only now, inside the new root: a symlink on the way (RUN ln -s /var/tmp /w, WORKDIR /w/x)
     # resolves in the image, never on the host's filesystem.
-    os.makedirs(os.path.realpath(cfg["workdir"]), exist_ok=True)
-    os.chdir(cfg["workdir"])
+    try:
+        os.makedirs(os.path.realpath(cfg["workdir"]), exist_ok=True)
+        os.chdir(cfg["workdir"])
+    except OSError as e:                       # the task's value through the image's files (a file on the
+        raise TaskError(f"workdir {cfg['workdir'][:60]!r}: {e.strerror}") from None    # way): its failure
     if cfg.get("keep"):
         _bind_scratch(cfg["workdir"])
         # Opened now, before any process of the agent's could move a directory on the way (pid 1's only)

@@ -293,3 +293,13 @@ def test_the_agent_cannot_plant_a_reward(tmp_path):
             verify(sb, task)
         assert outcome_of(TamperedError("x")) == Outcome.TAMPERED and not Outcome.TAMPERED.verified
 
+
+
+def test_a_workdir_through_a_file_of_the_image_is_the_tasks_setup_failure(tmp_path):
+    # rt8 p05: pid 1's makedirs fails with ENOTDIR through the image's file; it was booked as the machine's
+    # (SETUP_MACHINE: retried once, counted toward stopping the run), but the task's value caused it
+    task = load_task(make_task(tmp_path, "x", files={"environment/Dockerfile": "FROM host\n"},
+                               toml='[environment]\nworkdir = "/etc/os-release/x"\n'))
+    with pytest.raises(SetupError, match=r"^task 'x': .*workdir '/etc/os-release/x': Not a directory") as e:
+        start_task(task)
+    assert outcome_of(e.value) == Outcome.SETUP_TASK and "\n" not in str(e.value)

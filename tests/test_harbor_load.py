@@ -9,7 +9,7 @@ import pytest
 from dockerfile import Config, Step, replay, stage, subst
 from dockerfile import parse as parse_dockerfile
 from dockerfile import workdir as dockerfile_workdir
-from harbor import MAXIMA, TaskError, load_task, load_tasks
+from harbor import MAXIMA, Outcome, TaskError, load_task, load_tasks, outcome_of
 
 
 def make_task(root: Path, name: str = "t", files: dict[str, str] | None = None, toml: str = "") -> Path:
@@ -554,3 +554,21 @@ def test_a_compose_file_that_repeats_a_large_variable_is_one_line_error_in_secon
     out, seconds = _load_capped(task)
     assert out.startswith("TaskError: ") and "over 1 MiB" in out and "\n" not in out, out
     assert seconds < 5, seconds        # a stall bound, not a speed test: uncapped takes minutes or all RAM
+
+
+@pytest.mark.parametrize("workdir, error", [
+    ("/" + "a" * 256, "has a component over 255 bytes: '/" + "a" * 59 + "'..."),
+    ("/" + "/".join(["b" * 200] * 21), "is over 4095 bytes: '/" + "b" * 59 + "'..."),
+    ("/proc/sys/x", "is under /proc, /sys or /dev: '/proc/sys/x'"),
+    ("/sys", "is under /proc, /sys or /dev: '/sys'"),
+    ("//dev/./x", "is under /proc, /sys or /dev: '//dev/./x'"),
+])
+def test_a_workdir_pid_1_cannot_make_is_refused_at_load(tmp_path, workdir, error):
+    # rt8 p05: each failed the sandbox's start, booked as the machine's (retried, counted to stop the run)
+    assert toml_error(tmp_path, f'[environment]\nworkdir = "{workdir}"\n') == f"task 'x': workdir {error}"
+    with pytest.raises(TaskError) as e:
+        load_task(tmp_path / "x")
+    assert outcome_of(e.value) == Outcome.SETUP_TASK           # the task's failure, not the machine's
+    longest = "/" + "c" * 255                                     # NAME_MAX itself is fine
+    toml = f'[environment]\nworkdir = "{longest}"\n'
+    assert load_task(make_task(tmp_path, "y", toml=toml)).workdir == longest
