@@ -418,7 +418,7 @@ def claims(result: dict) -> list[dict]:
     return out
 
 
-# ---- the registered design (README "The next comparison: registered, not yet run") ----
+# ---- the registered design (README "The second comparison, pre-registered") ----
 
 DESIGN = 2          # settings["design"] of a result; the first design's results (tasks/observe) have none
 T80 = {1: 1.376, 2: 1.061, 3: 0.978, 4: 0.941, 5: 0.920, 6: 0.906, 7: 0.896, 8: 0.889, 9: 0.883}
