@@ -1013,10 +1013,6 @@ NOT_HOMES = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/e
              "/run", "/tmp", "/var/tmp", "/tests", "/logs")
 
 
-def _under(path: str, d: str) -> bool:
-    return path == d or path.startswith(d.rstrip("/") + "/")
-
-
 def verifier_homes(home: str, env: dict, workdir: str, kept: tuple[str, ...]
                    ) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The homes the verifier sees as the image had them (see above), each with the paths in it that stay
@@ -1026,17 +1022,19 @@ def verifier_homes(home: str, env: dict, workdir: str, kept: tuple[str, ...]
     kept = tuple(os.path.normpath(home + k[1:] if k.startswith("~") else k) for k in kept)
     dirs = [os.path.normpath(d) for d in ("/root", "/home", home, *(env.get(k, "") for k in XDG_HOMES))
             if os.path.isabs(d)]
-    dirs = [d for d in dict.fromkeys(dirs) if d != "/" and not any(_under(d, n) for n in NOT_HOMES)
-            and d != workdir and not any(_under(d, k) for k in kept)]
-    dirs = [d for d in dirs if not any(o != d and _under(d, o) for o in dirs)]
-    return tuple((d, tuple(p for p in dict.fromkeys((workdir, *kept)) if p != d and _under(p, d)))
+    dirs = [d for d in dict.fromkeys(dirs) if d != "/" and not any(_within(d, n) for n in NOT_HOMES)
+            and d != workdir and not any(_within(d, k) for k in kept)]
+    dirs = [d for d in dirs if not any(o != d and _within(d, o) for o in dirs)]
+    return tuple((d, tuple(p for p in dict.fromkeys((workdir, *kept)) if p != d and _within(p, d)))
                  for d in dirs)
 
 
 def _homes(homes: tuple[tuple[str, tuple[str, ...]], ...]) -> None:
     """In the verifier's mount namespace: each home as the image had it (_caches), then each of its paths
-    that stay the agent's put back as the agent left it (a link made anew, a file or directory bound)."""
+    that stay the agent's put back as the agent left it (a link made anew, a file or directory bound), and
+    every mount beneath it (a volume) bound back as it was."""
     for d, inner in homes:
+        inner = (*inner, *(m for m in _submounts((d,)) if not any(_within(m, p) for p in inner)))
         agents = [(p, _agents_entry(p)) for p in inner]
         try:
             _caches((d,))
@@ -1068,7 +1066,10 @@ def _put_back(p: str, entry) -> None:
         return                                 # the image's view stays where a link leads
     if os.path.lexists(p) and (entry is None or entry[0] == "link" or os.path.islink(p)
                                or os.path.isdir(p) != entry[2]):
-        shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
+        if os.path.isdir(p) and not os.path.islink(p):
+            shutil.rmtree(p)                   # in the private upper: the image's copy stays as it was
+        else:
+            os.unlink(p)
     if entry is None:
         return
     os.makedirs(parent, exist_ok=True)
@@ -1307,7 +1308,8 @@ def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, log
         if logs_sock is not None:
             home = user[3] if user else cfg["env"].get("HOME", "/root")
             logs_sock, homes = logs_sock
-            caches = tuple(c for c in cache_dirs(home, cfg["env"]) if not any(_under(c, d) for d, _ in homes))
+            caches = tuple(c for c in cache_dirs(home, cfg["env"])
+                           if not any(_within(c, d) for d, _ in homes))
             _private_logs(logs_sock, owner=(user[0], user[1]) if user else (0, 0), sealed=sealed,
                           caches=caches, homes=homes)
         if sealed:

@@ -3,7 +3,7 @@
 A tool test.sh runs may read a file in a home before it does what it was asked (ssh's ~/.ssh/config `Match
 exec`, sqlite3's ~/.sqliterc `.shell`, gdb's ~/.gdbinit: rt7 p01, p02, p07), and no list of such tools is
 complete. `tool` below stands for all of them: it sources its rc file. Each attack scored 1.0 on the code
-before sandbox_init.verifier_homes, in both lifecycles. On the real Debian base (test_verifier_caches.py's)."""
+before sandbox_init.verifier_homes, in both lifecycles. On the real Debian base (as test_verifier_caches)."""
 import pytest
 
 import harbor
