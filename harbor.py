@@ -1234,6 +1234,11 @@ def ground(env: Environment) -> list[tuple[str, str, list[tamper.Change]]]:
         if (d, target) in copies:
             inside = [c for c in inside if c.path in changed or env.image.kind(c.path) is None]
         out.append((str(d), target, [top, *inside]))
+    # after a sealed verifier: what it wrote on its own root and over dpkg's and apt's
+    # (sandbox_init._own_root), not in the episode's layer: all of it the verifier's (made), hiding nothing
+    for d, target in env.box.verifier_own():
+        own = [replace(c, path=target.rstrip("/") + c.path) for c in tamper.listing(d)]
+        out.append((str(d), target, own))
     return out
 
 
@@ -1271,7 +1276,10 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
         made, cache, ground_, after = [], [], Ground(now, libraries, contents), None
     else:
         stamps = {c.path: c.stamp for c in before.changes}
-        ground_, cache = before, tamper.final_ld_cache(places[0][0])
+        # the loader's index as test.sh left it: on its own root (sealed), else in the episode's layer
+        ground_ = before
+        cache = next((c for d, at, _ in places if at == "/" and (c := tamper.final_ld_cache(d))), None) or \
+            tamper.final_ld_cache(places[0][0])
         made = [c for c in now if stamps.get(c.path) != c.stamp]
         after = {c.path for c in now}
     # test.sh's PATH: [verifier].env's where it sets one (_run_tests passes it), else the sandbox's

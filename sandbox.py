@@ -511,6 +511,7 @@ class Sandbox:
         (Cgroup.split: the verifier's processes, memory and CPU are not theirs to spend): the caller kills
         them instead (restart_shell)."""
         self._verifier_tmp = []                # of an earlier verifier: not this one's
+        self._verifier_own = []
         if self.cgroup and (why := self.cgroup.split({self._proc.pid, self._init_pid})):
             self.seal_refused = why
             return False
@@ -522,6 +523,7 @@ class Sandbox:
         if int(event[1]) not in (0, errno.EBUSY, errno.E2BIG):
             raise SandboxError(f"cannot seal the root and copy /tmp: {os.strerror(int(event[1]))}")
         self._verifier_tmp = []                # of an earlier verifier: not this one's
+        self._verifier_own = []
         code = int(event[1])
         # why not (harbor prints it, root_writers() filling {}): the root held, or a copy that is not exact
         self.seal_refused = "" if code == 0 else (
@@ -549,6 +551,12 @@ class Sandbox:
         wrote over each copy (the upper directory of its private overlay), for the check after the tests to
         read, as it reads the writable layer where the agent's processes were killed."""
         return getattr(self, "_verifier_tmp", [])
+    def verifier_own(self) -> list[tuple[str, str]]:
+        """After a sealed verifier ran: (a host path, where it saw it) of the upper directory of its own root
+        (at "/") and of its overlays on dpkg's and apt's sealed directories: everything else it wrote, which
+        no process of the agent's saw (sandbox_init._own_root), for the check after the tests."""
+        return getattr(self, "_verifier_own", [])
+
     def copy_holes(self) -> list[str]:
         """After seal(): the mounts beneath a copied directory that are not in its copy (dpkg's and apt's,
         sealed with the root, /run/xfer, a volume): the verifier sees them as they are."""
@@ -587,9 +595,11 @@ class Sandbox:
         if started is None:
             raise SandboxError("pid 1 did not start the command within 10 s")
         pid = started[1]
-        if len(started) > 2:                   # a sealed verifier: its private /tmp, /var/tmp (verifier_tmp)
-            self._verifier_tmp = [(f"/proc/{self._init_pid}/fd/{fd}/.", d)
-                                  for d, fd in (x.rsplit(":", 1) for x in started[2:])]
+        if len(started) > 2:                   # a sealed verifier: its private /tmp, /var/tmp (verifier_tmp),
+            uppers = [(f"/proc/{self._init_pid}/fd/{fd}/.", d)    # its root and dpkg's ("+": verifier_own)
+                      for d, fd in (x.rsplit(":", 1) for x in started[2:])]
+            self._verifier_tmp = [(p, d) for p, d in uppers if not d.startswith("+")]
+            self._verifier_own = [(p, d[1:]) for p, d in uppers if d.startswith("+")]
         self._files = {}
         done = lambda e: e[0] == "e" and e[1] == pid                    # noqa: E731
         event = self._wait(time.monotonic() + timeout, done)

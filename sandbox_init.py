@@ -462,7 +462,8 @@ def _spawn_fresh(cfg: dict, command: str, private_logs: bool, user=None, sealed:
     try:
         # close-on-exec as it arrives: no program pid 1 starts later (a new zygote, a new agent shell once a
         # survivor killed the old one) inherits the verifier's /logs/verifier
-        msg, fds, _, _ = socket.recv_fds(ours, 256, 1 + len(SCRATCH), socket.MSG_CMSG_CLOEXEC)
+        msg, fds, _, _ = socket.recv_fds(ours, 1024, 2 + len(SCRATCH) + len(SEALED_IN_SCRATCH),
+                                         socket.MSG_CMSG_CLOEXEC)
     except OSError:
         msg, fds = b"", []
     ours.close()
@@ -520,8 +521,8 @@ def _seal() -> int:
     theirs, becomes read-only (the mount's own flag: every path, fd and cwd of theirs that reaches it, and
     every process they start later). They keep the SCRATCH mounts, /dev/shm and /dev, whose contents the
     verifier does not execute. They cannot undo it: no CAP_SYS_ADMIN, and the seccomp filter refuses mount
-    and new user namespaces. The verifier's own mount namespace clears the flag on its copy
-    (_private_logs). 0, or the errno that refused it (EBUSY: a file on the root is open for writing).
+    and new user namespaces. The verifier's own mount namespace gets a root of its own over it
+    (_own_root). 0, or the errno that refused it (EBUSY: a file on the root is open for writing).
     A SEALED_IN_SCRATCH directory made during the episode (the agent installed ruby: /var/lib/gems) is not
     a mount and stays writable: binding it now by its path would race them (a link put in its place).
     Then the copies of every SCRATCH mount the verifier will see (_copy_tmp):
@@ -819,7 +820,7 @@ def _mount_id(path: str) -> int:
 
 
 def _private_logs(sock: socket.socket, owner: tuple[int, int] = (0, 0), sealed: bool = False,
-                  caches: tuple[str, ...] = (), homes: tuple = ()) -> None:
+                  caches: tuple[str, ...] = (), homes: tuple = (), room_mb: int = 1024) -> None:
     """In the verifier's child, before its exec: its own mount namespace, a fresh tmpfs at /logs/verifier
     (owned by the verifier's user, `owner` (uid, gid), mode 755: a process run as another user cannot write
     it), its fd sent to pid 1; and a fresh tmpfs at PYCACHE (the same owner), so that Python's bytecode
@@ -830,7 +831,7 @@ def _private_logs(sock: socket.socket, owner: tuple[int, int] = (0, 0), sealed: 
     # survivor shares (rt6 p01, _fresh_dev)
     _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare(mount, ipc)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    uppers = _private_tests(owner) if sealed else []
+    uppers = _private_tests(owner, room_mb) if sealed else []
     _fresh_dev()
     _homes(homes)
     _caches(caches)
@@ -849,15 +850,77 @@ def _private_logs(sock: socket.socket, owner: tuple[int, int] = (0, 0), sealed: 
     sock.close()
 
 
-def _private_tests(owner: tuple[int, int] = (0, 0)) -> list[tuple[str, int]]:
-    """The verifier beside the agent's live processes (after _seal): its copy of the root writable again
-    (test.sh may install its runner), and a fresh tmpfs at /tests, which the caller fills from /run/xfer:
-    the agent's processes never see the tests, so they cannot rewrite them while they run. Returns
-    (d, an fd of the upper directory of its overlay) for each copied VERIFIER_TMP directory d."""
-    uppers = []
-    err = _read_only(False)
-    if err:
-        raise OSError(err, f"writable root: {os.strerror(err)}")
+def _own_root(room_mb: int) -> int:
+    """The verifier's own root, beside the agent's live processes (after _seal): an overlay of the sealed
+    root (read-only below) with an upper of its own, a tmpfs of room_mb attached nowhere, made the root of
+    this mount namespace with every mount beneath the old one bound back at its place. What test.sh writes
+    anywhere on the root (a copy of the tests, an expected output, pip's installs) lands there: no survivor
+    can read it (rt7 p11), and no survivor's writes can leave it without room (rt8 p11: the episode's
+    storage is theirs to fill). An O_PATH fd of the upper directory, for the check after the tests."""
+    how = struct.pack("QQQ", os.O_PATH | os.O_CLOEXEC, 0, 0x04)               # RESOLVE_NO_SYMLINKS
+    below = [(m, _libc.syscall(437, -100, m.encode(), how, len(how))) for m in _submounts(("/",))]
+    old = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    tmp = _fsmount(b"tmpfs", {b"size": f"{room_mb}m".encode(), b"mode": b"755"})
+    try:
+        for m, fd in below:
+            _check(min(0, fd), f"open {m}")
+        for d in ("upper", "work"):
+            os.mkdir(d, 0o755, dir_fd=tmp)
+        root = _fsmount(b"overlay", {b"lowerdir": f"/proc/self/fd/{old}".encode(),
+                                     b"upperdir": f"/proc/self/fd/{tmp}/upper".encode(),
+                                     b"workdir": f"/proc/self/fd/{tmp}/work".encode(), b"userxattr": None})
+        try:
+            # attached over the old root (a mount of this namespace, as mount(2) wants its targets), entered
+            # by its fd, the old root's mounts bound back beneath it, then pivot_root(".", ".") as at start
+            _check(_libc.syscall(429, root, b"", -100, b"/", 0x4), "move_mount(root)")  # F_EMPTY_PATH
+            os.fchdir(root)
+            for m, fd in below:
+                _mount(f"/proc/self/fd/{fd}", "." + m, None, MS_BIND | MS_REC)
+            _check(_libc.syscall(155, b".", b"."), "pivot_root")
+            _check(_libc.umount2(b".", 2), "detach the sealed root")               # MNT_DETACH
+            os.chdir("/")
+        finally:
+            os.close(root)
+        return os.open("upper", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=tmp)
+    finally:
+        for _, fd in below:
+            if fd >= 0:
+                os.close(fd)
+        os.close(old)
+        os.close(tmp)
+
+
+def _fsmount(fstype: bytes, options: dict) -> int:
+    """A new mount of fstype with options (a value of None: a flag), attached nowhere: its fd."""
+    fs = _libc.syscall(430, fstype, 1)                                          # fsopen, FSOPEN_CLOEXEC
+    _check(min(0, fs), f"fsopen({fstype.decode()})")
+    try:
+        for key, value in options.items():
+            _check(_libc.syscall(431, fs, 0 if value is None else 1, key, value, 0),   # SET_FLAG, SET_STRING
+                   f"fsconfig({key.decode()})")
+        _check(_libc.syscall(431, fs, 6, None, None, 0), f"fsconfig(create {fstype.decode()})")
+        mnt = _libc.syscall(432, fs, 1, 0x2 | 0x4)          # fsmount: FSMOUNT_CLOEXEC; NOSUID | NODEV
+        _check(min(0, mnt), f"fsmount({fstype.decode()})")
+        return mnt
+    finally:
+        os.close(fs)
+
+
+def _volumes_writable() -> None:
+    """The caller's volumes, writable again in this mount namespace (shared with the sidecars, by design)."""
+    attr = _MountAttr(0, MOUNT_ATTR_RDONLY, 0, 0)
+    for path in _VOLUMES:
+        _libc.syscall(442, -100, path.encode(), AT_SYMLINK_NOFOLLOW, ctypes.byref(attr), ctypes.sizeof(attr))
+
+
+def _private_tests(owner: tuple[int, int] = (0, 0), room_mb: int = 1024) -> list[tuple[str, int]]:
+    """The verifier beside the agent's live processes (after _seal): a root of its own (_own_root; test.sh
+    may install its runner), and a fresh tmpfs at /tests, which the caller fills from /run/xfer: the agent's
+    processes never see the tests, so they cannot rewrite them while they run. Returns (d, an fd of the
+    upper directory of its overlay) for each copied VERIFIER_TMP directory d, and ("+/", the root's) and
+    ("+d", ...) for each sealed package-manager directory d (SEALED_IN_SCRATCH): what test.sh wrote."""
+    uppers = [("+/", _own_root(room_mb))]
+    _volumes_writable()
     # Every place they still write, as the copy made at the seal (_copy_tmp), never the live directory; the
     # mounts beneath one (dpkg's, apt's, /run/xfer, a volume) bound back over it, as they are here. dpkg's
     # and apt's (SEALED_IN_SCRATCH) are sealed to them and writable here again: test.sh may install packages.
@@ -878,6 +941,11 @@ def _private_tests(owner: tuple[int, int] = (0, 0)) -> list[tuple[str, int]]:
             raise OSError(f"{m} is a link in the verifier's copy")
         _mount(f"/proc/self/fd/{fd}", m, None, MS_BIND | MS_REC)
         os.close(fd)
+    # dpkg's and apt's, sealed with the root: read-only here too, so test.sh's `apt-get install` writes them
+    # through an overlay of its own (what it wrote: for the check after the tests)
+    for d in SEALED_IN_SCRATCH:
+        if os.path.realpath(d) == d and _is_mount(d):
+            uppers.append(("+" + d, _private_overlay(d)))
     # What the verifier is given (its tests) is staged where only this namespace looks: /run/xfer here is the
     # stage directory of pid 1's fd, never the one every process of the sandbox sees (rt6 p18: a survivor
     # polling /run/xfer read the tests for the whole of test.sh)
@@ -1308,10 +1376,9 @@ def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, log
         if logs_sock is not None:
             home = user[3] if user else cfg["env"].get("HOME", "/root")
             logs_sock, homes = logs_sock
-            caches = tuple(c for c in cache_dirs(home, cfg["env"])
-                           if not any(_within(c, d) for d, _ in homes))
+            # caches after homes: a cache is the image's even where the tests name a path in it
             _private_logs(logs_sock, owner=(user[0], user[1]) if user else (0, 0), sealed=sealed,
-                          caches=caches, homes=homes)
+                          caches=cache_dirs(home, cfg["env"]), homes=homes, room_mb=cfg["storage_mb"])
         if sealed:
             # The verifier beside live survivors: a Landlock domain of its own, outside theirs, so that it
             # cannot reach into their processes either: /proc/<a survivor>/root, cwd and fd are their live

@@ -275,13 +275,13 @@ def test_a_run_that_ran_tests_is_still_its_reward(tmp_path, line):
 
 @pytest.mark.parametrize("keep", [True, False], ids=["kept", "killed"])
 def test_the_verifier_gets_a_clean_environment(tmp_path, keep):
-    # (written to the workdir: where the agent's processes are kept, what test.sh writes to /tmp is its own)
-    test_sh = 'echo "$FOO|$PYTHONNOUSERSITE|$PWD" > /app/out; echo 1 > /logs/verifier/reward.txt\n'
+    # (judged by test.sh itself: where the agent's processes are kept, what it writes is its own)
+    test_sh = ('[ "$FOO|$PYTHONNOUSERSITE|$PWD" = "|1|/app" ] && echo 1 > /logs/verifier/reward.txt '
+               '|| echo 0 > /logs/verifier/reward.txt\n')
     task = load_task(make_task(tmp_path, files={"tests/test.sh": test_sh}))
     with start_task(task, limits=Limits(keep_agent_processes=keep)) as sb:
         sb.run("export FOO=agent; cd /tmp")
         assert verify(sb, task) == (1.0, "")
-        assert sb.read_file("/app/out") == "|1|/app\n"
 
 
 def test_the_agent_cannot_plant_a_reward(tmp_path):
