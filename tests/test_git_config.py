@@ -162,7 +162,8 @@ def test_ordinary_repositories_and_other_config_files_are_not(tmp_path):
         "[pager]\n\tlog = less\n",
         "app/.git/worktrees/w/HEAD": "x\n",
         "app/.git/worktrees/w/config.worktree": "[core]\n\tsparseCheckout\n",
-        "root/.ssh/config": "Host x\n  ProxyCommand sh /tmp/h\n",       # not a git directory's
+        "srv/app/config": "[core]\n\tfsmonitor = sh /tmp/h\n",        # not a git directory's (ssh's own
+                                                                        # config is CONFIG's: test_tool_config)
         "etc/nginx/config": "[core] editor = vi\n"})
     assert verdict(layer) == []
 
