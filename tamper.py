@@ -217,9 +217,13 @@ SEARCH_PATHS = {
 }
 PYTHON_DIR = re.compile(r"/usr(/local)?/lib/python3[.\d]*(/(site|dist)-packages|/lib-dynload)?")
 # Entries Python puts on sys.path AHEAD of its stdlib directory, or files that move sys.prefix: any of them
-# the agent adds replaces every module of the stdlib (`python3 -I` included).
+# the agent adds replaces every module of the stdlib (`python3 -I` included). CPython's getpath.py, from the
+# executable's directory (/usr/bin, /usr/local/bin): pyvenv.cfg there or one up; a ._pth beside it; a build
+# directory's landmarks, pybuilddir.txt and Modules/Setup.local (rt9 p01, p17); and the stdlib landmark
+# lib/python3.X/os.py searched upward from it, so /usr/bin/lib/python3.11 comes before /usr/lib's (rt9 p07).
 PYTHON_AHEAD = re.compile(r"/usr(/local)?/lib/python3\d+\.zip|/usr(/local)?(/bin)?/pyvenv\.cfg"
-                          r"|/usr(/local)?/bin/python3[.\d]*\._pth")
+                          r"|/usr(/local)?/bin/python3?[.\d]*\._pth"
+                          r"|/usr(/local)?/bin/(pybuilddir\.txt|Modules(/.*)?|lib(64)?(/.*)?)")
 # The implicit configuration of the tools a verifier uses to set itself up and run: tool -> (paths, why).
 # Any change the agent makes at or under one of these paths (a glob; "~" is the verifier's HOME) is
 # tampering, wherever it is. What the tools read that is not here is the residual risk (README).
@@ -311,6 +315,11 @@ CONFIG = {
                     "delegates.xml: the command `convert`/`magick` runs for a format; policy.xml"),
     "julia": (("/etc/julia", "~/.julia/config"), "startup.jl: Julia code every `julia` runs first"),
     "tmux": (("/etc/tmux.conf", "~/.tmux.conf", "~/.config/tmux"), "`run-shell` and hooks when tmux starts"),
+    # What a user a test.sh makes gets (rt9 p02, p03, p08): its login shell and its start-up files
+    "useradd/adduser": (("/etc/default/useradd", "/etc/skel", "/etc/adduser.conf", "/etc/deluser.conf"),
+                        "the SHELL (DSHELL) and the /etc/skel files a user test.sh adds gets: `su tester -c "
+                        "check` then runs /bin/true, or a .profile that exits 0"),
+    "file(1)": (("/etc/magic", "/etc/magic.mime"), "local magic rules: what `file` says a file is (rt9 p09)"),
     # Programs the image's own programs run as root from a fixed path, if it exists: on no search path, so a
     # new one was an install (rt7 p12, p13). Measured in the Debian stand-in (debootstrap bookworm) by
     # grepping its /usr/sbin/* and /usr/bin/* scripts, /usr/share/debconf and dpkg's info/ for `-x`, `-e`
@@ -364,6 +373,9 @@ MAX_LIBRARIES = 4096                                      # ELF headers read per
 # (300k hard links once cost the trainer a minute of CPU outside any cgroup).
 MAX_DEPTH, MAX_ENTRIES, MAX_SECONDS = 256, 100_000, 5.0
 VERIFIERS_OWN = ("/tests", "/logs/verifier", "/logs/.verifier-pycache")   # sandbox_init.PYCACHE
+# Where a link of the agent's must never lead, in the verifier's view: its own files (/tests, /logs), and what
+# the kernel shows each process of itself (/proc/self/fd/3 is whatever test.sh's `cmp` opened third)
+LINKS_NEVER_INTO = ("/tests", "/logs", "/proc", "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr")
 
 
 @dataclass(frozen=True)
@@ -1323,6 +1335,9 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     envs = [os.path.dirname(m.path) for m in made if os.path.basename(m.path) == "pyvenv.cfg"
             and m.kind == "file" and not within(workdir, os.path.dirname(m.path))]
     after = {x for x in after if x not in fresh} if after is not None else None
+    by_path = {c.path: c for c in changes}
+    resolve = lambda q: _leads_to(q, by_path, image)                            # noqa: E731
+    made_files = [m.path for m in made if m.kind not in ("dir", "gone")]
     for c in changes:
         p, name = c.path, os.path.basename(c.path)
         if baseline.get(p) == c.stamp or (c.kind == "dir" and not c.opaque and p in baseline):
@@ -1338,7 +1353,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
                                  imports if os.path.dirname(p) != workdir else imports - asked,
                                  lambda m: "/tests" if m in modules else None if os.path.dirname(p) == workdir
                                  and m in asked else _others(m, index(), final, mine))
-               or _environment(c, p, names, envs, after))
+               or _environment(c, p, names, envs, after)
+               or _link_into(c, p, resolve, made_files))
         if why:
             bad.append(f"{p} ({why})")
     own = image.loader()[0] if hasattr(image, "loader") else set()
@@ -1657,6 +1673,54 @@ def _homes(passwd: str) -> dict[str, str]:
         if len(fields) >= 7 and fields[0]:
             out.setdefault(fields[0], os.path.normpath(fields[5].strip() or "/"))
     return out
+
+
+def _leads_to(path: str, changes: dict[str, Change], image) -> str | None:
+    """Where `path` leads in the verifier's view before it runs (the agent's layer over the image), each
+    link followed, its own or the image's, up to LINKS_NEVER_INTO (/proc's links are the reader's own, not
+    the image's: never read); None past 40 links (a loop)."""
+    readlink = getattr(image, "_readlink", lambda q: None)
+    parts, done, hops = [x for x in path.split("/") if x], "", 0
+    while parts:
+        part = parts.pop(0)
+        if part in (".", ""):
+            continue
+        if part == "..":
+            done = done.rsplit("/", 1)[0]
+            continue
+        here = f"{done}/{part}"
+        if any(within(here, d) for d in LINKS_NEVER_INTO):
+            return "/".join([here, *parts])
+        c = changes.get(here)
+        target = c.target if c is not None and c.kind == "link" else None if c is not None else (
+            readlink(here) if image.kind(here) == "link" else None)
+        if target is None:
+            done = here
+            continue
+        hops += 1
+        if hops > 40:
+            return None
+        parts = [x for x in target.split("/") if x] + parts
+        done = "" if target.startswith("/") else done
+    return done or "/"
+
+
+def _link_into(c: Change, p: str, resolve, made_files: list[str]) -> str | None:
+    """Why a link of the agent's hands test.sh its own files, else None (rt9 p18-p20: `ln -s
+    /tests/expected_output.txt /app/output.txt`, and test.sh's `diff` compares the expected file with itself):
+    one that leads into LINKS_NEVER_INTO; and, after the tests, one that leads to a file the verifier wrote
+    itself, or to a directory holding one (test.sh writes /srv/expected.txt, then compares the agent's
+    /app/output.txt, a link to it), outside the system roots (its installs are judged by the rules above)."""
+    if c.kind != "link":
+        return None
+    to = resolve(p)
+    if to is None:
+        return "a link that loops"
+    if any(within(to, d) for d in LINKS_NEVER_INTO):
+        return f"a link into the verifier's own files ({to})"
+    if not any(within(to, r) for r in SYSTEM_ROOTS) and any(within(m, to) for m in made_files):
+        return f"a link to what the verifier itself wrote ({to})"
+    return None
 
 
 def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: str,

@@ -49,3 +49,12 @@ def test_a_new_packages_conffile_for_a_program_the_image_lacks_is_an_install(tmp
     assert list(verdict(make_layer(tmp_path / "b", edited))) == ["/etc/vim/vimrc"]
     image = type(LIMAGE)({**LIMAGE.files, "/usr/bin/vim": "file"})           # the image's own vim reads it
     assert list(verdict(make_layer(tmp_path / "c", files), image)) == ["/etc/vim/vimrc"]
+
+
+@pytest.mark.parametrize("path", ["/etc/default/useradd", "/etc/skel/.profile", "/etc/adduser.conf",
+                                  "/etc/magic"])
+def test_what_a_new_user_gets_and_what_file_says_is_configuration(path):
+    # rt9 p02, p03, p08, p09: `useradd tester` with SHELL=/bin/true, a skel .profile that exits 0,
+    # adduser.conf's DSHELL, a local magic rule: each made a check pass unsolved
+    assert [b.split(" (")[0] for b in tamper.tampered([tamper.Change(path, "file")], LIMAGE, "/app", PATH)
+            ] == [path]
