@@ -73,7 +73,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import seccomp
-from errors import EchoError, one_line
+from errors import EchoError, one_line, say
 from sandbox_init import CAP_NET_RAW, DOCKER_CAPS  # noqa: F401 - the shell's: Docker's less CAP_NET_RAW
 import sandbox_init
 from sandbox_init import REWARD_FILES
@@ -201,7 +201,7 @@ def say_once(line: str) -> None:
     """A one-line notice on stderr, once per process (fallbacks are never silent)."""
     if line not in _said:
         _said.add(line)
-        print(f"sandbox: {line}", file=sys.stderr, flush=True)
+        say(f"sandbox: {line}")
 
 
 class Sandbox:
