@@ -45,7 +45,8 @@ The invariants, each a class of forgery (not a list of attacks):
      `~` is every home a test.sh may run in: the verifier's HOME and the home of each user of the image's
      /etc/passwd and of the agent's (`su - app`, `runuser -l`, `sudo -i` switch HOME; a home whose ~/bin
      is a system directory, "/" or /usr, only the verifier's). A user the image shipped keeps its home
-     (_passwd, as its login shell); a new user's home is judged as any. A file the image lacked directly
+     (_passwd, as its login shell, its uid and gid, and its groups in /etc/group: _group; no new user or
+     group takes id 0); a new user's home is judged as any. A file the image lacked directly
      in a home that is a byte copy of the image's /etc/skel file of its name is `useradd -m`'s: an
      install. test.sh sees the image's homes besides (sandbox_init.verifier_homes: but for a home that is
      the workdir or that the tests name, and the paths bound back into one), which stops what no rule
@@ -750,7 +751,7 @@ def _soname_in(layer: str, path: str) -> str | None:
 # which `git status` in test.sh would run as root). Read, capped, by texts(). The metadata directory is
 # found as importlib.metadata finds it (Lookup: `child.lower()` ends in .dist-info or .egg-info, or is
 # egg-info inside a sys.path entry ending in .egg): any case; the file itself is opened by its exact name.
-TEXTS = re.compile(r".*(?i:\.dist-info|\.egg-info|\.egg/egg-info)/entry_points\.txt|/etc/passwd"
+TEXTS = re.compile(r".*(?i:\.dist-info|\.egg-info|\.egg/egg-info)/entry_points\.txt|/etc/passwd|/etc/group"
                    r"|/var/lib/dpkg/(diversions|statoverride|status|alternatives/[^/]+)")
 # A git directory is what git takes for one: `config` is read from the common directory (which must hold
 # objects/ and refs/: a `.git/commondir` may name any), `config.worktree` from the git directory (HEAD).
@@ -1461,6 +1462,8 @@ def _says(p: str, text: str | None, image=None) -> str | None:
         return "not a regular file: its content cannot be judged"
     if p == "/etc/passwd":
         return _passwd(text, image)
+    if p == "/etc/group":
+        return _group(text, image)
     if p.endswith("entry_points.txt") and RUNNER_GROUP in entry_point_groups(text):
         return "registers a pytest plugin (group pytest11), which every `pytest` loads"
     if text == LINKED:
@@ -1581,6 +1584,18 @@ def _passwd(text: str, image) -> str | None:
     shipped_text = (read("/etc/passwd") if read else None) or ""
     before = {f[0]: f[6] for f in (l.split(":") for l in shipped_text.splitlines()) if len(f) >= 7}
     homes, now = _homes(shipped_text), _homes(text)
+    # who a user is: `su app -c` in test.sh runs with app's uid and gid as the agent's passwd gives them
+    # (app:x:0:... made it root: rt9 p04); a user the image shipped keeps its ids, a new one is not root
+    ids = {f[0]: (_id(f[2]), _id(f[3])) for f in (l.split(":") for l in reversed(shipped_text.splitlines()))
+           if len(f) >= 7}
+    for f in (l.split(":") for l in text.splitlines()):
+        if len(f) < 7:
+            continue
+        if f[0] in ids and (_id(f[2]), _id(f[3])) != ids[f[0]]:
+            return (f"changes the uid:gid of user {f[0]!r} from {ids[f[0]][0]}:{ids[f[0]][1]} to "
+                    f"{f[2]}:{f[3]} (what `su {f[0]}` runs as)")
+        if f[0] not in ids and ids and 0 in (_id(f[2]), _id(f[3])):
+            return f"adds user {f[0]!r} with uid or gid 0 (root's)"
     for user, home in homes.items():
         if user in now and now[user] != home:
             return (f"moves the home of user {user!r} from {home} to {now[user]} (where `su - {user}` reads "
@@ -1594,6 +1609,49 @@ def _passwd(text: str, image) -> str | None:
             image.kind(s) in ("file", "link") for s in (shell, "/usr" + shell))
         if not shipped:
             return f"gives user {fields[0]!r} the login shell {shell!r}, not a program the image shipped"
+    return None
+
+
+def _id(field: str) -> int:
+    """A uid or gid field as glibc's files backend reads it (strtoul, then the 32-bit id_t): leading blanks
+    and a sign skipped, the digits up to the first other character, wrapped; no digits is 0. So `00`,
+    `+0` and `4294967296` are root's id as `0` is."""
+    m = re.match(r"\s*([+-]?)(\d*)", field)
+    n = int(m[2] or "0")
+    return (-n if m[1] == "-" else n) % (1 << 32)
+
+
+def _group(text: str, image) -> str | None:
+    """/etc/group decides the supplementary groups of a user a test.sh becomes (`su app` calls initgroups):
+    a group the image shipped keeps its gid, a user the image shipped (its /etc/passwd) belongs to the
+    groups it belonged to, and no new group takes gid 0 (root's). A new user's groups (`useradd -G`,
+    `usermod -aG sudo alice`) and new groups are installs."""
+    read = getattr(image, "read", None)
+    shipped = (read("/etc/group") if read else None) or ""
+    users = set(_homes((read("/etc/passwd") if read else None) or ""))
+    def table(t: str) -> dict[str, tuple[set[int], set[str]]]:
+        out = {}                               # {name: (gids, members)} over every line of the name
+        for f in (l.split(":") for l in t.splitlines()):
+            if len(f) >= 4 and f[0]:
+                gids, members = out.setdefault(f[0], (set(), set()))
+                gids.add(_id(f[2]))
+                members |= {m.strip() for m in f[3].split(",") if m.strip()}
+        return out
+    if not shipped:                            # no baseline: nothing to compare with (no image's file)
+        return None
+    was, now = table(shipped), table(text)
+    for name, (gids, members) in now.items():
+        if name in was and gids != was[name][0]:
+            return f"changes the gid of group {name!r} from {min(was[name][0])} to {max(gids)}"
+        if name not in was and 0 in gids:
+            return f"adds group {name!r} with gid 0 (root's)"
+        joined = (members - was.get(name, (set(), set()))[1]) & users
+        if joined:
+            return f"adds the image's user {sorted(joined)[0]!r} to group {name!r} (its groups under `su`)"
+    for name, (gids, members) in was.items():
+        left = (members - now.get(name, (set(), set()))[1]) & users
+        if left:
+            return f"takes the image's user {sorted(left)[0]!r} out of group {name!r}"
     return None
 
 
