@@ -52,7 +52,7 @@ from pathlib import Path
 import dockerfile
 import registry
 import sandbox
-from errors import EchoError, one_line
+from errors import EchoError, one_line, say
 from sandbox import BASE_ENV, Limits, Sandbox
 
 CACHE = Path(os.environ.get("ECHO_CACHE") or ("/var/cache/echo" if os.getuid() == 0 else
@@ -1400,7 +1400,7 @@ def main(argv=None) -> int:
             layers = list((CACHE / "layers").glob("*/meta.json"))
             print(f"{len(layers)} layers in {CACHE / 'layers'}")
     except BuildError as e:
-        print(f"images.py: error: {e}", file=sys.stderr)
+        say(f"images.py: error: {e}")
         return 2
     return 0
 

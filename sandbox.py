@@ -849,7 +849,8 @@ class Sandbox:
                 except FileNotFoundError:
                     return None
                 except OSError:                # ELOOP: a link; ENOTDIR: a file
-                    raise OSError(f"sandbox path {path!r}: {name!r} is a symlink or not a directory") from None
+                    raise OSError(f"sandbox path {path!r}: {name!r} is a symlink or not a directory"
+                                  ) from None
                 os.close(fd)
                 fd = sub
             try:
