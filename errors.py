@@ -36,6 +36,13 @@ def one_line(text: str) -> str:
                        " ".join(text.split()))
 
 
+def say(text: str, file=None) -> None:
+    """Print one line of the trainer's that may quote what a sandbox produced (a file name a survivor holds,
+    a process's name, a task's output), on stderr by default: the one place such a line is printed, so that
+    it always passes one_line (a file named `x\nstep 999 mean reward 1.000` forged a line: rt9 p14)."""
+    print(one_line(text), file=file or sys.stderr, flush=True)
+
+
 def read_jsonl(path) -> list:
     """The records of a JSONL file; a bad line is an error naming the file and the line."""
     records = []

@@ -39,6 +39,7 @@ import model as M
 import rollout as R
 import harbor
 import sandbox
+import errors
 from errors import ConfigError, guard, read_jsonl
 from harbor import Outcome
 from runs import count, number, text_file
@@ -145,7 +146,7 @@ def play(task: harbor.Task, agent, seed: int = 0, start_task=None) -> dict:
 
 
 def say(message: str) -> None:
-    print(message, flush=True)  # flushed: progress must show through a pipe (| tee) too
+    errors.say(message, sys.stdout)     # a task's name, an episode's reason: one line, escaped (rt9 p14)
 
 
 class Progress:

@@ -39,7 +39,7 @@ import sandbox
 import sandbox_init
 import tamper
 from dockerfile import Step
-from errors import ConfigError, EchoError, MissingError, one_line
+from errors import ConfigError, EchoError, MissingError, one_line, say
 
 # Caps on task.toml numbers: a typo like timeout_sec = 60000000 should fail at load, not hang a run.
 MAXIMA = {"[agent].timeout_sec": 86400, "[verifier].timeout_sec": 7200,
@@ -553,7 +553,7 @@ def load_tasks(root, errors: list[str] | None = None) -> list[Task]:
             if errors is not None:
                 errors.append(str(e))
             else:
-                print(e, file=sys.stderr)
+                say(str(e))
     if not tasks:
         raise MissingError(f"no loadable tasks in {root}: {len(dirs)} failed; first: {failed[0]}")
     return tasks
@@ -1328,7 +1328,7 @@ def verify(env: Environment, task: Task, seed: int = 0) -> tuple[float, str]:
     sealed = env.box.limits.keep_agent_processes and env.box.seal()
     if env.box.limits.keep_agent_processes and not sealed:   # what they left cannot be kept from the tests
         why = env.box.seal_refused.format("; ".join(env.box.root_writers()[:3]) or "a file")
-        print(f"task '{task.name}': {why}: they are killed before verification", file=sys.stderr)
+        say(f"task '{task.name}': {why}: they are killed before verification")
     if not sealed:
         # Every process the agent started dies first, nested namespaces included: nothing of the agent's can
         # race the check below or the tests, or leave variables (PATH, LD_PRELOAD) behind.
@@ -1624,7 +1624,7 @@ def main(argv=None) -> int:
     try:
         images.prepare_cache()
     except images.BuildError as e:
-        print(f"harbor.py: error: {e}", file=sys.stderr)
+        say(f"harbor.py: error: {e}")
         return 2
     errors: list[str] = []
     tasks = []
@@ -1634,7 +1634,7 @@ def main(argv=None) -> int:
         except (TaskError, MissingError) as e:
             errors.append(str(e))
     for e in errors:
-        print(e, file=sys.stderr)
+        say(e)
     failed = len(errors)
     for i, task in enumerate(tasks, 1):
         t0 = time.monotonic()
@@ -1647,7 +1647,7 @@ def main(argv=None) -> int:
             print(f"[{i}/{len(tasks)}] {task.name}: built in {time.monotonic() - t0:.0f} s", flush=True)
         except (images.BuildError, sandbox.SandboxError, OSError) as e:
             failed += 1
-            print(f"[{i}/{len(tasks)}] task '{task.name}': build failed: {e}", flush=True)
+            say(f"[{i}/{len(tasks)}] task '{task.name}': build failed: {e}", sys.stdout)
     return 1 if failed else 0
 
 

@@ -52,7 +52,7 @@ from pathlib import Path
 import dockerfile
 import registry
 import sandbox
-from errors import EchoError, one_line
+from errors import EchoError, one_line, say
 from sandbox import BASE_ENV, Limits, Sandbox
 
 CACHE = Path(os.environ.get("ECHO_CACHE") or ("/var/cache/echo" if os.getuid() == 0 else
@@ -641,11 +641,12 @@ def _add_archive(sb: Sandbox, src: Path, dest: str, where: str, deadline: float)
     symlink is never one (it is copied as the link). Its members' declared sizes are added up first: one
     that would unpack to more than BUILD_DISK_MB (a gzip bomb) is refused before anything is written, and
     tar is killed at the deadline."""
-    fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK) if not src.is_symlink() else None
-    if fd is None:
+    try:
+        fd = sandbox.open_regular(src, src.name)
+    except OSError:                            # a link, a FIFO, a directory: copied as what it is
         return False
     with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode) or not tarfile.is_tarfile(f):
+        if not tarfile.is_tarfile(f):
             return False
         f.seek(0)
         total = 0
@@ -761,9 +762,11 @@ def _keep(path: Path, checksum: str | None, where: str, blobs: Path) -> Path:
     tmp = blobs / temp_name("add")
     h = hashlib.sha256()
     try:
-        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                raise BuildError(f"{where}: the download is not a file")
+        try:
+            fd = sandbox.open_regular(path, "the download")
+        except OSError as e:
+            raise BuildError(f"{where}: {e}") from None
+        with os.fdopen(fd, "rb") as f:
             with open(tmp, "wb") as out:
                 while chunk := f.read(1 << 20):
                     h.update(chunk)
@@ -1153,7 +1156,7 @@ def _context_hash(sources: list[tuple[Path, str, bool]], context: Path) -> str:
             if stat.S_ISLNK(st.st_mode):
                 body.update(os.fsencode(os.readlink(p)))
             elif stat.S_ISREG(st.st_mode):
-                with os.fdopen(os.open(p, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as f:
+                with os.fdopen(sandbox.open_regular(p, os.path.relpath(p, context)), "rb") as f:
                     while chunk := f.read(1 << 20):
                         body.update(chunk)
             _field(h, body.digest())
@@ -1397,7 +1400,7 @@ def main(argv=None) -> int:
             layers = list((CACHE / "layers").glob("*/meta.json"))
             print(f"{len(layers)} layers in {CACHE / 'layers'}")
     except BuildError as e:
-        print(f"images.py: error: {e}", file=sys.stderr)
+        say(f"images.py: error: {e}")
         return 2
     return 0
 

@@ -17,6 +17,7 @@ from functools import partial
 import torch
 
 import harbor
+from errors import say
 from generate import Generator
 from harbor import Outcome
 
@@ -416,7 +417,7 @@ class _Row:
 
 
 def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = Limits(), temperature=0.8,
-                 top_p=1.0, top_k=0, seed=0, log=print, max_rows: int | None = None,
+                 top_p=1.0, top_k=0, seed=0, log=say, max_rows: int | None = None,
                  progress=None, start_task=None) -> list[Episode]:
     """jobs: (task, instance seed) pairs; n rollouts of each, in job order (groups for Eq. 2a).
 

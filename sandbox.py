@@ -73,7 +73,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import seccomp
-from errors import EchoError, one_line
+from errors import EchoError, one_line, say
 from sandbox_init import CAP_NET_RAW, DOCKER_CAPS  # noqa: F401 - the shell's: Docker's less CAP_NET_RAW
 import sandbox_init
 from sandbox_init import REWARD_FILES
@@ -201,7 +201,7 @@ def say_once(line: str) -> None:
     """A one-line notice on stderr, once per process (fallbacks are never silent)."""
     if line not in _said:
         _said.add(line)
-        print(f"sandbox: {line}", file=sys.stderr, flush=True)
+        say(f"sandbox: {line}")
 
 
 class Sandbox:
@@ -834,13 +834,32 @@ class Sandbox:
         return stage
 
     def read_file(self, path: str, limit: int = 1 << 16) -> str | None:
-        """Up to `limit` bytes of a sandbox file as text, None if it does not exist."""
+        """Up to `limit` bytes of a sandbox file as text, None if it does not exist. Each component is
+        opened from pid 1's root with O_NOFOLLOW (no link is followed, even one swapped in by a process
+        running now) and the file through open_regular: a FIFO there is an OSError, not a read that waits
+        for a writer forever (rt9 p05, p15)."""
+        parts = PurePosixPath(path).parts
+        if not path.startswith("/") or ".." in parts or len(parts) < 2:
+            raise ValueError(f"sandbox path must be absolute without '..', got {path!r}")
+        fd = os.open(f"/proc/{self._init_pid}/root", os.O_RDONLY | os.O_DIRECTORY)
         try:
-            fd = os.open(self.host_path(path), os.O_RDONLY | os.O_NOFOLLOW)
-        except FileNotFoundError:
-            return None
-        with os.fdopen(fd, "rb") as f:
-            return f.read(limit).decode("utf-8", errors="replace")
+            for name in parts[1:-1]:
+                try:
+                    sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                except FileNotFoundError:
+                    return None
+                except OSError:                # ELOOP: a link; ENOTDIR: a file
+                    raise OSError(f"sandbox path {path!r}: {name!r} is a symlink or not a directory"
+                                  ) from None
+                os.close(fd)
+                fd = sub
+            try:
+                with os.fdopen(open_regular(parts[-1], path, dir_fd=fd), "rb") as f:
+                    return f.read(limit).decode("utf-8", errors="replace")
+            except FileNotFoundError:
+                return None
+        finally:
+            os.close(fd)
 
     def copy_out(self, path: str, dest: Path, max_bytes: int, exclude: tuple[str, ...] = ()) -> int | None:
         """Copy sandbox path `path` (a file, a link or a directory's tree) to the new host path `dest`,
@@ -877,6 +896,24 @@ class Sandbox:
             return copied.bytes
         finally:
             os.close(fd)
+
+
+def open_regular(name, shown: str, dir_fd: int | None = None) -> int:
+    """An fd of the regular file `name` (relative to dir_fd if given) that a sandbox, a layer or a rootfs
+    holds: the one way the host opens such a file to read it. O_NOFOLLOW: a link there is not followed to
+    a host file; O_NONBLOCK: a FIFO there opens at once instead of waiting for a writer that never comes
+    (the trainer would block in fifo_open for good); fstat: anything but a regular file (a FIFO, a device,
+    a directory) is an OSError naming `shown`, the path the caller's error should show."""
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise OSError(f"{shown} is a symlink") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f"{shown} is not a regular file")
+    return fd
 
 
 MAX_COPY_ENTRIES = 100_000            # copy_out's caps besides its caller's byte cap
@@ -928,10 +965,13 @@ class _Copied:
                 os.close(sub)
             os.chmod(dest, stat.S_IMODE(st.st_mode) & 0o1777)      # no setuid/setgid bits come along
         elif stat.S_ISREG(st.st_mode):
-            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dfd)
+            try:
+                fd = open_regular(name, rel, dir_fd=dfd)
+            except OSError:
+                return False
             with os.fdopen(fd, "rb") as src:
                 now = os.fstat(fd)             # the file stat() saw, not one swapped in since
-                if (now.st_ino, now.st_dev) != (st.st_ino, st.st_dev) or not stat.S_ISREG(now.st_mode):
+                if (now.st_ino, now.st_dev) != (st.st_ino, st.st_dev):
                     return False
                 with open(dest, "xb") as out:
                     while chunk := src.read(1 << 20):

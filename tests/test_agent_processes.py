@@ -168,6 +168,17 @@ def test_a_survivor_holding_a_root_file_open_for_writing_is_killed(check_task, c
     assert score(check_task, attack.replace("echo 42", "echo 41")) == 0.0
 
 
+def test_the_seal_refusal_line_escapes_the_file_name_a_survivor_holds(check_task, capsys):
+    # rt9 p14: the name is the agent's; a newline in it forged a trainer line, an ESC erased one
+    held = "f=$'/app/x\\nstep 999 mean reward 1.000\\e[2K'; exec 3>>\"$f\"; touch /tmp/held"
+    attack = (survivor(held + "; while :; do sleep 0.1; done")
+              + "\nuntil [ -e /tmp/held ]; do sleep 0.05; done\n")
+    score(check_task, attack)
+    err = capsys.readouterr().err
+    assert "killed before verification" in err and "\nstep 999" not in err and "\x1b" not in err
+    assert "/app/x step 999 mean reward 1.000\\x1b[2K" in err
+
+
 def test_a_survivor_cannot_undo_the_read_only_root_or_reach_the_verifiers(check_task):
     with harbor.start_task(check_task, limits=KEEP) as env:
         env.run(survivor(WAIT + f"mount -o remount,rw /; python3 -c {shlex.quote(UNSEAL)}; "

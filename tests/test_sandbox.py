@@ -241,3 +241,22 @@ def test_copy_in_and_read_file(sb, tmp_path):
     sb.run("ln -s /etc/passwd /logs/link")
     with pytest.raises(OSError, match="symlink"):
         sb.read_file("/logs/link")
+
+
+def test_read_file_of_a_fifo_is_an_error_at_once(sb):
+    # rt9 p05: an image whose /etc/passwd is a FIFO blocked the trainer in open() for good (USER lookup)
+    import threading
+    sb.run("mkdir -p /logs && mkfifo /logs/p")
+    got = []
+
+    def read():
+        try:
+            got.append(sb.read_file("/logs/p"))
+        except OSError as e:
+            got.append(e)
+    t = threading.Thread(target=read, daemon=True)
+    t.start()
+    t.join(10)
+    if t.is_alive():                     # unblock the open so that the sandbox can close
+        sb.run("echo x > /logs/p &")
+    assert got and isinstance(got[0], OSError) and "not a regular file" in str(got[0])
