@@ -51,7 +51,9 @@ def test_the_verifiers_git_config_reached_through_a_survivors_proc_root_is_not_l
     strike = survivor("echo $$ > /run/pid; " + WAIT + "mkdir -p /tmp/cfg/git; "
                       f"printf %s {shlex.quote(filter_)} > /tmp/cfg/git/config; sleep 30")
     attack = repo + strike + " sleep 0.3; ln -s /proc/$(cat /run/pid)/root/tmp/cfg /root/.config"
-    assert score(task, attack) == 0.0
+    # 0.0, or tampered: a link into /proc is judged before the tests (tamper._link_into), the verifier's
+    # homes are the image's, and its domain refuses /proc/<a survivor>/root besides
+    assert score(task, attack) in (0.0, "tampered")
 
 
 def test_a_module_planted_after_the_check_where_test_sh_runs_python_is_not_imported(tmp_path):

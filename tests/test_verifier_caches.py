@@ -12,7 +12,8 @@ import pytest
 import harbor
 from test_agent_processes import make_task, score
 
-DEFAULT, KEEP = harbor.Limits(), harbor.Limits(keep_agent_processes=True)
+# Harbor's lifecycle (the default: the agent's processes live on) and --kill-agent-processes
+DEFAULT, KILL = harbor.Limits(), harbor.Limits(keep_agent_processes=False)
 DOCKERFILE = "FROM debian:bookworm\nWORKDIR /app\n"
 ZERO = "echo 0 > /logs/verifier/reward.txt\n"
 
@@ -63,7 +64,7 @@ def evil_lib(tmp_path_factory) -> str:
     return (d / "libevil.so.1.0").read_bytes().hex()
 
 
-@pytest.mark.parametrize("limits", [DEFAULT, KEEP], ids=["default", "keep"])
+@pytest.mark.parametrize("limits", [DEFAULT, KILL], ids=["default", "kill"])
 def test_a_forged_ldconfig_aux_cache_does_not_name_the_verifiers_libraries(real, evil_lib, tmp_path, limits):
     # ldconfig trusts its aux-cache (keyed by dev, inode, ctime, size) for a library's soname: the agent's
     # entry for libevil.so.1.0 renamed to libz.so.1 made the verifier's ldconfig (run because the agent
@@ -90,7 +91,7 @@ def deb(name: str, postinst: str, at: str) -> str:
             f"dpkg-deb -Zgzip --root-owner-group --build /root/pkg {at}")
 
 
-@pytest.mark.parametrize("limits", [DEFAULT, KEEP], ids=["default", "keep"])
+@pytest.mark.parametrize("limits", [DEFAULT, KILL], ids=["default", "kill"])
 def test_a_forged_apt_list_and_archive_do_not_install_into_the_verifier(real, tmp_path, limits):
     # a stanza the agent appended to an image's Packages list, for a .deb it left in apt's archives: the
     # verifier's `apt-get install` (no update: offline) found the package there, its postinst ran as root
@@ -117,5 +118,5 @@ def test_the_verifier_reads_the_images_cache_through_its_layers_and_never_the_ag
                   dockerfile=DOCKERFILE + "RUN mkdir -p /var/cache/x && echo img > /var/cache/x/f\n")
     harbor.build_task(t, log=lambda m: None)
     attack = "echo agent > /var/cache/x/f; touch /var/cache/y; mkdir -p /root/.cache && touch /root/.cache/z"
-    for limits in (DEFAULT, KEEP):
+    for limits in (DEFAULT, KILL):
         assert score(t, attack, limits=limits) == 1.0
