@@ -1,4 +1,4 @@
-"""The registered design of compare.py (README "The next comparison: registered, not yet run"), on synthetic
+"""The registered design of compare.py (README "The second comparison, pre-registered"), on synthetic
 numbers: no training. The verdict rule and the power statement, worked by hand; the endpoints read the
 right measures (fresh instances, not diluted by unseen families; GRPO at the calibration temperature for
 the control); the audit catches an arm that did not train as registered; the first design's committed
@@ -127,7 +127,7 @@ def test_audit_passes_a_run_as_registered_and_names_what_differs():
 
 
 def test_run_s_defaults_are_the_registration(monkeypatch, tmp_path):
-    """README "The next comparison": `compare.py run` with no flags but --out runs exactly the registered
+    """README "The second comparison": `compare.py run` with no flags but --out runs exactly the registered
     design (a change here is a change of the registration)."""
     got = {}
     monkeypatch.setattr(C, "run", lambda args: got.update(vars(args)))
