@@ -1496,9 +1496,9 @@ def homes_named(tests: Path) -> tuple[str, ...]:
         for name in names:
             files += 1
             path = os.path.join(root, name)
-            if files > HOME_SCAN_FILES or not os.path.isfile(path) or os.path.islink(path):
-                if files > HOME_SCAN_FILES:
-                    return ("/",)
+            if files > HOME_SCAN_FILES:
+                return ("/",)
+            if os.path.islink(path) or not os.path.isfile(path):
                 continue
             try:
                 with open(path, "rb") as f:

@@ -70,6 +70,16 @@ def _mount(src, dst, fstype=None, flags=0, data=None) -> None:
     _check(_libc.mount(enc(src), enc(dst), enc(fstype), flags, enc(data)), f"mount {fstype or src} on {dst}")
 
 
+RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH, RESOLVE_IN_ROOT = 0x04, 0x08, 0x10
+
+
+def _openat2(dirfd: int, path: str, flags: int, resolve: int) -> int:
+    """openat2(2): an fd of path beneath dirfd (-100: the cwd), resolved as `resolve` says; -1 with errno
+    set where it cannot be."""
+    how = struct.pack("QQQ", flags, 0, resolve)
+    return _libc.syscall(437, dirfd, path.encode(), how, len(how))
+
+
 class _MountAttr(ctypes.Structure):
     _fields_ = [(n, ctypes.c_uint64) for n in ("set", "clr", "propagation", "userns_fd")]
 
@@ -254,9 +264,8 @@ def _in_root(R: str, path: str) -> str:
     fd, done = root, ""
     for part in path.split("/"):
         done = f"{done}/{part}".lstrip("/")
-        how = struct.pack("QQQ", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, 0, 0x10)   # RESOLVE_IN_ROOT
         for _ in range(2):
-            new = _libc.syscall(437, root, done.encode(), how, len(how))               # openat2
+            new = _openat2(root, done, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, RESOLVE_IN_ROOT)
             if new >= 0 or ctypes.get_errno() != 2:
                 break
             try:                               # ENOENT: make it beneath the resolved parent, then again
@@ -632,16 +641,7 @@ def _copy_tmp() -> tuple[int, int]:
     budget = [TMP_COPY_BYTES, TMP_COPY_ENTRIES, 0, 0]   # bytes left, entries left, not copied, implicit
     tops = tuple(d for d in SCRATCH if _is_mount(d))   # the others are on the sealed root, not theirs
     for d in tops:
-        fs = _libc.syscall(430, b"tmpfs", 1)                                # fsopen, FSOPEN_CLOEXEC
-        _check(min(0, fs), "fsopen(tmpfs)")
-        try:
-            for key, value in ((b"size", str(TMP_COPY_BYTES + (64 << 20)).encode()), (b"mode", b"755")):
-                _check(_libc.syscall(431, fs, 1, key, value, 0), "fsconfig")     # FSCONFIG_SET_STRING
-            _check(_libc.syscall(431, fs, 6, None, None, 0), "fsconfig(create)")  # FSCONFIG_CMD_CREATE
-            mnt = _libc.syscall(432, fs, 1, 0x2 | 0x4)      # fsmount: FSMOUNT_CLOEXEC; NOSUID | NODEV
-            _check(min(0, mnt), "fsmount")
-        finally:
-            os.close(fs)
+        mnt = _fsmount(b"tmpfs", {b"size": str(TMP_COPY_BYTES + (64 << 20)).encode(), b"mode": b"755"})
         socks: list[tuple[str, int]] = []
         src = os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         dst = os.open(".", os.O_RDONLY | os.O_DIRECTORY, dir_fd=mnt)
@@ -680,6 +680,11 @@ def _submounts(tops: tuple[str, ...]) -> list[str]:
             if any(_within(mp, d) and mp != d for d in tops):
                 points.append(mp)
     return sorted({p for p in points if not any(_within(p, q) and p != q for q in points)})
+
+
+def _mounts_beneath(tops: tuple[str, ...]) -> list[tuple[str, int]]:
+    """_submounts(tops), each with an O_PATH fd opened through no symlink (-1 where one is on the way)."""
+    return [(m, _openat2(-100, m, os.O_PATH | os.O_CLOEXEC, RESOLVE_NO_SYMLINKS)) for m in _submounts(tops)]
 
 
 def _copy_tree(src: int, dst: int, rel: str, socks: list, budget: list, depth: int, walk: _Walk) -> None:
@@ -857,8 +862,7 @@ def _own_root(room_mb: int) -> int:
     anywhere on the root (a copy of the tests, an expected output, pip's installs) lands there: no survivor
     can read it (rt7 p11), and no survivor's writes can leave it without room (rt8 p11: the episode's
     storage is theirs to fill). An O_PATH fd of the upper directory, for the check after the tests."""
-    how = struct.pack("QQQ", os.O_PATH | os.O_CLOEXEC, 0, 0x04)               # RESOLVE_NO_SYMLINKS
-    below = [(m, _libc.syscall(437, -100, m.encode(), how, len(how))) for m in _submounts(("/",))]
+    below = _mounts_beneath(("/",))
     old = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     tmp = _fsmount(b"tmpfs", {b"size": f"{room_mb}m".encode(), b"mode": b"755"})
     try:
@@ -924,8 +928,7 @@ def _private_tests(owner: tuple[int, int] = (0, 0), room_mb: int = 1024) -> list
     # Every place they still write, as the copy made at the seal (_copy_tmp), never the live directory; the
     # mounts beneath one (dpkg's, apt's, /run/xfer, a volume) bound back over it, as they are here. dpkg's
     # and apt's (SEALED_IN_SCRATCH) are sealed to them and writable here again: test.sh may install packages.
-    how = struct.pack("QQQ", os.O_PATH | os.O_CLOEXEC, 0, 0x04)               # RESOLVE_NO_SYMLINKS
-    below = [(m, _libc.syscall(437, -100, m.encode(), how, len(how))) for m in _submounts(tuple(_TMP_COPIES))]
+    below = _mounts_beneath(tuple(_TMP_COPIES))
     live = {d: _live_sockets(d, socks) for d, (_, socks) in _TMP_COPIES.items()}   # before they are covered
     for d, (mnt, _) in _TMP_COPIES.items():
         uppers.append((d, _private_overlay(d, below=mnt)))
@@ -987,9 +990,8 @@ def _live_sockets(d: str, socks: list[tuple[str, int]]) -> list[tuple[str, int]]
     mount of it): by their paths beneath d with no symlink followed, and only where the path still holds
     the very socket pid 1 opened at the seal."""
     out, top = [], os.open(d, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)
-    how = struct.pack("QQQ", os.O_PATH | os.O_CLOEXEC, 0, 0x08 | 0x04)   # RESOLVE_BENEATH | _NO_SYMLINKS
     for rel, sfd in socks:
-        fd = _libc.syscall(437, top, rel.encode(), how, len(how))       # openat2
+        fd = _openat2(top, rel, os.O_PATH | os.O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)
         if fd < 0:
             continue
         now, then = os.fstat(fd), os.fstat(sfd)
@@ -1123,8 +1125,7 @@ def _agents_entry(p: str):
         return None
     if stat.S_ISLNK(st.st_mode):
         return "link", os.readlink(p)
-    how = struct.pack("QQQ", os.O_PATH | os.O_CLOEXEC, 0, 0x04)               # RESOLVE_NO_SYMLINKS
-    fd = _libc.syscall(437, -100, p.encode(), how, len(how))                   # openat2
+    fd = _openat2(-100, p, os.O_PATH | os.O_CLOEXEC, RESOLVE_NO_SYMLINKS)
     return ("fd", fd, stat.S_ISDIR(st.st_mode)) if fd >= 0 else "skip"
 
 
@@ -1202,8 +1203,7 @@ def _image_dir(d: str) -> int | None:
     """An O_PATH fd of directory d in the image (_image_view; links resolved inside it), else None."""
     if not _IMAGE:
         return None
-    how = struct.pack("QQQ", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, 0, 0x10)   # RESOLVE_IN_ROOT
-    fd = _libc.syscall(437, _IMAGE[0], d.lstrip("/").encode(), how, len(how))      # openat2
+    fd = _openat2(_IMAGE[0], d.lstrip("/"), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, RESOLVE_IN_ROOT)
     return fd if fd >= 0 else None
 
 
