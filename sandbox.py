@@ -1264,8 +1264,12 @@ def _spawn(config: dict, ids: IdMap, cgroup: Cgroup | None, stdin, stdout) -> su
         config["drop_to"] = ids.host_root
     # marshal, not json: the child starts faster without importing json (and re, enum, ...).
     try:
-        init = str(Path(__file__).resolve().parent / "sandbox_init.py")
-        proc = subprocess.Popen([python, "-I", "-S", init], stdin=stdin, stdout=stdout, stderr=stdout,
+        # Imported, not run as a script: a script is compiled at every start, a module is read from the
+        # bytecode the trainer's own import left in __pycache__. Appended to sys.path: the standard
+        # library comes first.
+        boot = f"import sys; sys.path.append({str(Path(__file__).resolve().parent)!r}); " \
+               "import sandbox_init; sandbox_init.main()"
+        proc = subprocess.Popen([python, "-I", "-S", "-c", boot], stdin=stdin, stdout=stdout, stderr=stdout,
                                 pass_fds=tuple(config["fds"].values()),
                                 cwd="/", env={"ECHO_SANDBOX": marshal.dumps(config).hex()})
     finally:

@@ -1,4 +1,5 @@
-"""The sandbox's own side of its namespaces (sandbox.py starts it as `python -I -S sandbox_init.py`).
+"""The sandbox's own side of its namespaces (sandbox.py starts it as `python -I -S -c` importing it
+and calling main()).
 
 Two processes run this file: the child makes the user namespace and waits until the caller has written
 its id map, then makes the other namespaces and forks pid 1, which builds the root filesystem, pivots
@@ -26,7 +27,7 @@ import socket
 import stat
 import struct
 import sys
-from dataclasses import dataclass
+from collections import namedtuple
 
 # Docker's default capability set (moby's oci/caps/defaults.go); the shell keeps these and no others.
 DOCKER_CAPS = {0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31}
@@ -657,13 +658,10 @@ def _copy_tmp() -> tuple[int, int]:
     return budget[2], budget[3]
 
 
-@dataclass(frozen=True)
-class _Walk:
-    """What _copy_tree needs to know of the directory it copies: its path (d), all the directories copied
-    (where an absolute link may point), and its mount (a directory on another is a mount beneath it)."""
-    d: str
-    tops: tuple[str, ...]
-    mount: int
+# What _copy_tree needs to know of the directory it copies: its path (d), all the directories copied (where an
+# absolute link may point), and its mount (a directory on another is a mount beneath it). A namedtuple, not a
+# dataclass: dataclasses imports inspect (dis, ast, ...), milliseconds of every sandbox's start.
+_Walk = namedtuple("_Walk", "d tops mount")
 
 
 def _fd_mount_id(fd: int) -> int:
@@ -1424,5 +1422,9 @@ def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, log
     os._exit(127)
 
 
-if __name__ == "__main__":
+def main() -> None:
     _child(marshal.loads(bytes.fromhex(os.environ["ECHO_SANDBOX"])))
+
+
+if __name__ == "__main__":
+    main()
