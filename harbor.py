@@ -811,7 +811,8 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, ca
         main = task.compose.main if task.compose else None
         box = sandbox.Sandbox(task.workdir, env={**state.env, **task.env, **(main.env if main else {})},
                               limits=limits, layers=None if host else state.layers, network=agent_net,
-                              hide=[task.path], mounts=services.mounts(main) if services else ())
+                              hide=[task.path], mounts=services.mounts(main) if services else (),
+                              dirs=LOG_DIRS.split())
         box.__enter__()
     except (images.BuildError, sandbox.SandboxError, OSError) as e:
         if services:
@@ -835,8 +836,11 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, ca
             images.run_step(box, step, step_state, context, seed=seed, timeout=left)
         # Harbor mounts the trial's /logs/agent, /logs/verifier and /logs/artifacts (mode 777) into the main
         # container: they exist for the agent whatever its user (a separate verifier gets /logs/artifacts).
-        box.exec(f"mkdir -p -m 777 {LOG_DIRS}; mkdir -p {shlex.quote(task.workdir)}; "
-                 f"cd {shlex.quote(task.workdir)}", 10)
+        # Pid 1 made them and the workdir (Sandbox(dirs=...)); seeded steps may have removed them or left
+        # the shell elsewhere.
+        if plan:
+            box.exec(f"mkdir -p -m 777 {LOG_DIRS}; mkdir -p {shlex.quote(task.workdir)}; "
+                     f"cd {shlex.quote(task.workdir)}", 10)
         verifier_user = _lifecycle(box, task, state, deadline)
         image = tamper.Image(["/"] if host else [str(p) for p in state.layers])
         env = Environment(box, task, seed, image, verifier_network=verifier_net, verifier_user=verifier_user,

@@ -214,12 +214,14 @@ class Sandbox:
     network_of: another started Sandbox whose network namespace this one joins instead of making its own
     (a task's sidecar services, harbor.py): the same loopback, ports and network, none of its own to set.
     mounts: (host path, sandbox path, read-only) bound into the root, nosuid and nodev (a task's volumes
-    and /etc/hosts); a host file is bound over a file, a directory over a directory."""
+    and /etc/hosts); a host file is bound over a file, a directory over a directory.
+    dirs: directories pid 1 makes in the root before the shell starts, as `mkdir -p -m 777` would (Harbor's
+    /logs/...): one fork and exec fewer in every episode's start."""
 
     def __init__(self, workdir: str = "/app", env: dict[str, str] | None = None, limits: Limits = Limits(),
                  layers: list[Path] | None = None, upper: Path | None = None, network: bool = False,
                  hide: list[str | Path] = (), network_of: "Sandbox | None" = None,
-                 mounts: list[tuple[Path, str, bool]] = ()):
+                 mounts: list[tuple[Path, str, bool]] = (), dirs: tuple[str, ...] = ()):
         if not workdir.startswith("/") or ".." in PurePosixPath(workdir).parts:
             raise ValueError(f"sandbox workdir must be an absolute path without '..', got {workdir!r}")
         if network_of is not None and network:
@@ -230,6 +232,10 @@ class Sandbox:
                                  f"got {where!r}")
         self.network_of, self.mounts = network_of, [(str(h), w, ro) for h, w, ro in mounts]
         self.workdir, self.limits, self.closed = workdir, limits, True
+        for d in dirs:
+            if not d.startswith("/") or ".." in PurePosixPath(d).parts:
+                raise ValueError(f"sandbox directory must be an absolute path without '..', got {d!r}")
+        self.dirs = tuple(dirs)
         self.env = {**BASE_ENV, **(env or {})}
         self.layers, self.upper, self.network = layers, upper, network
         # Host fallback only: never visible to the agent (the project, home directories, model caches and
@@ -287,7 +293,7 @@ class Sandbox:
         life_r, self._life_w = os.pipe()        # never written: EOF tells pid 1 the caller is gone
         ctl_r, ctl_w = os.pipe()                # run_fresh's commands, to pid 1
         config = {"root": str(self.dir / "root"), "xfer": str(self.dir / "xfer"),
-                  "stage": str(self.dir / "stage"), "workdir": self.workdir,
+                  "stage": str(self.dir / "stage"), "workdir": self.workdir, "dirs": self.dirs,
                   "layers": [str(p) for p in self.layers] if self.layers is not None else None,
                   "upper": str(self.upper) if self.upper else None, "storage_mb": self._storage_mb(),
                   "shm_mb": tmpfs_mb(self.limits, self.cgroup)[1],

@@ -180,6 +180,13 @@ def _pid1(cfg: dict) -> None:
         os.chdir(cfg["workdir"])
     except OSError as e:                       # the task's value through the image's files (a file on the
         raise TaskError(f"workdir {cfg['workdir'][:60]!r}: {e.strerror}") from None    # way): its failure
+    for d in cfg.get("dirs", ()):              # `mkdir -p -m 777`: the mode for the ones made, as root
+        try:
+            if not os.path.isdir(d):
+                os.makedirs(os.path.realpath(d))
+                os.chmod(d, 0o777)
+        except OSError as e:
+            raise TaskError(f"directory {d[:60]!r}: {e.strerror}") from None
     if cfg.get("keep"):
         _bind_scratch(cfg["workdir"])
         # Opened now, before any process of the agent's could move a directory on the way (pid 1's only)
