@@ -1282,15 +1282,15 @@ def _spawn(config: dict, ids: IdMap, cgroup: Cgroup | None, stdin, stdout) -> su
         os.close(sync_w)
         os.close(go_r)
     try:
+        if cgroup:            # while the child's interpreter starts (cgroup v1: each write waits for RCU)
+            cgroup.add(proc.pid)
         ready, _, _ = select.select([sync_r], [], [], 30)
         if not ready or os.read(sync_r, 1) != b"u":
             proc.kill()
             proc.wait()
             raise SandboxError(f"cannot create a user namespace; {USERNS_HELP}")
         ids.write(proc.pid)
-        if cgroup:
-            cgroup.add(proc.pid)
-        os.write(go_w, b"m")
+        os.write(go_w, b"m")   # the child forks nothing before this: all of it is in the cgroup
     except BaseException:
         proc.kill()
         proc.wait()
