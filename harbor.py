@@ -1571,17 +1571,28 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
             continue
         if files[name] is None:
             raise VerifierError(f"task '{task.name}': /logs/verifier/{name} is not a regular file")
-        text = files[name].decode("utf-8", errors="replace")
-        if not text.strip():
+        if not files[name].strip():
             return 0.0, f"{name} empty" + tail
-        try:
-            reward = float(json.loads(text)["reward"] if name == "reward.json" else text.strip())
-        except (ValueError, KeyError, TypeError, OverflowError):
-            raise VerifierError(f"task '{task.name}': {name} garbled: {text.strip()[:80]!r}") from None
-        if not 0.0 <= reward <= 1.0:           # NaN fails this too, and so do inf and 1e39
-            raise VerifierError(f"task '{task.name}': {name} holds {reward!r}, not a reward in [0, 1]")
-        return reward, ""
+        return read_reward(task.name, name, files[name]), ""
     return 0.0, "reward.txt missing" + tail
+
+
+def read_reward(task_name: str, name: str, data: bytes) -> float:
+    """The reward in a reward file's bytes (pid 1 read at most sandbox_init.REWARD_BYTES of them): a number in
+    [0, 1], or VerifierError naming the file. The one place a reward file is parsed, and every exception of
+    the parse is the verifier's, whatever its type: 3,000 nested `[` make json.loads raise RecursionError
+    (rt10a p20), a 4,000-digit integer ValueError, `{"reward": true}` would be float 1.0."""
+    text = data.decode("utf-8", errors="replace")
+    try:
+        value = json.loads(text)["reward"] if name == "reward.json" else text.strip()
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise TypeError(f"{type(value).__name__} is not a number")
+        reward = float(value)
+    except Exception:                          # RecursionError and MemoryError too: never a harness error
+        raise VerifierError(f"task '{task_name}': {name} garbled: {text.strip()[:80]!r}") from None
+    if not 0.0 <= reward <= 1.0:               # NaN fails this too, and so do inf and 1e39
+        raise VerifierError(f"task '{task_name}': {name} holds {reward!r}, not a reward in [0, 1]")
+    return reward
 
 
 def registry_net(value: str) -> str:
