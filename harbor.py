@@ -1190,6 +1190,24 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")            # --color=yes: the summary line'
 # a script under /tests (`ruby: No such file or directory -- /tests/x.rb (LoadError)`); go's GOPATH
 # lookup (`cannot find package "x" in any of:`, go/build's Import); cargo without a subcommand (`error: no
 # such command: `nextest``, measured with cargo 1.95). `go: command not found` is bash's line above.
+# A test framework that never loaded, in its language's words for any missing module (rt10a p16: the Debian
+# base's perl-base has no Test::More, and `perl /tests/t.t` scored a silent 0): only for a framework's own
+# names (TEST_FRAMEWORKS), since the agent's module missing in the same words (`use Solution;`, R's
+# library(mypkg)) is the check failing. Perl's require (`Can't locate Test/More.pm in @INC (...)`, measured
+# with perl 5.36, also after prove's `t.t .. `), R's library() and loadNamespace() (`there is no package
+# called 'testthat'`, sQuote: curly in a UTF-8 locale), Lua's require (`module 'luaunit' not found:`),
+# PHP's class loader (`Class "PHPUnit\Framework\TestCase" not found`; PHP 7 quotes with ').
+TEST_FRAMEWORKS = {"perl": r"(Test2?|TAP)/[\w/]+", "R": r"testthat|tinytest|RUnit|testit",
+                   "lua": r"busted|luaunit|luassert", "php": r"PHPUnit"}
+# And runners that say they ran nothing, or could not find what they were told to run, in their own words
+# (the same shape as pytest's "no tests ran"): prove over no .t file (`Result: NOTESTS`, exit 0, measured)
+# or given a /tests file it cannot find (`Cannot detect source of '/tests/x.t'!`), php given a /tests script
+# it cannot open, the dotnet host without its SDK or the command (`No .NET SDKs were found.`, `Could not
+# execute because the specified command or file was not found.`), unittest's `Ran 0 tests in 0.000s`
+# (3.12 adds `NO TESTS RAN`), jest's and vitest's `No tests found, exiting with code 1`, mocha's `Error: No
+# test files found`. A missing module with no runner line at all is NOT read as a runner missing: most
+# often it is the agent's missing deliverable (tests that `import solution`), and a verifier error is
+# counted apart from the pass rate (eval.py), so a broad rule would let a failing agent drop out of it.
 RUNNER_MISSING = re.compile(r"/tests/test\.sh: line \d+: .*(command not found|No such file or directory"
                             r"|Permission denied)$|^\S*python[\d.]*: No module named \S+$"
                             r"|^\S+: (line \d+: |\d+: )?\S+: (command )?not found$"
@@ -1207,7 +1225,17 @@ RUNNER_MISSING = re.compile(r"/tests/test\.sh: line \d+: .*(command not found|No
                             r"|in [`'](Kernel#)?require': cannot load such file -- [^/.\s]\S* \(LoadError\)$"
                             r"|^ruby: No such file or directory -- /tests/\S+ \(LoadError\)$"
                             r"|cannot find package \"[^\"]+\" in any of:$|^error: no such command: `\S+`$"
-                            r"|^(=+ )?" + NO_TESTS_RAN + r" in [\d.]+s( \(\d+:\d\d:\d\d\))?( =+)?$")
+                            r"|^(=+ )?" + NO_TESTS_RAN + r" in [\d.]+s( \(\d+:\d\d:\d\d\))?( =+)?$"
+                            r"|Can't locate (" + TEST_FRAMEWORKS["perl"] + r")\.pm in @INC"
+                            r"|there is no package called [\u2018'](" + TEST_FRAMEWORKS["R"] + r")[\u2019']"
+                            r"|module '(" + TEST_FRAMEWORKS["lua"] + r")(\.[\w.]+)?' not found:"
+                            r"|Class [\"']\\?(" + TEST_FRAMEWORKS["php"] + r")\\[\w\\]+[\"'] not found"
+                            r"|^Result: NOTESTS$|^Cannot detect source of '/tests/"
+                            r"|^Could not open input file: /tests/"
+                            r"|^No \.NET SDKs were found\.$"
+                            r"|^Could not execute because the specified command or file was not found\.$"
+                            r"|^Ran 0 tests in [\d.]+s$|^NO TESTS RAN"
+                            r"|^No tests? (files )?found, exiting with code 1$|^Error: No test files found")
 
 
 def ground(env: Environment) -> list[tuple[str, str, list[tamper.Change]]]:
