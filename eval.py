@@ -67,25 +67,84 @@ def null(env: harbor.Environment, task: harbor.Task) -> dict:
     return {}
 
 
+# solve.sh is split by bash's own parser, once per task (_solution_commands), within a size and time budget:
+# rt10b p09's solve.sh of one long heredoc cost one `bash -n` per line on a growing chunk (quadratic: 44.6 s
+# for 1,000 lines of 500 bytes, a 4 MiB one ~47 min) and had no cap at all.
+SCRIPT_BYTES, SPLIT_SECONDS = harbor.MAX_FILE_BYTES, 60.0
+# What bash -n says of a chunk that stops inside a heredoc, or inside a quote, `$(`, `${` or backquote: the
+# chunk cannot end before a line that holds the heredoc's delimiter, or that character, so the lines between
+# are not parsed one by one (bash 5.2's wording; another wording just parses every line, as before).
+_HEREDOC = re.compile(r"here-document at line \d+ delimited by end-of-file \(wanted `(.*)'\)")
+_OPEN = re.compile(r"unexpected EOF while looking for matching `(.)'")
+
+
+def _bash_n(text: str, deadline: float) -> tuple[int, str]:
+    """bash -n on `text`: (status, its messages); ValueError past the deadline."""
+    left = deadline - time.monotonic()
+    try:
+        if left <= 0:
+            raise subprocess.TimeoutExpired("bash -n", 0)
+        check = subprocess.run(["bash", "-n"], input=text, capture_output=True, text=True, timeout=left)
+    except subprocess.TimeoutExpired:
+        raise ValueError(f"split_script: over {SPLIT_SECONDS:g} s parsing the script") from None
+    return check.returncode, check.stderr
+
+
 def split_script(script: str) -> list[str]:
     """A shell script as its top-level commands, one per agent turn: lines are gathered until bash's own
     parser (`bash -n`) accepts them, so if/for/while blocks, functions, heredocs and `\\` continuations
     stay whole. Blank and comment lines between commands are dropped, and so are `set -e`-style lines and a
-    top-level `exit`, which in the agent's one persistent shell would end that shell (METHOD.md §4)."""
-    commands, lines = [], []
+    top-level `exit`, which in the agent's one persistent shell would end that shell (METHOD.md §4).
+    Bounded: SCRIPT_BYTES, SPLIT_SECONDS, one parse of the whole script first (a script bash refuses is
+    refused there, not after a parse per line), and a heredoc's or a quote's lines are not parsed one by
+    one. A long if/for/while block is still parsed once per line of it (bash tells no more)."""
+    if len(script.encode()) > SCRIPT_BYTES:
+        raise ValueError(f"split_script: the script is over {SCRIPT_BYTES >> 20} MiB")
+    deadline = time.monotonic() + SPLIT_SECONDS
+    status, said = _bash_n(script, deadline)
+    if status or said:
+        raise ValueError(f"split_script: bash cannot parse the script: {errors.one_line(said)[:200]}")
+    commands, lines, until = [], [], None
     for line in script.splitlines():
         if not lines and (not line.strip() or line.lstrip().startswith("#")):
             continue
         lines.append(line)
+        if until and not until(line):          # still inside the heredoc or quote bash named
+            continue
         chunk = "\n".join(lines)
-        check = subprocess.run(["bash", "-n"], input=chunk, capture_output=True, text=True)
-        if check.returncode == 0 and not check.stderr and not line.endswith("\\"):  # complete command
+        status, said = _bash_n(chunk, deadline)
+        if status == 0 and not said and not line.endswith("\\"):  # complete command
             if not re.match(r"\s*(set -[a-z]|exit\b)", chunk):
                 commands.append(chunk)
-            lines = []
+            lines, until = [], None
+        elif m := _HEREDOC.search(said):       # its end: the delimiter alone (<<-: after tabs)
+            until = lambda l, end=m[1]: l.lstrip("\t") == end                            # noqa: E731
+        elif m := _OPEN.search(said):
+            until = lambda l, c=m[1]: c in l                                                # noqa: E731
+        else:
+            until = None
     if lines:
         raise ValueError(f"split_script: the script ends inside a command: {chr(10).join(lines)[:200]!r}")
     return commands
+
+
+_split: dict[tuple, list[str]] = {}
+
+
+def _solution_commands(task: harbor.Task) -> list[str]:
+    """split_script of the task's solve.sh, once per task and version of the file (every seed's episode asks
+    again): read at most SCRIPT_BYTES + 1 bytes, so a larger file costs nothing before it is refused."""
+    path = task.path / "solution" / "solve.sh"
+    st = path.stat()
+    key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
+    if key not in _split:
+        with open(path, "rb") as f:
+            data = f.read(SCRIPT_BYTES + 1)
+        try:
+            _split[key] = split_script(data.decode("utf-8", errors="replace"))
+        except ValueError as e:
+            raise ValueError(f"task '{task.name}': solution/solve.sh: {e}") from None
+    return _split[key]
 
 
 def scripted(env: harbor.Environment, task: harbor.Task) -> dict:
@@ -93,7 +152,7 @@ def scripted(env: harbor.Environment, task: harbor.Task) -> dict:
     its observation is exactly what the live loop shows (rollout.format_observation), then done(). The
     messages are a demonstration episode for expert SFT (`echo.py --sft`) and for env CE (`--env-ce`)."""
     messages = [{"role": "system", "content": R.SYSTEM_PROMPT}, {"role": "user", "content": task.instruction}]
-    commands = split_script((task.path / "solution" / "solve.sh").read_text())
+    commands = _solution_commands(task)
     for i, command in enumerate(commands):
         thought = f"Step {i + 1} of {len(commands)}."
         messages.append({"role": "assistant", "content": R.format_action(command, thought)})
