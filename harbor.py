@@ -26,6 +26,7 @@ import shutil
 import stat
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 from dataclasses import dataclass, replace
@@ -1317,12 +1318,12 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
     # test.sh's PATH: [verifier].env's where it sets one (_run_tests passes it), else the sandbox's
     tests_path = task.verifier_env.get("PATH") or env.box.env.get("PATH", sandbox.BASE_ENV["PATH"])
     path = tamper.search_path(tests_path, env.image, task.workdir)
+    facts = task_facts(task)
     bad = tamper.tampered(ground_.changes, env.image, task.workdir, path, env.baseline,
                           home=task.verifier_env.get("HOME") or verifier_home(env),
                           made=made, ld_cache=cache,
                           libraries=ground_.libraries, contents=ground_.contents,
-                          modules=tamper.tests_modules(str(task.path / "tests")), after=after,
-                          imports=tamper.shadow_names(str(task.path / "tests")),
+                          modules=facts.modules, after=after, imports=facts.imports,
                           asked=tamper.asked_modules(task.instruction))
     if bad:
         more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
@@ -1337,7 +1338,7 @@ def verifier_view(env: Environment, task: Task, kept: tuple[str, ...] = ()) -> t
     sets them, the paths the tests name (homes_named) and `kept`."""
     own = {k: v for k, v in task.verifier_env.items() if k in ("HOME", *sandbox_init.XDG_HOMES)}
     return sandbox_init.verifier_homes(own.get("HOME") or verifier_home(env), {**env.box.env, **own},
-                                       task.workdir, homes_named(task.path / "tests") + tuple(kept))
+                                       task.workdir, task_facts(task).homes + tuple(kept))
 
 
 def verifier_home(env: Environment) -> str:
@@ -1543,6 +1544,59 @@ def homes_named(tests: Path) -> tuple[str, ...]:
             for m in HOME_NAMED.finditer(data.decode("utf-8", "replace")):
                 named.add(m.group(1) or ("~" + m.group(2) if m.group(2) else "~"))
     return tuple(sorted(named))
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    """What every episode's checks derive from a task's own tests/: the stdlib names its Python imports
+    (tamper.shadow_names), the modules it vendors (tamper.tests_modules), the homes it names
+    (homes_named). Each is bounded by its own budget (SHADOW_SCAN_BYTES, MAX_ENTRIES, HOME_SCAN_BYTES), and
+    each past it judges more, never less."""
+    imports: frozenset
+    modules: frozenset
+    homes: tuple
+
+
+_facts: dict[str, tuple[tuple, TaskFacts]] = {}
+_facts_locks: dict[str, threading.Lock] = {}
+_facts_guard = threading.Lock()
+
+
+def _tree_stamp(tests: Path) -> tuple:
+    """Every entry of tests/ with its inode, size, mode and times (no link followed, at most MAX_ENTRIES + 1
+    entries): a file rewritten, added or removed changes it."""
+    out = []
+    for root, dirs, names in os.walk(tests):
+        for n in dirs + names:
+            try:
+                st = os.lstat(os.path.join(root, n))
+            except OSError:
+                continue
+            out.append((root, n, st.st_ino, st.st_size, st.st_mode, st.st_mtime_ns, st.st_ctime_ns))
+            if len(out) > tamper.MAX_ENTRIES:
+                return tuple(out)
+    return tuple(out)
+
+
+def task_facts(task: Task) -> TaskFacts:
+    """TaskFacts of the task's tests/, read once per task and version of its files (rt10b p13: they were
+    read twice an episode, ~3 s of ast per 1 MiB file); episodes of one task wait for one reading, other
+    tasks' do not."""
+    tests = task.path / "tests"
+    with _facts_guard:
+        lock = _facts_locks.setdefault(str(tests), threading.Lock())
+    with lock:
+        stamp = _tree_stamp(tests)
+        hit = _facts.get(str(tests))
+        if hit is None or hit[0] != stamp:
+            imports = tamper.shadow_names(str(tests))
+            if imports is tamper.ALL_IMPORTS:
+                say(f"task '{task.name}': tests/ is over the budget for reading its imports "
+                    f"({tamper.SHADOW_SCAN_BYTES >> 20} MiB of Python, {tamper.SHADOW_SCAN_SECONDS:g} s, "
+                    f"{tamper.MAX_ENTRIES} entries): every stdlib module name is judged as one it imports")
+            hit = stamp, TaskFacts(imports, frozenset(tamper.tests_modules(str(tests))), homes_named(tests))
+            _facts[str(tests)] = hit
+    return hit[1]
 
 
 def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Change],

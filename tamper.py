@@ -123,7 +123,7 @@ import hashlib
 import os
 import re
 import stat
-import threading
+import sys
 import time
 from dataclasses import dataclass
 
@@ -1993,37 +1993,55 @@ def asked_modules(instruction: str) -> frozenset[str]:
     return frozenset(re.findall(r"([A-Za-z_]\w*)\.py\b", instruction))
 
 
-# CPython 3.11's ast keeps its recursion depth in per-interpreter state, so two threads parsing at once can
-# raise "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905); episodes verify on a
-# thread pool, so their parses take turns.
-_AST_LOCK = threading.Lock()
+# The task's own tests are read for the stdlib modules they import with two regular expressions, not `ast`:
+# rt10b p13's tests/ of 1 MiB `a=1` files cost ~3-5 s of ast.parse each, twice an episode, in the trainer and
+# under a process-wide lock (CPython 3.11's ast is not thread-safe, python/cpython#106905); a regex reads
+# 16 MiB in about a second, holds no lock and cannot recurse. It reads more than Python would run (an
+# `import x` in a string or comment, a file that does not compile): more names judged, never fewer. Past
+# SHADOW_SCAN_BYTES of Python, SHADOW_SCAN_SECONDS or MAX_ENTRIES entries, every stdlib module counts as
+# imported (ALL_IMPORTS): the check is never skipped, it judges more. harbor.task_facts reads a task's
+# tests once per version of its files.
+SHADOW_SCAN_BYTES, SHADOW_SCAN_SECONDS = 16 << 20, 20.0
+ALL_IMPORTS = RUNNER_IMPORTS | frozenset(sys.stdlib_module_names)
+# a statement starts a line or follows `;` or a compound statement's `:` (`try: import x`); `import a.b as
+# c, d` names a and d; `from a.b import c` names a (a relative `from . import`, never the stdlib, does not)
+_IMPORT = re.compile(r"(?:^|[;:])[ \t]*import[ \t]+([^\n;#]*)", re.M)
+_FROM = re.compile(r"(?:^|[;:])[ \t]*from[ \t]+([A-Za-z_]\w*)[\w.]*[ \t]+import\b", re.M)
 
 
 def shadow_names(tests: str) -> frozenset[str]:
     """The names a verifier's Python may import from its sys.path[0] (tampered's `imports`): RUNNER_IMPORTS
-    and the stdlib modules the task's own tests import (read with `ast`, at most MAX_ENTRIES files of 1
-    MiB; one ast cannot parse, for its syntax or its depth, is skipped: the task's own, not the agent's)."""
-    import ast
-    import sys
-    found, seen = set(), 0
+    and the stdlib modules the task's own tests import (each .py file whole, in its declared encoding,
+    `\\`-continued lines joined); ALL_IMPORTS past the budget above."""
+    import io
+    import tokenize
+    found, seen, left = set(), 0, SHADOW_SCAN_BYTES
+    deadline = time.monotonic() + SHADOW_SCAN_SECONDS
     for d, _, files in os.walk(tests):
         for n in files:
             seen += 1
             f = os.path.join(d, n)
-            if seen > MAX_ENTRIES or not n.endswith(".py") or os.path.islink(f):
+            if seen > MAX_ENTRIES or time.monotonic() > deadline:
+                return ALL_IMPORTS
+            if not n.endswith(".py") or os.path.islink(f):
                 continue
             try:
                 with open(f, "rb") as h:
-                    text = h.read(1 << 20)
-                with _AST_LOCK:
-                    tree = ast.parse(text)
-            except (SyntaxError, ValueError, OSError, RecursionError, MemoryError):
-                continue                       # the task's own tests (a 600 KB `1+1+...`): skipped
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Import):
-                    found |= {a.name.split(".")[0] for a in node.names}
-                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                    found.add(node.module.split(".")[0])
+                    data = h.read(left + 1)
+            except OSError:
+                continue
+            left -= len(data)
+            if left < 0:
+                return ALL_IMPORTS
+            try:                               # a `# coding:` line is honoured, as Python would
+                encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+                text = data.decode(encoding, errors="replace")
+            except (SyntaxError, LookupError, ValueError):
+                text = data.decode("utf-8", errors="replace")
+            text = re.sub(r"\\\r?\n", " ", text)
+            found |= {m[1] for part in _IMPORT.findall(text) for w in part.split(",")
+                      if (m := re.match(r"\s*([A-Za-z_]\w*)", w))}
+            found |= set(_FROM.findall(text))
     return RUNNER_IMPORTS | (found & sys.stdlib_module_names)
 
 
