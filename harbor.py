@@ -1550,8 +1550,8 @@ def homes_named(tests: Path) -> tuple[str, ...]:
 class TaskFacts:
     """What every episode's checks derive from a task's own tests/: the stdlib names its Python imports
     (tamper.shadow_names), the modules it vendors (tamper.tests_modules), the homes it names
-    (homes_named). Each is bounded by its own budget (SHADOW_SCAN_BYTES, MAX_ENTRIES, HOME_SCAN_BYTES), and
-    each past it judges more, never less."""
+    (homes_named). Each is bounded by its own budget: past SHADOW_SCAN_BYTES every stdlib name counts,
+    past HOME_SCAN_BYTES every home is named ("/"), tests_modules reads MAX_ENTRIES entries."""
     imports: frozenset
     modules: frozenset
     homes: tuple
