@@ -358,7 +358,7 @@ class Sandbox:
                     "--runas", str(self.ids.host_root)]
         try:
             r = subprocess.run([*argv, str(self._proc.pid)], stdin=subprocess.DEVNULL, capture_output=True,
-                               text=True, timeout=30)
+                               text=True, timeout=30, start_new_session=True)     # no tty, as _spawn
             failed = r.returncode or not pidfile.is_file()
         except subprocess.TimeoutExpired as e:
             r, failed = subprocess.CompletedProcess(argv, -1, "", "no answer within 30 s"), True
@@ -1275,8 +1275,11 @@ def _spawn(config: dict, ids: IdMap, cgroup: Cgroup | None, stdin, stdout) -> su
         # library comes first.
         boot = f"import sys; sys.path.append({str(Path(__file__).resolve().parent)!r}); " \
                "import sandbox_init; sandbox_init.main()"
+        # A session of its own (setsid), so no controlling terminal: every process of the sandbox (the agent,
+        # build steps, the verifier, run_mapped's tar) would otherwise share the trainer's, where TIOCSTI
+        # types commands into the operator's shell, ^C stops the trainer and keystrokes are read (rt10b p01).
         proc = subprocess.Popen([python, "-I", "-S", "-c", boot], stdin=stdin, stdout=stdout, stderr=stdout,
-                                pass_fds=tuple(config["fds"].values()),
+                                pass_fds=tuple(config["fds"].values()), start_new_session=True,
                                 cwd="/", env={"ECHO_SANDBOX": marshal.dumps(config).hex()})
     finally:
         os.close(sync_w)
