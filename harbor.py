@@ -146,6 +146,7 @@ def load_task(path) -> Task:
     which are not Exceptions), so a batch over thousands of tasks never stops at one; what a task holds
     cannot pick which exception a parser raises, so no list of expected ones is kept here."""
     path = Path(path)
+    sandbox.hide_tasks(path)       # from every host-fallback episode of the run, not only its own (rt10b p20)
     shown = path.name if path.name.isprintable() else repr(path.name)[1:-1]   # a newline: '\n'
     def fail(msg: str) -> TaskError:
         return TaskError(f"task '{shown}': {msg}")
@@ -540,6 +541,7 @@ def load_tasks(root, errors: list[str] | None = None) -> list[Task]:
     """Every subdirectory of root with a task.toml, by name. A bad task is reported as one line, in `errors`
     if given, else on stderr, and the rest still load. No loadable task at all is a FileNotFoundError."""
     root = Path(root)
+    sandbox.hide_tasks(root)       # the whole tree given, with whatever else it holds (rt10b p20)
     dirs = sorted((d for d in root.iterdir() if d.is_dir() and os.path.lexists(d / "task.toml")),
                   key=lambda d: d.name) if root.is_dir() else []
     if not dirs:

@@ -131,6 +131,14 @@ ID_COUNT = 65536
 ALLOW_NO_CGROUP = False
 MIN_MEMORY_MB, MIN_NPROC = 16, 16      # below these nothing starts: task values are clamped up to them
 SYSTEM_DIRS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc"]
+# Every task directory of the run and every root its tasks were loaded from (harbor.load_task and load_tasks
+# add them: hide_tasks): the host fallback hides them all from every episode, never only the episode's own
+# task (rt10b p20: a sibling task's solution/ under /usr/local/share, which the fallback shows).
+TASK_PATHS: set[str] = set()
+DPKG_LISTS = Path("/var/lib/dpkg/info")
+# The hierarchy's own directories, packaged or not (base-files makes /usr/local's in its postinst)
+FHS_DIRS = {f"{top}/{d}" for top in ("/usr", "/usr/local") for d in
+            ("bin", "etc", "games", "include", "lib", "lib64", "libexec", "local", "man", "sbin", "share", "src")}
 BASE_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
             "USER": "root", "LOGNAME": "root", "SHELL": "/bin/bash", "LANG": "C.UTF-8", "TERM": "dumb",
             "PAGER": "cat", "DEBIAN_FRONTEND": "noninteractive", "HOSTNAME": "sandbox"}
@@ -197,6 +205,42 @@ def resolver_file(etc: Path = Path("/etc/resolv.conf"),
     return etc
 
 
+def hide_tasks(*paths) -> None:
+    """Hide these (a task directory, a directory of tasks) from every host-fallback sandbox started later."""
+    TASK_PATHS.update(str(Path(p).resolve()) for p in paths)
+
+
+_hides: dict[frozenset, list[str]] = {}
+
+
+def task_hides() -> list[str]:
+    """What the host fallback hides of the run's tasks (TASK_PATHS): each one, and above each the top-most
+    directory that no installed package owns (dpkg's lists; nor the FHS), which holds it and whatever the operator keeps
+    beside it (other tasks, solutions: /usr/local/share/tasks of /usr/local/share/tasks/a/t). Never a
+    directory the fallback's programs need (a system directory, one on PATH, or one holding either); without
+    dpkg's lists, each task's parent instead. Worked out once per set of tasks (one read of the lists)."""
+    key = frozenset(TASK_PATHS)
+    if key not in _hides:
+        needed = {os.path.realpath("/" + d) for d in SYSTEM_DIRS} | set(BASE_ENV["PATH"].split(":"))
+        ancestors = {str(a) for p in key for a in Path(p).parents} - {"/"}
+        owned = set(FHS_DIRS)
+        if DPKG_LISTS.is_dir():
+            for f in DPKG_LISTS.glob("*.list"):
+                try:
+                    owned.update(l for l in f.read_text(errors="replace").splitlines() if l in ancestors)
+                except OSError:
+                    pass
+        else:
+            owned |= {str(a) for p in key for a in Path(p).parents[1:]}
+        out = set(key)
+        for p in key:
+            top = next((a for a in reversed(Path(p).parents) if str(a) != "/" and str(a) not in owned), None)
+            if top is not None and not any(n == str(top) or n.startswith(f"{top}/") for n in needed):
+                out.add(str(top))
+        _hides[key] = sorted(out)
+    return _hides[key]
+
+
 def say_once(line: str) -> None:
     """A one-line notice on stderr, once per process (fallbacks are never silent)."""
     if line not in _said:
@@ -244,7 +288,7 @@ class Sandbox:
         self.hide = [Path(__file__).resolve().parent, "/work", home, home / ".cache",
                      *(os.environ[k] for k in ("HF_HOME", "HF_HUB_CACHE", "XDG_CACHE_HOME")
                        if os.environ.get(k)),
-                     *hide]
+                     *(task_hides() if layers is None else ()), *hide]
         self._init_pid = self._shell_ns = None
         self._out, self._out_total, self._events, self._status = bytearray(), 0, b"", b""
         self._tail = bytearray()
