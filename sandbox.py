@@ -138,7 +138,8 @@ TASK_PATHS: set[str] = set()
 DPKG_LISTS = Path("/var/lib/dpkg/info")
 # The hierarchy's own directories, packaged or not (base-files makes /usr/local's in its postinst)
 FHS_DIRS = {f"{top}/{d}" for top in ("/usr", "/usr/local") for d in
-            ("bin", "etc", "games", "include", "lib", "lib64", "libexec", "local", "man", "sbin", "share", "src")}
+            ("bin", "etc", "games", "include", "lib", "lib64", "libexec", "local", "man", "sbin", "share",
+             "src")}
 BASE_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
             "USER": "root", "LOGNAME": "root", "SHELL": "/bin/bash", "LANG": "C.UTF-8", "TERM": "dumb",
             "PAGER": "cat", "DEBIAN_FRONTEND": "noninteractive", "HOSTNAME": "sandbox"}
@@ -215,10 +216,10 @@ _hides: dict[frozenset, list[str]] = {}
 
 def task_hides() -> list[str]:
     """What the host fallback hides of the run's tasks (TASK_PATHS): each one, and above each the top-most
-    directory that no installed package owns (dpkg's lists; nor the FHS), which holds it and whatever the operator keeps
-    beside it (other tasks, solutions: /usr/local/share/tasks of /usr/local/share/tasks/a/t). Never a
-    directory the fallback's programs need (a system directory, one on PATH, or one holding either); without
-    dpkg's lists, each task's parent instead. Worked out once per set of tasks (one read of the lists)."""
+    directory that no installed package owns (dpkg's lists; nor the FHS), which holds it and whatever the
+    operator keeps beside it (other tasks, solutions: /usr/local/share/tasks of /usr/local/share/tasks/a/t).
+    Never a directory the fallback's programs need (a system directory, one on PATH, or one holding either);
+    without dpkg's lists, each task's parent instead. Worked out once per set of tasks (one read of the lists)."""
     key = frozenset(TASK_PATHS)
     if key not in _hides:
         needed = {os.path.realpath("/" + d) for d in SYSTEM_DIRS} | set(BASE_ENV["PATH"].split(":"))
@@ -557,7 +558,9 @@ class Sandbox:
         (sandbox_init.SCRATCH); run_fresh(tests=...) then gives the verifier a root it may write and /tests
         of its own. False where it cannot be done (seal_refused says why): one of them holds a file on the
         root open for writing, or what they left cannot be copied exactly (a partial copy would hide from
-        the tests what the task asked them to remove), or they cannot be moved to a cgroup of their own
+        the tests what the task asked them to remove), or a place they still write is no longer where pid 1
+        bound it (a directory above it renamed: the verifier would see it live), or they cannot be moved to a
+        cgroup of their own
         (Cgroup.split: the verifier's processes, memory and CPU are not theirs to spend): the caller kills
         them instead (restart_shell)."""
         self._verifier_tmp = []                # of an earlier verifier: not this one's
@@ -570,15 +573,21 @@ class Sandbox:
         event = self._wait(time.monotonic() + 10, lambda e: e[0] == "S")
         if event is None:
             raise SandboxError("pid 1 did not answer seal within 10 s")
-        if int(event[1]) not in (0, errno.EBUSY, errno.E2BIG):
+        if int(event[1]) not in (0, errno.EBUSY, errno.E2BIG, errno.EXDEV):
             raise SandboxError(f"cannot seal the root and copy /tmp: {os.strerror(int(event[1]))}")
         self._verifier_tmp = []                # of an earlier verifier: not this one's
         self._verifier_own = []
         code = int(event[1])
         # why not (harbor prints it, root_writers() filling {}): the root held, or a copy that is not exact
+        moved = bytes.fromhex(event[2]).decode(errors="replace") if code == errno.EXDEV else ""
         self.seal_refused = "" if code == 0 else (
             "the agent's processes hold {} open for writing, so the root cannot be made read-only to them"
             if code == errno.EBUSY else
+            # a directory above a scratch mount renamed (rt10a p12): the verifier would see it live
+            f"{one_line(moved)[:200]!r} is a mount the agent's processes still write that the verifier "
+            "would see live (moved from where pid 1 bound it, or never copied)".replace("{", "{{")
+            .replace("}", "}}")
+            if code == errno.EXDEV else
             f"{event[2]} entries of the places the agent's processes still write (/tmp, /run, /var/lib, ...) "
             f"cannot be copied exactly for the verifier (over {sandbox_init.TMP_COPY_BYTES >> 20} MB or "
             f"{sandbox_init.TMP_COPY_ENTRIES:,} entries, a device, or swapped meanwhile)")

@@ -26,7 +26,8 @@ def make_task(d: Path, solution: str) -> Path:
 
 @pytest.fixture
 def shown_dir():
-    """A directory under /usr/local/share (shown read-only by the fallback), as an operator might keep tasks."""
+    """A directory under /usr/local/share (shown read-only by the fallback), where an operator may keep
+    tasks."""
     if os.getuid() != 0:
         pytest.skip("making a directory under /usr/local/share needs root")
     d = Path(tempfile.mkdtemp(prefix="echo-test-tasks-", dir="/usr/local/share"))
@@ -51,5 +52,5 @@ def test_the_system_directories_stay_shown(shown_dir):
     sandbox.hide_tasks(shown_dir / "a" / "t", "/usr/local/t", "/usr/lib/python3/dist-packages/t")
     hidden = sandbox.task_hides()
     assert str(shown_dir) in hidden and "/usr/lib/python3/dist-packages/t" in hidden
-    assert not {"/usr", "/usr/local", "/usr/local/share", "/usr/lib/python3", "/usr/lib/python3/dist-packages",
-                "/usr/lib"} & set(hidden)
+    assert not {"/usr", "/usr/local", "/usr/local/share", "/usr/lib", "/usr/lib/python3",
+                "/usr/lib/python3/dist-packages"} & set(hidden)
