@@ -261,12 +261,15 @@ class Sandbox:
     mounts: (host path, sandbox path, read-only) bound into the root, nosuid and nodev (a task's volumes
     and /etc/hosts); a host file is bound over a file, a directory over a directory.
     dirs: directories pid 1 makes in the root before the shell starts, as `mkdir -p -m 777` would (Harbor's
-    /logs/...): one fork and exec fewer in every episode's start."""
+    /logs/...): one fork and exec fewer in every episode's start.
+    cgroup_parent: a compose episode's group (Cgroup.create(group=...)): this sandbox's cgroup is made in it,
+    so the episode's sandboxes together stay within the task's limits, not each of them."""
 
     def __init__(self, workdir: str = "/app", env: dict[str, str] | None = None, limits: Limits = Limits(),
                  layers: list[Path] | None = None, upper: Path | None = None, network: bool = False,
                  hide: list[str | Path] = (), network_of: "Sandbox | None" = None,
-                 mounts: list[tuple[Path, str, bool]] = (), dirs: tuple[str, ...] = ()):
+                 mounts: list[tuple[Path, str, bool]] = (), dirs: tuple[str, ...] = (),
+                 cgroup_parent: "Cgroup | None" = None):
         if not workdir.startswith("/") or ".." in PurePosixPath(workdir).parts:
             raise ValueError(f"sandbox workdir must be an absolute path without '..', got {workdir!r}")
         if network_of is not None and network:
@@ -280,7 +283,7 @@ class Sandbox:
         for d in dirs:
             if not d.startswith("/") or ".." in PurePosixPath(d).parts:
                 raise ValueError(f"sandbox directory must be an absolute path without '..', got {d!r}")
-        self.dirs = tuple(dirs)
+        self.dirs, self.cgroup_parent = tuple(dirs), cgroup_parent
         self.env = {**BASE_ENV, **(env or {})}
         self.layers, self.upper, self.network = layers, upper, network
         # Host fallback only: never visible to the agent (the project, home directories, model caches and
@@ -323,7 +326,7 @@ class Sandbox:
                 os.chown(p, self.ids.host_root, self.ids.host_root)
         self.cgroup = None
         try:
-            self.cgroup = Cgroup.create(self.dir.name, self.limits)       # limits fail closed
+            self.cgroup = Cgroup.create(self.dir.name, self.limits, self.cgroup_parent)   # fail closed
             self._start()
         except BaseException:
             self.close()
@@ -1143,9 +1146,10 @@ class Cgroup:
         last minute is left alone, as it may belong to a process with another STATE_DIR (another TMPDIR)
         that has not moved its pid 1 in yet."""
         v2, v1 = Cgroup._parents()
-        for d in ({"unified": v2} if v2 else v1).values():
+        def reap_in(d: Path) -> None:          # an episode's group (Cgroup.create(group=N)) holds its boxes'
             for g in d.glob("echo-s*") if d.is_dir() else []:
                 try:
+                    reap_in(g)
                     if not (STATE_DIR / g.name[5:]).exists() and time.time() - g.stat().st_mtime > 60:
                         for child in (g / Cgroup.AGENT, g / Cgroup.INIT):
                             if child.is_dir():
@@ -1153,28 +1157,35 @@ class Cgroup:
                         g.rmdir()
                 except OSError:
                     pass
+        for d in ({"unified": v2} if v2 else v1).values():
+            reap_in(d)
 
     @staticmethod
-    def create(name: str, limits: Limits) -> "Cgroup | None":
+    def create(name: str, limits: Limits, parent: "Cgroup | None" = None, group: int = 0) -> "Cgroup | None":
         """The cgroup with every limit applied, else SandboxError: limits fail closed. Values are first
         clamped to what the kernel enforces (a CPU quota of at least 1 ms per 100 ms period, so cpus >= 0.01,
         at most one per core; memory and pids at least MIN_MEMORY_MB and MIN_NPROC, memory at most 3/4 of the
         host's RAM), said once. Only with
         ALLOW_NO_CGROUP (--allow-no-cgroup) does an episode start without one (then per-process rlimits for
-        memory and processes, and no CPU limit)."""
+        memory and processes, and no CPU limit).
+        parent: made inside it (a compose episode's group), whose limits then bound it and its siblings
+        together. group (the number of sandboxes it will hold): a cgroup for those sandboxes' cgroups, no
+        process of its own, with room for each one's own few processes (its init and shell) besides nproc."""
         v2, parents = Cgroup._parents()
+        if parent is not None:
+            v2, parents = parent.dirs.get("unified"), {c: d for c, d in parent.dirs.items() if c != "unified"}
         cpus = min(max(limits.cpus, 0.01), float(os.cpu_count() or 1))
         # Above the host's RAM a limit is no limit: one episode could push the host (and the trainer) into
         # its own OOM killer. A quarter is kept for the trainer.
         ram_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") >> 20
         memory_mb = min(max(limits.memory_mb, MIN_MEMORY_MB), max(MIN_MEMORY_MB, ram_mb * 3 // 4))
         nproc = max(limits.nproc, MIN_NPROC)
-        if (cpus, memory_mb, nproc) != (limits.cpus, limits.memory_mb, limits.nproc):
+        if (cpus, memory_mb, nproc) != (limits.cpus, limits.memory_mb, limits.nproc) and not parent:
             say_once(f"limits clamped to what this machine enforces: cpus {limits.cpus:g} -> {cpus:g}, "
                      f"memory_mb {limits.memory_mb} -> {memory_mb}, nproc {limits.nproc} -> {nproc}")
         quota = int(cpus * 100_000)
         wanted = {"memory": {"memory.max" if v2 else "memory.limit_in_bytes": memory_mb << 20},
-                  "pids": {"pids.max": nproc},
+                  "pids": {"pids.max": nproc + BOX_PIDS * group},
                   "cpu": {"cpu.max": f"{quota} 100000"} if v2 else
                          {"cpu.cfs_period_us": 100_000, "cpu.cfs_quota_us": quota}}
         dirs: dict[str, Path] = {}
@@ -1186,6 +1197,8 @@ class Cgroup:
                 for files in wanted.values():
                     for f, v in files.items():
                         (d / f).write_text(str(v))
+                if group:                      # v2: its children get the controllers (it holds no process)
+                    (d / "cgroup.subtree_control").write_text("+memory +pids +cpu")
             else:
                 for ctl, files in wanted.items():
                     if ctl not in parents:
@@ -1309,6 +1322,7 @@ def tmpfs_mb(limits: Limits, cgroup: Cgroup | None) -> tuple[int, int]:
 
 
 SHM_MB, DEV_MB = 64, 1                 # Docker's /dev/shm; the sandbox's /dev (sandbox_init._mount_system)
+BOX_PIDS = 4                           # a sandbox's own processes: sandbox_init's child, pid 1, zygote, shell
 
 
 def _spawn(config: dict, ids: IdMap, cgroup: Cgroup | None, stdin, stdout) -> subprocess.Popen:
