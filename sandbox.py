@@ -218,8 +218,9 @@ def task_hides() -> list[str]:
     """What the host fallback hides of the run's tasks (TASK_PATHS): each one, and above each the top-most
     directory that no installed package owns (dpkg's lists; nor the FHS), which holds it and whatever the
     operator keeps beside it (other tasks, solutions: /usr/local/share/tasks of /usr/local/share/tasks/a/t).
-    Never a directory the fallback's programs need (a system directory, one on PATH, or one holding either);
-    without dpkg's lists, each task's parent instead. Worked out once per set of tasks (one read of the lists)."""
+    Never a directory the fallback's programs need (a system directory, one on PATH, or one holding either),
+    nor one outside what it shows (the episode's own /var/tmp); without dpkg's lists, each task's parent
+    instead. Worked out once per set of tasks (one read of the lists)."""
     key = frozenset(TASK_PATHS)
     if key not in _hides:
         needed = {os.path.realpath("/" + d) for d in SYSTEM_DIRS} | set(BASE_ENV["PATH"].split(":"))
@@ -238,7 +239,10 @@ def task_hides() -> list[str]:
             top = next((a for a in reversed(Path(p).parents) if str(a) != "/" and str(a) not in owned), None)
             if top is not None and not any(n == str(top) or n.startswith(f"{top}/") for n in needed):
                 out.add(str(top))
-        _hides[key] = sorted(out)
+        # only what the fallback shows (beneath a system directory): elsewhere nothing of the host's is there
+        # to hide, and a path such as /var/tmp would cover the episode's own directory
+        shown = {os.path.realpath("/" + d) for d in SYSTEM_DIRS}
+        _hides[key] = sorted(h for h in out if any(h.startswith(f"{s}/") for s in shown))
     return _hides[key]
 
 

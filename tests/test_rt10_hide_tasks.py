@@ -49,8 +49,10 @@ def test_a_sibling_task_beside_the_episodes_is_hidden(shown_dir):
 
 
 def test_the_system_directories_stay_shown(shown_dir):
-    sandbox.hide_tasks(shown_dir / "a" / "t", "/usr/local/t", "/usr/lib/python3/dist-packages/t")
+    sandbox.hide_tasks(shown_dir / "a" / "t", "/usr/local/t", "/usr/lib/python3/dist-packages/t",
+                       "/var/tmp/x/t")
     hidden = sandbox.task_hides()
     assert str(shown_dir) in hidden and "/usr/lib/python3/dist-packages/t" in hidden
+    assert not [h for h in hidden if h.startswith("/var/")]       # the episode's own /var/tmp: not covered
     assert not {"/usr", "/usr/local", "/usr/local/share", "/usr/lib", "/usr/lib/python3",
                 "/usr/lib/python3/dist-packages"} & set(hidden)
