@@ -721,7 +721,9 @@ class Sandbox:
         argv = ["nsenter", "-t", str(self._init_pid), *(["--user"] if os.getuid() else []), "--ipc",
                 "ipcrm", "--all"]
         try:
-            subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
+            # in the sandbox's namespaces: no terminal of the trainer's either (_spawn)
+            subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=10,
+                           start_new_session=True)
         except (OSError, subprocess.TimeoutExpired):
             pass                                   # no util-linux on the host: they stay (README)
 
