@@ -147,6 +147,7 @@ def load_task(path) -> Task:
     which are not Exceptions), so a batch over thousands of tasks never stops at one; what a task holds
     cannot pick which exception a parser raises, so no list of expected ones is kept here."""
     path = Path(path)
+    sandbox.hide_tasks(path)       # from every host-fallback episode of the run, not only its own (rt10b p20)
     shown = path.name if path.name.isprintable() else repr(path.name)[1:-1]   # a newline: '\n'
     def fail(msg: str) -> TaskError:
         return TaskError(f"task '{shown}': {msg}")
@@ -541,6 +542,7 @@ def load_tasks(root, errors: list[str] | None = None) -> list[Task]:
     """Every subdirectory of root with a task.toml, by name. A bad task is reported as one line, in `errors`
     if given, else on stderr, and the rest still load. No loadable task at all is a FileNotFoundError."""
     root = Path(root)
+    sandbox.hide_tasks(root)       # the whole tree given, with whatever else it holds (rt10b p20)
     dirs = sorted((d for d in root.iterdir() if d.is_dir() and os.path.lexists(d / "task.toml")),
                   key=lambda d: d.name) if root.is_dir() else []
     if not dirs:
@@ -807,13 +809,13 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, ca
         for step in seeded:                    # never cached: their files are copied, not hashed, per episode
             state = images.advance(state, step, context, cache, keyed=False)
             plan.append((step, state))
-        services = (Services(task, store, log, cache, registry_nets, volume_mb(limits)) if task.compose
-                    else None)
+        services = (Services(task, store, log, cache, registry_nets, volume_mb(limits), limits)
+                    if task.compose else None)
         main = task.compose.main if task.compose else None
         box = sandbox.Sandbox(task.workdir, env={**state.env, **task.env, **(main.env if main else {})},
                               limits=limits, layers=None if host else state.layers, network=agent_net,
                               hide=[task.path], mounts=services.mounts(main) if services else (),
-                              dirs=LOG_DIRS.split())
+                              dirs=LOG_DIRS.split(), cgroup_parent=services.group if services else None)
         box.__enter__()
     except (images.BuildError, sandbox.SandboxError, OSError) as e:
         if services:
@@ -973,21 +975,31 @@ def _await_image_health(box: sandbox.Sandbox, h: dockerfile.Health, workdir: str
 
 class Services:
     """The sidecar services of a compose task for one episode (compose.py): each its own Sandbox, as
-    contained as the main container (its image, writable layer, cgroup with the task's limits, seccomp),
-    all in the main container's network namespace, so that they reach each other on localhost ports and
-    by service name (an /etc/hosts of the episode's, bound read-only into every container). Named volumes
+    contained as the main container (its image, writable layer, cgroup, seccomp), their cgroups and the
+    main container's inside one of the episode's that holds the task's limits for all of them together
+    (`group`), all in the main container's network namespace, so that they reach each other on localhost
+    ports and by service name (an /etc/hosts of the episode's, bound read-only into every container). Named
+    volumes
     are fresh directories of the episode, bind directories (./data) fresh copies of the task's: a service
     can never write the task's own files. Both live on one tmpfs of the episode's storage (capped_dir).
     The agent reaches every service, as it would in Docker: what a sidecar holds is the agent's to change
     (the verifier's reward check covers the main container only)."""
 
-    def __init__(self, task: Task, store, log, cache, registry_nets=(), storage_mb: int | None = None):
-        self.task, self.compose, self.boxes = task, task.compose, []
+    def __init__(self, task: Task, store, log, cache, registry_nets=(), storage_mb: int | None = None,
+                 limits: Limits | None = None):
+        self.task, self.compose, self.boxes, self.group = task, task.compose, [], None
         self.binds: dict[str, Path] = {}       # ./path -> its copy for this episode
         self.states = {s.name: build_service(task, s, store, log, cache, registry_nets)
                        for s in self.compose.services}
         self.dir = sandbox.scratch_dir()
         try:
+            # One cgroup for the episode, holding the main container's and every sidecar's: the task's memory,
+            # processes and CPU (clamped to 3/4 of the host's RAM) bound them together, never each of them
+            # (rt10b p08: N sidecars held (1 + N) x memory_mb). Named as its scratch directory, so that a
+            # sandbox's next start reaps it (Cgroup.reap) if this process dies.
+            if limits is not None:
+                self.group = sandbox.Cgroup.create(self.dir.name, limits,
+                                                   group=1 + len(self.compose.services))
             # The volumes live on a tmpfs of the episode's storage (as its writable layer does), never
             # uncapped on the host's disk; the hosts file beside it.
             self.volumes = sandbox.capped_dir(self.dir / "volumes", storage_mb or task.storage_mb)
@@ -1049,7 +1061,7 @@ class Services:
                 plan.append((step, state))
             box = sandbox.Sandbox(svc.workdir or state.config.workdir, env={**state.env, **svc.env},
                                   limits=limits, layers=None if host else state.layers, network_of=main,
-                                  hide=[self.task.path], mounts=self.mounts(svc))
+                                  hide=[self.task.path], mounts=self.mounts(svc), cgroup_parent=self.group)
             self.boxes.append(box)
             box.__enter__()
             where = f"service {svc.name!r}"
@@ -1113,6 +1125,9 @@ class Services:
         for box in reversed(self.boxes):
             box.close()
         self.boxes = []
+        if self.group:                         # after the main container's box (Environment.close)
+            self.group.remove()
+            self.group = None
         sandbox.rmtree(self.dir)
 
 

@@ -131,6 +131,15 @@ ID_COUNT = 65536
 ALLOW_NO_CGROUP = False
 MIN_MEMORY_MB, MIN_NPROC = 16, 16      # below these nothing starts: task values are clamped up to them
 SYSTEM_DIRS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc"]
+# Every task directory of the run and every root its tasks were loaded from (harbor.load_task and load_tasks
+# add them: hide_tasks): the host fallback hides them all from every episode, never only the episode's own
+# task (rt10b p20: a sibling task's solution/ under /usr/local/share, which the fallback shows).
+TASK_PATHS: set[str] = set()
+DPKG_LISTS = Path("/var/lib/dpkg/info")
+# The hierarchy's own directories, packaged or not (base-files makes /usr/local's in its postinst)
+FHS_DIRS = {f"{top}/{d}" for top in ("/usr", "/usr/local") for d in
+            ("bin", "etc", "games", "include", "lib", "lib64", "libexec", "local", "man", "sbin", "share",
+             "src")}
 BASE_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
             "USER": "root", "LOGNAME": "root", "SHELL": "/bin/bash", "LANG": "C.UTF-8", "TERM": "dumb",
             "PAGER": "cat", "DEBIAN_FRONTEND": "noninteractive", "HOSTNAME": "sandbox"}
@@ -197,6 +206,46 @@ def resolver_file(etc: Path = Path("/etc/resolv.conf"),
     return etc
 
 
+def hide_tasks(*paths) -> None:
+    """Hide these (a task directory, a directory of tasks) from every host-fallback sandbox started later."""
+    TASK_PATHS.update(str(Path(p).resolve()) for p in paths)
+
+
+_hides: dict[frozenset, list[str]] = {}
+
+
+def task_hides() -> list[str]:
+    """What the host fallback hides of the run's tasks (TASK_PATHS): each one, and above each the top-most
+    directory that no installed package owns (dpkg's lists; nor the FHS), which holds it and whatever the
+    operator keeps beside it (other tasks, solutions: /usr/local/share/tasks of /usr/local/share/tasks/a/t).
+    Never a directory the fallback's programs need (a system directory, one on PATH, or one holding either),
+    nor one outside what it shows (the episode's own /var/tmp); without dpkg's lists, each task's parent
+    instead. Worked out once per set of tasks (one read of the lists)."""
+    key = frozenset(TASK_PATHS)
+    if key not in _hides:
+        needed = {os.path.realpath("/" + d) for d in SYSTEM_DIRS} | set(BASE_ENV["PATH"].split(":"))
+        ancestors = {str(a) for p in key for a in Path(p).parents} - {"/"}
+        owned = set(FHS_DIRS)
+        if DPKG_LISTS.is_dir():
+            for f in DPKG_LISTS.glob("*.list"):
+                try:
+                    owned.update(l for l in f.read_text(errors="replace").splitlines() if l in ancestors)
+                except OSError:
+                    pass
+        else:
+            owned |= {str(a) for p in key for a in Path(p).parents[1:]}
+        out = set(key)
+        for p in key:
+            top = next((a for a in reversed(Path(p).parents) if str(a) != "/" and str(a) not in owned), None)
+            if top is not None and not any(n == str(top) or n.startswith(f"{top}/") for n in needed):
+                out.add(str(top))
+        # only what the fallback shows (beneath a system directory): elsewhere nothing of the host's is there
+        # to hide, and a path such as /var/tmp would cover the episode's own directory
+        shown = {os.path.realpath("/" + d) for d in SYSTEM_DIRS}
+        _hides[key] = sorted(h for h in out if any(h.startswith(f"{s}/") for s in shown))
+    return _hides[key]
+
+
 def say_once(line: str) -> None:
     """A one-line notice on stderr, once per process (fallbacks are never silent)."""
     if line not in _said:
@@ -216,12 +265,15 @@ class Sandbox:
     mounts: (host path, sandbox path, read-only) bound into the root, nosuid and nodev (a task's volumes
     and /etc/hosts); a host file is bound over a file, a directory over a directory.
     dirs: directories pid 1 makes in the root before the shell starts, as `mkdir -p -m 777` would (Harbor's
-    /logs/...): one fork and exec fewer in every episode's start."""
+    /logs/...): one fork and exec fewer in every episode's start.
+    cgroup_parent: a compose episode's group (Cgroup.create(group=...)): this sandbox's cgroup is made in it,
+    so the episode's sandboxes together stay within the task's limits, not each of them."""
 
     def __init__(self, workdir: str = "/app", env: dict[str, str] | None = None, limits: Limits = Limits(),
                  layers: list[Path] | None = None, upper: Path | None = None, network: bool = False,
                  hide: list[str | Path] = (), network_of: "Sandbox | None" = None,
-                 mounts: list[tuple[Path, str, bool]] = (), dirs: tuple[str, ...] = ()):
+                 mounts: list[tuple[Path, str, bool]] = (), dirs: tuple[str, ...] = (),
+                 cgroup_parent: "Cgroup | None" = None):
         if not workdir.startswith("/") or ".." in PurePosixPath(workdir).parts:
             raise ValueError(f"sandbox workdir must be an absolute path without '..', got {workdir!r}")
         if network_of is not None and network:
@@ -235,7 +287,7 @@ class Sandbox:
         for d in dirs:
             if not d.startswith("/") or ".." in PurePosixPath(d).parts:
                 raise ValueError(f"sandbox directory must be an absolute path without '..', got {d!r}")
-        self.dirs = tuple(dirs)
+        self.dirs, self.cgroup_parent = tuple(dirs), cgroup_parent
         self.env = {**BASE_ENV, **(env or {})}
         self.layers, self.upper, self.network = layers, upper, network
         # Host fallback only: never visible to the agent (the project, home directories, model caches and
@@ -244,7 +296,7 @@ class Sandbox:
         self.hide = [Path(__file__).resolve().parent, "/work", home, home / ".cache",
                      *(os.environ[k] for k in ("HF_HOME", "HF_HUB_CACHE", "XDG_CACHE_HOME")
                        if os.environ.get(k)),
-                     *hide]
+                     *(task_hides() if layers is None else ()), *hide]
         self._init_pid = self._shell_ns = None
         self._out, self._out_total, self._events, self._status = bytearray(), 0, b"", b""
         self._tail = bytearray()
@@ -278,7 +330,7 @@ class Sandbox:
                 os.chown(p, self.ids.host_root, self.ids.host_root)
         self.cgroup = None
         try:
-            self.cgroup = Cgroup.create(self.dir.name, self.limits)       # limits fail closed
+            self.cgroup = Cgroup.create(self.dir.name, self.limits, self.cgroup_parent)   # fail closed
             self._start()
         except BaseException:
             self.close()
@@ -358,7 +410,7 @@ class Sandbox:
                     "--runas", str(self.ids.host_root)]
         try:
             r = subprocess.run([*argv, str(self._proc.pid)], stdin=subprocess.DEVNULL, capture_output=True,
-                               text=True, timeout=30)
+                               text=True, timeout=30, start_new_session=True)     # no tty, as _spawn
             failed = r.returncode or not pidfile.is_file()
         except subprocess.TimeoutExpired as e:
             r, failed = subprocess.CompletedProcess(argv, -1, "", "no answer within 30 s"), True
@@ -513,7 +565,9 @@ class Sandbox:
         (sandbox_init.SCRATCH); run_fresh(tests=...) then gives the verifier a root it may write and /tests
         of its own. False where it cannot be done (seal_refused says why): one of them holds a file on the
         root open for writing, or what they left cannot be copied exactly (a partial copy would hide from
-        the tests what the task asked them to remove), or they cannot be moved to a cgroup of their own
+        the tests what the task asked them to remove), or a place they still write is no longer where pid 1
+        bound it (a directory above it renamed: the verifier would see it live), or they cannot be moved to a
+        cgroup of their own
         (Cgroup.split: the verifier's processes, memory and CPU are not theirs to spend): the caller kills
         them instead (restart_shell)."""
         self._verifier_tmp = []                # of an earlier verifier: not this one's
@@ -526,15 +580,21 @@ class Sandbox:
         event = self._wait(time.monotonic() + 10, lambda e: e[0] == "S")
         if event is None:
             raise SandboxError("pid 1 did not answer seal within 10 s")
-        if int(event[1]) not in (0, errno.EBUSY, errno.E2BIG):
+        if int(event[1]) not in (0, errno.EBUSY, errno.E2BIG, errno.EXDEV):
             raise SandboxError(f"cannot seal the root and copy /tmp: {os.strerror(int(event[1]))}")
         self._verifier_tmp = []                # of an earlier verifier: not this one's
         self._verifier_own = []
         code = int(event[1])
         # why not (harbor prints it, root_writers() filling {}): the root held, or a copy that is not exact
+        moved = bytes.fromhex(event[2]).decode(errors="replace") if code == errno.EXDEV else ""
         self.seal_refused = "" if code == 0 else (
             "the agent's processes hold {} open for writing, so the root cannot be made read-only to them"
             if code == errno.EBUSY else
+            # a directory above a scratch mount renamed (rt10a p12): the verifier would see it live
+            f"{one_line(moved)[:200]!r} is a mount the agent's processes still write that the verifier "
+            "would see live (moved from where pid 1 bound it, or never copied)".replace("{", "{{")
+            .replace("}", "}}")
+            if code == errno.EXDEV else
             f"{event[2]} entries of the places the agent's processes still write (/tmp, /run, /var/lib, ...) "
             f"cannot be copied exactly for the verifier (over {sandbox_init.TMP_COPY_BYTES >> 20} MB or "
             f"{sandbox_init.TMP_COPY_ENTRIES:,} entries, a device, or swapped meanwhile)")
@@ -661,7 +721,9 @@ class Sandbox:
         argv = ["nsenter", "-t", str(self._init_pid), *(["--user"] if os.getuid() else []), "--ipc",
                 "ipcrm", "--all"]
         try:
-            subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
+            # in the sandbox's namespaces: no terminal of the trainer's either (_spawn)
+            subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=10,
+                           start_new_session=True)
         except (OSError, subprocess.TimeoutExpired):
             pass                                   # no util-linux on the host: they stay (README)
 
@@ -1090,9 +1152,10 @@ class Cgroup:
         last minute is left alone, as it may belong to a process with another STATE_DIR (another TMPDIR)
         that has not moved its pid 1 in yet."""
         v2, v1 = Cgroup._parents()
-        for d in ({"unified": v2} if v2 else v1).values():
+        def reap_in(d: Path) -> None:          # an episode's group (Cgroup.create(group=N)) holds its boxes'
             for g in d.glob("echo-s*") if d.is_dir() else []:
                 try:
+                    reap_in(g)
                     if not (STATE_DIR / g.name[5:]).exists() and time.time() - g.stat().st_mtime > 60:
                         for child in (g / Cgroup.AGENT, g / Cgroup.INIT):
                             if child.is_dir():
@@ -1100,28 +1163,35 @@ class Cgroup:
                         g.rmdir()
                 except OSError:
                     pass
+        for d in ({"unified": v2} if v2 else v1).values():
+            reap_in(d)
 
     @staticmethod
-    def create(name: str, limits: Limits) -> "Cgroup | None":
+    def create(name: str, limits: Limits, parent: "Cgroup | None" = None, group: int = 0) -> "Cgroup | None":
         """The cgroup with every limit applied, else SandboxError: limits fail closed. Values are first
         clamped to what the kernel enforces (a CPU quota of at least 1 ms per 100 ms period, so cpus >= 0.01,
         at most one per core; memory and pids at least MIN_MEMORY_MB and MIN_NPROC, memory at most 3/4 of the
         host's RAM), said once. Only with
         ALLOW_NO_CGROUP (--allow-no-cgroup) does an episode start without one (then per-process rlimits for
-        memory and processes, and no CPU limit)."""
+        memory and processes, and no CPU limit).
+        parent: made inside it (a compose episode's group), whose limits then bound it and its siblings
+        together. group (the number of sandboxes it will hold): a cgroup for those sandboxes' cgroups, no
+        process of its own, with room for each one's own few processes (its init and shell) besides nproc."""
         v2, parents = Cgroup._parents()
+        if parent is not None:
+            v2, parents = parent.dirs.get("unified"), {c: d for c, d in parent.dirs.items() if c != "unified"}
         cpus = min(max(limits.cpus, 0.01), float(os.cpu_count() or 1))
         # Above the host's RAM a limit is no limit: one episode could push the host (and the trainer) into
         # its own OOM killer. A quarter is kept for the trainer.
         ram_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") >> 20
         memory_mb = min(max(limits.memory_mb, MIN_MEMORY_MB), max(MIN_MEMORY_MB, ram_mb * 3 // 4))
         nproc = max(limits.nproc, MIN_NPROC)
-        if (cpus, memory_mb, nproc) != (limits.cpus, limits.memory_mb, limits.nproc):
+        if (cpus, memory_mb, nproc) != (limits.cpus, limits.memory_mb, limits.nproc) and not parent:
             say_once(f"limits clamped to what this machine enforces: cpus {limits.cpus:g} -> {cpus:g}, "
                      f"memory_mb {limits.memory_mb} -> {memory_mb}, nproc {limits.nproc} -> {nproc}")
         quota = int(cpus * 100_000)
         wanted = {"memory": {"memory.max" if v2 else "memory.limit_in_bytes": memory_mb << 20},
-                  "pids": {"pids.max": nproc},
+                  "pids": {"pids.max": nproc + BOX_PIDS * group},
                   "cpu": {"cpu.max": f"{quota} 100000"} if v2 else
                          {"cpu.cfs_period_us": 100_000, "cpu.cfs_quota_us": quota}}
         dirs: dict[str, Path] = {}
@@ -1133,6 +1203,8 @@ class Cgroup:
                 for files in wanted.values():
                     for f, v in files.items():
                         (d / f).write_text(str(v))
+                if group:                      # v2: its children get the controllers (it holds no process)
+                    (d / "cgroup.subtree_control").write_text("+memory +pids +cpu")
             else:
                 for ctl, files in wanted.items():
                     if ctl not in parents:
@@ -1256,6 +1328,7 @@ def tmpfs_mb(limits: Limits, cgroup: Cgroup | None) -> tuple[int, int]:
 
 
 SHM_MB, DEV_MB = 64, 1                 # Docker's /dev/shm; the sandbox's /dev (sandbox_init._mount_system)
+BOX_PIDS = 4                           # a sandbox's own processes: sandbox_init's child, pid 1, zygote, shell
 
 
 def _spawn(config: dict, ids: IdMap, cgroup: Cgroup | None, stdin, stdout) -> subprocess.Popen:
@@ -1275,8 +1348,11 @@ def _spawn(config: dict, ids: IdMap, cgroup: Cgroup | None, stdin, stdout) -> su
         # library comes first.
         boot = f"import sys; sys.path.append({str(Path(__file__).resolve().parent)!r}); " \
                "import sandbox_init; sandbox_init.main()"
+        # A session of its own (setsid), so no controlling terminal: every process of the sandbox (the agent,
+        # build steps, the verifier, run_mapped's tar) would otherwise share the trainer's, where TIOCSTI
+        # types commands into the operator's shell, ^C stops the trainer and keystrokes are read (rt10b p01).
         proc = subprocess.Popen([python, "-I", "-S", "-c", boot], stdin=stdin, stdout=stdout, stderr=stdout,
-                                pass_fds=tuple(config["fds"].values()),
+                                pass_fds=tuple(config["fds"].values()), start_new_session=True,
                                 cwd="/", env={"ECHO_SANDBOX": marshal.dumps(config).hex()})
     finally:
         os.close(sync_w)

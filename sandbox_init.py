@@ -515,6 +515,11 @@ AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH = 0x100, 0x1000
 # write no volume the verifier reads once it starts), the verifier's own namespace clears them by path.
 _VOLUMES: list[str] = []
 _VOLUME_FDS: list[int] = []
+# pid 1's O_PATH fds of the SCRATCH (and SEALED_IN_SCRATCH) mounts it bound at the start (_bind_scratch): at
+# the seal each must still be the mount at its path, found through no link. The agent may rename a directory
+# above one (/var on FROM host: the /var/tmp mount then sits at /var2/tmp), which would leave it neither
+# copied nor sealed and bound back live into the verifier's root (rt10a p12): the seal is refused instead.
+_SCRATCH_FDS: list[tuple[str, int]] = []
 
 
 def _within(path: str, top: str) -> bool:
@@ -531,6 +536,7 @@ def _bind_scratch(workdir: str) -> None:
         if os.path.realpath(d) != d or not os.path.isdir(d) or _within(workdir, d) or _within(d, workdir):
             continue
         _mount(d, d, None, MS_BIND | MS_REC)
+        _SCRATCH_FDS.append((d, os.open(d, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)))
 
 
 def _seal() -> int:
@@ -547,6 +553,11 @@ def _seal() -> int:
     err = _read_only(True)
     if err:
         return f"{err}"
+    # With the root read-only nothing above a SCRATCH mount can be renamed any more (EROFS), nor a mount
+    # point itself (EBUSY): where they are now is where they stay for the verifier
+    if moved := _scratch_moved():
+        _read_only(False)
+        return f"{errno.EXDEV} {moved.encode().hex()}"
     try:
         left_out, implicit = _copy_tmp()
     except OSError as e:                       # no copy, no seal: the caller reports it
@@ -556,8 +567,44 @@ def _seal() -> int:
         _drop_copies()                 # it) would judge a world that is not theirs; the caller kills them
         _read_only(False)
         return f"{errno.E2BIG} {left_out}"
+    if live := _live_mount():          # whatever the way it came about: nothing the verifier reads is live
+        _drop_copies()
+        _read_only(False)
+        return f"{errno.EXDEV} {live.encode().hex()}"
     return " ".join([f"0 {implicit}", *(f"{d}:{fd}" for d, (fd, _) in _TMP_COPIES.items()),
                      *(f"m{m.encode().hex()}" for m in _submounts(tuple(_TMP_COPIES)))])
+
+
+def _scratch_moved() -> str:
+    """The first SCRATCH mount of the start (_SCRATCH_FDS) that its path no longer reaches, no link followed
+    (a directory above it renamed, a link in its place); "" if none."""
+    for d, fd in _SCRATCH_FDS:
+        now = _openat2(-100, d, os.O_PATH | os.O_CLOEXEC, RESOLVE_NO_SYMLINKS)
+        if now < 0:
+            return d
+        try:
+            a, b = os.fstat(now), os.fstat(fd)
+            if _fd_mount_id(now) != _fd_mount_id(fd) or (a.st_dev, a.st_ino) != (b.st_dev, b.st_ino):
+                return d
+        finally:
+            os.close(now)
+    return ""
+
+
+def _live_mount() -> str:
+    """After the copies: the first mount in pid 1's namespace that the agent's processes can still write and
+    the verifier would see as it is: neither read-only now (the root, dpkg's and apt's, the volumes) nor a
+    copied SCRATCH directory (_TMP_COPIES), nor the kernel's (/dev: the verifier gets its own; /proc, /sys).
+    "" if none."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            fields = line.split()
+            mp = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
+            if "rw" not in fields[5].split(",") or mp in _TMP_COPIES:
+                continue
+            if not any(_within(mp, k) for k in ("/dev", "/proc", "/sys")):
+                return mp
+    return ""
 
 
 # With the agent's processes alive, nothing the verifier reads may be live: "clean at the check" must stay
