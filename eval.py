@@ -551,7 +551,7 @@ def main(argv=None) -> None:
     print(f"{'task':<{width}}  " + "  ".join(f"{c:>10.10}" for c in cols) + "  error")
     for name, r in results.items():
         print(f"{name:<{width}}  " + "  ".join(f"{r[c]:10.3f}" if c in r else f"{'-':>10}" for c in cols)
-              + f"  {r['error'] or ''}")
+              + f"  {errors.one_line(r['error'] or '')}")         # it quotes the task: escaped (rt10b p34)
     s = summarize(results)
     overall = {c: sum(r.get(c, 0.0) for r in results.values()) / len(results) for c in cols}
     print("mean".ljust(width) + "  " + "  ".join(f"{overall[c]:10.3f}" for c in cols))

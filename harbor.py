@@ -721,7 +721,7 @@ class Environment:
         self.close()
 
 
-def build_task(task: Task, store: Path | None = None, log=print, cache: Path | None = None,
+def build_task(task: Task, store: Path | None = None, log=say, cache: Path | None = None,
                registry_nets: tuple[str, ...] = ()):
     """The task's environment up to `ARG TASK_SEED`: its base image with the Dockerfile's steps built into
     cached layers (images.py; `cache`: the image cache, images.CACHE by default; `registry_nets`: the
@@ -759,7 +759,7 @@ def task_limits(task: Task, limits: Limits) -> Limits:
 
 
 def start_task(task: Task, seed: int = 0, limits: Limits | None = None, store: Path | None = None,
-               internet: bool = True, log=print, cache: Path | None = None,
+               internet: bool = True, log=say, cache: Path | None = None,
                registry_nets: tuple[str, ...] = ()) -> Environment:
     """The task's Environment for instance `seed`: the cached build below a fresh writable layer, the
     seeded steps run with TASK_SEED, the shell in the workdir and the episode clock just started.
@@ -775,7 +775,7 @@ def start_task(task: Task, seed: int = 0, limits: Limits | None = None, store: P
         except SetupError as e:
             if not e.infrastructure or attempt == SETUP_ATTEMPTS:
                 raise
-            log(f"{e}; starting it once more")
+            log(f"{one_line(str(e))}; starting it once more")     # the task's text, escaped (rt10b p34)
 
 
 def task_network(task: Task, internet: bool = True) -> tuple[bool, bool]:
@@ -1137,7 +1137,7 @@ def _own(path: Path) -> None:
         os.lchown(path, sandbox.id_map().host_root, sandbox.id_map().host_root)
 
 
-def build_service(task: Task, svc: compose.Service, store: Path | None = None, log=print,
+def build_service(task: Task, svc: compose.Service, store: Path | None = None, log=say,
                   cache: Path | None = None, registry_nets=()):
     """A sidecar's image, as build_task builds the main one (its Dockerfile, or FROM its image, with
     the build context compose names): remembered per process."""
@@ -1404,7 +1404,7 @@ ARTIFACT_MAX_BYTES = 256 << 20
 ARTIFACTS_DIR = "/logs/artifacts"
 
 
-def build_verifier(task: Task, store: Path | None = None, log=print, cache: Path | None = None):
+def build_verifier(task: Task, store: Path | None = None, log=say, cache: Path | None = None):
     """A separate verifier's image: tests/Dockerfile built as build_task builds the agent's (cached layers,
     remembered per process), with tests/ as its context."""
     sep = task.separate
@@ -1751,11 +1751,11 @@ def main(argv=None) -> int:
     for i, task in enumerate(tasks, 1):
         t0 = time.monotonic()
         try:
-            build_task(task, store=args.images, log=lambda m: print(f"  {m}", flush=True),
-                       registry_nets=tuple(args.registry_net))
+            # a build's lines quote the task (a FROM, a step's arguments): one line each, escaped
+            show = lambda m: print(f"  {one_line(m)}", flush=True)     # noqa: E731
+            build_task(task, store=args.images, log=show, registry_nets=tuple(args.registry_net))
             for svc in task.compose.services if task.compose else []:
-                build_service(task, svc, store=args.images, log=lambda m: print(f"  {m}", flush=True),
-                              registry_nets=tuple(args.registry_net))
+                build_service(task, svc, store=args.images, log=show, registry_nets=tuple(args.registry_net))
             print(f"[{i}/{len(tasks)}] {task.name}: built in {time.monotonic() - t0:.0f} s", flush=True)
         except (images.BuildError, sandbox.SandboxError, OSError) as e:
             failed += 1

@@ -152,7 +152,7 @@ def stand_in(ref: str, aliases: list[list[str]]) -> tuple[str, str] | None:
 _unreachable: dict[str, str] = {}        # registry host -> why, remembered for the process
 
 
-def resolve(ref: str, store: Path | None = None, log=print, cache: Path | None = None,
+def resolve(ref: str, store: Path | None = None, log=say, cache: Path | None = None,
             deadline: float | None = None, registry_nets: tuple[str, ...] = ()) -> Image:
     """The base image for `FROM ref` (see the module docstring for the order). `deadline` (time.monotonic)
     bounds a registry pull as a whole; `registry_nets`: the non-public networks a registry may be reached
@@ -295,7 +295,7 @@ def _argv(value) -> list[str] | None:
 
 
 def debootstrap(suite: str, mirror: str, names: list[str], python: bool, extra: list[str],
-                log=print, cache: Path | None = None) -> Image:
+                log=say, cache: Path | None = None) -> Image:
     """A Debian base made with debootstrap (needs root and the Debian mirror), saved as names[0] and used
     as the stand-in for every image matching one of names[1:] (glob patterns: 'ubuntu:*', 'python:3.*',
     '*' for any image) that no image store or registry provides. python=True adds python3, pip and venv
@@ -364,7 +364,7 @@ def start_state(image: Image, build_args: dict[str, str] | None = None) -> State
     return State(image, [image.rootfs] if image.rootfs else [], key[:16], config)
 
 
-def build(steps, state: State, context: Path, timeout: float, limits: Limits, log=print,
+def build(steps, state: State, context: Path, timeout: float, limits: Limits, log=say,
           cache: Path | None = None, deadline: float | None = None, disk_mb: int | None = None) -> State:
     """Run Dockerfile steps into cached layers (skipping those already built) and return the state after
     them. Steps must not include FROM. The timeout (or `deadline`, a time.monotonic() the caller shares
@@ -425,7 +425,7 @@ def advance(state: State, step, context: Path, cache: Path | None = None,
 
 
 def build_stages(stages: list[dockerfile.Stage], last_steps, context: Path, timeout: float, limits: Limits,
-                 store: Path | None = None, log=print, cache: Path | None = None,
+                 store: Path | None = None, log=say, cache: Path | None = None,
                  deadline: float | None = None, registry_nets: tuple = ()) -> State:
     """Build the stages the last one needs (dockerfile.stages: FROM an earlier stage, COPY --from one), in
     order, each as build() builds an image, and return the last one's state after `last_steps` (the
@@ -1396,7 +1396,7 @@ def main(argv=None) -> int:
         else:
             for d in sorted((CACHE / "images").glob("*/image.json")):
                 meta = json.loads(d.read_text())
-                print(f"image {meta['ref']}: {meta['source']}")
+                print(one_line(f"image {meta['ref']}: {meta['source']}"))     # a task's FROM: escaped
             layers = list((CACHE / "layers").glob("*/meta.json"))
             print(f"{len(layers)} layers in {CACHE / 'layers'}")
     except BuildError as e:

@@ -41,14 +41,15 @@ Containment, with Docker's defaults as the floor:
   places a service writes), and run_fresh(tests=...) gives the verifier a writable root, /tests and /tmp of
   its own.
 
-Five pipes connect caller and sandbox: commands go to the shell's stdin; stdout+stderr come back on
-one pipe; run_fresh's commands go to pid 1 on its own pipe; pid 1 reports on its own pipe, which no
-process below it holds or can open (r <host pid>: ready, s <pid>: a shell started, x <code>: the shell
-died, c <pid>: a run_fresh command started, e <pid> <code> <signal>: it ended, from wait(), S <errno>:
-seal's answer); and the shell reports on fd 99 with a fresh nonce per command (b <nonce> <last pid>:
-command started, n <nonce> <exit code>: command finished). Code running in the shell can read that nonce (a DEBUG trap, the shell's memory),
-so fd 99 is only the agent's own account of its commands; what must be trusted (the verifier) runs
-through run_fresh, whose end and status come from pid 1.
+Four pipes and a socket connect caller and sandbox: commands go to the shell's stdin; stdout+stderr come back
+on one pipe; run_fresh's commands go to pid 1 on the socket, each with a pipe of its own for its
+stdout+stderr, which pid 1 hands to it alone (never the shell's, which what the agent left running holds); pid
+1 reports on its own pipe, which no process below it holds or can open (r <host pid>: ready, s <pid>: a shell
+started, x <code>: the shell died, c <pid>: a run_fresh command started, e <pid> <code> <signal>: it ended,
+from wait(), S <errno>: seal's answer); and the shell reports on fd 99 with a fresh nonce per command (b
+<nonce> <last pid>: command started, n <nonce> <exit code>: command finished). Code running in the shell can
+read that nonce (a DEBUG trap, the shell's memory), so fd 99 is only the agent's own account of its commands;
+what must be trusted (the verifier) runs through run_fresh, whose end and status come from pid 1.
 """
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ import select
 import shlex
 import shutil
 import signal
+import socket
 import stat
 import struct
 import subprocess
@@ -300,6 +302,8 @@ class Sandbox:
         self._init_pid = self._shell_ns = None
         self._out, self._out_total, self._events, self._status = bytearray(), 0, b"", b""
         self._tail = bytearray()
+        self._fresh: int | None = None         # while a run_fresh command runs: its output pipe (_run_fresh)
+        self._fresh_open = False               # ... and some process still holds its write end
         self._nonce, self._since = "", 0
         self._files: dict[tuple[str, str], bytes | None] = {}
 
@@ -343,7 +347,8 @@ class Sandbox:
         st_r, st_w = os.pipe()
         ev_r, ev_w = os.pipe()
         life_r, self._life_w = os.pipe()        # never written: EOF tells pid 1 the caller is gone
-        ctl_r, ctl_w = os.pipe()                # run_fresh's commands, to pid 1
+        # run_fresh's commands, to pid 1: a socket, so that each carries the pipe its output comes back on
+        ctl_r, ctl_w = (s.detach() for s in socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM))
         config = {"root": str(self.dir / "root"), "xfer": str(self.dir / "xfer"),
                   "stage": str(self.dir / "stage"), "workdir": self.workdir, "dirs": self.dirs,
                   "layers": [str(p) for p in self.layers] if self.layers is not None else None,
@@ -521,7 +526,7 @@ class Sandbox:
         event pipe, which no process of the agent holds or can open (pid 1 keeps capabilities they lack, so
         /proc/1/fd is closed to them, and the pipe belongs to the host's root). Nothing the agent left
         running, and nothing the command itself runs, can forge them; it can kill the command, which
-        `signal` then reports.
+        `signal` then reports. Nor can it write into the command's output: a pipe made for it alone.
         private_logs (the verifier): the command gets a mount namespace of its own with a fresh tmpfs at
         /logs/verifier that only it and its children see, and Result.files holds reward.json and
         reward.txt as pid 1 read them from that tmpfs after the command ended (sandbox_init.REWARD_FILES).
@@ -650,13 +655,34 @@ class Sandbox:
         return found
 
     def _run_fresh(self, data: bytes, timeout: float, private_logs: bool) -> Result:
+        # The command's stdout and stderr: a pipe made for it alone, whose write end goes to pid 1 with the
+        # command and from pid 1 to the command only. What the agent left running writes to the shell's pipe,
+        # which it holds; never into this (rt10b p33: a survivor's `pytest: command not found`, read as the
+        # verifier's own line, made a working verifier broken).
+        fresh_r, fresh_w = os.pipe()
+        try:
+            sock = socket.socket(fileno=self._ctl_w)
+            try:
+                socket.send_fds(sock, [struct.pack("I", len(data)) + data], [fresh_w])
+            finally:
+                sock.detach()                  # the fd stays the sandbox's (closed at _teardown)
+        except BrokenPipeError:
+            os.close(fresh_r)
+            raise self._died() from None
+        finally:
+            os.close(fresh_w)
+        os.set_blocking(fresh_r, False)
+        self._fresh, self._fresh_open = fresh_r, True
+        try:
+            return self._fresh_result(timeout, private_logs)
+        finally:
+            self._fresh = None
+            os.close(fresh_r)                  # what it left running writes to a closed pipe from now on
+
+    def _fresh_result(self, timeout: float, private_logs: bool) -> Result:
         self._out.clear()
         self._tail.clear()
         self._out_total = 0
-        try:
-            os.write(self._ctl_w, struct.pack("I", len(data)) + data)
-        except BrokenPipeError:
-            raise self._died() from None
         started = self._wait(time.monotonic() + 10, lambda e: e[0] == "c")
         if started is None:
             raise SandboxError("pid 1 did not start the command within 10 s")
@@ -752,8 +778,9 @@ class Sandbox:
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
-            ready, _, _ = select.select([self._out_r, self._st_r, self._ev_r], [], [], left)
-            if self._out_r in ready:
+            fresh = [self._fresh] if self._fresh is not None and self._fresh_open else []
+            ready, _, _ = select.select([self._out_r, self._st_r, self._ev_r, *fresh], [], [], left)
+            if self._out_r in ready or fresh and fresh[0] in ready:
                 self._drain()
             if self._st_r in ready:
                 chunk = os.read(self._st_r, 4096)
@@ -769,13 +796,17 @@ class Sandbox:
 
     def _drain(self) -> None:
         # Bounded: keep at most 4 bytes per character of the cap (UTF-8), count and discard the rest, so
-        # `yes` cannot fill memory.
+        # `yes` cannot fill memory. While a run_fresh command runs its output is its own pipe's; what the
+        # shell's pipe holds meanwhile (the agent's processes) is read and dropped, as it always was.
+        if self._fresh is not None:
+            for _ in range(16):                # a bounded pass: `yes` there cannot hold us here
+                if not _read_some(self._out_r):
+                    break
         keep = 4 * self.limits.output_chars + 4
         while True:
-            try:
-                chunk = os.read(self._out_r, 1 << 16)
-            except BlockingIOError:
-                return
+            chunk = _read_some(self._out_r if self._fresh is None else self._fresh)
+            if chunk is None and self._fresh is not None:
+                self._fresh_open = False       # every writer gone: select on it no more (it would spin)
             if not chunk:
                 return
             self._out_total += len(chunk)
@@ -1496,6 +1527,15 @@ def _network_down(net: list[int], pidfile: Path, wait: bool = True) -> None:
             time.sleep(0.001)
     net.clear()
     pidfile.unlink(missing_ok=True)
+
+
+def _read_some(fd: int) -> bytes | None:
+    """What a non-blocking pipe holds now, up to 64 KiB: b"" where nothing yet, None at its end (no
+    writer left)."""
+    try:
+        return os.read(fd, 1 << 16) or None
+    except BlockingIOError:
+        return b""
 
 
 def _teardown(proc: subprocess.Popen, init: list[int], net: list[int], dirpath: Path, fds: list[int],

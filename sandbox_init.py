@@ -403,12 +403,18 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
     event(f"s {shell}")
     fresh, pending = set(), b""                # run_fresh: pids of the commands pid 1 started itself
     reward_dirs: dict[int, int] = {}           # their private /logs/verifier, an fd pid 1 holds
+    # The caller's socket: each run_fresh command arrives with the write end of a pipe the caller made for
+    # it alone, its stdout and stderr. Never the shell's output pipe, which the agent's processes hold and
+    # write while it runs: only the command's own lines are its output (rt10b p33).
+    ctl, outs = socket.socket(fileno=fds["ctl"]), []
     while True:
         ready, _, _ = select.select([fds["life"], fds["ctl"], wake_r], [], [])
         if fds["life"] in ready:               # EOF: the caller closed the sandbox or died
             os._exit(0)
         if fds["ctl"] in ready:                # <length><command>: run it in a fresh bash, our child
-            pending += os.read(fds["ctl"], 1 << 16)
+            data, got, _, _ = socket.recv_fds(ctl, 1 << 16, 8, socket.MSG_CMSG_CLOEXEC)
+            pending += data
+            outs += got
             while len(pending) >= 4 and len(pending) >= 4 + struct.unpack("I", pending[:4])[0]:
                 n = struct.unpack("I", pending[:4])[0]
                 kind, msg = pending[4:5], marshal.loads(pending[5:4 + n])
@@ -421,8 +427,13 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
                 if kind == b"S":               # Sandbox.seal: 0 or the errno that refused it, and more
                     event(f"S {_seal()}")
                     continue
-                pid, logs, uppers = _spawn_fresh(cfg, command, private_logs=kind in (b"L", b"T"),
-                                                 user=user, sealed=kind == b"T", homes=homes)
+                # one pipe per command, in order; none (never the case): nowhere, rather than a shared one
+                out = outs.pop(0) if outs else os.open("/dev/null", os.O_WRONLY | os.O_CLOEXEC)
+                try:
+                    pid, logs, uppers = _spawn_fresh(cfg, command, private_logs=kind in (b"L", b"T"),
+                                                     user=user, sealed=kind == b"T", homes=homes, out=out)
+                finally:
+                    os.close(out)              # the command's now: its end closes the caller's pipe
                 fresh.add(pid)
                 if logs is not None:
                     reward_dirs[pid] = logs
@@ -463,18 +474,18 @@ _VERIFIER_UPPERS: dict[str, int] = {}
 
 
 def _spawn_fresh(cfg: dict, command: str, private_logs: bool, user=None, sealed: bool = False,
-                 homes: tuple = ()) -> tuple[int, int | None, list[tuple[str, int]]]:
+                 homes: tuple = (), out: int | None = None) -> tuple[int, int | None, list[tuple[str, int]]]:
     """A run_fresh command, as `user` (a sandbox.User tuple; None: root). With private_logs (the verifier),
     it runs in a mount namespace of its own with a fresh, empty tmpfs at /logs/verifier, and pid 1 keeps an
     fd of that tmpfs: what the agent left running (in pid 1's namespace) cannot see it, and its reward files
     are read through that fd by pid 1, never through a path: (pid, fd of the reward directory or None,
     [(d, fd of the upper directory of its private d)] after a seal). sealed: after _seal, see
-    _private_logs. homes: what verifier_homes gave the caller, for _homes."""
+    _private_logs. homes: what verifier_homes gave the caller, for _homes. out: its stdout and stderr."""
     argv = ["bash", "--noprofile", "--norc", "-c", command]
     if not private_logs:
-        return _spawn(cfg, argv, user=user), None, []
+        return _spawn(cfg, argv, user=user, out=out), None, []
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    pid = _spawn(cfg, argv, logs_sock=(theirs, homes), user=user, sealed=sealed)
+    pid = _spawn(cfg, argv, logs_sock=(theirs, homes), user=user, sealed=sealed, out=out)
     theirs.close()
     try:
         # close-on-exec as it arrives: no program pid 1 starts later (a new zygote, a new agent shell once a
@@ -1322,14 +1333,15 @@ def _landlock_domain(scope: int = LANDLOCK_SCOPE) -> None:
     os.close(fd)
 
 
-def _zygote_spawn(cfg: dict, argv: list[str], shell: bool, user) -> int:
-    """Have the zygote start argv (as _spawn would, with the shell's status fd where shell): its pid. A
-    zygote killed with the rest (restart_shell) is replaced: the processes of the old domain are gone."""
+def _zygote_spawn(cfg: dict, argv: list[str], shell: bool, user, out: int | None = None) -> int:
+    """Have the zygote start argv (as _spawn would, with the shell's status fd where shell, out as its stdout
+    and stderr where given): its pid. A zygote killed with the rest (restart_shell) is replaced: the
+    processes of the old domain are gone."""
     for _ in range(2):
         if not _ZYGOTE:
             _start_zygote(cfg)
         try:
-            _ZYGOTE[1].send(marshal.dumps((argv, shell, user)))
+            socket.send_fds(_ZYGOTE[1], [marshal.dumps((argv, shell, user))], [] if out is None else [out])
             reply = _ZYGOTE[1].recv(16)
         except OSError:
             reply = b""
@@ -1381,14 +1393,17 @@ def _zygote(cfg: dict, sock: socket.socket) -> None:
         os._exit(1)
     sock.send(b"+")
     while True:
-        data = sock.recv(1 << 20)
+        data, got, _, _ = socket.recv_fds(sock, 1 << 20, 1, socket.MSG_CMSG_CLOEXEC)
         if not data:                           # pid 1 is gone
             os._exit(0)
         argv, shell, user = marshal.loads(data)
         pid = _libc.syscall(CLONE_SYSCALL[os.uname().machine], CLONE_PARENT | signal.SIGCHLD, 0, 0, 0, 0)
         if pid == 0:                           # pid 1's child, in our domain
             sock.close()
-            _exec_confined(cfg, argv, cfg["fds"]["status"] if shell else None, user=user)
+            _exec_confined(cfg, argv, cfg["fds"]["status"] if shell else None, user=user,
+                           out=got[0] if got else None)
+        for fd in got:                         # the child's alone: a later one never inherits it
+            os.close(fd)
         sock.send(struct.pack("i", pid if pid > 0 else -ctypes.get_errno()))
 
 
@@ -1400,26 +1415,30 @@ def _spawn_shell(cfg: dict) -> int:
 
 
 def _spawn(cfg: dict, argv: list[str], status_fd: int | None = None, logs_sock=None, user=None,
-           sealed: bool = False) -> int:
+           sealed: bool = False, out: int | None = None) -> int:
     """Fork and exec /bin/bash confined: Docker's caps less NET_RAW, no_new_privs, the seccomp filter, default
     signals. Without status_fd (a run_fresh command) stdin is /dev/null and VERIFIER_EXTRA_CAP is kept.
     user: (uid, gid, groups, home, name) to become before the exec, with no way back: setgroups, setresgid,
     setresuid to ids that are all non-zero clear every capability (permitted, effective; ambient is cleared
     and no_new_privs keeps exec from granting any), as Docker's non-root user has none. None: root.
     Where the agent's processes are kept (cfg["keep"]), everything but the verifier (logs_sock) is started
-    by the zygote, inside the agent's Landlock domain."""
+    by the zygote, inside the agent's Landlock domain. out: its stdout and stderr (a run_fresh command's own
+    pipe); None: pid 1's, the shell's output pipe."""
     if cfg.get("keep") and logs_sock is None:
-        return _zygote_spawn(cfg, argv, status_fd is not None, user)
+        return _zygote_spawn(cfg, argv, status_fd is not None, user, out)
     pid = os.fork()
     if pid:
         return pid
-    _exec_confined(cfg, argv, status_fd, logs_sock, user, sealed)
+    _exec_confined(cfg, argv, status_fd, logs_sock, user, sealed, out)
 
 
 def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, logs_sock=None, user=None,
-                   sealed: bool = False) -> None:
+                   sealed: bool = False, out: int | None = None) -> None:
     """_spawn's child: confine this process and exec bash (never returns)."""
     try:
+        if out is not None:                    # first: a failure below is reported in the command's output
+            os.dup2(out, 1)
+            os.dup2(out, 2)
         try:                                   # pid 1's -1000 (set by the caller, sandbox.py) is not inherited
             with open("/proc/self/oom_score_adj", "w") as f:
                 f.write("0")
