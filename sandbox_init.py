@@ -290,7 +290,6 @@ def _in_root(R: str, path: str) -> str:
     return real
 
 
-_XFER: list[str] = []                          # where the sandbox sees /run/xfer (links resolved)
 _STAGE: list[int] = []                         # pid 1's fd of the verifier's stage directory
 
 
@@ -317,12 +316,10 @@ def _mount_system(cfg: dict, R: str) -> None:
         _mount("sysfs", f"{R}/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
     except OSError:
         pass
-    xfer = _in_root(R, "run/xfer")
-    _bind_ro(cfg["xfer"], xfer)                # files on their way in (Sandbox.copy_in)
-    _XFER[:] = [xfer[len(R):]]
+    _bind_ro(cfg["xfer"], _in_root(R, "run/xfer"))    # files on their way in (Sandbox.copy_in)
     # The verifier's stage (Sandbox.run_fresh(tests=...)): a host directory no mount of the sandbox shows,
     # reached only through pid 1's fd of a detached clone of it (open_tree: close-on-exec, and /proc/1/fd
-    # is closed to the agent's processes), in the verifier's own mount namespace (_private_tests)
+    # is closed to the agent's processes), copied from there by the verifier's child (_copy_tests)
     if cfg.get("stage"):
         fd = _libc.syscall(428, -100, cfg["stage"].encode(), 1 | os.O_CLOEXEC)    # OPEN_TREE_CLONE
         _check(min(0, fd), "open_tree(stage)")
@@ -413,6 +410,7 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
                 n = struct.unpack("I", pending[:4])[0]
                 kind, msg = pending[4:5], marshal.loads(pending[5:4 + n])
                 user, command, homes = msg[0], msg[1], msg[2] if len(msg) > 2 else ()
+                tests = msg[3] if len(msg) > 3 else ""                 # the stage's name (run_fresh)
                 pending = pending[4 + n:]
                 if kind == b"U":               # the agent's shell runs as `user` from its next start on
                     cfg["user"] = user
@@ -422,7 +420,7 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
                     event(f"S {_seal()}")
                     continue
                 pid, logs, uppers = _spawn_fresh(cfg, command, private_logs=kind in (b"L", b"T"),
-                                                 user=user, sealed=kind == b"T", homes=homes)
+                                                 user=user, sealed=kind == b"T", homes=homes, tests=tests)
                 fresh.add(pid)
                 if logs is not None:
                     reward_dirs[pid] = logs
@@ -463,18 +461,19 @@ _VERIFIER_UPPERS: dict[str, int] = {}
 
 
 def _spawn_fresh(cfg: dict, command: str, private_logs: bool, user=None, sealed: bool = False,
-                 homes: tuple = ()) -> tuple[int, int | None, list[tuple[str, int]]]:
+                 homes: tuple = (), tests: str = "") -> tuple[int, int | None, list[tuple[str, int]]]:
     """A run_fresh command, as `user` (a sandbox.User tuple; None: root). With private_logs (the verifier),
     it runs in a mount namespace of its own with a fresh, empty tmpfs at /logs/verifier, and pid 1 keeps an
     fd of that tmpfs: what the agent left running (in pid 1's namespace) cannot see it, and its reward files
     are read through that fd by pid 1, never through a path: (pid, fd of the reward directory or None,
     [(d, fd of the upper directory of its private d)] after a seal). sealed: after _seal, see
-    _private_logs. homes: what verifier_homes gave the caller, for _homes."""
+    _private_logs. homes: what verifier_homes gave the caller, for _homes. tests: the name of the stage
+    to copy to /tests (sealed, _copy_tests)."""
     argv = ["bash", "--noprofile", "--norc", "-c", command]
     if not private_logs:
         return _spawn(cfg, argv, user=user), None, []
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    pid = _spawn(cfg, argv, logs_sock=(theirs, homes), user=user, sealed=sealed)
+    pid = _spawn(cfg, argv, logs_sock=(theirs, homes, tests), user=user, sealed=sealed)
     theirs.close()
     try:
         # close-on-exec as it arrives: no program pid 1 starts later (a new zygote, a new agent shell once a
@@ -830,7 +829,8 @@ def _mount_id(path: str) -> int:
 
 
 def _private_logs(sock: socket.socket, owner: tuple[int, int] = (0, 0), sealed: bool = False,
-                  caches: tuple[str, ...] = (), homes: tuple = (), room_mb: int = 1024) -> None:
+                  caches: tuple[str, ...] = (), homes: tuple = (), room_mb: int = 1024,
+                  tests: str = "") -> None:
     """In the verifier's child, before its exec: its own mount namespace, a fresh tmpfs at /logs/verifier
     (owned by the verifier's user, `owner` (uid, gid), mode 755: a process run as another user cannot write
     it), its fd sent to pid 1; and a fresh tmpfs at PYCACHE (the same owner), so that Python's bytecode
@@ -841,7 +841,7 @@ def _private_logs(sock: socket.socket, owner: tuple[int, int] = (0, 0), sealed: 
     # survivor shares (rt6 p01, _fresh_dev)
     _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare(mount, ipc)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    uppers = _private_tests(owner, room_mb) if sealed else []
+    uppers = _private_tests(owner, room_mb, tests) if sealed else []
     _fresh_dev()
     _homes(homes)
     _caches(caches)
@@ -922,11 +922,12 @@ def _volumes_writable() -> None:
         _libc.syscall(442, -100, path.encode(), AT_SYMLINK_NOFOLLOW, ctypes.byref(attr), ctypes.sizeof(attr))
 
 
-def _private_tests(owner: tuple[int, int] = (0, 0), room_mb: int = 1024) -> list[tuple[str, int]]:
+def _private_tests(owner: tuple[int, int] = (0, 0), room_mb: int = 1024,
+                   tests: str = "") -> list[tuple[str, int]]:
     """The verifier beside the agent's live processes (after _seal): a root of its own (_own_root; test.sh
-    may install its runner), and a fresh tmpfs at /tests, which the caller fills from /run/xfer: the agent's
-    processes never see the tests, so they cannot rewrite them while they run. Returns (d, an fd of the
-    upper directory of its overlay) for each copied VERIFIER_TMP directory d, and ("+/", the root's) and
+    may install its runner), and a fresh tmpfs at /tests holding the stage `tests` (_copy_tests): the
+    agent's processes never see the tests, so they cannot rewrite them while they run. Returns (d, an fd of
+    the upper directory of its overlay) for each copied VERIFIER_TMP directory d, and ("+/", the root's) and
     ("+d", ...) for each sealed package-manager directory d (SEALED_IN_SCRATCH): what test.sh wrote."""
     uppers = [("+/", _own_root(room_mb))]
     _volumes_writable()
@@ -954,13 +955,6 @@ def _private_tests(owner: tuple[int, int] = (0, 0), room_mb: int = 1024) -> list
     for d in SEALED_IN_SCRATCH:
         if os.path.realpath(d) == d and _is_mount(d):
             uppers.append(("+" + d, _private_overlay(d)))
-    # What the verifier is given (its tests) is staged where only this namespace looks: /run/xfer here is the
-    # stage directory of pid 1's fd, never the one every process of the sandbox sees (rt6 p18: a survivor
-    # polling /run/xfer read the tests for the whole of test.sh)
-    if _STAGE and _XFER:
-        if os.path.realpath(_XFER[0]) != _XFER[0]:
-            raise OSError(f"{_XFER[0]} is a link in the verifier's view")
-        os.close(_private_overlay(_XFER[0], below=_STAGE[0]))    # a clone from no namespace: overlaid
     # The live sockets, each bound onto its empty file in the copy, but none where an IMPLICIT_SOCKETS path
     # leads in the verifier's view, through whatever links the agent left (a /var/run or /run/nscd link
     # into /tmp, where the copy kept its socket at a path of no interest)
@@ -985,9 +979,38 @@ def _private_tests(owner: tuple[int, int] = (0, 0), room_mb: int = 1024) -> list
         os.unlink("/tests")                    # what the agent left there (a link) is not followed
     if not os.path.lexists("/tests"):
         os.mkdir("/tests", 0o755)
-    _mount("tmpfs", "/tests", "tmpfs", MS_NOSUID | MS_NODEV,   # the verifier's user copies them in
+    _mount("tmpfs", "/tests", "tmpfs", MS_NOSUID | MS_NODEV,
            f"mode=755,size=2g,uid={owner[0]},gid={owner[1]}")
+    if tests:
+        _copy_tests(tests, owner)
     return uppers
+
+
+def _copy_tests(name: str, owner: tuple[int, int]) -> None:
+    """The stage `name` (in the host directory pid 1 holds an fd of, _STAGE) copied into /tests, as `cp -a`
+    run as the verifier's user left it: modes and times kept, every entry (/tests too) owned by `owner`.
+    The stage itself is mounted nowhere: once test.sh runs, the tests are at /tests and nowhere else
+    (rt10a p28: a stage left at /run/xfer/<hex>, 644, was read by the agent's code that a built-in check
+    runs as nobody after making /tests root's 0700; rt6 p18: one every process saw was read by a survivor).
+    pid 1's own Python copies, not `cp`: nothing of the root, the agent's to have written, runs here."""
+    if not _STAGE:
+        raise OSError("cannot copy the tests to /tests: no stage")
+    src = _openat2(_STAGE[0], name, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC,
+                   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)
+    _check(min(0, src), f"open the stage {name}")
+    dst = os.open("/tests", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    budget = [2 << 30, TMP_COPY_ENTRIES, 0, 0]   # /tests' size; harbor checked the room before staging
+    try:
+        _copy_tree(src, dst, "", [], budget, 0, _Walk("/tests", ("/tests",), _fd_mount_id(src)))
+        _own(dst, os.fstat(src))
+    finally:
+        os.close(src)
+        os.close(dst)
+    if budget[2]:
+        raise OSError(f"cannot copy the tests to /tests: {budget[2]} entries left out")
+    for top, dirs, files in os.walk("/tests"):   # a tmpfs no other process sees: paths are safe here
+        for p in [top, *(os.path.join(top, n) for n in dirs + files)]:
+            os.lchown(p, *owner)
 
 
 def _live_sockets(d: str, socks: list[tuple[str, int]]) -> list[tuple[str, int]]:
@@ -1380,10 +1403,11 @@ def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, log
             pass
         if logs_sock is not None:
             home = user[3] if user else cfg["env"].get("HOME", "/root")
-            logs_sock, homes = logs_sock
+            logs_sock, homes, tests = logs_sock
             # caches after homes: a cache is the image's even where the tests name a path in it
             _private_logs(logs_sock, owner=(user[0], user[1]) if user else (0, 0), sealed=sealed,
-                          caches=cache_dirs(home, cfg["env"]), homes=homes, room_mb=cfg["storage_mb"])
+                          caches=cache_dirs(home, cfg["env"]), homes=homes, room_mb=cfg["storage_mb"],
+                          tests=tests)
         if sealed:
             # The verifier beside live survivors: a Landlock domain of its own, outside theirs, so that it
             # cannot reach into their processes either: /proc/<a survivor>/root, cwd and fd are their live

@@ -375,9 +375,11 @@ MAX_LIBRARIES = 4096                                      # ELF headers read per
 # (300k hard links once cost the trainer a minute of CPU outside any cgroup).
 MAX_DEPTH, MAX_ENTRIES, MAX_SECONDS = 256, 100_000, 5.0
 VERIFIERS_OWN = ("/tests", "/logs/verifier", "/logs/.verifier-pycache")   # sandbox_init.PYCACHE
-# Where a link of the agent's must never lead, in the verifier's view: its own files (/tests, /logs), and what
-# the kernel shows each process of itself (/proc/self/fd/3 is whatever test.sh's `cmp` opened third)
-LINKS_NEVER_INTO = ("/tests", "/logs", "/proc", "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr")
+# Where a link of the agent's must never lead, in the verifier's view: its own files (/tests, /logs;
+# /run/xfer, where files on their way in are staged), and what the kernel shows each process of itself
+# (/proc/self/fd/3 is whatever test.sh's `cmp` opened third)
+LINKS_NEVER_INTO = ("/tests", "/logs", "/run/xfer", "/proc", "/dev/fd", "/dev/stdin", "/dev/stdout",
+                    "/dev/stderr")
 
 
 @dataclass(frozen=True)
