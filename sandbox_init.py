@@ -71,7 +71,7 @@ def _mount(src, dst, fstype=None, flags=0, data=None) -> None:
     _check(_libc.mount(enc(src), enc(dst), enc(fstype), flags, enc(data)), f"mount {fstype or src} on {dst}")
 
 
-RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH, RESOLVE_IN_ROOT = 0x04, 0x08, 0x10
+RESOLVE_NO_XDEV, RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH, RESOLVE_IN_ROOT = 0x01, 0x04, 0x08, 0x10
 
 
 def _openat2(dirfd: int, path: str, flags: int, resolve: int) -> int:
@@ -860,15 +860,17 @@ def _private_logs(sock: socket.socket, owner: tuple[int, int] = (0, 0), sealed: 
     sock.close()
 
 
-def _own_root(room_mb: int) -> int:
+def _own_root(room_mb: int) -> tuple[int, list[tuple[str, int]]]:
     """The verifier's own root, beside the agent's live processes (after _seal): an overlay of the sealed
     root (read-only below) with an upper of its own, a tmpfs of room_mb attached nowhere, made the root of
     this mount namespace with every mount beneath the old one bound back at its place. What test.sh writes
     anywhere on the root (a copy of the tests, an expected output, pip's installs) lands there: no survivor
     can read it (rt7 p11), and no survivor's writes can leave it without room (rt8 p11: the episode's
-    storage is theirs to fill). An O_PATH fd of the upper directory, for the check after the tests."""
+    storage is theirs to fill). An O_PATH fd of the upper directory, for the check after the tests, and the
+    live sockets on the sealed root (_root_sockets), for _private_tests to bind over the overlay's."""
     below = _mounts_beneath(("/",))
     old = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    socks = _root_sockets(old)                 # before the old root is detached: clones of a mount of ours
     tmp = _fsmount(b"tmpfs", {b"size": f"{room_mb}m".encode(), b"mode": b"755"})
     try:
         for m, fd in below:
@@ -890,13 +892,49 @@ def _own_root(room_mb: int) -> int:
             os.chdir("/")
         finally:
             os.close(root)
-        return os.open("upper", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=tmp)
+        return os.open("upper", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=tmp), socks
     finally:
         for _, fd in below:
             if fd >= 0:
                 os.close(fd)
         os.close(old)
         os.close(tmp)
+
+
+def _root_sockets(old: int) -> list[tuple[str, int]]:
+    """The unix sockets bound on the sealed root (old, its fd), as (path, a detached clone of the socket's
+    inode: open_tree). The verifier's root is an overlay of it, where the same path is a new inode that
+    connect() does not match to the bound socket (rt10a's note on p22: a service's socket in the workdir
+    was refused); bound back over it, it connects live, as the README promises. Found by the paths the
+    kernel lists as bound (/proc/net/unix: absolute ones; a relative bind names no place), resolved on the
+    root mount itself (links followed inside it: the copies and mounts beneath have their own sockets), at
+    most TMP_SOCKETS: one not bound back is refused, never reached."""
+    try:
+        with open("/proc/net/unix", "rb") as f:
+            lines = f.read().splitlines()[1:]
+    except OSError:
+        return []
+    out, seen = [], set()
+    for line in lines:
+        fields = line.split(None, 7)           # Num RefCount Protocol Flags Type St Inode Path
+        if len(out) >= TMP_SOCKETS:
+            break
+        if len(fields) < 8 or not fields[7].startswith(b"/"):
+            continue                           # unbound, abstract (@name), or bound by a relative path
+        fd = _openat2(old, os.fsdecode(fields[7]), os.O_PATH | os.O_CLOEXEC,
+                      RESOLVE_IN_ROOT | RESOLVE_NO_XDEV)
+        if fd < 0:
+            continue
+        try:
+            path = os.readlink(f"/proc/self/fd/{fd}")          # the old root is still ours: its real path
+            if stat.S_ISSOCK(os.fstat(fd).st_mode) and path not in seen:
+                tree = _libc.syscall(428, fd, b"", 1 | AT_EMPTY_PATH | os.O_CLOEXEC)   # OPEN_TREE_CLONE
+                if tree >= 0:
+                    seen.add(path)
+                    out.append((path, tree))
+        finally:
+            os.close(fd)
+    return out
 
 
 def _fsmount(fstype: bytes, options: dict) -> int:
@@ -929,7 +967,8 @@ def _private_tests(owner: tuple[int, int] = (0, 0), room_mb: int = 1024,
     agent's processes never see the tests, so they cannot rewrite them while they run. Returns (d, an fd of
     the upper directory of its overlay) for each copied VERIFIER_TMP directory d, and ("+/", the root's) and
     ("+d", ...) for each sealed package-manager directory d (SEALED_IN_SCRATCH): what test.sh wrote."""
-    uppers = [("+/", _own_root(room_mb))]
+    root, root_socks = _own_root(room_mb)
+    uppers = [("+/", root)]
     _volumes_writable()
     # Every place they still write, as the copy made at the seal (_copy_tmp), never the live directory; the
     # mounts beneath one (dpkg's, apt's, /run/xfer, a volume) bound back over it, as they are here. dpkg's
@@ -972,6 +1011,16 @@ def _private_tests(owner: tuple[int, int] = (0, 0), room_mb: int = 1024,
                 except OSError:
                     pass
             os.close(fd)
+    # and those on the sealed root (the workdir's), each over its path in the verifier's root, on the same
+    # terms: where no link is on the way, no copy or volume stands over it, and no implicit path leads
+    for path, tree in root_socks:
+        try:
+            if (os.path.realpath(path) == path and stat.S_ISSOCK(os.lstat(path).st_mode)
+                    and not any(_within(path, d) for d in (*_TMP_COPIES, *_VOLUMES, *implicit))):
+                _libc.syscall(429, tree, b"", -100, path.encode(), 0x4)   # move_mount, F_EMPTY_PATH
+        except OSError:
+            pass
+        os.close(tree)
     for d in VERIFIER_TMP:                     # on the sealed root (not a mount): theirs is read-only, and
         if d not in _TMP_COPIES and os.path.realpath(d) == d and os.path.isdir(d):   # its writes are its own
             _private_overlay(d)

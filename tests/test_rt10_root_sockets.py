@@ -1,0 +1,42 @@
+"""A service the agent left running answers the tests on its unix socket wherever it is bound, the sealed
+root included (README "Containment": the one live thing left), but never where a system library or tool
+connects on its own (sandbox_init.IMPLICIT_SOCKETS). rt10a's note on p22: a socket bound on the root before
+the seal (the workdir's) was refused to the verifier, whose root is an overlay of the sealed one (a new
+inode at the same path, which connect() does not match to the bound socket). On the code before (8279a55)
+the workdir socket's test failed (ECONNREFUSED) and the /run one passed."""
+import pytest
+
+from test_agent_processes import make_task, score
+
+SERVER = ("import os, socket, sys\n"
+          "os.makedirs(os.path.dirname(sys.argv[1]), exist_ok=True)\n"
+          "s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen()\n"
+          "while True:\n    c, _ = s.accept(); c.sendall(b'42'); c.close()\n")
+
+
+def serve(path: str) -> str:
+    return (f"cat > /tmp/srv.py <<'EOF'\n{SERVER}EOF\nnohup python3 /tmp/srv.py {path} >/dev/null 2>&1 &\n"
+            f"until [ -S {path} ]; do sleep 0.05; done; ")
+
+
+def ask(path: str) -> str:
+    return (f"python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect(\"{path}\"); "
+            f"assert s.recv(2) == b\"42\"' && echo 1 > /logs/verifier/reward.txt "
+            "|| echo 0 > /logs/verifier/reward.txt\n")
+
+
+@pytest.mark.parametrize("path", ["/app/svc.sock", "/run/app/svc.sock", "/srv/deep/er/svc.sock"],
+                         ids=["workdir", "run", "root"])
+def test_a_survivors_service_socket_connects_for_the_tests(tmp_path, path):
+    task = make_task(tmp_path, ask(path))
+    assert score(task) == 0.0                              # nothing serves: refused
+    assert score(task, serve(path)) == 1.0
+
+
+def test_a_survivors_socket_on_the_root_where_an_implicit_path_leads_stays_unreached(tmp_path):
+    # p22's shape without the padding: /run/nscd a link into the workdir, a server's socket bound there
+    # before the seal, on the root; test.sh connects where glibc's nscd client does. Control: the same
+    # server and link at a name no IMPLICIT_SOCKETS rule covers (/run/svc) is reached
+    for name, want in (("nscd", 0.0), ("svc", 1.0)):
+        task = make_task(tmp_path / name, ask(f"/run/{name}/socket"))
+        assert score(task, f"mkdir -p /app/n; ln -s /app/n /run/{name}; " + serve("/app/n/socket")) == want
