@@ -616,8 +616,10 @@ def _implicit_places() -> list[str]:
 
 def _cover_sockets(top: str, budget: int = 4096) -> None:
     """/dev/null bound over every unix socket at or beneath top (no link followed), in this mount namespace:
-    a survivor's socket on the sealed root, made before the seal at a path an IMPLICIT_SOCKETS one leads
-    to (a /var/run link into the workdir), is live whatever the copies, and connect() must not reach it."""
+    a survivor's socket in a volume, made before the seal at a path an IMPLICIT_SOCKETS one leads to (a
+    /run/nscd link into it), is live whatever the copies, and connect() must not reach it. Past `budget`
+    entries, top itself is covered with an empty read-only tmpfs: a walk that stops early must not leave
+    a socket live (rt10a's note on p22: 4,096 files made before the socket, and a fake nscd answered)."""
     todo = [top]
     while todo and budget > 0:
         path = todo.pop()
@@ -630,6 +632,25 @@ def _cover_sockets(top: str, budget: int = 4096) -> None:
                 todo.extend(os.path.join(path, name) for name in os.listdir(path))
         except OSError:                        # gone, unreadable: nothing to connect to there either
             pass
+    if todo and os.path.isdir(top) and not os.path.islink(top):
+        _mount("tmpfs", top, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "mode=755,size=4k")
+
+
+def _volume_points() -> list[str]:
+    """Where the writable volumes are in this mount namespace, wherever the agent moved them (a parent
+    renamed): the mount points whose root is a volume's root (pid 1's fds of them, _VOLUME_FDS)."""
+    roots = {(st.st_dev, st.st_ino) for st in map(os.fstat, _VOLUME_FDS)}
+    points = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            mp = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4])
+            try:
+                st = os.stat(mp, follow_symlinks=False)
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) in roots and mp not in points:
+                points.append(mp)
+    return points
 
 
 def _drop_copies() -> None:
@@ -997,10 +1018,15 @@ def _private_tests(owner: tuple[int, int] = (0, 0), room_mb: int = 1024,
     # The live sockets, each bound onto its empty file in the copy, but none where an IMPLICIT_SOCKETS path
     # leads in the verifier's view, through whatever links the agent left (a /var/run or /run/nscd link
     # into /tmp, where the copy kept its socket at a path of no interest)
+    # and where one leads out of the copies: on the sealed root (and its overlay here) a socket connects only
+    # where it is bound back below, never at these; in a volume, seen as it is, every one is covered
     implicit = _implicit_places()
-    for p in implicit:                         # and one that leads out of the copies: onto the sealed root
+    volumes = _volume_points()
+    for p in implicit:
         if not any(_within(p, d) for d in _TMP_COPIES):
-            _cover_sockets(p)
+            for v in volumes:
+                if _within(p, v) or _within(v, p):
+                    _cover_sockets(p if _within(p, v) else v)
     for d, socks in live.items():
         for rel, fd in socks:
             path = f"{d}/{rel}"
@@ -1016,7 +1042,7 @@ def _private_tests(owner: tuple[int, int] = (0, 0), room_mb: int = 1024,
     for path, tree in root_socks:
         try:
             if (os.path.realpath(path) == path and stat.S_ISSOCK(os.lstat(path).st_mode)
-                    and not any(_within(path, d) for d in (*_TMP_COPIES, *_VOLUMES, *implicit))):
+                    and not any(_within(path, d) for d in (*_TMP_COPIES, *volumes, *implicit))):
                 _libc.syscall(429, tree, b"", -100, path.encode(), 0x4)   # move_mount, F_EMPTY_PATH
         except OSError:
             pass

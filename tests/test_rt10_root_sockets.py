@@ -40,3 +40,25 @@ def test_a_survivors_socket_on_the_root_where_an_implicit_path_leads_stays_unrea
     for name, want in (("nscd", 0.0), ("svc", 1.0)):
         task = make_task(tmp_path / name, ask(f"/run/{name}/socket"))
         assert score(task, f"mkdir -p /app/n; ln -s /app/n /run/{name}; " + serve("/app/n/socket")) == want
+
+
+@pytest.mark.parametrize("target, move", [("/data", ""), ("/srv/data", "mv /srv /srv2; ")],
+                         ids=["volume", "volume moved with its parent"])
+def test_a_socket_in_a_volume_where_an_implicit_path_leads_stays_unreached_past_the_walks_budget(
+        tmp_path, target, move):
+    # a volume is bound into the verifier's view as it is, so a socket there is live: where an implicit path
+    # leads into it (/run/nscd -> /data/n), every socket beneath is covered, and past the walk's budget
+    # (rt10a's note on p22: 4,096 entries, then fail-open) the whole place is. 6,000 files made before the
+    # socket: the walk ran out before it, and this scored 1.0 before (b534233); /run/svc, no implicit
+    # path, is the control. The volume is found by its root wherever it is (sandbox_init._volume_points)
+    from harbor import load_task
+    from test_compose import make_task as compose_task
+    n = target.replace("/srv/", "/srv2/") if move else target
+    pad = f"mkdir -p {target}/n; cd {target}/n && seq -f f%g 6000 | xargs touch && cd /app; {move}"
+    for name, want in (("nscd", 0.0), ("svc", 1.0)):
+        files = {"environment/docker-compose.yaml": f"services:\n  main:\n    volumes: [\"data:{target}\"]\n"
+                                                    "volumes:\n  data:\n",
+                 "task.toml": "[agent]\ntimeout_sec = 60\n[verifier]\ntimeout_sec = 30\n",
+                 "tests/test.sh": ask(f"/run/{name}/socket"), "solution/solve.sh": None}
+        task = load_task(compose_task(tmp_path / name, files))
+        assert score(task, pad + f"ln -s {n}/n /run/{name}; " + serve(f"{n}/n/socket")) == want
