@@ -854,9 +854,10 @@ def _private_logs(sock: socket.socket, owner: tuple[int, int] = (0, 0), sealed: 
                   tests: str = "") -> None:
     """In the verifier's child, before its exec: its own mount namespace, a fresh tmpfs at /logs/verifier
     (owned by the verifier's user, `owner` (uid, gid), mode 755: a process run as another user cannot write
-    it), its fd sent to pid 1; and a fresh tmpfs at PYCACHE (the same owner), so that Python's bytecode
-    comes from the verifier's own compiling, never from a __pycache__ the agent planted beside a source
-    file (the pyc header only names the source's size and mtime, which the agent can copy). `caches`: as
+    it), its fd sent to pid 1; and a fresh tmpfs at PYCACHE (the same owner, mode 700: the tests' bytecode
+    is a copy of them, not another user's to read), so that Python's bytecode comes from the verifier's
+    own compiling, never from a __pycache__ the agent planted beside a source file (the pyc header only
+    names the source's size and mtime, which the agent can copy). `caches`: as
     the image had them (_caches); `homes` too, less what stays the agent's (verifier_homes)."""
     # An IPC namespace of its own too: its SysV objects and POSIX message queues are in no instance a
     # survivor shares (rt6 p01, _fresh_dev)
@@ -872,7 +873,7 @@ def _private_logs(sock: socket.socket, owner: tuple[int, int] = (0, 0), sealed: 
         if not os.path.lexists(d):
             os.mkdir(d, 0o755)
     ids = f"uid={owner[0]},gid={owner[1]}"
-    _mount("tmpfs", PYCACHE, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=755,size=512m,{ids}")   # see above
+    _mount("tmpfs", PYCACHE, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=700,size=512m,{ids}")   # see above
     _mount("tmpfs", "/logs/verifier", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=755,size=16m,{ids}")
     fd = os.open("/logs/verifier", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     socket.send_fds(sock, [b"d" + " ".join(d for d, _ in uppers).encode()], [fd, *(u for _, u in uppers)])

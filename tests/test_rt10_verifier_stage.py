@@ -44,3 +44,18 @@ def test_a_link_into_run_xfer_is_tampered():
     from test_reward_forgery import PATH, IMAGE
     out = tamper.Change("/app/output.txt", "link", target="/run/xfer/0a1b2c3d/expected_output.txt")
     assert [b.split(" (")[0] for b in tamper.tampered([out], IMAGE, "/app", PATH)] == ["/app/output.txt"]
+
+
+def test_the_verifiers_bytecode_of_the_tests_is_not_another_users_to_read(tmp_path):
+    # test.sh's Python (no -I) caches the tests' bytecode under PYTHONPYCACHEPREFIX: a compiled copy of
+    # them. A check that hides /tests (0700) before it runs the agent's program as nobody must not leave
+    # that copy readable. Before: the prefix was a 755 tmpfs, its files 644
+    test_sh = ("cd /tests && python3 -c 'import secretmod'; chmod 700 /tests\n"
+               "ls -R /logs/.verifier-pycache | grep -q secretmod || { echo 'no bytecode cached'; exit 0; }\n"
+               "if setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "
+               "'cat $(find /logs/.verifier-pycache -name \"secretmod*\") 2>/dev/null' | grep -q {tok}; "
+               "then echo 0; else echo 1; fi "
+               "> /logs/verifier/reward.txt\n").replace("{tok}", TOKEN)
+    task = make_task(tmp_path, test_sh, files={"tests/secretmod.py": f"SECRET = {TOKEN!r}\n"})
+    assert score(task, limits=KEEP) == 1.0
+    assert score(task, limits=KILL) == 1.0
