@@ -1339,7 +1339,8 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
                           made=made, ld_cache=cache,
                           libraries=ground_.libraries, contents=ground_.contents,
                           modules=facts.modules, after=after, imports=facts.imports,
-                          asked=tamper.asked_modules(task.instruction))
+                          asked=tamper.asked_modules(task.instruction),
+                          deliverables=tamper.asked_files(task.instruction))
     if bad:
         more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
         after = " (after the verifier ran: its reward is discarded)" if before is not None else ""

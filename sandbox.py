@@ -534,10 +534,10 @@ class Sandbox:
         head alone hid a missing runner's line after a long log: rt6 p04).
         user: a dockerfile.User to run it as (its ids, groups and HOME, no capabilities); None: root.
         tests (after seal(), with private_logs): a host directory the command finds at /tests, a tmpfs of its
-        own mount namespace, on a root it may write again; exit 126 if it cannot be copied there. What the
-        verifier is given is visible only inside its own mount namespace: the stage is not in /run/xfer,
-        which every process of the sandbox sees, but in a host directory that only the verifier's namespace
-        finds there (sandbox_init._private_tests).
+        own mount namespace, on a root it may write again; exit 127 if it cannot be copied there. What the
+        verifier is given is at /tests and nowhere else: the stage is not in /run/xfer, which every process
+        of the sandbox sees, but in a host directory that pid 1's child copies to /tests before the command
+        starts, mounted nowhere the command can see (sandbox_init._copy_tests).
         homes (with private_logs): ((home, (path, ...)), ...): each home the command sees as the image had
         it, less the paths in it that stay as the agent left them (sandbox_init.verifier_homes)."""
         if self.closed:
@@ -546,10 +546,8 @@ class Sandbox:
             message = marshal.dumps((_ids(user), command, tuple(homes)))
             return self._run_fresh((b"L" if private_logs else b"-") + message, timeout, private_logs)
         stage = self._stage(Path(tests), where=self.dir / "stage")
-        try:
-            command = (f"cp -a /run/xfer/{stage.name}/. /tests/ || {{ echo 'cannot copy the tests to /tests' "
-                       f">&2; exit 126; }}\n{command}")
-            message = marshal.dumps((_ids(user), command, tuple(homes)))
+        try:                                   # pid 1's child copies it to /tests before bash starts
+            message = marshal.dumps((_ids(user), command, tuple(homes), stage.name))
             return self._run_fresh(b"T" + message, timeout, True)
         finally:
             _rmtree(stage)

@@ -71,7 +71,7 @@ def _mount(src, dst, fstype=None, flags=0, data=None) -> None:
     _check(_libc.mount(enc(src), enc(dst), enc(fstype), flags, enc(data)), f"mount {fstype or src} on {dst}")
 
 
-RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH, RESOLVE_IN_ROOT = 0x04, 0x08, 0x10
+RESOLVE_NO_XDEV, RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH, RESOLVE_IN_ROOT = 0x01, 0x04, 0x08, 0x10
 
 
 def _openat2(dirfd: int, path: str, flags: int, resolve: int) -> int:
@@ -290,7 +290,6 @@ def _in_root(R: str, path: str) -> str:
     return real
 
 
-_XFER: list[str] = []                          # where the sandbox sees /run/xfer (links resolved)
 _STAGE: list[int] = []                         # pid 1's fd of the verifier's stage directory
 
 
@@ -317,12 +316,10 @@ def _mount_system(cfg: dict, R: str) -> None:
         _mount("sysfs", f"{R}/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
     except OSError:
         pass
-    xfer = _in_root(R, "run/xfer")
-    _bind_ro(cfg["xfer"], xfer)                # files on their way in (Sandbox.copy_in)
-    _XFER[:] = [xfer[len(R):]]
+    _bind_ro(cfg["xfer"], _in_root(R, "run/xfer"))    # files on their way in (Sandbox.copy_in)
     # The verifier's stage (Sandbox.run_fresh(tests=...)): a host directory no mount of the sandbox shows,
     # reached only through pid 1's fd of a detached clone of it (open_tree: close-on-exec, and /proc/1/fd
-    # is closed to the agent's processes), in the verifier's own mount namespace (_private_tests)
+    # is closed to the agent's processes), copied from there by the verifier's child (_copy_tests)
     if cfg.get("stage"):
         fd = _libc.syscall(428, -100, cfg["stage"].encode(), 1 | os.O_CLOEXEC)    # OPEN_TREE_CLONE
         _check(min(0, fd), "open_tree(stage)")
@@ -419,6 +416,7 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
                 n = struct.unpack("I", pending[:4])[0]
                 kind, msg = pending[4:5], marshal.loads(pending[5:4 + n])
                 user, command, homes = msg[0], msg[1], msg[2] if len(msg) > 2 else ()
+                tests = msg[3] if len(msg) > 3 else ""                 # the stage's name (run_fresh)
                 pending = pending[4 + n:]
                 if kind == b"U":               # the agent's shell runs as `user` from its next start on
                     cfg["user"] = user
@@ -431,7 +429,8 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
                 out = outs.pop(0) if outs else os.open("/dev/null", os.O_WRONLY | os.O_CLOEXEC)
                 try:
                     pid, logs, uppers = _spawn_fresh(cfg, command, private_logs=kind in (b"L", b"T"),
-                                                     user=user, sealed=kind == b"T", homes=homes, out=out)
+                                                     user=user, sealed=kind == b"T", homes=homes, out=out,
+                                                     tests=tests)
                 finally:
                     os.close(out)              # the command's now: its end closes the caller's pipe
                 fresh.add(pid)
@@ -474,18 +473,20 @@ _VERIFIER_UPPERS: dict[str, int] = {}
 
 
 def _spawn_fresh(cfg: dict, command: str, private_logs: bool, user=None, sealed: bool = False,
-                 homes: tuple = (), out: int | None = None) -> tuple[int, int | None, list[tuple[str, int]]]:
+                 homes: tuple = (), out: int | None = None, tests: str = ""
+                 ) -> tuple[int, int | None, list[tuple[str, int]]]:
     """A run_fresh command, as `user` (a sandbox.User tuple; None: root). With private_logs (the verifier),
     it runs in a mount namespace of its own with a fresh, empty tmpfs at /logs/verifier, and pid 1 keeps an
     fd of that tmpfs: what the agent left running (in pid 1's namespace) cannot see it, and its reward files
     are read through that fd by pid 1, never through a path: (pid, fd of the reward directory or None,
     [(d, fd of the upper directory of its private d)] after a seal). sealed: after _seal, see
-    _private_logs. homes: what verifier_homes gave the caller, for _homes. out: its stdout and stderr."""
+    _private_logs. homes: what verifier_homes gave the caller, for _homes. out: its stdout and stderr.
+    tests: the name of the stage to copy to /tests (sealed, _copy_tests)."""
     argv = ["bash", "--noprofile", "--norc", "-c", command]
     if not private_logs:
         return _spawn(cfg, argv, user=user, out=out), None, []
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    pid = _spawn(cfg, argv, logs_sock=(theirs, homes), user=user, sealed=sealed, out=out)
+    pid = _spawn(cfg, argv, logs_sock=(theirs, homes, tests), user=user, sealed=sealed, out=out)
     theirs.close()
     try:
         # close-on-exec as it arrives: no program pid 1 starts later (a new zygote, a new agent shell once a
@@ -675,8 +676,10 @@ def _implicit_places() -> list[str]:
 
 def _cover_sockets(top: str, budget: int = 4096) -> None:
     """/dev/null bound over every unix socket at or beneath top (no link followed), in this mount namespace:
-    a survivor's socket on the sealed root, made before the seal at a path an IMPLICIT_SOCKETS one leads
-    to (a /var/run link into the workdir), is live whatever the copies, and connect() must not reach it."""
+    a survivor's socket in a volume, made before the seal at a path an IMPLICIT_SOCKETS one leads to (a
+    /run/nscd link into it), is live whatever the copies, and connect() must not reach it. Past `budget`
+    entries, top itself is covered with an empty read-only tmpfs: a walk that stops early must not leave
+    a socket live (rt10a's note on p22: 4,096 files made before the socket, and a fake nscd answered)."""
     todo = [top]
     while todo and budget > 0:
         path = todo.pop()
@@ -689,6 +692,25 @@ def _cover_sockets(top: str, budget: int = 4096) -> None:
                 todo.extend(os.path.join(path, name) for name in os.listdir(path))
         except OSError:                        # gone, unreadable: nothing to connect to there either
             pass
+    if todo and os.path.isdir(top) and not os.path.islink(top):
+        _mount("tmpfs", top, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "mode=755,size=4k")
+
+
+def _volume_points() -> list[str]:
+    """Where the writable volumes are in this mount namespace, wherever the agent moved them (a parent
+    renamed): the mount points whose root is a volume's root (pid 1's fds of them, _VOLUME_FDS)."""
+    roots = {(st.st_dev, st.st_ino) for st in map(os.fstat, _VOLUME_FDS)}
+    points = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            mp = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4])
+            try:
+                st = os.stat(mp, follow_symlinks=False)
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) in roots and mp not in points:
+                points.append(mp)
+    return points
 
 
 def _drop_copies() -> None:
@@ -888,18 +910,20 @@ def _mount_id(path: str) -> int:
 
 
 def _private_logs(sock: socket.socket, owner: tuple[int, int] = (0, 0), sealed: bool = False,
-                  caches: tuple[str, ...] = (), homes: tuple = (), room_mb: int = 1024) -> None:
+                  caches: tuple[str, ...] = (), homes: tuple = (), room_mb: int = 1024,
+                  tests: str = "") -> None:
     """In the verifier's child, before its exec: its own mount namespace, a fresh tmpfs at /logs/verifier
     (owned by the verifier's user, `owner` (uid, gid), mode 755: a process run as another user cannot write
-    it), its fd sent to pid 1; and a fresh tmpfs at PYCACHE (the same owner), so that Python's bytecode
-    comes from the verifier's own compiling, never from a __pycache__ the agent planted beside a source
-    file (the pyc header only names the source's size and mtime, which the agent can copy). `caches`: as
+    it), its fd sent to pid 1; and a fresh tmpfs at PYCACHE (the same owner, mode 700: the tests' bytecode
+    is a copy of them, not another user's to read), so that Python's bytecode comes from the verifier's
+    own compiling, never from a __pycache__ the agent planted beside a source file (the pyc header only
+    names the source's size and mtime, which the agent can copy). `caches`: as
     the image had them (_caches); `homes` too, less what stays the agent's (verifier_homes)."""
     # An IPC namespace of its own too: its SysV objects and POSIX message queues are in no instance a
     # survivor shares (rt6 p01, _fresh_dev)
     _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare(mount, ipc)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    uppers = _private_tests(owner, room_mb) if sealed else []
+    uppers = _private_tests(owner, room_mb, tests) if sealed else []
     _fresh_dev()
     _homes(homes)
     _caches(caches)
@@ -909,7 +933,7 @@ def _private_logs(sock: socket.socket, owner: tuple[int, int] = (0, 0), sealed: 
         if not os.path.lexists(d):
             os.mkdir(d, 0o755)
     ids = f"uid={owner[0]},gid={owner[1]}"
-    _mount("tmpfs", PYCACHE, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=755,size=512m,{ids}")   # see above
+    _mount("tmpfs", PYCACHE, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=700,size=512m,{ids}")   # see above
     _mount("tmpfs", "/logs/verifier", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=755,size=16m,{ids}")
     fd = os.open("/logs/verifier", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     socket.send_fds(sock, [b"d" + " ".join(d for d, _ in uppers).encode()], [fd, *(u for _, u in uppers)])
@@ -918,15 +942,17 @@ def _private_logs(sock: socket.socket, owner: tuple[int, int] = (0, 0), sealed: 
     sock.close()
 
 
-def _own_root(room_mb: int) -> int:
+def _own_root(room_mb: int) -> tuple[int, list[tuple[str, int]]]:
     """The verifier's own root, beside the agent's live processes (after _seal): an overlay of the sealed
     root (read-only below) with an upper of its own, a tmpfs of room_mb attached nowhere, made the root of
     this mount namespace with every mount beneath the old one bound back at its place. What test.sh writes
     anywhere on the root (a copy of the tests, an expected output, pip's installs) lands there: no survivor
     can read it (rt7 p11), and no survivor's writes can leave it without room (rt8 p11: the episode's
-    storage is theirs to fill). An O_PATH fd of the upper directory, for the check after the tests."""
+    storage is theirs to fill). An O_PATH fd of the upper directory, for the check after the tests, and the
+    live sockets on the sealed root (_root_sockets), for _private_tests to bind over the overlay's."""
     below = _mounts_beneath(("/",))
     old = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    socks = _root_sockets(old)                 # before the old root is detached: clones of a mount of ours
     tmp = _fsmount(b"tmpfs", {b"size": f"{room_mb}m".encode(), b"mode": b"755"})
     try:
         for m, fd in below:
@@ -948,13 +974,49 @@ def _own_root(room_mb: int) -> int:
             os.chdir("/")
         finally:
             os.close(root)
-        return os.open("upper", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=tmp)
+        return os.open("upper", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=tmp), socks
     finally:
         for _, fd in below:
             if fd >= 0:
                 os.close(fd)
         os.close(old)
         os.close(tmp)
+
+
+def _root_sockets(old: int) -> list[tuple[str, int]]:
+    """The unix sockets bound on the sealed root (old, its fd), as (path, a detached clone of the socket's
+    inode: open_tree). The verifier's root is an overlay of it, where the same path is a new inode that
+    connect() does not match to the bound socket (rt10a's note on p22: a service's socket in the workdir
+    was refused); bound back over it, it connects live, as the README promises. Found by the paths the
+    kernel lists as bound (/proc/net/unix: absolute ones; a relative bind names no place), resolved on the
+    root mount itself (links followed inside it: the copies and mounts beneath have their own sockets), at
+    most TMP_SOCKETS: one not bound back is refused, never reached."""
+    try:
+        with open("/proc/net/unix", "rb") as f:
+            lines = f.read().splitlines()[1:]
+    except OSError:
+        return []
+    out, seen = [], set()
+    for line in lines:
+        fields = line.split(None, 7)           # Num RefCount Protocol Flags Type St Inode Path
+        if len(out) >= TMP_SOCKETS:
+            break
+        if len(fields) < 8 or not fields[7].startswith(b"/"):
+            continue                           # unbound, abstract (@name), or bound by a relative path
+        fd = _openat2(old, os.fsdecode(fields[7]), os.O_PATH | os.O_CLOEXEC,
+                      RESOLVE_IN_ROOT | RESOLVE_NO_XDEV)
+        if fd < 0:
+            continue
+        try:
+            path = os.readlink(f"/proc/self/fd/{fd}")          # the old root is still ours: its real path
+            if stat.S_ISSOCK(os.fstat(fd).st_mode) and path not in seen:
+                tree = _libc.syscall(428, fd, b"", 1 | AT_EMPTY_PATH | os.O_CLOEXEC)   # OPEN_TREE_CLONE
+                if tree >= 0:
+                    seen.add(path)
+                    out.append((path, tree))
+        finally:
+            os.close(fd)
+    return out
 
 
 def _fsmount(fstype: bytes, options: dict) -> int:
@@ -980,13 +1042,15 @@ def _volumes_writable() -> None:
         _libc.syscall(442, -100, path.encode(), AT_SYMLINK_NOFOLLOW, ctypes.byref(attr), ctypes.sizeof(attr))
 
 
-def _private_tests(owner: tuple[int, int] = (0, 0), room_mb: int = 1024) -> list[tuple[str, int]]:
+def _private_tests(owner: tuple[int, int] = (0, 0), room_mb: int = 1024,
+                   tests: str = "") -> list[tuple[str, int]]:
     """The verifier beside the agent's live processes (after _seal): a root of its own (_own_root; test.sh
-    may install its runner), and a fresh tmpfs at /tests, which the caller fills from /run/xfer: the agent's
-    processes never see the tests, so they cannot rewrite them while they run. Returns (d, an fd of the
-    upper directory of its overlay) for each copied VERIFIER_TMP directory d, and ("+/", the root's) and
+    may install its runner), and a fresh tmpfs at /tests holding the stage `tests` (_copy_tests): the
+    agent's processes never see the tests, so they cannot rewrite them while they run. Returns (d, an fd of
+    the upper directory of its overlay) for each copied VERIFIER_TMP directory d, and ("+/", the root's) and
     ("+d", ...) for each sealed package-manager directory d (SEALED_IN_SCRATCH): what test.sh wrote."""
-    uppers = [("+/", _own_root(room_mb))]
+    root, root_socks = _own_root(room_mb)
+    uppers = [("+/", root)]
     _volumes_writable()
     # Every place they still write, as the copy made at the seal (_copy_tmp), never the live directory; the
     # mounts beneath one (dpkg's, apt's, /run/xfer, a volume) bound back over it, as they are here. dpkg's
@@ -1012,20 +1076,18 @@ def _private_tests(owner: tuple[int, int] = (0, 0), room_mb: int = 1024) -> list
     for d in SEALED_IN_SCRATCH:
         if os.path.realpath(d) == d and _is_mount(d):
             uppers.append(("+" + d, _private_overlay(d)))
-    # What the verifier is given (its tests) is staged where only this namespace looks: /run/xfer here is the
-    # stage directory of pid 1's fd, never the one every process of the sandbox sees (rt6 p18: a survivor
-    # polling /run/xfer read the tests for the whole of test.sh)
-    if _STAGE and _XFER:
-        if os.path.realpath(_XFER[0]) != _XFER[0]:
-            raise OSError(f"{_XFER[0]} is a link in the verifier's view")
-        os.close(_private_overlay(_XFER[0], below=_STAGE[0]))    # a clone from no namespace: overlaid
     # The live sockets, each bound onto its empty file in the copy, but none where an IMPLICIT_SOCKETS path
     # leads in the verifier's view, through whatever links the agent left (a /var/run or /run/nscd link
     # into /tmp, where the copy kept its socket at a path of no interest)
+    # and where one leads out of the copies: on the sealed root (and its overlay here) a socket connects only
+    # where it is bound back below, never at these; in a volume, seen as it is, every one is covered
     implicit = _implicit_places()
-    for p in implicit:                         # and one that leads out of the copies: onto the sealed root
+    volumes = _volume_points()
+    for p in implicit:
         if not any(_within(p, d) for d in _TMP_COPIES):
-            _cover_sockets(p)
+            for v in volumes:
+                if _within(p, v) or _within(v, p):
+                    _cover_sockets(p if _within(p, v) else v)
     for d, socks in live.items():
         for rel, fd in socks:
             path = f"{d}/{rel}"
@@ -1036,6 +1098,16 @@ def _private_tests(owner: tuple[int, int] = (0, 0), room_mb: int = 1024) -> list
                 except OSError:
                     pass
             os.close(fd)
+    # and those on the sealed root (the workdir's), each over its path in the verifier's root, on the same
+    # terms: where no link is on the way, no copy or volume stands over it, and no implicit path leads
+    for path, tree in root_socks:
+        try:
+            if (os.path.realpath(path) == path and stat.S_ISSOCK(os.lstat(path).st_mode)
+                    and not any(_within(path, d) for d in (*_TMP_COPIES, *volumes, *implicit))):
+                _libc.syscall(429, tree, b"", -100, path.encode(), 0x4)   # move_mount, F_EMPTY_PATH
+        except OSError:
+            pass
+        os.close(tree)
     for d in VERIFIER_TMP:                     # on the sealed root (not a mount): theirs is read-only, and
         if d not in _TMP_COPIES and os.path.realpath(d) == d and os.path.isdir(d):   # its writes are its own
             _private_overlay(d)
@@ -1043,9 +1115,38 @@ def _private_tests(owner: tuple[int, int] = (0, 0), room_mb: int = 1024) -> list
         os.unlink("/tests")                    # what the agent left there (a link) is not followed
     if not os.path.lexists("/tests"):
         os.mkdir("/tests", 0o755)
-    _mount("tmpfs", "/tests", "tmpfs", MS_NOSUID | MS_NODEV,   # the verifier's user copies them in
+    _mount("tmpfs", "/tests", "tmpfs", MS_NOSUID | MS_NODEV,
            f"mode=755,size=2g,uid={owner[0]},gid={owner[1]}")
+    if tests:
+        _copy_tests(tests, owner)
     return uppers
+
+
+def _copy_tests(name: str, owner: tuple[int, int]) -> None:
+    """The stage `name` (in the host directory pid 1 holds an fd of, _STAGE) copied into /tests, as `cp -a`
+    run as the verifier's user left it: modes and times kept, every entry (/tests too) owned by `owner`.
+    The stage itself is mounted nowhere: once test.sh runs, the tests are at /tests and nowhere else
+    (rt10a p28: a stage left at /run/xfer/<hex>, 644, was read by the agent's code that a built-in check
+    runs as nobody after making /tests root's 0700; rt6 p18: one every process saw was read by a survivor).
+    pid 1's own Python copies, not `cp`: nothing of the root, the agent's to have written, runs here."""
+    if not _STAGE:
+        raise OSError("cannot copy the tests to /tests: no stage")
+    src = _openat2(_STAGE[0], name, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC,
+                   RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)
+    _check(min(0, src), f"open the stage {name}")
+    dst = os.open("/tests", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    budget = [2 << 30, TMP_COPY_ENTRIES, 0, 0]   # /tests' size; harbor checked the room before staging
+    try:
+        _copy_tree(src, dst, "", [], budget, 0, _Walk("/tests", ("/tests",), _fd_mount_id(src)))
+        _own(dst, os.fstat(src))
+    finally:
+        os.close(src)
+        os.close(dst)
+    if budget[2]:
+        raise OSError(f"cannot copy the tests to /tests: {budget[2]} entries left out")
+    for top, dirs, files in os.walk("/tests"):   # a tmpfs no other process sees: paths are safe here
+        for p in [top, *(os.path.join(top, n) for n in dirs + files)]:
+            os.lchown(p, *owner)
 
 
 def _live_sockets(d: str, socks: list[tuple[str, int]]) -> list[tuple[str, int]]:
@@ -1446,10 +1547,11 @@ def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, log
             pass
         if logs_sock is not None:
             home = user[3] if user else cfg["env"].get("HOME", "/root")
-            logs_sock, homes = logs_sock
+            logs_sock, homes, tests = logs_sock
             # caches after homes: a cache is the image's even where the tests name a path in it
             _private_logs(logs_sock, owner=(user[0], user[1]) if user else (0, 0), sealed=sealed,
-                          caches=cache_dirs(home, cfg["env"]), homes=homes, room_mb=cfg["storage_mb"])
+                          caches=cache_dirs(home, cfg["env"]), homes=homes, room_mb=cfg["storage_mb"],
+                          tests=tests)
         if sealed:
             # The verifier beside live survivors: a Landlock domain of its own, outside theirs, so that it
             # cannot reach into their processes either: /proc/<a survivor>/root, cwd and fd are their live

@@ -70,7 +70,8 @@ The invariants, each a class of forgery (not a list of attacks):
   3. Interpreter start-up hooks and test-runner configuration, anywhere, the task's workdir included:
      sitecustomize / usercustomize, .pth files; conftest.py, pytest.ini, .pytest.ini, pyproject.toml,
      tox.ini, setup.cfg, setup.py, and node's, cargo's and go's (node_modules, package.json, .cargo,
-     go.work) on the path up from /tests or the workdir (/ or a parent of it); a
+     go.work) on the path up from /tests or the workdir (/ or a parent of it), and there any other tool
+     configuration by its shape (ruff.toml, .flake8, eslint.config.js: _config_above); a
      module in the workdir named as a test runner (RUNNER_MODULES) or as any module installed where the
      verifier's Python imports from (install_dirs, after the verifier ran, and tests_modules): `python -m
      pytest` run there imports the workdir's first. And in ANY directory a verifier's Python may run from
@@ -137,6 +138,15 @@ RUNNER_CONFIG = {"conftest.py", "pytest.ini", ".pytest.ini", "pytest.toml", ".py
                  # node's require() climbs to /node_modules, and /package.json's "type" decides how
                  # /tests/*.js parse; cargo and go read /.cargo/config.toml and /go.work above the crate
                  "node_modules", "package.json", ".cargo", "go.work"}
+# ... and every other tool that finds its configuration by walking up from the file or directory it works
+# on (ruff.toml, mypy.ini, .flake8, .pylintrc, .eslintrc*, eslint.config.js, jest.config.ts, tsconfig.json,
+# rust-toolchain, go.mod, Gemfile, .python-version, .tool-versions, .nvmrc, .env): told by its shape, not
+# by a list of names (rt10a p27: /ruff.toml was no listed name). In / or a directory above the workdir or
+# /tests, a file with a dot-name, a configuration suffix, `<tool>.config.<ext>`, or no suffix at all, and a
+# directory with a dot-name (.cargo, .git); data (.txt, .md, .csv, .out, .py) is not (_config_above).
+CONFIG_SUFFIXES = (".toml", ".ini", ".cfg", ".conf", ".json", ".json5", ".jsonc", ".yaml", ".yml", ".js",
+                   ".cjs", ".mjs", ".ts", ".cts", ".mts", ".xml", ".properties", ".gradle", ".kts", ".mod",
+                   ".work")
 HOOK_MODULES = {"sitecustomize", "usercustomize"}
 # `python3 -m pytest`, run from the workdir (test.sh's usual `cd /app && python -m pytest /tests`), puts
 # the workdir first on sys.path: a module there named as one INSTALLED where the verifier's Python may
@@ -375,9 +385,11 @@ MAX_LIBRARIES = 4096                                      # ELF headers read per
 # (300k hard links once cost the trainer a minute of CPU outside any cgroup).
 MAX_DEPTH, MAX_ENTRIES, MAX_SECONDS = 256, 100_000, 5.0
 VERIFIERS_OWN = ("/tests", "/logs/verifier", "/logs/.verifier-pycache")   # sandbox_init.PYCACHE
-# Where a link of the agent's must never lead, in the verifier's view: its own files (/tests, /logs), and what
-# the kernel shows each process of itself (/proc/self/fd/3 is whatever test.sh's `cmp` opened third)
-LINKS_NEVER_INTO = ("/tests", "/logs", "/proc", "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr")
+# Where a link of the agent's must never lead, in the verifier's view: its own files (/tests, /logs;
+# /run/xfer, where files on their way in are staged), and what the kernel shows each process of itself
+# (/proc/self/fd/3 is whatever test.sh's `cmp` opened third)
+LINKS_NEVER_INTO = ("/tests", "/logs", "/run/xfer", "/proc", "/dev/fd", "/dev/stdin", "/dev/stdout",
+                    "/dev/stderr")
 
 
 @dataclass(frozen=True)
@@ -1279,7 +1291,7 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
              libraries: dict[str, str] | None = None, ld_cache: list[tuple[str, str]] = (),
              contents: dict[str, str] | None = None, modules: set[str] = frozenset(),
              imports: frozenset[str] = RUNNER_IMPORTS, asked: frozenset[str] = frozenset(),
-             after: set[str] | None = None) -> list[str]:
+             after: set[str] | None = None, deliverables: tuple = (frozenset(), frozenset())) -> list[str]:
     """The offending paths of an episode's writable layer, each with why ([] if none). `baseline`: the
     layer's entries when the agent started ({path: stamp}, from the task's own setup steps): those still
     the same are the task's, not the agent's, and count as shipped. `home`: the verifier's HOME. After the
@@ -1289,7 +1301,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     `imports`: the names a verifier's Python imports from its sys.path[0] (RUNNER_IMPORTS, and the stdlib
     names the task's tests import: shadow_names()); `asked`: the modules the instruction asks for by file
     name, which the workdir may hold (asked_modules()); `after`: the paths of
-    the layer's final listing (what of the agent's survived the verifier's run)."""
+    the layer's final listing (what of the agent's survived the verifier's run); `deliverables`: the files
+    the instruction names (asked_files()), which may be config-shaped above the workdir."""
     baseline = baseline or {}
     unchecked = [c for c in changes if c.kind == "unchecked"]
     if unchecked:                              # nothing else is judged: refused whole, and cheaply
@@ -1342,6 +1355,9 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     by_path = {c.path: c for c in changes}
     resolve = lambda q: _leads_to(q, by_path, image)                            # noqa: E731
     made_files = [m.path for m in made if m.kind not in ("dir", "gone")]
+    # the directories tools walk up through, less the homes (the verifier sees them as the image had them,
+    # less what the tests name: README "Containment"; ~/.cache and ~/.bash_history are ordinary work)
+    above = {d for d in _ancestors("/tests") | _ancestors(workdir) if d == "/" or d not in homes | {home}}
     for c in changes:
         p, name = c.path, os.path.basename(c.path)
         if baseline.get(p) == c.stamp or (c.kind == "dir" and not c.opaque and p in baseline):
@@ -1358,7 +1374,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
                                  lambda m: "/tests" if m in modules else None if os.path.dirname(p) == workdir
                                  and m in asked else _others(m, index(), final, mine))
                or _environment(c, p, names, envs, after)
-               or _link_into(c, p, resolve, made_files))
+               or _link_into(c, p, resolve, made_files)
+               or _config_above(c, p, name, above, shipped, workdir, home, deliverables))
         if why:
             bad.append(f"{p} ({why})")
     own = image.loader()[0] if hasattr(image, "loader") else set()
@@ -1367,6 +1384,30 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
         if soname in own and (lib in agents or target in agents) and image.kind(lib) is None:
             bad.append(f"{target} (the loader's cache gives it the image's soname {soname})")
     return bad
+
+
+def _config_above(c: Change, p: str, name: str, above: set[str], shipped, workdir: str, home: str,
+                  deliverables: tuple) -> str | None:
+    """Why an entry of the agent's is tool configuration where tools walk up to find it, else None: in a
+    directory of `above` (/, the workdir's and /tests' strict ancestors less the homes), config-shaped
+    (CONFIG_SUFFIXES), added, changed or, where the image had it, deleted; not the workdir's own ancestors
+    themselves, nor a file the instruction names there (deliverables: /answer.json). In / as the verifier's
+    HOME (`USER 1000` without a home), a dot-directory is its caches' (pip's /.cache), not judged here."""
+    d = os.path.dirname(p)
+    if d not in above or p in _ancestors(workdir) | {workdir, "/tests"}:
+        return None
+    if c.kind == "gone" and shipped(p) is None or c.kind == "dir" and not c.opaque and shipped(p) == "dir":
+        return None                            # nothing was there, or the image's directory is still one
+    absolute, bare = deliverables
+    if p in absolute or name in bare and not any(os.path.basename(a) == name for a in absolute):
+        return None
+    if c.kind == "dir":
+        shaped = name.startswith(".") and d != home or name in RUNNER_CONFIG
+    else:
+        stem, dot, suffix = name.rpartition(".")
+        shaped = (name.startswith(".") or not dot or f".{suffix.lower()}" in CONFIG_SUFFIXES
+                  or ".config." in name or ".conf." in name or name in RUNNER_CONFIG)
+    return f"tool configuration above the workdir or /tests ({d}): tools walk up to it" if shaped else None
 
 
 def _sys_path_zero(c: Change, p: str, name: str, shipped, path: list[str], children, names, imports,
@@ -1985,6 +2026,14 @@ def tests_modules(tests: str) -> set[str]:
             out |= {n for n in subdirs if _module(n, "dir") and not os.path.islink(os.path.join(d, n))
                     and any(x.endswith((".py", ".pyc", ".so")) for x in _names(os.path.join(d, n)))}
     return out
+
+
+def asked_files(instruction: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The files the instruction names (`write the answer to /answer.json`): (absolute paths, bare names),
+    the deliverables _config_above lets be config-shaped above the workdir."""
+    words = [w.rstrip(".,:;!?)'\"`") for w in re.findall(r"[\w./~+-]+", instruction)]
+    absolute = frozenset(os.path.normpath(w) for w in words if w.startswith("/") and len(w) > 1)
+    return absolute, frozenset(w for w in words if w and "/" not in w)
 
 
 def asked_modules(instruction: str) -> frozenset[str]:
