@@ -214,14 +214,17 @@ class Sandbox:
     network_of: another started Sandbox whose network namespace this one joins instead of making its own
     (a task's sidecar services, harbor.py): the same loopback, ports and network, none of its own to set.
     mounts: (host path, sandbox path, read-only) bound into the root, nosuid and nodev (a task's volumes
-    and /etc/hosts); a host file is bound over a file, a directory over a directory.
+    and /etc/hosts); a host file is bound over a file, a directory over a directory. Each host path lies
+    in `mounts_in` (the episode's scratch_dir), where pid 1 opens it with no link and no '..' out of it
+    and binds that fd (sandbox_init._mount_binds): another sandbox may have written there.
     dirs: directories pid 1 makes in the root before the shell starts, as `mkdir -p -m 777` would (Harbor's
     /logs/...): one fork and exec fewer in every episode's start."""
 
     def __init__(self, workdir: str = "/app", env: dict[str, str] | None = None, limits: Limits = Limits(),
                  layers: list[Path] | None = None, upper: Path | None = None, network: bool = False,
                  hide: list[str | Path] = (), network_of: "Sandbox | None" = None,
-                 mounts: list[tuple[Path, str, bool]] = (), dirs: tuple[str, ...] = ()):
+                 mounts: list[tuple[Path, str, bool]] = (), dirs: tuple[str, ...] = (),
+                 mounts_in: Path | None = None):
         if not workdir.startswith("/") or ".." in PurePosixPath(workdir).parts:
             raise ValueError(f"sandbox workdir must be an absolute path without '..', got {workdir!r}")
         if network_of is not None and network:
@@ -230,7 +233,8 @@ class Sandbox:
             if not where.startswith("/") or ".." in PurePosixPath(where).parts or not where.strip("/"):
                 raise ValueError(f"sandbox mount point must be an absolute path without '..', not /, "
                                  f"got {where!r}")
-        self.network_of, self.mounts = network_of, [(str(h), w, ro) for h, w, ro in mounts]
+        self.network_of, self.mounts = network_of, [(_beneath(h, mounts_in), w, ro) for h, w, ro in mounts]
+        self.mounts_in = str(mounts_in) if mounts_in else None
         self.workdir, self.limits, self.closed = workdir, limits, True
         for d in dirs:
             if not d.startswith("/") or ".." in PurePosixPath(d).parts:
@@ -301,7 +305,8 @@ class Sandbox:
                   "gid_max": sum(count for _, _, count in self.ids.lines) - 1,
                   "hide": [str(Path(h).resolve()) for h in self.hide],
                   "fds": {"status": st_w, "events": ev_w, "life": life_r, "ctl": ctl_r},
-                  "seccomp": _filter(), "mounts": self.mounts, "keep": self.limits.keep_agent_processes,
+                  "seccomp": _filter(), "mounts": self.mounts, "mounts_in": self.mounts_in,
+                  "keep": self.limits.keep_agent_processes,
                   "netns": f"/proc/{self.network_of._init_pid}/ns/net" if self.network_of else None,
                   "rlimits": {"NPROC": self.limits.nproc} if self.cgroup else
                              {"NPROC": self.limits.nproc, "AS": self.limits.memory_mb << 20}}
@@ -1466,13 +1471,24 @@ def _copy_plain(src, dst) -> None:
     shutil.copy2(src, dst, follow_symlinks=False)
 
 
+def _beneath(host: Path | str, top: Path | None) -> str:
+    """host's path relative to `top`, which pid 1 resolves beneath top's fd (no '..' out, no link)."""
+    try:
+        rel = PurePosixPath(host).relative_to(top)              # lexical: '..' is refused below
+    except (TypeError, ValueError):                             # no mounts_in, or not inside it
+        rel = None
+    if rel is None or not rel.parts or ".." in rel.parts:
+        raise ValueError(f"sandbox mount source {str(host)[:200]!r} must lie inside mounts_in ({top})")
+    return str(rel)
+
+
 def scratch_dir() -> Path:
-    """A fresh directory for one episode's files beside its sandboxes (a task's volumes), which the
-    sandboxes' root (host uid H) owns: remove it with rmtree; if this process dies first, the next
-    sandbox's start removes it (it has an owner, as a sandbox's state directory does)."""
+    """A fresh directory for one episode's files beside its sandboxes (a task's volumes): the trainer's,
+    which the sandboxes' root (host uid H) may only traverse to reach what is bound from it (nothing on the
+    way to a volume is theirs to rename or swap for a link). Remove it with rmtree; if this process dies
+    first, the next sandbox's start removes it (it has an owner, as a sandbox's state directory does)."""
     d = _claim_dir()
-    if os.getuid() == 0:
-        os.chown(d, id_map().host_root, id_map().host_root)
+    d.chmod(0o711)
     return d
 
 
