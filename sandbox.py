@@ -310,6 +310,8 @@ class Sandbox:
                   "netns": f"/proc/{self.network_of._init_pid}/ns/net" if self.network_of else None,
                   "rlimits": {"NPROC": self.limits.nproc} if self.cgroup else
                              {"NPROC": self.limits.nproc, "AS": self.limits.memory_mb << 20}}
+        if os.getuid() == 0 and self.layers is not None:   # the image cache is root's alone (_shelf)
+            config["layers"], config["upper"], config["shelf"] = _shelf(self.dir, self.layers, self.upper)
         self.closed = False
         try:
             self._proc = _spawn(config, self.ids, self.cgroup, stdin=cmd_r, stdout=out_w)
@@ -1263,7 +1265,31 @@ def tmpfs_mb(limits: Limits, cgroup: Cgroup | None) -> tuple[int, int]:
 SHM_MB, DEV_MB = 64, 1                 # Docker's /dev/shm; the sandbox's /dev (sandbox_init._mount_system)
 
 
-def _spawn(config: dict, ids: IdMap, cgroup: Cgroup | None, stdin, stdout) -> subprocess.Popen:
+def _shelf(d: Path, layers: list[Path], upper: Path | None) -> tuple[list[str], str | None, list]:
+    """The image cache is root's alone (images.prepare_cache, mode 0700): no process of a sandbox (host uid
+    H) reaches a layer by its path, where the files are H's as the image's root owns them (rt10b p31 wrote
+    the shared Debian base through a bind that followed a link). The sandbox's child, still the host's
+    root, binds what pid 1 needs into a mount namespace of its own (sandbox_init._shelve): each directory
+    of layers read-only (locked so in pid 1's namespace, which H's user namespace owns), a build step's
+    upper writable, at mount points in the sandbox's directory d. Returns the layers and the upper as
+    pid 1 names them there, and the binds: (host directory, mount point, read-only)."""
+    binds: dict[Path, Path] = {}
+    lower = []
+    for p in map(Path, layers):                # CACHE/layers/<key>/layer, CACHE/images/<name>/rootfs
+        top = p.parent.parent
+        at = binds.setdefault(top, d / "shelf" / str(len(binds)))
+        lower.append(str(at / p.relative_to(top)))
+    out = [(str(src), str(at), True) for src, at in binds.items()]
+    if upper:                                  # its directory: the upper and overlayfs's work beside it
+        out.append((str(Path(upper).parent), str(d / "shelf" / "upper"), False))
+        upper = d / "shelf" / "upper" / Path(upper).name
+    for _, at, _ in out:
+        os.makedirs(at)
+    return lower, str(upper) if upper else None, out
+
+
+def _spawn(config: dict, ids: IdMap, cgroup: Cgroup | None, stdin, stdout,
+           cwd: str = "/") -> subprocess.Popen:
     """Start sandbox_init.py, which as root first drops to uid H (set in the child rather than by Popen, so
     that Popen can vfork: forking a trainer that maps gigabytes is slow), give its new user namespace the
     id map and put it in the cgroup before it goes on."""
@@ -1282,7 +1308,7 @@ def _spawn(config: dict, ids: IdMap, cgroup: Cgroup | None, stdin, stdout) -> su
                "import sandbox_init; sandbox_init.main()"
         proc = subprocess.Popen([python, "-I", "-S", "-c", boot], stdin=stdin, stdout=stdout, stderr=stdout,
                                 pass_fds=tuple(config["fds"].values()),
-                                cwd="/", env={"ECHO_SANDBOX": marshal.dumps(config).hex()})
+                                cwd=cwd, env={"ECHO_SANDBOX": marshal.dumps(config).hex()})
     finally:
         os.close(sync_w)
         os.close(go_r)
@@ -1306,14 +1332,16 @@ def _spawn(config: dict, ids: IdMap, cgroup: Cgroup | None, stdin, stdout) -> su
     return proc
 
 
-def run_mapped(argv: list[str], stdin=None, timeout: float | None = None) -> subprocess.CompletedProcess:
+def run_mapped(argv: list[str], stdin=None, timeout: float | None = None,
+               cwd: str = "/") -> subprocess.CompletedProcess:
     """Run argv (a host program) as root of a fresh user namespace with the sandbox's id map and no other
     isolation: the files it creates get exactly the owners a sandbox sees. Image imports use it (tar -x),
-    so a base image needs neither the host's root nor a second chown pass."""
+    so a base image needs neither the host's root nor a second chown pass. `cwd` is entered by the host's
+    root before the drop to H: a directory of the image cache, which H cannot reach by its path."""
     out_r, out_w = os.pipe()
     try:
         proc = _spawn({"exec": argv}, id_map(), None, stdout=out_w,
-                      stdin=stdin if stdin is not None else subprocess.DEVNULL)
+                      stdin=stdin if stdin is not None else subprocess.DEVNULL, cwd=cwd)
     finally:
         os.close(out_w)
     with os.fdopen(out_r, "rb") as f:

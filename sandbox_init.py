@@ -105,6 +105,8 @@ def _child(cfg: dict) -> None:
         os.close(fd)
         with open("/proc/sys/net/ipv4/ip_unprivileged_port_start", "w") as f:
             f.write("0")
+    if cfg.get("shelf"):                       # the image cache's layers, where pid 1 can reach them
+        _shelve(cfg["shelf"])
     if "drop_to" in cfg:                       # started by root: become uid H, a nobody on the host
         h = cfg["drop_to"]
         os.setgroups([])
@@ -147,6 +149,19 @@ def _child(cfg: dict) -> None:
             pass
     _, status = os.waitpid(pid, 0)
     os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def _shelve(binds: list) -> None:
+    """Still the host's root, in a mount namespace of our own: the image cache's directories bound where
+    pid 1 finds them (sandbox._shelf), read-only unless said. The cache itself is root's, mode 0700: H
+    reaches a layer only here, and pid 1's namespace (made below, in H's user namespace) locks the flag."""
+    _check(_libc.unshare(CLONE_NEWNS), "unshare(mount) for the layers")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    for src, at, read_only in binds:
+        if read_only:
+            _bind_ro(src, at)
+        else:
+            _mount(src, at, None, MS_BIND)
 
 
 def _pid1(cfg: dict) -> None:

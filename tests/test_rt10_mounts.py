@@ -124,3 +124,50 @@ def test_a_volume_and_a_file_in_the_episode_still_bind(episode):
         r = sb.run("echo hi > /data/f && cat /data/f /etc/hosts && ! echo x > /etc/hosts", 10)
     assert r.exit_code == 0 and "hi" in r.output and "web" in r.output, r.output
     assert (d / "vol" / "f").read_text() == "hi\n"
+
+
+# ---- the image cache: never writable by the sandboxes' uid (rt10b p31 wrote the shared Debian base) -----
+
+@pytest.fixture
+def cache():
+    d = Path(tempfile.mkdtemp(prefix="rt10-f7-cache-"))
+    d.chmod(0o755)                             # as a cache made before, or by mkdir
+    yield d
+    sandbox.rmtree(d)
+
+
+def layer(cache: Path, key: str) -> Path:
+    """CACHE/layers/<key>/layer holding /etc/f, owned as a build step leaves it: by H, the image's root."""
+    import images
+    images.prepare_cache(cache)
+    p = cache / "layers" / key / "layer"
+    (p / "etc").mkdir(parents=True)
+    (p / "etc" / "f").write_text("the image's\n")
+    for q in (p.parent, p, p / "etc", p / "etc" / "f"):
+        os.chown(q, sandbox.id_map().host_root, sandbox.id_map().host_root)
+    return p
+
+
+def test_a_process_of_the_sandboxes_uid_cannot_write_a_layer_by_its_path(cache):
+    # run_mapped: root of a user namespace of host uid H with no other isolation, as any process of a
+    # sandbox that found a way to a host path (a bind through a link, a mount that leaked)
+    p = layer(cache, "k")
+    r = sandbox.run_mapped(["sh", "-c", f"echo POISON > {p}/etc/f; cat {p}/etc/f"])
+    assert (p / "etc" / "f").read_text() == "the image's\n", r.stdout
+    assert oct(cache.stat().st_mode & 0o777) == "0o700" and cache.stat().st_uid == 0
+
+
+@pytest.mark.skipif(not shutil.which("ldd"), reason="needs ldd to copy the host's bash into a base")
+def test_a_sandbox_still_runs_on_its_layers_and_a_build_step_writes_its_upper(cache):
+    from test_images import tiny_rootfs
+    lower = layer(cache, "k")
+    base = tiny_rootfs(cache / "images" / "tiny" / "rootfs")
+    upper = cache / "layers" / "new.tmp" / "layer"
+    upper.parent.mkdir()
+    os.chown(upper.parent, sandbox.id_map().host_root, sandbox.id_map().host_root)
+    with Sandbox("/", layers=[lower, base], upper=upper) as sb:
+        r = sb.run("cat /etc/f; echo built > /etc/g", 10)
+        assert r.output == "the image's\n", r.output
+        assert str(cache) not in sb.run("cat /proc/self/mountinfo", 10).output   # the cache's path unnamed
+    assert (upper / "etc" / "g").read_text() == "built\n"
+    assert (lower / "etc" / "f").read_text() == "the image's\n"
