@@ -34,6 +34,7 @@ SUPPORTED = {"image", "build", "environment", "env_file", "volumes", "command", 
              "healthcheck", "working_dir", "hostname"}
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 MAIN = "main"                                    # Harbor's name for the agent's container
+VOLUME_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")     # Docker's rule for a named volume
 # Where the main container takes no volume: the agent can write any volume (check_ground judges the main
 # container's as it judges its writable layer), and none may sit where the verifier finds its programs,
 # libraries or tests, which the image's layers hold.
@@ -258,6 +259,12 @@ def load(path: Path, env: dict[str, str], read) -> Compose:
         if spec not in (None, {}):
             raise ValueError(f"volumes: {name or volumes!r} with options (driver, external, ...) "
                              "is not supported")
+        # The name becomes a directory of the episode (harbor.Services): `x/../../../../tmp/d` made a
+        # host directory as root and handed it to the sandboxes (rt10b p29), `x/d` a path inside another
+        # volume that a sidecar could swap for a link (p30). Docker refuses both: its rule, here too.
+        if not isinstance(name, str) or not VOLUME_NAME.fullmatch(name):
+            raise ValueError(f"volumes: {str(name)[:60]!r} is not a volume name (a letter or digit, then "
+                             "letters, digits, '_', '.' or '-', as Docker's)")
     env_dir = path / "environment"
     services = {name: _service(name, spec, env_dir, read, set(volumes))
                 for name, spec in data["services"].items()}

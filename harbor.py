@@ -815,7 +815,8 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, ca
         box = sandbox.Sandbox(task.workdir, env={**state.env, **task.env, **(main.env if main else {})},
                               limits=limits, layers=None if host else state.layers, network=agent_net,
                               hide=[task.path], mounts=services.mounts(main) if services else (),
-                              dirs=LOG_DIRS.split(), cgroup_parent=services.group if services else None)
+                              mounts_in=services.dir if services else None, dirs=LOG_DIRS.split(),
+                              cgroup_parent=services.group if services else None)
         box.__enter__()
     except (images.BuildError, sandbox.SandboxError, OSError) as e:
         if services:
@@ -1008,6 +1009,10 @@ class Services:
             (self.dir / "hosts").write_text(f"127.0.0.1\tlocalhost sandbox {names}\n"
                                             "::1\tlocalhost ip6-localhost ip6-loopback\n")
             for name in self.compose.volumes:
+                # made as root: one component in the episode's tmpfs, never a path out of it (rt10b p29),
+                # whatever built this Compose (compose.load refuses such a name in one line)
+                if not compose.VOLUME_NAME.fullmatch(name):
+                    raise images.BuildError(f"volume name {name[:60]!r} is not Docker's (refused)")
                 (self.volumes / f"volume-{name}").mkdir()
                 _own(self.volumes / f"volume-{name}")
         except BaseException:
@@ -1061,7 +1066,8 @@ class Services:
                 plan.append((step, state))
             box = sandbox.Sandbox(svc.workdir or state.config.workdir, env={**state.env, **svc.env},
                                   limits=limits, layers=None if host else state.layers, network_of=main,
-                                  hide=[self.task.path], mounts=self.mounts(svc), cgroup_parent=self.group)
+                                  hide=[self.task.path], mounts=self.mounts(svc), mounts_in=self.dir,
+                                  cgroup_parent=self.group)
             self.boxes.append(box)
             box.__enter__()
             where = f"service {svc.name!r}"

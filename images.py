@@ -157,7 +157,7 @@ def resolve(ref: str, store: Path | None = None, log=say, cache: Path | None = N
     """The base image for `FROM ref` (see the module docstring for the order). `deadline` (time.monotonic)
     bounds a registry pull as a whole; `registry_nets`: the non-public networks a registry may be reached
     at (registry.pull; the CLI's --registry-net), none by default."""
-    cache = Path(cache or CACHE)
+    cache = _root_only(Path(cache or CACHE))
     if ref == "host":
         return Image("host", None, source="the host's system directories")
     check_reference(ref)
@@ -223,11 +223,12 @@ def _save(ref: str, tar_file, source: str, env: dict[str, str], workdir: str, ca
     tar_file.seek(0)
     tmp = cache / "images" / temp_name(name)
     (tmp / "rootfs").mkdir(parents=True)
+    _root_only(cache)
     _own(tmp / "rootfs")
     # Device nodes cannot be made in a user namespace (the sandbox mounts its own /dev): tar says so and
     # goes on; any other error fails the import.
-    r = sandbox.run_mapped(["tar", "-x", *_compression(tar_file), "-p", "--numeric-owner", "-f", "-", "-C",
-                            str(tmp / "rootfs")], stdin=tar_file)
+    r = sandbox.run_mapped(["tar", "-x", *_compression(tar_file), "-p", "--numeric-owner", "-f", "-"],
+                           stdin=tar_file, cwd=str(tmp / "rootfs"))     # the cache: root's, mode 0700
     bad = [l for l in r.stdout.splitlines() if l.strip() and "Cannot mknod" not in l
            and "Exiting with failure status" not in l]
     if r.returncode and bad:
@@ -370,7 +371,7 @@ def build(steps, state: State, context: Path, timeout: float, limits: Limits, lo
     them. Steps must not include FROM. The timeout (or `deadline`, a time.monotonic() the caller shares
     with the base's pull) covers the steps that actually run, together; each layer is capped at disk_mb
     (default BUILD_DISK_MB)."""
-    cache = Path(cache or CACHE)
+    cache = _root_only(Path(cache or CACHE))
     disk_mb = disk_mb or BUILD_DISK_MB
     deadline = deadline if deadline is not None else time.monotonic() + timeout
     sweep(cache)
@@ -1356,18 +1357,26 @@ class _lock:
 
 
 def prepare_cache(cache: Path | None = None) -> None:
-    """The cache must be traversable by the sandbox's root (host uid H) to reach its layers."""
+    """As root, the cache is root's and mode 0700: its layers' files are the sandboxes' uid H's (the image's
+    root owns them), so no process of a sandbox may reach them by path, or it could rewrite every task's
+    image (rt10b p31). A sandbox's child binds the layers it needs read-only (sandbox._shelf)."""
     cache = Path(cache or CACHE)
     if re.search(r"[:,\s]", str(cache)):
         raise BuildError(f"image cache {cache}: an overlay mount cannot take ':', ',' or spaces in its path")
     for d in (cache, cache / "images", cache / "layers", cache / "blobs"):
         d.mkdir(parents=True, exist_ok=True)
-    for d in (cache, *cache.parents):
-        if d == Path("/"):
-            break
-        if os.getuid() == 0 and not d.stat().st_mode & 0o001:      # the sandbox's root is another user
-            raise BuildError(f"image cache {cache}: {d} is not searchable by others (mode "
-                             f"{d.stat().st_mode & 0o777:o}); set ECHO_CACHE to a path under searchable ones")
+    _root_only(cache)
+
+
+def _root_only(cache: Path) -> Path:
+    """prepare_cache's rule, kept wherever a cache is used (resolve, build, an import): one made by mkdir,
+    or by a version that handed it to the sandboxes to traverse, is made root's and 0700 first."""
+    if os.getuid() == 0 and cache.is_dir():
+        st = cache.stat()
+        if st.st_uid != 0 or st.st_mode & 0o077:
+            os.chown(cache, 0, 0)
+            cache.chmod(0o700)
+    return cache
 
 
 def main(argv=None) -> int:

@@ -265,7 +265,9 @@ class Sandbox:
     network_of: another started Sandbox whose network namespace this one joins instead of making its own
     (a task's sidecar services, harbor.py): the same loopback, ports and network, none of its own to set.
     mounts: (host path, sandbox path, read-only) bound into the root, nosuid and nodev (a task's volumes
-    and /etc/hosts); a host file is bound over a file, a directory over a directory.
+    and /etc/hosts); a host file is bound over a file, a directory over a directory. Each host path lies
+    in `mounts_in` (the episode's scratch_dir), where pid 1 opens it with no link and no '..' out of it
+    and binds that fd (sandbox_init._mount_binds): another sandbox may have written there.
     dirs: directories pid 1 makes in the root before the shell starts, as `mkdir -p -m 777` would (Harbor's
     /logs/...): one fork and exec fewer in every episode's start.
     cgroup_parent: a compose episode's group (Cgroup.create(group=...)): this sandbox's cgroup is made in it,
@@ -275,7 +277,7 @@ class Sandbox:
                  layers: list[Path] | None = None, upper: Path | None = None, network: bool = False,
                  hide: list[str | Path] = (), network_of: "Sandbox | None" = None,
                  mounts: list[tuple[Path, str, bool]] = (), dirs: tuple[str, ...] = (),
-                 cgroup_parent: "Cgroup | None" = None):
+                 mounts_in: Path | None = None, cgroup_parent: "Cgroup | None" = None):
         if not workdir.startswith("/") or ".." in PurePosixPath(workdir).parts:
             raise ValueError(f"sandbox workdir must be an absolute path without '..', got {workdir!r}")
         if network_of is not None and network:
@@ -284,7 +286,8 @@ class Sandbox:
             if not where.startswith("/") or ".." in PurePosixPath(where).parts or not where.strip("/"):
                 raise ValueError(f"sandbox mount point must be an absolute path without '..', not /, "
                                  f"got {where!r}")
-        self.network_of, self.mounts = network_of, [(str(h), w, ro) for h, w, ro in mounts]
+        self.network_of, self.mounts = network_of, [(_beneath(h, mounts_in), w, ro) for h, w, ro in mounts]
+        self.mounts_in = str(mounts_in) if mounts_in else None
         self.workdir, self.limits, self.closed = workdir, limits, True
         for d in dirs:
             if not d.startswith("/") or ".." in PurePosixPath(d).parts:
@@ -358,10 +361,13 @@ class Sandbox:
                   "gid_max": sum(count for _, _, count in self.ids.lines) - 1,
                   "hide": [str(Path(h).resolve()) for h in self.hide],
                   "fds": {"status": st_w, "events": ev_w, "life": life_r, "ctl": ctl_r},
-                  "seccomp": _filter(), "mounts": self.mounts, "keep": self.limits.keep_agent_processes,
+                  "seccomp": _filter(), "mounts": self.mounts, "mounts_in": self.mounts_in,
+                  "keep": self.limits.keep_agent_processes,
                   "netns": f"/proc/{self.network_of._init_pid}/ns/net" if self.network_of else None,
                   "rlimits": {"NPROC": self.limits.nproc} if self.cgroup else
                              {"NPROC": self.limits.nproc, "AS": self.limits.memory_mb << 20}}
+        if os.getuid() == 0 and self.layers is not None:   # the image cache is root's alone (_shelf)
+            config["layers"], config["upper"], config["shelf"] = _shelf(self.dir, self.layers, self.upper)
         self.closed = False
         try:
             self._proc = _spawn(config, self.ids, self.cgroup, stdin=cmd_r, stdout=out_w)
@@ -1360,7 +1366,31 @@ SHM_MB, DEV_MB = 64, 1                 # Docker's /dev/shm; the sandbox's /dev (
 BOX_PIDS = 4                           # a sandbox's own processes: sandbox_init's child, pid 1, zygote, shell
 
 
-def _spawn(config: dict, ids: IdMap, cgroup: Cgroup | None, stdin, stdout) -> subprocess.Popen:
+def _shelf(d: Path, layers: list[Path], upper: Path | None) -> tuple[list[str], str | None, list]:
+    """The image cache is root's alone (images.prepare_cache, mode 0700): no process of a sandbox (host uid
+    H) reaches a layer by its path, where the files are H's as the image's root owns them (rt10b p31 wrote
+    the shared Debian base through a bind that followed a link). The sandbox's child, still the host's
+    root, binds what pid 1 needs into a mount namespace of its own (sandbox_init._shelve): each directory
+    of layers read-only (locked so in pid 1's namespace, which H's user namespace owns), a build step's
+    upper writable, at mount points in the sandbox's directory d. Returns the layers and the upper as
+    pid 1 names them there, and the binds: (host directory, mount point, read-only)."""
+    binds: dict[Path, Path] = {}
+    lower = []
+    for p in map(Path, layers):                # CACHE/layers/<key>/layer, CACHE/images/<name>/rootfs
+        top = p.parent.parent
+        at = binds.setdefault(top, d / "shelf" / str(len(binds)))
+        lower.append(str(at / p.relative_to(top)))
+    out = [(str(src), str(at), True) for src, at in binds.items()]
+    if upper:                                  # its directory: the upper and overlayfs's work beside it
+        out.append((str(Path(upper).parent), str(d / "shelf" / "upper"), False))
+        upper = d / "shelf" / "upper" / Path(upper).name
+    for _, at, _ in out:
+        os.makedirs(at)
+    return lower, str(upper) if upper else None, out
+
+
+def _spawn(config: dict, ids: IdMap, cgroup: Cgroup | None, stdin, stdout,
+           cwd: str = "/") -> subprocess.Popen:
     """Start sandbox_init.py, which as root first drops to uid H (set in the child rather than by Popen, so
     that Popen can vfork: forking a trainer that maps gigabytes is slow), give its new user namespace the
     id map and put it in the cgroup before it goes on."""
@@ -1382,7 +1412,7 @@ def _spawn(config: dict, ids: IdMap, cgroup: Cgroup | None, stdin, stdout) -> su
         # types commands into the operator's shell, ^C stops the trainer and keystrokes are read (rt10b p01).
         proc = subprocess.Popen([python, "-I", "-S", "-c", boot], stdin=stdin, stdout=stdout, stderr=stdout,
                                 pass_fds=tuple(config["fds"].values()), start_new_session=True,
-                                cwd="/", env={"ECHO_SANDBOX": marshal.dumps(config).hex()})
+                                cwd=cwd, env={"ECHO_SANDBOX": marshal.dumps(config).hex()})
     finally:
         os.close(sync_w)
         os.close(go_r)
@@ -1406,14 +1436,16 @@ def _spawn(config: dict, ids: IdMap, cgroup: Cgroup | None, stdin, stdout) -> su
     return proc
 
 
-def run_mapped(argv: list[str], stdin=None, timeout: float | None = None) -> subprocess.CompletedProcess:
+def run_mapped(argv: list[str], stdin=None, timeout: float | None = None,
+               cwd: str = "/") -> subprocess.CompletedProcess:
     """Run argv (a host program) as root of a fresh user namespace with the sandbox's id map and no other
     isolation: the files it creates get exactly the owners a sandbox sees. Image imports use it (tar -x),
-    so a base image needs neither the host's root nor a second chown pass."""
+    so a base image needs neither the host's root nor a second chown pass. `cwd` is entered by the host's
+    root before the drop to H: a directory of the image cache, which H cannot reach by its path."""
     out_r, out_w = os.pipe()
     try:
         proc = _spawn({"exec": argv}, id_map(), None, stdout=out_w,
-                      stdin=stdin if stdin is not None else subprocess.DEVNULL)
+                      stdin=stdin if stdin is not None else subprocess.DEVNULL, cwd=cwd)
     finally:
         os.close(out_w)
     with os.fdopen(out_r, "rb") as f:
@@ -1580,13 +1612,24 @@ def _copy_plain(src, dst) -> None:
     shutil.copy2(src, dst, follow_symlinks=False)
 
 
+def _beneath(host: Path | str, top: Path | None) -> str:
+    """host's path relative to `top`, which pid 1 resolves beneath top's fd (no '..' out, no link)."""
+    try:
+        rel = PurePosixPath(host).relative_to(top)              # lexical: '..' is refused below
+    except (TypeError, ValueError):                             # no mounts_in, or not inside it
+        rel = None
+    if rel is None or not rel.parts or ".." in rel.parts:
+        raise ValueError(f"sandbox mount source {str(host)[:200]!r} must lie inside mounts_in ({top})")
+    return str(rel)
+
+
 def scratch_dir() -> Path:
-    """A fresh directory for one episode's files beside its sandboxes (a task's volumes), which the
-    sandboxes' root (host uid H) owns: remove it with rmtree; if this process dies first, the next
-    sandbox's start removes it (it has an owner, as a sandbox's state directory does)."""
+    """A fresh directory for one episode's files beside its sandboxes (a task's volumes): the trainer's,
+    which the sandboxes' root (host uid H) may only traverse to reach what is bound from it (nothing on the
+    way to a volume is theirs to rename or swap for a link). Remove it with rmtree; if this process dies
+    first, the next sandbox's start removes it (it has an owner, as a sandbox's state directory does)."""
     d = _claim_dir()
-    if os.getuid() == 0:
-        os.chown(d, id_map().host_root, id_map().host_root)
+    d.chmod(0o711)
     return d
 
 

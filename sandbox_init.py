@@ -105,6 +105,8 @@ def _child(cfg: dict) -> None:
         os.close(fd)
         with open("/proc/sys/net/ipv4/ip_unprivileged_port_start", "w") as f:
             f.write("0")
+    if cfg.get("shelf"):                       # the image cache's layers, where pid 1 can reach them
+        _shelve(cfg["shelf"])
     if "drop_to" in cfg:                       # started by root: become uid H, a nobody on the host
         h = cfg["drop_to"]
         os.setgroups([])
@@ -147,6 +149,19 @@ def _child(cfg: dict) -> None:
             pass
     _, status = os.waitpid(pid, 0)
     os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def _shelve(binds: list) -> None:
+    """Still the host's root, in a mount namespace of our own: the image cache's directories bound where
+    pid 1 finds them (sandbox._shelf), read-only unless said. The cache itself is root's, mode 0700: H
+    reaches a layer only here, and pid 1's namespace (made below, in H's user namespace) locks the flag."""
+    _check(_libc.unshare(CLONE_NEWNS), "unshare(mount) for the layers")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    for src, at, read_only in binds:
+        if read_only:
+            _bind_ro(src, at)
+        else:
+            _mount(src, at, None, MS_BIND)
 
 
 def _pid1(cfg: dict) -> None:
@@ -358,24 +373,58 @@ def _mask(R: str) -> None:
 
 
 def _mount_binds(cfg: dict, R: str) -> None:
-    """The caller's mounts (a task's volumes, its /etc/hosts): host path bound at a path resolved inside the
-    new root, nosuid and nodev, read-only where asked (mount_setattr, recursively)."""
-    for src, where, read_only in cfg.get("mounts", []):
-        parent, name = where.rstrip("/").rsplit("/", 1)
-        if os.path.isdir(src):
-            target = _in_root(R, where.strip("/"))
-        else:                                  # a file over a file: a link there is replaced (resolv.conf)
-            target = (_in_root(R, parent.strip("/")) if parent.strip("/") else R) + "/" + name
-            if os.path.islink(target) or not os.path.exists(target):
-                if os.path.lexists(target):
-                    os.unlink(target)
-                open(target, "w").close()
-        _mount(src, target, None, MS_BIND | MS_REC)
-        if not read_only and os.path.isdir(src):           # sealed with the root (_seal), by its fd
-            _VOLUMES.append(target[len(R):] or "/")
+    """The caller's mounts (a task's volumes, its /etc/hosts), bound at a path resolved inside the new
+    root, nosuid and nodev, read-only where asked (recursively). Each source is opened beneath
+    cfg["mounts_in"] (the episode's scratch directory) with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)
+    and bound from that fd (open_tree, move_mount), never by its path: a path through a directory a
+    sidecar swapped for a link had pid 1 bind the host's files (rt10b p30-p32), and one with '..' a host
+    directory the trainer made for it (p29)."""
+    if not cfg.get("mounts"):
+        return
+    top = os.open(cfg["mounts_in"], os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        for rel, where, read_only in cfg["mounts"]:
+            # no O_NOFOLLOW: a link as the last component is refused too (ELOOP), not opened as a link
+            src = _openat2(top, rel, os.O_PATH | os.O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)
+            if src < 0 and ctypes.get_errno() in (errno.ELOOP, errno.EXDEV):    # only a sandbox made that
+                raise TaskError(f"mount source {rel[:80]!r}: a link or '..' on the way (refused)")
+            _check(min(0, src), f"open {rel} beneath {cfg['mounts_in']}")
+            try:
+                _bind_fd(src, rel, R, where, read_only)
+            finally:
+                os.close(src)
+    finally:
+        os.close(top)
+
+
+def _bind_fd(src: int, rel: str, R: str, where: str, read_only: bool) -> None:
+    """The file or directory of fd `src` bound at `where` in the new root (a file over a file)."""
+    mode = os.fstat(src).st_mode
+    if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+        raise OSError(f"mount source {rel} is not a directory or a regular file")
+    parent, name = where.rstrip("/").rsplit("/", 1)
+    if stat.S_ISDIR(mode):
+        target = _in_root(R, where.strip("/"))
+    else:                                      # a file over a file: a link there is replaced (resolv.conf)
+        target = (_in_root(R, parent.strip("/")) if parent.strip("/") else R) + "/" + name
+        if os.path.islink(target) or not os.path.exists(target):
+            if os.path.lexists(target):
+                os.unlink(target)
+            open(target, "w").close()
+    # A detached clone of what the fd names, its options set before it is attached where the root has it
+    tree = _libc.syscall(428, src, b"", 1 | AT_EMPTY_PATH | 0x8000 | os.O_CLOEXEC)  # CLONE, AT_RECURSIVE
+    _check(min(0, tree), f"open_tree({rel})")
+    try:
         attr = _MountAttr(0x6 | (1 if read_only else 0), 0, 0, 0)      # NOSUID | NODEV (| RDONLY)
-        _check(_libc.syscall(442, -100, target.encode(), 0x8000, ctypes.byref(attr), ctypes.sizeof(attr)),
+        size = ctypes.sizeof(attr)
+        _check(_libc.syscall(442, tree, b"", AT_EMPTY_PATH | 0x8000, ctypes.byref(attr), size),
                f"mount options of {where}")
+        _check(_libc.syscall(429, tree, b"", -100, target.encode(), 0x4),            # MOVE_MOUNT_F_EMPTY_PATH
+               f"move_mount({rel})")
+    finally:
+        os.close(tree)
+    if not read_only and stat.S_ISDIR(mode):   # sealed with the root (_seal), by its fd
+        _VOLUMES.append(target[len(R):] or "/")
 
 
 def _init_loop(cfg: dict, host_pid: str) -> None:

@@ -19,8 +19,8 @@ def _allow_no_cgroup():
 
 @pytest.fixture(scope="session")
 def image_cache():
-    """An empty image cache for the session, searchable by the sandbox's root (host uid H), as pytest's
-    own tmp directories are not."""
+    """An empty image cache for the session (images.prepare_cache makes it root's, mode 0700: a sandbox
+    reaches its layers only through the binds its child makes, sandbox._shelf)."""
     import tempfile
     path = Path(tempfile.mkdtemp(prefix="echo-test-cache-"))
     path.chmod(0o755)
