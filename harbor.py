@@ -661,8 +661,10 @@ class Environment:
 
     def __init__(self, box: sandbox.Sandbox, task: Task, seed: int, image: tamper.Image | None = None,
                  verifier_network: bool = False, verifier_user: dockerfile.User | None = None,
-                 verifier_image: images.State | None = None, services: Services | None = None):
+                 verifier_image: images.State | None = None, services: Services | None = None,
+                 scratch: Path | None = None):
         self.box, self.task, self.seed = box, task, seed
+        self.scratch = scratch                 # the episode's layers of seeded earlier stages: removed last
         self.verifier_image = verifier_image              # a separate verifier's built image (build_verifier)
         self.services = services               # the sidecars of a compose task, closed with the episode
         self.verifier_network = verifier_network          # the network verify() gives test.sh
@@ -710,6 +712,9 @@ class Environment:
         self.box.close()
         if self.services:
             self.services.close()
+        if self.scratch:
+            sandbox.rmtree(self.scratch)
+            self.scratch = None
 
     def __enter__(self) -> "Environment":
         return self
@@ -733,7 +738,7 @@ def build_task(task: Task, store: Path | None = None, log=print, cache: Path | N
         raise images.BuildError(str(e)) from None
     deadline = time.monotonic() + task.build_timeout        # one clock for the pulls and every step
     # on the host's directories nothing is cached: build_stages returns the state after FROM
-    state = images.build_stages(stages, _cached_steps(stages[-1].steps), task.path / "environment",
+    state = images.build_stages(stages, dockerfile.cached_steps(stages[-1]), task.path / "environment",
                                 task.build_timeout, task_limits(task, Limits()), store, log, cache,
                                 deadline=deadline, registry_nets=tuple(registry_nets))
     _built[key] = state
@@ -741,7 +746,8 @@ def build_task(task: Task, store: Path | None = None, log=print, cache: Path | N
 
 
 def _cached_steps(steps: list[Step]) -> list[Step]:
-    """The steps before `ARG TASK_SEED`: those after it make a task instance and run in every episode."""
+    """The steps before `ARG TASK_SEED`: those after it make a task instance and run in every episode (a
+    single-stage image's; a task's stages: dockerfile.cached_steps, which also follows COPY --from)."""
     for i, s in enumerate(steps):
         if s.instr == "ARG" and s.args.split("=")[0].strip() == "TASK_SEED":
             return steps[:i]
@@ -792,18 +798,34 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, ca
     agent_net, verifier_net = task_network(task, internet)
     if (agent_net or verifier_net) and not sandbox.network_available():
         raise SetupError(f"task '{task.name}': {sandbox.NETWORK_HELP}", infrastructure=True)
-    services = None                            # a compose task's sidecars (Services)
+    services, plan = None, []                  # a compose task's sidecars (Services); the seeded steps
+    scratch = None                             # the layers of earlier stages' seeded steps, this episode's
     try:
-        state = build_task(task, store, log, cache, registry_nets)
+        try:
+            stages = dockerfile.stages(task.dockerfile)
+        except ValueError as e:                # load_task checked it; a Task made by hand may not be
+            raise images.BuildError(str(e)) from None
+        last = stages[-1]
+        if any(st.seeded is not None for st in stages[:-1]):
+            # An earlier stage sees the seed: its steps from there, and what copies them, are built for this
+            # episode with its seed (never cached), the cached layers below them built or found as usual.
+            scratch = sandbox.scratch_dir()
+            state = images.build_stages(stages, dockerfile.cached_steps(last), task.path / "environment",
+                                        task.build_timeout, limits, store, log, cache,
+                                        registry_nets=tuple(registry_nets), seed=seed, scratch=scratch,
+                                        network=agent_net)
+        else:
+            state = build_task(task, store, log, cache, registry_nets)
         host = state.image.rootfs is None
-        steps = dockerfile.stage(task.dockerfile)[2]
-        seeded = steps if host else steps[len(_cached_steps(steps)):]   # host: build_task built nothing
+        steps = last.steps
+        seeded = steps if host else steps[len(dockerfile.cached_steps(last)):]   # host: nothing was built
         context = task.path / "environment"
         if not task.dockerfile and context.is_dir():   # copied in whole below: checked as a COPY's files
             for _ in images.walk_tree(context, context):
                 pass
-        plan = []                              # (step, the state it runs in); the last has every ENV
-        for step in seeded:                    # never cached: their files are copied, not hashed, per episode
+        # plan: (step, the state it runs in), the last with every ENV; never cached: their files are
+        # copied, not hashed, per episode
+        for step in seeded:
             state = images.advance(state, step, context, cache, keyed=False)
             plan.append((step, state))
         services = (Services(task, store, log, cache, registry_nets, volume_mb(limits)) if task.compose
@@ -815,6 +837,7 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, ca
                               dirs=LOG_DIRS.split())
         box.__enter__()
     except (images.BuildError, sandbox.SandboxError, OSError) as e:
+        _release(plan, scratch)
         if services:
             services.close()
         raise SetupError(f"task '{task.name}': {e}", infrastructure=not isinstance(
@@ -845,25 +868,37 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, ca
         image = tamper.Image(["/"] if host else [str(p) for p in state.layers])
         env = Environment(box, task, seed, image, verifier_network=verifier_net, verifier_user=verifier_user,
                           verifier_image=build_verifier(task, store, log, cache) if task.separate else None,
-                          services=services)
+                          services=services, scratch=scratch)
         box.start_clock()                      # the episode clock starts when the agent does
         return env
     except HealthcheckError as e:
         box.close()
+        _release(plan, scratch)
         if services:
             services.close()
         raise SetupError(f"task '{task.name}': {e}") from None
     except (images.BuildError, sandbox.SandboxError, OSError) as e:
         box.close()
+        _release(plan, scratch)
         if services:
             services.close()
         raise SetupError(f"task '{task.name}': {e}", infrastructure=not isinstance(
             e, (images.BuildError, sandbox.TaskSetupError))) from None
     except BaseException:
         box.close()
+        _release(plan, scratch)
         if services:
             services.close()
         raise
+
+
+def _release(plan, scratch: Path | None) -> None:
+    """A failed setup's leftovers: the downloads of seeded steps that did not run (not kept:
+    images.release), the layers of earlier stages' seeded steps."""
+    for _, step_state in plan:
+        images.release(step_state.fetched, failed=True)
+    if scratch:
+        sandbox.rmtree(scratch)
 
 
 def volume_mb(limits: Limits) -> int:
