@@ -848,7 +848,7 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, ca
         # all wait within it (a check's `retries` or a step's `sleep` cannot stretch a start past it).
         deadline = time.monotonic() + task.build_timeout
         if services:                           # before the agent, in depends_on order
-            services.start(box, limits, deadline)
+            services.start(box, limits, deadline, seed)
         if not task.dockerfile and context.is_dir():
             try:                                             # the task's files: its fault, as a COPY's
                 box.copy_in(context, task.workdir, setup_left(deadline, "the copy of environment/"))
@@ -1065,7 +1065,7 @@ class Services:
         sidecar may mount the same volume writable (and the agent reaches every sidecar)."""
         return [(d, target) for d, target, _ in self.mounts(self.compose.main)[1:]]
 
-    def start(self, main: sandbox.Sandbox, limits: Limits, deadline: float) -> None:
+    def start(self, main: sandbox.Sandbox, limits: Limits, deadline: float, seed: int | None = None) -> None:
         """Each sidecar in order, its command started in the background (or, for one that a service
         waits on with service_completed_successfully, run to its end, which must be exit 0), and its
         healthcheck awaited where it has one: every wait within the episode's setup clock (`deadline`)."""
@@ -1076,10 +1076,10 @@ class Services:
         for svc in self.compose.services:
             state = self.states[svc.name]
             host = state.image.rootfs is None
-            steps = dockerfile.stage(svc.dockerfile)[2] if host else []
-            plan = []
-            for step in steps:                 # the host fallback's steps run in every episode
-                state = images.advance(state, step, svc.context)
+            steps = dockerfile.stage(svc.dockerfile)[2]
+            plan = []                          # the host fallback's steps, and those after `ARG TASK_SEED`,
+            for step in steps if host else steps[len(_cached_steps(steps)):]:   # run in every episode
+                state = images.advance(state, step, svc.context, keyed=False)
                 plan.append((step, state))
             box = sandbox.Sandbox(svc.workdir or state.config.workdir, env={**state.env, **svc.env},
                                   limits=limits, layers=None if host else state.layers, network_of=main,
@@ -1089,7 +1089,7 @@ class Services:
             where = f"service {svc.name!r}"
             command = self.command(svc, state, where)
             for step, step_state in plan:
-                images.run_step(box, step, step_state, svc.context, seed=None,
+                images.run_step(box, step, step_state, svc.context, seed=seed,
                                 timeout=setup_left(deadline, f"{where}, line {step.line}: {step.instr}"))
             if svc.name in run_once:
                 r = box.exec(command, setup_left(deadline, f"{where}'s command"))
@@ -1161,7 +1161,7 @@ def build_service(task: Task, svc: compose.Service, store: Path | None = None, l
     """A sidecar's image, as build_task builds the main one (its Dockerfile, or FROM its image, with
     the build context compose names): remembered per process."""
     return _build_image((task.path, svc.name, store, cache, tuple(registry_nets)), svc.dockerfile,
-                        lambda steps: steps, svc.context, task.build_timeout, task_limits(task, Limits()),
+                        _cached_steps, svc.context, task.build_timeout, task_limits(task, Limits()),
                         store, log, cache, registry_nets, where=f"service {svc.name!r}: ")
 
 

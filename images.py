@@ -651,7 +651,7 @@ def _run_step(sb: Sandbox, step, state: State, context: Path, seed: int | None, 
                             else spec["body"])
             sb.copy_in(name, _dest(spec["dest"], c.workdir), left(), max_bytes)
     elif step.instr == "COPY" and dockerfile.copy_from(step) is not None:
-        _owned(sb, step, state, lambda: _copy_from(sb, step, state, timeout), left)
+        _owned(sb, step, state, lambda: _copy_from(sb, step, state, timeout, max_bytes), left)
     elif step.instr in ("COPY", "ADD"):
         for url, _ in _url_sources(step, c):
             _add_url(sb, step, state, url, left(), max_bytes)
@@ -749,15 +749,21 @@ def _add_archive(sb: Sandbox, src: Path, dest: str, where: str, deadline: float,
         staged.mkdir()
         try:
             _own(staged)
-            room = max_bytes if max_bytes is not None else \
-                None if sb.upper else sandbox.tmpfs_mb(sb.limits, sb.cgroup)[0] << 20
-            free = shutil.disk_usage(staged).free - (DISK_RESERVE_MB << 20)
-            budget = min(BUILD_DISK_MB << 20, free, *([room] if room is not None else []))
-            _unpack(f, staged, max(0, budget), f"{where} {src.name}", deadline)
+            _unpack(f, staged, _room(sb, max_bytes, staged), f"{where} {src.name}", deadline)
             sb.copy_in(staged, dest, max(0.001, deadline - time.monotonic()), max_bytes)
         finally:
             _rm(staged)
     return True
+
+
+def _room(sb: Sandbox, max_bytes: int | None, on: Path) -> int:
+    """The bytes a step may stage on the host (`on`, in the sandbox's state directory) for one copy: what it
+    may write (max_bytes, else the episode's writable layer), at most BUILD_DISK_MB and what `on`'s disk
+    has free less DISK_RESERVE_MB: never more than its destination holds."""
+    room = max_bytes if max_bytes is not None else \
+        None if sb.upper else sandbox.tmpfs_mb(sb.limits, sb.cgroup)[0] << 20
+    free = shutil.disk_usage(on).free - (DISK_RESERVE_MB << 20)
+    return max(0, min(BUILD_DISK_MB << 20, free, *([room] if room is not None else [])))
 
 
 def _unpack(f, out: Path, budget: int, where: str, deadline: float) -> None:
@@ -1030,12 +1036,13 @@ def _from_state(step, state: State) -> State:
     return state.sources[value]
 
 
-def _copy_from(sb: Sandbox, step, state: State, timeout: float) -> list[str]:
+def _copy_from(sb: Sandbox, step, state: State, timeout: float, max_bytes: int | None = None) -> list[str]:
     """COPY --from: the source stage's root filesystem is mounted by a sandbox of its own (no network,
     nothing run in it), and each source path is resolved from the host through that sandbox's root, one
     component at a time, symlinks and '..' against the stage's root, never the host's (_open_in_root).
     What it names (a link as a source is followed, as Docker's; links inside a copied directory stay
-    links) is staged on the host with its owners, then copied in keeping them, as Docker keeps them."""
+    links) is staged in the sandbox's own state directory with its owners, at most what the step may write
+    (_room), then copied in keeping them, as Docker keeps them."""
     source, c = _from_state(step, state), state.config
     where = f"line {step.line}: COPY --from={dockerfile.copy_from(step)}"
     if source.image.rootfs is None:
@@ -1046,12 +1053,15 @@ def _copy_from(sb: Sandbox, step, state: State, timeout: float) -> list[str]:
         raise BuildError(f"{where}: needs a source and a destination")
     *srcs, dest = words
     dest = _dest(dest, c.workdir)
-    deadline, budget, made = time.monotonic() + timeout, [BUILD_DISK_MB << 20], []
+    deadline, made = time.monotonic() + timeout, []
+    left = lambda: max(0.001, deadline - time.monotonic())   # noqa: E731
     limits = Limits(episode_timeout=timeout + 30, keep_agent_processes=False)     # a build's (_build_layer)
-    with Sandbox(workdir="/", layers=source.layers, network=False, limits=limits) as src_sb, \
-            tempfile.TemporaryDirectory() as tmp:
+    tmp = sb.dir / "xfer" / f"from-{secrets.token_hex(4)}"   # the sandbox's: gone with it
+    tmp.mkdir()
+    with Sandbox(workdir="/", layers=source.layers, network=False, limits=limits) as src_sb:
         root = os.open(src_sb.host_path("/"), os.O_PATH | os.O_DIRECTORY)
         try:
+            budget = [_room(sb, max_bytes, tmp)]
             found = [(src, m) for src in srcs for m in _glob_in_root(root, src, f"{where} {src}")]
             for i, (src, name) in enumerate(found):
                 staged = Path(tmp) / str(i) / (os.path.basename(name.rstrip("/")) or "root")
@@ -1062,14 +1072,17 @@ def _copy_from(sb: Sandbox, step, state: State, timeout: float) -> list[str]:
                 finally:
                     os.close(fd)
                 if staged.is_dir() and not staged.is_symlink():
-                    sb.copy_in(staged, dest, keep_owners=True)
+                    sb.copy_in(staged, dest, left(), max_bytes, keep_owners=True)
                     made += [os.path.join(dest, n) for n in sorted(os.listdir(staged))]
                 else:
                     many = len(srcs) > 1 or len(found) > 1 or dest.endswith("/")
-                    sb.copy_in(staged, os.path.join(dest, staged.name) if many else dest, keep_owners=True)
-                    made.append(os.path.join(dest, staged.name) if many else dest)
+                    target = os.path.join(dest, staged.name) if many else dest
+                    sb.copy_in(staged, target, left(), max_bytes, keep_owners=True)
+                    made.append(target)
+                _rm(staged.parent)
         finally:
             os.close(root)
+            _rm(tmp)
     return made
 
 
@@ -1169,7 +1182,7 @@ def _export(fd: int, out: Path, budget: list[int], where: str, deadline: float) 
             while chunk := f.read(1 << 20):
                 budget[0] -= len(chunk)
                 if budget[0] < 0:
-                    raise BuildError(f"{where}: copies over {BUILD_DISK_MB} MiB")
+                    raise BuildError(f"{where}: copies more than the step may write here")
                 o.write(chunk)
                 if time.monotonic() > deadline:
                     raise BuildError(f"{where}: build_timeout_sec reached copying")

@@ -77,6 +77,19 @@ def test_p11_an_archive_that_fits_still_unpacks_with_its_links(tmp_path, cache):
         assert env.run("cat /opt/d/l; readlink /opt/d/l", 10).output.split() == ["hello", "a.txt"]
 
 
+@root_only
+def test_p11_a_seeded_copy_from_a_stage_is_held_to_the_episodes_storage(store, cache, tmp_path):
+    # the same class through COPY --from: the stage's 40 MB file was exported whole to the host's /tmp
+    # (up to BUILD_DISK_MB) before the copy into a 16 MiB episode was refused
+    path = make_task(tmp_path, "FROM tiny AS big\nRUN head -c 40000000 /dev/zero > /big\nFROM tiny\n"
+                     "ARG TASK_SEED\nCOPY --from=big /big /big\n",
+                     toml="[environment]\nstorage_mb = 16\nallow_internet = false\n")
+    harbor.forget_builds()
+    with pytest.raises(harbor.SetupError) as e:
+        harbor.start_task(harbor.load_task(path), store=store, cache=cache, log=lambda m: None).close()
+    assert not e.value.infrastructure and "copies more than the step may write here" in str(e.value)
+
+
 # ---- p14: ADD <url>'s downloads count against the cache's disk ------------------------------------------
 
 def _download(tmp_path: Path, size: int, byte: bytes = b"x") -> tuple[Path, str]:
@@ -233,3 +246,14 @@ def test_p25_layers_over_what_the_mount_takes_are_refused_before_any_is_built(st
     with pytest.raises(images.BuildError, match="overlay mount of this cache takes"):
         build(path, store, cache)
     assert time.monotonic() - t0 < 10 and not list((cache / "layers").glob("*/meta.json"))
+
+
+def test_p17_a_sidecars_seeded_steps_see_the_episodes_seed(tmp_path):
+    # a service's Dockerfile was built whole with TASK_SEED unset (and on a base image, cached so)
+    from test_compose import WEB_DOCKERFILE, make_task as compose_task
+    web = WEB_DOCKERFILE.replace("COPY secret.txt /srv/secret.txt\n", "COPY secret.txt /srv/secret.txt\n"
+                                 "ARG TASK_SEED\nRUN echo \"seed=$TASK_SEED\" > /srv/seed.txt\n")
+    web = web.replace("cp /srv/secret.txt /shared/", "cp /srv/secret.txt /srv/seed.txt /shared/")
+    task = harbor.load_task(compose_task(tmp_path, {"environment/web/Dockerfile": web}))
+    with harbor.start_task(task, 7, log=lambda m: None) as env:
+        assert env.run("cat /shared/seed.txt").output.strip() == "seed=7"
