@@ -246,6 +246,11 @@ def _load(path: Path, fail, need, read) -> Task:
                         images.check_reference(ref)
                     except images.BuildError as e:
                         raise ValueError(f"line {line}: {e}") from None
+            cap = images.layer_cap(images.CACHE)      # the default cache's; a build checks its own again
+            for st in dockerfile.stages(steps):
+                if st.layers > cap:
+                    raise ValueError(f"line {st.line}: stage {st.name or st.index} has {st.layers} layers, "
+                                     f"more than the {cap} an overlay mount of the image cache takes")
         except (ValueError, images.BuildError) as e:
             raise fail(f"environment/Dockerfile: {e}") from None
     workdir = environ["workdir"] if "workdir" in environ else docker_workdir or "/app"

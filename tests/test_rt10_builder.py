@@ -18,6 +18,7 @@ import harbor
 import images
 from test_builder_attacks import build, cache, make_task, store  # noqa: F401 - fixtures
 
+OFFLINE = "[environment]\nallow_internet = false\n"
 root_only = pytest.mark.skipif(os.getuid() != 0, reason="sandboxes of a build need root (the trainer's case)")
 
 
@@ -72,7 +73,7 @@ def test_p11_an_archive_that_fits_still_unpacks_with_its_links(tmp_path, cache):
         link.type, link.linkname = tarfile.SYMTYPE, "a.txt"
         tar.addfile(link)
     path = make_task(tmp_path, "FROM host\nARG TASK_SEED\nADD pkg.tar.gz /opt/\n",
-                     {"environment/pkg.tar.gz": buf.getvalue()}, toml="[environment]\nallow_internet = false\n")
+                     {"environment/pkg.tar.gz": buf.getvalue()}, toml=OFFLINE)
     with _start(path, cache) as env:
         assert env.run("cat /opt/d/l; readlink /opt/d/l", 10).output.split() == ["hello", "a.txt"]
 
@@ -163,7 +164,7 @@ def test_p15_an_add_url_to_a_path_through_a_file_is_the_tasks_fault(tmp_path, ca
     (cache / "blobs" / "sha256").mkdir(parents=True)
     (cache / "blobs" / "sha256" / digest).write_bytes(data)        # given by --checksum: nothing fetched
     path = make_task(tmp_path, f"FROM host\nARG TASK_SEED\nADD --checksum=sha256:{digest} "
-                     "http://example.invalid/f /etc/hostname/x\n", toml="[environment]\nallow_internet = false\n")
+                     "http://example.invalid/f /etc/hostname/x\n", toml=OFFLINE)
     with pytest.raises(harbor.SetupError) as e:
         _start(path, cache).close()
     assert not e.value.infrastructure and "cannot copy" in str(e.value)
@@ -172,7 +173,8 @@ def test_p15_an_add_url_to_a_path_through_a_file_is_the_tasks_fault(tmp_path, ca
 
 # ---- p17: a step that sees the seed is run per episode, in whichever stage ------------------------------
 
-SEEDED_GEN = "FROM tiny AS gen\nRUN echo cached > /c.txt\nARG TASK_SEED\nRUN echo \"seed=$TASK_SEED\" > /seed.txt\n"
+SEEDED_GEN = ("FROM tiny AS gen\nRUN echo cached > /c.txt\nARG TASK_SEED\n"
+              "RUN echo \"seed=$TASK_SEED\" > /seed.txt\n")
 
 
 @root_only
@@ -235,6 +237,14 @@ def test_p25_the_layer_cap_fits_the_mounts_one_page():
     cap = images.layer_cap(cache_dir)
     layer = len(str(cache_dir / "layers" / ("0" * 16) / "layer"))
     assert 60 <= cap < 100 and cap * (layer + 1) < 4096
+
+
+def test_p25_layers_over_what_the_default_cache_mounts_are_refused_at_load(tmp_path):
+    n = images.layer_cap(images.CACHE)
+    path = make_task(tmp_path, "FROM debian:bookworm\n" + "RUN true\n" * n)
+    with pytest.raises(harbor.TaskError, match=f"{n + 1} layers, more than the {n} an overlay mount"):
+        harbor.load_task(path)
+    harbor.load_task(make_task(tmp_path, "FROM debian:bookworm\n" + "RUN true\n" * (n - 1), name="u"))
 
 
 @root_only
