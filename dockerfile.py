@@ -212,10 +212,19 @@ class Stage:
     build_args: dict[str, str] # the ARGs declared before the first FROM
     steps: list[Step]
     line: int                  # FROM's line (0 without a FROM)
+    sources: dict[str, int] = field(default_factory=dict)   # COPY --from values naming an earlier stage
+    layers: int = 1            # the layers its image has: its base's (an image: 1) and one per step
+    seeded: int | None = None  # its first step that sees TASK_SEED, or copies or continues one that did
 
 
 # Flags of COPY/ADD that change what lands in the image and that echo does not implement.
 UNSUPPORTED_FLAGS = {"--keep-git-dir", "--exclude", "--parents"}
+# A stage's image is an overlay mount of all its layers: more than an overlay takes (Docker's own limit is
+# 127 lower layers; images.layer_cap is the tighter one the cache's path lengths allow) is refused at load.
+# Stages: real Dockerfiles have a handful; a Dockerfile of thousands only makes the loader and builder slow.
+MAX_LAYERS = 120
+MAX_STAGES = 100
+LAYER_STEPS = ("RUN", "COPY", "ADD", "COPY_HEREDOC")
 
 
 def stages(steps: list[Step]) -> list[Stage]:
@@ -224,14 +233,21 @@ def stages(steps: list[Step]) -> list[Stage]:
     or a later one, ADD of a git repository or of a URL scheme other than http(s), --checksum anywhere but
     ADD <url>, a flag in UNSUPPORTED_FLAGS, a SHELL that is not a JSON array."""
     froms = [i for i, s in enumerate(steps) if s.instr == "FROM"]
+    if len(froms) > MAX_STAGES:
+        raise ValueError(f"line {steps[froms[MAX_STAGES]].line}: {len(froms)} stages (FROM lines), more "
+                         f"than the {MAX_STAGES} echo builds")
     head = steps[:froms[0]] if froms else []
     global_args = Config()
     for s in head:
         if s.instr != "ARG":
             raise ValueError(f"line {s.line}: {s.instr} before FROM (only ARG may come before FROM)")
+        if _is_seed(s):        # FROM's reference would read it, and an image is resolved once
+            raise ValueError(f"line {s.line}: ARG TASK_SEED before FROM: a base image is the same for every "
+                             "episode; declare it in a stage")
         global_args = replay(global_args, s)
     bounds = list(zip(froms, froms[1:] + [len(steps)])) if froms else [(-1, len(steps))]
     out: list[Stage] = []
+    named: dict[str, int] = {}                 # stage name -> index: every lookup is one, not a scan
     for i, (start, end) in enumerate(bounds):
         base, name, parent, line = "host", "", None, 0
         if start >= 0:
@@ -242,14 +258,41 @@ def stages(steps: list[Step]) -> list[Stage]:
                                  "[AS name]")
             base = subst(words[0], global_args.args)
             name = words[2].lower() if len(words) == 3 else ""
-            if name and any(st.name == name for st in out):
+            if name and name in named:
                 raise ValueError(f"line {line}: stage name {name!r} is used twice")
-            parent = next((st.index for st in out if st.name and st.name == base.lower()), None)
+            parent = named.get(base.lower())
         stage_ = Stage(i, name, base, parent, global_args.args, steps[start + 1:end], line)
-        for s in stage_.steps:
+        stage_.layers = (out[parent].layers if parent is not None else 1) + sum(
+            s.instr in LAYER_STEPS for s in stage_.steps)
+        if stage_.layers > MAX_LAYERS:
+            raise ValueError(f"line {line}: stage {name or i} has {stage_.layers} layers (its base's and one "
+                             f"per RUN/COPY/ADD), more than the {MAX_LAYERS} an overlay mount takes")
+        # What sees the seed, and everything that depends on it, runs per episode (harbor._start): the
+        # steps after `ARG TASK_SEED`, a stage continuing a seeded one from its start, and a stage that
+        # copies from a seeded one from that COPY on.
+        stage_.seeded = 0 if parent is not None and out[parent].seeded is not None else None
+        for j, s in enumerate(stage_.steps):
             _check_copy(s, stage_)
+            value = copy_from(s)
+            src = (int(value) if value and value.isdigit() else named.get((value or "").lower()))
+            if value is not None and src is not None:
+                stage_.sources[value] = src
+            if stage_.seeded is None and (_is_seed(s) or value is not None and src is not None
+                                          and out[src].seeded is not None):
+                stage_.seeded = j
         out.append(stage_)
+        if name:
+            named[name] = i
     return out
+
+
+def _is_seed(s: Step) -> bool:
+    return s.instr == "ARG" and s.args.split("=")[0].strip() == "TASK_SEED"
+
+
+def cached_steps(st: Stage) -> list[Step]:
+    """The steps of a stage built into cached layers: those before the first that sees the seed."""
+    return st.steps if st.seeded is None else st.steps[:st.seeded]
 
 
 def copy_from(step: Step) -> str | None:
@@ -261,7 +304,8 @@ def copy_from(step: Step) -> str | None:
 
 
 def source_stage(value: str, stages_: list[Stage]) -> Stage | None:
-    """The stage a --from value names (its name, or its index as a number), None if it names an image."""
+    """The stage a --from value names (its name, or its index as a number), None if it names an image.
+    stages() resolves each stage's once (Stage.sources); this is for a list of stages made otherwise."""
     if value.isdigit():
         return stages_[int(value)] if int(value) < len(stages_) else None
     return next((st for st in stages_ if st.name and st.name == value.lower()), None)
@@ -320,7 +364,7 @@ def references(steps: list[Step]) -> list[tuple[int, str]]:
     for st in all_:
         refs += [(st.line, st.base)] if st.parent is None else []
         refs += [(s.line, subst(v, st.build_args)) for s in st.steps if (v := copy_from(s)) is not None
-                 and source_stage(v, all_[:st.index]) is None]
+                 and v not in st.sources]
     return refs
 
 

@@ -248,6 +248,11 @@ def _load(path: Path, fail, need, read) -> Task:
                         images.check_reference(ref)
                     except images.BuildError as e:
                         raise ValueError(f"line {line}: {e}") from None
+            cap = images.layer_cap(images.CACHE)      # the default cache's; a build checks its own again
+            for st in dockerfile.stages(steps):
+                if st.layers > cap:
+                    raise ValueError(f"line {st.line}: stage {st.name or st.index} has {st.layers} layers, "
+                                     f"more than the {cap} an overlay mount of the image cache takes")
         except (ValueError, images.BuildError) as e:
             raise fail(f"environment/Dockerfile: {e}") from None
     workdir = environ["workdir"] if "workdir" in environ else docker_workdir or "/app"
@@ -664,8 +669,10 @@ class Environment:
 
     def __init__(self, box: sandbox.Sandbox, task: Task, seed: int, image: tamper.Image | None = None,
                  verifier_network: bool = False, verifier_user: dockerfile.User | None = None,
-                 verifier_image: images.State | None = None, services: Services | None = None):
+                 verifier_image: images.State | None = None, services: Services | None = None,
+                 scratch: Path | None = None):
         self.box, self.task, self.seed = box, task, seed
+        self.scratch = scratch                 # the episode's layers of seeded earlier stages: removed last
         self.verifier_image = verifier_image              # a separate verifier's built image (build_verifier)
         self.services = services               # the sidecars of a compose task, closed with the episode
         self.verifier_network = verifier_network          # the network verify() gives test.sh
@@ -713,6 +720,9 @@ class Environment:
         self.box.close()
         if self.services:
             self.services.close()
+        if self.scratch:
+            sandbox.rmtree(self.scratch)
+            self.scratch = None
 
     def __enter__(self) -> "Environment":
         return self
@@ -736,7 +746,7 @@ def build_task(task: Task, store: Path | None = None, log=say, cache: Path | Non
         raise images.BuildError(str(e)) from None
     deadline = time.monotonic() + task.build_timeout        # one clock for the pulls and every step
     # on the host's directories nothing is cached: build_stages returns the state after FROM
-    state = images.build_stages(stages, _cached_steps(stages[-1].steps), task.path / "environment",
+    state = images.build_stages(stages, dockerfile.cached_steps(stages[-1]), task.path / "environment",
                                 task.build_timeout, task_limits(task, Limits()), store, log, cache,
                                 deadline=deadline, registry_nets=tuple(registry_nets))
     _built[key] = state
@@ -744,7 +754,8 @@ def build_task(task: Task, store: Path | None = None, log=say, cache: Path | Non
 
 
 def _cached_steps(steps: list[Step]) -> list[Step]:
-    """The steps before `ARG TASK_SEED`: those after it make a task instance and run in every episode."""
+    """The steps before `ARG TASK_SEED`: those after it make a task instance and run in every episode (a
+    single-stage image's; a task's stages: dockerfile.cached_steps, which also follows COPY --from)."""
     for i, s in enumerate(steps):
         if s.instr == "ARG" and s.args.split("=")[0].strip() == "TASK_SEED":
             return steps[:i]
@@ -795,18 +806,34 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, ca
     agent_net, verifier_net = task_network(task, internet)
     if (agent_net or verifier_net) and not sandbox.network_available():
         raise SetupError(f"task '{task.name}': {sandbox.NETWORK_HELP}", infrastructure=True)
-    services = None                            # a compose task's sidecars (Services)
+    services, plan = None, []                  # a compose task's sidecars (Services); the seeded steps
+    scratch = None                             # the layers of earlier stages' seeded steps, this episode's
     try:
-        state = build_task(task, store, log, cache, registry_nets)
+        try:
+            stages = dockerfile.stages(task.dockerfile)
+        except ValueError as e:                # load_task checked it; a Task made by hand may not be
+            raise images.BuildError(str(e)) from None
+        last = stages[-1]
+        if any(st.seeded is not None for st in stages[:-1]):
+            # An earlier stage sees the seed: its steps from there, and what copies them, are built for this
+            # episode with its seed (never cached), the cached layers below them built or found as usual.
+            scratch = sandbox.scratch_dir()
+            state = images.build_stages(stages, dockerfile.cached_steps(last), task.path / "environment",
+                                        task.build_timeout, limits, store, log, cache,
+                                        registry_nets=tuple(registry_nets), seed=seed, scratch=scratch,
+                                        network=agent_net)
+        else:
+            state = build_task(task, store, log, cache, registry_nets)
         host = state.image.rootfs is None
-        steps = dockerfile.stage(task.dockerfile)[2]
-        seeded = steps if host else steps[len(_cached_steps(steps)):]   # host: build_task built nothing
+        steps = last.steps
+        seeded = steps if host else steps[len(dockerfile.cached_steps(last)):]   # host: nothing was built
         context = task.path / "environment"
         if not task.dockerfile and context.is_dir():   # copied in whole below: checked as a COPY's files
             for _ in images.walk_tree(context, context):
                 pass
-        plan = []                              # (step, the state it runs in); the last has every ENV
-        for step in seeded:                    # never cached: their files are copied, not hashed, per episode
+        # plan: (step, the state it runs in), the last with every ENV; never cached: their files are
+        # copied, not hashed, per episode
+        for step in seeded:
             state = images.advance(state, step, context, cache, keyed=False)
             plan.append((step, state))
         services = (Services(task, store, log, cache, registry_nets, volume_mb(limits), limits)
@@ -819,6 +846,7 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, ca
                               cgroup_parent=services.group if services else None)
         box.__enter__()
     except (images.BuildError, sandbox.SandboxError, OSError) as e:
+        _release(plan, scratch)
         if services:
             services.close()
         raise SetupError(f"task '{task.name}': {e}", infrastructure=not isinstance(
@@ -829,7 +857,7 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, ca
         # all wait within it (a check's `retries` or a step's `sleep` cannot stretch a start past it).
         deadline = time.monotonic() + task.build_timeout
         if services:                           # before the agent, in depends_on order
-            services.start(box, limits, deadline)
+            services.start(box, limits, deadline, seed)
         if not task.dockerfile and context.is_dir():
             try:                                             # the task's files: its fault, as a COPY's
                 box.copy_in(context, task.workdir, setup_left(deadline, "the copy of environment/"))
@@ -849,25 +877,37 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, ca
         image = tamper.Image(["/"] if host else [str(p) for p in state.layers])
         env = Environment(box, task, seed, image, verifier_network=verifier_net, verifier_user=verifier_user,
                           verifier_image=build_verifier(task, store, log, cache) if task.separate else None,
-                          services=services)
+                          services=services, scratch=scratch)
         box.start_clock()                      # the episode clock starts when the agent does
         return env
     except HealthcheckError as e:
         box.close()
+        _release(plan, scratch)
         if services:
             services.close()
         raise SetupError(f"task '{task.name}': {e}") from None
     except (images.BuildError, sandbox.SandboxError, OSError) as e:
         box.close()
+        _release(plan, scratch)
         if services:
             services.close()
         raise SetupError(f"task '{task.name}': {e}", infrastructure=not isinstance(
             e, (images.BuildError, sandbox.TaskSetupError))) from None
     except BaseException:
         box.close()
+        _release(plan, scratch)
         if services:
             services.close()
         raise
+
+
+def _release(plan, scratch: Path | None) -> None:
+    """A failed setup's leftovers: the downloads of seeded steps that did not run (not kept:
+    images.release), the layers of earlier stages' seeded steps."""
+    for _, step_state in plan:
+        images.release(step_state.fetched, failed=True)
+    if scratch:
+        sandbox.rmtree(scratch)
 
 
 def volume_mb(limits: Limits) -> int:
@@ -1048,7 +1088,7 @@ class Services:
         sidecar may mount the same volume writable (and the agent reaches every sidecar)."""
         return [(d, target) for d, target, _ in self.mounts(self.compose.main)[1:]]
 
-    def start(self, main: sandbox.Sandbox, limits: Limits, deadline: float) -> None:
+    def start(self, main: sandbox.Sandbox, limits: Limits, deadline: float, seed: int | None = None) -> None:
         """Each sidecar in order, its command started in the background (or, for one that a service
         waits on with service_completed_successfully, run to its end, which must be exit 0), and its
         healthcheck awaited where it has one: every wait within the episode's setup clock (`deadline`)."""
@@ -1059,10 +1099,10 @@ class Services:
         for svc in self.compose.services:
             state = self.states[svc.name]
             host = state.image.rootfs is None
-            steps = dockerfile.stage(svc.dockerfile)[2] if host else []
-            plan = []
-            for step in steps:                 # the host fallback's steps run in every episode
-                state = images.advance(state, step, svc.context)
+            steps = dockerfile.stage(svc.dockerfile)[2]
+            plan = []                          # the host fallback's steps, and those after `ARG TASK_SEED`,
+            for step in steps if host else steps[len(_cached_steps(steps)):]:   # run in every episode
+                state = images.advance(state, step, svc.context, keyed=False)
                 plan.append((step, state))
             box = sandbox.Sandbox(svc.workdir or state.config.workdir, env={**state.env, **svc.env},
                                   limits=limits, layers=None if host else state.layers, network_of=main,
@@ -1073,7 +1113,7 @@ class Services:
             where = f"service {svc.name!r}"
             command = self.command(svc, state, where)
             for step, step_state in plan:
-                images.run_step(box, step, step_state, svc.context, seed=None,
+                images.run_step(box, step, step_state, svc.context, seed=seed,
                                 timeout=setup_left(deadline, f"{where}, line {step.line}: {step.instr}"))
             if svc.name in run_once:
                 r = box.exec(command, setup_left(deadline, f"{where}'s command"))
@@ -1148,7 +1188,7 @@ def build_service(task: Task, svc: compose.Service, store: Path | None = None, l
     """A sidecar's image, as build_task builds the main one (its Dockerfile, or FROM its image, with
     the build context compose names): remembered per process."""
     return _build_image((task.path, svc.name, store, cache, tuple(registry_nets)), svc.dockerfile,
-                        lambda steps: steps, svc.context, task.build_timeout, task_limits(task, Limits()),
+                        _cached_steps, svc.context, task.build_timeout, task_limits(task, Limits()),
                         store, log, cache, registry_nets, where=f"service {svc.name!r}: ")
 
 

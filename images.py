@@ -33,6 +33,7 @@ import ipaddress
 import json
 import os
 import re
+import secrets
 import shlex
 import shutil
 import signal
@@ -99,6 +100,9 @@ class State:
 def slug(ref: str) -> str:
     """An image store's file name for a reference: '/', ':' and '@' as '_' (ubuntu_24.04.tar)."""
     return re.sub(r"[/:@]", "_", ref)
+
+
+BASE_NAME_MAX = 97        # cache_name's longest: an 80-character slug, '-' and 16 hex digits
 
 
 def cache_name(canon: str) -> str:
@@ -347,6 +351,27 @@ DISK_RESERVE_MB = 1024
 WATCH_SECONDS = 0.5
 
 
+def layer_cap(cache: Path) -> int:
+    """How many layers an overlay mount of this cache's layers takes: mount(2) copies its options only up
+    to a page (4,095 bytes and a NUL), and pid 1 names every lower layer by its path (sandbox_init.
+    _overlay_root: lowerdir=<layer>:<layer>:...,upperdir=...,workdir=...,userxattr). A layer's path is
+    CACHE/layers/<16 hex>/layer, the base's at most as long (CACHE/images/<name>/rootfs, name bounded
+    below), or an episode's seeded one (_build_seeded); the upper is a build's
+    CACHE/layers/.tmp-<key>@<pid>-<start>/layer or an episode's STATE_DIR/s<12 hex>/scratch/upper, the work
+    directory beside it. At most dockerfile.MAX_LAYERS."""
+    scratch = sandbox.STATE_DIR / ("s" + "0" * 12)      # an episode's seeded layers: <stage>-<step>
+    layer = max(len(str(Path(cache) / "layers" / ("0" * 16) / "layer")),
+                len(str(scratch / "99-999" / "layer")))
+    base = len(str(Path(cache) / "images" / ("x" * BASE_NAME_MAX) / "rootfs"))
+    owner = f"@{'9' * 10}-{'9' * 20}"        # temp_name's pid and start time, at their longest
+    upper = max(len(str(Path(cache) / "layers" / f".tmp-{'0' * 16}{owner}" / "layer")),
+                len(str(scratch / f".tmp-99-999{owner}" / "layer")),
+                len(str(sandbox.STATE_DIR / ("s" + "0" * 12) / "scratch" / "upper")))
+    fixed = len("lowerdir=,upperdir=,workdir=,userxattr") + 2 * upper + len(".work") + base
+    room = (os.sysconf("SC_PAGE_SIZE") - 1) - fixed
+    return max(0, min(dockerfile.MAX_LAYERS, 1 + room // (layer + 1)))
+
+
 # Every layer key starts from this: a layer built under older rules of what a step may read or copy (before
 # COPY --from refused a stage's /proc, rt5 p14) would still serve what they let through, so it is not reused.
 BUILD_RULES = 2
@@ -375,20 +400,24 @@ def build(steps, state: State, context: Path, timeout: float, limits: Limits, lo
     disk_mb = disk_mb or BUILD_DISK_MB
     deadline = deadline if deadline is not None else time.monotonic() + timeout
     sweep(cache)
-    layers = len(state.layers) + sum(s.instr in ("RUN", "COPY", "ADD", "COPY_HEREDOC") for s in steps)
-    if layers > 120:                           # refused before any is built
-        raise BuildError(f"{layers} layers: more than an overlay mount takes")
+    layers = len(state.layers) + sum(s.instr in dockerfile.LAYER_STEPS for s in steps)
+    if layers > layer_cap(cache):              # refused before any is built
+        raise BuildError(f"{layers} layers: more than the {layer_cap(cache)} an overlay mount of this cache "
+                         "takes")
     for step in steps:
         state = advance(state, step, context, cache, deadline)
-        if step.instr not in ("RUN", "COPY", "ADD", "COPY_HEREDOC"):
+        if step.instr not in dockerfile.LAYER_STEPS:
             continue
         layer = cache / "layers" / state.key
-        if (layer / "meta.json").is_file():
-            state.layers.insert(0, layer / "layer")
-            continue
-        with _lock(state.key, cache, deadline, f"line {step.line}: {step.instr}"):
+        try:
             if not (layer / "meta.json").is_file():
-                _build_layer(state, step, context, layer, deadline, limits, log, disk_mb)
+                with _lock(state.key, cache, deadline, f"line {step.line}: {step.instr}"):
+                    if not (layer / "meta.json").is_file():
+                        _build_layer(state, step, context, layer, deadline, limits, log, disk_mb)
+        except BaseException:
+            release(state.fetched, failed=True)
+            raise
+        release(state.fetched)                 # the layer holds its bytes now
         state.layers.insert(0, layer / "layer")
     return state
 
@@ -410,12 +439,17 @@ def advance(state: State, step, context: Path, cache: Path | None = None,
     if step.instr in ("COPY", "ADD") and dockerfile.copy_from(step) is not None:
         extra = _from_state(step, state).key
     elif step.instr in ("COPY", "ADD"):
-        sources = _copy_sources(step, c, context, deadline)
-        extra = _context_hash(sources, context) if keyed else str([
-            len(list(walk_tree(src, context))) for src, _, _ in sources])
-        for url, checksum in _url_sources(step, c):
-            fetched[url] = fetch(url, checksum, f"line {step.line}: ADD {url}", Path(cache or CACHE),
-                                 deadline if deadline is not None else time.monotonic() + 600)
+        with _task_fault(f"line {step.line}: {step.instr} {_short(step.args)}"):   # the task's files
+            sources = _copy_sources(step, c, context, deadline)
+            extra = _context_hash(sources, context) if keyed else str([
+                len(list(walk_tree(src, context))) for src, _, _ in sources])
+        try:
+            for url, checksum in _url_sources(step, c):
+                fetched[url] = fetch(url, checksum, f"line {step.line}: ADD {url}", Path(cache or CACHE),
+                                     deadline if deadline is not None else time.monotonic() + 600)
+        except BaseException:
+            release(fetched, failed=True)
+            raise
         extra += "".join(f" {p.name}" for p in fetched.values())
     user = [c.user] if c.user != "root" else []          # a RUN's user: keys without one are unchanged
     if step.instr in ("COPY", "ADD") and re.search(r"(^|\s)--ch(own|mod)=", step.args):
@@ -427,11 +461,16 @@ def advance(state: State, step, context: Path, cache: Path | None = None,
 
 def build_stages(stages: list[dockerfile.Stage], last_steps, context: Path, timeout: float, limits: Limits,
                  store: Path | None = None, log=say, cache: Path | None = None,
-                 deadline: float | None = None, registry_nets: tuple = ()) -> State:
+                 deadline: float | None = None, registry_nets: tuple = (), seed: int | None = None,
+                 scratch: Path | None = None, network: bool = True) -> State:
     """Build the stages the last one needs (dockerfile.stages: FROM an earlier stage, COPY --from one), in
     order, each as build() builds an image, and return the last one's state after `last_steps` (the
     steps of it to cache). COPY --from an image resolves that image as FROM would. On the host's
-    directories (no base image) nothing is built: the state after FROM is returned, for a single stage."""
+    directories (no base image) nothing is built: the state after FROM is returned, for a single stage.
+    An earlier stage's steps from the first that sees TASK_SEED (Stage.seeded) are never cached: without
+    `seed` they are left out (what depends on them is too: dockerfile.stages); with it (one episode's
+    setup) they run with TASK_SEED into layers of the episode's own `scratch` directory (_build_seeded),
+    and the stages after see those."""
     cache = Path(cache or CACHE)
     deadline = deadline if deadline is not None else time.monotonic() + timeout
     needed, todo = set(), [stages[-1].index]
@@ -440,8 +479,12 @@ def build_stages(stages: list[dockerfile.Stage], last_steps, context: Path, time
         if st.index not in needed:
             needed.add(st.index)
             todo += [st.parent] if st.parent is not None else []
-            todo += [src.index for s in st.steps if (v := dockerfile.copy_from(s)) is not None
-                     and (src := dockerfile.source_stage(v, stages[:st.index])) is not None]
+            todo += st.sources.values()
+    cap = layer_cap(cache)                     # every stage's, before any is built
+    for i in needed:
+        if stages[i].layers > cap:
+            raise BuildError(f"line {stages[i].line}: stage {stages[i].name or i} has {stages[i].layers} "
+                             f"layers, more than the {cap} an overlay mount of this cache takes")
     built: dict[int, State] = {}
     for st in (stages[i] for i in sorted(needed)):
         sources = {}
@@ -449,9 +492,8 @@ def build_stages(stages: list[dockerfile.Stage], last_steps, context: Path, time
             value = dockerfile.copy_from(s)
             if value is None or value in sources:
                 continue
-            src = dockerfile.source_stage(value, stages[:st.index])
-            if src is not None:
-                sources[value] = built[src.index]
+            if value in st.sources:
+                sources[value] = built[st.sources[value]]
                 continue
             image = resolve(dockerfile.subst(value, st.build_args), store, log, cache, deadline=deadline,
                             registry_nets=registry_nets)
@@ -471,13 +513,34 @@ def build_stages(stages: list[dockerfile.Stage], last_steps, context: Path, time
                 raise BuildError(f"line {st.line}: FROM {st.base}: a multi-stage build needs its base "
                                  "images, and this one is not available")
             return state
-        steps = last_steps if st.index == stages[-1].index else st.steps
-        built[st.index] = build(steps, state, context, timeout, limits, log, cache, deadline=deadline)
+        last = st.index == stages[-1].index
+        state = build(last_steps if last else dockerfile.cached_steps(st), state, context, timeout, limits,
+                      log, cache, deadline=deadline)
+        if seed is not None and not last and st.seeded is not None:
+            state = _build_seeded(st.steps[st.seeded:], state, context, deadline, limits, log, cache,
+                                  scratch, st.index, seed, network)
+        built[st.index] = state
     return built[stages[-1].index]
 
 
+def _build_seeded(steps, state: State, context: Path, deadline: float, limits: Limits, log, cache: Path,
+                  scratch: Path, index: int, seed: int, network: bool) -> State:
+    """An earlier stage's steps that see the seed, for one episode: each into a layer of its own in the
+    episode's scratch directory (removed with the episode, never reused), as a build step runs (the build's
+    sandbox; the network as the episode's setup has it), capped at the episode's storage_mb."""
+    for n, step in enumerate(steps):
+        state = advance(state, step, context, cache, deadline, keyed=False)
+        if step.instr in dockerfile.LAYER_STEPS:
+            layer = scratch / f"{index}-{n}"         # short: every lower layer's path is in the mount
+            _build_layer(state, step, context, layer, deadline, limits, log, limits.storage_mb, seed=seed,
+                         network=network and step.instr == "RUN")
+            state.layers.insert(0, layer / "layer")
+        release(state.fetched)
+    return state
+
+
 def _build_layer(state: State, step, context: Path, layer: Path, deadline: float, limits: Limits,
-                 log, disk_mb: int) -> None:
+                 log, disk_mb: int, seed: int | None = None, network: bool | None = None) -> None:
     left = deadline - time.monotonic()
     if left <= 0:
         raise BuildError(f"line {step.line}: build_timeout_sec reached before {step.instr}")
@@ -497,10 +560,11 @@ def _build_layer(state: State, step, context: Path, layer: Path, deadline: float
         build_limits = replace(limits, episode_timeout=left, memory_mb=max(limits.memory_mb, 8192),
                                nproc=max(limits.nproc, 4096), keep_agent_processes=False)
         with Sandbox(workdir=state.config.workdir, env=state.env, layers=state.layers, upper=tmp / "layer",
-                     network=step.instr == "RUN", limits=build_limits) as sb, \
+                     network=step.instr == "RUN" if network is None else network,
+                     limits=build_limits) as sb, \
                 _DiskWatch(tmp, cap, sb) as watch:
             try:
-                run_step(sb, step, state, context, seed=None, timeout=left, max_bytes=cap)
+                run_step(sb, step, state, context, seed=seed, timeout=left, max_bytes=cap)
             except (BuildError, sandbox.SandboxError):
                 if not watch.over:
                     raise
@@ -524,7 +588,36 @@ def run_step(sb: Sandbox, step, state: State, context: Path, seed: int | None, t
              max_bytes: int | None = None) -> None:
     """Run one RUN/COPY/ADD step in a started sandbox (a build layer, or an episode for seeded steps), all of
     it within `timeout`. A COPY/ADD's files may add up to `max_bytes` (a build layer's disk cap; None: what
-    an episode's writable layer holds)."""
+    an episode's writable layer holds). Whatever fails here fails on the task's own values (its paths, its
+    files, its commands), so it is the task's BuildError, whichever branch met it (_task_fault); only the
+    sandbox's own death (SandboxError) stays the machine's. A failed step's downloads are not kept."""
+    try:
+        with _task_fault(f"line {step.line}: {step.instr} {_short(step.args)}"):
+            _run_step(sb, step, state, context, seed, timeout, max_bytes)
+    except BaseException:
+        release(state.fetched, failed=True)
+        raise
+    release(state.fetched)
+
+
+class _task_fault:
+    """The one place where an OSError or ValueError of a step (copy_in's `cannot copy`, a name that is not
+    UTF-8, a file of the context that cannot be read) becomes the task's BuildError, in one line."""
+
+    def __init__(self, where: str):
+        self.where = where
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, e, tb):
+        if isinstance(e, (OSError, ValueError)) and not isinstance(e, BuildError):
+            raise BuildError(f"{self.where}: {one_line(str(e))[:200]}") from None
+        return False
+
+
+def _run_step(sb: Sandbox, step, state: State, context: Path, seed: int | None, timeout: float,
+              max_bytes: int | None) -> None:
     where, c = f"line {step.line}: {step.instr}", state.config
     deadline = time.monotonic() + timeout
     left = lambda: max(0.001, deadline - time.monotonic())   # noqa: E731 - copy_in refuses at once at 0
@@ -559,16 +652,16 @@ def run_step(sb: Sandbox, step, state: State, context: Path, seed: int | None, t
                             else spec["body"])
             sb.copy_in(name, _dest(spec["dest"], c.workdir), left(), max_bytes)
     elif step.instr == "COPY" and dockerfile.copy_from(step) is not None:
-        _owned(sb, step, state, lambda: _copy_from(sb, step, state, timeout), left)
+        _owned(sb, step, state, lambda: _copy_from(sb, step, state, timeout, max_bytes), left)
     elif step.instr in ("COPY", "ADD"):
         for url, _ in _url_sources(step, c):
-            _add_url(sb, step, state, url)
+            _add_url(sb, step, state, url, left(), max_bytes)
 
         def copy() -> list[str]:
             made = []
             for src, dest, many in _copy_sources(step, c, context, deadline):
                 try:
-                    if step.instr == "ADD" and _add_archive(sb, src, dest, where, deadline):
+                    if step.instr == "ADD" and _add_archive(sb, src, dest, where, deadline, max_bytes):
                         made.append(dest)
                         continue
                     if src.is_dir() and not src.is_symlink():
@@ -578,9 +671,8 @@ def run_step(sb: Sandbox, step, state: State, context: Path, seed: int | None, t
                         target = os.path.join(dest, src.name) if many or dest.endswith("/") else dest
                         sb.copy_in(src, target, left(), max_bytes)
                         made.append(target)
-                except (OSError, ValueError) as e:   # ValueError: a name that is not UTF-8, say
-                    why = one_line(str(e))[:200]
-                    raise BuildError(f"{where} {_short(step.args)}: {why}") from None
+                except (OSError, ValueError) as e:   # named here: which source failed
+                    raise BuildError(f"{where} {_short(step.args)}: {one_line(str(e))[:200]}") from None
             return made
         _owned(sb, step, state, copy, left)
     elif step.instr not in METADATA | {"ENV", "ARG", "WORKDIR", "SHELL"}:
@@ -636,12 +728,16 @@ def image_user(sb: Sandbox, spec: str, env: dict[str, str], where: str = "USER")
     return replace(user, home=env["HOME"]) if "HOME" in env else user
 
 
-def _add_archive(sb: Sandbox, src: Path, dest: str, where: str, deadline: float) -> bool:
+def _add_archive(sb: Sandbox, src: Path, dest: str, where: str, deadline: float,
+                 max_bytes: int | None = None) -> bool:
     """ADD of a local tar archive (plain or compressed): unpacked by tar in the sandbox's user namespace,
-    as the sandbox's root (who owns nothing of the host's), then copied in. False if src is not one; a
-    symlink is never one (it is copied as the link). Its members' declared sizes are added up first: one
-    that would unpack to more than BUILD_DISK_MB (a gzip bomb) is refused before anything is written, and
-    tar is killed at the deadline."""
+    as the sandbox's root (who owns nothing of the host's), into the sandbox's own state directory, then
+    copied in. False if src is not one; a symlink is never one (it is copied as the link). Python reads
+    the archive and hands tar a plain tar of the same members through a pipe, counting every byte as it
+    streams: past the budget (what the step may copy, `max_bytes` or the episode's writable layer, at most
+    BUILD_DISK_MB, and what the state directory's disk has free less DISK_RESERVE_MB) the stream stops and
+    the step fails, so a bomb (a 4.7 MB gzip of 1 GiB of zeros) never lands on the host's disk whole. tar
+    parses only what Python wrote (no parser of its own to disagree with), and is killed at the deadline."""
     try:
         fd = sandbox.open_regular(src, src.name)
     except OSError:                            # a link, a FIFO, a directory: copied as what it is
@@ -650,27 +746,72 @@ def _add_archive(sb: Sandbox, src: Path, dest: str, where: str, deadline: float)
         if not tarfile.is_tarfile(f):
             return False
         f.seek(0)
-        total = 0
+        staged = sb.dir / "xfer" / f"add-{secrets.token_hex(4)}"   # the sandbox's: gone with it
+        staged.mkdir()
         try:
-            with tarfile.open(fileobj=f, mode="r|*") as tar:
-                for member in tar:
-                    total += member.size + 512
-                    if total > BUILD_DISK_MB << 20:
-                        raise BuildError(f"{where} {src.name}: unpacks to over {BUILD_DISK_MB} MiB")
-                    if time.monotonic() > deadline:
-                        raise BuildError(f"{where} {src.name}: build_timeout_sec reached reading it")
-        except (tarfile.TarError, EOFError, zlib.error) as e:
-            raise BuildError(f"{where} {src.name}: cannot unpack: {e}") from None
-        f.seek(0)
-        left = max(1, int(deadline - time.monotonic()))
-        with tempfile.TemporaryDirectory() as tmp:
-            _own(Path(tmp))
-            r = sandbox.run_mapped(["timeout", "-s", "KILL", str(left), "tar", "-x", *_compression(f),
-                                    "--no-same-owner", "-f", "-", "-C", tmp], stdin=f)
-            if r.returncode:
-                raise BuildError(f"{where} {src.name}: cannot unpack: {r.stdout.strip()[-200:]}")
-            sb.copy_in(Path(tmp), dest, max(0.001, deadline - time.monotonic()))
+            _own(staged)
+            _unpack(f, staged, _room(sb, max_bytes, staged), f"{where} {src.name}", deadline)
+            sb.copy_in(staged, dest, max(0.001, deadline - time.monotonic()), max_bytes)
+        finally:
+            _rm(staged)
     return True
+
+
+def _room(sb: Sandbox, max_bytes: int | None, on: Path) -> int:
+    """The bytes a step may stage on the host (`on`, in the sandbox's state directory) for one copy: what it
+    may write (max_bytes, else the episode's writable layer), at most BUILD_DISK_MB and what `on`'s disk
+    has free less DISK_RESERVE_MB: never more than its destination holds."""
+    room = max_bytes if max_bytes is not None else \
+        None if sb.upper else sandbox.tmpfs_mb(sb.limits, sb.cgroup)[0] << 20
+    free = shutil.disk_usage(on).free - (DISK_RESERVE_MB << 20)
+    return max(0, min(BUILD_DISK_MB << 20, free, *([room] if room is not None else [])))
+
+
+def _unpack(f, out: Path, budget: int, where: str, deadline: float) -> None:
+    """Unpack the tar stream `f` into `out` with tar in the sandbox's id map (sandbox.run_mapped), fed by a
+    thread that re-writes the archive member by member and stops once `budget` bytes (data and a 512-byte
+    header each) have gone by, or at the deadline."""
+    r_fd, w_fd = os.pipe()
+    fault: list[str] = []
+
+    def feed() -> None:
+        used = 0
+        try:
+            with os.fdopen(w_fd, "wb") as pipe, tarfile.open(fileobj=f, mode="r|*") as tar, \
+                    tarfile.open(fileobj=pipe, mode="w|", format=tarfile.PAX_FORMAT) as out_tar:
+                for member in tar:
+                    used += member.size + 512
+                    if used > budget:
+                        fault.append(f"{where}: unpacks to over {budget >> 20} MiB (what the step may "
+                                     "write here)")
+                        return
+                    if time.monotonic() > deadline:
+                        fault.append(f"{where}: build_timeout_sec reached unpacking it")
+                        return
+                    data = tar.extractfile(member) if member.isreg() else None
+                    if member.isreg():             # a GNU sparse member: written out as the plain file
+                        member.type = tarfile.REGTYPE      # its bytes are (counted whole above)
+                        member.pax_headers = {k: v for k, v in member.pax_headers.items()
+                                              if not k.startswith("GNU.sparse.")}
+                    out_tar.addfile(member, data)
+        except BrokenPipeError:                # tar stopped reading: its own message says why
+            pass
+        except (tarfile.TarError, EOFError, zlib.error, OSError) as e:
+            fault.append(f"{where}: cannot unpack: {one_line(str(e))[:200]}")
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    left = max(1, int(deadline - time.monotonic()))
+    try:
+        with os.fdopen(r_fd, "rb") as pipe:
+            r = sandbox.run_mapped(["timeout", "-s", "KILL", str(left), "tar", "-x", "--no-same-owner",
+                                    "-f", "-", "-C", str(out)], stdin=pipe)
+    finally:
+        feeder.join()
+    if fault:
+        raise BuildError(fault[0])
+    if r.returncode:
+        raise BuildError(f"{where}: cannot unpack: {one_line(r.stdout.strip())[-200:]}")
 
 
 # ---- ADD <url>: fetched in a sandbox of its own, from a public address only ------------------------------
@@ -690,16 +831,24 @@ def _url_sources(step, config: dockerfile.Config) -> list[tuple[str, str | None]
 
 
 def fetch(url: str, checksum: str | None, where: str, cache: Path, deadline: float) -> Path:
-    """The bytes at `url`, as CACHE/blobs/sha256/<digest>; with `checksum` (sha256 hex), the blob already
-    there is used and a download must match it. The download runs in a sandbox on the host's system
-    directories (its curl) with its own network namespace through pasta, so the host's loopback is out of
-    reach by construction; each hop's host name is resolved here, refused unless every address is public
-    (loopback, private, link-local and metadata addresses are not), and pinned for curl (--resolve), so a
-    second lookup cannot answer otherwise. Redirects are followed hop by hop, checked the same way. The
-    sandbox's tmpfs holds at most ADD_URL_MB: a bigger file fails its write."""
+    """The bytes at `url`, as a file named <digest> that the caller holds until it calls release() (a
+    hard link of this process's own, under CACHE/blobs/sha256/.tmp-held@<pid>-<start>/, so that evicting
+    the shared name cannot take it away mid-step). With `checksum` (sha256 hex) the blob is kept in the
+    cache under its digest (the one already there is used, and a download must match it); without one it
+    is fetched again by every build anyway, so it is never kept past the step (_keep). The download runs
+    in a sandbox on the host's system directories (its curl) with its own network namespace through
+    pasta, so the host's loopback is out of reach by construction; each hop's host name is resolved here,
+    refused unless every address is public (loopback, private, link-local and metadata addresses are
+    not), and pinned for curl (--resolve), so a second lookup cannot answer otherwise. Redirects are
+    followed hop by hop, checked the same way. The sandbox's tmpfs holds at most ADD_URL_MB: a bigger file
+    fails its write."""
     blobs = cache / "blobs" / "sha256"
-    if checksum and (blobs / checksum).is_file():
-        return blobs / checksum
+    if checksum:
+        try:
+            os.utime(blobs / checksum)         # the last use: eviction takes the least recently used first
+            return _hold(blobs / checksum, blobs)
+        except FileNotFoundError:              # not there, or evicted just now: fetched below
+            pass
     if not sandbox.network_available():
         raise BuildError(f"{where}: {sandbox.NETWORK_HELP}")
     if not shutil.which("curl"):
@@ -757,31 +906,106 @@ def _pin(url: str, where: str) -> str:
     return f"{parts.hostname}:{port}:{ipv4[0]}"
 
 
+# ADD <url>'s blobs are on the cache's disk as its layers are, and held to the same budget: a download
+# over what the disk has free less DISK_RESERVE_MB is refused, and those kept (with --checksum) add up to at
+# most BLOBS_MB, the least recently used evicted first. A failed step's download is not kept (release).
+BLOBS_MB = int(os.environ.get("ECHO_BLOBS_MB") or BUILD_DISK_MB)
+_downloaded: set[Path] = set()     # blobs this process kept: a step that fails removes its own
+
+
 def _keep(path: Path, checksum: str | None, where: str, blobs: Path) -> Path:
-    """Copy a downloaded file (a sandbox path on the host, never followed if a link) into the blobs under
-    its sha256, checked against `checksum`."""
-    tmp = blobs / temp_name("add")
-    h = hashlib.sha256()
+    """Copy a downloaded file (a sandbox path on the host, never followed if a link) into the blobs, checked
+    against `checksum`, and return this process's hold on it (fetch). Kept under its sha256 only with a
+    checksum, within BLOBS_MB; refused when the cache's disk lacks the room."""
     try:
+        fd = sandbox.open_regular(path, "the download")
+    except OSError as e:
+        raise BuildError(f"{where}: {e}") from None
+    with os.fdopen(fd, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        free = shutil.disk_usage(blobs).free - (DISK_RESERVE_MB << 20)
+        if size > free:
+            raise BuildError(f"{where}: {size >> 20} MiB downloaded, and the image cache's disk has "
+                             f"{max(0, free) >> 20} MiB free (less its {DISK_RESERVE_MB} MiB reserve)")
+        if checksum and size > BLOBS_MB << 20:
+            raise BuildError(f"{where}: {size >> 20} MiB downloaded, over the cache's {BLOBS_MB} MiB for "
+                             "ADD downloads")
+        held = _hold_dir(blobs)
+        tmp, h = held / "add.part", hashlib.sha256()
         try:
-            fd = sandbox.open_regular(path, "the download")
-        except OSError as e:
-            raise BuildError(f"{where}: {e}") from None
-        with os.fdopen(fd, "rb") as f:
             with open(tmp, "wb") as out:
                 while chunk := f.read(1 << 20):
                     h.update(chunk)
                     out.write(chunk)
-        digest = h.hexdigest()
-        if checksum and digest != checksum:
-            raise BuildError(f"{where}: sha256 {digest} does not match --checksum=sha256:{checksum}")
-        tmp.rename(blobs / digest)
-    finally:
-        _rm(tmp)
-    return blobs / digest
+            digest = h.hexdigest()
+            if checksum and digest != checksum:
+                raise BuildError(f"{where}: sha256 {digest} does not match --checksum=sha256:{checksum}")
+            tmp.rename(held / digest)
+        except BaseException:
+            _rm(held)
+            raise
+    if checksum:
+        _evict(blobs, size)
+        with _lock("blobs", blobs.parent.parent):
+            if not (blobs / digest).exists():
+                os.link(held / digest, blobs / digest)
+                _downloaded.add(blobs / digest)
+    return held / digest
 
 
-def _add_url(sb: Sandbox, step, state: State, url: str) -> None:
+def _hold_dir(blobs: Path) -> Path:
+    """A fresh directory of this process's holds (swept once the process is gone: temp_name)."""
+    d = blobs / temp_name("held") / secrets.token_hex(4)
+    d.mkdir(parents=True)
+    return d
+
+
+def _hold(blob: Path, blobs: Path) -> Path:
+    held = _hold_dir(blobs)
+    try:
+        os.link(blob, held / blob.name)
+    except BaseException:
+        _rm(held)
+        raise
+    return held / blob.name
+
+
+def release(fetched: dict[str, Path], failed: bool = False) -> None:
+    """Let go of a step's downloads (fetch's holds); failed: a blob this process kept for the step is not
+    kept either (the next build fetches it again)."""
+    for held in fetched.values():
+        if failed and (shared := held.parent.parent.parent / held.name) in _downloaded:
+            _downloaded.discard(shared)
+            _rm(shared)
+        _rm(held.parent)
+        try:
+            held.parent.parent.rmdir()         # this process's holds, when it holds no other
+        except OSError:
+            pass
+
+
+def _evict(blobs: Path, size: int) -> None:
+    """Remove kept blobs, least recently used first, until `size` more bytes fit in BLOBS_MB (a step that
+    holds one keeps its bytes: its hold is a hard link)."""
+    with _lock("blobs", blobs.parent.parent):
+        kept = []
+        for p in blobs.iterdir():
+            if re.fullmatch(r"[0-9a-f]{64}", p.name):
+                try:
+                    st = p.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    continue
+                kept.append((st.st_mtime, st.st_size, p))
+        total = sum(n for _, n, _ in kept)
+        for _, n, p in sorted(kept):
+            if total + size <= BLOBS_MB << 20:
+                break
+            _rm(p)
+            _downloaded.discard(p)
+            total -= n
+
+
+def _add_url(sb: Sandbox, step, state: State, url: str, timeout: float, max_bytes: int | None) -> None:
     """Put ADD <url>'s fetched bytes (advance fetched them) at the destination, mode 600 as Docker's: a
     destination ending in '/' (or with several sources) takes the URL's file name. Never extracted."""
     where, blob = f"line {step.line}: ADD {url}", state.fetched.get(url)
@@ -794,10 +1018,10 @@ def _add_url(sb: Sandbox, step, state: State, url: str) -> None:
         if not name or name in (".", ".."):
             raise BuildError(f"{where}: no file name in the URL; give the destination a file name")
         dest = os.path.join(dest, name)
-    with tempfile.TemporaryDirectory() as tmp:
-        shutil.copyfile(blob, Path(tmp) / "f")
-        os.chmod(Path(tmp) / "f", 0o600)
-        sb.copy_in(Path(tmp) / "f", dest)
+    # Staged from the blob itself (no copy on the host's /tmp first), refused before any is staged when it
+    # is more than the step may write (copy_in); 600 is the blob's own mode too (only root reads blobs).
+    os.chmod(blob, 0o600)
+    sb.copy_in(blob, dest, timeout, max_bytes)
 
 
 # ---- COPY --from: paths resolved inside the other stage's (or image's) root filesystem -----------------
@@ -813,12 +1037,13 @@ def _from_state(step, state: State) -> State:
     return state.sources[value]
 
 
-def _copy_from(sb: Sandbox, step, state: State, timeout: float) -> list[str]:
+def _copy_from(sb: Sandbox, step, state: State, timeout: float, max_bytes: int | None = None) -> list[str]:
     """COPY --from: the source stage's root filesystem is mounted by a sandbox of its own (no network,
     nothing run in it), and each source path is resolved from the host through that sandbox's root, one
     component at a time, symlinks and '..' against the stage's root, never the host's (_open_in_root).
     What it names (a link as a source is followed, as Docker's; links inside a copied directory stay
-    links) is staged on the host with its owners, then copied in keeping them, as Docker keeps them."""
+    links) is staged in the sandbox's own state directory with its owners, at most what the step may write
+    (_room), then copied in keeping them, as Docker keeps them."""
     source, c = _from_state(step, state), state.config
     where = f"line {step.line}: COPY --from={dockerfile.copy_from(step)}"
     if source.image.rootfs is None:
@@ -829,12 +1054,15 @@ def _copy_from(sb: Sandbox, step, state: State, timeout: float) -> list[str]:
         raise BuildError(f"{where}: needs a source and a destination")
     *srcs, dest = words
     dest = _dest(dest, c.workdir)
-    deadline, budget, made = time.monotonic() + timeout, [BUILD_DISK_MB << 20], []
+    deadline, made = time.monotonic() + timeout, []
+    left = lambda: max(0.001, deadline - time.monotonic())   # noqa: E731
     limits = Limits(episode_timeout=timeout + 30, keep_agent_processes=False)     # a build's (_build_layer)
-    with Sandbox(workdir="/", layers=source.layers, network=False, limits=limits) as src_sb, \
-            tempfile.TemporaryDirectory() as tmp:
+    tmp = sb.dir / "xfer" / f"from-{secrets.token_hex(4)}"   # the sandbox's: gone with it
+    tmp.mkdir()
+    with Sandbox(workdir="/", layers=source.layers, network=False, limits=limits) as src_sb:
         root = os.open(src_sb.host_path("/"), os.O_PATH | os.O_DIRECTORY)
         try:
+            budget = [_room(sb, max_bytes, tmp)]
             found = [(src, m) for src in srcs for m in _glob_in_root(root, src, f"{where} {src}")]
             for i, (src, name) in enumerate(found):
                 staged = Path(tmp) / str(i) / (os.path.basename(name.rstrip("/")) or "root")
@@ -845,14 +1073,17 @@ def _copy_from(sb: Sandbox, step, state: State, timeout: float) -> list[str]:
                 finally:
                     os.close(fd)
                 if staged.is_dir() and not staged.is_symlink():
-                    sb.copy_in(staged, dest, keep_owners=True)
+                    sb.copy_in(staged, dest, left(), max_bytes, keep_owners=True)
                     made += [os.path.join(dest, n) for n in sorted(os.listdir(staged))]
                 else:
                     many = len(srcs) > 1 or len(found) > 1 or dest.endswith("/")
-                    sb.copy_in(staged, os.path.join(dest, staged.name) if many else dest, keep_owners=True)
-                    made.append(os.path.join(dest, staged.name) if many else dest)
+                    target = os.path.join(dest, staged.name) if many else dest
+                    sb.copy_in(staged, target, left(), max_bytes, keep_owners=True)
+                    made.append(target)
+                _rm(staged.parent)
         finally:
             os.close(root)
+            _rm(tmp)
     return made
 
 
@@ -952,7 +1183,7 @@ def _export(fd: int, out: Path, budget: list[int], where: str, deadline: float) 
             while chunk := f.read(1 << 20):
                 budget[0] -= len(chunk)
                 if budget[0] < 0:
-                    raise BuildError(f"{where}: copies over {BUILD_DISK_MB} MiB")
+                    raise BuildError(f"{where}: copies more than the step may write here")
                 o.write(chunk)
                 if time.monotonic() > deadline:
                     raise BuildError(f"{where}: build_timeout_sec reached copying")
