@@ -1295,7 +1295,8 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
                           libraries=ground_.libraries, contents=ground_.contents,
                           modules=tamper.tests_modules(str(task.path / "tests")), after=after,
                           imports=tamper.shadow_names(str(task.path / "tests")),
-                          asked=tamper.asked_modules(task.instruction))
+                          asked=tamper.asked_modules(task.instruction),
+                          environ={**env.box.env, **task.verifier_env})       # test.sh's, as _run_tests
     if bad:
         more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
         after = " (after the verifier ran: its reward is discarded)" if before is not None else ""
