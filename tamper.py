@@ -31,7 +31,8 @@ The invariants, each a class of forgery (not a list of attacks):
      ldconfig reads it) is one of the image's libraries', and an entry of the ld.so.cache the
      verifier's ldconfig left that gives the agent's file such a soname; and by file name: a new NSS or
      gconv module (LOADED_BY_NAME) no package the agent installed lists, a new file named as an image's
-     soname on the verifier's LD_LIBRARY_PATH. In ONE directory too, by the interpreter's own order of
+     soname on the verifier's LD_LIBRARY_PATH or one of that name, or an image program's DT_NEEDED, in
+     the RUNPATH of an image's program (Image.runpaths). In ONE directory too, by the interpreter's own order of
      suffixes (SAME_DIR_ORDER): a new X.cpython-311-*.so before the image's X.py, Foo.pmc before Foo.pm.
   2. The implicit configuration of the tools a verifier uses to set itself up and run (CONFIG: shells'
      start-up files, the loader, Python, pip, uv, apt/dpkg, git, curl/wget, npm, cargo, go, maven/gradle,
@@ -571,6 +572,51 @@ class Image:
             _LOADER[key] = (names, dirs)
         return _LOADER[key]
 
+    def runpaths(self, dirs: list[str]) -> dict[str, set[str]]:
+        """{directory: the library names looked up there} of the RUNPATH and RPATH of the image's ELF
+        programs in `dirs` (the verifier's PATH) and of the targets of its links under the system roots
+        (targets()), $ORIGIN as the program's directory: the loader searches them before its own
+        directories, by file name (rt10a p23: /opt/tool/bin/check's `$ORIGIN/../lib`). The names: each
+        program's DT_NEEDED. At most MAX_LIBRARIES programs read, once per process and image."""
+        key = (tuple(self.roots), tuple(dirs))
+        if key not in _RUNPATHS:
+            out: dict[str, set[str]] = {}
+            programs = [(d, sorted(self.names(d))) for d in dirs]
+            programs += [(d, [n]) for d, n in sorted(os.path.split(t) for t in self.targets())]
+            left = MAX_LIBRARIES
+            for d, names in programs:
+                for n, tags in self._elf_files(d, names[:max(left, 0)]):
+                    for entry in [e for tag in (15, 29) for v in tags.get(tag, ()) for e in v.split(":")]:
+                        entry = entry.replace("${ORIGIN}", d).replace("$ORIGIN", d)
+                        if entry.startswith("/"):
+                            out.setdefault(os.path.normpath(entry), set()).update(tags.get(1, ()))
+                left -= len(names)
+            _RUNPATHS[key] = out
+        return _RUNPATHS[key]
+
+    def _elf_files(self, directory: str, names: list[str]):
+        """(name, elf_dynamic) of each regular file among `names` in one of the image's directories, opened
+        in the top layer that has it (its stack opened once), never through a link."""
+        fds = self._stack(directory)
+        try:
+            for n in names:
+                for fd in fds:
+                    try:
+                        f = os.open(n, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
+                    except FileNotFoundError:
+                        continue               # not in this layer: a lower one may have it
+                    except OSError:
+                        break                  # a link (ELOOP), or unreadable: no program of ours
+                    try:
+                        if stat.S_ISREG(os.fstat(f).st_mode):
+                            yield n, elf_dynamic(f)
+                    finally:
+                        os.close(f)
+                    break                      # the top layer's (a whiteout, a device: nothing)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
     def through(self) -> dict[str, str]:
         """{path: what resolves through it} for the paths outside the system roots that the image's links
         under them resolve through, hop by hop while they stay outside, and their ancestors (its
@@ -676,6 +722,7 @@ def _whiteout(e: os.DirEntry) -> bool:
 _THROUGH: dict[tuple, dict[str, str]] = {}
 _TARGETS: dict[tuple, set[str]] = {}
 _LOADER: dict[tuple, tuple[set[str], set[str]]] = {}
+_RUNPATHS: dict[tuple, dict[str, set[str]]] = {}
 
 
 def _read(dfd: int, name: str, cap: int) -> bytes | None:
@@ -717,18 +764,26 @@ def _cstr(data: bytes, at: int) -> str:
 
 
 def elf_soname(fd: int) -> str | None:
-    """DT_SONAME of an open ELF shared object, found as the loader and ldconfig find it: program headers,
-    the PT_DYNAMIC segment, DT_STRTAB's address mapped to the file through the PT_LOAD segments (section
-    headers, which `strip` can remove, are not read). None if it is not an ELF file or names none."""
+    """DT_SONAME of an open ELF shared object, found as the loader and ldconfig find it (elf_dynamic). None
+    if it is not an ELF file or names none."""
+    return (elf_dynamic(fd).get(14) or [None])[0]
+
+
+def elf_dynamic(fd: int) -> dict[int, list[str]]:
+    """{tag: [strings]} of an open ELF file's dynamic section, for DT_NEEDED (1), DT_SONAME (14), DT_RPATH
+    (15), DT_RUNPATH (29), found as the loader and ldconfig find them: program headers, the PT_DYNAMIC
+    segment, DT_STRTAB's address mapped to the file through the PT_LOAD segments (section headers, which
+    `strip` can remove, are not read). {} if it is not an ELF file."""
     def rd(off: int, n: int) -> bytes:
         b = os.pread(fd, n, off) if 0 <= off < 1 << 40 else b""
         if len(b) != n:
             raise ValueError("short")
         return b
+    out: dict[int, list[str]] = {}
     try:
         h = rd(0, 64)
         if h[:4] != b"\x7fELF" or h[4] not in (1, 2) or h[5] not in (1, 2):
-            return None
+            return out
         is64, end = h[4] == 2, "little" if h[5] == 1 else "big"
         u = lambda b, o, n: int.from_bytes(b[o:o + n], end)               # noqa: E731
         w = 8 if is64 else 4
@@ -745,23 +800,27 @@ def elf_soname(fd: int) -> str | None:
             elif kind == 2:
                 dynamic = (off, min(filesz, 1 << 16))
         if dynamic is None:
-            return None
+            return out
         dyn = rd(*dynamic)
-        tags = {}
+        tags: list[tuple[int, int]] = []
+        strtab = None
         for i in range(0, len(dyn) - 2 * w + 1, 2 * w):
             tag, val = u(dyn, i, w), u(dyn, i + w, w)
             if tag == 0:
                 break
-            tags.setdefault(tag, val)
-        if 14 not in tags or 5 not in tags:                  # DT_SONAME, DT_STRTAB
-            return None
-        for vaddr, off, filesz in loads:
-            if vaddr <= tags[5] < vaddr + filesz:
-                name = os.pread(fd, 256, off + tags[5] - vaddr + tags[14]).split(b"\0")[0]
-                return name.decode("utf-8", "replace") or None
+            if tag == 5:                                     # DT_STRTAB
+                strtab = strtab if strtab is not None else val
+            elif tag in (1, 14, 15, 29) and len(tags) < 256:
+                tags.append((tag, val))
+        base = next((off + strtab - vaddr for vaddr, off, filesz in loads if strtab is not None
+                     and vaddr <= strtab < vaddr + filesz), None)
+        for tag, val in tags if base is not None else ():
+            name = os.pread(fd, 256, base + val).split(b"\0")[0]
+            if name:
+                out.setdefault(tag, []).append(name.decode("utf-8", "replace"))
     except (ValueError, OSError):
         pass
-    return None
+    return out
 
 
 def sonames(layer: str, changes: list[Change], image: "Image") -> dict[str, str]:
@@ -1410,6 +1469,7 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     starts = startup_files(environ or {}, workdir)
     above = {a for f in starts for a in _ancestors(f)} - {"/"}
     ld_path = env_dirs("LD_LIBRARY_PATH")
+    runpath = image.runpaths(path) if hasattr(image, "runpaths") else {}
     # the files of the packages the agent installed (their dpkg file lists, new in the layer)
     owned = {line.strip() for q, t in (contents or {}).items() if q.endswith(".list") and os.path.dirname(
         q) == MAINTAINER_SCRIPTS and image.kind(q) is None for line in t.splitlines()}
@@ -1432,7 +1492,7 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
                                  and m in asked else _others(m, index(), final, mine), pythonpath)
                or _same_dir(c, p, shipped, final, gone, children, exempt, shipped_tree, stems)
                or _startup(c, p, starts, above)
-               or _by_name(c, p, shipped, image, ld_path, owned)
+               or _by_name(c, p, shipped, image, ld_path, owned, runpath)
                or _environment(c, p, names, envs, after)
                or _link_into(c, p, resolve, made_files))
         if why:
@@ -1560,10 +1620,11 @@ def _startup(c: Change, p: str, files: dict[str, str], above: set[str]) -> str |
     return None
 
 
-def _by_name(c: Change, p: str, shipped, image, ld_path: list[str], owned: set[str]) -> str | None:
+def _by_name(c: Change, p: str, shipped, image, ld_path: list[str], owned: set[str],
+             runpath: dict[str, set[str]]) -> str | None:
     """Why a new library of the agent's is one the loader or glibc would load by its file name
-    (LOADED_BY_NAME, LD_LIBRARY_PATH), else None. `owned`: the files that packages the agent installed
-    list."""
+    (LOADED_BY_NAME, LD_LIBRARY_PATH, an image program's RUNPATH: `runpath`, Image.runpaths), else None.
+    `owned`: the files that packages the agent installed list."""
     if c.kind in ("gone", "dir") or shipped(p) is not None:
         return None
     d, name = os.path.split(p)
@@ -1575,6 +1636,9 @@ def _by_name(c: Change, p: str, shipped, image, ld_path: list[str], owned: set[s
         return "a module glibc loads by name (NSS, gconv) that no package the agent installed lists"
     if d in ld_path and name in loader[0]:
         return f"named as the image's library {name}, in {d}, first on the verifier's LD_LIBRARY_PATH"
+    # a loader's own directory there is the soname rule's (_why), by DT_SONAME
+    if d not in loader[1] and (name in runpath.get(d, ()) or d in runpath and name in loader[0]):
+        return f"named as a library an image's program loads from its RUNPATH {d} first"
     return None
 
 

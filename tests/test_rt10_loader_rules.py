@@ -7,6 +7,9 @@ G  a new file an interpreter loads in place of the image's module of the same na
    (p17: an extension before source; p18: Perl's .pmc before .pm).
 C  a library glibc loads by its file name (NSS, gconv) or from LD_LIBRARY_PATH (p05, p07).
 E  a file the verifier's start-up environment names (rt10b p19: ENV BASH_ENV=/app/activate)."""
+import shutil
+import subprocess
+
 import pytest
 
 import tamper
@@ -165,3 +168,30 @@ def test_a_variable_that_names_no_file_judges_nothing():
                "NODE_OPTIONS": "--require dotenv/config.js --import ./boot.mjs"}
     assert tamper.startup_files(environ, "/app") == {
         "/app/env.sh": "BASH_ENV", "/app/boot.mjs": "NODE_OPTIONS"}          # a package's is node_modules'
+
+
+class RunpathImage(LoaderImage):
+    def runpaths(self, dirs):
+        return {"/opt/tool/lib": {"libcheck.so.2", "libc.so.6"}}
+
+
+def test_a_library_an_image_program_loads_from_its_runpath_is_tampered():
+    # p23: /opt/tool/bin/check, RUNPATH $ORIGIN/../lib: the loader looks there first, by file name
+    image = RunpathImage(IMAGE.files)
+    judged = lambda *c: [b.split(" (")[0] for b in tamper.tampered(                     # noqa: E731
+        [tamper.Change(*x) for x in c], image, "/app", PATH)]
+    assert judged(("/opt/tool/lib/libz.so.1", "file")) == ["/opt/tool/lib/libz.so.1"]    # an image soname
+    assert judged(("/opt/tool/lib/libcheck.so.2", "file")) == ["/opt/tool/lib/libcheck.so.2"]  # its NEEDED
+    assert judged(("/opt/tool/lib/libmine.so.1", "file"), ("/opt/other/libz.so.1", "file")) == []
+
+
+@pytest.mark.skipif(not shutil.which("gcc"), reason="needs gcc to link a program with a RUNPATH")
+def test_an_images_runpaths_are_read_from_its_programs(tmp_path):
+    (tmp_path / "opt/tool/bin").mkdir(parents=True)
+    (tmp_path / "m.c").write_text("int main(void) { return 0; }\n")
+    subprocess.run(["gcc", "-o", str(tmp_path / "opt/tool/bin/check"), str(tmp_path / "m.c"),
+                    "-Wl,--enable-new-dtags,-rpath,$ORIGIN/../lib:/opt/vendor/lib"], check=True)
+    (tmp_path / "opt/tool/bin/notes.sh").write_text("#!/bin/sh\n")
+    (tmp_path / "opt/tool/bin/link").symlink_to("/usr/bin/true")
+    runpaths = tamper.Image([str(tmp_path)]).runpaths(["/opt/tool/bin"])
+    assert set(runpaths) == {"/opt/tool/lib", "/opt/vendor/lib"} and "libc.so.6" in runpaths["/opt/tool/lib"]
