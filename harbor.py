@@ -1291,12 +1291,12 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
     path = tamper.search_path(tests_path, env.image, task.workdir)
     bad = tamper.tampered(ground_.changes, env.image, task.workdir, path, env.baseline,
                           home=task.verifier_env.get("HOME") or verifier_home(env),
+                          environ={**env.box.env, **task.verifier_env},       # test.sh's, as _run_tests
                           made=made, ld_cache=cache,
                           libraries=ground_.libraries, contents=ground_.contents,
                           modules=tamper.tests_modules(str(task.path / "tests")), after=after,
                           imports=tamper.shadow_names(str(task.path / "tests")),
-                          asked=tamper.asked_modules(task.instruction),
-                          environ={**env.box.env, **task.verifier_env})       # test.sh's, as _run_tests
+                          asked=tamper.asked_modules(task.instruction))
     if bad:
         more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
         after = " (after the verifier ran: its reward is discarded)" if before is not None else ""

@@ -32,8 +32,9 @@ The invariants, each a class of forgery (not a list of attacks):
      verifier's ldconfig left that gives the agent's file such a soname; and by file name: a new NSS or
      gconv module (LOADED_BY_NAME) no package the agent installed lists, a new file named as an image's
      soname on the verifier's LD_LIBRARY_PATH or one of that name, or an image program's DT_NEEDED, in
-     the RUNPATH of an image's program (Image.runpaths). In ONE directory too, by the interpreter's own order of
-     suffixes (SAME_DIR_ORDER): a new X.cpython-311-*.so before the image's X.py, Foo.pmc before Foo.pm.
+     the RUNPATH of an image's program (Image.runpaths). In ONE directory too, by the interpreter's own
+     order of suffixes (SAME_DIR_ORDER): a new X.cpython-311-*.so before the image's X.py, Foo.pmc before
+     Foo.pm.
   2. The implicit configuration of the tools a verifier uses to set itself up and run (CONFIG: shells'
      start-up files, the loader, Python, pip, uv, apt/dpkg, git, curl/wget, npm, cargo, go, maven/gradle,
      the CA store, hooks image programs run by a fixed path (adduser.local, policy-rc.d), PAM and what
@@ -79,8 +80,8 @@ The invariants, each a class of forgery (not a list of attacks):
      verifier's Python imports from (install_dirs, after the verifier ran, and tests_modules): `python -m
      pytest` run there imports the workdir's first. And in ANY directory a verifier's Python may run from
      (sys.path[0]: test.sh's cwd, a script's directory; _sys_path_zero), a module named as one the runner
-     imports (RUNNER_IMPORTS, measured), any stdlib module (SYS_PATH_ZERO), or one the image or the
-     verifier installed (shadow_names; in the workdir, less what the instruction asks for by file name:
+     imports (RUNNER_IMPORTS, measured), any stdlib module (SYS_PATH_ZERO, and shadow_names'), or one the
+     image or the verifier installed (in the workdir, less what the instruction asks for by file name:
      asked_modules); a package's directory is exempt by the image's __init__ only, where the directory is
      the image's.
   3c. A file the verifier's start-up environment names (startup_files: BASH_ENV, LD_PRELOAD, ...): any
@@ -130,10 +131,10 @@ import hashlib
 import os
 import re
 import stat
-import sys
 import threading
 import time
 from dataclasses import dataclass
+from sys import stdlib_module_names
 
 SYSTEM_ROOTS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # Read from the directory a test.sh installs in (its cwd, the workdir) and every one above it: `uv pip
@@ -185,7 +186,7 @@ RUNNER_IMPORTS = frozenset("""
 # imports unless the tests name them (shadow_names then adds them): the regression tests' and IDLE's
 # packages, the turtle demos, the easter eggs.
 NEVER_IMPORTED = frozenset({"test", "idlelib", "turtledemo", "this", "antigravity"})
-SYS_PATH_ZERO = RUNNER_IMPORTS | (frozenset(sys.stdlib_module_names) - NEVER_IMPORTED)
+SYS_PATH_ZERO = RUNNER_IMPORTS | (frozenset(stdlib_module_names) - NEVER_IMPORTED)
 # What each interpreter tries, in its order, for one module name in ONE directory (a pattern of the name's
 # tail after the module's stem; "/" a directory that is a package): CPython's FileFinder takes a package
 # (its __init__ by the same suffixes), then EXTENSION_SUFFIXES, then source, then bytecode; perl's require
@@ -1392,7 +1393,7 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
              baseline: dict[str, tuple] | None = None, home: str = "/root", made: list[Change] = (),
              libraries: dict[str, str] | None = None, ld_cache: list[tuple[str, str]] = (),
              contents: dict[str, str] | None = None, modules: set[str] = frozenset(),
-             imports: frozenset[str] = SYS_PATH_ZERO, asked: frozenset[str] = frozenset(),
+             imports: frozenset[str] = RUNNER_IMPORTS, asked: frozenset[str] = frozenset(),
              after: set[str] | None = None, environ: dict[str, str] | None = None) -> list[str]:
     """The offending paths of an episode's writable layer, each with why ([] if none). `baseline`: the
     layer's entries when the agent started ({path: stamp}, from the task's own setup steps): those still
@@ -1400,13 +1401,15 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     verifier ran: `made`, what it made in the layer (Final), and `ld_cache`, the layer's ld.so.cache then.
     `libraries`: {path: soname} of the layer's libraries (sonames()); `contents`: texts(); `modules`: names
     installed outside the layer that the verifier may import (tests_modules(): the task's vendored tests);
-    `imports`: the names a verifier's Python imports from its sys.path[0] (SYS_PATH_ZERO, and the left-out
-    stdlib names the task's tests import: shadow_names()); `asked`: the modules the instruction asks for by
-    file name, which the workdir may hold (asked_modules()); `after`: the paths of
+    `imports`: the names a verifier's Python imports from its sys.path[0] (RUNNER_IMPORTS and the stdlib
+    names the task's tests import: shadow_names(); SYS_PATH_ZERO's are judged whatever it says); `asked`:
+    the modules the instruction asks for by file name, which the workdir may hold (asked_modules());
+    `after`: the paths of
     the layer's final listing (what of the agent's survived the verifier's run); `environ`: test.sh's
     environment (the image's ENV and the task's), for the files it names (startup_files) and its
     LD_LIBRARY_PATH."""
     baseline = baseline or {}
+    imports = SYS_PATH_ZERO | imports          # every stdlib module, named by a test or not (rt10a p21)
     unchecked = [c for c in changes if c.kind == "unchecked"]
     if unchecked:                              # nothing else is judged: refused whole, and cheaply
         return [f"{unchecked[0].path} ({unchecked[0].why or 'could not be checked'})"]
@@ -2241,11 +2244,11 @@ _AST_LOCK = threading.Lock()
 
 
 def shadow_names(tests: str) -> frozenset[str]:
-    """The names a verifier's Python may import from its sys.path[0] (tampered's `imports`): SYS_PATH_ZERO
-    and the stdlib modules the task's own tests import that NEVER_IMPORTED leaves out (read with `ast`, at
-    most MAX_ENTRIES files of 1 MiB; one ast cannot parse, for its syntax or its depth, is skipped: the
-    task's own, not the agent's)."""
+    """The names a verifier's Python may import from its sys.path[0] (tampered's `imports`): RUNNER_IMPORTS
+    and the stdlib modules the task's own tests import (read with `ast`, at most MAX_ENTRIES files of 1
+    MiB; one ast cannot parse, for its syntax or its depth, is skipped: the task's own, not the agent's)."""
     import ast
+    import sys
     found, seen = set(), 0
     for d, _, files in os.walk(tests):
         for n in files:
@@ -2265,7 +2268,7 @@ def shadow_names(tests: str) -> frozenset[str]:
                     found |= {a.name.split(".")[0] for a in node.names}
                 elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                     found.add(node.module.split(".")[0])
-    return SYS_PATH_ZERO | (found & sys.stdlib_module_names)
+    return RUNNER_IMPORTS | (found & sys.stdlib_module_names)
 
 
 def _names(d: str) -> list[str]:
