@@ -1382,6 +1382,7 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
     facts = task_facts(task)
     bad = tamper.tampered(ground_.changes, env.image, task.workdir, path, env.baseline,
                           home=task.verifier_env.get("HOME") or verifier_home(env),
+                          environ={**env.box.env, **task.verifier_env},       # test.sh's, as _run_tests
                           made=made, ld_cache=cache,
                           libraries=ground_.libraries, contents=ground_.contents,
                           modules=facts.modules, after=after, imports=facts.imports,

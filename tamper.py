@@ -29,7 +29,12 @@ The invariants, each a class of forgery (not a list of attacks):
      of the loader's directories (LIB_DIRS and those of the image's ld.so.cache, glibc-hwcaps included),
      or a link there to one of the agent's files anywhere, whose DT_SONAME (elf_soname, read as
      ldconfig reads it) is one of the image's libraries', and an entry of the ld.so.cache the
-     verifier's ldconfig left that gives the agent's file such a soname.
+     verifier's ldconfig left that gives the agent's file such a soname; and by file name: a new NSS or
+     gconv module (LOADED_BY_NAME) no package the agent installed lists, a new file named as an image's
+     soname on the verifier's LD_LIBRARY_PATH or one of that name, or an image program's DT_NEEDED, in
+     the RUNPATH of an image's program (Image.runpaths). In ONE directory too, by the interpreter's own
+     order of suffixes (SAME_DIR_ORDER): a new X.cpython-311-*.so before the image's X.py, Foo.pmc before
+     Foo.pm.
   2. The implicit configuration of the tools a verifier uses to set itself up and run (CONFIG: shells'
      start-up files, the loader, Python, pip, uv, apt/dpkg, git, curl/wget, npm, cargo, go, maven/gradle,
      the CA store, hooks image programs run by a fixed path (adduser.local, policy-rc.d), PAM and what
@@ -76,9 +81,12 @@ The invariants, each a class of forgery (not a list of attacks):
      verifier's Python imports from (install_dirs, after the verifier ran, and tests_modules): `python -m
      pytest` run there imports the workdir's first. And in ANY directory a verifier's Python may run from
      (sys.path[0]: test.sh's cwd, a script's directory; _sys_path_zero), a module named as one the runner
-     imports (RUNNER_IMPORTS, measured), one the task's tests import from the stdlib, or one the image or
-     the verifier installed (shadow_names; in the workdir, less what the instruction asks for by file
-     name: asked_modules).
+     imports (RUNNER_IMPORTS, measured), any stdlib module (SYS_PATH_ZERO, and shadow_names'), or one the
+     image or the verifier installed (in the workdir, less what the instruction asks for by file name:
+     asked_modules); a package's directory is exempt by the image's __init__ only, where the directory is
+     the image's.
+  3c. A file the verifier's start-up environment names (startup_files: BASH_ENV, LD_PRELOAD, ...): any
+     change of the agent's there, or to a directory on the way, the workdir included.
   3b. What test.sh creates and then runs, pre-made (_environment): an `activate` the agent made where
      there is no environment (`uv venv` refuses the directory, test.sh sources the agent's), and, after
      the verifier ran, anything of the agent's that survived in bin/ or site-packages of an environment
@@ -127,6 +135,7 @@ import stat
 import sys
 import time
 from dataclasses import dataclass
+from sys import stdlib_module_names
 
 SYSTEM_ROOTS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 # Read from the directory a test.sh installs in (its cwd, the workdir) and every one above it: `uv pip
@@ -180,6 +189,31 @@ RUNNER_IMPORTS = frozenset("""
     shutil signal site six socket ssl stat string struct subprocess sys tempfile termios textwrap threading
     time token tokenize tomli tomllib trace traceback types typing unicodedata unittest urllib uuid
     warnings wcwidth weakref xml zipfile zipimport zipp zlib""".split())
+# Every stdlib module is judged in a directory a verifier's Python may run from, whether a test names it or
+# not: the stdlib imports itself lazily (pytest's assertion rewriting pulls in `ast`, unittest `difflib`, a
+# failing test `traceback`, `sqlite3` a `python3 - <<EOF` of test.sh's that no tests/*.py names: rt10a
+# p21). Left out, so that the agent's /app/test.py and the like stay its own: names nothing a test run
+# imports unless the tests name them (shadow_names then adds them): the regression tests' and IDLE's
+# packages, the turtle demos, the easter eggs.
+NEVER_IMPORTED = frozenset({"test", "idlelib", "turtledemo", "this", "antigravity"})
+SYS_PATH_ZERO = RUNNER_IMPORTS | (frozenset(stdlib_module_names) - NEVER_IMPORTED)
+# What each interpreter tries, in its order, for one module name in ONE directory (a pattern of the name's
+# tail after the module's stem; "/" a directory that is a package): CPython's FileFinder takes a package
+# (its __init__ by the same suffixes), then EXTENSION_SUFFIXES, then source, then bytecode; perl's require
+# Foo.pmc before Foo.pm; node's require x.js, x.json, x.node, then the directory x/; ruby's x.rb before
+# x.so. A name of the agent's that comes first where the image (or the verifier) has the same module in
+# that directory is what runs (rt10a p17: argparse.cpython-311-x86_64-linux-gnu.so beside the stdlib's
+# argparse.py, even under `python3 -I`; p18: strict.pmc beside perl-base's strict.pm, loaded as root by
+# test.sh's `adduser`).
+SAME_DIR_ORDER = {
+    "Python": (r"([^.]+)", ("/", r"\.cpython-\d+[^/]*\.so", r"\.abi3\.so", r"\.so", r"\.py", r"\.pyc")),
+    "Perl": (r"([^.]+)", (r"\.pmc", r"\.pm")),
+    "node": (r"(.+)", (r"\.js", r"\.json", r"\.node", "/")),
+    "Ruby": (r"([^.]+)", (r"\.rb", r"\.so")),
+}
+_SAME_DIR_RES = {lang: [(t, re.compile(stem if t == "/" else stem + t)) for t in order]
+                 for lang, (stem, order) in SAME_DIR_ORDER.items()}
+_SAME_DIR_ENDS = (".so", ".py", ".pyc", ".pm", ".pmc", ".js", ".json", ".node", ".rb")   # the files' tails
 # Directories no verifier's Python runs from, whose modules are judged as installs (the search-path rule
 # above): Python's own trees, a package's own directory, bytecode caches, node's packages.
 PYTHON_TREE = re.compile(r"(^|.*/)(lib(64)?/python[\d.]*|site-packages|dist-packages|__pycache__"
@@ -381,6 +415,28 @@ STATUS_FIELDS = {"Status", "Version", "Essential", "Protected", "Depends", "Pre-
                  "Breaks", "Provides", "Replaces", "Multi-Arch"}      # what apt and dpkg decide installs by
 LIBRARY_NAME = re.compile(r"(lib|ld-).*\.so")            # what ldconfig considers a library (its filter)
 MAX_LIBRARIES = 4096                                      # ELF headers read per check, at most
+# Libraries loaded BY NAME, not by soname, so no soname of the image's marks them (rt10a p05, p07): glibc
+# dlopens the NSS modules nsswitch.conf names, libnss_<service>.so.2 (the Debian base's own `services: db
+# files` names libnss_db, which it lacks: test.sh's getent, ssh's default port, Perl's getservbyname load it
+# as root), and iconv its gconv/*.so (PAM's security/pam_*.so are CONFIG's). A new one in the loader's
+# directories (or an LD_LIBRARY_PATH one the verifier's environment names) is tampered unless the file list
+# of a package the agent installed names it (dpkg's info/*.list: `apt-get install libnss-db`; a forged
+# package is the README's fake-package residual).
+LOADED_BY_NAME = re.compile(r"(?P<d>.*?)(/gconv/[^/]+\.so|/libnss_[^/]*\.so[^/]*)")
+# Files the verifier's start-up environment names (the image's ENV, [environment].env, [verifier].env: what
+# test.sh starts with): bash sources BASH_ENV before test.sh's first line (the venv idiom `ENV
+# BASH_ENV=/app/.venv/bin/activate`, rt10b p19), sh ENV, every program loads LD_PRELOAD, node NODE_OPTIONS'
+# --require, ruby RUBYOPT's -r; and the configuration files a variable moves out of CONFIG's places (pip's,
+# git's, npm's, wget's, R's). Any change of the agent's at such a path, or a directory on the way to it
+# replaced, is tampered, the workdir included. LD_LIBRARY_PATH's directories: LOADED_BY_NAME, and a new file
+# there named as one of the image's sonames (the loader opens them by name there, before its own).
+STARTUP_FILES = ("BASH_ENV", "ENV", "PYTHONSTARTUP", "PIP_CONFIG_FILE", "GIT_CONFIG_GLOBAL",
+                 "GIT_CONFIG_SYSTEM", "NPM_CONFIG_USERCONFIG", "NPM_CONFIG_GLOBALCONFIG", "WGETRC", "INPUTRC",
+                 "PSQLRC", "R_PROFILE", "R_PROFILE_USER", "R_ENVIRON", "R_ENVIRON_USER", "CURL_CA_BUNDLE",
+                 "SSL_CERT_FILE")
+STARTUP_OPTIONS = {"NODE_OPTIONS": re.compile(r"(?:--require|-r|--import|--loader|--experimental-loader)"
+                                              r"[= ]\s*(\S+)"),
+                   "RUBYOPT": re.compile(r"-r\s*(\S+)"), "LD_PRELOAD": re.compile(r"([^\s:]+)")}
 # The host-side walk has a budget the agent cannot size: a layer over it is not checked but refused, cheaply
 # (300k hard links once cost the trainer a minute of CPU outside any cgroup).
 MAX_DEPTH, MAX_ENTRIES, MAX_SECONDS = 256, 100_000, 5.0
@@ -529,6 +585,51 @@ class Image:
             _LOADER[key] = (names, dirs)
         return _LOADER[key]
 
+    def runpaths(self, dirs: list[str]) -> dict[str, set[str]]:
+        """{directory: the library names looked up there} of the RUNPATH and RPATH of the image's ELF
+        programs in `dirs` (the verifier's PATH) and of the targets of its links under the system roots
+        (targets()), $ORIGIN as the program's directory: the loader searches them before its own
+        directories, by file name (rt10a p23: /opt/tool/bin/check's `$ORIGIN/../lib`). The names: each
+        program's DT_NEEDED. At most MAX_LIBRARIES programs read, once per process and image."""
+        key = (tuple(self.roots), tuple(dirs))
+        if key not in _RUNPATHS:
+            out: dict[str, set[str]] = {}
+            programs = [(d, sorted(self.names(d))) for d in dirs]
+            programs += [(d, [n]) for d, n in sorted(os.path.split(t) for t in self.targets())]
+            left = MAX_LIBRARIES
+            for d, names in programs:
+                for n, tags in self._elf_files(d, names[:max(left, 0)]):
+                    for entry in [e for tag in (15, 29) for v in tags.get(tag, ()) for e in v.split(":")]:
+                        entry = entry.replace("${ORIGIN}", d).replace("$ORIGIN", d)
+                        if entry.startswith("/"):
+                            out.setdefault(os.path.normpath(entry), set()).update(tags.get(1, ()))
+                left -= len(names)
+            _RUNPATHS[key] = out
+        return _RUNPATHS[key]
+
+    def _elf_files(self, directory: str, names: list[str]):
+        """(name, elf_dynamic) of each regular file among `names` in one of the image's directories, opened
+        in the top layer that has it (its stack opened once), never through a link."""
+        fds = self._stack(directory)
+        try:
+            for n in names:
+                for fd in fds:
+                    try:
+                        f = os.open(n, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
+                    except FileNotFoundError:
+                        continue               # not in this layer: a lower one may have it
+                    except OSError:
+                        break                  # a link (ELOOP), or unreadable: no program of ours
+                    try:
+                        if stat.S_ISREG(os.fstat(f).st_mode):
+                            yield n, elf_dynamic(f)
+                    finally:
+                        os.close(f)
+                    break                      # the top layer's (a whiteout, a device: nothing)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
     def through(self) -> dict[str, str]:
         """{path: what resolves through it} for the paths outside the system roots that the image's links
         under them resolve through, hop by hop while they stay outside, and their ancestors (its
@@ -634,6 +735,7 @@ def _whiteout(e: os.DirEntry) -> bool:
 _THROUGH: dict[tuple, dict[str, str]] = {}
 _TARGETS: dict[tuple, set[str]] = {}
 _LOADER: dict[tuple, tuple[set[str], set[str]]] = {}
+_RUNPATHS: dict[tuple, dict[str, set[str]]] = {}
 
 
 def _read(dfd: int, name: str, cap: int) -> bytes | None:
@@ -675,18 +777,26 @@ def _cstr(data: bytes, at: int) -> str:
 
 
 def elf_soname(fd: int) -> str | None:
-    """DT_SONAME of an open ELF shared object, found as the loader and ldconfig find it: program headers,
-    the PT_DYNAMIC segment, DT_STRTAB's address mapped to the file through the PT_LOAD segments (section
-    headers, which `strip` can remove, are not read). None if it is not an ELF file or names none."""
+    """DT_SONAME of an open ELF shared object, found as the loader and ldconfig find it (elf_dynamic). None
+    if it is not an ELF file or names none."""
+    return (elf_dynamic(fd).get(14) or [None])[0]
+
+
+def elf_dynamic(fd: int) -> dict[int, list[str]]:
+    """{tag: [strings]} of an open ELF file's dynamic section, for DT_NEEDED (1), DT_SONAME (14), DT_RPATH
+    (15), DT_RUNPATH (29), found as the loader and ldconfig find them: program headers, the PT_DYNAMIC
+    segment, DT_STRTAB's address mapped to the file through the PT_LOAD segments (section headers, which
+    `strip` can remove, are not read). {} if it is not an ELF file."""
     def rd(off: int, n: int) -> bytes:
         b = os.pread(fd, n, off) if 0 <= off < 1 << 40 else b""
         if len(b) != n:
             raise ValueError("short")
         return b
+    out: dict[int, list[str]] = {}
     try:
         h = rd(0, 64)
         if h[:4] != b"\x7fELF" or h[4] not in (1, 2) or h[5] not in (1, 2):
-            return None
+            return out
         is64, end = h[4] == 2, "little" if h[5] == 1 else "big"
         u = lambda b, o, n: int.from_bytes(b[o:o + n], end)               # noqa: E731
         w = 8 if is64 else 4
@@ -703,23 +813,27 @@ def elf_soname(fd: int) -> str | None:
             elif kind == 2:
                 dynamic = (off, min(filesz, 1 << 16))
         if dynamic is None:
-            return None
+            return out
         dyn = rd(*dynamic)
-        tags = {}
+        tags: list[tuple[int, int]] = []
+        strtab = None
         for i in range(0, len(dyn) - 2 * w + 1, 2 * w):
             tag, val = u(dyn, i, w), u(dyn, i + w, w)
             if tag == 0:
                 break
-            tags.setdefault(tag, val)
-        if 14 not in tags or 5 not in tags:                  # DT_SONAME, DT_STRTAB
-            return None
-        for vaddr, off, filesz in loads:
-            if vaddr <= tags[5] < vaddr + filesz:
-                name = os.pread(fd, 256, off + tags[5] - vaddr + tags[14]).split(b"\0")[0]
-                return name.decode("utf-8", "replace") or None
+            if tag == 5:                                     # DT_STRTAB
+                strtab = strtab if strtab is not None else val
+            elif tag in (1, 14, 15, 29) and len(tags) < 256:
+                tags.append((tag, val))
+        base = next((off + strtab - vaddr for vaddr, off, filesz in loads if strtab is not None
+                     and vaddr <= strtab < vaddr + filesz), None)
+        for tag, val in tags if base is not None else ():
+            name = os.pread(fd, 256, base + val).split(b"\0")[0]
+            if name:
+                out.setdefault(tag, []).append(name.decode("utf-8", "replace"))
     except (ValueError, OSError):
         pass
-    return None
+    return out
 
 
 def sonames(layer: str, changes: list[Change], image: "Image") -> dict[str, str]:
@@ -1006,9 +1120,10 @@ def texts(layer: str, changes: list[Change], image=None, budget: Budget | None =
               and c.kind != "gone"}
     in_git_dir = lambda d: d in marked or image is not None and any(                  # noqa: E731
         image.kind(f"{d}/{m}") is not None for m in GIT_DIR_MARKS)
-    # the file lists of the packages the agent installed, when it changed an alternative: who owns its
-    # choices
-    lists = any(within(c.path, ALTERNATIVES) and c.kind == "file" for c in changes)
+    # the file lists of the packages the agent installed, when it changed an alternative or added a library
+    # loaded by name: who owns its choices, or the library
+    lists = any(within(c.path, ALTERNATIVES) and c.kind == "file" or c.kind != "gone" and
+                LOADED_BY_NAME.fullmatch(c.path) for c in changes)
     # a start-up file named as one of the image's /etc/skel, wherever: a home's copy of it is an install
     skel = {n for n in image.names("/etc/skel") if not n.startswith("..")} if image is not None else set()
     ordered = sorted(changes, key=lambda c: c.path != STATUS)     # the status first: it names conffiles
@@ -1291,19 +1406,24 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
              libraries: dict[str, str] | None = None, ld_cache: list[tuple[str, str]] = (),
              contents: dict[str, str] | None = None, modules: set[str] = frozenset(),
              imports: frozenset[str] = RUNNER_IMPORTS, asked: frozenset[str] = frozenset(),
-             after: set[str] | None = None, deliverables: tuple = (frozenset(), frozenset())) -> list[str]:
+             after: set[str] | None = None, deliverables: tuple = (frozenset(), frozenset()),
+             environ: dict[str, str] | None = None) -> list[str]:
     """The offending paths of an episode's writable layer, each with why ([] if none). `baseline`: the
     layer's entries when the agent started ({path: stamp}, from the task's own setup steps): those still
     the same are the task's, not the agent's, and count as shipped. `home`: the verifier's HOME. After the
     verifier ran: `made`, what it made in the layer (Final), and `ld_cache`, the layer's ld.so.cache then.
     `libraries`: {path: soname} of the layer's libraries (sonames()); `contents`: texts(); `modules`: names
     installed outside the layer that the verifier may import (tests_modules(): the task's vendored tests);
-    `imports`: the names a verifier's Python imports from its sys.path[0] (RUNNER_IMPORTS, and the stdlib
-    names the task's tests import: shadow_names()); `asked`: the modules the instruction asks for by file
-    name, which the workdir may hold (asked_modules()); `after`: the paths of
+    `imports`: the names a verifier's Python imports from its sys.path[0] (RUNNER_IMPORTS and the stdlib
+    names the task's tests import: shadow_names(); SYS_PATH_ZERO's are judged whatever it says); `asked`:
+    the modules the instruction asks for by file name, which the workdir may hold (asked_modules());
+    `after`: the paths of
     the layer's final listing (what of the agent's survived the verifier's run); `deliverables`: the files
-    the instruction names (asked_files()), which may be config-shaped above the workdir."""
+    the instruction names (asked_files()), which may be config-shaped above the workdir; `environ`: test.sh's
+    environment (the image's ENV and the task's), for the files it names (startup_files) and its
+    LD_LIBRARY_PATH."""
     baseline = baseline or {}
+    imports = SYS_PATH_ZERO | imports          # every stdlib module, named by a test or not (rt10a p21)
     unchecked = [c for c in changes if c.kind == "unchecked"]
     if unchecked:                              # nothing else is judged: refused whole, and cheaply
         return [f"{unchecked[0].path} ({unchecked[0].why or 'could not be checked'})"]
@@ -1320,6 +1440,12 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     config = _config(home, sorted(h for h in homes if h != home and not (
         h == "/" or f"{h.rstrip('/')}/bin" in SYSTEM_ROOTS or f"{h.rstrip('/')}/bin" in path)))
     paths = search_paths(path, final)
+    # PERL5LIB's directories come first on @INC, PYTHONPATH's on sys.path (judged as sys.path[0] is)
+    env_dirs = lambda var: [os.path.normpath(os.path.join(workdir, d)) for d in (  # noqa: E731
+        environ or {}).get(var, "").split(":") if d]
+    paths = [(tool, env_dirs("PERL5LIB") + dirs if tool == "Perl's @INC" else dirs, deep)
+             for tool, dirs, deep in paths]
+    pythonpath = tuple(env_dirs("PYTHONPATH"))
     shallow = {d for _, dirs, deep in paths if not deep for d in dirs}
     deep = tuple(d.rstrip("/") + "/" for _, dirs, is_deep in paths if is_deep for d in dirs)
     # a start-up file `useradd -m` copied from the image's /etc/skel into a home: an install
@@ -1345,7 +1471,10 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     for c in changes:
         if c.kind != "gone":
             children.setdefault(os.path.dirname(c.path), set()).add(os.path.basename(c.path))
-    names = lambda d: children.get(d, set()) | final.names(d)                   # noqa: E731
+    gone = {c.path for c in changes if c.kind == "gone"}       # what the agent deleted is no name of d
+    names = lambda d: children.get(d, set()) | ({n for n in final.names(d) if f"{d}/{n}" not in gone}  # noqa
+                                                 if gone else final.names(d))
+    stems: dict[str, dict[str, list[str]]] = {}            # _same_dir's index of a directory, by first stem
     mine = {c.path for c in changes if c.kind != "gone"}
     fresh = {m.path for m in made}
     # the Python environments the verifier created (a pyvenv.cfg of its own), what of the agent's survived
@@ -1353,6 +1482,14 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
             and m.kind == "file" and not within(workdir, os.path.dirname(m.path))]
     after = {x for x in after if x not in fresh} if after is not None else None
     by_path = {c.path: c for c in changes}
+    # what the verifier's start-up environment names (test.sh's: the image's ENV and the task's)
+    starts = startup_files(environ or {}, workdir)
+    starts_above = {a for f in starts for a in _ancestors(f)} - {"/"}
+    ld_path = env_dirs("LD_LIBRARY_PATH")
+    runpath = image.runpaths(path) if hasattr(image, "runpaths") else {}
+    # the files of the packages the agent installed (their dpkg file lists, new in the layer)
+    owned = {line.strip() for q, t in (contents or {}).items() if q.endswith(".list") and os.path.dirname(
+        q) == MAINTAINER_SCRIPTS and image.kind(q) is None for line in t.splitlines()}
     resolve = lambda q: _leads_to(q, by_path, image)                            # noqa: E731
     made_files = [m.path for m in made if m.kind not in ("dir", "gone")]
     # the directories tools walk up through, less the homes (the verifier sees them as the image had them,
@@ -1372,7 +1509,10 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
                or _sys_path_zero(c, p, name, shipped, path, children, names,
                                  imports if os.path.dirname(p) != workdir else imports - asked,
                                  lambda m: "/tests" if m in modules else None if os.path.dirname(p) == workdir
-                                 and m in asked else _others(m, index(), final, mine))
+                                 and m in asked else _others(m, index(), final, mine), pythonpath)
+               or _same_dir(c, p, shipped, final, gone, children, exempt, shipped_tree, stems)
+               or _startup(c, p, starts, starts_above)
+               or _by_name(c, p, shipped, image, ld_path, owned, runpath)
                or _environment(c, p, names, envs, after)
                or _link_into(c, p, resolve, made_files)
                or _config_above(c, p, name, above, shipped, workdir, home, deliverables))
@@ -1411,34 +1551,139 @@ def _config_above(c: Change, p: str, name: str, above: set[str], shipped, workdi
 
 
 def _sys_path_zero(c: Change, p: str, name: str, shipped, path: list[str], children, names, imports,
-                   others) -> str | None:
+                   others, ahead: tuple[str, ...] = ()) -> str | None:
     """Why a module the agent made shadows one a verifier's Python imports from sys.path[0], else None.
     Any directory may be that: the cwd of `python -m`/`-c` (test.sh's `cd /tmp`, `cd /`, HOME, the
     workdir) or a script's directory (a PATH directory's console script). Not judged: Python's own trees
     and node's (PYTHON_TREE; the search-path rule judges installs there), a package's directory (one
     holding `__init__`), a directory of the agent's own installs (its `*.dist-info`: `pip install
     --target`, uv's cache), and, under the system roots, all but PATH's directories and those of a Python
-    file the image shipped (`python3 /usr/share/x/run.py` imports from /usr/share/x). The names: `imports`,
+    file the image shipped (`python3 /usr/share/x/run.py` imports from /usr/share/x). A package's
+    directory and one of the agent's installs are exempt as decided below (never by an entry the agent
+    added to a directory of the image's). The names: `imports`,
     and a module installed by the image or the verifier (not by the agent itself: its own package's source
     tree shadows only its own install). A directory is a module only as a regular package (`__init__`):
     a namespace portion never shadows a regular package."""
     d = os.path.dirname(p)
     module = _module(name, c.kind) if c.kind != "gone" and shipped(p) is None else None
-    if module is None or PYTHON_TREE.match(d + "/") or (c.kind == "dir" and not any(
+    if module is None or PYTHON_TREE.match(d + "/") and d not in ahead or (c.kind == "dir" and not any(
             _init(n) for n in children.get(p, ()))):
         return None
     here = names(d)
-    if any(within(d, r) for r in SYSTEM_ROOTS) and d not in path and not any(
+    if any(within(d, r) for r in SYSTEM_ROOTS) and d not in path and d not in ahead and not any(
             n.endswith(".py") and n not in children.get(d, ()) for n in here):
         return None                            # neither a PATH directory nor a script's of the image's
-    if any(_init(n) for n in here) or any(
-            n.endswith((".dist-info", ".egg-info")) for n in children.get(d, ())):
+    # A package's own directory, or one of installs. Python does not care what sys.path[0] holds, so in a
+    # directory of the image's (or the setup's) only the image's (or the verifier's) __init__ counts (rt10a
+    # p03, p04, p08: the agent's empty /tmp/__init__.py, /tmp/x-1.0.dist-info or /app/__init__.py bought the
+    # exemption); a directory the agent made is its own tree, whose path no test.sh knows: there its own
+    # __init__ or *.dist-info counts (`pip install --target`, a package's source: README's residual).
+    own_dir = d != "/" and shipped(d) is None
+    if any(_init(n) and (own_dir or n not in children.get(d, ()) or shipped(f"{d}/{n}") is not None)
+           for n in here) or own_dir and any(n.endswith((".dist-info", ".egg-info"))
+                                             for n in children.get(d, ())):
         return None
     if module in imports:
         return f"shadows {module!r}, which a verifier's Python run from {d} imports first (sys.path[0])"
     where = others(module)
     if where:
         return f"shadows {where}/{module}, which a verifier's Python run from {d} imports first (sys.path[0])"
+    return None
+
+
+def _same_dir(c: Change, p: str, shipped, final: Final, gone: set[str], children, exempt: str | None,
+              shipped_tree, stems: dict) -> str | None:
+    """Why a new entry of the agent's is what an interpreter loads in place of a module of the same name in
+    the same directory, one the image or the verifier has there and the agent did not delete
+    (SAME_DIR_ORDER), else None. The workdir is the agent's, but for an environment the image shipped
+    there."""
+    if c.kind not in ("file", "link", "dir") or shipped(p) is not None or exempt and within(
+            p, exempt) and not shipped_tree(p):
+        return None
+    d, name = os.path.split(p)
+    mine = _ranks(name, c.kind, lambda: children.get(p, set()))
+    if not mine:
+        return None
+    if d not in stems:                         # the names of d by what precedes their first dot (read once)
+        stems[d] = {}
+        for n in final.names(d):
+            stems[d].setdefault(n.split(".")[0], []).append(n)
+    for n in sorted({n for _, stem in mine for n in stems[d].get(stem.split(".")[0], ())}):
+        q = f"{d}/{n}"
+        if n == name or q in gone:
+            continue
+        for key, rank in _ranks(n, final.kind(q), lambda: final.names(q)).items():
+            if key in mine and rank > mine[key]:
+                return f"loaded before {q} ({key[0]}'s order in one directory)"
+    return None
+
+
+def _ranks(name: str, kind: str | None, inside) -> dict[tuple[str, str], int]:
+    """{(interpreter, module): its place in SAME_DIR_ORDER} of a directory entry; `inside()`: a directory's
+    names (a package only with an __init__, node's with a package.json or an index)."""
+    out: dict[tuple[str, str], int] = {}
+    if kind not in ("file", "link", "dir") or kind != "dir" and not name.endswith(_SAME_DIR_ENDS):
+        return out
+    for lang, order in _SAME_DIR_RES.items():
+        for i, (tail, pattern) in enumerate(order):
+            if (tail == "/") != (kind == "dir"):
+                continue
+            m = pattern.fullmatch(name)
+            package = lambda: any(map(_init, inside())) if lang == "Python" else bool(   # noqa: E731
+                inside() & {"package.json", "index.js", "index.json", "index.node"})
+            if m and (tail != "/" or package()):
+                out[(lang, m[1])] = i
+                break
+    return out
+
+
+def startup_files(environ: dict[str, str], workdir: str) -> dict[str, str]:
+    """{path: the variable that names it} of the files the verifier's start-up environment names
+    (STARTUP_FILES, STARTUP_OPTIONS), a relative one from test.sh's cwd, the workdir. A bare name (node's
+    `--require pkg`, `LD_PRELOAD=libjemalloc.so.2`) is looked up where the install rules judge it.
+    """
+    out = {}
+    for var in (*STARTUP_FILES, *STARTUP_OPTIONS):
+        value = environ.get(var) or ""
+        for v in [value] if var in STARTUP_FILES else STARTUP_OPTIONS[var].findall(value):
+            # a word is a path where the program takes it for one: bash's BASH_ENV from its cwd, ld.so's
+            # with a slash, node's and ruby's from ./ (`--require dotenv/config` is a package's);
+            # `ENV ENV=production` names no file
+            if v.startswith(("/", "./", "../")) or v and var == "BASH_ENV" or (
+                    "/" in v and var == "LD_PRELOAD"):
+                out.setdefault(os.path.normpath(os.path.join(workdir, v)), var)
+    return out
+
+
+def _startup(c: Change, p: str, files: dict[str, str], above: set[str]) -> str | None:
+    """Why a change of the agent's is to a file the verifier's start-up environment names (startup_files;
+    `above`: their ancestors, where a directory replaced moves the file), else None."""
+    if p in files or p in above and (c.kind != "dir" or c.opaque):
+        var = files.get(p) or next(v for f, v in files.items() if within(f, p))
+        where = "the file" if p in files else "a directory on the way"
+        return f"what {var} names ({where}): read as the verifier starts, before test.sh runs a line"
+    return None
+
+
+def _by_name(c: Change, p: str, shipped, image, ld_path: list[str], owned: set[str],
+             runpath: dict[str, set[str]]) -> str | None:
+    """Why a new library of the agent's is one the loader or glibc would load by its file name
+    (LOADED_BY_NAME, LD_LIBRARY_PATH, an image program's RUNPATH: `runpath`, Image.runpaths), else None.
+    `owned`: the files that packages the agent installed list."""
+    if c.kind in ("gone", "dir") or shipped(p) is not None:
+        return None
+    d, name = os.path.split(p)
+    loader = image.loader() if hasattr(image, "loader") else (set(), set(LIB_DIRS))
+    m = LOADED_BY_NAME.fullmatch(p)
+    # glibc's dlopen searches the loader's directories and their hwcaps subdirectories: any depth below
+    if m and any(within(m["d"], x) for x in (*loader[1], *ld_path)) and not {
+            p, p.removeprefix("/usr")} & owned:
+        return "a module glibc loads by name (NSS, gconv) that no package the agent installed lists"
+    if d in ld_path and name in loader[0]:
+        return f"named as the image's library {name}, in {d}, first on the verifier's LD_LIBRARY_PATH"
+    # a loader's own directory there is the soname rule's (_why), by DT_SONAME
+    if d not in loader[1] and (name in runpath.get(d, ()) or d in runpath and name in loader[0]):
+        return f"named as a library an image's program loads from its RUNPATH {d} first"
     return None
 
 

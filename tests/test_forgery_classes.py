@@ -568,7 +568,8 @@ def test_a_stdlib_module_the_tasks_tests_import_is_judged_but_one_the_task_asks_
     names = tamper.shadow_names(str(tmp_path))
     assert {"fractions", "unittest", "calendar"} <= names and "solution" not in names   # not the stdlib's
     assert judge_zero(("/tmp/fractions.py", "file"), imports=names) == ["/tmp/fractions.py"]
-    assert judge_zero(("/tmp/fractions.py", "file")) == []             # no test of this task imports it
+    # no test of this task imports it: judged all the same, the stdlib imports itself (rt10a p21)
+    assert judge_zero(("/tmp/fractions.py", "file")) == ["/tmp/fractions.py"]
     asked = tamper.asked_modules("Write /app/calendar.py and /app/solution.py.")
     assert asked == {"calendar", "solution"}
     # the deliverable, in the workdir; the same name elsewhere is still judged
