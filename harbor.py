@@ -1306,10 +1306,12 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
 def verifier_view(env: Environment, task: Task, kept: tuple[str, ...] = ()) -> tuple:
     """The homes test.sh sees as the image had them, each with what stays the agent's inside it
     (sandbox_init.verifier_homes), as _run_tests has pid 1 make them: HOME and XDG_*_HOME as [verifier].env
-    sets them, the paths the tests name (homes_named) and `kept`."""
+    sets them, the homes of the image's users with a login shell, the paths the tests name (homes_named),
+    and `kept`, which stays the agent's whole (a separate verifier's artifacts)."""
     own = {k: v for k, v in task.verifier_env.items() if k in ("HOME", *sandbox_init.XDG_HOMES)}
+    users = sandbox_init.login_homes(getattr(env.image, "read", lambda p: None)("/etc/passwd") or "")
     return sandbox_init.verifier_homes(own.get("HOME") or verifier_home(env), {**env.box.env, **own},
-                                       task.workdir, homes_named(task.path / "tests") + tuple(kept))
+                                       task.workdir, homes_named(task.path / "tests"), users, kept)
 
 
 def verifier_home(env: Environment) -> str:
@@ -1481,27 +1483,25 @@ GIT_SAFE = {"GIT_CONFIG_COUNT": str(len(GIT_OFF)),
 
 
 # What a task's tests read in a home is what the agent left there (TermiGen: ~/.bashrc, ~/.wgetrc,
-# /root/.ssh/authorized_keys); every other part of a home the verifier sees as the image had it
-# (sandbox_init.verifier_homes). A path under /root or /home, or ~/ or $HOME/ and a path, names that path;
-# the home itself, or HOME / Path.home() / expanduser / getpwuid / getent without a path we can read, names
-# the whole home. A tests/ too big to read whole names everything ("/").
+# /root/.ssh/authorized_keys); a home's dot-entries but those the verifier sees as the image had them
+# (sandbox_init.verifier_homes: its other entries are the agent's anyway). A path under /root or /home, or
+# ~/ or $HOME/ and a path, names that path. Nothing names a home whole: not a bare `~` (rt10 p19: Python's
+# `data[~mask]`), HOME, Path.home(), getent. A tests/ too big to read names what was read of it.
 _PATH = r"(?:/[\w.@+-]+)"
-HOME_NAMED = re.compile(rf"(?<![\w.~$-])((?:/root|/home){_PATH}*)(?![\w.@+-])|(?:~|\$\{{?HOME\}}?)({_PATH}+)"
-                        r"|(~|\$\{?HOME\b|\bHOME\b|Path\.home|expanduser|getpwuid|\bgetent\b)")
+HOME_NAMED = re.compile(rf"(?<![\w.~$-])((?:/root|/home){_PATH}*)(?![\w.@+-])|(?:~|\$\{{?HOME\}}?)({_PATH}+)")
 HOME_SCAN_FILES, HOME_SCAN_BYTES = 2000, 1 << 24
 
 
 def homes_named(tests: Path) -> tuple[str, ...]:
-    """The paths in homes a task's tests name ("~": the verifier's HOME, "~/x": a path in it), read from
-    every file under tests/ (links not followed); ("/",) where there are more than HOME_SCAN_FILES files or
-    HOME_SCAN_BYTES bytes to read."""
+    """The paths in homes a task's tests name ("~/x": a path in the verifier's HOME), read from every file
+    under tests/ (links not followed), the first HOME_SCAN_FILES files and HOME_SCAN_BYTES bytes of them."""
     named, files, left = set(), 0, HOME_SCAN_BYTES
     for root, dirs, names in os.walk(tests):
         for name in names:
             files += 1
             path = os.path.join(root, name)
             if files > HOME_SCAN_FILES:
-                return ("/",)
+                return tuple(sorted(named))
             if os.path.islink(path) or not os.path.isfile(path):
                 continue
             try:
@@ -1510,10 +1510,10 @@ def homes_named(tests: Path) -> tuple[str, ...]:
             except OSError:
                 continue
             left -= len(data)
-            if left < 0:
-                return ("/",)
-            for m in HOME_NAMED.finditer(data.decode("utf-8", "replace")):
-                named.add(m.group(1) or ("~" + m.group(2) if m.group(2) else "~"))
+            for m in HOME_NAMED.finditer(data[:len(data) + min(0, left)].decode("utf-8", "replace")):
+                named.add(m.group(1) or "~" + m.group(2))
+            if left <= 0:
+                return tuple(sorted(named))
     return tuple(sorted(named))
 
 

@@ -112,18 +112,22 @@ def test_a_home_that_holds_the_workdir_is_the_agents(real, tmp_path):
     assert score(t, "echo done > out.txt", limits=DEFAULT) == 1.0
 
 
+R, H = "/root/*", "/home/*/*"                  # each entry of a home but its dot-entries: the agent's
+
+
 @pytest.mark.parametrize("home,workdir,kept,want", [
-    ("/root", "/app", (), (("/root", ()), ("/home", ()))),
-    ("/root", "/home/app/w", (), (("/root", ()), ("/home", ("/home/app/w",)))),   # the workdir bound back
-    ("/root", "/root", (), (("/home", ()),)),                              # WORKDIR /root: the agent's
-    ("/root", "/app", ("~",), (("/home", ()),)),                           # the tests name HOME whole
-    ("/root", "/app", ("~/notes.txt", "/home/bob/x"), (("/root", ("/root/notes.txt",)),
-                                                       ("/home", ("/home/bob/x",)))),
-    ("/srv/h", "/app", (), (("/root", ()), ("/home", ()), ("/srv/h", ()))),  # the image's or user's HOME
-    ("/home/app", "/app", (), (("/root", ()), ("/home", ()))),              # inside /home: /home's
-    ("/nonexistent", "/app", ("/",), ()),                                   # tests/ too big to read
-    ("/", "/app", (), (("/root", ()), ("/home", ()))),                      # never the root, /usr, /tmp
-    ("/tmp", "/app", (), (("/root", ()), ("/home", ()))),
+    ("/root", "/app", (), (("/root", (R,)), ("/home", (H,)))),
+    ("/root", "/home/app/w", (), (("/root", (R,)), ("/home", ("/home/app/w", H)))),   # the workdir bound back
+    ("/root", "/root", (), (("/home", (H,)),)),                             # WORKDIR /root: the agent's
+    ("/root", "/app", ("~",), (("/root", (R,)), ("/home", (H,)))),          # a bare HOME names nothing whole
+    ("/root", "/app", ("~/.notes", "/home/bob/x"), (("/root", ("/root/.notes", R)),
+                                                    ("/home", ("/home/bob/x", H)))),
+    ("/srv/h", "/app", (), (("/root", (R,)), ("/home", (H,)), ("/srv/h", ("/srv/h/*",)))),  # the HOME
+    ("/home/app", "/app", (), (("/root", (R,)), ("/home", (H,)))),          # inside /home: /home's
+    ("/nonexistent", "/app", ("/",),                                        # "/" names nothing either
+     (("/root", (R,)), ("/home", (H,)), ("/nonexistent", ("/nonexistent/*",)))),
+    ("/", "/app", (), (("/root", (R,)), ("/home", (H,)))),                  # never the root, /usr, /tmp
+    ("/tmp", "/app", (), (("/root", (R,)), ("/home", (H,)))),
 ])
 def test_verifier_homes(home, workdir, kept, want):
     assert sandbox_init.verifier_homes(home, {}, workdir, kept) == want
@@ -133,7 +137,7 @@ def test_verifier_homes_takes_the_xdg_dirs_of_the_environment():
     env = {"XDG_CONFIG_HOME": "/cfg", "XDG_DATA_HOME": "rel", "XDG_STATE_HOME": "/app/state"}
     # config is config under the workdir too; a relative value names no directory
     assert sandbox_init.verifier_homes("/root", env, "/app", ()) == (
-        ("/root", ()), ("/home", ()), ("/cfg", ()), ("/app/state", ()))
+        ("/root", (R,)), ("/home", (H,)), ("/cfg", ()), ("/app/state", ()))
 
 
 def test_homes_named_reads_the_tests(tmp_path):
@@ -141,7 +145,7 @@ def test_homes_named_reads_the_tests(tmp_path):
     (tmp_path / "t.py").write_text("'/rooted' '/homework' f'/root/{name}' ${HOME}/a\n")
     assert harbor.homes_named(tmp_path) == ("/home/app/x", "/root", "~/.bashrc", "~/.local/bin/env", "~/a")
     (tmp_path / "u.py").write_text("Path.home()\n")
-    assert "~" in harbor.homes_named(tmp_path)
+    assert "~" not in harbor.homes_named(tmp_path)                     # names no home whole (rt10 p19)
 
 
 def test_the_home_and_xdg_dirs_a_tasks_verifier_env_sets_are_the_images(real, tmp_path):
