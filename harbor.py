@@ -1483,25 +1483,28 @@ GIT_SAFE = {"GIT_CONFIG_COUNT": str(len(GIT_OFF)),
 
 
 # What a task's tests read in a home is what the agent left there (TermiGen: ~/.bashrc, ~/.wgetrc,
-# /root/.ssh/authorized_keys); a home's dot-entries but those the verifier sees as the image had them
-# (sandbox_init.verifier_homes: its other entries are the agent's anyway). A path under /root or /home, or
-# ~/ or $HOME/ and a path, names that path. Nothing names a home whole: not a bare `~` (rt10 p19: Python's
-# `data[~mask]`), HOME, Path.home(), getent. A tests/ too big to read names what was read of it.
+# /root/.ssh/authorized_keys); the rest of a home the verifier sees as the image had it
+# (sandbox_init.verifier_homes). A path under /root or /home, or ~/ or $HOME/ and a path, names that path.
+# The home itself, or HOME / Path.home() / expanduser / getpwuid / getent without a path we can read,
+# names the home: each of its entries but its dot-entries (rt10 p19: even Python's `data[~mask]` does, so
+# no word names per-user configuration). A tests/ too big to read whole names every home so ("/").
 _PATH = r"(?:/[\w.@+-]+)"
-HOME_NAMED = re.compile(rf"(?<![\w.~$-])((?:/root|/home){_PATH}*)(?![\w.@+-])|(?:~|\$\{{?HOME\}}?)({_PATH}+)")
+HOME_NAMED = re.compile(rf"(?<![\w.~$-])((?:/root|/home){_PATH}*)(?![\w.@+-])|(?:~|\$\{{?HOME\}}?)({_PATH}+)"
+                        r"|(~|\$\{?HOME\b|\bHOME\b|Path\.home|expanduser|getpwuid|\bgetent\b)")
 HOME_SCAN_FILES, HOME_SCAN_BYTES = 2000, 1 << 24
 
 
 def homes_named(tests: Path) -> tuple[str, ...]:
-    """The paths in homes a task's tests name ("~/x": a path in the verifier's HOME), read from every file
-    under tests/ (links not followed), the first HOME_SCAN_FILES files and HOME_SCAN_BYTES bytes of them."""
+    """The paths in homes a task's tests name ("~": the verifier's HOME, "~/x": a path in it), read from
+    every file under tests/ (links not followed); ("/",) where there are more than HOME_SCAN_FILES files or
+    HOME_SCAN_BYTES bytes to read."""
     named, files, left = set(), 0, HOME_SCAN_BYTES
     for root, dirs, names in os.walk(tests):
         for name in names:
             files += 1
             path = os.path.join(root, name)
             if files > HOME_SCAN_FILES:
-                return tuple(sorted(named))
+                return ("/",)
             if os.path.islink(path) or not os.path.isfile(path):
                 continue
             try:
@@ -1510,10 +1513,10 @@ def homes_named(tests: Path) -> tuple[str, ...]:
             except OSError:
                 continue
             left -= len(data)
-            for m in HOME_NAMED.finditer(data[:len(data) + min(0, left)].decode("utf-8", "replace")):
-                named.add(m.group(1) or "~" + m.group(2))
-            if left <= 0:
-                return tuple(sorted(named))
+            if left < 0:
+                return ("/",)
+            for m in HOME_NAMED.finditer(data.decode("utf-8", "replace")):
+                named.add(m.group(1) or ("~" + m.group(2) if m.group(2) else "~"))
     return tuple(sorted(named))
 
 

@@ -1077,17 +1077,17 @@ def cache_dirs(home: str, env: dict) -> tuple[str, ...]:
 # Per-user configuration: what a tool reads from a home before it does anything asked of it (ssh's
 # ~/.ssh/config `Match exec`, sqlite3's ~/.sqliterc `.shell`, gdb's ~/.gdbinit, dpkg's ~/.dpkg.cfg, file(1)'s
 # ~/.magic), run as root by a verifier's tool. No list of tools is complete (rt7 found three beyond
-# tamper.CONFIG's, rt10 two more), so the verifier sees every home as the image had it: root's, each under
-# /home, the HOME it runs with (wherever the image, its user or the task put it), that of each user of the
-# image's /etc/passwd with a login shell (`su app -c ...`: a service user's /opt/app) and the XDG base
-# directories of its environment, with a private tmpfs on top for what test.sh writes (_caches). By Unix
-# convention a tool's per-user files are a home's dot-entries (.bashrc, .dpkg.cfg, .config/, .local/), so
-# only they stay the image's: every other entry of a home is the agent's, bound back over the image's view
-# (HOME_GLOB: tests that read Path.home()/"out.json" read the agent's), and so are the workdir and each path
-# the task's tests name exactly (harbor.homes_named: `~/.bashrc` when the task asks for one). No word in the
-# tests makes a home the agent's whole (rt10 p19: `data[~mask]` did): only a workdir or an artifact path
-# (`whole`) that is or holds it. The XDG directories are configuration all through: no entry of theirs is
-# bound back but those named.
+# tamper.CONFIG's, rt10 two more), so the verifier sees every home as the image had it: root's, /home, the
+# HOME it runs with (wherever the image, its user or the task put it), that of each user of the image's
+# /etc/passwd with a login shell (`su app -c ...`: a service user's /opt/app) and the XDG base directories
+# of its environment, with a private tmpfs on top for what test.sh writes (_caches). What is the agent's
+# inside one is bound back over the image's view: the workdir, and each path the task's tests name there
+# (harbor.homes_named: the check reads what the agent left at /root/notes.txt, or at ~/.bashrc where the
+# task asks for one). A home the tests name as such (`Path.home()`, a bare `~`: rt10 p19's `data[~mask]`)
+# is never the agent's whole: per-user configuration lives in a home's dot-entries (.bashrc, .dpkg.cfg,
+# .config/, .local/) by Unix convention, so only its other entries are bound back (HOME_GLOB); and so are
+# those of a login user's home outside /root and /home, named or not (its data is often there). The XDG
+# directories are configuration all through: none of their entries is bound back but those named.
 XDG_HOMES = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")
 # Never a home of the verifier's own view: the system, the verifier's own places and its private scratch
 NOT_HOMES = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/proc", "/sys", "/dev",
@@ -1101,27 +1101,36 @@ def verifier_homes(home: str, env: dict, workdir: str, kept: tuple[str, ...], us
     in it that stay the agent's: (home, (path, ...)), where a path may end in HOME_GLOB components
     ("/root/*": each entry of /root but its dot-entries; "/home/*/*": of each home under /home).
     Candidates: /root, /home, `home` (test.sh's HOME), `users` (the homes of the image's users who have a
-    login shell) and the XDG ones of env. kept: what the tests name ("~/x" a path in `home`; a path that is
-    a candidate or holds one names nothing); whole: paths that stay the agent's whole (a separate verifier's
-    artifacts), as the workdir does. A candidate inside another is the outer one's, unless a glob of the
-    outer one binds the agent's entry that holds it back (XDG_CONFIG_HOME=/root/cfg)."""
-    norm = lambda ps: [os.path.normpath(home + p[1:] if p.startswith("~") else p) for p in ps]  # noqa: E731
-    kept, whole = norm(kept), norm(whole)
-    people = [os.path.normpath(d) for d in ("/root", home, *users) if os.path.isabs(d)]
-    xdg = [os.path.normpath(d) for d in (env.get(k, "") for k in XDG_HOMES) if os.path.isabs(d)]
+    login shell) and the XDG ones of env. kept: what the tests name ("~" the whole of `home`, "~/x" a path
+    in it, "/" everything): a path names itself, but one that is a home or holds one names only that
+    home's glob, never its dot-entries; a user's home outside /root and /home has its glob anyway (its
+    data is often there). whole: paths that stay the agent's whole (a separate verifier's artifacts), as
+    the workdir does. A candidate inside another is the outer one's, unless a glob of the outer one binds
+    back the agent's entry that holds it (XDG_CONFIG_HOME=/root/cfg): then it has a view of its own."""
+    norm = lambda ps: [os.path.normpath(home + p[1:] if p.startswith("~") else p)     # noqa: E731
+                       for p in ps if p.startswith("~") or os.path.isabs(p)]
+    kept, whole, users = norm(kept), norm(whole), norm(users)
+    people = list(dict.fromkeys(norm(["/root", home, *users])))
+    xdg = norm([env.get(k, "") for k in XDG_HOMES])
     dirs = [d for d in dict.fromkeys(["/root", "/home", *people, *xdg]) if d != "/" and d != workdir
             and not any(_within(d, n) for n in NOT_HOMES) and not any(_within(d, w) for w in whole)]
-    globs = {d: ("/home/*/*",) if d == "/home" else (f"{d}/*",) if d in people else () for d in dirs}
+    named, globs = [], [f"{u}/*" for u in users if not _within(u, "/root") and not _within(u, "/home")]
+    for k in kept:
+        homes = [h for h in people if _within(h, k)] + [k] * (os.path.dirname(k) == "/home")
+        if homes or _within("/home", k) or any(_within(d, k) for d in dirs):
+            globs += [f"{h}/*" for h in homes] + ["/home/*/*"] * _within("/home", k)
+        else:
+            named.append(k)
     dirs.sort(key=lambda d: d.count("/"))      # stable: outer ones first
-    outer = lambda d, among: next((o for o in reversed(among) if o != d and _within(d, o)), None)  # noqa
+    outer = lambda p, among: next((o for o in reversed(among) if o != p and _within(p, o)), None)  # noqa
+    inner = lambda d, p: p != d and _within(p, d) and outer(p, kept_dirs) == d                      # noqa
     kept_dirs: list[str] = []
     for d in dirs:
         o = outer(d, kept_dirs)
-        if o is None or any(_globbed(d, g) for g in globs[o]):
+        if o is None or any(_globbed(d, g) for g in globs if inner(o, g.split("/*")[0] + "/*")):
             kept_dirs.append(d)
-    named = [k for k in kept if not any(_within(d, k) for d in dirs)]   # never a home whole from a name
-    return tuple((d, tuple(dict.fromkeys([*(p for p in (workdir, *whole, *named) if p != d and _within(p, d)
-                                             and outer(p, kept_dirs) == d), *globs[d]])))
+    return tuple((d, tuple(dict.fromkeys([*(p for p in (workdir, *whole, *named) if inner(d, p)),
+                                          *(g for g in globs if inner(d, g.split("/*")[0] + "/*"))])))
                  for d in kept_dirs)
 
 

@@ -4,10 +4,11 @@ The ninth red team (rt10) scored 1.0 through a home the verifier saw as the agen
 bare `~` (even Python's `data[~mask]`), HOME, Path.home() or getent in a test file made the verifier's HOME
 the agent's whole, judged only by tamper.CONFIG's list, which lacks dpkg's ~/.dpkg.cfg and file(1)'s
 ~/.magic; p25: the home of an image user outside /root and /home (`app`, /opt/app) was never the image's,
-so `su app -c 'file ...'` read the agent's ~/.magic. Now a home's dot-entries (where tools keep per-user
-configuration) are the image's unless the tests name that exact path, its other entries are the agent's
-(a test reading Path.home()/"out.json" still reads the agent's), and every image user with a login shell
-has its home so. `tool` stands for dpkg and file(1): it sources its rc file. On the real Debian base."""
+so `su app -c 'file ...'` read the agent's ~/.magic. Now a home the tests name as such keeps its dot-entries
+(where tools keep per-user configuration) the image's unless the tests name that exact path, and only its
+other entries are the agent's (a test reading Path.home()/"out.json" still reads the agent's); every image
+user with a login shell has its home so. `tool` stands for dpkg and file(1): it sources its rc file. On the
+real Debian base."""
 import harbor
 import pytest
 import sandbox_init
@@ -31,15 +32,10 @@ def task(tmp_path, test_sh: str, dockerfile: str = TOOL, files=None) -> harbor.T
     return t
 
 
-def test_a_bare_tilde_in_the_tests_names_no_home():
-    # p19: Python's bitwise not; p10: getent; neither names a path in a home
+def test_a_bare_tilde_in_the_tests_names_only_the_homes_glob():
+    # p19: Python's bitwise not; p10: getent; neither names a path in a home: at most its non-dot entries
     assert sandbox_init.verifier_homes("/root", {}, "/app", ("~",))[0] == ("/root", ("/root/*",))
-
-
-def test_homes_named_takes_no_bare_word(tmp_path):
-    (tmp_path / "helper.py").write_text("rest = data[~mask]\nhome = Path.home()\nos.environ['HOME']\n")
-    (tmp_path / "test.sh").write_text("getent passwd root\n")
-    assert harbor.homes_named(tmp_path) == ()
+    assert sandbox_init.verifier_homes("/root", {}, "/app", ("/",))[1] == ("/home", ("/home/*/*",))
 
 
 def test_the_homes_of_the_images_login_users_are_candidates():
@@ -52,7 +48,7 @@ def test_the_homes_of_the_images_login_users_are_candidates():
 
 def test_a_candidate_bound_back_by_a_homes_glob_keeps_its_own_view():
     # XDG_CONFIG_HOME=/root/cfg: /root/* would bind the agent's cfg back; it is the image's all the same
-    homes = sandbox_init.verifier_homes("/root", {"XDG_CONFIG_HOME": "/root/cfg"}, "/app", ())
+    homes = sandbox_init.verifier_homes("/root", {"XDG_CONFIG_HOME": "/root/cfg"}, "/app", ("~",))
     assert homes[0] == ("/root", ("/root/*",)) and ("/root/cfg", ()) in homes
 
 
