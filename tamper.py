@@ -48,9 +48,9 @@ The invariants, each a class of forgery (not a list of attacks):
      (_passwd, as its login shell, its uid and gid, and its groups in /etc/group: _group; no new user or
      group takes id 0); a new user's home is judged as any. A file the image lacked directly
      in a home that is a byte copy of the image's /etc/skel file of its name is `useradd -m`'s: an
-     install. test.sh sees the image's homes besides (sandbox_init.verifier_homes: their dot-entries, but
-     for a home that is the workdir and the paths the tests name exactly), which stops what no rule
-     here names; what these rules name is judged in every home all the same (an attempt is counted, not
+     install. test.sh sees the image's homes besides (sandbox_init.verifier_homes: but for a home that
+     is the workdir, the paths the tests name, and a named home's non-dot entries), which stops what no
+     rule here names; what these rules name is judged in every home all the same (an attempt is counted, not
      repaired silently). Caches are not judged but not read: the verifier sees the image's /var/cache, apt lists and
      HOME caches (sandbox_init._caches), and its pip and uv run with PIP_NO_CACHE_DIR and UV_NO_CACHE.
   2c. The rest of dpkg's database, as far as it steers what the verifier's dpkg and apt do (_dpkg, by
@@ -1201,7 +1201,7 @@ def program_roots(image, path: list[str], workdir: str, setup: dict[str, str] | 
     test.sh runs (rt8 p10, p09), of a linked program's library, a shebang's interpreter or a link's target
     outside PATH (rt10 p01, p02, p09) scored 1.0."""
     setup, setup_kinds = setup or {}, setup_kinds or {}
-    readlink = lambda q: setup[q] if q in setup else getattr(image, "_readlink", lambda _: None)(q)  # noqa
+    readlink = lambda q: setup[q] if q in setup else _image_readlink(image, q)               # noqa: E731
     kind = lambda q: setup_kinds.get(q) or image.kind(q)                                      # noqa: E731
     outside = lambda p: p != "/" and not any(within(p, r) for r in SYSTEM_ROOTS) and not (  # noqa: E731
         workdir != "/" and within(p, workdir))
@@ -1266,6 +1266,17 @@ def _final(link: str, readlink) -> set[str]:
 
 _ROOT_LINKS: dict[tuple, list[str]] = {}
 _SHEBANGS: dict[tuple, set[str]] = {}
+_READLINKS: dict[tuple, str | None] = {}
+
+
+def _image_readlink(image, path: str) -> str | None:
+    """The target of the image's link at path (Image._readlink), read once per process and image."""
+    if not hasattr(image, "_readlink"):
+        return None
+    key = (tuple(image.roots), path)
+    if key not in _READLINKS:
+        _READLINKS[key] = image._readlink(path)
+    return _READLINKS[key]
 
 
 def _image_links(image, root: str) -> list[str]:
