@@ -1398,10 +1398,12 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
 def verifier_view(env: Environment, task: Task, kept: tuple[str, ...] = ()) -> tuple:
     """The homes test.sh sees as the image had them, each with what stays the agent's inside it
     (sandbox_init.verifier_homes), as _run_tests has pid 1 make them: HOME and XDG_*_HOME as [verifier].env
-    sets them, the paths the tests name (homes_named) and `kept`."""
+    sets them, the homes of the image's users with a login shell, the paths the tests name (homes_named),
+    and `kept`, which stays the agent's whole (a separate verifier's artifacts)."""
     own = {k: v for k, v in task.verifier_env.items() if k in ("HOME", *sandbox_init.XDG_HOMES)}
+    users = sandbox_init.login_homes(getattr(env.image, "read", lambda p: None)("/etc/passwd") or "")
     return sandbox_init.verifier_homes(own.get("HOME") or verifier_home(env), {**env.box.env, **own},
-                                       task.workdir, task_facts(task).homes + tuple(kept))
+                                       task.workdir, task_facts(task).homes, users, kept)
 
 
 def verifier_home(env: Environment) -> str:
@@ -1573,10 +1575,11 @@ GIT_SAFE = {"GIT_CONFIG_COUNT": str(len(GIT_OFF)),
 
 
 # What a task's tests read in a home is what the agent left there (TermiGen: ~/.bashrc, ~/.wgetrc,
-# /root/.ssh/authorized_keys); every other part of a home the verifier sees as the image had it
-# (sandbox_init.verifier_homes). A path under /root or /home, or ~/ or $HOME/ and a path, names that path;
-# the home itself, or HOME / Path.home() / expanduser / getpwuid / getent without a path we can read, names
-# the whole home. A tests/ too big to read whole names everything ("/").
+# /root/.ssh/authorized_keys); the rest of a home the verifier sees as the image had it
+# (sandbox_init.verifier_homes). A path under /root or /home, or ~/ or $HOME/ and a path, names that path.
+# The home itself, or HOME / Path.home() / expanduser / getpwuid / getent without a path we can read,
+# names the home: each of its entries but its dot-entries (rt10 p19: even Python's `data[~mask]` does, so
+# no word names per-user configuration). A tests/ too big to read whole names every home so ("/").
 _PATH = r"(?:/[\w.@+-]+)"
 HOME_NAMED = re.compile(rf"(?<![\w.~$-])((?:/root|/home){_PATH}*)(?![\w.@+-])|(?:~|\$\{{?HOME\}}?)({_PATH}+)"
                         r"|(~|\$\{?HOME\b|\bHOME\b|Path\.home|expanduser|getpwuid|\bgetent\b)")

@@ -1283,50 +1283,157 @@ def cache_dirs(home: str, env: dict) -> tuple[str, ...]:
 
 
 # Per-user configuration: what a tool reads from a home before it does anything asked of it (ssh's
-# ~/.ssh/config `Match exec`, sqlite3's ~/.sqliterc `.shell`, gdb's ~/.gdbinit, git's, pip's, ...), run as
-# root by a verifier's tool. No list of tools is complete (rt7 found three beyond tamper.CONFIG's), so the
-# verifier sees every home as the image had it: root's, /home, the HOME it runs with (wherever the image,
-# its user or the task put it) and the XDG base directories of its environment, with a private tmpfs on top
-# for what test.sh writes (_caches). What is the agent's inside one stays the agent's, bound back over the
-# image's view: the workdir, and each path the task's tests name there (harbor.homes_named: the check reads
-# what the agent left at /root/notes.txt); a home the tests name whole (`Path.home()`) is the agent's.
+# ~/.ssh/config `Match exec`, sqlite3's ~/.sqliterc `.shell`, gdb's ~/.gdbinit, dpkg's ~/.dpkg.cfg, file(1)'s
+# ~/.magic), run as root by a verifier's tool. No list of tools is complete (rt7 found three beyond
+# tamper.CONFIG's, rt10 two more), so the verifier sees every home as the image had it: root's, /home, the
+# HOME it runs with (wherever the image, its user or the task put it), that of each user of the image's
+# /etc/passwd with a login shell (`su app -c ...`: a service user's /opt/app) and the XDG base directories
+# of its environment, with a private tmpfs on top for what test.sh writes (_caches). What is the agent's
+# inside one is bound back over the image's view: the workdir, and each path the task's tests name there
+# (harbor.homes_named: the check reads what the agent left at /root/notes.txt, or at ~/.bashrc where the
+# task asks for one). A home the tests name as such (`Path.home()`, a bare `~`: rt10 p19's `data[~mask]`)
+# is never the agent's whole: per-user configuration lives in a home's dot-entries (.bashrc, .dpkg.cfg,
+# .config/, .local/) by Unix convention, so only its other entries are bound back (HOME_GLOB); and so are
+# those of a login user's home outside /root and /home, named or not (its data is often there). The XDG
+# directories are configuration all through: none of their entries is bound back but those named.
 XDG_HOMES = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")
 # Never a home of the verifier's own view: the system, the verifier's own places and its private scratch
 NOT_HOMES = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/proc", "/sys", "/dev",
              "/run", "/tmp", "/var/tmp", "/tests", "/logs")
+HOME_GLOB = "*"                                # a path component: each name there but a dot-name
 
 
-def verifier_homes(home: str, env: dict, workdir: str, kept: tuple[str, ...]
-                   ) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """The homes the verifier sees as the image had them (see above), each with the paths in it that stay
-    the agent's: (home, (path, ...)). Candidates: /root, /home, `home` (test.sh's HOME), the XDG ones of env;
-    kept: what the tests name ("~" the whole of `home`, "~/x" a path in it, "/" everything). A home the
-    workdir is, or a kept path holds, is the agent's whole; one inside another is the outer one's."""
-    kept = tuple(os.path.normpath(home + k[1:] if k.startswith("~") else k) for k in kept)
-    dirs = [os.path.normpath(d) for d in ("/root", "/home", home, *(env.get(k, "") for k in XDG_HOMES))
-            if os.path.isabs(d)]
-    dirs = [d for d in dict.fromkeys(dirs) if d != "/" and not any(_within(d, n) for n in NOT_HOMES)
-            and d != workdir and not any(_within(d, k) for k in kept)]
-    dirs = [d for d in dirs if not any(o != d and _within(d, o) for o in dirs)]
-    return tuple((d, tuple(p for p in dict.fromkeys((workdir, *kept)) if p != d and _within(p, d)))
-                 for d in dirs)
+def verifier_homes(home: str, env: dict, workdir: str, kept: tuple[str, ...], users: tuple[str, ...] = (),
+                   whole: tuple[str, ...] = ()) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The homes the verifier sees as the image had them (see above), outer ones first, each with the paths
+    in it that stay the agent's: (home, (path, ...)), where a path may end in HOME_GLOB components
+    ("/root/*": each entry of /root but its dot-entries; "/home/*/*": of each home under /home).
+    Candidates: /root, /home, `home` (test.sh's HOME), `users` (the homes of the image's users who have a
+    login shell) and the XDG ones of env. kept: what the tests name ("~" the whole of `home`, "~/x" a path
+    in it, "/" everything): a path names itself, but one that is a home or holds one names only that
+    home's glob, never its dot-entries; a user's home outside /root and /home has its glob anyway (its
+    data is often there). whole: paths that stay the agent's whole (a separate verifier's artifacts), as
+    the workdir does. A candidate inside another is the outer one's, unless a glob of the outer one binds
+    back the agent's entry that holds it (XDG_CONFIG_HOME=/root/cfg): then it has a view of its own."""
+    norm = lambda ps: [os.path.normpath(home + p[1:] if p.startswith("~") else p)     # noqa: E731
+                       for p in ps if p.startswith("~") or os.path.isabs(p)]
+    kept, whole, users = norm(kept), norm(whole), norm(users)
+    people = list(dict.fromkeys(norm(["/root", home, *users])))
+    xdg = norm([env.get(k, "") for k in XDG_HOMES])
+    dirs = [d for d in dict.fromkeys(["/root", "/home", *people, *xdg]) if d != "/" and d != workdir
+            and not any(_within(d, n) for n in NOT_HOMES) and not any(_within(d, w) for w in whole)]
+    named, globs = [], [f"{u}/*" for u in users if not _within(u, "/root") and not _within(u, "/home")]
+    for k in kept:
+        homes = [h for h in people if _within(h, k)] + [k] * (os.path.dirname(k) == "/home")
+        if homes or _within("/home", k) or any(_within(d, k) for d in dirs):
+            globs += [f"{h}/*" for h in homes] + ["/home/*/*"] * _within("/home", k)
+        else:
+            named.append(k)
+    dirs.sort(key=lambda d: d.count("/"))      # stable: outer ones first
+    outer = lambda p, among: next((o for o in reversed(among) if o != p and _within(p, o)), None)  # noqa
+    inner = lambda d, p: p != d and _within(p, d) and outer(p, kept_dirs) == d                      # noqa
+    kept_dirs: list[str] = []
+    for d in dirs:
+        o = outer(d, kept_dirs)
+        if o is None or any(_globbed(d, g) for g in globs if inner(o, g.split("/*")[0] + "/*")):
+            kept_dirs.append(d)
+    return tuple((d, tuple(dict.fromkeys([*(p for p in (workdir, *whole, *named) if inner(d, p)),
+                                          *(g for g in globs if inner(d, g.split("/*")[0] + "/*"))])))
+                 for d in kept_dirs)
+
+
+def login_homes(passwd: str) -> tuple[str, ...]:
+    """The homes of an /etc/passwd's users who have a login shell (`su app -c` runs one as that user; an
+    empty shell field is /bin/sh): not those of nologin and false, the service accounts whose "home" is
+    often their data (/var/www, /nonexistent)."""
+    out = []
+    for fields in (line.split(":") for line in passwd.splitlines()):
+        if len(fields) >= 7 and fields[0] and os.path.basename(fields[6].strip()) not in ("nologin", "false"):
+            out.append(os.path.normpath(fields[5].strip() or "/"))
+    return tuple(dict.fromkeys(out))
+
+
+def _globbed(path: str, glob_: str) -> bool:
+    """Whether path is, or is inside, an entry that the HOME_GLOB path glob_ binds back."""
+    parts, want = path.strip("/").split("/"), glob_.strip("/").split("/")
+    return len(parts) >= len(want) and all(w == p or w == HOME_GLOB and not p.startswith(".")
+                                           for w, p in zip(want, parts))
 
 
 def _homes(homes: tuple[tuple[str, tuple[str, ...]], ...]) -> None:
     """In the verifier's mount namespace: each home as the image had it (_caches), then each of its paths
-    that stay the agent's put back as the agent left it (a link made anew, a file or directory bound), and
-    every mount beneath it (a volume) bound back as it was."""
+    that stay the agent's put back as the agent left it (a link made anew, a file or directory bound; a
+    HOME_GLOB path: each such entry, read after the cover from a clone of the agent's home taken before it,
+    one entry at a time, never through a link), and every mount beneath it (a volume) bound back as it was."""
     for d, inner in homes:
-        inner = (*inner, *(m for m in _submounts((d,)) if not any(_within(m, p) for p in inner)))
-        agents = [(p, _agents_entry(p)) for p in inner]
+        plain = [p for p in inner if HOME_GLOB not in p.split("/")]
+        globs = [p for p in inner if HOME_GLOB in p.split("/")]
+        plain += [m for m in _submounts((d,)) if not any(_within(m, p) for p in plain)]
+        agents = [(p, _agents_entry(p)) for p in plain]
+        clone = _clone_dir(d) if globs else -1
         try:
             _caches((d,))
+            if clone >= 0:
+                nested = [o for o, _ in homes if o != d and _within(o, d)]     # its own view, after
+                for g in globs:
+                    _put_back_glob(clone, d, os.path.relpath(g, d).split("/"), plain + nested)
             for p, entry in agents:
                 _put_back(p, entry)
         finally:
             for _, entry in agents:
                 if entry and entry[0] == "fd":
                     os.close(entry[1])
+            if clone >= 0:
+                os.close(clone)
+
+
+def _clone_dir(d: str) -> int:
+    """A detached clone (open_tree) of the agent's directory d, its submounts with it, reached through no
+    link; -1 where d is not such a directory (nothing of it is put back)."""
+    fd = _openat2(-100, d, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, RESOLVE_NO_SYMLINKS)
+    if fd < 0:
+        return -1
+    try:                                       # open_tree(fd, "", OPEN_TREE_CLONE|AT_EMPTY_PATH|AT_RECURSIVE)
+        return max(-1, _libc.syscall(428, fd, b"", 1 | os.O_CLOEXEC | AT_EMPTY_PATH | 0x8000))
+    finally:
+        os.close(fd)
+
+
+def _put_back_glob(clone: int, d: str, parts: list[str], skip: list[str], rel: str = "") -> None:
+    """Each entry of the agent's (in `clone`, its directory d) that the glob `parts` matches, its name
+    without a dot first, put back at its path (_put_back); a directory on the way made as the agent's was
+    (owner, mode) where the image has none. `skip`: paths put back by name already."""
+    part, rest = parts[0], parts[1:]
+    try:                                       # the listing may be of a link's target: each name is opened
+        names = sorted(os.listdir(f"/proc/self/fd/{clone}/{rel}")) if part == HOME_GLOB else [part]
+    except OSError:                            # beneath the clone with no link followed (_openat2), below
+        return
+    for name in names:
+        if name.startswith(".") and part == HOME_GLOB:
+            continue
+        r, p = f"{rel}{name}", f"{d}/{rel}{name}"
+        if any(_within(p, s) for s in skip):
+            continue
+        fd = _openat2(clone, r, os.O_PATH | os.O_CLOEXEC | os.O_NOFOLLOW,
+                      RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH)
+        if fd < 0:
+            continue
+        try:
+            st = os.fstat(fd)
+            if rest:
+                if not stat.S_ISDIR(st.st_mode):
+                    continue
+                if not os.path.lexists(p) and os.path.realpath(os.path.dirname(p)) == os.path.dirname(p):
+                    os.mkdir(p)                # in the private upper: owned as the agent's was
+                    os.chown(p, st.st_uid, st.st_gid)
+                    os.chmod(p, st.st_mode & 0o7777)
+                _put_back_glob(clone, d, rest, skip, r + "/")
+            elif stat.S_ISLNK(st.st_mode):
+                _put_back(p, ("link", os.readlink(r, dir_fd=clone)))
+            else:
+                _put_back(p, ("fd", fd, stat.S_ISDIR(st.st_mode)))
+        finally:
+            os.close(fd)
 
 
 def _agents_entry(p: str):

@@ -112,16 +112,20 @@ def test_a_home_that_holds_the_workdir_is_the_agents(real, tmp_path):
     assert score(t, "echo done > out.txt", limits=DEFAULT) == 1.0
 
 
+R, H = "/root/*", "/home/*/*"                  # each entry of a home but its dot-entries: the agent's
+
+
 @pytest.mark.parametrize("home,workdir,kept,want", [
     ("/root", "/app", (), (("/root", ()), ("/home", ()))),
     ("/root", "/home/app/w", (), (("/root", ()), ("/home", ("/home/app/w",)))),   # the workdir bound back
     ("/root", "/root", (), (("/home", ()),)),                              # WORKDIR /root: the agent's
-    ("/root", "/app", ("~",), (("/home", ()),)),                           # the tests name HOME whole
+    ("/root", "/app", ("~",), (("/root", (R,)), ("/home", ()))),           # the tests name HOME: its glob
     ("/root", "/app", ("~/notes.txt", "/home/bob/x"), (("/root", ("/root/notes.txt",)),
                                                        ("/home", ("/home/bob/x",)))),
     ("/srv/h", "/app", (), (("/root", ()), ("/home", ()), ("/srv/h", ()))),  # the image's or user's HOME
     ("/home/app", "/app", (), (("/root", ()), ("/home", ()))),              # inside /home: /home's
-    ("/nonexistent", "/app", ("/",), ()),                                   # tests/ too big to read
+    ("/nonexistent", "/app", ("/",),                                        # tests/ too big to read
+     (("/root", (R,)), ("/home", (H,)), ("/nonexistent", ("/nonexistent/*",)))),
     ("/", "/app", (), (("/root", ()), ("/home", ()))),                      # never the root, /usr, /tmp
     ("/tmp", "/app", (), (("/root", ()), ("/home", ()))),
 ])
