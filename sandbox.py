@@ -741,8 +741,9 @@ class Sandbox:
         shell (clean cwd and environment)."""
         self._kill(since=0, shell=True)
         self._remove_ipc()
-        if self._wait(time.monotonic() + 5.0, lambda e: e[0] == "x") is None:
-            raise SandboxError("the shell did not restart within 5 s")
+        # as long as a start may take (_start): a loaded machine, not the task, makes this slow
+        if self._wait(time.monotonic() + 30.0, lambda e: e[0] == "x") is None:
+            raise SandboxError("the shell did not restart within 30 s")
 
     def _remove_ipc(self) -> None:
         """Remove the SysV IPC objects (shared memory, semaphores, message queues) of the sandbox's IPC
