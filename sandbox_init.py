@@ -1576,18 +1576,35 @@ def landlock_abi() -> int:
     return max(0, _libc.syscall(444, None, 0, 1))          # landlock_create_ruleset(NULL, 0, VERSION)
 
 
-def _landlock_domain(scope: int = LANDLOCK_SCOPE) -> None:
-    """Confine the calling process in a new Landlock domain that handles no file or network access and
-    scopes signals and abstract unix sockets (see above), or `scope`. pid 1's CAP_SYS_ADMIN in the sandbox's
-    user namespace lets it do so without no_new_privs."""
+LANDLOCK_FS_ALL = (1 << 16) - 1                # every file access right up to ABI 5 (IOCTL_DEV)
+
+
+def _landlock_domain(scope: int = LANDLOCK_SCOPE, beneath: str | None = None) -> None:
+    """Confine the calling process in a new Landlock domain that scopes signals and abstract unix sockets
+    (see above), or `scope`. beneath (the agent's zygote: "/"): every file access is allowed through paths
+    beneath that directory, as this mount namespace reaches it, and refused through any other: an fd of the
+    verifier's own mounts (/tests, /logs/verifier, its root), handed to a survivor over a unix socket by the
+    agent's code that a check runs (rt11a p01: `open("/tests", O_PATH)` needs no permission), opens nothing.
+    Without it, no file access is handled. pid 1's CAP_SYS_ADMIN in the sandbox's user namespace lets it do
+    so without no_new_privs."""
     abi = landlock_abi()
     if abi < LANDLOCK_ABI_NEEDED:
         raise OSError(f"Landlock ABI {abi} < {LANDLOCK_ABI_NEEDED}: cannot keep the agent's processes")
-    attr = ctypes.create_string_buffer(struct.pack("QQQ", 0, 0, scope), 24)
+    handled = LANDLOCK_FS_ALL if beneath else 0
+    attr = ctypes.create_string_buffer(struct.pack("QQQ", handled, 0, scope), 24)
     fd = _libc.syscall(444, attr, 24, 0)       # landlock_create_ruleset(&attr, sizeof attr, 0)
     _check(min(0, fd), "landlock_create_ruleset")
-    _check(_libc.syscall(446, fd, 0), "landlock_restrict_self")
-    os.close(fd)
+    try:
+        if beneath:
+            top = os.open(beneath, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+            try:                               # struct landlock_path_beneath_attr, packed
+                rule = ctypes.create_string_buffer(struct.pack("=Qi", LANDLOCK_FS_ALL, top), 12)
+                _check(_libc.syscall(445, fd, 1, rule, 0), "landlock_add_rule")   # RULE_PATH_BENEATH
+            finally:
+                os.close(top)
+        _check(_libc.syscall(446, fd, 0), "landlock_restrict_self")
+    finally:
+        os.close(fd)
 
 
 def _zygote_spawn(cfg: dict, argv: list[str], shell: bool, user, out: int | None = None) -> int:
@@ -1644,7 +1661,7 @@ def _zygote(cfg: dict, sock: socket.socket) -> None:
             except OSError:                    # listdir's own, closed already
                 pass
     try:
-        _landlock_domain()
+        _landlock_domain(beneath="/")
     except OSError as e:
         sock.send(str(e).encode()[:256])
         os._exit(1)
