@@ -95,6 +95,8 @@ def parse_yaml(text: str):
         body = _uncomment(raw).rstrip()
         if body.strip() in ("", "---"):
             continue
+        if "\0" in raw:      # no argv string, variable or path holds one: a start would fail (rt11b p16)
+            raise ValueError(f"line {n}: a NUL byte")
         if "\t" in raw[:len(raw) - len(raw.lstrip())]:
             raise ValueError(f"line {n}: a tab in the indentation")
         if _anchor_or_tag(body) or body.rstrip().endswith((": |", ": >")):
@@ -228,9 +230,12 @@ def _scalar(s: str, n: int):
         return {k: _scalar(v, n) if v else None for k, v in pairs}
     if s[0] == '"':
         try:
-            return json.loads(s)
+            value = json.loads(s)
         except ValueError:
             raise ValueError(f"line {n}: a bad double-quoted string: {s!r}") from None
+        if "\0" in value:                     # "\u0000" is a NUL too (rt11b p16)
+            raise ValueError(f"line {n}: a bad double-quoted string: {s!r}")
+        return value
     if s[0] == "'":
         if len(s) < 2 or s[-1] != "'":
             raise ValueError(f"line {n}: a bad single-quoted string: {s!r}")
@@ -429,6 +434,8 @@ def _env_files(value, env_dir: Path, read, where: str) -> dict[str, str]:
         file = _inside(env_dir, rel, f"{where}.env_file")
         for n, line in enumerate(read(str(file.relative_to(env_dir.parent))).splitlines(), 1):
             line = line.strip()
+            if "\0" in line:                  # exec would refuse the variable (rt11b p16)
+                raise ValueError(f"{where}.env_file {rel!r} line {n}: a NUL byte")
             if not line or line.startswith("#"):
                 continue
             key, eq, val = line.removeprefix("export ").partition("=")

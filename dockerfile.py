@@ -71,6 +71,7 @@ class Config:
     healthcheck: Health | None = None       # HEALTHCHECK (NONE: None): docker compose up --wait awaits it
     cmd_set: bool = False                   # a CMD of this stage's (an ENTRYPOINT resets an inherited one)
     build_args: dict[str, str] = field(default_factory=dict)   # ARGs declared before FROM
+    env_lines: dict[str, int] = field(default_factory=dict)    # the line of the ENV that set each variable
 
     def scope(self) -> dict[str, str]:
         """What $VARs of the next instruction expand from."""
@@ -122,6 +123,8 @@ def parse(text: str) -> list[Step]:
             raise ValueError(f"line {start}: cannot parse {_show(line)}")
         if instr not in INSTRUCTIONS:
             raise ValueError(f"line {start}: unknown instruction {word}")
+        if "\0" in line:      # no argv string, variable or path holds one: a start would fail (rt11b p16)
+            raise ValueError(f"line {start}: {instr} {_show(args)}: a NUL byte")
         marks = [m for m in HEREDOC.finditer(args) if m[3]] if instr in ("RUN", "COPY", "ADD") else []
         bodies = []
         for m in marks:
@@ -371,6 +374,20 @@ def references(steps: list[Step]) -> list[tuple[int, str]]:
 def replay(config: Config, step: Step) -> Config:
     """The Config after one step: ENV, ARG, WORKDIR, SHELL, USER, ENTRYPOINT and CMD change it, any other
     instruction not. A malformed one raises ValueError naming its line."""
+    after = _replay(config, step)
+    if after is config:
+        return after
+    argvs = [after.shell, after.entrypoint or [], after.cmd or [],
+             after.healthcheck.test if after.healthcheck else []]
+    new = [k + v for k, v in after.env.items() if config.env.get(k) is not v]   # only what this step set
+    # A JSON "\u0000" (exec form, SHELL) is a NUL too, and an ENV name or value may take one from the
+    # image's own variables: pid 1's exec or the shell's start would fail, blamed on the machine (rt11b p16).
+    if any("\0" in w for w in [*new, after.workdir, *sum(argvs, [])]):
+        raise ValueError(f"line {step.line}: {step.instr} {_show(step.args)}: a NUL byte")
+    return after
+
+
+def _replay(config: Config, step: Step) -> Config:
     scope, where = config.scope(), f"line {step.line}: {step.instr}"
     if step.instr == "WORKDIR":
         path = os.path.join(config.workdir, subst(step.args, scope))     # relative: from the last WORKDIR
@@ -403,19 +420,19 @@ def replay(config: Config, step: Step) -> Config:
             pairs = [w.split("=", 1) for w in words]
         else:                                    # ENV K some value;  ARG K (no default)
             pairs = [(words[0], " ".join(words[1:]))] if step.instr == "ENV" else [(words[0], None)]
-        env, args = dict(config.env), dict(config.args)
+        env, args, lines = dict(config.env), dict(config.args), dict(config.env_lines)
         size = sum(map(len, env.values())) + sum(map(len, args.values()))   # many keys of one large value
         for k, v in pairs:
             into = env if step.instr == "ENV" else args
             size -= len(into.get(k, ""))
             if step.instr == "ENV":
-                env[k] = subst(v, scope)
+                env[k], lines[k] = subst(v, scope), step.line
             else:                   # ARG K keeps its value, else takes the build argument K, else ""
                 args[k] = subst(v, scope) if v is not None else args.get(k, config.build_args.get(k, ""))
             size += len(into[k])
             if size > MAX_VALUE:
                 raise ValueError(f"{where}: its ENV and ARG values add up to over {MAX_VALUE >> 20} MiB")
-        return replace(config, env=env, args=args)
+        return replace(config, env=env, args=args, env_lines=lines)
     return config
 
 
@@ -536,17 +553,29 @@ def resolve_user(spec: str, passwd: str | None, group: str | None) -> User:
 def workdir(steps: list[Step]) -> str | None:
     """The directory the last WORKDIR leaves (None without a WORKDIR), as the builder replays it on an
     image whose own config sets no variable the Dockerfile uses. Raises ValueError as stage and replay."""
+    config = final(steps)                      # replayed either way: a bad line raises here
+    return config.workdir if any(s.instr == "WORKDIR" for st in _chain(steps) for s in st.steps) else None
+
+
+def final(steps: list[Step]) -> Config:
+    """The last stage's Config (its ENV, WORKDIR, ENTRYPOINT, ...) replayed likewise: what the task's files
+    give pid 1. Raises ValueError as stage and replay."""
+    config = Config()
+    for st in _chain(steps):
+        config = replace(config, args={}, build_args=st.build_args)
+        for s in st.steps:
+            config = replay(config, s)
+    return config
+
+
+def _chain(steps: list[Step]) -> list[Stage]:
+    """The last stage and the stages it continues (FROM builder), first first."""
     chain, all_ = [], stages(steps)
     st: Stage | None = all_[-1]
     while st is not None:                      # FROM builder: builder's WORKDIR carries on
         chain.insert(0, st)
         st = all_[st.parent] if st.parent is not None else None
-    config = Config()
-    for st in chain:
-        config = replace(config, args={}, build_args=st.build_args)
-        for s in st.steps:
-            config = replay(config, s)
-    return config.workdir if any(s.instr == "WORKDIR" for st in chain for s in st.steps) else None
+    return chain
 
 
 def subst(s: str, env: dict[str, str]) -> str:

@@ -258,6 +258,12 @@ def _load(path: Path, fail, need, read) -> Task:
     workdir = environ["workdir"] if "workdir" in environ else docker_workdir or "/app"
     separate, verifier_network = _separate_verifier(conf, path, fail, read, verifier_network)
     env = _env_table(environ.get("env", {}), "[environment].env", fail)
+    if steps:                                  # pid 1 gets the Dockerfile's ENV and the task's env together
+        replayed = dockerfile.final(steps)
+        too_big = sandbox.env_overflow({**replayed.env, **env},
+                                       {k: n for k, n in replayed.env_lines.items() if k not in env})
+        if too_big:                            # E2BIG at the start reads as the machine's failure (rt11b p05)
+            raise fail(f"environment/Dockerfile's ENV and [environment].env: {too_big}")
     services = None
     if (path / "environment/docker-compose.yaml").is_file():
         try:

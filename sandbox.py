@@ -152,14 +152,16 @@ BASE_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 ENV_MAX_BYTES = 64 << 10
 
 
-def env_overflow(env: dict[str, str]) -> str | None:
-    """Why env is too large for exec (the key at which it passes ENV_MAX_BYTES), else None."""
+def env_overflow(env: dict[str, str], lines: dict[str, int] | None = None) -> str | None:
+    """Why env is too large for exec (the key at which it passes ENV_MAX_BYTES, and its line in `lines`, the
+    Dockerfile's, if there), else None."""
     total = 0
     for k, v in env.items():
         total += len(k.encode()) + len(v.encode()) + 2
         if total > ENV_MAX_BYTES:
             size = sum(len(k.encode()) + len(v.encode()) + 2 for k, v in env.items())
-            return (f"{size} bytes of variables, over {ENV_MAX_BYTES} from {k[:40]!r} on "
+            at = f" (line {lines[k]})" if lines and k in lines else ""
+            return (f"{size} bytes of variables, over {ENV_MAX_BYTES} from {k[:40]!r}{at} on "
                     "(exec would refuse them: E2BIG)")
     return None
 
