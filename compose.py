@@ -45,6 +45,12 @@ MAIN_SYSTEM = {"", "bin", "sbin", "usr", "etc", "tests", "logs", "solution", "pr
 # the load; the episode's setup clock (build_timeout_sec) bounds the wait for every service in any case.
 MAX_SECONDS, MAX_RETRIES = 3600, 1000
 
+# Services in one compose file, `main` included. Each sidecar holds ~7 of the trainer's file descriptors
+# while its episode lives (its sandbox's pipes and sockets): 175 of them ran a trainer out of a 1024 soft
+# limit (EMFILE, rt11b p11), and 40,000 made every load_task stall (p18). 16 is ~110 fds an episode, room
+# for eight such episodes at once under 1024, and well over the few services that tasks use.
+MAX_SERVICES = 16
+
 
 @dataclass
 class Healthcheck:
@@ -256,6 +262,9 @@ def load(path: Path, env: dict[str, str], read) -> Compose:
     data = _interpolate(parse_yaml(read("environment/docker-compose.yaml")), names)
     if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
         raise ValueError("no 'services:' mapping")
+    if len(data["services"]) > MAX_SERVICES:
+        raise ValueError(f"{len(data['services'])} services, over the cap of {MAX_SERVICES} "
+                         "(compose.MAX_SERVICES: each is a container of every episode's)")
     for key in data:
         if key not in ("services", "volumes", "networks", "version", "name"):
             raise ValueError(f"top-level key {key!r} is not supported")
@@ -565,19 +574,20 @@ def _seconds(value, where: str) -> float:
 
 
 def _order(services: dict[str, Service]) -> list[Service]:
-    """Sidecars in depends_on order (each after those it depends on); a cycle is refused."""
-    done: list[Service] = []
+    """Sidecars in depends_on order (each after those it depends on); a cycle is refused. Linear: the
+    names done are a dict (rescanning a list per service was quadratic: rt11b p18)."""
+    done: dict[str, Service] = {}
     visiting: set[str] = set()
 
     def visit(s: Service) -> None:
-        if any(d.name == s.name for d in done):
+        if s.name in done:
             return
         if s.name in visiting:
             raise ValueError(f"services.{s.name}.depends_on: a cycle")
         visiting.add(s.name)
         for d in s.depends_on:
             visit(services[d])
-        done.append(s)
+        done[s.name] = s
     for s in services.values():
         visit(s)
-    return done
+    return list(done.values())
