@@ -29,7 +29,8 @@ def test_tests_has_the_same_owner_and_modes_in_both_lifecycles(tmp_path):
     # what a built-in check's agent() starts from (it chowns /tests to root and makes it 0700 itself)
     test_sh = ("[ \"$(stat -c '%a %u %g' /tests /tests/d /tests/d/f.txt)\" = "
                "\"$(printf '755 0 0\\n750 0 0\\n640 0 0')\" ] && echo 1 > /logs/verifier/reward.txt "
-               "|| { stat -c '%n %a %u %g' /tests /tests/d /tests/d/f.txt; echo 0 > /logs/verifier/reward.txt; }\n")
+               "|| { stat -c '%n %a %u %g' /tests /tests/d /tests/d/f.txt; "
+               "echo 0 > /logs/verifier/reward.txt; }\n")
     task = make_task(tmp_path, test_sh, files={"tests/d/f.txt": "x\n"})
     (task.path / "tests").chmod(0o755)
     (task.path / "tests" / "d").chmod(0o750)
