@@ -397,6 +397,11 @@ class Sandbox:
         self._level = _nspid_level(self._init_pid)
         _protect_from_oom(self._init_pid)
         _protect_from_oom(self._proc.pid)      # pid 1's parent, in the cgroup too: its death is pid 1's
+        # pid 1 says "r" before it forks the shell: started means the shell exists, or restart_shell right
+        # after the start (a verify with no command before it) kills nothing and waits for an "x" that
+        # never comes (the kill lifecycle failed half its verifies so once the start got faster)
+        if self._wait(time.monotonic() + 30, lambda e: e[0] == "s") is None:
+            raise SandboxError(f"the shell did not start: {one_line(self._take_output(note=False))[-400:]}")
         if self.network:                       # before the first command: nothing runs without it
             self._network_up()
 
