@@ -1291,6 +1291,12 @@ TEST_FRAMEWORKS = {"perl": r"(Test2?|TAP)/[\w/]+", "R": r"testthat|tinytest|RUni
 # test files found`. A missing module with no runner line at all is NOT read as a runner missing: most
 # often it is the agent's missing deliverable (tests that `import solution`), and a verifier error is
 # counted apart from the pass rate (eval.py), so a broad rule would let a failing agent drop out of it.
+# And the task's own files under /tests that test.sh's interpreter cannot open (rt11a p19, p24: the
+# runner script the task forgot to ship), in python's, bash's, dash's and unittest's words (`python3:
+# can't open file '/tests/x.py'`, `bash: /tests/run.sh: No such file or directory`, `sh: 0: cannot open
+# /tests/run.sh: No such file`, unittest's start directory or a path given as a module), and npx/npm exec
+# unable to fetch the runner offline (`npm error code ENOTCACHED`, rt11a p05). A path of the agent's is the
+# check failing.
 RUNNER_MISSING = re.compile(r"/tests/test\.sh: line \d+: .*(command not found|No such file or directory"
                             r"|Permission denied)$|^\S*python[\d.]*: No module named \S+$"
                             r"|^\S+: (line \d+: |\d+: )?\S+: (command )?not found$"
@@ -1318,7 +1324,13 @@ RUNNER_MISSING = re.compile(r"/tests/test\.sh: line \d+: .*(command not found|No
                             r"|^No \.NET SDKs were found\.$"
                             r"|^Could not execute because the specified command or file was not found\.$"
                             r"|^Ran 0 tests in [\d.]+s$|^NO TESTS RAN"
-                            r"|^No tests? (files )?found, exiting with code 1$|^Error: No test files found")
+                            r"|^No tests? (files )?found, exiting with code 1$|^Error: No test files found"
+                            r"|^\S*python[\d.]*: can't open file '/tests/"
+                            r"|^(\S*/)?\w*sh: /tests/\S+: No such file or directory$"
+                            r"|^(\S*/)?\w*sh: \d+: cannot open /tests/\S+: No such file$"
+                            r"|^ImportError: Start directory is not importable: '/tests/"
+                            r"|^ModuleNotFoundError: No module named '/tests/"
+                            r"|^npm (error|ERR!) code ENOTCACHED$")
 
 
 def ground(env: Environment) -> list[tuple[str, str, list[tamper.Change]]]:
