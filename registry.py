@@ -114,12 +114,37 @@ def _kind(ip) -> str | None:
     return None if ip.is_global else "non-public"   # 100.64/10 (carrier NAT) and the like
 
 
+def host_addresses() -> set:
+    """The addresses of this host's own interfaces (the kernel's LOCAL routes, /proc/net/fib_trie, and
+    /proc/net/if_inet6): a public one reaches the host's own services as well as loopback does (rt11b p06:
+    `FROM <this host's public address>:port/x` had the trainer, as root, talk to a service listening on
+    0.0.0.0). Empty where /proc does not say."""
+    found, last = set(), None
+    try:
+        with open("/proc/net/fib_trie") as f:
+            for line in f:
+                if line.strip().startswith("|--"):
+                    last = line.split()[-1]
+                elif "/32 host LOCAL" in line and last:
+                    found.add(ipaddress.ip_address(last))
+    except (OSError, ValueError):
+        pass
+    try:
+        with open("/proc/net/if_inet6") as f:
+            for line in f:
+                h = line.split()[0]
+                found.add(ipaddress.ip_address(":".join(h[i:i + 4] for i in range(0, 32, 4))))
+    except (OSError, ValueError, IndexError):
+        pass
+    return found
+
+
 class _Guard:
     """The one place a pull's connections are made: resolve once, keep the allowed addresses, connect to
     one of those (http.client's _create_connection, so the Host header and SNI keep the name)."""
 
     def __init__(self, ref: str, nets):
-        self.ref, self.socks = ref, []
+        self.ref, self.socks, self.own = ref, [], host_addresses()
         try:
             self.nets = [ipaddress.ip_network(n, strict=False) for n in nets]
         except ValueError as e:
@@ -129,8 +154,12 @@ class _Guard:
     def allowed(self, ip) -> bool:
         ip = ipaddress.ip_address(str(ip).split("%")[0])
         mapped = getattr(ip, "ipv4_mapped", None)
-        return _kind(ip) is None or any(a in n for a in (ip, mapped) if a for n in self.nets
-                                        if a.version == n.version)
+        return self._kind(ip) is None or any(a in n for a in (ip, mapped) if a for n in self.nets
+                                             if a.version == n.version)
+
+    def _kind(self, ip) -> str | None:
+        mapped = getattr(ip, "ipv4_mapped", None)
+        return _kind(ip) or ("this host's own" if ip in self.own or mapped in self.own else None)
 
     def connect(self, address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None):
         host, port = address
@@ -140,7 +169,8 @@ class _Guard:
             ip = ipaddress.ip_address(infos[0][4][0].split("%")[0])
             shown = f"::ffff:{ip.ipv4_mapped}" if getattr(ip, "ipv4_mapped", None) else ip
             where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-            raise RegistryError(f"image {self.ref}: {where} is at {shown}, a {_kind(ip)} address: refused "
+            raise RegistryError(f"image {self.ref}: {where} is at {shown}, a {self._kind(ip)} address: "
+                                "refused "
                                 "(a registry on this machine or network: --registry-net CIDR)")
         err = None
         for family, kind, proto, _, addr in ok:
