@@ -9,27 +9,12 @@ so `su app -c 'file ...'` read the agent's ~/.magic. Now a home the tests name a
 other entries are the agent's (a test reading Path.home()/"out.json" still reads the agent's); every image
 user with a login shell has its home so. `tool` stands for dpkg and file(1): it sources its rc file. On the
 real Debian base."""
-import harbor
-import pytest
 import sandbox_init
-from test_agent_processes import make_task, score
-from test_verifier_homes import TOOL
-
-FORGE = "echo 1 > /logs/verifier/reward.txt"
+from test_agent_processes import score
+from test_verifier_homes import FORGE, TOOL, real, task  # noqa: F401 - real: the module's base fixture
 # test.sh runs the tool, then writes 0 where nothing wrote a reward: 1.0 only if the agent's rc file ran
 CHECK = "tool\n[ -s /logs/verifier/reward.txt ] || echo 0 > /logs/verifier/reward.txt\n"
 APP = TOOL + "RUN useradd -m -d /opt/svc -s /bin/sh svc\n"
-
-
-@pytest.fixture(scope="module")
-def real(debian_base):
-    return debian_base
-
-
-def task(tmp_path, test_sh: str, dockerfile: str = TOOL, files=None) -> harbor.Task:
-    t = make_task(tmp_path, test_sh, dockerfile=dockerfile, files=files)
-    harbor.build_task(t, log=lambda m: None)
-    return t
 
 
 def test_a_bare_tilde_in_the_tests_names_only_the_homes_glob():
