@@ -270,7 +270,7 @@ def stages(steps: list[Step]) -> list[Stage]:
         if stage_.layers > MAX_LAYERS:
             raise ValueError(f"line {line}: stage {name or i} has {stage_.layers} layers (its base's and one "
                              f"per RUN/COPY/ADD), more than the {MAX_LAYERS} an overlay mount takes")
-        # What sees the seed, and everything that depends on it, runs per episode (harbor._start): the
+        # What sees the seed, and everything that depends on it, runs per episode (harbor.py's _start): the
         # steps after `ARG TASK_SEED`, a stage continuing a seeded one from its start, and a stage that
         # copies from a seeded one from that COPY on.
         stage_.seeded = 0 if parent is not None and out[parent].seeded is not None else None

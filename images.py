@@ -1590,7 +1590,7 @@ class _lock:
 def prepare_cache(cache: Path | None = None) -> None:
     """As root, the cache is root's and mode 0700: its layers' files are the sandboxes' uid H's (the image's
     root owns them), so no process of a sandbox may reach them by path, or it could rewrite every task's
-    image (rt10b p31). A sandbox's child binds the layers it needs read-only (sandbox._shelf)."""
+    image (rt10b p31). A sandbox's child binds the layers it needs read-only (sandbox.py's _shelf)."""
     cache = Path(cache or CACHE)
     if re.search(r"[:,\s]", str(cache)):
         raise BuildError(f"image cache {cache}: an overlay mount cannot take ':', ',' or spaces in its path")

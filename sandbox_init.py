@@ -153,7 +153,7 @@ def _child(cfg: dict) -> None:
 
 def _shelve(binds: list) -> None:
     """Still the host's root, in a mount namespace of our own: the image cache's directories bound where
-    pid 1 finds them (sandbox._shelf), read-only unless said. The cache itself is root's, mode 0700: H
+    pid 1 finds them (sandbox.py's _shelf), read-only unless said. The cache itself is root's, mode 0700: H
     reaches a layer only here, and pid 1's namespace (made below, in H's user namespace) locks the flag."""
     _check(_libc.unshare(CLONE_NEWNS), "unshare(mount) for the layers")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
