@@ -72,10 +72,9 @@ def build(path: Path, store: Path, cache: Path, registry_nets=()):
 
 @pytest.fixture
 def cache():
-    """A fresh image cache, searchable by the sandbox's root."""
+    """A fresh image cache (made root-only 0700 at its first use, as every cache)."""
     import tempfile
     path = Path(tempfile.mkdtemp(prefix="echo-attack-cache-"))
-    path.chmod(0o755)
     yield path
     _remove(path)
 

@@ -110,7 +110,6 @@ def store(tmp_path_factory):
     (root / "etc/passwd").write_text(PASSWD)
     (root / "etc/group").write_text(GROUP)
     cache = Path(tempfile.mkdtemp(prefix="echo-test-lifecycle-cache-"))
-    cache.chmod(0o755)                         # searchable by the sandbox's root, as image_cache
     yield store, cache                         # a cache of its own: another tiny:latest is in no other
     sandbox.rmtree(cache)
 
