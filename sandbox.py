@@ -590,13 +590,18 @@ class Sandbox:
 
     def check_room(self, src: Path, dest: str, max_bytes: int | None = None) -> None:
         """OSError if the files of src add up to more than max_bytes (default: what the writable layer
-        holds, for an episode's tmpfs): copy_in's and run_fresh(tests=...)'s check, before anything is
+        holds, for an episode's tmpfs), or to more entries than the state directory's disk has inodes free
+        (inodes_left: they are staged there): copy_in's and run_fresh(tests=...)'s check, before anything is
         staged."""
         room = max_bytes if max_bytes is not None else None if self.upper else self._storage_mb() << 20
-        if room is not None and (size := _tree_bytes(Path(src))) > room:
+        size, entries = _tree_size(Path(src))
+        if room is not None and size > room:
             holds = "allowed" if max_bytes is not None else "the sandbox can hold"
             raise OSError(f"cannot copy {Path(src).name} to {dest}: its files are {size >> 20} MiB, over the "
                           f"{room >> 20} MiB {holds}")
+        if (left := inodes_left(self.dir)) is not None and entries > left:     # staged there first
+            raise OSError(f"cannot copy {Path(src).name} to {dest}: its {entries} files and directories are "
+                          f"over the {max(0, left)} inodes the host's disk has free (less {INODE_RESERVE})")
 
     def seal(self) -> bool:
         """Verification is about to start and the agent's processes live on (Limits.keep_agent_processes,
@@ -1621,18 +1626,33 @@ def _teardown(proc: subprocess.Popen, init: list[int], net: list[int], dirpath: 
     _rmtree(dirpath)
 
 
-def _tree_bytes(top: Path) -> int:
+def _tree_size(top: Path) -> tuple[int, int]:
     """The sizes of the regular files at and under `top` added up, without following a symlink (a sparse
-    file counts at its full size: that is what a copy writes)."""
-    total, todo = 0, [os.fspath(top)]
+    file counts at its full size: that is what a copy writes), and the entries there (a copy's inodes)."""
+    total, entries, todo = 0, 0, [os.fspath(top)]
     while todo:
         p = todo.pop()
         st = os.lstat(p)
+        entries += 1
         if stat.S_ISREG(st.st_mode):
             total += st.st_size
         elif stat.S_ISDIR(st.st_mode):
             todo += [os.path.join(p, c) for c in os.listdir(p)]
-    return total
+    return total, entries
+
+
+# Every budget on the host's disk counts inodes beside bytes (rt11b p04, p21): a tree of empty files costs
+# no bytes and an inode each, and once a filesystem's inodes run out it refuses every new file, whatever
+# its free bytes (the image cache, every sandbox's state directory, the host's /). INODE_RESERVE stays free
+# as images.DISK_RESERVE_MB does: 65,536, the inodes of its 1 GiB on a default ext4 (one per 16 KiB).
+INODE_RESERVE = 65_536
+
+
+def inodes_left(path: Path | str) -> int | None:
+    """The inodes new files on path's filesystem may take, less INODE_RESERVE (statvfs f_favail); None
+    where the filesystem has no fixed count (btrfs says f_files 0: its inodes come from its bytes)."""
+    st = os.statvfs(path)
+    return None if st.f_files == 0 else st.f_favail - INODE_RESERVE
 
 
 def _copy_plain(src, dst) -> None:
