@@ -32,6 +32,7 @@ import hashlib
 import ipaddress
 import json
 import os
+import posixpath
 import re
 import secrets
 import shlex
@@ -280,9 +281,10 @@ def _pull(ref: str, canon: str, log, cache: Path, name: str, deadline: float | N
     with tempfile.TemporaryFile(dir=cache) as f:
         host = registry.parse_reference(ref).registry   # as Docker: loopback registries speak plain HTTP
         scheme = "http" if re.match(r"(localhost|127\.\d+\.\d+\.\d+)(:\d+)?$", host) else "https"
-        try:
+        try:                                   # its files are unpacked into the cache: a layer's caps
             config = registry.pull(ref, f, cache / "blobs", progress=log, scheme=scheme, deadline=deadline,
-                                   max_bytes=BUILD_DISK_MB << 20, registry_nets=registry_nets)
+                                   max_bytes=BUILD_DISK_MB << 20, registry_nets=registry_nets,
+                                   max_files=_disk_cap(cache, BUILD_DISK_MB)[1])
         except registry.RegistryUnreachable:
             raise
         except registry.RegistryError as e:    # the image's fault (not found, bad digest, too big): one line
@@ -345,8 +347,12 @@ def debootstrap(suite: str, mirror: str, names: list[str], python: bool, extra: 
 
 # A layer a build step writes is capped at BUILD_DISK_MB, and at what the cache's filesystem has free less
 # DISK_RESERVE_MB: its size is walked every WATCH_SECONDS while the step runs (the step is killed when
-# over) and once more after it. A step can overshoot by what it writes between two walks.
+# over) and once more after it. A step can overshoot by what it writes between two walks. Its entries
+# (inodes) are capped the same way (rt11b p04: empty files cost no bytes): at FILES_PER_MB per MiB of its
+# byte cap, the inodes a default ext4 gives those bytes (one per 16 KiB), and at the cache's free inodes
+# less sandbox.INODE_RESERVE.
 BUILD_DISK_MB = int(os.environ.get("ECHO_BUILD_DISK_MB") or 20480)
+FILES_PER_MB = 64
 DISK_RESERVE_MB = 1024
 WATCH_SECONDS = 0.5
 
@@ -564,14 +570,17 @@ def _build_layer(state: State, step, context: Path, layer: Path, deadline: float
                      limits=build_limits) as sb, \
                 _DiskWatch(tmp, cap, sb) as watch:
             try:
-                run_step(sb, step, state, context, seed=seed, timeout=left, max_bytes=cap)
+                run_step(sb, step, state, context, seed=seed, timeout=left, max_bytes=cap[0])
             except (BuildError, sandbox.SandboxError):
                 if not watch.over:
                     raise
-        used = watch.over or disk_usage(tmp)
-        if used > cap:
+        used, files = watch.over or disk_usage(tmp)
+        if used > cap[0]:
             raise BuildError(f"line {step.line}: {step.instr} {_short(step.args)} wrote {used >> 20} MiB, "
-                             f"over the build's disk cap of {cap >> 20} MiB")
+                             f"over the build's disk cap of {cap[0] >> 20} MiB")
+        if files > cap[1]:
+            raise BuildError(f"line {step.line}: {step.instr} {_short(step.args)} wrote {files} files and "
+                             f"directories, over the build's cap of {cap[1]} (inodes of the cache's disk)")
         # The sandbox's own mount point, not the image's; resolved beneath the layer, never through a
         # symlink the step left (a /run -> /anywhere must not make us delete /anywhere/xfer).
         remove_beneath(tmp / "layer", "run/xfer")
@@ -734,10 +743,11 @@ def _add_archive(sb: Sandbox, src: Path, dest: str, where: str, deadline: float,
     as the sandbox's root (who owns nothing of the host's), into the sandbox's own state directory, then
     copied in. False if src is not one; a symlink is never one (it is copied as the link). Python reads
     the archive and hands tar a plain tar of the same members through a pipe, counting every byte as it
-    streams: past the budget (what the step may copy, `max_bytes` or the episode's writable layer, at most
-    BUILD_DISK_MB, and what the state directory's disk has free less DISK_RESERVE_MB) the stream stops and
-    the step fails, so a bomb (a 4.7 MB gzip of 1 GiB of zeros) never lands on the host's disk whole. tar
-    parses only what Python wrote (no parser of its own to disagree with), and is killed at the deadline."""
+    streams: past the budget (_room: what the step may copy, `max_bytes` or the episode's writable layer, at
+    most BUILD_DISK_MB, and what the state directory's disk has free less DISK_RESERVE_MB; its members
+    against its free inodes) the stream stops and the step fails, so a bomb (a 4.7 MB gzip of 1 GiB of
+    zeros) never lands on the host's disk whole. tar parses only what Python wrote (no parser of its own to
+    disagree with), and is killed at the deadline."""
     try:
         fd = sandbox.open_regular(src, src.name)
     except OSError:                            # a link, a FIFO, a directory: copied as what it is
@@ -757,33 +767,46 @@ def _add_archive(sb: Sandbox, src: Path, dest: str, where: str, deadline: float,
     return True
 
 
-def _room(sb: Sandbox, max_bytes: int | None, on: Path) -> int:
-    """The bytes a step may stage on the host (`on`, in the sandbox's state directory) for one copy: what it
-    may write (max_bytes, else the episode's writable layer), at most BUILD_DISK_MB and what `on`'s disk
-    has free less DISK_RESERVE_MB: never more than its destination holds."""
+def _room(sb: Sandbox, max_bytes: int | None, on: Path) -> list[int]:
+    """[bytes, entries] a step may stage on the host (`on`, in the sandbox's state directory) for one copy:
+    the bytes it may write (max_bytes, else the episode's writable layer), at most BUILD_DISK_MB and what
+    `on`'s disk has free less DISK_RESERVE_MB: never more than its destination holds; and the entries (an
+    inode each, on the host's disk: rt11b p21) the cache's cap on a layer allows, at most `on`'s free
+    inodes less sandbox.INODE_RESERVE."""
     room = max_bytes if max_bytes is not None else \
         None if sb.upper else sandbox.tmpfs_mb(sb.limits, sb.cgroup)[0] << 20
     free = shutil.disk_usage(on).free - (DISK_RESERVE_MB << 20)
-    return max(0, min(BUILD_DISK_MB << 20, free, *([room] if room is not None else [])))
+    inodes = sandbox.inodes_left(on)
+    files = BUILD_DISK_MB * FILES_PER_MB if inodes is None else min(BUILD_DISK_MB * FILES_PER_MB, inodes)
+    return [max(0, min(BUILD_DISK_MB << 20, free, *([room] if room is not None else []))), max(0, files)]
 
 
-def _unpack(f, out: Path, budget: int, where: str, deadline: float) -> None:
+def _unpack(f, out: Path, budget: list[int], where: str, deadline: float) -> None:
     """Unpack the tar stream `f` into `out` with tar in the sandbox's id map (sandbox.run_mapped), fed by a
-    thread that re-writes the archive member by member and stops once `budget` bytes (data and a 512-byte
-    header each) have gone by, or at the deadline."""
+    thread that re-writes the archive member by member and stops once budget[0] bytes (data and a 512-byte
+    header each) or budget[1] paths (an inode each, the parents tar makes counted) have gone by, or at the
+    deadline."""
     r_fd, w_fd = os.pipe()
     fault: list[str] = []
 
     def feed() -> None:
-        used = 0
+        used, seen = 0, set()                  # seen: every path tar makes, its missing parents too
         try:
             with os.fdopen(w_fd, "wb") as pipe, tarfile.open(fileobj=f, mode="r|*") as tar, \
                     tarfile.open(fileobj=pipe, mode="w|", format=tarfile.PAX_FORMAT) as out_tar:
                 for member in tar:
                     used += member.size + 512
-                    if used > budget:
-                        fault.append(f"{where}: unpacks to over {budget >> 20} MiB (what the step may "
+                    name = posixpath.normpath(member.name.strip("/"))
+                    while name not in ("", ".") and name not in seen:
+                        seen.add(name)
+                        name = posixpath.dirname(name)
+                    if used > budget[0]:
+                        fault.append(f"{where}: unpacks to over {budget[0] >> 20} MiB (what the step may "
                                      "write here)")
+                        return
+                    if len(seen) > budget[1]:
+                        fault.append(f"{where}: unpacks to over {budget[1]} files (inodes the step may "
+                                     "take here)")
                         return
                     if time.monotonic() > deadline:
                         fault.append(f"{where}: build_timeout_sec reached unpacking it")
@@ -1062,7 +1085,7 @@ def _copy_from(sb: Sandbox, step, state: State, timeout: float, max_bytes: int |
     with Sandbox(workdir="/", layers=source.layers, network=False, limits=limits) as src_sb:
         root = os.open(src_sb.host_path("/"), os.O_PATH | os.O_DIRECTORY)
         try:
-            budget = [_room(sb, max_bytes, tmp)]
+            budget = _room(sb, max_bytes, tmp)
             found = [(src, m) for src in srcs for m in _glob_in_root(root, src, f"{where} {src}")]
             for i, (src, name) in enumerate(found):
                 staged = Path(tmp) / str(i) / (os.path.basename(name.rstrip("/")) or "root")
@@ -1170,10 +1193,10 @@ def _open_in_root(root: int, path: str, where: str) -> int:
 def _export(fd: int, out: Path, budget: list[int], where: str, deadline: float) -> None:
     """Copy what an O_PATH descriptor names (a file, or a directory and everything under it, walked by
     descriptor without following a link) to a new host path `out`: bytes, modes, owners (as root) and link
-    targets. At most budget[0] bytes in all, before `deadline`; a device, FIFO or socket, or a tree deeper
-    than MAX_DEPTH, is a BuildError. Only what is on fd's own mount (the stage's files, as _open_in_root)
-    is read: a mount point below is what a stage's snapshot holds there, an empty directory (/proc, /sys,
-    /dev of `COPY --from=s / /x`), or nothing for a file (resolv.conf)."""
+    targets. At most budget[0] bytes and budget[1] entries in all, before `deadline`; a device, FIFO or
+    socket, or a tree deeper than MAX_DEPTH, is a BuildError. Only what is on fd's own mount (the stage's
+    files, as _open_in_root) is read: a mount point below is what a stage's snapshot holds there, an empty
+    directory (/proc, /sys, /dev of `COPY --from=s / /x`), or nothing for a file (resolv.conf)."""
     def own(dst: Path, st: os.stat_result) -> None:   # the stage's owners (host ids of its range)
         if os.getuid() == 0:
             os.lchown(dst, st.st_uid, st.st_gid)
@@ -1207,6 +1230,9 @@ def _export(fd: int, out: Path, budget: list[int], where: str, deadline: float) 
             if time.monotonic() > deadline:
                 raise BuildError(f"{where}: build_timeout_sec reached copying")
             for name in sorted(os.listdir(dfd)):
+                budget[1] -= 1                 # an inode on the host's disk, whatever it holds
+                if budget[1] < 0:
+                    raise BuildError(f"{where}: copies more files than the step may make here")
                 st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
                 at = os.open(name, os.O_PATH | os.O_NOFOLLOW, dir_fd=dfd)
                 try:
@@ -1458,33 +1484,41 @@ def sweep(cache: Path) -> None:
                 _rm(p)
 
 
-def disk_usage(path: Path) -> int:
-    """Bytes on disk under path (blocks, and a block per entry for its inode), walked by file descriptor
-    without following a symlink (os.fwalk): a tree a sandbox writes cannot send the walk elsewhere."""
-    total = 0
+def disk_usage(path: Path) -> tuple[int, int]:
+    """Bytes on disk under path (blocks, and a block per entry for its inode) and its entries (inodes),
+    walked by file descriptor without following a symlink (os.fwalk): a tree a sandbox writes cannot send
+    the walk elsewhere."""
+    total = entries = 0
     if not os.path.isdir(path) or os.path.islink(path):
-        return 0
+        return 0, 0
     for _, dirs, files, fd in os.fwalk(path, follow_symlinks=False):
         for name in dirs + files:
+            entries += 1
             try:
                 total += os.stat(name, dir_fd=fd, follow_symlinks=False).st_blocks * 512 + 4096
             except OSError:
                 pass
-    return total
+    return total, entries
 
 
-def _disk_cap(where: Path, disk_mb: int) -> int:
+def _disk_cap(where: Path, disk_mb: int) -> tuple[int, int]:
+    """A layer's cap on the cache's disk: (bytes, entries)."""
     free = shutil.disk_usage(where).free - (DISK_RESERVE_MB << 20)
     if free <= 0:
         raise BuildError(f"image cache {where}: under {DISK_RESERVE_MB} MiB free; nothing is built")
-    return min(disk_mb << 20, free)
+    inodes = sandbox.inodes_left(where)
+    if inodes is not None and inodes <= 0:
+        raise BuildError(f"image cache {where}: under {sandbox.INODE_RESERVE} inodes free; nothing is built")
+    files = disk_mb * FILES_PER_MB
+    return min(disk_mb << 20, free), files if inodes is None else min(files, inodes)
 
 
 class _DiskWatch:
-    """While a build step runs: walk its layer's size and kill the sandbox when it passes the cap."""
+    """While a build step runs: walk its layer's size and kill the sandbox when it passes the cap (bytes,
+    entries); `over` is then what the walk found."""
 
-    def __init__(self, path: Path, cap: int, sb: Sandbox):
-        self.path, self.cap, self.sb, self.over = path, cap, sb, 0
+    def __init__(self, path: Path, cap: tuple[int, int], sb: Sandbox):
+        self.path, self.cap, self.sb, self.over = path, cap, sb, None
         self.stop = threading.Event()
 
     def __enter__(self) -> "_DiskWatch":
@@ -1498,7 +1532,7 @@ class _DiskWatch:
             t0 = time.monotonic()
             used = disk_usage(self.path)
             pause = max(WATCH_SECONDS, 2 * (time.monotonic() - t0))   # a big layer is walked less often
-            if used > self.cap:
+            if used[0] > self.cap[0] or used[1] > self.cap[1]:
                 self.over = used
                 try:
                     pids = self.sb.processes()           # pid 1 first: its namespace dies with it

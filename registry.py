@@ -449,20 +449,21 @@ def _survivors(layers: list[Path], s: _Session) -> dict[tuple[int, int], tuple[s
 
 def pull(ref: str, out: BinaryIO, blob_dir: Path, platform: str = "linux/amd64", progress=None,
          timeout: float = 30, scheme: str = "https", deadline: float | None = None,
-         max_bytes: int | None = None, registry_nets=()) -> dict:
+         max_bytes: int | None = None, registry_nets=(), max_files: int | None = None) -> dict:
     """Write the merged root filesystem of image `ref` for `platform` to `out` as one uncompressed tar
     stream; blobs are cached in blob_dir/sha256/. Returns the config's CONFIG_KEYS (Env, WorkingDir, User,
     ...; keys the config lacks or has as null are left out). progress(msg) gets a line
     at most once a second. `timeout` bounds each network wait, `deadline` (time.monotonic(); None: no
     overall bound) the whole pull, merge included. Every blob is checked against its declared size as it
     streams and its digest at the end; the merged tar's files may add up to `max_bytes` at most (None: no
-    cap), checked before each is written. `registry_nets`: networks (CIDR strings) that may be reached
+    cap), checked before each is written, and be `max_files` entries (inodes once unpacked: rt11b p04) at
+    most, checked before any is. `registry_nets`: networks (CIDR strings) that may be reached
     though not public, e.g. ("127.0.0.1/32",) for a registry on this machine; every other loopback,
     private, link-local, multicast or reserved address is refused (see the module docstring). Raises
     RegistryError, or RegistryUnreachable when a host does not answer."""
     with _Session(ref, scheme, timeout, deadline, registry_nets) as s:
         try:
-            return _pull(s, ref, out, blob_dir, platform, progress, max_bytes)
+            return _pull(s, ref, out, blob_dir, platform, progress, max_bytes, max_files)
         except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as e:
             # the registry's JSON is the task's data: a wrong shape is the image's fault, in one line
             why = one_line(f"{type(e).__name__}: {e}")[:150]
@@ -470,7 +471,7 @@ def pull(ref: str, out: BinaryIO, blob_dir: Path, platform: str = "linux/amd64",
 
 
 def _pull(s: _Session, ref: str, out: BinaryIO, blob_dir: Path, platform: str, progress,
-          max_bytes: int | None) -> dict:
+          max_bytes: int | None, max_files: int | None = None) -> dict:
     last = [0.0]
 
     def say(msg: str):  # about once a second at most: a multi-minute pull shows it is alive
@@ -492,6 +493,8 @@ def _pull(s: _Session, ref: str, out: BinaryIO, blob_dir: Path, platform: str, p
         layers.append(_blob(s, desc, Path(blob_dir), lambda msg: say(f"layer {n}/{len(m['layers'])}, {msg}")))
     say(f"merging {len(layers)} layers")
     keep, written = _survivors(layers, s), 0
+    if max_files is not None and len(keep) > max_files:
+        raise RegistryError(f"image {ref}: {len(keep)} files and directories, over the {max_files} allowed")
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as merged:
         for i, path in enumerate(layers):  # pass 2: copy the survivors, in layer order
             with tarfile.open(path, "r|*") as tar:

@@ -3,7 +3,7 @@
 One Sandbox = one persistent bash in fresh user, mount, PID, IPC, UTS and network namespaces, over a root filesystem that is either an overlay of image layers or, as a last resort, the
 host's system directories read-only:
 
-    python (caller) ── sandbox_init.py (uid H on the host)      unshare(user), waits for its id map
+    python (caller) ── sandbox_init.py (owner_uid on the host)  unshare(user), waits for its id map
                          └─ pid 1 (python, full caps in the       builds the root, pivot_root, then init:
                               namespace, unreachable from below)   restarts the shell, reaps orphans
                               └─ bash -s (Docker's default caps,   the agent's shell: every command and
@@ -12,7 +12,8 @@ host's system directories read-only:
 Containment, with Docker's defaults as the floor:
 - The user namespace maps 65,536 ids: namespace root is host uid H (Limits.uid_base, never 0), so apt
   and dpkg can chown, and nothing in the sandbox is the host's root. As root the caller writes the map
-  itself; otherwise it uses newuidmap and /etc/subuid, as rootless podman does.
+  itself; otherwise it uses newuidmap and /etc/subuid, as rootless podman does. As root, the namespace's
+  owner is a host uid of the sandbox's own (owner_uid), to which the kernel charges per-user counts.
 - The shell runs with the capability bounding set cut to Docker's default set less CAP_NET_RAW (as
   podman's; no CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_NET_ADMIN, ...) and no_new_privs: it cannot mount,
   unmount or remount, and it cannot ptrace pid 1 or open /proc/1/fd (pid 1 keeps capabilities the shell
@@ -28,10 +29,10 @@ Containment, with Docker's defaults as the floor:
 - The network namespace is always the sandbox's own (or, for a task's sidecar, network_of=, that of the
   episode's main sandbox, which it joins before making its user namespace), so the host's loopback and
   abstract unix sockets are out of reach. With network (set_network), pasta (Debian package passt) runs
-  beside it as host uid H: a user-mode TCP/IP stack that opens the sandbox's connections from the host as
-  ordinary sockets, with the host's loopback not mapped (--no-map-gw, -T none -U none) and the host's own
-  address given to the sandbox, so that address is the sandbox's own too. Without pasta, network refuses
-  to start.
+  beside it as the namespace's owner: a user-mode TCP/IP stack that opens the sandbox's connections from
+  the host as ordinary sockets, with the host's loopback not mapped (--no-map-gw, -T none -U none) and the
+  host's own address given to the sandbox, so that address is the sandbox's own too. Without pasta,
+  network refuses to start.
 - The agent is root in its own container (or the user set_user names: pid 1 drops the shell to its ids
   before the exec, with no capability left) and can rewrite any file there, as in Docker; what it changed is
   exactly the writable layer (writable_layer()), which harbor.check_ground reads before the verifier runs
@@ -125,6 +126,19 @@ class OutOfMemory(SandboxError):
 
 UID_BASE = 1_000_000                   # as root: namespace ids 0..65535 are host ids UID_BASE.. (never 0)
 ID_COUNT = 65536
+# As root, the host uid that OWNS a sandbox's user namespace is owner_uid(the host pid of its
+# sandbox_init.py): one of its own, none of the mapped ids. The kernel charges per-user counts (inotify
+# instances and watches, fanotify groups and marks, namespaces, POSIX message-queue bytes, pending signals,
+# locked shared memory, processes) in the namespace and then to its owner, level by level up to the host's
+# limit: with one owner for all, one episode holding its whole count failed every other's tools (rt11b p03,
+# p10). The pid is unique among live sandboxes; the base is above pid_max (2**22) of room in 0x70000000..,
+# a range no distribution or container tool hands out (systemd's UIDS-GIDS.md: unused).
+OWNER_BASE = 1_900_000_000
+
+
+def owner_uid(pid: int) -> int:
+    return OWNER_BASE + pid
+
 # Host directories the host-fallback root sees, read-only: programs and their configuration, never data
 # (/var, /opt, /srv, /home, /root, /work, ... are absent; /var and /tmp are empty and writable).
 # --allow-no-cgroup (echo.py, eval.py, harbor.py build): where no cgroup can be made, episodes and builds
@@ -175,8 +189,9 @@ PASTA = ["pasta", "--config-net", "--quiet", "-t", "none", "-u", "none", "-T", "
          "--no-map-gw", "--ipv4-only"]
 NETWORK_HELP = ("network needs pasta, from the Debian package passt (apt-get install passt); without it "
                 "networked episodes and builds refuse to start (never the host's network)")
-# As root, pasta runs as host uid H, which may not open /dev/net/tun where it is 0600 (udev's default is
-# 0666): it gets a private mount namespace with a tun node of its own (same device, 10:200), nothing else.
+# As root, pasta runs as the namespace's owner, which may not open /dev/net/tun where it is 0600 (udev's
+# default is 0666): it gets a private mount namespace with a tun node of its own (same device, 10:200),
+# nothing else.
 TUN_NODE = ("mount -t tmpfs -o size=4k,mode=755 tmpfs /dev/net && mknod -m 666 /dev/net/tun c 10 200 && "
             'exec "$@"')
 USERNS_HELP = ("the sandbox needs unprivileged user namespaces: sysctl -w user.max_user_namespaces=10000 "
@@ -424,12 +439,20 @@ class Sandbox:
         # this), sets up its tap interface, address and routes there, then goes to the background.
         argv = [*PASTA, "-P", str(pidfile)]
         if os.getuid() == 0:
+            # pasta runs as the namespace's owner (owner_uid: only its caps there let it join), and writes
+            # its pid file after it drops to it: the state directory (H's, 0700) lets that owner's group
+            # through to a file made for it, nothing more.
+            owner = owner_uid(self._proc.pid)
+            os.chown(self.dir, self.ids.host_root, owner)
+            os.chmod(self.dir, 0o710)
+            pidfile.touch(mode=0o600)
+            os.chown(pidfile, owner, owner)
             argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", TUN_NODE, "sh", *argv,
-                    "--runas", str(self.ids.host_root)]
+                    "--runas", f"{owner}:{owner}"]
         try:
             r = subprocess.run([*argv, str(self._proc.pid)], stdin=subprocess.DEVNULL, capture_output=True,
                                text=True, timeout=30, start_new_session=True)     # no tty, as _spawn
-            failed = r.returncode or not pidfile.is_file()
+            failed = r.returncode or not pidfile.is_file() or not pidfile.stat().st_size
         except subprocess.TimeoutExpired as e:
             r, failed = subprocess.CompletedProcess(argv, -1, "", "no answer within 30 s"), True
         if failed:
@@ -567,13 +590,18 @@ class Sandbox:
 
     def check_room(self, src: Path, dest: str, max_bytes: int | None = None) -> None:
         """OSError if the files of src add up to more than max_bytes (default: what the writable layer
-        holds, for an episode's tmpfs): copy_in's and run_fresh(tests=...)'s check, before anything is
+        holds, for an episode's tmpfs), or to more entries than the state directory's disk has inodes free
+        (inodes_left: they are staged there): copy_in's and run_fresh(tests=...)'s check, before anything is
         staged."""
         room = max_bytes if max_bytes is not None else None if self.upper else self._storage_mb() << 20
-        if room is not None and (size := _tree_bytes(Path(src))) > room:
+        size, entries = _tree_size(Path(src))
+        if room is not None and size > room:
             holds = "allowed" if max_bytes is not None else "the sandbox can hold"
             raise OSError(f"cannot copy {Path(src).name} to {dest}: its files are {size >> 20} MiB, over the "
                           f"{room >> 20} MiB {holds}")
+        if (left := inodes_left(self.dir)) is not None and entries > left:     # staged there first
+            raise OSError(f"cannot copy {Path(src).name} to {dest}: its {entries} files and directories are "
+                          f"over the {max(0, left)} inodes the host's disk has free (less {INODE_RESERVE})")
 
     def seal(self) -> bool:
         """Verification is about to start and the agent's processes live on (Limits.keep_agent_processes,
@@ -1399,15 +1427,15 @@ def _shelf(d: Path, layers: list[Path], upper: Path | None) -> tuple[list[str], 
 
 def _spawn(config: dict, ids: IdMap, cgroup: Cgroup | None, stdin, stdout,
            cwd: str = "/") -> subprocess.Popen:
-    """Start sandbox_init.py, which as root first drops to uid H (set in the child rather than by Popen, so
-    that Popen can vfork: forking a trainer that maps gigabytes is slow), give its new user namespace the
-    id map and put it in the cgroup before it goes on."""
+    """Start sandbox_init.py, which as root first drops to its owner uid (set in the child rather than by
+    Popen, so that Popen can vfork: forking a trainer that maps gigabytes is slow), give its new user
+    namespace the id map and put it in the cgroup before it goes on."""
     sync_r, sync_w = os.pipe()                 # child -> caller: "u" (map me); caller -> child: "m" (mapped)
     go_r, go_w = os.pipe()
     config = {**config, "fds": {**config.get("fds", {}), "sync": sync_w, "go": go_r}}
     python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
-    if os.getuid() == 0:                       # the child drops to uid H before anything else
-        config["drop_to"] = ids.host_root
+    if os.getuid() == 0:                       # the child drops to owner_uid(its pid) before all else
+        config["owner_base"] = OWNER_BASE
     # marshal, not json: the child starts faster without importing json (and re, enum, ...).
     try:
         # Imported, not run as a script: a script is compiled at every start, a module is read from the
@@ -1598,18 +1626,33 @@ def _teardown(proc: subprocess.Popen, init: list[int], net: list[int], dirpath: 
     _rmtree(dirpath)
 
 
-def _tree_bytes(top: Path) -> int:
+def _tree_size(top: Path) -> tuple[int, int]:
     """The sizes of the regular files at and under `top` added up, without following a symlink (a sparse
-    file counts at its full size: that is what a copy writes)."""
-    total, todo = 0, [os.fspath(top)]
+    file counts at its full size: that is what a copy writes), and the entries there (a copy's inodes)."""
+    total, entries, todo = 0, 0, [os.fspath(top)]
     while todo:
         p = todo.pop()
         st = os.lstat(p)
+        entries += 1
         if stat.S_ISREG(st.st_mode):
             total += st.st_size
         elif stat.S_ISDIR(st.st_mode):
             todo += [os.path.join(p, c) for c in os.listdir(p)]
-    return total
+    return total, entries
+
+
+# Every budget on the host's disk counts inodes beside bytes (rt11b p04, p21): a tree of empty files costs
+# no bytes and an inode each, and once a filesystem's inodes run out it refuses every new file, whatever
+# its free bytes (the image cache, every sandbox's state directory, the host's /). INODE_RESERVE stays free
+# as images.DISK_RESERVE_MB does: 65,536, the inodes of its 1 GiB on a default ext4 (one per 16 KiB).
+INODE_RESERVE = 65_536
+
+
+def inodes_left(path: Path | str) -> int | None:
+    """The inodes new files on path's filesystem may take, less INODE_RESERVE (statvfs f_favail); None
+    where the filesystem has no fixed count (btrfs says f_files 0: its inodes come from its bytes)."""
+    st = os.statvfs(path)
+    return None if st.f_files == 0 else st.f_favail - INODE_RESERVE
 
 
 def _copy_plain(src, dst) -> None:

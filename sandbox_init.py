@@ -107,8 +107,8 @@ def _child(cfg: dict) -> None:
             f.write("0")
     if cfg.get("shelf"):                       # the image cache's layers, where pid 1 can reach them
         _shelve(cfg["shelf"])
-    if "drop_to" in cfg:                       # started by root: become uid H, a nobody on the host
-        h = cfg["drop_to"]
+    if "owner_base" in cfg:                    # started by root: become this sandbox's own owner uid, a
+        h = cfg["owner_base"] + os.getpid()    # nobody on the host (sandbox.owner_uid: per-user counts)
         os.setgroups([])
         os.setresgid(h, h, h)
         os.setresuid(h, h, h)
@@ -128,7 +128,7 @@ def _child(cfg: dict) -> None:
     flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
     flags |= 0 if cfg.get("netns") else CLONE_NEWNET      # a sidecar keeps the one it joined
     _check(_libc.unshare(flags), "unshare")
-    # The user-mode network stack (pasta) runs as host uid H, the namespace's owner, and joins our
+    # The user-mode network stack (pasta) runs as the namespace's owner (sandbox.owner_uid) and joins our
     # namespaces through /proc/<this pid>/ns: the setresuid above made us non-dumpable, which would
     # refuse it. Nothing of the sandbox can name this process (it is outside the new PID namespace);
     # pid 1, which it can name, goes back to non-dumpable.
