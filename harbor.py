@@ -1420,7 +1420,8 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
                           libraries=ground_.libraries, contents=ground_.contents,
                           modules=facts.modules, after=after, imports=facts.imports,
                           asked=tamper.asked_modules(task.instruction),
-                          deliverables=tamper.asked_files(task.instruction))
+                          deliverables=tamper.asked_files(task.instruction),
+                          named=tamper.asked_names(task.instruction) | facts.named | facts.modules)
     if bad:
         more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
         after = " (after the verifier ran: its reward is discarded)" if before is not None else ""
@@ -1651,11 +1652,14 @@ def homes_named(tests: Path) -> tuple[str, ...]:
 class TaskFacts:
     """What every episode's checks derive from a task's own tests/: the stdlib names its Python imports
     (tamper.shadow_names), the modules it vendors (tamper.tests_modules), the homes it names
-    (homes_named). Each is bounded by its own budget: past SHADOW_SCAN_BYTES every stdlib name counts,
-    past HOME_SCAN_BYTES every home is named ("/"), tests_modules reads MAX_ENTRIES entries."""
+    (homes_named), and every module it imports (tamper.tests_imports: asked for, where the image's code
+    imports it guarded). Each is bounded by its own budget: past SHADOW_SCAN_BYTES every stdlib name counts
+    (and no module is asked for), past HOME_SCAN_BYTES every home is named ("/"), tests_modules reads
+    MAX_ENTRIES entries."""
     imports: frozenset
     modules: frozenset
     homes: tuple
+    named: frozenset = frozenset()
 
 
 _facts: dict[str, tuple[tuple, TaskFacts]] = {}
@@ -1690,12 +1694,14 @@ def task_facts(task: Task) -> TaskFacts:
         stamp = _tree_stamp(tests)
         hit = _facts.get(str(tests))
         if hit is None or hit[0] != stamp:
-            imports = tamper.shadow_names(str(tests))
+            named = tamper.tests_imports(str(tests))
+            imports = tamper.shadow_names(str(tests), named)
             if imports is tamper.ALL_IMPORTS:
                 say(f"task '{task.name}': tests/ is over the budget for reading its imports "
                     f"({tamper.SHADOW_SCAN_BYTES >> 20} MiB of Python, {tamper.SHADOW_SCAN_SECONDS:g} s, "
                     f"{tamper.MAX_ENTRIES} entries): every stdlib module name is judged as one it imports")
-            hit = stamp, TaskFacts(imports, frozenset(tamper.tests_modules(str(tests))), homes_named(tests))
+            hit = stamp, TaskFacts(imports, frozenset(tamper.tests_modules(str(tests))), homes_named(tests),
+                                   named or frozenset())
             _facts[str(tests)] = hit
     return hit[1]
 
