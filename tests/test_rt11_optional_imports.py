@@ -87,6 +87,7 @@ def test_a_guarded_name_in_sys_path_zero_is_tampered(image):
     (f"{SITE}/org", "dir"),                                  # a package, or a namespace portion
     (f"{SITE}/apport_python_hook.py", "file"),               # p26: the sitecustomize behind a link
     ("/usr/lib/python3.11/org.py", "file"),                  # the stdlib's own directory
+    ("/opt/venv/lib/python3.11/site-packages/org.py", "file"),         # a venv's, wherever it lies
 ])
 def test_a_guarded_name_installed_where_python_searches_is_tampered(image, module):
     assert judge(image, module) == [module[0]]
@@ -98,11 +99,13 @@ def test_a_perl_module_debconf_evals_is_tampered(image):
                  ("/usr/share/perl5/Missing/Hard.pm", "file")) == ["/usr/share/perl5/Text/Iconv.pm"]
 
 
-def test_an_entry_point_group_the_image_loads_is_tampered(image):
-    # p22: hypothesis loads and calls every entry point of its group on import
+@pytest.mark.parametrize("header", ["[hypothesis]", "[ Hypothesis ]"])
+def test_an_entry_point_group_the_image_loads_is_tampered(image, header):
+    # p22: hypothesis loads and calls every entry point of its group on import, in any spelling importlib
+    # or pkg_resources reads
     ep = f"{SITE}/helper-1.0.dist-info/entry_points.txt"
     assert judge(image, (f"{SITE}/helper-1.0.dist-info", "dir"), (ep, "file"),
-                 contents={ep: "[hypothesis]"}) == [ep]
+                 contents={ep: header}) == [ep]
 
 
 # ---- what stays an install ------------------------------------------------------------------------------
