@@ -1392,14 +1392,21 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
     the image's view: verifier_view) is judged all the same: an attempt is counted, not repaired silently."""
     places = ground(env)                       # the writable layer, and the main container's volumes
     now = [c for _, _, changes in places for c in changes]
+    # test.sh's PATH: [verifier].env's where it sets one (_run_tests passes it), else the sandbox's
+    tests_path = task.verifier_env.get("PATH") or env.box.env.get("PATH", sandbox.BASE_ENV["PATH"])
+    path = tamper.search_path(tests_path, env.image, task.workdir)
+    environ = {**env.box.env, **task.verifier_env}                             # test.sh's, as _run_tests
     if before is None:
+        # the names the image's code imports guarded: a new module under one is read for its package record
+        guarded = tamper.guarded_names(env.image, path, task.workdir, environ)
         libraries, contents, budget = {}, {}, tamper.Budget()    # TEXT_BYTES for the episode, all places
         for root, at, changes in places:       # a volume's files are read there, by their own paths
             if at and changes[0].kind != "dir":
                 continue                       # a one-file volume: judged by its path and stamp only
             own = changes if not at else [replace(c, path=c.path[len(at):]) for c in changes[1:]]
             libraries.update(_under(tamper.sonames(root, own, env.image), at))
-            contents.update(_under(tamper.texts(root, own, None if at else env.image, budget), at))
+            contents.update(_under(tamper.texts(root, own, None if at else env.image, budget,
+                                                guarded if not at else (frozenset(), frozenset())), at))
         made, cache, ground_, after = [], [], Ground(now, libraries, contents), None
     else:
         stamps = {c.path: c.stamp for c in before.changes}
@@ -1409,13 +1416,10 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
             tamper.final_ld_cache(places[0][0])
         made = [c for c in now if stamps.get(c.path) != c.stamp]
         after = {c.path for c in now}
-    # test.sh's PATH: [verifier].env's where it sets one (_run_tests passes it), else the sandbox's
-    tests_path = task.verifier_env.get("PATH") or env.box.env.get("PATH", sandbox.BASE_ENV["PATH"])
-    path = tamper.search_path(tests_path, env.image, task.workdir)
     facts = task_facts(task)
     bad = tamper.tampered(ground_.changes, env.image, task.workdir, path, env.baseline,
                           home=task.verifier_env.get("HOME") or verifier_home(env),
-                          environ={**env.box.env, **task.verifier_env},       # test.sh's, as _run_tests
+                          environ=environ,
                           made=made, ld_cache=cache,
                           libraries=ground_.libraries, contents=ground_.contents,
                           modules=facts.modules, after=after, imports=facts.imports,
