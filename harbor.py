@@ -1392,14 +1392,21 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
     the image's view: verifier_view) is judged all the same: an attempt is counted, not repaired silently."""
     places = ground(env)                       # the writable layer, and the main container's volumes
     now = [c for _, _, changes in places for c in changes]
+    # test.sh's PATH: [verifier].env's where it sets one (_run_tests passes it), else the sandbox's
+    tests_path = task.verifier_env.get("PATH") or env.box.env.get("PATH", sandbox.BASE_ENV["PATH"])
+    path = tamper.search_path(tests_path, env.image, task.workdir)
+    environ = {**env.box.env, **task.verifier_env}                             # test.sh's, as _run_tests
     if before is None:
+        # the names the image's code imports guarded: a new module under one is read for its package record
+        guarded = tamper.guarded_names(env.image, path, task.workdir, environ)
         libraries, contents, budget = {}, {}, tamper.Budget()    # TEXT_BYTES for the episode, all places
         for root, at, changes in places:       # a volume's files are read there, by their own paths
             if at and changes[0].kind != "dir":
                 continue                       # a one-file volume: judged by its path and stamp only
             own = changes if not at else [replace(c, path=c.path[len(at):]) for c in changes[1:]]
             libraries.update(_under(tamper.sonames(root, own, env.image), at))
-            contents.update(_under(tamper.texts(root, own, None if at else env.image, budget), at))
+            contents.update(_under(tamper.texts(root, own, None if at else env.image, budget,
+                                                guarded if not at else (frozenset(), frozenset())), at))
         made, cache, ground_, after = [], [], Ground(now, libraries, contents), None
     else:
         stamps = {c.path: c.stamp for c in before.changes}
@@ -1409,18 +1416,16 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
             tamper.final_ld_cache(places[0][0])
         made = [c for c in now if stamps.get(c.path) != c.stamp]
         after = {c.path for c in now}
-    # test.sh's PATH: [verifier].env's where it sets one (_run_tests passes it), else the sandbox's
-    tests_path = task.verifier_env.get("PATH") or env.box.env.get("PATH", sandbox.BASE_ENV["PATH"])
-    path = tamper.search_path(tests_path, env.image, task.workdir)
     facts = task_facts(task)
     bad = tamper.tampered(ground_.changes, env.image, task.workdir, path, env.baseline,
                           home=task.verifier_env.get("HOME") or verifier_home(env),
-                          environ={**env.box.env, **task.verifier_env},       # test.sh's, as _run_tests
+                          environ=environ,
                           made=made, ld_cache=cache,
                           libraries=ground_.libraries, contents=ground_.contents,
                           modules=facts.modules, after=after, imports=facts.imports,
                           asked=tamper.asked_modules(task.instruction),
-                          deliverables=tamper.asked_files(task.instruction))
+                          deliverables=tamper.asked_files(task.instruction),
+                          named=tamper.asked_names(task.instruction) | facts.named | facts.modules)
     if bad:
         more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
         after = " (after the verifier ran: its reward is discarded)" if before is not None else ""
@@ -1651,11 +1656,14 @@ def homes_named(tests: Path) -> tuple[str, ...]:
 class TaskFacts:
     """What every episode's checks derive from a task's own tests/: the stdlib names its Python imports
     (tamper.shadow_names), the modules it vendors (tamper.tests_modules), the homes it names
-    (homes_named). Each is bounded by its own budget: past SHADOW_SCAN_BYTES every stdlib name counts,
-    past HOME_SCAN_BYTES every home is named ("/"), tests_modules reads MAX_ENTRIES entries."""
+    (homes_named), and every module it imports (tamper.tests_imports: asked for, where the image's code
+    imports it guarded). Each is bounded by its own budget: past SHADOW_SCAN_BYTES every stdlib name counts
+    (and no module is asked for), past HOME_SCAN_BYTES every home is named ("/"), tests_modules reads
+    MAX_ENTRIES entries."""
     imports: frozenset
     modules: frozenset
     homes: tuple
+    named: frozenset = frozenset()
 
 
 _facts: dict[str, tuple[tuple, TaskFacts]] = {}
@@ -1690,12 +1698,14 @@ def task_facts(task: Task) -> TaskFacts:
         stamp = _tree_stamp(tests)
         hit = _facts.get(str(tests))
         if hit is None or hit[0] != stamp:
-            imports = tamper.shadow_names(str(tests))
+            named = tamper.tests_imports(str(tests))
+            imports = tamper.shadow_names(str(tests), named)
             if imports is tamper.ALL_IMPORTS:
                 say(f"task '{task.name}': tests/ is over the budget for reading its imports "
                     f"({tamper.SHADOW_SCAN_BYTES >> 20} MiB of Python, {tamper.SHADOW_SCAN_SECONDS:g} s, "
                     f"{tamper.MAX_ENTRIES} entries): every stdlib module name is judged as one it imports")
-            hit = stamp, TaskFacts(imports, frozenset(tamper.tests_modules(str(tests))), homes_named(tests))
+            hit = stamp, TaskFacts(imports, frozenset(tamper.tests_modules(str(tests))), homes_named(tests),
+                                   named or frozenset())
             _facts[str(tests)] = hit
     return hit[1]
 
