@@ -1365,31 +1365,49 @@ def search_path(path_var: str, image: Image, cwd: str = "/") -> list[str]:
     return out
 
 
-# An absolute path in a position where a shell or a program's own call runs it (exec_named): a command's
-# first word (after a separator or exec, sudo, env, `then`...; assignments before it), an interpreter's
-# script (bash, python3, perl, node, pytest, `java -jar`...: options between, or a Python list's next
-# element), what `.` or `source` reads, and a subprocess/os.system/exec*/spawn*/run_path call's first
-# string. A path read as data (cat, grep, test -f, open()) is in none: a deliverable the tests read stays
-# the agent's. A relative path (`cd /opt/app && ./run.sh`) or one in a variable is not seen.
+# A path in a position where a shell or a program's own call runs it (exec_named): a command's first word
+# (after a separator or exec, sudo, env, `then`...; assignments before it), an interpreter's script (bash,
+# python3, perl, node, pytest, `java -jar`...: options between, or a Python list's next element), what
+# `.` or `source` reads, and a subprocess/os.system/exec*/spawn*/run_path call's first string. A path read
+# as data (cat, grep, test -f, open()) is in none: a deliverable the tests read stays the agent's. A
+# relative one counts joined to each directory the text `cd`s to (`cd /opt/app && python3 grade.py`,
+# os.chdir, cwd=): at most CD_DIRS x RELATIVE of them. One in a variable is not seen.
 _ABS = r"(/[\w.@+-]+(?:/[\w.@+-]+)*)"
 _INTERPRETERS = (r"(?:ba|da|z|k|c|tc)?sh|python[\d.]*|perl[\d.]*|node(?:js)?|ruby[\d.]*|php[\d.]*|Rscript"
                  r"|lua[\d.]*|tclsh|pytest|java")
 _LEAD = (r"(?:^|[;&|`]|\$\(|!(?=\s)|\b(?:then|do|else|exec|sudo|nohup|time|env|command|xargs"
          r"|timeout\s+\S+))[ \t]*")
-EXEC_NAMED = [re.compile(pattern, re.M) for pattern in (
-    _LEAD + r"(?:\w+=\S*[ \t]+)*[\"']?" + _ABS + r"(?=[\s\"';&|)`]|$)",
-    r"(?:^|[\s;&|(`\"'\[,/])(?:" + _INTERPRETERS + r")[\"']?(?:[\s,]+[\"']?-[-\w=.]*[\"']?)*"
-    r"[\s,]+[\"']?" + _ABS,
-    r"(?:^|[;&|`]|\b(?:then|do|else))[ \t]*(?:\.|source)[ \t]+[\"']?" + _ABS,
-    r"\b(?:system|popen|run|run_path|call|check_call|check_output|Popen|getoutput|getstatusoutput|exec\w*"
-    r"|spawn\w*)"
-    r"\(\s*\[?\s*[rbuf]?[\"']" + _ABS)]
+
+
+def _exec_patterns(word: str, command: str) -> list[re.Pattern]:
+    """EXEC_NAMED's patterns for a path spelled as `word` (`command`: as a command's first word)."""
+    return [re.compile(pattern, re.M) for pattern in (
+        _LEAD + r"(?:\w+=\S*[ \t]+)*[\"']?" + command + r"(?=[\s\"';&|)`]|$)",
+        r"(?:^|[\s;&|(`\"'\[,/])(?:" + _INTERPRETERS + r")[\"']?(?:[\s,]+[\"']?-[-\w=.]*[\"']?)*"
+        r"[\s,]+[\"']?" + word,
+        r"(?:^|[;&|`]|\b(?:then|do|else))[ \t]*(?:\.|source)[ \t]+[\"']?" + word,
+        r"\b(?:system|popen|run|run_path|call|check_call|check_output|Popen|getoutput|getstatusoutput"
+        r"|exec\w*|spawn\w*)\(\s*\[?\s*[rbuf]?[\"']" + word)]
+
+
+EXEC_NAMED = _exec_patterns(_ABS, _ABS)
+# relative: a command's first word holds a `/` (a bare name is looked up on PATH)
+EXEC_RELATIVE = _exec_patterns(r"((?!-)[\w.@+-]+(?:/[\w.@+-]+)*)", r"((?:[\w.@+-]+/)+[\w.@+-]+)")
+CD = re.compile(r"(?:(?:^|[;&|(`]|\b(?:then|do|else))[ \t]*(?:cd|pushd)[ \t]+[\"']?"
+                r"|\bchdir\(\s*[rbuf]?[\"']|\bcwd\s*=\s*[rbuf]?[\"'])" + _ABS, re.M)
+CD_DIRS, RELATIVE = 16, 64
 SCRIPT_BYTES, DIR_SCRIPT_BYTES = 1 << 16, 1 << 24         # read of one script, of one directory's scripts
 
 
 def exec_named(text: str) -> set[str]:
-    """The absolute paths `text` (a script, a test) names in an exec position (EXEC_NAMED), normalised."""
-    return {os.path.normpath(m[1]) for pattern in EXEC_NAMED for m in pattern.finditer(text)}
+    """The absolute paths `text` (a script, a test) names in an exec position (EXEC_NAMED; a relative one
+    joined to each directory it `cd`s to), normalised."""
+    out = {os.path.normpath(m[1]) for pattern in EXEC_NAMED for m in pattern.finditer(text)}
+    dirs = list(dict.fromkeys(m[1] for m in CD.finditer(text)))[:CD_DIRS]
+    if dirs:
+        words = list(dict.fromkeys(m[1] for pattern in EXEC_RELATIVE for m in pattern.finditer(text)))
+        out |= {os.path.normpath(os.path.join(d, w)) for d in dirs for w in words[:RELATIVE]}
+    return out
 
 
 def program_roots(image, path: list[str], workdir: str, setup: dict[str, str] | None = None,

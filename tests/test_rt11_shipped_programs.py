@@ -101,6 +101,14 @@ def test_exec_positions_are_not_reads():
                                        "/opt/e/bin/tool", "/opt/f/g.py", "/opt/n/tool.jar", "/opt/o/p.py"}
 
 
+def test_a_relative_path_counts_in_each_directory_the_text_cds_to(tmp_path):
+    img = image(tmp_path, {"/opt/grader/grade.py": ("import rubric\n", 0o644),
+                           "/opt/grader/rubric.py": ("OK = 42\n", 0o644)})
+    run = tamper.exec_named("cd /opt/grader && python3 grade.py\ncat notes.txt\n")
+    assert "/opt/grader/grade.py" in run and "/opt/grader/notes.txt" not in run
+    assert judge([("/opt/grader/rubric.py", "file")], img, programs=run) == ["/opt/grader/rubric.py"]
+
+
 def test_service_reads_the_init_scripts_configuration_and_the_lsb_hooks(tmp_path):
     # p08: `service grader status` sources /etc/default/grader and init-functions.d/* as root
     img = image(tmp_path, {"/etc/init.d/grader": GRADER, "/usr/lib/lsb/init-functions": ("", 0o644)})
