@@ -1719,6 +1719,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     setup_links = {c.path: c.target for c in changes if c.kind == "link" and baseline.get(c.path) == c.stamp}
     setup_kinds = {c.path: c.kind for c in changes if c.path in baseline}
     roots = SYSTEM_ROOTS + program_roots(image, path, workdir, setup_links, setup_kinds)
+    # what the image's links under the roots resolve through: judged in _why (a re-pointed alternative)
+    through = image.through() if hasattr(image, "through") else {}
     # the trees of what the tests run by its path, judged as those roots, less what the instruction asks for
     run_roots = tuple(r for r in program_roots(image, path, workdir, setup_links, setup_kinds, programs)
                       if r not in roots) if programs else ()
@@ -1727,8 +1729,18 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
         a.count("/") >= 2 and within(q, a) or a.startswith("~/") and any(
             q == h.rstrip("/") + a[1:] for h in homes | {home}) for a in absolute) or (
         os.path.basename(q) in bare and "." in os.path.basename(q).strip("."))
-    program = lambda q: (len(baseline[q]) > 3 and stat.S_ISREG(baseline[q][3]) and bool(  # noqa: E731
-        baseline[q][3] & 0o111)) if q in baseline else hasattr(image, "program") and image.program(q)
+
+    def program(q: str) -> bool:
+        """The image's or the setup's file at q is a program; an image's link, if the file it ends at is
+        (/etc/init.d/x -> /opt/x/init: re-pointed, `service x` runs the new target)."""
+        if q in baseline:
+            return len(baseline[q]) > 3 and stat.S_ISREG(baseline[q][3]) and bool(baseline[q][3] & 0o111)
+        for _ in range(8):
+            target = _image_readlink(image, q)
+            if target is None:
+                break
+            q = os.path.normpath(os.path.join(os.path.dirname(q), target))
+        return hasattr(image, "program") and image.program(q)
     trees: dict[str, str | None] = {}
     # the image's or the setup's (rt10 p26: FROM host, whose every setup step is in the layer)
     shipped_kind = lambda q: setup_kinds.get(q) or image.kind(q)                    # noqa: E731
@@ -1786,7 +1798,7 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
                or _config_above(c, p, name, above, shipped, workdir, home, deliverables)
                or _shipped_program(c, p, shipped_kind, program, lambda q: _setup_program_under(q, baseline)
                                    or getattr(image, "program_under", lambda _: None)(q), run_roots, workdir,
-                                   asked_path))
+                                   lambda q: asked_path(q) or q in through and image.kind(q) == "link"))
         if why:
             bad.append(f"{p} ({why})")
     own = image.loader()[0] if hasattr(image, "loader") else set()
@@ -1799,6 +1811,9 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
 
 # Where a deletion is cleaning up, not a program withdrawn from the verifier (an installer left in /tmp)
 TEMP_DIRS = ("/tmp", "/var/tmp")
+# Data whatever their mode: the files a container runtime writes (Docker binds its own over them; the
+# debootstrap stand-in ships /etc/hostname and /etc/resolv.conf 0755)
+RUNTIME_FILES = ("/etc/hostname", "/etc/hosts", "/etc/resolv.conf")
 
 
 def _shipped_program(c: Change, p: str, kind, program, program_under, run_roots: tuple[str, ...],
@@ -1809,9 +1824,10 @@ def _shipped_program(c: Change, p: str, kind, program, program_under, run_roots:
     or deleted; a file shipped in the tree of a path the tests run (run_roots: /opt/app for test.sh's
     `python3 /opt/app/grade.py`); and /etc/default/X where the image has /etc/init.d/X, which sources it
     as root under `service X`. Not what the instruction asks for by path (asked: its paths, the files in a
-    directory it names, a file name it says), nor a deletion in TEMP_DIRS. kind(q): the image's or the
-    setup's entry at q."""
-    if workdir != "/" and within(p, workdir) or any(within(p, r) for r in SYSTEM_ROOTS) or asked(p):
+    directory it names, a file name it says; and a link the image's links resolve through, which _why
+    judges), nor a deletion in TEMP_DIRS. kind(q): the image's or the setup's entry at q."""
+    if workdir != "/" and within(p, workdir) or any(within(p, r) for r in SYSTEM_ROOTS) or asked(p) or (
+            p in RUNTIME_FILES):
         return None
     d, name = os.path.split(p)
     if d == "/etc/default" and c.kind != "dir" and kind(f"/etc/init.d/{name}") in ("file", "link"):
