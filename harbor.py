@@ -1425,7 +1425,8 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
                           modules=facts.modules, after=after, imports=facts.imports,
                           asked=tamper.asked_modules(task.instruction),
                           deliverables=tamper.asked_files(task.instruction),
-                          named=tamper.asked_names(task.instruction) | facts.named | facts.modules)
+                          named=tamper.asked_names(task.instruction) | facts.named | facts.modules,
+                          programs=facts.programs)
     if bad:
         more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
         after = " (after the verifier ran: its reward is discarded)" if before is not None else ""
@@ -1630,13 +1631,19 @@ def homes_named(tests: Path) -> tuple[str, ...]:
     """The paths in homes a task's tests name ("~": the verifier's HOME, "~/x": a path in it), read from
     every file under tests/ (links not followed); ("/",) where there are more than HOME_SCAN_FILES files or
     HOME_SCAN_BYTES bytes to read."""
-    named, files, left = set(), 0, HOME_SCAN_BYTES
+    return tests_named(tests)[0]
+
+
+def tests_named(tests: Path) -> tuple[tuple[str, ...], frozenset[str]]:
+    """(homes_named, the absolute paths the tests run by their name: tamper.exec_named, `sh /opt/grade.sh`)
+    in one reading of tests/; past the budget, the paths read so far."""
+    named, files, left, run = set(), 0, HOME_SCAN_BYTES, set()
     for root, dirs, names in os.walk(tests):
         for name in names:
             files += 1
             path = os.path.join(root, name)
             if files > HOME_SCAN_FILES:
-                return ("/",)
+                return ("/",), frozenset(run)
             if os.path.islink(path) or not os.path.isfile(path):
                 continue
             try:
@@ -1645,25 +1652,28 @@ def homes_named(tests: Path) -> tuple[str, ...]:
             except OSError:
                 continue
             left -= len(data)
+            text = data.decode("utf-8", "replace")
+            run |= tamper.exec_named(text)
             if left < 0:
-                return ("/",)
-            for m in HOME_NAMED.finditer(data.decode("utf-8", "replace")):
+                return ("/",), frozenset(run)
+            for m in HOME_NAMED.finditer(text):
                 named.add(m.group(1) or ("~" + m.group(2) if m.group(2) else "~"))
-    return tuple(sorted(named))
+    return tuple(sorted(named)), frozenset(run)
 
 
 @dataclass(frozen=True)
 class TaskFacts:
     """What every episode's checks derive from a task's own tests/: the stdlib names its Python imports
     (tamper.shadow_names), the modules it vendors (tamper.tests_modules), the homes it names
-    (homes_named), and every module it imports (tamper.tests_imports: asked for, where the image's code
-    imports it guarded). Each is bounded by its own budget: past SHADOW_SCAN_BYTES every stdlib name counts
-    (and no module is asked for), past HOME_SCAN_BYTES every home is named ("/"), tests_modules reads
-    MAX_ENTRIES entries."""
+    (homes_named), every module it imports (tamper.tests_imports: asked for, where the image's code
+    imports it guarded), and the paths it runs by their name (tests_named). Each is bounded by its own
+    budget: past SHADOW_SCAN_BYTES every stdlib name counts (and no module is asked for), past
+    HOME_SCAN_BYTES every home is named ("/"), tests_modules reads MAX_ENTRIES entries."""
     imports: frozenset
     modules: frozenset
     homes: tuple
     named: frozenset = frozenset()
+    programs: frozenset = frozenset()
 
 
 _facts: dict[str, tuple[tuple, TaskFacts]] = {}
@@ -1704,8 +1714,9 @@ def task_facts(task: Task) -> TaskFacts:
                 say(f"task '{task.name}': tests/ is over the budget for reading its imports "
                     f"({tamper.SHADOW_SCAN_BYTES >> 20} MiB of Python, {tamper.SHADOW_SCAN_SECONDS:g} s, "
                     f"{tamper.MAX_ENTRIES} entries): every stdlib module name is judged as one it imports")
-            hit = stamp, TaskFacts(imports, frozenset(tamper.tests_modules(str(tests))), homes_named(tests),
-                                   named or frozenset())
+            homes, programs = tests_named(tests)
+            hit = stamp, TaskFacts(imports, frozenset(tamper.tests_modules(str(tests))), homes,
+                                   named or frozenset(), programs)
             _facts[str(tests)] = hit
     return hit[1]
 
