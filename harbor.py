@@ -1462,8 +1462,16 @@ def verify(env: Environment, task: Task, seed: int = 0) -> tuple[float, str]:
     # Harbor keeps the agent's processes alive (a service it started is what the tests talk to): they go on,
     # but see the root read-only from here on, before the check, so that nothing of theirs changes what it
     # saw; the tests then run on a root of their own with /tests and /logs/verifier private (Sandbox.seal).
-    sealed = env.box.limits.keep_agent_processes and env.box.seal()
-    if env.box.limits.keep_agent_processes and not sealed:   # what they left cannot be kept from the tests
+    # One network namespace serves both phases, so the agent's survivors get whatever network test.sh gets:
+    # where the verifier's is wider than the agent's phase had (--no-internet, or [agent].network_mode
+    # "no-network" under a public verifier), they are killed first, as with --kill-agent-processes (rt11b
+    # p19: a survivor went online during the tests). The cost: a service the agent left is gone for tests.
+    keep = env.box.limits.keep_agent_processes and not (env.verifier_network and not env.box.network)
+    if env.box.limits.keep_agent_processes and not keep:
+        sandbox.say_once("the verifier has a network the agent's phase had not (--no-internet, or the task's "
+                         "[agent].network_mode): the agent's processes are killed before such a verifier")
+    sealed = keep and env.box.seal()
+    if keep and not sealed:                    # what they left cannot be kept from the tests
         why = env.box.seal_refused.format("; ".join(env.box.root_writers()[:3]) or "a file")
         say(f"task '{task.name}': {why}: they are killed before verification")
     if not sealed:
