@@ -10,6 +10,7 @@ A task's `FROM` resolves to a base root filesystem, first found wins:
      said once in a line;
   5. the host's system directories, read-only, said once in a line. `FROM host` asks for them outright
      (the built-in tasks do: they need only the host's python3, git, sqlite3, jq).
+A digest-pinned reference (name@sha256:...) stops at 3: neither 4 nor 5 is its content (a BuildError).
 
 The build runs the Dockerfile's RUN, COPY, ADD, ENV, ARG, WORKDIR and SHELL (read by dockerfile.py, as the
 loader reads them) in a sandbox with pasta's network, one step at a time, each stage the last one needs
@@ -191,6 +192,9 @@ def resolve(ref: str, store: Path | None = None, log=say, cache: Path | None = N
         except registry.RegistryUnreachable as e:
             _unreachable[host] = str(e).removeprefix(f"image {ref}: ")
     reason = _unreachable[host]
+    if "@" in canon:        # a stand-in, or the host, is never the pinned content (rt11b p12: Debian served)
+        raise BuildError(f"FROM {ref}: {reason}, and a digest pin is served only by that image: by its "
+                         f"registry, the cache, or an image store's {slug(canon)}.tar")
     aliases = json.loads((cache / "images" / "aliases.json").read_text()) if (
         cache / "images" / "aliases.json").is_file() else []
     found = stand_in(ref, aliases)             # stand-ins named by `images.py debootstrap --as PATTERN`
