@@ -1319,8 +1319,9 @@ def verifier_homes(home: str, env: dict, workdir: str, kept: tuple[str, ...], us
     in it, "/" everything): a path names itself, but one that is a home or holds one names only that
     home's glob, never its dot-entries; a user's home outside /root and /home has its glob anyway (its
     data is often there), and so has any home in scratch (SCRATCH_HOMES). whole: paths that stay the
-    agent's whole (a separate verifier's artifacts), as the workdir does. A candidate inside another is the outer one's, unless a glob of the outer one binds
-    back the agent's entry that holds it (XDG_CONFIG_HOME=/root/cfg): then it has a view of its own."""
+    agent's whole (a separate verifier's artifacts), as the workdir does. A candidate inside another is
+    the outer one's, unless a glob of the outer one binds back the agent's entry that holds it
+    (XDG_CONFIG_HOME=/root/cfg): then it has a view of its own."""
     norm = lambda ps: [os.path.normpath(home + p[1:] if p.startswith("~") else p)     # noqa: E731
                        for p in ps if p.startswith("~") or os.path.isabs(p)]
     kept, whole, users = norm(kept), norm(whole), norm(users)
