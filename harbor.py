@@ -1463,6 +1463,39 @@ def verifier_view(env: Environment, task: Task, kept: tuple[str, ...] = ()) -> t
                                        task.workdir, task_facts(task).homes, users, kept)
 
 
+# Python's bytecode beside a source the image shipped is derived state, as a cache is. The verifier's Python
+# writes and reads its own (PYTHONPYCACHEPREFIX, a fresh tmpfs), but `python3 -I` and `-E` (the built-in
+# checks' idiom, Debian's `#!/usr/bin/python3 -Es` scripts) ignore that variable and read the __pycache__
+# beside the source, whose pyc header names only the source's size and mtime, which the agent can copy
+# (rt11a p09: a new random.cpython-311.pyc on an image that ships no bytecode, as python:3.x images ship
+# their stdlib). Running Python as the agent writes such files legitimately, so they are not judged: each
+# __pycache__ directory where the agent made or changed one is seen by test.sh as the image had it
+# (sandbox_init._caches: an empty one where the image had none), and its Python compiles the shipped source
+# anew. A source the image lacks (the agent's install) is the agent's either way, its bytecode with it. At
+# most MAX_BYTECODE_VIEWS directories (one or two mounts each, ~3 ms at each verify: the Debian base's whole
+# stdlib and dist-packages compiled are 136): past them the episode is refused (tampered) rather than a
+# directory left as the agent made it.
+MAX_BYTECODE_VIEWS = 4096
+
+
+def bytecode_views(task: Task, changes: list[tamper.Change], image) -> tuple[tuple[str, tuple], ...]:
+    """The __pycache__ directories (see above) as verifier_homes gives homes: (directory, ()) each, nothing
+    of the agent's bound back; and any __pycache__ the agent made a link or a file. `changes`: the
+    ground's (check_ground), `image`: env.image."""
+    dirs = {}
+    for c in changes:
+        d, name = os.path.split(c.path)
+        if name == "__pycache__" and c.kind != "dir":
+            dirs[c.path] = ()
+        elif c.kind != "dir" and d not in dirs and tamper.shipped_bytecode(c.path, image):
+            dirs[d] = ()
+    if len(dirs) > MAX_BYTECODE_VIEWS:
+        raise TamperedError(f"task '{task.name}': tampered: bytecode in {len(dirs)} __pycache__ "
+                            f"directories beside sources the image shipped (over {MAX_BYTECODE_VIEWS}), "
+                            f"e.g. {next(iter(dirs))}")
+    return tuple(dirs.items())
+
+
 def verifier_home(env: Environment) -> str:
     """The HOME test.sh starts with (before [verifier].env): its user's, as pid 1 sets it, else the
     image's."""
@@ -1853,7 +1886,7 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
     r = env.box.run_fresh(f"{ldconfig}cd {shlex.quote(task.workdir)}; exec env {assign} bash /tests/test.sh",
                           task.verifier_timeout, private_logs=True, user=env.verifier_user,
                           tests=task.path / "tests" if sealed else None,
-                          homes=verifier_view(env, task, kept))
+                          homes=verifier_view(env, task, kept) + bytecode_views(task, changes, env.image))
     if r.timed_out:
         return 0.0, f"verifier timed out after {task.verifier_timeout:g} s"
     if r.signal:                               # killed before it could finish: there is no reward to read

@@ -966,7 +966,8 @@ def _private_logs(sock: socket.socket, owner: tuple[int, int] = (0, 0), sealed: 
     it), its fd sent to pid 1; and a fresh tmpfs at PYCACHE (the same owner, mode 700: the tests' bytecode
     is a copy of them, not another user's to read), so that Python's bytecode comes from the verifier's
     own compiling, never from a __pycache__ the agent planted beside a source file (the pyc header only
-    names the source's size and mtime, which the agent can copy). `caches`: as
+    names the source's size and mtime, which the agent can copy; `python -I` ignores PYCACHE: the
+    __pycache__ directories of the agent's bytecode come in `homes`, harbor.bytecode_views). `caches`: as
     the image had them (_caches); `homes` too, less what stays the agent's (verifier_homes)."""
     # An IPC namespace of its own too: its SysV objects and POSIX message queues are in no instance a
     # survivor shares (rt6 p01, _fresh_dev)
