@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 import tomllib
+import urllib.parse
 from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
@@ -1291,12 +1292,7 @@ TEST_FRAMEWORKS = {"perl": r"(Test2?|TAP)/[\w/]+", "R": r"testthat|tinytest|RUni
 # test files found`. A missing module with no runner line at all is NOT read as a runner missing: most
 # often it is the agent's missing deliverable (tests that `import solution`), and a verifier error is
 # counted apart from the pass rate (eval.py), so a broad rule would let a failing agent drop out of it.
-# And the task's own files under /tests that test.sh's interpreter cannot open (rt11a p19, p24: the
-# runner script the task forgot to ship), in python's, bash's, dash's and unittest's words (`python3:
-# can't open file '/tests/x.py'`, `bash: /tests/run.sh: No such file or directory`, `sh: 0: cannot open
-# /tests/run.sh: No such file`, unittest's start directory or a path given as a module), and npx/npm exec
-# unable to fetch the runner offline (`npm error code ENOTCACHED`, rt11a p05). A path of the agent's is the
-# check failing.
+# And npx/npm exec unable to fetch the runner offline (`npm error code ENOTCACHED`, rt11a p05).
 RUNNER_MISSING = re.compile(r"/tests/test\.sh: line \d+: .*(command not found|No such file or directory"
                             r"|Permission denied)$|^\S*python[\d.]*: No module named \S+$"
                             r"|^\S+: (line \d+: |\d+: )?\S+: (command )?not found$"
@@ -1308,29 +1304,57 @@ RUNNER_MISSING = re.compile(r"/tests/test\.sh: line \d+: .*(command not found|No
                             r"No module named '(_?pytest|pluggy|iniconfig)'"
                             r"|^INTERNALERROR>|^ERROR: usage: |^ImportError while loading conftest '/tests/"
                             r"|^(ERROR: |ImportError: )?Error importing plugin \""
-                            r"|^Error( \[ERR_MODULE_NOT_FOUND\])?: "
-                            r"Cannot find (module|package) '(/tests/|[^'./])"
+                            r"|^Error( \[ERR_MODULE_NOT_FOUND\])?: Cannot find (module|package) '[^'./]"
                             r"|^Error: Could not find or load main class \S+$"
                             r"|in [`'](Kernel#)?require': cannot load such file -- [^/.\s]\S* \(LoadError\)$"
-                            r"|^ruby: No such file or directory -- /tests/\S+ \(LoadError\)$"
                             r"|cannot find package \"[^\"]+\" in any of:$|^error: no such command: `\S+`$"
                             r"|^(=+ )?" + NO_TESTS_RAN + r" in [\d.]+s( \(\d+:\d\d:\d\d\))?( =+)?$"
                             r"|Can't locate (" + TEST_FRAMEWORKS["perl"] + r")\.pm in @INC"
                             r"|there is no package called [\u2018'](" + TEST_FRAMEWORKS["R"] + r")[\u2019']"
                             r"|module '(" + TEST_FRAMEWORKS["lua"] + r")(\.[\w.]+)?' not found:"
                             r"|Class [\"']\\?(" + TEST_FRAMEWORKS["php"] + r")\\[\w\\]+[\"'] not found"
-                            r"|^Result: NOTESTS$|^Cannot detect source of '/tests/"
-                            r"|^Could not open input file: /tests/"
+                            r"|^Result: NOTESTS$"
                             r"|^No \.NET SDKs were found\.$"
                             r"|^Could not execute because the specified command or file was not found\.$"
                             r"|^Ran 0 tests in [\d.]+s$|^NO TESTS RAN"
                             r"|^No tests? (files )?found, exiting with code 1$|^Error: No test files found"
-                            r"|^\S*python[\d.]*: can't open file '/tests/"
-                            r"|^(\S*/)?\w*sh: /tests/\S+: No such file or directory$"
-                            r"|^(\S*/)?\w*sh: \d+: cannot open /tests/\S+: No such file$"
-                            r"|^ImportError: Start directory is not importable: '/tests/"
-                            r"|^ModuleNotFoundError: No module named '/tests/"
                             r"|^npm (error|ERR!) code ENOTCACHED$")
+# A program test.sh started that could not open the file it was told to run: the runner never started where
+# that file is the verifier's own, else the check failed (the agent's missing build is worded alike:
+# `java -jar /app/target/app.jar`). Decided by where the file comes from, never by the words: the tests
+# ship it (under /tests: rt11a p19, p24, the runner script the task forgot to ship), or they download it
+# themselves (rt11a p14: `curl -o /tmp/junit.jar` fails offline, then `Error: Unable to access jarfile
+# /tmp/junit.jar`; fetched_paths), and the instruction does not name it (the agent's deliverable). In each
+# program's words (node's, ruby's, php's and prove's for a /tests file, above, are read here): python's,
+# bash's, dash's, unittest's start directory or a path given as a module, java's launcher (a jar missing or
+# not a jar: an error page saved by `curl` without -f), node's, ruby's, php's, prove's and perl's.
+UNOPENED = re.compile(r"^\S*python[\d.]*: can't open file '(?P<py>[^']+)'"
+                      r"|^(\S*/)?\w*sh: (?P<sh>[^\s:]+): No such file or directory$"
+                      r"|^(\S*/)?\w*sh: \d+: cannot open (?P<dash>\S+): No such file$"
+                      r"|^ImportError: Start directory is not importable: '(?P<unittest>[^']+)'"
+                      r"|^ModuleNotFoundError: No module named '(?P<module>/[^']+)'"
+                      r"|^Error: (Unable to access|Invalid or corrupt) jarfile (?P<jar>.+)$"
+                      r"|^Error( \[ERR_MODULE_NOT_FOUND\])?: Cannot find (module|package) '(?P<node>/[^']+)'"
+                      r"|^ruby: No such file or directory -- (?P<ruby>\S+) \(LoadError\)$"
+                      r"|^Could not open input file: (?P<php>\S+)"
+                      r"|^Cannot detect source of '(?P<prove>[^']+)'"
+                      r"|^Can't open perl script \"(?P<perl>[^\"]+)\": No such file")
+
+
+def runner_missing(line: str, fetched: frozenset[str] = frozenset(), workdir: str = "/",
+                   asked: frozenset[str] = frozenset()) -> bool:
+    """Whether a line of test.sh's output (ANSI colours dropped, stripped) says its runner never started:
+    RUNNER_MISSING's words, or a file the verifier's own that a program could not open (UNOPENED): under
+    /tests, or one of `fetched` (the tests' downloads, relative ones to the workdir) that the instruction
+    does not name (`asked`: its absolute paths). A relative path is test.sh's cwd's, the workdir."""
+    if RUNNER_MISSING.search(line):
+        return True
+    m = UNOPENED.search(line)
+    if not m:
+        return False
+    at = lambda p: os.path.normpath(os.path.join(workdir, p))          # noqa: E731
+    path = at(next(v for v in m.groupdict().values() if v))
+    return tamper.within(path, "/tests") or path in {at(f) for f in fetched} and path not in asked
 
 
 def ground(env: Environment) -> list[tuple[str, str, list[tamper.Change]]]:
@@ -1443,6 +1467,39 @@ def verifier_view(env: Environment, task: Task, kept: tuple[str, ...] = ()) -> t
     users = sandbox_init.login_homes(getattr(env.image, "read", lambda p: None)("/etc/passwd") or "")
     return sandbox_init.verifier_homes(own.get("HOME") or verifier_home(env), {**env.box.env, **own},
                                        task.workdir, task_facts(task).homes, users, kept)
+
+
+# Python's bytecode beside a source the image shipped is derived state, as a cache is. The verifier's Python
+# writes and reads its own (PYTHONPYCACHEPREFIX, a fresh tmpfs), but `python3 -I` and `-E` (the built-in
+# checks' idiom, Debian's `#!/usr/bin/python3 -Es` scripts) ignore that variable and read the __pycache__
+# beside the source, whose pyc header names only the source's size and mtime, which the agent can copy
+# (rt11a p09: a new random.cpython-311.pyc on an image that ships no bytecode, as python:3.x images ship
+# their stdlib). Running Python as the agent writes such files legitimately, so they are not judged: each
+# __pycache__ directory where the agent made or changed one is seen by test.sh as the image had it
+# (sandbox_init._caches: an empty one where the image had none), and its Python compiles the shipped source
+# anew. A source the image lacks (the agent's install) is the agent's either way, its bytecode with it. At
+# most MAX_BYTECODE_VIEWS directories (one or two mounts each, ~3 ms at each verify: the Debian base's whole
+# stdlib and dist-packages compiled are 136): past them the episode is refused (tampered) rather than a
+# directory left as the agent made it.
+MAX_BYTECODE_VIEWS = 4096
+
+
+def bytecode_views(task: Task, changes: list[tamper.Change], image) -> tuple[tuple[str, tuple], ...]:
+    """The __pycache__ directories (see above) as verifier_homes gives homes: (directory, ()) each, nothing
+    of the agent's bound back; and any __pycache__ the agent made a link or a file. `changes`: the
+    ground's (check_ground), `image`: env.image."""
+    dirs = {}
+    for c in changes:
+        d, name = os.path.split(c.path)
+        if name == "__pycache__" and c.kind != "dir":
+            dirs[c.path] = ()
+        elif c.kind != "dir" and d not in dirs and tamper.shipped_bytecode(c.path, image):
+            dirs[d] = ()
+    if len(dirs) > MAX_BYTECODE_VIEWS:
+        raise TamperedError(f"task '{task.name}': tampered: bytecode in {len(dirs)} __pycache__ "
+                            f"directories beside sources the image shipped (over {MAX_BYTECODE_VIEWS}), "
+                            f"e.g. {next(iter(dirs))}")
+    return tuple(dirs.items())
 
 
 def verifier_home(env: Environment) -> str:
@@ -1669,19 +1726,114 @@ def tests_named(tests: Path) -> tuple[tuple[str, ...], frozenset[str]]:
     return tuple(sorted(named)), frozenset(run)
 
 
+# What a task's tests download themselves (rt11a p14: `curl -fsSL URL -o /tmp/junit.jar` before `java -jar
+# /tmp/junit.jar`): a runner there that cannot be opened never came (runner_missing). Read from the shell
+# lines of any file under tests/ that run curl or wget: curl's -o/--output FILE and -O (the URL's last
+# part), wget's -O/--output-document FILE, -P DIR (DIR/the URL's last part) or the URL's last part, a
+# `> FILE` after either, `$NAME` and `${NAME}` expanded where the same file assigns NAME=value; and
+# Python's urlretrieve("URL", "FILE"). Relative paths stay so (test.sh's cwd, the workdir, resolves them).
+# Only from the internet (_remote): what test.sh fetches from a service of the task's (localhost:8000, a
+# compose service `app`) may be the agent's work, whose absence is the check failing.
+# At most FETCH_LINES such lines are read (shlex: ~0.1 ms a line), within homes_named's budgets.
+FETCH_LINE = re.compile(r"\b(curl|wget)\b[^\n]*"
+                        r"|urlretrieve\(\s*(['\"])(?P<url>[^'\"\n]+)\2\s*,\s*(['\"])(?P<to>[^'\"\n]+)\4")
+ASSIGNED = re.compile(r"^\s*(?:export\s+|local\s+|readonly\s+)?([A-Za-z_]\w*)=(\S+)", re.M)
+SHELL_SEP = {";", "&&", "||", "|", "&", "(", ")"}
+FETCH_LINES = 1000
+# a cluster of short options that take no value, then the one that takes the output file (curl's -o,
+# wget's -O) with the file attached or as the next word; curl's -O (remote name) takes none
+CURL_O, WGET_O = re.compile(r"-[fsSLkvqgiNnI#ZRJ]*o(.*)"), re.compile(r"-[qvcNnrkSxdb]*O(.*)")
+CURL_REMOTE = re.compile(r"-[fsSLkvqgiNnI#ZRJ]*O[fsSLkvqgiNnI#ZRJ]*|--remote-name")
+
+
+def fetched_paths(tests: Path) -> tuple[str, ...]:
+    """The files the task's tests download (see above), read from every file under tests/ (links not
+    followed), at most HOME_SCAN_FILES files, HOME_SCAN_BYTES bytes and FETCH_LINES lines that fetch:
+    past them, what was found."""
+    found, left, lines = set(), HOME_SCAN_BYTES, FETCH_LINES
+    for path in sorted(tests.rglob("*"))[:HOME_SCAN_FILES]:
+        if path.is_symlink() or not path.is_file() or left <= 0 or lines <= 0:
+            continue
+        try:
+            with open(path, "rb") as f:
+                text = f.read(left).decode("utf-8", "replace").replace("\\\n", " ")
+        except OSError:
+            continue
+        left -= len(text)
+        names = {k: v.strip("'\"") for k, v in ASSIGNED.findall(text)}
+        expand = lambda w: re.sub(r"\$\{?([A-Za-z_]\w*)\}?", lambda m: names.get(m[1], m[0]), w)  # noqa
+        for m in FETCH_LINE.finditer(text):
+            lines -= 1
+            if lines < 0:
+                break
+            if m["to"]:
+                found.update([expand(m["to"])] if _remote(expand(m["url"])) else [])
+                continue
+            try:
+                lexer = shlex.shlex(m[0], posix=True, punctuation_chars=";&|()<>")
+                lexer.whitespace_split = True
+                words = [expand(w) for w in lexer]
+            except ValueError:                 # an unclosed quote: not a command line we can read
+                continue
+            for i, w in enumerate(words):
+                if os.path.basename(w) in ("curl", "wget") and (i == 0 or words[i - 1] in SHELL_SEP):
+                    found.update(_fetch_outputs(os.path.basename(w), words[i + 1:]))
+    return tuple(sorted(found))
+
+
+def _fetch_outputs(tool: str, args: list[str]) -> list[str]:
+    """The files one curl or wget command writes, from its arguments (to a shell separator): fetched_paths."""
+    out, urls, prefix, remote, i = [], [], "", False, 0
+    while i < len(args) and args[i] not in SHELL_SEP:
+        w, nxt = args[i], args[i + 1] if i + 1 < len(args) else ""
+        short = (CURL_O if tool == "curl" else WGET_O).fullmatch(w)
+        if w in (">", ">>", "--output", "--output-document") or short and not short[1]:
+            out.append(nxt)
+            i += 1
+        elif short:
+            out.append(short[1])
+        elif w.startswith(("--output=", "--output-document=")):
+            out.append(w.split("=", 1)[1])
+        elif tool == "wget" and w in ("-P", "--directory-prefix"):
+            prefix, i = nxt, i + 1
+        elif tool == "wget" and w.startswith("--directory-prefix="):
+            prefix = w.split("=", 1)[1]
+        elif tool == "curl" and CURL_REMOTE.fullmatch(w):
+            remote = True
+        elif re.match(r"(https?|ftp)://", w):
+            urls.append(w)
+        i += 1
+    if not any(_remote(u) for u in urls):
+        return []
+    if remote or tool == "wget" and not out:   # the URL's last part, in the cwd or wget's -P
+        out += [os.path.join(prefix, u.split("?")[0].rstrip("/").rsplit("/", 1)[-1]) for u in urls]
+    return [o for o in out if o and o != "-" and not o.startswith("/dev/")]
+
+
+def _remote(url: str) -> bool:
+    """A URL of the internet's: a host with a dot that is not a loopback or private address."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        return ipaddress.ip_address(host).is_global
+    except ValueError:                         # a name, not an address
+        return "." in host and not host.endswith((".local", ".localhost", ".internal"))
+
+
 @dataclass(frozen=True)
 class TaskFacts:
     """What every episode's checks derive from a task's own tests/: the stdlib names its Python imports
     (tamper.shadow_names), the modules it vendors (tamper.tests_modules), the homes it names
     (homes_named), every module it imports (tamper.tests_imports: asked for, where the image's code
-    imports it guarded), and the paths it runs by their name (tests_named). Each is bounded by its own
-    budget: past SHADOW_SCAN_BYTES every stdlib name counts (and no module is asked for), past
-    HOME_SCAN_BYTES every home is named ("/"), tests_modules reads MAX_ENTRIES entries."""
+    imports it guarded), the paths it runs by their name (tests_named) and the files it downloads
+    (fetched_paths). Each is bounded by its own budget: past SHADOW_SCAN_BYTES every stdlib name counts (and
+    no module is asked for), past HOME_SCAN_BYTES every home is named ("/"), tests_modules reads MAX_ENTRIES
+    entries."""
     imports: frozenset
     modules: frozenset
     homes: tuple
     named: frozenset = frozenset()
     programs: frozenset = frozenset()
+    fetched: frozenset = frozenset()
 
 
 _facts: dict[str, tuple[tuple, TaskFacts]] = {}
@@ -1724,7 +1876,7 @@ def task_facts(task: Task) -> TaskFacts:
                     f"{tamper.MAX_ENTRIES} entries): every stdlib module name is judged as one it imports")
             homes, programs = tests_named(tests)
             hit = stamp, TaskFacts(imports, frozenset(tamper.tests_modules(str(tests))), homes,
-                                   named or frozenset(), programs)
+                                   named or frozenset(), programs, frozenset(fetched_paths(tests)))
             _facts[str(tests)] = hit
     return hit[1]
 
@@ -1762,7 +1914,7 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
     r = env.box.run_fresh(f"{ldconfig}cd {shlex.quote(task.workdir)}; exec env {assign} bash /tests/test.sh",
                           task.verifier_timeout, private_logs=True, user=env.verifier_user,
                           tests=task.path / "tests" if sealed else None,
-                          homes=verifier_view(env, task, kept))
+                          homes=verifier_view(env, task, kept) + bytecode_views(task, changes, env.image))
     if r.timed_out:
         return 0.0, f"verifier timed out after {task.verifier_timeout:g} s"
     if r.signal:                               # killed before it could finish: there is no reward to read
@@ -1772,7 +1924,8 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
     # dropped: cut anywhere), so no log printed first hides it (rt6 p04: 60,000 characters, then
     # `pytest: command not found`, scored a silent 0).
     lines = [*r.output.strip().splitlines(), *r.tail.splitlines()[1:]]
-    broken = [l for l in lines if RUNNER_MISSING.search(ANSI.sub("", l).strip())]
+    fetched, asked = task_facts(task).fetched, tamper.asked_files(task.instruction)[0]
+    broken = [l for l in lines if runner_missing(ANSI.sub("", l).strip(), fetched, task.workdir, asked)]
     if broken or r.exit_code in (126, 127):
         why = (broken or lines or ["(no output)"])[-1]
         raise VerifierError(f"task '{task.name}': test.sh exit {r.exit_code}: {why.strip()[:200]}")

@@ -575,7 +575,8 @@ class Sandbox:
         of the sandbox sees, but in a host directory that pid 1's child copies to /tests before the command
         starts, mounted nowhere the command can see (sandbox_init._copy_tests).
         homes (with private_logs): ((home, (path, ...)), ...): each home the command sees as the image had
-        it, less the paths in it that stay as the agent left them (sandbox_init.verifier_homes)."""
+        it, less the paths in it that stay as the agent left them (sandbox_init.verifier_homes); a
+        __pycache__ of the agent's bytecode so too, with nothing kept (harbor.bytecode_views)."""
         if self.closed:
             raise SandboxError("run_fresh() after close()")
         if tests is None:

@@ -966,7 +966,8 @@ def _private_logs(sock: socket.socket, owner: tuple[int, int] = (0, 0), sealed: 
     it), its fd sent to pid 1; and a fresh tmpfs at PYCACHE (the same owner, mode 700: the tests' bytecode
     is a copy of them, not another user's to read), so that Python's bytecode comes from the verifier's
     own compiling, never from a __pycache__ the agent planted beside a source file (the pyc header only
-    names the source's size and mtime, which the agent can copy). `caches`: as
+    names the source's size and mtime, which the agent can copy; `python -I` ignores PYCACHE: the
+    __pycache__ directories of the agent's bytecode come in `homes`, harbor.bytecode_views). `caches`: as
     the image had them (_caches); `homes` too, less what stays the agent's (verifier_homes)."""
     # An IPC namespace of its own too: its SysV objects and POSIX message queues are in no instance a
     # survivor shares (rt6 p01, _fresh_dev)
@@ -1294,12 +1295,18 @@ def cache_dirs(home: str, env: dict) -> tuple[str, ...]:
 # task asks for one). A home the tests name as such (`Path.home()`, a bare `~`: rt10 p19's `data[~mask]`)
 # is never the agent's whole: per-user configuration lives in a home's dot-entries (.bashrc, .dpkg.cfg,
 # .config/, .local/) by Unix convention, so only its other entries are bound back (HOME_GLOB); and so are
-# those of a login user's home outside /root and /home, named or not (its data is often there). The XDG
-# directories are configuration all through: none of their entries is bound back but those named.
+# those of a login user's home outside /root and /home, named or not (its data is often there), and of a
+# home in scratch (SCRATCH_HOMES). The XDG directories are configuration all through: none of their entries
+# is bound back but those named.
 XDG_HOMES = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")
-# Never a home of the verifier's own view: the system, the verifier's own places and its private scratch
+# Never a home of the verifier's own view: the system and the verifier's own places
 NOT_HOMES = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/proc", "/sys", "/dev",
-             "/run", "/tmp", "/var/tmp", "/tests", "/logs")
+             "/tests", "/logs")
+# A home in scratch is a home all the same (rt11a p06: an image's `ENV HOME=/tmp/home`, whose agent-made
+# ~/.kube/config ran its exec plugin as root under test.sh's kubectl), but scratch holds the task's files
+# too (HOME=/tmp and a check reading /tmp/out.txt): as a login user's home outside /root and /home, only its
+# dot-entries are the image's, its other entries stay the agent's.
+SCRATCH_HOMES = ("/tmp", "/var/tmp", "/run", "/var/run")
 HOME_GLOB = "*"                                # a path component: each name there but a dot-name
 
 
@@ -1312,9 +1319,10 @@ def verifier_homes(home: str, env: dict, workdir: str, kept: tuple[str, ...], us
     login shell) and the XDG ones of env. kept: what the tests name ("~" the whole of `home`, "~/x" a path
     in it, "/" everything): a path names itself, but one that is a home or holds one names only that
     home's glob, never its dot-entries; a user's home outside /root and /home has its glob anyway (its
-    data is often there). whole: paths that stay the agent's whole (a separate verifier's artifacts), as
-    the workdir does. A candidate inside another is the outer one's, unless a glob of the outer one binds
-    back the agent's entry that holds it (XDG_CONFIG_HOME=/root/cfg): then it has a view of its own."""
+    data is often there), and so has any home in scratch (SCRATCH_HOMES). whole: paths that stay the
+    agent's whole (a separate verifier's artifacts), as the workdir does. A candidate inside another is
+    the outer one's, unless a glob of the outer one binds back the agent's entry that holds it
+    (XDG_CONFIG_HOME=/root/cfg): then it has a view of its own."""
     norm = lambda ps: [os.path.normpath(home + p[1:] if p.startswith("~") else p)     # noqa: E731
                        for p in ps if p.startswith("~") or os.path.isabs(p)]
     kept, whole, users = norm(kept), norm(whole), norm(users)
@@ -1323,6 +1331,7 @@ def verifier_homes(home: str, env: dict, workdir: str, kept: tuple[str, ...], us
     dirs = [d for d in dict.fromkeys(["/root", "/home", *people, *xdg]) if d != "/" and d != workdir
             and not any(_within(d, n) for n in NOT_HOMES) and not any(_within(d, w) for w in whole)]
     named, globs = [], [f"{u}/*" for u in users if not _within(u, "/root") and not _within(u, "/home")]
+    globs += [f"{h}/*" for h in people if any(_within(h, s) for s in SCRATCH_HOMES)]
     for k in kept:
         homes = [h for h in people if _within(h, k)] + [k] * (os.path.dirname(k) == "/home")
         if homes or _within("/home", k) or any(_within(d, k) for d in dirs):

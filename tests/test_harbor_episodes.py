@@ -262,7 +262,7 @@ def test_a_runner_plugin_that_does_not_import_is_a_verifier_error(tmp_path):
 ])
 def test_another_languages_runner_that_never_started_is_known(line, missing):
     import harbor
-    assert bool(harbor.RUNNER_MISSING.search(line)) == missing
+    assert bool(harbor.runner_missing(line)) == missing
 
 
 @pytest.mark.parametrize("line", ["1 passed, 1 warning in 0.10s", "1 failed, 2 deselected in 0.10s",

@@ -42,7 +42,7 @@ INC = " in @INC (you may need to install the {0} module) (@INC contains: /etc/pe
     ("Result: FAIL", False),
 ])
 def test_a_runner_that_never_started_is_known_in_its_own_words(line, missing):
-    assert bool(harbor.RUNNER_MISSING.search(line)) == missing
+    assert bool(harbor.runner_missing(line)) == missing
 
 
 PERL_TEST_SH = "if perl /tests/t.t; then echo 1; else echo 0; fi > /logs/verifier/reward.txt\n"

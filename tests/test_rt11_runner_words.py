@@ -20,12 +20,12 @@ AGENTS = ["python3: can't open file '/app/solution.py': [Errno 2] No such file o
 
 @pytest.mark.parametrize("line", RUNNER)
 def test_a_runner_that_could_not_open_the_task_s_own_file_is_the_verifier_broken(line):
-    assert harbor.RUNNER_MISSING.search(line)
+    assert harbor.runner_missing(line)
 
 
 @pytest.mark.parametrize("line", AGENTS)
 def test_the_same_words_about_the_agent_s_files_are_the_check_failing(line):
-    assert not harbor.RUNNER_MISSING.search(line)
+    assert not harbor.runner_missing(line)
 
 
 def test_a_task_whose_runner_script_is_missing_is_a_verifier_error(tmp_path):

@@ -126,8 +126,8 @@ R, H = "/root/*", "/home/*/*"                  # each entry of a home but its do
     ("/home/app", "/app", (), (("/root", ()), ("/home", ()))),              # inside /home: /home's
     ("/nonexistent", "/app", ("/",),                                        # tests/ too big to read
      (("/root", (R,)), ("/home", (H,)), ("/nonexistent", ("/nonexistent/*",)))),
-    ("/", "/app", (), (("/root", ()), ("/home", ()))),                      # never the root, /usr, /tmp
-    ("/tmp", "/app", (), (("/root", ()), ("/home", ()))),
+    ("/", "/app", (), (("/root", ()), ("/home", ()))),                      # never the root, /usr, /etc
+    ("/etc", "/app", (), (("/root", ()), ("/home", ()))),
 ])
 def test_verifier_homes(home, workdir, kept, want):
     assert sandbox_init.verifier_homes(home, {}, workdir, kept) == want
