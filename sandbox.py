@@ -1184,6 +1184,18 @@ def id_map() -> IdMap:
     return IdMap([(0, uid, 1)], tool=True)
 
 
+def memory_room_mb() -> int:
+    """3/4 of this machine's RAM: the most one sandbox's memory limit may be (clamp_memory_mb). Above the
+    RAM a limit is no limit: one episode could push the host (and the trainer) into its own OOM killer. A
+    quarter is kept for the trainer."""
+    return max(MIN_MEMORY_MB, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 3 // 4 >> 20)
+
+
+def clamp_memory_mb(memory_mb: int) -> int:
+    """A task's memory_mb as a sandbox enforces it: at least MIN_MEMORY_MB, at most memory_room_mb()."""
+    return min(max(memory_mb, MIN_MEMORY_MB), memory_room_mb())
+
+
 class Cgroup:
     """One cgroup per sandbox for memory (page cache and tmpfs included), pids and CPU: v2 where we can
     create a child of our own cgroup, else the v1 memory, pids and cpu hierarchies. None: not allowed here."""
@@ -1242,7 +1254,7 @@ class Cgroup:
         """The cgroup with every limit applied, else SandboxError: limits fail closed. Values are first
         clamped to what the kernel enforces (a CPU quota of at least 1 ms per 100 ms period, so cpus >= 0.01,
         at most one per core; memory and pids at least MIN_MEMORY_MB and MIN_NPROC, memory at most 3/4 of the
-        host's RAM), said once. Only with
+        host's RAM: clamp_memory_mb), said once. Only with
         ALLOW_NO_CGROUP (--allow-no-cgroup) does an episode start without one (then per-process rlimits for
         memory and processes, and no CPU limit).
         parent: made inside it (a compose episode's group), whose limits then bound it and its siblings
@@ -1252,10 +1264,7 @@ class Cgroup:
         if parent is not None:
             v2, parents = parent.dirs.get("unified"), {c: d for c, d in parent.dirs.items() if c != "unified"}
         cpus = min(max(limits.cpus, 0.01), float(os.cpu_count() or 1))
-        # Above the host's RAM a limit is no limit: one episode could push the host (and the trainer) into
-        # its own OOM killer. A quarter is kept for the trainer.
-        ram_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") >> 20
-        memory_mb = min(max(limits.memory_mb, MIN_MEMORY_MB), max(MIN_MEMORY_MB, ram_mb * 3 // 4))
+        memory_mb = clamp_memory_mb(limits.memory_mb)
         nproc = max(limits.nproc, MIN_NPROC)
         if (cpus, memory_mb, nproc) != (limits.cpus, limits.memory_mb, limits.nproc) and not parent:
             say_once(f"limits clamped to what this machine enforces: cpus {limits.cpus:g} -> {cpus:g}, "
@@ -1703,6 +1712,42 @@ def capped_dir(path: Path, size_mb: int) -> Path:
         raise SandboxError(f"cannot mount the tmpfs that caps a task's volumes at {path}: "
                            f"{(r.stderr.strip() or f'exit {r.returncode}')[-200:]}")
     return path
+
+
+# copy_charged's child: it waits for its stdin's end (its cgroup set), then copies, links as links
+_COPY = ("import os, shutil, sys\nsys.stdin.read()\nsrc, dest = sys.argv[1:]\n"
+         "if os.path.isdir(src) and not os.path.islink(src):\n    shutil.copytree(src, dest, symlinks=True)\n"
+         "else:\n    shutil.copy2(src, dest, follow_symlinks=False)\n")
+
+
+def copy_charged(src: Path, dest: Path, group: Cgroup | None, limits: Limits, timeout: float) -> None:
+    """src (a file or a tree, links as links) copied to dest by a child process in a cgroup made inside
+    `group`, an episode's: what it writes to a tmpfs (capped_dir's) is charged to that episode's memory, not
+    to the trainer's (rt11b p17: a task's sparse 300 MiB file written out whole into the volumes' tmpfs
+    by the trainer), and past the tmpfs's size it is ENOSPC. Without a group (no cgroup here) the copy is
+    this process's. OSError where it fails or takes over `timeout` seconds. Costs a python start, ~50 ms."""
+    # named as a sandbox's (echo-s*): Cgroup.reap removes it, and so lets its group go, if this process dies
+    leaf = group and Cgroup.create(f"scopy-{secrets.token_hex(6)}", limits, parent=group)
+    if not leaf:
+        if src.is_dir() and not src.is_symlink():
+            shutil.copytree(src, dest, symlinks=True)
+        else:
+            shutil.copy2(src, dest, follow_symlinks=False)
+        return
+    p = subprocess.Popen([sys.executable, "-c", _COPY, str(src), str(dest)], stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        leaf.add(p.pid)                        # before it writes a byte: it waits on its stdin
+        err = p.communicate(b"", timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        raise OSError(f"cannot copy {src.name}: over {timeout:.0f} s") from None
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        leaf.remove()
+    if p.returncode:
+        raise OSError(f"cannot copy {src.name}: {one_line(err.decode(errors='replace'))[-200:]}")
 
 
 def _unmount_under(path: Path) -> None:
