@@ -927,8 +927,9 @@ def _release(plan, scratch: Path | None) -> None:
 
 def volume_mb(limits: Limits) -> int:
     """The size of the tmpfs a compose episode's volumes share: its storage, and (as its files count as the
-    writers' memory) at most 3/4 of its memory, as the writable layer's (Sandbox._storage_mb)."""
-    return max(1, min(limits.storage_mb, limits.memory_mb * 3 // 4))
+    writers' memory) at most 3/4 of its memory as its cgroup enforces it (clamped to the machine: rt11b p17,
+    a task's memory_mb = 65536 gave 48 GiB on a host of 24), as the writable layer's (Sandbox._storage_mb)."""
+    return max(1, min(limits.storage_mb, sandbox.clamp_memory_mb(limits.memory_mb) * 3 // 4))
 
 
 class HealthcheckError(EchoError, RuntimeError):
@@ -1045,6 +1046,7 @@ class Services:
                  limits: Limits | None = None, deadline: float | None = None):
         self.task, self.compose, self.boxes, self.group = task, task.compose, [], None
         self.binds: dict[str, Path] = {}       # ./path -> its copy for this episode
+        self.limits, self.deadline = limits or Limits(), deadline   # the clock: start() moves it to setup's
         self.states = {s.name: build_service(task, s, store, log, cache, registry_nets, deadline=deadline)
                        for s in self.compose.services}
         self.dir = sandbox.scratch_dir()
@@ -1086,10 +1088,13 @@ class Services:
                         raise images.BuildError(f"volume {source!r} is a symlink (refused)")
                     for _ in images.walk_tree(src, self.task.path / "environment"):   # no device, no FIFO
                         pass
-                    if src.is_dir():
-                        shutil.copytree(src, copy, symlinks=True)
-                    else:
-                        shutil.copy2(src, copy, follow_symlinks=False)
+                    # by a process in the episode's cgroup: the copy is its memory (rt11b p17), ENOSPC
+                    # past the volumes' size is the task's, and it runs within the setup clock
+                    try:
+                        sandbox.copy_charged(src, copy, self.group, self.limits, setup_left(
+                            self.deadline, f"the copy of volume {source!r}") if self.deadline else 600.0)
+                    except OSError as e:
+                        raise images.BuildError(f"volume {source!r}: {e}") from None
                     for p in [copy, *(copy.rglob("*") if copy.is_dir() else [])]:
                         _own(p)
                 out.append((copy, target, read_only))
@@ -1107,6 +1112,7 @@ class Services:
         """Each sidecar in order, its command started in the background (or, for one that a service
         waits on with service_completed_successfully, run to its end, which must be exit 0), and its
         healthcheck awaited where it has one: every wait within the episode's setup clock (`deadline`)."""
+        self.deadline = deadline
         run_once = {d for s in [self.compose.main, *self.compose.services]
                     for d, cond in s.depends_on.items() if cond == "service_completed_successfully"}
         awaited = {d for s in [self.compose.main, *self.compose.services]

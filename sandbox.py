@@ -23,9 +23,11 @@ Containment, with Docker's defaults as the floor:
   fresh session keyring.
 - Memory (files in tmpfs included), processes and CPU are bounded by a cgroup (v2, or v1 memory, pids
   and cpu); if it cannot be made the sandbox does not start, unless --allow-no-cgroup (ALLOW_NO_CGROUP)
-  asks for per-process rlimits instead. The writable layer is a tmpfs of Limits.storage_mb, so disk use is
-  bounded too. With the agent's processes kept, seal() moves them to a child cgroup capped at half of
-  that (Cgroup.split): the verifier's resources are not theirs to spend.
+  asks for per-process rlimits instead. Each is made in one cgroup of every sandbox's (ALL_CGROUP), capped
+  at 3/4 of the RAM: what they use together is reclaimed and OOM-killed there, never in the trainer. The
+  writable layer is a tmpfs of Limits.storage_mb, so disk use is bounded too. With the agent's processes
+  kept, seal() moves them to a child cgroup capped at half of that (Cgroup.split): the verifier's
+  resources are not theirs to spend.
 - The network namespace is always the sandbox's own (or, for a task's sidecar, network_of=, that of the
   episode's main sandbox, which it joins before making its user namespace), so the host's loopback and
   abstract unix sockets are out of reach. With network (set_network), pasta (Debian package passt) runs
@@ -468,8 +470,13 @@ class Sandbox:
         """The error for a sandbox whose pid 1 is gone: OutOfMemory where its cgroup's OOM killer acted."""
         out = self._take_output(note=False)[-300:]
         if self.cgroup and self.cgroup.oom_kills():
-            return OutOfMemory(f"sandbox died out of memory (over memory_mb {self.limits.memory_mb}): "
-                               f"{out!r}")
+            # its own limit (or its compose group's), else only the cap on every sandbox's use: still the
+            # agent's (the kernel kills the biggest process, most often the one that grew; the machine's
+            # would let an agent trade its 0 for a masked row by growing on a full machine), said as it is
+            over = (f"over memory_mb {self.limits.memory_mb}"
+                    if any(c.at_limit() for c in (self.cgroup, self.cgroup_parent) if c) else
+                    f"the sandboxes together over the {ALL_MB or memory_room_mb()} MiB of {ALL_CGROUP}")
+            return OutOfMemory(f"sandbox died out of memory ({over}): {out!r}")
         return SandboxError(f"sandbox died: {out!r}")
 
     def close(self) -> None:
@@ -1185,9 +1192,35 @@ def id_map() -> IdMap:
     return IdMap([(0, uid, 1)], tool=True)
 
 
+def memory_room_mb() -> int:
+    """3/4 of this machine's RAM: the most one sandbox's memory limit may be (clamp_memory_mb), and the cap
+    on what every sandbox of the machine uses together (ALL_CGROUP). Above the RAM a limit is no limit: the
+    host's own OOM killer, not a cgroup's, would pick the victim, maybe the trainer, for which a quarter is
+    kept."""
+    return max(MIN_MEMORY_MB, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 3 // 4 >> 20)
+
+
+def clamp_memory_mb(memory_mb: int) -> int:
+    """A task's memory_mb as a sandbox enforces it: at least MIN_MEMORY_MB, at most memory_room_mb()."""
+    return min(max(memory_mb, MIN_MEMORY_MB), memory_room_mb())
+
+
+# Every sandbox's limit is clamped to 3/4 of the RAM on its own, so two episodes may use 150 % of it
+# together, and then the host's OOM killer, not a cgroup's, picks the victim, maybe the trainer (rt11b p13).
+# So every top-level sandbox cgroup (a build's, an episode's, a compose episode's group) is made in ONE
+# parent, ALL_CGROUP in the trainer's own cgroup, capped at ALL_MB (None: memory_room_mb()): when the
+# sandboxes' usage together reaches it, the kernel reclaims and OOM-kills inside it, a sandbox's process,
+# never the trainer (outside it). A cap on usage, not an admission on limits: a batch starts every row as
+# before. Its name is fixed, so the trainers of one cgroup (several eval.py from one shell) share one cap;
+# made where missing, never removed (Cgroup.reap spares it): an empty cgroup costs nothing.
+ALL_CGROUP = "echo-all"
+ALL_MB: int | None = None
+
+
 class Cgroup:
     """One cgroup per sandbox for memory (page cache and tmpfs included), pids and CPU: v2 where we can
-    create a child of our own cgroup, else the v1 memory, pids and cpu hierarchies. None: not allowed here."""
+    create a child of our own cgroup, else the v1 memory, pids and cpu hierarchies; in ALL_CGROUP, or in a
+    compose episode's group. None: not allowed here."""
 
     def __init__(self, dirs: dict[str, Path], memory_mb: int | None = None, nproc: int | None = None):
         self.dirs = dirs               # controller -> directory ("unified" for v2)
@@ -1206,6 +1239,23 @@ class Cgroup:
                     pass
         return 0
 
+    def at_limit(self) -> bool:
+        """Whether its own memory limit, or its AGENT child's, was ever reached (v2 memory.events.local:
+        max; v1 memory.failcnt), as against only a cap above it (ALL_CGROUP's)."""
+        for d in self.dirs.values():
+            for g in (d, d / self.AGENT):
+                try:
+                    if (g / "memory.failcnt").exists():
+                        hits = int((g / "memory.failcnt").read_text())
+                    else:
+                        events = (g / "memory.events.local").read_text().splitlines()
+                        hits = int(dict(line.split() for line in events).get("max", 0))
+                except (OSError, ValueError):
+                    continue
+                if hits:
+                    return True
+        return False
+
     @staticmethod
     def _parents() -> tuple[Path | None, dict[str, Path]]:
         """Our own cgroup: the v2 directory on a v2-only machine, else the v1 directory per controller."""
@@ -1216,6 +1266,31 @@ class Cgroup:
             return base / own.get("unified", "/").lstrip("/"), {}
         return None, {c: base / c / own[c].lstrip("/") for c in ("memory", "pids", "cpu")
                       if c in own and (base / c).is_dir()}
+
+    @staticmethod
+    def _all() -> tuple[Path | None, dict[str, Path]]:
+        """ALL_CGROUP, made in our own cgroup (_parents) where missing, in _parents's form: where every
+        sandbox of its own is made. Its memory limit is written at every call (the same value from every
+        process of the machine: none starts a sandbox in it uncapped while another is making it); v1 needs
+        use_hierarchy for the cap to bound its children. OSError where it cannot be made so."""
+        v2, v1 = Cgroup._parents()
+        cap = str((ALL_MB or memory_room_mb()) << 20)
+        if v2:
+            d = v2 / ALL_CGROUP
+            d.mkdir(exist_ok=True)
+            (d / "memory.max").write_text(cap)
+            (d / "cgroup.subtree_control").write_text("+memory +pids +cpu")      # for the sandboxes in it
+            return d, {}
+        dirs = {c: p / ALL_CGROUP for c, p in v1.items()}
+        for d in dirs.values():
+            d.mkdir(exist_ok=True)
+        if "memory" in dirs:
+            m = dirs["memory"]
+            hierarchy = m / "memory.use_hierarchy"     # 1 by default, and always since Linux 5.16
+            if hierarchy.exists() and hierarchy.read_text().strip() != "1":
+                hierarchy.write_text("1")
+            (m / "memory.limit_in_bytes").write_text(cap)
+        return None, dirs
 
     @staticmethod
     def reap() -> None:
@@ -1236,38 +1311,39 @@ class Cgroup:
                 except OSError:
                     pass
         for d in ({"unified": v2} if v2 else v1).values():
-            reap_in(d)
+            reap_in(d / ALL_CGROUP)            # ALL_CGROUP itself is never a reaped echo-s*
+            reap_in(d)                         # a sandbox made by echo before ALL_CGROUP
 
     @staticmethod
     def create(name: str, limits: Limits, parent: "Cgroup | None" = None, group: int = 0) -> "Cgroup | None":
         """The cgroup with every limit applied, else SandboxError: limits fail closed. Values are first
         clamped to what the kernel enforces (a CPU quota of at least 1 ms per 100 ms period, so cpus >= 0.01,
         at most one per core; memory and pids at least MIN_MEMORY_MB and MIN_NPROC, memory at most 3/4 of the
-        host's RAM), said once. Only with
+        host's RAM: clamp_memory_mb), said once. A sandbox of its own is made in ALL_CGROUP (_all), whose
+        cap bounds what they all use together; where it cannot be made, neither can this one. Only with
         ALLOW_NO_CGROUP (--allow-no-cgroup) does an episode start without one (then per-process rlimits for
         memory and processes, and no CPU limit).
         parent: made inside it (a compose episode's group), whose limits then bound it and its siblings
         together. group (the number of sandboxes it will hold): a cgroup for those sandboxes' cgroups, no
         process of its own, with room for each one's own few processes (its init and shell) besides nproc."""
-        v2, parents = Cgroup._parents()
-        if parent is not None:
-            v2, parents = parent.dirs.get("unified"), {c: d for c, d in parent.dirs.items() if c != "unified"}
         cpus = min(max(limits.cpus, 0.01), float(os.cpu_count() or 1))
-        # Above the host's RAM a limit is no limit: one episode could push the host (and the trainer) into
-        # its own OOM killer. A quarter is kept for the trainer.
-        ram_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") >> 20
-        memory_mb = min(max(limits.memory_mb, MIN_MEMORY_MB), max(MIN_MEMORY_MB, ram_mb * 3 // 4))
+        memory_mb = clamp_memory_mb(limits.memory_mb)
         nproc = max(limits.nproc, MIN_NPROC)
         if (cpus, memory_mb, nproc) != (limits.cpus, limits.memory_mb, limits.nproc) and not parent:
             say_once(f"limits clamped to what this machine enforces: cpus {limits.cpus:g} -> {cpus:g}, "
                      f"memory_mb {limits.memory_mb} -> {memory_mb}, nproc {limits.nproc} -> {nproc}")
         quota = int(cpus * 100_000)
-        wanted = {"memory": {"memory.max" if v2 else "memory.limit_in_bytes": memory_mb << 20},
-                  "pids": {"pids.max": nproc + BOX_PIDS * group},
-                  "cpu": {"cpu.max": f"{quota} 100000"} if v2 else
-                         {"cpu.cfs_period_us": 100_000, "cpu.cfs_quota_us": quota}}
         dirs: dict[str, Path] = {}
         try:
+            if parent is None:
+                v2, parents = Cgroup._all()
+            else:                              # a compose episode's group
+                v2 = parent.dirs.get("unified")
+                parents = {c: d for c, d in parent.dirs.items() if c != "unified"}
+            wanted = {"memory": {"memory.max" if v2 else "memory.limit_in_bytes": memory_mb << 20},
+                      "pids": {"pids.max": nproc + BOX_PIDS * group},
+                      "cpu": {"cpu.max": f"{quota} 100000"} if v2 else
+                             {"cpu.cfs_period_us": 100_000, "cpu.cfs_quota_us": quota}}
             if v2:
                 d = v2 / f"echo-{name}"
                 d.mkdir()
@@ -1704,6 +1780,42 @@ def capped_dir(path: Path, size_mb: int) -> Path:
         raise SandboxError(f"cannot mount the tmpfs that caps a task's volumes at {path}: "
                            f"{(r.stderr.strip() or f'exit {r.returncode}')[-200:]}")
     return path
+
+
+# copy_charged's child: it waits for its stdin's end (its cgroup set), then copies, links as links
+_COPY = ("import os, shutil, sys\nsys.stdin.read()\nsrc, dest = sys.argv[1:]\n"
+         "if os.path.isdir(src) and not os.path.islink(src):\n    shutil.copytree(src, dest, symlinks=True)\n"
+         "else:\n    shutil.copy2(src, dest, follow_symlinks=False)\n")
+
+
+def copy_charged(src: Path, dest: Path, group: Cgroup | None, limits: Limits, timeout: float) -> None:
+    """src (a file or a tree, links as links) copied to dest by a child process in a cgroup made inside
+    `group`, an episode's: what it writes to a tmpfs (capped_dir's) is charged to that episode's memory, not
+    to the trainer's (rt11b p17: a task's sparse 300 MiB file written out whole into the volumes' tmpfs
+    by the trainer), and past the tmpfs's size it is ENOSPC. Without a group (no cgroup here) the copy is
+    this process's. OSError where it fails or takes over `timeout` seconds. Costs a python start, ~50 ms."""
+    # named as a sandbox's (echo-s*): Cgroup.reap removes it, and so lets its group go, if this process dies
+    leaf = group and Cgroup.create(f"scopy-{secrets.token_hex(6)}", limits, parent=group)
+    if not leaf:
+        if src.is_dir() and not src.is_symlink():
+            shutil.copytree(src, dest, symlinks=True)
+        else:
+            shutil.copy2(src, dest, follow_symlinks=False)
+        return
+    p = subprocess.Popen([sys.executable, "-c", _COPY, str(src), str(dest)], stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        leaf.add(p.pid)                        # before it writes a byte: it waits on its stdin
+        err = p.communicate(b"", timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        raise OSError(f"cannot copy {src.name}: over {timeout:.0f} s") from None
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        leaf.remove()
+    if p.returncode:
+        raise OSError(f"cannot copy {src.name}: {one_line(err.decode(errors='replace'))[-200:]}")
 
 
 def _unmount_under(path: Path) -> None:
