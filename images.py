@@ -10,7 +10,8 @@ A task's `FROM` resolves to a base root filesystem, first found wins:
      said once in a line;
   5. the host's system directories, read-only, said once in a line. `FROM host` asks for them outright
      (the built-in tasks do: they need only the host's python3, git, sqlite3, jq).
-A digest-pinned reference (name@sha256:...) stops at 3: neither 4 nor 5 is its content (a BuildError).
+A digest-pinned reference (name@sha256:...) skips 5 (a BuildError): 4 serves it, the line saying the pin is
+not honoured.
 
 The build runs the Dockerfile's RUN, COPY, ADD, ENV, ARG, WORKDIR and SHELL (read by dockerfile.py, as the
 loader reads them) in a sandbox with pasta's network, one step at a time, each stage the last one needs
@@ -192,16 +193,22 @@ def resolve(ref: str, store: Path | None = None, log=say, cache: Path | None = N
         except registry.RegistryUnreachable as e:
             _unreachable[host] = str(e).removeprefix(f"image {ref}: ")
     reason = _unreachable[host]
-    if "@" in canon:        # a stand-in, or the host, is never the pinned content (rt11b p12: Debian served)
-        raise BuildError(f"FROM {ref}: {reason}, and a digest pin is served only by that image: by its "
-                         f"registry, the cache, or an image store's {slug(canon)}.tar")
     aliases = json.loads((cache / "images" / "aliases.json").read_text()) if (
         cache / "images" / "aliases.json").is_file() else []
     found = stand_in(ref, aliases)             # stand-ins named by `images.py debootstrap --as PATTERN`
     if found:
+        # A stand-in is the operator's choice (its pattern), so it serves a pinned reference too (real
+        # tasks pin: public.ecr.aws/docker/library/python:3.13-slim-bookworm@sha256:...), but never
+        # silently: the line says the pin is not honoured (rt11b p12). The layers built on it are keyed
+        # by the stand-in's own content, so they never pass for the pinned image's.
         image = _cached(found[1], cache)
-        sandbox.say_once(f"FROM {ref}: {reason}; using the stand-in {image.source} ({found[0]!r})")
+        pin = ", NOT the pinned digest" if "@" in canon else ""
+        sandbox.say_once(f"FROM {ref}: {reason}; using the stand-in {image.source} ({found[0]!r}){pin}")
         return image
+    if "@" in canon:        # the host's directories are nobody's choice for a pin (rt11b p12)
+        raise BuildError(f"FROM {ref}: {reason}, and a digest pin is served only by that image (its "
+                         f"registry, the cache, an image store's {slug(canon)}.tar) or a stand-in whose "
+                         "pattern names it (images.py debootstrap --as)")
     sandbox.say_once(f"FROM {ref}: {reason}, and no stand-in base matches (python images.py debootstrap "
                      "--as ...); using the host's system directories, read-only")
     return Image(ref, None, source="the host's system directories")
