@@ -1515,10 +1515,15 @@ _LEAD = (r"(?:^|[;&|`]|\$\(|!(?=\s)|\b(?:then|do|else|exec|sudo|nohup|time|env|c
          r"|timeout\s+\S+))[ \t]*")
 
 
+# `X=v Y='a b' cmd`: a quoted value is one word (`cat_passwd='cat /etc/passwd'` runs nothing: gnupg's
+# addgnupghome read as running /etc/passwd made every useradd tampered, mq-auto-restart's oracle)
+ASSIGNMENTS = r"""(?:\w+=(?:'[^'\n]*'|"[^"\n]*"|[^\s'"]\S*|)[ \t]+)*"""
+
+
 def _exec_patterns(word: str, command: str) -> list[re.Pattern]:
     """EXEC_NAMED's patterns for a path spelled as `word` (`command`: as a command's first word)."""
     return [re.compile(pattern, re.M) for pattern in (
-        _LEAD + r"(?:\w+=\S*[ \t]+)*[\"']?" + command + r"(?=[\s\"';&|)`]|$)",
+        _LEAD + ASSIGNMENTS + r"[\"']?" + command + r"(?=[\s\"';&|)`]|$)",
         r"(?:^|[\s;&|(`\"'\[,/])(?:" + _INTERPRETERS + r")[\"']?(?:[\s,]+[\"']?-[-\w=.]*[\"']?)*"
         r"[\s,]+[\"']?" + word,
         r"(?:^|[;&|`]|\b(?:then|do|else))[ \t]*(?:\.|source)[ \t]+[\"']?" + word,

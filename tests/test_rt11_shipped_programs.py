@@ -169,3 +169,10 @@ def test_a_grader_the_setup_shipped_edited_is_tampered_end_to_end(tmp_path):
     harbor.build_task(t, log=lambda m: None)
     assert score(t, "echo 42 > /app/answer") == 1.0
     assert score(t, "printf '#!/bin/sh\\nexit 0\\n' > /srv/grade.sh") == "tampered"
+
+
+def test_a_quoted_assignment_runs_nothing():
+    # gnupg's addgnupghome (on PATH in images with gnupg): `cat_passwd='cat /etc/passwd'` read as running
+    # /etc/passwd made /etc/passwd a program, so useradd's edit of it was tampered (mq-auto-restart's oracle)
+    assert tamper.exec_named("if x; then\n    cat_passwd='cat /etc/passwd'\nfi\n") == set()
+    assert tamper.exec_named("A=1 B='x y' C= /srv/g.sh\n") == {"/srv/g.sh"}
