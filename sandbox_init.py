@@ -1553,8 +1553,9 @@ def _reward_files(fd: int) -> list[tuple[str, str]]:
 # Where the agent's processes are kept alive into verification, every process started for the agent (its
 # shell, each run_fresh command but the verifier's: the image's ENTRYPOINT, a healthcheck, a copy) is
 # started by one process, the zygote, which pid 1 forks and which confines itself first in a Landlock domain
-# of its own: no file access handled, only scoped signals and abstract unix sockets (ABI >= 6). Every one
-# of the agent's processes is in that domain, or in one nested below it, and can never leave it; the
+# of its own: scoped signals and abstract unix sockets (ABI >= 6), file access only beneath its root and
+# its IPC namespace's message queues (_landlock_domain). Every one of the agent's processes is in that
+# domain, or in one nested below it, and can never leave it; the
 # verifier is started by pid 1 itself, outside it. The kernel then refuses, from any of the agent's
 # processes to any verifier process, whatever their uids and capabilities: ptrace and every access that
 # asks ptrace's permission (/proc/PID/root, cwd, fd, mem, environ, map_files; process_vm_writev,
@@ -1586,7 +1587,15 @@ def _landlock_domain(scope: int = LANDLOCK_SCOPE, beneath: str | None = None) ->
     verifier's own mounts (/tests, /logs/verifier, its root), handed to a survivor over a unix socket by the
     agent's code that a check runs (rt11a p01: `open("/tests", O_PATH)` needs no permission), opens nothing.
     Without it, no file access is handled. pid 1's CAP_SYS_ADMIN in the sandbox's user namespace lets it do
-    so without no_new_privs."""
+    so without no_new_privs.
+    With beneath, the POSIX message queues of this IPC namespace are allowed too: mq_open opens its file on
+    the namespace's internal mqueue mount, which is beneath no path of ours, so a domain with "/" alone
+    refuses it (EACCES). Rules attach to inodes, and a new mount of mqueue in the same IPC namespace has the
+    same superblock, so a rule on its root covers the internal mount's. The mount is made detached (fsmount,
+    closed once the rule is added): nothing of it is left for anyone to name. The verifier's queues are in
+    an IPC namespace of its own (_private_logs), another superblock this rule does not reach. Memfds, pipes,
+    sockets and nsfs files need no rule: each is a root of its own on an internal mount, which Landlock
+    allows; SysV IPC and /dev/shm, /dev/pts (mounted beneath "/") are allowed as they are."""
     abi = landlock_abi()
     if abi < LANDLOCK_ABI_NEEDED:
         raise OSError(f"Landlock ABI {abi} < {LANDLOCK_ABI_NEEDED}: cannot keep the agent's processes")
@@ -1596,15 +1605,24 @@ def _landlock_domain(scope: int = LANDLOCK_SCOPE, beneath: str | None = None) ->
     _check(min(0, fd), "landlock_create_ruleset")
     try:
         if beneath:
-            top = os.open(beneath, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-            try:                               # struct landlock_path_beneath_attr, packed
-                rule = ctypes.create_string_buffer(struct.pack("=Qi", LANDLOCK_FS_ALL, top), 12)
-                _check(_libc.syscall(445, fd, 1, rule, 0), "landlock_add_rule")   # RULE_PATH_BENEATH
-            finally:
-                os.close(top)
+            _allow_beneath(fd, os.open(beneath, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
+            try:
+                _allow_beneath(fd, _fsmount(b"mqueue", {}))
+            except OSError as e:               # a kernel without POSIX message queues has none to allow
+                if e.errno != errno.ENODEV:
+                    raise
         _check(_libc.syscall(446, fd, 0), "landlock_restrict_self")
     finally:
         os.close(fd)
+
+
+def _allow_beneath(ruleset: int, top: int) -> None:
+    """Add to the ruleset a rule allowing every file access beneath the directory fd top, then close top."""
+    try:                                       # struct landlock_path_beneath_attr, packed
+        rule = ctypes.create_string_buffer(struct.pack("=Qi", LANDLOCK_FS_ALL, top), 12)
+        _check(_libc.syscall(445, ruleset, 1, rule, 0), "landlock_add_rule")     # RULE_PATH_BENEATH
+    finally:
+        os.close(top)
 
 
 def _zygote_spawn(cfg: dict, argv: list[str], shell: bool, user, out: int | None = None) -> int:
