@@ -309,7 +309,7 @@ _STAGE: list[int] = []                         # pid 1's fd of the verifier's st
 
 
 def _mount_system(cfg: dict, R: str) -> None:
-    """/proc, /dev, /dev/shm, /dev/pts, /sys, /run/xfer and the host's resolv.conf."""
+    """/proc, /dev, /dev/shm, /dev/pts, /dev/mqueue, /sys, /run/xfer and the host's resolv.conf."""
     for d, mode in (("tmp", 0o1777), ("root", 0o700), ("run", 0o755), ("proc", 0o555), ("sys", 0o555),
                     ("dev", 0o755)):
         if not os.path.lexists(f"{R}/{d}"):
@@ -326,6 +326,8 @@ def _mount_system(cfg: dict, R: str) -> None:
     _mount("tmpfs", f"{R}/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={cfg['shm_mb']}m")
     os.mkdir(f"{R}/dev/pts")
     _mount("devpts", f"{R}/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
+    os.mkdir(f"{R}/dev/mqueue")                # as Docker: this IPC namespace's POSIX queues, as files
+    _mount("mqueue", f"{R}/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     _mount("proc", f"{R}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     try:                                       # sysfs needs our own network namespace
         _mount("sysfs", f"{R}/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
@@ -1246,8 +1248,7 @@ def _fresh_dev() -> None:
     fresh: no kernel object the verifier allocates is in an instance the agent's processes share. A pty of
     the agent's devpts would be named in their /dev/pts, where a survivor writes into every new slave and a
     test reading the agent's program under a pty (pexpect, script(1)) reads the survivor (rt6 p01); SysV IPC
-    and POSIX message queues are the verifier's IPC namespace's (_private_logs). No /dev/mqueue: the sandbox
-    mounts none (mq_open needs none)."""
+    and POSIX message queues are the verifier's IPC namespace's (_private_logs), and so is /dev/mqueue."""
     old = os.open("/dev", os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
         _mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=1m")
@@ -1263,6 +1264,8 @@ def _fresh_dev() -> None:
     _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m")
     os.mkdir("/dev/pts")                       # as _mount_system's: a devpts instance of its own
     _mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
+    os.mkdir("/dev/mqueue")                    # the IPC namespace's, made by the caller: the verifier's own
+    _mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 
 # Caches (by the FHS, /var/cache holds what can be deleted without loss) and the package lists apt checked
