@@ -309,7 +309,7 @@ _STAGE: list[int] = []                         # pid 1's fd of the verifier's st
 
 
 def _mount_system(cfg: dict, R: str) -> None:
-    """/proc, /dev, /dev/shm, /dev/pts, /sys, /run/xfer and the host's resolv.conf."""
+    """/proc, /dev, /dev/shm, /dev/pts, /dev/mqueue, /sys, /run/xfer and the host's resolv.conf."""
     for d, mode in (("tmp", 0o1777), ("root", 0o700), ("run", 0o755), ("proc", 0o555), ("sys", 0o555),
                     ("dev", 0o755)):
         if not os.path.lexists(f"{R}/{d}"):
@@ -326,6 +326,8 @@ def _mount_system(cfg: dict, R: str) -> None:
     _mount("tmpfs", f"{R}/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={cfg['shm_mb']}m")
     os.mkdir(f"{R}/dev/pts")
     _mount("devpts", f"{R}/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
+    os.mkdir(f"{R}/dev/mqueue")                # as Docker: this IPC namespace's POSIX queues, as files
+    _mount("mqueue", f"{R}/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     _mount("proc", f"{R}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     try:                                       # sysfs needs our own network namespace
         _mount("sysfs", f"{R}/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
@@ -1247,8 +1249,7 @@ def _fresh_dev() -> None:
     fresh: no kernel object the verifier allocates is in an instance the agent's processes share. A pty of
     the agent's devpts would be named in their /dev/pts, where a survivor writes into every new slave and a
     test reading the agent's program under a pty (pexpect, script(1)) reads the survivor (rt6 p01); SysV IPC
-    and POSIX message queues are the verifier's IPC namespace's (_private_logs). No /dev/mqueue: the sandbox
-    mounts none (mq_open needs none)."""
+    and POSIX message queues are the verifier's IPC namespace's (_private_logs), and so is /dev/mqueue."""
     old = os.open("/dev", os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
         _mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=1m")
@@ -1264,6 +1265,8 @@ def _fresh_dev() -> None:
     _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m")
     os.mkdir("/dev/pts")                       # as _mount_system's: a devpts instance of its own
     _mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
+    os.mkdir("/dev/mqueue")                    # the IPC namespace's, made by the caller: the verifier's own
+    _mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 
 # Caches (by the FHS, /var/cache holds what can be deleted without loss) and the package lists apt checked
@@ -1562,8 +1565,9 @@ def _reward_files(fd: int) -> list[tuple[str, str]]:
 # Where the agent's processes are kept alive into verification, every process started for the agent (its
 # shell, each run_fresh command but the verifier's: the image's ENTRYPOINT, a healthcheck, a copy) is
 # started by one process, the zygote, which pid 1 forks and which confines itself first in a Landlock domain
-# of its own: no file access handled, only scoped signals and abstract unix sockets (ABI >= 6). Every one
-# of the agent's processes is in that domain, or in one nested below it, and can never leave it; the
+# of its own: scoped signals and abstract unix sockets (ABI >= 6), file access only beneath its root and
+# its IPC namespace's message queues (_landlock_domain). Every one of the agent's processes is in that
+# domain, or in one nested below it, and can never leave it; the
 # verifier is started by pid 1 itself, outside it. The kernel then refuses, from any of the agent's
 # processes to any verifier process, whatever their uids and capabilities: ptrace and every access that
 # asks ptrace's permission (/proc/PID/root, cwd, fd, mem, environ, map_files; process_vm_writev,
@@ -1595,7 +1599,15 @@ def _landlock_domain(scope: int = LANDLOCK_SCOPE, beneath: str | None = None) ->
     verifier's own mounts (/tests, /logs/verifier, its root), handed to a survivor over a unix socket by the
     agent's code that a check runs (rt11a p01: `open("/tests", O_PATH)` needs no permission), opens nothing.
     Without it, no file access is handled. pid 1's CAP_SYS_ADMIN in the sandbox's user namespace lets it do
-    so without no_new_privs."""
+    so without no_new_privs.
+    With beneath, the POSIX message queues of this IPC namespace are allowed too: mq_open opens its file on
+    the namespace's internal mqueue mount, which is beneath no path of ours, so a domain with "/" alone
+    refuses it (EACCES). Rules attach to inodes, and a new mount of mqueue in the same IPC namespace has the
+    same superblock, so a rule on its root covers the internal mount's. The mount is made detached (fsmount,
+    closed once the rule is added): nothing of it is left for anyone to name. The verifier's queues are in
+    an IPC namespace of its own (_private_logs), another superblock this rule does not reach. Memfds, pipes,
+    sockets and nsfs files need no rule: each is a root of its own on an internal mount, which Landlock
+    allows; SysV IPC and /dev/shm, /dev/pts (mounted beneath "/") are allowed as they are."""
     abi = landlock_abi()
     if abi < LANDLOCK_ABI_NEEDED:
         raise OSError(f"Landlock ABI {abi} < {LANDLOCK_ABI_NEEDED}: cannot keep the agent's processes")
@@ -1605,15 +1617,24 @@ def _landlock_domain(scope: int = LANDLOCK_SCOPE, beneath: str | None = None) ->
     _check(min(0, fd), "landlock_create_ruleset")
     try:
         if beneath:
-            top = os.open(beneath, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-            try:                               # struct landlock_path_beneath_attr, packed
-                rule = ctypes.create_string_buffer(struct.pack("=Qi", LANDLOCK_FS_ALL, top), 12)
-                _check(_libc.syscall(445, fd, 1, rule, 0), "landlock_add_rule")   # RULE_PATH_BENEATH
-            finally:
-                os.close(top)
+            _allow_beneath(fd, os.open(beneath, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC))
+            try:
+                _allow_beneath(fd, _fsmount(b"mqueue", {}))
+            except OSError as e:               # a kernel without POSIX message queues has none to allow
+                if e.errno != errno.ENODEV:
+                    raise
         _check(_libc.syscall(446, fd, 0), "landlock_restrict_self")
     finally:
         os.close(fd)
+
+
+def _allow_beneath(ruleset: int, top: int) -> None:
+    """Add to the ruleset a rule allowing every file access beneath the directory fd top, then close top."""
+    try:                                       # struct landlock_path_beneath_attr, packed
+        rule = ctypes.create_string_buffer(struct.pack("=Qi", LANDLOCK_FS_ALL, top), 12)
+        _check(_libc.syscall(445, ruleset, 1, rule, 0), "landlock_add_rule")     # RULE_PATH_BENEATH
+    finally:
+        os.close(top)
 
 
 def _zygote_spawn(cfg: dict, argv: list[str], shell: bool, user, out: int | None = None) -> int:
