@@ -1456,6 +1456,7 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
                           asked=tamper.asked_modules(task.instruction),
                           deliverables=tamper.asked_files(task.instruction),
                           named=tamper.asked_names(task.instruction) | facts.named | facts.modules,
+                          removable=tamper.asked_files(task.instruction)[0] | facts.paths,
                           programs=facts.programs)
     if bad:
         more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
@@ -1732,6 +1733,34 @@ def tests_named(tests: Path) -> tuple[tuple[str, ...], frozenset[str]]:
     return tuple(sorted(named)), frozenset(run)
 
 
+TESTS_PATH = re.compile(r"(?<![\w.~$-])(/[\w.@+-]+(?:/[\w.@+-]+)+)")
+TESTS_PATHS = 10_000
+
+
+def tests_paths(tests: Path) -> frozenset[str]:
+    """Every absolute path (two components or more) the task's tests spell out, read as tests_named reads
+    (links not followed, HOME_SCAN_FILES files, HOME_SCAN_BYTES bytes), at most TESTS_PATHS of them: what a
+    test checks is gone (`assert not Path("/etc/sudoers.d/cert-rotation").exists()`) is the agent's to
+    delete (tamper.tampered's `removable`)."""
+    found, files, left = set(), 0, HOME_SCAN_BYTES
+    for root, _, names in os.walk(tests):
+        for name in names:
+            files += 1
+            path = os.path.join(root, name)
+            if files > HOME_SCAN_FILES or left <= 0 or len(found) >= TESTS_PATHS:
+                return frozenset(found)
+            if os.path.islink(path) or not os.path.isfile(path):
+                continue
+            try:
+                with open(path, "rb") as f:
+                    data = f.read(left)
+            except OSError:
+                continue
+            left -= len(data)
+            found |= {os.path.normpath(m) for m in TESTS_PATH.findall(data.decode("utf-8", "replace"))}
+    return frozenset(sorted(found)[:TESTS_PATHS])
+
+
 # What a task's tests download themselves (rt11a p14: `curl -fsSL URL -o /tmp/junit.jar` before `java -jar
 # /tmp/junit.jar`): a runner there that cannot be opened never came (runner_missing). Read from the shell
 # lines of any file under tests/ that run curl or wget: curl's -o/--output FILE and -O (the URL's last
@@ -1831,15 +1860,16 @@ class TaskFacts:
     (tamper.shadow_names), the modules it vendors (tamper.tests_modules), the homes it names
     (homes_named), every module it imports (tamper.tests_imports: asked for, where the image's code
     imports it guarded), the paths it runs by their name (tests_named) and the files it downloads
-    (fetched_paths). Each is bounded by its own budget: past SHADOW_SCAN_BYTES every stdlib name counts (and
-    no module is asked for), past HOME_SCAN_BYTES every home is named ("/"), tests_modules reads MAX_ENTRIES
-    entries."""
+    (fetched_paths), and every absolute path it spells (tests_paths). Each is bounded by its own budget:
+    past SHADOW_SCAN_BYTES every stdlib name counts (and no module is asked for), past HOME_SCAN_BYTES every
+    home is named ("/"), tests_modules reads MAX_ENTRIES entries."""
     imports: frozenset
     modules: frozenset
     homes: tuple
     named: frozenset = frozenset()
     programs: frozenset = frozenset()
     fetched: frozenset = frozenset()
+    paths: frozenset = frozenset()
 
 
 _facts: dict[str, tuple[tuple, TaskFacts]] = {}
@@ -1882,7 +1912,8 @@ def task_facts(task: Task) -> TaskFacts:
                     f"{tamper.MAX_ENTRIES} entries): every stdlib module name is judged as one it imports")
             homes, programs = tests_named(tests)
             hit = stamp, TaskFacts(imports, frozenset(tamper.tests_modules(str(tests))), homes,
-                                   named or frozenset(), programs, frozenset(fetched_paths(tests)))
+                                   named or frozenset(), programs, frozenset(fetched_paths(tests)),
+                                   tests_paths(tests))
             _facts[str(tests)] = hit
     return hit[1]
 

@@ -2020,7 +2020,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
              imports: frozenset[str] = RUNNER_IMPORTS, asked: frozenset[str] = frozenset(),
              after: set[str] | None = None, deliverables: tuple = (frozenset(), frozenset()),
              environ: dict[str, str] | None = None, named: frozenset[str] = frozenset(),
-             programs: frozenset[str] = frozenset()) -> list[str]:
+             programs: frozenset[str] = frozenset(),
+             removable: frozenset[str] = frozenset()) -> list[str]:
     """The offending paths of an episode's writable layer, each with why ([] if none). `baseline`: the
     layer's entries when the agent started ({path: stamp}, from the task's own setup steps): those still
     the same are the task's, not the agent's, and count as shipped. `home`: the verifier's HOME. After the
@@ -2037,7 +2038,9 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     LD_LIBRARY_PATH; `named`: the modules the instruction or the tests name (asked_names(), tests_imports(),
     tests_modules()), which may be installed under a name the image's code imports guarded (image_hooks);
     `programs`: the paths the task's tests run by their name (exec_named over tests/: harbor.TaskFacts),
-    judged with their install trees (_shipped_program)."""
+    judged with their install trees (_shipped_program); `removable`: the paths the instruction or the
+    tests spell out, which the agent may delete (a deletion of one is never judged: it plants nothing;
+    lucky5's `rm -f /etc/sudoers.d/cert-rotation`, which its tests check is gone)."""
     baseline = baseline or {}
     imports = SYS_PATH_ZERO | imports          # every stdlib module, named by a test or not (rt10a p21)
     unchecked = [c for c in changes if c.kind == "unchecked"]
@@ -2149,6 +2152,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
         if baseline.get(p) == c.stamp or (c.kind == "dir" and not c.opaque and p in baseline):
             continue                           # left as the task's setup made it (a directory: still one)
         agents.add(p)
+        if c.kind == "gone" and p in removable:
+            continue                           # deleting what the task names (a sudoers drop-in): no plant
         why = (_why(c, p, name, shipped, image, exempt, workdir, path, links, config, final, libraries or {},
                     roots, lambda m: m in modules or installed(m, index(), final),
                     shadow=lambda q: _shadow(q, paths, shallow, deep, final), skel=skel, conffile=conffile,
