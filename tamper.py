@@ -2039,8 +2039,9 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     tests_modules()), which may be installed under a name the image's code imports guarded (image_hooks);
     `programs`: the paths the task's tests run by their name (exec_named over tests/: harbor.TaskFacts),
     judged with their install trees (_shipped_program); `removable`: the paths the instruction or the
-    tests spell out, which the agent may delete (a deletion of one is never judged: it plants nothing;
-    lucky5's `rm -f /etc/sudoers.d/cert-rotation`, which its tests check is gone)."""
+    tests spell out, which the agent may delete (a deletion of one outside the system roots that is no
+    program is not judged: it plants nothing; lucky5's `rm -f /etc/sudoers.d/cert-rotation`, which its
+    tests check is gone)."""
     baseline = baseline or {}
     imports = SYS_PATH_ZERO | imports          # every stdlib module, named by a test or not (rt10a p21)
     unchecked = [c for c in changes if c.kind == "unchecked"]
@@ -2152,8 +2153,11 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
         if baseline.get(p) == c.stamp or (c.kind == "dir" and not c.opaque and p in baseline):
             continue                           # left as the task's setup made it (a directory: still one)
         agents.add(p)
-        if c.kind == "gone" and p in removable:
-            continue                           # deleting what the task names (a sudoers drop-in): no plant
+        # deleting what the task names (a sudoers drop-in) plants nothing; but not a program or under the
+        # system roots (with /usr/bin/python3 gone, the agent's new /usr/local/bin/python3 shadows nothing)
+        if c.kind == "gone" and p in removable and not any(within(p, r) for r in (*roots, *VERIFIERS_OWN)) \
+                and not (hasattr(image, "program") and image.program(p)):
+            continue
         why = (_why(c, p, name, shipped, image, exempt, workdir, path, links, config, final, libraries or {},
                     roots, lambda m: m in modules or installed(m, index(), final),
                     shadow=lambda q: _shadow(q, paths, shallow, deep, final), skel=skel, conffile=conffile,

@@ -29,3 +29,12 @@ def test_a_named_deletion_is_not_judged_an_unnamed_one_is(tmp_path):
     assert judge(image, gone) == [SUDO]                                   # unnamed: sudo's configuration
     assert judge(image, gone, removable=frozenset({SUDO})) == []          # named: the task's deletion
     assert judge(image, tamper.Change(SUDO, "file"), removable=frozenset({SUDO})) == [SUDO]   # a write
+
+
+def test_a_named_programs_deletion_is_still_judged(tmp_path):
+    # with /opt/tool/check gone, a new check elsewhere on PATH would shadow nothing: judged as before
+    (tmp_path / "opt/tool").mkdir(parents=True)
+    (tmp_path / "opt/tool/check").write_text("#!/bin/sh\nexit 1\n")
+    image = tamper.Image([str(tmp_path)])
+    assert judge(image, tamper.Change("/opt/tool/check", "gone"), removable=frozenset({"/opt/tool/check"})) \
+        == ["/opt/tool/check"]
