@@ -2100,8 +2100,9 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     absolute, bare = deliverables
     asked_path = lambda q: q in absolute or any(  # noqa: E731
         a.count("/") >= 2 and within(q, a) or a.startswith("~/") and any(
-            q == h.rstrip("/") + a[1:] for h in homes | {home}) for a in absolute) or (
-        os.path.basename(q) in bare and "." in os.path.basename(q).strip("."))
+            q == h.rstrip("/") + a[1:] for h in homes | {home}) for a in absolute)
+    # a bare word (`run.sh`) names no path outside the workdir: "Do not edit run.sh" would exempt every
+    # run.sh the image ships (rt12a p19's class)
 
     def program(q: str) -> bool:
         """The image's or the setup's file at q is a program; an image's link, if the file it ends at is
@@ -2244,7 +2245,10 @@ def _config_above(c: Change, p: str, name: str, above: set[str], shipped, workdi
     if c.kind == "gone" and shipped(p) is None or c.kind == "dir" and not c.opaque and shipped(p) == "dir":
         return None                            # nothing was there, or the image's directory is still one
     absolute, bare = deliverables
-    if p in absolute or name in bare and not any(os.path.basename(a) == name for a in absolute):
+    # a path the instruction gives, or a bare name in the workdir it is relative to (`write answer.json`
+    # with the workdir at /); never a bare word matched in any directory above: "Do not add a ruff.toml"
+    # exempted the agent's /ruff.toml, which `ruff check` in test.sh obeys (rt12a p19)
+    if p in absolute or name in bare and d == workdir:
         return None
     if c.kind == "dir":
         shaped = name.startswith(".") and d != home or name in RUNNER_CONFIG
