@@ -63,6 +63,15 @@ def test_the_agents_filter_allows_nice_ioprio_and_affinity_on_itself_alone(machi
 
 
 @both
+def test_the_agents_filter_differs_only_in_those_calls(machine):
+    assert len(seccomp.program(machine, agent=True)) < 200                           # jumps stay 8 bits
+    names = [n for n, nrs in seccomp.SYSCALLS.items() if nrs[seccomp.ARCHES.index(machine)] is not None]
+    changed = {n for n in names if verdict(n, 1, 1, NEW, machine=machine)
+               != verdict(n, 1, 1, NEW, machine=machine, agent=False)}
+    assert changed == set(seccomp.AGENT_RULES)
+
+
+@both
 def test_the_verifiers_filter_keeps_dockers_rules(machine):
     for name in ("prlimit64", "setpriority", "ioprio_set", "sched_setaffinity", "sched_setattr"):
         assert verdict(name, 1, 1, NEW, machine=machine, agent=False) == ALLOW, name
