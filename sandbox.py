@@ -20,7 +20,9 @@ Containment, with Docker's defaults as the floor:
   lacks).
 - The shell and every run_fresh command run under seccomp.py's filter (Docker's default profile, an
   allow list: no nested namespaces, keyctl, bpf, perf_event_open, ...), and pid 1 gives the episode a
-  fresh session keyring.
+  fresh session keyring. Every process but the verifier's gets the agent's variant, in which prlimit,
+  setpriority, ioprio_set and sched_set* act on the caller alone (pid 0): not on pid 1 or the verifier's
+  processes, which share its uid (seccomp.AGENT_RULES).
 - Memory (files in tmpfs included), processes and CPU are bounded by a cgroup (v2, or v1 memory, pids
   and cpu); if it cannot be made the sandbox does not start, unless --allow-no-cgroup (ALLOW_NO_CGROUP)
   asks for per-process rlimits instead. Each is made in one cgroup of every sandbox's (ALL_CGROUP), capped
@@ -380,7 +382,8 @@ class Sandbox:
                   "gid_max": sum(count for _, _, count in self.ids.lines) - 1,
                   "hide": [str(Path(h).resolve()) for h in self.hide],
                   "fds": {"status": st_w, "events": ev_w, "life": life_r, "ctl": ctl_r},
-                  "seccomp": _filter(), "mounts": self.mounts, "mounts_in": self.mounts_in,
+                  "seccomp": _filter(), "seccomp_agent": _filter(agent=True),
+                  "mounts": self.mounts, "mounts_in": self.mounts_in,
                   "keep": self.limits.keep_agent_processes,
                   "netns": f"/proc/{self.network_of._init_pid}/ns/net" if self.network_of else None,
                   "rlimits": {"NPROC": self.limits.nproc} if self.cgroup else
@@ -1568,7 +1571,7 @@ def run_mapped(argv: list[str], stdin=None, timeout: float | None = None,
 
 # ---- caller-side helpers ---------------------------------------------------------------------------------
 
-_compiled: list[bytes] = []
+_compiled: dict[bool, bytes] = {}
 
 
 def _ids(user) -> tuple | None:
@@ -1583,11 +1586,12 @@ def _ids(user) -> tuple | None:
     return (user.uid, user.gid, tuple(user.groups), user.home, user.name)
 
 
-def _filter() -> bytes:
-    """seccomp.py's filter for this machine, compiled once per process."""
-    if not _compiled:
-        _compiled.append(seccomp.compiled())
-    return _compiled[0]
+def _filter(agent: bool = False) -> bytes:
+    """seccomp.py's filter for this machine, compiled once per process: the agent's processes' (agent), else
+    the verifier's."""
+    if agent not in _compiled:
+        _compiled[agent] = seccomp.compiled(agent=agent)
+    return _compiled[agent]
 
 
 def _ansi_c(s: str) -> str:

@@ -219,6 +219,7 @@ def _pid1(cfg: dict) -> None:
     _libc.sethostname(b"sandbox", 7)
     for name, value in cfg["rlimits"].items():   # set inside the user namespace: counted per namespace
         resource.setrlimit(getattr(resource, "RLIMIT_" + name), (value, value))
+    RLIMITS.update({n: resource.getrlimit(n) for n in range(len(RLIMIT_NAMES))})
     # A fresh, empty session keyring for the episode (keys are not namespaced: without this every episode
     # shares the trainer's). The seccomp filter then refuses keyctl to everything pid 1 starts.
     _check(min(0, _libc.syscall(KEYCTL[os.uname().machine], KEYCTL_JOIN_SESSION_KEYRING, None)),
@@ -1711,6 +1712,30 @@ def _zygote(cfg: dict, sock: socket.socket) -> None:
         sock.send(struct.pack("i", pid if pid > 0 else -ctypes.get_errno()))
 
 
+# The rlimits pid 1 had once the sandbox set them (_init), {name: (soft, hard)}: what every process it starts
+# begins with, not pid 1's own now, which a process of the same uid could have lowered with prlimit(1, ...)
+# (rt12a p20: RLIMIT_NPROC inherited by test.sh, and a check's os.system() returned -1). The agent's filter
+# refuses that now (seccomp.AGENT_RULES); this holds if some way is found again.
+# By number (the same on x86-64 and arm64): Python's resource module names no RLIMIT_LOCKS.
+RLIMIT_NAMES = ("CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE", "MEMLOCK", "AS", "LOCKS",
+                "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME")
+RLIMITS: dict[int, tuple[int, int]] = {}
+
+
+def _start_rlimits(strict: bool) -> None:
+    """Set RLIMITS on this process (a child of pid 1's, before its exec). A hard limit lowered below the
+    table's cannot be raised again (that takes CAP_SYS_RESOURCE in the host's user namespace): the verifier
+    (strict) then does not start, a failure of the sandbox's rather than a check run under the agent's
+    limits; any other process starts with what it could get."""
+    for n, (soft, hard) in RLIMITS.items():
+        try:
+            resource.setrlimit(n, (soft, hard))
+        except (OSError, ValueError) as e:
+            if strict:
+                raise OSError(f"RLIMIT_{RLIMIT_NAMES[n]} is {resource.getrlimit(n)}, lowered from the "
+                              f"sandbox's {(soft, hard)}: {e}") from None
+
+
 def _spawn_shell(cfg: dict) -> int:
     """The agent's persistent shell, reading commands on stdin and reporting them on fd 99, as cfg["user"]
     (Sandbox.set_user; root without one)."""
@@ -1748,6 +1773,7 @@ def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, log
                 f.write("0")
         except OSError:
             pass
+        _start_rlimits(strict=logs_sock is not None)
         if logs_sock is not None:
             home = user[3] if user else cfg["env"].get("HOME", "/root")
             logs_sock, homes, tests = logs_sock
@@ -1785,9 +1811,12 @@ def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, log
             os.setresuid(uid, uid, uid)
             env = {**env, "HOME": home, "USER": name, "LOGNAME": name}
         _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
-        # Docker's default seccomp profile (seccomp.py), after everything of ours that needs a refused call.
-        prog = ctypes.create_string_buffer(cfg["seccomp"], len(cfg["seccomp"]))
-        fprog = struct.pack("HxxxxxxQ", len(cfg["seccomp"]) // 8, ctypes.addressof(prog))
+        # Docker's default seccomp profile (seccomp.py), after everything of ours that needs a refused call;
+        # for every process but the verifier's, with prlimit, setpriority, ioprio_set and sched_set* on the
+        # caller alone (seccomp.AGENT_RULES): same uid, they would reach pid 1 and the verifier's processes.
+        code = cfg["seccomp"] if logs_sock is not None else cfg["seccomp_agent"]
+        prog = ctypes.create_string_buffer(code, len(code))
+        fprog = struct.pack("HxxxxxxQ", len(code) // 8, ctypes.addressof(prog))
         _check(_libc.prctl(PR_SET_SECCOMP, 2, ctypes.c_char_p(fprog), 0, 0), "seccomp filter")
         for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP,
                     signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGCHLD, signal.SIGXFSZ):

@@ -39,6 +39,15 @@ ENOSYS stub: the same verdict for every number up to 520 and the arguments teste
 aside. sandbox.py compiles it once; sandbox_init.py installs it with prctl(PR_SET_SECCOMP) in the agent's
 shell and in every verifier process after no_new_privs, so it holds across execve and for every child (it
 cannot be removed, only added to).
+
+The agent's processes (every one but the verifier's) get one variant, program(agent=True): prlimit64,
+setpriority, ioprio_set and sched_setaffinity/param/scheduler/attr act on the caller alone (AGENT_RULES).
+These ask the kernel for a uid match only, and pid 1 and the verifier's processes have the agent's uid
+(rt12a). The other calls that name a process are either scoped by the agent's Landlock domain (signals,
+ptrace and what asks its permission: process_vm_*, /proc/PID/mem, pidfd_getfd, PR_SCHED_CORE), refused
+here already (kcmp, migrate_pages, move_pages, process_madvise, pidfd_getfd), or act on the caller's own
+children only (setpgid, waitid). The verifier's filter stays Docker's: the verifier may renice or stop a
+service the agent started.
 """
 import errno
 import os
@@ -116,13 +125,40 @@ PERSONALITY = ((LD_W_ABS, 0, 0, ARG0),) + tuple((JEQ, len(PERSONALITY_OK) - i, 0
                                                 for i, v in enumerate(PERSONALITY_OK)) + EPERM + ALLOW
 ARGUMENT_RULES = {"clone": CLONE, "socket": SOCKET, "personality": PERSONALITY, "clone3": ENOSYS}
 
+# The agent's processes only (agent=True): the calls that act on another process by its pid under the
+# kernel's uid-match rule, not a capability, each allowed on the caller alone (pid or who 0). Same uid as
+# the verifier's processes and pid 1, the agent's shell would otherwise set their rlimits (RLIMIT_NPROC=1:
+# a check's os.system() returns -1, a negative check passes; RLIMIT_CPU kills a reference run), their nice
+# value, I/O priority, CPUs and scheduling policy; Landlock scopes only signals, ptrace and abstract
+# sockets (rt12a p01, p04, p13, p20). A filter sees no pid but the argument, so the caller's own pid, a
+# child's or a thread's tid is refused too (renice -p, taskset -p, prlimit --pid, chrt -p, psutil's
+# Process().nice(), pthread_setaffinity_np): EPERM. The verifier's filter keeps Docker's rules.
+ARG = lambda n: ARG0 + 8 * n                  # noqa: E731 - arg n's low 32 bits; +4: its high 32 bits
+# prlimit64(pid, resource, new, old): pid 0, or no new limit (reading another's limits, as /proc/PID/limits)
+PRLIMIT = ((LD_W_ABS, 0, 0, ARG(0)), (JEQ, 4, 0, 0), (LD_W_ABS, 0, 0, ARG(2)), (JEQ, 0, 3, 0),
+           (LD_W_ABS, 0, 0, ARG(2) + 4), (JEQ, 0, 1, 0)) + ALLOW + EPERM
+SELF = ((LD_W_ABS, 0, 0, ARG(0)), (JEQ, 0, 1, 0)) + ALLOW + EPERM         # sched_set*(pid 0, ...)
 
-def verdicts(machine: str) -> list[tuple[int, tuple]]:
+
+def process_zero(which: int) -> tuple:
+    """(which, who 0, ...): the caller alone. Not a process group's or a user's: the agent's shell shares pid
+    1's process group with the verifier's processes, and its uid with all of them."""
+    return ((LD_W_ABS, 0, 0, ARG(0)), (JEQ, 0, 3, which), (LD_W_ABS, 0, 0, ARG(1)), (JEQ, 0, 1, 0)) \
+        + ALLOW + EPERM
+
+
+AGENT_RULES = {"prlimit64": PRLIMIT, "setpriority": process_zero(0),          # PRIO_PROCESS
+               "ioprio_set": process_zero(1),                                 # IOPRIO_WHO_PROCESS
+               "sched_setaffinity": SELF, "sched_setparam": SELF, "sched_setscheduler": SELF,
+               "sched_setattr": SELF}
+
+
+def verdicts(machine: str, agent: bool = False) -> list[tuple[int, tuple]]:
     """Runs of consecutive numbers with one verdict, [(first number, verdict's program)], in order."""
     col = ARCHES.index(machine)
     nr = {name: nrs[col] for name, nrs in SYSCALLS.items() if nrs[col] is not None}
     leaf = {nr[name]: ALLOW for name in ALLOWED if name in nr}
-    leaf |= {nr[name]: rule for name, rule in ARGUMENT_RULES.items()}
+    leaf |= {nr[name]: rule for name, rule in (ARGUMENT_RULES | (AGENT_RULES if agent else {})).items()}
     last = max(leaf)                                 # the highest number the rules name: futex_waitv, 449
     runs = []
     for n in range(last + 1):
@@ -141,25 +177,26 @@ def search(runs: list[tuple[int, tuple]]) -> list[tuple[int, int, int, int]]:
     return [(JGE, len(low), 0, runs[m][0])] + low + high
 
 
-def program(machine: str) -> list[tuple[int, int, int, int]]:
-    """The filter as (code, jt, jf, k) instructions; jumps are relative to the next instruction."""
+def program(machine: str, agent: bool = False) -> list[tuple[int, int, int, int]]:
+    """The filter as (code, jt, jf, k) instructions; jumps are relative to the next instruction. agent: the
+    agent's processes' (AGENT_RULES), else the verifier's."""
     p = [(LD_W_ABS, 0, 0, ARCH), (JEQ, 1, 0, AUDIT_ARCH[machine]), (RET, 0, 0, RET_KILL_PROCESS),
          (LD_W_ABS, 0, 0, NR)]
     if machine == "x86_64":
         p += [(JGE, 0, 1, X32_BIT), *EPERM]
-    p += search(verdicts(machine))
+    p += search(verdicts(machine, agent))
     if max(max(jt, jf) for _, jt, jf, _ in p) > 255:   # classic BPF's jumps are 8 bits
         raise ValueError(f"seccomp: a jump in the {machine} program is longer than 255 instructions")
     return p
 
 
-def compiled(machine: str | None = None) -> bytes:
+def compiled(machine: str | None = None, agent: bool = False) -> bytes:
     """The program as an array of struct sock_filter {u16 code; u8 jt; u8 jf; u32 k}."""
     machine = machine or os.uname().machine
     if machine not in AUDIT_ARCH:
         raise OSError(f"no seccomp filter for architecture {machine!r} (only {', '.join(AUDIT_ARCH)}); "
                       "the sandbox refuses to start without one")
-    return b"".join(struct.pack("HBBI", *ins) for ins in program(machine))
+    return b"".join(struct.pack("HBBI", *ins) for ins in program(machine, agent))
 
 
 # name -> (x86-64, arm64) number, None where the architecture lacks the call: every name of the profile's
