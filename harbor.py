@@ -1344,7 +1344,10 @@ UNOPENED = re.compile(r"^\S*python[\d.]*: can't open file '(?P<py>[^']+)'"
                       r"|^ruby: No such file or directory -- (?P<ruby>\S+) \(LoadError\)$"
                       r"|^Could not open input file: (?P<php>\S+)"
                       r"|^Cannot detect source of '(?P<prove>[^']+)'"
-                      r"|^Can't open perl script \"(?P<perl>[^\"]+)\": No such file")
+                      r"|^Can't open perl script \"(?P<perl>[^\"]+)\": No such file"
+                      # mawk and busybox, then gawk (whose quote opens with a backtick)
+                      r"|^(\S*/)?m?awk: cannot open (?P<awk>\S+) \(No such file"
+                      r"|^(\S*/)?g?awk: fatal: can(no|')t open source file [`'](?P<gawk>[^']+)' for reading")
 
 
 def runner_missing(line: str, fetched: frozenset[str] = frozenset(), workdir: str = "/",
