@@ -589,9 +589,12 @@ def _bind_scratch(workdir: str) -> None:
     a mount of its own, so that the files a service holds open there are not open on the root mount, which
     _seal makes read-only (a mount with a file open for writing cannot be). Skipped: a link on the way (a
     /var/log -> /usr link would keep /usr writable), a missing directory, and one that holds the workdir or
-    lies in it (the agent's work stays read-only to its processes)."""
+    lies in it (the agent's work stays read-only to its processes). A workdir of / (Docker's default where
+    the Dockerfile sets none) says nothing of where the work is: scratch is bound there as for /app, else a
+    service's log open in /tmp refused the seal and the service was killed before the tests."""
     for d in SCRATCH + SEALED_IN_SCRATCH:
-        if os.path.realpath(d) != d or not os.path.isdir(d) or _within(workdir, d) or _within(d, workdir):
+        if (os.path.realpath(d) != d or not os.path.isdir(d) or _within(workdir, d)
+                or workdir != "/" and _within(d, workdir)):
             continue
         _mount(d, d, None, MS_BIND | MS_REC)
         _SCRATCH_FDS.append((d, os.open(d, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)))
@@ -1156,11 +1159,11 @@ def _private_tests(owner: tuple[int, int] = (0, 0), room_mb: int = 1024,
         except OSError:
             pass
         os.close(tree)
-    # A scratch directory on the sealed root (not a mount: it holds the workdir or lies in it, WORKDIR / or
-    # /tmp) needs nothing more: the root of its own (_own_root) is already an overlay over what the agent
-    # left there, exact and read-only below, and what test.sh writes lands in that root's upper, private and
-    # read by the check after the tests ("+/"). Another overlay on it would stack a third filesystem (this
-    # root over the episode's overlay), one past the kernel's limit: mount(2) fails with EINVAL.
+    # A scratch directory on the sealed root (not a mount: it holds the workdir or lies in it, a workdir of
+    # /tmp or /var) needs nothing more: the root of its own (_own_root) is already an overlay over what the
+    # agent left there, exact and read-only below, and what test.sh writes lands in that root's upper,
+    # private and read by the check after the tests ("+/"). Another overlay on it would stack a third
+    # filesystem (this root over the episode's overlay), one past the kernel's limit: mount(2) EINVAL.
     if os.path.islink("/tests") or (os.path.lexists("/tests") and not os.path.isdir("/tests")):
         os.unlink("/tests")                    # what the agent left there (a link) is not followed
     if not os.path.lexists("/tests"):
