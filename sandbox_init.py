@@ -569,9 +569,6 @@ SCRATCH = ("/tmp", "/var/tmp", "/run", "/var/run", "/var/log", "/var/lib", "/var
 # ... but not these, inside them: what the package managers the verifier may run read and execute (the
 # package lists, downloaded packages, maintainer scripts, gems). Bound onto themselves too, and sealed.
 SEALED_IN_SCRATCH = ("/var/lib/dpkg", "/var/lib/apt", "/var/cache/apt", "/var/lib/gems", "/var/cache/debconf")
-# The verifier's temporary files (pip's and uv's downloads, mktemp) are its own: an overlay of its own on
-# these, the shared directory below (what the agent left there), a private tmpfs on top.
-VERIFIER_TMP = ("/tmp", "/var/tmp")
 MOUNT_ATTR_RDONLY = 1
 AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH = 0x100, 0x1000
 # The caller's writable volumes (a compose task's, in the new root) and, where the agent's processes are
@@ -595,9 +592,12 @@ def _bind_scratch(workdir: str) -> None:
     a mount of its own, so that the files a service holds open there are not open on the root mount, which
     _seal makes read-only (a mount with a file open for writing cannot be). Skipped: a link on the way (a
     /var/log -> /usr link would keep /usr writable), a missing directory, and one that holds the workdir or
-    lies in it (the agent's work stays read-only to its processes)."""
+    lies in it (the agent's work stays read-only to its processes). A workdir of / (Docker's default where
+    the Dockerfile sets none) says nothing of where the work is: scratch is bound there as for /app, else a
+    service's log open in /tmp refused the seal and the service was killed before the tests."""
     for d in SCRATCH + SEALED_IN_SCRATCH:
-        if os.path.realpath(d) != d or not os.path.isdir(d) or _within(workdir, d) or _within(d, workdir):
+        if (os.path.realpath(d) != d or not os.path.isdir(d) or _within(workdir, d)
+                or workdir != "/" and _within(d, workdir)):
             continue
         _mount(d, d, None, MS_BIND | MS_REC)
         _SCRATCH_FDS.append((d, os.open(d, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)))
@@ -1100,8 +1100,9 @@ def _private_tests(owner: tuple[int, int] = (0, 0), room_mb: int = 1024,
     """The verifier beside the agent's live processes (after _seal): a root of its own (_own_root; test.sh
     may install its runner), and a fresh tmpfs at /tests holding the stage `tests` (_copy_tests): the
     agent's processes never see the tests, so they cannot rewrite them while they run. Returns (d, an fd of
-    the upper directory of its overlay) for each copied VERIFIER_TMP directory d, and ("+/", the root's) and
-    ("+d", ...) for each sealed package-manager directory d (SEALED_IN_SCRATCH): what test.sh wrote."""
+    the upper directory of its overlay) for each copied SCRATCH directory d (_TMP_COPIES), and ("+/", the
+    root's) and ("+d", ...) for each sealed package-manager directory d (SEALED_IN_SCRATCH): what test.sh
+    wrote."""
     root, root_socks = _own_root(room_mb)
     uppers = [("+/", root)]
     _volumes_writable()
@@ -1161,9 +1162,11 @@ def _private_tests(owner: tuple[int, int] = (0, 0), room_mb: int = 1024,
         except OSError:
             pass
         os.close(tree)
-    for d in VERIFIER_TMP:                     # on the sealed root (not a mount): theirs is read-only, and
-        if d not in _TMP_COPIES and os.path.realpath(d) == d and os.path.isdir(d):   # its writes are its own
-            _private_overlay(d)
+    # A scratch directory on the sealed root (not a mount: it holds the workdir or lies in it, a workdir of
+    # /tmp or /var) needs nothing more: the root of its own (_own_root) is already an overlay over what the
+    # agent left there, exact and read-only below, and what test.sh writes lands in that root's upper,
+    # private and read by the check after the tests ("+/"). Another overlay on it would stack a third
+    # filesystem (this root over the episode's overlay), one past the kernel's limit: mount(2) EINVAL.
     if os.path.islink("/tests") or (os.path.lexists("/tests") and not os.path.isdir("/tests")):
         os.unlink("/tests")                    # what the agent left there (a link) is not followed
     if not os.path.lexists("/tests"):
