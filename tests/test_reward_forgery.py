@@ -327,6 +327,8 @@ def test_every_builtin_check_follows_the_rule(task_dir):
             assert 'NOBODY = ["setpriv", f"--reuid={NOBODY_ID}", f"--regid={NOBODY_ID}", "--clear-groups"' \
                 in code
             assert code.count('agent(["python3", "-E", "-s"') == code.count('agent(["python3"'), f
+            # root hands the scratch to nobody fd-relative, never by a path nobody could change (rt12a p02)
+            assert "os.walk(" not in code and "os.lchown(" not in code, f
         if '"git"' in code:
             assert 'GIT = ["git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null"' in code
             assert '"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null"' in code

@@ -1,9 +1,12 @@
 """Verifier: rebuilds this instance from TASK_SEED with gen.build() and checks the final state of /app."""
+import errno
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 # ---- The agent's code runs as nobody, never as root (README "Containment", invariant 3): it cannot write
 # /logs/verifier, signal or trace this check, or leave a process behind while the check reads its results.
@@ -19,37 +22,108 @@ def scratch():
 
 
 def agent(argv, **kw):
-    """subprocess.run(argv, **kw) as nobody, after handing it the scratch directories (os.walk and lchown
-    follow no link); every process it left is killed before this returns. /tests is root's alone first:
-    the check's own files (gen.py's reference answers) are not the agent's code's to read."""
+    """subprocess.run(argv, **kw) as nobody, after handing it the scratch directories. No process of
+    nobody's is alive while root hands them over or once this returns (_end_nobody), and the handing over
+    resolves no path through a name nobody could change (_give). /tests is root's alone first: the check's
+    own files (gen.py's reference answers) are not the agent's code's to read."""
     os.chown("/tests", 0, 0)
     os.chmod("/tests", 0o700)
+    _end_nobody()
     for top in SCRATCH:
-        for root, dirs, files in os.walk(top):
-            for p in [root, *(os.path.join(root, n) for n in dirs + files)]:
-                os.lchown(p, NOBODY_ID, NOBODY_ID)
+        _give(top)
     try:
         return subprocess.run(NOBODY + argv, **kw)
     finally:
-        for _ in range(100):
-            left = [int(p) for p in os.listdir("/proc") if p.isdigit() and _owner(p) == NOBODY_ID]
-            if not left:
-                break
-            for p in left:
-                try:
-                    os.kill(p, 9)
-                except OSError:
-                    pass
+        _end_nobody()
 
 
-def _owner(pid):
+def _end_nobody():
+    """Kills every process of nobody's and returns once no thread with a nobody id is alive; raises (the
+    check fails) if one still is after about 10 s. The kill is kill(-1, SIGKILL) sent by a child as nobody:
+    one pass over all the uid's processes under the kernel's task list lock, which a process that forks
+    and exits in a loop cannot outrun as it can a scan of /proc. Liveness is judged per thread, by the
+    uids and state in /proc/*/task/*/status, not by the leader's state (a leader that exited alone reads
+    Z while its threads run on)."""
+    for _ in range(1000):
+        pid = os.fork()
+        if pid == 0:                   # kill(-1) is reached only with every id nobody's
+            try:
+                os.setgroups([])
+                os.setresgid(NOBODY_ID, NOBODY_ID, NOBODY_ID)
+                os.setresuid(NOBODY_ID, NOBODY_ID, NOBODY_ID)
+            except BaseException:
+                os._exit(1)
+            try:
+                os.kill(-1, signal.SIGKILL)
+            finally:
+                os._exit(0)            # ESRCH too: nothing of nobody's to kill
+        if os.waitpid(pid, 0)[1] != 0:
+            raise RuntimeError("could not become nobody to kill nobody's processes")
+        left = _nobody_tasks()
+        if not left:
+            return
+        for tgid in {tgid for tgid, _ in left}:     # and as root: one with only some of its ids nobody's
+            try:
+                os.kill(tgid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.01)
+    raise RuntimeError(f"nobody's threads (pid, tid) still alive after SIGKILL: {left[:10]}")
+
+
+def _nobody_tasks():
+    """(pid, tid) of every thread alive (not Z or X) with any of its uids (real, effective, saved, fs)
+    nobody's."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:                # gone
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/status") as f:
+                    status = dict(line.split(":", 1) for line in f if ":" in line)
+            except OSError:
+                continue
+            if status["State"].split()[0] not in ("Z", "X") and str(NOBODY_ID) in status["Uid"].split():
+                found.append((int(pid), int(tid)))
+    return found
+
+
+def _give(top):
+    """Hands the directory top and everything in it to nobody. Every step is taken from an open directory
+    and follows no link (O_DIRECTORY|O_NOFOLLOW, fchownat with AT_SYMLINK_NOFOLLOW), so a name swapped for
+    a link (to /logs, say) is changed as itself, never what it names. top gone or no longer a directory
+    (the agent's code removed it): nothing to hand over."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                return None            # a zombie: already dead
-        return os.stat(f"/proc/{pid}").st_uid
-    except (OSError, IndexError):
-        return None
+        fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as e:
+        if e.errno == errno.ELOOP:     # a link
+            return
+        raise
+    try:
+        _give_at(fd)
+    finally:
+        os.close(fd)
+
+
+def _give_at(fd):
+    os.fchown(fd, NOBODY_ID, NOBODY_ID)
+    for name in os.listdir(fd):
+        try:
+            sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+        except OSError as e:
+            if e.errno in (errno.ENOTDIR, errno.ELOOP):      # a file, or a link: the name itself
+                os.chown(name, NOBODY_ID, NOBODY_ID, dir_fd=fd, follow_symlinks=False)
+                continue
+            raise
+        try:
+            _give_at(sub)
+        finally:
+            os.close(sub)
 
 
 sys.path.insert(0, "/tests")
