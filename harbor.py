@@ -1394,10 +1394,13 @@ def ground(env: Environment) -> list[tuple[str, str, list[tamper.Change]]]:
         if (d, target) in copies:
             inside = [c for c in inside if c.path in changed or env.image.kind(c.path) is None]
         out.append((str(d), target, [top, *inside]))
-    # after a sealed verifier: what it wrote on its own root and over dpkg's and apt's
-    # (sandbox_init._own_root), not in the episode's layer: all of it the verifier's (made), hiding nothing
+    # after a verifier: what it wrote on its own root and over dpkg's and apt's (sandbox_init._own_root),
+    # or, after a kill, over /tmp and the rest (_killed_root), not in the episode's layer: all of it the
+    # verifier's (made), hiding nothing
     for d, target in env.box.verifier_own():
         own = [replace(c, path=target.rstrip("/") + c.path) for c in tamper.listing(d)]
+        if target == "/dev":                   # what pid 1 made there (/dev/null) is not test.sh's
+            own = [c for c in own if c.path.split("/")[2] not in sandbox_init.FRESH_DEV]
         out.append((str(d), target, own))
     return out
 
@@ -1443,12 +1446,18 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
         made, cache, ground_, after = [], [], Ground(now, libraries, contents), None
     else:
         stamps = {c.path: c.stamp for c in before.changes}
-        # the loader's index as test.sh left it: on its own root (sealed), else in the episode's layer
+        # the loader's index as test.sh left it: on its own root, else (none made) in the episode's layer
         ground_ = before
         cache = next((c for d, at, _ in places if at == "/" and (c := tamper.final_ld_cache(d))), None) or \
             tamper.final_ld_cache(places[0][0])
         made = [c for c in now if stamps.get(c.path) != c.stamp]
         after = {c.path for c in now}
+        # what test.sh made is judged from these listings (a link of the agent's to a file it wrote): one cut
+        # short (over MAX_ENTRIES, test.sh's big install) would pass what it left out, so it fails closed
+        # (rt12a p14: a link to /srv/expected.txt, written after 100,500 files, was not seen)
+        if cut := [c for c in now if c.kind == "unchecked"]:
+            raise VerifierError(f"task '{task.name}': what test.sh wrote cannot be checked whole "
+                                f"({cut[0].why}): its reward is discarded")
     facts = task_facts(task)
     bad = tamper.tampered(ground_.changes, env.image, task.workdir, path, env.baseline,
                           home=task.verifier_env.get("HOME") or verifier_home(env),
@@ -1461,11 +1470,25 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
                           named=tamper.asked_names(task.instruction) | facts.named | facts.modules,
                           removable=tamper.asked_files(task.instruction)[0] | facts.paths,
                           programs=facts.programs)
+    if before is None:                         # before the tests: what they would write through
+        volumes = [t for _, t in env.services.volumes_of_main()] if env.services else []
+        bad += shared_links(places, volumes, env.baseline)
     if bad:
         more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
         after = " (after the verifier ran: its reward is discarded)" if before is not None else ""
         raise TamperedError(f"task '{task.name}': tampered{after}: {'; '.join(bad[:5])}{more}")
     return ground_
+
+
+def shared_links(places: list, volumes: list[str], baseline: dict) -> list[str]:
+    """The files of the agent's in a volume (a compose task's, shared live with the sidecars and so with
+    the verifier, by design: its only place with no upper of its own) that have another name: test.sh's
+    `> /data/expected.txt` writes through the agent's hard link to /data/answer.txt, and cmp compares the
+    answer with itself (rt12a p17). `places`: ground()'s; `volumes`: their targets; one the task's setup
+    left so (baseline) is not the agent's."""
+    return [f"{c.path} (a hard link in a volume the verifier writes: {c.names} names for one file)"
+            for _, at, changes in places if at in volumes for c in changes
+            if c.kind == "file" and c.names > 1 and baseline.get(c.path) != c.stamp]
 
 
 def verifier_view(env: Environment, task: Task, kept: tuple[str, ...] = ()) -> tuple:
@@ -1548,7 +1571,9 @@ def verify(env: Environment, task: Task, seed: int = 0) -> tuple[float, str]:
     ground = check_ground(env, task)           # invariant 1: before anything runs from the image again
     env.box.set_network(env.verifier_network)  # the verifier's phase
     try:
-        result = _run_tests(env, task, seed, ground.changes, sealed=sealed)
+        # sealed or not, test.sh runs on a root of its own (Sandbox.run_fresh(tests=...)): where the agent's
+        # processes were killed too, it writes no inode of theirs (rt12a p09, p15: through a hard link)
+        result = _run_tests(env, task, seed, ground.changes, staged=True)
         # ... and again against what test.sh installed: a name of the agent's that now shadows one of the
         # verifier's (its `pip install pytest` under the agent's /usr/lib/python3.11/pytest.py) forged it
         check_ground(env, task, before=ground)
@@ -1922,16 +1947,17 @@ def task_facts(task: Task) -> TaskFacts:
 
 
 def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Change],
-               upload: bool = True, sealed: bool = False, kept: tuple[str, ...] = ()) -> tuple[float, str]:
+               upload: bool = True, staged: bool = False, kept: tuple[str, ...] = ()) -> tuple[float, str]:
     # Everything below is started by pid 1 (Sandbox.run_fresh), never by the agent's shell. A separate
-    # verifier's image holds its tests already (upload=False); sealed: they arrive in the verifier's own
-    # mount namespace (run_fresh(tests=...)), where the agent's live processes never see them.
-    if upload and not sealed:
+    # verifier's image holds its tests already (upload=False); staged: they arrive in the verifier's own
+    # mount namespace (run_fresh(tests=...)), on a root of its own, where the agent's processes never see
+    # them and which holds no inode of theirs.
+    if upload and not staged:
         r = env.box.run_fresh("rm -rf /tests && mkdir -p /tests", 30)
         if r.exit_code:
             raise VerifierError(f"cannot prepare /tests: {one_line(r.output)[-200:]}")
     try:
-        if upload and not sealed:
+        if upload and not staged:
             env.copy_in(task.path / "tests", "/tests")
         elif upload:                           # staged by run_fresh(tests=...) below: the same cap first
             env.box.check_room(task.path / "tests", "/tests")
@@ -1953,7 +1979,7 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
     # fresh tmpfs in a mount namespace of its own, read by pid 1 (invariant 2).
     r = env.box.run_fresh(f"{ldconfig}cd {shlex.quote(task.workdir)}; exec env {assign} bash /tests/test.sh",
                           task.verifier_timeout, private_logs=True, user=env.verifier_user,
-                          tests=task.path / "tests" if sealed else None,
+                          tests=task.path / "tests" if staged else None,
                           homes=verifier_view(env, task, kept) + bytecode_views(task, changes, env.image))
     if r.timed_out:
         return 0.0, f"verifier timed out after {task.verifier_timeout:g} s"

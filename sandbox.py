@@ -579,8 +579,10 @@ class Sandbox:
         Result.tail: where the output ran past output_chars, its last output_chars characters too (the
         head alone hid a missing runner's line after a long log: rt6 p04).
         user: a dockerfile.User to run it as (its ids, groups and HOME, no capabilities); None: root.
-        tests (after seal(), with private_logs): a host directory the command finds at /tests, a tmpfs of its
-        own mount namespace, on a root it may write again; exit 127 if it cannot be copied there. What the
+        tests (with private_logs, after seal() or after restart_shell() killed the agent's processes): a host
+        directory the command finds at /tests, a tmpfs of its own mount namespace, on a root of its own
+        (what it writes lands in an upper no process of the agent's can name: verifier_own); exit 127 if it
+        cannot be copied there. What the
         verifier is given is at /tests and nowhere else: the stage is not in /run/xfer, which every process
         of the sandbox sees, but in a host directory that pid 1's child copies to /tests before the command
         starts, mounted nowhere the command can see (sandbox_init._copy_tests).
@@ -595,7 +597,10 @@ class Sandbox:
         stage = self._stage(Path(tests), where=self.dir / "stage")
         try:                                   # pid 1's child copies it to /tests before bash starts
             message = marshal.dumps((_ids(user), command, tuple(homes), stage.name))
-            return self._run_fresh(b"T" + message, timeout, True)
+            # sealed: a root of its own over the sealed one; else (the agent's processes killed) over the
+            # episode's layer (sandbox_init._killed_root): either way test.sh writes no inode of theirs
+            kind = b"T" if getattr(self, "_sealed", False) else b"K"
+            return self._run_fresh(kind + message, timeout, True)
         finally:
             _rmtree(stage)
 
@@ -627,6 +632,7 @@ class Sandbox:
         them instead (restart_shell)."""
         self._verifier_tmp = []                # of an earlier verifier: not this one's
         self._verifier_own = []
+        self._sealed = False
         if self.cgroup and (why := self.cgroup.split({self._proc.pid, self._init_pid})):
             self.seal_refused = why
             return False
@@ -640,6 +646,7 @@ class Sandbox:
         self._verifier_tmp = []                # of an earlier verifier: not this one's
         self._verifier_own = []
         code = int(event[1])
+        self._sealed = code == 0
         # why not (harbor prints it, root_writers() filling {}): the root held, or a copy that is not exact
         moved = bytes.fromhex(event[2]).decode(errors="replace") if code == errno.EXDEV else ""
         self.seal_refused = "" if code == 0 else (
@@ -670,7 +677,7 @@ class Sandbox:
     def verifier_tmp(self) -> list[tuple[str, str]]:
         """After a sealed verifier ran (run_fresh(tests=...)): (a host path, where it saw it) of what it
         wrote over each copy (the upper directory of its private overlay), for the check after the tests to
-        read, as it reads the writable layer where the agent's processes were killed."""
+        read, as it reads the writable layer."""
         return getattr(self, "_verifier_tmp", [])
     def verifier_own(self) -> list[tuple[str, str]]:
         """After a sealed verifier ran: (a host path, where it saw it) of the upper directory of its own root
@@ -738,7 +745,8 @@ class Sandbox:
             raise SandboxError("pid 1 did not start the command within 10 s")
         pid = started[1]
         if len(started) > 2:                   # a sealed verifier: its private /tmp, /var/tmp (verifier_tmp),
-            uppers = [(f"/proc/{self._init_pid}/fd/{fd}/.", d)    # its root and dpkg's ("+": verifier_own)
+            # its root, dpkg's, its views ("+": verifier_own), each name in hex
+            uppers = [(f"/proc/{self._init_pid}/fd/{fd}/.", bytes.fromhex(d).decode())
                       for d, fd in (x.rsplit(":", 1) for x in started[2:])]
             self._verifier_tmp = [(p, d) for p, d in uppers if not d.startswith("+")]
             self._verifier_own = [(p, d[1:]) for p, d in uppers if d.startswith("+")]

@@ -480,15 +480,17 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
                 # one pipe per command, in order; none (never the case): nowhere, rather than a shared one
                 out = outs.pop(0) if outs else os.open("/dev/null", os.O_WRONLY | os.O_CLOEXEC)
                 try:
-                    pid, logs, uppers = _spawn_fresh(cfg, command, private_logs=kind in (b"L", b"T"),
-                                                     user=user, sealed=kind == b"T", homes=homes, out=out,
-                                                     tests=tests)
+                    # T: a sealed verifier beside their live processes; K: one after they were all killed
+                    pid, logs, uppers = _spawn_fresh(cfg, command, private_logs=kind in (b"L", b"T", b"K"),
+                                                     user=user, sealed=kind == b"T", killed=kind == b"K",
+                                                     homes=homes, out=out, tests=tests)
                 finally:
                     os.close(out)              # the command's now: its end closes the caller's pipe
                 fresh.add(pid)
                 if logs is not None:
                     reward_dirs[pid] = logs
-                event(" ".join([f"c {pid}", *(f"{d}:{fd}" for d, fd in uppers)]))
+                # the names in hex: a home's path may hold a space
+                event(" ".join([f"c {pid}", *(f"{d.encode().hex()}:{fd}" for d, fd in uppers)]))
         if wake_r not in ready:
             continue
         os.read(wake_r, 4096)
@@ -520,47 +522,66 @@ REWARD_FILES, REWARD_BYTES = ("reward.json", "reward.txt"), 4096
 
 # After a sealed verifier started: pid 1's fd of the upper directory of each of its private /tmp and /var/tmp
 # overlays (_private_overlay), kept after it ended, so that the check after the tests reads what test.sh
-# wrote there, as it reads the writable layer where the agent's processes were killed (Sandbox.verifier_tmp).
+# wrote there (Sandbox.verifier_tmp); after a kill, the uppers of _killed_root (Sandbox.verifier_own).
 _VERIFIER_UPPERS: dict[str, int] = {}
 
 
 def _spawn_fresh(cfg: dict, command: str, private_logs: bool, user=None, sealed: bool = False,
-                 homes: tuple = (), out: int | None = None, tests: str = ""
+                 homes: tuple = (), out: int | None = None, tests: str = "", killed: bool = False
                  ) -> tuple[int, int | None, list[tuple[str, int]]]:
     """A run_fresh command, as `user` (a sandbox.User tuple; None: root). With private_logs (the verifier),
     it runs in a mount namespace of its own with a fresh, empty tmpfs at /logs/verifier, and pid 1 keeps an
     fd of that tmpfs: what the agent left running (in pid 1's namespace) cannot see it, and its reward files
     are read through that fd by pid 1, never through a path: (pid, fd of the reward directory or None,
     [(d, fd of the upper directory of its private d)] after a seal). sealed: after _seal, see
-    _private_logs. homes: what verifier_homes gave the caller, for _homes. out: its stdout and stderr.
-    tests: the name of the stage to copy to /tests (sealed, _copy_tests)."""
+    _private_logs. killed: the agent's processes are all dead (_killed_root). homes: what verifier_homes
+    gave the caller, for _homes. out: its stdout and stderr. tests: the name of the stage to copy to /tests
+    (sealed or killed, _copy_tests)."""
     argv = ["bash", "--noprofile", "--norc", "-c", command]
     if not private_logs:
         return _spawn(cfg, argv, user=user, out=out), None, []
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    pid = _spawn(cfg, argv, logs_sock=(theirs, homes, tests), user=user, sealed=sealed, out=out)
+    # SEQPACKET: one message is one (more, names) with its fds, however the kernel queues them
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = _spawn(cfg, argv, logs_sock=(theirs, homes, tests, killed), user=user, sealed=sealed, out=out)
     theirs.close()
+    names, fds = [], []
     try:
-        # close-on-exec as it arrives: no program pid 1 starts later (a new zygote, a new agent shell once a
-        # survivor killed the old one) inherits the verifier's /logs/verifier
-        msg, fds, _, _ = socket.recv_fds(ours, 1024, 2 + len(SCRATCH) + len(SEALED_IN_SCRATCH),
-                                         socket.MSG_CMSG_CLOEXEC)
-    except OSError:
-        msg, fds = b"", []
+        while True:
+            # close-on-exec as it arrives: no program pid 1 starts later (a new zygote, a new agent shell once
+            # a survivor killed the old one) inherits the verifier's /logs/verifier
+            msg, got, _, _ = socket.recv_fds(ours, 1 << 18, FDS_PER_MESSAGE, socket.MSG_CMSG_CLOEXEC)
+            fds += got
+            if not msg:                        # the child failed before it sent all: its exec fails too
+                break
+            more, part = marshal.loads(msg)
+            names += part
+            if not more:
+                break
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
     ours.close()
     uppers = []
-    if sealed:
+    if sealed or killed:
         for fd in _VERIFIER_UPPERS.values():
             os.close(fd)
         _VERIFIER_UPPERS.clear()
-        _VERIFIER_UPPERS.update(zip(msg[1:].decode().split(), fds[1:]))
+        _VERIFIER_UPPERS.update(zip(names[1:], fds[1:]))
         uppers = list(_VERIFIER_UPPERS.items())
     return pid, (fds[0] if fds else None), uppers
 
 
 PYCACHE = "/logs/.verifier-pycache"            # the verifier's PYTHONPYCACHEPREFIX (harbor.verify)
+FDS_PER_MESSAGE = 32                           # the verifier's child to pid 1: its uppers, so many at a time
+# In the verifier's child: (d, an O_PATH fd of what it writes at d) for each view _caches and _fresh_dev give
+# it (a home's or a cache's upper; /dev, /dev/shm, /dev/mqueue), sent to pid 1 with its root's: the check
+# after the tests reads every place test.sh may write (rt12a p05: a link of the agent's to
+# $HOME/expected.txt, which test.sh wrote in its view of the home, was not seen)
+_VIEW_UPPERS: list[tuple[str, int]] = []
 
 
+# The verifier's temporary directories, where a killed episode's verifier (_killed_root) gets an overlay of
+# its own even when they are no mount of their own (they hold or lie in the workdir).
+VERIFIER_TMP = ("/tmp", "/var/tmp")
 # Harbor keeps the agent's processes alive into verification (Limits.keep_agent_processes). Where a service
 # it left running may still write once verification starts (_seal): where Debian's services keep their
 # sockets, logs, data and scratch. The verifier reads what is there, but runs no program from it (README
@@ -963,7 +984,7 @@ def _mount_id(path: str) -> int:
 
 def _private_logs(sock: socket.socket, owner: tuple[int, int] = (0, 0), sealed: bool = False,
                   caches: tuple[str, ...] = (), homes: tuple = (), room_mb: int = 1024,
-                  tests: str = "") -> None:
+                  tests: str = "", killed: bool = False) -> None:
     """In the verifier's child, before its exec: its own mount namespace, a fresh tmpfs at /logs/verifier
     (owned by the verifier's user, `owner` (uid, gid), mode 755: a process run as another user cannot write
     it), its fd sent to pid 1; and a fresh tmpfs at PYCACHE (the same owner, mode 700: the tests' bytecode
@@ -971,12 +992,14 @@ def _private_logs(sock: socket.socket, owner: tuple[int, int] = (0, 0), sealed: 
     own compiling, never from a __pycache__ the agent planted beside a source file (the pyc header only
     names the source's size and mtime, which the agent can copy; `python -I` ignores PYCACHE: the
     __pycache__ directories of the agent's bytecode come in `homes`, harbor.bytecode_views). `caches`: as
-    the image had them (_caches); `homes` too, less what stays the agent's (verifier_homes)."""
+    the image had them (_caches); `homes` too, less what stays the agent's (verifier_homes). killed: the
+    agent's processes are all dead, and the verifier gets a root of its own all the same (_killed_root)."""
     # An IPC namespace of its own too: its SysV objects and POSIX message queues are in no instance a
     # survivor shares (rt6 p01, _fresh_dev)
     _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare(mount, ipc)")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    uppers = _private_tests(owner, room_mb, tests) if sealed else []
+    uppers = _private_tests(owner, room_mb, tests) if sealed else \
+        _killed_root(owner, room_mb, tests) if killed else []
     _fresh_dev()
     _homes(homes)
     _caches(caches)
@@ -989,8 +1012,17 @@ def _private_logs(sock: socket.socket, owner: tuple[int, int] = (0, 0), sealed: 
     _mount("tmpfs", PYCACHE, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=700,size=512m,{ids}")   # see above
     _mount("tmpfs", "/logs/verifier", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=755,size=16m,{ids}")
     fd = os.open("/logs/verifier", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    socket.send_fds(sock, [b"d" + " ".join(d for d, _ in uppers).encode()], [fd, *(u for _, u in uppers)])
-    for f in [fd, *(u for _, u in uppers)]:
+    if uppers:                                 # a root of its own: every view's upper too ("+": all its own)
+        uppers += [("+" + d, u) for d, u in _VIEW_UPPERS]
+    else:
+        for _, u in _VIEW_UPPERS:
+            os.close(u)
+    items = [("", fd), *uppers]
+    for i in range(0, len(items), FDS_PER_MESSAGE):
+        part = items[i:i + FDS_PER_MESSAGE]
+        socket.send_fds(sock, [marshal.dumps((i + FDS_PER_MESSAGE < len(items), [d for d, _ in part]))],
+                        [u for _, u in part])
+    for _, f in items:
         os.close(f)
     sock.close()
 
@@ -1167,6 +1199,12 @@ def _private_tests(owner: tuple[int, int] = (0, 0), room_mb: int = 1024,
     # agent left there, exact and read-only below, and what test.sh writes lands in that root's upper,
     # private and read by the check after the tests ("+/"). Another overlay on it would stack a third
     # filesystem (this root over the episode's overlay), one past the kernel's limit: mount(2) EINVAL.
+    _fresh_tests(owner, tests)
+    return uppers
+
+
+def _fresh_tests(owner: tuple[int, int], tests: str) -> None:
+    """A fresh tmpfs at /tests (on the verifier's own root), holding the stage `tests` (_copy_tests)."""
     if os.path.islink("/tests") or (os.path.lexists("/tests") and not os.path.isdir("/tests")):
         os.unlink("/tests")                    # what the agent left there (a link) is not followed
     if not os.path.lexists("/tests"):
@@ -1175,7 +1213,42 @@ def _private_tests(owner: tuple[int, int] = (0, 0), room_mb: int = 1024,
            f"mode=755,size=2g,uid={owner[0]},gid={owner[1]}")
     if tests:
         _copy_tests(tests, owner)
-    return uppers
+
+
+def _killed_root(owner: tuple[int, int] = (0, 0), room_mb: int = 1024,
+                 tests: str = "") -> list[tuple[str, int]]:
+    """The verifier after the agent's processes were all killed (--kill-agent-processes, or a seal refused
+    and its survivors killed): nothing of theirs writes any more, so nothing is copied, but test.sh still
+    writes no inode the agent can name. On the episode's layer itself its `> /srv/expected.txt` wrote
+    through the agent's hard link to /app/answer.txt, and cmp compared the answer with itself (rt12a p09,
+    p15). So, as _private_tests gives the sealed verifier: /tmp, /var/tmp and every place of theirs that is
+    a mount of its own (a refused seal's SCRATCH binds) seen through an overlay of the verifier's own, the
+    live mount below, the mounts beneath it bound back (a volume; dpkg's bind, overlaid in its turn); then a
+    root of its own (_own_root) over the episode's, and a fresh /tests. /tmp is thus a mount of its own, as
+    in the sealed lifecycle: a local `git clone /app/repo /tmp/x` hard-links across one file system, which
+    failed on the layer (rt12a p25). Returns ("+" + d, an fd of the upper directory) for each, "+/" the
+    root's: all of it the verifier's writes (Sandbox.verifier_own)."""
+    places = [d for d in SCRATCH + SEALED_IN_SCRATCH if _is_mount(d)]
+    places += [d for d in VERIFIER_TMP if d not in places and os.path.realpath(d) == d and os.path.isdir(d)]
+    uppers = []
+    for d in sorted(places, key=lambda p: p.count("/")):   # outer first: an inner one is bound back, then
+        below = _mounts_beneath((d,))                        # overlaid in its turn
+        try:
+            uppers.append(("+" + d, _private_overlay(d)))
+            for m, fd in below:
+                _check(min(0, fd), f"open {m}")
+                if os.path.realpath(m) != m:   # nothing of theirs runs to make one, but never followed
+                    raise OSError(f"{m} is a link in the verifier's view")
+                _mount(f"/proc/self/fd/{fd}", m, None, MS_BIND | MS_REC)
+        finally:
+            for _, fd in below:
+                if fd >= 0:
+                    os.close(fd)
+    root, socks = _own_root(room_mb)
+    for _, tree in socks:                      # nothing of theirs listens any more: none is bound back
+        os.close(tree)
+    _fresh_tests(owner, tests)
+    return [("+/", root), *uppers]
 
 
 def _copy_tests(name: str, owner: tuple[int, int]) -> None:
@@ -1245,6 +1318,11 @@ def _private_overlay(d: str, below: int | None = None) -> int:
         os.close(below)
 
 
+# What _fresh_dev makes in /dev: not test.sh's writes (a link of the agent's to /dev/null is no link to them)
+FRESH_DEV = ("null", "zero", "full", "random", "urandom", "tty", "fd", "stdin", "stdout", "stderr", "ptmx",
+             "shm", "pts", "mqueue")
+
+
 def _fresh_dev() -> None:
     """A /dev of the verifier's own, as _mount_system made the agent's: /dev is a writable tmpfs outside the
     checked layer, where the agent can replace /dev/fd (process substitution then reads its file) or any
@@ -1267,10 +1345,14 @@ def _fresh_dev() -> None:
         os.symlink(target, f"/dev/{name}")
     os.mkdir("/dev/shm")
     _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m")
+    _VIEW_UPPERS.append(("/dev/shm", os.open("/dev/shm", os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)))
     os.mkdir("/dev/pts")                       # as _mount_system's: a devpts instance of its own
     _mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
     os.mkdir("/dev/mqueue")                    # the IPC namespace's, made by the caller: the verifier's own
     _mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    # /dev itself is writable too (Docker's is): what test.sh writes there besides FRESH_DEV is read after
+    _VIEW_UPPERS.append(("/dev", os.open("/dev", os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)))
+    _VIEW_UPPERS.append(("/dev/mqueue", os.open("/dev/mqueue", os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)))
 
 
 # Caches (by the FHS, /var/cache holds what can be deleted without loss) and the package lists apt checked
@@ -1523,11 +1605,12 @@ def _caches(dirs: tuple[str, ...]) -> None:
                     continue
                 os.makedirs(d, 0o755)
             if image is not None:
-                _private_overlay(d, below=image)
+                _VIEW_UPPERS.append((d, _private_overlay(d, below=image)))
                 st = os.fstat(image)
             else:
                 st = os.stat(d, follow_symlinks=False)
                 _mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV, "size=4g")
+                _VIEW_UPPERS.append((d, os.open(d, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)))
             os.chown(d, st.st_uid, st.st_gid)
             os.chmod(d, st.st_mode & 0o7777)
         finally:
@@ -1779,11 +1862,11 @@ def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, log
         _start_rlimits(strict=logs_sock is not None)
         if logs_sock is not None:
             home = user[3] if user else cfg["env"].get("HOME", "/root")
-            logs_sock, homes, tests = logs_sock
+            logs_sock, homes, tests, killed = logs_sock
             # caches after homes: a cache is the image's even where the tests name a path in it
             _private_logs(logs_sock, owner=(user[0], user[1]) if user else (0, 0), sealed=sealed,
                           caches=cache_dirs(home, cfg["env"]), homes=homes, room_mb=cfg["storage_mb"],
-                          tests=tests)
+                          tests=tests, killed=killed)
         if sealed:
             # The verifier beside live survivors: a Landlock domain of its own, outside theirs, so that it
             # cannot reach into their processes either: /proc/<a survivor>/root, cwd and fd are their live

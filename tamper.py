@@ -474,6 +474,7 @@ class Change:
                              # ctime is what utime cannot set back (an in-place edit whose mtime is restored)
     why: str = ""            # "unchecked": why the layer could not be checked
     target: str = ""         # a link's target, as written (read with readlink, never followed)
+    names: int = 1           # a regular file's hard links (st_nlink): its other names write the same inode
 
 
 class _Unchecked(Exception):
@@ -521,7 +522,7 @@ def _entry(dfd: int, e, path: str, depth: int, out: list[Change], deadline: floa
         kind = ("file" if stat.S_ISREG(mode) else "link" if stat.S_ISLNK(mode) else
                 "gone" if stat.S_ISCHR(mode) and st.st_rdev == 0 else "other")
         out.append(Change(path, kind, False, stamp, target=os.readlink(e.name, dir_fd=dfd) if kind == "link"
-                          else ""))
+                          else "", names=st.st_nlink if kind == "file" else 1))
 
 
 def _opaque(fd: int) -> bool:
