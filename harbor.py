@@ -1347,7 +1347,12 @@ UNOPENED = re.compile(r"^\S*python[\d.]*: can't open file '(?P<py>[^']+)'"
                       r"|^Can't open perl script \"(?P<perl>[^\"]+)\": No such file"
                       # mawk and busybox, then gawk (whose quote opens with a backtick)
                       r"|^(\S*/)?m?awk: cannot open (?P<awk>\S+) \(No such file"
-                      r"|^(\S*/)?g?awk: fatal: can(no|')t open source file [`'](?P<gawk>[^']+)' for reading")
+                      r"|^(\S*/)?g?awk: fatal: can(no|')t open source file [`'](?P<gawk>[^']+)' for reading"
+                      # sed -f, make -f, jq -f, tclsh (rt12a p35)
+                      r"|^(\S*/)?sed: couldn't open file (?P<sed>[^:]+): No such file"
+                      r"|^make: (?P<make>/[^:]+): No such file or directory$"
+                      r"|^jq: (error: )?Could not open (?P<jq>[^:]+): No such file"
+                      r"|^couldn't read file \"(?P<tcl>[^\"]+)\": no such file")
 
 
 def runner_missing(line: str, fetched: frozenset[str] = frozenset(), workdir: str = "/",
