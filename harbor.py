@@ -1951,6 +1951,10 @@ def task_facts(task: Task) -> TaskFacts:
     return hit[1]
 
 
+# harbor's own ldconfig before test.sh, when the agent changed the loader's cache (_run_tests)
+LDCONFIG = ("/sbin/ldconfig", "-i", "-X")
+
+
 def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Change],
                upload: bool = True, staged: bool = False, kept: tuple[str, ...] = ()) -> tuple[float, str]:
     # Everything below is started by pid 1 (Sandbox.run_fresh), never by the agent's shell. A separate
@@ -1977,8 +1981,11 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
     # apt rewrites /etc/ld.so.cache when it installs a library, and so would `ldconfig /agents/dir`: the
     # cache is derived state, rebuilt here from the loader's configuration (whose changes tamper.py refuses),
     # reading every library's soname from the file (-i: no aux-cache, whose entries name sonames unread;
-    # the verifier's /var/cache is the image's anyway, sandbox_init._caches).
-    ldconfig = "/sbin/ldconfig -i 2>/dev/null; " if any(c.path == "/etc/ld.so.cache" for c in changes) else ""
+    # the verifier's /var/cache is the image's anyway, sandbox_init._caches). -X: the cache only, no links:
+    # ldconfig makes a library's link at <dir>/<DT_SONAME>, a path the agent's file would choose (rt12a p22:
+    # `../../../etc/ld.so.preload`); the cache it writes is the same (its entries name dir/soname either way).
+    cache_changed = any(c.path == "/etc/ld.so.cache" for c in changes)
+    ldconfig = f"{shlex.join(LDCONFIG)} 2>/dev/null; " if cache_changed else ""
     # A fresh bash that pid 1 starts and waits for: its end and exit status cannot be forged by anything the
     # agent left or wrote; `exec` so that test.sh's own death is what pid 1 sees. Its /logs/verifier is a
     # fresh tmpfs in a mount namespace of its own, read by pid 1 (invariant 2).

@@ -29,12 +29,20 @@ The invariants, each a class of forgery (not a list of attacks):
      of the loader's directories (LIB_DIRS and those of the image's ld.so.cache, glibc-hwcaps included),
      or a link there to one of the agent's files anywhere, whose DT_SONAME (elf_soname, read as
      ldconfig reads it) is one of the image's libraries', and an entry of the ld.so.cache the
-     verifier's ldconfig left that gives the agent's file such a soname; and by file name: a new NSS or
+     verifier's ldconfig left that gives the agent's file such a soname; wherever it lies, a library whose
+     DT_SONAME is no file name (plain_soname: ldconfig links <dir>/<soname>, `../../../etc/ld.so.preload`),
+     and in its directory one whose soname names a link of the image's there (ldconfig re-points it);
+     and by file name: a new NSS or
      gconv module (LOADED_BY_NAME) no package the agent installed lists, a new file named as an image's
      soname on the verifier's LD_LIBRARY_PATH or one of that name, or an image program's DT_NEEDED, in
      the RUNPATH of an image's program (Image.runpaths). In ONE directory too, by the interpreter's own
      order of suffixes (SAME_DIR_ORDER): a new X.cpython-311-*.so before the image's X.py, Foo.pmc before
      Foo.pm.
+  1b. What the image's tools find by themselves and take as code (rt12a p23, p24, p26): a new file in a
+     directory a tool reads whole (CONSUMED: ensurepip's wheels, git's templates, gcc's specs), and a new
+     interpreter name tools search PATH for by pattern and run (INTERPRETERS: python3.X, python, pip3.X,
+     node) beside an image's interpreter of that family, unless a package record of the layer owns it
+     (owners()); for an interpreter, also a link to one of the image's and what the instruction names.
   2. The implicit configuration of the tools a verifier uses to set itself up and run (CONFIG: shells'
      start-up files, the loader, Python, pip, uv, apt/dpkg, git, curl/wget, npm, cargo, go, maven/gradle,
      the CA store, hooks image programs run by a fixed path (adduser.local, policy-rc.d), PAM and what
@@ -397,6 +405,32 @@ CONFIG = {
                   "/usr/local/share/ca-certificates", "/usr/share/ca-certificates"),
                  "which TLS servers a download trusts"),
 }
+# Directories an image tool reads whole and takes what it finds there as code, or copies where it will run
+# (rt12a p23, p24): a NEW file there is not an install unless a package record of the layer owns it with
+# the digest of its bytes (owners(): `apt-get install python3-venv` brings wheels, `apt-get install git`
+# the templates). tool -> (pattern, why). The image's own files there are judged as any under the roots.
+CONSUMED = {
+    "ensurepip": (r"/usr(/local)?/share/python-wheels/[^/]+",
+                  "`python3 -m venv` runs pip from the newest-named wheel there as root (Debian ensurepip)"),
+    "git": (r"/usr(/local)?/share/git-core/templates/.+",
+            "`git init`/`git clone` copy it into every new repository: a config's filter, attributes, hooks"),
+    "gcc": (r"/usr(/local)?/lib/gcc/[^/]+(/[^/]+)?/specs"            # where `gcc -c` looks (strace)
+            r"|/usr(/local)?/[^/]+-linux-[^/]+/lib(/[^/]+/[^/]+)?/specs",
+            "gcc reads a specs file there instead of its built-in command lines (`-fplugin=` loads code)"),
+    "npm": (r"/usr(/local)?/(lib/node_modules|share/nodejs)/npm/npmrc",
+            "npm's builtin configuration (`node-options`, `script-shell`), read by every npm"),
+}
+_CONSUMED = re.compile("|".join(f"(?:{pattern})" for pattern, _ in CONSUMED.values()))
+# Interpreters tools find by searching for a name pattern and then RUN to ask their version (rt12a p26: `uvx
+# -p 3.13` runs every python3.13, python3 and python on PATH; cmake's FindPython each python3.X, newest
+# first; virtualenv's, tox's and nox's discovery alike), judged in PATH's directories and BIN_DIRS: a new
+# name of a family whose interpreter the image has there is a shadow of that interpreter, not an install,
+# unless a package record of the layer owns it (owners(): `apt-get install python3.11-dev`, pip's pip3.11),
+# the instruction names it, or it is a link to one of the image's interpreters of the family (`ln -s
+# python3 /usr/local/bin/python`, a venv's python).
+INTERPRETERS = {"python": re.compile(r"python\d*(\.\d+)?[tdm]?(-config)?|pypy\d*(\.\d+)?"),
+                "pip": re.compile(r"pip\d*(\.\d+)?"), "node": re.compile(r"node|nodejs")}
+_INTERPRETER = re.compile("|".join(f"(?:{r.pattern})" for r in INTERPRETERS.values()))
 # Configuration a package the agent installed ships as a conffile, exactly as dpkg's status records it (the
 # md5 of its `Conffiles:` field, for a package the image's status lacks), for a program the image lacks
 # (_configures_new_program): an install, not a forgery, for these tools (`apt-get install sudo` brings
@@ -890,7 +924,7 @@ def elf_dynamic(fd: int) -> dict[int, list[str]]:
                      and vaddr <= strtab < vaddr + filesz), None)
         for tag, val in tags if base is not None else ():
             name = os.pread(fd, 256, base + val).split(b"\0")[0]
-            if name:
+            if name or tag == 14:            # an empty DT_SONAME is ldconfig's link name too: kept
                 out.setdefault(tag, []).append(name.decode("utf-8", "replace"))
     except (ValueError, OSError):
         pass
@@ -903,17 +937,21 @@ def sonames(layer: str, changes: list[Change], image: "Image") -> dict[str, str]
     (lib*.so*, ld-*.so*). A link is followed, as ldconfig follows it, only through the layer's own
     entries (to a file of the agent's anywhere: /usr/local/lib/libfoo.so -> /opt/evil.so); a file is read
     through the layer's directory fds without following a link; at most MAX_LIBRARIES of them (past that,
-    "" under "/": the layer could not be checked)."""
+    "" under "/": the layer could not be checked). Elsewhere (a directory test.sh may give `ldconfig`, or
+    the loader's configuration name later), the libraries whose soname is no file name (plain_soname),
+    read within a budget of their own as large."""
     dirs = image.loader()[1]
     entries = {c.path: c for c in changes}
     out: dict[str, str] = {}
+    left = {True: MAX_LIBRARIES, False: MAX_LIBRARIES}       # ELF headers still to read, in and out
     for c in changes:
         d = os.path.dirname(c.path)
-        if c.kind in ("gone", "dir") or not LIBRARY_NAME.match(os.path.basename(c.path)) or not (
-                d in dirs or any(within(d, f"{x}/glibc-hwcaps") for x in dirs)):
+        if c.kind in ("gone", "dir") or not LIBRARY_NAME.match(os.path.basename(c.path)):
             continue
-        if len(out) >= MAX_LIBRARIES:
+        loaded = d in dirs or any(within(d, f"{x}/glibc-hwcaps") for x in dirs)
+        if left[loaded] <= 0:
             return {"/": ""}
+        left[loaded] -= 1
         if c.kind == "other":                  # a FIFO or socket the loader would open: refused (NOT_REGULAR)
             out[c.path] = NOT_REGULAR
             continue
@@ -924,9 +962,16 @@ def sonames(layer: str, changes: list[Change], image: "Image") -> dict[str, str]
             target = entries.get(os.path.normpath(os.path.join(os.path.dirname(target.path), target.target)))
         if target is not None and target.kind == "file":
             soname = _soname_in(layer, target.path)
-            if soname:
+            if soname is not None and (loaded or not plain_soname(soname)):
                 out[c.path] = soname
     return out
+
+
+def plain_soname(soname: str) -> bool:
+    """Whether a DT_SONAME is a file name: ldconfig makes a library's link at <its directory>/<soname>
+    without refusing a `/` (glibc 2.36), so `../../../etc/ld.so.preload` is a link it makes in /etc (rt12a
+    p22); an empty one, "." and ".." name the directory itself."""
+    return soname not in ("", ".", "..") and "/" not in soname
 
 
 def _soname_in(layer: str, path: str) -> str | None:
@@ -941,7 +986,10 @@ def _soname_in(layer: str, path: str) -> str | None:
     finally:
         os.close(dfd)
     try:
-        return (elf_soname(fd) or os.path.basename(path)) if stat.S_ISREG(os.fstat(fd).st_mode) else None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        soname = elf_soname(fd)
+        return os.path.basename(path) if soname is None else soname
     finally:
         os.close(fd)
 
@@ -1184,7 +1232,8 @@ def texts(layer: str, changes: list[Change], image=None, budget: Budget | None =
     each (dpkg's status and file lists more), MAX_LIBRARIES of them (past that, "" under "/") and
     `budget`'s bytes in all: a judged file past it is "\x00" (too large: refused), evidence for an
     exemption past it is not read (no exemption). Read as sonames() reads libraries. And owners()' evidence
-    for the new modules under a name of `guarded` (guarded_names(): Python's, perl's)."""
+    for the new modules under a name of `guarded` (guarded_names(): Python's, perl's), for the new files
+    CONSUMED names and for the new interpreters' names (INTERPRETERS)."""
     budget = budget or Budget()
     out: dict[str, str] = {}
     marked = {os.path.dirname(c.path) for c in changes if os.path.basename(c.path) in GIT_DIR_MARKS
@@ -1266,7 +1315,9 @@ def owners(layer: str, changes: list[Change], python: frozenset, perl: frozenset
     write it; paths from that directory) or dpkg's info/<pkg>.md5sums (`<md5>  usr/...`, as apt writes it)
     whose <pkg>.list names it too; a link only by a <pkg>.list (dpkg records no digest of one: Debian's
     python packages ship some), any other entry by nothing. Nothing is read unless such a module is new
-    (rare); a record past `budget`, files past HASH_BYTES in all: not owned (the rule then judges it)."""
+    (rare); a record past `budget`, files past HASH_BYTES in all: not owned (the rule then judges it).
+    Likewise each new file or link that CONSUMED names, and each named as an interpreter (INTERPRETERS) in
+    a bin/ or sbin/ directory (then the RECORDs under its prefix are read too: pip's console scripts)."""
     budget = budget or Budget()
     tops: dict[str, list[Change]] = {}
     for c in changes:
@@ -1274,8 +1325,15 @@ def owners(layer: str, changes: list[Change], python: frozenset, perl: frozenset
         if c.kind != "gone" and (_module(name, c.kind) in python and MODULE_DIR.fullmatch(d) or
                                  c.path.endswith((".pm", ".pmc")) and _perl_names(c.path) & perl):
             tops[c.path] = []
+        elif c.kind in ("file", "link") and (_CONSUMED.fullmatch(c.path) or _INTERPRETER.fullmatch(name)
+                                             and os.path.basename(d) in ("bin", "sbin")):
+            tops[c.path] = []                  # a file a tool takes whole, an interpreter's name: by itself
     if not tops:
         return {}
+    # pip records the programs it writes (`../../../bin/pip3.11`) in the RECORD of their package, which
+    # lies under the same prefix (/usr/local/bin/pip3.11: /usr/local/lib/python3.11/dist-packages)
+    prefixes = {os.path.dirname(os.path.dirname(c.path)) for c in changes if c.path in tops
+                and c.kind == "file" and os.path.basename(os.path.dirname(c.path)) in ("bin", "sbin")}
     inside = tuple(t + "/" for t in tops)
     for c in changes:
         if c.path in tops:
@@ -1284,12 +1342,14 @@ def owners(layer: str, changes: list[Change], python: frozenset, perl: frozenset
             tops[next(t for t in tops if c.path.startswith(t + "/"))].append(c)
     sites = {os.path.dirname(t) for t in tops}
     digests: dict[str, tuple[str, str]] = {}   # {path: (how, digest)} of each record's line
+    # a link is in no md5sums: dpkg's list alone names it (`apt-get install python3-dev`: python3-config)
+    links = any(m.kind == "link" for members in tops.values() for m in members)
     # a record as large as dpkg's status (torch's RECORD: ~2 MiB), within the episode's budget
     read = lambda q: _text(layer, q, min(STATUS_BYTES, max(budget.left, 0)), budget)   # noqa: E731
     for c in changes:
         parent = os.path.dirname(c.path)
         if c.kind == "file" and os.path.basename(c.path) == "RECORD" and parent.endswith(".dist-info") and (
-                os.path.dirname(parent) in sites):
+                os.path.dirname(parent) in sites or any(within(parent, x) for x in prefixes)):
             for row in _csv_rows(read(c.path) or ""):
                 if len(row) >= 2 and row[1].startswith("sha256="):
                     q = os.path.normpath(os.path.join(os.path.dirname(parent), row[0]))
@@ -1297,7 +1357,7 @@ def owners(layer: str, changes: list[Change], python: frozenset, perl: frozenset
         elif c.kind == "file" and parent == MAINTAINER_SCRIPTS and c.path.endswith(".md5sums"):
             package, lines = os.path.basename(c.path)[:-8], (read(c.path) or "").splitlines()
             sums = {"/" + f[1]: f[0] for line in lines if len(f := line.split(None, 1)) == 2}
-            if any(m.path in sums for members in tops.values() for m in members):
+            if links or any(m.path in sums for members in tops.values() for m in members):
                 listed = set((read(f"{MAINTAINER_SCRIPTS}/{package}.list") or "").splitlines())
                 for q in listed:               # a link has no md5: dpkg's list names it alone
                     digests.setdefault(q, (f"dpkg's {package}", "md5:" + sums[q] if q in sums else LINK))
@@ -2154,6 +2214,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     owned = {line.strip() for q, t in (contents or {}).items() if q.endswith(".list") and os.path.dirname(
         q) == MAINTAINER_SCRIPTS and image.kind(q) is None for line in t.splitlines()}
     resolve = lambda q: _leads_to(q, by_path, image)                            # noqa: E731
+    # a new file a package record of the layer owns with its digest (owners(), read by texts())
+    recorded = lambda q: (contents or {}).get(q, "").startswith(OWNED)            # noqa: E731
     made_files = [m.path for m in made if m.kind not in ("dir", "gone")]
     # the directories tools walk up through, less the homes (the verifier sees them as the image had them,
     # less what the tests name: README "Containment"; ~/.cache and ~/.bash_history are ordinary work)
@@ -2182,6 +2244,9 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
                or _same_dir(c, p, shipped, final, gone, children, exempt, shipped_tree, stems)
                or _startup(c, p, starts, starts_above)
                or _by_name(c, p, shipped, image, ld_path, owned, runpath)
+               or _consumed(c, p, shipped, recorded)
+               or _interpreter(c, p, shipped, image, path + list(BIN_DIRS),
+                               lambda q: recorded(q) or asked_path(q), resolve)
                or _environment(c, p, names, envs, after)
                or _link_into(c, p, resolve, made_files)
                or _config_above(c, p, name, above, shipped, workdir, home, deliverables)
@@ -2429,6 +2494,35 @@ def _by_name(c: Change, p: str, shipped, image, ld_path: list[str], owned: set[s
     if d not in loader[1] and (name in runpath.get(d, ()) or d in runpath and name in loader[0]):
         return f"named as a library an image's program loads from its RUNPATH {d} first"
     return None
+
+
+def _consumed(c: Change, p: str, shipped, owned) -> str | None:
+    """Why a new file of the agent's is one an image tool reads whole as code or configuration (CONSUMED),
+    else None. `owned(p)`: a package record of the layer owns it (owners())."""
+    if c.kind in ("gone", "dir") or shipped(p) is not None or not _CONSUMED.fullmatch(p) or owned(p):
+        return None
+    tool, why = next((t, w) for t, (pattern, w) in CONSUMED.items() if re.fullmatch(pattern, p))
+    return f"a new file {tool} takes whole, owned by no package record: {why}"
+
+
+def _interpreter(c: Change, p: str, shipped, image, dirs: list[str], owned, resolve) -> str | None:
+    """Why a new program of the agent's is an interpreter's name the verifier's tools search for and run
+    (INTERPRETERS) where the image has one of that family in `dirs` (PATH's and BIN_DIRS), else None.
+    `owned(p)`: a package record owns it or the instruction names it; `resolve`: where a link leads."""
+    d, name = os.path.split(p)
+    if c.kind in ("gone", "dir") or shipped(p) is not None or d not in dirs or not _INTERPRETER.fullmatch(
+            name):
+        return None
+    family = next(f for f, r in INTERPRETERS.items() if r.fullmatch(name))
+    theirs = sorted(f"{x}/{n}" for x in dict.fromkeys(dirs) for n in image.names(x)
+                    if INTERPRETERS[family].fullmatch(n) and image.kind(f"{x}/{n}") in ("file", "link"))
+    if not theirs or owned(p):
+        return None
+    end = resolve(p) if c.kind == "link" else None
+    if end and image.kind(end) == "file" and INTERPRETERS[family].fullmatch(os.path.basename(end)):
+        return None                            # a new name for the image's own interpreter
+    return (f"a new {family} interpreter name that tools find by pattern and run (uv's, cmake's search for "
+            f"python3.X) besides the image's {theirs[0]}")
 
 
 def _init(name: str) -> bool:
@@ -2886,6 +2980,12 @@ def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: s
         return None
     if any(within(p, d) for d in VERIFIERS_OWN) or (p == "/logs" and c.kind != "dir"):
         return "the verifier's own place"
+    # a library wherever it lies, the workdir included (test.sh's `ldconfig /app/lib`): its soname is where
+    # ldconfig makes its link (rt12a p22)
+    soname = libraries.get(p)
+    if soname is not None and soname != NOT_REGULAR and not plain_soname(soname):
+        return (f"a library whose soname {soname!r} is no file name: ldconfig (the verifier's, apt's "
+                f"trigger) would make its link at {os.path.normpath(os.path.join(d, soname))}")
     if p in SYSTEM_ROOTS:
         if c.kind != "dir" or c.opaque or not (image.kind(p) == "dir" or shipped(p) == "setup"):
             return f"replaces the image's {p}"
@@ -2975,6 +3075,10 @@ def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: s
         return "not a regular file: its content cannot be judged"
     if soname and shipped(p) is None and hasattr(image, "loader") and soname in image.loader()[0]:
         return f"a library with the soname {soname} of the image's (the loader would take it)"
+    # ldconfig replaces a link (never a file or directory) at <dir>/<soname>: one of the image's there that
+    # is no library's (Debian's /usr/lib/cpp, which old build scripts run) would lead to the agent's file
+    if soname and shipped(p) is None and soname != name and image.kind(f"{d}/{soname}") == "link":
+        return f"a library whose soname names the image's link {d}/{soname} (ldconfig would re-point it)"
     return None
 
 
