@@ -436,7 +436,7 @@ _INTERPRETER = re.compile("|".join(f"(?:{r.pattern})" for r in INTERPRETERS.valu
 # (_configures_new_program): an install, not a forgery, for these tools (`apt-get install sudo` brings
 # /etc/sudoers and /etc/pam.d/sudo). A file changed after the install no longer matches; one the image's
 # own su, login or sudo reads is never exempt (the agent can forge a status: README's fake-package residual).
-CONFFILE_TOOLS = {"su/sudo/login", "PAM"}
+CONFFILE_TOOLS = {"su/sudo/login", "PAM", "perl"}
 # The same for the tools rt8 p04 added, by the programs they configure: a new package's conffile there is an
 # install when the image has none of them (`apt-get install vim` brings /etc/vim/vimrc; the agent's own
 # vim runs as an install does). A tool an image's base always has (GSSAPI, debconf, pam_motd) has none.
@@ -1452,6 +1452,9 @@ def _configures_new_program(path: str, image, tool: str = "") -> bool:
     of CONFFILE_PROGRAMS: when the image has none of its programs."""
     if tool in CONFFILE_PROGRAMS:
         return all(image.kind(f"{d}/{n}") is None for n in CONFFILE_PROGRAMS[tool] for d in BIN_DIRS)
+    if tool == "perl":  # a module's config a new package ships (`apt-get install git` pulls perl's
+        # /etc/perl/Net/libnet.cfg); never what the image's own perl runs at every start
+        return within(path, "/etc/perl") and path != "/etc/perl/sitecustomize.pl"
     name = "sudo" if path in ("/etc/sudoers", "/etc/sudo.conf") or within(path, "/etc/sudoers.d") else (
         os.path.basename(path).split("-")[0] if os.path.dirname(path) == "/etc/pam.d" else None)
     if name is None or name in ("other", "common"):   # PAM's fallback and shared stacks: every service's
