@@ -45,6 +45,13 @@ def test_a_tests_file_is_read_for_imports_in_linear_time(tmp_path, line):
     assert finishes(f"import tamper\nassert tamper.tests_imports({str(tmp_path)!r}) is not None")
 
 
+def test_the_images_guarded_imports_are_read_in_linear_time():
+    # the same split in _GUARDED, over the image's own Python files (up to HOOK_FILE_BYTES, 4 MiB each)
+    assert finishes(f"import tamper\ntamper.guarded_imports('try:\\n from ' + 'a' * {MIB})")
+    assert tamper.guarded_imports("try:\n    from simplejson.x import y\n    import a.b as c, d\n") == {
+        "simplejson", "a", "d"}
+
+
 def test_imports_are_still_read_from_from_lines(tmp_path):
     (tmp_path / "test_x.py").write_text("from os.path import join\nimport json; from sys import argv\n"
                                         "from . import x\n")

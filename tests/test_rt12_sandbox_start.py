@@ -12,7 +12,8 @@ import pytest
 import sandbox
 from sandbox import Limits, Sandbox, TaskSetupError
 
-pytestmark = pytest.mark.skipif(not shutil.which("ldd"), reason="needs ldd to copy the host's bash into a base")
+pytestmark = pytest.mark.skipif(not shutil.which("ldd"),
+                                reason="needs ldd to copy the host's bash into a base")
 
 
 @pytest.fixture(scope="module")
