@@ -50,6 +50,7 @@ MAX_SECONDS, MAX_RETRIES = 3600, 1000
 # limit (EMFILE, rt11b p11), and 40,000 made every load_task stall (p18). 16 is ~110 fds an episode, room
 # for eight such episodes at once under 1024, and well over the few services that tasks use.
 MAX_SERVICES = 16
+MAX_ENV_FILES = 64                 # distinct env_file paths of a service (see _env_files)
 
 
 @dataclass
@@ -435,23 +436,44 @@ def _environment(value, where: str) -> dict[str, str]:
 
 
 def _env_files(value, env_dir: Path, read, where: str) -> dict[str, str]:
-    """env_file: files inside environment/ of KEY=VALUE lines (# comments, optional quotes), in order."""
-    out: dict[str, str] = {}
-    for rel in [value] if isinstance(value, str) else value or []:
+    """env_file: files inside environment/ of KEY=VALUE lines (# comments, optional quotes), in order: a
+    later file's value wins, a key keeps the place its first file gave it (as compose's)."""
+    rels = [value] if isinstance(value, str) else value or []
+    for rel in rels:
         if not isinstance(rel, str):
             raise ValueError(f"{where}.env_file: only paths are supported, got {rel!r}")
-        file = _inside(env_dir, rel, f"{where}.env_file")
-        for n, line in enumerate(read(str(file.relative_to(env_dir.parent))).splitlines(), 1):
-            line = line.strip()
-            if "\0" in line:                  # exec would refuse the variable (rt11b p16)
-                raise ValueError(f"{where}.env_file {rel!r} line {n}: a NUL byte")
-            if not line or line.startswith("#"):
-                continue
-            key, eq, val = line.removeprefix("export ").partition("=")
-            if not eq or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", key.strip()):
-                raise ValueError(f"{where}.env_file {rel!r} line {n}: expected KEY=VALUE")
-            val = val.strip()
-            out[key.strip()] = val[1:-1] if len(val) > 1 and val[0] == val[-1] and val[0] in "'\"" else val
+    # Each file is read and parsed once however often it is listed: one 1 MiB env_file listed 80 times was
+    # parsed 80 times at load, 16 s, and a 1 MiB compose file lists it 100,000 times (rt12b p21). Distinct
+    # paths are capped, as each may walk MAX_LINKS links, so load work follows the task's bytes.
+    if len(set(rels)) > MAX_ENV_FILES:
+        raise ValueError(f"{where}.env_file: {len(set(rels))} files, over the cap of {MAX_ENV_FILES} "
+                         "(compose.MAX_ENV_FILES)")
+    parsed: dict[Path, dict[str, str]] = {}
+    files = {rel: _inside(env_dir, rel, f"{where}.env_file") for rel in dict.fromkeys(rels)}
+    for rel, file in files.items():
+        if file not in parsed:
+            parsed[file] = _env_file(read(str(file.relative_to(env_dir.parent))), rel, where)
+    out: dict[str, str] = {}
+    for rel in files:                              # keys in the order they are first set
+        out.update(dict.fromkeys(parsed[files[rel]]))
+    for rel in reversed(list(dict.fromkeys(reversed(rels)))):   # values from each file's last listing on
+        out.update(parsed[files[rel]])
+    return out
+
+
+def _env_file(text: str, rel: str, where: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if "\0" in line:                  # exec would refuse the variable (rt11b p16)
+            raise ValueError(f"{where}.env_file {rel!r} line {n}: a NUL byte")
+        if not line or line.startswith("#"):
+            continue
+        key, eq, val = line.removeprefix("export ").partition("=")
+        if not eq or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", key.strip()):
+            raise ValueError(f"{where}.env_file {rel!r} line {n}: expected KEY=VALUE")
+        val = val.strip()
+        out[key.strip()] = val[1:-1] if len(val) > 1 and val[0] == val[-1] and val[0] in "'\"" else val
     return out
 
 

@@ -2106,6 +2106,10 @@ def main(argv=None) -> int:
         except (images.BuildError, sandbox.SandboxError, OSError) as e:
             failed += 1
             say(f"[{i}/{len(tasks)}] task '{task.name}': build failed: {e}", sys.stdout)
+        except Exception as e:             # a bug of ours on one task's data: named, and the rest still built
+            failed += 1
+            say(f"[{i}/{len(tasks)}] task '{task.name}': build failed (a bug in echo: {type(e).__name__}): "
+                f"{one_line(str(e))}", sys.stdout)
     return 1 if failed else 0
 
 

@@ -218,6 +218,10 @@ def _cached(name: str, cache: Path) -> Image:
     if not re.fullmatch(r"[A-Za-z0-9][\w.-]*", name):     # aliases.json's names too: never a path
         raise BuildError(f"image cache: bad image name {name!r}")
     meta = json.loads((cache / "images" / name / "image.json").read_text())
+    # an image cached before its config was checked is checked as it is used (image_config)
+    image_config({"Env": [f"{k}={v}" for k, v in meta.get("env", {}).items()], "User": meta.get("user"),
+                  "WorkingDir": meta.get("workdir"), "Entrypoint": meta.get("entrypoint"),
+                  "Cmd": meta.get("cmd"), "Healthcheck": meta.get("healthcheck")}, f"image {meta['ref']}")
     return Image(meta["ref"], cache / "images" / name / "rootfs", env=meta.get("env", {}),
                  workdir=meta.get("workdir") or "/", source=meta.get("source", ""),
                  digest=meta.get("content", ""), user=meta.get("user") or "root",
@@ -301,15 +305,62 @@ def _pull(ref: str, canon: str, log, cache: Path, name: str, deadline: float | N
         except registry.RegistryError as e:    # the image's fault (not found, bad digest, too big): one line
             raise BuildError(str(e)) from None
         f.seek(0)
-        env = dict(e.split("=", 1) for e in config.get("Env") or [] if "=" in e)
-        run = {"user": config.get("User") or "root", "entrypoint": _argv(config.get("Entrypoint")),
-               "cmd": _argv(config.get("Cmd")), "healthcheck": config.get("Healthcheck")}
-        return _save(canon, f, f"registry {ref}", env, config.get("WorkingDir") or "/", cache, name, run)
+        env, workdir, run = image_config(config, f"image {ref}")   # before a byte of it is unpacked
+        return _save(canon, f, f"registry {ref}", env, workdir, cache, name, run)
 
 
-def _argv(value) -> list[str] | None:
-    """An image config's Entrypoint or Cmd: a list of strings, else None."""
-    return value if isinstance(value, list) and value and all(isinstance(w, str) for w in value) else None
+# A registry image's config is the task's data as much as its Dockerfile, only unseen at load: every value
+# is checked here with the Dockerfile's own lines' checks (dockerfile.replay, harbor._workdir,
+# sandbox.env_overflow), each failure the task's one line. Unchecked, `Env: [5]` or `User: 5` escaped as a
+# TypeError, and a 200 KB variable or a NUL in Entrypoint failed pid 1's exec, booked as the machine's and
+# retried, or started an episode whose every command failed (rt12b p07-p09).
+def image_config(config, where: str) -> tuple[dict[str, str], str, dict]:
+    """A config (Env, WorkingDir, User, Entrypoint, Cmd, Healthcheck) as image.json keeps it: (env, workdir,
+    {user, entrypoint, cmd, healthcheck}); BuildError naming the first bad value."""
+    def bad(key: str, why: str):
+        return BuildError(f"{where}: its config's {key} {why}: {_short(json.dumps(config.get(key)))}")
+
+    def strings(key: str) -> list[str]:
+        value = config.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
+            raise bad(key, "is not a list of strings")
+        if any("\0" in w for w in value):          # no argv string or variable holds one (rt11b p16)
+            raise bad(key, "holds a NUL byte")
+        if sum(len(w.encode()) + 1 for w in value) > sandbox.ENV_MAX_BYTES:     # exec's E2BIG
+            raise bad(key, f"is over {sandbox.ENV_MAX_BYTES} bytes")
+        return value
+
+    if not isinstance(config, dict):
+        raise BuildError(f"{where}: its config is not a JSON object: {_short(json.dumps(config))}")
+    env = {}
+    for e in strings("Env"):
+        k, eq, v = e.partition("=")
+        if not k:
+            raise bad("Env", f"has an entry with no name ({_short(e)!r})")
+        if eq:                                       # a bare NAME sets nothing
+            env[k] = v
+    for key in ("WorkingDir", "User"):
+        value = config.get(key)
+        if value is not None and not isinstance(value, str):
+            raise bad(key, "is not a string")
+    workdir = config.get("WorkingDir") or "/"
+    parts, norm = workdir.split("/"), "/" + posixpath.normpath(workdir).lstrip("/")
+    if ("\0" in workdir or "\n" in workdir or not workdir.startswith("/") or ".." in parts
+            or any(len(c.encode()) > 255 for c in parts) or len(workdir.encode()) > 4095
+            or any(norm == k or norm.startswith(k + "/") for k in ("/proc", "/sys", "/dev"))):
+        raise bad("WorkingDir", "is not an absolute path pid 1 can make (outside /proc, /sys, /dev)")
+    user = config.get("User") or "root"
+    if not re.fullmatch(r"[\w.-]+(:[\w.-]+)?", user):      # as dockerfile.replay's USER
+        raise bad("User", "is not a user, user:group or uid:gid")
+    health = config.get("Healthcheck")
+    if isinstance(health, dict) and isinstance(health.get("Test"), list) and any(
+            "\0" in w for w in health["Test"] if isinstance(w, str)):
+        raise bad("Healthcheck", "holds a NUL byte")
+    run = {"user": user, "entrypoint": strings("Entrypoint") or None, "cmd": strings("Cmd") or None,
+           "healthcheck": health}
+    return env, norm, run
 
 
 def debootstrap(suite: str, mirror: str, names: list[str], python: bool, extra: list[str],

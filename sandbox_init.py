@@ -27,6 +27,7 @@ import socket
 import stat
 import struct
 import sys
+import time
 from collections import namedtuple
 
 # Docker's default capability set (moby's oci/caps/defaults.go); the shell keeps these and no others.
@@ -49,6 +50,42 @@ TASKS = " (the task's)"
 
 class TaskError(OSError):
     """pid 1 could not set up what the task asked for."""
+
+
+class HostError(OSError):
+    """pid 1 could not set up a resource of the host's (a source the caller made, a filesystem mounted on a
+    directory already checked): the machine's, whatever its errno."""
+
+
+# The errnos a path of the image's own tree gives where its shape is not one pid 1 can mount over (/etc a
+# file, resolv.conf a directory, a volume's target through a file or at a dangling link, /etc/hosts a
+# directory: ENOTDIR, ENOENT, EINVAL, ...). Before pivot_root such an error of the image's side is the
+# task's (_image_side), as the workdir's is after it; the host's side is marked HostError where touched.
+SHAPE_ERRNOS = {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ELOOP, errno.EEXIST, errno.ENAMETOOLONG,
+                errno.EINVAL, errno.ENOTEMPTY}
+
+
+def _image_side(R: str, setup, *args) -> None:
+    """setup(*args), which works on paths inside the new root R: an OSError of a path's shape (an errno of
+    SHAPE_ERRNOS, or none: _in_root's dangling link) is the task's TaskError, in one line. Before, each was
+    the machine's, retried and counted as infrastructure (rt12b p04, p26)."""
+    try:
+        setup(*args)
+    except (TaskError, HostError):
+        raise
+    except OSError as e:
+        if e.errno is not None and e.errno not in SHAPE_ERRNOS:
+            raise
+        what = (f"{e.filename}: {e.strerror}" if e.filename else e.strerror or str(e)).replace(R, "")
+        raise TaskError(f"the image's files cannot hold the sandbox: {what}") from None
+
+
+def _host(setup, *args):
+    """setup(*args), whose every failure is the host's (HostError)."""
+    try:
+        return setup(*args)
+    except OSError as e:
+        raise HostError(e.errno, e.strerror or str(e)) from None
 
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -183,8 +220,8 @@ def _pid1(cfg: dict) -> None:
     # Kept open by pid 1 only (close-on-exec, and /proc/1/fd is closed to the processes below it): the
     # caller reads the layer through /proc/<pid 1>/fd/<n> after the root is pivoted away.
     layer_fd = os.open(layer, os.O_RDONLY | os.O_DIRECTORY)
-    _mount_system(cfg, R)
-    _mount_binds(cfg, R)
+    _image_side(R, _mount_system, cfg, R)
+    _image_side(R, _mount_binds, cfg, R)
     os.chdir(R)                                # pivot_root(".", ".") stacks the old root under the new
     _check(_libc.syscall(155, b".", b"."), "pivot_root")     # one, then we detach it: no /.old left over
     _check(_libc.umount2(b".", 2), "umount old root")
@@ -202,6 +239,10 @@ def _pid1(cfg: dict) -> None:
                 os.chmod(d, 0o777)
         except OSError as e:
             raise TaskError(f"directory {d[:60]!r}: {e.strerror}") from None
+    # Every command of the sandbox is exec'd as /bin/bash (_exec_confined): an image without it (alpine's)
+    # started an episode whose every command answered 127 and whose turns were trained on (rt12b p32).
+    if not os.access("/bin/bash", os.X_OK):
+        raise TaskError("the image has no /bin/bash to run commands with (install bash in its Dockerfile)")
     if cfg.get("keep"):
         _bind_scratch(cfg["workdir"])
         # Opened now, before any process of the agent's could move a directory on the way (pid 1's only)
@@ -309,12 +350,8 @@ def _in_root(R: str, path: str) -> str:
 _STAGE: list[int] = []                         # pid 1's fd of the verifier's stage directory
 
 
-def _mount_system(cfg: dict, R: str) -> None:
-    """/proc, /dev, /dev/shm, /dev/pts, /dev/mqueue, /sys, /run/xfer and the host's resolv.conf."""
-    for d, mode in (("tmp", 0o1777), ("root", 0o700), ("run", 0o755), ("proc", 0o555), ("sys", 0o555),
-                    ("dev", 0o755)):
-        if not os.path.lexists(f"{R}/{d}"):
-            os.makedirs(f"{R}/{d}", mode)
+def _dev(cfg: dict, R: str) -> None:
+    """/dev as Docker's: a tmpfs of the host's null, zero, ..., the links, shm, pts and mqueue."""
     _mount("tmpfs", f"{R}/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=1m")
     for d in ("null", "zero", "full", "random", "urandom", "tty"):
         open(f"{R}/dev/{d}", "w").close()
@@ -329,18 +366,32 @@ def _mount_system(cfg: dict, R: str) -> None:
     _mount("devpts", f"{R}/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
     os.mkdir(f"{R}/dev/mqueue")                # as Docker: this IPC namespace's POSIX queues, as files
     _mount("mqueue", f"{R}/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    _mount("proc", f"{R}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def _mount_system(cfg: dict, R: str) -> None:
+    """/proc, /dev, /sys, /run/xfer and the host's resolv.conf."""
+    for d, mode in (("tmp", 0o1777), ("root", 0o700), ("run", 0o755), ("proc", 0o555), ("sys", 0o555),
+                    ("dev", 0o755)):
+        if not os.path.lexists(f"{R}/{d}"):
+            os.makedirs(f"{R}/{d}", mode)
+        # as runc: the kernel's filesystems go on directories, never through a link, which pid 1 (still in
+        # the host's root) would follow on the host's tree
+        if d in ("proc", "sys", "dev") and (os.path.islink(f"{R}/{d}") or not os.path.isdir(f"{R}/{d}")):
+            raise TaskError(f"the image's /{d} is not a directory (a file or a symlink): the sandbox mounts "
+                            "its own there")
+    _host(_dev, cfg, R)                        # on directories just checked: what fails is the host's
+    _host(_mount, "proc", f"{R}/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     try:                                       # sysfs needs our own network namespace
         _mount("sysfs", f"{R}/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
     except OSError:
         pass
-    _bind_ro(cfg["xfer"], _in_root(R, "run/xfer"))    # files on their way in (Sandbox.copy_in)
+    _host(_bind_ro, cfg["xfer"], _in_root(R, "run/xfer"))    # files on their way in (Sandbox.copy_in)
     # The verifier's stage (Sandbox.run_fresh(tests=...)): a host directory no mount of the sandbox shows,
     # reached only through pid 1's fd of a detached clone of it (open_tree: close-on-exec, and /proc/1/fd
     # is closed to the agent's processes), copied from there by the verifier's child (_copy_tests)
     if cfg.get("stage"):
         fd = _libc.syscall(428, -100, cfg["stage"].encode(), 1 | os.O_CLOEXEC)    # OPEN_TREE_CLONE
-        _check(min(0, fd), "open_tree(stage)")
+        _host(_check, min(0, fd), "open_tree(stage)")
         _STAGE[:] = [fd]
     # Always, as Docker does: the network may be turned on later (the verifier's phase).
     if os.path.isfile(cfg["resolv"]) and cfg["layers"] is not None:
@@ -384,14 +435,15 @@ def _mount_binds(cfg: dict, R: str) -> None:
     directory the trainer made for it (p29)."""
     if not cfg.get("mounts"):
         return
-    top = os.open(cfg["mounts_in"], os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    # the sources are the caller's (the episode's scratch directory): their failures are the host's
+    top = _host(os.open, cfg["mounts_in"], os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
         for rel, where, read_only in cfg["mounts"]:
             # no O_NOFOLLOW: a link as the last component is refused too (ELOOP), not opened as a link
             src = _openat2(top, rel, os.O_PATH | os.O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)
             if src < 0 and ctypes.get_errno() in (errno.ELOOP, errno.EXDEV):    # only a sandbox made that
                 raise TaskError(f"mount source {rel[:80]!r}: a link or '..' on the way (refused)")
-            _check(min(0, src), f"open {rel} beneath {cfg['mounts_in']}")
+            _host(_check, min(0, src), f"open {rel} beneath {cfg['mounts_in']}")
             try:
                 _bind_fd(src, rel, R, where, read_only)
             finally:
@@ -416,12 +468,12 @@ def _bind_fd(src: int, rel: str, R: str, where: str, read_only: bool) -> None:
             open(target, "w").close()
     # A detached clone of what the fd names, its options set before it is attached where the root has it
     tree = _libc.syscall(428, src, b"", 1 | AT_EMPTY_PATH | 0x8000 | os.O_CLOEXEC)  # CLONE, AT_RECURSIVE
-    _check(min(0, tree), f"open_tree({rel})")
+    _host(_check, min(0, tree), f"open_tree({rel})")
     try:
         attr = _MountAttr(0x6 | (1 if read_only else 0), 0, 0, 0)      # NOSUID | NODEV (| RDONLY)
         size = ctypes.sizeof(attr)
-        _check(_libc.syscall(442, tree, b"", AT_EMPTY_PATH | 0x8000, ctypes.byref(attr), size),
-               f"mount options of {where}")
+        _host(_check, _libc.syscall(442, tree, b"", AT_EMPTY_PATH | 0x8000, ctypes.byref(attr), size),
+              f"mount options of {where}")
         _check(_libc.syscall(429, tree, b"", -100, target.encode(), 0x4),            # MOVE_MOUNT_F_EMPTY_PATH
                f"move_mount({rel})")
     finally:
@@ -450,14 +502,21 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
     event(f"r {host_pid}")
     shell = _spawn_shell(cfg)
     event(f"s {shell}")
+    retry_at, delay = 0.0, 0.0                 # when the shell is None: the next try at starting it
     fresh, pending = set(), b""                # run_fresh: pids of the commands pid 1 started itself
     reward_dirs: dict[int, int] = {}           # their private /logs/verifier, an fd pid 1 holds
     # The caller's socket: each run_fresh command arrives with the write end of a pipe the caller made for
     # it alone, its stdout and stderr. Never the shell's output pipe, which the agent's processes hold and
     # write while it runs: only the command's own lines are its output (rt10b p33).
     ctl, outs = socket.socket(fileno=fds["ctl"]), []
+    failed = 0                                 # run_fresh commands that could not start: pids -1, -2, ...
     while True:
-        ready, _, _ = select.select([fds["life"], fds["ctl"], wake_r], [], [])
+        if shell is None and time.monotonic() >= retry_at:
+            shell = _restart_shell(cfg, event, quiet=delay > 0)
+            delay = 0.0 if shell else min(1.0, delay * 2 or 0.05)
+            retry_at = time.monotonic() + delay
+        wait = None if shell else max(0.0, retry_at - time.monotonic())
+        ready, _, _ = select.select([fds["life"], fds["ctl"], wake_r], [], [], wait)
         if fds["life"] in ready:               # EOF: the caller closed the sandbox or died
             os._exit(0)
         if fds["ctl"] in ready:                # <length><command>: run it in a fresh bash, our child
@@ -484,6 +543,15 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
                     pid, logs, uppers = _spawn_fresh(cfg, command, private_logs=kind in (b"L", b"T", b"K"),
                                                      user=user, sealed=kind == b"T", killed=kind == b"K",
                                                      homes=homes, out=out, tests=tests)
+                except OSError as e:           # no pid left (the agent's processes hold them): the command's
+                    failed -= 1                # failure, said in its output, never pid 1's death (rt12b p33)
+                    try:
+                        os.write(out, f"sandbox: cannot start the command: {e}\n".encode())
+                    except OSError:
+                        pass
+                    event(f"c {failed}")
+                    event(f"e {failed} 126 0")
+                    continue
                 finally:
                     os.close(out)              # the command's now: its end closes the caller's pipe
                 fresh.add(pid)
@@ -507,14 +575,29 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
                 _ZYGOTE.clear()
             if pid == shell:
                 event(f"x {code}")
-                shell = _spawn_shell(cfg)
-                event(f"s {shell}")
+                shell, retry_at, delay = None, 0.0, 0.0      # started again at the top of the loop
             elif pid in fresh:                 # the kernel's word, not the command's: e <pid> <code> <signal>
                 fresh.discard(pid)
                 if pid in reward_dirs:         # f <pid> <name> <hex>, read by us, before its end
                     for name, data in _reward_files(reward_dirs.pop(pid)):
                         event(f"f {pid} {name} {data}")
                 event(f"e {pid} {code} {0 if os.WIFEXITED(st) else os.WTERMSIG(st)}")
+
+
+def _restart_shell(cfg: dict, event, quiet: bool) -> int | None:
+    """The agent's next shell, or None where it cannot start now: its processes hold every pid of the
+    episode's limit (EAGAIN from the fork or the zygote's clone) and its own exit asked for a new one. pid 1
+    died of that uncaught, and the episode was the machine's (rt12b p33); now the loop tries again, from
+    0.05 s to every second, and the caller's kill on a command's timeout frees the pids. Said once, on the
+    shell's output pipe, where the agent reads it."""
+    try:
+        shell = _spawn_shell(cfg)
+    except OSError as e:
+        if not quiet:
+            print(f"sandbox: cannot start a new shell ({e}); trying again", file=sys.stderr, flush=True)
+        return None
+    event(f"s {shell}")
+    return shell
 
 
 REWARD_FILES, REWARD_BYTES = ("reward.json", "reward.txt"), 4096
