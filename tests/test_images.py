@@ -76,12 +76,14 @@ def test_a_dockerfile_with_apt_and_pip_builds_on_the_debian_base(real_task):
 
 def test_oracle_passes_and_null_fails_with_pytest_really_run(real_task):
     task, *_ = real_task
-    # with --kill-agent-processes, as the tests are then copied where the shell sees them after the verifier
-    # (kept, they are the verifier's own: test_agent_processes.py)
+    # with --kill-agent-processes; the verifier's /tests are its own in both lifecycles (its own root after
+    # the kill too, rt12a p09), so the test copies them in to show pytest really runs them and one fails
     with harbor.start_task(task, seed=3, limits=harbor.Limits(keep_agent_processes=False)) as sb:
         assert sb.run("pwd; cat seed.txt; stat -c %U /home/user").output == "/home/user\nseed 3\nalice\n"
         assert harbor.verify(sb, task, 3) == (0.0, "")
-        assert "1 failed" in sb.run("cd /tests && pytest -q test_outputs.py | tail -1").output
+        assert sb.run("ls /tests").exit_code != 0                   # not left in the agent's view
+        sb.copy_in(task.path / "tests", "/tmp/t")
+        assert "1 failed" in sb.run("cd /tmp/t && pytest -q test_outputs.py | tail -1").output
     with harbor.start_task(task, seed=3) as sb:
         assert harbor.run_solution(sb, task).exit_code == 0
         assert harbor.verify(sb, task, 3) == (1.0, "")
