@@ -462,11 +462,12 @@ def pull(ref: str, out: BinaryIO, blob_dir: Path, platform: str = "linux/amd64",
     ...; keys the config lacks or has as null are left out). progress(msg) gets a line
     at most once a second. `timeout` bounds each network wait, `deadline` (time.monotonic(); None: no
     overall bound) the whole pull, merge included. Every blob is checked against its declared size as it
-    streams and its digest at the end; the merged tar's files may add up to `max_bytes` at most (None: no
-    cap), checked before each is written, and be `max_files` entries (inodes once unpacked: rt11b p04) at
-    most, checked before any is. `registry_nets`: networks (CIDR strings) that may be reached
-    though not public, e.g. ("127.0.0.1/32",) for a registry on this machine; every other loopback,
-    private, link-local, multicast or reserved address is refused (see the module docstring). Raises
+    streams and its digest at the end; the layers' declared sizes, before any is downloaded, and the merged
+    tar's files may each add up to `max_bytes` at most (None: no cap), checked before each is written, and
+    be `max_files` entries (inodes once unpacked: rt11b p04) at most, checked before any is.
+    `registry_nets`: networks (CIDR strings) that may be reached though not public, e.g. ("127.0.0.1/32",)
+    for a registry on this machine; every other loopback, private, link-local, multicast or reserved
+    address is refused (see the module docstring). Raises
     RegistryError, or RegistryUnreachable when a host does not answer."""
     with _Session(ref, scheme, timeout, deadline, registry_nets) as s:
         try:
@@ -492,6 +493,12 @@ def _pull(s: _Session, ref: str, out: BinaryIO, blob_dir: Path, platform: str, p
             m["config"]["size"] > MAX_MANIFEST:
         raise RegistryError(f"image {ref}: the image config is missing or over {MAX_MANIFEST >> 20} MiB")
     config = json.loads(_blob(s, m["config"], Path(blob_dir), say).read_bytes()).get("config") or {}
+    # the blobs land in the cache whole before a byte of them is read: their declared sizes (each blob is
+    # held to its own) are within the same cap as the files they unpack to, before any is downloaded
+    declared = sum(d["size"] for d in m["layers"] if isinstance(d, dict) and type(d.get("size")) is int)
+    if max_bytes is not None and declared > max_bytes:
+        raise RegistryError(f"image {ref}: its layers add up to {declared >> 20} MiB, over the "
+                            f"{max_bytes >> 20} MiB allowed")
     layers = []
     for n, desc in enumerate(m["layers"], 1):
         media = desc.get("mediaType", "")

@@ -150,3 +150,16 @@ def test_p35_an_image_with_device_nodes_imports_without_them(cache):  # noqa: F8
     image = images._save("devices:1", _tar(_file("etc/hostname", 3), null), "test", {}, "/", cache)
     assert (image.rootfs / "etc/hostname").read_bytes() == b"xxx"
     assert not os.path.lexists(image.rootfs / "dev/null")
+
+
+def test_p10_layers_declared_over_the_cap_are_refused_before_any_is_downloaded(tmp_path):
+    # a 200 MiB blob under a 50 MiB cap was written whole to the cache, and stayed there
+    from test_registry import FakeRegistry, pull
+    reg = FakeRegistry()
+    try:
+        with pytest.raises(registry.RegistryError, match="its layers add up to 0 MiB, over the 0 MiB"):
+            pull(reg, tmp_path, max_bytes=1)
+    finally:
+        reg.server.shutdown()
+        reg.server.server_close()
+    assert len(list((tmp_path / "blobs" / "sha256").iterdir())) == 1      # the config only
