@@ -49,10 +49,10 @@ import tempfile
 import threading
 import time
 import urllib.parse
-import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import archives
 import dockerfile
 import registry
 import sandbox
@@ -245,15 +245,14 @@ def _save(ref: str, tar_file, source: str, env: dict[str, str], workdir: str, ca
     (tmp / "rootfs").mkdir(parents=True)
     _root_only(cache)
     _own(tmp / "rootfs")
-    # Device nodes cannot be made in a user namespace (the sandbox mounts its own /dev): tar says so and
-    # goes on; any other error fails the import.
-    r = sandbox.run_mapped(["tar", "-x", *_compression(tar_file), "-p", "--numeric-owner", "-f", "-"],
-                           stdin=tar_file, cwd=str(tmp / "rootfs"))     # the cache: root's, mode 0700
-    bad = [l for l in r.stdout.splitlines() if l.strip() and "Cannot mknod" not in l
-           and "Exiting with failure status" not in l]
-    if r.returncode and bad:
+    # Device nodes cannot be made in a user namespace (the sandbox mounts its own /dev): the feeder leaves
+    # them out, so any error of tar's fails the import (never forgiven by words, which a name can supply:
+    # rt12b p35). The cache: root's, mode 0700.
+    try:
+        _unpack(tar_file, tmp / "rootfs", [1 << 62, 1 << 62], f"cannot import {ref}", None, imported=True)
+    except BuildError:
         _rm(tmp)
-        raise BuildError(f"cannot import {ref}: {bad[-1][:200]}")
+        raise
     meta = {"ref": ref, "source": source, "env": env, "workdir": workdir,
             "content": f"sha256:{h.hexdigest()}", **(run or {})}   # run: user, entrypoint, cmd, healthcheck
     (tmp / "image.json").write_text(json.dumps(meta))
@@ -265,18 +264,6 @@ def _save(ref: str, tar_file, source: str, env: dict[str, str], workdir: str, ca
     return _cached(name, cache)
 
 
-def _compression(f) -> list[str]:
-    """tar's flag for the compression of an archive read on stdin (tar detects it only in named files).
-    Leaves the file's descriptor at offset 0 for tar (a buffered seek(0) may not move it)."""
-    head = os.pread(f.fileno(), 6, 0)
-    os.lseek(f.fileno(), 0, os.SEEK_SET)
-    for magic, flag in ((b"\x1f\x8b", "-z"), (b"BZh", "-j"), (b"\xfd7zXZ", "-J"),
-                        (b"\x28\xb5\x2f\xfd", "--zstd")):
-        if head.startswith(magic):
-            return [flag]
-    return []
-
-
 def _import(ref: str, path: Path, source: str, cache: Path, name: str) -> Image:
     if path.is_dir():                          # a root filesystem directory: archived first, then imported
         with tempfile.TemporaryFile(dir=cache) as f:
@@ -286,7 +273,7 @@ def _import(ref: str, path: Path, source: str, cache: Path, name: str) -> Image:
                 raise BuildError(f"cannot archive {path}: {r.stderr.decode(errors='replace').strip()[-200:]}")
             f.seek(0)
             return _save(ref, f, source, {}, "/", cache, name)
-    with open(path, "rb") as f:                # plain or compressed (_compression tells tar which)
+    with open(path, "rb") as f:                # plain or compressed (archives.members reads both)
         return _save(ref, f, source, {}, "/", cache, name)
 
 
@@ -815,9 +802,8 @@ def _add_archive(sb: Sandbox, src: Path, dest: str, where: str, deadline: float,
     except OSError:                            # a link, a FIFO, a directory: copied as what it is
         return False
     with os.fdopen(fd, "rb") as f:
-        if not tarfile.is_tarfile(f):
+        if not archives.is_tar(f, lambda: None):   # its first member's headers: at most MAX_HEADER
             return False
-        f.seek(0)
         staged = sb.dir / "xfer" / f"add-{secrets.token_hex(4)}"   # the sandbox's: gone with it
         staged.mkdir()
         try:
@@ -843,21 +829,27 @@ def _room(sb: Sandbox, max_bytes: int | None, on: Path) -> list[int]:
     return [max(0, min(BUILD_DISK_MB << 20, free, *([room] if room is not None else []))), max(0, files)]
 
 
-def _unpack(f, out: Path, budget: list[int], where: str, deadline: float) -> None:
-    """Unpack the tar stream `f` into `out` with tar in the sandbox's id map (sandbox.run_mapped), fed by a
-    thread that re-writes the archive member by member and stops once budget[0] bytes (data and a 512-byte
-    header each) or budget[1] paths (an inode each, the parents tar makes counted) have gone by, or at the
-    deadline."""
+def _unpack(f, out: Path, budget: list[int], where: str, deadline: float | None,
+            imported: bool = False) -> None:
+    """Unpack the tar archive `f` into `out` with tar in the sandbox's id map (sandbox.run_mapped), fed by a
+    thread that re-writes the archive member by member (archives.members: its memory and time are not the
+    headers') and stops once budget[0] bytes (data and all its header blocks each) or budget[1] paths (an
+    inode each, the parents tar makes counted) have gone by, or at the deadline (None: none), checked in
+    every read. `imported`: an image's root filesystem, whose owners are kept and device nodes left out."""
     r_fd, w_fd = os.pipe()
     fault: list[str] = []
+
+    def check() -> None:
+        if deadline is not None and time.monotonic() > deadline:
+            raise archives.ArchiveError("build_timeout_sec reached unpacking it")
 
     def feed() -> None:
         used, seen = 0, set()                  # seen: every path tar makes, its missing parents too
         try:
-            with os.fdopen(w_fd, "wb") as pipe, tarfile.open(fileobj=f, mode="r|*") as tar, \
+            with os.fdopen(w_fd, "wb") as pipe, \
                     tarfile.open(fileobj=pipe, mode="w|", format=tarfile.PAX_FORMAT) as out_tar:
-                for member in tar:
-                    used += member.size + 512
+                for member, tar in archives.members(f, check):
+                    used += member.size + member.offset_data - member.offset   # its pax/long-name blocks too
                     name = posixpath.normpath(member.name.strip("/"))
                     while name not in ("", ".") and name not in seen:
                         seen.add(name)
@@ -870,27 +862,34 @@ def _unpack(f, out: Path, budget: list[int], where: str, deadline: float) -> Non
                         fault.append(f"{where}: unpacks to over {budget[1]} files (inodes the step may "
                                      "take here)")
                         return
-                    if time.monotonic() > deadline:
+                    if deadline is not None and time.monotonic() > deadline:
                         fault.append(f"{where}: build_timeout_sec reached unpacking it")
                         return
+                    if imported and (member.ischr() or member.isblk()):
+                        continue
                     data = tar.extractfile(member) if member.isreg() else None
                     if member.isreg():             # a GNU sparse member: written out as the plain file
                         member.type = tarfile.REGTYPE      # its bytes are (counted whole above)
                         member.pax_headers = {k: v for k, v in member.pax_headers.items()
                                               if not k.startswith("GNU.sparse.")}
                     out_tar.addfile(member, data)
+                    out_tar.members.clear()        # a writer keeps every member it wrote too
         except BrokenPipeError:                # tar stopped reading: its own message says why
             pass
-        except (tarfile.TarError, EOFError, zlib.error, OSError) as e:
+        except archives.ArchiveError as e:
+            fault.append(f"{where}: {e}")
+        except (tarfile.TarError, EOFError, OSError) as e:
             fault.append(f"{where}: cannot unpack: {one_line(str(e))[:200]}")
 
     feeder = threading.Thread(target=feed, daemon=True)
     feeder.start()
-    left = max(1, int(deadline - time.monotonic()))
+    left = None if deadline is None else max(1, int(deadline - time.monotonic()))
+    kill = [] if left is None else ["timeout", "-s", "KILL", str(left)]
+    owners = ["-p", "--numeric-owner"] if imported else ["--no-same-owner"]
     try:
         with os.fdopen(r_fd, "rb") as pipe:
-            r = sandbox.run_mapped(["timeout", "-s", "KILL", str(left), "tar", "-x", "--no-same-owner",
-                                    "-f", "-", "-C", str(out)], stdin=pipe)
+            # cwd: entered by the host's root first (an image's rootfs is behind the cache's 0700)
+            r = sandbox.run_mapped([*kill, "tar", "-x", *owners, "-f", "-"], stdin=pipe, cwd=str(out))
     finally:
         feeder.join()
     if fault:

@@ -42,11 +42,11 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import archives
 from errors import EchoError, one_line
 
 DOCKER_HUB = "registry-1.docker.io"
@@ -407,16 +407,23 @@ def _parents(name: str):
         yield name
 
 
-def _survivors(layers: list[Path], s: _Session) -> dict[tuple[int, int], tuple[str, str | None]]:
-    """Pass 1: (layer i, member k) -> (name, hard link target) for every member the merged tar keeps."""
+def _survivors(layers: list[Path], s: _Session,
+               max_files: int | None = None) -> dict[tuple[int, int], tuple[str, str | None]]:
+    """Pass 1: (layer i, member k) -> (name, hard link target) for every member the merged tar keeps. What it
+    holds grows with a layer's distinct names and hard links, each capped as it reads (`held`)."""
     owner: dict[str, tuple[int, int]] = {}  # path -> the (layer, member) that has it now
+    held = float("inf") if max_files is None else max(2 * max_files, 1 << 16)   # 64k names: ~15 MiB
     links = []                              # (layer, member, name, (layer, member) of the link's target)
     for i, path in enumerate(layers):
         gone, cut, names = set(), set(), {}  # gone: whiteouts; cut: paths whose subtree lower layers lose
         try:
-            with tarfile.open(path, "r|*") as tar:
-                for k, m in enumerate(tar):
-                    s.left()                       # the pull's deadline holds while layers are read too
+            with open(path, "rb") as f:
+                for k, (m, _) in enumerate(archives.members(f, s.left)):  # s.left: the deadline, in reads
+                    # what pass 1 holds, bounded as it reads: a layer may hold more than the cap, as a later
+                    # one may remove some (the merged image's own count is checked exactly after)
+                    if max(len(names), len(links)) > held:
+                        raise RegistryError(f"image {s.ref}: layer {i + 1} has over {held} files and "
+                                            f"directories (the most allowed is {max_files})")
                     name = _norm(m.name)
                     base, d = posixpath.basename(name), posixpath.dirname(name)
                     if base == ".wh..wh..opq":
@@ -430,7 +437,7 @@ def _survivors(layers: list[Path], s: _Session) -> dict[tuple[int, int], tuple[s
                         names[name] = (i, k)
                         if not m.isdir():
                             cut.add(name)  # a file replacing a directory hides the directory's tree
-        except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
+        except (tarfile.TarError, OSError, EOFError, archives.ArchiveError) as e:
             raise RegistryError(f"image {s.ref}: layer {i + 1} ({path.name[:12]}) unreadable ({e})") from None
         for p in [p for p in owner if p in gone or any(q in cut for q in _parents(p))]:
             del owner[p]
@@ -455,11 +462,12 @@ def pull(ref: str, out: BinaryIO, blob_dir: Path, platform: str = "linux/amd64",
     ...; keys the config lacks or has as null are left out). progress(msg) gets a line
     at most once a second. `timeout` bounds each network wait, `deadline` (time.monotonic(); None: no
     overall bound) the whole pull, merge included. Every blob is checked against its declared size as it
-    streams and its digest at the end; the merged tar's files may add up to `max_bytes` at most (None: no
-    cap), checked before each is written, and be `max_files` entries (inodes once unpacked: rt11b p04) at
-    most, checked before any is. `registry_nets`: networks (CIDR strings) that may be reached
-    though not public, e.g. ("127.0.0.1/32",) for a registry on this machine; every other loopback,
-    private, link-local, multicast or reserved address is refused (see the module docstring). Raises
+    streams and its digest at the end; the layers' declared sizes, before any is downloaded, and the merged
+    tar's files may each add up to `max_bytes` at most (None: no cap), checked before each is written, and
+    be `max_files` entries (inodes once unpacked: rt11b p04) at most, checked before any is.
+    `registry_nets`: networks (CIDR strings) that may be reached though not public, e.g. ("127.0.0.1/32",)
+    for a registry on this machine; every other loopback, private, link-local, multicast or reserved
+    address is refused (see the module docstring). Raises
     RegistryError, or RegistryUnreachable when a host does not answer."""
     with _Session(ref, scheme, timeout, deadline, registry_nets) as s:
         try:
@@ -485,6 +493,12 @@ def _pull(s: _Session, ref: str, out: BinaryIO, blob_dir: Path, platform: str, p
             m["config"]["size"] > MAX_MANIFEST:
         raise RegistryError(f"image {ref}: the image config is missing or over {MAX_MANIFEST >> 20} MiB")
     config = json.loads(_blob(s, m["config"], Path(blob_dir), say).read_bytes()).get("config") or {}
+    # the blobs land in the cache whole before a byte of them is read: their declared sizes (each blob is
+    # held to its own) are within the same cap as the files they unpack to, before any is downloaded
+    declared = sum(d["size"] for d in m["layers"] if isinstance(d, dict) and type(d.get("size")) is int)
+    if max_bytes is not None and declared > max_bytes:
+        raise RegistryError(f"image {ref}: its layers add up to {declared >> 20} MiB, over the "
+                            f"{max_bytes >> 20} MiB allowed")
     layers = []
     for n, desc in enumerate(m["layers"], 1):
         media = desc.get("mediaType", "")
@@ -492,16 +506,15 @@ def _pull(s: _Session, ref: str, out: BinaryIO, blob_dir: Path, platform: str, p
             raise RegistryError(f"image {ref}: layer {n} has unsupported media type {media}")
         layers.append(_blob(s, desc, Path(blob_dir), lambda msg: say(f"layer {n}/{len(m['layers'])}, {msg}")))
     say(f"merging {len(layers)} layers")
-    keep, written = _survivors(layers, s), 0
+    keep, written = _survivors(layers, s, max_files), 0
     if max_files is not None and len(keep) > max_files:
         raise RegistryError(f"image {ref}: {len(keep)} files and directories, over the {max_files} allowed")
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as merged:
         for i, path in enumerate(layers):  # pass 2: copy the survivors, in layer order
-            with tarfile.open(path, "r|*") as tar:
-                for k, member in enumerate(tar):
+            with open(path, "rb") as f:       # read whole in pass 1: its headers are within the caps
+                for k, (member, tar) in enumerate(archives.members(f, s.left)):
                     if (i, k) not in keep:
                         continue
-                    s.left()
                     written += member.size if member.isreg() else 0
                     if max_bytes is not None and written > max_bytes:
                         raise RegistryError(f"image {ref}: its files add up to over {max_bytes >> 20} MiB")
@@ -511,4 +524,5 @@ def _pull(s: _Session, ref: str, out: BinaryIO, blob_dir: Path, platform: str, p
                     member.pax_headers = {key: v for key, v in member.pax_headers.items()
                                           if key not in ("path", "linkpath")}
                     merged.addfile(member, tar.extractfile(member) if member.isreg() else None)
+                    merged.members.clear()          # a writer keeps every member it wrote too
     return {k: config[k] for k in CONFIG_KEYS if config.get(k) is not None}
