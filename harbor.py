@@ -1739,16 +1739,22 @@ def homes_named(tests: Path) -> tuple[str, ...]:
     return tests_named(tests)[0]
 
 
-def tests_named(tests: Path) -> tuple[tuple[str, ...], frozenset[str]]:
-    """(homes_named, the absolute paths the tests run by their name: tamper.exec_named, `sh /opt/grade.sh`)
-    in one reading of tests/; past the budget, the paths read so far."""
-    named, files, left, run = set(), 0, HOME_SCAN_BYTES, set()
+TESTS_PATH = re.compile(r"(?<![\w.~$-])(/[\w.@+-]+(?:/[\w.@+-]+)+)")
+TESTS_PATHS = 10_000
+
+
+def tests_named(tests: Path) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
+    """(homes_named, the absolute paths the tests run by their name: tamper.exec_named, `sh /opt/grade.sh`,
+    every absolute path of two components or more they spell out, at most TESTS_PATHS: tests_paths) in one
+    reading of tests/; past the budget, the paths read so far."""
+    named, files, left, run, spelt = set(), 0, HOME_SCAN_BYTES, set(), set()
+    done = lambda homes: (homes, frozenset(run), frozenset(sorted(spelt)[:TESTS_PATHS]))      # noqa: E731
     for root, dirs, names in os.walk(tests):
         for name in names:
             files += 1
             path = os.path.join(root, name)
             if files > HOME_SCAN_FILES:
-                return ("/",), frozenset(run)
+                return done(("/",))
             if os.path.islink(path) or not os.path.isfile(path):
                 continue
             try:
@@ -1759,39 +1765,20 @@ def tests_named(tests: Path) -> tuple[tuple[str, ...], frozenset[str]]:
             left -= len(data)
             text = data.decode("utf-8", "replace")
             run |= tamper.exec_named(text)
+            if len(spelt) < TESTS_PATHS:
+                spelt |= {os.path.normpath(m) for m in TESTS_PATH.findall(text)}
             if left < 0:
-                return ("/",), frozenset(run)
+                return done(("/",))
             for m in HOME_NAMED.finditer(text):
                 named.add(m.group(1) or ("~" + m.group(2) if m.group(2) else "~"))
-    return tuple(sorted(named)), frozenset(run)
-
-
-TESTS_PATH = re.compile(r"(?<![\w.~$-])(/[\w.@+-]+(?:/[\w.@+-]+)+)")
-TESTS_PATHS = 10_000
+    return done(tuple(sorted(named)))
 
 
 def tests_paths(tests: Path) -> frozenset[str]:
-    """Every absolute path (two components or more) the task's tests spell out, read as tests_named reads
-    (links not followed, HOME_SCAN_FILES files, HOME_SCAN_BYTES bytes), at most TESTS_PATHS of them: what a
-    test checks is gone (`assert not Path("/etc/sudoers.d/cert-rotation").exists()`) is the agent's to
-    delete (tamper.tampered's `removable`)."""
-    found, files, left = set(), 0, HOME_SCAN_BYTES
-    for root, _, names in os.walk(tests):
-        for name in names:
-            files += 1
-            path = os.path.join(root, name)
-            if files > HOME_SCAN_FILES or left <= 0 or len(found) >= TESTS_PATHS:
-                return frozenset(found)
-            if os.path.islink(path) or not os.path.isfile(path):
-                continue
-            try:
-                with open(path, "rb") as f:
-                    data = f.read(left)
-            except OSError:
-                continue
-            left -= len(data)
-            found |= {os.path.normpath(m) for m in TESTS_PATH.findall(data.decode("utf-8", "replace"))}
-    return frozenset(sorted(found)[:TESTS_PATHS])
+    """Every absolute path the task's tests spell out (tests_named's third part): what a test checks is gone
+    (`assert not Path("/etc/sudoers.d/cert-rotation").exists()`) is the agent's to delete (tamper.tampered's
+    `removable`)."""
+    return tests_named(tests)[2]
 
 
 # What a task's tests download themselves (rt11a p14: `curl -fsSL URL -o /tmp/junit.jar` before `java -jar
@@ -1943,10 +1930,9 @@ def task_facts(task: Task) -> TaskFacts:
                 say(f"task '{task.name}': tests/ is over the budget for reading its imports "
                     f"({tamper.SHADOW_SCAN_BYTES >> 20} MiB of Python, {tamper.SHADOW_SCAN_SECONDS:g} s, "
                     f"{tamper.MAX_ENTRIES} entries): every stdlib module name is judged as one it imports")
-            homes, programs = tests_named(tests)
+            homes, programs, paths = tests_named(tests)
             hit = stamp, TaskFacts(imports, frozenset(tamper.tests_modules(str(tests))), homes,
-                                   named or frozenset(), programs, frozenset(fetched_paths(tests)),
-                                   tests_paths(tests))
+                                   named or frozenset(), programs, frozenset(fetched_paths(tests)), paths)
             _facts[str(tests)] = hit
     return hit[1]
 

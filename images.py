@@ -297,7 +297,7 @@ def _pull(ref: str, canon: str, log, cache: Path, name: str, deadline: float | N
 
 
 # A registry image's config is the task's data as much as its Dockerfile, only unseen at load: every value
-# is checked here with the Dockerfile's own lines' checks (dockerfile.replay, harbor._workdir,
+# is checked here with the Dockerfile's own lines' checks (dockerfile.replay, harbor.py's _workdir,
 # sandbox.env_overflow), each failure the task's one line. Unchecked, `Env: [5]` or `User: 5` escaped as a
 # TypeError, and a 200 KB variable or a NUL in Entrypoint failed pid 1's exec, booked as the machine's and
 # retried, or started an episode whose every command failed (rt12b p07-p09).

@@ -136,7 +136,7 @@ ID_COUNT = 65536
 # locked shared memory, processes) in the namespace and then to its owner, level by level up to the host's
 # limit: with one owner for all, one episode holding its whole count failed every other's tools (rt11b p03,
 # p10). The pid is unique among live sandboxes; the base is above pid_max (2**22) of room in 0x70000000..,
-# a range no distribution or container tool hands out (systemd's UIDS-GIDS.md: unused).
+# a range no distribution or container tool hands out (unused in systemd's documented uid ranges).
 OWNER_BASE = 1_900_000_000
 
 
