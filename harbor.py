@@ -1561,10 +1561,19 @@ def verify(env: Environment, task: Task, seed: int = 0) -> tuple[float, str]:
     # where the verifier's is wider than the agent's phase had (--no-internet, or [agent].network_mode
     # "no-network" under a public verifier), they are killed first, as with --kill-agent-processes (rt11b
     # p19: a survivor went online during the tests). The cost: a service the agent left is gone for tests.
-    keep = env.box.limits.keep_agent_processes and not (env.verifier_network and not env.box.network)
+    # The agent's phase network is a property of everything the agent could drive, not only of main's
+    # processes: a compose sidecar shares the namespace and the agent's volumes (and the agent reaches it),
+    # so under such a verifier every sidecar's processes die too (rt12b p29: a sidecar ran a job the agent
+    # dropped in a shared volume, online during the tests), and the tests find no sidecar service running.
+    wider = bool(env.verifier_network and not env.box.network)
+    keep = env.box.limits.keep_agent_processes and not wider
+    if wider and env.services:
+        for box in env.services.boxes:
+            box.restart_shell()
     if env.box.limits.keep_agent_processes and not keep:
         sandbox.say_once("the verifier has a network the agent's phase had not (--no-internet, or the task's "
-                         "[agent].network_mode): the agent's processes are killed before such a verifier")
+                         "[agent].network_mode): the agent's processes and a compose task's sidecars are "
+                         "killed before such a verifier")
     sealed = keep and env.box.seal()
     if keep and not sealed:                    # what they left cannot be kept from the tests
         why = env.box.seal_refused.format("; ".join(env.box.root_writers()[:3]) or "a file")
