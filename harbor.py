@@ -54,6 +54,11 @@ NO_SYMLINKS = ("task.toml", "instruction.md", "environment", "environment/Docker
                "solution/solve.sh")
 # The files the loader reads whole: a larger one is a bad task, refused in one line, not read into memory.
 MAX_FILE_BYTES = 1 << 20
+# tests/ and solution/ are copied whole into every episode that needs them (tests/ at every verify: staged on
+# the host, then copied into /tests), at ~0.2 ms an entry whatever its size: empty files cost no bytes but
+# the same copy each (rt12b p24: 2,000,000 of them ~ 365 s a verify). Over this many entries a tree is a bad
+# task, refused at load in one line; under it, the copy runs on the verifier's clock (Sandbox.run_fresh).
+MAX_TREE_ENTRIES = 100_000
 
 
 class TaskError(ConfigError):
@@ -467,12 +472,16 @@ NETWORK_MODES = {"public": True, "no-network": False, "none": False}
 
 def _copyable(path: Path, tree: str, fail) -> None:
     """Every entry of the task's `tree` a regular file, directory or symlink (a FIFO would hang the copy, a
-    device node be opened as root), and no deeper than images.MAX_DEPTH; walked without following links
-    and without recursion."""
-    todo = [(path / tree, 0)] if (path / tree).is_dir() else []
+    device node be opened as root), no deeper than images.MAX_DEPTH, and at most MAX_TREE_ENTRIES of them;
+    walked without following links and without recursion."""
+    todo, entries = [(path / tree, 0)] if (path / tree).is_dir() else [], 0
     while todo:
         p, depth = todo.pop()
         for entry in os.scandir(p):
+            entries += 1
+            if entries > MAX_TREE_ENTRIES:
+                raise fail(f"{tree}/ has over {MAX_TREE_ENTRIES} files and directories (each is copied into "
+                           "every episode that needs the tree): pack them in an archive")
             mode = entry.stat(follow_symlinks=False).st_mode
             if stat.S_ISDIR(mode):
                 if depth >= images.MAX_DEPTH:

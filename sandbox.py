@@ -594,13 +594,21 @@ class Sandbox:
         if tests is None:
             message = marshal.dumps((_ids(user), command, tuple(homes)))
             return self._run_fresh((b"L" if private_logs else b"-") + message, timeout, private_logs)
-        stage = self._stage(Path(tests), where=self.dir / "stage")
+        # The staging is the command's time too (rt12b p24: tests/ of many entries staged with no clock):
+        # past `timeout` it is the command's timeout, as a test.sh that ran as long would be.
+        deadline = time.monotonic() + timeout
+        try:
+            stage = self._stage(Path(tests), where=self.dir / "stage", deadline=deadline)
+        except TimeoutError:
+            return Result(f"staging {tests} took over {timeout:g} s", -1, True)
         try:                                   # pid 1's child copies it to /tests before bash starts
             message = marshal.dumps((_ids(user), command, tuple(homes), stage.name))
             # sealed: a root of its own over the sealed one; else (the agent's processes killed) over the
             # episode's layer (sandbox_init._killed_root): either way test.sh writes no inode of theirs
             kind = b"T" if getattr(self, "_sealed", False) else b"K"
-            return self._run_fresh(kind + message, timeout, True)
+            if (left := deadline - time.monotonic()) <= 0:
+                return Result(f"staging {tests} took over {timeout:g} s", -1, True)
+            return self._run_fresh(kind + message, left, True)
         finally:
             _rmtree(stage)
 
@@ -947,7 +955,10 @@ class Sandbox:
                 raise OSError(f"cannot copy {src.name} to {dest}: over {timeout:.0f} s")
             _copy_plain(a, b)
         tree = src.is_dir() and not src.is_symlink()         # a link to a directory is copied as the link
-        stage = self._stage(src, copy, keep_owners)
+        try:                                   # the clock checked at every entry, a directory's too
+            stage = self._stage(src, copy, keep_owners, deadline=deadline)
+        except TimeoutError:
+            raise OSError(f"cannot copy {src.name} to {dest}: over {timeout:.0f} s") from None
         try:
             q = shlex.quote(dest)
             left = deadline - time.monotonic()
@@ -963,21 +974,33 @@ class Sandbox:
         if r.exit_code:
             raise OSError(f"cannot copy {src.name} to {dest}: {one_line(r.output)[-200:]}")
 
-    def _stage(self, src: Path, copy=None, keep_owners: bool = False, where: Path | None = None) -> Path:
+    def _stage(self, src: Path, copy=None, keep_owners: bool = False, where: Path | None = None,
+               deadline: float | None = None) -> Path:
         """src copied (by `copy`, default a plain copy) into the state directory, which the sandbox sees
         read-only at /run/xfer: a directory's contents, or the file itself inside it; links stay links;
         owned by the sandbox's root, or with keep_owners by src's owner where that is an id of the sandbox's
-        (copy_in). where: another host directory than xfer (run_fresh's tests). The caller removes it."""
+        (copy_in). where: another host directory than xfer (run_fresh's tests). TimeoutError past
+        `deadline` (time.monotonic()), checked at every entry, a directory's too. The caller removes it."""
         stage, copy = (where or self.dir / "xfer") / secrets.token_hex(4), copy or _copy_plain
+
+        def on_time(*_) -> list:               # copytree's `ignore`, called once per directory: ignores none
+            if deadline is not None and time.monotonic() > deadline:
+                raise _Late()                  # not an OSError, which copytree collects and goes on
+            return []
+
+        def timed(a, b):
+            on_time()
+            copy(a, b)
         tree = src.is_dir() and not src.is_symlink()
         try:
             if tree:
-                shutil.copytree(src, stage, symlinks=True, copy_function=copy)
+                shutil.copytree(src, stage, symlinks=True, copy_function=timed, ignore=on_time)
             else:
                 stage.mkdir()
-                copy(src, stage / src.name)
+                timed(src, stage / src.name)
             if os.getuid() == 0:
                 for p in [stage, *stage.rglob("*")]:
+                    on_time()
                     os.lchown(p, self.ids.host_root, self.ids.host_root)
                     if not keep_owners or not tree and p == stage:
                         continue
@@ -986,6 +1009,9 @@ class Sandbox:
                         os.lchown(p, st.st_uid, st.st_gid)
                         if not stat.S_ISLNK(st.st_mode):       # chown cleared a setuid bit: put it back
                             os.chmod(p, stat.S_IMODE(st.st_mode))
+        except _Late:
+            _rmtree(stage)
+            raise TimeoutError(f"staging {src.name}: past its deadline") from None
         except BaseException:
             _rmtree(stage)
             raise
@@ -1713,6 +1739,10 @@ def _teardown(proc: subprocess.Popen, init: list[int], net: list[int], dirpath: 
     if cgroup:
         cgroup.remove()
     _rmtree(dirpath)
+
+
+class _Late(Exception):
+    """Sandbox._stage past its deadline (raised through shutil.copytree, which collects OSErrors)."""
 
 
 def _tree_size(top: Path) -> tuple[int, int]:

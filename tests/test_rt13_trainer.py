@@ -63,3 +63,43 @@ def test_a_sidecar_lives_on_where_the_verifier_has_no_wider_network(tmp_path):
         env.run(JOB)
         assert env.verify() == (0.0, "")
 
+
+# ---- p24: a task's trees in entries, and tests/ staged on the verifier's clock ---------------------------
+
+def plain_task(tmp_path: Path, files: dict[str, str]) -> Path:
+    path = tmp_path / "t"
+    for rel, text in {"task.toml": "", "instruction.md": "Do it.\n",
+                      "tests/test.sh": "echo 1 > /logs/verifier/reward.txt\n", **files}.items():
+        (path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (path / rel).write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("tree", ["tests", "solution"])
+def test_a_tree_of_more_entries_than_the_cap_is_refused_at_load_in_one_line(tmp_path, monkeypatch, tree):
+    monkeypatch.setattr(harbor, "MAX_TREE_ENTRIES", 20)
+    path = plain_task(tmp_path, {"solution/solve.sh": "true\n"})
+    for i in range(20):                        # empty directories count too: each is a copy's mkdir
+        (path / tree / "many" / str(i)).mkdir(parents=True)
+    with pytest.raises(harbor.TaskError, match=rf"^task 't': {tree}/ has over 20 files and directories"):
+        harbor.load_task(path)
+
+
+def test_a_tree_at_the_cap_loads(tmp_path, monkeypatch):
+    monkeypatch.setattr(harbor, "MAX_TREE_ENTRIES", 20)
+    path = plain_task(tmp_path, {f"tests/f{i}": "" for i in range(19)})     # and test.sh: 20
+    assert harbor.load_task(path).name == "t"
+
+
+def test_staging_tests_runs_on_the_verifiers_clock(tmp_path, monkeypatch):
+    import sandbox
+    path = plain_task(tmp_path, {f"tests/f{i}": "" for i in range(40)})
+    with harbor.start_task(harbor.load_task(path)) as env:
+        slow = sandbox._copy_plain
+        monkeypatch.setattr(sandbox, "_copy_plain", lambda a, b: (time.sleep(0.05), slow(a, b)))  # 2 s in all
+        t0 = time.monotonic()
+        r = env.box.run_fresh("echo ran", 0.5, private_logs=True, tests=path / "tests")
+        assert r.timed_out and "ran" not in r.output
+        assert time.monotonic() - t0 < 1.5
+        assert not any((env.box.dir / "stage").iterdir())          # nothing staged is left behind
+
