@@ -400,9 +400,18 @@ def debootstrap(suite: str, mirror: str, names: list[str], python: bool, extra: 
 # (inodes) are capped the same way (rt11b p04: empty files cost no bytes): at FILES_PER_MB per MiB of its
 # byte cap, the inodes a default ext4 gives those bytes (one per 16 KiB), and at the cache's free inodes
 # less sandbox.INODE_RESERVE.
+# Names are not where bytes land (rt12b p02: `exec 3>/big; rm /big; dd >&3` wrote 300 MiB past a 30 MiB
+# cap): a file the step's processes hold open or mapped with no name left (unlinked, O_TMPFILE) counts
+# too, where it lies on the cache's filesystem (held_files). Bytes no process of the step holds by fd or
+# map (an fd in flight on a unix socket) are seen by the cache's free space alone: a step is also killed
+# when the disk falls under DISK_FLOOR_MB free, half the reserve, and it is the task's failure if the disk
+# lost more than the step's cap while it ran. Another process's writes never count against a step: they
+# kill it only where the disk is about to be full anyway, and then as the machine's failure unless the
+# disk lost more than the step's cap during it.
 BUILD_DISK_MB = int(os.environ.get("ECHO_BUILD_DISK_MB") or 20480)
 FILES_PER_MB = 64
 DISK_RESERVE_MB = 1024
+DISK_FLOOR_MB = DISK_RESERVE_MB // 2
 WATCH_SECONDS = 0.5
 
 
@@ -621,8 +630,16 @@ def _build_layer(state: State, step, context: Path, layer: Path, deadline: float
             try:
                 run_step(sb, step, state, context, seed=seed, timeout=left, max_bytes=cap[0])
             except (BuildError, sandbox.SandboxError):
-                if not watch.over:
+                if not watch.over and watch.low is None:
                     raise
+        if watch.low is not None:              # the cache's disk fell under its floor while the step ran
+            lost = watch.free0 - watch.low
+            where = (f"line {step.line}: {step.instr} {_short(step.args)}: the cache's disk fell to "
+                     f"{watch.low >> 20} MiB free (under {DISK_FLOOR_MB} MiB) and lost {lost >> 20} MiB "
+                     f"while the step ran")
+            if lost > cap[0]:                  # more than the step may write: taken as the step's
+                raise BuildError(f"{where}, over the build's disk cap of {cap[0] >> 20} MiB")
+            raise sandbox.SandboxError(f"{where}, within its cap: another process filled it")
         used, files = watch.over or disk_usage(tmp)
         if used > cap[0]:
             raise BuildError(f"line {step.line}: {step.instr} {_short(step.args)} wrote {used >> 20} MiB, "
@@ -1574,15 +1591,46 @@ def _disk_cap(where: Path, disk_mb: int) -> tuple[int, int]:
     return min(disk_mb << 20, free), files if inodes is None else min(files, inodes)
 
 
+def held_files(pids, on: Path) -> int:
+    """Bytes on disk of the regular files that processes `pids` hold open (/proc/PID/fd) or mapped
+    (/proc/PID/map_files) with no name left (st_nlink 0: unlinked, or O_TMPFILE), counted once each, where
+    they lie on `on`'s filesystem (known by its size in statvfs: an overlay reports its upper's, under an
+    f_fsid of its own; a tmpfs file is memory, which the step's cgroup counts). A name's bytes are
+    disk_usage's; these no walk sees."""
+    size = lambda v: (v.f_frsize, v.f_blocks, v.f_files)      # noqa: E731
+    fs, seen, total = size(os.statvfs(on)), set(), 0
+    for pid in pids:
+        for table in ("fd", "map_files"):      # map_files: an unlinked file mapped after its fd was closed
+            try:
+                names = os.listdir(f"/proc/{pid}/{table}")
+            except OSError:                    # gone, or map_files without CAP_SYS_ADMIN
+                continue
+            for name in names:
+                link = f"/proc/{pid}/{table}/{name}"
+                try:
+                    st = os.stat(link)
+                    if (not stat.S_ISREG(st.st_mode) or st.st_nlink or (st.st_dev, st.st_ino) in seen
+                            or size(os.statvfs(link)) != fs):
+                        continue
+                except OSError:
+                    continue
+                seen.add((st.st_dev, st.st_ino))
+                total += st.st_blocks * 512
+    return total
+
+
 class _DiskWatch:
-    """While a build step runs: walk its layer's size and kill the sandbox when it passes the cap (bytes,
-    entries); `over` is then what the walk found."""
+    """While a build step runs: walk its layer's size, add the files its processes hold with no name
+    (held_files), and kill the sandbox when they pass the cap (bytes, entries): `over` is then what was
+    found; or when the cache's disk falls under DISK_FLOOR_MB free: `low` is then its free bytes, `free0`
+    what it had at the start."""
 
     def __init__(self, path: Path, cap: tuple[int, int], sb: Sandbox):
-        self.path, self.cap, self.sb, self.over = path, cap, sb, None
+        self.path, self.cap, self.sb, self.over, self.low = path, cap, sb, None, None
         self.stop = threading.Event()
 
     def __enter__(self) -> "_DiskWatch":
+        self.free0 = shutil.disk_usage(self.path).free
         self.thread = threading.Thread(target=self._loop, daemon=True)
         self.thread.start()
         return self
@@ -1591,10 +1639,17 @@ class _DiskWatch:
         pause = WATCH_SECONDS
         while not self.stop.wait(pause):
             t0 = time.monotonic()
+            try:
+                pids = self.sb.processes()
+            except (OSError, TypeError):       # already gone
+                pids = []
             used = disk_usage(self.path)
+            used = (used[0] + held_files(pids, self.path), used[1])
             pause = max(WATCH_SECONDS, 2 * (time.monotonic() - t0))   # a big layer is walked less often
-            if used[0] > self.cap[0] or used[1] > self.cap[1]:
-                self.over = used
+            if (free := shutil.disk_usage(self.path).free) < DISK_FLOOR_MB << 20:
+                self.low = free
+            if used[0] > self.cap[0] or used[1] > self.cap[1] or self.low is not None:
+                self.over = used if self.low is None else None
                 try:
                     pids = self.sb.processes()           # pid 1 first: its namespace dies with it
                 except (OSError, TypeError):             # already gone
