@@ -2445,12 +2445,15 @@ def _tool_settings(c: Change, p: str, name: str, shipped, workdir: str, tools: f
     (pyproject.toml's [tool.ruff], setup.cfg's [flake8], package.json's scripts) that differs from the
     image's. Not what the instruction asks for: the file by its path or name (a shared file's table: the
     file and the tool's name), a .python-version that says a version (`uv init`), a new package.json (a
-    project the agent made), a shared file the task's setup made (its first text is not kept).
+    project the agent made), a shared file the task's setup made (its first text is not kept), what an
+    installed package ships (PYTHON_TREE: node_modules, site-packages).
     `contents`: texts(), which reads pyproject.toml and SHARED_SETTINGS (one not read counts as changed);
     `read(p)`: the image's text at p."""
     if not tools or c.kind == "dir" or not _SETTINGS_NAME.match(name) or not within(p, workdir) or (
             c.kind == "gone" and shipped(p) is None):
         return None
+    if PYTHON_TREE.match(p):                   # an installed package's own (node_modules/x/.eslintrc.json,
+        return None                            # a site-packages' pyproject.toml): no ancestor of the work
     absolute, bare = deliverables
     named = p in absolute or name in bare
     was = shipped(p)

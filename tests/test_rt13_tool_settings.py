@@ -81,6 +81,10 @@ def test_npm_scripts_are_judged_against_the_images_project(tmp_path):
     added = '{"name": "x", "scripts": {"test": "jest", "lint": "eslint ."}, "dependencies": {"e": "1"}}'
     assert judge(tmp_path, {"/app/package.json": added}, tools={"npm"}, shipped=image) == []
     assert judge(tmp_path, {"/app/package.json": forged}, tools={"npm"}) == []     # a project the agent made
+    # `npm install` in /app: the packages' own settings, which eslint and npm never read for the agent's files
+    installed = {"/app/node_modules/x/.eslintrc.json": "{}", "/app/node_modules/x/.npmrc": "a=b\n",
+                 "/app/.venv/lib/python3.11/site-packages/y/pyproject.toml": "[tool.ruff]\nselect = []\n"}
+    assert judge(tmp_path, installed) == []
 
 
 def test_a_python_version_is_judged_unless_it_says_a_version(tmp_path):
