@@ -1483,7 +1483,7 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
                           deliverables=tamper.asked_files(task.instruction),
                           named=tamper.asked_names(task.instruction) | facts.named | facts.modules,
                           removable=tamper.asked_files(task.instruction)[0] | facts.paths,
-                          programs=facts.programs)
+                          programs=facts.programs, tools=facts.tools, spelt=facts.paths)
     if before is None:                         # before the tests: what they would write through
         volumes = [t for _, t in env.services.volumes_of_main()] if env.services else []
         bad += shared_links(places, volumes, env.baseline)
@@ -1761,18 +1761,20 @@ TESTS_PATH = re.compile(r"(?<![\w.~$-])(/[\w.@+-]+(?:/[\w.@+-]+)+)")
 TESTS_PATHS = 10_000
 
 
-def tests_named(tests: Path) -> tuple[tuple[str, ...], frozenset[str], frozenset[str]]:
+def tests_named(tests: Path) -> tuple[tuple[str, ...], frozenset[str], frozenset[str], frozenset[str]]:
     """(homes_named, the absolute paths the tests run by their name: tamper.exec_named, `sh /opt/grade.sh`,
-    every absolute path of two components or more they spell out, at most TESTS_PATHS: tests_paths) in one
-    reading of tests/; past the budget, the paths read so far."""
-    named, files, left, run, spelt = set(), 0, HOME_SCAN_BYTES, set(), set()
-    done = lambda homes: (homes, frozenset(run), frozenset(sorted(spelt)[:TESTS_PATHS]))      # noqa: E731
+    every absolute path of two components or more they spell out, at most TESTS_PATHS: tests_paths, the
+    tools whose settings in the workdir are judged: tamper.tools_in, `ruff check`) in one reading of
+    tests/; past the budget, the paths read so far and every tool (what was not read may run any)."""
+    named, files, left, run, spelt, tools = set(), 0, HOME_SCAN_BYTES, set(), set(), set()
+    done = lambda homes, over=False: (homes, frozenset(run), frozenset(sorted(spelt)[:TESTS_PATHS]),  # noqa
+                                      frozenset(tamper.TOOL_SETTINGS if over else tools))
     for root, dirs, names in os.walk(tests):
         for name in names:
             files += 1
             path = os.path.join(root, name)
             if files > HOME_SCAN_FILES:
-                return done(("/",))
+                return done(("/",), over=True)
             if os.path.islink(path) or not os.path.isfile(path):
                 continue
             try:
@@ -1783,10 +1785,11 @@ def tests_named(tests: Path) -> tuple[tuple[str, ...], frozenset[str], frozenset
             left -= len(data)
             text = data.decode("utf-8", "replace")
             run |= tamper.exec_named(text)
+            tools |= tamper.tools_in(text)
             if len(spelt) < TESTS_PATHS:
                 spelt |= {os.path.normpath(m) for m in TESTS_PATH.findall(text)}
             if left < 0:
-                return done(("/",))
+                return done(("/",), over=True)
             for m in HOME_NAMED.finditer(text):
                 named.add(m.group(1) or ("~" + m.group(2) if m.group(2) else "~"))
     return done(tuple(sorted(named)))
@@ -1898,7 +1901,8 @@ class TaskFacts:
     (tamper.shadow_names), the modules it vendors (tamper.tests_modules), the homes it names
     (homes_named), every module it imports (tamper.tests_imports: asked for, where the image's code
     imports it guarded), the paths it runs by their name (tests_named) and the files it downloads
-    (fetched_paths), and every absolute path it spells (tests_paths). Each is bounded by its own budget:
+    (fetched_paths), every absolute path it spells (tests_paths) and the tools it runs whose settings
+    are judged in the workdir (tamper.tools_in). Each is bounded by its own budget:
     past SHADOW_SCAN_BYTES every stdlib name counts (and no module is asked for), past HOME_SCAN_BYTES every
     home is named ("/"), tests_modules reads MAX_ENTRIES entries."""
     imports: frozenset
@@ -1908,6 +1912,7 @@ class TaskFacts:
     programs: frozenset = frozenset()
     fetched: frozenset = frozenset()
     paths: frozenset = frozenset()
+    tools: frozenset = frozenset()
 
 
 _facts: dict[str, tuple[tuple, TaskFacts]] = {}
@@ -1948,9 +1953,10 @@ def task_facts(task: Task) -> TaskFacts:
                 say(f"task '{task.name}': tests/ is over the budget for reading its imports "
                     f"({tamper.SHADOW_SCAN_BYTES >> 20} MiB of Python, {tamper.SHADOW_SCAN_SECONDS:g} s, "
                     f"{tamper.MAX_ENTRIES} entries): every stdlib module name is judged as one it imports")
-            homes, programs, paths = tests_named(tests)
+            homes, programs, paths, tools = tests_named(tests)
             hit = stamp, TaskFacts(imports, frozenset(tamper.tests_modules(str(tests))), homes,
-                                   named or frozenset(), programs, frozenset(fetched_paths(tests)), paths)
+                                   named or frozenset(), programs, frozenset(fetched_paths(tests)), paths,
+                                   tools)
             _facts[str(tests)] = hit
     return hit[1]
 
