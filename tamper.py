@@ -905,11 +905,11 @@ CODE_FREE = ("/root", "/home", "/tmp", "/var/tmp", "/dev/shm")
 # grade.py): in a directory that holds code, or below one, outside these trees (the system's configuration
 # and state, judged by rules of their own: a service's /var/lib/postgresql, /var/log) and CODE_FREE. Not
 # what a running service writes there itself (SERVICE_DATA: logs, pids, locks, sqlite databases and their
-# journals) nor a VCS's own state (`git status` rewrites .git/index: its hooks and config are judged
-# elsewhere).
+# journals) nor a VCS's own state (`git status` rewrites .git/index, a push a bare repo's refs: its hooks
+# and config are judged as code and by git's rules).
 DATA_FREE = ("/etc", "/var", "/run", "/dev", "/proc", "/sys", "/boot")
 SERVICE_DATA = re.compile(r".*(?:\.(?:log|pid|lock|sock|db|sqlite3?|db-journal|sqlite3?-journal)(?:\.\d+)?"
-                          r"|-(?:wal|shm|journal))|.*/\.(?:git|hg|svn)/.*")
+                          r"|-(?:wal|shm|journal))|.*/(?:\.git|\.hg|\.svn|[^/]+\.git)/.*")
 
 
 def code_name(path: str) -> bool:

@@ -129,17 +129,14 @@ def test_a_file_the_tests_read_by_its_path_is_a_deliverable_but_not_one_they_run
 
 
 def test_what_a_service_writes_beside_its_code_and_work_in_homes_and_scratch_stay_clean(tmp_path):
-    img = image(tmp_path, {"/srv/app/server.py": ("", 0o644), "/srv/app/app.db": ("", 0o644),
-                           "/srv/app/logs/server.log": ("", 0o644), "/srv/repo/main.py": ("", 0o644),
-                           "/srv/repo/.git/index": ("", 0o644), "/root/project/main.py": ("", 0o644),
-                           "/home/user/tool.sh": ("", 0o644), "/tmp/build/x.c": ("", 0o644),
-                           "/data/input.csv": ("", 0o644), "/var/lib/grader/grade.db": ("", 0o644),
-                           "/etc/app/app.conf": ("", 0o644)})
-    changes = [(p, "file") for p in (
-        "/srv/app/app.db", "/srv/app/logs/server.log", "/srv/repo/.git/index", "/root/project/main.py",
-        "/home/user/tool.sh", "/tmp/build/x.c", "/data/input.csv", "/var/lib/grader/grade.db",
-        "/etc/app/app.conf")]
-    assert judge(changes, img) == []
+    # a service's database and log, `git status` in a clone, a push to a bare repository beside the script
+    # that serves it, and shipped files in homes, scratch, a tree without code, /var and /etc
+    changes = ["/srv/app/app.db", "/srv/app/logs/server.log", "/srv/repo/.git/index",
+               "/srv/git/app.git/refs/heads/main", "/root/project/main.py", "/home/user/tool.sh",
+               "/tmp/build/x.c", "/data/input.csv", "/var/lib/grader/grade.db", "/etc/app/app.conf"]
+    code = ["/srv/app/server.py", "/srv/repo/main.py", "/srv/git/serve.sh"]
+    img = image(tmp_path, {p: ("", 0o644) for p in changes + code})
+    assert judge([(p, "file") for p in changes], img) == []
 
 
 def test_a_grader_the_setup_shipped_end_to_end(tmp_path):
