@@ -1632,15 +1632,17 @@ def within(path: str, d: str) -> bool:
     return path == d or path.startswith(d.rstrip("/") + "/")
 
 
-def shipped_bytecode(path: str, image) -> bool:
-    """A .pyc in a __pycache__ beside a source the image shipped (random.py: random.cpython-311.pyc), which
-    the verifier never reads, whoever wrote it: it sees that __pycache__ as the image had it
-    (harbor.bytecode_views), and its Python compiles the source anew. Any Python the agent runs writes them
-    (rt11a p09: on an image that ships no bytecode, Debian's sitecustomize's too, whose source is a link
-    to /etc/python3.11/sitecustomize.py)."""
+def shipped_bytecode(path: str, image, setup=()) -> bool:
+    """A .pyc in a __pycache__ beside a source the image shipped (random.py: random.cpython-311.pyc), or the
+    task's setup did (`setup`: the baseline's paths; FROM host's /srv/g/helpers.py), which the verifier never
+    reads, whoever wrote it: it sees that __pycache__ as the image had it (harbor.bytecode_views), and its
+    Python compiles the source anew. Any Python the agent runs writes them (rt11a p09: on an image that
+    ships no bytecode, Debian's sitecustomize's too, whose source is a link to
+    /etc/python3.11/sitecustomize.py; the agent running the setup's grader)."""
     d, name = os.path.split(path)
+    source = os.path.join(os.path.dirname(d), name.split(".")[0] + ".py")
     return (os.path.basename(d) == "__pycache__" and name.endswith(".pyc")
-            and image.kind(os.path.join(os.path.dirname(d), name.split(".")[0] + ".py")) in ("file", "link"))
+            and (image.kind(source) in ("file", "link") or source in setup))
 
 
 def _ancestors(path: str) -> set[str]:
@@ -2358,7 +2360,7 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
                or _config_above(c, p, name, above, shipped, workdir, home, deliverables)
                or _shipped_program(c, p, shipped_kind, program, code_under, run_roots, workdir,
                                    lambda q: asked_path(q) or q in through and image.kind(q) == "link",
-                                   code_in, lambda q: shipped_bytecode(q, image),
+                                   code_in, lambda q: shipped_bytecode(q, image, baseline),
                                    lambda q: q in removable and q not in programs))
         if why:
             bad.append(f"{p} ({why})")

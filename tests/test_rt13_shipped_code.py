@@ -152,3 +152,23 @@ def test_a_grader_the_setup_shipped_end_to_end(tmp_path):
     assert score(t, "echo 7 > /app/answer") == 0.0
     assert score(t, "echo 7 > /app/answer; printf 'def ok():\\n    return True\\n' > /srv/g/helpers.py") == (
         "tampered")
+
+
+def test_the_agents_bytecode_for_a_module_the_setup_shipped_does_not_run(tmp_path):
+    # the agent's helpers.cpython-311.pyc beside the setup's /srv/g/helpers.py, stamped with its size and
+    # mtime: `python3 -E` ignores PYTHONPYCACHEPREFIX and would load it; the verifier sees that __pycache__
+    # as the image had it (harbor.bytecode_views), the setup's sources as the image's own
+    setup = ("FROM host\nWORKDIR /app\nRUN mkdir -p /srv/g && printf 'import helpers, sys\\n"
+             "sys.exit(not helpers.ok())\\n' > /srv/g/grade.py && printf 'def ok():\\n"
+             "    return open(\"/app/answer\").read() == \"42\\\\n\"\\n' > /srv/g/helpers.py\n")
+    t = make_task(tmp_path, "if python3 -E /srv/g/grade.py; then echo 1; else echo 0; fi"
+                  " > /logs/verifier/reward.txt\n", dockerfile=setup)
+    harbor.build_task(t, log=lambda m: None)
+    forge = ("echo 7 > /app/answer; python3 - <<'EOF'\nimport importlib.util, marshal, os, struct\n"
+             "src = '/srv/g/helpers.py'; st = os.stat(src)\n"
+             "import sys; pyc = f'/srv/g/__pycache__/helpers.{sys.implementation.cache_tag}.pyc'\n"
+             "os.makedirs(os.path.dirname(pyc), exist_ok=True)\n"
+             "open(pyc, 'wb').write(importlib.util.MAGIC_NUMBER + struct.pack('<III', 0, int(st.st_mtime),"
+             " st.st_size) + marshal.dumps(compile('def ok():\\n    return True\\n', src, 'exec')))\nEOF\n"
+             "python3 -E /srv/g/grade.py && echo forged")
+    assert score(t, forge) == 0.0
