@@ -1524,23 +1524,26 @@ def verifier_view(env: Environment, task: Task, kept: tuple[str, ...] = ()) -> t
 # their stdlib). Running Python as the agent writes such files legitimately, so they are not judged: each
 # __pycache__ directory where the agent made or changed one is seen by test.sh as the image had it
 # (sandbox_init._caches: an empty one where the image had none), and its Python compiles the shipped source
-# anew. A source the image lacks (the agent's install) is the agent's either way, its bytecode with it. At
-# most MAX_BYTECODE_VIEWS directories (one or two mounts each, ~3 ms at each verify: the Debian base's whole
-# stdlib and dist-packages compiled are 136): past them the episode is refused (tampered) rather than a
-# directory left as the agent made it.
+# anew. So for a source the task's setup made (FROM host's /srv/g/helpers.py: a forged helpers.pyc beside
+# it scored 1.0 under test.sh's `python3 -E`). A source the image and the setup lack (the agent's install)
+# is the agent's either way, its bytecode with it. At most MAX_BYTECODE_VIEWS directories (one or two mounts
+# each, ~3 ms at each verify: the Debian base's whole stdlib and dist-packages compiled are 136): past them
+# the episode is refused (tampered) rather than a directory left as the agent made it.
 MAX_BYTECODE_VIEWS = 4096
 
 
-def bytecode_views(task: Task, changes: list[tamper.Change], image) -> tuple[tuple[str, tuple], ...]:
+def bytecode_views(task: Task, changes: list[tamper.Change], image,
+                   setup=()) -> tuple[tuple[str, tuple], ...]:
     """The __pycache__ directories (see above) as verifier_homes gives homes: (directory, ()) each, nothing
     of the agent's bound back; and any __pycache__ the agent made a link or a file. `changes`: the
-    ground's (check_ground), `image`: env.image."""
+    ground's (check_ground), `image`: env.image, `setup`: env.baseline (a source the task's setup made is
+    shipped as the image's is: FROM host's)."""
     dirs = {}
     for c in changes:
         d, name = os.path.split(c.path)
         if name == "__pycache__" and c.kind != "dir":
             dirs[c.path] = ()
-        elif c.kind != "dir" and d not in dirs and tamper.shipped_bytecode(c.path, image):
+        elif c.kind != "dir" and d not in dirs and tamper.shipped_bytecode(c.path, image, setup):
             dirs[d] = ()
     if len(dirs) > MAX_BYTECODE_VIEWS:
         raise TamperedError(f"task '{task.name}': tampered: bytecode in {len(dirs)} __pycache__ "
@@ -2002,7 +2005,8 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
     r = env.box.run_fresh(f"{ldconfig}cd {shlex.quote(task.workdir)}; exec env {assign} bash /tests/test.sh",
                           task.verifier_timeout, private_logs=True, user=env.verifier_user,
                           tests=task.path / "tests" if staged else None,
-                          homes=verifier_view(env, task, kept) + bytecode_views(task, changes, env.image))
+                          homes=verifier_view(env, task, kept) + bytecode_views(
+                              task, changes, env.image, env.baseline))
     if r.timed_out:
         return 0.0, f"verifier timed out after {task.verifier_timeout:g} s"
     if r.signal:                               # killed before it could finish: there is no reward to read

@@ -127,6 +127,14 @@ The invariants, each a class of forgery (not a list of attacks):
      modified, replaced or deleted, or a directory above such a prefix replaced (new files are installs);
      anywhere else, a program the image shipped (any x bit, or `#!`: /etc/init.d/X, /srv/grade.sh) and
      /etc/default/X of an init script of the image's, less what the instruction names (_shipped_program);
+     outside the homes and scratch (CODE_FREE), code the image shipped by the file itself (ELF, or a name
+     an interpreter, compiler or the loader takes as code: CODE_NAME; a 0644 /srv/grade.py the tests build
+     the path of, a library ld.so maps, a module a grader imports: what may run is not decidable from the
+     tests' text), but the bytecode of a shipped source (shipped_bytecode), and the DATA the image shipped
+     in a directory holding such code or below it (a grader's expected answers), outside /etc and /var
+     (DATA_FREE: the system's configuration and state, a service's /var/lib/postgresql), less what a
+     service writes there (SERVICE_DATA: logs, pids, sqlite databases) and a VCS's state (.git/index);
+     for these two, not a path the instruction or the tests spell out that the tests run by no path;
      a new program in a PATH directory outside the system roots (~/.local/bin); a link outside
      the system roots that a link of the image's under them resolves through (/etc/alternatives/awk for
      /usr/bin/awk), changed or replaced, unless re-pointed at a file of the system roots through none of
@@ -151,7 +159,8 @@ The invariants, each a class of forgery (not a list of attacks):
      anything else is judged.
 What is not judged (the README's "what the verifier sees"): new files elsewhere (/etc/passwd from useradd,
 /etc/cron.d, /etc/nginx, new packages' files), the workdir (but a shadow in its PATH directories), caches
-under HOME.
+under HOME, the image's data in a tree with no code of its (/data/input.csv) or under /etc and /var (but by
+the rules above: CONFIG, dpkg's database, what the tests run by path).
 An entry the task's own setup made (the baseline) is the task's while its stamp is unchanged: inode, size,
 mode, mtime and ctime, which utime cannot set back.
 """
@@ -678,17 +687,27 @@ class Image:
     def program(self, path: str) -> bool:
         """The image's regular file at `path` is a program: any x bit (bash runs a text file so as a script),
         or `#!` first (`sh file`, `. file`). Read once per Image."""
+        return self._head(path)[0]
+
+    def code(self, path: str) -> bool:
+        """The image's regular file at `path` is code by itself (rule 4): a program, an ELF file (a 0644
+        library ld.so maps), or a name an interpreter, compiler or the loader takes as code (CODE_NAME)."""
+        program, elf = self._head(path)
+        return program or elf or self.kind(path) == "file" and code_name(path)
+
+    def _head(self, path: str) -> tuple[bool, bool]:
+        """(a program: an x bit or `#!`, an ELF file) of the image's regular file at `path`, from its mode and
+        first 4 bytes. Read once per Image."""
         if path not in self._programs:
-            found, out = self._find(path), False
+            found, out = self._find(path), (False, False)
             if found is not None:
                 fd, name, st = found
                 try:
                     if stat.S_ISREG(st.st_mode):
-                        out = bool(st.st_mode & 0o111)
-                        if not out:
-                            f = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
-                            with os.fdopen(f, "rb") as h:
-                                out = h.read(2) == b"#!"
+                        f = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
+                        with os.fdopen(f, "rb") as h:
+                            head = h.read(4)
+                        out = (bool(st.st_mode & 0o111) or head[:2] == b"#!", head == b"\x7fELF")
                 except OSError:
                     pass
                 finally:
@@ -696,10 +715,12 @@ class Image:
             self._programs[path] = out
         return self._programs[path]
 
-    def program_under(self, directory: str) -> str | None:
-        """A program (program()) the image has below `directory`, else None: at most PROGRAM_SCAN entries
-        looked at, past them the directory counts as holding one. Read once per Image and directory."""
-        if directory not in self._under:
+    def program_under(self, directory: str, code: bool = False) -> str | None:
+        """A program (program(); with `code`, code()) the image has below `directory`, else None: at most
+        PROGRAM_SCAN entries looked at, past them the directory counts as holding one. Read once per Image,
+        directory and question."""
+        key = (directory, code)
+        if key not in self._under:
             found, todo, left = None, [directory], PROGRAM_SCAN
             while todo and found is None:
                 d = todo.pop()
@@ -710,12 +731,49 @@ class Image:
                         found = f"{directory} (over {PROGRAM_SCAN} entries)"
                     elif self.kind(q) == "dir":
                         todo.append(q)
-                    elif self.kind(q) == "file" and self.program(q):
+                    elif self.kind(q) == "file" and (self.code(q) if code else self.program(q)):
                         found = q
                     if found:
                         break
-            self._under[directory] = found
-        return self._under[directory]
+            self._under[key] = found
+        return self._under[key]
+
+    def code_in(self, directory: str) -> str | None:
+        """A file of code (code()) directly in one of the image's directories, else None: by name first
+        (no read), then by mode and head, at most CODE_READS files read through one open of its layers. Read
+        once per process, image and directory: what makes a shipped file's data judged (_shipped_program)."""
+        key = (tuple(self.roots), directory)
+        if key not in _CODE_IN:
+            names = sorted(self.names(directory))
+            found = next((n for n in names if code_name(n) and self.kind(f"{directory}/{n}") == "file"),
+                         None)
+            fds = self._stack(directory) if found is None else []     # opened once, not per file (_find)
+            try:
+                for n in names[:CODE_READS]:
+                    for fd in fds:
+                        try:
+                            f = os.open(n, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
+                        except FileNotFoundError:
+                            continue           # not in this layer: a lower one may have it
+                        except OSError:
+                            break              # a link (ELOOP), a whiteout, unreadable: not code
+                        try:
+                            mode = os.fstat(f).st_mode
+                            head = os.read(f, 4) if stat.S_ISREG(mode) else b""
+                        except OSError:
+                            mode, head = 0, b""
+                        finally:
+                            os.close(f)
+                        if stat.S_ISREG(mode) and (mode & 0o111 or head[:2] == b"#!" or head == b"\x7fELF"):
+                            found = n
+                        break                  # the top layer's
+                    if found:
+                        break
+            finally:
+                for fd in fds:
+                    os.close(fd)
+            _CODE_IN[key] = f"{directory.rstrip('/')}/{found}" if found else None
+        return _CODE_IN[key]
 
     def names(self, directory: str) -> set[str]:
         """The names in one of the image's directories, as overlayfs merges its layers (_stack): a name a
@@ -903,10 +961,43 @@ def _whiteout(e: os.DirEntry) -> bool:
 
 
 PROGRAM_SCAN = 4096                  # entries Image.program_under looks at in a directory replaced
+CODE_READS = 256                     # files Image.code_in reads in a directory (past them: names only)
+# Code by the file itself, wherever the image (or the task's setup) shipped it (rule 4; rt12a p28-p31):
+# what an interpreter, a compiler or the loader takes as code by its name, with no x bit or `#!` needed.
+# Python's source and bytecode (`python3 /srv/grade.py`, `import gradecore`, a .pth); Perl's, Ruby's, node's,
+# PHP's, Lua's, Tcl's, R's and the shells' (`require Foo::Bar`, `source lib.sh`); the JVM's (`java -jar`);
+# libraries and objects (ld.so maps a 0644 libgrade.so.1; the linker takes .a and .o); the sources and
+# headers a compiler reads (`gcc grade.c`); and the build files make and cmake run. What may run is not
+# decidable from the tests' text (a path built at run time, held in a variable): judged by the file.
+CODE_NAME = re.compile(r".*\.(?:py[cowi]?|pyx|pxd|pth|pm|pmc|pl|ph|rb|js|mjs|cjs|ts|mts|cts|php|lua|tcl|sh"
+                       r"|bash|zsh|ksh|R|r|jar|war|class|so(?:\.\d+)*|a|o|node|wasm|c|h|cc|cpp|cxx|hpp|hh"
+                       r"|go|rs|java|kt|scala|el|awk|sed|jl|m4|mk|cmake|exp|ex|exs|erl|beam|hs|ml)"
+                       r"|Makefile|makefile|GNUmakefile|CMakeLists\.txt|Rakefile")
+# Where code the image shipped is not judged by its name: what an agent works in (the homes: the verifier
+# sees the image's own there, sandbox_init.verifier_homes) and scratch (the verifier's /tmp is its own).
+# The x bit and `#!` rule holds there too (rt11a's, unchanged).
+CODE_FREE = ("/root", "/home", "/tmp", "/var/tmp", "/dev/shm")
+# The data the image shipped is judged beside its code (a grader's expected answers in /srv next to
+# grade.py): in a directory that holds code, or below one, outside these trees (the system's configuration
+# and state, judged by rules of their own: a service's /var/lib/postgresql, /var/log) and CODE_FREE. Not
+# what a running service writes there itself (SERVICE_DATA: logs, pids, locks, sqlite databases and their
+# journals) nor a VCS's own state (`git status` rewrites .git/index, a push a bare repo's refs: its hooks
+# and config are judged as code and by git's rules).
+DATA_FREE = ("/etc", "/var", "/run", "/dev", "/proc", "/sys", "/boot")
+SERVICE_DATA = re.compile(r".*(?:\.(?:log|pid|lock|sock|db|sqlite3?|db-journal|sqlite3?-journal)(?:\.\d+)?"
+                          r"|-(?:wal|shm|journal))|.*/(?:\.git|\.hg|\.svn|[^/]+\.git)/.*")
+
+
+def code_name(path: str) -> bool:
+    """The file's name says it is code (CODE_NAME)."""
+    return bool(CODE_NAME.fullmatch(os.path.basename(path)))
+
+
 _THROUGH: dict[tuple, dict[str, str]] = {}
 _TARGETS: dict[tuple, set[str]] = {}
 _LOADER: dict[tuple, tuple[set[str], set[str]]] = {}
 _RUNPATHS: dict[tuple, dict[str, set[str]]] = {}
+_CODE_IN: dict[tuple, str | None] = {}
 
 
 def _read(dfd: int, name: str, cap: int) -> bytes | None:
@@ -1623,15 +1714,17 @@ def within(path: str, d: str) -> bool:
     return path == d or path.startswith(d.rstrip("/") + "/")
 
 
-def shipped_bytecode(path: str, image) -> bool:
-    """A .pyc in a __pycache__ beside a source the image shipped (random.py: random.cpython-311.pyc), which
-    the verifier never reads, whoever wrote it: it sees that __pycache__ as the image had it
-    (harbor.bytecode_views), and its Python compiles the source anew. Any Python the agent runs writes them
-    (rt11a p09: on an image that ships no bytecode, Debian's sitecustomize's too, whose source is a link
-    to /etc/python3.11/sitecustomize.py)."""
+def shipped_bytecode(path: str, image, setup=()) -> bool:
+    """A .pyc in a __pycache__ beside a source the image shipped (random.py: random.cpython-311.pyc), or the
+    task's setup did (`setup`: the baseline's paths; FROM host's /srv/g/helpers.py), which the verifier never
+    reads, whoever wrote it: it sees that __pycache__ as the image had it (harbor.bytecode_views), and its
+    Python compiles the source anew. Any Python the agent runs writes them (rt11a p09: on an image that
+    ships no bytecode, Debian's sitecustomize's too, whose source is a link to
+    /etc/python3.11/sitecustomize.py; the agent running the setup's grader)."""
     d, name = os.path.split(path)
+    source = os.path.join(os.path.dirname(d), name.split(".")[0] + ".py")
     return (os.path.basename(d) == "__pycache__" and name.endswith(".pyc")
-            and image.kind(os.path.join(os.path.dirname(d), name.split(".")[0] + ".py")) in ("file", "link"))
+            and (image.kind(source) in ("file", "link") or source in setup))
 
 
 def _ancestors(path: str) -> set[str]:
@@ -2262,17 +2355,29 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     # a bare word (`run.sh`) names no path outside the workdir: "Do not edit run.sh" would exempt every
     # run.sh the image ships (rt12a p19's class)
 
-    def program(q: str) -> bool:
-        """The image's or the setup's file at q is a program; an image's link, if the file it ends at is
-        (/etc/init.d/x -> /opt/x/init: re-pointed, `service x` runs the new target)."""
+    def program(q: str, code: bool = False) -> bool:
+        """The image's or the setup's file at q is a program (with `code`: code, Image.code); an image's
+        link, if the file it ends at is (/etc/init.d/x -> /opt/x/init: re-pointed, `service x` runs the new
+        target). The setup's file by its stamp and name (its bytes are the agent's now)."""
         if q in baseline:
-            return len(baseline[q]) > 3 and stat.S_ISREG(baseline[q][3]) and bool(baseline[q][3] & 0o111)
+            return len(baseline[q]) > 3 and stat.S_ISREG(baseline[q][3]) and (
+                bool(baseline[q][3] & 0o111) or code and code_name(q))
         for _ in range(8):
             target = _image_readlink(image, q)
             if target is None:
                 break
             q = os.path.normpath(os.path.join(os.path.dirname(q), target))
-        return hasattr(image, "program") and image.program(q)
+        return hasattr(image, "program") and (image.code(q) if code else image.program(q))
+
+    def code_in(d: str) -> str | None:
+        """Code the image or the setup shipped directly in d (Image.code_in; the setup's: stamp and name)."""
+        return next((q for q in baseline if os.path.dirname(q) == d and program(q, True)), None) or (
+            getattr(image, "code_in", lambda _: None)(d))
+
+    def code_under(d: str, code: bool) -> str | None:
+        """A program (with `code`: code) the setup or the image shipped below d."""
+        return next((q for q in baseline if within(q, d) and q != d and program(q, code)), None) or getattr(
+            image, "program_under", lambda *_: None)(d, code)
     trees: dict[str, str | None] = {}
     # the image's or the setup's (rt10 p26: FROM host, whose every setup step is in the layer)
     shipped_kind = lambda q: setup_kinds.get(q) or image.kind(q)                    # noqa: E731
@@ -2342,9 +2447,10 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
                or _config_above(c, p, name, above, shipped, workdir, home, deliverables)
                or _tool_settings(c, p, name, shipped, workdir, tools, contents or {}, read, deliverables)
                or _runner_install(c, p, name, shipped, children, recorded, resolve, image)
-               or _shipped_program(c, p, shipped_kind, program, lambda q: _setup_program_under(q, baseline)
-                                   or getattr(image, "program_under", lambda _: None)(q), run_roots, workdir,
-                                   lambda q: asked_path(q) or q in through and image.kind(q) == "link"))
+               or _shipped_program(c, p, shipped_kind, program, code_under, run_roots, workdir,
+                                   lambda q: asked_path(q) or q in through and image.kind(q) == "link",
+                                   code_in, lambda q: shipped_bytecode(q, image, baseline),
+                                   lambda q: q in removable and q not in programs))
         if why:
             bad.append(f"{p} ({why})")
     own = image.loader()[0] if hasattr(image, "loader") else set()
@@ -2363,15 +2469,22 @@ RUNTIME_FILES = ("/etc/hostname", "/etc/hosts", "/etc/resolv.conf")
 
 
 def _shipped_program(c: Change, p: str, kind, program, program_under, run_roots: tuple[str, ...],
-                     workdir: str, asked) -> str | None:
-    """Why a change of the agent's outside the workdir and the system roots is to a program the image or the
-    task's setup shipped, wherever it lies (rt11a p07, p08, p13), else None: a file that is one (program():
-    any x bit, or `#!`), modified, replaced or deleted, or a directory holding one (program_under) replaced
-    or deleted; a file shipped in the tree of a path the tests run (run_roots: /opt/app for test.sh's
-    `python3 /opt/app/grade.py`); and /etc/default/X where the image has /etc/init.d/X, which sources it
-    as root under `service X`. Not what the instruction asks for by path (asked: its paths, the files in a
-    directory it names, a file name it says; and a link the image's links resolve through, which _why
-    judges), nor a deletion in TEMP_DIRS. kind(q): the image's or the setup's entry at q."""
+                     workdir: str, asked, code_in, bytecode, read) -> str | None:
+    """Why a change of the agent's outside the workdir and the system roots is to code the image or the
+    task's setup shipped, wherever it lies (rt11a p07, p08, p13; rt12a p28-p31), else None: a file that is a
+    program (program(): any x bit, or `#!`), or outside CODE_FREE code by itself (program(q, True): ELF, or
+    a CODE_NAME: /srv/grade.py a test builds the path of, a 0644 library the loader maps, a module a grader
+    imports), modified, replaced or deleted, or a directory holding one (program_under) replaced or deleted;
+    outside DATA_FREE and CODE_FREE, a file shipped in a directory that holds code or below one (code_in:
+    a grader's expected answers beside it), but what a service writes there (SERVICE_DATA) and a VCS's
+    state; a file shipped in the tree of a path the tests run (run_roots: /opt/app for test.sh's `python3
+    /opt/app/grade.py`); and /etc/default/X where the image has /etc/init.d/X, which sources it as root under
+    `service X`. Not what the instruction asks for by path (asked: its paths, the files in a directory it
+    names, a file name it says; and a link the image's links resolve through, which _why judges), nor a
+    deletion in TEMP_DIRS, nor the bytecode of a shipped source (bytecode: the verifier sees the image's,
+    shipped_bytecode), nor, for code by its name and data, a path the instruction or the tests spell out
+    but run by no path (read: a settings file the tests grep is a deliverable). kind(q): the image's or the
+    setup's entry at q."""
     if workdir != "/" and within(p, workdir) or any(within(p, r) for r in SYSTEM_ROOTS) or asked(p) or (
             p in RUNTIME_FILES):
         return None
@@ -2383,19 +2496,24 @@ def _shipped_program(c: Change, p: str, kind, program, program_under, run_roots:
             within(p, t) for t in TEMP_DIRS):
         return None
     verb = "deletes" if c.kind == "gone" else "modifies" if c.kind == was else "replaces"
+    # the bytecode of a shipped source: the verifier sees the image's (shipped_bytecode), whoever rewrote it
+    free = any(within(p, f) for f in CODE_FREE) or was != "dir" and bytecode(p)
     if was == "dir":
-        held = program_under(p)
-        return f"{verb} a directory holding a program the image shipped ({held})" if held else None
+        held = program_under(p, False) or (None if free else program_under(p, True))
+        return f"{verb} a directory holding code the image shipped ({held})" if held else None
     if program(p):
         return f"{verb} a program the image shipped (executable, or `#!`)"
+    if read(p):
+        pass                                   # a deliverable the tests read (but run_roots, below)
+    elif not free and program(p, True):
+        return f"{verb} code the image shipped (ELF, or a name CODE_NAME says is code)"
+    elif not free and not any(within(p, f) for f in DATA_FREE) and not SERVICE_DATA.fullmatch(p):
+        up = sorted(_ancestors(p) - {"/"}, key=len, reverse=True)           # its directory first
+        held = next((h for a in up if (h := code_in(a))), None)
+        if held:
+            return f"{verb} a file the image shipped beside its code ({held})"
     run = next((r for r in run_roots if within(p, r)), None)
     return f"{verb} a file the image shipped in {run}, which the tests run by its path" if run else None
-
-
-def _setup_program_under(d: str, baseline: dict[str, tuple]) -> str | None:
-    """A program the task's setup made below d (a regular file with an x bit, by its stamp), else None."""
-    return next((q for q, st in baseline.items() if within(q, d) and q != d and len(st) > 3
-                 and stat.S_ISREG(st[3]) and st[3] & 0o111), None)
 
 
 def _config_above(c: Change, p: str, name: str, above: set[str], shipped, workdir: str, home: str,
