@@ -38,12 +38,13 @@ def judge(*changes, made=(), workdir="/app", image=IMAGE):
     ("/usr/local/sbin/grader", "/usr/local/bin/grader", "file"),
     # ... or into /usr/bin, after the agent's /usr/local/bin/grader
     ("/usr/local/bin/grader", "/usr/bin/grader", "file"),
-    # `pip install pytest` in test.sh, after the agent's pytest.py in the stdlib directory
-    ("/usr/lib/python3.11/pytest.py", "/usr/local/lib/python3.11/dist-packages/pytest", "dir"),
+    # `pip install hypothesis` in test.sh, after the agent's hypothesis.py in the stdlib directory (a runner's
+    # own name, pytest, is judged at once: _runner_install)
+    ("/usr/lib/python3.11/hypothesis.py", "/usr/local/lib/python3.11/dist-packages/hypothesis", "dir"),
     # ... a sourceless .pyc, or an extension module in lib-dynload (both ahead of site-packages)
-    ("/usr/lib/python3.11/pytest.pyc", "/usr/local/lib/python3.11/dist-packages/pytest", "dir"),
-    ("/usr/lib/python3.11/lib-dynload/pytest.cpython-311-x86_64-linux-gnu.so",
-     "/usr/local/lib/python3.11/dist-packages/pytest", "dir"),
+    ("/usr/lib/python3.11/hypothesis.pyc", "/usr/local/lib/python3.11/dist-packages/hypothesis", "dir"),
+    ("/usr/lib/python3.11/lib-dynload/hypothesis.cpython-311-x86_64-linux-gnu.so",
+     "/usr/local/lib/python3.11/dist-packages/hypothesis", "dir"),
     # a library test.sh's apt-get installs into the multiarch directory, after the agent's in /usr/local/lib
     ("/usr/local/lib/libjq.so.1", "/usr/lib/x86_64-linux-gnu/libjq.so.1", "file"),
 ])
@@ -627,7 +628,7 @@ VENV = [("/tmp/v/pyvenv.cfg", "file"), ("/tmp/v/bin/activate", "file"), ("/tmp/v
 
 
 @pytest.mark.parametrize("agents", [
-    [("/tmp/v/bin/pytest", "file")],                                         # python3 -m venv keeps it
+    [("/tmp/v/bin/grader", "file")],     # python3 -m venv keeps it (bin/pytest: judged at once, _runner_install)
     [("/tmp/v/lib/python3.11/site-packages/pytest-99.dist-info/METADATA", "file")],   # "installed"
     [("/tmp/v/bin/python3", "link", "/opt/e/python")],                       # venv keeps a link it finds
 ])
