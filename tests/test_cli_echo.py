@@ -72,9 +72,19 @@ def test_a_truncated_checkpoint_names_its_file(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-def test_a_run_directory_holding_a_run_is_refused_unless_resume_or_overwrite(tmp_path):
+@pytest.fixture(scope="module")
+def stopped(tmp_path_factory):
+    """One run of 2 steps stopped after the first (each run of the command costs seconds: the tests below
+    that need a run directory holding a run share this one, copied where they change it)."""
+    out = tmp_path_factory.mktemp("stopped") / "run"
+    r = echo(*SMALL, "--steps", "2", "--stop-after", "1", "--out", out)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_a_run_directory_holding_a_run_is_refused_unless_resume_or_overwrite(stopped, tmp_path):
     out = tmp_path / "run"
-    assert echo(*SMALL, "--steps", "1", "--out", out).returncode == 0
+    shutil.copytree(stopped, out)
     assert one_line_error(echo(*SMALL, "--steps", "1", "--out", out)) == \
         f"echo.py: error: --out {out} already holds a run (latest, metrics.jsonl, step-1); --resume {out} " \
         "continues it, --overwrite starts over"
@@ -82,10 +92,8 @@ def test_a_run_directory_holding_a_run_is_refused_unless_resume_or_overwrite(tmp
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 1      # started over, not appended
 
 
-def test_the_demo_saves_every_step(tmp_path):
-    out = tmp_path / "run"
-    assert echo(*SMALL, "--steps", "2", "--stop-after", "1", "--out", out).returncode == 0
-    assert (out / "step-1" / "trainer.pt").exists()             # so --stop-after 1 leaves a resumable run
+def test_the_demo_saves_every_step(stopped):
+    assert (stopped / "step-1" / "trainer.pt").exists()         # so --stop-after 1 leaves a resumable run
 
 
 def test_ctrl_c_finishes_the_step_and_leaves_a_resumable_checkpoint(tmp_path):

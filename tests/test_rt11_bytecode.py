@@ -12,10 +12,13 @@ import pytest
 import harbor
 import tamper
 from test_agent_processes import score
+from test_reward_forgery import REAL_DOCKERFILE
 from test_verifier_homes import DEFAULT, KILL, real, task  # noqa: F401 - real: the base fixture
 
-NO_PYC = ("FROM debian:bookworm\nRUN apt-get update && apt-get install -y --no-install-recommends python3 && "
-          "find /usr -name '*.pyc' -delete\nWORKDIR /app\n")
+# The real image's apt step as test_reward_forgery's and test_agent_processes's (its python3, pip beside it),
+# then no bytecode: the same text makes the same cached layer, built once per session (an apt-get install
+# of its own cost ~10 s here)
+NO_PYC = REAL_DOCKERFILE.split("RUN pip3 ")[0] + "RUN find /usr -name '*.pyc' -delete\nWORKDIR /app\n"
 CHECK = ("python3 -I -c 'import random, sys; sys.exit(open(\"/app/answer\").read().strip() != \"42\")' "
          "&& echo 1 > /logs/verifier/reward.txt || echo 0 > /logs/verifier/reward.txt\n")
 # the agent's bytecode for the shipped random.py: the module forges the reward, then is random as before

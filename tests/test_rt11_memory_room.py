@@ -18,7 +18,9 @@ import harbor
 import sandbox
 from sandbox import Limits, Sandbox
 
-HOG = "python3 -c \"import time; b = b'x' * (200 << 20); print('held', flush=True); time.sleep(20)\""
+# 200 MiB held for {hold} s: the first sandbox's hog holds while the second allocates; the second's need not
+# hold after (its `| head -1` waited out the whole sleep, 20 s of the test's ~21)
+HOG = "python3 -c \"import time; b = b'x' * (200 << 20); print('held', flush=True); time.sleep({hold})\""
 
 
 def memory_dir(cgroup) -> Path:
@@ -70,9 +72,10 @@ def test_sandboxes_using_more_than_the_cap_together_are_oom_killed_inside_it(cap
             pytest.skip("no cgroup here (--allow-no-cgroup)")
         top, v2 = memory_dir(a.cgroup).parent, "unified" in a.cgroup.dirs
         assert top.name == cap and memory_dir(b.cgroup).parent == top
-        first = a.run(f"{HOG} > /tmp/out 2>&1 & for i in $(seq 100); do grep -q held /tmp/out && break; "
-                      "sleep 0.1; done; cat /tmp/out", 20)
-        second = b.run(f"{HOG} 2>&1 | head -1", 20)
+        first = a.run(f"{HOG.format(hold=20)} > /tmp/out 2>&1 & "
+                      "for i in $(seq 100); do grep -q held /tmp/out && break; sleep 0.1; done; "
+                      "cat /tmp/out", 20)
+        second = b.run(f"{HOG.format(hold=0)} 2>&1 | head -1", 20)
         # the victim is a sandbox's process, counted in its own cgroup (the episode's "out of memory")
         assert a.cgroup.oom_kills() + b.cgroup.oom_kills() >= 1, (first.output, second.output)
         peak = int((top / ("memory.peak" if v2 else "memory.max_usage_in_bytes")).read_text())

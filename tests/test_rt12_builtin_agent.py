@@ -1,7 +1,7 @@
 """The built-in checks' agent() (README "Containment", invariant 3; rt12a p02, p03): the agent's code it runs
 as nobody cannot outlive it, and root's handing of the scratch directories to nobody resolves no path
-through a name nobody could change. Each of the 21 checks' own helpers (everything above HELPERS_END, as
-in test_reward_forgery's answer-key test) is run as root in a sandbox.
+through a name nobody could change. Each distinct text of the 21 checks' own helpers (everything above
+HELPERS_END, as in test_reward_forgery's answer-key test) is run as root in a sandbox.
 
 Failing before (agent() judged liveness by the leader's state in /proc/PID/stat, killed by a scan of
 /proc, and chowned by path after os.walk): a process whose leader thread exited alone (stat says Z) lived
@@ -16,6 +16,9 @@ from test_reward_forgery import BUILTIN, HELPERS_END, TASKS, make_task
 
 CHECKS = sorted(c for d in BUILTIN if (c := d / "tests/check.py").is_file()
                 and "def agent(argv" in c.read_text())
+# One check per distinct text above HELPERS_END: the sandbox runs exactly that text (helpers_of), so a
+# check whose helpers repeat another's byte for byte adds no case, only ~2 s of survivors (8 of the 21).
+DISTINCT = list({c.read_text().split(HELPERS_END)[0]: c for c in CHECKS}.values())
 
 # Run as root in a sandbox: "python3 script.py CHECK...", one line of verdicts per check.
 PRELUDE = """
@@ -132,19 +135,20 @@ for path in sys.argv[1:]:
 
 
 def run_over_checks(tmp_path, script: str) -> dict[str, list[str]]:
-    """{check, relative to tasks/: the words its line printed}, one run of script over every check."""
+    """{check, relative to tasks/: the words its line printed}, one run of script over every distinct
+    check."""
     xfer = tmp_path / "checks"
     xfer.mkdir()
-    for i, c in enumerate(CHECKS):
+    for i, c in enumerate(DISTINCT):
         shutil.copy(c, xfer / f"{i}.py")
     with harbor.start_task(make_task(tmp_path, "true\n"), seed=0) as env:
         env.copy_in(xfer, "/opt/checks")
         env.run(f"cat > /opt/script.py <<'EOF'\n{script}EOF", timeout=30)
-        out = env.run("python3 /opt/script.py " + " ".join(f"/opt/checks/{i}.py" for i in range(len(CHECKS))),
-                      timeout=300).output
+        names = " ".join(f"/opt/checks/{i}.py" for i in range(len(DISTINCT)))
+        out = env.run("python3 /opt/script.py " + names, timeout=300).output
     lines = [line.split() for line in out.splitlines() if line.startswith("CHECK /opt/checks/")]
-    assert len(lines) == len(CHECKS), out[-3000:]
-    return {str(CHECKS[int(w[1].split("/")[3].split(".")[0])].relative_to(TASKS)): w[2:] for w in lines}
+    assert len(lines) == len(DISTINCT), out[-3000:]
+    return {str(DISTINCT[int(w[1].split("/")[3].split(".")[0])].relative_to(TASKS)): w[2:] for w in lines}
 
 
 def test_every_builtin_checks_helpers_are_the_same_text():
