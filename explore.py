@@ -28,6 +28,7 @@ import shlex
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import eval as ev
 import harbor
@@ -59,8 +60,13 @@ THOUGHTS = {  # a short thought per kind of turn; the words do not matter much, 
 }
 
 
+OWN_TASKS = Path(__file__).resolve().parent / "tasks"   # whose solution/explore.py main() runs unasked
+
+
 def load_explorer(task: harbor.Task):
-    """The family's `explore(rng)` generator function, from task.path/solution/explore.py."""
+    """The family's `explore(rng)` generator function, from task.path/solution/explore.py. The file runs in
+    THIS process, outside any sandbox (it is a generator driven with .send()): main() plays only the
+    repository's own tasks unless told --trust-task-code (rt13b p20: a task's file ran as host root)."""
     path = task.path / "solution" / "explore.py"
     if not path.is_file():
         raise MissingError(f"task '{task.name}': solution/explore.py missing")
@@ -205,9 +211,15 @@ def main(argv=None) -> None:
     p.add_argument("--workers", type=count(1), default=2, help="episodes run in parallel")
     p.add_argument("--system-prompt", metavar="FILE", type=text_file,
                    help="the episodes' system message (default: METHOD.md §4's, rollout.SYSTEM_PROMPT)")
+    p.add_argument("--trust-task-code", action="store_true", help="also play explorers of tasks outside this "
+                   "repository's tasks/ (their solution/explore.py runs in this process, unsandboxed)")
     p.add_argument("--debug", action="store_true", help="show the traceback of an error, not just its line")
     args = p.parse_args(argv)
     tasks = harbor.load_tasks(args.tasks)
+    foreign = [t for t in tasks if not t.path.resolve().is_relative_to(OWN_TASKS)]
+    if foreign and not args.trust_task_code:
+        p.error(f"argument --tasks: {foreign[0].path} is not one of this repository's tasks, and its "
+                "solution/explore.py would run in this process, unsandboxed: --trust-task-code if you trust it")
     if missing := [t.name for t in tasks if not (t.path / "solution" / "explore.py").is_file()]:
         p.error(f"argument --tasks: {len(missing)} of the {len(tasks)} tasks under {args.tasks!r} have no "
                 f"solution/explore.py, e.g. {missing[0]!r} (the observe families have one)")

@@ -6,6 +6,7 @@ family's records so that a failure names the family."""
 import importlib.util
 import json
 import random
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -153,3 +154,18 @@ def test_a_bad_flag_is_one_line_naming_flag_and_value(capsys, flag, value):
         X.main([word for pair in argv.items() for word in pair])
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert f"argument {flag}" in error and repr(value) in error
+
+
+def test_a_task_outside_the_repository_runs_no_explorer_unless_trusted(capsys, tmp_path):
+    # solution/explore.py runs in explore.py's own process, unsandboxed (rt13b p20: as host root)
+    tasks = tmp_path / "tasks"
+    shutil.copytree(ROOT / "train" / "count-errors", tasks / "count-errors")
+    marker = tmp_path / "ran"
+    (tasks / "count-errors/solution/explore.py").write_text(f"open({str(marker)!r}, 'w').close()\n"
+                                                             "def explore(rng):\n    yield 'true'\n")
+    argv = ["--tasks", str(tasks), "--seeds", "0-0", "--out", str(tmp_path / "x.jsonl")]
+    with pytest.raises(SystemExit):
+        X.main(argv)
+    assert "--trust-task-code" in capsys.readouterr().err and not marker.exists()
+    X.main(argv + ["--trust-task-code", "--workers", "1"])
+    assert marker.exists()
