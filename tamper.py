@@ -26,7 +26,8 @@ The invariants, each a class of forgery (not a list of attacks):
      other keys than the file's name: Python's sys.path (python3X.zip and a
      pyvenv.cfg or ._pth that move it, the stdlib dir, lib-dynload, site- and dist-packages; .py, .pyc, .so
      and package directories); the loader, by SONAME, not file name: an ELF file the agent added in one
-     of the loader's directories (LIB_DIRS and those of the image's ld.so.cache, glibc-hwcaps included),
+     of the loader's directories (LIB_DIRS and those of the image's ld.so.cache, and their hwcaps
+     subdirectories, glibc-hwcaps/ and the legacy tls/, x86_64/...: search_dir, HWCAPS_SUBDIR),
      or a link there to one of the agent's files anywhere, whose DT_SONAME (elf_soname, read as
      ldconfig reads it) is one of the image's libraries', and an entry of the ld.so.cache the
      verifier's ldconfig left that gives the agent's file such a soname; wherever it lies, a library whose
@@ -35,9 +36,10 @@ The invariants, each a class of forgery (not a list of attacks):
      and by file name: a new NSS or
      gconv module (LOADED_BY_NAME) no package the agent installed lists, a new file named as an image's
      soname on the verifier's LD_LIBRARY_PATH or one of that name, or an image program's DT_NEEDED, in
-     the RUNPATH of an image's program (Image.runpaths). In ONE directory too, by the interpreter's own
-     order of suffixes (SAME_DIR_ORDER): a new X.cpython-311-*.so before the image's X.py, Foo.pmc before
-     Foo.pm.
+     the RUNPATH of an image's program (Image.runpaths: those on PATH, those the tests run by path and
+     those beside the library, runpath_programs), each directory with its hwcaps subdirectories. In ONE
+     directory too, by the interpreter's own order of suffixes (SAME_DIR_ORDER): a new X.cpython-311-*.so
+     before the image's X.py, Foo.pmc before Foo.pm.
   1b. What the image's tools find by themselves and take as code (rt12a p23, p24, p26): a new file in a
      directory a tool reads whole (CONSUMED: ensurepip's wheels, git's templates, gcc's specs), and a new
      interpreter name tools search PATH for by pattern and run (INTERPRETERS: python3.X, python, pip3.X,
@@ -559,6 +561,13 @@ MAX_LIBRARIES = 4096                                      # ELF headers read per
 # of a package the agent installed names it (dpkg's info/*.list: `apt-get install libnss-db`; a forged
 # package is the README's fake-package residual).
 LOADED_BY_NAME = re.compile(r"(?P<d>.*?)(/gconv/[^/]+\.so|/libnss_[^/]*\.so[^/]*)")
+# The subdirectories ld.so searches before each directory of its list (RUNPATH, LD_LIBRARY_PATH, its own):
+# glibc-hwcaps/<level>/ (x86-64-v4..v2) and glibc 2.36's legacy hwcaps, every subset in order of tls/,
+# the platform (haswell/, xeon_phi/), avx512_1/, x86_64/ (`LD_DEBUG=libs` on bookworm lists 19 directories
+# for each, rt13a p16, p17, p26). A library is judged by the directory whose search it belongs to
+# (search_dir), the same wherever tamper asks which directory the loader takes it from.
+HWCAPS_SUBDIR = re.compile(r"(?P<d>.*?)(/glibc-hwcaps(/.*)?|(/(tls|haswell|xeon_phi|avx512_1|x86_64|i686"
+                           r"|sse2|aarch64|atomics))+)")
 # Files the verifier's start-up environment names (the image's ENV, [environment].env, [verifier].env: what
 # test.sh starts with): bash sources BASH_ENV before test.sh's first line (the venv idiom `ENV
 # BASH_ENV=/app/.venv/bin/activate`, rt10b p19), sh ENV, every program loads LD_PRELOAD, node NODE_OPTIONS'
@@ -813,17 +822,18 @@ class Image:
             _LOADER[key] = (names, dirs)
         return _LOADER[key]
 
-    def runpaths(self, dirs: list[str]) -> dict[str, set[str]]:
+    def runpaths(self, dirs: list[str], files: tuple[str, ...] = ()) -> dict[str, set[str]]:
         """{directory: the library names looked up there} of the RUNPATH and RPATH of the image's ELF
-        programs in `dirs` (the verifier's PATH) and of the targets of its links under the system roots
-        (targets()), $ORIGIN as the program's directory: the loader searches them before its own
-        directories, by file name (rt10a p23: /opt/tool/bin/check's `$ORIGIN/../lib`). The names: each
-        program's DT_NEEDED. At most MAX_LIBRARIES programs read, once per process and image."""
-        key = (tuple(self.roots), tuple(dirs))
+        programs in `dirs` (the verifier's PATH), of the targets of its links under the system roots
+        (targets()) and of `files` (what the tests run by its path, off PATH: rt13a p19), $ORIGIN as the
+        program's directory: the loader searches them before its own directories, by file name (rt10a
+        p23: /opt/tool/bin/check's `$ORIGIN/../lib`). The names: each program's DT_NEEDED. At most
+        MAX_LIBRARIES programs read, once per process, image and list."""
+        key = (tuple(self.roots), tuple(dirs), tuple(files))
         if key not in _RUNPATHS:
             out: dict[str, set[str]] = {}
             programs = [(d, sorted(self.names(d))) for d in dirs]
-            programs += [(d, [n]) for d, n in sorted(os.path.split(t) for t in self.targets())]
+            programs += [(d, [n]) for d, n in sorted({os.path.split(t) for t in (*self.targets(), *files)})]
             left = MAX_LIBRARIES
             for d, names in programs:
                 for n, tags in self._elf_files(d, names[:max(left, 0)]):
@@ -1115,7 +1125,7 @@ def sonames(layer: str, changes: list[Change], image: "Image") -> dict[str, str]
         d = os.path.dirname(c.path)
         if c.kind in ("gone", "dir") or not LIBRARY_NAME.match(os.path.basename(c.path)):
             continue
-        loaded = d in dirs or any(within(d, f"{x}/glibc-hwcaps") for x in dirs)
+        loaded = d in dirs or search_dir(d) in dirs
         if left[loaded] <= 0:
             return {"/": ""}
         left[loaded] -= 1
@@ -1132,6 +1142,32 @@ def sonames(layer: str, changes: list[Change], image: "Image") -> dict[str, str]
             if soname is not None and (loaded or not plain_soname(soname)):
                 out[c.path] = soname
     return out
+
+
+def runpath_programs(changes: list[Change], image, run: frozenset[str]) -> tuple[str, ...]:
+    """The image's files, besides those on PATH, whose RUNPATH tamper reads (Image.runpaths): what the tests
+    run or spell by its path (`run`: /opt/tool/bin/check, rt13a p19), and, for each new library of the
+    agent's outside the loader's directories, the image's files in its search directory D and in D/../bin,
+    sbin, libexec and D/.. ($ORIGIN/../lib, $ORIGIN: a program test.sh reaches through a script of its own).
+    At most MAX_LIBRARIES."""
+    loader = image.loader()[1] if hasattr(image, "loader") else set(LIB_DIRS)
+    near = sorted({search_dir(os.path.dirname(c.path)) for c in changes if c.kind not in ("gone", "dir")
+                   and LIBRARY_NAME.match(os.path.basename(c.path))} - loader)
+    out = [q for q in sorted(run) if image.kind(q) == "file"]
+    for d in near:
+        for x in (d, os.path.dirname(d), *(os.path.join(os.path.dirname(d), b) for b in ("bin", "sbin",
+                                                                                         "libexec"))):
+            if len(out) >= MAX_LIBRARIES:
+                break
+            out += [f"{x}/{n}" for n in sorted(image.names(x))[:MAX_LIBRARIES - len(out)]]
+    return tuple(sorted(set(out)))
+
+
+def search_dir(d: str) -> str:
+    """The directory of ld.so's search list whose search looks in `d` (HWCAPS_SUBDIR): /opt/app/lib for
+    /opt/app/lib/glibc-hwcaps/x86-64-v2 and /opt/app/lib/tls/x86_64; `d` itself otherwise."""
+    m = HWCAPS_SUBDIR.fullmatch(d)
+    return (m["d"] or "/") if m else d
 
 
 def plain_soname(soname: str) -> bool:
@@ -2403,7 +2439,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     starts = startup_files(environ or {}, workdir)
     starts_above = {a for f in starts for a in _ancestors(f)} - {"/"}
     ld_path = env_dirs("LD_LIBRARY_PATH")
-    runpath = image.runpaths(path) if hasattr(image, "runpaths") else {}
+    runpath = image.runpaths(path, runpath_programs(changes, image, spelt | programs)) if hasattr(
+        image, "runpaths") else {}
     # the files of the packages the agent installed (their dpkg file lists, new in the layer)
     owned = {line.strip() for q, t in (contents or {}).items() if q.endswith(".list") and os.path.dirname(
         q) == MAINTAINER_SCRIPTS and image.kind(q) is None for line in t.splitlines()}
@@ -2796,7 +2833,12 @@ def _by_name(c: Change, p: str, shipped, image, ld_path: list[str], owned: set[s
     if m and any(within(m["d"], x) for x in (*loader[1], *ld_path)) and not {
             p, p.removeprefix("/usr")} & owned:
         return "a module glibc loads by name (NSS, gconv) that no package the agent installed lists"
-    if d in ld_path and name in loader[0]:
+    base = search_dir(d)                       # its hwcaps subdirectories are searched first
+    # one of the image's libraries there, shadowed from such a subdirectory (p17: /opt/app/lib's own)
+    if base != d and (base in ld_path or base in runpath) and image.kind(f"{base}/{name}") is not None:
+        return f"shadows the image's library {base}/{name} from a subdirectory ld.so searches first"
+    d = base
+    if d in ld_path and (name in loader[0] or any(name in image.names(x) for x in ld_path)):
         return f"named as the image's library {name}, in {d}, first on the verifier's LD_LIBRARY_PATH"
     # a loader's own directory there is the soname rule's (_why), by DT_SONAME
     if d not in loader[1] and (name in runpath.get(d, ()) or d in runpath and name in loader[0]):
