@@ -41,10 +41,11 @@ The invariants, each a class of forgery (not a list of attacks):
      directory too, by the interpreter's own order of suffixes (SAME_DIR_ORDER): a new X.cpython-311-*.so
      before the image's X.py, Foo.pmc before Foo.pm.
   1b. What the image's tools find by themselves and take as code (rt12a p23, p24, p26): a new file in a
-     directory a tool reads whole (CONSUMED: ensurepip's wheels, git's templates, gcc's specs), and a new
+     directory a tool reads whole (CONSUMED: ensurepip's wheels, git's templates, gcc's specs; the data
+     glibc loads by name, /usr/lib/locale and gconv/, and the verifier's LOCPATH and GCONV_PATH), and a new
      interpreter name tools search PATH for by pattern and run (INTERPRETERS: python3.X, python, pip3.X,
      node) beside an image's interpreter of that family, unless a package record of the layer owns it
-     (owners()); for an interpreter, also a link to one of the image's and what the instruction names.
+     (owners()) or the instruction names its path; for an interpreter, also a link to one of the image's.
   2. The implicit configuration of the tools a verifier uses to set itself up and run (CONFIG: shells'
      start-up files, the loader, Python, pip, uv, apt/dpkg, git, curl/wget, npm, cargo, go, maven/gradle,
      the CA store, hooks image programs run by a fixed path (adduser.local, policy-rc.d), PAM and what
@@ -506,6 +507,13 @@ CONSUMED = {
             "gcc reads a specs file there instead of its built-in command lines (`-fplugin=` loads code)"),
     "npm": (r"/usr(/local)?/(lib/node_modules|share/nodejs)/npm/npmrc",
             "npm's builtin configuration (`node-options`, `script-shell`), read by every npm"),
+    # glibc's setlocale loads the verifier's LANG (C.UTF-8) from locale-archive, then <name>/LC_*, before
+    # the image's C.utf8 (rt13a p02, p09): toupper for tr, and the codeset by which Python imports a codec
+    # module at start-up (p25). `locale-gen` writes locale-archive unowned: refused too, the README's cost.
+    "glibc's setlocale": (r"/usr/lib/locale/.+",
+                          "the locale data of LANG every verifier's program loads (ctype, codeset)"),
+    "iconv": (r"/usr/lib(64)?(/[^/]+)?/gconv/.+",
+              "gconv-modules(.cache): which module iconv and glibc's codeset conversions load for a name"),
 }
 _CONSUMED = re.compile("|".join(f"(?:{pattern})" for pattern, _ in CONSUMED.values()))
 # Interpreters tools find by searching for a name pattern and then RUN to ask their version (rt12a p26: `uvx
@@ -2476,7 +2484,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
                or _same_dir(c, p, shipped, final, gone, children, exempt, shipped_tree, stems)
                or _startup(c, p, starts, starts_above)
                or _by_name(c, p, shipped, image, ld_path, owned, runpath)
-               or _consumed(c, p, shipped, recorded)
+               or _consumed(c, p, shipped, lambda q: recorded(q) or asked_path(q),
+                            tuple(env_dirs("LOCPATH") + env_dirs("GCONV_PATH")))
                or _interpreter(c, p, shipped, image, path + list(BIN_DIRS),
                                lambda q: recorded(q) or asked_path(q), resolve)
                or _environment(c, p, names, envs, after)
@@ -2846,10 +2855,15 @@ def _by_name(c: Change, p: str, shipped, image, ld_path: list[str], owned: set[s
     return None
 
 
-def _consumed(c: Change, p: str, shipped, owned) -> str | None:
+def _consumed(c: Change, p: str, shipped, owned, data: tuple[str, ...] = ()) -> str | None:
     """Why a new file of the agent's is one an image tool reads whole as code or configuration (CONSUMED),
-    else None. `owned(p)`: a package record of the layer owns it (owners())."""
-    if c.kind in ("gone", "dir") or shipped(p) is not None or not _CONSUMED.fullmatch(p) or owned(p):
+    else None. `owned(p)`: a package record of the layer owns it (owners()) or the instruction names it.
+    `data`: the directories the verifier's LOCPATH and GCONV_PATH name (glibc reads them first)."""
+    if c.kind in ("gone", "dir") or shipped(p) is not None or owned(p):
+        return None
+    if any(within(p, d) for d in data):
+        return "a new file in a directory of the verifier's LOCPATH or GCONV_PATH (glibc's locale data)"
+    if not _CONSUMED.fullmatch(p):
         return None
     tool, why = next((t, w) for t, (pattern, w) in CONSUMED.items() if re.fullmatch(pattern, p))
     return f"a new file {tool} takes whole, owned by no package record: {why}"

@@ -143,3 +143,43 @@ def test_an_absolute_runpath_of_a_program_run_by_its_path_is_read(tmp_path):
 ])
 def test_ordinary_library_installs_are_clean(change):
     assert judge(change) == []
+
+
+# ---- B: the locale data and gconv configuration glibc loads by name -------------------------------------
+
+LOCALE = LoaderImage({**IMAGE.files, "/usr/lib/locale": "dir", "/usr/lib/locale/C.utf8": "dir",
+                      "/usr/lib/locale/C.utf8/LC_CTYPE": "file", f"{tamper.LIB_DIRS[6]}/gconv": "dir",
+                      f"{tamper.LIB_DIRS[6]}/gconv/gconv-modules.cache": "file"})
+
+
+def judge_b(*changes, environ=None, contents=None, deliverables=(frozenset(), frozenset())):
+    listing = [tamper.Change(*c) for c in changes]
+    given = {"environ": environ} if environ is not None else {}
+    return [b.split(" (")[0] for b in tamper.tampered(listing, LOCALE, "/app", PATH, contents=contents,
+                                                      deliverables=deliverables, **given)]
+
+
+@pytest.mark.parametrize("change", [
+    ("/usr/lib/locale/C.UTF-8/LC_CTYPE", "file"),         # p02, p25: a locale of LANG's name, before C.utf8
+    ("/usr/lib/locale/locale-archive", "file"),           # p09: the archive, read before any directory
+    ("/usr/lib/locale/C.UTF-8", "link", False, (), "", "/app/loc"),   # beyond: the name a link to the workdir
+    ("/usr/lib/locale/C.utf8/LC_CTYPE", "file"),          # beyond: the image's own locale edited
+    ("/usr/lib/x86_64-linux-gnu/gconv/gconv-modules", "file"),        # beyond: iconv's module table
+    ("/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache", "file"),  # ... its cache, the image's, edited
+])
+def test_new_or_changed_locale_data_is_tampered(change):
+    assert judge_b(change) == [change[0]]
+
+
+def test_locale_data_in_a_directory_of_the_verifiers_locpath_is_tampered():
+    # beyond p02: the image's ENV LOCPATH=/opt/locale, read before /usr/lib/locale
+    change = ("/opt/locale/C.UTF-8/LC_CTYPE", "file")
+    assert judge_b(change, environ={"LOCPATH": "/opt/locale"}) == [change[0]]
+    assert judge_b(change) == []                                          # no such variable
+
+
+def test_locale_data_a_package_record_owns_or_the_instruction_names_is_clean():
+    lc = "/usr/lib/locale/de_DE.utf8/LC_CTYPE"
+    assert judge_b((lc, "file"), contents={lc: tamper.OWNED + "locales-all"}) == []
+    archive = "/usr/lib/locale/locale-archive"
+    assert judge_b((archive, "file"), deliverables=(frozenset({archive}), frozenset())) == []
