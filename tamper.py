@@ -26,7 +26,8 @@ The invariants, each a class of forgery (not a list of attacks):
      other keys than the file's name: Python's sys.path (python3X.zip and a
      pyvenv.cfg or ._pth that move it, the stdlib dir, lib-dynload, site- and dist-packages; .py, .pyc, .so
      and package directories); the loader, by SONAME, not file name: an ELF file the agent added in one
-     of the loader's directories (LIB_DIRS and those of the image's ld.so.cache, glibc-hwcaps included),
+     of the loader's directories (LIB_DIRS and those of the image's ld.so.cache, and their hwcaps
+     subdirectories, glibc-hwcaps/ and the legacy tls/, x86_64/...: search_dir, HWCAPS_SUBDIR),
      or a link there to one of the agent's files anywhere, whose DT_SONAME (elf_soname, read as
      ldconfig reads it) is one of the image's libraries', and an entry of the ld.so.cache the
      verifier's ldconfig left that gives the agent's file such a soname; wherever it lies, a library whose
@@ -35,14 +36,16 @@ The invariants, each a class of forgery (not a list of attacks):
      and by file name: a new NSS or
      gconv module (LOADED_BY_NAME) no package the agent installed lists, a new file named as an image's
      soname on the verifier's LD_LIBRARY_PATH or one of that name, or an image program's DT_NEEDED, in
-     the RUNPATH of an image's program (Image.runpaths). In ONE directory too, by the interpreter's own
-     order of suffixes (SAME_DIR_ORDER): a new X.cpython-311-*.so before the image's X.py, Foo.pmc before
-     Foo.pm.
+     the RUNPATH of an image's program (Image.runpaths: those on PATH, those the tests run by path and
+     those beside the library, runpath_programs), each directory with its hwcaps subdirectories. In ONE
+     directory too, by the interpreter's own order of suffixes (SAME_DIR_ORDER): a new X.cpython-311-*.so
+     before the image's X.py, Foo.pmc before Foo.pm.
   1b. What the image's tools find by themselves and take as code (rt12a p23, p24, p26): a new file in a
-     directory a tool reads whole (CONSUMED: ensurepip's wheels, git's templates, gcc's specs), and a new
+     directory a tool reads whole (CONSUMED: ensurepip's wheels, git's templates, gcc's specs; the data
+     glibc loads by name, /usr/lib/locale and gconv/, and the verifier's LOCPATH and GCONV_PATH), and a new
      interpreter name tools search PATH for by pattern and run (INTERPRETERS: python3.X, python, pip3.X,
      node) beside an image's interpreter of that family, unless a package record of the layer owns it
-     (owners()); for an interpreter, also a link to one of the image's and what the instruction names.
+     (owners()) or the instruction names its path; for an interpreter, also a link to one of the image's.
   2. The implicit configuration of the tools a verifier uses to set itself up and run (CONFIG: shells'
      start-up files, the loader, Python, pip, uv, apt/dpkg, git, curl/wget, npm, cargo, go, maven/gradle,
      the CA store, hooks image programs run by a fixed path (adduser.local, policy-rc.d), PAM and what
@@ -504,6 +507,13 @@ CONSUMED = {
             "gcc reads a specs file there instead of its built-in command lines (`-fplugin=` loads code)"),
     "npm": (r"/usr(/local)?/(lib/node_modules|share/nodejs)/npm/npmrc",
             "npm's builtin configuration (`node-options`, `script-shell`), read by every npm"),
+    # glibc's setlocale loads the verifier's LANG (C.UTF-8) from locale-archive, then <name>/LC_*, before
+    # the image's C.utf8 (rt13a p02, p09): toupper for tr, and the codeset by which Python imports a codec
+    # module at start-up (p25). `locale-gen` writes locale-archive unowned: refused too, the README's cost.
+    "glibc's setlocale": (r"/usr/lib/locale/.+",
+                          "the locale data of LANG every verifier's program loads (ctype, codeset)"),
+    "iconv": (r"/usr/lib(64)?(/[^/]+)?/gconv/.+",
+              "gconv-modules(.cache): which module iconv and glibc's codeset conversions load for a name"),
 }
 _CONSUMED = re.compile("|".join(f"(?:{pattern})" for pattern, _ in CONSUMED.values()))
 # Interpreters tools find by searching for a name pattern and then RUN to ask their version (rt12a p26: `uvx
@@ -559,6 +569,13 @@ MAX_LIBRARIES = 4096                                      # ELF headers read per
 # of a package the agent installed names it (dpkg's info/*.list: `apt-get install libnss-db`; a forged
 # package is the README's fake-package residual).
 LOADED_BY_NAME = re.compile(r"(?P<d>.*?)(/gconv/[^/]+\.so|/libnss_[^/]*\.so[^/]*)")
+# The subdirectories ld.so searches before each directory of its list (RUNPATH, LD_LIBRARY_PATH, its own):
+# glibc-hwcaps/<level>/ (x86-64-v4..v2) and glibc 2.36's legacy hwcaps, every subset in order of tls/,
+# the platform (haswell/, xeon_phi/), avx512_1/, x86_64/ (`LD_DEBUG=libs` on bookworm lists 19 directories
+# for each, rt13a p16, p17, p26). A library is judged by the directory whose search it belongs to
+# (search_dir), the same wherever tamper asks which directory the loader takes it from.
+HWCAPS_SUBDIR = re.compile(r"(?P<d>.*?)(/glibc-hwcaps(/.*)?|(/(tls|haswell|xeon_phi|avx512_1|x86_64|i686"
+                           r"|sse2|aarch64|atomics))+)")
 # Files the verifier's start-up environment names (the image's ENV, [environment].env, [verifier].env: what
 # test.sh starts with): bash sources BASH_ENV before test.sh's first line (the venv idiom `ENV
 # BASH_ENV=/app/.venv/bin/activate`, rt10b p19), sh ENV, every program loads LD_PRELOAD, node NODE_OPTIONS'
@@ -813,17 +830,18 @@ class Image:
             _LOADER[key] = (names, dirs)
         return _LOADER[key]
 
-    def runpaths(self, dirs: list[str]) -> dict[str, set[str]]:
+    def runpaths(self, dirs: list[str], files: tuple[str, ...] = ()) -> dict[str, set[str]]:
         """{directory: the library names looked up there} of the RUNPATH and RPATH of the image's ELF
-        programs in `dirs` (the verifier's PATH) and of the targets of its links under the system roots
-        (targets()), $ORIGIN as the program's directory: the loader searches them before its own
-        directories, by file name (rt10a p23: /opt/tool/bin/check's `$ORIGIN/../lib`). The names: each
-        program's DT_NEEDED. At most MAX_LIBRARIES programs read, once per process and image."""
-        key = (tuple(self.roots), tuple(dirs))
+        programs in `dirs` (the verifier's PATH), of the targets of its links under the system roots
+        (targets()) and of `files` (what the tests run by its path, off PATH: rt13a p19), $ORIGIN as the
+        program's directory: the loader searches them before its own directories, by file name (rt10a
+        p23: /opt/tool/bin/check's `$ORIGIN/../lib`). The names: each program's DT_NEEDED. At most
+        MAX_LIBRARIES programs read, once per process, image and list."""
+        key = (tuple(self.roots), tuple(dirs), tuple(files))
         if key not in _RUNPATHS:
             out: dict[str, set[str]] = {}
             programs = [(d, sorted(self.names(d))) for d in dirs]
-            programs += [(d, [n]) for d, n in sorted(os.path.split(t) for t in self.targets())]
+            programs += [(d, [n]) for d, n in sorted({os.path.split(t) for t in (*self.targets(), *files)})]
             left = MAX_LIBRARIES
             for d, names in programs:
                 for n, tags in self._elf_files(d, names[:max(left, 0)]):
@@ -1115,7 +1133,7 @@ def sonames(layer: str, changes: list[Change], image: "Image") -> dict[str, str]
         d = os.path.dirname(c.path)
         if c.kind in ("gone", "dir") or not LIBRARY_NAME.match(os.path.basename(c.path)):
             continue
-        loaded = d in dirs or any(within(d, f"{x}/glibc-hwcaps") for x in dirs)
+        loaded = d in dirs or search_dir(d) in dirs
         if left[loaded] <= 0:
             return {"/": ""}
         left[loaded] -= 1
@@ -1132,6 +1150,32 @@ def sonames(layer: str, changes: list[Change], image: "Image") -> dict[str, str]
             if soname is not None and (loaded or not plain_soname(soname)):
                 out[c.path] = soname
     return out
+
+
+def runpath_programs(changes: list[Change], image, run: frozenset[str]) -> tuple[str, ...]:
+    """The image's files, besides those on PATH, whose RUNPATH tamper reads (Image.runpaths): what the tests
+    run or spell by its path (`run`: /opt/tool/bin/check, rt13a p19), and, for each new library of the
+    agent's outside the loader's directories, the image's files in its search directory D and in D/../bin,
+    sbin, libexec and D/.. ($ORIGIN/../lib, $ORIGIN: a program test.sh reaches through a script of its own).
+    At most MAX_LIBRARIES."""
+    loader = image.loader()[1] if hasattr(image, "loader") else set(LIB_DIRS)
+    near = sorted({search_dir(os.path.dirname(c.path)) for c in changes if c.kind not in ("gone", "dir")
+                   and LIBRARY_NAME.match(os.path.basename(c.path))} - loader)
+    out = [q for q in sorted(run) if image.kind(q) == "file"]
+    for d in near:
+        for x in (d, os.path.dirname(d), *(os.path.join(os.path.dirname(d), b) for b in ("bin", "sbin",
+                                                                                         "libexec"))):
+            if len(out) >= MAX_LIBRARIES:
+                break
+            out += [f"{x}/{n}" for n in sorted(image.names(x))[:MAX_LIBRARIES - len(out)]]
+    return tuple(sorted(set(out)))
+
+
+def search_dir(d: str) -> str:
+    """The directory of ld.so's search list whose search looks in `d` (HWCAPS_SUBDIR): /opt/app/lib for
+    /opt/app/lib/glibc-hwcaps/x86-64-v2 and /opt/app/lib/tls/x86_64; `d` itself otherwise."""
+    m = HWCAPS_SUBDIR.fullmatch(d)
+    return (m["d"] or "/") if m else d
 
 
 def plain_soname(soname: str) -> bool:
@@ -2403,7 +2447,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     starts = startup_files(environ or {}, workdir)
     starts_above = {a for f in starts for a in _ancestors(f)} - {"/"}
     ld_path = env_dirs("LD_LIBRARY_PATH")
-    runpath = image.runpaths(path) if hasattr(image, "runpaths") else {}
+    runpath = image.runpaths(path, runpath_programs(changes, image, spelt | programs)) if hasattr(
+        image, "runpaths") else {}
     # the files of the packages the agent installed (their dpkg file lists, new in the layer)
     owned = {line.strip() for q, t in (contents or {}).items() if q.endswith(".list") and os.path.dirname(
         q) == MAINTAINER_SCRIPTS and image.kind(q) is None for line in t.splitlines()}
@@ -2439,7 +2484,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
                or _same_dir(c, p, shipped, final, gone, children, exempt, shipped_tree, stems)
                or _startup(c, p, starts, starts_above)
                or _by_name(c, p, shipped, image, ld_path, owned, runpath)
-               or _consumed(c, p, shipped, recorded)
+               or _consumed(c, p, shipped, lambda q: recorded(q) or asked_path(q),
+                            tuple(env_dirs("LOCPATH") + env_dirs("GCONV_PATH")))
                or _interpreter(c, p, shipped, image, path + list(BIN_DIRS),
                                lambda q: recorded(q) or asked_path(q), resolve)
                or _environment(c, p, names, envs, after)
@@ -2796,7 +2842,12 @@ def _by_name(c: Change, p: str, shipped, image, ld_path: list[str], owned: set[s
     if m and any(within(m["d"], x) for x in (*loader[1], *ld_path)) and not {
             p, p.removeprefix("/usr")} & owned:
         return "a module glibc loads by name (NSS, gconv) that no package the agent installed lists"
-    if d in ld_path and name in loader[0]:
+    base = search_dir(d)                       # its hwcaps subdirectories are searched first
+    # one of the image's libraries there, shadowed from such a subdirectory (p17: /opt/app/lib's own)
+    if base != d and (base in ld_path or base in runpath) and image.kind(f"{base}/{name}") is not None:
+        return f"shadows the image's library {base}/{name} from a subdirectory ld.so searches first"
+    d = base
+    if d in ld_path and (name in loader[0] or any(name in image.names(x) for x in ld_path)):
         return f"named as the image's library {name}, in {d}, first on the verifier's LD_LIBRARY_PATH"
     # a loader's own directory there is the soname rule's (_why), by DT_SONAME
     if d not in loader[1] and (name in runpath.get(d, ()) or d in runpath and name in loader[0]):
@@ -2804,10 +2855,15 @@ def _by_name(c: Change, p: str, shipped, image, ld_path: list[str], owned: set[s
     return None
 
 
-def _consumed(c: Change, p: str, shipped, owned) -> str | None:
+def _consumed(c: Change, p: str, shipped, owned, data: tuple[str, ...] = ()) -> str | None:
     """Why a new file of the agent's is one an image tool reads whole as code or configuration (CONSUMED),
-    else None. `owned(p)`: a package record of the layer owns it (owners())."""
-    if c.kind in ("gone", "dir") or shipped(p) is not None or not _CONSUMED.fullmatch(p) or owned(p):
+    else None. `owned(p)`: a package record of the layer owns it (owners()) or the instruction names it.
+    `data`: the directories the verifier's LOCPATH and GCONV_PATH name (glibc reads them first)."""
+    if c.kind in ("gone", "dir") or shipped(p) is not None or owned(p):
+        return None
+    if any(within(p, d) for d in data):
+        return "a new file in a directory of the verifier's LOCPATH or GCONV_PATH (glibc's locale data)"
+    if not _CONSUMED.fullmatch(p):
         return None
     tool, why = next((t, w) for t, (pattern, w) in CONSUMED.items() if re.fullmatch(pattern, p))
     return f"a new file {tool} takes whole, owned by no package record: {why}"

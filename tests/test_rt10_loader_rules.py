@@ -171,7 +171,7 @@ def test_a_variable_that_names_no_file_judges_nothing():
 
 
 class RunpathImage(LoaderImage):
-    def runpaths(self, dirs):
+    def runpaths(self, dirs, files=()):
         return {"/opt/tool/lib": {"libcheck.so.2", "libc.so.6"}}
 
 
