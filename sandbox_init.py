@@ -7,7 +7,9 @@ into it and stays as init: it starts the agent's shell with Docker's capabilitie
 restarts it when it dies, runs run_fresh commands and reports their exit status from wait(), reaps
 orphans, and exits when the caller's lifeline closes (the kernel then kills every process of the
 namespace). Everything it starts gets those capabilities, no_new_privs and the seccomp filter that
-sandbox.py compiled (seccomp.py). Only the standard library, imported before pivot_root: the image may
+sandbox.py compiled (seccomp.py). Where the agent's processes are kept into verification, pid 1 starts
+them through a zygote, in a PID and a mount namespace below the sandbox's (_agent_namespaces), and the
+verifier itself, in the sandbox's. Only the standard library, imported before pivot_root: the image may
 have no Python.
 """
 import array  # noqa: F401 - socket.send_fds imports it; nothing is importable after pivot_root
