@@ -551,7 +551,7 @@ class Sandbox:
         done = lambda e: (e[0] == "n" and e[1:2] == (nonce,)) or e[0] == "x"
         event = self._wait(time.monotonic() + timeout, done)
         if event is None:                          # timed out: kill what the command started, keep the shell
-            self._kill(since=self._since)
+            self._kill(since=self._since, agent=True)
             event = self._wait(time.monotonic() + 1.0, done)
             if event is None:                      # the shell itself is stuck (a builtin loop, `wait`)
                 self._kill(since=0, shell=True)
@@ -707,15 +707,20 @@ class Sandbox:
         except (OSError, StopIteration):
             return []
         found = []
-        for p, nspid in _descendants(self._init_pid, self._level).items():
+        for p, ids in _descendants(self._init_pid, self._level).items():
+            nspid = ids[-1]                        # as the process sees it (the agent's: a namespace below)
             try:
+                # its own root mount: the agent's processes are in a mount namespace of their own, with
+                # copies of pid 1's mounts (sandbox_init._agent_namespaces)
+                own = Path(f"/proc/{p}/mountinfo").read_text().splitlines()
+                root = next(int(l.split()[0]) for l in reversed(own) if l.split()[4] == "/")
                 comm = Path(f"/proc/{p}/comm").read_text().strip()
                 for fd in os.listdir(f"/proc/{p}/fdinfo"):
                     lines = Path(f"/proc/{p}/fdinfo/{fd}").read_text().splitlines()
                     info = dict(l.split(":", 1) for l in lines if ":" in l)
                     if int(info["mnt_id"]) == root and int(info["flags"], 8) & 3:     # O_WRONLY or O_RDWR
                         found.append(f"pid {nspid} ({comm}) {os.readlink(f'/proc/{p}/fd/{fd}')}")
-            except (OSError, KeyError, ValueError):
+            except (OSError, KeyError, ValueError, StopIteration):
                 continue                           # gone, or an fd closed meanwhile
         return found
 
@@ -898,15 +903,23 @@ class Sandbox:
         self._out.clear()
         return text
 
-    def _kill(self, since: int, shell: bool = False) -> None:
+    def _kill(self, since: int, shell: bool = False, agent: bool = False) -> None:
         """SIGKILL the episode's processes whose pid in the sandbox's namespace is above `since`, never
-        pid 1 and, unless shell=True, never the shell. Processes in namespaces the agent nested inside are
-        found through the host's process tree and judged by their pid at the sandbox's level. Freeze
-        first (SIGSTOP) so a fork bomb cannot outrun us."""
+        pid 1 and, unless shell=True, never the shell nor the zygote and the reaper of the agent's
+        namespace (sandbox_init._agent_namespaces), whose end ends every process of it. agent: `since` is a
+        pid of the agent's namespace (ns_last_pid, as its shell read it): where the agent's processes are
+        kept, one below the sandbox's, where they are judged by their pid there (the sandbox's own then
+        only with since 0). Found through the host's process tree. Freeze first (SIGSTOP) so a fork bomb
+        cannot outrun us."""
         stopped: set[int] = set()
         for _ in range(1000):
-            new = [p for p, nspid in _descendants(self._init_pid, self._level).items() if nspid > since
-                   and nspid != 1 and (shell or nspid != self._shell_ns) and p not in stopped]
+            procs = _descendants(self._init_pid, self._level)
+            reapers = {p for p, ids in procs.items() if ids[1:2] == (1,)}
+            ours = set() if shell else reapers | {_parent(p) for p in reapers}
+            seen = lambda ids: (ids[0] if not agent else ids[1] if len(ids) > 1     # noqa: E731
+                                else 1 if since == 0 else 0)
+            new = [p for p, ids in procs.items() if seen(ids) > since and ids[0] != 1 and p not in ours
+                   and (shell or ids[0] != self._shell_ns) and p not in stopped]
             if not new:
                 break
             for p in new:
@@ -1645,8 +1658,9 @@ def _nspid_level(pid: int) -> int:
     return len(re.search(r"^NSpid:(.*)$", status, re.M)[1].split()) - 1
 
 
-def _descendants(root: int | None, level: int) -> dict[int, int]:
-    """{host pid: pid at `level`} of root and all its descendants (one scan of the host's /proc)."""
+def _descendants(root: int | None, level: int) -> dict[int, tuple[int, ...]]:
+    """{host pid: its pids from `level` down (NSpid)} of root and all its descendants (one scan of the
+    host's /proc)."""
     children: dict[int, list[int]] = {}
     for name in os.listdir("/proc"):
         if name.isdigit():
@@ -1662,9 +1676,16 @@ def _descendants(root: int | None, level: int) -> dict[int, int]:
             status = Path(f"/proc/{p}/status").read_text()
         except OSError:
             continue              # already gone
-        found[p] = int(re.search(r"^NSpid:(.*)$", status, re.M)[1].split()[level])
+        found[p] = tuple(map(int, re.search(r"^NSpid:(.*)$", status, re.M)[1].split()[level:]))
         todo += children.get(p, [])
     return found
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _alive(pid: int) -> bool:

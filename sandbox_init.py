@@ -7,7 +7,9 @@ into it and stays as init: it starts the agent's shell with Docker's capabilitie
 restarts it when it dies, runs run_fresh commands and reports their exit status from wait(), reaps
 orphans, and exits when the caller's lifeline closes (the kernel then kills every process of the
 namespace). Everything it starts gets those capabilities, no_new_privs and the seccomp filter that
-sandbox.py compiled (seccomp.py). Only the standard library, imported before pivot_root: the image may
+sandbox.py compiled (seccomp.py). Where the agent's processes are kept into verification, pid 1 starts
+them through a zygote, in a PID and a mount namespace below the sandbox's (_agent_namespaces), and the
+verifier itself, in the sandbox's. Only the standard library, imported before pivot_root: the image may
 have no Python.
 """
 import array  # noqa: F401 - socket.send_fds imports it; nothing is importable after pivot_root
@@ -413,8 +415,10 @@ MASKED = ("/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/pro
 READ_ONLY = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
 
 
-def _mask(R: str) -> None:
+def _mask(R: str, only: str = "/") -> None:
     for p in MASKED:
+        if not p.startswith(only):
+            continue
         if not os.path.exists(R + p):          # not on this kernel (timer_stats), or no sysfs
             continue
         if os.path.isdir(R + p):
@@ -422,7 +426,7 @@ def _mask(R: str) -> None:
         else:
             _mount("/dev/null", R + p, None, MS_BIND)
     for p in READ_ONLY:
-        if os.path.exists(R + p):
+        if os.path.exists(R + p) and p.startswith(only):
             _bind_ro(R + p, R + p)
 
 
@@ -571,8 +575,7 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
                 break
             code = os.waitstatus_to_exitcode(st) if os.WIFEXITED(st) else 128 + os.WTERMSIG(st)
             if _ZYGOTE and pid == _ZYGOTE[0]:  # killed with the rest: the next spawn starts another
-                _ZYGOTE[1].close()
-                _ZYGOTE.clear()
+                _close_zygote()
             if pid == shell:
                 event(f"x {code}")
                 shell, retry_at, delay = None, 0.0, 0.0      # started again at the top of the loop
@@ -718,26 +721,26 @@ def _seal() -> int:
     a mount and stays writable: binding it now by its path would race them (a link put in its place).
     Then the copies of every SCRATCH mount the verifier will see (_copy_tmp):
     "<errno> <left out> <d>:<fd>... m<hex of a mount beneath one, not copied>..."."""
-    err = _read_only(True)
+    err = _both_read_only(True)
     if err:
         return f"{err}"
     # With the root read-only nothing above a SCRATCH mount can be renamed any more (EROFS), nor a mount
     # point itself (EBUSY): where they are now is where they stay for the verifier
     if moved := _scratch_moved():
-        _read_only(False)
+        _both_read_only(False)
         return f"{errno.EXDEV} {moved.encode().hex()}"
     try:
         left_out, implicit = _copy_tmp()
     except OSError as e:                       # no copy, no seal: the caller reports it
-        _read_only(False)
+        _both_read_only(False)
         return f"{e.errno or 1}"
     if left_out:     # the copy must be exact: a partial view (an entry the task asked to delete, missing from
         _drop_copies()                 # it) would judge a world that is not theirs; the caller kills them
-        _read_only(False)
+        _both_read_only(False)
         return f"{errno.E2BIG} {left_out}"
     if live := _live_mount():          # whatever the way it came about: nothing the verifier reads is live
         _drop_copies()
-        _read_only(False)
+        _both_read_only(False)
         return f"{errno.EXDEV} {live.encode().hex()}"
     return " ".join([f"0 {implicit}", *(f"{d}:{fd}" for d, (fd, _) in _TMP_COPIES.items()),
                      *(f"m{m.encode().hex()}" for m in _submounts(tuple(_TMP_COPIES)))])
@@ -1043,6 +1046,17 @@ def _read_only(on: bool) -> int:
             return err
         _libc.syscall(442, -100, path.encode(), AT_SYMLINK_NOFOLLOW, ctypes.byref(attr), ctypes.sizeof(attr))
     return 0
+
+
+def _both_read_only(on: bool) -> int:
+    """_read_only in pid 1's mount namespace and in the agent's (_agent_namespaces): both or neither."""
+    err = _read_only(on)
+    if err and on:
+        return err
+    err = _agent_read_only(on) or err
+    if err and on:
+        _read_only(False)
+    return err
 
 
 def _is_mount(d: str) -> bool:
@@ -1748,10 +1762,15 @@ def _reward_files(fd: int) -> list[tuple[str, str]]:
 # domain for all of them, not one per process: the agent may still kill what it started before its shell
 # was restarted, or the ENTRYPOINT's service. The zygote clones each child with CLONE_PARENT, so it is
 # pid 1's own child, reaped and reported as before.
+# Before its domain, the zygote makes a PID namespace and a mount namespace for the agent, children of the
+# sandbox's (_agent_namespaces): every process it starts is in them, with a /proc of that PID namespace.
+# The verifier's processes, pid 1's children in the sandbox's namespace, have no pid there: no process of
+# the agent's can name one, to read its command line, write its oom_score_adj or signal it (rt12 k10),
+# whatever its uid. The verifier still sees and signals theirs (pgrep, killall), its /proc the sandbox's.
 LANDLOCK_ABI_NEEDED = 6                        # LANDLOCK_SCOPE_SIGNAL and _ABSTRACT_UNIX_SOCKET
 LANDLOCK_SCOPE = 0x1 | 0x2                     # LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL
 CLONE_PARENT, CLONE_SYSCALL = 0x8000, {"x86_64": 56, "aarch64": 220}
-_ZYGOTE: list = []                             # [pid, socket] while one runs
+_ZYGOTE: list = []                             # [pid, socket, the reaper's socket] while one runs
 
 
 def landlock_abi() -> int:
@@ -1824,9 +1843,14 @@ def _zygote_spawn(cfg: dict, argv: list[str], shell: bool, user, out: int | None
             if pid < 0:
                 raise OSError(-pid, f"zygote: clone: {os.strerror(-pid)}")
             return pid
-        _ZYGOTE[1].close()
-        _ZYGOTE.clear()
+        _close_zygote()
     raise OSError("the zygote died twice in a row")
+
+
+def _close_zygote() -> None:
+    for sock in _ZYGOTE[1:]:
+        sock.close()
+    _ZYGOTE.clear()
 
 
 def _start_zygote(cfg: dict) -> None:
@@ -1840,12 +1864,14 @@ def _start_zygote(cfg: dict) -> None:
             print(f"sandbox: the agent's zygote: {e}", file=sys.stderr, flush=True)
         os._exit(1)
     theirs.close()
-    ready = ours.recv(256)
-    if ready != b"+":
+    ready, got, _, _ = socket.recv_fds(ours, 256, 1, socket.MSG_CMSG_CLOEXEC)
+    if ready != b"+" or not got:
         ours.close()
+        for fd in got:
+            os.close(fd)
         os.waitpid(pid, 0)
         raise OSError(ready.decode(errors="replace") or "the agent's zygote died at its start")
-    _ZYGOTE[:] = [pid, ours]
+    _ZYGOTE[:] = [pid, ours, socket.socket(fileno=got[0])]
 
 
 def _zygote(cfg: dict, sock: socket.socket) -> None:
@@ -1861,11 +1887,13 @@ def _zygote(cfg: dict, sock: socket.socket) -> None:
             except OSError:                    # listdir's own, closed already
                 pass
     try:
+        reaper = _agent_namespaces(cfg, sock)  # before the domain: Landlock refuses mount to it
         _landlock_domain(beneath="/")
     except OSError as e:
         sock.send(str(e).encode()[:256])
         os._exit(1)
-    sock.send(b"+")
+    socket.send_fds(sock, [b"+"], [reaper.fileno()])          # pid 1's to seal their mount namespace
+    reaper.close()
     while True:
         data, got, _, _ = socket.recv_fds(sock, 1 << 20, 1, socket.MSG_CMSG_CLOEXEC)
         if not data:                           # pid 1 is gone
@@ -1879,6 +1907,71 @@ def _zygote(cfg: dict, sock: socket.socket) -> None:
         for fd in got:                         # the child's alone: a later one never inherits it
             os.close(fd)
         sock.send(struct.pack("i", pid if pid > 0 else -ctypes.get_errno()))
+
+
+def _agent_namespaces(cfg: dict, sock: socket.socket) -> socket.socket:
+    """The zygote's own PID and mount namespaces, whose children every process of the agent's is: their
+    init is the reaper, forked first (a namespace's first process is its pid 1), which mounts the new /proc
+    and reaps the orphans there. A socket to the reaper, for _agent_read_only."""
+    _check(_libc.unshare(CLONE_NEWPID | CLONE_NEWNS), "unshare(pid, mount) for the agent")
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = os.fork()
+    if pid == 0:
+        ours.close()
+        sock.close()
+        try:
+            _reaper(theirs)
+        except BaseException as e:
+            theirs.send(f"the agent's reaper: {e}".encode()[:256])
+        os._exit(1)
+    theirs.close()
+    ready = ours.recv(256)
+    if ready != b"+":
+        raise OSError(ready.decode(errors="replace") or "the agent's reaper died at its start")
+    return ours
+
+
+def _reaper(sock: socket.socket) -> None:
+    """pid 1 of the agent's PID namespace: its /proc (masked as the sandbox's), then reap orphans and answer
+    pid 1's seal requests (a byte: 1 set, 0 clear), with _read_only's errno, in this mount namespace: the
+    agent's processes hold their files open on its mounts, copies of pid 1's, whose flags are their own."""
+    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")   # the zygote's end is ours
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    _mask("", only="/proc/")
+    # The volumes' mounts in this namespace, opened before any process of the agent's exists here
+    _VOLUME_FDS[:] = [os.open(v, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC) for v in _VOLUMES]
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *a: None)
+    sock.send(b"+")
+    while True:
+        ready, _, _ = select.select([sock, wake_r], [], [])
+        if sock in ready:
+            request = sock.recv(16)
+            if not request:                    # pid 1 is gone
+                os._exit(0)
+            sock.send(struct.pack("i", _read_only(request == b"1")))
+        if wake_r in ready:
+            os.read(wake_r, 4096)
+            try:
+                while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                    pass
+            except ChildProcessError:
+                pass
+
+
+def _agent_read_only(on: bool) -> int:
+    """_read_only in the agent's mount namespace, by its reaper: 0 where no zygote runs (none of theirs
+    lives: the reaper's namespace dies with the zygote)."""
+    if not _ZYGOTE:
+        return 0
+    try:
+        _ZYGOTE[2].send(b"1" if on else b"0")
+        reply = _ZYGOTE[2].recv(16)
+    except OSError:
+        reply = b""
+    return struct.unpack("i", reply)[0] if len(reply) == 4 else errno.EIO
 
 
 # The rlimits pid 1 had once the sandbox set them (_init), {name: (soft, hard)}: what every process it starts

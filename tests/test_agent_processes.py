@@ -104,14 +104,22 @@ def test_the_old_keep_flag_is_gone(capsys):
 
 CHECK = "import sys; sys.exit(open('/app/answer').read().strip() != '42')\n"
 SLOW_CHECK = "sleep 1; if python3 /tests/check.py; then echo 1; else echo 0; fi > /logs/verifier/reward.txt\n"
-# Strikes once a process of the verifier runs /tests/test.sh (its command line is world-readable).
-# (tes[t]: the survivor's own command line holds the pattern, not what it matches)
-WAIT = ("until grep -qs tests/tes[t].sh /proc/[0-9]*/cmdline; do sleep 0.01; done; "
-        "v=$(grep -ls tests/tes[t].sh /proc/[0-9]*/cmdline | head -1 | cut -d/ -f3); ")
+# Strikes once verification starts: the seal has made the root mount of its namespace read-only, then
+# test.sh's pid $v once its command line shows (tes[t]: the survivor's own command line holds the pattern,
+# not what it matches). The agent's PID namespace holds no verifier process (test_rt13_pidns.py): after
+# 20 tries without one, $v is a pid that names nothing there, and the strike goes on while test.sh runs.
+WAIT = ("until grep -qs ' / / ro[, ]' /proc/self/mountinfo; do sleep 0.01; done; "
+        "for i in $(seq 20); do v=$(grep -ls tests/tes[t].sh /proc/[0-9]*/cmdline | head -1 | cut -d/ -f3); "
+        "[ -n \"$v\" ] && break; sleep 0.01; done; v=${v:-999999}; ")
 
 
 def survivor(body: str) -> str:
     return f"nohup bash -c {shlex.quote(body)} >/dev/null 2>&1 &"
+
+
+def settled(env, path: str) -> None:
+    """Until the survivor has written `path` (WAIT's tries may outlast a short test.sh on a loaded machine)."""
+    env.run(f"for i in $(seq 200); do [ -e {path} ] && break; sleep 0.05; done", timeout=30)
 
 
 @pytest.fixture
@@ -186,6 +194,7 @@ def test_a_survivor_cannot_undo_the_read_only_root_or_reach_the_verifiers(check_
                          "echo pass > /proc/$v/cwd/../tests/check.py; "
                          "touch /app/rw && echo rw > /tmp/rw; echo done > /tmp/done"), timeout=30)
         assert env.verify()[0] == 0.0
+        settled(env, "/tmp/done")
         assert env.read_file("/tmp/done") == "done\n" and env.read_file("/tmp/rw") is None
 
 
@@ -460,6 +469,7 @@ def test_the_real_image_keeps_a_service_and_honest_work(real_task):
         assert env.verify()[0] == 1.0
         assert env.run("python3 -c 'import urllib.request as u; print(u.urlopen(\"http://127.0.0.1:8123/\")"
                        ".read())'", timeout=30).output.strip() == "b'hello\\n'"   # still serving
+        settled(env, "/tmp/wrote")
         assert env.read_file("/tmp/wrote").split() == ["/var/lib/redis", "/var/log"]
 
 
