@@ -48,8 +48,9 @@ The invariants, each a class of forgery (not a list of attacks):
      charset names, dbm's backends, a namespace package's portions): a new file or link in its stdlib tree
      (STDLIB_TREE, less site- and dist-packages), in a package directory it shipped in a module directory,
      or below a new directory named as a package it ships in another module directory of that Python
-     (closed_tree, _closed), unless a package record of the layer owns it with its digest (owners()) or it
-     is bytecode in __pycache__ of a source there; not in the workdir.
+     (closed_tree, _closed), unless a package record of the layer owns it with its digest (owners()), the
+     instruction spells out its path, or it is bytecode in __pycache__ of a source there; not in the
+     workdir.
   2. The implicit configuration of the tools a verifier uses to set itself up and run (CONFIG: shells'
      start-up files, the loader, Python, pip, uv, apt/dpkg, git, curl/wget, npm, cargo, go, maven/gradle,
      the CA store, hooks image programs run by a fixed path (adduser.local, policy-rc.d), PAM and what
@@ -2468,7 +2469,7 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
                or _config_above(c, p, name, above, shipped, workdir, home, deliverables)
                or _tool_settings(c, p, name, shipped, workdir, tools, contents or {}, read, deliverables)
                or _runner_install(c, p, name, shipped, children, recorded, resolve, image)
-               or _closed(c, p, shipped, image, workdir, mine, recorded)
+               or _closed(c, p, shipped, image, workdir, mine, lambda q: recorded(q) or asked_path(q))
                or _agent_venv(c, p, shipped, image, workdir, tools, resolve)
                or _shipped_program(c, p, shipped_kind, program, code_under, run_roots, workdir,
                                    lambda q: asked_path(q) or q in through and image.kind(q) == "link",
@@ -2914,9 +2915,10 @@ def _closed(c: Change, p: str, shipped, image, workdir: str, mine: set[str], own
     """Why a new file or link of the agent's is one in a closed Python tree of the image's (closed_tree),
     else None: not the bytecode of a source (the image's: shipped_bytecode; the layer's, judged itself),
     not what a package record of the layer owns with its digest (`owned`: owners(): dpkg's list and md5sums,
-    pip's RECORD), not in the workdir (the agent's: an environment the image shipped there is a program
-    prefix)."""
-    if c.kind not in ("file", "link") or shipped(p) is not None or within(p, workdir) or owned(p):
+    pip's RECORD; or a path the instruction spells out), not in the workdir (the agent's: an environment
+    the image shipped there is a program prefix)."""
+    if c.kind not in ("file", "link") or shipped(p) is not None or workdir != "/" and within(p, workdir) \
+            or owned(p):
         return None
     d, name = os.path.split(p)
     if os.path.basename(d) == "__pycache__" and name.endswith(".pyc") and (

@@ -188,3 +188,16 @@ def test_uv_venv_and_uv_pip_install_pytest_are_clean(image, tmp_path):
     contents = tamper.texts(str(tmp_path), changes, image, tamper.Budget(), tamper.guarded_names(image, PATH,
                                                                                                 "/app"))
     assert tamper.tampered(changes, image, "/app", PATH, contents=contents, tools=frozenset({"uv"})) == []
+
+
+def test_a_file_the_instruction_spells_out_is_the_agents(image, tmp_path):
+    write(tmp_path, {f"{DEB}/requests/adapters_extra.py": "x = 1\n"})
+    changes = tamper.listing(str(tmp_path))
+    asked = tamper.asked_files(f"Add the module {DEB}/requests/adapters_extra.py.\n")
+    assert tamper.tampered(changes, image, "/app", PATH, deliverables=asked) == []
+
+
+def test_a_task_whose_workdir_is_the_root_still_judges_the_trees(image, tmp_path):
+    write(tmp_path, {f"{STD}/encodings/rt13a.py": CODEC})
+    bad = tamper.tampered(tamper.listing(str(tmp_path)), image, "/", PATH)
+    assert [b.split(" (")[0] for b in bad] == [f"{STD}/encodings/rt13a.py"]
