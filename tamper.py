@@ -177,6 +177,7 @@ mode, mtime and ctime, which utime cannot set back.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import os
 import re
@@ -1504,11 +1505,12 @@ def owners(layer: str, changes: list[Change], python: frozenset, perl: frozenset
     budget = budget or Budget()
     tops: dict[str, list[Change]] = {}
     closed: set[str] = set()
+    kind = functools.lru_cache(maxsize=None)(image.kind) if image is not None else None
     for c in changes:
         d, name = os.path.split(c.path)
         module = _module(name, c.kind) if c.kind != "gone" else None
         if c.kind != "gone" and image is not None and "/__pycache__/" not in c.path and closed_tree(
-                c.path, image):
+                c.path, image, kind):
             tops[c.path] = []
             closed.add(c.path)
         elif module and (module in python or module in RUNNER_MODULES) and MODULE_DIR.fullmatch(d) or (
@@ -2432,6 +2434,7 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     # a new file a package record of the layer owns with its digest (owners(), read by texts())
     recorded = lambda q: (contents or {}).get(q, "").startswith(OWNED)            # noqa: E731
     made_files = [m.path for m in made if m.kind not in ("dir", "gone")]
+    image_kind = functools.lru_cache(maxsize=None)(image.kind)         # closed_tree asks per new file
     # the directories tools walk up through, less the homes (the verifier sees them as the image had them,
     # less what the tests name: README "Containment"; ~/.cache and ~/.bash_history are ordinary work)
     above = {d for d in _ancestors("/tests") | _ancestors(workdir) if d == "/" or d not in homes | {home}}
@@ -2469,7 +2472,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
                or _config_above(c, p, name, above, shipped, workdir, home, deliverables)
                or _tool_settings(c, p, name, shipped, workdir, tools, contents or {}, read, deliverables)
                or _runner_install(c, p, name, shipped, children, recorded, resolve, image)
-               or _closed(c, p, shipped, image, workdir, mine, lambda q: recorded(q) or asked_path(q))
+               or _closed(c, p, shipped, image, workdir, mine, lambda q: recorded(q) or asked_path(q),
+                          image_kind)
                or _agent_venv(c, p, shipped, image, workdir, tools, resolve)
                or _shipped_program(c, p, shipped_kind, program, code_under, run_roots, workdir,
                                    lambda q: asked_path(q) or q in through and image.kind(q) == "link",
@@ -2887,31 +2891,38 @@ def _runner_install(c: Change, p: str, name: str, shipped, children, owned, reso
 STDLIB_TREE = re.compile(r"(/usr(?:/local)?/lib/python3\.\d+)/(?!(?:site|dist)-packages(?:/|$)).+")
 
 
-def closed_tree(p: str, image) -> str | None:
+def closed_tree(p: str, image, kind=None) -> str | None:
     """The Python package tree of the image's that `p` (a new entry) lies in, else None: the image's stdlib
     tree (STDLIB_TREE, where the image has that directory), a package directory the image shipped in a
     module directory (MODULE_DIR: a new submodule of the image's `requests`), or a new directory named as
     a package the image ships in another of that Python's module directories, and what is below it (a
-    portion of its namespace package `google`, which the earlier entry's `google/protobuf` shadows)."""
+    portion of its namespace package `google`, which the earlier entry's `google/protobuf` shadows).
+    `kind`: image.kind, memoised by the caller (a layer's thousands of files share a few directories)."""
+    kind = kind or image.kind
     m = STDLIB_TREE.fullmatch(p)
-    if m and image.kind(m[1]) == "dir":
+    if m and kind(m[1]) == "dir":
         return f"the image's stdlib tree {m[1]}"
     parts = p.split("/")
     for i in range(2, len(parts)):
-        parent, x = "/".join(parts[:i]), parts[i]
-        if not x.isidentifier() or not MODULE_DIR.fullmatch(parent):
+        # MODULE_DIR's shape, told by the last names (a layer's every file passes here: no regex per prefix)
+        up, x = parts[i - 1], parts[i]
+        if not x.isidentifier() or not (up in SITE_DIRS or up == "lib-dynload" and parts[i - 2].startswith(
+                "python3") or up.startswith("python") and parts[i - 2] in ("lib", "lib64")):
+            continue
+        parent = "/".join(parts[:i])
+        if not MODULE_DIR.fullmatch(parent):
             continue
         a = f"{parent}/{x}"
-        if a != p and image.kind(a) == "dir":
+        if a != p and kind(a) == "dir":
             return f"the image's package {a}"
-        if image.kind(a) is None and re.search(r"python3[.\d]*", parent):
+        if kind(a) is None and re.search(r"python3[.\d]*", parent):
             for o in _python_dirs(parent):
-                if o != parent and image.kind(f"{o}/{x}") == "dir":
+                if o != parent and kind(f"{o}/{x}") == "dir":
                     return f"a directory named as the image's package {o}/{x} (a portion of it, or a shadow)"
     return None
 
 
-def _closed(c: Change, p: str, shipped, image, workdir: str, mine: set[str], owned) -> str | None:
+def _closed(c: Change, p: str, shipped, image, workdir: str, mine: set[str], owned, kind) -> str | None:
     """Why a new file or link of the agent's is one in a closed Python tree of the image's (closed_tree),
     else None: not the bytecode of a source (the image's: shipped_bytecode; the layer's, judged itself),
     not what a package record of the layer owns with its digest (`owned`: owners(): dpkg's list and md5sums,
@@ -2924,7 +2935,7 @@ def _closed(c: Change, p: str, shipped, image, workdir: str, mine: set[str], own
     if os.path.basename(d) == "__pycache__" and name.endswith(".pyc") and (
             shipped_bytecode(p, image) or f"{os.path.dirname(d)}/{name.split('.')[0]}.py" in mine):
         return None
-    tree = closed_tree(p, image)
+    tree = closed_tree(p, image, kind)
     if tree is None:
         return None
     return (f"a new file in {tree}, which Python imports from by names computed at run time (a codec, "
