@@ -46,6 +46,14 @@ The invariants, each a class of forgery (not a list of attacks):
      interpreter name tools search PATH for by pattern and run (INTERPRETERS: python3.X, python, pip3.X,
      node) beside an image's interpreter of that family, unless a package record of the layer owns it
      (owners()) or the instruction names its path; for an interpreter, also a link to one of the image's.
+  1c. The image's Python package trees are closed (rt13a p05, p06, p08, p11, p21: Python imports from them
+     by names computed from the agent's DATA: a codec an XML declaration, a coding cookie or an HTTP
+     charset names, dbm's backends, a namespace package's portions): a new file or link in its stdlib tree
+     (STDLIB_TREE, less site- and dist-packages), in a package directory it shipped in a module directory,
+     or below a new directory named as a package it ships in another module directory of that Python
+     (closed_tree, _closed), unless a package record of the layer owns it with its digest (owners()), the
+     instruction spells out its path, or it is bytecode in __pycache__ of a source there; not in the
+     workdir.
   2. The implicit configuration of the tools a verifier uses to set itself up and run (CONFIG: shells'
      start-up files, the loader, Python, pip, uv, apt/dpkg, git, curl/wget, npm, cargo, go, maven/gradle,
      the CA store, hooks image programs run by a fixed path (adduser.local, policy-rc.d), PAM and what
@@ -118,7 +126,9 @@ The invariants, each a class of forgery (not a list of attacks):
      the verifier created (`python3 -m venv` keeps what it finds); anywhere, a new test runner
      (RUNNER_MODULES in a site directory, RUNNER_SCRIPTS in a bin/) no package record of the layer owns with
      its digest (_runner_install: the agent's /app/.venv that `uv run pytest` takes, a fake dist-info
-     beside it that `pip install pytest` takes for satisfied).
+     beside it that `pip install pytest` takes for satisfied); where the tests say `uv`, an interpreter in
+     the bin/ of a `.venv` in the workdir or above it that is no link to the image's python (_agent_venv:
+     uv discovers it from its cwd and runs it, rt13a p27; `uv venv` and `python3 -m venv` link theirs).
   4. The image's own files, outside the task's workdir (which is otherwise the agent's to change): the
      system roots /usr /bin /sbin /lib* replaced (a directory, file or link of the agent's at that name);
      a file the image (or the task's setup) shipped under a system root, or under one of the program
@@ -170,6 +180,7 @@ mode, mtime and ctime, which utime cannot set back.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import os
 import re
@@ -1491,7 +1502,7 @@ def texts(layer: str, changes: list[Change], image=None, budget: Budget | None =
         out[c.path] = "\x00" if text is None else text               # too big to read: refused
         if c.path == STATUS and text is not None:
             conffiles = set(_conffiles(text))
-    return {**out, **owners(layer, changes, *guarded, budget)}
+    return {**out, **owners(layer, changes, *guarded, budget, image)}
 
 
 def _text(layer: str, path: str, cap: int, budget: Budget, digest: bool = False) -> str | None:
@@ -1520,7 +1531,7 @@ LINK = "link"                # owners(): what dpkg's list records of a link (no 
 
 
 def owners(layer: str, changes: list[Change], python: frozenset, perl: frozenset,
-           budget: Budget | None = None) -> dict[str, str]:
+           budget: Budget | None = None, image=None) -> dict[str, str]:
     """{top entry: OWNED + the record} of each new module of the agent's under a name the image's code
     imports guarded (`python`: a top-level name in a MODULE_DIR directory; `perl`: Foo::Bar, a .pm or .pmc)
     whose every regular file (in __pycache__ none: the verifier's bytecode lives under its
@@ -1532,13 +1543,21 @@ def owners(layer: str, changes: list[Change], python: frozenset, perl: frozenset
     (rare); a record past `budget`, files past HASH_BYTES in all: not owned (the rule then judges it).
     Likewise each new file or link that CONSUMED names, each named as an interpreter (INTERPRETERS) or a
     test runner (RUNNER_SCRIPTS) in a bin/ or sbin/ directory (then the RECORDs under its prefix are read
-    too: pip's console scripts), and each module of RUNNER_MODULES in a MODULE_DIR (_runner_install)."""
+    too: pip's console scripts), and each module of RUNNER_MODULES in a MODULE_DIR (_runner_install).
+    With the `image`, each new entry of one of its closed Python trees (closed_tree: `apt-get install
+    python3-gdbm`'s lib-dynload/_gdbm, `pip install protobuf`'s portion of the image's `google`)."""
     budget = budget or Budget()
     tops: dict[str, list[Change]] = {}
+    closed: set[str] = set()
+    kind = functools.lru_cache(maxsize=None)(image.kind) if image is not None else None
     for c in changes:
         d, name = os.path.split(c.path)
         module = _module(name, c.kind) if c.kind != "gone" else None
-        if module and (module in python or module in RUNNER_MODULES) and MODULE_DIR.fullmatch(d) or (
+        if c.kind != "gone" and image is not None and "/__pycache__/" not in c.path and closed_tree(
+                c.path, image, kind):
+            tops[c.path] = []
+            closed.add(c.path)
+        elif module and (module in python or module in RUNNER_MODULES) and MODULE_DIR.fullmatch(d) or (
                 c.kind != "gone" and c.path.endswith((".pm", ".pmc")) and _perl_names(c.path) & perl):
             tops[c.path] = []
         elif c.kind in ("file", "link") and (_CONSUMED.fullmatch(c.path) or (
@@ -1551,13 +1570,15 @@ def owners(layer: str, changes: list[Change], python: frozenset, perl: frozenset
     # lies under the same prefix (/usr/local/bin/pip3.11: /usr/local/lib/python3.11/dist-packages)
     prefixes = {os.path.dirname(os.path.dirname(c.path)) for c in changes if c.path in tops
                 and c.kind == "file" and os.path.basename(os.path.dirname(c.path)) in ("bin", "sbin")}
-    inside = tuple(t + "/" for t in tops)
     for c in changes:
         if c.path in tops:
             tops[c.path].append(c)
-        elif c.path.startswith(inside) and "/__pycache__/" not in c.path and c.kind != "dir":
-            tops[next(t for t in tops if c.path.startswith(t + "/"))].append(c)
-    sites = {os.path.dirname(t) for t in tops}
+        if "/__pycache__/" not in c.path and c.kind != "dir":
+            for t in _ancestors(c.path) & tops.keys():       # every top it lies in (a closed file: its own)
+                tops[t].append(c)
+    # the RECORDs beside a top, and for a closed tree's entry, in the module directory it lies under
+    sites = {os.path.dirname(t) for t in tops} | {a for t in closed for a in _ancestors(t)
+                                                  if MODULE_DIR.fullmatch(a)}
     digests: dict[str, tuple[str, str]] = {}   # {path: (how, digest)} of each record's line
     # a link is in no md5sums: dpkg's list alone names it (`apt-get install python3-dev`: python3-config)
     links = any(m.kind == "link" for members in tops.values() for m in members)
@@ -1578,13 +1599,15 @@ def owners(layer: str, changes: list[Change], python: frozenset, perl: frozenset
                 listed = set((read(f"{MAINTAINER_SCRIPTS}/{package}.list") or "").splitlines())
                 for q in listed:               # a link has no md5: dpkg's list names it alone
                     digests.setdefault(q, (f"dpkg's {package}", "md5:" + sums[q] if q in sums else LINK))
-    out, left = {}, [HASH_BYTES]
+    out, left, hashed = {}, [HASH_BYTES], {}
     for top, members in tops.items():
         files = [m for m in members if m.path != top or m.kind != "dir"]
         records = set()
         for m in files:
             how, want = digests.get(m.path, ("", ""))
-            got = (_hashes(layer, m.path, left) if how and m.kind == "file" else
+            if how and m.kind == "file" and m.path not in hashed:     # a closed file is in two tops
+                hashed[m.path] = _hashes(layer, m.path, left)
+            got = (hashed[m.path] if how and m.kind == "file" else
                    (LINK,) if m.kind == "link" else None)
             if got is None or want not in got:
                 break
@@ -2456,6 +2479,7 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     # a new file a package record of the layer owns with its digest (owners(), read by texts())
     recorded = lambda q: (contents or {}).get(q, "").startswith(OWNED)            # noqa: E731
     made_files = [m.path for m in made if m.kind not in ("dir", "gone")]
+    image_kind = functools.lru_cache(maxsize=None)(image.kind)         # closed_tree asks per new file
     # the directories tools walk up through, less the homes (the verifier sees them as the image had them,
     # less what the tests name: README "Containment"; ~/.cache and ~/.bash_history are ordinary work)
     above = {d for d in _ancestors("/tests") | _ancestors(workdir) if d == "/" or d not in homes | {home}}
@@ -2472,7 +2496,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
         why = (_why(c, p, name, shipped, image, exempt, workdir, path, links, config, final, libraries or {},
                     roots, lambda m: m in modules or installed(m, index(), final),
                     shadow=lambda q: _shadow(q, paths, shallow, deep, final), skel=skel, conffile=conffile,
-                    git_says=lambda q: git_says.get(q, "its content was not read"), shipped_tree=shipped_tree)
+                    git_says=lambda q: git_says.get(q, "its content was not read"), shipped_tree=shipped_tree,
+                    owned=recorded)
                or _says(p, None if p in git_says else (contents or {}).get(p), image, hooks.groups)
                or _optional(c, p, name, shipped, optional, hooks.perl, incs, named, contents or {})
                or _dpkg(c, p, shipped, image, contents or {})
@@ -2493,6 +2518,9 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
                or _config_above(c, p, name, above, shipped, workdir, home, deliverables)
                or _tool_settings(c, p, name, shipped, workdir, tools, contents or {}, read, deliverables)
                or _runner_install(c, p, name, shipped, children, recorded, resolve, image)
+               or _closed(c, p, shipped, image, workdir, mine, lambda q: recorded(q) or asked_path(q),
+                          image_kind)
+               or _agent_venv(c, p, shipped, image, workdir, tools, resolve)
                or _shipped_program(c, p, shipped_kind, program, code_under, run_roots, workdir,
                                    lambda q: asked_path(q) or q in through and image.kind(q) == "link",
                                    code_in, lambda q: shipped_bytecode(q, image, baseline),
@@ -2911,6 +2939,83 @@ def _runner_install(c: Change, p: str, name: str, shipped, children, owned, reso
         return None
     return (f"{what} that no package record of the layer owns with its digest: test.sh runs it as "
             "installed (`uv run pytest` in an environment of the agent's; a fake dist-info beside it)")
+
+
+# The image's stdlib tree, less its site directories: Python imports from it by names computed from data
+# (a codec named by an XML declaration, a coding cookie or an HTTP charset: encodings.<name>; dbm's
+# backends, _gdbm; a lib-dynload extension), so no new name there is the agent's to add (rt13a p05-p11)
+STDLIB_TREE = re.compile(r"(/usr(?:/local)?/lib/python3\.\d+)/(?!(?:site|dist)-packages(?:/|$)).+")
+
+
+def closed_tree(p: str, image, kind=None) -> str | None:
+    """The Python package tree of the image's that `p` (a new entry) lies in, else None: the image's stdlib
+    tree (STDLIB_TREE, where the image has that directory), a package directory the image shipped in a
+    module directory (MODULE_DIR: a new submodule of the image's `requests`), or a new directory named as
+    a package the image ships in another of that Python's module directories, and what is below it (a
+    portion of its namespace package `google`, which the earlier entry's `google/protobuf` shadows).
+    `kind`: image.kind, memoised by the caller (a layer's thousands of files share a few directories)."""
+    kind = kind or image.kind
+    m = STDLIB_TREE.fullmatch(p)
+    if m and kind(m[1]) == "dir":
+        return f"the image's stdlib tree {m[1]}"
+    parts = p.split("/")
+    for i in range(2, len(parts)):
+        # MODULE_DIR's shape, told by the last names (a layer's every file passes here: no regex per prefix)
+        up, x = parts[i - 1], parts[i]
+        if not x.isidentifier() or not (up in SITE_DIRS or up == "lib-dynload" and parts[i - 2].startswith(
+                "python3") or up.startswith("python") and parts[i - 2] in ("lib", "lib64")):
+            continue
+        parent = "/".join(parts[:i])
+        if not MODULE_DIR.fullmatch(parent):
+            continue
+        a = f"{parent}/{x}"
+        if a != p and kind(a) == "dir":
+            return f"the image's package {a}"
+        if kind(a) is None and re.search(r"python3[.\d]*", parent):
+            for o in _python_dirs(parent):
+                if o != parent and kind(f"{o}/{x}") == "dir":
+                    return f"a directory named as the image's package {o}/{x} (a portion of it, or a shadow)"
+    return None
+
+
+def _closed(c: Change, p: str, shipped, image, workdir: str, mine: set[str], owned, kind) -> str | None:
+    """Why a new file or link of the agent's is one in a closed Python tree of the image's (closed_tree),
+    else None: not the bytecode of a source (the image's: shipped_bytecode; the layer's, judged itself),
+    not what a package record of the layer owns with its digest (`owned`: owners(): dpkg's list and md5sums,
+    pip's RECORD; or a path the instruction spells out), not in the workdir (the agent's: an environment
+    the image shipped there is a program prefix)."""
+    if c.kind not in ("file", "link") or shipped(p) is not None or workdir != "/" and within(p, workdir) \
+            or owned(p):
+        return None
+    d, name = os.path.split(p)
+    if os.path.basename(d) == "__pycache__" and name.endswith(".pyc") and (
+            shipped_bytecode(p, image) or f"{os.path.dirname(d)}/{name.split('.')[0]}.py" in mine):
+        return None
+    tree = closed_tree(p, image, kind)
+    if tree is None:
+        return None
+    return (f"a new file in {tree}, which Python imports from by names computed at run time (a codec, "
+            "dbm's backends, a namespace portion): no package record of the layer owns it with its digest")
+
+
+def _agent_venv(c: Change, p: str, shipped, image, workdir: str, tools: frozenset[str],
+                resolve) -> str | None:
+    """Why a new interpreter name of the agent's in the bin/ of a `.venv` in the workdir or a directory above
+    it is one `uv` runs (rt13a p27), else None: uv's interpreter discovery takes that .venv from its cwd
+    up, even outside a project, and runs its bin/python as root (to query it, then for the command). Only
+    where the tests say `uv` (tools_in), and not a link to an interpreter the image shipped (`uv venv`,
+    `python3 -m venv`: a new name for the image's own python, whose environment _runner_install judges)."""
+    d, name = os.path.split(p)
+    venv = os.path.dirname(d)
+    if "uv" not in tools or c.kind not in ("file", "link") or shipped(p) is not None or os.path.basename(
+            d) != "bin" or os.path.basename(venv) != ".venv" or not INTERPRETERS["python"].fullmatch(name) \
+            or os.path.dirname(venv) not in _ancestors(workdir) | {workdir}:
+        return None
+    end = resolve(p) if c.kind == "link" else None
+    if end and image.kind(end) == "file" and INTERPRETERS["python"].fullmatch(os.path.basename(end)):
+        return None
+    return (f"an interpreter of the agent's in {venv}, which the tests' `uv` discovers from its cwd and runs "
+            "as root: not a link to the image's python")
 
 
 def _init(name: str) -> bool:
@@ -3359,7 +3464,7 @@ def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: s
          path: list[str], links: set[str], config, final: Final, libraries: dict[str, str],
          roots: tuple[str, ...] = SYSTEM_ROOTS, installs=lambda module: None, shadow=lambda p: None,
          skel=lambda p: False, conffile=lambda p, tool: False, git_says=lambda p: "",
-         shipped_tree=lambda p: None) -> str | None:
+         shipped_tree=lambda p: None, owned=lambda p: False) -> str | None:
     d = os.path.dirname(p)
     # The directories themselves may be made or re-owned (an image's entrypoint `chown agent /logs/verifier`,
     # Harbor's mode-777 mounts): the verifier never reads them (fresh /tests, a tmpfs of its own at
@@ -3453,7 +3558,7 @@ def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: s
                 if other != d and final.kind(f"{other}/{name}") is not None:
                     return f"shadows the library {other}/{name}"
         module = _module(name, c.kind)
-        if was is None and PYTHON_DIR.fullmatch(d) and module:
+        if was is None and PYTHON_DIR.fullmatch(d) and module and not owned(p):   # an install owns it
             for other in _python_dirs(d):
                 if other != d and any(_module(n, final.kind(f"{other}/{n}")) == module
                                       for n in final.names(other) if n.split(".")[0] == module):
