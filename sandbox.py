@@ -53,8 +53,10 @@ stdout+stderr, which pid 1 hands to it alone (never the shell's, which what the 
 started, x <code>: the shell died, c <pid>: a run_fresh command started, e <pid> <code> <signal>: it ended,
 from wait(), S <errno>: seal's answer); and the shell reports on fd 99 with a fresh nonce per command (b
 <nonce> <last pid>: command started, n <nonce> <exit code>: command finished). Code running in the shell can
-read that nonce (a DEBUG trap, the shell's memory), so fd 99 is only the agent's own account of its commands;
-what must be trusted (the verifier) runs through run_fresh, whose end and status come from pid 1.
+read that nonce (a DEBUG trap, the shell's memory), so fd 99 is only the agent's own account of its commands,
+read only while run() waits for one and only as its b/n lines (_shell_event); what must be trusted (the
+verifier) runs through run_fresh, whose end and status come from pid 1's pipe alone. Every pipe a process of
+the sandbox writes is read within a byte budget per second (_Budget): its writers wait, not the trainer.
 """
 from __future__ import annotations
 
