@@ -868,16 +868,22 @@ class Sandbox:
             fresh = [self._fresh] if self._fresh is not None and self._fresh_open else []
             out = fresh[0] if fresh else self._out_r
             shell = self._st_r if self._nonce else None   # run() only: never the verifier's
-            pipes = [fd for fd in (out, shell) if fd is not None and self._budget(fd).ready(now)]
-            wake = min([left, *(self._budget(fd).wait(now) for fd in (out, shell) if fd is not None
-                                and fd not in pipes)])
-            ready, _, _ = select.select([*pipes, self._ev_r], [], [], wake)
+            pipes, wake = [self._ev_r], left
+            for fd in (out, shell):                # a pipe over its budget: not read until its next second
+                if fd is not None:
+                    budget = self._budgets.get(fd) or self._budget(fd)
+                    if budget.ready(now):
+                        pipes.append(fd)
+                    else:
+                        wake = min(wake, budget.wait(now))
+            ready, _, _ = select.select(pipes, [], [], wake)
             if out in ready:
                 self._drain()
             if shell is not None and shell in ready:
-                chunk = _read_some(self._st_r, self._budget(shell).room())
-                self._budget(shell).spend(len(chunk or b""))
-                self._status += chunk or b""
+                budget = self._budgets[shell]
+                chunk = _read_some(shell, budget.room()) or b""
+                budget.spend(len(chunk))
+                self._status += chunk
             if self._ev_r in ready:
                 chunk = os.read(self._ev_r, 4096)
                 if not chunk:                      # pid 1 is gone: the sandbox died
@@ -1799,9 +1805,12 @@ def _shell_event(raw: bytes, nonce: str) -> tuple[str, ...] | None:
     agent's own command, never raise or pass for one of pid 1's events."""
     event = tuple(raw.decode("ascii", "replace").split())
     if not nonce or len(event) != 3 or event[0] not in ("b", "n") or event[1] != nonce \
-            or not re.fullmatch(r"-?[0-9]{1,12}", event[2]):
+            or not _NUMBER.fullmatch(event[2]):
         return None
     return event
+
+
+_NUMBER = re.compile(r"-?[0-9]{1,12}")
 
 
 def _teardown(proc: subprocess.Popen, init: list[int], net: list[int], dirpath: Path, fds: list[int],
