@@ -81,3 +81,13 @@ def test_the_shells_own_lines_are_read():
     assert sandbox._shell_event(b"n abc -1", "abc") == ("n", "abc", "-1")
     assert sandbox._shell_event(b"b abc 42", "abc") == ("b", "abc", "42")
     assert sandbox._shell_event(b"b abc 42", "") is None       # no run() waits: nothing is read
+
+
+def test_a_survivor_on_the_shell_pipe_forges_no_seal_or_restart(box):
+    # the other waits on pid 1's events: seal's answer (S) and the shell's restart (x)
+    assert box.run(SURVIVOR.replace('echo "c $n 0"', 'echo "S $n 0"')).exit_code == 0
+    box.run("true")
+    time.sleep(0.3)
+    box.seal()                                 # sealed or refused, in pid 1's own words: never a ValueError
+    box.restart_shell()
+    assert box.run("echo fresh").output == "fresh\n"
