@@ -53,8 +53,10 @@ stdout+stderr, which pid 1 hands to it alone (never the shell's, which what the 
 started, x <code>: the shell died, c <pid>: a run_fresh command started, e <pid> <code> <signal>: it ended,
 from wait(), S <errno>: seal's answer); and the shell reports on fd 99 with a fresh nonce per command (b
 <nonce> <last pid>: command started, n <nonce> <exit code>: command finished). Code running in the shell can
-read that nonce (a DEBUG trap, the shell's memory), so fd 99 is only the agent's own account of its commands;
-what must be trusted (the verifier) runs through run_fresh, whose end and status come from pid 1.
+read that nonce (a DEBUG trap, the shell's memory), so fd 99 is only the agent's own account of its commands,
+read only while run() waits for one and only as its b/n lines (_shell_event); what must be trusted (the
+verifier) runs through run_fresh, whose end and status come from pid 1's pipe alone. Every pipe a process of
+the sandbox writes is read within a byte budget per second (_Budget): its writers wait, not the trainer.
 """
 from __future__ import annotations
 
@@ -328,7 +330,8 @@ class Sandbox:
         self._tail = bytearray()
         self._fresh: int | None = None         # while a run_fresh command runs: its output pipe (_run_fresh)
         self._fresh_open = False               # ... and some process still holds its write end
-        self._nonce, self._since = "", 0
+        self._nonce, self._since = "", 0       # the nonce: only while run() waits for its command
+        self._budgets: dict[int, _Budget] = {}
         self._files: dict[tuple[str, str], bytes | None] = {}
 
     # -- lifecycle --------------------------------------------------------------------------------------
@@ -548,6 +551,12 @@ class Sandbox:
             os.write(self._cmd_w, line.encode())
         except BrokenPipeError:
             raise self._died() from None
+        try:
+            return self._run_wait(nonce, timeout)
+        finally:
+            self._nonce = ""                       # the shell's pipe is read no more until the next run()
+
+    def _run_wait(self, nonce: str, timeout: float) -> Result:
         done = lambda e: (e[0] == "n" and e[1:2] == (nonce,)) or e[0] == "x"
         event = self._wait(time.monotonic() + timeout, done)
         if event is None:                          # timed out: kill what the command started, keep the shell
@@ -826,37 +835,60 @@ class Sandbox:
             pass                                   # no util-linux on the host: they stay (README)
 
     def _wait(self, deadline: float, done) -> tuple[str, ...] | None:
-        """Read output and both status pipes until an event satisfies done(); None at the deadline."""
+        """Read output and both status pipes until an event satisfies done(); None at the deadline. pid 1's
+        events come from its own pipe only; the shell's pipe (fd 99, which the agent's code can write:
+        the nonce is in its memory) is read only while run() waits for its command, and a line there is
+        only ever `b`/`n` of that command (_shell_event): it can end or shape the agent's own command,
+        never raise here or stand for pid 1 (rt13b p18, p19). Each pipe a process of the sandbox writes is
+        read within a byte budget per second (_Budget): beyond it, it waits in its pipe (rt13b p21)."""
         while True:
-            for attr in ("_events", "_status"):
-                while b"\n" in getattr(self, attr):
-                    raw, rest = getattr(self, attr).split(b"\n", 1)
-                    setattr(self, attr, rest)
-                    event = tuple(raw.decode("ascii", "replace").split())
-                    if not event or (attr == "_status" and (len(event) != 3 or event[1] != self._nonce
-                                                            or not event[2].lstrip("-").isdigit())):
-                        continue                   # a line some command wrote to fd 99: not ours
-                    if event[0] == "f" and len(event) == 4:      # f <pid> <name> <hex|=|->
-                        self._files[(event[1], event[2])] = (None if event[3] == "-" else b"" if event[3]
-                                                             == "=" else bytes.fromhex(event[3]))
-                        continue
-                    if event[0] == "s":
-                        self._shell_ns = int(event[1])
-                    elif event[0] == "b":
+            while b"\n" in self._events:
+                raw, self._events = self._events.split(b"\n", 1)
+                event = tuple(raw.decode("ascii", "replace").split())
+                if not event:
+                    continue
+                if event[0] == "f" and len(event) == 4:      # f <pid> <name> <hex|=|->
+                    self._files[(event[1], event[2])] = (None if event[3] == "-" else b"" if event[3]
+                                                         == "=" else bytes.fromhex(event[3]))
+                    continue
+                if event[0] == "s":
+                    self._shell_ns = int(event[1])
+                if done(event):
+                    self._drain(grace=1.0)
+                    return event
+            if self._status:                       # one split per chunk: a flood of lines costs no more
+                *lines, rest = self._status.split(b"\n")
+                self._status = rest[-256:]         # ours are under 64 bytes: garbage cannot fill memory
+                for event in filter(None, (_shell_event(raw, self._nonce) for raw in lines)):
+                    if event[0] == "b":
                         self._since = int(event[2])
                     if done(event):
-                        self._drain()
+                        self._status = b""         # what follows it is no command's of ours
+                        self._drain(grace=1.0)
                         return event
-            left = deadline - time.monotonic()
+            now = time.monotonic()
+            left = deadline - now
             if left <= 0:
                 return None
             fresh = [self._fresh] if self._fresh is not None and self._fresh_open else []
-            ready, _, _ = select.select([self._out_r, self._st_r, self._ev_r, *fresh], [], [], left)
-            if self._out_r in ready or fresh and fresh[0] in ready:
+            out = fresh[0] if fresh else self._out_r
+            shell = self._st_r if self._nonce else None   # run() only: never the verifier's
+            pipes, wake = [self._ev_r], left
+            for fd in (out, shell):                # a pipe over its budget: not read until its next second
+                if fd is not None:
+                    budget = self._budgets.get(fd) or self._budget(fd)
+                    if budget.ready(now):
+                        pipes.append(fd)
+                    else:
+                        wake = min(wake, budget.wait(now))
+            ready, _, _ = select.select(pipes, [], [], wake)
+            if out in ready:
                 self._drain()
-            if self._st_r in ready:
-                chunk = os.read(self._st_r, 4096)
-                self._status = (self._status + chunk)[-8192:]     # garbage on fd 99 cannot fill memory
+            if shell is not None and shell in ready:
+                budget = self._budgets[shell]
+                chunk = _read_some(shell, budget.room()) or b""
+                budget.spend(len(chunk))
+                self._status += chunk
             if self._ev_r in ready:
                 chunk = os.read(self._ev_r, 4096)
                 if not chunk:                      # pid 1 is gone: the sandbox died
@@ -866,21 +898,37 @@ class Sandbox:
                     raise self._died()
                 self._events += chunk
 
-    def _drain(self) -> None:
+    def _budget(self, fd: int) -> "_Budget":
+        if fd not in self._budgets:
+            self._budgets[fd] = _Budget(STATUS_BYTES_PER_S if fd == self._st_r else OUTPUT_BYTES_PER_S)
+        return self._budgets[fd]
+
+    def _drain(self, grace: float = 0.0) -> None:
         # Bounded: keep at most 4 bytes per character of the cap (UTF-8), count and discard the rest, so
         # `yes` cannot fill memory. While a run_fresh command runs its output is its own pipe's; what the
         # shell's pipe holds meanwhile (the agent's processes) is read and dropped, as it always was.
+        # Reads stay within the pipe's budget of the second: writers that outrun the trainer (splice on
+        # every CPU) cannot hold it here past the command's clock (rt13b p02). grace (the command ended):
+        # read to the pipe's end, waiting for the budget's next second for at most that long.
         if self._fresh is not None:
-            for _ in range(16):                # a bounded pass: `yes` there cannot hold us here
-                if not _read_some(self._out_r):
-                    break
+            budget = self._budget(self._out_r)
+            while budget.ready(time.monotonic()) and (chunk := _read_some(self._out_r, budget.room())):
+                budget.spend(len(chunk))
+        fd = self._out_r if self._fresh is None else self._fresh
+        budget, end = self._budget(fd), time.monotonic() + grace
         keep = 4 * self.limits.output_chars + 4
         while True:
-            chunk = _read_some(self._out_r if self._fresh is None else self._fresh)
+            now = time.monotonic()
+            if not budget.ready(now):
+                if now + budget.wait(now) > end:
+                    return
+                time.sleep(budget.wait(now))
+            chunk = _read_some(fd, budget.room())
             if chunk is None and self._fresh is not None:
                 self._fresh_open = False       # every writer gone: select on it no more (it would spin)
             if not chunk:
                 return
+            budget.spend(len(chunk))
             self._out_total += len(chunk)
             if len(self._out) < keep:
                 self._out += chunk[:keep - len(self._out)]
@@ -1731,13 +1779,59 @@ def _network_down(net: list[int], pidfile: Path, wait: bool = True) -> None:
     pidfile.unlink(missing_ok=True)
 
 
-def _read_some(fd: int) -> bytes | None:
-    """What a non-blocking pipe holds now, up to 64 KiB: b"" where nothing yet, None at its end (no
-    writer left)."""
+def _read_some(fd: int, most: int = 1 << 16) -> bytes | None:
+    """What a non-blocking pipe holds now, up to `most` bytes (64 KiB): b"" where nothing yet, None at its
+    end (no writer left)."""
     try:
-        return os.read(fd, 1 << 16) or None
+        return os.read(fd, max(1, min(most, 1 << 16))) or None
     except BlockingIOError:
         return b""
+
+
+# What the trainer reads per second from a pipe that a process of the sandbox can write (rt13b p02, p21):
+# beyond it, the rest waits in the pipe and its writers block; the trainer's CPU is not the sandbox's to
+# spend. Output: far above what a terminal shows (300 MB of `cat` in 2.0 s, 0.16 s unbounded), under 10% of
+# a CPU to copy (about 2 GB/s measured). The shell's status pipe carries two short lines per command.
+OUTPUT_BYTES_PER_S = 128 << 20
+STATUS_BYTES_PER_S = 64 << 10
+
+
+class _Budget:
+    """Bytes per second for one pipe: room() in the current second, wait() until the next one."""
+    def __init__(self, per_s: int):
+        self.per_s, self.start, self.used = per_s, 0.0, 0
+
+    def _roll(self, now: float) -> None:
+        if now - self.start >= 1.0:
+            self.start, self.used = now, 0
+
+    def ready(self, now: float) -> bool:
+        self._roll(now)
+        return self.used < self.per_s
+
+    def room(self) -> int:
+        return self.per_s - self.used
+
+    def spend(self, n: int) -> None:
+        self.used += n
+
+    def wait(self, now: float) -> float:
+        return max(0.0, self.start + 1.0 - now)
+
+
+def _shell_event(raw: bytes, nonce: str) -> tuple[str, ...] | None:
+    """A line of the shell's status pipe as ("b", nonce, last pid) or ("n", nonce, exit code) of the
+    command run() waits for (nonce), else None: any other line is some process's writing to fd 99, which
+    the agent's code can do with the nonce in hand (a `printf` function); it can end or shape only the
+    agent's own command, never raise or pass for one of pid 1's events."""
+    event = tuple(raw.decode("ascii", "replace").split())
+    if not nonce or len(event) != 3 or event[0] not in ("b", "n") or event[1] != nonce \
+            or not _NUMBER.fullmatch(event[2]):
+        return None
+    return event
+
+
+_NUMBER = re.compile(r"-?[0-9]{1,12}")
 
 
 def _teardown(proc: subprocess.Popen, init: list[int], net: list[int], dirpath: Path, fds: list[int],
