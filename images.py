@@ -106,7 +106,7 @@ def slug(ref: str) -> str:
     return re.sub(r"[/:@]", "_", ref)
 
 
-BASE_NAME_MAX = 124       # cache_name's longest: an 80-character slug, '-' and a key_name (43)
+BASE_NAME_MAX = 97        # cache_name's longest: an 80-character slug, '-' and 16 hex digits
 
 
 def key_name(text: str) -> str:
@@ -122,7 +122,7 @@ def cache_name(canon: str) -> str:
     reference, so that two references never share one (`a/b_c` and `a_b/c` slug alike), nor a pinned
     digest its tag."""
     readable = re.sub(r"[^A-Za-z0-9._-]", "_", canon)[:80].lstrip(".") or "image"
-    return f"{readable}-{key_name(canon)}"
+    return f"{readable}-{hashlib.sha256(canon.encode()).hexdigest()[:16]}"
 
 
 def check_reference(ref: str) -> None:

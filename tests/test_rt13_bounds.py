@@ -64,9 +64,8 @@ def test_layer_and_base_keys_are_whole_sha256_digests():
     state = images.start_state(image)
     step = dockerfile.parse("FROM x\nRUN true\n")[1]
     after = images.advance(state, step, Path("/nonexistent"))
-    for key in (state.key, after.key, images.cache_name("debian:bookworm").rsplit("-", 1)[1]):
+    for key in (state.key, after.key):
         assert len(base64.urlsafe_b64decode(key + "=")) == 32
-    assert images.BASE_NAME_MAX >= len(images.cache_name("x" * 200))
 
 
 # p22, p23, p24, p25: linear in the text, whatever its shape
