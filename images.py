@@ -631,7 +631,7 @@ def _build_layer(state: State, step, context: Path, layer: Path, deadline: float
         # A step's processes end with its sandbox, as a RUN's with its container: nothing verifies after it,
         # so a build keeps none (keep_agent_processes), and builds need no Landlock.
         build_limits = replace(limits, episode_timeout=left, memory_mb=max(limits.memory_mb, 8192),
-                               nproc=max(limits.nproc, 4096), keep_agent_processes=False)
+                               nproc=max(limits.nproc, 4096), keep_agent_processes=False, build=True)
         with Sandbox(workdir=state.config.workdir, env=state.env, layers=state.layers, upper=tmp / "layer",
                      network=step.instr == "RUN" if network is None else network,
                      limits=build_limits) as sb, \

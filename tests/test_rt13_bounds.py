@@ -4,6 +4,7 @@ bound can kill), an exec form nested too deep is the task's one line, a COPY's h
 clock, cache keys are whole sha256 digests, a TASK_SEED declared beside other ARGs seeds what follows, and
 make -C's and `node --test`'s words for a missing /tests path are a runner missing."""
 import base64
+import errno
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import pytest
 import dockerfile
 import harbor
 import images
+import seccomp
 import tamper
 
 REPO = Path(__file__).resolve().parents[1]
@@ -136,3 +138,15 @@ def test_a_copys_hash_stops_at_the_builds_deadline(tmp_path):
 def test_a_missing_tests_path_in_node_test_or_make_c_words_is_a_runner_missing(line):
     assert harbor.runner_missing(line)
     assert not harbor.runner_missing(line.replace("/tests/", "/app/"))
+
+
+# p15: fallocate takes the disk in one call, between two of the layer's walks
+def test_a_build_steps_filter_refuses_fallocate_as_a_filesystem_without_it():
+    def verdict(name, **kw):
+        nr = seccomp.SYSCALLS[name][seccomp.ARCHES.index("x86_64")]
+        return [v for first, v in seccomp.verdicts("x86_64", **kw) if first <= nr][-1]
+    eopnotsupp = ((seccomp.RET, 0, 0, seccomp.RET_ERRNO(errno.EOPNOTSUPP)),)
+    assert verdict("fallocate", build=True) == verdict("fallocate", agent=True, build=True) == eopnotsupp
+    assert verdict("fallocate") == verdict("fallocate", agent=True) == seccomp.ALLOW   # episodes: Docker's
+    assert verdict("write", build=True) == seccomp.ALLOW
+    assert images.sandbox.Limits().build is False
