@@ -1352,9 +1352,8 @@ UNOPENED = re.compile(r"^\S*python[\d.]*: can't open file '(?P<py>[^']+)'"
                       # mawk and busybox, then gawk (whose quote opens with a backtick)
                       r"|^(\S*/)?m?awk: cannot open (?P<awk>\S+) \(No such file"
                       r"|^(\S*/)?g?awk: fatal: can(no|')t open source file [`'](?P<gawk>[^']+)' for reading"
-                      # sed -f, make -f, jq -f, tclsh (rt12a p35); make -C (`make: *** DIR: No such file or
-                      # directory.  Stop.`, GNU make 4.3) and node's own runner, `node --test` (node 20), rt13a
-                      # p15, p07
+                      # sed -f, make -f, jq -f, tclsh (rt12a p35); make -C (`make: *** DIR: No such file
+                      # or directory.  Stop.`, GNU make 4.3) and `node --test` (node 20): rt13a p15, p07
                       r"|^(\S*/)?sed: couldn't open file (?P<sed>[^:]+): No such file"
                       r"|^make: (?P<make>/[^:]+): No such file or directory$"
                       r"|^make(\[\d+\])?: \*\*\* (?P<make_c>/[^:]+): No such file or directory\.  Stop\.$"
