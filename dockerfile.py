@@ -244,7 +244,7 @@ def stages(steps: list[Step]) -> list[Stage]:
     for s in head:
         if s.instr != "ARG":
             raise ValueError(f"line {s.line}: {s.instr} before FROM (only ARG may come before FROM)")
-        if _is_seed(s):        # FROM's reference would read it, and an image is resolved once
+        if is_seed(s):        # FROM's reference would read it, and an image is resolved once
             raise ValueError(f"line {s.line}: ARG TASK_SEED before FROM: a base image is the same for every "
                              "episode; declare it in a stage")
         global_args = replay(global_args, s)
@@ -280,7 +280,7 @@ def stages(steps: list[Step]) -> list[Stage]:
             src = (int(value) if value and value.isdigit() else named.get((value or "").lower()))
             if value is not None and src is not None:
                 stage_.sources[value] = src
-            if stage_.seeded is None and (_is_seed(s) or value is not None and src is not None
+            if stage_.seeded is None and (is_seed(s) or value is not None and src is not None
                                           and out[src].seeded is not None):
                 stage_.seeded = j
         out.append(stage_)
@@ -289,8 +289,25 @@ def stages(steps: list[Step]) -> list[Stage]:
     return out
 
 
-def _is_seed(s: Step) -> bool:
-    return s.instr == "ARG" and s.args.split("=")[0].strip() == "TASK_SEED"
+def is_seed(s: Step) -> bool:
+    """An ARG that declares TASK_SEED: Docker's ARG takes several names on one line (`ARG A=1 TASK_SEED=0`,
+    `ARG A TASK_SEED`), and each step after any of them sees it (rt13b p11)."""
+    if s.instr != "ARG":
+        return False
+    try:
+        words = split(s.args, s.line)
+    except ValueError:                         # replay refuses the line itself
+        words = s.args.split()
+    return any(w.split("=", 1)[0] == "TASK_SEED" for w in words)
+
+
+def loads(text: str):
+    """json.loads, with a nesting too deep for it (its RecursionError) raised as ValueError: an exec form's
+    or SHELL's JSON is the task's text, and any parse error of it is the task's one line (rt13b p13)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None
 
 
 def cached_steps(st: Stage) -> list[Step]:
@@ -406,7 +423,7 @@ def _replay(config: Config, step: Step) -> Config:
         return replace(config, healthcheck=health(step.args, where))
     if step.instr == "SHELL":
         try:
-            shell = json.loads(step.args)
+            shell = loads(step.args)
         except ValueError:
             shell = None
         if not (isinstance(shell, list) and shell and all(isinstance(w, str) for w in shell)):
@@ -414,9 +431,11 @@ def _replay(config: Config, step: Step) -> Config:
         return replace(config, shell=shell)
     if step.instr in ("ENV", "ARG"):
         words = split(step.args, step.line)
-        if not words or "=" in words[0] and not all("=" in w for w in words):
+        if not words or step.instr == "ENV" and "=" in words[0] and not all("=" in w for w in words):
             raise ValueError(f"{where} {_show(step.args)}: expected K V, K=V ... or K")
-        if "=" in words[0]:
+        if step.instr == "ARG":                  # Docker's `ARG A=1 B C=3`: each name declared (rt13b p11)
+            pairs = [(w.split("=", 1) + [None])[:2] for w in words]
+        elif "=" in words[0]:
             pairs = [w.split("=", 1) for w in words]
         else:                                    # ENV K some value;  ARG K (no default)
             pairs = [(words[0], " ".join(words[1:]))] if step.instr == "ENV" else [(words[0], None)]
@@ -442,7 +461,7 @@ def command(args: str, shell: list[str]) -> list[str]:
     Docker leaves $VARs of both forms to the shell, if any, at run time."""
     if args.startswith("["):
         try:
-            words = json.loads(args)
+            words = loads(args)
         except ValueError:
             words = None
         if isinstance(words, list) and all(isinstance(w, str) for w in words):

@@ -550,13 +550,8 @@ def _env_table(value, where: str, fail) -> dict[str, str]:
     return env
 
 
-# A run of DEEP_KEY_PARTS key parts joined by dots (`a.b."c".d...`, in a key or a [table] name): tomllib
-# checks every prefix of a dotted key as it makes it, quadratic in its parts (20,000 parts: 5.5 s; a 1 MiB
-# file holds 500,000). Harbor's keys have 2 or 3. Possessive and starting only where a bare word does, so
-# the search is linear itself; a value string of that many dots is refused too (none is Harbor's).
-DEEP_KEY_PARTS = 32
-DEEP_KEY = re.compile(r"""(?<![A-Za-z0-9_-])(?:(?:[A-Za-z0-9_-]++|"[^"\n]*+"|'[^'\n]*+')[ \t]*+\.[ \t]*+)"""
-                      f"{{{DEEP_KEY_PARTS}}}")
+# A dotted key of over DEEP_KEY_PARTS parts (tamper.DEEP_KEY: tomllib is quadratic in its parts) is refused.
+DEEP_KEY_PARTS, DEEP_KEY = tamper.DEEP_KEY_PARTS, tamper.DEEP_KEY
 
 
 def load_tasks(root, errors: list[str] | None = None) -> list[Task]:
@@ -775,7 +770,7 @@ def _cached_steps(steps: list[Step]) -> list[Step]:
     """The steps before `ARG TASK_SEED`: those after it make a task instance and run in every episode (a
     single-stage image's; a task's stages: dockerfile.cached_steps, which also follows COPY --from)."""
     for i, s in enumerate(steps):
-        if s.instr == "ARG" and s.args.split("=")[0].strip() == "TASK_SEED":
+        if dockerfile.is_seed(s):
             return steps[:i]
     return steps
 
@@ -1357,9 +1352,12 @@ UNOPENED = re.compile(r"^\S*python[\d.]*: can't open file '(?P<py>[^']+)'"
                       # mawk and busybox, then gawk (whose quote opens with a backtick)
                       r"|^(\S*/)?m?awk: cannot open (?P<awk>\S+) \(No such file"
                       r"|^(\S*/)?g?awk: fatal: can(no|')t open source file [`'](?P<gawk>[^']+)' for reading"
-                      # sed -f, make -f, jq -f, tclsh (rt12a p35)
+                      # sed -f, make -f, jq -f, tclsh (rt12a p35); make -C (`make: *** DIR: No such file
+                      # or directory.  Stop.`, GNU make 4.3) and `node --test` (node 20): rt13a p15, p07
                       r"|^(\S*/)?sed: couldn't open file (?P<sed>[^:]+): No such file"
                       r"|^make: (?P<make>/[^:]+): No such file or directory$"
+                      r"|^make(\[\d+\])?: \*\*\* (?P<make_c>/[^:]+): No such file or directory\.  Stop\.$"
+                      r"|^Could not find '(?P<node_test>/[^']+)'$"
                       r"|^jq: (error: )?Could not open (?P<jq>[^:]+): No such file"
                       r"|^couldn't read file \"(?P<tcl>[^\"]+)\": no such file")
 
@@ -1813,12 +1811,14 @@ def tests_paths(tests: Path) -> frozenset[str]:
 # Python's urlretrieve("URL", "FILE"). Relative paths stay so (test.sh's cwd, the workdir, resolves them).
 # Only from the internet (_remote): what test.sh fetches from a service of the task's (localhost:8000, a
 # compose service `app`) may be the agent's work, whose absence is the check failing.
-# At most FETCH_LINES such lines are read (shlex: ~0.1 ms a line), within homes_named's budgets.
+# At most FETCH_LINES such lines are read (shlex: ~0.1 ms a line), within homes_named's budgets, each to
+# FETCH_LINE_CHARS: shlex is quadratic in a word's length (a 1.5 MiB `curl aaa...` took minutes, rt13b p24),
+# ~5 ms for one 8 KiB word, so ~5 s for FETCH_LINES of them at worst.
 FETCH_LINE = re.compile(r"\b(curl|wget)\b[^\n]*"
                         r"|urlretrieve\(\s*(['\"])(?P<url>[^'\"\n]+)\2\s*,\s*(['\"])(?P<to>[^'\"\n]+)\4")
-ASSIGNED = re.compile(r"^\s*(?:export\s+|local\s+|readonly\s+)?([A-Za-z_]\w*)=(\S+)", re.M)
+ASSIGNED = re.compile(r"^[ \t]*(?:(?:export|local|readonly)[ \t]+)?([A-Za-z_]\w*+)=(\S+)", re.M)   # linear
 SHELL_SEP = {";", "&&", "||", "|", "&", "(", ")"}
-FETCH_LINES = 1000
+FETCH_LINES, FETCH_LINE_CHARS = 1000, 8192
 # a cluster of short options that take no value, then the one that takes the output file (curl's -o,
 # wget's -O) with the file attached or as the next word; curl's -O (remote name) takes none
 CURL_O, WGET_O = re.compile(r"-[fsSLkvqgiNnI#ZRJ]*o(.*)"), re.compile(r"-[qvcNnrkSxdb]*O(.*)")
@@ -1849,7 +1849,7 @@ def fetched_paths(tests: Path) -> tuple[str, ...]:
                 found.update([expand(m["to"])] if _remote(expand(m["url"])) else [])
                 continue
             try:
-                lexer = shlex.shlex(m[0], posix=True, punctuation_chars=";&|()<>")
+                lexer = shlex.shlex(m[0][:FETCH_LINE_CHARS], posix=True, punctuation_chars=";&|()<>")
                 lexer.whitespace_split = True
                 words = [expand(w) for w in lexer]
             except ValueError:                 # an unclosed quote: not a command line we can read

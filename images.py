@@ -27,6 +27,7 @@ prepare_cache take another as `cache` (harbor.start_task passes its own through)
 """
 from __future__ import annotations
 
+import base64
 import fcntl
 import fnmatch
 import glob
@@ -106,6 +107,14 @@ def slug(ref: str) -> str:
 
 
 BASE_NAME_MAX = 97        # cache_name's longest: an 80-character slug, '-' and 16 hex digits
+
+
+def key_name(text: str) -> str:
+    """A cache key: the whole sha256 of `text`, never a prefix (64 bits of one fall to a birthday search:
+    two tasks' steps on one key, the second served the first's layer, rt13b p17), as unpadded base64url
+    (43 characters, no '/', ':' or ','): it names layer directories, and an overlay mount's options name
+    every lower one within a page (layer_cap), where 64 hex digits would take 20 layers off the cap."""
+    return base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).decode().rstrip("=")
 
 
 def cache_name(canon: str) -> str:
@@ -419,16 +428,16 @@ def layer_cap(cache: Path) -> int:
     """How many layers an overlay mount of this cache's layers takes: mount(2) copies its options only up
     to a page (4,095 bytes and a NUL), and pid 1 names every lower layer by its path (sandbox_init.
     _overlay_root: lowerdir=<layer>:<layer>:...,upperdir=...,workdir=...,userxattr). A layer's path is
-    CACHE/layers/<16 hex>/layer, the base's at most as long (CACHE/images/<name>/rootfs, name bounded
+    CACHE/layers/<key_name>/layer, the base's at most as long (CACHE/images/<name>/rootfs, name bounded
     below), or an episode's seeded one (_build_seeded); the upper is a build's
     CACHE/layers/.tmp-<key>@<pid>-<start>/layer or an episode's STATE_DIR/s<12 hex>/scratch/upper, the work
     directory beside it. At most dockerfile.MAX_LAYERS."""
     scratch = sandbox.STATE_DIR / ("s" + "0" * 12)      # an episode's seeded layers: <stage>-<step>
-    layer = max(len(str(Path(cache) / "layers" / ("0" * 16) / "layer")),
+    layer = max(len(str(Path(cache) / "layers" / key_name("") / "layer")),
                 len(str(scratch / "99-999" / "layer")))
     base = len(str(Path(cache) / "images" / ("x" * BASE_NAME_MAX) / "rootfs"))
     owner = f"@{'9' * 10}-{'9' * 20}"        # temp_name's pid and start time, at their longest
-    upper = max(len(str(Path(cache) / "layers" / f".tmp-{'0' * 16}{owner}" / "layer")),
+    upper = max(len(str(Path(cache) / "layers" / f".tmp-{key_name('')}{owner}" / "layer")),
                 len(str(scratch / f".tmp-99-999{owner}" / "layer")),
                 len(str(sandbox.STATE_DIR / ("s" + "0" * 12) / "scratch" / "upper")))
     fixed = len("lowerdir=,upperdir=,workdir=,userxattr") + 2 * upper + len(".work") + base
@@ -447,11 +456,11 @@ def start_state(image: Image, build_args: dict[str, str] | None = None) -> State
     rebuilds every layer on it."""
     identity = ([image.digest] if image.digest else        # an older cache's image.json has no digest
                 [image.source, str(image.rootfs and image.rootfs.resolve())])
-    key = hashlib.sha256(json.dumps([BUILD_RULES, *identity]).encode()).hexdigest()
+    key = key_name(json.dumps([BUILD_RULES, *identity]))
     config = dockerfile.Config(env={**image.env}, workdir=image.workdir, build_args=build_args or {},
                                user=image.user, entrypoint=image.entrypoint, cmd=image.cmd,
                                healthcheck=image.healthcheck)
-    return State(image, [image.rootfs] if image.rootfs else [], key[:16], config)
+    return State(image, [image.rootfs] if image.rootfs else [], key, config)
 
 
 def build(steps, state: State, context: Path, timeout: float, limits: Limits, log=say,
@@ -505,7 +514,7 @@ def advance(state: State, step, context: Path, cache: Path | None = None,
     elif step.instr in ("COPY", "ADD"):
         with _task_fault(f"line {step.line}: {step.instr} {_short(step.args)}"):   # the task's files
             sources = _copy_sources(step, c, context, deadline)
-            extra = _context_hash(sources, context) if keyed else str([
+            extra = _context_hash(sources, context, deadline) if keyed else str([
                 len(list(walk_tree(src, context))) for src, _, _ in sources])
         try:
             for url, checksum in _url_sources(step, c):
@@ -518,8 +527,8 @@ def advance(state: State, step, context: Path, cache: Path | None = None,
     user = [c.user] if c.user != "root" else []          # a RUN's user: keys without one are unchanged
     if step.instr in ("COPY", "ADD") and re.search(r"(^|\s)--ch(own|mod)=", step.args):
         user.append("owned")                   # layers built before --chown/--chmod were applied: not reused
-    key = hashlib.sha256(json.dumps([state.key, step.instr, step.args, c.env, c.args, c.workdir, c.shell,
-                                     extra, *user]).encode()).hexdigest()[:16]
+    key = key_name(json.dumps([state.key, step.instr, step.args, c.env, c.args, c.workdir, c.shell,
+                               extra, *user]))
     return replace(state, layers=list(state.layers), key=key, config=c, fetched=fetched)
 
 
@@ -622,7 +631,7 @@ def _build_layer(state: State, step, context: Path, layer: Path, deadline: float
         # A step's processes end with its sandbox, as a RUN's with its container: nothing verifies after it,
         # so a build keeps none (keep_agent_processes), and builds need no Landlock.
         build_limits = replace(limits, episode_timeout=left, memory_mb=max(limits.memory_mb, 8192),
-                               nproc=max(limits.nproc, 4096), keep_agent_processes=False)
+                               nproc=max(limits.nproc, 4096), keep_agent_processes=False, build=True)
         with Sandbox(workdir=state.config.workdir, env=state.env, layers=state.layers, upper=tmp / "layer",
                      network=step.instr == "RUN" if network is None else network,
                      limits=build_limits) as sb, \
@@ -700,7 +709,7 @@ def _run_step(sb: Sandbox, step, state: State, context: Path, seed: int | None, 
         argv = [*c.shell, step.args]           # the shell form; the exec form is a JSON array of strings
         if step.args.startswith("["):
             try:
-                words = json.loads(step.args)
+                words = dockerfile.loads(step.args)
             except ValueError:                 # as Docker: not valid JSON is the shell form
                 words = None
             if isinstance(words, list) and words and all(isinstance(w, str) for w in words):
@@ -759,7 +768,8 @@ def _owned(sb: Sandbox, step, state: State, copy, left) -> None:
     --chmod as Docker does: to every file and directory copied, and to a destination directory the copy
     made; --chown=user without a group takes the uid as the gid (Docker's rule), names are resolved in the
     image's /etc/passwd and /etc/group; --chmod is octal. Applied in the sandbox, links not followed."""
-    words = json.loads(step.args) if step.args.startswith("[") else dockerfile.split(step.args, step.line)
+    words = (dockerfile.loads(step.args) if step.args.startswith("[")
+             else dockerfile.split(step.args, step.line))
     flags = {w.split("=", 1)[0]: w.split("=", 1)[1] for w in words if w.startswith(("--chown=", "--chmod="))}
     where = f"line {step.line}: {step.instr}"
     if "--chmod" in flags and not re.fullmatch(r"[0-7]{3,4}", flags["--chmod"]):
@@ -1352,7 +1362,8 @@ def _copy_sources(step, config: dockerfile.Config, context: Path,
     never followed. Wildcards are expanded by _expand (no link followed, bounded, before `deadline`). The
     cache key (advance) and the copy (run_step) both come from here."""
     try:
-        words = json.loads(step.args) if step.args.startswith("[") else dockerfile.split(step.args, step.line)
+        words = (dockerfile.loads(step.args) if step.args.startswith("[")
+                 else dockerfile.split(step.args, step.line))
     except ValueError as e:
         raise BuildError(str(e)) from None
     if any(w.startswith("--from") for w in words):     # advance and run_step take those to _copy_from
@@ -1471,12 +1482,15 @@ def _field(h, data: bytes) -> None:
     h.update(len(data).to_bytes(8, "big") + data)
 
 
-def _context_hash(sources: list[tuple[Path, str, bool]], context: Path) -> str:
+def _context_hash(sources: list[tuple[Path, str, bool]], context: Path,
+                  deadline: float | None = None) -> str:
     """Hash of what a COPY/ADD copies (its sources from _copy_sources): names, modes, bytes and link targets,
     never following a link; a changed file, or a $VAR naming another one, rebuilds. Every field is framed
     (_field), a file's bytes by their own sha256, and each record starts with its kind, so two different
-    trees never share a key."""
+    trees never share a key. On the build's clock (`deadline`, a time.monotonic()): a sparse file of
+    gigabytes takes no disk and is read at ~1 GB/s (rt13b p12), each MiB checked."""
     h, total = hashlib.sha256(), 0
+    late = lambda: deadline is not None and time.monotonic() > deadline      # noqa: E731
     for src, dest, many in sources:
         _field(h, b"source")
         _field(h, json.dumps([dest, many]).encode())
@@ -1495,6 +1509,11 @@ def _context_hash(sources: list[tuple[Path, str, bool]], context: Path) -> str:
                 with os.fdopen(sandbox.open_regular(p, os.path.relpath(p, context)), "rb") as f:
                     while chunk := f.read(1 << 20):
                         body.update(chunk)
+                        if late():
+                            break
+            if late():
+                raise BuildError(f"{os.path.relpath(src, context)!r} in environment/: build_timeout_sec "
+                                 "reached while reading the files to copy")
             _field(h, body.digest())
     return h.hexdigest()
 

@@ -113,6 +113,7 @@ class Limits:                          # defaults; per-task values come from tas
     # verification, which then runs on ground they can no longer change (Sandbox.seal); needs Landlock ABI 6.
     # False (--kill-agent-processes): they are all killed first. Image builds always kill (images.py).
     keep_agent_processes: bool = True
+    build: bool = False                # an image build step's sandbox: seccomp.BUILD_RULES (images.py)
 
 
 class SandboxError(EchoError, RuntimeError):
@@ -385,7 +386,8 @@ class Sandbox:
                   "gid_max": sum(count for _, _, count in self.ids.lines) - 1,
                   "hide": [str(Path(h).resolve()) for h in self.hide],
                   "fds": {"status": st_w, "events": ev_w, "life": life_r, "ctl": ctl_r},
-                  "seccomp": _filter(), "seccomp_agent": _filter(agent=True),
+                  "seccomp": _filter(build=self.limits.build),
+                  "seccomp_agent": _filter(agent=True, build=self.limits.build),
                   "mounts": self.mounts, "mounts_in": self.mounts_in,
                   "keep": self.limits.keep_agent_processes,
                   "netns": f"/proc/{self.network_of._init_pid}/ns/net" if self.network_of else None,
@@ -1666,7 +1668,7 @@ def run_mapped(argv: list[str], stdin=None, timeout: float | None = None,
 
 # ---- caller-side helpers ---------------------------------------------------------------------------------
 
-_compiled: dict[bool, bytes] = {}
+_compiled: dict[tuple[bool, bool], bytes] = {}
 
 
 def _ids(user) -> tuple | None:
@@ -1681,12 +1683,12 @@ def _ids(user) -> tuple | None:
     return (user.uid, user.gid, tuple(user.groups), user.home, user.name)
 
 
-def _filter(agent: bool = False) -> bytes:
+def _filter(agent: bool = False, build: bool = False) -> bytes:
     """seccomp.py's filter for this machine, compiled once per process: the agent's processes' (agent), else
-    the verifier's."""
-    if agent not in _compiled:
-        _compiled[agent] = seccomp.compiled(agent=agent)
-    return _compiled[agent]
+    the verifier's; an image build step's (build: no fallocate, seccomp.BUILD_RULES)."""
+    if (agent, build) not in _compiled:
+        _compiled[agent, build] = seccomp.compiled(agent=agent, build=build)
+    return _compiled[agent, build]
 
 
 def _ansi_c(s: str) -> str:

@@ -153,12 +153,21 @@ AGENT_RULES = {"prlimit64": PRLIMIT, "setpriority": process_zero(0),          # 
                "sched_setattr": SELF}
 
 
-def verdicts(machine: str, agent: bool = False) -> list[tuple[int, tuple]]:
+# A build step's processes only (build=True): fallocate takes gigabytes of the cache's disk in one call,
+# writing nothing, so the layer's disk walk (images._DiskWatch, every 0.5 s) saw it only after the host's
+# disk was gone (rt13b p15); RLIMIT_FSIZE bounds one file, not `fallocate -n` past its end nor many files.
+# Refused as a filesystem without it refuses it, EOPNOTSUPP: glibc's posix_fallocate then writes the
+# zeros, at a write rate the walk bounds, and dpkg and the like already go on without it.
+BUILD_RULES = {"fallocate": ((RET, 0, 0, RET_ERRNO(errno.EOPNOTSUPP)),)}
+
+
+def verdicts(machine: str, agent: bool = False, build: bool = False) -> list[tuple[int, tuple]]:
     """Runs of consecutive numbers with one verdict, [(first number, verdict's program)], in order."""
     col = ARCHES.index(machine)
     nr = {name: nrs[col] for name, nrs in SYSCALLS.items() if nrs[col] is not None}
     leaf = {nr[name]: ALLOW for name in ALLOWED if name in nr}
-    leaf |= {nr[name]: rule for name, rule in (ARGUMENT_RULES | (AGENT_RULES if agent else {})).items()}
+    leaf |= {nr[name]: rule for name, rule in (ARGUMENT_RULES | (AGENT_RULES if agent else {})
+                                               | (BUILD_RULES if build else {})).items()}
     last = max(leaf)                                 # the highest number the rules name: futex_waitv, 449
     runs = []
     for n in range(last + 1):
@@ -177,26 +186,26 @@ def search(runs: list[tuple[int, tuple]]) -> list[tuple[int, int, int, int]]:
     return [(JGE, len(low), 0, runs[m][0])] + low + high
 
 
-def program(machine: str, agent: bool = False) -> list[tuple[int, int, int, int]]:
+def program(machine: str, agent: bool = False, build: bool = False) -> list[tuple[int, int, int, int]]:
     """The filter as (code, jt, jf, k) instructions; jumps are relative to the next instruction. agent: the
-    agent's processes' (AGENT_RULES), else the verifier's."""
+    agent's processes' (AGENT_RULES), else the verifier's; build: a build step's (BUILD_RULES) too."""
     p = [(LD_W_ABS, 0, 0, ARCH), (JEQ, 1, 0, AUDIT_ARCH[machine]), (RET, 0, 0, RET_KILL_PROCESS),
          (LD_W_ABS, 0, 0, NR)]
     if machine == "x86_64":
         p += [(JGE, 0, 1, X32_BIT), *EPERM]
-    p += search(verdicts(machine, agent))
+    p += search(verdicts(machine, agent, build))
     if max(max(jt, jf) for _, jt, jf, _ in p) > 255:   # classic BPF's jumps are 8 bits
         raise ValueError(f"seccomp: a jump in the {machine} program is longer than 255 instructions")
     return p
 
 
-def compiled(machine: str | None = None, agent: bool = False) -> bytes:
+def compiled(machine: str | None = None, agent: bool = False, build: bool = False) -> bytes:
     """The program as an array of struct sock_filter {u16 code; u8 jt; u8 jf; u32 k}."""
     machine = machine or os.uname().machine
     if machine not in AUDIT_ARCH:
         raise OSError(f"no seccomp filter for architecture {machine!r} (only {', '.join(AUDIT_ARCH)}); "
                       "the sandbox refuses to start without one")
-    return b"".join(struct.pack("HBBI", *ins) for ins in program(machine, agent))
+    return b"".join(struct.pack("HBBI", *ins) for ins in program(machine, agent, build))
 
 
 # name -> (x86-64, arm64) number, None where the architecture lacks the call: every name of the profile's

@@ -1825,13 +1825,19 @@ def search_path(path_var: str, image: Image, cwd: str = "/") -> list[str]:
 _ABS = r"(/[\w.@+-]+(?:/[\w.@+-]+)*)"
 _INTERPRETERS = (r"(?:ba|da|z|k|c|tc)?sh|python[\d.]*|perl[\d.]*|node(?:js)?|ruby[\d.]*|php[\d.]*|Rscript"
                  r"|lua[\d.]*|tclsh|pytest|java")
-_LEAD = (r"(?:^|[;&|`]|\$\(|!(?=\s)|\b(?:then|do|else|exec|sudo|nohup|time|env|command|xargs"
-         r"|timeout\s+\S+))[ \t]*")
+# A keyword leads as a word of its own (after a space, separator or quote, before a space): a `/x/do` or
+# `a=then` in a value is none, so no lead lies inside an assignment's value (below) and each assignment
+# chain is read from one lead, not from every `;`, `do` or `!` in it again: linear (rt13b p23: `a=;` * n
+# was quadratic, 64 KiB ~40 s). An option that runs its argument (`find -exec`, `prove --exec`) leads too.
+_LEAD = (r"(?:^|[;&|`]|\$\(|!(?=\s)|-(?<![^\s\"']-)-?exec(?=\s)|\b(?<![^\s;&|`(\"'])(?:then|do|else|exec"
+         r"|sudo|nohup|time|env|command|xargs|timeout[ \t]+[^\s;&|`]++)(?=\s|$))[ \t]*")
 
 
 # `X=v Y='a b' cmd`: a quoted value is one word (`cat_passwd='cat /etc/passwd'` runs nothing: gnupg's
 # addgnupghome read as running /etc/passwd made every useradd tampered, mq-auto-restart's oracle)
-ASSIGNMENTS = r"""(?:\w+=(?:'[^'\n]*'|"[^"\n]*"|[^\s'"]\S*|)[ \t]+)*"""
+# An unquoted value holds no separator, quote, `!` or `(` but in a `$(...)` of one line: then no lead.
+ASSIGNMENTS = (r"""(?:\w++=(?:'[^'\n]*'|"[^"\n]*"|(?:[^\s'"`;&|()!$]++|\$(?!\()|\$\([^()\n]*\))++|)"""
+               r"[ \t]+)*")
 
 
 def _exec_patterns(word: str, command: str) -> list[re.Pattern]:
@@ -2043,7 +2049,7 @@ _TRY = re.compile(r"try[ \t]*:")
 _GUARDED = re.compile(r"(?:^|[;:])[ \t]*(?:import[ \t]+([^\n;#]*)"       # \w*+: linear, as _FROM (rt12b p18)
                       r"|from[ \t]+([A-Za-z_]\w*+)[\w.]*[ \t]+import\b)"
                       r"|\b(?:import_module|__import__)\(\s*[\"']([A-Za-z_]\w*)", re.M)
-_DEDENT: dict[int, re.Pattern] = {}
+_STATEMENT = re.compile(r"[ \t]*[^\s#]")    # at a line's start: [ \t]* then one character, linear
 # The groups the image's code enumerates: `entry_points(group="G")`, `.select(group="G")`,
 # `iter_entry_points("G")`, pluggy's `load_setuptools_entrypoints("G")`, `entry_points()["G"]` / `.get("G")`.
 # console_scripts and gui_scripts are left out: installers read them to write a launcher (a program on PATH,
@@ -2077,18 +2083,39 @@ class Hooks:
 def guarded_imports(text: str) -> set[str]:
     """The top-level modules a Python file imports inside a `try:` block (from its line to the next line
     indented no deeper that is not a comment): `import a.b as c, d` names a and d, `from a.b import c` a,
-    `import_module("a")` a; `try: import x` on one line too. Relative imports name nothing. Regular
-    expressions over the block, not a loop over its lines: ~2,000 files a Debian image holds cost ~0.2 s."""
+    `import_module("a")` a; `try: import x` on one line too. Relative imports name nothing. One pass over
+    the lines from the first `try:` with a stack of the open blocks (a block ends at the first statement
+    line indented no deeper), then _GUARDED over each outermost block once (an inner block lies within
+    it): linear. A search per `try:` to its block's end re-read every deeper line once per open block, and
+    its `^[ \t]{0,depth}` backtracked depth times at each: cubic in nested `try:` lines (rt13b p22)."""
     found: set[str] = set()
-    for m in _TRY.finditer(text):          # the literal first: a `^[ \t]*` before it costs 7x
-        start = text.rfind("\n", 0, m.start()) + 1
-        if text[start:m.start()].strip(" \t"):
-            continue                           # `try:` inside a line is no statement
-        depth = m.start() - start
-        if depth not in _DEDENT:
-            _DEDENT[depth] = re.compile(rf"^[ \t]{{0,{depth}}}[^\s#]", re.M)
-        end = _DEDENT[depth].search(text, m.end())
-        for g in _GUARDED.finditer(text, m.end() - 1, end.start() if end else len(text)):   # from its `:`
+    blocks: list[tuple[int, int]] = []             # the outermost blocks: from the `:` of `try:` to the end
+    open_: list[tuple[int, int]] = []              # (depth, the `:`) of the blocks open here, innermost last
+    pos = 0
+    while True:
+        if not open_:                              # nothing open: the next `try:` is the next event
+            m = _TRY.search(text, pos)
+            if m is None:
+                break
+            pos = text.rfind("\n", 0, m.start()) + 1
+        line = _STATEMENT.match(text, pos)         # a line whose first character is no space and no `#`
+        nl = text.find("\n", pos)
+        if line is not None:
+            depth = line.end() - 1 - pos
+            while open_ and open_[-1][0] >= depth:
+                _, colon = open_.pop()
+                if not open_:
+                    blocks.append((colon, pos))
+            t = _TRY.match(text, line.end() - 1)
+            if t is not None:
+                open_.append((depth, t.end() - 1))
+        if nl < 0:
+            break
+        pos = nl + 1
+    if open_:
+        blocks.append((open_[0][1], len(text)))
+    for start, end in blocks:
+        for g in _GUARDED.finditer(text, start, end):
             if g[1] is not None:
                 found |= {w[1] for part in g[1].split(",") if (w := re.match(r"\s*([A-Za-z_]\w*)", part))}
             else:
@@ -3121,13 +3148,27 @@ def _says(p: str, text: str | None, image=None, groups: dict | None = None) -> s
     return None
 
 
+# A run of DEEP_KEY_PARTS key parts joined by dots (`a.b."c".d...`, in a key or a [table] name): tomllib
+# checks every prefix of a dotted key as it makes it, quadratic in its parts (20,000 parts: 5.5 s; a 1 MiB
+# file holds 500,000). Harbor's keys have 2 or 3, a pyproject.toml's a few. Possessive and starting only
+# where a bare word does, so the search is linear itself; a value string of that many dots counts too (none
+# is Harbor's). task.toml's (harbor.load_task) and the agent's pyproject.toml's (installer_settings).
+DEEP_KEY_PARTS = 32
+DEEP_KEY = re.compile(r"""(?<![A-Za-z0-9_-])(?:(?:[A-Za-z0-9_-]++|"[^"\n]*+"|'[^'\n]*+')[ \t]*+\.[ \t]*+)"""
+                      f"{{{DEEP_KEY_PARTS}}}")
+
+
 def installer_settings(text: str) -> dict:
     """{tool.key: value} of a pyproject.toml's INSTALLER_TABLES keys that steer where packages come from
-    ({} for a file tomllib cannot parse: uv, poetry and pdm refuse it too)."""
+    ({} for a file tomllib cannot parse: uv, poetry and pdm refuse it too, a nesting too deep included).
+    One with a DEEP_KEY is not parsed (the agent's 64 KiB of `a.a.a...` took tomllib ~9 s, rt13b p25)
+    and reads as a setting: an installer parses it whole, and what else it says is unknown."""
     import tomllib                             # only here: most checks never read a pyproject.toml
+    if DEEP_KEY.search(text):
+        return {"(unread)": f"a dotted key of over {DEEP_KEY_PARTS} parts"}
     try:
         tool = tomllib.loads(text).get("tool", {})
-    except (tomllib.TOMLDecodeError, ValueError):
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError):
         return {}
     out = {}
     for names in INSTALLER_TABLES:
