@@ -1302,7 +1302,8 @@ TEST_FRAMEWORKS = {"perl": r"(Test2?|TAP)/[\w/]+", "R": r"testthat|tinytest|RUni
 # test files found`. A missing module with no runner line at all is NOT read as a runner missing: most
 # often it is the agent's missing deliverable (tests that `import solution`), and a verifier error is
 # counted apart from the pass rate (eval.py), so a broad rule would let a failing agent drop out of it.
-# And npx/npm exec unable to fetch the runner offline (`npm error code ENOTCACHED`, rt11a p05).
+# And npx/npm exec unable to fetch the runner: offline (`npm error code ENOTCACHED`, rt11a p05), or with no
+# route to the registry (EAI_AGAIN, ENOTFOUND, ECONNREFUSED, ECONNRESET, ETIMEDOUT: rt13b p14, measured).
 RUNNER_MISSING = re.compile(r"/tests/test\.sh: line \d+: .*(command not found|No such file or directory"
                             r"|Permission denied)$|^\S*python[\d.]*: No module named \S+$"
                             r"|^\S+: (line \d+: |\d+: )?\S+: (command )?not found$"
@@ -1328,7 +1329,7 @@ RUNNER_MISSING = re.compile(r"/tests/test\.sh: line \d+: .*(command not found|No
                             r"|^Could not execute because the specified command or file was not found\.$"
                             r"|^Ran 0 tests in [\d.]+s$|^NO TESTS RAN"
                             r"|^No tests? (files )?found, exiting with code 1$|^Error: No test files found"
-                            r"|^npm (error|ERR!) code ENOTCACHED$")
+                            r"|^npm (error|ERR!) code (ENOTCACHED|EAI_AGAIN|ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT)$")
 # A program test.sh started that could not open the file it was told to run: the runner never started where
 # that file is the verifier's own, else the check failed (the agent's missing build is worded alike:
 # `java -jar /app/target/app.jar`). Decided by where the file comes from, never by the words: the tests
