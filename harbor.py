@@ -682,8 +682,10 @@ _built: dict[tuple, object] = {}
 
 
 def forget_builds() -> None:
-    """Forget the process's built environments (they are looked up in the layer cache again)."""
+    """Forget the process's built environments (they are looked up in the layer cache again), and the
+    verdicts of control runs made on them (_blame)."""
     _built.clear()
+    _controls.clear()
 
 
 class Environment:
@@ -1594,18 +1596,40 @@ def verify(env: Environment, task: Task, seed: int = 0, control: bool = True) ->
 # the verifier's (inside env.verify(): rollout's verify_s counts it); its test.sh gets the task's whole
 # verifier timeout, not what the first run left, since a task whose test.sh is slow to fail would else be
 # cut short and its broken runner booked as the agent's 0.
+# The control's verdict is the task's and the seed's (the null agent's episode), kept per process and version
+# of the task's files: a group of rollouts of one task and seed that all print the words (the trainer
+# verifies them at once) waits for one control run, not one each. A control that did not start is not kept.
+_controls: dict[tuple, str | None] = {}
+_controls_locks: dict[tuple, threading.Lock] = {}
+
+
 def _blame(env: Environment, task: Task, seed: int, error: RunnerMissing) -> tuple[float, str]:
-    try:
-        control = env.fresh_start()
-    except (SetupError, sandbox.SandboxError) as e:     # the machine's: Outcome.MACHINE, masked in training
-        raise sandbox.SandboxError(f"task '{task.name}': the control run without the agent did not start: "
-                                   f"{one_line(str(e))[:200]}") from None
-    with control:
-        try:
-            verify(control, task, seed, control=False)
-        except (VerifierError, TamperedError) as e:    # broken without any agent: the task's verifier
-            raise VerifierError(f"{error} (so too without the agent: {one_line(str(e))[:120]})") from None
+    with _facts_guard:
+        lock = _controls_locks.setdefault((str(task.path), seed), threading.Lock())
+    with lock:
+        key = (str(task.path), seed, _tree_stamp(task.path))
+        if key not in _controls:
+            _controls[key] = _control(env, task, seed)
+        broken = _controls[key]
+    if broken is not None:                     # broken without any agent: the task's verifier
+        raise VerifierError(f"{error} (so too without the agent: {broken})")
     return 0.0, f"runner-missing words in the agent's run only (without the agent the tests ran): {error}"
+
+
+def _control(env: Environment, task: Task, seed: int) -> str | None:
+    """The verifier error of the task's tests run on a fresh episode without the agent, None if none."""
+    try:
+        with env.fresh_start() as control:
+            try:
+                verify(control, task, seed, control=False)
+            except (VerifierError, TamperedError) as e:
+                return one_line(str(e))[:120]
+        return None
+    # A control that did not start or died is the machine's (Outcome.MACHINE, masked in training), and so is
+    # one over its memory: sandbox.OutOfMemory would book it as the agent's, who ran nothing there.
+    except (SetupError, sandbox.SandboxError) as e:
+        raise sandbox.SandboxError(f"task '{task.name}': the control run without the agent did not start "
+                                   f"or failed: {one_line(str(e))[:200]}") from None
 
 
 def _verify(env: Environment, task: Task, seed: int) -> tuple[float, str]:

@@ -58,7 +58,8 @@ def test_a_task_whose_runner_is_really_missing_is_still_a_verifier_error(tmp_pat
     blamed = []
     blame = harbor._blame
     monkeypatch.setattr(harbor, "_blame", lambda *a: blamed.append(1) or blame(*a))
-    test_sh = "pytest /tests/test_outputs.py\nif [ $? -eq 0 ]; then echo 1; else echo 0; fi > /logs/verifier/reward.txt\n"
+    test_sh = ("pytest /tests/test_outputs.py\n"
+               "if [ $? -eq 0 ]; then echo 1; else echo 0; fi > /logs/verifier/reward.txt\n")
     task = load_task(make_task(tmp_path, files={"tests/test.sh": test_sh}))
     with start_task(task) as env:
         env.run("echo hello > /app/out.txt")               # an ordinary agent's work
@@ -76,6 +77,44 @@ def test_a_control_run_that_does_not_start_is_the_machine_s_error(tmp_path):
         def fails():
             raise SetupError("task 't': the sandbox did not start", infrastructure=True)
         env.fresh_start = fails
-        with pytest.raises(sandbox.SandboxError, match="the control run without the agent did not start") as e:
+        with pytest.raises(sandbox.SandboxError, match="without the agent did not start or failed") as e:
             env.verify()
     assert outcome_of(e.value) is Outcome.MACHINE          # "sandbox failed": infra, masked in training
+
+
+def test_episodes_of_one_task_and_seed_share_one_control_run(tmp_path):
+    test_sh = "no-such-runner\necho 0 > /logs/verifier/reward.txt\n"
+    task, started = load_task(make_task(tmp_path, files={"tests/test.sh": test_sh})), []
+    for _ in range(3):                                     # a group of rollouts, all with the runner missing
+        with start_task(task) as env:
+            start = env.fresh_start
+            env.fresh_start = lambda: started.append(1) or start()
+            with pytest.raises(VerifierError, match="so too without the agent"):
+                env.verify()
+    assert started == [1]
+
+
+def test_an_agent_that_removes_the_image_s_runner_gets_its_ordinary_0(tmp_path):
+    # the runner is the image's; without the agent it runs: its absence is the agent's doing
+    dockerfile = "FROM host\nRUN mkdir -p /opt/r && printf '#!/bin/sh\\nexit 1\\n' > /opt/r/runner && " \
+                 "chmod +x /opt/r/runner\n"
+    test_sh = "/opt/r/runner\necho 0 > /logs/verifier/reward.txt\n"
+    files = {"tests/test.sh": test_sh, "environment/Dockerfile": dockerfile}
+    task = load_task(make_task(tmp_path, files=files))
+    with start_task(task) as env:
+        assert env.run("rm /opt/r/runner").exit_code == 0
+        reward, reason = env.verify()
+    assert reward == 0.0 and "runner: No such file or directory" in reason
+
+
+def test_a_control_run_over_its_memory_is_the_machine_s_not_the_agent_s(tmp_path):
+    task = load_task(make_task(tmp_path, files={"tests/test.sh": ECHOES}))
+    with start_task(task) as env:
+        env.run(wrong_answer(WORDS[1]))
+
+        def dies():
+            raise sandbox.OutOfMemory("the sandbox's cgroup went over its memory limit")
+        env.fresh_start = dies
+        with pytest.raises(sandbox.SandboxError) as e:
+            env.verify()
+    assert outcome_of(e.value) is Outcome.MACHINE          # not OUT_OF_MEMORY: the agent ran nothing there
