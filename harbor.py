@@ -31,6 +31,7 @@ import time
 import tomllib
 import urllib.parse
 from dataclasses import dataclass, replace
+from functools import partial
 from enum import Enum
 from pathlib import Path
 
@@ -640,6 +641,11 @@ class VerifierError(EchoError, RuntimeError):
     number in [0, 1]: not a reward of 0."""
 
 
+class RunnerMissing(VerifierError):
+    """test.sh's output shows its runner never started (runner_missing, or exit 126/127): the verifier's
+    fault only if a control run without the agent shows it too (verify)."""
+
+
 class TamperedError(EchoError, RuntimeError):
     """The agent changed what the verifier would run on (tamper.py): the tests were not run. Reward 0, and
     the episode counts as Outcome.TAMPERED; the message lists the offending paths."""
@@ -671,8 +677,10 @@ _built: dict[tuple, object] = {}
 
 
 def forget_builds() -> None:
-    """Forget the process's built environments (they are looked up in the layer cache again)."""
+    """Forget the process's built environments (they are looked up in the layer cache again), and the
+    verdicts of control runs made on them (_blame)."""
     _built.clear()
+    _controls.clear()
 
 
 class Environment:
@@ -689,6 +697,9 @@ class Environment:
         self.verifier_network = verifier_network          # the network verify() gives test.sh
         self.verifier_user = verifier_user                # whom test.sh runs as (None: root)
         self.image = image or tamper.Image(["/"])              # what the image shipped (tamper.py)
+        # a fresh episode of the same task and seed through the same door (_start sets it): verify's
+        # control run, which tells a runner missing from the agent's printing a runner's words
+        self.fresh_start = None
         # The writable layer and volumes as the task's own setup left them, before the agent's first
         # command: their entries are the task's, not the agent's (the host fallback and seeded steps write
         # the layer, a bind volume starts as the task's files, a sidecar may fill a named one).
@@ -897,6 +908,8 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, ca
         env = Environment(box, task, seed, image, verifier_network=verifier_net, verifier_user=verifier_user,
                           verifier_image=verifier_image,
                           services=services, scratch=scratch)
+        # the same door again for verify's control run (task_limits is the same on limits it made)
+        env.fresh_start = partial(start_task, task, seed, limits, store, internet, log, cache, registry_nets)
         box.start_clock()                      # the episode clock starts when the agent does
         return env
     except HealthcheckError as e:
@@ -1558,13 +1571,68 @@ def verifier_home(env: Environment) -> str:
     return user.home if user is not None else env.box.env.get("HOME", "/root")
 
 
-def verify(env: Environment, task: Task, seed: int = 0) -> tuple[float, str]:
+def verify(env: Environment, task: Task, seed: int = 0, control: bool = True) -> tuple[float, str]:
     """(reward, reason): run tests/test.sh in the episode's container, as Harbor does, and read
     /logs/verifier/reward.json or reward.txt. Reason is "" on a clean read; a missing or empty reward or a
     timeout is reward 0 with the reason. A test runner that cannot run, or a reward that is not a finite
-    number in [0, 1], raises VerifierError; an episode whose agent prepared the ground, TamperedError."""
-    if task.separate:
-        return verify_separate(env, task, seed)
+    number in [0, 1], raises VerifierError; an episode whose agent prepared the ground, TamperedError.
+    A runner missing is decided by a control run without the agent (`control`: _blame, below)."""
+    try:
+        return verify_separate(env, task, seed) if task.separate else _verify(env, task, seed)
+    except RunnerMissing as e:
+        if not control or env.fresh_start is None:     # the control run itself, or no door to start one
+            raise
+        return _blame(env, task, seed, e)
+
+
+# A runner missing (RUNNER_MISSING's words, a verifier's file UNOPENED, exit 126/127) is read from every line
+# test.sh printed, and tests print what the agent's program printed: an agent whose answer is wrong could
+# print `Ran 0 tests in 0.000s` and trade its 0 for a verifier error, which training does not learn from
+# (rt13b p16). Whose fault it is is decided by running the same test.sh on a fresh episode of the same task
+# and seed, as the null agent leaves it, started through the same door (env.fresh_start, start_task's own
+# arguments; a cached start costs ~30 ms): a verifier error only if the runner is missing there too, else
+# the agent's ordinary 0. The control never runs a control of its own (verify(control=False)). Its time is
+# the verifier's (inside env.verify(): rollout's verify_s counts it); its test.sh gets the task's whole
+# verifier timeout, not what the first run left, since a task whose test.sh is slow to fail would else be
+# cut short and its broken runner booked as the agent's 0.
+# The control's verdict is the task's and the seed's (the null agent's episode), kept per process and version
+# of the task's files: a group of rollouts of one task and seed that all print the words (the trainer
+# verifies them at once) waits for one control run, not one each. A control that did not start is not kept.
+_controls: dict[tuple, str | None] = {}
+_controls_locks: dict[tuple, threading.Lock] = {}
+
+
+def _blame(env: Environment, task: Task, seed: int, error: RunnerMissing) -> tuple[float, str]:
+    with _facts_guard:
+        lock = _controls_locks.setdefault((str(task.path), seed), threading.Lock())
+    with lock:
+        key = (str(task.path), seed, _tree_stamp(task.path))
+        if key not in _controls:
+            _controls[key] = _control(env, task, seed)
+        broken = _controls[key]
+    if broken is not None:                     # broken without any agent: the task's verifier
+        raise VerifierError(f"{error} (so too without the agent: {broken})")
+    return 0.0, f"runner-missing words in the agent's run only (without the agent the tests ran): {error}"
+
+
+def _control(env: Environment, task: Task, seed: int) -> str | None:
+    """The verifier error of the task's tests run on a fresh episode without the agent, None if none."""
+    try:
+        with env.fresh_start() as control:
+            try:
+                verify(control, task, seed, control=False)
+            except (VerifierError, TamperedError) as e:
+                return one_line(str(e))[:120]
+        return None
+    # A control that did not start or died is the machine's (Outcome.MACHINE, masked in training), and so is
+    # one over its memory: sandbox.OutOfMemory would book it as the agent's, who ran nothing there.
+    except (SetupError, sandbox.SandboxError) as e:
+        raise sandbox.SandboxError(f"task '{task.name}': the control run without the agent did not start "
+                                   f"or failed: {one_line(str(e))[:200]}") from None
+
+
+def _verify(env: Environment, task: Task, seed: int) -> tuple[float, str]:
+    """verify() for a task whose tests run in the agent's own container (the shared mode)."""
     # Harbor keeps the agent's processes alive (a service it started is what the tests talk to): they go on,
     # but see the root read-only from here on, before the check, so that nothing of theirs changes what it
     # saw; the tests then run on a root of their own with /tests and /logs/verifier private (Sandbox.seal).
@@ -1598,7 +1666,11 @@ def verify(env: Environment, task: Task, seed: int = 0) -> tuple[float, str]:
     try:
         # sealed or not, test.sh runs on a root of its own (Sandbox.run_fresh(tests=...)): where the agent's
         # processes were killed too, it writes no inode of theirs (rt12a p09, p15: through a hard link)
-        result = _run_tests(env, task, seed, ground.changes, staged=True)
+        try:
+            result = _run_tests(env, task, seed, ground.changes, staged=True)
+        except RunnerMissing:                  # the agent's name shadowing the runner: tampered, not words
+            check_ground(env, task, before=ground)
+            raise
         # ... and again against what test.sh installed: a name of the agent's that now shadows one of the
         # verifier's (its `pip install pytest` under the agent's /usr/lib/python3.11/pytest.py) forged it
         check_ground(env, task, before=ground)
@@ -1715,7 +1787,12 @@ def _verify_in(env: Environment, task: Task, seed: int, state, staged: list[tupl
             except OSError as e:
                 raise VerifierError(f"task '{task.name}': separate verifier: {_line(e)}") from None
         # the artifacts are what the verifier checks: a home they land in stays as they made it
-        result = _run_tests(venv, vtask, seed, ground.changes, upload=False, kept=tuple(d for _, d in staged))
+        try:
+            result = _run_tests(venv, vtask, seed, ground.changes, upload=False,
+                                kept=tuple(d for _, d in staged))
+        except RunnerMissing:                  # as verify's: an artifact shadowing the runner is tampered
+            check_ground(venv, vtask, before=ground)
+            raise
         check_ground(venv, vtask, before=ground)   # ... and against what test.sh installed, as verify() does
         return result
 
@@ -2021,7 +2098,7 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
     broken = [l for l in lines if runner_missing(ANSI.sub("", l).strip(), fetched, task.workdir, asked)]
     if broken or r.exit_code in (126, 127):
         why = (broken or lines or ["(no output)"])[-1]
-        raise VerifierError(f"task '{task.name}': test.sh exit {r.exit_code}: {why.strip()[:200]}")
+        raise RunnerMissing(f"task '{task.name}': test.sh exit {r.exit_code}: {why.strip()[:200]}")
     tail = f" (test.sh exit {r.exit_code}: {one_line(r.tail or r.output)[-200:]!r})"
     files = r.files or {}
     for name in ("reward.json", "reward.txt"):
