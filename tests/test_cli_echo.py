@@ -7,17 +7,21 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["--tasks-per-step", "1", "--n", "2", "--max-turns", "1", "--max-turn-tokens", "8"]
+# The runs below share the machine's cores with each other: one torch thread each, so that two of them do not
+# fight over the same 2 cores with 2 threads apiece (what echo.py does is the same with any number)
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 
-def echo(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, str(ROOT / "echo.py"), *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+def echo(*args, env=ENV):
+    return subprocess.run([sys.executable, str(ROOT / "echo.py"), *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300, env=env)
 
 
 def one_line_error(r) -> str:
@@ -45,81 +49,134 @@ def test_a_bad_flag_is_one_line_naming_flag_value_and_range(flag, value, want, c
     assert e.value.code == 2 and lines[-1] == f"echo.py: error: {want}", lines
 
 
-def test_bad_inputs_are_one_line_naming_the_file_and_leave_no_run_directory(tmp_path):
-    out = tmp_path / "run"
-    r = echo("--tasks", tmp_path / "nothing", "--out", out)
-    assert one_line_error(r) == f"echo.py: error: no tasks in {tmp_path / 'nothing'}: expected subdirectories " \
-                                "with a task.toml"
-    assert not out.exists()
-    sft = tmp_path / "demos.jsonl"
+# Each test below runs the command (5-20 s a run, mostly on one core), so the module starts every test's
+# runs at once, 3 at a time, and a test waits only for its own: its runs are the function just above it,
+# which returns what the test checks (and fails that test alone if it raises).
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """runs(f) -> (its directory, f(its directory)): every job below started when the first test asks,
+    the two longest first; 3 at a time (~400 MB each)."""
+    base = tmp_path_factory.mktemp("runs")
+    jobs = (interrupted_runs, stopped_runs, bad_input_runs, debug_runs, truncated_checkpoint_run)
+    with ThreadPoolExecutor(3) as pool:
+        started = {}
+        for job in jobs:
+            (base / job.__name__).mkdir()
+            started[job] = pool.submit(job, base / job.__name__)
+        yield lambda job: (base / job.__name__, started[job].result())
+
+
+def bad_input_runs(d: Path) -> dict:
+    sft = d / "demos.jsonl"
     sft.write_text('{"messages": []}\n{"messages": []}\n{"messages": [\n')
-    assert one_line_error(echo("--sft", sft, "--out", out)).startswith(f"echo.py: error: {sft}:3: not a JSON record")
-    assert not out.exists()
-    assert one_line_error(echo("--resume", tmp_path / "none", "--out", out)) == \
-        f"echo.py: error: --resume {tmp_path / 'none'}: no trainer.pt (want a run directory or one of its " \
+    return {"no tasks": echo("--tasks", d / "nothing", "--out", d / "run1"),
+            "bad sft": echo("--sft", sft, "--out", d / "run2"),
+            "no resume": echo("--resume", d / "none", "--out", d / "run3"),
+            "bad out": echo("--out", "/proc/echo-run")}
+
+
+def test_bad_inputs_are_one_line_naming_the_file_and_leave_no_run_directory(runs):
+    d, r = runs(bad_input_runs)
+    assert one_line_error(r["no tasks"]) == f"echo.py: error: no tasks in {d / 'nothing'}: expected " \
+                                            "subdirectories with a task.toml"
+    sft = d / "demos.jsonl"
+    assert one_line_error(r["bad sft"]).startswith(f"echo.py: error: {sft}:3: not a JSON record")
+    assert one_line_error(r["no resume"]) == \
+        f"echo.py: error: --resume {d / 'none'}: no trainer.pt (want a run directory or one of its " \
         "step-N checkpoints)"
-    assert one_line_error(echo("--out", "/proc/echo-run")) == \
+    assert not any((d / f"run{i}").exists() for i in (1, 2, 3))
+    assert one_line_error(r["bad out"]) == \
         "echo.py: error: --out /proc/echo-run: cannot write there (No such file or directory)"
 
 
-def test_a_truncated_checkpoint_names_its_file(tmp_path):
-    model = tmp_path / "model"
+def truncated_checkpoint_run(d: Path):
+    model = d / "model"
     shutil.copytree(ROOT / "agent/tiny", model)
     data = (model / "model.safetensors").read_bytes()
     (model / "model.safetensors").write_bytes(data[:1000])
-    line = one_line_error(echo("--model", model, "--out", tmp_path / "run", *SMALL))
+    return echo("--model", model, "--out", d / "run", *SMALL)
+
+
+def test_a_truncated_checkpoint_names_its_file(runs):
+    d, r = runs(truncated_checkpoint_run)
+    model = d / "model"
+    line = one_line_error(r)
     assert line.startswith(f"echo.py: error: {model / 'model.safetensors'}: not a readable safetensors file")
-    assert not (tmp_path / "run").exists()
+    assert not (d / "run").exists()
 
 
-@pytest.fixture(scope="module")
-def stopped(tmp_path_factory):
-    """One run of 2 steps stopped after the first (each run of the command costs seconds: the tests below
-    that need a run directory holding a run share this one, copied where they change it)."""
-    out = tmp_path_factory.mktemp("stopped") / "run"
-    r = echo(*SMALL, "--steps", "2", "--stop-after", "1", "--out", out)
-    assert r.returncode == 0, r.stderr
-    return out
+def stopped_runs(d: Path) -> dict:
+    """One run of 2 steps stopped after the first, then a copy of it run again: without, with --overwrite."""
+    stopped, out = d / "stopped", d / "run"
+    r = {"stopped": echo(*SMALL, "--steps", "2", "--stop-after", "1", "--out", stopped)}
+    if r["stopped"].returncode == 0:
+        shutil.copytree(stopped, out)
+        r["again"] = echo(*SMALL, "--steps", "1", "--out", out)
+        r["overwrite"] = echo(*SMALL, "--steps", "1", "--out", out, "--overwrite")
+    return r
 
 
-def test_a_run_directory_holding_a_run_is_refused_unless_resume_or_overwrite(stopped, tmp_path):
-    out = tmp_path / "run"
-    shutil.copytree(stopped, out)
-    assert one_line_error(echo(*SMALL, "--steps", "1", "--out", out)) == \
+def test_a_run_directory_holding_a_run_is_refused_unless_resume_or_overwrite(runs):
+    d, r = runs(stopped_runs)
+    assert r["stopped"].returncode == 0, r["stopped"].stderr
+    out = d / "run"
+    assert one_line_error(r["again"]) == \
         f"echo.py: error: --out {out} already holds a run (latest, metrics.jsonl, step-1); --resume {out} " \
         "continues it, --overwrite starts over"
-    assert echo(*SMALL, "--steps", "1", "--out", out, "--overwrite").returncode == 0
+    assert r["overwrite"].returncode == 0, r["overwrite"].stderr
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 1      # started over, not appended
 
 
-def test_the_demo_saves_every_step(stopped):
-    assert (stopped / "step-1" / "trainer.pt").exists()         # so --stop-after 1 leaves a resumable run
+def test_the_demo_saves_every_step(runs):
+    d, r = runs(stopped_runs)
+    assert r["stopped"].returncode == 0, r["stopped"].stderr
+    assert (d / "stopped" / "step-1" / "trainer.pt").exists()   # so --stop-after 1 leaves a resumable run
 
 
-def test_ctrl_c_finishes_the_step_and_leaves_a_resumable_checkpoint(tmp_path):
-    out = tmp_path / "run"
+def interrupted_runs(d: Path) -> dict:
+    """A run of 50 steps sent SIGINT once step 1 is done, then resumed for one step more."""
+    out = d / "run"
     proc = subprocess.Popen([sys.executable, str(ROOT / "echo.py"), *SMALL, "--steps", "50", "--save-every",
-                             "50", "--out", str(out)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    deadline = time.monotonic() + 120
-    while not (out / "metrics.jsonl").exists() and time.monotonic() < deadline:  # step 1 is done
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 0, stderr
-    steps = len((out / "metrics.jsonl").read_text().splitlines())
-    assert f"stopped by SIGINT after step {steps}" in stdout and (out / f"step-{steps}/trainer.pt").exists()
-    assert json.loads((out / f"step-{steps}/args.json").read_text())["steps"] == 50
-    r = echo("--resume", out, "--out", out, "--stop-after", str(steps + 1))
-    assert r.returncode == 0, r.stderr
+                             "50", "--out", str(out)], cwd=ROOT, env=ENV, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        # step 1 is done when its line is in metrics.jsonl; the run shares the cores with the others here, so
+        # a step may take longer than alone: wait for the file (or the run's end), not a fixed time
+        deadline = time.monotonic() + 300
+        while not (out / "metrics.jsonl").exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=300)
+    finally:
+        proc.kill()                           # (only if it is still running: a test never leaves it behind)
+    r = {"rc": proc.returncode, "stdout": stdout, "stderr": stderr}
+    if proc.returncode == 0:
+        r["steps"] = steps = len((out / "metrics.jsonl").read_text().splitlines())
+        if (out / f"step-{steps}/trainer.pt").exists():
+            r["args"] = json.loads((out / f"step-{steps}/args.json").read_text())
+            r["resumed"] = echo("--resume", out, "--out", out, "--stop-after", str(steps + 1))
+    return r
+
+
+def test_ctrl_c_finishes_the_step_and_leaves_a_resumable_checkpoint(runs):
+    d, r = runs(interrupted_runs)
+    out = d / "run"
+    assert r["rc"] == 0, r["stderr"]
+    steps = r["steps"]
+    assert f"stopped by SIGINT after step {steps}" in r["stdout"]
+    assert (out / f"step-{steps}/trainer.pt").exists()
+    assert r["args"]["steps"] == 50
+    assert r["resumed"].returncode == 0, r["resumed"].stderr
     assert len((out / "metrics.jsonl").read_text().splitlines()) == steps + 1
 
 
-def test_debug_shows_the_traceback(tmp_path):
-    r = echo("--tasks", tmp_path / "nothing", "--out", tmp_path / "run", "--debug")
-    assert r.returncode == 1 and "Traceback" in r.stderr and "MissingError" in r.stderr
-    env = {**os.environ, "ECHO_DEBUG": "1"}
-    r = subprocess.run([sys.executable, str(ROOT / "echo.py"), "--tasks", str(tmp_path / "x"), "--out",
-                        str(tmp_path / "run2")], cwd=ROOT,
-                       capture_output=True, text=True, env=env, timeout=300)
-    assert "Traceback" in r.stderr
+def debug_runs(d: Path) -> tuple:
+    return (echo("--tasks", d / "nothing", "--out", d / "run", "--debug"),
+            echo("--tasks", d / "x", "--out", d / "run2", env={**ENV, "ECHO_DEBUG": "1"}))
+
+
+def test_debug_shows_the_traceback(runs):
+    _, (flag, variable) = runs(debug_runs)
+    assert flag.returncode == 1 and "Traceback" in flag.stderr and "MissingError" in flag.stderr
+    assert "Traceback" in variable.stderr

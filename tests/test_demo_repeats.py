@@ -14,13 +14,21 @@ and two whole demos usually part at step 3 to 5 (README), after which their step
 resumed step starts from the whole demo's own state, so every step is compared unless its own episodes
 differ. It runs 12 demo steps where two whole demos and five resumes ran 17."""
 import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import torch
 
-import echo
 import model as M
 import rollout as R
+import sandbox
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PER_STEP = 16                      # the demo's 4 tasks x 4 rollouts
 TIMING = {"tokens_per_s", "rollout_s", "train_s"}
@@ -53,23 +61,44 @@ def same_weights(a, b) -> bool:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    run = tmp_path_factory.mktemp("demo") / "run"
-    echo.main(["--out", str(run), "--save-episodes"])
-    return run
+def runs(tmp_path_factory, image_cache):
+    """(the whole demo's run directory, {step: the run directory of that step run again}): step 1 from
+    scratch, step k + 1 resumed from the demo's checkpoint step-k. Each is `python echo.py`, the repeats
+    beside the demo, 2 at a time: step 1 at once, step k + 1 as soon as the demo has saved step-k (it saves
+    every step, whole: a step-k directory appears complete). One after another in this process they kept
+    the second core idle for the length of 12 demo steps; now it is about the demo's 6 and one more."""
+    base = tmp_path_factory.mktemp("demo")
+    demo = base / "run"
+    # the session's image cache, as in this process (conftest); one torch thread each, so that the three
+    # runs do not fight over 2 cores with 2 threads apiece (every run here uses the same, so steps compare)
+    env = {**os.environ, "ECHO_CACHE": str(image_cache), "OMP_NUM_THREADS": "1"}
+    flags = ["--allow-no-cgroup"] if sandbox.ALLOW_NO_CGROUP else []
 
+    def echo(*args, log: Path):
+        with open(log, "w") as f:
+            return subprocess.Popen([sys.executable, str(ROOT / "echo.py"), *flags, *map(str, args)],
+                                    cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT)
 
-@pytest.fixture(scope="module")
-def again(demo, tmp_path_factory):
-    """{step: the run directory of that step run again}: step 1 from scratch, step k + 1 resumed from the
-    demo's checkpoint step-k."""
-    runs = {}
-    for k in range(0, 6):
-        out = tmp_path_factory.mktemp("again") / f"from-{k}"
-        resume = ["--resume", str(demo / f"step-{k}")] if k else []
-        echo.main([*resume, "--out", str(out), "--stop-after", str(k + 1), "--save-episodes"])
-        runs[k + 1] = out
-    return runs
+    def finished(proc, log: Path):
+        assert proc.wait(timeout=1800) == 0, log.read_text()[-3000:]
+
+    def again(k: int) -> Path:
+        out = base / f"from-{k}"
+        while k and not (demo / f"step-{k}").is_dir() and whole.poll() is None:
+            time.sleep(0.5)
+        resume = ["--resume", demo / f"step-{k}"] if k else []
+        log = base / f"from-{k}.log"
+        finished(echo(*resume, "--out", out, "--stop-after", k + 1, "--save-episodes", log=log), log)
+        return out
+
+    whole = echo("--out", demo, "--save-episodes", log=base / "run.log")
+    with ThreadPoolExecutor(2) as pool:
+        repeats = {k + 1: pool.submit(again, k) for k in range(0, 6)}
+        try:
+            finished(whole, base / "run.log")
+        finally:
+            whole.kill()           # (if it is still running: then the repeats waiting for it go on at once)
+        return demo, {step: f.result() for step, f in repeats.items()}
 
 
 def compare(demo, again, steps) -> list[int]:
@@ -90,7 +119,8 @@ def compare(demo, again, steps) -> list[int]:
     return compared
 
 
-def test_the_demo_run_twice_gives_identical_metrics(demo, again):
+def test_the_demo_run_twice_gives_identical_metrics(runs):
+    demo, again = runs
     assert sorted(metrics(demo)) == list(range(1, 7))
     compared = compare(demo, again, range(1, 7))
     print("steps compared:", compared)
@@ -98,7 +128,8 @@ def test_the_demo_run_twice_gives_identical_metrics(demo, again):
         pytest.skip("every step's episodes differed from the demo's")
 
 
-def test_a_demo_resumed_from_each_checkpoint_repeats_the_next_step(demo, again):
+def test_a_demo_resumed_from_each_checkpoint_repeats_the_next_step(runs):
+    demo, again = runs
     compared = compare(demo, again, range(2, 7))
     print("steps compared after a resume:", compared)
     if not compared:
