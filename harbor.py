@@ -1814,7 +1814,11 @@ GIT_SAFE = {"GIT_CONFIG_COUNT": str(len(GIT_OFF)),
                for kv, x in (("KEY", k), ("VALUE", v))},
             "GIT_CONFIG_PARAMETERS": " ".join(f"'{k}={v}'" for k, v in GIT_OFF.items()),
             "GIT_PAGER": "cat", "GIT_EDITOR": "true", "GIT_SEQUENCE_EDITOR": "true", "GIT_ASKPASS": "",
-            "SSH_ASKPASS": "", "GIT_TERMINAL_PROMPT": "0"}
+            "SSH_ASKPASS": "", "GIT_TERMINAL_PROMPT": "0",
+            # a URL `<transport>::<address>` runs git-remote-<transport>, a program found on PATH or in git's
+            # exec path, where the agent can put one: only git's own transports (rt13a p14: the agent's repo
+            # config rewrote the remote with url.<base>.insteadOf, and `git fetch` ran its helper as root)
+            "GIT_ALLOW_PROTOCOL": "file:git:http:https:ssh"}
 
 
 # What a task's tests read in a home is what the agent left there (TermiGen: ~/.bashrc, ~/.wgetrc,
