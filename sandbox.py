@@ -233,6 +233,7 @@ def resolver_file(etc: Path = Path("/etc/resolv.conf"),
     return etc
 
 
+RESOLV_DIR = Path(tempfile.gettempdir()) / f"echo-resolv-{os.getuid()}"    # not STATE_DIR: reap() reads it
 NO_DNS = "nameserver 192.0.2.53\noptions timeout:1 attempts:1\n"   # TEST-NET-1: routed nowhere, fails in 1 s
 
 
@@ -240,7 +241,7 @@ def sandbox_resolver(path: Path) -> Path:
     """`path` (resolver_file's) less its loopback nameservers: an address on the sandbox's own loopback is
     one a surviving process of the agent's can bind and answer every name the verifier resolves (rt13a p18:
     Docker's embedded 127.0.0.11, a dnsmasq on 127.0.0.1), and glibc asks 127.0.0.1 where no nameserver is
-    left, so then one routed nowhere (NO_DNS). Docker drops them likewise. A copy in STATE_DIR, per text."""
+    left, so then one routed nowhere (NO_DNS). Docker drops them likewise. A copy in RESOLV_DIR, per text."""
     try:
         text = path.read_text(errors="replace")
     except OSError:
@@ -252,9 +253,9 @@ def sandbox_resolver(path: Path) -> Path:
     if not any(re.match(r"\s*nameserver\s", ln) for ln in keep):
         keep.append(NO_DNS)
     text = "".join(keep)
-    copy = STATE_DIR / f"resolv-{hashlib.sha256(text.encode()).hexdigest()}.conf"
+    copy = RESOLV_DIR / f"resolv-{hashlib.sha256(text.encode()).hexdigest()}.conf"
     if not copy.exists():
-        STATE_DIR.mkdir(mode=0o700, exist_ok=True)
+        RESOLV_DIR.mkdir(mode=0o700, exist_ok=True)
         tmp = copy.with_suffix(f".{os.getpid()}")
         tmp.write_text(text)
         os.replace(tmp, copy)
@@ -419,7 +420,7 @@ class Sandbox:
                   "seccomp": _filter(build=self.limits.build),
                   "seccomp_agent": _filter(agent=True, build=self.limits.build),
                   "mounts": self.mounts, "mounts_in": self.mounts_in,
-                  "keep": self.limits.keep_agent_processes,
+                  "keep": self.limits.keep_agent_processes, "build": self.limits.build,
                   "netns": f"/proc/{self.network_of._init_pid}/ns/net" if self.network_of else None,
                   "rlimits": {"NPROC": self.limits.nproc} if self.cgroup else
                              {"NPROC": self.limits.nproc, "AS": self.limits.memory_mb << 20}}

@@ -403,6 +403,20 @@ def _mount_system(cfg: dict, R: str) -> None:
                 os.unlink(target)
             open(target, "w").close()
         _bind_ro(cfg["resolv"], target)        # as Docker does: the host's resolver, read-only
+        # Docker writes an /etc/hosts into every container; images rarely ship one (the Debian stand-in, most
+        # pulled ones), and without it `localhost` does not resolve for glibc (rt13a p24: test.sh's own
+        # server at http://localhost:8000 unreachable, a correct answer scored 0). Made only where the
+        # image has none, in the episode's layer, writable by root as Docker's is (never in a build's).
+        hosts = _in_root(R, "etc") + "/hosts"
+        if not cfg.get("build") and not os.path.lexists(hosts):
+            with open(hosts, "x") as f:
+                f.write(DOCKER_HOSTS)
+            os.chmod(hosts, 0o644)
+
+
+DOCKER_HOSTS = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
+                "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
+                "127.0.1.1\tsandbox\n")
 
 
 # Docker's masked and read-only paths (moby's oci defaults): host-wide state a container should not read

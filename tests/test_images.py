@@ -413,3 +413,13 @@ def test_entrypoint_and_healthcheck_on_the_debian_base_as_harbor_runs_them(base,
     with harbor.start_task(task, log=lambda m: None) as env:
         assert env.solve().exit_code == 0
         assert env.verify() == (1.0, "")
+
+
+def test_localhost_resolves_in_an_image_without_etc_hosts_and_no_build_keeps_one(real_task):
+    # Docker writes /etc/hosts into every container; the Debian base ships none, and without it glibc does
+    # not resolve `localhost` (rt13a p24: test.sh's own server at http://localhost:8000 unreachable, 0)
+    task, _, _, state = real_task
+    assert not any((layer / "etc" / "hosts").exists() for layer in state.layers)    # builds made none
+    with harbor.start_task(task) as sb:
+        out = sb.run("getent ahosts localhost | awk '{print $1}' | sort -u").output.split()
+        assert "127.0.0.1" in out and "::1" in out, out
