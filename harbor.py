@@ -1342,7 +1342,8 @@ RUNNER_MISSING = re.compile(r"/tests/test\.sh: line \d+: .*(command not found|No
                             r"|^Could not execute because the specified command or file was not found\.$"
                             r"|^Ran 0 tests in [\d.]+s$|^NO TESTS RAN"
                             r"|^No tests? (files )?found, exiting with code 1$|^Error: No test files found"
-                            r"|^npm (error|ERR!) code (ENOTCACHED|EAI_AGAIN|ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT)$")
+                            r"|^npm (error|ERR!) code "
+                            r"(ENOTCACHED|EAI_AGAIN|ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT)$")
 # A program test.sh started that could not open the file it was told to run: the runner never started where
 # that file is the verifier's own, else the check failed (the agent's missing build is worded alike:
 # `java -jar /app/target/app.jar`). Decided by where the file comes from, never by the words: the tests
@@ -1606,19 +1607,61 @@ def _blame(env: Environment, task: Task, seed: int, error: RunnerMissing) -> tup
     with _facts_guard:
         lock = _controls_locks.setdefault((str(task.path), seed), threading.Lock())
     with lock:
-        key = (str(task.path), seed, _tree_stamp(task.path))
+        named = _named_missing(str(error))
+        key = (str(task.path), seed, _tree_stamp(task.path), named)
         if key not in _controls:
-            _controls[key] = _control(env, task, seed)
+            _controls[key] = _control(env, task, seed, named)
         broken = _controls[key]
     if broken is not None:                     # broken without any agent: the task's verifier
         raise VerifierError(f"{error} (so too without the agent: {broken})")
     return 0.0, f"runner-missing words in the agent's run only (without the agent the tests ran): {error}"
 
 
-def _control(env: Environment, task: Task, seed: int) -> str | None:
-    """The verifier error of the task's tests run on a fresh episode without the agent, None if none."""
+# What a runner-missing line says is missing: a program (`X: command not found`) or a path (`/p: No such
+# file or directory`). The control run's test.sh may stop before it reaches the runner (it fails earlier
+# without the agent's deliverable: a real task's `python3: command not found` on line 41 scored the agent's
+# 0): so the control looks for it in the image itself too.
+_MISSING_PROGRAM = re.compile(r"(?:^|: )(?:line \d+: )?([\w.+-]+): (?:command )?not found\s*$")
+_MISSING_PATH = re.compile(r"(/[\w.@+/-]+): No such file or directory")
+
+
+def _tests_mention(task: Task, name: str, budget: int = 4 << 20) -> bool:
+    """Whether a file of the task's tests/ holds `name` as a word (its first `budget` bytes in all)."""
+    word = re.compile(rb"(?<![\w./-])" + re.escape(name.encode()) + rb"(?![\w.-])")
+    for d, _, files in os.walk(task.path / "tests"):
+        for f in files:
+            try:
+                with open(os.path.join(d, f), "rb") as fh:
+                    data = fh.read(budget)
+            except OSError:
+                continue
+            budget -= len(data)
+            if word.search(data):
+                return True
+            if budget <= 0:
+                return False
+    return False
+
+
+def _named_missing(line: str) -> tuple[str, ...]:
+    return tuple(m.group(1) for r in (_MISSING_PROGRAM, _MISSING_PATH) if (m := r.search(line)))
+
+
+def _control(env: Environment, task: Task, seed: int, named: tuple[str, ...] = ()) -> str | None:
+    """The verifier error of the task's tests run on a fresh episode without the agent, None if none; or
+    what the agent's run said is missing (`named`: a program, a path) missing from the image too."""
     try:
         with env.fresh_start() as control:
+            for name in named:
+                if name.startswith(("/tests/", "/logs/")):      # not in the agent's phase: the task's files
+                    if name.startswith("/tests/") and not os.path.lexists(task.path / name[1:]):
+                        return f"{name}: not in the task's tests/"
+                    continue
+                test = f"test -e {shlex.quote(name)}" if name.startswith("/") else \
+                       f"command -v {shlex.quote(name)}"
+                # only a name the tests use: any other the agent's program could print to blame the task
+                if _tests_mention(task, name) and control.run(f"{test} >/dev/null 2>&1", 30).exit_code:
+                    return f"{name}: not in the image"
             try:
                 verify(control, task, seed, control=False)
             except (VerifierError, TamperedError) as e:

@@ -118,3 +118,29 @@ def test_a_control_run_over_its_memory_is_the_machine_s_not_the_agent_s(tmp_path
         with pytest.raises(sandbox.SandboxError) as e:
             env.verify()
     assert outcome_of(e.value) is Outcome.MACHINE          # not OUT_OF_MEMORY: the agent ran nothing there
+
+
+# The control's test.sh may stop before the runner without the agent's deliverable (a real task: its check
+# of /solution/x.py fails first, its `python3` on line 41 is missing from the image): the control then looks
+# for what the agent's run said is missing, a program or a path the tests use, in the image itself.
+STOPS_EARLY = """[ -e /app/done ] || { echo 0 > /logs/verifier/reward.txt; exit 1; }
+nosuchrunner-rt13 /tests/x
+echo 1 > /logs/verifier/reward.txt
+"""
+
+
+def test_a_runner_the_tests_use_missing_from_the_image_is_the_verifier_s_though_the_control_stops_early(
+        tmp_path):
+    task = load_task(make_task(tmp_path, files={"tests/test.sh": STOPS_EARLY}))
+    with start_task(task) as env:
+        env.run("mkdir -p /app && touch /app/done")
+        with pytest.raises(VerifierError, match="nosuchrunner-rt13: not in the image"):
+            env.verify()
+
+
+def test_a_missing_program_the_tests_never_name_is_the_agent_s_0(tmp_path):
+    task = load_task(make_task(tmp_path, files={"tests/test.sh": ECHOES}))
+    with start_task(task) as env:
+        env.run(wrong_answer("bash: line 1: madeupprog-rt13: command not found"))
+        reward, reason = env.verify()
+    assert reward == 0.0 and "in the agent's run only" in reason
