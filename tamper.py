@@ -775,31 +775,11 @@ class Image:
             names = sorted(self.names(directory))
             found = next((n for n in names if code_name(n) and self.kind(f"{directory}/{n}") == "file"),
                          None)
-            fds = self._stack(directory) if found is None else []     # opened once, not per file (_find)
-            try:
-                for n in names[:CODE_READS]:
-                    for fd in fds:
-                        try:
-                            f = os.open(n, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
-                        except FileNotFoundError:
-                            continue           # not in this layer: a lower one may have it
-                        except OSError:
-                            break              # a link (ELOOP), a whiteout, unreadable: not code
-                        try:
-                            mode = os.fstat(f).st_mode
-                            head = os.read(f, 4) if stat.S_ISREG(mode) else b""
-                        except OSError:
-                            mode, head = 0, b""
-                        finally:
-                            os.close(f)
-                        if stat.S_ISREG(mode) and (mode & 0o111 or head[:2] == b"#!" or head == b"\x7fELF"):
-                            found = n
-                        break                  # the top layer's
-                    if found:
-                        break
-            finally:
-                for fd in fds:
-                    os.close(fd)
+            if found is None:                  # by mode and head, the top layer's file (_elf_files' walk)
+                heads = self._elf_files(directory, names[:CODE_READS], _mode_head)
+                found = next((n for n, (mode, head) in heads
+                              if mode & 0o111 or head[:2] == b"#!" or head == b"\x7fELF"), None)
+                heads.close()                  # its layers' fds, now
             _CODE_IN[key] = f"{directory.rstrip('/')}/{found}" if found else None
         return _CODE_IN[key]
 
@@ -864,9 +844,10 @@ class Image:
             _RUNPATHS[key] = out
         return _RUNPATHS[key]
 
-    def _elf_files(self, directory: str, names: list[str]):
-        """(name, elf_dynamic) of each regular file among `names` in one of the image's directories, opened
-        in the top layer that has it (its stack opened once), never through a link."""
+    def _elf_files(self, directory: str, names: list[str], read=None):
+        """(name, read(fd): elf_dynamic by default) of each regular file among `names` in one of the image's
+        directories, opened in the top layer that has it (its stack opened once), never through a link."""
+        read = read or elf_dynamic
         fds = self._stack(directory)
         try:
             for n in names:
@@ -879,7 +860,7 @@ class Image:
                         break                  # a link (ELOOP), or unreadable: no program of ours
                     try:
                         if stat.S_ISREG(os.fstat(f).st_mode):
-                            yield n, elf_dynamic(f)
+                            yield n, read(f)
                     finally:
                         os.close(f)
                     break                      # the top layer's (a whiteout, a device: nothing)
@@ -1065,6 +1046,14 @@ def ld_cache(data: bytes) -> list[tuple[str, str]]:
 def _cstr(data: bytes, at: int) -> str:
     end = data.find(b"\0", at)
     return data[at:end if end >= 0 else len(data)].decode("utf-8", "replace") if 0 <= at < len(data) else ""
+
+
+def _mode_head(fd: int) -> tuple[int, bytes]:
+    """An open regular file's mode and first 4 bytes (Image.code_in: an x bit, `#!`, ELF), (0, b"") unread."""
+    try:
+        return os.fstat(fd).st_mode, os.read(fd, 4)
+    except OSError:
+        return 0, b""
 
 
 def elf_soname(fd: int) -> str | None:
