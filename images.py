@@ -359,26 +359,59 @@ def image_config(config, where: str) -> tuple[dict[str, str], str, dict]:
     return env, norm, run
 
 
+# Ubuntu suites debootstrap may not know by name yet (its scripts for every Ubuntu release since 7.10 are
+# one script, gutsy), and the archive's signing keys (Debian's package ubuntu-keyring, or Ubuntu's own).
+UBUNTU_SUITES = ("focal", "jammy", "noble", "oracular", "plucky", "questing")
+UBUNTU_KEYRING = "/usr/share/keyrings/ubuntu-archive-keyring.gpg"
+
+
+def apt_sources(suite: str, mirror: str) -> str | None:
+    """The sources an official Docker image of an Ubuntu suite ships (every component, -updates,
+    -backports and -security), so that a Dockerfile's `apt-get install` finds what it would find there;
+    None for Debian, whose debootstrap sources are kept."""
+    if suite not in UBUNTU_SUITES:
+        return None
+    security = "http://security.ubuntu.com/ubuntu" if "archive.ubuntu.com" in mirror else mirror
+    return (f"Types: deb\nURIs: {mirror}\nSuites: {suite} {suite}-updates {suite}-backports\n"
+            f"Components: main universe restricted multiverse\nSigned-By: {UBUNTU_KEYRING}\n\n"
+            f"Types: deb\nURIs: {security}\nSuites: {suite}-security\n"
+            f"Components: main universe restricted multiverse\nSigned-By: {UBUNTU_KEYRING}\n")
+
+
 def debootstrap(suite: str, mirror: str, names: list[str], python: bool, extra: list[str],
                 log=say, cache: Path | None = None) -> Image:
-    """A Debian base made with debootstrap (needs root and the Debian mirror), saved as names[0] and used
-    as the stand-in for every image matching one of names[1:] (glob patterns: 'ubuntu:*', 'python:3.*',
-    '*' for any image) that no image store or registry provides. python=True adds python3, pip and venv
-    under the names `python` and `pip` too, a stand-in for python:3.x-slim images. The host's extra CA
-    certificates are added, so that pip and curl work behind a TLS-inspecting proxy as on the host."""
+    """A Debian (or Ubuntu: suite noble, mirror http://archive.ubuntu.com/ubuntu) base made with
+    debootstrap (needs root and the mirror), saved as names[0] and used as the stand-in for every image
+    matching one of names[1:] (glob patterns: 'ubuntu:*', 'python:3.*', '*' for any image) that no image
+    store or registry provides. python=True adds python3, pip and venv under the names `python` and `pip`
+    too, a stand-in for python:3.x-slim images. The host's extra CA certificates are added, so that pip and
+    curl work behind a TLS-inspecting proxy as on the host."""
     if os.getuid() != 0 or not shutil.which("debootstrap"):
         raise BuildError("debootstrap needs root and the debootstrap package (apt-get install debootstrap)")
     check_reference(names[0])
+    ubuntu = suite in UBUNTU_SUITES
+    if ubuntu and not os.path.isfile(UBUNTU_KEYRING):
+        raise BuildError(f"debootstrap {suite} needs Ubuntu's archive keys in {UBUNTU_KEYRING} "
+                         f"(apt-get install ubuntu-keyring)")
     cache = Path(cache or CACHE)
     pkgs = ["ca-certificates", "procps", "curl", *(["python3", "python3-pip", "python3-venv",
                                                      "python-is-python3"] if python else []), *extra]
     with tempfile.TemporaryDirectory(dir=cache, prefix=temp_name("debootstrap") + ".") as tmp:
         t0 = time.monotonic()
         log(f"debootstrap {suite} from {mirror} with {', '.join(pkgs)} ...")
-        r = subprocess.run(["debootstrap", "--variant=minbase", f"--include={','.join(pkgs)}", suite, tmp,
-                            mirror], capture_output=True, text=True)
+        script = ([] if os.path.exists(f"/usr/share/debootstrap/scripts/{suite}") or not ubuntu
+                  else ["/usr/share/debootstrap/scripts/gutsy"])
+        r = subprocess.run(["debootstrap", "--variant=minbase", f"--include={','.join(pkgs)}",
+                            *(["--components=main,universe", f"--keyring={UBUNTU_KEYRING}"] * ubuntu),
+                            suite, tmp, mirror, *script], capture_output=True, text=True)
         if r.returncode:
             raise BuildError(f"debootstrap failed: {(r.stdout + r.stderr).strip().splitlines()[-1][:200]}")
+        if sources := apt_sources(suite, mirror):
+            Path(f"{tmp}/etc/apt/sources.list").unlink(missing_ok=True)
+            Path(f"{tmp}/etc/apt/sources.list.d/ubuntu.sources").write_text(sources)
+            if UBUNTU_SUITES.index(suite) >= UBUNTU_SUITES.index("noble"):   # Docker's ubuntu:24.04's
+                subprocess.run(["chroot", tmp, "useradd", "-m", "-U", "-u", "1000", "-s", "/bin/bash",
+                                "-c", "Ubuntu", "ubuntu"], capture_output=True, check=True)
         for crt in glob.glob("/usr/local/share/ca-certificates/*.crt"):
             shutil.copy(crt, f"{tmp}/usr/local/share/ca-certificates/")
         subprocess.run(["chroot", tmp, "update-ca-certificates"], capture_output=True)
@@ -1783,23 +1816,29 @@ def main(argv=None) -> int:
     import argparse
     p = argparse.ArgumentParser(description="Base images and the build cache for task environments.")
     sub = p.add_subparsers(dest="cmd", required=True)
-    d = sub.add_parser("debootstrap", help="build a Debian base with debootstrap (root) and name it")
-    d.add_argument("--suite", default="bookworm")
-    d.add_argument("--mirror", default="http://deb.debian.org/debian")
-    d.add_argument("--name", help="the base's own name (default: debian:SUITE, or debian-python:SUITE)")
+    d = sub.add_parser("debootstrap", help="build a Debian or Ubuntu base with debootstrap (root), name it")
+    d.add_argument("--suite", default="bookworm",
+                   help=f"a Debian suite, or an Ubuntu one ({', '.join(UBUNTU_SUITES)})")
+    d.add_argument("--mirror", help="default http://deb.debian.org/debian, or http://archive.ubuntu.com/"
+                                    "ubuntu for an Ubuntu suite")
+    d.add_argument("--name", help="the base's own name (default: debian:SUITE or ubuntu:SUITE, with -python "
+                                  "after the distribution when --python)")
     d.add_argument("--as", dest="patterns", action="append", default=[],
                    help="image name patterns this base stands in for when no image store or registry has "
                         "them (repeatable), e.g. 'ubuntu:*', 'python:3.*', or '*' for any image")
     d.add_argument("--python", action="store_true",
                    help="add python3, pip, venv (a python:3.x-slim stand-in)")
-    d.add_argument("--include", default="", help="extra Debian packages, comma-separated")
+    d.add_argument("--include", default="", help="extra packages, comma-separated")
     sub.add_parser("ls", help="list cached images and layers")
     args = p.parse_args(argv)
     try:
         prepare_cache()
         if args.cmd == "debootstrap":
-            name = args.name or f"debian{'-python' if args.python else ''}:{args.suite}"
-            image = debootstrap(args.suite, args.mirror, [name, *args.patterns], args.python,
+            distro = "ubuntu" if args.suite in UBUNTU_SUITES else "debian"
+            mirror = args.mirror or ("http://archive.ubuntu.com/ubuntu" if distro == "ubuntu"
+                                     else "http://deb.debian.org/debian")
+            name = args.name or f"{distro}{'-python' if args.python else ''}:{args.suite}"
+            image = debootstrap(args.suite, mirror, [name, *args.patterns], args.python,
                                 [x for x in args.include.split(",") if x])
             print(f"{name} -> {image.rootfs}; stands in for {', '.join(args.patterns) or 'nothing'}")
         else:
