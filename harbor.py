@@ -988,11 +988,39 @@ def _lifecycle(box: sandbox.Sandbox, task: Task, state, deadline: float) -> dock
         box.set_user(agent)
     if state.config.entrypoint:
         box.start(shlex.join(state.config.entrypoint + HARBOR_COMMAND), user=default)
+        if not (state.config.healthcheck or task.healthcheck):
+            _await_settled(box, deadline)
     if state.config.healthcheck:               # `docker compose up --wait`: the image's HEALTHCHECK first
         _await_image_health(box, state.config.healthcheck, task.workdir, default, deadline)
     if task.healthcheck:
         _await_health(box, task, default, deadline)
     return resolve(task.verifier_user, "[verifier].user") if task.verifier_user else default
+
+
+# An ENTRYPOINT without a healthcheck: the agent's first command waits until what it started settles. In
+# Harbor the agent starts seconds after the container does (`docker compose up`, then the agent installed
+# into it), and a service the ENTRYPOINT starts is usually up by then; here the first command would come
+# at once (reverse_engineering_agent's control plane was still importing when the oracle's tests asked it).
+# Settled: for SETTLE_WINDOW_S, no process of the sandbox ran or waited to run and their CPU time grew by
+# under SETTLE_CPU of it; never longer than SETTLE_CAP_S (a service that computes for good), nor than the
+# setup's clock. Nothing is judged: running out is not a failure, as Harbor waits for nothing.
+SETTLE_WINDOW_S, SETTLE_CPU, SETTLE_CAP_S, SETTLE_POLL_S = 0.5, 0.1, 10.0, 0.05
+
+
+def _await_settled(box: sandbox.Sandbox, deadline: float) -> float:
+    """Wait until the sandbox's processes settle (above); returns the seconds waited."""
+    t0 = time.monotonic()
+    end = min(deadline, t0 + SETTLE_CAP_S)
+    calm: list[tuple[float, float]] = []       # (time, CPU seconds) of the samples since the last busy one
+    while (now := time.monotonic()) < end:
+        cpu, busy = box.cpu()
+        calm = [] if busy else [*calm, (now, cpu)]
+        while len(calm) > 1 and now - calm[1][0] >= SETTLE_WINDOW_S:
+            calm.pop(0)                        # the oldest sample that still spans the window is kept
+        if calm and now - calm[0][0] >= SETTLE_WINDOW_S and cpu - calm[0][1] < SETTLE_CPU * SETTLE_WINDOW_S:
+            break
+        time.sleep(min(SETTLE_POLL_S, max(0.0, end - now)))
+    return time.monotonic() - t0
 
 
 def _await_health(box: sandbox.Sandbox, task: Task, user: dockerfile.User | None, deadline: float) -> None:
@@ -1827,6 +1855,7 @@ def _verify_in(env: Environment, task: Task, seed: int, state, staged: list[tupl
         if state.config.entrypoint:            # started as Harbor starts any environment's main container
             try:
                 box.start(shlex.join(state.config.entrypoint + HARBOR_COMMAND), user=default)
+                _await_settled(box, deadline)  # its test.sh is its first command (no healthcheck awaited)
             except OSError as e:
                 raise VerifierError(f"task '{task.name}': separate verifier: {_line(e)}") from None
         # the artifacts are what the verifier checks: a home they land in stays as they made it

@@ -563,6 +563,21 @@ class Sandbox:
         """Host pids of every process of the sandbox: pid 1 and its descendants, nested namespaces too."""
         return list(_descendants(self._init_pid, 0))
 
+    def cpu(self) -> tuple[float, bool]:
+        """(CPU seconds its processes have used, their reaped children's included; whether one of them is
+        running, waiting to run or in a disk wait), read on the host from /proc: whether what the sandbox
+        started is still at work (harbor._await_settled). Not the cgroup's counter: cgroup v1's cpu
+        controller keeps none, and an episode without a cgroup has none."""
+        seconds, busy = 0, False
+        for pid in self.processes():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue                           # gone meanwhile: its time is in its parent's cutime
+            busy |= fields[0] in ("R", "D")
+            seconds += sum(map(int, fields[11:15]))   # utime stime cutime cstime, in clock ticks
+        return seconds / os.sysconf("SC_CLK_TCK"), busy
+
     def _run(self, command: str, timeout: float) -> Result:
         if self.closed:
             raise SandboxError("run() after close()")
