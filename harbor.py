@@ -2180,12 +2180,25 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
     for name in ("reward.json", "reward.txt"):
         if name not in files:
             continue
+        if name == "reward.json" and files.get("reward.txt") and _json_object_without_reward(files[name]):
+            continue                           # Harbor's rule: a report of other numbers; reward.txt scores
         if files[name] is None:
             raise VerifierError(f"task '{task.name}': /logs/verifier/{name} is not a regular file")
         if not files[name].strip():
             return 0.0, f"{name} empty" + tail
         return read_reward(task.name, name, files[name]), ""
     return 0.0, "reward.txt missing" + tail
+
+
+def _json_object_without_reward(data: bytes | None) -> bool:
+    """Whether a reward.json is a JSON object with no "reward" key: Harbor then takes the reward from
+    reward.txt (verifiers that write a detailed report of other numbers in reward.json and their score in
+    reward.txt); anything else is read as the reward, or is garbled, by read_reward."""
+    try:
+        value = json.loads((data or b"").decode("utf-8", errors="replace"))
+    except Exception:                          # RecursionError too: read_reward says garbled
+        return False
+    return isinstance(value, dict) and "reward" not in value
 
 
 def read_reward(task_name: str, name: str, data: bytes) -> float:
