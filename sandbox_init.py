@@ -1,11 +1,11 @@
-"""The sandbox's own side of its namespaces (sandbox.py starts it once as `python -I -S -c` importing it
-and calling serve(), which clones each sandbox's child).
+"""The sandbox's own side of its namespaces (sandbox.py starts it once per caller as `python -I -S -c`
+importing it and calling serve(), the starter, which clones each sandbox's child from then on).
 
-Two processes run this file: the child makes the user namespace and waits until the caller has written
-its id map, then makes the other namespaces and forks pid 1, which builds the root filesystem, pivots
-into it and stays as init: it starts the agent's shell with Docker's capabilities less CAP_NET_RAW,
-restarts it when it dies, runs run_fresh commands and reports their exit status from wait(), reaps
-orphans, and exits when the caller's lifeline closes (the kernel then kills every process of the
+Two processes of each sandbox run this file: the child makes the user namespace and waits until the
+caller has written its id map, then makes the other namespaces and forks pid 1, which builds the root
+filesystem, pivots into it and stays as init: it starts the agent's shell with Docker's capabilities less
+CAP_NET_RAW, restarts it when it dies, runs run_fresh commands and reports their exit status from wait(),
+reaps orphans, and exits when the caller's lifeline closes (the kernel then kills every process of the
 namespace). Everything it starts gets those capabilities, no_new_privs and the seccomp filter that
 sandbox.py compiled (seccomp.py). Where the agent's processes are kept into verification, pid 1 starts
 them through a zygote, in a PID and a mount namespace below the sandbox's (_agent_namespaces), and the
@@ -2111,10 +2111,10 @@ def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, log
 
 
 def serve(fd: int) -> None:
-    """The starter (sandbox._starter): one interpreter per caller, started once, with this module imported.
+    """The starter (sandbox._starter_clone): one interpreter per caller, started once, this module imported.
     Each message on the socket fd is a sandbox's config, with its stdin, its output pipe and the fds of
     cfg["fds"] attached; its child is cloned from here, so that no start pays for an interpreter and these
-    imports (two thirds of a cached episode's start before). The clone is the caller's own child
+    imports (the largest part of a cached episode's start before). The clone is the caller's own child
     (CLONE_PARENT), which the caller waits for as it did for the interpreter it started. The reply: its pid,
     or -errno. EOF (the caller is gone): exit."""
     sock = socket.socket(fileno=fd)
