@@ -1765,7 +1765,10 @@ def _starter_clone(message: bytes, fds: list[int]) -> int:
             try:
                 socket.send_fds(_STARTER[2], [message], fds)
                 reply = _STARTER[2].recv(16)
-            except OSError:
+            except OSError as e:
+                if e.errno == errno.EMSGSIZE:  # the config's fault, not the starter's
+                    raise SandboxError(f"a sandbox's config of {len(message)} bytes is over what the "
+                                       "starter's socket carries") from None
                 reply = b""
             if len(reply) == 4:
                 pid = struct.unpack("i", reply)[0]

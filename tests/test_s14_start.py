@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import sandbox  # noqa: E402
 from sandbox import Sandbox  # noqa: E402
@@ -63,3 +65,16 @@ def test_a_starter_that_died_is_started_again():
     sandbox._STARTER[1].wait()
     with Sandbox() as sb:
         assert sb.run("echo hi").output == "hi\n"
+
+
+def test_a_config_over_the_socket_says_so_and_the_starter_serves_on():
+    # 400 kB of environment (a message the socket refuses): the config's fault, in one line, not a starter
+    # killed and started again
+    with Sandbox() as sb:
+        sb.run("true")
+    starter = sandbox._STARTER[1].pid
+    with pytest.raises(sandbox.SandboxError, match="over what the starter's socket carries"):
+        Sandbox(env={"X": "y" * 400_000}).__enter__()
+    with Sandbox() as sb:
+        assert sb.run("echo hi").output == "hi\n"
+    assert sandbox._STARTER[1].pid == starter
