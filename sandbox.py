@@ -9,6 +9,9 @@ host's system directories read-only:
                               └─ bash -s (Docker's default caps,   the agent's shell: every command and
                                    no_new_privs)                   the verifier run here
 
+The caller's first process there is cloned by its starter, one `python3 -I -S` per caller that imported
+sandbox_init once (_starter_clone): a start pays for neither an interpreter nor its imports.
+
 Containment, with Docker's defaults as the floor:
 - The user namespace maps 65,536 ids: namespace root is host uid H (Limits.uid_base, never 0), so apt
   and dpkg can chown, and nothing in the sandbox is the host's root. As root the caller writes the map
@@ -60,6 +63,7 @@ the sandbox writes is read within a byte budget per second (_Budget): its writer
 """
 from __future__ import annotations
 
+import atexit
 import errno
 import fnmatch
 import hashlib
@@ -77,6 +81,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import weakref
 from dataclasses import dataclass
@@ -1649,43 +1654,55 @@ def _shelf(d: Path, layers: list[Path], upper: Path | None) -> tuple[list[str], 
 
 
 def _spawn(config: dict, ids: IdMap, cgroup: Cgroup | None, stdin, stdout,
-           cwd: str = "/") -> subprocess.Popen:
-    """Start sandbox_init.py, which as root first drops to its owner uid (set in the child rather than by
-    Popen, so that Popen can vfork: forking a trainer that maps gigabytes is slow), give its new user
-    namespace the id map and put it in the cgroup before it goes on."""
+           cwd: str = "/") -> "_Child":
+    """Have the starter clone sandbox_init's child (_starter_clone), which as root first drops to its owner
+    uid, give its new user namespace the id map and put it in the cgroup before it forks."""
     sync_r, sync_w = os.pipe()                 # child -> caller: "u" (map me); caller -> child: "m" (mapped)
     go_r, go_w = os.pipe()
-    config = {**config, "fds": {**config.get("fds", {}), "sync": sync_w, "go": go_r}}
-    python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+    fds = {**config.get("fds", {}), "sync": sync_w, "go": go_r}
+    config = {k: v for k, v in config.items() if k != "fds"}
     if os.getuid() == 0:                       # the child drops to owner_uid(its pid) before all else
         config["owner_base"] = OWNER_BASE
-    # marshal, not json: the child starts faster without importing json (and re, enum, ...).
+    null = os.open(os.devnull, os.O_RDONLY) if stdin == subprocess.DEVNULL else None
+    stdin = stdin.fileno() if hasattr(stdin, "fileno") else stdin     # run_mapped's pipe: a file
     try:
-        # Imported, not run as a script: a script is compiled at every start, a module is read from the
-        # bytecode the trainer's own import left in __pycache__. Appended to sys.path: the standard
-        # library comes first.
-        boot = f"import sys; sys.path.append({str(Path(__file__).resolve().parent)!r}); " \
-               "import sandbox_init; sandbox_init.main()"
-        # A session of its own (setsid), so no controlling terminal: every process of the sandbox (the agent,
-        # build steps, the verifier, run_mapped's tar) would otherwise share the trainer's, where TIOCSTI
-        # types commands into the operator's shell, ^C stops the trainer and keystrokes are read (rt10b p01).
-        proc = subprocess.Popen([python, "-I", "-S", "-c", boot], stdin=stdin, stdout=stdout, stderr=stdout,
-                                pass_fds=tuple(config["fds"].values()), start_new_session=True,
-                                cwd=cwd, env={"ECHO_SANDBOX": marshal.dumps(config).hex()})
+        # marshal, not json: the starter does not import json (and re, enum, ...) for it
+        message = marshal.dumps((config, list(fds), cwd))
+        proc = _Child(_starter_clone(message, [stdin if null is None else null, stdout, *fds.values()]))
     finally:
         os.close(sync_w)
         os.close(go_r)
-    try:
-        if cgroup:            # while the child's interpreter starts (cgroup v1: each write waits for RCU)
+        if null is not None:
+            os.close(null)
+    # The cgroup joined on a thread of its own, beside the id map and the child's unshare (cgroup v1: the
+    # first cgroup.procs write waits for an RCU grace period, milliseconds, which the child's interpreter
+    # start hid before the starter): "c" once joined, and the child forks nothing before it
+    failed: list[BaseException] = []
+    def join() -> None:
+        try:
             cgroup.add(proc.pid)
+        except BaseException as e:
+            failed.append(e)
+    joining = threading.Thread(target=join) if cgroup else None
+    try:
+        if joining:
+            joining.start()
         ready, _, _ = select.select([sync_r], [], [], 30)
         if not ready or os.read(sync_r, 1) != b"u":
             proc.kill()
             proc.wait()
             raise SandboxError(f"cannot create a user namespace; {USERNS_HELP}")
         ids.write(proc.pid)
-        os.write(go_w, b"m")   # the child forks nothing before this: all of it is in the cgroup
+        os.write(go_w, b"m")
+        if joining:
+            joining.join()
+            if failed:
+                raise failed[0]
+        if "exec" not in config:
+            os.write(go_w, b"c")
     except BaseException:
+        if joining and joining.is_alive():
+            joining.join()
         proc.kill()
         proc.wait()
         raise
@@ -1693,6 +1710,107 @@ def _spawn(config: dict, ids: IdMap, cgroup: Cgroup | None, stdin, stdout,
         os.close(sync_r)
         os.close(go_w)
     return proc
+
+
+class _Child:
+    """sandbox_init's child, as the starter cloned it: our own child (CLONE_PARENT), waited for and killed
+    by its pid as the Popen of an interpreter was before."""
+    def __init__(self, pid: int):
+        self.pid, self.returncode = pid, None
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            if timeout is not None:
+                fd = os.pidfd_open(self.pid)   # readable once it has exited
+                try:
+                    if not select.select([fd], [], [], timeout)[0]:
+                        raise subprocess.TimeoutExpired("sandbox_init", timeout)
+                finally:
+                    os.close(fd)
+            self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:            # not reaped: the pid is still its own
+            _signal(self.pid, signal.SIGKILL)
+
+
+# The starter: one `python -I -S` with sandbox_init imported, per process of the caller's (a fork of the
+# caller starts its own), serving every sandbox start of it (sandbox_init.serve). Started as each sandbox's
+# interpreter was before: a session of its own (setsid), so no controlling terminal: every process of the
+# sandbox (the agent, build steps, the verifier, run_mapped's tar) would otherwise share the trainer's, where
+# TIOCSTI types commands into the operator's shell, ^C stops the trainer and keystrokes are read (rt10b p01).
+_STARTER: list = []                            # [the caller's pid, Popen, socket] while one runs
+_STARTER_LOCK = threading.Lock()
+
+
+def _forget_starter() -> None:
+    """In a fork of the caller: the parent's starter is not ours to use (nor its lock, which another thread
+    may have held at the fork)."""
+    global _STARTER_LOCK
+    _STARTER_LOCK = threading.Lock()
+    if _STARTER:
+        _STARTER[2].close()
+        _STARTER.clear()
+
+
+def _stop_starter() -> None:
+    """At exit: EOF on its socket ends it; reaped here rather than left to Popen's warning."""
+    with _STARTER_LOCK:
+        if _STARTER and _STARTER[0] == os.getpid():
+            _STARTER[2].close()
+            try:
+                _STARTER[1].wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                _STARTER[1].kill()
+            _STARTER.clear()
+
+
+os.register_at_fork(after_in_child=_forget_starter)
+atexit.register(_stop_starter)
+
+
+def _starter_clone(message: bytes, fds: list[int]) -> int:
+    """The pid of a child the starter cloned for message (sandbox_init._started), with fds attached. A
+    starter that died is started again, once."""
+    with _STARTER_LOCK:
+        for _ in range(2):
+            if not _STARTER or _STARTER[0] != os.getpid() or _STARTER[1].poll() is not None:
+                _start_starter()
+            try:
+                socket.send_fds(_STARTER[2], [message], fds)
+                reply = _STARTER[2].recv(16)
+            except OSError as e:
+                if e.errno == errno.EMSGSIZE:  # the config's fault, not the starter's
+                    raise SandboxError(f"a sandbox's config of {len(message)} bytes is over what the "
+                                       "starter's socket carries") from None
+                reply = b""
+            if len(reply) == 4:
+                pid = struct.unpack("i", reply)[0]
+                if pid < 0:
+                    raise SandboxError(f"cannot start a sandbox: clone: {os.strerror(-pid)}")
+                return pid
+            _STARTER[1].kill()
+            _STARTER[1].wait()
+            _STARTER.clear()
+    raise SandboxError("the sandbox starter (python3 -I -S importing sandbox_init) died twice in a row")
+
+
+def _start_starter() -> None:
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+    # Imported, not run as a script: a script is compiled at every start, a module is read from the
+    # bytecode the trainer's own import left in __pycache__. Appended to sys.path: the standard library
+    # comes first.
+    boot = f"import sys; sys.path.append({str(Path(__file__).resolve().parent)!r}); " \
+           f"import sandbox_init; sandbox_init.serve({theirs.fileno()})"
+    try:
+        proc = subprocess.Popen([python, "-I", "-S", "-c", boot], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                pass_fds=(theirs.fileno(),), start_new_session=True, env={}, cwd="/")
+    finally:
+        theirs.close()
+    _STARTER[:] = [os.getpid(), proc, ours]
 
 
 def run_mapped(argv: list[str], stdin=None, timeout: float | None = None,
@@ -1882,7 +2000,7 @@ def _shell_event(raw: bytes, nonce: str) -> tuple[str, ...] | None:
 _NUMBER = re.compile(r"-?[0-9]{1,12}")
 
 
-def _teardown(proc: subprocess.Popen, init: list[int], net: list[int], dirpath: Path, fds: list[int],
+def _teardown(proc: "_Child", init: list[int], net: list[int], dirpath: Path, fds: list[int],
               cgroup) -> None:
     # When pid 1 dies the kernel kills every process of its PID namespace; its parent reaps it only after
     # all of them are gone, then exits. Killing pid 1 first leaves no zombie.

@@ -1,11 +1,11 @@
-"""The sandbox's own side of its namespaces (sandbox.py starts it as `python -I -S -c` importing it
-and calling main()).
+"""The sandbox's own side of its namespaces (sandbox.py starts it once per caller as `python -I -S -c`
+importing it and calling serve(), the starter, which clones each sandbox's child from then on).
 
-Two processes run this file: the child makes the user namespace and waits until the caller has written
-its id map, then makes the other namespaces and forks pid 1, which builds the root filesystem, pivots
-into it and stays as init: it starts the agent's shell with Docker's capabilities less CAP_NET_RAW,
-restarts it when it dies, runs run_fresh commands and reports their exit status from wait(), reaps
-orphans, and exits when the caller's lifeline closes (the kernel then kills every process of the
+Two processes of each sandbox run this file: the child makes the user namespace and waits until the
+caller has written its id map, then makes the other namespaces and forks pid 1, which builds the root
+filesystem, pivots into it and stays as init: it starts the agent's shell with Docker's capabilities less
+CAP_NET_RAW, restarts it when it dies, runs run_fresh commands and reports their exit status from wait(),
+reaps orphans, and exits when the caller's lifeline closes (the kernel then kills every process of the
 namespace). Everything it starts gets those capabilities, no_new_privs and the seccomp filter that
 sandbox.py compiled (seccomp.py). Where the agent's processes are kept into verification, pid 1 starts
 them through a zygote, in a PID and a mount namespace below the sandbox's (_agent_namespaces), and the
@@ -156,10 +156,10 @@ def _child(cfg: dict) -> None:
     os.close(fds["sync"])
     if os.read(fds["go"], 1) != b"m":          # the caller failed to map us: it reports why
         sys.exit(1)
-    os.close(fds["go"])
     os.setresgid(0, 0, 0)
     os.setresuid(0, 0, 0)
     if "exec" in cfg:                          # run_mapped: just a program in the mapped namespace
+        os.close(fds["go"])
         os.execvp(cfg["exec"][0], cfg["exec"])
     # Always a network namespace of our own (a sidecar's: the episode's, joined above): never the host's
     # loopback or abstract unix sockets. With network, the caller then attaches a user-mode network stack
@@ -172,6 +172,11 @@ def _child(cfg: dict) -> None:
     # refuse it. Nothing of the sandbox can name this process (it is outside the new PID namespace);
     # pid 1, which it can name, goes back to non-dumpable.
     _check(_libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")
+    # The caller moved us into the sandbox's cgroup meanwhile (sandbox._spawn): pid 1 and all below it are
+    # born there
+    if os.read(fds["go"], 1) != b"c":
+        sys.exit(1)
+    os.close(fds.pop("go"))
     pid = os.fork()                            # the first child in a new PID namespace is its pid 1
     if pid == 0:
         try:
@@ -2105,9 +2110,52 @@ def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, log
     os._exit(127)
 
 
-def main() -> None:
-    _child(marshal.loads(bytes.fromhex(os.environ["ECHO_SANDBOX"])))
+def serve(fd: int) -> None:
+    """The starter (sandbox._starter_clone): one interpreter per caller, started once, this module imported.
+    Each message on the socket fd is a sandbox's config, with its stdin, its output pipe and the fds of
+    cfg["fds"] attached; its child is cloned from here, so that no start pays for an interpreter and these
+    imports (the largest part of a cached episode's start before). The clone is the caller's own child
+    (CLONE_PARENT), which the caller waits for as it did for the interpreter it started. The reply: its pid,
+    or -errno. EOF (the caller is gone): exit."""
+    sock = socket.socket(fileno=fd)
+    while True:
+        data, got, _, _ = socket.recv_fds(sock, 1 << 20, 64, socket.MSG_CMSG_CLOEXEC)
+        if not data:
+            os._exit(0)
+        pid = -errno.EINVAL
+        if len(got) >= 2:
+            pid = _libc.syscall(CLONE_SYSCALL[os.uname().machine], CLONE_PARENT | signal.SIGCHLD, 0, 0, 0, 0)
+            if pid == 0:
+                sock.close()                   # no process of a sandbox holds the root's starter
+                _started(marshal.loads(data), got)
+            pid = pid if pid > 0 else -ctypes.get_errno()
+        for n in got:                          # the child's alone
+            os.close(n)
+        sock.send(struct.pack("i", pid))
 
 
-if __name__ == "__main__":
-    main()
+def _started(message: tuple, got: list[int]) -> None:
+    """The clone of serve(): as Popen started the interpreter before (setsid, stdin and stdout+stderr, only
+    the fds of cfg["fds"] kept, cwd), then _child. Never returns."""
+    code = 1
+    try:
+        cfg, names, cwd = message
+        os.setsid()                            # no controlling terminal (sandbox._spawn)
+        os.dup2(got[0], 0)
+        os.dup2(got[1], 1)
+        os.dup2(got[1], 2)
+        cfg["fds"] = dict(zip(names, got[2:]))
+        keep = {0, 1, 2, *cfg["fds"].values()}
+        for n in map(int, os.listdir("/proc/self/fd")):
+            if n not in keep:
+                try:
+                    os.close(n)
+                except OSError:                # listdir's own, closed already
+                    pass
+        os.chdir(cwd)
+        _child(cfg)
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 1
+    except BaseException as e:
+        print(f"sandbox setup failed: {e}", file=sys.stderr, flush=True)
+    os._exit(code)
