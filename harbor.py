@@ -2202,7 +2202,7 @@ def _json_object_without_reward(data: bytes | None) -> bool:
 
 
 def read_reward(task_name: str, name: str, data: bytes) -> float:
-    """The reward in a reward file's bytes (pid 1 read at most sandbox_init.REWARD_BYTES of them): a number in
+    """The reward in a reward file's bytes (pid 1 read at most sandbox_init.REWARD_FILES[name]): a number in
     [0, 1], or VerifierError naming the file. The one place a reward file is parsed, and every exception of
     the parse is the verifier's, whatever its type: 3,000 nested `[` make json.loads raise RecursionError
     (rt10a p20), a 4,000-digit integer ValueError, `{"reward": true}` would be float 1.0."""

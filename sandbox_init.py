@@ -622,7 +622,9 @@ def _restart_shell(cfg: dict, event, quiet: bool) -> int | None:
     return shell
 
 
-REWARD_FILES, REWARD_BYTES = ("reward.json", "reward.txt"), 4096
+# How much of each reward file pid 1 reads: a reward.json may be a report of many numbers beside a
+# reward.txt that scores (Harbor's rule: harbor.verify), so it gets more room (rt14b p30: 4 KiB cut one)
+REWARD_FILES = {"reward.json": 1 << 16, "reward.txt": 4096}
 
 
 # After a sealed verifier started: pid 1's fd of the upper directory of each of its private /tmp and /var/tmp
@@ -1743,7 +1745,7 @@ def _image_dir(d: str) -> int | None:
 
 
 def _reward_files(fd: int) -> list[tuple[str, str]]:
-    """The verifier's reward files as (name, hex of up to REWARD_BYTES bytes), from the fd of its private
+    """The verifier's reward files as (name, hex of up to REWARD_FILES[name] bytes), from the fd of its private
     tmpfs: opened without following links, regular files only ("-" for anything else)."""
     out = []
     for name in REWARD_FILES:
@@ -1758,7 +1760,7 @@ def _reward_files(fd: int) -> list[tuple[str, str]]:
             if not stat.S_ISREG(os.fstat(f).st_mode):
                 out.append((name, "-"))
                 continue
-            out.append((name, os.read(f, REWARD_BYTES).hex() or "="))
+            out.append((name, os.read(f, REWARD_FILES[name]).hex() or "="))
         finally:
             os.close(f)
     os.close(fd)

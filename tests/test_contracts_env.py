@@ -22,13 +22,15 @@ REWARDS = {1: ("reward.txt", "nan"), 2: ("reward.txt", "inf"), 3: ("reward.txt",
            9: ("reward.json", '{"score": 1}'), 10: ("reward.txt", "  \n"), 11: ("reward.txt", "1.5"),
            12: ("reward.json", '{"reward": -0.25}'), 13: ("reward.txt", "1"),
            14: ("reward.json", '{"reward": 0}'),
-           15: ("reward.txt", "1.0000001"), 16: ("reward.txt", "abc"), 17: ("report", "")}
+           15: ("reward.txt", "1.0000001"), 16: ("reward.txt", "abc"), 17: ("report", ""), 18: ("report", "")}
 TEST_SH = "case $TASK_SEED in\n" + "".join(
     f"  {seed}) printf '%s' '{text}' > /logs/verifier/{name};;\n" for seed, (name, text) in REWARDS.items()
     if name not in ("both", "report")) + (
     "  8) echo 1 > /logs/verifier/reward.txt; echo '{\"reward\": 0.5}' > /logs/verifier/reward.json;;\n"
     "  17) echo 1 > /logs/verifier/reward.txt; echo '{\"passed\": 3, \"total\": 3}' > "
-    "/logs/verifier/reward.json;;\nesac\n")
+    "/logs/verifier/reward.json;;\n"
+    "  18) echo 1 > /logs/verifier/reward.txt; python3 -c 'import json; print(json.dumps({f\"case{i}\": 1 "
+    "for i in range(2000)}))' > /logs/verifier/reward.json;;\nesac\n")
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +64,7 @@ def test_reward_json_wins_over_reward_txt(verifying):
 def test_a_reward_json_of_other_numbers_leaves_the_reward_to_reward_txt(verifying):
     # Harbor's verifier: a reward.json without "reward" beside a reward.txt is a report; reward.txt scores
     assert verifying(17) == (1.0, "")
+    assert verifying(18) == (1.0, "")         # a report of 2,000 numbers, 29 KB (rt14b p30: 4 KiB were read)
 
 
 def test_a_reward_json_without_reward_is_garbled_and_an_empty_file_is_empty(verifying):
