@@ -29,7 +29,8 @@ except ImportError:                                     # 3.14 moved it
     from compression._common._streams import DecompressReader
 
 MAX_HEADER = 1 << 20   # a member's headers before its data; a real long name or pax record is a few KiB
-PATH_MAX = 4096         # the kernel's, with the NUL: a longer name can never be unpacked (nor be 2048 deep)
+PATH_MAX = 4096         # the kernel's, with the NUL: a longer name can never be unpacked
+MAX_DEPTH = 256         # images.MAX_DEPTH: Python's recursive copy and rmtree end near 1,000 levels
 XZ_MEMLIMIT = 96 << 20  # xz -9's window is 64 MiB (65 MiB to decode): every preset fits; 4 GiB does not
 
 
@@ -118,12 +119,17 @@ class _Capped(tarfile.TarInfo):
 
 def _check_name(member: tarfile.TarInfo) -> None:
     """Refuse a name (or link target) the kernel would refuse anyway, before anyone walks its parents: a
-    1 MiB pax path of 32,768 components cost quadratic work and GiBs per walk (rt14b p11, p12)."""
+    1 MiB pax path of 32,768 components cost quadratic work and GiBs per walk (rt14b p11, p12); and a name
+    deeper than a COPY may be (MAX_DEPTH): 1,500 levels, unpacked, made the trainer's rmtree of the staged
+    tree raise RecursionError."""
     for what, name in (("name", member.name), ("link target", member.linkname)):
         raw = name.encode("utf-8", "surrogateescape")
         if len(raw) >= PATH_MAX:
             raise ArchiveError(f"a member's {what} is {len(raw)} bytes, over PATH_MAX ({PATH_MAX} with "
                                f"its NUL): {name[:60]!r}...")
+    if sum(part not in ("", ".") for part in member.name.split("/")) > MAX_DEPTH + 1:
+        raise ArchiveError(f"a member's name is nested deeper than {MAX_DEPTH} directories: "
+                           f"{member.name[:60]!r}...")
 
 
 def members(f: BinaryIO, check: Callable[[], None]) -> Iterator[tuple[tarfile.TarInfo, tarfile.TarFile]]:
