@@ -9,15 +9,29 @@ gzip/bz2/lzma's own readers, which never inflate more than asked; tarfile only s
 TarInfo is dropped once the next is read; the header blocks of one member (pax records, long names, sparse
 maps: everything before its data) are capped at MAX_HEADER; and `check` (the caller's deadline) runs on
 every read, so it can stop a read in progress (skipping a member's gigabyte of zeros too).
+
+A decompressor's memory is the trainer's too: gzip's window is 32 KiB and bzip2's state at most ~4 MiB (both
+fixed by the format), but an xz block header declares its own window, up to 4 GiB, which lzma allocates and
+fills as it inflates (a 229 KiB .tar.xz declaring one: +1.5 GiB, rt14b p09/p10/p25). So xz is read under
+XZ_MEMLIMIT, and an archive over it is refused in one line. zstd is not read here (not a tar to ADD).
 """
 import bz2
 import gzip
+import io
 import lzma
 import tarfile
 import zlib
 from typing import BinaryIO, Callable, Iterator
 
+try:
+    from _compression import DecompressReader          # what LZMAFile reads through (3.11-3.13)
+except ImportError:                                     # 3.14 moved it
+    from compression._common._streams import DecompressReader
+
 MAX_HEADER = 1 << 20   # a member's headers before its data; a real long name or pax record is a few KiB
+PATH_MAX = 4096         # the kernel's, with the NUL: a longer name can never be unpacked
+MAX_DEPTH = 256         # images.MAX_DEPTH: Python's recursive copy and rmtree end near 1,000 levels
+XZ_MEMLIMIT = 96 << 20  # xz -9's window is 64 MiB (65 MiB to decode): every preset fits; 4 GiB does not
 
 
 class ArchiveError(Exception):
@@ -103,6 +117,21 @@ class _Capped(tarfile.TarInfo):
         next.sparse = list(zip(sparse[::2], sparse[1::2]))
 
 
+def _check_name(member: tarfile.TarInfo) -> None:
+    """Refuse a name (or link target) the kernel would refuse anyway, before anyone walks its parents: a
+    1 MiB pax path of 32,768 components cost quadratic work and GiBs per walk (rt14b p11, p12); and a name
+    deeper than a COPY may be (MAX_DEPTH): 1,500 levels, unpacked, made the trainer's rmtree of the staged
+    tree raise RecursionError."""
+    for what, name in (("name", member.name), ("link target", member.linkname)):
+        raw = name.encode("utf-8", "surrogateescape")
+        if len(raw) >= PATH_MAX:
+            raise ArchiveError(f"a member's {what} is {len(raw)} bytes, over PATH_MAX ({PATH_MAX} with "
+                               f"its NUL): {name[:60]!r}...")
+    if sum(part not in ("", ".") for part in member.name.split("/")) > MAX_DEPTH + 1:
+        raise ArchiveError(f"a member's name is nested deeper than {MAX_DEPTH} directories: "
+                           f"{member.name[:60]!r}...")
+
+
 def members(f: BinaryIO, check: Callable[[], None]) -> Iterator[tuple[tarfile.TarInfo, tarfile.TarFile]]:
     """Yield (member, tar) for each member of the tar archive in `f` (a file at offset 0: plain, gzip, bzip2
     or xz); tar.extractfile(member) reads its data until the next member is asked for. Raises ArchiveError
@@ -116,13 +145,21 @@ def members(f: BinaryIO, check: Callable[[], None]) -> Iterator[tuple[tarfile.Ta
     elif head.startswith(b"BZh"):
         raw = bz2.BZ2File(f)
     elif head.startswith(b"\xfd7zXZ"):
-        raw = lzma.LZMAFile(f)
+        # LZMAFile has no memlimit to set: its own reader, with one (for every concatenated stream)
+        raw = io.BufferedReader(DecompressReader(f, lzma.LZMADecompressor, trailing_error=lzma.LZMAError,
+                                                 memlimit=XZ_MEMLIMIT))
     try:
         with tarfile.open(fileobj=_Checked(raw, check), mode="r|", tarinfo=_Capped) as tar:
             while (member := tar.next()) is not None:
                 tar.members.clear()           # stream mode keeps every member read: O(members) otherwise
+                _check_name(member)
                 yield member, tar
-    except (lzma.LZMAError, zlib.error) as e:  # the other decompressors' errors are OSError or EOFError
+    except lzma.LZMAError as e:
+        if "memory usage limit" in str(e).lower():
+            raise ArchiveError(f"its xz header declares a window that needs over {XZ_MEMLIMIT >> 20} MiB to "
+                               "decompress (xz -9 needs 65 MiB)") from None
+        raise tarfile.ReadError(f"invalid compressed data ({e})") from None
+    except zlib.error as e:                    # the other decompressors' errors are OSError or EOFError
         raise tarfile.ReadError(f"invalid compressed data ({e})") from None
 
 

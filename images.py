@@ -258,7 +258,9 @@ def _save(ref: str, tar_file, source: str, env: dict[str, str], workdir: str, ca
     # them out, so any error of tar's fails the import (never forgiven by words, which a name can supply:
     # rt12b p35). The cache: root's, mode 0700.
     try:
-        _unpack(tar_file, tmp / "rootfs", [1 << 62, 1 << 62], f"cannot import {ref}", None, imported=True)
+        # its bytes within the disk's free space less the reserve, as a layer's (a pull's: rt14b p23)
+        room = max(0, shutil.disk_usage(tmp).free - (DISK_RESERVE_MB << 20))
+        _unpack(tar_file, tmp / "rootfs", [room, 1 << 62], f"cannot import {ref}", None, imported=True)
     except BuildError:
         _rm(tmp)
         raise
@@ -295,7 +297,8 @@ def _pull(ref: str, canon: str, log, cache: Path, name: str, deadline: float | N
         try:                                   # its files are unpacked into the cache: a layer's caps
             config = registry.pull(ref, f, cache / "blobs", progress=log, scheme=scheme, deadline=deadline,
                                    max_bytes=BUILD_DISK_MB << 20, registry_nets=registry_nets,
-                                   max_files=_disk_cap(cache, BUILD_DISK_MB)[1])
+                                   max_files=_disk_cap(cache, BUILD_DISK_MB)[1],
+                                   keep_free=DISK_RESERVE_MB << 20)   # as a layer keeps (rt14b p23)
         except registry.RegistryUnreachable:
             raise
         except registry.RegistryError as e:    # the image's fault (not found, bad digest, too big): one line
@@ -455,6 +458,7 @@ FILES_PER_MB = 64
 DISK_RESERVE_MB = 1024
 DISK_FLOOR_MB = DISK_RESERVE_MB // 2
 WATCH_SECONDS = 0.5
+FLOOR_SECONDS = 0.25   # the floor's own clock: a statvfs, never behind the walk the step can slow (rt14b p01)
 
 
 def layer_cap(cache: Path) -> int:
@@ -904,16 +908,20 @@ def _unpack(f, out: Path, budget: list[int], where: str, deadline: float | None,
             raise archives.ArchiveError("build_timeout_sec reached unpacking it")
 
     def feed() -> None:
-        used, seen = 0, set()                  # seen: every path tar makes, its missing parents too
+        # seen: every path tar makes, its missing parents too, as (parent's id, component) -> id: a name's
+        # walk is linear in its bytes and what is held is a component per path, not the path (rt14b p11)
+        used, seen = 0, {}
         try:
             with os.fdopen(w_fd, "wb") as pipe, \
                     tarfile.open(fileobj=pipe, mode="w|", format=tarfile.PAX_FORMAT) as out_tar:
                 for member, tar in archives.members(f, check):
                     used += member.size + member.offset_data - member.offset   # its pax/long-name blocks too
-                    name = posixpath.normpath(member.name.strip("/"))
-                    while name not in ("", ".") and name not in seen:
-                        seen.add(name)
-                        name = posixpath.dirname(name)
+                    parent = 0
+                    for part in posixpath.normpath(member.name.strip("/")).split("/"):
+                        if part not in ("", "."):
+                            parent = seen.setdefault((parent, part), len(seen) + 1)
+                            if len(seen) > budget[1]:      # per parent: a deep name stops where it passes
+                                break
                     if used > budget[0]:
                         fault.append(f"{where}: unpacks to over {budget[0] >> 20} MiB (what the step may "
                                      "write here)")
@@ -1675,7 +1683,9 @@ class _DiskWatch:
     """While a build step runs: walk its layer's size, add the files its processes hold with no name
     (held_files), and kill the sandbox when they pass the cap (bytes, entries): `over` is then what was
     found; or when the cache's disk falls under DISK_FLOOR_MB free: `low` is then its free bytes, `free0`
-    what it had at the start."""
+    what it had at the start. The walk is paced by its own length (2x), which the step sets with its files
+    and open fds (3.6-15.8 s apart: rt14b p01, p06), so the floor is checked in a thread of its own, every
+    FLOOR_SECONDS."""
 
     def __init__(self, path: Path, cap: tuple[int, int], sb: Sandbox):
         self.path, self.cap, self.sb, self.over, self.low = path, cap, sb, None, None
@@ -1683,9 +1693,17 @@ class _DiskWatch:
 
     def __enter__(self) -> "_DiskWatch":
         self.free0 = shutil.disk_usage(self.path).free
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-        self.thread.start()
+        self.threads = [threading.Thread(target=loop, daemon=True) for loop in (self._loop, self._floor)]
+        for t in self.threads:
+            t.start()
         return self
+
+    def _floor(self) -> None:
+        while not self.stop.wait(FLOOR_SECONDS):
+            if (free := shutil.disk_usage(self.path).free) < DISK_FLOOR_MB << 20:
+                self.low = free
+                self._kill()
+                return
 
     def _loop(self) -> None:
         pause = WATCH_SECONDS
@@ -1698,24 +1716,28 @@ class _DiskWatch:
             used = disk_usage(self.path)
             used = (used[0] + held_files(pids, self.path), used[1])
             pause = max(WATCH_SECONDS, 2 * (time.monotonic() - t0))   # a big layer is walked less often
-            if (free := shutil.disk_usage(self.path).free) < DISK_FLOOR_MB << 20:
-                self.low = free
-            if used[0] > self.cap[0] or used[1] > self.cap[1] or self.low is not None:
-                self.over = used if self.low is None else None
-                try:
-                    pids = self.sb.processes()           # pid 1 first: its namespace dies with it
-                except (OSError, TypeError):             # already gone
-                    pids = []
-                for pid in pids:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
+            if self.low is not None:           # the floor's thread killed it
                 return
+            if used[0] > self.cap[0] or used[1] > self.cap[1]:
+                self.over = used
+                self._kill()
+                return
+
+    def _kill(self) -> None:
+        try:
+            pids = self.sb.processes()         # pid 1 first: its namespace dies with it
+        except (OSError, TypeError):           # already gone
+            pids = []
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def __exit__(self, *exc) -> None:
         self.stop.set()
-        self.thread.join()
+        for t in self.threads:
+            t.join()
 
 
 def remove_beneath(root: Path, rel: str) -> None:

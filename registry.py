@@ -247,6 +247,7 @@ class _Session:
     def __init__(self, ref: str, scheme: str, timeout: float, deadline: float | None = None, nets=()):
         self.ref, self.r, self.timeout, self.token = ref, parse_reference(ref), timeout, None
         self.deadline = deadline  # time.monotonic() by which the whole pull is done, or None
+        self.keep_free, self.disk = None, None   # bytes the disk at `disk` keeps free (pull's keep_free)
         self.base = f"{scheme}://{self.r.registry}/v2/{self.r.repository}/"
         self.guard, self.timer = _Guard(ref, nets), None
         self.opener = urllib.request.build_opener(_NoRedirect, urllib.request.ProxyHandler({}),
@@ -276,6 +277,16 @@ class _Session:
         if left <= 0:
             raise RegistryError(f"image {self.ref}: the pull's deadline passed")
         return min(self.timeout, left)
+
+    def room(self, more: int) -> None:
+        """Refuse `more` bytes that would leave the disk under keep_free: blobs, the merged tar and the
+        rootfs are ~3x an image, each once capped only at max_bytes (rt14b p23: to 0 MiB free)."""
+        if self.keep_free is None:
+            return
+        v = os.statvfs(self.disk)          # cheap: once per MiB of a blob, once per merged file
+        if v.f_bavail * v.f_frsize - more < self.keep_free:
+            raise RegistryError(f"image {self.ref}: would leave under {self.keep_free >> 20} MiB free on the "
+                                "cache's disk")
 
     def open(self, url: str, headers: dict):
         # Every request, the registry's realm and redirects included, is HTTP(S): urllib would also open
@@ -371,6 +382,7 @@ def _blob(s: _Session, desc: dict, blob_dir: Path, say) -> Path:
                 # Never more than the declared size + 1 byte is read or written: one byte over is refused.
                 while chunk := resp.read1(min(1 << 20, size + 1 - n)):
                     h.update(chunk)
+                    s.room(len(chunk))
                     tmp.write(chunk)
                     n += len(chunk)
                     if n > size:
@@ -439,8 +451,10 @@ def _survivors(layers: list[Path], s: _Session,
                             cut.add(name)  # a file replacing a directory hides the directory's tree
         except (tarfile.TarError, OSError, EOFError, archives.ArchiveError) as e:
             raise RegistryError(f"image {s.ref}: layer {i + 1} ({path.name[:12]}) unreadable ({e})") from None
-        for p in [p for p in owner if p in gone or any(q in cut for q in _parents(p))]:
-            del owner[p]
+        for p in list(owner):
+            s.left()                           # the deadline inside the walk too: a path's is ~1 ms at most
+            if p in gone or any(q in cut for q in _parents(p)):
+                del owner[p]
         owner.update(names)
     keep = {ik: (name, None) for name, ik in owner.items()}
     for i, k, name, target in links:
@@ -456,7 +470,8 @@ def _survivors(layers: list[Path], s: _Session,
 
 def pull(ref: str, out: BinaryIO, blob_dir: Path, platform: str = "linux/amd64", progress=None,
          timeout: float = 30, scheme: str = "https", deadline: float | None = None,
-         max_bytes: int | None = None, registry_nets=(), max_files: int | None = None) -> dict:
+         max_bytes: int | None = None, registry_nets=(), max_files: int | None = None,
+         keep_free: int | None = None) -> dict:
     """Write the merged root filesystem of image `ref` for `platform` to `out` as one uncompressed tar
     stream; blobs are cached in blob_dir/sha256/. Returns the config's CONFIG_KEYS (Env, WorkingDir, User,
     ...; keys the config lacks or has as null are left out). progress(msg) gets a line
@@ -464,12 +479,15 @@ def pull(ref: str, out: BinaryIO, blob_dir: Path, platform: str = "linux/amd64",
     overall bound) the whole pull, merge included. Every blob is checked against its declared size as it
     streams and its digest at the end; the layers' declared sizes, before any is downloaded, and the merged
     tar's files may each add up to `max_bytes` at most (None: no cap), checked before each is written, and
-    be `max_files` entries (inodes once unpacked: rt11b p04) at most, checked before any is.
+    be `max_files` entries (inodes once unpacked: rt11b p04) at most, checked before any is; and each blob's
+    chunk and each merged file is refused where it would leave blob_dir's disk (where `out` is meant to be
+    too) under `keep_free` bytes free (None: not checked).
     `registry_nets`: networks (CIDR strings) that may be reached though not public, e.g. ("127.0.0.1/32",)
     for a registry on this machine; every other loopback, private, link-local, multicast or reserved
     address is refused (see the module docstring). Raises
     RegistryError, or RegistryUnreachable when a host does not answer."""
     with _Session(ref, scheme, timeout, deadline, registry_nets) as s:
+        s.keep_free, s.disk = keep_free, blob_dir
         try:
             return _pull(s, ref, out, blob_dir, platform, progress, max_bytes, max_files)
         except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as e:
@@ -518,6 +536,7 @@ def _pull(s: _Session, ref: str, out: BinaryIO, blob_dir: Path, platform: str, p
                     written += member.size if member.isreg() else 0
                     if max_bytes is not None and written > max_bytes:
                         raise RegistryError(f"image {ref}: its files add up to over {max_bytes >> 20} MiB")
+                    s.room(member.size if member.isreg() else 0)    # before it is written
                     member.name, link = keep[(i, k)]
                     member.linkname = link or member.linkname
                     # the layer's own path/linkpath pax records would override the names set here

@@ -167,9 +167,9 @@ The invariants, each a class of forgery (not a list of attacks):
      (NOT_REGULAR). At most TEXT_BYTES are read per episode; a judged file past them is refused.
   5. The verifier's own places: anything in /tests or /logs/verifier, either replaced by a non-directory,
      or /logs that is not a directory (the directories themselves, made or re-owned, are not).
-  6. A layer that cannot be checked: deeper than MAX_DEPTH, larger than MAX_ENTRIES, slower than
-     MAX_SECONDS to list, or holding more than MAX_LIBRARIES libraries to read: refused whole, before
-     anything else is judged.
+  6. A layer that cannot be checked: deeper than MAX_DEPTH, larger than MAX_ENTRIES or MAX_PATH_BYTES,
+     slower than MAX_SECONDS to list, or holding more than MAX_LIBRARIES libraries to read: refused whole,
+     before anything else is judged.
 What is not judged (the README's "what the verifier sees"): new files elsewhere (/etc/passwd from useradd,
 /etc/cron.d, /etc/nginx, new packages' files), the workdir (but a shadow in its PATH directories), caches
 under HOME, the image's data in a tree with no code of its (/data/input.csv) or under /etc and /var (but by
@@ -604,6 +604,9 @@ STARTUP_OPTIONS = {"NODE_OPTIONS": re.compile(r"(?:--require|-r|--import|--loade
 # The host-side walk has a budget the agent cannot size: a layer over it is not checked but refused, cheaply
 # (300k hard links once cost the trainer a minute of CPU outside any cgroup).
 MAX_DEPTH, MAX_ENTRIES, MAX_SECONDS = 256, 100_000, 5.0
+# ... and in bytes: a path is up to MAX_DEPTH 255-byte names (64 KiB), so 100k entries were up to 6 GiB of the
+# trainer's memory per episode judged (rt14b p13); real layers' paths average ~100 bytes (10 MB at the cap)
+MAX_PATH_BYTES = 64 << 20
 VERIFIERS_OWN = ("/tests", "/logs/verifier", "/logs/.verifier-pycache")   # sandbox_init.PYCACHE
 # Where a link of the agent's must never lead, in the verifier's view: its own files (/tests, /logs;
 # /run/xfer, where files on their way in are staged), and what the kernel shows each process of itself
@@ -631,11 +634,12 @@ class _Unchecked(Exception):
 def listing(layer: str) -> list[Change]:
     """Every entry of a writable layer, read through directory fds with O_NOFOLLOW and fstatat without
     following links: no link in the layer is ever followed, and no file of it is opened. Past MAX_ENTRIES
-    entries, MAX_SECONDS or MAX_DEPTH levels the walk stops, and its last entry is an "unchecked" one."""
+    entries, MAX_PATH_BYTES of paths and link targets, MAX_SECONDS or MAX_DEPTH levels the walk stops, and
+    its last entry is an "unchecked" one."""
     out: list[Change] = []
     fd = os.open(layer, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        _walk(fd, "", 0, out, time.monotonic() + MAX_SECONDS)
+        _walk(fd, "", 0, out, [time.monotonic() + MAX_SECONDS, MAX_PATH_BYTES])
     except _Unchecked as e:
         out.append(Change("/", "unchecked", why=str(e)))
     finally:
@@ -643,18 +647,22 @@ def listing(layer: str) -> list[Change]:
     return out
 
 
-def _walk(dfd: int, prefix: str, depth: int, out: list[Change], deadline: float) -> None:
+def _walk(dfd: int, prefix: str, depth: int, out: list[Change], budget: list) -> None:
+    """budget: [the walk's deadline, the bytes of paths it may still keep]."""
     with os.scandir(dfd) as it:                # lazily: a directory of a million entries is not read whole
         for e in it:
-            _entry(dfd, e, f"{prefix}/{e.name}", depth, out, deadline)
+            _entry(dfd, e, f"{prefix}/{e.name}", depth, out, budget)
 
 
-def _entry(dfd: int, e, path: str, depth: int, out: list[Change], deadline: float) -> None:
+def _entry(dfd: int, e, path: str, depth: int, out: list[Change], budget: list) -> None:
     if depth >= MAX_DEPTH:
         raise _Unchecked(f"writable layer too deep to check: over {MAX_DEPTH} levels at {path}")
     if len(out) >= MAX_ENTRIES:
         raise _Unchecked(f"writable layer too large to check: over {MAX_ENTRIES} entries")
-    if len(out) % 1024 == 0 and time.monotonic() > deadline:
+    budget[1] -= len(path)
+    if budget[1] < 0:
+        raise _Unchecked(f"writable layer too large to check: over {MAX_PATH_BYTES >> 20} MiB of paths")
+    if len(out) % 1024 == 0 and time.monotonic() > budget[0]:
         raise _Unchecked(f"writable layer too large to check: {len(out)} entries in {MAX_SECONDS:g} s")
     st = e.stat(follow_symlinks=False)
     stamp, mode = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode, st.st_ctime_ns), st.st_mode
@@ -662,14 +670,16 @@ def _entry(dfd: int, e, path: str, depth: int, out: list[Change], deadline: floa
         sub = os.open(e.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dfd)
         try:
             out.append(Change(path, "dir", _opaque(sub), stamp))
-            _walk(sub, path, depth + 1, out, deadline)
+            _walk(sub, path, depth + 1, out, budget)
         finally:
             os.close(sub)
     else:
         kind = ("file" if stat.S_ISREG(mode) else "link" if stat.S_ISLNK(mode) else
                 "gone" if stat.S_ISCHR(mode) and st.st_rdev == 0 else "other")
-        out.append(Change(path, kind, False, stamp, target=os.readlink(e.name, dir_fd=dfd) if kind == "link"
-                          else "", names=st.st_nlink if kind == "file" else 1))
+        target = os.readlink(e.name, dir_fd=dfd) if kind == "link" else ""
+        budget[1] -= len(target)               # up to 4 KiB each: counted as paths are
+        out.append(Change(path, kind, False, stamp, target=target,
+                          names=st.st_nlink if kind == "file" else 1))
 
 
 def _opaque(fd: int) -> bool:

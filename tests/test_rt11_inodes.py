@@ -46,6 +46,7 @@ def low_reserves(monkeypatch):
     """Reserves that fit the small tmpfs: ~3,000 of its inodes and 240 MiB of its bytes left to spend."""
     monkeypatch.setattr(sandbox, "INODE_RESERVE", 5000)
     monkeypatch.setattr(images, "DISK_RESERVE_MB", 16)
+    monkeypatch.setattr(images, "DISK_FLOOR_MB", 8)         # half the reserve, as images sets it
 
 
 def test_a_layer_of_more_files_than_the_caches_free_inodes_less_the_reserve_fails_the_build(
