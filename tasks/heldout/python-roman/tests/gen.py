@@ -9,3 +9,14 @@ def cases(seed):
     invalid = ["", "IIII", "VV", "IC", "XM", "IL", "MMMM", "VX", "ABC", "XIIII", "CCCC", "DD", "LL", "iv", "IIV"]
     return numbers, rng.sample(invalid, 8)
 
+
+
+def to_roman(n):
+    """The reference numeral for 1 <= n <= 3999."""
+    vals = [(1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+            (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
+    s = ""
+    for v, r in vals:
+        while n >= v:
+            s, n = s + r, n - v
+    return s

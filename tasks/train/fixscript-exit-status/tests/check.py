@@ -1,8 +1,11 @@
 """Verifier: rebuilds this instance from TASK_SEED with gen.build() and checks the final state of /app."""
 import errno
+import json
+import math
 import os
 import random
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -124,6 +127,100 @@ def _give_at(fd):
             _give_at(sub)
         finally:
             os.close(sub)
+
+
+def read_back(top, *names):
+    """What root reads back from the scratch directory top once the agent's code has held it: the sorted
+    names in the directory top/NAMES..., or the text of the regular file there (1 MiB at most). Each name
+    is opened from the directory before it with O_NOFOLLOW, so a name the agent's code made a link (to
+    /logs/verifier, /dev/zero) or a fifo is never what root opens (rt14a p04): OSError, the check fails."""
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        for name in names:
+            fd, up = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd), fd
+            os.close(up)
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            return sorted(os.listdir(fd))
+        if not stat.S_ISREG(mode):
+            raise OSError(f"{os.path.join(top, *names)} is neither a directory nor a regular file")
+        with open(fd, closefd=False) as f:
+            return f.read(1 << 20)
+    finally:
+        os.close(fd)
+
+# ---- What the agent's functions did is judged by root, and fails closed (README "Containment", invariant 3;
+# rt14a p01-p03). The agent's process gets only inputs, shuffled (valid and invalid together: their order is
+# no label of the answer), and prints only what each call returned or raised; it computes no verdict. Its
+# module may patch anything in that process, but what it could print then is a function of the inputs alone,
+# as an honest module's is. Root compares each value with same(), where NaN, inf and a wrong type fail.
+CALLS = r'''
+import json, sys
+dumps, write = json.dumps, sys.stdout.write         # bound before the agent's module is imported
+calls = json.loads(sys.stdin.read())
+sys.path.insert(0, "/app")
+module = __import__(sys.argv[1])
+out = []
+for name, args in calls:
+    try:
+        out.append({"returned": getattr(module, name)(*args), "args": args})    # args: as the call left them
+    except Exception as e:
+        out.append({"raised": "ValueError" if isinstance(e, ValueError) else "other", "args": args})
+write("\n" + dumps(out, default=repr) + "\n")
+'''
+
+
+def call_each(module, calls):
+    """What module.NAME(*ARGS) did for each [NAME, ARGS] of calls, in calls' order, all called in one
+    process of the agent's code in a random order: {"returned": value, "args": ARGS as the call left them},
+    or {"raised": "ValueError" | "other", "args": ...}. Exits FAIL if that process did not say."""
+    order = list(range(len(calls)))
+    random.SystemRandom().shuffle(order)
+    # cwd: a fresh empty directory, so that `import json` in -c's sys.path[0] finds no file of the agent's
+    r = agent(["python3", "-E", "-s", "-c", CALLS, module], input=json.dumps([calls[i] for i in order]),
+              capture_output=True, text=True, timeout=60, cwd=scratch())
+    try:
+        got = json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        got = None
+    if r.returncode != 0 or not isinstance(got, list) or len(got) != len(calls) \
+            or not all(isinstance(g, dict) and "args" in g for g in got):
+        sys.exit(f"FAIL: calling {module} crashed (rc {r.returncode}):\n{r.stderr[-1500:]}")
+    back = [None] * len(calls)
+    for i, g in zip(order, got):
+        back[i] = g
+    return back
+
+
+def same(got, want, tol=0):
+    """Whether the agent's value got is want, failing closed: a number (int or float, never a bool) that is
+    finite and within tol of want; a str, bool or None equal to want and of its type; a list or dict of such
+    values, item by item. NaN, inf, a number too large for a float, or any other type is not want."""
+    if isinstance(want, bool) or want is None or isinstance(want, str):
+        return type(got) is type(want) and got == want
+    if isinstance(want, (int, float)):
+        if type(got) not in (int, float):
+            return False
+        try:
+            return math.isfinite(got) and abs(got - want) <= tol
+        except OverflowError:          # an int beyond a float's range, against a float want
+            return False
+    if isinstance(want, (list, tuple)):
+        return type(got) is list and len(got) == len(want) and all(map(same, got, want, [tol] * len(want)))
+    if isinstance(want, dict):
+        return (type(got) is dict and got.keys() == want.keys()
+                and all(same(got[k], want[k], tol) for k in want))
+    raise TypeError(f"same(): no rule for a want of type {type(want).__name__}")
+
+
+def returned(g, want, tol=0):
+    """Whether a call_each result is a return of want (same())."""
+    return "raised" not in g and "returned" in g and same(g["returned"], want, tol)
+
+
+def raised(g):
+    """Whether a call_each result is a ValueError raised."""
+    return "returned" not in g and g.get("raised") == "ValueError"
 
 
 sys.path.insert(0, "/tests")
