@@ -1347,6 +1347,8 @@ TEST_FRAMEWORKS = {"perl": r"(Test2?|TAP)/[\w/]+", "R": r"testthat|tinytest|RUni
 # counted apart from the pass rate (eval.py), so a broad rule would let a failing agent drop out of it.
 # And npx/npm exec unable to fetch the runner: offline (`npm error code ENOTCACHED`, rt11a p05), or with no
 # route to the registry (EAI_AGAIN, ENOTFOUND, ECONNREFUSED, ECONNRESET, ETIMEDOUT: rt13b p14, measured).
+# And uv's `uv run pytest` where the environment lacks it: `error: Failed to spawn: `pytest`` (rt14a p16;
+# a bare name, as `command not found`: a path is more often the agent's missing build).
 RUNNER_MISSING = re.compile(r"/tests/test\.sh: line \d+: .*(command not found|No such file or directory"
                             r"|Permission denied)$|^\S*python[\d.]*: No module named \S+$"
                             r"|^\S+: (line \d+: |\d+: )?\S+: (command )?not found$"
@@ -1372,6 +1374,7 @@ RUNNER_MISSING = re.compile(r"/tests/test\.sh: line \d+: .*(command not found|No
                             r"|^Could not execute because the specified command or file was not found\.$"
                             r"|^Ran 0 tests in [\d.]+s$|^NO TESTS RAN"
                             r"|^No tests? (files )?found, exiting with code 1$|^Error: No test files found"
+                            r"|^error: Failed to spawn: `?[^/\s`]+`?$"
                             r"|^npm (error|ERR!) code "
                             r"(ENOTCACHED|EAI_AGAIN|ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT)$")
 # A program test.sh started that could not open the file it was told to run: the runner never started where

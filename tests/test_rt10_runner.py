@@ -32,6 +32,9 @@ INC = " in @INC (you may need to install the {0} module) (@INC contains: /etc/pe
     ("No tests found, exiting with code 1", True),                                           # jest
     ('Error: No test files found: "/tests/*.spec.js"', True),                                # mocha
     ("/tests/test.sh: line 2: bats: command not found", True),
+    ("error: Failed to spawn: `pytest`", True),                                    # uv run (rt14a p16)
+    ("error: Failed to spawn: pytest", True),
+    ("error: Failed to spawn: `/app/build/solution`", False),                      # the agent's build
     ("Can't locate Solution.pm" + INC.format("Solution", "/tests/t.t"), False),              # the agent's
     ("Can't locate Calc/Util.pm" + INC.format("Calc::Util", "/tests/t.t"), False),
     ("Could not open input file: /app/solution.php", False),
