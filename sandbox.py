@@ -34,9 +34,9 @@ Containment, with Docker's defaults as the floor:
   episode's main sandbox, which it joins before making its user namespace), so the host's loopback and
   abstract unix sockets are out of reach. With network (set_network), pasta (Debian package passt) runs
   beside it as the namespace's owner: a user-mode TCP/IP stack that opens the sandbox's connections from
-  the host as ordinary sockets, with the host's loopback not mapped (--no-map-gw, -T none -U none) and the
-  host's own address given to the sandbox, so that address is the sandbox's own too. Without pasta,
-  network refuses to start.
+  the host as ordinary sockets, with the host's loopback not mapped (--no-map-gw, -T none -U none), its UDP
+  flows' host sockets bound to the host's address, not 0.0.0.0 (--outbound), and the host's own address
+  given to the sandbox, so that address is the sandbox's own too. Without pasta, network refuses to start.
 - The agent is root in its own container (or the user set_user names: pid 1 drops the shell to its ids
   before the exec, with no capability left) and can rewrite any file there, as in Docker; what it changed is
   exactly the writable layer (writable_layer()), which harbor.check_ground reads before the verifier runs
@@ -192,7 +192,10 @@ STATE_DIR = Path(tempfile.gettempdir()) / f"echo-sandbox-{os.getuid()}"
 # The user-mode network (Sandbox.set_network): pasta's options. -t/-u none: nothing of the host's reaches
 # in; -T/-U none: the sandbox's own loopback is not forwarded to the host's (pasta's default forwards its
 # bound ports); --no-map-gw: the gateway address is the real gateway, not the host's loopback. IPv4 only,
-# as Docker's default bridge (and 7 ms faster to start).
+# as Docker's default bridge (and 7 ms faster to start). _network_up adds --outbound with the host's own
+# address (outbound_address): pasta opens a host UDP socket per flow on the agent's own source port,
+# unconnected, and forwards in whatever reaches it; on 0.0.0.0, its default, that was what host processes
+# sent to 127.0.0.1 on that port, a host service's included (rt14b p20, p22, p26).
 PASTA = ["pasta", "--config-net", "--quiet", "-t", "none", "-u", "none", "-T", "none", "-U", "none",
          "--no-map-gw", "--ipv4-only"]
 NETWORK_HELP = ("network needs pasta, from the Debian package passt (apt-get install passt); without it "
@@ -211,6 +214,16 @@ _said: set[str] = set()
 def network_available() -> bool:
     """Whether sandboxes can have a network here (pasta is installed)."""
     return shutil.which("pasta") is not None
+
+
+def outbound_address() -> str | None:
+    """The host's IPv4 address on its default route (a UDP connect sends nothing), or None without one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.123", 9))         # any address the default route covers
+            return s.getsockname()[0]
+        except OSError:
+            return None
 
 
 def resolver_file(etc: Path = Path("/etc/resolv.conf"),
@@ -478,7 +491,8 @@ class Sandbox:
         pidfile = self.dir / "net.pid"
         # pasta joins the user and network namespaces of our child (sandbox_init.py made it dumpable for
         # this), sets up its tap interface, address and routes there, then goes to the background.
-        argv = [*PASTA, "-P", str(pidfile)]
+        out = outbound_address()
+        argv = [*PASTA, *(["--outbound", out] if out else []), "-P", str(pidfile)]
         if os.getuid() == 0:
             # pasta runs as the namespace's owner (owner_uid: only its caps there let it join), and writes
             # its pid file after it drops to it: the state directory (H's, 0700) lets that owner's group
