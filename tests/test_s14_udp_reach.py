@@ -82,20 +82,24 @@ def test_a_host_udp_service_keeps_its_loopback_datagrams_when_the_agent_sends_fr
 
 
 @needs_pasta
-def test_the_agents_multicast_does_not_reach_the_hosts_group_members():
-    # A host responder joined to a group (as mDNS 224.0.0.251, SSDP 239.255.255.250 responders are): pasta
-    # sent the agent's datagram to the group from a host socket, and the host looped it back to its members.
-    port, group = free_udp_port(), "239.255.7.7"
+@pytest.mark.parametrize("group", ["239.255.7.7", "224.0.0.251", "239.255.255.250"])
+def test_the_agents_multicast_does_not_reach_the_hosts_group_members(group):
+    # A host responder joined to a group (mDNS 224.0.0.251, SSDP 239.255.255.250): pasta sent the agent's
+    # datagram to the group from a host socket, and the host looped it back to its members. The agent also
+    # joins the group (its IGMP report goes out), as a responder would.
+    port = free_udp_port()
     member = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     member.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     member.bind(("0.0.0.0", port))
     member.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton(group) + bytes(4))
     member.settimeout(1)
+    join = f"socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton('{group}') + bytes(4)"
+    code = ("import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+            f"s.setsockopt({join})\n"
+            f"for _ in range(3): s.sendto(b'to-the-group', ('{group}', {port}))\nprint('sent')")
     try:
         with Sandbox(network=True) as sb:
-            send = f"for _ in range(3): s.sendto(b'to-the-group', ('{group}', {port}))\nprint('sent')"
-            out = sb.run(f"python3 -c \"import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-                         f"{send}\"", timeout=30).output
+            out = sb.run(f"python3 -c \"{code}\"", timeout=30).output
         got = []
         try:
             while True:
