@@ -199,7 +199,13 @@ STATE_DIR = Path(tempfile.gettempdir()) / f"echo-sandbox-{os.getuid()}"
 # address (outbound_address): pasta opens a host UDP socket per flow on the agent's own source port,
 # unconnected, and forwards in whatever reaches it; on 0.0.0.0, its default, that was what host processes
 # sent to 127.0.0.1 on that port, a host service's included (rt14b p20, p22, p26).
-PASTA = ["pasta", "--config-net", "--quiet", "-t", "none", "-u", "none", "-T", "none", "-U", "none",
+# prlimit: pasta's files, so its host sockets, capped at PASTA_FILES (it ran with 20,000, in the trainer's
+# cgroup): a UDP flow is one host socket on the host's own port, so one episode held 2,845 host ports from
+# 3,000 datagrams (rt14b p19), and a few could take the whole ephemeral range. 80 are open at rest; every
+# TCP connection and UDP flow takes one more, and past the cap a new one is dropped.
+PASTA_FILES = 1024
+PASTA = ["prlimit", f"--nofile={PASTA_FILES}:{PASTA_FILES}",
+         "pasta", "--config-net", "--quiet", "-t", "none", "-u", "none", "-T", "none", "-U", "none",
          "--no-map-gw", "--ipv4-only"]
 # pasta's side (_network_up): a network namespace of its own (R), in the sandbox's user namespace, joined to
 # the sandbox's eth0 by a veth pair through a bridge whose port to pasta floods no multicast and is never a
@@ -236,7 +242,7 @@ _said: set[str] = set()
 
 def network_available() -> bool:
     """Whether sandboxes can have a network here (pasta is installed, and ip and nsenter for its bridge)."""
-    return all(shutil.which(p) for p in ("pasta", "ip", "nsenter", "unshare"))
+    return all(shutil.which(p) for p in ("pasta", "ip", "nsenter", "unshare", "prlimit"))
 
 
 def outbound_address() -> str | None:
