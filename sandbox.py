@@ -36,8 +36,10 @@ Containment, with Docker's defaults as the floor:
 - The network namespace is always the sandbox's own (or, for a task's sidecar, network_of=, that of the
   episode's main sandbox, which it joins before making its user namespace), so the host's loopback and
   abstract unix sockets are out of reach. With network (set_network), pasta (Debian package passt) runs
-  beside it as the namespace's owner: a user-mode TCP/IP stack that opens the sandbox's connections from
-  the host as ordinary sockets, with the host's loopback not mapped (--no-map-gw, -T none -U none) and the
+  beside it as the namespace's owner, in a network namespace of its own joined to the sandbox's by a veth
+  and a bridge that floods it no multicast (NETNS): a user-mode TCP/IP stack that opens the sandbox's
+  connections from the host as ordinary sockets, with the host's loopback not mapped (--no-map-gw, -T none
+  -U none), its UDP flows' host sockets bound to the host's address, not 0.0.0.0 (--outbound), and the
   host's own address given to the sandbox, so that address is the sandbox's own too. Without pasta,
   network refuses to start.
 - The agent is root in its own container (or the user set_user names: pid 1 drops the shell to its ids
@@ -64,6 +66,7 @@ the sandbox writes is read within a byte budget per second (_Budget): its writer
 from __future__ import annotations
 
 import atexit
+import contextlib
 import errno
 import fnmatch
 import hashlib
@@ -197,11 +200,40 @@ STATE_DIR = Path(tempfile.gettempdir()) / f"echo-sandbox-{os.getuid()}"
 # The user-mode network (Sandbox.set_network): pasta's options. -t/-u none: nothing of the host's reaches
 # in; -T/-U none: the sandbox's own loopback is not forwarded to the host's (pasta's default forwards its
 # bound ports); --no-map-gw: the gateway address is the real gateway, not the host's loopback. IPv4 only,
-# as Docker's default bridge (and 7 ms faster to start).
-PASTA = ["pasta", "--config-net", "--quiet", "-t", "none", "-u", "none", "-T", "none", "-U", "none",
+# as Docker's default bridge (and 7 ms faster to start). _network_up adds --outbound with the host's own
+# address (outbound_address): pasta opens a host UDP socket per flow on the agent's own source port,
+# unconnected, and forwards in whatever reaches it; on 0.0.0.0, its default, that was what host processes
+# sent to 127.0.0.1 on that port, a host service's included (rt14b p20, p22, p26).
+# prlimit: pasta's files, so its host sockets, capped at PASTA_FILES (it ran with 20,000, in the trainer's
+# cgroup): a UDP flow is one host socket on the host's own port, so one episode held 2,845 host ports from
+# 3,000 datagrams (rt14b p19), and a few could take the whole ephemeral range. 80 are open at rest; every
+# TCP connection and UDP flow takes one more, and past the cap a new one is dropped.
+PASTA_FILES = 1024
+PASTA = ["prlimit", f"--nofile={PASTA_FILES}:{PASTA_FILES}",
+         "pasta", "--config-net", "--quiet", "-t", "none", "-u", "none", "-T", "none", "-U", "none",
          "--no-map-gw", "--ipv4-only"]
-NETWORK_HELP = ("network needs pasta, from the Debian package passt (apt-get install passt); without it "
-                "networked episodes and builds refuse to start (never the host's network)")
+# pasta's side (_network_up): a network namespace of its own (R), in the sandbox's user namespace, joined to
+# the sandbox's eth0 by a veth pair through a bridge whose port to pasta floods no multicast and is never a
+# multicast router port: pasta sends whatever reaches it from a host socket, and the host loops multicast
+# back to its own group members (mDNS, SSDP responders; rt14b p27). The bridge must be outside the
+# sandbox's namespace: a bridge floods what its own host sends whatever a port's flags say. The agent,
+# without CAP_NET_ADMIN or CAP_SYS_ADMIN, can neither change R nor enter it. NETNS runs in R with the
+# sandbox's pid as $1: the veth pair, then (once pasta has joined R and made its tap there, pasta0, with the
+# host's address and route) the bridge, and that address and route on the sandbox's eth0. It holds R until
+# pasta has joined it; then pasta alone does: R, the veth pair with it, go when pasta goes.
+NETNS = """set -e
+ip link add v0 mtu 65520 type veth peer name eth0 mtu 65520 netns "$1"; echo ready; read x
+s=$1; set -- $(ip -4 -o addr show dev pasta0); a=$4; set -- $(ip -4 route show default); g=$3
+printf '%s\\n' 'addr flush dev pasta0' 'link add br0 type bridge' 'link set pasta0 master br0' \\
+  'link set pasta0 type bridge_slave mcast_flood off mcast_router 0' 'link set v0 master br0 up' \\
+  'link set br0 up' | ip -b -
+printf '%s\\n' 'link set eth0 up' "addr add $a dev eth0" "route add default via $g" | \\
+  nsenter -t "$s" -n ip -b -
+echo done
+"""
+NETWORK_HELP = ("network needs pasta, from the Debian package passt, and ip, from iproute2 (apt-get "
+                "install passt iproute2); without them networked episodes and builds refuse to start (never "
+                "the host's network)")
 # As root, pasta runs as the namespace's owner, which may not open /dev/net/tun where it is 0600 (udev's
 # default is 0666): it gets a private mount namespace with a tun node of its own (same device, 10:200),
 # nothing else.
@@ -214,8 +246,18 @@ _said: set[str] = set()
 
 
 def network_available() -> bool:
-    """Whether sandboxes can have a network here (pasta is installed)."""
-    return shutil.which("pasta") is not None
+    """Whether sandboxes can have a network here (pasta is installed, and ip and nsenter for its bridge)."""
+    return all(shutil.which(p) for p in ("pasta", "ip", "nsenter", "unshare", "prlimit"))
+
+
+def outbound_address() -> str | None:
+    """The host's IPv4 address on its default route (a UDP connect sends nothing), or None without one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.123", 9))         # any address the default route covers
+            return s.getsockname()[0]
+        except OSError:
+            return None
 
 
 def resolver_file(etc: Path = Path("/etc/resolv.conf"),
@@ -475,6 +517,10 @@ class Sandbox:
             self._network_up()
         elif not on and self._net:
             _network_down(self._net, self.dir / "net.pid")
+            # the sandbox's eth0 goes with pasta's namespace, which the kernel frees a little later (~40 ms)
+            deadline, dev = time.monotonic() + 5, Path(f"/proc/{self._proc.pid}/net/dev")
+            while " eth0:" in dev.read_text() and time.monotonic() < deadline:
+                time.sleep(0.002)
         self.network = on
 
     def _network_up(self) -> None:
@@ -483,7 +529,30 @@ class Sandbox:
         pidfile = self.dir / "net.pid"
         # pasta joins the user and network namespaces of our child (sandbox_init.py made it dumpable for
         # this), sets up its tap interface, address and routes there, then goes to the background.
-        argv = [*PASTA, "-P", str(pidfile)]
+        out = outbound_address()
+        argv = [*PASTA, *(["--outbound", out] if out else []), "-I", "pasta0", "-P", str(pidfile)]
+        spid = str(self._proc.pid)
+        r = subprocess.Popen(["nsenter", "-t", spid, "-U", "unshare", "-n", "sh", "-c", NETNS, "sh", spid],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+        try:
+            if r.stdout.readline() != "ready\n":
+                raise SandboxError(f"the sandbox's network namespace for pasta could not be made: "
+                                   f"{one_line(r.stderr.read())[:200]}")
+            self._pasta_up(argv, pidfile, r.pid)
+            with contextlib.suppress(OSError):        # gone: said below, from its stderr
+                r.stdin.write("\n")
+                r.stdin.flush()
+            if r.stdout.readline() != "done\n":
+                _network_down(self._net, pidfile)
+                raise SandboxError(f"the sandbox's bridge to pasta could not be made: "
+                                   f"{one_line(r.stderr.read())[:200]}")
+        finally:
+            with contextlib.suppress(OSError):
+                r.stdin.close()
+            r.wait()
+
+    def _pasta_up(self, argv: list[str], pidfile: Path, target: int) -> None:
         if os.getuid() == 0:
             # pasta runs as the namespace's owner (owner_uid: only its caps there let it join), and writes
             # its pid file after it drops to it: the state directory (H's, 0700) lets that owner's group
@@ -496,7 +565,7 @@ class Sandbox:
             argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", TUN_NODE, "sh", *argv,
                     "--runas", f"{owner}:{owner}"]
         try:
-            r = subprocess.run([*argv, str(self._proc.pid)], stdin=subprocess.DEVNULL, capture_output=True,
+            r = subprocess.run([*argv, str(target)], stdin=subprocess.DEVNULL, capture_output=True,
                                text=True, timeout=30, start_new_session=True)     # no tty, as _spawn
             failed = r.returncode or not pidfile.is_file() or not pidfile.stat().st_size
         except subprocess.TimeoutExpired as e:
