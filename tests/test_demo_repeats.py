@@ -1,5 +1,6 @@
-"""The demo itself (`python echo.py`, 6 steps of 4 tasks x 4 rollouts) is repeatable: run twice it gives
-identical metrics, and a run resumed from any of its checkpoints repeats its next step, weights included.
+"""The demo itself (`python echo.py`, 4 tasks x 4 rollouts a step) is repeatable over its first STEPS steps:
+run twice it gives identical metrics, and a run resumed from any of those checkpoints repeats its next
+step, weights included.
 
 Both hold step by step for as long as the sandboxes returned the same observations. They need not: a
 command whose output depends on process scheduling (two processes of one pipeline writing to the same
@@ -7,12 +8,13 @@ terminal, or a pipeline stage that exits before the stage writing to it) can pri
 run on any machine, and the demo's barely trained agent writes such commands now and then. So a step
 whose episodes differ is not compared, and the test says which command it was.
 
-One whole demo runs; the second run is its first step run afresh, then each later step resumed from the
-whole demo's checkpoint before it. A second whole demo compared no more than that: after step 1 its steps
-are the same computation from the same state (resuming restores all of it, which the second test checks),
-and two whole demos usually part at step 3 to 5 (README), after which their steps compared nothing; each
-resumed step starts from the whole demo's own state, so every step is compared unless its own episodes
-differ. It runs 12 demo steps where two whole demos and five resumes ran 17."""
+The demo runs its first STEPS steps (`--stop-after`: the schedules still use the demo's 6); the second run
+is its first step run afresh, then each later step resumed from the demo's checkpoint before it. Each
+resumed step starts from the demo's own state, so every step is compared unless its own episodes differ.
+The demo's later steps are the same computation from a later state, and two whole demos usually part at
+step 3 to 5 (README), after which their steps compared nothing: they ran 12 demo steps here, 162 s of a
+loaded suite's 17 minutes, where 3 and their repeats run 6. That any checkpoint, a resumed run's included,
+continues as the uninterrupted run does is test_echo_run's test_resume_repeats_the_uninterrupted_run."""
 import json
 import os
 import subprocess
@@ -31,6 +33,7 @@ import sandbox
 ROOT = Path(__file__).resolve().parents[1]
 
 PER_STEP = 16                      # the demo's 4 tasks x 4 rollouts
+STEPS = 3                          # the demo's first steps compared (docstring)
 TIMING = {"tokens_per_s", "rollout_s", "train_s"}
 
 
@@ -62,11 +65,11 @@ def same_weights(a, b) -> bool:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, image_cache):
-    """(the whole demo's run directory, {step: the run directory of that step run again}): step 1 from
-    scratch, step k + 1 resumed from the demo's checkpoint step-k. Each is `python echo.py`, the repeats
-    beside the demo, 2 at a time: step 1 at once, step k + 1 as soon as the demo has saved step-k (it saves
-    every step, whole: a step-k directory appears complete). One after another in this process they kept
-    the second core idle for the length of 12 demo steps; now it is about the demo's 6 and one more."""
+    """(the demo's run directory, its first STEPS steps; {step: the run directory of that step run again}):
+    step 1 from scratch, step k + 1 resumed from the demo's checkpoint step-k. Each is `python echo.py`, the
+    repeats beside the demo, 2 at a time: step 1 at once, step k + 1 as soon as the demo has saved step-k
+    (it saves every step, whole: a step-k directory appears complete). One after another in this process
+    they kept the second core idle for the length of 2 x STEPS demo steps; now it is about STEPS and one."""
     base = tmp_path_factory.mktemp("demo")
     demo = base / "run"
     # the session's image cache, as in this process (conftest); one torch thread each, so that the three
@@ -84,20 +87,20 @@ def runs(tmp_path_factory, image_cache):
 
     def again(k: int) -> Path:
         out = base / f"from-{k}"
-        while k and not (demo / f"step-{k}").is_dir() and whole.poll() is None:
+        while k and not (demo / f"step-{k}").is_dir() and demo_run.poll() is None:
             time.sleep(0.5)
         resume = ["--resume", demo / f"step-{k}"] if k else []
         log = base / f"from-{k}.log"
         finished(echo(*resume, "--out", out, "--stop-after", k + 1, "--save-episodes", log=log), log)
         return out
 
-    whole = echo("--out", demo, "--save-episodes", log=base / "run.log")
+    demo_run = echo("--out", demo, "--stop-after", STEPS, "--save-episodes", log=base / "run.log")
     with ThreadPoolExecutor(2) as pool:
-        repeats = {k + 1: pool.submit(again, k) for k in range(0, 6)}
+        repeats = {k + 1: pool.submit(again, k) for k in range(0, STEPS)}
         try:
-            finished(whole, base / "run.log")
+            finished(demo_run, base / "run.log")
         finally:
-            whole.kill()           # (if it is still running: then the repeats waiting for it go on at once)
+            demo_run.kill()        # (if it is still running: then the repeats waiting for it go on at once)
         return demo, {step: f.result() for step, f in repeats.items()}
 
 
@@ -121,8 +124,8 @@ def compare(demo, again, steps) -> list[int]:
 
 def test_the_demo_run_twice_gives_identical_metrics(runs):
     demo, again = runs
-    assert sorted(metrics(demo)) == list(range(1, 7))
-    compared = compare(demo, again, range(1, 7))
+    assert sorted(metrics(demo)) == list(range(1, STEPS + 1))
+    compared = compare(demo, again, range(1, STEPS + 1))
     print("steps compared:", compared)
     if not compared:
         pytest.skip("every step's episodes differed from the demo's")
@@ -130,7 +133,7 @@ def test_the_demo_run_twice_gives_identical_metrics(runs):
 
 def test_a_demo_resumed_from_each_checkpoint_repeats_the_next_step(runs):
     demo, again = runs
-    compared = compare(demo, again, range(2, 7))
+    compared = compare(demo, again, range(2, STEPS + 1))
     print("steps compared after a resume:", compared)
     if not compared:
         pytest.skip("every resumed step met a command whose output differed")
