@@ -640,7 +640,7 @@ class Sandbox:
     def cpu(self) -> tuple[float, bool]:
         """(CPU seconds its processes have used, their reaped children's included; whether one of them is
         running, waiting to run or in a disk wait), read on the host from /proc: whether what the sandbox
-        started is still at work (harbor._await_settled). Not the cgroup's counter: cgroup v1's cpu
+        started is still at work (_await_settled in harbor.py). Not the cgroup's counter: cgroup v1's cpu
         controller keeps none, and an episode without a cgroup has none."""
         seconds, busy = 0, False
         for pid in self.processes():

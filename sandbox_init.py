@@ -172,8 +172,8 @@ def _child(cfg: dict) -> None:
     # refuse it. Nothing of the sandbox can name this process (it is outside the new PID namespace);
     # pid 1, which it can name, goes back to non-dumpable.
     _check(_libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")
-    # The caller moved us into the sandbox's cgroup meanwhile (sandbox._spawn): pid 1 and all below it are
-    # born there
+    # The caller moved us into the sandbox's cgroup meanwhile (_spawn in sandbox.py): pid 1 and all below
+    # it are born there
     if os.read(fds["go"], 1) != b"c":
         sys.exit(1)
     os.close(fds.pop("go"))
@@ -1745,8 +1745,8 @@ def _image_dir(d: str) -> int | None:
 
 
 def _reward_files(fd: int) -> list[tuple[str, str]]:
-    """The verifier's reward files as (name, hex of up to REWARD_FILES[name] bytes), from the fd of its private
-    tmpfs: opened without following links, regular files only ("-" for anything else)."""
+    """The verifier's reward files as (name, hex of up to REWARD_FILES[name] bytes), from the fd of its
+    private tmpfs: opened without following links, regular files only ("-" for anything else)."""
     out = []
     for name in REWARD_FILES:
         try:
@@ -2113,8 +2113,8 @@ def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, log
 
 
 def serve(fd: int) -> None:
-    """The starter (sandbox._starter_clone): one interpreter per caller, started once, this module imported.
-    Each message on the socket fd is a sandbox's config, with its stdin, its output pipe and the fds of
+    """The starter (_starter_clone in sandbox.py): one interpreter per caller, started once, this module
+    imported. Each message on the socket fd is a sandbox's config, with its stdin, its output pipe and the fds of
     cfg["fds"] attached; its child is cloned from here, so that no start pays for an interpreter and these
     imports (the largest part of a cached episode's start before). The clone is the caller's own child
     (CLONE_PARENT), which the caller waits for as it did for the interpreter it started. The reply: its pid,
@@ -2142,7 +2142,7 @@ def _started(message: tuple, got: list[int]) -> None:
     code = 1
     try:
         cfg, names, cwd = message
-        os.setsid()                            # no controlling terminal (sandbox._spawn)
+        os.setsid()                            # no controlling terminal (_spawn in sandbox.py)
         os.dup2(got[0], 0)
         os.dup2(got[1], 1)
         os.dup2(got[1], 2)
