@@ -2114,8 +2114,8 @@ def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, log
 
 def serve(fd: int) -> None:
     """The starter (_starter_clone in sandbox.py): one interpreter per caller, started once, this module
-    imported. Each message on the socket fd is a sandbox's config, with its stdin, its output pipe and the fds of
-    cfg["fds"] attached; its child is cloned from here, so that no start pays for an interpreter and these
+    imported. Each message on the socket fd is a sandbox's config, with its stdin, its output pipe and the fds
+    of cfg["fds"] attached; its child is cloned from here, so that no start pays for an interpreter and these
     imports (the largest part of a cached episode's start before). The clone is the caller's own child
     (CLONE_PARENT), which the caller waits for as it did for the interpreter it started. The reply: its pid,
     or -errno. EOF (the caller is gone): exit."""
