@@ -1446,9 +1446,9 @@ def ground(env: Environment) -> list[tuple[str, str, list[tamper.Change]]]:
     # a copy holds the image's files too: judged are those the layer names (the agent's changes: once in
     # the layer, a path stays there, as a file or a whiteout) and those the image lacks
     changed = {c.path for c in listed}
-    baseline = getattr(env, "baseline", {})
-    setup = {c.path: c for c in listed if baseline.get(c.path) == c.stamp}    # as the setup left them
-    left = [SAME_ENTRY_BYTES]
+    baseline = getattr(env, "baseline", {})    # none while Environment.__init__ makes it from this
+    setup = {c.path: c for c in listed if baseline.get(c.path) == c.stamp} if copies else {}
+    left = [tamper.SAME_ENTRY_BYTES]
     for d, target in volumes + copies:
         st = os.lstat(d)                       # the trainer's own copy: a directory, or one file (./a.txt)
         top = tamper.Change(target, "dir" if stat.S_ISDIR(st.st_mode) else "file",
@@ -1458,7 +1458,7 @@ def ground(env: Environment) -> list[tuple[str, str, list[tamper.Change]]]:
             inside = [c for c in inside if c.path in changed or env.image.kind(c.path) is None]
             # the copy gives the setup's file a new inode and ctime (rt14a p32: a grader the setup put in
             # /tmp, never touched, was counted modified): the layer's own stamp where its bytes are the same
-            inside = [replace(c, stamp=was.stamp) if (was := setup.get(c.path)) and same_entry(
+            inside = [replace(c, stamp=was.stamp) if (was := setup.get(c.path)) and tamper.same_entry(
                 layer, was, d, c.path[len(target):], c, left) else c for c in inside]
         out.append((str(d), target, [top, *inside]))
     # after a verifier: what it wrote on its own root and over dpkg's and apt's (sandbox_init._own_root),
@@ -1470,32 +1470,6 @@ def ground(env: Environment) -> list[tuple[str, str, list[tamper.Change]]]:
             own = [c for c in own if c.path.split("/")[2] not in sandbox_init.FRESH_DEV]
         out.append((str(d), target, own))
     return out
-
-
-SAME_ENTRY_BYTES = 64 << 20                 # compared per check; past them a copy is judged by its stamp
-
-
-def same_entry(layer: str, was: tamper.Change, root: str, rel: str, c: tamper.Change,
-               left: list[int]) -> bool:
-    """The entry `c` of a copy pid 1 made of a SCRATCH directory (at `rel` under `root`; _copy_tree keeps
-    mode and mtime, not the inode or ctime) is the layer's entry `was`, unchanged: a link to the same
-    target, or a regular file of the same size, mode, mtime and bytes (both read through no link, at most
-    left[0] bytes in all: past them, False, and the copy is judged by its own stamp)."""
-    if c.kind != was.kind or c.kind == "link":
-        return c.kind == was.kind and c.target == was.target
-    if c.kind != "file" or c.stamp[1:4] != was.stamp[1:4] or c.stamp[1] > left[0]:
-        return False
-    left[0] -= c.stamp[1]
-    texts = []
-    for top, path in ((layer, was.path), (root, rel)):
-        fd = tamper._open_dir(top, os.path.dirname(path))
-        if fd is None:
-            return False
-        try:
-            texts.append(tamper._read(fd, os.path.basename(path), c.stamp[1]))
-        finally:
-            os.close(fd)
-    return texts[0] is not None and texts[0] == texts[1]
 
 
 def _under(found: dict[str, str], at: str) -> dict[str, str]:

@@ -1784,6 +1784,31 @@ def _open_dir(root: str, directory: str) -> int | None:
     return fd
 
 
+SAME_ENTRY_BYTES = 64 << 20                 # compared per check; past them a copy is judged by its stamp
+
+
+def same_entry(layer: str, was: Change, root: str, rel: str, c: Change, left: list[int]) -> bool:
+    """The entry `c` of a copy pid 1 made of a SCRATCH directory (at `rel` under `root`; _copy_tree keeps
+    mode and mtime, not the inode or ctime) is the layer's entry `was`, unchanged: a link to the same
+    target, or a regular file of the same size, mode, mtime and bytes (both read through no link, at most
+    left[0] bytes in all: past them, False, and the copy is judged by its own stamp)."""
+    if c.kind != was.kind or c.kind == "link":
+        return c.kind == was.kind and c.target == was.target
+    if c.kind != "file" or c.stamp[1:4] != was.stamp[1:4] or c.stamp[1] > left[0]:
+        return False
+    left[0] -= c.stamp[1]
+    texts = []
+    for top, path in ((layer, was.path), (root, rel)):
+        fd = _open_dir(top, os.path.dirname(path))
+        if fd is None:
+            return False
+        try:
+            texts.append(_read(fd, os.path.basename(path), c.stamp[1]))
+        finally:
+            os.close(fd)
+    return texts[0] is not None and texts[0] == texts[1]
+
+
 def within(path: str, d: str) -> bool:
     return path == d or path.startswith(d.rstrip("/") + "/")
 
