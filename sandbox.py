@@ -645,7 +645,7 @@ class Sandbox:
         seconds, busy = 0, False
         for pid in self.processes():
             try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                fields = _proc_stat(pid)
             except (OSError, IndexError):
                 continue                           # gone meanwhile: its time is in its parent's cutime
             busy |= fields[0] in ("R", "D")
@@ -1948,7 +1948,7 @@ def _descendants(root: int | None, level: int) -> dict[int, tuple[int, ...]]:
     for name in os.listdir("/proc"):
         if name.isdigit():
             try:
-                ppid = int(Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                ppid = int(_proc_stat(name)[1])
             except (OSError, IndexError):
                 continue
             children.setdefault(ppid, []).append(int(name))
@@ -1964,16 +1964,22 @@ def _descendants(root: int | None, level: int) -> dict[int, tuple[int, ...]]:
     return found
 
 
+def _proc_stat(pid: int | str) -> list[str]:
+    """/proc/PID/stat's fields after the command's name (which may hold spaces and parentheses): [0] the
+    state, [1] the parent's pid, ...; OSError once it is gone, IndexError for a torn read."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def _parent(pid: int) -> int:
     try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        return int(_proc_stat(pid)[1])
     except (OSError, IndexError, ValueError):
         return 0
 
 
 def _alive(pid: int) -> bool:
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in "ZX"
+        return _proc_stat(pid)[0] not in "ZX"
     except OSError:
         return False
 
