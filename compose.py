@@ -35,6 +35,7 @@ SUPPORTED = {"image", "build", "environment", "env_file", "volumes", "command", 
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 MAIN = "main"                                    # Harbor's name for the agent's container
 VOLUME_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")     # Docker's rule for a named volume
+SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")    # compose's for a service
 # Where the main container takes no volume: the agent can write any volume (check_ground judges the main
 # container's as it judges its writable layer), and none may sit where the verifier finds its programs,
 # libraries or tests, which the image's layers hold.
@@ -302,7 +303,7 @@ def load(path: Path, env: dict[str, str], read) -> Compose:
 
 def _service(name: str, spec, env_dir: Path, read, volumes: set[str]) -> Service:
     where = f"services.{name}"
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", str(name)):
+    if not SERVICE_NAME.fullmatch(str(name)):
         raise ValueError(f"{where}: a service name must be letters, digits, '.', '_' or '-'")
     if not isinstance(spec, dict):
         raise ValueError(f"{where} must be a mapping")

@@ -110,12 +110,14 @@ class Healthcheck:
 @dataclass
 class Artifact:
     """One of task.toml's top-level `artifacts` (Harbor's ArtifactConfig, or a bare path): `source`, a path
-    in the agent's container, is copied to the same path in a separate verifier's. `destination` is where
-    Harbor collects it on the host (default: the source's name, under the trial's artifacts/); echo keeps
-    no such collection, so it is only checked. `exclude`: globs left out of a directory (tar --exclude)."""
+    in the agent's container, or in the compose `service` named (schema 1.3: a sidecar holds it), is copied
+    to the same path in a separate verifier's. `destination` is where Harbor collects it on the host
+    (default: the source's name, under the trial's artifacts/); echo keeps no such collection, so it is only
+    checked. `exclude`: globs left out of a directory (tar --exclude)."""
     source: str
     destination: str | None = None
     exclude: tuple[str, ...] = ()
+    service: str | None = None
 
 
 @dataclass
@@ -283,6 +285,11 @@ def _load(path: Path, fail, need, read) -> Task:
                     images.check_reference(ref)
         except (ValueError, RecursionError, images.BuildError) as e:
             raise fail(f"environment/docker-compose.yaml: {_line(e)}") from None
+    sidecars = [s.name for s in services.services] if services else []
+    for a in separate.artifacts if separate else []:
+        if a.service and a.service not in sidecars:
+            raise fail(f"artifact {a.source!r}: service {a.service!r} is not one of "
+                       "environment/docker-compose.yaml's services")
     return Task(name=path.name, path=path, instruction=instruction,
                 agent_timeout=float(number("[agent].timeout_sec", 600)),
                 verifier_timeout=float(number("[verifier].timeout_sec", 120)),
@@ -417,9 +424,13 @@ def _artifacts(value, fail) -> list[Artifact]:
         where = f"artifacts[{i}]"
         if isinstance(a, str):
             a = {"source": a}
-        if not isinstance(a, dict) or set(a) - {"source", "destination", "exclude"}:
-            raise fail(f"{where} must be a path or a table of source, destination, exclude, got {_show(a)}")
+        if not isinstance(a, dict) or set(a) - {"source", "destination", "exclude", "service"}:
+            raise fail(f"{where} must be a path or a table of source, destination, exclude, service, got "
+                       f"{_show(a)}")
         source, dest, exclude = a.get("source"), a.get("destination"), a.get("exclude", [])
+        service = a.get("service")
+        if service is not None and not (isinstance(service, str) and compose.SERVICE_NAME.fullmatch(service)):
+            raise fail(f"{where}.service must be a compose service's name, got {_show(service)}")
         if not isinstance(source, str) or not source.startswith("/") or ".." in source.split("/") \
                 or re.search(r"[\0\n\r]", source):
             raise fail(f"{where}.source must be an absolute path without '..', got {_show(source)}")
@@ -427,7 +438,8 @@ def _artifacts(value, fail) -> list[Artifact]:
             raise fail(f"{where}.destination must be a path, got {_show(dest)}")
         if not isinstance(exclude, list) or not all(isinstance(x, str) and x for x in exclude):
             raise fail(f"{where}.exclude must be a list of patterns, got {_show(exclude)}")
-        out.append(Artifact("/" + os.path.normpath(source).lstrip("/"), dest, tuple(exclude)))
+        out.append(Artifact("/" + os.path.normpath(source).lstrip("/"), dest, tuple(exclude),
+                            None if service == "main" else service))
     return out
 
 
@@ -448,7 +460,6 @@ HARBOR_KEYS = {
 UNRUN = {  # (table, key): (is what the task sets something echo does not run?, what to say)
     ("environment", "os"): (lambda v: str(v).lower() != "linux", "only Linux tasks run here"),
     ("environment", "gpus"): (lambda v: v != 0, "sandboxes get no GPU"),
-    ("environment", "mcp_servers"): (lambda v: v != [], "MCP servers are not started"),
     ("", "steps"): (lambda v: True, "multi-step tasks are not run"),
 }
 
@@ -462,6 +473,11 @@ def _harbor_features(conf: dict, fail, name: str) -> None:
             shown = (f"[{len(value)} entries]" if isinstance(value, list)
                      else "a table" if isinstance(value, dict) else _show(value))
             raise fail(f"{f'[{table}].{key}' if table else key} = {shown} is not supported: {why}")
+    if conf["environment"].get("mcp_servers"):  # Harbor hands them to agents that take MCP tools; its
+        # compose services (the servers themselves) still start. Told once, not refused: the task runs as
+        # Harbor runs it for an agent without MCP, as echo's is (it types bash commands).
+        sandbox.say_once(f"task '{name}': [environment].mcp_servers not connected: echo's agent types bash "
+                         "commands and takes no MCP tools (the servers' compose services still start)")
     unknown = [f"[{t}].{k}" for t, keys in HARBOR_KEYS.items() for k in conf[t] if k not in keys]
     if unknown:
         sandbox.say_once(f"task '{name}': {', '.join(unknown)} not a Harbor task.toml key; ignored")
@@ -1206,6 +1222,10 @@ class Services:
                 except HealthcheckError as e:
                     raise images.BuildError(f"{where}: {e}") from None
 
+    def box(self, name: str) -> sandbox.Sandbox:
+        """The running sandbox of sidecar `name` (start() starts them in compose.services' order)."""
+        return self.boxes[[s.name for s in self.compose.services].index(name)]
+
     @staticmethod
     def command(svc: compose.Service, state, where: str) -> str:
         """A sidecar's command line, as Docker runs it (compose.argv): compose's entrypoint and command over
@@ -1804,12 +1824,14 @@ def verify_separate(env: Environment, task: Task, seed: int = 0) -> tuple[float,
         staged, left = [], ARTIFACT_MAX_BYTES
         for i, a in enumerate([Artifact(ARTIFACTS_DIR), *sep.artifacts]):
             try:
-                n = env.box.copy_out(a.source, stage / str(i), left, a.exclude)
+                box = env.services.box(a.service) if a.service else env.box
+                n = box.copy_out(a.source, stage / str(i), left, a.exclude)
             except OSError as e:               # CopyLimitError, or a tree the host cannot hold (names)
                 cap = (f" (the artifacts' cap, together: {ARTIFACT_MAX_BYTES} bytes)"
                        if isinstance(e, sandbox.CopyLimitError) else "")
-                raise VerifierError(f"task '{task.name}': artifact {a.source!r} not copied to the verifier: "
-                                    f"{_line(e)}{cap}") from None
+                of = f" of service {a.service!r}" if a.service else ""
+                raise VerifierError(f"task '{task.name}': artifact {a.source!r}{of} not copied to the "
+                                    f"verifier: {_line(e)}{cap}") from None
             if n is not None:
                 left -= n
                 staged.append((stage / str(i), a.source))

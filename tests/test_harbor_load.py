@@ -455,8 +455,6 @@ def test_a_file_that_is_not_utf8_is_one_line_error(tmp_path):
 @pytest.mark.parametrize("toml, error", [
     ('[environment]\ngpus = 1\n', "[environment].gpus = 1 is not supported: sandboxes get no GPU"),
     ('[environment]\nos = "windows"\n', "[environment].os = 'windows' is not supported: only Linux"),
-    ('[[environment.mcp_servers]]\nname = "m"\nurl = "http://m:8000/sse"\n',
-     "[environment].mcp_servers = [1 entries] is not supported: MCP servers"),
     # a separate verifier runs (test_harbor_verifier.py) from its own image, which needs tests/Dockerfile
     ('[verifier]\nenvironment_mode = "separate"\n', "the separate verifier's image needs tests/Dockerfile"),
     ('[verifier.environment]\ncpus = 1\n', "the separate verifier's image needs tests/Dockerfile"),
@@ -482,6 +480,14 @@ def test_a_key_harbor_does_not_have_is_said_once_and_the_task_loads(tmp_path, ca
     assert t.agent_timeout == 600                    # Harbor ignores the typo too: its default applies
     err = capsys.readouterr().err
     assert "'typo': [agent].timeout not a Harbor task.toml key; ignored" in err and "metadata" not in err
+
+
+def test_mcp_servers_load_and_are_said_once_not_connected(tmp_path, capsys):
+    # Harbor hands them to an agent that takes MCP tools; echo's types bash: the task runs as Harbor runs
+    # it for such an agent, and the user is told
+    load_task(make_task(tmp_path, "mcp", toml='[[environment.mcp_servers]]\nname = "m"\n'
+                                               'transport = "streamable-http"\nurl = "http://m:8000/mcp"\n'))
+    assert "'mcp': [environment].mcp_servers not connected" in capsys.readouterr().err
 
 
 def test_solution_env_is_read(tmp_path):

@@ -249,3 +249,40 @@ def test_separate_verifier_on_a_tiny_image_oracle_1_null_0(tmp_path):
         assert len([m for m in log if m.startswith("building line 3")]) == 1      # built once, then cached
     finally:
         sandbox.rmtree(cache)
+
+
+# ---- schema 1.3: an artifact a compose sidecar holds ([[artifacts]] service = "...") ----------------------
+
+SIDE_COMPOSE = """\
+services:
+  main: {}
+  box:
+    build:
+      context: ./box
+"""
+SIDE_DOCKERFILE = 'FROM host\nCMD ["sh", "-c", "mkdir -p /out && echo from-box > /out/r.txt && sleep 600"]\n'
+
+
+def test_an_artifact_of_a_sidecar_is_copied_from_that_sidecar(tmp_path):
+    toml = ('artifacts = [{ source = "/out/r.txt", service = "box" }]\n'
+            '[verifier]\nenvironment_mode = "separate"\n')
+    test_sh = '[ "$(cat /out/r.txt)" = from-box ] && echo 1 > /logs/verifier/reward.txt\n'
+    path = make_task(tmp_path, toml=toml, test_sh=test_sh, solve="true")
+    for rel, text in {"environment/docker-compose.yaml": SIDE_COMPOSE,
+                      "environment/box/Dockerfile": SIDE_DOCKERFILE}.items():
+        (path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (path / rel).write_text(text)
+    task = load_task(path)
+    assert task.separate.artifacts[0].service == "box"
+    with start_task(task) as env:
+        env.run("mkdir -p /out && echo from-main > /out/r.txt")    # the main container's is not it
+        r = env.services.box("box").run("for i in $(seq 100); do [ -s /out/r.txt ] && break; sleep 0.05; done")
+        assert r.exit_code == 0                # its command has written the file
+        assert env.verify() == (1.0, "")
+
+
+def test_an_artifact_of_a_service_the_task_does_not_have_is_refused_at_load(tmp_path):
+    toml = ('artifacts = [{ source = "/out", service = "nope" }]\n'
+            '[verifier]\nenvironment_mode = "separate"\n')
+    with pytest.raises(TaskError, match="service 'nope' is not one of environment/docker-compose.yaml"):
+        load_task(make_task(tmp_path, toml=toml))
