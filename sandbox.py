@@ -1437,6 +1437,41 @@ ALL_CGROUP = "echo-all"
 ALL_MB: int | None = None
 
 
+def _swap_on() -> bool:
+    """The host has a swap device or file in use (/proc/swaps lists one under its header)."""
+    try:
+        return len(Path("/proc/swaps").read_text().splitlines()) > 1
+    except OSError:
+        return True                            # unknown: assume it, so that a missing control fails closed
+
+
+def _memory_cap(d: Path, v2: bool, cap: int | str) -> None:
+    """Cap cgroup `d`'s memory at `cap` bytes, swap included (rt14b p08: RAM alone let an episode swap
+    without bound where the host has swap): v2's memory.max with memory.swap.max 0; v1's limit_in_bytes and
+    memsw.limit_in_bytes equal (the kernel keeps memsw >= the RAM limit: memsw is lowered after it and
+    raised before it). Where the host swaps and the cgroup has no swap control (swap accounting off), an
+    OSError: the limit cannot be applied, and the episode does not start (Cgroup.create)."""
+    cap = str(cap)
+    swap = d / ("memory.swap.max" if v2 else "memory.memsw.limit_in_bytes")
+    if not swap.exists() and _swap_on():
+        raise OSError(errno.ENOTSUP, f"the host swaps and {swap.name} is missing (swap accounting off), so "
+                                     "the memory limit would not bound swap")
+    if v2:
+        (d / "memory.max").write_text(cap)
+        if swap.exists():
+            swap.write_text("0")
+        return
+    try:
+        (d / "memory.limit_in_bytes").write_text(cap)
+        if swap.exists():
+            swap.write_text(cap)
+    except OSError as e:                       # raised above the old memsw: memsw first
+        if e.errno != errno.EINVAL or not swap.exists():
+            raise
+        swap.write_text(cap)
+        (d / "memory.limit_in_bytes").write_text(cap)
+
+
 class Cgroup:
     """One cgroup per sandbox for memory (page cache and tmpfs included), pids and CPU: v2 where we can
     create a child of our own cgroup, else the v1 memory, pids and cpu hierarchies; in ALL_CGROUP, or in a
@@ -1498,7 +1533,7 @@ class Cgroup:
         if v2:
             d = v2 / ALL_CGROUP
             d.mkdir(exist_ok=True)
-            (d / "memory.max").write_text(cap)
+            _memory_cap(d, True, cap)
             (d / "cgroup.subtree_control").write_text("+memory +pids +cpu")      # for the sandboxes in it
             return d, {}
         dirs = {c: p / ALL_CGROUP for c, p in v1.items()}
@@ -1509,7 +1544,7 @@ class Cgroup:
             hierarchy = m / "memory.use_hierarchy"     # 1 by default, and always since Linux 5.16
             if hierarchy.exists() and hierarchy.read_text().strip() != "1":
                 hierarchy.write_text("1")
-            (m / "memory.limit_in_bytes").write_text(cap)
+            _memory_cap(m, False, cap)
         return None, dirs
 
     @staticmethod
@@ -1560,7 +1595,7 @@ class Cgroup:
             else:                              # a compose episode's group
                 v2 = parent.dirs.get("unified")
                 parents = {c: d for c, d in parent.dirs.items() if c != "unified"}
-            wanted = {"memory": {"memory.max" if v2 else "memory.limit_in_bytes": memory_mb << 20},
+            wanted = {"memory": {},                                # _memory_cap: RAM and swap together
                       "pids": {"pids.max": nproc + BOX_PIDS * group},
                       "cpu": {"cpu.max": f"{quota} 100000"} if v2 else
                              {"cpu.cfs_period_us": 100_000, "cpu.cfs_quota_us": quota}}
@@ -1571,6 +1606,7 @@ class Cgroup:
                 for files in wanted.values():
                     for f, v in files.items():
                         (d / f).write_text(str(v))
+                _memory_cap(d, True, memory_mb << 20)
                 if group:                      # v2: its children get the controllers (it holds no process)
                     (d / "cgroup.subtree_control").write_text("+memory +pids +cpu")
             else:
@@ -1582,6 +1618,8 @@ class Cgroup:
                     dirs[ctl] = d
                     for f, v in files.items():
                         (d / f).write_text(str(v))
+                    if ctl == "memory":
+                        _memory_cap(d, False, memory_mb << 20)
             return Cgroup(dirs, memory_mb, nproc)
         except OSError as e:
             Cgroup(dirs).remove()
@@ -1628,15 +1666,18 @@ class Cgroup:
                             raise
                 else:
                     raise OSError(errno.EAGAIN, "they forked faster than they could be moved")
-                for f, v in {"pids.max": share_pids, "memory.max": share_mem, "cpu.weight": 1}.items():
+                for f, v in {"pids.max": share_pids, "cpu.weight": 1}.items():
                     (d / self.AGENT / f).write_text(str(v))
+                _memory_cap(d / self.AGENT, True, share_mem)
             else:
-                files = {"pids": {"pids.max": share_pids}, "memory": {"memory.limit_in_bytes": share_mem},
+                files = {"pids": {"pids.max": share_pids}, "memory": {},
                          "cpu": {"cpu.shares": 2}}                   # capped before anything moves in
                 for ctl, d in self.dirs.items():
                     (d / self.AGENT).mkdir(exist_ok=True)
                     for f, v in files[ctl].items():
                         (d / self.AGENT / f).write_text(str(v))
+                    if ctl == "memory":
+                        _memory_cap(d / self.AGENT, False, share_mem)
                 for d in self.dirs.values():
                     _move_all(d, d / self.AGENT, keep)
             # what moved in is counted (a move is never refused for it): over their share, the verifier's
