@@ -1756,11 +1756,19 @@ def _verify(env: Environment, task: Task, seed: int) -> tuple[float, str]:
         sandbox.say_once("the verifier has a network the agent's phase had not (--no-internet, or the task's "
                          "[agent].network_mode): the agent's processes and a compose task's sidecars are "
                          "killed before such a verifier")
-    sealed = keep and env.box.seal()
-    if keep and not sealed:                    # what they left cannot be kept from the tests
+    # --live-verifier (opt-in): Harbor's own way, the tests on the live container beside the survivors, for
+    # tasks whose tests and a service write the same files (mq-auto-restart: test.sh deletes the consumer's
+    # log, the consumer makes it again). Weaker by design, and said once: what the survivors write after
+    # the check below, test.sh reads (a log it greps, a file it runs); its reward stays its own.
+    live = keep and env.box.limits.live_verifier
+    if live:
+        sandbox.say_once("--live-verifier: the tests run on the live container beside the agent's processes, "
+                         "as Harbor's do: what those write during the tests, the tests read")
+    sealed = keep and not live and env.box.seal()
+    if keep and not live and not sealed:       # what they left cannot be kept from the tests
         why = env.box.seal_refused.format("; ".join(env.box.root_writers()[:3]) or "a file")
         say(f"task '{task.name}': {why}: they are killed before verification")
-    if not sealed:
+    if not sealed and not live:
         # Every process the agent started dies first, nested namespaces included: nothing of the agent's can
         # race the check below or the tests, or leave variables (PATH, LD_PRELOAD) behind.
         env.box.restart_shell()
@@ -1770,7 +1778,7 @@ def _verify(env: Environment, task: Task, seed: int) -> tuple[float, str]:
         # sealed or not, test.sh runs on a root of its own (Sandbox.run_fresh(tests=...)): where the agent's
         # processes were killed too, it writes no inode of theirs (rt12a p09, p15: through a hard link)
         try:
-            result = _run_tests(env, task, seed, ground.changes, staged=True)
+            result = _run_tests(env, task, seed, ground.changes, staged=not live)
         except RunnerMissing:                  # the agent's name shadowing the runner: tampered, not words
             check_ground(env, task, before=ground)
             raise
@@ -2275,6 +2283,10 @@ def add_environment_flags(add) -> None:
     add("--kill-agent-processes", action="store_true", help="kill every process the agent started before "
         "verification; default, as Harbor: they (a service it started) stay alive into it, which runs on a "
         "root they can no longer write (README Containment; needs Landlock ABI 6, Linux 6.12+)")
+    add("--live-verifier", action="store_true", help="with the agent's processes kept, run the tests on the "
+        "live container beside them, as Harbor does (no seal: what they write during the tests, the tests "
+        "read; for tasks whose tests and a service share files); default: the tests see the container as it "
+        "was when verification began (README Containment)")
     add("--allow-no-cgroup", action="store_true", help="where no cgroup can be made (not root, no delegated "
         "cgroup v2 subtree), run episodes and builds with per-process memory and process limits and no CPU "
         "limit; default: they do not start")

@@ -276,7 +276,7 @@ def rollout_limits(args):
                     command_timeout=args.command_timeout, episode_timeout=args.episode_timeout,
                     output_chars=args.max_output_chars, format_reminder=args.format_reminder,
                     shell=args.shell, system_prompt=args.system_prompt or R.SYSTEM_PROMPT,
-                    keep_agent_processes=not args.kill_agent_processes)
+                    keep_agent_processes=not args.kill_agent_processes, live_verifier=args.live_verifier)
 
 
 class Interrupt:

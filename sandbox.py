@@ -122,6 +122,9 @@ class Limits:                          # defaults; per-task values come from tas
     # verification, which then runs on ground they can no longer change (Sandbox.seal); needs Landlock ABI 6.
     # False (--kill-agent-processes): they are all killed first. Image builds always kill (images.py).
     keep_agent_processes: bool = True
+    # True (--live-verifier, opt-in): with them kept, the tests run on the live container as Harbor's do
+    # (no seal, no copies): what they write, test.sh sees, and the reverse; weaker, see harbor._verify.
+    live_verifier: bool = False
     build: bool = False                # an image build step's sandbox: seccomp.BUILD_RULES (images.py)
 
 
