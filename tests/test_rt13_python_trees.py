@@ -161,7 +161,8 @@ def judge_uv(image, layer, tools=frozenset({"uv"})):
 def test_an_agents_venv_interpreter_is_tampered_where_the_tests_run_uv(image, tmp_path):
     write(tmp_path, {"/app/.venv/pyvenv.cfg": "home = /usr/bin\n", "/app/.venv/bin/python": FAKE})
     assert judge_uv(image, tmp_path) == ["/app/.venv/bin/python"]
-    assert judge_uv(image, tmp_path, frozenset()) == []          # no `uv` in the tests: it runs nothing
+    # and whatever tool they name: poetry, pipenv, pdm, hatch, tox run it too (rt14a p25)
+    assert judge_uv(image, tmp_path, frozenset()) == ["/app/.venv/bin/python"]
 
 
 def test_a_venv_above_the_workdir_is_judged_too(image, tmp_path):
