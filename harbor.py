@@ -1556,7 +1556,8 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
                           deliverables=tamper.asked_files(task.instruction),
                           named=tamper.asked_names(task.instruction) | facts.named | facts.modules,
                           removable=tamper.asked_files(task.instruction)[0] | facts.paths,
-                          programs=facts.programs, tools=facts.tools, spelt=facts.paths)
+                          programs=facts.programs, tools=facts.tools, spelt=facts.paths,
+                          lookups=facts.lookups)
     if before is None:                         # before the tests: what they would write through
         volumes = [t for _, t in env.services.volumes_of_main()] if env.services else []
         bad += shared_links(places, volumes, env.baseline)
@@ -1958,15 +1959,20 @@ TESTS_PATH = re.compile(r"(?<![\w.~$-])(/[\w.@+-]+(?:/[\w.@+-]+)+)")
 TESTS_PATHS = 10_000
 
 
-def tests_named(tests: Path) -> tuple[tuple[str, ...], frozenset[str], frozenset[str], frozenset[str]]:
+def tests_named(tests: Path) -> tuple[tuple[str, ...], frozenset[str], frozenset[str], frozenset[str],
+                                      tamper.Lookups]:
     """(homes_named, the absolute paths the tests run by their name: tamper.exec_named, `sh /opt/grade.sh`,
     every absolute path of two components or more they spell out, at most TESTS_PATHS: tests_paths, the
-    tools whose settings in the workdir are judged: tamper.tools_in, `ruff check`) in one reading of
-    tests/; past the budget, the paths read so far and every tool (what was not read may run any)."""
+    tools whose settings in the workdir are judged: tamper.tools_in, `ruff check`, the search paths their
+    words set and the names they source, with every file name of tests/: tamper.tests_lookups) in one
+    reading of tests/; past the budget, the paths read so far and every tool (what was not read may run
+    any)."""
     named, files, left, run, spelt, tools = set(), 0, HOME_SCAN_BYTES, set(), set(), set()
+    lookups = tamper.Lookups()
     done = lambda homes, over=False: (homes, frozenset(run), frozenset(sorted(spelt)[:TESTS_PATHS]),  # noqa
-                                      frozenset(tamper.TOOL_SETTINGS if over else tools))
+                                      frozenset(tamper.TOOL_SETTINGS if over else tools), lookups)
     for root, dirs, names in os.walk(tests):
+        lookups |= tamper.Lookups(sourced=frozenset(names))    # a staged helper is never found elsewhere
         for name in names:
             files += 1
             path = os.path.join(root, name)
@@ -1983,6 +1989,7 @@ def tests_named(tests: Path) -> tuple[tuple[str, ...], frozenset[str], frozenset
             text = data.decode("utf-8", "replace")
             run |= tamper.exec_named(text)
             tools |= tamper.tools_in(text)
+            lookups |= tamper.tests_lookups(text)
             if len(spelt) < TESTS_PATHS:
                 spelt |= {os.path.normpath(m) for m in TESTS_PATH.findall(text)}
             if left < 0:
@@ -2101,7 +2108,8 @@ class TaskFacts:
     (homes_named), every module it imports (tamper.tests_imports: asked for, where the image's code
     imports it guarded), the paths it runs by their name (tests_named) and the files it downloads
     (fetched_paths), every absolute path it spells (tests_paths) and the tools it runs whose settings
-    are judged in the workdir (tamper.tools_in). Each is bounded by its own budget:
+    are judged in the workdir (tamper.tools_in), and the search paths its words set (tamper.tests_lookups).
+    Each is bounded by its own budget:
     past SHADOW_SCAN_BYTES every stdlib name counts (and no module is asked for), past HOME_SCAN_BYTES every
     home is named ("/"), tests_modules reads MAX_ENTRIES entries."""
     imports: frozenset
@@ -2112,6 +2120,7 @@ class TaskFacts:
     fetched: frozenset = frozenset()
     paths: frozenset = frozenset()
     tools: frozenset = frozenset()
+    lookups: tamper.Lookups = tamper.Lookups()
 
 
 _facts: dict[str, tuple[tuple, TaskFacts]] = {}
@@ -2152,10 +2161,10 @@ def task_facts(task: Task) -> TaskFacts:
                 say(f"task '{task.name}': tests/ is over the budget for reading its imports "
                     f"({tamper.SHADOW_SCAN_BYTES >> 20} MiB of Python, {tamper.SHADOW_SCAN_SECONDS:g} s, "
                     f"{tamper.MAX_ENTRIES} entries): every stdlib module name is judged as one it imports")
-            homes, programs, paths, tools = tests_named(tests)
+            homes, programs, paths, tools, lookups = tests_named(tests)
             hit = stamp, TaskFacts(imports, frozenset(tamper.tests_modules(str(tests))), homes,
                                    named or frozenset(), programs, frozenset(fetched_paths(tests)), paths,
-                                   tools)
+                                   tools, lookups)
             _facts[str(tests)] = hit
     return hit[1]
 

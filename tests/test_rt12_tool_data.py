@@ -188,6 +188,7 @@ def test_a_package_records_interpreter_link_is_an_install(tmp_path):
     layer = tmp_path / "layer"
     (layer / "usr/bin").mkdir(parents=True)
     (layer / "usr/bin/x86_64-linux-gnu-python3.11-config").write_bytes(b"#!/bin/sh\n")
+    (layer / "usr/bin/x86_64-linux-gnu-python3.11-config").chmod(0o755)    # as dpkg installs a program
     (layer / "usr/bin/python3-config").symlink_to("x86_64-linux-gnu-python3.11-config")
     info = layer / "var/lib/dpkg/info"
     info.mkdir(parents=True)
