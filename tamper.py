@@ -4212,12 +4212,27 @@ def named_paths(instruction: str) -> frozenset[str]:
                      or w.startswith("~/") and len(w) > 2)
 
 
+# A name is asked for as a path is (asked_files), with the verbs that ask for a library besides: "use
+# requests", "import yaml", "requires lxml".
+USES = re.compile(r"(?i)\b(?:us(?:e|es|ed|ing)|import\w{0,3}|requir\w{0,4}|depend\w{0,4})\b")
+
+
 def asked_names(instruction: str) -> frozenset[str]:
-    """Every name the instruction says (`pip install simplejson`, `apt-get install python3-socks`, perl's
-    Text::Iconv): a module under one of them is asked for, even where the image's code imports it guarded
-    (image_hooks). Generous on purpose: a word that happens to be a module name exempts only that name."""
-    return frozenset(re.findall(r"[A-Za-z_]\w*(?:::\w+)*", instruction)) | frozenset(
-        re.findall(r"[A-Za-z_]\w*", instruction))
+    """The names the instruction asks for (`pip install simplejson`, `apt-get install python3-socks`, `use
+    Text::Iconv`): a module under one of them is asked for, even where the image's code imports it guarded
+    (image_hooks). Only in a sentence that asks for work (ASKS, USES) and before a NEGATION in its clause,
+    as asked_files reads paths (rt14a p27: "Use the standard json module, not simplejson" gave the agent a
+    simplejson.py that requests imports as root). Every word of such a part counts: a word that happens to
+    be a module name exempts only that name."""
+    names: set[str] = set()
+    for sentence in _SENTENCES.split(instruction):
+        if not (ASKS.search(sentence) or USES.search(sentence)):
+            continue
+        for clause in _CLAUSES.split(sentence):
+            neg = NEGATION.search(clause)
+            part = clause[:neg.start()] if neg else clause
+            names |= set(re.findall(r"[A-Za-z_]\w*(?:::\w+)*", part)) | set(re.findall(r"[A-Za-z_]\w*", part))
+    return frozenset(names)
 
 
 # Linear on any instruction (rt12b p19): a name starts a word (not every position of one, which made `\w*`
