@@ -260,8 +260,9 @@ def _save(ref: str, tar_file, source: str, env: dict[str, str], workdir: str, ca
     try:
         # its bytes within the disk's free space less the reserve, as a layer's (a pull's: rt14b p23)
         room = max(0, shutil.disk_usage(tmp).free - (DISK_RESERVE_MB << 20))
-        _unpack(tar_file, tmp / "rootfs", [room, 1 << 62], f"cannot import {ref}", None, imported=True)
-    except BuildError:
+        _unpack(tar_file, tmp / "rootfs", [room, 1 << 62], f"cannot import {ref}", None, imported=True,
+                over=sandbox.SandboxError)     # the disk's room, no cap of the image's: a full disk (p15)
+    except (BuildError, sandbox.SandboxError):
         _rm(tmp)
         raise
     meta = {"ref": ref, "source": source, "env": env, "workdir": workdir,
@@ -687,12 +688,18 @@ def _build_layer(state: State, step, context: Path, layer: Path, deadline: float
                 raise BuildError(f"{where}, over the build's disk cap of {cap[0] >> 20} MiB")
             raise sandbox.SandboxError(f"{where}, within its cap: another process filled it")
         used, files = watch.over or disk_usage(tmp)
+        # Over a cap the disk's free room set, but within the step's own (disk_mb): the disk was full of
+        # other layers (rt14b p15: a bad task's cached layer took it, and the next good task was blamed),
+        # so the machine's failure, not the task's
+        full = used <= disk_mb << 20 and files <= disk_mb * FILES_PER_MB
+        fail = sandbox.SandboxError if full else BuildError
+        room = " (what the cache's disk had left; within the step's own cap: the disk is full)" if full else ""
         if used > cap[0]:
-            raise BuildError(f"line {step.line}: {step.instr} {_short(step.args)} wrote {used >> 20} MiB, "
-                             f"over the build's disk cap of {cap[0] >> 20} MiB")
+            raise fail(f"line {step.line}: {step.instr} {_short(step.args)} wrote {used >> 20} MiB, "
+                       f"over the build's disk cap of {cap[0] >> 20} MiB{room}")
         if files > cap[1]:
-            raise BuildError(f"line {step.line}: {step.instr} {_short(step.args)} wrote {files} files and "
-                             f"directories, over the build's cap of {cap[1]} (inodes of the cache's disk)")
+            raise fail(f"line {step.line}: {step.instr} {_short(step.args)} wrote {files} files and "
+                       f"directories, over the build's cap of {cap[1]} (inodes of the cache's disk){room}")
         # The sandbox's own mount point, not the image's; resolved beneath the layer, never through a
         # symlink the step left (a /run -> /anywhere must not make us delete /anywhere/xfer).
         remove_beneath(tmp / "layer", "run/xfer")
@@ -894,14 +901,16 @@ def _room(sb: Sandbox, max_bytes: int | None, on: Path) -> list[int]:
 
 
 def _unpack(f, out: Path, budget: list[int], where: str, deadline: float | None,
-            imported: bool = False) -> None:
+            imported: bool = False, over: type = BuildError) -> None:
     """Unpack the tar archive `f` into `out` with tar in the sandbox's id map (sandbox.run_mapped), fed by a
     thread that re-writes the archive member by member (archives.members: its memory and time are not the
     headers') and stops once budget[0] bytes (data and all its header blocks each) or budget[1] paths (an
     inode each, the parents tar makes counted) have gone by, or at the deadline (None: none), checked in
-    every read. `imported`: an image's root filesystem, whose owners are kept and device nodes left out."""
+    every read. `imported`: an image's root filesystem, whose owners are kept and device nodes left out.
+    `over`: what passing the budget raises (an import's budget is the disk's free room: the machine's)."""
     r_fd, w_fd = os.pipe()
     fault: list[str] = []
+    overflow: list[str] = []
 
     def check() -> None:
         if deadline is not None and time.monotonic() > deadline:
@@ -923,12 +932,12 @@ def _unpack(f, out: Path, budget: list[int], where: str, deadline: float | None,
                             if len(seen) > budget[1]:      # per parent: a deep name stops where it passes
                                 break
                     if used > budget[0]:
-                        fault.append(f"{where}: unpacks to over {budget[0] >> 20} MiB (what the step may "
-                                     "write here)")
+                        overflow.append(f"{where}: unpacks to over {budget[0] >> 20} MiB (what the step "
+                                        "may write here)")
                         return
                     if len(seen) > budget[1]:
-                        fault.append(f"{where}: unpacks to over {budget[1]} files (inodes the step may "
-                                     "take here)")
+                        overflow.append(f"{where}: unpacks to over {budget[1]} files (inodes the step may "
+                                        "take here)")
                         return
                     if deadline is not None and time.monotonic() > deadline:
                         fault.append(f"{where}: build_timeout_sec reached unpacking it")
@@ -960,6 +969,8 @@ def _unpack(f, out: Path, budget: list[int], where: str, deadline: float | None,
             r = sandbox.run_mapped([*kill, "tar", "-x", *owners, "-f", "-"], stdin=pipe, cwd=str(out))
     finally:
         feeder.join()
+    if overflow:
+        raise over(overflow[0])
     if fault:
         raise BuildError(fault[0])
     if r.returncode:
@@ -1641,12 +1652,14 @@ def disk_usage(path: Path) -> tuple[int, int]:
 
 def _disk_cap(where: Path, disk_mb: int) -> tuple[int, int]:
     """A layer's cap on the cache's disk: (bytes, entries)."""
+    # A full disk is the machine's, never the task being built (rt14b p15: another task's layers took it)
     free = shutil.disk_usage(where).free - (DISK_RESERVE_MB << 20)
     if free <= 0:
-        raise BuildError(f"image cache {where}: under {DISK_RESERVE_MB} MiB free; nothing is built")
+        raise sandbox.SandboxError(f"image cache {where}: under {DISK_RESERVE_MB} MiB free; nothing is built")
     inodes = sandbox.inodes_left(where)
     if inodes is not None and inodes <= 0:
-        raise BuildError(f"image cache {where}: under {sandbox.INODE_RESERVE} inodes free; nothing is built")
+        raise sandbox.SandboxError(f"image cache {where}: under {sandbox.INODE_RESERVE} inodes free; nothing "
+                                   "is built")
     files = disk_mb * FILES_PER_MB
     return min(disk_mb << 20, free), files if inodes is None else min(files, inodes)
 
