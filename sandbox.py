@@ -123,7 +123,7 @@ class Limits:                          # defaults; per-task values come from tas
     # False (--kill-agent-processes): they are all killed first. Image builds always kill (images.py).
     keep_agent_processes: bool = True
     # True (--live-verifier, opt-in): with them kept, the tests run on the live container as Harbor's do
-    # (no seal, no copies): what they write, test.sh sees, and the reverse; weaker, see harbor._verify.
+    # (no seal, no copies): what they write, test.sh sees, and the reverse; weaker (README "Containment").
     live_verifier: bool = False
     build: bool = False                # an image build step's sandbox: seccomp.BUILD_RULES (images.py)
 
