@@ -132,7 +132,8 @@ def blind_instances(task, script: str, seeds) -> dict:
         r = sb.run(f"python3 /opt/blind/driver.py {shlex.quote(script)} '{json.dumps(list(seeds))}'",
                    timeout=300)
         assert r.exit_code == 0, r.output[-2000:]
-        return {int(seed): {"reward": reward} for seed, reward in json.loads(r.output.splitlines()[-1]).items()}
+        verdicts = json.loads(r.output.splitlines()[-1])
+        return {int(seed): {"reward": reward} for seed, reward in verdicts.items()}
 
 
 def other_seed(task) -> dict:
