@@ -452,11 +452,32 @@ def real_attacks():
     return REAL_ATTACKS
 
 
+@pytest.fixture(scope="module")
+def planted_late(real_task):
+    """(the verdict, {attack: what its plant printed, then its exit status}) of ONE episode in which a
+    survivor plants every start-up forgery once test.sh runs, each in a subshell of its own at the same
+    moment. Each makes the tests pass, so any one that reached the verifier scores 1.0 for the episode
+    (and fails every case below); an episode per forgery cost ~1.8 s each, 13 of them."""
+    attacks = real_attacks()
+    plants = "".join(f"( ( {body} ) > /tmp/planted-{i} 2>&1; echo \"exit $?\" >> /tmp/planted-{i} ) & "
+                     for i, body in enumerate(attacks.values()))
+    with harbor.start_task(real_task, limits=KEEP) as env:
+        env.run(survivor(WAIT + plants + "wait; touch /tmp/planted-all"), timeout=30)
+        try:
+            verdict = env.verify()[0]
+        except Exception as e:  # noqa: BLE001 - the outcome is the answer
+            verdict = harbor.outcome_of(e).value
+        settled(env, "/tmp/planted-all")
+        return verdict, {name: env.read_file(f"/tmp/planted-{i}") for i, name in enumerate(attacks)}
+
+
 @pytest.mark.parametrize("attack", list(real_attacks()))
-def test_start_up_forgeries_planted_after_the_check_do_not_reach_the_verifier(real_task, attack):
+def test_start_up_forgeries_planted_after_the_check_do_not_reach_the_verifier(planted_late, attack):
     # each is "tampered" when the agent plants it before the check (test_reward_forgery); here a survivor
     # plants it once test.sh runs, after the check: on the naive version each scored 1.0
-    assert score(real_task, survivor(WAIT + real_attacks()[attack])) == 0.0
+    verdict, planted = planted_late
+    assert "exit " in (planted[attack] or ""), planted      # its plant ran, during test.sh
+    assert verdict == 0.0, planted
 
 
 def test_the_real_image_keeps_a_service_and_honest_work(real_task):

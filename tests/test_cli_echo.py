@@ -49,35 +49,34 @@ def test_a_bad_flag_is_one_line_naming_flag_value_and_range(flag, value, want, c
     assert e.value.code == 2 and lines[-1] == f"echo.py: error: {want}", lines
 
 
-# Each test below runs the command (5-20 s a run, mostly on one core), so the module starts every test's
-# runs at once, 3 at a time, and a test waits only for its own: its runs are the function just above it,
-# which returns what the test checks (and fails that test alone if it raises).
+# A bad input fails before any episode: in this process, through the command's own wrapper (errors.guard,
+# as `python echo.py` runs main), with what it printed on stderr. As commands, 7 runs each importing torch
+# again took ~20 s of a loaded suite; the runs below the fixture show that the command line itself works.
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """runs(f) -> (its directory, f(its directory)): every job below started when the first test asks,
-    the two longest first; 3 at a time (~400 MB each)."""
-    base = tmp_path_factory.mktemp("runs")
-    jobs = (interrupted_runs, stopped_runs, bad_input_runs, debug_runs, truncated_checkpoint_run)
-    with ThreadPoolExecutor(3) as pool:
-        started = {}
-        for job in jobs:
-            (base / job.__name__).mkdir()
-            started[job] = pool.submit(job, base / job.__name__)
-        yield lambda job: (base / job.__name__, started[job].result())
+def in_process(*args, capsys) -> subprocess.CompletedProcess:
+    """echo.py's main(args) as the command runs it: its exit code and stderr (the trainer's global switch,
+    sandbox.ALLOW_NO_CGROUP, which train() sets from the flags, restored after)."""
+    import echo as E
+    import sandbox
+    from errors import guard
+    allow = sandbox.ALLOW_NO_CGROUP
+    capsys.readouterr()
+    try:
+        code = guard("echo.py", E.main, [str(a) for a in args])
+    finally:
+        sandbox.ALLOW_NO_CGROUP = allow
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out.out, out.err)
 
 
-def bad_input_runs(d: Path) -> dict:
+def test_bad_inputs_are_one_line_naming_the_file_and_leave_no_run_directory(tmp_path, capsys):
+    d = tmp_path
     sft = d / "demos.jsonl"
     sft.write_text('{"messages": []}\n{"messages": []}\n{"messages": [\n')
-    return {"no tasks": echo("--tasks", d / "nothing", "--out", d / "run1"),
-            "bad sft": echo("--sft", sft, "--out", d / "run2"),
-            "no resume": echo("--resume", d / "none", "--out", d / "run3"),
-            "bad out": echo("--out", "/proc/echo-run")}
-
-
-def test_bad_inputs_are_one_line_naming_the_file_and_leave_no_run_directory(runs):
-    d, r = runs(bad_input_runs)
+    r = {"no tasks": in_process("--tasks", d / "nothing", "--out", d / "run1", capsys=capsys),
+         "bad sft": in_process("--sft", sft, "--out", d / "run2", capsys=capsys),
+         "no resume": in_process("--resume", d / "none", "--out", d / "run3", capsys=capsys),
+         "bad out": in_process("--out", "/proc/echo-run", capsys=capsys)}
     assert one_line_error(r["no tasks"]) == f"echo.py: error: no tasks in {d / 'nothing'}: expected " \
                                             "subdirectories with a task.toml"
     sft = d / "demos.jsonl"
@@ -90,20 +89,34 @@ def test_bad_inputs_are_one_line_naming_the_file_and_leave_no_run_directory(runs
         "echo.py: error: --out /proc/echo-run: cannot write there (No such file or directory)"
 
 
-def truncated_checkpoint_run(d: Path):
+def test_a_truncated_checkpoint_names_its_file(tmp_path, capsys):
+    d = tmp_path
     model = d / "model"
     shutil.copytree(ROOT / "agent/tiny", model)
     data = (model / "model.safetensors").read_bytes()
     (model / "model.safetensors").write_bytes(data[:1000])
-    return echo("--model", model, "--out", d / "run", *SMALL)
-
-
-def test_a_truncated_checkpoint_names_its_file(runs):
-    d, r = runs(truncated_checkpoint_run)
-    model = d / "model"
+    r = in_process("--model", model, "--out", d / "run", *SMALL, capsys=capsys)
     line = one_line_error(r)
     assert line.startswith(f"echo.py: error: {model / 'model.safetensors'}: not a readable safetensors file")
     assert not (d / "run").exists()
+
+
+# Each test below runs the command (5-20 s a run, mostly on one core), so the module starts every test's
+# runs at once, 2 at a time, and a test waits only for its own: its runs are the function just above it,
+# which returns what the test checks (and fails that test alone if it raises).
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """runs(f) -> (its directory, f(its directory)): every job below started when the first test asks;
+    2 at a time (~400 MB each)."""
+    base = tmp_path_factory.mktemp("runs")
+    jobs = (interrupted_runs, stopped_runs)
+    with ThreadPoolExecutor(2) as pool:
+        started = {}
+        for job in jobs:
+            (base / job.__name__).mkdir()
+            started[job] = pool.submit(job, base / job.__name__)
+        yield lambda job: (base / job.__name__, started[job].result())
 
 
 def stopped_runs(d: Path) -> dict:
@@ -171,12 +184,12 @@ def test_ctrl_c_finishes_the_step_and_leaves_a_resumable_checkpoint(runs):
     assert len((out / "metrics.jsonl").read_text().splitlines()) == steps + 1
 
 
-def debug_runs(d: Path) -> tuple:
-    return (echo("--tasks", d / "nothing", "--out", d / "run", "--debug"),
-            echo("--tasks", d / "x", "--out", d / "run2", env={**ENV, "ECHO_DEBUG": "1"}))
-
-
-def test_debug_shows_the_traceback(runs):
-    _, (flag, variable) = runs(debug_runs)
-    assert flag.returncode == 1 and "Traceback" in flag.stderr and "MissingError" in flag.stderr
-    assert "Traceback" in variable.stderr
+def test_debug_shows_the_traceback(tmp_path, capsys, monkeypatch):
+    # guard lets the error through (a command prints its traceback and exits 1), with the flag or the variable
+    import errors
+    with pytest.raises(errors.EchoError) as flag:
+        in_process("--tasks", tmp_path / "nothing", "--out", tmp_path / "run", "--debug", capsys=capsys)
+    assert type(flag.value).__name__ == "MissingError"
+    monkeypatch.setenv("ECHO_DEBUG", "1")
+    with pytest.raises(errors.EchoError):
+        in_process("--tasks", tmp_path / "x", "--out", tmp_path / "run2", capsys=capsys)

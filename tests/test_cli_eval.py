@@ -40,17 +40,28 @@ def test_a_bad_flag_is_one_line_naming_flag_value_and_range(flags, line, capsys,
     assert (e.value.code, lines[-1]) == (2, f"eval.py: error: {line}"), lines
 
 
-@pytest.mark.parametrize("bad, why", [
-    ('{"messages": [oops', "not a JSON record (Expecting value, column 15)"),
+def in_process(argv, capsys, monkeypatch):
+    """(exit code, last line of stderr) of eval.py's main(argv) as the command runs it (errors.guard), in this
+    process: a command costs a torch import (~2.5 s), which one case below still pays to show the CLI's."""
+    from errors import guard
+    monkeypatch.chdir(REPO)
+    capsys.readouterr()
+    code = guard("eval.py", ev.main, argv)
+    return code, (capsys.readouterr().err.strip().splitlines() or [""])[-1]
+
+
+@pytest.mark.parametrize("bad, why, how", [
+    ('{"messages": [oops', "not a JSON record (Expecting value, column 15)", "in process"),
     ('{"task": "x"}',
-     'not an episode: expected a record with "messages", a list of {"role", "content"} strings'),
+     'not an episode: expected a record with "messages", a list of {"role", "content"} strings', "command"),
 ])
-def test_a_bad_episodes_line_names_the_file_and_line(tmp_path, bad, why):
+def test_a_bad_episodes_line_names_the_file_and_line(tmp_path, bad, why, how, capsys, monkeypatch):
     good = (REPO / "results" / "heldout-episodes.jsonl").read_text().splitlines()[0]
     path = tmp_path / "episodes.jsonl"
     path.write_text(f"{good}\n\n{bad}\n")    # the blank line counts: the bad record is on line 3
-    assert command("eval.py", "--env-ce", str(path), "--model", "agent/tiny") == (
-        2, f"eval.py: error: {path}:3: {why}")
+    argv = ["--env-ce", str(path), "--model", "agent/tiny"]
+    got = command("eval.py", *argv) if how == "command" else in_process(argv, capsys, monkeypatch)
+    assert got == (2, f"eval.py: error: {path}:3: {why}")
 
 
 def test_compare_run_refuses_an_out_that_holds_results(tmp_path):

@@ -3,7 +3,12 @@ command printed (an error to interpret, a value to use, a branch to take). Each 
 scores 1 and doing nothing 0; its scripted explorer solves fresh instances, detours included; and a policy
 denied the outputs scores at chance: the explorer shown another instance's outputs, or empty ones, fails,
 and the best blind script we know (a fixed command that reads nothing itself, BLIND) scores, over 40
-seeds, what its stated chance level says. All episodes run once, in parallel, in a module fixture."""
+seeds, what its stated chance level says. All episodes run once, in parallel, in a module fixture.
+
+The blind script's 40 instances of a family are made in ONE sandbox, one after another (blind_instances):
+/app rebuilt by the family's gen.py, the script run, the family's check.py asked, as the seeded step and
+test.sh do. As 480 whole episodes they were 40 s of a loaded suite's 60 s here; the verdict is the task's
+(gen and check), and at the first SAME_SEEDS seeds a whole episode must give the same one."""
 import importlib.util
 import math
 import random
@@ -26,6 +31,8 @@ SEEDS = (0, 1)
 # deviations at +-0.22 around a chance of 1/3 (60 gave +-0.18); an uninformed policy that wins 1 time in 3
 # solves one of 10 empty-output instances with probability 0.98.
 CHANCE_SEEDS = range(40)
+# the blind script's seeds also played as whole episodes: the one-sandbox verdict must be theirs
+SAME_SEEDS = CHANCE_SEEDS[:2]
 
 # family: (the best blind script we know, its chance of success over instances), each worked out from gen.py
 BLIND = {
@@ -65,7 +72,8 @@ def episodes():
     """{(task id, what, seed): record}: oracle, null, explorer as in test_observe_tasks; and over CHANCE_SEEDS
     the blind script and the explorer fed empty outputs."""
     tasks = {i: harbor.load_task(d) for i, d in zip(IDS, TASK_DIRS)}
-    jobs = {}
+    jobs = {(i, "blind script", None): lambda t=task: blind_instances(t, BLIND[t.name][0], CHANCE_SEEDS)
+            for i, task in tasks.items()}                     # the longest jobs first
     for i, task in tasks.items():
         for seed in SEEDS:
             jobs[(i, "oracle", seed)] = lambda t=task, s=seed: episode(t, s, oracle)
@@ -75,11 +83,57 @@ def episodes():
         jobs[(i, "blind other seed", 0)] = lambda t=task: other_seed(t)
         for seed in CHANCE_SEEDS[:10]:
             jobs[(i, "blind empty", seed)] = lambda t=task, s=seed: blind(t, s, lambda command: "")
-        for seed in CHANCE_SEEDS:
-            jobs[(i, "blind script", seed)] = lambda t=task, s=seed: episode(
+        for seed in SAME_SEEDS:
+            jobs[(i, "blind script episode", seed)] = lambda t=task, s=seed: episode(
                 t, s, blind_script(BLIND[t.name][0]))
     with ThreadPoolExecutor(4) as pool:   # episodes mostly wait on subprocesses
-        return dict(zip(jobs, pool.map(lambda job: job(), jobs.values())))
+        records = dict(zip(jobs, pool.map(lambda job: job(), jobs.values())))
+    for i in tasks:                       # one record per seed, as for the episodes
+        records |= {(i, "blind script", s): r for s, r in records.pop((i, "blind script", None)).items()}
+    return records
+
+
+# blind_instances' program, in the sandbox: each seed's instance made, played and judged by the family's own
+# gen.py and check.py run as their __main__ (one interpreter: 80 start-ups a family cost more than the rest)
+BLIND_DRIVER = """\
+import contextlib, io, json, os, runpy, shutil, subprocess, sys
+script, seeds, out = sys.argv[1], json.loads(sys.argv[2]), {}
+for seed in seeds:
+    os.environ["TASK_SEED"] = str(seed)
+    os.chdir("/")
+    shutil.rmtree("/app", ignore_errors=True)
+    os.mkdir("/app")
+    os.chdir("/app")                                  # the Dockerfile's WORKDIR
+    runpy.run_path("/opt/blind/gen.py", run_name="__main__")      # the seeded step
+    subprocess.run(["bash", "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.chdir("/")
+    try:                                              # test.sh: check.py's exit status is the reward
+        with contextlib.redirect_stdout(io.StringIO()):
+            runpy.run_path("/opt/blind/check.py", run_name="__main__")
+        out[seed] = 1.0
+    except SystemExit as e:
+        out[seed] = float(e.code in (None, 0))
+print(json.dumps(out))
+"""
+
+
+def blind_instances(task, script: str, seeds) -> dict:
+    """{seed: {"reward"}}: the instances of `seeds`, one after another in one sandbox of the task (seed 0's),
+    each as its episode would have it: /app emptied and rebuilt by the family's gen.py with TASK_SEED (the
+    Dockerfile's seeded step), `script` run in it, then the family's check.py with TASK_SEED (what test.sh
+    runs) says 1 or 0 by its exit status."""
+    import json
+    import shlex
+    d = task.path
+    with harbor.start_task(task, 0) as sb:
+        sb.copy_in(d / "environment/gen.py", "/opt/blind/gen.py")     # check.py imports gen from its dir
+        sb.copy_in(d / "tests/check.py", "/opt/blind/check.py")
+        sb.run(f"cat > /opt/blind/driver.py <<'EOF'\n{BLIND_DRIVER}EOF")
+        r = sb.run(f"python3 /opt/blind/driver.py {shlex.quote(script)} '{json.dumps(list(seeds))}'",
+                   timeout=300)
+        assert r.exit_code == 0, r.output[-2000:]
+        verdicts = json.loads(r.output.splitlines()[-1])
+        return {int(seed): {"reward": reward} for seed, reward in verdicts.items()}
 
 
 def other_seed(task) -> dict:
@@ -145,5 +199,8 @@ def test_a_policy_denied_the_outputs_scores_at_chance(episodes, task_id):
     empty = sum(episodes[(task_id, "blind empty", s)]["reward"] == 1.0 for s in CHANCE_SEEDS[:10])
     wins = sum(episodes[(task_id, "blind script", s)]["reward"] == 1.0 for s in CHANCE_SEEDS)
     assert empty == 0, empty
+    for s in SAME_SEEDS:                  # the one-sandbox instances score as whole episodes do
+        assert episodes[(task_id, "blind script", s)]["reward"] == \
+            episodes[(task_id, "blind script episode", s)]["reward"], s
     n = len(CHANCE_SEEDS)
     assert abs(wins - n * p) <= max(1.0, 3 * math.sqrt(n * p * (1 - p))), (wins, n * p)
