@@ -13,8 +13,10 @@ is its first step run afresh, then each later step resumed from the demo's check
 resumed step starts from the demo's own state, so every step is compared unless its own episodes differ.
 The demo's later steps are the same computation from a later state, and two whole demos usually part at
 step 3 to 5 (README), after which their steps compared nothing: they ran 12 demo steps here, 162 s of a
-loaded suite's 17 minutes, where 3 and their repeats run 6. That any checkpoint, a resumed run's included,
-continues as the uninterrupted run does is test_echo_run's test_resume_repeats_the_uninterrupted_run."""
+loaded suite's 17 minutes. Two steps and their repeats (a fresh step 1, step 2 resumed from the demo's
+step-1 checkpoint) check both halves of the claim; a third step was the same check from a later state, ~25
+s of a suite over its budget. That any checkpoint, a resumed run's included, continues as the
+uninterrupted run does is test_echo_run's test_resume_repeats_the_uninterrupted_run."""
 import json
 import os
 import subprocess
@@ -33,7 +35,7 @@ import sandbox
 ROOT = Path(__file__).resolve().parents[1]
 
 PER_STEP = 16                      # the demo's 4 tasks x 4 rollouts
-STEPS = 3                          # the demo's first steps compared (docstring)
+STEPS = 2                          # the demo's first steps compared (docstring)
 TIMING = {"tokens_per_s", "rollout_s", "train_s"}
 
 
