@@ -213,8 +213,11 @@ def raised(g):
 
 # Git never runs the repository's own programs here: no fsmonitor, no hooks, no system or global config
 # (safe.directory from the command line, a protected scope), and it runs as nobody like the agent's code.
+# It reads the repository's own objects: no replace refs, no grafts (rt15a p09, p10: `git replace` and
+# info/grafts made rev-parse, diff and merge-base see a history the objects do not hold).
 GIT = ["git", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "safe.directory=*"]
-GIT_ENV = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null"}
+GIT_ENV = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null",
+           "GIT_NO_REPLACE_OBJECTS": "1", "GIT_GRAFT_FILE": "/dev/null"}
 
 
 sys.path.insert(0, "/tests")
