@@ -1760,7 +1760,8 @@ def _verify(env: Environment, task: Task, seed: int) -> tuple[float, str]:
     # --live-verifier (opt-in): Harbor's own way, the tests on the live container beside the survivors, for
     # tasks whose tests and a service write the same files (mq-auto-restart: test.sh deletes the consumer's
     # log, the consumer makes it again). Weaker by design, and said once: what the survivors write after
-    # the check below, test.sh reads (a log it greps, a file it runs); its reward stays its own.
+    # the check below, test.sh reads (a log it greps, a file it runs, /tests itself: uploaded into the live
+    # container as Harbor's are, rt15a p01); only its reward file stays its own.
     live = keep and env.box.limits.live_verifier
     if live:
         sandbox.say_once("--live-verifier: the tests run on the live container beside the agent's processes, "
@@ -2293,8 +2294,9 @@ def add_environment_flags(add) -> None:
         "verification; default, as Harbor: they (a service it started) stay alive into it, which runs on a "
         "root they can no longer write (README Containment; needs Landlock ABI 6, Linux 6.12+)")
     add("--live-verifier", action="store_true", help="with the agent's processes kept, run the tests on the "
-        "live container beside them, as Harbor does (no seal: what they write during the tests, the tests "
-        "read; for tasks whose tests and a service share files); default: the tests see the container as it "
+        "live container beside them, as Harbor does (no seal: what they write during the tests, /tests "
+        "included, the tests read; for tasks whose tests and a service share files; not for untrusted "
+        "policies); default: the tests see the container as it "
         "was when verification began (README Containment)")
     add("--allow-no-cgroup", action="store_true", help="where no cgroup can be made (not root, no delegated "
         "cgroup v2 subtree), run episodes and builds with per-process memory and process limits and no CPU "
