@@ -144,3 +144,13 @@ def test_a_missing_program_the_tests_never_name_is_the_agent_s_0(tmp_path):
         env.run(wrong_answer("bash: line 1: madeupprog-rt13: command not found"))
         reward, reason = env.verify()
     assert reward == 0.0 and "in the agent's run only" in reason
+
+
+def test_a_tests_path_the_tests_never_name_is_the_agent_s_0(tmp_path):
+    # rt15a p17: the agent's program prints a missing /tests path that nothing of the task's names
+    line = "bash: /tests/zzz_helper.sh: No such file or directory"
+    task = load_task(make_task(tmp_path, files={"tests/test.sh": ECHOES}))
+    with start_task(task) as env:
+        env.run(wrong_answer(line))
+        reward, why = env.verify()
+    assert reward == 0.0 and "in the agent's run only" in why
