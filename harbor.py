@@ -1638,10 +1638,14 @@ def verify(env: Environment, task: Task, seed: int = 0, control: bool = True) ->
     /logs/verifier/reward.json or reward.txt. Reason is "" on a clean read; a missing or empty reward or a
     timeout is reward 0 with the reason. A test runner that cannot run, or a reward that is not a finite
     number in [0, 1], raises VerifierError; an episode whose agent prepared the ground, TamperedError.
-    A runner missing is decided by a control run without the agent (`control`: _blame, below)."""
+    Every verifier error (a runner missing, test.sh killed, a reward garbled, what it wrote unreadable, an
+    artifact that cannot be copied) is decided by a control run without the agent (`control`: _blame,
+    below): the agent's run alone trading its 0 for one (rt13b p16; rt15a p04, p15, p18, p25: a survivor's
+    deep tree, deep artifacts, a tool test.sh installs printed missing, test.sh's ancestors killed) gets its
+    ordinary 0."""
     try:
         return verify_separate(env, task, seed) if task.separate else _verify(env, task, seed)
-    except RunnerMissing as e:
+    except VerifierError as e:
         if not control or env.fresh_start is None:     # the control run itself, or no door to start one
             raise
         return _blame(env, task, seed, e)
@@ -1664,18 +1668,23 @@ _controls: dict[tuple, str | None] = {}
 _controls_locks: dict[tuple, threading.Lock] = {}
 
 
-def _blame(env: Environment, task: Task, seed: int, error: RunnerMissing) -> tuple[float, str]:
+def _blame(env: Environment, task: Task, seed: int, error: VerifierError) -> tuple[float, str]:
     with _facts_guard:
         lock = _controls_locks.setdefault((str(task.path), seed), threading.Lock())
     with lock:
-        named = _named_missing(str(error))
+        # what a runner-missing line names is checked in the image too (_control); any other error's words
+        # are the agent's run's, never read
+        named = _named_missing(str(error)) if isinstance(error, RunnerMissing) else ()
         key = (str(task.path), seed, _tree_stamp(task.path), named)
         if key not in _controls:
             _controls[key] = _control(env, task, seed, named)
         broken = _controls[key]
     if broken is not None:                     # broken without any agent: the task's verifier
+        if not isinstance(error, RunnerMissing):
+            raise error                        # as it was: the control says it is the task's
         raise VerifierError(f"{error} (so too without the agent: {broken})")
-    return 0.0, f"runner-missing words in the agent's run only (without the agent the tests ran): {error}"
+    what = "runner-missing words" if isinstance(error, RunnerMissing) else "a verifier error"
+    return 0.0, f"{what} in the agent's run only (without the agent the tests ran): {error}"
 
 
 # What a runner-missing line says is missing: a program (`X: command not found`) or a path (`/p: No such

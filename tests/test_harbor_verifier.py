@@ -207,18 +207,19 @@ def test_copy_out_reads_only_what_the_sandbox_owns_and_never_follows_a_link(tmp_
             sb.copy_out("/tmp/f", tmp_path / "g", 2)
 
 
-def test_artifacts_over_the_cap_are_a_verifier_error_in_one_line(tmp_path, monkeypatch):
+def test_artifacts_over_the_cap_are_the_agents_0_in_one_line(tmp_path, monkeypatch):
+    # the artifacts are the agent's data: over the cap in its run only (the control run without the agent
+    # copies them), its ordinary 0, never a verifier error that training masks (rt15a p15)
     monkeypatch.setattr(harbor, "ARTIFACT_MAX_BYTES", 1000)
     task = load_task(make_task(tmp_path))
     with start_task(task) as env:
         env.run("mkdir -p /logs/artifacts && head -c 600 /dev/zero > /logs/artifacts/a && "
                 "head -c 600 /dev/zero > /tmp/configured.txt")
-        with pytest.raises(VerifierError) as e:
-            env.verify()
-    message = str(e.value)
-    assert message.startswith("task 't': artifact '/tmp/configured.txt' not copied to the verifier: "
-                              "over 400 bytes")
-    assert "\n" not in message and outcome_of(e.value) is Outcome.VERIFIER_ERROR
+        reward, reason = env.verify()
+    assert reward == 0.0 and "\n" not in reason
+    assert reason.startswith("a verifier error in the agent's run only (without the agent the tests ran): "
+                             "task 't': artifact '/tmp/configured.txt' not copied to the verifier: "
+                             "over 400 bytes")
 
 
 def test_a_verifier_image_without_the_test_is_a_verifier_error(tmp_path):
@@ -276,7 +277,8 @@ def test_an_artifact_of_a_sidecar_is_copied_from_that_sidecar(tmp_path):
     assert task.separate.artifacts[0].service == "box"
     with start_task(task) as env:
         env.run("mkdir -p /out && echo from-main > /out/r.txt")    # the main container's is not it
-        r = env.services.box("box").run("for i in $(seq 100); do [ -s /out/r.txt ] && break; sleep 0.05; done")
+        r = env.services.box("box").run("for i in $(seq 100); do [ -s /out/r.txt ] && break; sleep 0.05; "
+                                        "done")
         assert r.exit_code == 0                # its command has written the file
         assert env.verify() == (1.0, "")
 

@@ -154,3 +154,24 @@ def test_a_tests_path_the_tests_never_name_is_the_agent_s_0(tmp_path):
         env.run(wrong_answer(line))
         reward, why = env.verify()
     assert reward == 0.0 and "in the agent's run only" in why
+
+
+def test_an_agent_program_that_kills_test_sh_gets_its_ordinary_0(tmp_path):
+    # rt15a p25: test.sh runs the agent's program, which SIGKILLs its ancestors up to test.sh: a verifier
+    # error (masked in training) in the agent's run only; the control run without the agent is clean
+    test_sh = ('out=$(bash /app/run.sh 2>&1); [ "$out" = 42 ] && echo 1 > /logs/verifier/reward.txt '
+               '|| echo 0 > /logs/verifier/reward.txt\n')
+    kill = ("mkdir -p /app; cat > /app/run.sh <<'EOF'\np=$PPID\nwhile [ \"$p\" -gt 1 ]; do "
+            "n=$(awk '{print $4}' /proc/$p/stat); kill -9 $p; p=$n; done\nEOF")
+    task = load_task(make_task(tmp_path, files={"tests/test.sh": test_sh}))
+    with start_task(task) as env:
+        env.run(kill)
+        reward, reason = env.verify()
+    assert reward == 0.0 and "a verifier error in the agent's run only" in reason and "signal" in reason
+
+
+def test_a_test_sh_killed_without_any_agent_is_still_a_verifier_error(tmp_path):
+    task = load_task(make_task(tmp_path, files={"tests/test.sh": "kill -9 $$\n"}))
+    with start_task(task) as env:
+        with pytest.raises(VerifierError, match="killed by signal 9"):
+            env.verify()
