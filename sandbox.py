@@ -214,24 +214,32 @@ STATE_DIR = Path(tempfile.gettempdir()) / f"echo-sandbox-{os.getuid()}"
 PASTA_FILES = 1024
 PASTA = ["prlimit", f"--nofile={PASTA_FILES}:{PASTA_FILES}",
          "pasta", "--config-net", "--quiet", "-t", "none", "-u", "none", "-T", "none", "-U", "none",
-         "--no-map-gw", "--ipv4-only"]
+         "--no-map-gw", "--ipv4-only", "--mac-addr", "9a:55:9a:55:9a:55"]
+PASTA_MAC = "9a:55:9a:55:9a:55"        # pasta's own (locally administered): the gateway's, for eth0's neighbour
 # pasta's side (_network_up): a network namespace of its own (R), in the sandbox's user namespace, joined to
 # the sandbox's eth0 by a veth pair through a bridge whose port to pasta floods no multicast and is never a
 # multicast router port: pasta sends whatever reaches it from a host socket, and the host loops multicast
 # back to its own group members (mDNS, SSDP responders; rt14b p27). The bridge must be outside the
 # sandbox's namespace: a bridge floods what its own host sends whatever a port's flags say. The agent,
 # without CAP_NET_ADMIN or CAP_SYS_ADMIN, can neither change R nor enter it. NETNS runs in R with the
-# sandbox's pid as $1: the veth pair, then (once pasta has joined R and made its tap there, pasta0, with the
+# sandbox's pid as $1 (pasta's MAC as $2): the veth pair, then (once pasta has joined R and made its tap there, pasta0, with the
 # host's address and route) the bridge, and that address and route on the sandbox's eth0. It holds R until
 # pasta has joined it; then pasta alone does: R, the veth pair with it, go when pasta goes.
+# A socket that picks eth0 (SO_BINDTODEVICE, IP_UNICAST_IF, an IP_PKTINFO ifindex: no capability needed)
+# skips the local table's `dev lo` route for 127.0.0.1 and took the default route to pasta, which opened
+# a host socket to the HOST's 127.0.0.1 (rt15b p04, p10, p11). So 127/8 and 0/8 are unreachable in the
+# main table; a failed lookup with an oif is then taken as "on link", so eth0 also does no ARP and knows
+# one neighbour, pasta as the gateway: an on-link frame goes to eth0's own address, which the bridge never
+# sends back out of the port it came in by. Loopback itself is untouched (the local table comes first).
 NETNS = """set -e
 ip link add v0 mtu 65520 type veth peer name eth0 mtu 65520 netns "$1"; echo ready; read x
-s=$1; set -- $(ip -4 -o addr show dev pasta0); a=$4; set -- $(ip -4 route show default); g=$3
+s=$1; mac=$2; set -- $(ip -4 -o addr show dev pasta0); a=$4; set -- $(ip -4 route show default); g=$3
 printf '%s\\n' 'addr flush dev pasta0' 'link add br0 type bridge' 'link set pasta0 master br0' \\
   'link set pasta0 type bridge_slave mcast_flood off mcast_router 0' 'link set v0 master br0 up' \\
   'link set br0 up' | ip -b -
-printf '%s\\n' 'link set eth0 up' "addr add $a dev eth0" "route add default via $g" | \\
-  nsenter -t "$s" -n ip -b -
+printf '%s\\n' 'link set eth0 arp off up' "addr add $a dev eth0" "neigh replace ${g%/*} lladdr $mac dev eth0 \
+nud permanent" "route add default via $g" 'route replace unreachable 127.0.0.0/8' \
+  'route replace unreachable 0.0.0.0/8' | nsenter -t "$s" -n ip -b -
 echo done
 """
 NETWORK_HELP = ("network needs pasta, from the Debian package passt, and ip, from iproute2 (apt-get "
@@ -535,7 +543,8 @@ class Sandbox:
         out = outbound_address()
         argv = [*PASTA, *(["--outbound", out] if out else []), "-I", "pasta0", "-P", str(pidfile)]
         spid = str(self._proc.pid)
-        r = subprocess.Popen(["nsenter", "-t", spid, "-U", "unshare", "-n", "sh", "-c", NETNS, "sh", spid],
+        r = subprocess.Popen(["nsenter", "-t", spid, "-U", "unshare", "-n", "sh", "-c", NETNS, "sh", spid,
+                              PASTA_MAC],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              start_new_session=True)
         try:
