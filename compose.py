@@ -52,6 +52,11 @@ MAX_SECONDS, MAX_RETRIES = 3600, 1000
 # for eight such episodes at once under 1024, and well over the few services that tasks use.
 MAX_SERVICES = 16
 MAX_ENV_FILES = 64                 # distinct env_file paths of a service (see _env_files)
+# A service's volumes, and their specs' bytes together: each is a mount pid 1 makes and copies into every
+# namespace it nests, and the list travels in the sandbox's config to the starter (one socket message, 208
+# KiB on Linux): 3,000 short volumes made pid 1's clone fail with ENOMEM and 70 long targets outgrew the
+# message, each booked as the machine's failure (rt15b p03, p17). Tasks mount a handful.
+MAX_VOLUMES, MAX_VOLUME_BYTES = 64, 32 << 10
 
 
 @dataclass
@@ -318,7 +323,12 @@ def _service(name: str, spec, env_dir: Path, read, volumes: set[str]) -> Service
         raise ValueError(f"{where}.environment: {too_big}")
     if s.workdir is not None and (not isinstance(s.workdir, str) or not s.workdir.startswith("/")):
         raise ValueError(f"{where}.working_dir must be an absolute path")
-    for v in spec.get("volumes") or []:
+    specs = spec.get("volumes") or []
+    if isinstance(specs, list) and (len(specs) > MAX_VOLUMES or
+                                    sum(len(str(v)) for v in specs) > MAX_VOLUME_BYTES):
+        raise ValueError(f"{where}.volumes: over {MAX_VOLUMES} volumes or {MAX_VOLUME_BYTES >> 10} KiB of "
+                         "specs (each is a mount in every namespace of the sandbox)")
+    for v in specs:
         s.volumes.append(_volume(v, where, env_dir, volumes))
     networks = spec.get("networks")
     for net in (networks or {}).values() if isinstance(networks, dict) else []:
