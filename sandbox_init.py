@@ -63,8 +63,10 @@ class HostError(OSError):
 # file, resolv.conf a directory, a volume's target through a file or at a dangling link, /etc/hosts a
 # directory: ENOTDIR, ENOENT, EINVAL, ...). Before pivot_root such an error of the image's side is the
 # task's (_image_side), as the workdir's is after it; the host's side is marked HostError where touched.
+# EROFS too: the host fallback's system directories are read-only, and a volume's target there (a
+# sidecar's `./f:/etc/os-release`, `vol:/usr/new`) is the task's choice, not the machine's (rt15b p06).
 SHAPE_ERRNOS = {errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ELOOP, errno.EEXIST, errno.ENAMETOOLONG,
-                errno.EINVAL, errno.ENOTEMPTY}
+                errno.EINVAL, errno.ENOTEMPTY, errno.EROFS}
 
 
 def _image_side(R: str, setup, *args) -> None:

@@ -27,3 +27,17 @@ def test_a_handful_of_volumes_loads(tmp_path):
     path = make_task(tmp_path, {"environment/docker-compose.yaml": volumes(8),
                                 "environment/web/Dockerfile": None, "environment/web/secret.txt": None})
     assert len(load_task(path).compose.main.volumes) == 8
+
+
+def test_a_volume_target_in_the_host_fallbacks_read_only_tree_is_the_tasks_failure(tmp_path):
+    # rt15b p06: EROFS from pid 1 on the task's own target was booked as the machine's (and retried)
+    from harbor import Outcome, outcome_of, start_task
+    yaml = ('services:\n  side:\n    build:\n      context: side\n    command: ["sleep", "infinity"]\n'
+            '    volumes:\n      - "./f:/etc/os-release"\n')
+    path = make_task(tmp_path, {"environment/docker-compose.yaml": yaml, "environment/f": "hello\n",
+                                "environment/side/Dockerfile": "FROM host\n",
+                                "environment/web/Dockerfile": None, "environment/web/secret.txt": None})
+    with pytest.raises(Exception) as e:
+        with start_task(load_task(path)):
+            pass
+    assert outcome_of(e.value) is Outcome.SETUP_TASK and "Read-only file system" in str(e.value)
