@@ -414,11 +414,18 @@ def _separate_verifier(conf: dict, path: Path, fail, read, verifier_network: boo
         build_timeout=float(number("build_timeout_sec", 600)), artifacts=artifacts), verifier_network
 
 
+# Each exclude glob is matched against every tail of every entry's path on the trainer's CPU: 40,000 of
+# them kept a verify past 500 s (rt15b p14). Tasks list a few artifacts and patterns.
+MAX_ARTIFACTS, MAX_EXCLUDES = 64, 64
+
+
 def _artifacts(value, fail) -> list[Artifact]:
     """Top-level `artifacts`: paths, or tables {source, destination, exclude}, as Harbor's ArtifactConfig.
     A source must be an absolute path without '..' (it is looked up in the agent's container)."""
     if not isinstance(value, list):
         raise fail(f"artifacts must be a list, got {_show(value)}")
+    if len(value) > MAX_ARTIFACTS:
+        raise fail(f"artifacts: {len(value)} entries, over {MAX_ARTIFACTS}")
     out = []
     for i, a in enumerate(value):
         where = f"artifacts[{i}]"
@@ -438,6 +445,9 @@ def _artifacts(value, fail) -> list[Artifact]:
             raise fail(f"{where}.destination must be a path, got {_show(dest)}")
         if not isinstance(exclude, list) or not all(isinstance(x, str) and x for x in exclude):
             raise fail(f"{where}.exclude must be a list of patterns, got {_show(exclude)}")
+        if len(exclude) > MAX_EXCLUDES or any(len(x) > 256 for x in exclude):
+            raise fail(f"{where}.exclude: over {MAX_EXCLUDES} patterns or one over 256 characters (each is "
+                       "matched against every entry's every tail)")
         out.append(Artifact("/" + os.path.normpath(source).lstrip("/"), dest, tuple(exclude),
                             None if service == "main" else service))
     return out
@@ -1841,13 +1851,16 @@ def verify_separate(env: Environment, task: Task, seed: int = 0) -> tuple[float,
     if state is None:                          # an Environment made by hand, without start_task
         state = build_verifier(task)
     env.box.restart_shell()                    # nothing of the agent's changes its files while they copy
-    stage = Path(tempfile.mkdtemp(prefix="echo-artifacts-"))
+    # staged where the next sandbox's start reaps it if this process dies (rt15b p08: a killed trainer
+    # left /tmp/echo-artifacts-* for good); copied within the verifier's timeout, which the copy spends
+    stage = sandbox.scratch_dir()
+    deadline = time.monotonic() + task.verifier_timeout
     try:
         staged, left = [], ARTIFACT_MAX_BYTES
         for i, a in enumerate([Artifact(ARTIFACTS_DIR), *sep.artifacts]):
             try:
                 box = env.services.box(a.service) if a.service else env.box
-                n = box.copy_out(a.source, stage / str(i), left, a.exclude)
+                n = box.copy_out(a.source, stage / str(i), left, a.exclude, deadline=deadline)
             except OSError as e:               # CopyLimitError, or a tree the host cannot hold (names)
                 cap = (f" (the artifacts' cap, together: {ARTIFACT_MAX_BYTES} bytes)"
                        if isinstance(e, sandbox.CopyLimitError) else "")

@@ -197,20 +197,23 @@ def test_copy_out_reads_only_what_the_sandbox_owns_and_never_follows_a_link(tmp_
     with sandbox.Sandbox() as sb:
         assert sb.run("echo hi > /tmp/f && ln -s /etc/shadow /tmp/l && ln -s /etc /tmp/e && mkfifo /tmp/p"
                       ).exit_code == 0
-        assert sb.copy_out("/tmp/f", tmp_path / "f", 100) == 3 and (tmp_path / "f").read_text() == "hi\n"
-        assert sb.copy_out("/tmp/l", tmp_path / "l", 100) == 0
+        entry = sandbox.ENTRY_BYTES                # each entry's charge besides its data
+        assert sb.copy_out("/tmp/f", tmp_path / "f", 2 * entry) == entry + 3
+        assert (tmp_path / "f").read_text() == "hi\n"
+        assert sb.copy_out("/tmp/l", tmp_path / "l", 2 * entry) == entry
         assert os.readlink(tmp_path / "l") == "/etc/shadow"
         for path in ("/tmp/e/shadow", "/etc/shadow", "/etc/passwd", "/tmp/p", "/proc/1/environ", "/nothing"):
-            assert sb.copy_out(path, tmp_path / "x", 100) is None, path
+            assert sb.copy_out(path, tmp_path / "x", 2 * entry) is None, path
             assert not os.path.lexists(tmp_path / "x"), path
-        with pytest.raises(sandbox.CopyLimitError, match="over 2 bytes"):
-            sb.copy_out("/tmp/f", tmp_path / "g", 2)
+        with pytest.raises(sandbox.CopyLimitError, match=f"over {entry + 2} bytes"):
+            sb.copy_out("/tmp/f", tmp_path / "g", entry + 2)
 
 
 def test_artifacts_over_the_cap_are_the_agents_0_in_one_line(tmp_path, monkeypatch):
     # the artifacts are the agent's data: over the cap in its run only (the control run without the agent
     # copies them), its ordinary 0, never a verifier error that training masks (rt15a p15)
-    monkeypatch.setattr(harbor, "ARTIFACT_MAX_BYTES", 1000)
+    # /logs/artifacts and its file: two entries and 600 bytes; then 400 bytes left past one more entry
+    monkeypatch.setattr(harbor, "ARTIFACT_MAX_BYTES", 3 * sandbox.ENTRY_BYTES + 1000)
     task = load_task(make_task(tmp_path))
     with start_task(task) as env:
         env.run("mkdir -p /logs/artifacts && head -c 600 /dev/zero > /logs/artifacts/a && "
@@ -219,7 +222,7 @@ def test_artifacts_over_the_cap_are_the_agents_0_in_one_line(tmp_path, monkeypat
     assert reward == 0.0 and "\n" not in reason
     assert reason.startswith("a verifier error in the agent's run only (without the agent the tests ran): "
                              "task 't': artifact '/tmp/configured.txt' not copied to the verifier: "
-                             "over 400 bytes")
+                             f"over {sandbox.ENTRY_BYTES + 400} bytes")
 
 
 def test_a_verifier_image_without_the_test_is_a_verifier_error(tmp_path):
