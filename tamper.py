@@ -134,7 +134,7 @@ The invariants, each a class of forgery (not a list of attacks):
      p14, p15, p22): node's require() (node_paths: each node_modules up from /tests and the workdir, then
      the global folders of the image's node, $NODE_PATH first): a new module of the agent's before one of
      that name on a later directory (_node_shadow), in one directory by SAME_DIR_ORDER (_same_dir, with the
-     setup's files: Shipped), a new package.json in a package the image shipped (_node_package); the
+     setup's files), a new package.json in a package the image shipped (_node_package); the
      tools an image's package.json script runs unnamed (script_tools: `npm test` -> jest's config); an
      interpreter's configuration (PREFIX_CONFIG: pip.conf, pyvenv.cfg) in every prefix of the verifier's
      PATH and each program prefix (prefixes, _prefix_config).
@@ -2710,7 +2710,7 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     shipped_tree = lambda p: _shipped_tree(p, workdir, shipped_kind, trees)          # noqa: E731
     # resolution relative to a project or a prefix: node's module search (the setup's files included),
     # the tools a package.json script runs, the prefixes an interpreter reads its configuration from
-    seen = Shipped(final, setup_kinds)
+    seen = Final(final, [Change(q, k) for q, k in setup_kinds.items()])   # final, with the setup's files
     searches = node_paths(path, workdir, environ or {}, seen)
     tools = script_tools(tools, workdir, shipped_kind)
     found = prefixes(path, roots, workdir)
@@ -3388,7 +3388,7 @@ def node_paths(path: list[str], workdir: str, environ: dict[str, str], seen) -> 
     """The directories node's require() searches, in order, for a module the tests' code (under /tests)
     or code run from the workdir asks for by name: the node_modules up from each, then the global folders
     of each node on PATH (NODE_GLOBAL, NODE_DEBIAN for /usr's), $NODE_PATH's first. `seen`: what the
-    image, the task's setup or the verifier has (Shipped)."""
+    image, the task's setup or the verifier has (a Final over the setup's entries)."""
     arches = sorted({n for d in ("/usr/lib", "/lib") for n in seen.names(d)
                      if re.fullmatch(r"\w+-linux-gnu\w*", n)})
     folders = [os.path.normpath(os.path.join(workdir, d)) for d in environ.get("NODE_PATH", "").split(":")
@@ -3500,26 +3500,6 @@ def _prefix_config(c: Change, p: str, name: str, shipped, found: set[str], workd
         return None
     return (f"an interpreter's configuration in {os.path.dirname(p)}, a prefix of the verifier's PATH "
             "(pip, uv and Python read it from there)")
-
-
-class Shipped:
-    """Final, with what the task's setup left in the layer (FROM host: every setup step is there, not in
-    the image): what the image, the setup or the verifier has at a path. `setup`: {path: kind} of the
-    setup's entries as the layer has them now."""
-
-    def __init__(self, final: Final, setup: dict[str, str]):
-        self.final, self.setup = final, setup
-        self._names: dict[str, set[str]] = {}
-        for q, k in setup.items():
-            if k != "gone":
-                self._names.setdefault(os.path.dirname(q), set()).add(os.path.basename(q))
-
-    def kind(self, path: str) -> str | None:
-        k = self.setup.get(path)
-        return self.final.kind(path) if k is None else None if k == "gone" else k
-
-    def names(self, directory: str) -> set[str]:
-        return self.final.names(directory) | self._names.get(directory, set())
 
 
 def _init(name: str) -> bool:
@@ -4184,6 +4164,16 @@ _SENTENCES = re.compile(r"[.!?](?=\s|$)|\n")
 _CLAUSES = re.compile(r"(?i);|(?<!\S)(?:but|while|whereas)(?!\S)")    # one word, no \s+ to rescan
 
 
+def _asking_parts(instruction: str, asks: tuple[re.Pattern, ...]):
+    """The parts of the instruction that ask for something: of each sentence where one of `asks` finds a
+    verb, each clause up to a NEGATION in it (asked_files, asked_names)."""
+    for sentence in _SENTENCES.split(instruction):
+        if any(a.search(sentence) for a in asks):
+            for clause in _CLAUSES.split(sentence):
+                neg = NEGATION.search(clause)
+                yield clause[:neg.start()] if neg else clause
+
+
 def asked_files(instruction: str) -> tuple[frozenset[str], frozenset[str]]:
     """The files the instruction asks for (`write the answer to /answer.json`): (absolute paths and `~/`
     ones, bare names), the deliverables _config_above lets be config-shaped above the workdir and
@@ -4192,14 +4182,10 @@ def asked_files(instruction: str) -> tuple[frozenset[str], frozenset[str]]:
     is no request. Bare names are every word (they exempt no path outside the workdir)."""
     clean = lambda ws: [w.rstrip(".,:;!?)'\"`") for w in ws]                       # noqa: E731
     absolute = set()
-    for sentence in _SENTENCES.split(instruction):
-        if not ASKS.search(sentence):
-            continue
-        for clause in _CLAUSES.split(sentence):
-            neg = NEGATION.search(clause)
-            words = clean(re.findall(r"[\w./~+-]+", clause[:neg.start()] if neg else clause))
-            absolute |= {os.path.normpath(w) for w in words if w.startswith("/") and len(w) > 1
-                         or w.startswith("~/") and len(w) > 2}
+    for part in _asking_parts(instruction, (ASKS,)):
+        words = clean(re.findall(r"[\w./~+-]+", part))
+        absolute |= {os.path.normpath(w) for w in words if w.startswith("/") and len(w) > 1
+                     or w.startswith("~/") and len(w) > 2}
     words = clean(re.findall(r"[\w./~+-]+", instruction))
     return frozenset(absolute), frozenset(w for w in words if w and "/" not in w)
 
@@ -4225,13 +4211,8 @@ def asked_names(instruction: str) -> frozenset[str]:
     simplejson.py that requests imports as root). Every word of such a part counts: a word that happens to
     be a module name exempts only that name."""
     names: set[str] = set()
-    for sentence in _SENTENCES.split(instruction):
-        if not (ASKS.search(sentence) or USES.search(sentence)):
-            continue
-        for clause in _CLAUSES.split(sentence):
-            neg = NEGATION.search(clause)
-            part = clause[:neg.start()] if neg else clause
-            names |= set(re.findall(r"[A-Za-z_]\w*(?:::\w+)*", part)) | set(re.findall(r"[A-Za-z_]\w*", part))
+    for part in _asking_parts(instruction, (ASKS, USES)):
+        names |= set(re.findall(r"[A-Za-z_]\w*(?:::\w+)*", part)) | set(re.findall(r"[A-Za-z_]\w*", part))
     return frozenset(names)
 
 
