@@ -22,10 +22,8 @@ import math
 import os
 import re
 import shlex
-import shutil
 import stat
 import sys
-import tempfile
 import threading
 import time
 import tomllib
