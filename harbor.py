@@ -28,7 +28,7 @@ import threading
 import time
 import tomllib
 import urllib.parse
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from enum import Enum
 from pathlib import Path
@@ -1530,6 +1530,7 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
     if before is None:
         # the names the image's code imports guarded: a new module under one is read for its package record
         guarded = tamper.guarded_names(env.image, path, task.workdir, environ)
+        guarded = guarded[0] | task_facts(task).optional.keys(), guarded[1]
         libraries, contents, budget = {}, {}, tamper.Budget()    # TEXT_BYTES for the episode, all places
         for root, at, changes in places:       # a volume's files are read there, by their own paths
             if at and changes[0].kind != "dir":
@@ -1562,7 +1563,8 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
                           modules=facts.modules, after=after, imports=facts.imports,
                           asked=tamper.asked_modules(task.instruction),
                           deliverables=tamper.asked_files(task.instruction),
-                          named=tamper.asked_names(task.instruction) | facts.named | facts.modules,
+                          named=tamper.asked_names(task.instruction) | (facts.named - facts.optional.keys())
+                          | facts.modules, tests_optional=facts.optional,
                           removable=tamper.asked_files(task.instruction)[0] | facts.paths,
                           programs=facts.programs, tools=facts.tools, spelt=facts.paths,
                           lookups=facts.lookups)
@@ -2130,7 +2132,8 @@ class TaskFacts:
     """What every episode's checks derive from a task's own tests/: the stdlib names its Python imports
     (tamper.shadow_names), the modules it vendors (tamper.tests_modules), the homes it names
     (homes_named), every module it imports (tamper.tests_imports: asked for, where the image's code
-    imports it guarded), the paths it runs by their name (tests_named) and the files it downloads
+    imports it guarded), those it imports only guarded (tamper.tests_optional: no deliverable, judged as
+    the image's guarded imports are), the paths it runs by their name (tests_named) and the files it downloads
     (fetched_paths), every absolute path it spells (tests_paths) and the tools it runs whose settings
     are judged in the workdir (tamper.tools_in), and the search paths its words set (tamper.tests_lookups).
     Each is bounded by its own budget:
@@ -2145,6 +2148,7 @@ class TaskFacts:
     paths: frozenset = frozenset()
     tools: frozenset = frozenset()
     lookups: tamper.Lookups = tamper.Lookups()
+    optional: dict = field(default_factory=dict)
 
 
 _facts: dict[str, tuple[tuple, TaskFacts]] = {}
@@ -2188,7 +2192,7 @@ def task_facts(task: Task) -> TaskFacts:
             homes, programs, paths, tools, lookups = tests_named(tests)
             hit = stamp, TaskFacts(imports, frozenset(tamper.tests_modules(str(tests))), homes,
                                    named or frozenset(), programs, frozenset(fetched_paths(tests)), paths,
-                                   tools, lookups)
+                                   tools, lookups, tamper.tests_optional(str(tests)))
             _facts[str(tests)] = hit
     return hit[1]
 

@@ -2252,14 +2252,25 @@ class Hooks:
 
 
 def guarded_imports(text: str) -> set[str]:
-    """The top-level modules a Python file imports inside a `try:` block (from its line to the next line
-    indented no deeper that is not a comment): `import a.b as c, d` names a and d, `from a.b import c` a,
-    `import_module("a")` a; `try: import x` on one line too. Relative imports name nothing. One pass over
-    the lines from the first `try:` with a stack of the open blocks (a block ends at the first statement
-    line indented no deeper), then _GUARDED over each outermost block once (an inner block lies within
-    it): linear. A search per `try:` to its block's end re-read every deeper line once per open block, and
-    its `^[ \t]{0,depth}` backtracked depth times at each: cubic in nested `try:` lines (rt13b p22)."""
+    """The top-level modules a Python file imports inside a `try:` block (_try_blocks): `import a.b as c, d`
+    names a and d, `from a.b import c` a, `import_module("a")` a; `try: import x` on one line too. Relative
+    imports name nothing."""
     found: set[str] = set()
+    for start, end in _try_blocks(text):
+        for g in _GUARDED.finditer(text, start, end):
+            if g[1] is not None:
+                found |= {w[1] for part in g[1].split(",") if (w := re.match(r"\s*([A-Za-z_]\w*)", part))}
+            else:
+                found.add(g[2] or g[3])
+    return found
+
+
+def _try_blocks(text: str) -> list[tuple[int, int]]:
+    """The outermost `try:` blocks of a Python file, (the `:` of `try:`, the block's end): from its line to
+    the next line indented no deeper that is not a comment. One pass over the lines from the first `try:`
+    with a stack of the open blocks (a block ends at the first statement line indented no deeper): linear.
+    A search per `try:` to its block's end re-read every deeper line once per open block, and its
+    `^[ \t]{0,depth}` backtracked depth times at each: cubic in nested `try:` lines (rt13b p22)."""
     blocks: list[tuple[int, int]] = []             # the outermost blocks: from the `:` of `try:` to the end
     open_: list[tuple[int, int]] = []              # (depth, the `:`) of the blocks open here, innermost last
     pos = 0
@@ -2285,13 +2296,7 @@ def guarded_imports(text: str) -> set[str]:
         pos = nl + 1
     if open_:
         blocks.append((open_[0][1], len(text)))
-    for start, end in blocks:
-        for g in _GUARDED.finditer(text, start, end):
-            if g[1] is not None:
-                found |= {w[1] for part in g[1].split(",") if (w := re.match(r"\s*([A-Za-z_]\w*)", part))}
-            else:
-                found.add(g[2] or g[3])
-    return found
+    return blocks
 
 
 def loaded_groups(text: str) -> set[str]:
@@ -2572,7 +2577,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
              environ: dict[str, str] | None = None, named: frozenset[str] = frozenset(),
              programs: frozenset[str] = frozenset(),
              removable: frozenset[str] = frozenset(), tools: frozenset[str] = frozenset(),
-             spelt: frozenset[str] = frozenset(), lookups: Lookups | None = None) -> list[str]:
+             spelt: frozenset[str] = frozenset(), lookups: Lookups | None = None,
+             tests_optional: dict[str, str] | None = None) -> list[str]:
     """The offending paths of an episode's writable layer, each with why ([] if none). `baseline`: the
     layer's entries when the agent started ({path: stamp}, from the task's own setup steps): those still
     the same are the task's, not the agent's, and count as shipped. `home`: the verifier's HOME. After the
@@ -2588,6 +2594,7 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     environment (the image's ENV and the task's), for the files it names (startup_files) and its
     LD_LIBRARY_PATH; `named`: the modules the instruction or the tests name (asked_names(), tests_imports(),
     tests_modules()), which may be installed under a name the image's code imports guarded (image_hooks);
+    `tests_optional`: the modules the tests import only guarded (tests_optional()), judged as those;
     `programs`: the paths the task's tests run by their name (exec_named over tests/: harbor.TaskFacts),
     judged with their install trees (_shipped_program); `removable`: the paths the instruction or the
     tests spell out, which the agent may delete (a deletion of one outside the system roots that is no
@@ -2647,7 +2654,7 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     # read from the image once per image (image_hooks); judged below wherever its interpreters search
     incs = next(dirs for tool, dirs, _ in paths if tool == "Perl's @INC")
     hooks = _image_guards(image, path, workdir, incs)
-    optional = {m: f for m, f in hooks.python.items() if m not in named}
+    optional = {m: f for m, f in {**(tests_optional or {}), **hooks.python}.items() if m not in named}
     imports = imports | optional.keys()
     shallow = {d for _, dirs, deep in paths if not deep for d in dirs}
     deep = tuple(d.rstrip("/") + "/" for _, dirs, is_deep in paths if is_deep for d in dirs)
@@ -3120,8 +3127,9 @@ def _optional(c: Change, p: str, name: str, shipped, python: dict, perl: dict, i
     d = os.path.dirname(p)
     module = _module(name, c.kind) if MODULE_DIR.fullmatch(d) else None
     if module in python and module not in RUNNER_IMPORTS:
-        return (f"a module {module!r} that the image's {python[module]} tries to import: its Python runs "
-                f"it from {d}, and no package record owns its bytes")
+        who = f"the image's {python[module]}" if python[module].startswith("/") else python[module]
+        return (f"a module {module!r} that {who} tries to import: its Python runs it from {d}, and no "
+                f"package record owns its bytes")
     for inc in incs:
         if within(p, inc) and p != inc and p.endswith((".pm", ".pmc")):
             perl_module = p[len(inc.rstrip("/")) + 1:].rsplit(".", 1)[0].replace("/", "::")
@@ -4253,19 +4261,23 @@ def shadow_names(tests: str, found: frozenset[str] | None | bool = False) -> fro
     return ALL_IMPORTS if found is None else RUNNER_IMPORTS | (found & sys.stdlib_module_names)
 
 
-def tests_imports(tests: str) -> frozenset[str] | None:
-    """Every top-level module the task's own tests import (each .py file whole, in its declared encoding,
-    `\\`-continued lines joined); None past the budget above."""
+class _OverBudget(Exception):
+    pass
+
+
+def _tests_python(tests: str):
+    """The text of each .py file of the task's own tests (whole, in its declared encoding, `\\`-continued
+    lines joined), no link followed; raises _OverBudget past the budget above."""
     import io
     import tokenize
-    found, seen, left = set(), 0, SHADOW_SCAN_BYTES
+    seen, left = 0, SHADOW_SCAN_BYTES
     deadline = time.monotonic() + SHADOW_SCAN_SECONDS
     for d, _, files in os.walk(tests):
         for n in files:
             seen += 1
             f = os.path.join(d, n)
             if seen > MAX_ENTRIES or time.monotonic() > deadline:
-                return None
+                raise _OverBudget
             if not n.endswith(".py") or os.path.islink(f):
                 continue
             try:
@@ -4275,17 +4287,51 @@ def tests_imports(tests: str) -> frozenset[str] | None:
                 continue
             left -= len(data)
             if left < 0:
-                return None
+                raise _OverBudget
             try:                               # a `# coding:` line is honoured, as Python would
                 encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
                 text = data.decode(encoding, errors="replace")
             except (SyntaxError, LookupError, ValueError):
                 text = data.decode("utf-8", errors="replace")
-            text = re.sub(r"\\\r?\n", " ", text)
-            found |= {m[1] for part in _IMPORT.findall(text) for w in part.split(",")
-                      if (m := re.match(r"\s*([A-Za-z_]\w*)", w))}
-            found |= set(_FROM.findall(text))
-    return frozenset(found)
+            yield re.sub(r"\\\r?\n", " ", text)
+
+
+def _imports(text: str) -> set[str]:
+    return {m[1] for part in _IMPORT.findall(text) for w in part.split(",")
+            if (m := re.match(r"\s*([A-Za-z_]\w*)", w))} | set(_FROM.findall(text))
+
+
+def tests_imports(tests: str) -> frozenset[str] | None:
+    """Every top-level module the task's own tests import; None past the budget above."""
+    try:
+        return frozenset(n for text in _tests_python(tests) for n in _imports(text))
+    except _OverBudget:
+        return None
+
+
+def tests_optional(tests: str) -> dict[str, str]:
+    """{module: the test file that tries it} for the modules the task's own tests import ONLY inside a
+    `try:` block (guarded_imports), in no file outside one: the tests run without them, so such a module is
+    no deliverable of the agent's but a door into the verifier's Python, judged as the image's optional
+    imports are (tampered's `optional`: rt15a p22, `try: import ujson as json` in a test file that imports
+    nothing of the agent's). Past the budget above, none (every name the tests import then counts as named,
+    as before)."""
+    guarded: dict[str, str] = {}
+    plain: set[str] = set()
+    try:
+        for text in _tests_python(tests):
+            blocks = _try_blocks(text)
+            outside, at = [], 0
+            for start, end in blocks:
+                outside.append(text[at:text.rfind("\n", 0, start) + 1])
+                at = end
+            outside.append(text[at:])
+            plain |= _imports("".join(outside))
+            for m in guarded_imports(text):
+                guarded.setdefault(m, "the task's tests")
+    except _OverBudget:
+        return {}
+    return {m: f for m, f in guarded.items() if m not in plain}
 
 
 def _names(d: str) -> list[str]:
