@@ -1530,7 +1530,8 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
     if before is None:
         # the names the image's code imports guarded: a new module under one is read for its package record
         guarded = tamper.guarded_names(env.image, path, task.workdir, environ)
-        guarded = guarded[0] | task_facts(task).optional.keys(), guarded[1]
+        guarded = guarded[0] | task_facts(task).optional.keys() | tamper.program_hooks(
+            env.image, task_facts(task).programs).keys(), guarded[1]
         libraries, contents, budget = {}, {}, tamper.Budget()    # TEXT_BYTES for the episode, all places
         for root, at, changes in places:       # a volume's files are read there, by their own paths
             if at and changes[0].kind != "dir":
@@ -1564,7 +1565,8 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
                           asked=tamper.asked_modules(task.instruction),
                           deliverables=tamper.asked_files(task.instruction),
                           named=tamper.asked_names(task.instruction) | (facts.named - facts.optional.keys())
-                          | facts.modules, tests_optional=facts.optional,
+                          | facts.modules,
+                          tests_optional={**tamper.program_hooks(env.image, facts.programs), **facts.optional},
                           removable=tamper.asked_files(task.instruction)[0] | facts.paths,
                           programs=facts.programs, tools=facts.tools, spelt=facts.paths,
                           lookups=facts.lookups)

@@ -2415,6 +2415,34 @@ def _image_files(fds: list[int], prefix: str, suffixes, depth: int, budget: list
             os.close(fd)
 
 
+PROGRAM_HOOKS = 64                   # programs the tests run by path read for their guarded imports, at most
+
+
+def program_hooks(image, programs) -> dict[str, str]:
+    """{module: "the image's <program>"} for the modules each Python program of the image's that the tests
+    run by its path (TaskFacts.programs: `python3 /opt/grader/grade.py`, `/usr/local/bin/check`) imports
+    only inside a `try:` (guarded_imports), its links followed through the image hop by hop as image_hooks
+    follows them (rt15a p23: a grader outside the image's Python directories, which image_hooks does not
+    read, took the agent's site-packages module under its `try: import` name). A program is Python by its
+    `.py` name or a `#!` line naming python. The first PROGRAM_HOOKS programs, HOOK_FILE_BYTES each."""
+    out: dict[str, str] = {}
+    if not hasattr(image, "_stack"):
+        return out
+    for program in sorted(programs)[:PROGRAM_HOOKS]:
+        path, text = program, None
+        for _ in range(8):
+            target = _image_readlink(image, path)
+            if target is None:
+                text = image.read(path, HOOK_FILE_BYTES) if image.kind(path) == "file" else None
+                break
+            path = os.path.normpath(os.path.join(os.path.dirname(path), target))
+        first = (text or "").split("\n", 1)[0]
+        if text is not None and (path.endswith(".py") or first.startswith("#!") and "python" in first):
+            for m in guarded_imports(text):
+                out.setdefault(m, f"the image's {program}")
+    return out
+
+
 def _image_guards(image, path: list[str], workdir: str, incs: list[str]) -> Hooks:
     """image_hooks of the image's Pythons (python_dirs) and of `incs` (@INC, PERL5LIB's first)."""
     return image_hooks(image, python_dirs(Final(image), path, workdir),
