@@ -1541,6 +1541,7 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
             contents.update(_under(tamper.texts(root, own, None if at else env.image, budget,
                                                 guarded if not at else (frozenset(), frozenset())), at))
         made, cache, ground_, after = [], [], Ground(now, libraries, contents), None
+        tried = {}
     else:
         stamps = {c.path: c.stamp for c in before.changes}
         # the loader's index as test.sh left it: on its own root, else (none made) in the episode's layer
@@ -1555,6 +1556,14 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
         if cut := [c for c in now if c.kind == "unchecked"]:
             raise VerifierError(f"task '{task.name}': what test.sh wrote cannot be checked whole "
                                 f"({cut[0].why}): its reward is discarded")
+        # what the code test.sh installed tries to import (rt14a p34), and the agent's records of such
+        # modules (an install of the agent's own stays one)
+        tried = tamper.made_hooks([d for d, at in env.box.verifier_own() if at == "/"], env.image, made, path,
+                                  task.workdir)
+        if tried:
+            contents = tamper.owners(places[0][0], places[0][2], frozenset(tried), frozenset(),
+                                     tamper.Budget(), env.image)
+            ground_ = replace(before, contents={**before.contents, **contents})
     facts = task_facts(task)
     bad = tamper.tampered(ground_.changes, env.image, task.workdir, path, env.baseline,
                           home=task.verifier_env.get("HOME") or verifier_home(env),
@@ -1566,7 +1575,8 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
                           deliverables=tamper.asked_files(task.instruction),
                           named=tamper.asked_names(task.instruction) | (facts.named - facts.optional.keys())
                           | facts.modules,
-                          tests_optional={**tamper.program_hooks(env.image, facts.programs), **facts.optional},
+                          tests_optional={**tried, **tamper.program_hooks(env.image, facts.programs),
+                                          **facts.optional},
                           removable=tamper.asked_files(task.instruction)[0] | facts.paths,
                           programs=facts.programs, tools=facts.tools, spelt=facts.paths,
                           lookups=facts.lookups)

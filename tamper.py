@@ -2350,28 +2350,50 @@ def image_hooks(image, pythons: tuple[str, ...], perls: tuple[str, ...]) -> Hook
 
 def _layer_hooks(root: str, dirs: tuple[str, ...], suffixes) -> Hooks:
     """image_hooks of one layer's own files under `dirs` (a layer's directory, or "/" for the host):
-    Python's (suffixes ".py") or perl's, unfiltered."""
+    Python's (suffixes ".py") or perl's, unfiltered; read once per process."""
     key = (root, dirs, suffixes)
     if key not in _LAYER_HOOKS:
-        start, budget = time.monotonic(), [HOOK_SCAN_BYTES, MAX_ENTRIES, 0]
-        found, links = Hooks({}, {}, {}), []
-
-        def read(p: str, text: str | None, suffix: str) -> None:
-            if text is None:
-                links.append((p, suffix))
-                return
-            h = _read_hooks(p, text, suffix)
-            for mine, theirs in ((found.python, h.python), (found.perl, h.perl), (found.groups, h.groups)):
-                for k, v in theirs.items():
-                    mine.setdefault(k, v)
-
-        layer = Image([root])
-        for d in dirs:
-            if not any(within(d, o) for o in dirs if o != d):          # a site dir inside a stdlib dir
-                _image_files(layer._stack(d), d, suffixes, 0, budget, read)
-        _LAYER_HOOKS[key] = Hooks(found.python, found.perl, found.groups, budget[2],
-                                  time.monotonic() - start, budget[0] < 0 or budget[1] < 0, tuple(links))
+        _LAYER_HOOKS[key] = _scan_hooks(root, dirs, suffixes)
     return _LAYER_HOOKS[key]
+
+
+def made_hooks(roots: list[str], image, made: list[Change], path: list[str], workdir: str) -> dict[str, str]:
+    """{module: "<file> (test.sh installed it)"}: the modules the Python files the VERIFIER wrote (`roots`:
+    the upper directories of its own root, Sandbox.verifier_own's at "/") import guarded and neither the
+    image nor the verifier's run has, read as image_hooks reads the image (rt14a p34: test.sh's `pip
+    install requests` brings `try: import simplejson`, which image_hooks never saw: the agent's
+    dist-packages/simplejson.py ran in the tests' Python). Read after the tests, for the check then; not
+    cached (each verifier's root is new)."""
+    final = Final(image, made)
+    dirs = python_dirs(final, path, workdir)
+    found: dict[str, str] = {}
+    for root in roots:
+        for m, f in _scan_hooks(root, dirs, ".py").python.items():
+            found.setdefault(m, f"{f} (test.sh installed it)")
+    have = {m for d in dirs for n in final.names(d) if (m := _module(n, final.kind(f"{d}/{n}")))}
+    return {m: f for m, f in found.items() if m not in have}
+
+
+def _scan_hooks(root: str, dirs: tuple[str, ...], suffixes) -> Hooks:
+    """Hooks of the files under `dirs` of one directory tree (a layer, "/" for the host), unfiltered."""
+    start, budget = time.monotonic(), [HOOK_SCAN_BYTES, MAX_ENTRIES, 0]
+    found, links = Hooks({}, {}, {}), []
+
+    def read(p: str, text: str | None, suffix: str) -> None:
+        if text is None:
+            links.append((p, suffix))
+            return
+        h = _read_hooks(p, text, suffix)
+        for mine, theirs in ((found.python, h.python), (found.perl, h.perl), (found.groups, h.groups)):
+            for k, v in theirs.items():
+                mine.setdefault(k, v)
+
+    layer = Image([root])
+    for d in dirs:
+        if not any(within(d, o) for o in dirs if o != d):          # a site dir inside a stdlib dir
+            _image_files(layer._stack(d), d, suffixes, 0, budget, read)
+    return Hooks(found.python, found.perl, found.groups, budget[2], time.monotonic() - start,
+                 budget[0] < 0 or budget[1] < 0, tuple(links))
 
 
 def _read_hooks(p: str, text: str, suffix) -> Hooks:
