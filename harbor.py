@@ -17,6 +17,7 @@ Every loader error is a TaskError, and every setup error a SetupError, with a on
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import json
 import math
 import os
@@ -1527,11 +1528,12 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
     tests_path = task.verifier_env.get("PATH") or env.box.env.get("PATH", sandbox.BASE_ENV["PATH"])
     path = tamper.search_path(tests_path, env.image, task.workdir)
     environ = {**env.box.env, **task.verifier_env}                             # test.sh's, as _run_tests
+    facts = task_facts(task)
     if before is None:
         # the names the image's code imports guarded: a new module under one is read for its package record
         guarded = tamper.guarded_names(env.image, path, task.workdir, environ)
-        guarded = guarded[0] | task_facts(task).optional.keys() | tamper.program_hooks(
-            env.image, task_facts(task).programs).keys(), guarded[1]
+        guarded = guarded[0] | facts.optional.keys() | tamper.program_hooks(
+            env.image, facts.programs).keys(), guarded[1]
         libraries, contents, budget = {}, {}, tamper.Budget()    # TEXT_BYTES for the episode, all places
         for root, at, changes in places:       # a volume's files are read there, by their own paths
             if at and changes[0].kind != "dir":
@@ -1539,7 +1541,8 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
             own = changes if not at else [replace(c, path=c.path[len(at):]) for c in changes[1:]]
             libraries.update(_under(tamper.sonames(root, own, env.image), at))
             contents.update(_under(tamper.texts(root, own, None if at else env.image, budget,
-                                                guarded if not at else (frozenset(), frozenset())), at))
+                                                guarded if not at else (frozenset(), frozenset()),
+                                                records=bool(facts.installs.pip)), at))
         made, cache, ground_, after = [], [], Ground(now, libraries, contents), None
         tried = {}
     else:
@@ -1564,7 +1567,6 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
             contents = tamper.owners(places[0][0], places[0][2], frozenset(tried), frozenset(),
                                      tamper.Budget(), env.image)
             ground_ = replace(before, contents={**before.contents, **contents})
-    facts = task_facts(task)
     bad = tamper.tampered(ground_.changes, env.image, task.workdir, path, env.baseline,
                           home=task.verifier_env.get("HOME") or verifier_home(env),
                           environ=environ,
@@ -1579,7 +1581,8 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
                                           **facts.optional},
                           removable=tamper.asked_files(task.instruction)[0] | facts.paths,
                           programs=facts.programs, tools=facts.tools, spelt=facts.paths,
-                          lookups=facts.lookups)
+                          lookups=facts.lookups,
+                          installs=facts.installs.unasked(tamper.asked_names(task.instruction)))
     if before is None:                         # before the tests: what they would write through
         volumes = [t for _, t in env.services.volumes_of_main()] if env.services else []
         bad += shared_links(places, volumes, env.baseline)
@@ -1998,17 +2001,19 @@ TESTS_PATHS = 10_000
 
 
 def tests_named(tests: Path) -> tuple[tuple[str, ...], frozenset[str], frozenset[str], frozenset[str],
-                                      tamper.Lookups]:
+                                      tamper.Lookups, tamper.Installs]:
     """(homes_named, the absolute paths the tests run by their name: tamper.exec_named, `sh /opt/grade.sh`,
     every absolute path of two components or more they spell out, at most TESTS_PATHS: tests_paths, the
     tools whose settings in the workdir are judged: tamper.tools_in, `ruff check`, the search paths their
-    words set and the names they source, with every file name of tests/: tamper.tests_lookups) in one
-    reading of tests/; past the budget, the paths read so far and every tool (what was not read may run
-    any)."""
+    words set and the names they source, with every file name of tests/: tamper.tests_lookups, the
+    packages they install by name: tamper.tests_installs, with the names of the requirement files of
+    tests/ they pass: tests_requirements) in one reading of tests/; past the budget, the paths and
+    packages read so far and every tool (what was not read may run any)."""
     named, files, left, run, spelt, tools = set(), 0, HOME_SCAN_BYTES, set(), set(), set()
-    lookups = tamper.Lookups()
+    lookups, installs = tamper.Lookups(), tamper.Installs()
     done = lambda homes, over=False: (homes, frozenset(run), frozenset(sorted(spelt)[:TESTS_PATHS]),  # noqa
-                                      frozenset(tamper.TOOL_SETTINGS if over else tools), lookups)
+                                      frozenset(tamper.TOOL_SETTINGS if over else tools), lookups,
+                                      tests_requirements(tests, installs))
     for root, dirs, names in os.walk(tests):
         lookups |= tamper.Lookups(sourced=frozenset(names))    # a staged helper is never found elsewhere
         for name in names:
@@ -2028,6 +2033,7 @@ def tests_named(tests: Path) -> tuple[tuple[str, ...], frozenset[str], frozenset
             run |= tamper.exec_named(text)
             tools |= tamper.tools_in(text)
             lookups |= tamper.tests_lookups(text)
+            installs |= tamper.tests_installs(text)
             if len(spelt) < TESTS_PATHS:
                 spelt |= {os.path.normpath(m) for m in TESTS_PATH.findall(text)}
             if left < 0:
@@ -2035,6 +2041,39 @@ def tests_named(tests: Path) -> tuple[tuple[str, ...], frozenset[str], frozenset
             for m in HOME_NAMED.finditer(text):
                 named.add(m.group(1) or ("~" + m.group(2) if m.group(2) else "~"))
     return done(tuple(sorted(named)))
+
+
+REQUIREMENT_FILES, REQUIREMENT_BYTES = 64, 1 << 20
+
+
+def tests_requirements(tests: Path, installs: tamper.Installs) -> tamper.Installs:
+    """`installs` with the projects of the requirement files it names that tests/ holds (`pip install -r
+    /tests/requirements.txt`), and of those they include (-r), each matched by its file name: the tests
+    spell a file's directory as they like (`$(dirname "$0")/`, test.sh's cwd). At most REQUIREMENT_FILES
+    files of REQUIREMENT_BYTES each, links not followed, among tests/' first HOME_SCAN_FILES."""
+    if not installs.files:
+        return installs
+    by_name: dict[str, list[Path]] = {}
+    for path in itertools.islice((Path(r) / n for r, _, names in os.walk(tests) for n in names),
+                                 HOME_SCAN_FILES):
+        by_name.setdefault(path.name, []).append(path)
+    # the last part of a path as written (`"$(dirname "$0")/requirements.txt"`: requirements.txt)
+    last = lambda f: re.split(r"[/\"'()]", f.strip("\"')"))[-1]          # noqa: E731
+    pip, seen, todo = set(installs.pip), set(), [last(f) for f in installs.files]
+    while todo and len(seen) < REQUIREMENT_FILES:
+        for path in by_name.get(todo.pop(), []):
+            if path in seen or path.is_symlink() or not path.is_file() or len(seen) >= REQUIREMENT_FILES:
+                continue
+            seen.add(path)
+            try:
+                with open(path, "rb") as f:
+                    text = f.read(REQUIREMENT_BYTES).decode("utf-8", "replace")
+            except OSError:
+                continue
+            names, more = tamper.requirement_names(text)
+            pip |= names
+            todo += [last(m) for m in more]
+    return tamper.Installs(frozenset(pip), installs.apt, installs.npm, installs.files)
 
 
 def tests_paths(tests: Path) -> frozenset[str]:
@@ -2147,7 +2186,8 @@ class TaskFacts:
     imports it guarded), those it imports only guarded (tamper.tests_optional: no deliverable, judged as
     the image's guarded imports are), the paths it runs by their name (tests_named) and the files it downloads
     (fetched_paths), every absolute path it spells (tests_paths) and the tools it runs whose settings
-    are judged in the workdir (tamper.tools_in), and the search paths its words set (tamper.tests_lookups).
+    are judged in the workdir (tamper.tools_in), the search paths its words set (tamper.tests_lookups),
+    and the packages it installs by name (tamper.tests_installs, tests_requirements).
     Each is bounded by its own budget:
     past SHADOW_SCAN_BYTES every stdlib name counts (and no module is asked for), past HOME_SCAN_BYTES every
     home is named ("/"), tests_modules reads MAX_ENTRIES entries."""
@@ -2160,6 +2200,7 @@ class TaskFacts:
     paths: frozenset = frozenset()
     tools: frozenset = frozenset()
     lookups: tamper.Lookups = tamper.Lookups()
+    installs: tamper.Installs = tamper.Installs()
     optional: dict = field(default_factory=dict)
 
 
@@ -2201,10 +2242,10 @@ def task_facts(task: Task) -> TaskFacts:
                 say(f"task '{task.name}': tests/ is over the budget for reading its imports "
                     f"({tamper.SHADOW_SCAN_BYTES >> 20} MiB of Python, {tamper.SHADOW_SCAN_SECONDS:g} s, "
                     f"{tamper.MAX_ENTRIES} entries): every stdlib module name is judged as one it imports")
-            homes, programs, paths, tools, lookups = tests_named(tests)
+            homes, programs, paths, tools, lookups, installs = tests_named(tests)
             hit = stamp, TaskFacts(imports, frozenset(tamper.tests_modules(str(tests))), homes,
                                    named or frozenset(), programs, frozenset(fetched_paths(tests)), paths,
-                                   tools, lookups, tamper.tests_optional(str(tests)))
+                                   tools, lookups, installs, tamper.tests_optional(str(tests)))
             _facts[str(tests)] = hit
     return hit[1]
 
