@@ -4326,7 +4326,7 @@ class _Reader:
     (kind, tier, verb) of the verb that governs the next word, else None."""
 
     def __init__(self, out: list[Asked], topic: dict):
-        self.out, self.topic, self.stack = out, topic, []
+        self.out, self.topic, self.stack, self.anaphor = out, topic, [], None
         self.reset()
 
     def reset(self):
@@ -4356,15 +4356,14 @@ class _Reader:
 
     def settle(self):
         """The governing verb's object is complete. A repair verb's that was only "it" or "the script"
-        asks for the file the paragraph is about: as an OBJECT where the paragraph said it is broken."""
+        asks for the file the paragraph is about (read's end: unless the sentence governs another path,
+        "fix it by correcting /app/solve.py"): as an OBJECT where the paragraph said it is broken."""
         self.flush()
         o = self.object
-        if self.gov and self.gov[2] in REPAIR and not self.topic["stale"] and not any(map(_path, o)) and any(
+        if self.gov and self.gov[2] in REPAIR and not any(map(_path, o)) and any(
                 w in ANAPHOR or k and o[k - 1] in DETERMINER and w in GENERIC for k, w in enumerate(o)):
-            tier = "object" if self.topic["faulty"] and self.gov[1] == "object" else "state"
-            if tier not in self.topic["said"]:   # once a topic: "fix it" a million times is one request
-                self.topic["said"].add(tier)
-                self.out += [Asked(p, tier, "change") for p in sorted(self.topic["paths"])]
+            broken = self.topic["faulty"] and self.gov[1] == "object"
+            self.anaphor = "object" if broken or self.anaphor == "object" else "state"
         self.object = []
 
     def govern(self, kind: str | None, tier: str = "", verb: str = ""):
@@ -4456,6 +4455,10 @@ class _Reader:
         while self.stack:
             self.word([")"], 0)
         self.end()
+        tier, topic = self.anaphor, self.topic
+        if tier and not topic["stale"] and tier not in topic["said"]:   # a million "fix it"s: one request
+            topic["said"].add(tier)
+            self.out += [Asked(p, tier, "change") for p in sorted(topic["paths"])]
 
     def word(self, words: list[str], i: int) -> int:
         """Read words[i]; the index of the last word it took."""
@@ -4476,7 +4479,7 @@ class _Reader:
                 self.reset()
         elif lw == ")" and self.stack:
             self.govern(None)
-            vars(self).update(self.stack.pop(), out=self.out)
+            vars(self).update(self.stack.pop(), anaphor=self.anaphor)
         elif lw in (",", ")"):
             if self.sub is not None:
                 self.leave_sub()

@@ -149,6 +149,8 @@ def test_a_fix_it_about_a_file_never_said_broken_does_not_give_the_grader(tmp_pa
     img = image(tmp_path, {GRADER: CHECK})
     said = "The checker /opt/grader/check.py compares your output with the reference. If they differ, fix it."
     assert judge(said, img) == [GRADER]
+    # "it", broken, but the sentence names what to change
+    assert judge("/opt/grader/check.py is failing. Fix it by correcting /app/solve.py.", img) == [GRADER]
 
 
 def test_the_double_slash_of_a_url_is_no_directory_holding_every_path(tmp_path):
