@@ -152,7 +152,7 @@ LOCALE = LoaderImage({**IMAGE.files, "/usr/lib/locale": "dir", "/usr/lib/locale/
                       f"{tamper.LIB_DIRS[6]}/gconv/gconv-modules.cache": "file"})
 
 
-def judge_b(*changes, environ=None, contents=None, deliverables=(frozenset(), frozenset())):
+def judge_b(*changes, environ=None, contents=None, deliverables=(frozenset(),) * 3):
     listing = [tamper.Change(*c) for c in changes]
     given = {"environ": environ} if environ is not None else {}
     return [b.split(" (")[0] for b in tamper.tampered(listing, LOCALE, "/app", PATH, contents=contents,
@@ -182,4 +182,4 @@ def test_locale_data_a_package_record_owns_or_the_instruction_names_is_clean():
     lc = "/usr/lib/locale/de_DE.utf8/LC_CTYPE"
     assert judge_b((lc, "file"), contents={lc: tamper.OWNED + "locales-all"}) == []
     archive = "/usr/lib/locale/locale-archive"
-    assert judge_b((archive, "file"), deliverables=(frozenset({archive}), frozenset())) == []
+    assert judge_b((archive, "file"), deliverables=(frozenset({archive}), frozenset(), frozenset())) == []
