@@ -1459,7 +1459,8 @@ def ground(env: Environment) -> list[tuple[str, str, list[tamper.Change]]]:
     no link followed): (the host directory, where the verifier sees it, its entries under that path).
     The writable layer at /, then each volume of the main container, at its target, and after a seal
     the copies of the places the agent's processes still write (/tmp, /run, /var/lib, ...) that the
-    verifier reads (Sandbox.tmp_copies) and, once it ran, what it wrote over them (Sandbox.verifier_tmp)."""
+    verifier reads (Sandbox.tmp_copies) and, once it ran, what it wrote over them (Sandbox.verifier_tmp):
+    of those, what differs from the image, read from the copies themselves, never from the live places."""
     layer = env.box.writable_layer()
     volumes = env.services.volumes_of_main() if env.services else []
     copies = env.box.tmp_copies()              # after a seal the verifier reads these, not the live ones
@@ -1471,21 +1472,26 @@ def ground(env: Environment) -> list[tuple[str, str, list[tamper.Change]]]:
     # what the layer holds at a volume's target (its mount point) or below is hidden by the volume
     listed = tamper.listing(layer)
     out = [(layer, "", [c for c in listed if not hidden(c.path)])]
-    # a copy holds the image's files too: judged are those the layer names (the agent's changes: once in
-    # the layer, a path stays there, as a file or a whiteout) and those the image lacks
-    changed = {c.path for c in listed}
     baseline = getattr(env, "baseline", {})    # none while Environment.__init__ makes it from this
     setup = {c.path: c for c in listed if baseline.get(c.path) == c.stamp} if copies else {}
-    left = [tamper.SAME_ENTRY_BYTES]
+    left, same = [tamper.SAME_ENTRY_BYTES], [sandbox_init.TMP_COPY_BYTES]
     for d, target in volumes + copies:
         st = os.lstat(d)                       # the trainer's own copy: a directory, or one file (./a.txt)
         top = tamper.Change(target, "dir" if stat.S_ISDIR(st.st_mode) else "file",
                             stamp=(st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode, st.st_ctime_ns))
         inside = [replace(c, path=target + c.path) for c in (tamper.listing(d) if top.kind == "dir" else [])]
         if (d, target) in copies:
-            inside = [c for c in inside if c.path in changed or env.image.kind(c.path) is None]
+            # A copy holds the image's files too: judged is every entry that is not the image's own, read
+            # from the copy itself (tamper.same_as_image, at most as many bytes as the seal copied). Never
+            # from the live layer: the agent's processes write it on after the copy, and a forgery planted
+            # before the seal under a directory made anew, then removed, left the layer naming nothing that
+            # the verifier's copy held (rt15a p08, a race won 3 of 3)
+            inside = [c for c in inside
+                      if not tamper.same_as_image(env.image, d, c.path[len(target):], c, same)]
             # the copy gives the setup's file a new inode and ctime (rt14a p32: a grader the setup put in
-            # /tmp, never touched, was counted modified): the layer's own stamp where its bytes are the same
+            # /tmp, never touched, was counted modified): the layer's own stamp where its bytes are the same.
+            # The one read of the live layer, and a sound one: its entry still has the setup's stamp (inode
+            # and ctime: no write, rename or link since), so its bytes are the setup's, and the copy's too
             inside = [replace(c, stamp=was.stamp) if (was := setup.get(c.path)) and tamper.same_entry(
                 layer, was, d, c.path[len(target):], c, left) else c for c in inside]
         out.append((str(d), target, [top, *inside]))

@@ -1824,6 +1824,63 @@ def same_entry(layer: str, was: Change, root: str, rel: str, c: Change, left: li
     return texts[0] is not None and texts[0] == texts[1]
 
 
+def same_as_image(image: "Image", root: str, rel: str, c: Change, left: list[int]) -> bool:
+    """The entry `c` of a copy pid 1 made at the seal (at `rel` under `root`) is what the image has at c.path:
+    a directory where it has one, a link to the same target, or a regular file of the same mode, size and
+    bytes (both read through no link, compared a block at a time, at most left[0] bytes in all: past them
+    False, judged as the agent's). Decided from the copy alone, never from the live layer, which the agent's
+    processes still write once the copy is made (a forgery planted before the seal and removed after it)."""
+    found = image._find(c.path)
+    if found is None:
+        return False
+    fd, name, st = found
+    try:
+        kind = ("dir" if stat.S_ISDIR(st.st_mode) else "file" if stat.S_ISREG(st.st_mode) else
+                "link" if stat.S_ISLNK(st.st_mode) else "other")
+        if c.kind != kind or kind == "other":
+            return False
+        if kind == "dir":
+            return True                        # its entries are judged one by one
+        if kind == "link":
+            return os.readlink(name, dir_fd=fd) == c.target
+        if (c.stamp[3], c.stamp[1]) != (st.st_mode, st.st_size) or st.st_size > left[0]:
+            return False
+        left[0] -= st.st_size
+        copy = _open_dir(root, os.path.dirname(rel))
+        if copy is None:
+            return False
+        try:
+            return _same_bytes(fd, name, copy, os.path.basename(rel), st.st_size)
+        finally:
+            os.close(copy)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _same_bytes(dfd_a: int, a: str, dfd_b: int, b: str, size: int) -> bool:
+    """Regular files a and b (in open directories, no link followed) are `size` bytes each, the same bytes."""
+    fds = []
+    try:
+        for dfd, name in ((dfd_a, a), (dfd_b, b)):
+            fds.append(os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dfd))
+            st = os.fstat(fds[-1])
+            if not stat.S_ISREG(st.st_mode) or st.st_size != size:
+                return False
+        at = 0
+        while at < size:
+            n = min(1 << 20, size - at)
+            x, y = os.pread(fds[0], n, at), os.pread(fds[1], n, at)
+            if x != y or len(x) < n:
+                return False
+            at += n
+        return True
+    finally:
+        for f in fds:
+            os.close(f)
+
+
 def within(path: str, d: str) -> bool:
     return path == d or path.startswith(d.rstrip("/") + "/")
 
