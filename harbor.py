@@ -1520,13 +1520,16 @@ class Ground:
     contents: dict
 
 
-def check_ground(env: Environment, task: Task, before: Ground | None = None) -> Ground:
+def check_ground(env: Environment, task: Task, before: Ground | None = None, artifacts: bool = False
+                 ) -> Ground:
     """The writable layer and the main container's volumes (ground()) as the agent left them, after its
     processes are gone; TamperedError if the agent prepared the ground the verifier would run on
     (tamper.py), with the offending paths. `before`: that reading, given again after the verifier ran:
     the agent's entries are then judged against what the verifier itself made (a shadow of what test.sh
     installs later), and the reward is discarded. A change the verifier would not even see (in a home of
-    the image's view: verifier_view) is judged all the same: an attempt is counted, not repaired silently."""
+    the image's view: verifier_view) is judged all the same: an attempt is counted, not repaired silently.
+    `artifacts`: the layer is a separate verifier's, whose every new entry is an artifact of the agent's
+    (tamper.onto_image: none may stand in for, or lead to, an entry of the verifier's image)."""
     places = ground(env)                       # the writable layer, and the main container's volumes
     now = [c for _, _, changes in places for c in changes]
     # test.sh's PATH: [verifier].env's where it sets one (_run_tests passes it), else the sandbox's
@@ -1575,6 +1578,8 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
     if before is None:                         # before the tests: what they would write through
         volumes = [t for _, t in env.services.volumes_of_main()] if env.services else []
         bad += shared_links(places, volumes, env.baseline)
+    if before is None and artifacts:
+        bad += tamper.onto_image(now, env.image, env.baseline)
     if bad:
         more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
         after = " (after the verifier ran: its reward is discarded)" if before is not None else ""
@@ -1847,10 +1852,11 @@ def verify_separate(env: Environment, task: Task, seed: int = 0) -> tuple[float,
     that fails; together over ARTIFACT_MAX_BYTES is a VerifierError); a fresh sandbox starts from the
     verifier's image (build_verifier) with the verifier's network, the artifacts are copied to their same
     paths, and test.sh runs there as verify runs it in the shared mode, then the sandbox is closed.
-    No tamper check (tamper.py): the verifier's ground is an image built from the task's tests/, which the
-    agent never touched. What the agent controls is the artifacts, data the tests read; a test that
-    imports or runs an artifact runs the agent's code as the verifier, with the verifier's rights (as in
-    Harbor: the task's author chose to run it)."""
+    The verifier's ground is an image built from the task's tests/, which the agent never touched; what
+    the agent controls is the artifacts, judged as the shared mode judges its layer, and besides never in
+    place of, nor leading to, an entry of that image (_verify_in, tamper.onto_image). A test that imports
+    or runs an artifact runs the agent's code as the verifier, with the verifier's rights (as in Harbor:
+    the task's author chose to run it)."""
     sep, state = task.separate, env.verifier_image
     if state is None:                          # an Environment made by hand, without start_task
         state = build_verifier(task)
@@ -1923,8 +1929,9 @@ def _verify_in(env: Environment, task: Task, seed: int, state, staged: list[tupl
         except (images.BuildError, OSError) as e:
             raise VerifierError(f"task '{task.name}': separate verifier: {_line(e)}") from None
         # An artifact that steers the runner (/app/pytest.py, which `cd /app && python3 -m pytest` imports;
-        # a .pth; a repository config that runs a command) is refused before anything of the image runs
-        ground = check_ground(venv, vtask)
+        # a .pth; a repository config that runs a command), or that stands in for or leads to a file of the
+        # verifier's image, whatever the workdir (tamper.onto_image), is refused before anything of it runs
+        ground = check_ground(venv, vtask, artifacts=True)
         if state.config.entrypoint:            # started as Harbor starts any environment's main container
             try:
                 box.start(shlex.join(state.config.entrypoint + HARBOR_COMMAND), user=default)

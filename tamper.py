@@ -4015,6 +4015,49 @@ def _link_into(c: Change, p: str, resolve, made_files: list[str]) -> str | None:
     return None
 
 
+def onto_image(changes: list[Change], image, baseline: dict[str, tuple]) -> list[str]:
+    """A separate verifier's artifacts against its own image (harbor._verify_in), each offending path with
+    why ([] if none). There nothing of the image is the agent's, the workdir included (rt15a p07, p12: an
+    artifact /app over the verifier's /app/helpers.py, and `-> /v/expected.txt`): an artifact (an entry of
+    the verifier's layer its own build did not leave: `baseline`) must not land on an entry of the image or
+    of that build (a file replaced, anything put where a file or link was, a file where a directory was),
+    be loaded in place of one in the same directory (SAME_DIR_ORDER: a new /app/helpers/ before the
+    image's /app/helpers.py), or be a link that leads to one, followed through the artifacts' links and the
+    image's (`-> /opt/grader`, `-> ../v/expected.txt`). Allowed: a directory merged into one of the image's
+    (an artifact /app), a new name anywhere, and a link into the system roots (a venv's python: a program
+    the verifier runs anyway). Links into the verifier's own places are _link_into's."""
+    setup = {p: _stamp_kind(s) for p, s in baseline.items()}
+    shipped = lambda p: setup[p] if p in setup else image.kind(p)                  # noqa: E731
+    final = Final(image, [Change(p, k or "gone") for p, k in setup.items()])
+    by_path = {c.path: c for c in changes}
+    theirs = [c for c in changes if baseline.get(c.path) != c.stamp]
+    children: dict[str, set[str]] = {}
+    for c in theirs:
+        if c.kind != "gone":
+            children.setdefault(os.path.dirname(c.path), set()).add(os.path.basename(c.path))
+    bad, stems = [], {}
+    for c in theirs:
+        p, was = c.path, shipped(c.path)
+        if was is not None:
+            if not (c.kind == was == "dir" and not c.opaque):
+                bad.append(f"{p} (an artifact in place of the verifier's image's {was} there)")
+            continue
+        why = _same_dir(c, p, shipped, final, set(), children, None, lambda q: None, stems)
+        if why:
+            bad.append(f"{p} (an artifact {why} of the verifier's image)")
+        elif c.kind == "link" and (to := _leads_to(p, by_path, image)) is not None and not any(
+                within(to, d) for d in (*SYSTEM_ROOTS, *LINKS_NEVER_INTO)) and shipped(to) is not None:
+            bad.append(f"{p} (an artifact linking to the verifier's image's {to})")
+    return bad
+
+
+def _stamp_kind(stamp: tuple) -> str | None:
+    """The kind of a listed entry from its stamp's mode ("gone", an overlay whiteout: None)."""
+    mode = stamp[3]
+    return ("dir" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else "link" if stat.S_ISLNK(mode)
+            else None if stat.S_ISCHR(mode) else "other")
+
+
 def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: str,
          path: list[str], links: set[str], config, final: Final, libraries: dict[str, str],
          roots: tuple[str, ...] = SYSTEM_ROOTS, installs=lambda module: None, shadow=lambda p: None,
