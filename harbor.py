@@ -1460,7 +1460,8 @@ def ground(env: Environment) -> list[tuple[str, str, list[tamper.Change]]]:
     no link followed): (the host directory, where the verifier sees it, its entries under that path).
     The writable layer at /, then each volume of the main container, at its target, and after a seal
     the copies of the places the agent's processes still write (/tmp, /run, /var/lib, ...) that the
-    verifier reads (Sandbox.tmp_copies) and, once it ran, what it wrote over them (Sandbox.verifier_tmp)."""
+    verifier reads (Sandbox.tmp_copies) and, once it ran, what it wrote over them (Sandbox.verifier_tmp):
+    of those, what differs from the image, read from the copies themselves, never from the live places."""
     layer = env.box.writable_layer()
     volumes = env.services.volumes_of_main() if env.services else []
     copies = env.box.tmp_copies()              # after a seal the verifier reads these, not the live ones
@@ -1472,21 +1473,26 @@ def ground(env: Environment) -> list[tuple[str, str, list[tamper.Change]]]:
     # what the layer holds at a volume's target (its mount point) or below is hidden by the volume
     listed = tamper.listing(layer)
     out = [(layer, "", [c for c in listed if not hidden(c.path)])]
-    # a copy holds the image's files too: judged are those the layer names (the agent's changes: once in
-    # the layer, a path stays there, as a file or a whiteout) and those the image lacks
-    changed = {c.path for c in listed}
     baseline = getattr(env, "baseline", {})    # none while Environment.__init__ makes it from this
     setup = {c.path: c for c in listed if baseline.get(c.path) == c.stamp} if copies else {}
-    left = [tamper.SAME_ENTRY_BYTES]
+    left, same = [tamper.SAME_ENTRY_BYTES], [sandbox_init.TMP_COPY_BYTES]
     for d, target in volumes + copies:
         st = os.lstat(d)                       # the trainer's own copy: a directory, or one file (./a.txt)
         top = tamper.Change(target, "dir" if stat.S_ISDIR(st.st_mode) else "file",
                             stamp=(st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode, st.st_ctime_ns))
         inside = [replace(c, path=target + c.path) for c in (tamper.listing(d) if top.kind == "dir" else [])]
         if (d, target) in copies:
-            inside = [c for c in inside if c.path in changed or env.image.kind(c.path) is None]
+            # A copy holds the image's files too: judged is every entry that is not the image's own, read
+            # from the copy itself (tamper.same_as_image, at most as many bytes as the seal copied). Never
+            # from the live layer: the agent's processes write it on after the copy, and a forgery planted
+            # before the seal under a directory made anew, then removed, left the layer naming nothing that
+            # the verifier's copy held (rt15a p08, a race won 3 of 3)
+            inside = [c for c in inside
+                      if not tamper.same_as_image(env.image, d, c.path[len(target):], c, same)]
             # the copy gives the setup's file a new inode and ctime (rt14a p32: a grader the setup put in
-            # /tmp, never touched, was counted modified): the layer's own stamp where its bytes are the same
+            # /tmp, never touched, was counted modified): the layer's own stamp where its bytes are the same.
+            # The one read of the live layer, and a sound one: its entry still has the setup's stamp (inode
+            # and ctime: no write, rename or link since), so its bytes are the setup's, and the copy's too
             inside = [replace(c, stamp=was.stamp) if (was := setup.get(c.path)) and tamper.same_entry(
                 layer, was, d, c.path[len(target):], c, left) else c for c in inside]
         out.append((str(d), target, [top, *inside]))
@@ -1515,13 +1521,16 @@ class Ground:
     contents: dict
 
 
-def check_ground(env: Environment, task: Task, before: Ground | None = None) -> Ground:
+def check_ground(env: Environment, task: Task, before: Ground | None = None, artifacts: bool = False
+                 ) -> Ground:
     """The writable layer and the main container's volumes (ground()) as the agent left them, after its
     processes are gone; TamperedError if the agent prepared the ground the verifier would run on
     (tamper.py), with the offending paths. `before`: that reading, given again after the verifier ran:
     the agent's entries are then judged against what the verifier itself made (a shadow of what test.sh
     installs later), and the reward is discarded. A change the verifier would not even see (in a home of
-    the image's view: verifier_view) is judged all the same: an attempt is counted, not repaired silently."""
+    the image's view: verifier_view) is judged all the same: an attempt is counted, not repaired silently.
+    `artifacts`: the layer is a separate verifier's, whose every new entry is an artifact of the agent's
+    (tamper.onto_image: none may stand in for, or lead to, an entry of the verifier's image)."""
     places = ground(env)                       # the writable layer, and the main container's volumes
     now = [c for _, _, changes in places for c in changes]
     # test.sh's PATH: [verifier].env's where it sets one (_run_tests passes it), else the sandbox's
@@ -1586,6 +1595,8 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None) -> 
     if before is None:                         # before the tests: what they would write through
         volumes = [t for _, t in env.services.volumes_of_main()] if env.services else []
         bad += shared_links(places, volumes, env.baseline)
+    if before is None and artifacts:
+        bad += tamper.onto_image(now, env.image, env.baseline)
     if bad:
         more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
         after = " (after the verifier ran: its reward is discarded)" if before is not None else ""
@@ -1858,10 +1869,11 @@ def verify_separate(env: Environment, task: Task, seed: int = 0) -> tuple[float,
     that fails; together over ARTIFACT_MAX_BYTES is a VerifierError); a fresh sandbox starts from the
     verifier's image (build_verifier) with the verifier's network, the artifacts are copied to their same
     paths, and test.sh runs there as verify runs it in the shared mode, then the sandbox is closed.
-    No tamper check (tamper.py): the verifier's ground is an image built from the task's tests/, which the
-    agent never touched. What the agent controls is the artifacts, data the tests read; a test that
-    imports or runs an artifact runs the agent's code as the verifier, with the verifier's rights (as in
-    Harbor: the task's author chose to run it)."""
+    The verifier's ground is an image built from the task's tests/, which the agent never touched; what
+    the agent controls is the artifacts, judged as the shared mode judges its layer, and besides never in
+    place of, nor leading to, an entry of that image (_verify_in, tamper.onto_image). A test that imports
+    or runs an artifact runs the agent's code as the verifier, with the verifier's rights (as in Harbor:
+    the task's author chose to run it)."""
     sep, state = task.separate, env.verifier_image
     if state is None:                          # an Environment made by hand, without start_task
         state = build_verifier(task)
@@ -1934,8 +1946,9 @@ def _verify_in(env: Environment, task: Task, seed: int, state, staged: list[tupl
         except (images.BuildError, OSError) as e:
             raise VerifierError(f"task '{task.name}': separate verifier: {_line(e)}") from None
         # An artifact that steers the runner (/app/pytest.py, which `cd /app && python3 -m pytest` imports;
-        # a .pth; a repository config that runs a command) is refused before anything of the image runs
-        ground = check_ground(venv, vtask)
+        # a .pth; a repository config that runs a command), or that stands in for or leads to a file of the
+        # verifier's image, whatever the workdir (tamper.onto_image), is refused before anything of it runs
+        ground = check_ground(venv, vtask, artifacts=True)
         if state.config.entrypoint:            # started as Harbor starts any environment's main container
             try:
                 box.start(shlex.join(state.config.entrypoint + HARBOR_COMMAND), user=default)

@@ -1841,6 +1841,63 @@ def same_entry(layer: str, was: Change, root: str, rel: str, c: Change, left: li
     return texts[0] is not None and texts[0] == texts[1]
 
 
+def same_as_image(image: "Image", root: str, rel: str, c: Change, left: list[int]) -> bool:
+    """The entry `c` of a copy pid 1 made at the seal (at `rel` under `root`) is what the image has at c.path:
+    a directory where it has one, a link to the same target, or a regular file of the same mode, size and
+    bytes (both read through no link, compared a block at a time, at most left[0] bytes in all: past them
+    False, judged as the agent's). Decided from the copy alone, never from the live layer, which the agent's
+    processes still write once the copy is made (a forgery planted before the seal and removed after it)."""
+    found = image._find(c.path)
+    if found is None:
+        return False
+    fd, name, st = found
+    try:
+        kind = ("dir" if stat.S_ISDIR(st.st_mode) else "file" if stat.S_ISREG(st.st_mode) else
+                "link" if stat.S_ISLNK(st.st_mode) else "other")
+        if c.kind != kind or kind == "other":
+            return False
+        if kind == "dir":
+            return True                        # its entries are judged one by one
+        if kind == "link":
+            return os.readlink(name, dir_fd=fd) == c.target
+        if (c.stamp[3], c.stamp[1]) != (st.st_mode, st.st_size) or st.st_size > left[0]:
+            return False
+        left[0] -= st.st_size
+        copy = _open_dir(root, os.path.dirname(rel))
+        if copy is None:
+            return False
+        try:
+            return _same_bytes(fd, name, copy, os.path.basename(rel), st.st_size)
+        finally:
+            os.close(copy)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _same_bytes(dfd_a: int, a: str, dfd_b: int, b: str, size: int) -> bool:
+    """Regular files a and b (in open directories, no link followed) are `size` bytes each, the same bytes."""
+    fds = []
+    try:
+        for dfd, name in ((dfd_a, a), (dfd_b, b)):
+            fds.append(os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dfd))
+            st = os.fstat(fds[-1])
+            if not stat.S_ISREG(st.st_mode) or st.st_size != size:
+                return False
+        at = 0
+        while at < size:
+            n = min(1 << 20, size - at)
+            x, y = os.pread(fds[0], n, at), os.pread(fds[1], n, at)
+            if x != y or len(x) < n:
+                return False
+            at += n
+        return True
+    finally:
+        for f in fds:
+            os.close(f)
+
+
 def within(path: str, d: str) -> bool:
     return path == d or path.startswith(d.rstrip("/") + "/")
 
@@ -4399,6 +4456,49 @@ def _link_into(c: Change, p: str, resolve, made_files: list[str]) -> str | None:
     if not any(within(to, r) for r in SYSTEM_ROOTS) and any(within(m, to) for m in made_files):
         return f"a link to what the verifier itself wrote ({to})"
     return None
+
+
+def onto_image(changes: list[Change], image, baseline: dict[str, tuple]) -> list[str]:
+    """A separate verifier's artifacts against its own image (harbor._verify_in), each offending path with
+    why ([] if none). There nothing of the image is the agent's, the workdir included (rt15a p07, p12: an
+    artifact /app over the verifier's /app/helpers.py, and `-> /v/expected.txt`): an artifact (an entry of
+    the verifier's layer its own build did not leave: `baseline`) must not land on an entry of the image or
+    of that build (a file replaced, anything put where a file or link was, a file where a directory was),
+    be loaded in place of one in the same directory (SAME_DIR_ORDER: a new /app/helpers/ before the
+    image's /app/helpers.py), or be a link that leads to one, followed through the artifacts' links and the
+    image's (`-> /opt/grader`, `-> ../v/expected.txt`). Allowed: a directory merged into one of the image's
+    (an artifact /app), a new name anywhere, and a link into the system roots (a venv's python: a program
+    the verifier runs anyway). Links into the verifier's own places are _link_into's."""
+    setup = {p: _stamp_kind(s) for p, s in baseline.items()}
+    shipped = lambda p: setup[p] if p in setup else image.kind(p)                  # noqa: E731
+    final = Final(image, [Change(p, k or "gone") for p, k in setup.items()])
+    by_path = {c.path: c for c in changes}
+    theirs = [c for c in changes if baseline.get(c.path) != c.stamp]
+    children: dict[str, set[str]] = {}
+    for c in theirs:
+        if c.kind != "gone":
+            children.setdefault(os.path.dirname(c.path), set()).add(os.path.basename(c.path))
+    bad, stems = [], {}
+    for c in theirs:
+        p, was = c.path, shipped(c.path)
+        if was is not None:
+            if not (c.kind == was == "dir" and not c.opaque):
+                bad.append(f"{p} (an artifact in place of the verifier's image's {was} there)")
+            continue
+        why = _same_dir(c, p, shipped, final, set(), children, None, lambda q: None, stems)
+        if why:
+            bad.append(f"{p} (an artifact {why} of the verifier's image)")
+        elif c.kind == "link" and (to := _leads_to(p, by_path, image)) is not None and not any(
+                within(to, d) for d in (*SYSTEM_ROOTS, *LINKS_NEVER_INTO)) and shipped(to) is not None:
+            bad.append(f"{p} (an artifact linking to the verifier's image's {to})")
+    return bad
+
+
+def _stamp_kind(stamp: tuple) -> str | None:
+    """The kind of a listed entry from its stamp's mode ("gone", an overlay whiteout: None)."""
+    mode = stamp[3]
+    return ("dir" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else "link" if stat.S_ISLNK(mode)
+            else None if stat.S_ISCHR(mode) else "other")
 
 
 def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: str,

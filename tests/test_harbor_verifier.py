@@ -13,7 +13,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import harbor  # noqa: E402
 import sandbox  # noqa: E402
-from harbor import Outcome, TaskError, VerifierError, load_task, outcome_of, start_task  # noqa: E402
+from harbor import (Outcome, TamperedError, TaskError, VerifierError, load_task, outcome_of,  # noqa: E402
+                    start_task)
 
 # The matrix's separate-explicit task: the convention directory, a configured artifact, and an agent-only
 # file that must not reach the verifier.
@@ -178,19 +179,23 @@ def test_a_directory_artifact_is_copied_whole_less_its_excluded_entries(tmp_path
 
 
 def test_an_artifact_s_links_are_copied_as_links_never_followed_into_host_files(tmp_path):
-    # /tmp/shadow and /tmp/home are links the agent made to the host's /etc/shadow and /root (which the
-    # host fallback's agent sees): the verifier gets the links. /tmp/etc/shadow goes through a link: not
-    # copied. /etc/shadow itself, the host's file (not the sandbox's), is not copied either.
-    toml = ('artifacts = ["/tmp/shadow", "/tmp/home", "/tmp/etc/shadow", "/etc/shadow", "/tmp/d"]\n'
+    # /tmp/l and /tmp/d/l are links the agent made: the verifier gets the links. /tmp/etc/shadow goes through
+    # a link (/tmp/etc -> /etc): not copied. /etc/shadow itself, the host's file (not the sandbox's), is not
+    # copied either. A link to what the verifier's image has (its /etc/shadow, /root: the host's, FROM host)
+    # is tampered: nothing of that image is the agent's to hand the tests (tamper.onto_image).
+    toml = ('artifacts = ["/tmp/l", "/tmp/etc/shadow", "/etc/shadow", "/tmp/d"]\n'
             '[verifier]\nenvironment_mode = "separate"\n')
-    test_sh = ('r=1; [ "$(readlink /tmp/shadow)" = /etc/shadow ] && [ "$(readlink /tmp/home)" = /root ] '
-               '&& [ "$(readlink /tmp/d/passwd)" = /etc/passwd ] || r=0\n'
+    test_sh = ('r=1; [ "$(readlink /tmp/l)" = /nowhere/shadow ] && [ "$(readlink /tmp/d/l)" = ../l ] || r=0\n'
                '[ -e /tmp/etc ] && r=0\n'
                'echo $r > /logs/verifier/reward.txt\n')
-    solve = ("ln -s /etc/shadow /tmp/shadow && ln -s /root /tmp/home && ln -s /etc /tmp/etc && "
-             "mkdir /tmp/d && ln -s /etc/passwd /tmp/d/passwd")
+    solve = "ln -s /etc /tmp/etc && ln -s /nowhere/shadow /tmp/l && mkdir /tmp/d && ln -s ../l /tmp/d/l"
     task = load_task(make_task(tmp_path, toml=toml, test_sh=test_sh, solve=solve))
     assert episode(task) == (1.0, "")
+    for link in ("ln -s /etc/shadow /tmp/l", "ln -s /root /tmp/l",
+                 "mkdir /tmp/d; ln -s /etc/passwd /tmp/d/x"):
+        with start_task(task) as env, pytest.raises(TamperedError, match="linking to the verifier"):
+            env.run(link)
+            env.verify()
 
 
 def test_copy_out_reads_only_what_the_sandbox_owns_and_never_follows_a_link(tmp_path):
