@@ -612,6 +612,7 @@ def load_tasks(root, errors: list[str] | None = None) -> list[Task]:
 #     start_task(task, seed, limits, store=, internet=, log=) -> Environment     (raises SetupError)
 #     env.run(command, timeout) -> Result(output, exit_code, timed_out)          an agent's command
 #     env.start_clock(), env.budget                                             the episode clock
+#     env.pause_clock(seconds)              it skips a wait the caller imposed (a batch-mate's command)
 #     env.solve() -> Result, env.verify() -> (reward, reason)                   (raises VerifierError)
 #     env.close(), or `with start_task(...) as env:`
 # Another backend (Docker, Modal, ...) is a start_task returning an object with these methods; rollout and
@@ -740,6 +741,11 @@ class Environment:
     def start_clock(self) -> None:
         """The episode clock (which caps run()) starts now: when the agent starts, not the setup."""
         self.box.start_clock()
+
+    def pause_clock(self, seconds: float) -> None:
+        """The episode clock skips `seconds` the agent spent waiting on the caller (rollout's batch-mates'
+        commands), not acting: it caps run() by the agent's own time."""
+        self.box.pause_clock(seconds)
 
     def run(self, command: str, timeout: float = 30.0) -> sandbox.Result:
         """One agent command in the episode's persistent shell, capped by the episode clock."""

@@ -412,7 +412,9 @@ class _Row:
     ep: Episode                       # what the caller gets back
     task: harbor.Task
     box: harbor.Environment | None = None  # its own environment; None when setup failed (ep.outcome says why)
-    clock_start: float = 0.0          # time.monotonic() at admission: the METHOD.md §4 episode clock's start
+    clock_start: float = 0.0          # time.monotonic() at admission: the METHOD.md §4 episode clock's start,
+                                      # moved later by each wait for the batch-mates' commands (_take_turn)
+    acted_at: float = 0.0             # time.monotonic() when this turn's own command (or decode) ended
     holds_slot: bool = False          # holds a KV-cache slot in the Generator (from admission until released)
 
 
@@ -526,6 +528,13 @@ def _take_turn(gen: Generator, tokenizer, active: list[_Row], pool: ThreadPoolEx
     Returns the rows that take another turn."""
     actions, close_ids = _sample_turn(gen, tokenizer, active, sampling, limits)
     bodies = list(pool.map(partial(_act, limits=limits), active, actions))
+    # A row's episode clock counts its own decode and command, never the wait for a batch-mate's longer
+    # command (rt16a p18: one rollout's `sleep 600` ran every other row of the batch out of time, a solved
+    # episode became TIMEOUT with its masks zeroed): each row's clock, and its environment's, skip the wait.
+    now = time.monotonic()
+    for row in active:
+        row.clock_start += now - row.acted_at
+        row.box.pause_clock(now - row.acted_at)
     going_on, chunks = [], []
     for row, action, close, body in zip(active, actions, close_ids, bodies):
         observation = _end_turn(row, action, body, tokenizer=tokenizer, limits=limits)
@@ -567,6 +576,7 @@ def _sample_turn(gen: Generator, tokenizer, active: list[_Row], sampling: dict, 
 def _act(row: _Row, action: Action, limits: Limits) -> str | None:
     """The observation body of one turn: the command's output, or the parse error (METHOD.md §4); None
     after done() or when the sandbox failed (then ep.reason says why)."""
+    row.acted_at = time.monotonic()
     if action.tool is None:
         return f"{action.error} {FORMAT_REMINDER}" if limits.format_reminder else action.error
     if action.tool == "done":
@@ -577,7 +587,8 @@ def _act(row: _Row, action: Action, limits: Limits) -> str | None:
     # a subshell forgets cd, variables and exit when it ends (the newline lets the command end in a comment)
     command = f"(\n{action.command}\n)" if limits.shell == "per-command" else action.command
     result = _safely(row.ep, "sandbox", row.box.run, command, timeout)  # the episode clock caps it too
-    row.ep.timings["sandbox_s"] += time.monotonic() - started
+    row.acted_at = time.monotonic()
+    row.ep.timings["sandbox_s"] += row.acted_at - started
     if result is None:  # the rollout crashed mid-episode: reward 0, and masks() zeroes it (released code),
         # unless the episode went over its own memory limit: the agent's doing, trained on as reward 0
         row.ep.crashed = row.ep.outcome != Outcome.OUT_OF_MEMORY

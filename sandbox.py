@@ -637,6 +637,10 @@ class Sandbox:
         """The episode clock (Limits.episode_timeout, which run() keeps to) starts now."""
         self._t0 = time.monotonic()
 
+    def pause_clock(self, seconds: float) -> None:
+        """The episode clock skips `seconds` (a wait that was not the agent's)."""
+        self._t0 += max(0.0, seconds)
+
     def memory_bytes(self) -> int | None:
         """Memory charged to the sandbox's cgroup (processes, page cache, tmpfs files); None without one."""
         for d in (self.cgroup.dirs.values() if self.cgroup else []):

@@ -2,6 +2,7 @@
 limits, token roles, and the render() round trip."""
 import collections
 import textwrap
+import time
 import types
 
 import pytest
@@ -319,7 +320,12 @@ class DictBackend:
     def start_clock(self):
         self.clock += 1
 
+    def pause_clock(self, seconds):
+        self.paused = getattr(self, "paused", 0.0) + seconds
+
     def run(self, command, timeout):
+        if command.startswith("sleep "):
+            time.sleep(float(command.split()[1]))
         if command.startswith("echo hi > "):
             self.files[command.split("> ")[1]] = "hi\n"
         return sandbox.Result(self.files.get(command.removeprefix("cat "), ""), 0, False)
@@ -329,6 +335,18 @@ class DictBackend:
 
     def close(self):
         self.closed = True
+
+
+def test_a_batch_mates_long_command_does_not_run_out_a_rows_clock(monkeypatch, task):
+    # rt16a p18: rows advance together, and a row that waited for another row's 1.5 s command was over its
+    # own 1 s episode clock at its next turn: a solved episode became TIMEOUT, its masks zeroed. The clock
+    # counts a row's own decode and command only.
+    monkeypatch.setattr(R, "Generator", ScriptedGenerator)
+    monkeypatch.setattr(ScriptedGenerator, "script", [[bash("echo hi > hello.txt"), DONE],
+                                                      [bash("sleep 1.5"), DONE]])
+    eps = R.run_episodes(FakeModel(), TOK, [(task, 0)], 2, R.Limits(episode_timeout=1.0),
+                         start_task=lambda t, seed, limits: DictBackend(t, seed, limits))
+    assert [(e.reward, e.outcome) for e in eps] == [(1.0, harbor.Outcome.DONE), (0.0, harbor.Outcome.TIMEOUT)]
 
 
 def test_run_episodes_needs_only_the_doors_contract(monkeypatch, task):
