@@ -1538,6 +1538,15 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None, art
     `artifacts`: the layer is a separate verifier's, whose every new entry is an artifact of the agent's
     (tamper.onto_image: none may stand in for, or lead to, an entry of the verifier's image)."""
     places = ground(env)                       # the writable layer, and the main container's volumes
+    if artifacts and before is None:
+        # an artifact byte for byte the verifier image's own entry there (both images ship /app/check.sh,
+        # the artifact /app carries it) changes nothing the verifier runs: not the agent's to answer for
+        # (rt16a p03, p23: the honest solve was tampered); compared from the layer alone, as the seal's copies
+        layer, at, listed = places[0]
+        left = [tamper.SAME_ENTRY_BYTES]
+        same = {c.path for c in listed if c.kind in ("file", "link") and env.baseline.get(c.path) != c.stamp
+                and tamper.same_as_image(env.image, layer, c.path, c, left)}
+        places[0] = (layer, at, [c for c in listed if c.path not in same])
     now = [c for _, _, changes in places for c in changes]
     # test.sh's PATH: [verifier].env's where it sets one (_run_tests passes it), else the sandbox's
     tests_path = task.verifier_env.get("PATH") or env.box.env.get("PATH", sandbox.BASE_ENV["PATH"])
