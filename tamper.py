@@ -249,6 +249,10 @@ TOOL_SETTINGS = {
     "pyright": (("pyright", "basedpyright"), ("pyrightconfig.json",),
                 ("pyproject.toml:tool.pyright", "pyproject.toml:tool.basedpyright")),
     "black": (("black",), (), ("pyproject.toml:tool.black",)),
+    # valgrind reads ./.valgrindrc (`--error-exitcode=0`), prove ./.proverc (`--exec`: what runs each test)
+    # from the cwd (rt16a p14)
+    "valgrind": (("valgrind",), (".valgrindrc",), ()),
+    "prove": (("prove",), (".proverc",), ()),
     "isort": (("isort",), (".isort.cfg",), ("pyproject.toml:tool.isort", "setup.cfg:isort", "tox.ini:isort")),
     "bandit": (("bandit",), (".bandit",), ("pyproject.toml:tool.bandit",)),
     "coverage": (("coverage", "--cov"), (".coveragerc",),
@@ -528,9 +532,12 @@ CONFIG = {
     # delgroup deluser.local; invoke-rc.d, which a daemon package's postinst calls under test.sh's `apt-get
     # install`, runs $DPKG_ROOT/usr/sbin/policy-rc.d (update-ca-certificates' update.d hooks are the CA
     # store's, dpkg's the apt/dpkg entry's; bashbug's editors are not run by a test.sh).
+    # And shadow's ELF programs (useradd, userdel, groupadd, chpasswd: no script to grep, rt16a p09) run
+    # /usr/sbin/nscd and /usr/sbin/sss_cache to flush caches, and run-parts /etc/shadow-maint/*.d.
     "hooks run by path": (("/usr/local/sbin/adduser.local", "/usr/local/sbin/deluser.local",
-                           "/usr/sbin/policy-rc.d"),
-                          "run as root by adduser, deluser and invoke-rc.d (a package's postinst)"),
+                           "/usr/sbin/policy-rc.d", "/usr/sbin/nscd", "/usr/sbin/sss_cache", "/etc/shadow-maint"),
+                          "run as root by adduser, deluser, invoke-rc.d (a package's postinst) and shadow's "
+                          "useradd, userdel, groupadd and chpasswd"),
     # What `service X` and invoke-rc.d run as root besides the init script itself (judged as a program the
     # image shipped: _shipped_program, with /etc/default/X): the LSB functions every script sources run
     # each file of init-functions.d, then /etc/lsb-base-logging.sh; init-d-script sources rcS (rt11a p08)
