@@ -1026,6 +1026,28 @@ def _whiteout(e: os.DirEntry) -> bool:
 
 
 PROGRAM_SCAN = 4096                  # entries Image.program_under looks at in a directory replaced
+# pytest's own configuration files: pytest reads them from the rootdir and, conftest.py, from every directory
+# from it down to a test file it collects; over test files the image shipped (a project's own tests/, which
+# test.sh runs from the workdir: rt16a p01, `cd /app && pytest tests/` took the agent's /app/conftest.py,
+# which passes every failed test) they are never the agent's, in the workdir too
+PYTEST_OWN = {"conftest.py", "pytest.ini", ".pytest.ini", "pytest.toml", ".pytest.toml"}
+TEST_FILE = re.compile(r"test_.*\.py|.*_test\.py")
+
+
+def _ships_tests(image, directory: str) -> bool:
+    """Whether the image has a Python test file (TEST_FILE) in `directory` or below it: at most
+    PROGRAM_SCAN entries looked at, past them it counts as having one."""
+    todo, left = [directory], PROGRAM_SCAN
+    while todo:
+        d = todo.pop()
+        for n in sorted(image.names(d)):
+            left -= 1
+            q = f"{d.rstrip('/')}/{n}"
+            if left < 0 or TEST_FILE.fullmatch(n) and image.kind(q) == "file":
+                return True
+            if image.kind(q) == "dir" and n not in ("__pycache__", ".git", "node_modules"):
+                todo.append(q)
+    return False
 CODE_READS = 256                     # files Image.code_in reads in a directory (past them: names only)
 # Code by the file itself, wherever the image (or the task's setup) shipped it (rule 4; rt12a p28-p31):
 # what an interpreter, a compiler or the loader takes as code by its name, with no x bit or `#!` needed.
@@ -4539,6 +4561,8 @@ def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: s
         return "an interpreter start-up hook"
     if name in RUNNER_CONFIG and c.kind != "gone" and d in (_ancestors("/tests") | _ancestors(workdir)):
         return "test-runner configuration on the path up from /tests or the workdir"
+    if name in PYTEST_OWN and c.kind != "gone" and shipped(p) is None and _ships_tests(image, d):
+        return "test-runner configuration over test files the image shipped (pytest collects it with them)"
     if name in PROJECT_CONFIG and c.kind != "gone" and d in (_ancestors(workdir) | {workdir}):
         return "a package installer's project configuration in or above the workdir (index, find-links)"
     module = _module(name, c.kind) if d == workdir and c.kind != "gone" else None
