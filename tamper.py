@@ -2491,7 +2491,12 @@ def _shebangs(image, d: str) -> set[str]:
 # verifier that reaches it needs the module installed (the task's to ask for), and counting it would refuse
 # every ordinary `pip install numpy` that setuptools' Windows code names. A line scan, not ast: it reads
 # more than Python runs (a `try:` in a string), which only judges more names.
-_TRY = re.compile(r"try[ \t]*:")
+# a block that goes on without what it imports: `try:`, and `with contextlib.suppress(ImportError):` (rt16a
+# p05); [^)\n]*: linear, one line at most
+_TRY = re.compile(r"try[ \t]*:|with[ \t]+(?:contextlib[ \t]*\.[ \t]*)?suppress[ \t]*\([^)\n]*\)[ \t]*:")
+# a name asked whether it exists before it is imported (`if importlib.util.find_spec("x"):`, rt16a p05),
+# wherever it stands
+_PROBED = re.compile(r"\b(?:find_spec|find_loader)\(\s*[\"']([A-Za-z_]\w*)")
 _GUARDED = re.compile(r"(?:^|[;:])[ \t]*(?:import[ \t]+([^\n;#]*)"       # \w*+: linear, as _FROM (rt12b p18)
                       r"|from[ \t]+([A-Za-z_]\w*+)[\w.]*[ \t]+import\b)"
                       r"|\b(?:import_module|__import__)\(\s*[\"']([A-Za-z_]\w*)", re.M)
@@ -2527,10 +2532,11 @@ class Hooks:
 
 
 def guarded_imports(text: str) -> set[str]:
-    """The top-level modules a Python file imports inside a `try:` block (_try_blocks): `import a.b as c, d`
-    names a and d, `from a.b import c` a, `import_module("a")` a; `try: import x` on one line too. Relative
-    imports name nothing."""
-    found: set[str] = set()
+    """The top-level modules a Python file imports inside a `try:` or `with suppress(...)` block
+    (_try_blocks): `import a.b as c, d` names a and d, `from a.b import c` a, `import_module("a")` a; `try:
+    import x` on one line too; and every name it asks `find_spec` for, anywhere. Relative imports name
+    nothing."""
+    found: set[str] = set(_PROBED.findall(text))
     for start, end in _try_blocks(text):
         for g in _GUARDED.finditer(text, start, end):
             if g[1] is not None:
