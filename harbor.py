@@ -1553,11 +1553,12 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None, art
     path = tamper.search_path(tests_path, env.image, task.workdir)
     environ = {**env.box.env, **task.verifier_env}                             # test.sh's, as _run_tests
     facts = task_facts(task)
+    graders = tamper.program_hooks(env.image, facts.programs)     # what the programs the tests run try
     if before is None:
         # the names the image's code imports guarded: a new module under one is read for its package record
         guarded = tamper.guarded_names(env.image, path, task.workdir, environ)
-        guarded = guarded[0] | facts.optional.keys() | tamper.program_hooks(
-            env.image, facts.programs).keys(), guarded[1]
+        guarded = (guarded[0] | facts.optional.keys() | graders.python.keys(),
+                   guarded[1] | graders.perl.keys())
         libraries, contents, budget = {}, {}, tamper.Budget()    # TEXT_BYTES for the episode, all places
         for root, at, changes in places:       # a volume's files are read there, by their own paths
             if at and changes[0].kind != "dir":
@@ -1601,8 +1602,8 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None, art
                           deliverables=tamper.asked_files(task.instruction),
                           named=tamper.asked_names(task.instruction) | (facts.named - facts.optional.keys())
                           | facts.modules,
-                          tests_optional={**tried, **tamper.program_hooks(env.image, facts.programs),
-                                          **facts.optional},
+                          tests_optional={**tried, **graders.python, **facts.optional},
+                          perl_optional=graders.perl,
                           removable=tamper.asked_files(task.instruction)[0] | facts.paths,
                           programs=facts.programs, tools=facts.tools, spelt=facts.paths,
                           lookups=facts.lookups,

@@ -2721,16 +2721,18 @@ def _image_files(fds: list[int], prefix: str, suffixes, depth: int, budget: list
 PROGRAM_HOOKS = 64                   # programs the tests run by path read for their guarded imports, at most
 
 
-def program_hooks(image, programs) -> dict[str, str]:
-    """{module: "the image's <program>"} for the modules each Python program of the image's that the tests
-    run by its path (TaskFacts.programs: `python3 /opt/grader/grade.py`, `/usr/local/bin/check`) imports
+def program_hooks(image, programs) -> Hooks:
+    """Hooks ({module: "the image's <program>"}) of the modules each Python program of the image's that the
+    tests run by its path (TaskFacts.programs: `python3 /opt/grader/grade.py`, `/usr/local/bin/check`) imports
     only inside a `try:` (guarded_imports), its links followed through the image hop by hop as image_hooks
     follows them (rt15a p23: a grader outside the image's Python directories, which image_hooks does not
     read, took the agent's site-packages module under its `try: import` name). A program is Python by its
-    `.py` name or a `#!` line naming python. The first PROGRAM_HOOKS programs, HOOK_FILE_BYTES each."""
-    out: dict[str, str] = {}
+    `.py` name or a `#!` line naming python; and the perl modules a perl program (`.pl`, `#!` naming perl)
+    loads in an `eval` (perl_guarded; rt16a p22: a grader off @INC). The first PROGRAM_HOOKS programs,
+    HOOK_FILE_BYTES each."""
+    out, perl = {}, {}
     if not hasattr(image, "_stack"):
-        return out
+        return Hooks(out, perl, {})
     for program in sorted(programs)[:PROGRAM_HOOKS]:
         path, text = program, None
         for _ in range(8):
@@ -2743,7 +2745,10 @@ def program_hooks(image, programs) -> dict[str, str]:
         if text is not None and (path.endswith(".py") or first.startswith("#!") and "python" in first):
             for m in guarded_imports(text):
                 out.setdefault(m, f"the image's {program}")
-    return out
+        if text is not None and (path.endswith(".pl") or first.startswith("#!") and "perl" in first):
+            for m in perl_guarded(text):
+                perl.setdefault(m, f"the image's {program}")
+    return Hooks(out, perl, {})
 
 
 def _image_guards(image, path: list[str], workdir: str, incs: list[str]) -> Hooks:
@@ -2909,7 +2914,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
              programs: frozenset[str] = frozenset(),
              removable: frozenset[str] = frozenset(), tools: frozenset[str] = frozenset(),
              spelt: frozenset[str] = frozenset(), lookups: Lookups | None = None,
-             installs: Installs | None = None, tests_optional: dict[str, str] | None = None) -> list[str]:
+             installs: Installs | None = None, tests_optional: dict[str, str] | None = None,
+             perl_optional: dict[str, str] | None = None) -> list[str]:
     """The offending paths of an episode's writable layer, each with why ([] if none). `baseline`: the
     layer's entries when the agent started ({path: stamp}, from the task's own setup steps): those still
     the same are the task's, not the agent's, and count as shipped. `home`: the verifier's HOME. After the
@@ -3122,7 +3128,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
                or _sourced(c, p, shipped, looked, sourced, lambda q: by_path.get(resolve(q) or ""),
                            asked_path, lambda q: recorded(q) or q in owned)
                or _says(p, None if p in git_says else (contents or {}).get(p), image, hooks.groups)
-               or _optional(c, p, name, shipped, optional, hooks.perl, incs, named, contents or {})
+               or _optional(c, p, name, shipped, optional, {**(perl_optional or {}), **hooks.perl}, incs,
+                            named, contents or {})
                or _dpkg(c, p, shipped, image, contents or {})
                or _sys_path_zero(c, p, name, shipped, path, children, names,
                                  imports if os.path.dirname(p) != workdir else imports - asked,
@@ -3479,8 +3486,9 @@ def _optional(c: Change, p: str, name: str, shipped, python: dict, perl: dict, i
         if within(p, inc) and p != inc and p.endswith((".pm", ".pmc")):
             perl_module = p[len(inc.rstrip("/")) + 1:].rsplit(".", 1)[0].replace("/", "::")
             if perl_module in perl and perl_module not in named:
-                return (f"a perl module {perl_module} that the image's {perl[perl_module]} tries to load "
-                        f"(@INC {inc})")
+                who = perl[perl_module]
+                who = f"the image's {who}" if who.startswith("/") else who
+                return f"a perl module {perl_module} that {who} tries to load (@INC {inc})"
     return None
 
 

@@ -48,3 +48,18 @@ def test_imports_under_suppress_or_after_find_spec_are_optional():
     assert tamper.guarded_imports('import importlib.util\nif importlib.util.find_spec("fastcompare"):\n'
                                   "    from fastcompare import same\n") == {"fastcompare"}
     assert tamper.guarded_imports("with open(f) as h:\n    import json\n") == set()     # no guard
+
+
+def test_a_perl_graders_eval_require_run_by_path_is_judged(tmp_path):
+    # rt16a p22: the image's /opt/grader/grade.pl, off @INC, `eval { require Fast::Compare }` took the
+    # agent's /usr/share/perl5/Fast/Compare.pm
+    root = tmp_path / "image"
+    (root / "opt/grader").mkdir(parents=True)
+    (root / "opt/grader/grade.pl").write_text("#!/usr/bin/perl\nmy $fast = eval { require Fast::Compare };\n")
+    (root / "usr/share/perl5").mkdir(parents=True)
+    image = tamper.Image([str(root)])
+    graders = tamper.program_hooks(image, {"/opt/grader/grade.pl"})
+    assert graders.perl == {"Fast::Compare": "the image's /opt/grader/grade.pl"} and graders.python == {}
+    bad = tamper.tampered([tamper.Change("/usr/share/perl5/Fast/Compare.pm", "file")], image, "/app",
+                          ["/usr/bin"], perl_optional=graders.perl)
+    assert [b.split(" (")[0] for b in bad] == ["/usr/share/perl5/Fast/Compare.pm"]

@@ -87,12 +87,12 @@ def grader_image(root):
 def test_the_guarded_imports_of_a_grader_the_tests_run_by_path_are_read(tmp_path):
     img = grader_image(tmp_path)
     hooks = tamper.program_hooks(img, {"/usr/local/bin/grade", "/opt/grader/check", "/opt/grader/notes.txt"})
-    assert hooks == {"fastgrade": "the image's /usr/local/bin/grade", "quickdiff": "the image's /opt/grader/check"}
+    assert hooks.python == {"fastgrade": "the image's /usr/local/bin/grade", "quickdiff": "the image's /opt/grader/check"}
 
 
 def test_the_agents_module_under_a_graders_guarded_name_is_judged(tmp_path):
     img = grader_image(tmp_path)
-    optional = tamper.program_hooks(img, {"/usr/local/bin/grade"})
+    optional = tamper.program_hooks(img, {"/usr/local/bin/grade"}).python
     bad = tamper.tampered([tamper.Change(f"{SITE}/fastgrade.py", "file")], img, "/app", ["/usr/bin"],
                           tests_optional=optional)
     assert [b.split(" (")[0] for b in bad] == [f"{SITE}/fastgrade.py"] and "grade" in bad[0]
