@@ -35,7 +35,7 @@ def image_cache():
     reaches its layers only through the binds its child makes, sandbox._shelf)."""
     path = session_cache()
     yield path
-    if proc := _session.get("proc"):           # a session cut short: the base may still be in the making
+    if (proc := _session.get("proc")) and proc.poll() is None:   # still making the base, or its layers
         import os
         import signal
         import time
@@ -70,11 +70,11 @@ def base_unavailable() -> str:
     return ""
 
 
-# The real Debian base is made by `python images.py debootstrap` in a process of its own, started when the
+# The real Debian base is made by tests/real_base.py in a process of its own (at nice 10), started when the
 # session's tests are collected, and the test modules that build on it run last: its ~45 s (the mirror, then
-# dpkg, at nice 10) pass beside the other tests instead of before the first real-image test, which came
-# early in the alphabet. A process, not a thread: the tests patch os, shutil, socket and images' own names,
-# which a thread of this process would meet mid-build.
+# dpkg), and the ~30 s of the layers those tests build on it, pass beside the other tests instead of before
+# the first real-image test, which came early in the alphabet. A process, not a thread: the tests patch os,
+# shutil, socket and images' own names, which a thread of this process would meet mid-build.
 
 @pytest.hookimpl(trylast=True)                 # after -k and -m have deselected what they deselect
 def pytest_collection_modifyitems(config, items):
@@ -96,10 +96,10 @@ def start_base() -> None:
     if not _session["why"]:
         _session["log"] = tempfile.TemporaryFile()
         _session["proc"] = subprocess.Popen(
-            ["nice", "-n", "10", sys.executable, "images.py", "debootstrap", "--suite", "bookworm",
-             "--mirror", MIRROR, "--name", "debian:bookworm", "--as", "ubuntu:*"],
+            ["nice", "-n", "10", sys.executable, str(Path(__file__).with_name("real_base.py")), MIRROR],
             cwd=Path(__file__).resolve().parents[1], env={**os.environ, "ECHO_CACHE": str(session_cache())},
-            stdin=subprocess.DEVNULL, stdout=_session["log"], stderr=subprocess.STDOUT, start_new_session=True)
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=_session["log"], start_new_session=True)
 
 
 @pytest.fixture(scope="session")
@@ -112,11 +112,11 @@ def debian_base(image_cache):
         print(f"\n\n*** SKIPPING the real-image tests: {why} ***\n", flush=True)
         pytest.skip(f"REAL IMAGE NOT TESTED: {why}")
     proc, log = _session["proc"], _session["log"]
-    code = proc.wait()
-    del _session["proc"]                       # made: nothing for image_cache's teardown to stop
-    if code:
+    if proc.stdout.readline() != b"ready\n":   # it ended without the base
+        proc.wait()
         log.seek(0)
-        raise RuntimeError(f"images.py debootstrap failed: {log.read().decode(errors='replace')[-2000:]}")
+        raise RuntimeError(f"tests/real_base.py: no base ({proc.returncode}): "
+                           f"{log.read().decode(errors='replace')[-2000:]}")
     import images
     images.CACHE = image_cache                 # session scope: the autouse fixture only patches per test
     # what images.debootstrap returned in that process: the image it saved under the base's own name
