@@ -217,6 +217,7 @@ import os
 import re
 import stat
 import sys
+import threading
 import time
 import zipfile
 from dataclasses import dataclass
@@ -737,6 +738,21 @@ def _opaque(fd: int) -> bool:
     return False
 
 
+# What is read once per process and image (the links under the system roots, the scripts' `#!` lines, the
+# image's Python hooks) is read by the first caller while the others wait: the trainer verifies a step's
+# rollouts at once, and 16 threads each walking the same image from cold, GIL-bound, took 16 x ~3 s at
+# the first step (a warm verify: ~0.2 s). The fills only read the image; they wait on no other lock.
+_FILLING = threading.RLock()
+
+
+def _filled_once(fill):
+    @functools.wraps(fill)
+    def once(*args, **kwargs):
+        with _FILLING:
+            return fill(*args, **kwargs)
+    return once
+
+
 class Image:
     """What the image shipped, looked up in its layers (top first) one component at a time, never through a
     link: kind(path) is "file", "dir", "link", "other" or None. A whiteout in a layer hides what is below."""
@@ -821,6 +837,7 @@ class Image:
             self._under[key] = found
         return self._under[key]
 
+    @_filled_once
     def code_in(self, directory: str) -> str | None:
         """A file of code (code()) directly in one of the image's directories, else None: by name first
         (no read), then by mode and head, at most CODE_READS files read through one open of its layers. Read
@@ -855,6 +872,7 @@ class Image:
             self._names[directory] = names
         return self._names[directory]
 
+    @_filled_once
     def loader(self) -> tuple[set[str], set[str]]:
         """(the sonames the image's libraries have, the loader's directories): the names in its library
         directories and the keys of its /etc/ld.so.cache, and those directories with the cache's."""
@@ -876,6 +894,7 @@ class Image:
             _LOADER[key] = (names, dirs)
         return _LOADER[key]
 
+    @_filled_once
     def runpaths(self, dirs: list[str], files: tuple[str, ...] = ()) -> dict[str, set[str]]:
         """{directory: the library names looked up there} of the RUNPATH and RPATH of the image's ELF
         programs in `dirs` (the verifier's PATH), of the targets of its links under the system roots
@@ -923,6 +942,7 @@ class Image:
             for fd in fds:
                 os.close(fd)
 
+    @_filled_once
     def through(self) -> dict[str, str]:
         """{path: what resolves through it} for the paths outside the system roots that the image's links
         under them resolve through, hop by hop while they stay outside, and their ancestors (its
@@ -2428,6 +2448,7 @@ def _image_readlink(image, path: str) -> str | None:
     return _READLINKS[key]
 
 
+@_filled_once
 def _image_links(image, root: str) -> list[str]:
     """The image's links under `root` (a program prefix), read once per process and image."""
     if not hasattr(image, "_stack"):
@@ -2440,6 +2461,7 @@ def _image_links(image, root: str) -> list[str]:
     return _ROOT_LINKS[key]
 
 
+@_filled_once
 def _shebangs(image, d: str) -> set[str]:
     """The absolute interpreters that the `#!` lines of the image's regular files directly in d name (`env`
     is not one: it searches PATH), read once per process and image."""
@@ -2593,6 +2615,7 @@ def perl_guarded(text: str) -> set[str]:
     return {u for m in _PERL_EVAL.finditer(text) for u in _PERL_USE.findall(m[1] or m[2] or m[3] or "")}
 
 
+@_filled_once
 def image_hooks(image, pythons: tuple[str, ...], perls: tuple[str, ...]) -> Hooks:
     """Hooks of the image's Python files under `pythons` (its stdlib and site directories: every .py, but
     in __pycache__, test and tests directories) and its perl modules under `perls` (@INC). Each layer is
@@ -2851,6 +2874,7 @@ ARCHIVE_BYTES, ARCHIVE_MEMBERS = 1 << 30, 1 << 18
 _ARCHIVES: dict[tuple, frozenset[str]] = {}
 
 
+@_filled_once
 def archive_names(image, path: str) -> frozenset[str]:
     """The member names of the image's zip archive at `path` (a jar on a class path: its links followed in
     the image), read from its central directory once per process and image; empty if it is none, over

@@ -120,23 +120,24 @@ def runs(tmp_path_factory):
 
 
 def stopped_runs(d: Path) -> dict:
-    """One run of 2 steps stopped after the first, then a copy of it run again: without, with --overwrite."""
+    """One run of 2 steps stopped after the first, then a copy of it run again with --overwrite."""
     stopped, out = d / "stopped", d / "run"
     r = {"stopped": echo(*SMALL, "--steps", "2", "--stop-after", "1", "--out", stopped)}
     if r["stopped"].returncode == 0:
         shutil.copytree(stopped, out)
-        r["again"] = echo(*SMALL, "--steps", "1", "--out", out)
         r["overwrite"] = echo(*SMALL, "--steps", "1", "--out", out, "--overwrite")
     return r
 
 
-def test_a_run_directory_holding_a_run_is_refused_unless_resume_or_overwrite(runs):
+def test_a_run_directory_holding_a_run_is_refused_unless_resume_or_overwrite(runs, capsys):
     d, r = runs(stopped_runs)
     assert r["stopped"].returncode == 0, r["stopped"].stderr
-    out = d / "run"
-    assert one_line_error(r["again"]) == \
-        f"echo.py: error: --out {out} already holds a run (latest, metrics.jsonl, step-1); --resume {out} " \
+    again = d / "again"                        # another copy, run without --overwrite: refused before any
+    shutil.copytree(d / "stopped", again)      # episode, so in this process (a command imports torch anew)
+    assert one_line_error(in_process(*SMALL, "--steps", "1", "--out", again, capsys=capsys)) == \
+        f"echo.py: error: --out {again} already holds a run (latest, metrics.jsonl, step-1); --resume {again} " \
         "continues it, --overwrite starts over"
+    out = d / "run"
     assert r["overwrite"].returncode == 0, r["overwrite"].stderr
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 1      # started over, not appended
 

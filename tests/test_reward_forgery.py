@@ -9,6 +9,8 @@ that need a real pip-installed pytest are at the end, on the Debian base (skippe
 import os
 import stat
 import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -578,6 +580,25 @@ def test_a_link_a_system_program_resolves_through_is_the_programs(tmp_path):
     (layer / "etc/alternatives/awk").unlink()
     (layer / "etc/alternatives/awk").symlink_to("/usr/local/gawk")
     assert judge_layer(layer, image=img) == ["/etc/alternatives/awk"]
+
+
+@needs_tamper
+def test_verifiers_reading_one_image_at_once_walk_it_once(tmp_path, monkeypatch):
+    # the trainer verifies a step's 16 rollouts at once: each walking the same cold image cost 16 x ~3 s
+    (tmp_path / "usr/bin").mkdir(parents=True)
+    (tmp_path / "usr/bin/awk").symlink_to("/opt/awk")
+    walks, walk = [], tamper._links
+
+    def slow_walk(fds, prefix, depth, found):
+        if depth == 0:
+            walks.append(prefix)
+            time.sleep(0.05)                   # the others arrive while the first still walks
+        walk(fds, prefix, depth, found)
+    monkeypatch.setattr(tamper, "_links", slow_walk)
+    with ThreadPoolExecutor(8) as pool:
+        found = list(pool.map(lambda _: tamper.Image([str(tmp_path)]).targets(), range(8)))
+    assert found == [{"/opt/awk"}] * 8
+    assert sorted(walks) == sorted(tamper.SYSTEM_ROOTS)
 
 
 @needs_tamper
