@@ -63,3 +63,26 @@ def test_a_perl_graders_eval_require_run_by_path_is_judged(tmp_path):
     bad = tamper.tampered([tamper.Change("/usr/share/perl5/Fast/Compare.pm", "file")], image, "/app",
                           ["/usr/bin"], perl_optional=graders.perl)
     assert [b.split(" (")[0] for b in bad] == ["/usr/share/perl5/Fast/Compare.pm"]
+
+
+def test_a_sandbox_works_with_the_trainers_fds_past_1023(tmp_path):
+    # rt16b p18: select() refuses an fd past 1023 whatever the open-file limit; the 11th of 16 rollouts of a
+    # 16-service task failed with ValueError, and 16 x 16 plain rollouts cross it too
+    import os
+    import resource
+    import harbor
+    from test_harbor_verifier import make_task
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"the open-file limit {hard} is under 1,200")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    held = [os.open("/dev/null", os.O_RDONLY) for _ in range(1100)]
+    try:
+        task = harbor.load_task(make_task(tmp_path, toml="[verifier]\ntimeout_sec = 30\n", verifier_dockerfile=None,
+                                          test_sh="echo 1 > /logs/verifier/reward.txt\n"))
+        with harbor.start_task(task) as env:
+            assert env.run("echo hi", 10).output == "hi\n"
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
