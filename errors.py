@@ -26,7 +26,9 @@ class MissingError(EchoError, FileNotFoundError):
 # What a line must not carry through to a terminal or a log: C0 and C1 controls but the whitespace that
 # split() folds (ESC starts a sequence that erases or rewrites lines; a lone CR overwrites the line), DEL,
 # and Unicode's line separators and bidirectional overrides (text shown in another order than it reads).
-CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# and lone surrogates: a file name that is not UTF-8 decodes to them (os.fsdecode), and a strict UTF-8
+# stdout refuses to print them (rt16b p02: a tampered reason naming one ended eval.py's report)
+CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def one_line(text: str) -> str:

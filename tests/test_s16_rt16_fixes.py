@@ -86,3 +86,11 @@ def test_a_sandbox_works_with_the_trainers_fds_past_1023(tmp_path):
         for fd in held:
             os.close(fd)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_file_name_that_is_not_utf8_prints_escaped():
+    # rt16b p02: a tampered reason naming /app/.\xff ended eval.py's report on a strict UTF-8 stdout
+    import errors
+    name = b"/app/.\xff".decode("utf-8", "surrogateescape")
+    assert errors.one_line(f"tampered: {name}") == "tampered: /app/.\\udcff"
+    errors.one_line(name).encode("utf-8")                          # printable on any UTF-8 stream
