@@ -1003,8 +1003,8 @@ class Image:
         merges them (_stack of its directory, then the name in each of those layers, top first: a whiteout
         hides it). None: the image does not have it."""
         parent, name = os.path.split(os.path.normpath("/" + path.strip("/")))
-        if not name:
-            return None
+        if not name or parent != "/" and any(within(parent, d) for d in KERNEL_DIRS):
+            return None                        # the kernel's, never an image's (FROM host: the host's)
         fds, found = self._stack(parent), None
         for fd in fds:
             try:
@@ -2742,6 +2742,10 @@ def _image_files(fds: list[int], prefix: str, suffixes, depth: int, budget: list
 
 
 PROGRAM_HOOKS = 64                   # programs the tests run by path read for their guarded imports, at most
+HOST_SHOWN = (*SYSTEM_ROOTS, "/etc")  # what the host fallback shows of the host (sandbox.SYSTEM_DIRS)
+# Below these, nothing is an image's file: on FROM host the "image" is the host's root, and a read of
+# /proc/kmsg as root drains the host's kernel log (rt16b p16)
+KERNEL_DIRS = ("/proc", "/sys", "/dev")
 
 
 def program_hooks(image, programs) -> Hooks:
@@ -2756,7 +2760,10 @@ def program_hooks(image, programs) -> Hooks:
     out, perl = {}, {}
     if not hasattr(image, "_stack"):
         return Hooks(out, perl, {})
-    for program in sorted(programs)[:PROGRAM_HOOKS]:
+    # of the host's root (FROM host) only what the host fallback shows, its system directories (rt16b p05:
+    # a file under /work that no sandbox sees, read as root, told the verdict one bit of it)
+    seen = HOST_SHOWN if list(image.roots) == ["/"] else ("/",)
+    for program in sorted(p for p in programs if any(within(p, d) for d in seen))[:PROGRAM_HOOKS]:
         path, text = program, None
         for _ in range(8):
             target = _image_readlink(image, path)

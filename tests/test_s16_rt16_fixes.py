@@ -94,3 +94,14 @@ def test_a_file_name_that_is_not_utf8_prints_escaped():
     name = b"/app/.\xff".decode("utf-8", "surrogateescape")
     assert errors.one_line(f"tampered: {name}") == "tampered: /app/.\\udcff"
     errors.one_line(name).encode("utf-8")                          # printable on any UTF-8 stream
+
+
+def test_the_kernels_files_are_no_image_files(tmp_path):
+    # rt16b p16: on FROM host the image is the host's root, and a test.sh naming /proc/kmsg made tamper read
+    # it as root (draining the host's kernel log); p05: a host file no sandbox shows told the verdict a bit
+    host = tamper.Image(["/"])
+    assert host.kind("/proc/kmsg") is None and host.read("/proc/self/status") is None
+    assert host.kind("/proc") == "dir" and host.kind("/etc/passwd") == "file"
+    secret = tmp_path / "grade.py"
+    secret.write_text("try:\n    import zz_secret\nexcept ImportError:\n    pass\n")
+    assert tamper.program_hooks(host, {str(secret)}).python == {}             # not what the fallback shows
