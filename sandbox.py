@@ -166,6 +166,13 @@ def owner_uid(pid: int) -> int:
 ALLOW_NO_CGROUP = False
 MIN_MEMORY_MB, MIN_NPROC = 16, 16      # below these nothing starts: task values are clamped up to them
 SYSTEM_DIRS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc"]
+SEAL_WAIT = 600.0                      # seconds seal() waits for pid 1's copies at most (any CPU quota)
+
+
+def seal_wait(cpus: float) -> float:
+    """Seconds seal() waits for pid 1, which copies up to TMP_COPY_ENTRIES entries on the episode's quota:
+    10 s plus 1 ms an entry at one CPU, longer under a smaller quota, at most SEAL_WAIT."""
+    return min(SEAL_WAIT, 10 + sandbox_init.TMP_COPY_ENTRIES / 1000 / min(1.0, max(cpus, 0.01)))
 # Every task directory of the run and every root its tasks were loaded from (harbor.load_task and load_tasks
 # add them: hide_tasks): the host fallback hides them all from every episode, never only the episode's own
 # task (rt10b p20: a sibling task's solution/ under /usr/local/share, which the fallback shows).
@@ -793,9 +800,15 @@ class Sandbox:
             return False
         data = b"S" + marshal.dumps((None, ""))
         os.write(self._ctl_w, struct.pack("I", len(data)) + data)
-        event = self._wait(time.monotonic() + 10, lambda e: e[0] == "S")
+        # pid 1 copies what the agent left in the places its processes still write, up to TMP_COPY_ENTRIES
+        # entries, on the episode's CPU quota: its wait is the agent's to fill (rt16b p03: 95,000 directories
+        # in /tmp at cpus 0.5 outlasted a fixed 10 s, and the agent's 0 became the machine's failure,
+        # masked), so it grows with the copy's cap and shrinks with the quota: 10 s plus 1 ms an entry at
+        # one CPU, at most SEAL_WAIT
+        wait = seal_wait(self.limits.cpus)
+        event = self._wait(time.monotonic() + wait, lambda e: e[0] == "S")
         if event is None:
-            raise SandboxError("pid 1 did not answer seal within 10 s")
+            raise SandboxError(f"pid 1 did not answer seal within {wait:.0f} s")
         if int(event[1]) not in (0, errno.EBUSY, errno.E2BIG, errno.EXDEV):
             raise SandboxError(f"cannot seal the root and copy /tmp: {os.strerror(int(event[1]))}")
         self._verifier_tmp = []                # of an earlier verifier: not this one's

@@ -105,3 +105,13 @@ def test_the_kernels_files_are_no_image_files(tmp_path):
     secret = tmp_path / "grade.py"
     secret.write_text("try:\n    import zz_secret\nexcept ImportError:\n    pass\n")
     assert tamper.program_hooks(host, {str(secret)}).python == {}             # not what the fallback shows
+
+
+def test_the_seals_wait_covers_its_copy_under_the_episodes_quota():
+    # rt16b p03: 95,000 directories in /tmp at cpus 0.5 outlasted a fixed 10 s wait; the agent's 0 became
+    # the machine's failure (masked). The wait grows with the copy's cap and shrinks with the quota.
+    import sandbox
+    import sandbox_init
+    assert sandbox.seal_wait(1.0) >= 10 + sandbox_init.TMP_COPY_ENTRIES / 1000
+    assert sandbox.seal_wait(0.5) >= 2 * sandbox_init.TMP_COPY_ENTRIES / 1000
+    assert sandbox.seal_wait(4.0) == sandbox.seal_wait(1.0) and sandbox.seal_wait(0.001) == sandbox.SEAL_WAIT
