@@ -1521,10 +1521,12 @@ def _under(found: dict[str, str], at: str) -> dict[str, str]:
 @dataclass(frozen=True)
 class Ground:
     """What check_ground read of the writable layer before the verifier ran: its listing, and what its
-    libraries' ELF headers and its texts said (tamper.sonames, tamper.texts), judged again afterwards."""
+    libraries' ELF headers and its texts said (tamper.sonames, tamper.texts) and what the programs the
+    tests run try to import, judged again afterwards."""
     changes: list
     libraries: dict
     contents: dict
+    graders: tamper.Hooks                # tamper.program_hooks of the programs the tests run
 
 
 def check_ground(env: Environment, task: Task, before: Ground | None = None, artifacts: bool = False
@@ -1553,7 +1555,8 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None, art
     path = tamper.search_path(tests_path, env.image, task.workdir)
     environ = {**env.box.env, **task.verifier_env}                             # test.sh's, as _run_tests
     facts = task_facts(task)
-    graders = tamper.program_hooks(env.image, facts.programs)     # what the programs the tests run try
+    # what the programs the tests run try to import: read once, before the tests, and judged after them too
+    graders = tamper.program_hooks(env.image, facts.programs) if before is None else before.graders
     if before is None:
         # the names the image's code imports guarded: a new module under one is read for its package record
         guarded = tamper.guarded_names(env.image, path, task.workdir, environ)
@@ -1568,7 +1571,7 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None, art
             contents.update(_under(tamper.texts(root, own, None if at else env.image, budget,
                                                 guarded if not at else (frozenset(), frozenset()),
                                                 records=bool(facts.installs.pip)), at))
-        made, cache, ground_, after = [], [], Ground(now, libraries, contents), None
+        made, cache, ground_, after = [], [], Ground(now, libraries, contents, graders), None
         tried = {}
     else:
         stamps = {c.path: c.stamp for c in before.changes}

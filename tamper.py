@@ -1003,7 +1003,7 @@ class Image:
         merges them (_stack of its directory, then the name in each of those layers, top first: a whiteout
         hides it). None: the image does not have it."""
         parent, name = os.path.split(os.path.normpath("/" + path.strip("/")))
-        if not name or parent != "/" and any(within(parent, d) for d in KERNEL_DIRS):
+        if not name or parent.split("/", 2)[1] in KERNEL_DIRS:
             return None                        # the kernel's, never an image's (FROM host: the host's)
         fds, found = self._stack(parent), None
         for fd in fds:
@@ -1722,11 +1722,9 @@ def _csv_rows(text: str) -> list[list[str]]:
         return []
 
 
-def _hashes(layer: str, path: str, left: list[int]) -> tuple[str, str] | None:
-    """(the urlsafe base64 sha256 a RECORD gives, "md5:" + the hex md5 dpkg gives) of the layer's regular
-    file at `path`, read through directory fds without following a link; None if it is not one or is over
-    the bytes `left` ([n], shared by one episode's reading: they are taken from it)."""
-    import base64
+def _layer_file(layer: str, path: str) -> tuple[int, os.stat_result] | None:
+    """(an fd, its stat) of the layer's regular file at `path`, opened through directory fds without
+    following a link; None if there is none. The caller closes the fd."""
     dfd = _open_dir(layer, os.path.dirname(path))
     if dfd is None:
         return None
@@ -1736,9 +1734,23 @@ def _hashes(layer: str, path: str, left: list[int]) -> tuple[str, str] | None:
         return None
     finally:
         os.close(dfd)
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        return None
+    return fd, st
+
+
+def _hashes(layer: str, path: str, left: list[int]) -> tuple[str, str] | None:
+    """(the urlsafe base64 sha256 a RECORD gives, "md5:" + the hex md5 dpkg gives) of the layer's regular
+    file at `path`, read through directory fds without following a link; None if it is not one or is over
+    the bytes `left` ([n], shared by one episode's reading: they are taken from it)."""
+    import base64
+    if (opened := _layer_file(layer, path)) is None:
+        return None
+    fd, st = opened
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > left[0]:
+        if st.st_size > left[0]:
             return None
         left[0] -= st.st_size
         sha, md5, at = hashlib.sha256(), hashlib.md5(), 0
@@ -2633,13 +2645,7 @@ def image_hooks(image, pythons: tuple[str, ...], perls: tuple[str, ...]) -> Hook
         # /etc/python3.11/sitecustomize.py, where `import apport_python_hook` is: rt11a p26), followed
         # through the image's layers, hop by hop, and read as the link's path
         for link, suffix in {x for h in layers for x in h.links}:
-            path, text = link, None
-            for _ in range(8):
-                target = _image_readlink(image, path)
-                if target is None:
-                    text = image.read(path, HOOK_FILE_BYTES) if image.kind(path) == "file" else None
-                    break
-                path = os.path.normpath(os.path.join(os.path.dirname(path), target))
+            _, text = _image_text(image, link)
             if text is not None:
                 layers.append(_read_hooks(link, text, suffix))
         have = {m for d in pythons for n in image.names(d) if (m := _module(n, image.kind(f"{d}/{n}")))}
@@ -2745,7 +2751,7 @@ PROGRAM_HOOKS = 64                   # programs the tests run by path read for t
 HOST_SHOWN = (*SYSTEM_ROOTS, "/etc")  # what the host fallback shows of the host (sandbox.SYSTEM_DIRS)
 # Below these, nothing is an image's file: on FROM host the "image" is the host's root, and a read of
 # /proc/kmsg as root drains the host's kernel log (rt16b p16)
-KERNEL_DIRS = ("/proc", "/sys", "/dev")
+KERNEL_DIRS = ("proc", "sys", "dev")       # top-level names: Image._find tests each lookup's first component
 
 
 def program_hooks(image, programs) -> Hooks:
@@ -2764,13 +2770,7 @@ def program_hooks(image, programs) -> Hooks:
     # a file under /work that no sandbox sees, read as root, told the verdict one bit of it)
     seen = HOST_SHOWN if list(image.roots) == ["/"] else ("/",)
     for program in sorted(p for p in programs if any(within(p, d) for d in seen))[:PROGRAM_HOOKS]:
-        path, text = program, None
-        for _ in range(8):
-            target = _image_readlink(image, path)
-            if target is None:
-                text = image.read(path, HOOK_FILE_BYTES) if image.kind(path) == "file" else None
-                break
-            path = os.path.normpath(os.path.join(os.path.dirname(path), target))
+        path, text = _image_text(image, program)
         first = (text or "").split("\n", 1)[0]
         if text is not None and (path.endswith(".py") or first.startswith("#!") and "python" in first):
             for m in guarded_imports(text):
@@ -2779,6 +2779,17 @@ def program_hooks(image, programs) -> Hooks:
             for m in perl_guarded(text):
                 perl.setdefault(m, f"the image's {program}")
     return Hooks(out, perl, {})
+
+
+def _image_text(image, path: str) -> tuple[str, str | None]:
+    """(where `path` leads through the image's links, hop by hop, at most 8; the text of the regular file
+    there, HOOK_FILE_BYTES at most, or None)."""
+    for _ in range(8):
+        target = _image_readlink(image, path)
+        if target is None:
+            return path, image.read(path, HOOK_FILE_BYTES) if image.kind(path) == "file" else None
+        path = os.path.normpath(os.path.join(os.path.dirname(path), target))
+    return path, None
 
 
 def _image_guards(image, path: list[str], workdir: str, incs: list[str]) -> Hooks:
@@ -3999,19 +4010,10 @@ def package_names(layer: str, changes: list[Change], budget: Budget) -> dict[str
 def _head(layer: str, path: str, n: int, budget: Budget) -> tuple[bytes, bool] | None:
     """(the first `n` bytes of the layer's regular file at `path`, whether that is all of it), read through
     directory fds without following a link; None if it is no regular file."""
-    dfd = _open_dir(layer, os.path.dirname(path))
-    if dfd is None:
+    if (opened := _layer_file(layer, path)) is None:
         return None
+    fd, st = opened
     try:
-        fd = os.open(os.path.basename(path), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dfd)
-    except OSError:
-        return None
-    finally:
-        os.close(dfd)
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            return None
         data = os.pread(fd, n, 0)
         budget.left -= len(data)
         return data, len(data) >= st.st_size
@@ -4533,7 +4535,7 @@ def _link_into(c: Change, p: str, resolve, made_files: list[str]) -> str | None:
 
 
 def onto_image(changes: list[Change], image, baseline: dict[str, tuple]) -> list[str]:
-    """A separate verifier's artifacts against its own image (harbor._verify_in), each offending path with
+    """A separate verifier's artifacts against its own image (harbor.verify_separate), each offending path with
     why ([] if none). There nothing of the image is the agent's, the workdir included (rt15a p07, p12: an
     artifact /app over the verifier's /app/helpers.py, and `-> /v/expected.txt`): an artifact (an entry of
     the verifier's layer its own build did not leave: `baseline`) must not land on an entry of the image or
