@@ -13,7 +13,9 @@ import harbor
 from test_agent_processes import make_task, score
 
 KEEP = harbor.Limits(keep_agent_processes=True)
-# the agent's service: answers every connection with what it finds in FILE (the secret test.sh put there)
+# the agent's service: answers every connection with what it finds in FILE (the secret test.sh put there).
+# test.sh writes FILE before it connects, so a root the service shared would show it at the first read: its
+# tries are slack for a loaded machine, and each one unanswered is the test's wait (40 of them cost 2 s a case)
 SERVICE = r"""cat > /tmp/srv.py <<'PY'
 import socket, time
 ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -21,7 +23,7 @@ ls.bind(("127.0.0.1", 9000)); ls.listen(5)
 while True:
     c, _ = ls.accept()
     ans = "unknown"
-    for _ in range(40):
+    for _ in range(10):
         try:
             ans = open("FILE").read().strip(); break
         except OSError:
