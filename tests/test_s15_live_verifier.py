@@ -11,7 +11,9 @@ REWARD = "&& echo 1 > /logs/verifier/reward.txt || echo 0 > /logs/verifier/rewar
 # the service opens its log once per line, as mq-auto-restart's consumer does
 SERVICE = survivor(f"while :; do echo line >> {LOG}; sleep 0.05; done") + \
     f"\nuntil grep -qs line {LOG}; do sleep 0.05; done"
-COMES_BACK = f": > {LOG}; for ((i = 0; i < 100; i++)); do [ -s {LOG} ] && break; sleep 0.05; done; [ -s {LOG} ] "
+# test.sh waits up to 2 s for the log to come back: the service writes every 0.05 s, and where it cannot
+# reach the tests' view the whole wait is the test's (5 s a case when it waited 100 tries)
+COMES_BACK = f": > {LOG}; for ((i = 0; i < 40; i++)); do [ -s {LOG} ] && break; sleep 0.05; done; [ -s {LOG} ] "
 LIVE = harbor.Limits(keep_agent_processes=True, live_verifier=True)
 
 
