@@ -96,7 +96,8 @@ def test_a_guarded_name_installed_where_python_searches_is_tampered(image, modul
 def test_a_perl_module_debconf_evals_is_tampered(image):
     # p21: every apt-get install runs debconf as root; a hard `use` is an install the image needs
     assert judge(image, ("/usr/share/perl5/Text/Iconv.pm", "file"),
-                 ("/usr/share/perl5/Missing/Hard.pm", "file")) == ["/usr/share/perl5/Text/Iconv.pm"]
+                 ("/usr/share/perl5/Missing/Hard.pm", "file")) == ["/usr/share/perl5/Text/Iconv.pm",
+                                                                   "/usr/share/perl5/Missing/Hard.pm"]
 
 
 @pytest.mark.parametrize("header", ["[hypothesis]", "[ Hypothesis ]"])
@@ -114,16 +115,20 @@ def test_an_ordinary_install_stays_clean(image):
     # `pip install flask` (no name the image tries), `pip install pytest` (packaging: the runner's own),
     # `pip install numpy` (only an unguarded import names it), a tool with console_scripts
     ep = f"{SITE}/flask-3.0.dist-info/entry_points.txt"
-    assert judge(image, (f"{SITE}/flask", "dir"), (f"{SITE}/flask-3.0.dist-info", "dir"), (ep, "file"),
-                 (f"{SITE}/packaging", "dir"), (f"{SITE}/numpy", "dir"),
-                 contents={ep: "[console_scripts]"}) == []
+    assert sorted(judge(image, (f"{SITE}/flask", "dir"), (f"{SITE}/flask-3.0.dist-info", "dir"), (ep, "file"),
+                        (f"{SITE}/packaging", "dir"), (f"{SITE}/numpy", "dir"), contents={ep: "[console_scripts]"})
+                  ) == [f"{SITE}/flask", f"{SITE}/numpy", f"{SITE}/packaging"]
+    # ... each without the record pip writes: a site directory is closed but to an install (tamper.SITE_TOP,
+    # test_s17_closed_sites pins the recorded one clean); the metadata directory itself imports nothing
 
 
-def test_a_name_the_instruction_or_the_tests_ask_for_stays_clean(image):
-    # `pip install simplejson` / `apt-get install python3-simplejson` where the task asks for it
+def test_a_name_the_instruction_or_the_tests_ask_for_is_still_an_install_by_its_record(image):
+    # `pip install simplejson` / `apt-get install python3-simplejson` where the task asks for it: a name is
+    # no path, and the tests' own imports (`import numpy` to check an answer) are what a plant would forge;
+    # the site directory and @INC take the module by its record (test_rt11_optional_installs)
     named = tamper.asked_names("Install python3-simplejson and use Text::Iconv.")
     assert judge(image, (f"{SITE}/simplejson", "dir"), ("/usr/share/perl5/Text/Iconv.pm", "file"),
-                 named=named) == []
+                 named=named) == [f"{SITE}/simplejson", "/usr/share/perl5/Text/Iconv.pm"]
 
 
 def test_the_tests_imports_are_asked_for(tmp_path):

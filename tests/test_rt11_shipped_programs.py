@@ -134,9 +134,8 @@ def test_ordinary_work_outside_the_workdir_stays_clean(tmp_path):
     img = image(tmp_path, {"/etc/init.d/grader": GRADER, "/opt/app/run.sh": GRADER, "/tmp/install.sh": GRADER,
                            "/etc/nginx/nginx.conf": ("events {}\n", 0o644), "/etc/hostname": ("x\n", 0o755)})
     new = [("/etc/init.d/myservice", "file"), ("/etc/cron.d/job", "file"), ("/etc/nginx/nginx.conf", "file"),
-           ("/tmp/install.sh", "gone"), ("/usr/local/lib/python3.11/dist-packages/x.py", "file"),
-           ("/etc/hostname", "file")]                      # debootstrap's 0755 hostname is data
-    assert judge(new, img) == []                           # a new daemon, a config, a cleanup, an install
+           ("/tmp/install.sh", "gone"), ("/etc/hostname", "file")]       # debootstrap's 0755 hostname is data
+    assert judge(new, img) == []                           # a new daemon, a config, a cleanup
     # what the instruction asks for by path or by a directory it names; a bare word names no path outside
     # the workdir ("Do not edit run.sh" would exempt it too: rt12a p19's class)
     assert judge([("/opt/app/run.sh", "file")], img, "Fix /opt/app/run.sh so that it prints 42.") == []

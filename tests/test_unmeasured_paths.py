@@ -98,16 +98,17 @@ def test_a_perl_module_that_shadows_a_later_one_is_tampered(path):
     assert judge(path) == [path]
 
 
-def test_perl_modules_of_an_install_are_not_tampering():
-    # `apt-get install libjson-perl`: new names, nothing of theirs later on @INC
-    assert judge("/usr/share/perl5/JSON.pm", "/usr/share/perl5/JSON/PP.pm",
-                 "/usr/lib/x86_64-linux-gnu/perl5/5.36/DBI.pm") == []
+def test_perl_modules_without_the_record_of_an_install_are_tampering():
+    # new names, nothing of theirs later on @INC, but no dpkg record: @INC under the system roots is closed
+    # but to an install (tamper.PERL_INC; test_rt11_optional_installs pins `apt-get install`'s clean)
+    mods = ["/usr/share/perl5/JSON.pm", "/usr/share/perl5/JSON/PP.pm", "/usr/lib/x86_64-linux-gnu/perl5/5.36/DBI.pm"]
+    assert judge(*mods) == mods
 
 
 def test_a_perl_module_that_shadows_what_the_verifier_installs_later_is_tampered():
     # test.sh's `apt-get install perl` brings /usr/share/perl/5.36.0/Test/More.pm after the agent's
     agents = "/usr/share/perl5/Test/More.pm"
-    assert judge(agents) == []
+    assert judge(agents) == [agents]                       # closed @INC (PERL_INC); and the shadow after
     assert judge(agents, made=[("/usr/share/perl/5.36.0", "dir"), ("/usr/share/perl/5.36.0/Test", "dir"),
                                ("/usr/share/perl/5.36.0/Test/More.pm", "file")]) == [agents]
 
