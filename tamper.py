@@ -3117,7 +3117,10 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     # what the instruction asks for (asked_files); the tests' own files (what they run, what lies beside
     # it, what they spell out: a grader, its expected data) only as a change verb's OBJECT, never as a
     # STATE (a requirement's subject, a participle's phrase, a "fix it" about a file never said broken)
-    asked_path = lambda q: covers(changed, q) or not (  # noqa: E731
+    # A program the tests run by its path is given only by its own path as such an object: "Fix the bug in
+    # /opt/app" gives the app, not /opt/app/check.py, the checker test.sh runs (rt16a p11: rewritten to print
+    # PASS); a task that asks the agent to write its own checker names the file.
+    asked_path = lambda q: (q in changed if q in programs else covers(changed, q)) or not (  # noqa: E731
         q in programs or q in spelt or any(within(q, d) for d in run_dirs)) and covers(absolute, q)
     # a package record of the layer owns it, a dpkg file list names it, or the instruction gives its path
     an_install = lambda q: recorded(q) or q in owned or asked_path(q)             # noqa: E731
