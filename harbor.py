@@ -1787,8 +1787,13 @@ def _control(env: Environment, task: Task, seed: int, named: tuple[str, ...] = (
                     continue
                 test = f"test -e {shlex.quote(name)}" if name.startswith("/") else \
                        f"command -v {shlex.quote(name)}"
-                # only a name the tests use: any other the agent's program could print to blame the task
-                if _tests_mention(task, name) and control.run(f"{test} >/dev/null 2>&1", 30).exit_code:
+                # only a name the tests use: any other the agent's program could print to blame the task;
+                # and not one they install themselves (rt16a p04: the agent's script called `bc` before
+                # or without test.sh's `apt-get install bc`, printed it missing, and its 0 became the
+                # task's verifier error): whether that install works is the control's own run's to say
+                installs = task_facts(task).installs
+                if _tests_mention(task, name) and name not in installs.apt | installs.pip | installs.npm \
+                        and control.run(f"{test} >/dev/null 2>&1", 30).exit_code:
                     return f"{name}: not in the image"
             try:
                 verify(control, task, seed, control=False)

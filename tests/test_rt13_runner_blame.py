@@ -175,3 +175,16 @@ def test_a_test_sh_killed_without_any_agent_is_still_a_verifier_error(tmp_path):
     with start_task(task) as env:
         with pytest.raises(VerifierError, match="killed by signal 9"):
             env.verify()
+
+
+@pytest.mark.parametrize("install", ["apt-get install -y -qq madeupprog-rt13", "pip install madeupprog-rt13",
+                                     "npm install -g madeupprog-rt13"])
+def test_a_program_the_tests_install_themselves_printed_missing_is_the_agent_s_0(tmp_path, install):
+    # rt16a p04: the agent's script calls a tool test.sh installs at verify time (`bc`), before or without
+    # the install working, and prints it missing; that the image lacks it says nothing of the task
+    test_sh = f"{install} >/dev/null 2>&1 || true\n{ECHOES}"
+    task = load_task(make_task(tmp_path, files={"tests/test.sh": test_sh}))
+    with start_task(task) as env:
+        env.run(wrong_answer("/app/solve.sh: line 2: madeupprog-rt13: command not found"))
+        reward, reason = env.verify()
+    assert reward == 0.0 and "in the agent's run only" in reason
