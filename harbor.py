@@ -1822,8 +1822,9 @@ def _control(env: Environment, task: Task, seed: int, named: tuple[str, ...] = (
                     raise _OutOfTime
                 if r.exit_code:
                     return f"{name}: not in the image"
+            left()                             # its start may have spent it
             try:
-                verify(control, task, seed, control=False, deadline=time.monotonic() + left())
+                verify(control, task, seed, control=False, deadline=deadline)
             except (VerifierError, TamperedError) as e:
                 return one_line(str(e))[:120]
             left()                             # its test.sh cut at the deadline ran clean only so far
