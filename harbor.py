@@ -1688,22 +1688,37 @@ def verifier_home(env: Environment) -> str:
     return user.home if user is not None else env.box.env.get("HOME", "/root")
 
 
-def verify(env: Environment, task: Task, seed: int = 0, control: bool = True) -> tuple[float, str]:
+def verify(env: Environment, task: Task, seed: int = 0, control: bool = True,
+           deadline: float | None = None) -> tuple[float, str]:
     """(reward, reason): run tests/test.sh in the episode's container, as Harbor does, and read
     /logs/verifier/reward.json or reward.txt. Reason is "" on a clean read; a missing or empty reward or a
-    timeout is reward 0 with the reason. A test runner that cannot run, or a reward that is not a finite
-    number in [0, 1], raises VerifierError; an episode whose agent prepared the ground, TamperedError.
+    timeout is reward 0 with the reason. One clock for the whole verify, its control run's start and tests
+    included: `deadline` (time.monotonic()), by default [verifier].timeout_sec from now; past it the verify
+    is the verifier's timeout, reward 0 (rt16b p10: test.sh ran twice, each with the whole timeout).
+    A test runner that cannot run, or a reward that is not a finite number in [0, 1], raises
+    VerifierError; an episode whose agent prepared the ground, TamperedError.
     Every verifier error (a runner missing, test.sh killed, a reward garbled, what it wrote unreadable, an
     artifact that cannot be copied) is decided by a control run without the agent (`control`: _blame,
     below): the agent's run alone trading its 0 for one (rt13b p16; rt15a p04, p15, p18, p25: a survivor's
     deep tree, deep artifacts, a tool test.sh installs printed missing, test.sh's ancestors killed) gets its
     ordinary 0."""
+    deadline = time.monotonic() + task.verifier_timeout if deadline is None else deadline
     try:
-        return verify_separate(env, task, seed) if task.separate else _verify(env, task, seed)
+        return (verify_separate(env, task, seed, deadline) if task.separate else
+                _verify(env, task, seed, deadline))
     except VerifierError as e:
         if not control or env.fresh_start is None:     # the control run itself, or no door to start one
             raise
-        return _blame(env, task, seed, e)
+        return _blame(env, task, seed, e, deadline)
+
+
+def _timed_out(task: Task) -> str:
+    """The reason of a verify that ran past its clock: reward 0, as Harbor books a verifier timeout."""
+    return f"verifier timed out after {task.verifier_timeout:g} s"
+
+
+class _OutOfTime(Exception):
+    """The control run reached the verify's deadline before it had a verdict (_control)."""
 
 
 # A runner missing (RUNNER_MISSING's words, a verifier's file UNOPENED, exit 126/127) is read from every line
@@ -1713,9 +1728,11 @@ def verify(env: Environment, task: Task, seed: int = 0, control: bool = True) ->
 # and seed, as the null agent leaves it, started through the same door (env.fresh_start, start_task's own
 # arguments; a cached start costs ~30 ms): a verifier error only if the runner is missing there too, else
 # the agent's ordinary 0. The control never runs a control of its own (verify(control=False)). Its time is
-# the verifier's (inside env.verify(): rollout's verify_s counts it); its test.sh gets the task's whole
-# verifier timeout, not what the first run left, since a task whose test.sh is slow to fail would else be
-# cut short and its broken runner booked as the agent's 0.
+# the verifier's (inside env.verify(): rollout's verify_s counts it), and it comes out of the one deadline
+# of the verify (rt16b p10: a control with the whole timeout again held one verify for twice the task's
+# timeout, at the maxima 4 h of every step that sampled it): its start and test.sh get what the agent's
+# run left, and a control that has no verdict by then makes the verify the verifier's timeout, reward 0,
+# with no verdict kept.
 # The control's verdict is the task's and the seed's (the null agent's episode), kept per process and version
 # of the task's files: a group of rollouts of one task and seed that all print the words (the trainer
 # verifies them at once) waits for one control run, not one each. A control that did not start is not kept.
@@ -1723,7 +1740,8 @@ _controls: dict[tuple, str | None] = {}
 _controls_locks: dict[tuple, threading.Lock] = {}
 
 
-def _blame(env: Environment, task: Task, seed: int, error: VerifierError) -> tuple[float, str]:
+def _blame(env: Environment, task: Task, seed: int, error: VerifierError, deadline: float
+           ) -> tuple[float, str]:
     with _facts_guard:
         lock = _controls_locks.setdefault((str(task.path), seed), threading.Lock())
     with lock:
@@ -1732,7 +1750,10 @@ def _blame(env: Environment, task: Task, seed: int, error: VerifierError) -> tup
         named = _named_missing(str(error)) if isinstance(error, RunnerMissing) else ()
         key = (str(task.path), seed, _tree_stamp(task.path), named)
         if key not in _controls:
-            _controls[key] = _control(env, task, seed, named)
+            try:
+                _controls[key] = _control(env, task, seed, named, deadline)
+            except _OutOfTime:
+                return 0.0, f"{_timed_out(task)} (with the control run without the agent)"
         broken = _controls[key]
     if broken is not None:                     # broken without any agent: the task's verifier
         if not isinstance(error, RunnerMissing):
@@ -1772,9 +1793,15 @@ def _named_missing(line: str) -> tuple[str, ...]:
     return tuple(m.group(1) for r in (_MISSING_PROGRAM, _MISSING_PATH) if (m := r.search(line)))
 
 
-def _control(env: Environment, task: Task, seed: int, named: tuple[str, ...] = ()) -> str | None:
+def _control(env: Environment, task: Task, seed: int, named: tuple[str, ...] = (),
+             deadline: float = math.inf) -> str | None:
     """The verifier error of the task's tests run on a fresh episode without the agent, None if none; or
-    what the agent's run said is missing (`named`: a program, a path) missing from the image too."""
+    what the agent's run said is missing (`named`: a program, a path) missing from the image too.
+    _OutOfTime where the verify's `deadline` came first."""
+    def left() -> float:
+        if (s := deadline - time.monotonic()) <= 0:
+            raise _OutOfTime
+        return s
     try:
         with env.fresh_start() as control:
             for name in named:
@@ -1792,13 +1819,19 @@ def _control(env: Environment, task: Task, seed: int, named: tuple[str, ...] = (
                 # or without test.sh's `apt-get install bc`, printed it missing, and its 0 became the
                 # task's verifier error): whether that install works is the control's own run's to say
                 installs = task_facts(task).installs
-                if _tests_mention(task, name) and name not in installs.apt | installs.pip | installs.npm \
-                        and control.run(f"{test} >/dev/null 2>&1", 30).exit_code:
+                if not _tests_mention(task, name) or name in installs.apt | installs.pip | installs.npm:
+                    continue
+                r = control.run(f"{test} >/dev/null 2>&1", min(30.0, left()))
+                if r.timed_out:
+                    raise _OutOfTime
+                if r.exit_code:
                     return f"{name}: not in the image"
+            left()                             # its start may have spent it
             try:
-                verify(control, task, seed, control=False)
+                verify(control, task, seed, control=False, deadline=deadline)
             except (VerifierError, TamperedError) as e:
                 return one_line(str(e))[:120]
+            left()                             # its test.sh cut at the deadline ran clean only so far
         return None
     # A control that did not start or died is the machine's (Outcome.MACHINE, masked in training), and so is
     # one over its memory: sandbox.OutOfMemory would book it as the agent's, who ran nothing there.
@@ -1807,8 +1840,11 @@ def _control(env: Environment, task: Task, seed: int, named: tuple[str, ...] = (
                                    f"or failed: {one_line(str(e))[:200]}") from None
 
 
-def _verify(env: Environment, task: Task, seed: int) -> tuple[float, str]:
-    """verify() for a task whose tests run in the agent's own container (the shared mode)."""
+def _verify(env: Environment, task: Task, seed: int, deadline: float) -> tuple[float, str]:
+    """verify() for a task whose tests run in the agent's own container (the shared mode), test.sh by
+    `deadline` (the verify's clock), which the checks before it do not spend: they are the harness's, not
+    the task's (the first verify of an image reads the whole image, seconds of it)."""
+    entered = time.monotonic()
     # Harbor keeps the agent's processes alive (a service it started is what the tests talk to): they go on,
     # but see the root read-only from here on, before the check, so that nothing of theirs changes what it
     # saw; the tests then run on a root of their own with /tests and /logs/verifier private (Sandbox.seal).
@@ -1852,7 +1888,8 @@ def _verify(env: Environment, task: Task, seed: int) -> tuple[float, str]:
         # sealed or not, test.sh runs on a root of its own (Sandbox.run_fresh(tests=...)): where the agent's
         # processes were killed too, it writes no inode of theirs (rt12a p09, p15: through a hard link)
         try:
-            result = _run_tests(env, task, seed, ground.changes, staged=not live)
+            deadline += time.monotonic() - entered
+            result = _run_tests(env, task, seed, ground.changes, deadline, staged=not live)
         except RunnerMissing:                  # the agent's name shadowing the runner: tampered, not words
             check_ground(env, task, before=ground)
             raise
@@ -1886,7 +1923,8 @@ def build_verifier(task: Task, store: Path | None = None, log=say, cache: Path |
                         task.path / "tests", sep.build_timeout, limits, store, log, cache, deadline=deadline)
 
 
-def verify_separate(env: Environment, task: Task, seed: int = 0) -> tuple[float, str]:
+def verify_separate(env: Environment, task: Task, seed: int = 0, deadline: float | None = None
+                    ) -> tuple[float, str]:
     """verify() for a task with a separate verifier (Harbor's environment_mode = "separate"): the agent's
     processes end; /logs/artifacts and each of the task's artifacts are copied out of the agent's container
     without following its links (Sandbox.copy_out: a missing one is left out, as Harbor skips a transfer
@@ -1905,7 +1943,7 @@ def verify_separate(env: Environment, task: Task, seed: int = 0) -> tuple[float,
     # staged where the next sandbox's start reaps it if this process dies (rt15b p08: a killed trainer
     # left /tmp/echo-artifacts-* for good); copied within the verifier's timeout, which the copy spends
     stage = sandbox.scratch_dir()
-    deadline = time.monotonic() + task.verifier_timeout
+    deadline = time.monotonic() + task.verifier_timeout if deadline is None else deadline
     try:
         staged, left = [], ARTIFACT_MAX_BYTES
         for i, a in enumerate([Artifact(ARTIFACTS_DIR), *sep.artifacts]):
@@ -1921,14 +1959,17 @@ def verify_separate(env: Environment, task: Task, seed: int = 0) -> tuple[float,
             if n is not None:
                 left -= n
                 staged.append((stage / str(i), a.source))
-        return _verify_in(env, task, seed, state, staged)
+        return _verify_in(env, task, seed, state, staged, deadline)
     finally:
         sandbox.rmtree(stage)
 
 
-def _verify_in(env: Environment, task: Task, seed: int, state, staged: list[tuple[Path, str]]
-               ) -> tuple[float, str]:
-    """test.sh in a fresh sandbox of the verifier's image, with the staged artifacts copied in."""
+def _verify_in(env: Environment, task: Task, seed: int, state, staged: list[tuple[Path, str]],
+               deadline: float) -> tuple[float, str]:
+    """test.sh in a fresh sandbox of the verifier's image, with the staged artifacts copied in, by
+    `deadline` (the verify's clock), which the verifier's own start and setup do not spend: they have the
+    setup's clock, build_timeout_sec."""
+    entered = time.monotonic()
     sep, context = task.separate, task.path / "tests"
     host = state.image.rootfs is None
     steps = dockerfile.stage(sep.dockerfile)[2]
@@ -1980,8 +2021,9 @@ def _verify_in(env: Environment, task: Task, seed: int, state, staged: list[tupl
             except OSError as e:
                 raise VerifierError(f"task '{task.name}': separate verifier: {_line(e)}") from None
         # the artifacts are what the verifier checks: a home they land in stays as they made it
+        deadline += time.monotonic() - entered
         try:
-            result = _run_tests(venv, vtask, seed, ground.changes, upload=False,
+            result = _run_tests(venv, vtask, seed, ground.changes, deadline, upload=False,
                                 kept=tuple(d for _, d in staged))
         except RunnerMissing:                  # as verify's: an artifact shadowing the runner is tampered
             check_ground(venv, vtask, before=ground)
@@ -2291,7 +2333,7 @@ def task_facts(task: Task) -> TaskFacts:
 LDCONFIG = ("/sbin/ldconfig", "-i", "-X")
 
 
-def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Change],
+def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Change], deadline: float,
                upload: bool = True, staged: bool = False, kept: tuple[str, ...] = ()) -> tuple[float, str]:
     # Everything below is started by pid 1 (Sandbox.run_fresh), never by the agent's shell. A separate
     # verifier's image holds its tests already (upload=False); staged: they arrive in the verifier's own
@@ -2325,13 +2367,15 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
     # A fresh bash that pid 1 starts and waits for: its end and exit status cannot be forged by anything the
     # agent left or wrote; `exec` so that test.sh's own death is what pid 1 sees. Its /logs/verifier is a
     # fresh tmpfs in a mount namespace of its own, read by pid 1 (invariant 2).
+    if (left := deadline - time.monotonic()) <= 0:        # the verify's clock (verify), spent before it
+        return 0.0, _timed_out(task)
     r = env.box.run_fresh(f"{ldconfig}cd {shlex.quote(task.workdir)}; exec env {assign} bash /tests/test.sh",
-                          task.verifier_timeout, private_logs=True, user=env.verifier_user,
+                          left, private_logs=True, user=env.verifier_user,
                           tests=task.path / "tests" if staged else None,
                           homes=verifier_view(env, task, kept) + bytecode_views(
                               task, changes, env.image, env.baseline))
     if r.timed_out:
-        return 0.0, f"verifier timed out after {task.verifier_timeout:g} s"
+        return 0.0, _timed_out(task)
     if r.signal:                               # killed before it could finish: there is no reward to read
         raise VerifierError(f"task '{task.name}': test.sh was killed by signal {r.signal}")
     # A runner test.sh cannot run means the verifier is broken, whatever reward it then wrote. Read from the

@@ -10,7 +10,7 @@ import json
 import re
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from functools import partial
 
@@ -427,8 +427,10 @@ def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = L
     command of that turn runs at once in its own sandbox, then the observations are appended to the KV
     cache. At most max_rows rollouts (None: all) hold a KV-cache slot at once: whole groups are admitted
     in job order as slots free up, their prompt prefilled once and copied to their n rows, and each
-    episode's clock (METHOD.md §4 episode timeout) starts when its group is admitted.
-    progress(phase, finished, total, tokens), if given, is told after every turn how far the rollouts are.
+    episode's clock (METHOD.md §4 episode timeout) starts when its group is admitted. Each episode is
+    verified as soon as it ends, as Harbor verifies a trial when its agent ends, while the others go on.
+    progress(phase, finished, total, tokens), if given, is told after every turn how far the rollouts are,
+    then after each verify that the last turn left.
     start_task(task, seed, limits) -> an environment (default harbor.start_task; the door's contract)."""
     if max_rows is not None and max_rows < n:
         raise ValueError(f"run_episodes: max_rows={max_rows} < n={n}; a group's n rollouts are admitted "
@@ -447,6 +449,16 @@ def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = L
             row.box = box
         report = progress or _no_progress
         report("sandboxes ready", 0, len(rows), 0)
+        # A row is verified the moment it ends, beside the rows still acting, with a thread of its own so it
+        # never waits in a queue: what the agent's processes do after its done() (or its clock) must not
+        # reach the reward, and a row's survivors ran on until the whole batch was done (rt16b p17: a job
+        # started before done() wrote the answer 14 s later and scored 1.0).
+        verifier = ThreadPoolExecutor(max_workers=len(rows))
+        verifies = {}  # row -> the future of its verify, submitted when it ended
+
+        def end(row: _Row) -> None:
+            if row not in verifies:
+                verifies[row] = verifier.submit(_verify, row)
         try:
             slots = len(rows) if max_rows is None else min(max_rows, len(rows))
             # only a row that will start another turn gets its observation cached (_take_turn), so a row's
@@ -461,17 +473,33 @@ def run_episodes(model, tokenizer, jobs: list[tuple], n: int, limits: Limits = L
             while True:
                 _release_slots(gen, rows, keep=active)
                 if waiting and sum(row.holds_slot for row in rows) + n <= slots:
-                    active += _admit_group(gen, tokenizer, waiting.popleft(), limits=limits)
+                    group = waiting.popleft()
+                    started = _admit_group(gen, tokenizer, group, limits=limits)
+                    for row in group:
+                        if row not in started:  # ended before a turn (a limit, or no sandbox)
+                            end(row)
+                    active += started
                     continue  # the group's rows that cannot start free their slots before the next admission
                 if not active:
                     break
-                active = _take_turn(gen, tokenizer, active, pool=pool, limits=limits, sampling=sampling)
+                active = _take_turn(gen, tokenizer, active, pool=pool, limits=limits, sampling=sampling,
+                                    end=end)
                 finished = sum(row.clock_start > 0 or row.box is None for row in rows) - len(active)
                 report("turns", finished, len(rows), sum(row.ep.completion_tokens for row in rows))
-            del gen  # free the KV cache before the verifiers run
-            report("verifying", len(rows), len(rows), sum(row.ep.completion_tokens for row in rows))
-            list(pool.map(_verify, rows))  # every verifier at once; list() waits for them all
+            del gen  # free the KV cache
+            for row in rows:  # every row ended above; a row never admitted (none today) is verified here
+                end(row)
+            tokens = sum(row.ep.completion_tokens for row in rows)
+            verified = sum(f.done() for f in verifies.values())
+            report("verifying", verified, len(rows), tokens)  # those still running when the last turn ended
+            for future in as_completed([f for f in verifies.values() if not f.done()]):
+                future.result()
+                verified += 1
+                report("verifying", verified, len(rows), tokens)
+            for future in verifies.values():
+                future.result()  # a bug in _verify is raised, not hidden
         finally:
+            verifier.shutdown(wait=True, cancel_futures=True)  # no sandbox closes under its verifier
             _close_sandboxes(rows, log)
     return [row.ep for row in rows]
 
@@ -522,28 +550,41 @@ def _admit_group(gen: Generator, tokenizer, group: list[_Row], limits: Limits) -
 
 
 def _take_turn(gen: Generator, tokenizer, active: list[_Row], pool: ThreadPoolExecutor, limits: Limits,
-               sampling: dict) -> list[_Row]:
+               sampling: dict, end) -> list[_Row]:
     """One turn of every active row: one batched decode, then every command of the turn in its own sandbox
     at once, then each observation appended (to the episode, and to the KV cache of a row that goes on).
-    Returns the rows that take another turn."""
+    A row whose episode ends with its command is handed to end(row) then, not when the slowest command of
+    the turn is done. Returns the rows that take another turn."""
     actions, close_ids = _sample_turn(gen, tokenizer, active, sampling, limits)
-    bodies = list(pool.map(partial(_act, limits=limits), active, actions))
+    acting = {pool.submit(_act, row, action, limits=limits): (row, action)
+              for row, action in zip(active, actions)}
+    observations = {}
+    for future in as_completed(acting):
+        row, action = acting[future]
+        _skip_wait(row, time.monotonic())  # the moment since its command ended was ours, not the agent's
+        observations[row] = _end_turn(row, action, future.result(), tokenizer=tokenizer, limits=limits)
+        if observations[row] is None:
+            end(row)
     # A row's episode clock counts its own decode and command, never the wait for a batch-mate's longer
     # command (rt16a p18: one rollout's `sleep 600` ran every other row of the batch out of time, a solved
     # episode became TIMEOUT with its masks zeroed): each row's clock, and its environment's, skip the wait.
     now = time.monotonic()
-    for row in active:
-        row.clock_start += now - row.acted_at
-        row.box.pause_clock(now - row.acted_at)
     going_on, chunks = [], []
-    for row, action, close, body in zip(active, actions, close_ids, bodies):
-        observation = _end_turn(row, action, body, tokenizer=tokenizer, limits=limits)
-        if observation is not None:
+    for row, close in zip(active, close_ids):
+        if observations[row] is not None:
+            _skip_wait(row, now)
             going_on.append(row)
-            chunks.append(close + observation)
+            chunks.append(close + observations[row])
     if going_on:
         gen.extend([row.id for row in going_on], chunks)
     return going_on
+
+
+def _skip_wait(row: _Row, now: float) -> None:
+    """The row's clock, and its environment's, skip the time since its own command ended."""
+    row.clock_start += now - row.acted_at
+    row.box.pause_clock(now - row.acted_at)
+    row.acted_at = now
 
 
 def _sample_turn(gen: Generator, tokenizer, active: list[_Row], sampling: dict, limits: Limits):
