@@ -1292,12 +1292,12 @@ def build_service(task: Task, svc: compose.Service, store: Path | None = None, l
     the build context compose names), within `deadline` (the start's build clock) if given: remembered
     per process."""
     return _build_image((task.path, svc.name, store, cache, tuple(registry_nets)), svc.dockerfile,
-                        _cached_steps, svc.context, task.build_timeout, task_limits(task, Limits()),
-                        store, log, cache, registry_nets, where=f"service {svc.name!r}: ", deadline=deadline)
+                        _cached_steps, svc.context, task.build_timeout, store, log, cache, registry_nets,
+                        where=f"service {svc.name!r}: ", deadline=deadline)
 
 
-def _build_image(key, steps: list[Step], cached, context: Path, timeout: float, limits: Limits, store, log,
-                 cache, registry_nets=(), where: str = "", deadline: float | None = None):
+def _build_image(key, steps: list[Step], cached, context: Path, timeout: float, store, log, cache,
+                 registry_nets=(), where: str = "", deadline: float | None = None):
     """One single-stage image (a separate verifier's, a sidecar's): its base resolved, then the steps
     `cached` keeps built into cached layers within one `timeout` (or by `deadline`, a clock the caller
     shares with its other images); remembered per process under `key`."""
@@ -1313,8 +1313,7 @@ def _build_image(key, steps: list[Step], cached, context: Path, timeout: float, 
         image = images.resolve(ref, store, log, cache, deadline=deadline, registry_nets=tuple(registry_nets))
         state = images.start_state(image, build_args)
         if image.rootfs is not None:
-            state = images.build(cached(steps), state, context, timeout, limits, log, cache,
-                                 deadline=deadline)
+            state = images.build(cached(steps), state, context, timeout, log, cache, deadline=deadline)
     except images.BuildError as e:
         raise images.BuildError(f"{where}{e}") from None
     _built[key] = state
@@ -1876,9 +1875,8 @@ def build_verifier(task: Task, store: Path | None = None, log=say, cache: Path |
     remembered per process), with tests/ as its context, within `deadline` (the start's build clock) if
     given."""
     sep = task.separate
-    limits = replace(Limits(), memory_mb=sep.memory_mb, storage_mb=sep.storage_mb, cpus=sep.cpus)
     return _build_image((task.path, "verifier", store, cache), sep.dockerfile, _cached_steps,
-                        task.path / "tests", sep.build_timeout, limits, store, log, cache, deadline=deadline)
+                        task.path / "tests", sep.build_timeout, store, log, cache, deadline=deadline)
 
 
 def verify_separate(env: Environment, task: Task, seed: int = 0) -> tuple[float, str]:
