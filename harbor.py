@@ -2318,11 +2318,16 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
     # A fresh bash that pid 1 starts and waits for: its end and exit status cannot be forged by anything the
     # agent left or wrote; `exec` so that test.sh's own death is what pid 1 sees. Its /logs/verifier is a
     # fresh tmpfs in a mount namespace of its own, read by pid 1 (invariant 2).
-    r = env.box.run_fresh(f"{ldconfig}cd {shlex.quote(task.workdir)}; exec env {assign} bash /tests/test.sh",
-                          task.verifier_timeout, private_logs=True, user=env.verifier_user,
-                          tests=task.path / "tests" if staged else None,
-                          homes=verifier_view(env, task, kept) + bytecode_views(
-                              task, changes, env.image, env.baseline))
+    try:
+        r = env.box.run_fresh(f"{ldconfig}cd {shlex.quote(task.workdir)}; exec env {assign} "
+                              "bash /tests/test.sh", task.verifier_timeout, private_logs=True,
+                              user=env.verifier_user, tests=task.path / "tests" if staged else None,
+                              homes=verifier_view(env, task, kept) + bytecode_views(
+                                  task, changes, env.image, env.baseline))
+    except sandbox.SandboxError as e:          # tests/ with no room on the host's disk to stage, say
+        if type(e) is not sandbox.SandboxError:
+            raise
+        raise sandbox.SandboxError(f"task '{task.name}': {e}") from None
     if r.timed_out:
         return 0.0, f"verifier timed out after {task.verifier_timeout:g} s"
     if r.signal:                               # killed before it could finish: there is no reward to read
