@@ -594,6 +594,16 @@ class Sandbox:
             raise SandboxError(f"pasta could not give the sandbox its network: "
                                f"{(why or [f'exit {r.returncode}'])[-1].strip()[:200]}")
         self._net.append(int(pidfile.read_text()))
+        # What the episode's traffic makes pasta do is the episode's: its CPU, memory and process count in
+        # the episode's cgroup, beside pid 1 (rt16b p01: in the trainer's, an agent at cpus 0.05 had pasta
+        # burn several times its quota on its datagrams). Where that fails, no network (fail closed).
+        if self.cgroup:
+            try:
+                self.cgroup.add_helper(self._net[-1])
+            except OSError as e:
+                _network_down(self._net, pidfile)
+                raise SandboxError(f"pasta could not be put in the episode's cgroup ({e.strerror or e}): "
+                                   "its CPU would be the trainer's; the sandbox has no network") from None
 
     def _storage_mb(self) -> int:
         return tmpfs_mb(self.limits, self.cgroup)[0]
@@ -795,7 +805,7 @@ class Sandbox:
         self._verifier_tmp = []                # of an earlier verifier: not this one's
         self._verifier_own = []
         self._sealed = False
-        if self.cgroup and (why := self.cgroup.split({self._proc.pid, self._init_pid})):
+        if self.cgroup and (why := self.cgroup.split({self._proc.pid, self._init_pid, *self._net})):
             self.seal_refused = why
             return False
         data = b"S" + marshal.dumps((None, ""))
@@ -1691,6 +1701,12 @@ class Cgroup:
         for d in self.dirs.values():
             (d / "cgroup.procs").write_text(str(pid))
 
+    def add_helper(self, pid: int) -> None:
+        """A host-side process that works for the sandbox (its pasta) charged to it: beside pid 1, in INIT
+        once split() made it (cgroup v2 keeps no process where the children have controllers)."""
+        for d in self.dirs.values():
+            ((d / self.INIT if (d / self.INIT).is_dir() else d) / "cgroup.procs").write_text(str(pid))
+
     # With the agent's processes alive into verification (Sandbox.seal), the verifier's resources are not
     # theirs to spend: at the seal every process of the cgroup but pid 1 and its host-side parent (which
     # starts the verifier) moves to a child, AGENT, capped at SURVIVOR_SHARE of the episode's processes and
@@ -2189,7 +2205,8 @@ def _teardown(proc: "_Child", init: list[int], net: list[int], dirpath: Path, fd
             os.close(fd)
         except OSError:
             pass
-    _network_down(net, dirpath / "net.pid", wait=False)      # the namespace is gone with pid 1 anyway
+    # the namespace is gone with pid 1 anyway; pasta is waited for where it is in the cgroup removed next
+    _network_down(net, dirpath / "net.pid", wait=cgroup is not None)
     if cgroup:
         cgroup.remove()
     _rmtree(dirpath)
