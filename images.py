@@ -507,8 +507,9 @@ def build_limits(left: float, limits: Limits | None = None) -> Limits:
 
 
 # Every layer key starts from this: a layer built under older rules of what a step may read or copy (before
-# COPY --from refused a stage's /proc, rt5 p14) would still serve what they let through, so it is not reused.
-BUILD_RULES = 2
+# COPY --from refused a stage's /proc, rt5 p14), or of what it runs under (3: build_limits, before which a
+# task's own cpus ran it, rt16b p13), would still serve what they let through, so it is not reused.
+BUILD_RULES = 3
 
 
 def start_state(image: Image, build_args: dict[str, str] | None = None) -> State:
