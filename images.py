@@ -606,7 +606,8 @@ def build_stages(stages: list[dockerfile.Stage], last_steps, context: Path, time
     An earlier stage's steps from the first that sees TASK_SEED (Stage.seeded) are never cached: without
     `seed` they are left out (what depends on them is too: dockerfile.stages); with it (one episode's
     setup) they run with TASK_SEED into layers of the episode's own `scratch` directory (_build_seeded),
-    and the stages after see those."""
+    under the episode's `limits` (the cached steps under build_limits, whichever task asks), and the
+    stages after see those."""
     cache = Path(cache or CACHE)
     deadline = deadline if deadline is not None else time.monotonic() + timeout
     needed, todo = set(), [stages[-1].index]
