@@ -1292,12 +1292,12 @@ def build_service(task: Task, svc: compose.Service, store: Path | None = None, l
     the build context compose names), within `deadline` (the start's build clock) if given: remembered
     per process."""
     return _build_image((task.path, svc.name, store, cache, tuple(registry_nets)), svc.dockerfile,
-                        _cached_steps, svc.context, task.build_timeout, task_limits(task, Limits()),
-                        store, log, cache, registry_nets, where=f"service {svc.name!r}: ", deadline=deadline)
+                        _cached_steps, svc.context, task.build_timeout, store, log, cache, registry_nets,
+                        where=f"service {svc.name!r}: ", deadline=deadline)
 
 
-def _build_image(key, steps: list[Step], cached, context: Path, timeout: float, limits: Limits, store, log,
-                 cache, registry_nets=(), where: str = "", deadline: float | None = None):
+def _build_image(key, steps: list[Step], cached, context: Path, timeout: float, store, log, cache,
+                 registry_nets=(), where: str = "", deadline: float | None = None):
     """One single-stage image (a separate verifier's, a sidecar's): its base resolved, then the steps
     `cached` keeps built into cached layers within one `timeout` (or by `deadline`, a clock the caller
     shares with its other images); remembered per process under `key`."""
@@ -1313,8 +1313,7 @@ def _build_image(key, steps: list[Step], cached, context: Path, timeout: float, 
         image = images.resolve(ref, store, log, cache, deadline=deadline, registry_nets=tuple(registry_nets))
         state = images.start_state(image, build_args)
         if image.rootfs is not None:
-            state = images.build(cached(steps), state, context, timeout, limits, log, cache,
-                                 deadline=deadline)
+            state = images.build(cached(steps), state, context, timeout, log, cache, deadline=deadline)
     except images.BuildError as e:
         raise images.BuildError(f"{where}{e}") from None
     _built[key] = state
@@ -1918,9 +1917,8 @@ def build_verifier(task: Task, store: Path | None = None, log=say, cache: Path |
     remembered per process), with tests/ as its context, within `deadline` (the start's build clock) if
     given."""
     sep = task.separate
-    limits = replace(Limits(), memory_mb=sep.memory_mb, storage_mb=sep.storage_mb, cpus=sep.cpus)
     return _build_image((task.path, "verifier", store, cache), sep.dockerfile, _cached_steps,
-                        task.path / "tests", sep.build_timeout, limits, store, log, cache, deadline=deadline)
+                        task.path / "tests", sep.build_timeout, store, log, cache, deadline=deadline)
 
 
 def verify_separate(env: Environment, task: Task, seed: int = 0, deadline: float | None = None
@@ -2369,11 +2367,16 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
     # fresh tmpfs in a mount namespace of its own, read by pid 1 (invariant 2).
     if (left := deadline - time.monotonic()) <= 0:        # the verify's clock (verify), spent before it
         return 0.0, _timed_out(task)
-    r = env.box.run_fresh(f"{ldconfig}cd {shlex.quote(task.workdir)}; exec env {assign} bash /tests/test.sh",
-                          left, private_logs=True, user=env.verifier_user,
-                          tests=task.path / "tests" if staged else None,
-                          homes=verifier_view(env, task, kept) + bytecode_views(
-                              task, changes, env.image, env.baseline))
+    try:
+        r = env.box.run_fresh(f"{ldconfig}cd {shlex.quote(task.workdir)}; exec env {assign} "
+                              "bash /tests/test.sh", left, private_logs=True,
+                              user=env.verifier_user, tests=task.path / "tests" if staged else None,
+                              homes=verifier_view(env, task, kept) + bytecode_views(
+                                  task, changes, env.image, env.baseline))
+    except sandbox.SandboxError as e:          # tests/ with no room on the host's disk to stage, say
+        if type(e) is not sandbox.SandboxError:
+            raise
+        raise sandbox.SandboxError(f"task '{task.name}': {e}") from None
     if r.timed_out:
         return 0.0, _timed_out(task)
     if r.signal:                               # killed before it could finish: there is no reward to read

@@ -483,9 +483,33 @@ def layer_cap(cache: Path) -> int:
     return max(0, min(dockerfile.MAX_LAYERS, 1 + room // (layer + 1)))
 
 
+# A cached layer is the same whatever task built it (rt16b p13: a RUN taking its `timeout ... || echo slow`
+# branch under one task's cpus 0.02 was served to every task sharing the step). Its step runs under the
+# build's own resources, the same for every task and never task.toml's: as `docker build`, which ignores the
+# container's limits. Fixed rather than keyed: a key holding cpus would rebuild the same layers for each cpus
+# a task names, and a task's small cpus would still run a shared build that other tasks wait for at its pace
+# (p15). At most the machine's cores (Cgroup.create's clamp, done here so as not to be said).
+BUILD_CPUS = float(os.environ.get("ECHO_BUILD_CPUS") or 2)
+BUILD_MEMORY_MB = int(os.environ.get("ECHO_BUILD_MEMORY_MB") or 8192)
+BUILD_NPROC = 4096
+
+
+def build_limits(left: float, limits: Limits | None = None) -> Limits:
+    """A build step's sandbox limits, for `left` seconds: a cached step's are the build's own (limits None:
+    BUILD_CPUS, BUILD_MEMORY_MB, BUILD_NPROC, whatever task builds it); an episode's seeded step (never
+    shared) runs on its task's, with the build's memory and processes as a floor. A step's processes end
+    with its sandbox, as a RUN's with its container: nothing verifies after it, so a build keeps none
+    (keep_agent_processes)."""
+    base = limits or Limits(cpus=min(BUILD_CPUS, float(os.cpu_count() or 1)), memory_mb=BUILD_MEMORY_MB,
+                            nproc=BUILD_NPROC)
+    return replace(base, episode_timeout=left, memory_mb=max(base.memory_mb, BUILD_MEMORY_MB),
+                   nproc=max(base.nproc, BUILD_NPROC), keep_agent_processes=False, build=True)
+
+
 # Every layer key starts from this: a layer built under older rules of what a step may read or copy (before
-# COPY --from refused a stage's /proc, rt5 p14) would still serve what they let through, so it is not reused.
-BUILD_RULES = 2
+# COPY --from refused a stage's /proc, rt5 p14), or of what it runs under (3: build_limits, before which a
+# task's own cpus ran it, rt16b p13), would still serve what they let through, so it is not reused.
+BUILD_RULES = 3
 
 
 def start_state(image: Image, build_args: dict[str, str] | None = None) -> State:
@@ -501,12 +525,13 @@ def start_state(image: Image, build_args: dict[str, str] | None = None) -> State
     return State(image, [image.rootfs] if image.rootfs else [], key, config)
 
 
-def build(steps, state: State, context: Path, timeout: float, limits: Limits, log=say,
-          cache: Path | None = None, deadline: float | None = None, disk_mb: int | None = None) -> State:
+def build(steps, state: State, context: Path, timeout: float, log=say, cache: Path | None = None,
+          deadline: float | None = None, disk_mb: int | None = None) -> State:
     """Run Dockerfile steps into cached layers (skipping those already built) and return the state after
     them. Steps must not include FROM. The timeout (or `deadline`, a time.monotonic() the caller shares
     with the base's pull) covers the steps that actually run, together; each layer is capped at disk_mb
-    (default BUILD_DISK_MB)."""
+    (default BUILD_DISK_MB). Every step runs under build_limits(), whichever task asks: its layer is
+    shared."""
     cache = _root_only(Path(cache or CACHE))
     disk_mb = disk_mb or BUILD_DISK_MB
     deadline = deadline if deadline is not None else time.monotonic() + timeout
@@ -524,7 +549,7 @@ def build(steps, state: State, context: Path, timeout: float, limits: Limits, lo
             if not (layer / "meta.json").is_file():
                 with _lock(state.key, cache, deadline, f"line {step.line}: {step.instr}"):
                     if not (layer / "meta.json").is_file():
-                        _build_layer(state, step, context, layer, deadline, limits, log, disk_mb)
+                        _build_layer(state, step, context, layer, deadline, None, log, disk_mb)
         except BaseException:
             release(state.fetched, failed=True)
             raise
@@ -581,7 +606,8 @@ def build_stages(stages: list[dockerfile.Stage], last_steps, context: Path, time
     An earlier stage's steps from the first that sees TASK_SEED (Stage.seeded) are never cached: without
     `seed` they are left out (what depends on them is too: dockerfile.stages); with it (one episode's
     setup) they run with TASK_SEED into layers of the episode's own `scratch` directory (_build_seeded),
-    and the stages after see those."""
+    under the episode's `limits` (the cached steps under build_limits, whichever task asks), and the
+    stages after see those."""
     cache = Path(cache or CACHE)
     deadline = deadline if deadline is not None else time.monotonic() + timeout
     needed, todo = set(), [stages[-1].index]
@@ -625,8 +651,8 @@ def build_stages(stages: list[dockerfile.Stage], last_steps, context: Path, time
                                  "images, and this one is not available")
             return state
         last = st.index == stages[-1].index
-        state = build(last_steps if last else dockerfile.cached_steps(st), state, context, timeout, limits,
-                      log, cache, deadline=deadline)
+        state = build(last_steps if last else dockerfile.cached_steps(st), state, context, timeout, log,
+                      cache, deadline=deadline)
         if seed is not None and not last and st.seeded is not None:
             state = _build_seeded(st.steps[st.seeded:], state, context, deadline, limits, log, cache,
                                   scratch, st.index, seed, network)
@@ -650,8 +676,9 @@ def _build_seeded(steps, state: State, context: Path, deadline: float, limits: L
     return state
 
 
-def _build_layer(state: State, step, context: Path, layer: Path, deadline: float, limits: Limits,
+def _build_layer(state: State, step, context: Path, layer: Path, deadline: float, limits: Limits | None,
                  log, disk_mb: int, seed: int | None = None, network: bool | None = None) -> None:
+    """One step into `layer`, under build_limits(limits): None for a cached layer (the build's own)."""
     left = deadline - time.monotonic()
     if left <= 0:
         raise BuildError(f"line {step.line}: build_timeout_sec reached before {step.instr}")
@@ -664,15 +691,11 @@ def _build_layer(state: State, step, context: Path, layer: Path, deadline: float
     log(f"building line {step.line}: {step.instr} {one_line(step.args)[:70]}")
     try:
         # As `docker build`: a RUN has the network (whatever the task's or the trainer's setting: the layer
-        # is shared) and room to compile (the task's limits are the episode's). The network is the sandbox's
-        # own through pasta, never the host's: its loopback and abstract sockets stay out of reach.
-        # A step's processes end with its sandbox, as a RUN's with its container: nothing verifies after it,
-        # so a build keeps none (keep_agent_processes), and builds need no Landlock.
-        build_limits = replace(limits, episode_timeout=left, memory_mb=max(limits.memory_mb, 8192),
-                               nproc=max(limits.nproc, 4096), keep_agent_processes=False, build=True)
+        # is shared) and room to compile (build_limits). The network is the sandbox's own through pasta,
+        # never the host's: its loopback and abstract sockets stay out of reach. Builds need no Landlock.
         with Sandbox(workdir=state.config.workdir, env=state.env, layers=state.layers, upper=tmp / "layer",
                      network=step.instr == "RUN" if network is None else network,
-                     limits=build_limits) as sb, \
+                     limits=build_limits(left, limits)) as sb, \
                 _DiskWatch(tmp, cap, sb) as watch:
             try:
                 run_step(sb, step, state, context, seed=seed, timeout=left, max_bytes=cap[0])
@@ -1800,7 +1823,9 @@ def _rm(path: Path) -> None:
 
 class _lock:
     """An exclusive flock on CACHE/locks/<name>.lock: one builder per key, across processes and ranks. With
-    a deadline (time.monotonic()), waiting past it (another process builds the key) is a BuildError."""
+    a deadline (time.monotonic()), the waiter's own clock, waiting past it is a SandboxError: another
+    process holds the build (another task's, or another episode's), so the wait is not this task's fault
+    (rt16b p15: a task at cpus 0.02 held a shared step while the next task's setup failed as its own)."""
 
     def __init__(self, name: str, cache: Path, deadline: float | None = None, what: str = ""):
         (cache / "locks").mkdir(parents=True, exist_ok=True)
@@ -1815,8 +1840,8 @@ class _lock:
             except BlockingIOError:
                 if time.monotonic() > self.deadline:
                     self.f.close()
-                    raise BuildError(f"{self.what}: build_timeout_sec reached waiting for another build of "
-                                     "this step") from None
+                    raise sandbox.SandboxError(f"{self.what}: build_timeout_sec reached waiting for another "
+                                               "build of this step (another process holds it)") from None
                 time.sleep(0.1)
 
     def __exit__(self, *exc):

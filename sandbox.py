@@ -594,6 +594,16 @@ class Sandbox:
             raise SandboxError(f"pasta could not give the sandbox its network: "
                                f"{(why or [f'exit {r.returncode}'])[-1].strip()[:200]}")
         self._net.append(int(pidfile.read_text()))
+        # What the episode's traffic makes pasta do is the episode's: its CPU, memory and process count in
+        # the episode's cgroup, beside pid 1 (rt16b p01: in the trainer's, an agent at cpus 0.05 had pasta
+        # burn several times its quota on its datagrams). Where that fails, no network (fail closed).
+        if self.cgroup:
+            try:
+                self.cgroup.add_helper(self._net[-1])
+            except OSError as e:
+                _network_down(self._net, pidfile)
+                raise SandboxError(f"pasta could not be put in the episode's cgroup ({e.strerror or e}): "
+                                   "its CPU would be the trainer's; the sandbox has no network") from None
 
     def _storage_mb(self) -> int:
         return tmpfs_mb(self.limits, self.cgroup)[0]
@@ -795,7 +805,7 @@ class Sandbox:
         self._verifier_tmp = []                # of an earlier verifier: not this one's
         self._verifier_own = []
         self._sealed = False
-        if self.cgroup and (why := self.cgroup.split({self._proc.pid, self._init_pid})):
+        if self.cgroup and (why := self.cgroup.split({self._proc.pid, self._init_pid, *self._net})):
             self.seal_refused = why
             return False
         data = b"S" + marshal.dumps((None, ""))
@@ -1153,8 +1163,8 @@ class Sandbox:
         the host, so a link in a task cannot copy a host file in). The copy is a run_fresh command: its
         success is pid 1's word, not the agent's shell's (the verifier's /tests arrive this way).
         Files adding up to more than `max_bytes` (default: what the writable layer holds, for an episode's
-        tmpfs) are refused before any is staged: a 2 GB sparse file would be written out whole on the host's
-        disk first. `timeout` bounds the staging and the copy together. keep_owners (COPY --from, as root):
+        tmpfs) are refused before any is staged, and so are files the host's disk has no room to stage
+        (_staging_room). `timeout` bounds the staging and the copy together. keep_owners (COPY --from, as root):
         a file whose host owner is an id of the sandbox's range keeps it (sandbox uid u is host uid
         host_root + u), as Docker keeps a stage's owners."""
         src, deadline = Path(src), time.monotonic() + timeout
@@ -1192,7 +1202,8 @@ class Sandbox:
         read-only at /run/xfer: a directory's contents, or the file itself inside it; links stay links;
         owned by the sandbox's root, or with keep_owners by src's owner where that is an id of the sandbox's
         (copy_in). where: another host directory than xfer (run_fresh's tests). TimeoutError past
-        `deadline` (time.monotonic()), checked at every entry, a directory's too. The caller removes it."""
+        `deadline` (time.monotonic()), checked at every entry, a directory's too. SandboxError before any is
+        written if it does not fit the disk (_staging_room). The caller removes it."""
         stage, copy = (where or self.dir / "xfer") / secrets.token_hex(4), copy or _copy_plain
 
         def on_time(*_) -> list:               # copytree's `ignore`, called once per directory: ignores none
@@ -1203,30 +1214,32 @@ class Sandbox:
         def timed(a, b):
             on_time()
             copy(a, b)
-        tree = src.is_dir() and not src.is_symlink()
-        try:
-            if tree:
-                shutil.copytree(src, stage, symlinks=True, copy_function=timed, ignore=on_time)
-            else:
-                stage.mkdir()
-                timed(src, stage / src.name)
-            if os.getuid() == 0:
-                for p in [stage, *stage.rglob("*")]:
-                    on_time()
-                    os.lchown(p, self.ids.host_root, self.ids.host_root)
-                    if not keep_owners or not tree and p == stage:
-                        continue
-                    st = os.lstat(src / p.relative_to(stage) if tree else src)
-                    if all(0 <= i - self.ids.host_root < ID_COUNT for i in (st.st_uid, st.st_gid)):
-                        os.lchown(p, st.st_uid, st.st_gid)
-                        if not stat.S_ISLNK(st.st_mode):       # chown cleared a setuid bit: put it back
-                            os.chmod(p, stat.S_IMODE(st.st_mode))
-        except _Late:
-            _rmtree(stage)
-            raise TimeoutError(f"staging {src.name}: past its deadline") from None
-        except BaseException:
-            _rmtree(stage)
-            raise
+        # what it will write must fit the disk it lands on, the other stages in flight beside it
+        with _staging_room(src, stage.parent):
+            tree = src.is_dir() and not src.is_symlink()
+            try:
+                if tree:
+                    shutil.copytree(src, stage, symlinks=True, copy_function=timed, ignore=on_time)
+                else:
+                    stage.mkdir()
+                    timed(src, stage / src.name)
+                if os.getuid() == 0:
+                    for p in [stage, *stage.rglob("*")]:
+                        on_time()
+                        os.lchown(p, self.ids.host_root, self.ids.host_root)
+                        if not keep_owners or not tree and p == stage:
+                            continue
+                        st = os.lstat(src / p.relative_to(stage) if tree else src)
+                        if all(0 <= i - self.ids.host_root < ID_COUNT for i in (st.st_uid, st.st_gid)):
+                            os.lchown(p, st.st_uid, st.st_gid)
+                            if not stat.S_ISLNK(st.st_mode):       # chown cleared a setuid bit: put it back
+                                os.chmod(p, stat.S_IMODE(st.st_mode))
+            except _Late:
+                _rmtree(stage)
+                raise TimeoutError(f"staging {src.name}: past its deadline") from None
+            except BaseException:
+                _rmtree(stage)
+                raise
         return stage
 
     def read_file(self, path: str, limit: int = 1 << 16) -> str | None:
@@ -1687,6 +1700,12 @@ class Cgroup:
     def add(self, pid: int) -> None:
         for d in self.dirs.values():
             (d / "cgroup.procs").write_text(str(pid))
+
+    def add_helper(self, pid: int) -> None:
+        """A host-side process that works for the sandbox (its pasta) charged to it: beside pid 1, in INIT
+        once split() made it (cgroup v2 keeps no process where the children have controllers)."""
+        for d in self.dirs.values():
+            ((d / self.INIT if (d / self.INIT).is_dir() else d) / "cgroup.procs").write_text(str(pid))
 
     # With the agent's processes alive into verification (Sandbox.seal), the verifier's resources are not
     # theirs to spend: at the seal every process of the cgroup but pid 1 and its host-side parent (which
@@ -2186,7 +2205,8 @@ def _teardown(proc: "_Child", init: list[int], net: list[int], dirpath: Path, fd
             os.close(fd)
         except OSError:
             pass
-    _network_down(net, dirpath / "net.pid", wait=False)      # the namespace is gone with pid 1 anyway
+    # the namespace is gone with pid 1 anyway; pasta is waited for where it is in the cgroup removed next
+    _network_down(net, dirpath / "net.pid", wait=cgroup is not None)
     if cgroup:
         cgroup.remove()
     _rmtree(dirpath)
@@ -2198,7 +2218,8 @@ class _Late(Exception):
 
 def _tree_size(top: Path) -> tuple[int, int]:
     """The sizes of the regular files at and under `top` added up, without following a symlink (a sparse
-    file counts at its full size: that is what a copy writes), and the entries there (a copy's inodes)."""
+    file counts at its full size: what a copy into a tmpfs may write, and what a stage is weighed at), and
+    the entries there (a copy's inodes)."""
     total, entries, todo = 0, 0, [os.fspath(top)]
     while todo:
         p = todo.pop()
@@ -2225,12 +2246,76 @@ def inodes_left(path: Path | str) -> int | None:
     return None if st.f_files == 0 else st.f_favail - INODE_RESERVE
 
 
+# A stage is written on the state directory's disk before pid 1 copies it in (rt16b p09: a 2.5 GiB sparse
+# file in tests/ was written out whole at every verify, weighed against the episode's layer only). What it
+# will write, its files' apparent sizes, must fit what the disk has free less DISK_RESERVE_MB (images.py's
+# reserve), beside what this process's other stages are writing now (a rollout verifies every row at once).
+# Refused, it is the machine's failure: a task's own caps (its layer, storage_mb) were checked before.
+DISK_RESERVE_MB = 1024
+_staging, _staging_guard = [0], threading.Lock()
+
+
+@contextlib.contextmanager
+def _staging_room(src: Path, where: Path):
+    """Held while src is staged under `where`: SandboxError, before anything is written, if its files'
+    apparent sizes are over what where's disk has free less DISK_RESERVE_MB and the stages in flight."""
+    size = _tree_size(src)[0]
+    with _staging_guard:
+        v = os.statvfs(where)
+        free = v.f_bavail * v.f_frsize - (DISK_RESERVE_MB << 20) - _staging[0]
+        if size > free:
+            others = f", {_staging[0] >> 20} MiB of other stages in flight" if _staging[0] else ""
+            raise SandboxError(f"staging {src.name}: its files are {size >> 20} MiB, over the "
+                               f"{max(0, free) >> 20} MiB the host's disk has free under {where.parent} "
+                               f"(less {DISK_RESERVE_MB} MiB{others})")
+        _staging[0] += size
+    try:
+        yield
+    finally:
+        with _staging_guard:
+            _staging[0] -= size
+
+
 def _copy_plain(src, dst) -> None:
     """copy2 of a regular file or a symlink (as the link); anything else (a device node, a FIFO, a socket
-    in a task's files) is refused: opened as the host's root, a device would copy the host's disk in."""
-    if not (os.path.islink(src) or stat.S_ISREG(os.lstat(src).st_mode)):
+    in a task's files) is refused: opened as the host's root, a device would copy the host's disk in. A
+    sparse file stays sparse (_copy_sparse)."""
+    if os.path.islink(src):
+        shutil.copy2(src, dst, follow_symlinks=False)
+    elif stat.S_ISREG(os.lstat(src).st_mode):
+        _copy_sparse(src, dst)
+        shutil.copystat(src, dst, follow_symlinks=False)
+    else:
         raise OSError(f"{os.path.basename(src)!r} is not a regular file, directory or symlink (refused)")
-    shutil.copy2(src, dst, follow_symlinks=False)
+
+
+def _copy_sparse(src, dst, chunk: int = 1 << 20) -> None:
+    """A new file dst with src's bytes, its holes kept as holes (SEEK_DATA/SEEK_HOLE): a sparse file costs
+    a stage only its data (rt16b p09)."""
+    fin = os.open(src, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        fout = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            size = os.fstat(fin).st_size
+            os.ftruncate(fout, size)
+            pos = 0
+            while pos < size:
+                try:
+                    pos = os.lseek(fin, pos, os.SEEK_DATA)
+                except OSError as e:
+                    if e.errno == errno.ENXIO:             # only a hole is left
+                        break
+                    raise
+                end = os.lseek(fin, pos, os.SEEK_HOLE)
+                while pos < end:
+                    data = os.pread(fin, min(chunk, end - pos), pos)
+                    if not data:                           # it shrank meanwhile
+                        return
+                    pos += os.pwrite(fout, data, pos)
+        finally:
+            os.close(fout)
+    finally:
+        os.close(fin)
 
 
 def _beneath(host: Path | str, top: Path | None) -> str:

@@ -508,7 +508,8 @@ def test_limits_waiting_on_another_build_of_a_step_keeps_the_deadline(store, cac
                              daemon=True)
         t.start()
         t.join(10)
-        assert done and isinstance(done[0], images.BuildError), "still waiting 10 s into a 2 s build"
+        # past its own clock: the machine's failure (another process holds the build), not the task's
+        assert done and isinstance(done[0], sandbox.SandboxError), "still waiting 10 s into a 2 s build"
 
 
 def _outcome(fn):

@@ -179,7 +179,7 @@ def test_concurrent_builds_of_one_key_build_it_once(base, tmp_path):
     state = images.start_state(images.resolve("ubuntu:24.04"))
     results, logs = [], [[], []]
     threads = [threading.Thread(target=lambda i=i: results.append(images.build(
-        steps, images.State(**vars(state)), tmp_path, 60, sandbox.Limits(), log=logs[i].append)))
+        steps, images.State(**vars(state)), tmp_path, 60, log=logs[i].append)))
         for i in range(2)]
     for t in threads:
         t.start()

@@ -55,7 +55,7 @@ def test_a_layer_of_more_files_than_the_caches_free_inodes_less_the_reserve_fail
     steps = [harbor.Step("RUN", "mkdir /d && cd /d && seq 1 4000 | xargs touch", 2)]
     # within the step's own cap (BUILD_DISK_MB's inodes): the disk is full, the machine's (rt14b p15)
     with pytest.raises(sandbox.SandboxError, match="over the build's cap .*the disk is full"):
-        images.build(steps, images.start_state(debian_base), tmp_path, 60, sandbox.Limits(), cache=small_fs)
+        images.build(steps, images.start_state(debian_base), tmp_path, 60, cache=small_fs)
     assert os.statvfs(small_fs).f_favail > 5000                  # the failed layer is gone
 
 
@@ -96,8 +96,7 @@ def test_ordinary_layers_and_copies_stay_within_the_budgets(debian_base, tmp_pat
         (tmp_path / "data" / str(i)).write_text("x")
     steps = [harbor.Step("RUN", "mkdir /d && cd /d && seq 1 500 | xargs touch", 2),
              harbor.Step("COPY", "data/ /data/", 3)]
-    state = images.build(steps, images.start_state(debian_base), tmp_path, 60, sandbox.Limits(),
-                         cache=small_fs)
+    state = images.build(steps, images.start_state(debian_base), tmp_path, 60, cache=small_fs)
     with sandbox.Sandbox(layers=state.layers) as sb:
         assert sb.run("ls /d | wc -l; ls /data | wc -l").output == "500\n200\n"
 
