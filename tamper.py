@@ -267,6 +267,12 @@ TOOL_SETTINGS = {
     # uv's interpreter request (a path, or a name it looks up on PATH, runs as root: p34) and its settings;
     # pyenv's shims read .python-version too
     "uv": (("uv", "uvx", "pyenv"), (".python-version", ".python-versions"), ("pyproject.toml:tool.uv",)),
+    # the other project managers' own files: where their environment lies and which interpreter it runs
+    # (poetry.toml's virtualenvs.path, pdm's .pdm-python, a path like uv's), hatch's environments (their
+    # dependencies and the scripts `hatch run test` runs)
+    "poetry": (("poetry",), ("poetry.toml",), ()),
+    "pdm": (("pdm",), (".pdm-python", "pdm.toml"), ()),
+    "hatch": (("hatch",), ("hatch.toml",), ("pyproject.toml:tool.hatch.envs",)),
     # npm reads the project's .npmrc (`script-shell`, `registry`) and runs its scripts (`npm test`, and the
     # lifecycle ones of `npm install`): a project's scripts only against the image's (package.json is a
     # node project's manifest, which an agent that makes the project writes)

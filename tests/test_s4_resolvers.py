@@ -8,6 +8,8 @@ project", and of pyproject.toml only [tool.uv] was judged.
 """
 import os
 
+import pytest
+
 import harbor
 import tamper
 
@@ -105,6 +107,16 @@ def test_poetrys_path_dependency_and_a_lock_files_path_source_are_judged(tmp_pat
     lock = ('version = 1\n[[package]]\nname = "app"\nversion = "0.1.0"\nsource = { editable = "." }\n'
             '[[package]]\nname = "pytest"\nversion = "99.0"\nsource = { path = "vendor/pytest.whl" }\n')
     assert judge(tmp_path, {"/app/uv.lock": lock}, "uv run --frozen pytest") == ["/app/uv.lock"]
+
+
+@pytest.mark.parametrize("path, text, tests", [
+    ("/app/poetry.toml", "[virtualenvs]\nin-project = true\n", "poetry run pytest"),     # the agent's .venv
+    ("/app/.pdm-python", "/app/py\n", "pdm run pytest"),                                 # its own interpreter
+    ("/app/hatch.toml", '[envs.default.scripts]\ntest = "exit 0"\n', "hatch run test"),
+])
+def test_the_project_managers_own_files_are_judged_where_the_tests_run_them(tmp_path, path, text, tests):
+    assert judge(tmp_path, {path: text}, tests) == [path]
+    assert judge(tmp_path, {path: text}, "python3 -m pytest /tests") == []
 
 
 def test_a_requirement_file_of_the_workdir_is_judged_where_pip_installs_it(tmp_path):
