@@ -2088,8 +2088,9 @@ def tests_named(tests: Path) -> tuple[tuple[str, ...], frozenset[str], frozenset
     packages read so far and every tool (what was not read may run any)."""
     named, files, left, run, spelt, tools = set(), 0, HOME_SCAN_BYTES, set(), set(), set()
     lookups, installs = tamper.Lookups(), tamper.Installs()
+    every = frozenset([*tamper.TOOL_SETTINGS, *tamper.RESOLVERS])
     done = lambda homes, over=False: (homes, frozenset(run), frozenset(sorted(spelt)[:TESTS_PATHS]),  # noqa
-                                      frozenset(tamper.TOOL_SETTINGS if over else tools), lookups,
+                                      every if over else frozenset(tools), lookups,
                                       tests_requirements(tests, installs))
     for root, dirs, names in os.walk(tests):
         lookups |= tamper.Lookups(sourced=frozenset(names))    # a staged helper is never found elsewhere

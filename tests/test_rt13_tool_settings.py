@@ -119,7 +119,8 @@ def test_deleting_the_images_settings_is_judged(tmp_path):
 
 def test_the_tools_are_read_from_the_tests_words(tmp_path):
     assert tamper.tools_in("if ruff check --no-cache /app/calc.py; then") == {"ruff"}
-    assert tamper.tools_in("uv run --with pytest pytest -q\ncd /app && npm test") == {"uv", "npm"}
+    assert tamper.tools_in("uv run --with pytest pytest -q\ncd /app && npm test") == {
+        "uv", "npm", "the project's environment", "node_modules/.bin"}
     assert tamper.tools_in("rm -rf .ruff_cache; python3 -m pytest /tests") == set()
     (tmp_path / "test.sh").write_text("#!/bin/bash\nmypy --strict /app\n")
     assert harbor.tests_named(tmp_path)[3] == {"mypy"}
