@@ -654,11 +654,12 @@ MAX_DEPTH, MAX_ENTRIES, MAX_SECONDS = 256, 100_000, 5.0
 # trainer's memory per episode judged (rt14b p13); real layers' paths average ~100 bytes (10 MB at the cap)
 MAX_PATH_BYTES = 64 << 20
 # ... and judging what was listed has one budget too, in the CPU of the judging thread (time.thread_time):
-# one rule is ~0.1 ms an entry at any depth, but the 100,000 entries listed were still ~10 s, twice a verify
-# (rt16b p04). Not the wall clock: a step's rows are judged at once in threads that share the GIL, so wall
-# time would charge one row for its neighbours' layers. A real `pip install` of torch, numpy and
-# transformers (26,600 entries) takes ~4 s, an `npm install` of jest, webpack and eslint (11,700) ~1 s.
-JUDGE_SECONDS = 8.0
+# the rules cost ~0.1 ms an entry at any depth, but the 100,000 entries listed were still ~10 s, twice a
+# verify (rt16b p04). Not the wall clock: a step's rows are judged at once in threads that share the GIL,
+# so wall time would charge one row for its neighbours' layers. A `pip install` of torch, numpy and
+# transformers (26,600 entries) takes ~4 s, ~7 s on a loaded machine; `npm install` of jest, webpack and
+# eslint (11,700) ~1 s.
+JUDGE_SECONDS = 10.0
 VERIFIERS_OWN = ("/tests", "/logs/verifier", "/logs/.verifier-pycache")   # sandbox_init.PYCACHE
 # Where a link of the agent's must never lead, in the verifier's view: its own files (/tests, /logs;
 # /run/xfer, where files on their way in are staged), and what the kernel shows each process of itself
@@ -759,7 +760,8 @@ def _filled_once(fill):
     return once
 
 
-HOST_SHOWN = (*SYSTEM_ROOTS, "/etc")  # what the host fallback shows of the host (sandbox.SYSTEM_DIRS)
+HOST_SHOWN = (*SYSTEM_ROOTS, "/etc")  # what the host fallback shows of the host (sandbox.SYSTEM_DIRS); each
+                                      # top-level (Image.shows tests the first name)
 # ... and where it mounts or makes its own (sandbox_init._host_root, _mount_system): the names only, as a built
 # image's empty directories; nothing of the host's below them
 HOST_MOUNTS = ("/proc", "/dev", "/sys", "/run", "/tmp", "/root", "/var", "/var/tmp")
@@ -789,7 +791,7 @@ class Image:
         if not self.host:
             return True
         p = os.path.normpath("/" + path.strip("/"))
-        return p == "/" or p in HOST_MOUNTS or any(within(p, d) for d in HOST_SHOWN) and not any(
+        return p == "/" or p in HOST_MOUNTS or "/" + p.split("/", 2)[1] in HOST_SHOWN and not any(
             within(p, h) for h in self.hidden)
 
     def kind(self, path: str) -> str | None:
@@ -3769,6 +3771,8 @@ def closed_tree(p: str, image, kind=None) -> str | None:
     m = STDLIB_TREE.fullmatch(p)
     if m and kind(m[1]) == "dir":
         return f"the image's stdlib tree {m[1]}"
+    if "-packages/" not in p and "/lib-dynload/" not in p and "/python" not in p:
+        return None                            # no module directory on its way (below): one scan, any depth
     parts = p.split("/")
     for i in range(2, len(parts)):
         # MODULE_DIR's shape, told by the last names (a layer's every file passes here: no regex per prefix)
