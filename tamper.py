@@ -657,8 +657,8 @@ MAX_PATH_BYTES = 64 << 20
 # the rules cost ~0.1 ms an entry at any depth, but the 100,000 entries listed were still ~10 s, twice a
 # verify (rt16b p04). Not the wall clock: a step's rows are judged at once in threads that share the GIL,
 # so wall time would charge one row for its neighbours' layers. What `pip install torch sympy pytest`
-# leaves in dist-packages (26,600 entries) takes ~4 s, ~7 s on a loaded machine; `npm install` of jest,
-# webpack and eslint (11,700) ~1 s.
+# leaves in dist-packages (26,600 entries) takes ~4 s (4.4 s at a load of 4 on 2 cores); `npm install` of
+# jest, webpack and eslint (11,700) ~1 s.
 JUDGE_SECONDS = 10.0
 VERIFIERS_OWN = ("/tests", "/logs/verifier", "/logs/.verifier-pycache")   # sandbox_init.PYCACHE
 # Where a link of the agent's must never lead, in the verifier's view: its own files (/tests, /logs;
