@@ -1527,6 +1527,7 @@ class Ground:
     libraries: dict
     contents: dict
     graders: tamper.Hooks                # tamper.program_hooks of the programs the tests run
+    seconds: float = 0.0                 # the CPU its judging took, of the verify's tamper.JUDGE_SECONDS
 
 
 def check_ground(env: Environment, task: Task, before: Ground | None = None, artifacts: bool = False
@@ -1595,6 +1596,8 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None, art
             contents = tamper.owners(places[0][0], places[0][2], frozenset(tried), frozenset(),
                                      tamper.Budget(), env.image)
             ground_ = replace(before, contents={**before.contents, **contents})
+    # one budget for the verify's two judgings: the check after the tests has what the one before left
+    cpu = time.thread_time()
     bad = tamper.tampered(ground_.changes, env.image, task.workdir, path, env.baseline,
                           home=task.verifier_env.get("HOME") or verifier_home(env),
                           environ=environ,
@@ -1610,7 +1613,10 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None, art
                           removable=tamper.asked_files(task.instruction)[0] | facts.paths,
                           programs=facts.programs, tools=facts.tools, spelt=facts.paths,
                           lookups=facts.lookups,
-                          installs=facts.installs.unasked(tamper.asked_names(task.instruction)))
+                          installs=facts.installs.unasked(tamper.asked_names(task.instruction)),
+                          seconds=tamper.JUDGE_SECONDS - (before.seconds if before else 0.0))
+    if before is None:
+        ground_ = replace(ground_, seconds=time.thread_time() - cpu)
     if before is None:                         # before the tests: what they would write through
         volumes = [t for _, t in env.services.volumes_of_main()] if env.services else []
         bad += shared_links(places, volumes, env.baseline)

@@ -199,7 +199,8 @@ The invariants, each a class of forgery (not a list of attacks):
      or /logs that is not a directory (the directories themselves, made or re-owned, are not).
   6. A layer that cannot be checked: deeper than MAX_DEPTH, larger than MAX_ENTRIES or MAX_PATH_BYTES,
      slower than MAX_SECONDS to list, or holding more than MAX_LIBRARIES libraries to read: refused whole,
-     before anything else is judged; and one whose judging takes over JUDGE_SECONDS of CPU: refused whole.
+     before anything else is judged; and one whose judging takes over JUDGE_SECONDS of CPU (before and
+     after the tests together): refused whole.
 What is not judged (the README's "what the verifier sees"): new files elsewhere (/etc/passwd from useradd,
 /etc/cron.d, /etc/nginx, new packages' files), the workdir (but a shadow in its PATH directories), caches
 under HOME, the image's data in a tree with no code of its (/data/input.csv) or under /etc and /var (but by
@@ -653,12 +654,12 @@ MAX_DEPTH, MAX_ENTRIES, MAX_SECONDS = 256, 100_000, 5.0
 # ... and in bytes: a path is up to MAX_DEPTH 255-byte names (64 KiB), so 100k entries were up to 6 GiB of the
 # trainer's memory per episode judged (rt14b p13); real layers' paths average ~100 bytes (10 MB at the cap)
 MAX_PATH_BYTES = 64 << 20
-# ... and judging what was listed has one budget too, in the CPU of the judging thread (time.thread_time):
-# the rules cost ~0.1 ms an entry at any depth, but the 100,000 entries listed were still ~10 s, twice a
-# verify (rt16b p04). Not the wall clock: a step's rows are judged at once in threads that share the GIL,
-# so wall time would charge one row for its neighbours' layers. What `pip install torch sympy pytest`
-# leaves in dist-packages (26,600 entries) takes ~4 s (4.4 s at a load of 4 on 2 cores); `npm install` of
-# jest, webpack and eslint (11,700) ~1 s.
+# ... and judging what was listed has one budget a verify, for the checks before and after the tests
+# together, in the CPU of the judging thread (time.thread_time): the rules cost ~0.1 ms an entry at any
+# depth, but the 100,000 entries listed were still ~10 s, twice a verify (rt16b p04). Not the wall clock: a
+# step's rows are judged at once in threads that share the GIL, so wall time would charge one row for its
+# neighbours' layers. What `pip install torch sympy pytest` leaves in dist-packages (26,600 entries) takes
+# ~4 s a check (4.4 s at a load of 4 on 2 cores); `npm install` of jest, webpack and eslint (11,700) ~1 s.
 JUDGE_SECONDS = 10.0
 VERIFIERS_OWN = ("/tests", "/logs/verifier", "/logs/.verifier-pycache")   # sandbox_init.PYCACHE
 # Where a link of the agent's must never lead, in the verifier's view: its own files (/tests, /logs;
@@ -777,7 +778,9 @@ class Image:
     def __init__(self, roots: list[str], hidden=()):
         self.roots, self._kinds, self._names, self._programs, self._under = roots, {}, {}, {}, {}
         self.host = [os.path.realpath(r) for r in roots] == ["/"]
-        self.hidden = tuple(sorted({os.path.realpath(str(h)) for h in hidden})) if self.host else ()
+        # what it hides under HOST_SHOWN (the rest is not shown anyway): the run's tasks, rarely more
+        hidden = {os.path.realpath(str(h)) for h in hidden} if self.host else ()
+        self.hidden = tuple(sorted(h for h in hidden if "/" + h.split("/", 2)[1] in HOST_SHOWN))
 
     @property
     def key(self) -> tuple:
@@ -3014,7 +3017,7 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
              removable: frozenset[str] = frozenset(), tools: frozenset[str] = frozenset(),
              spelt: frozenset[str] = frozenset(), lookups: Lookups | None = None,
              installs: Installs | None = None, tests_optional: dict[str, str] | None = None,
-             perl_optional: dict[str, str] | None = None) -> list[str]:
+             perl_optional: dict[str, str] | None = None, seconds: float | None = None) -> list[str]:
     """The offending paths of an episode's writable layer, each with why ([] if none). `baseline`: the
     layer's entries when the agent started ({path: stamp}, from the task's own setup steps): those still
     the same are the task's, not the agent's, and count as shipped. `home`: the verifier's HOME. After the
@@ -3044,8 +3047,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     words set and the names they source (tests_lookups(), with tests/' file names: harbor.tests_named);
     `installs`: the packages the tests install by name, less those the instruction asks for
     (tests_installs(), Installs.unasked), whose records must be the verifier's after it ran
-    (_verifier_installs)."""
-    deadline = time.thread_time() + JUDGE_SECONDS
+    (_verifier_installs). `seconds`: the CPU the judging may take (JUDGE_SECONDS; after the tests, what the
+    check before them left of it); past it the layer is refused whole."""
     baseline = baseline or {}
     imports = SYS_PATH_ZERO | imports          # every stdlib module, named by a test or not (rt10a p21)
     unchecked = [c for c in changes if c.kind == "unchecked"]
@@ -3210,10 +3213,13 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     # the directories tools walk up through, less the homes (the verifier sees them as the image had them,
     # less what the tests name: README "Containment"; ~/.cache and ~/.bash_history are ordinary work)
     above = {d for d in _ancestors("/tests") | _ancestors(workdir) if d == "/" or d not in homes | {home}}
+    # from here, not from the call: what is read once per image (through(), image_hooks: seconds, cold) is
+    # the image's, not this layer's
+    deadline = time.thread_time() + (JUDGE_SECONDS if seconds is None else seconds)
     for i, c in enumerate(changes):
         if i % 256 == 0 and time.thread_time() > deadline:    # refused whole, as a listing over its budget
-            return [f"/ (writable layer too large to check: {i} of {len(changes)} entries judged in "
-                    f"{JUDGE_SECONDS:g} s of the trainer's CPU)"]
+            return [f"/ (writable layer too large to check: {i} of {len(changes)} entries judged when a "
+                    f"verify's {JUDGE_SECONDS:g} s of the trainer's CPU for it ran out)"]
         p, name = c.path, os.path.basename(c.path)
         if baseline.get(p) == c.stamp or (c.kind == "dir" and not c.opaque and p in baseline):
             continue                           # left as the task's setup made it (a directory: still one)

@@ -64,9 +64,18 @@ def test_a_layer_whose_judging_outruns_its_budget_is_refused_whole(tmp_path, mon
     image = tamper.Image([str(tmp_path)])
     changes = [tamper.Change("/app", "dir")] + [tamper.Change(d, "dir") for d in chain(10)]
     assert tamper.tampered(changes, image, "/app", ["/usr/bin"]) == []
-    monkeypatch.setattr(tamper, "JUDGE_SECONDS", 0.0)
+    monkeypatch.setattr(tamper, "JUDGE_SECONDS", -1.0)        # spent before it starts
     bad = tamper.tampered(changes, image, "/app", ["/usr/bin"])
     assert len(bad) == 1 and bad[0].startswith("/ (writable layer too large to check: 0 of 11 entries judged")
+
+
+def test_the_check_after_the_tests_has_what_the_one_before_left(tmp_path):
+    # one budget a verify: a layer judged in just under it before the tests is not judged again in full
+    image = tamper.Image([str(tmp_path)])
+    changes = [tamper.Change("/app", "dir")]
+    assert tamper.tampered(changes, image, "/app", ["/usr/bin"], seconds=tamper.JUDGE_SECONDS - 1) == []
+    assert tamper.tampered(changes, image, "/app", ["/usr/bin"], seconds=-1.0)[0].startswith(
+        "/ (writable layer too large to check")
 
 
 def test_from_host_the_image_is_what_a_sandbox_sees(tmp_path):
