@@ -724,7 +724,7 @@ class Environment:
         self.services = services               # the sidecars of a compose task, closed with the episode
         self.verifier_network = verifier_network          # the network verify() gives test.sh
         self.verifier_user = verifier_user                # whom test.sh runs as (None: root)
-        self.image = image or tamper.Image(["/"])              # what the image shipped (tamper.py)
+        self.image = image or tamper.Image(["/"], box.hide)    # what the image shipped (tamper.py)
         # a fresh episode of the same task and seed through the same door (_start sets it): verify's
         # control run, which tells a runner missing from the agent's printing a runner's words
         self.fresh_start = None
@@ -937,7 +937,7 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, ca
             box.exec(f"mkdir -p -m 777 {LOG_DIRS}; mkdir -p {shlex.quote(task.workdir)}; "
                      f"cd {shlex.quote(task.workdir)}", 10)
         verifier_user = _lifecycle(box, task, state, deadline)
-        image = tamper.Image(["/"] if host else [str(p) for p in state.layers])
+        image = tamper.Image(["/"], box.hide) if host else tamper.Image([str(p) for p in state.layers])
         env = Environment(box, task, seed, image, verifier_network=verifier_net, verifier_user=verifier_user,
                           verifier_image=verifier_image,
                           services=services, scratch=scratch)
@@ -1526,6 +1526,7 @@ class Ground:
     libraries: dict
     contents: dict
     graders: tamper.Hooks                # tamper.program_hooks of the programs the tests run
+    seconds: float = 0.0                 # the CPU its judging took, of the verify's tamper.JUDGE_SECONDS
 
 
 def check_ground(env: Environment, task: Task, before: Ground | None = None, artifacts: bool = False
@@ -1594,6 +1595,8 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None, art
             contents = tamper.owners(places[0][0], places[0][2], frozenset(tried), frozenset(),
                                      tamper.Budget(), env.image)
             ground_ = replace(before, contents={**before.contents, **contents})
+    # one budget for the verify's two judgings: the check after the tests has what the one before left
+    cpu = time.thread_time()
     bad = tamper.tampered(ground_.changes, env.image, task.workdir, path, env.baseline,
                           home=task.verifier_env.get("HOME") or verifier_home(env),
                           environ=environ,
@@ -1609,7 +1612,10 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None, art
                           removable=tamper.asked_files(task.instruction)[0] | facts.paths,
                           programs=facts.programs, tools=facts.tools, spelt=facts.paths,
                           lookups=facts.lookups,
-                          installs=facts.installs.unasked(tamper.asked_names(task.instruction)))
+                          installs=facts.installs.unasked(tamper.asked_names(task.instruction)),
+                          seconds=tamper.JUDGE_SECONDS - (before.seconds if before else 0.0))
+    if before is None:
+        ground_ = replace(ground_, seconds=time.thread_time() - cpu)
     if before is None:                         # before the tests: what they would write through
         volumes = [t for _, t in env.services.volumes_of_main()] if env.services else []
         bad += shared_links(places, volumes, env.baseline)
@@ -1996,8 +2002,8 @@ def _verify_in(env: Environment, task: Task, seed: int, state, staged: list[tupl
                 images.run_step(box, step, step_state, context, seed=seed, timeout=left)
             # the verifier's ground as its image built it: what differs from it once the artifacts are in is
             # the agent's, judged as the shared mode judges its layer (tamper.py)
-            venv = Environment(box, vtask, seed, image=tamper.Image(["/"] if host else
-                                                                    [str(p) for p in state.layers]))
+            venv = Environment(box, vtask, seed, image=tamper.Image(["/"], box.hide) if host else
+                               tamper.Image([str(p) for p in state.layers]))
             for src, dest in staged:
                 box.copy_in(src, dest)
             def user(spec: str, where: str) -> dockerfile.User | None:

@@ -203,7 +203,8 @@ The invariants, each a class of forgery (not a list of attacks):
      or /logs that is not a directory (the directories themselves, made or re-owned, are not).
   6. A layer that cannot be checked: deeper than MAX_DEPTH, larger than MAX_ENTRIES or MAX_PATH_BYTES,
      slower than MAX_SECONDS to list, or holding more than MAX_LIBRARIES libraries to read: refused whole,
-     before anything else is judged.
+     before anything else is judged; and one whose judging takes over JUDGE_SECONDS of CPU (before and
+     after the tests together): refused whole.
 What is not judged (the README's "what the verifier sees"): new files elsewhere (/etc/passwd from useradd,
 /etc/cron.d, /etc/nginx, new packages' files), the workdir (but a shadow in its PATH directories), caches
 under HOME, the image's data in a tree with no code of its (/data/input.csv) or under /etc and /var (but by
@@ -690,6 +691,13 @@ MAX_DEPTH, MAX_ENTRIES, MAX_SECONDS = 256, 100_000, 5.0
 # ... and in bytes: a path is up to MAX_DEPTH 255-byte names (64 KiB), so 100k entries were up to 6 GiB of the
 # trainer's memory per episode judged (rt14b p13); real layers' paths average ~100 bytes (10 MB at the cap)
 MAX_PATH_BYTES = 64 << 20
+# ... and judging what was listed has one budget a verify, for the checks before and after the tests
+# together, in the CPU of the judging thread (time.thread_time): the rules cost ~0.1 ms an entry at any
+# depth, but the 100,000 entries listed were still ~10 s, twice a verify (rt16b p04). Not the wall clock: a
+# step's rows are judged at once in threads that share the GIL, so wall time would charge one row for its
+# neighbours' layers. What `pip install torch sympy pytest` leaves in dist-packages (26,600 entries) takes
+# ~4 s a check (4.4 s at a load of 4 on 2 cores); `npm install` of jest, webpack and eslint (11,700) ~1 s.
+JUDGE_SECONDS = 10.0
 VERIFIERS_OWN = ("/tests", "/logs/verifier", "/logs/.verifier-pycache")   # sandbox_init.PYCACHE
 # Where a link of the agent's must never lead, in the verifier's view: its own files (/tests, /logs;
 # /run/xfer, where files on their way in are staged), and what the kernel shows each process of itself
@@ -790,16 +798,54 @@ def _filled_once(fill):
     return once
 
 
+HOST_SHOWN = (*SYSTEM_ROOTS, "/etc")  # what the host fallback shows of the host (sandbox.SYSTEM_DIRS); each
+                                      # top-level (Image.shows tests the first name)
+# ... and where it mounts or makes its own (sandbox_init._host_root, _mount_system): the names only, as a built
+# image's empty directories; nothing of the host's below them
+HOST_MOUNTS = ("/proc", "/dev", "/sys", "/run", "/tmp", "/root", "/var", "/var/tmp")
+
+
 class Image:
     """What the image shipped, looked up in its layers (top first) one component at a time, never through a
-    link: kind(path) is "file", "dir", "link", "other" or None. A whiteout in a layer hides what is below."""
+    link: kind(path) is "file", "dir", "link", "other" or None. A whiteout in a layer hides what is below.
+    FROM host the image is the host's root ["/"] as a sandbox sees it (shows()): its system directories,
+    less the paths the sandbox hides there (`hidden`: Sandbox.hide, the run's tasks); nothing else of the
+    host is read, by any reader (rt16b p05, p12: an `ENV PATH` naming a host venv under /work)."""
 
-    def __init__(self, roots: list[str]):
+    def __init__(self, roots: list[str], hidden=()):
         self.roots, self._kinds, self._names, self._programs, self._under = roots, {}, {}, {}, {}
+        self.host = [os.path.realpath(r) for r in roots] == ["/"]
+        # what it hides under HOST_SHOWN (the rest is not shown anyway): the run's tasks, rarely more
+        hidden = {os.path.realpath(str(h)) for h in hidden} if self.host else ()
+        self.hidden = tuple(sorted(h for h in hidden if "/" + h.split("/", 2)[1] in HOST_SHOWN))
+
+    @property
+    def key(self) -> tuple:
+        """What a once-per-process cache of its reads is keyed on: its layers and, FROM host, its view."""
+        return tuple(self.roots), self.host and self.hidden
+
+    def shows(self, path: str) -> bool:
+        """Whether a sandbox sees the image's entry at `path`: any of a built image's; of the host's root, one
+        under HOST_SHOWN and not under a hidden path (pid 1 covers each with an empty tmpfs), and the
+        directories HOST_MOUNTS themselves."""
+        if not self.host:
+            return True
+        p = os.path.normpath("/" + path.strip("/"))
+        return p == "/" or p in HOST_MOUNTS or "/" + p.split("/", 2)[1] in HOST_SHOWN and not any(
+            within(p, h) for h in self.hidden)
 
     def kind(self, path: str) -> str | None:
         if path not in self._kinds:
-            self._kinds[path] = self._lookup(path)
+            # below a name that is no directory of the image, nothing is the image's: the parents are looked
+            # up first (each once per Image), so a deep tree of the agent's costs one lookup an entry, not
+            # one open a level (rt16b p04: 250 levels, ~95,000 entries)
+            todo, q = [path], os.path.dirname(os.path.normpath("/" + path.strip("/")))
+            while q != "/" and q not in self._kinds:
+                todo.append(q)
+                q = os.path.dirname(q)
+            known = self._kinds.get(q, "dir")
+            for q in reversed(todo):
+                known = self._kinds[q] = self._lookup(q) if known == "dir" else None
         return self._kinds[path]
 
     def read(self, path: str, limit: int = 1 << 16) -> str | None:
@@ -881,7 +927,7 @@ class Image:
         """A file of code (code()) directly in one of the image's directories, else None: by name first
         (no read), then by mode and head, at most CODE_READS files read through one open of its layers. Read
         once per process, image and directory: what makes a shipped file's data judged (_shipped_program)."""
-        key = (tuple(self.roots), directory)
+        key = (self.key, directory)
         if key not in _CODE_IN:
             names = sorted(self.names(directory))
             found = next((n for n in names if code_name(n) and self.kind(f"{directory}/{n}") == "file"),
@@ -908,6 +954,8 @@ class Image:
                             (gone if _whiteout(e) else names).add(e.name)
                 finally:
                     os.close(fd)
+            if self.host:
+                names = {n for n in names if self.shows(f"{directory}/{n}")}
             self._names[directory] = names
         return self._names[directory]
 
@@ -915,7 +963,7 @@ class Image:
     def loader(self) -> tuple[set[str], set[str]]:
         """(the sonames the image's libraries have, the loader's directories): the names in its library
         directories and the keys of its /etc/ld.so.cache, and those directories with the cache's."""
-        key = tuple(self.roots)
+        key = self.key
         if key not in _LOADER:
             names, dirs = set(), set(LIB_DIRS)
             for d in LIB_DIRS:
@@ -941,7 +989,7 @@ class Image:
         program's directory: the loader searches them before its own directories, by file name (rt10a
         p23: /opt/tool/bin/check's `$ORIGIN/../lib`). The names: each program's DT_NEEDED. At most
         MAX_LIBRARIES programs read, once per process, image and list."""
-        key = (tuple(self.roots), tuple(dirs), tuple(files))
+        key = (self.key, tuple(dirs), tuple(files))
         if key not in _RUNPATHS:
             out: dict[str, set[str]] = {}
             programs = [(d, sorted(self.names(d))) for d in dirs]
@@ -987,12 +1035,12 @@ class Image:
         under them resolve through, hop by hop while they stay outside, and their ancestors (its
         /usr/bin/awk -> /etc/alternatives/awk: /etc/alternatives/awk and /etc/alternatives, not /etc/passwd).
         Read once per process and image, never through a link."""
-        key = tuple(self.roots)
+        key = self.key
         if key not in _THROUGH:
             out: set[str] = set()
             ends: set[str] = set()
             for top in SYSTEM_ROOTS:
-                _links(self._stack(top), top, 0, lambda lp, t: self._follow(lp, t, out, ends))
+                _links(self._stack(top), top, 0, lambda lp, t: self._follow(lp, t, out, ends), self)
             _THROUGH[key] = {a: t for t in sorted(out, reverse=True) for a in _ancestors(t) | {t} if a != "/"}
             _TARGETS[key] = ends
         return _THROUGH[key]
@@ -1002,7 +1050,7 @@ class Image:
         names once no hop is a link (/usr/local/bin/checker -> /opt/tools/checker, a file; /usr/lib/jvm/x ->
         /opt/jdk, a directory), followed through the image only. Judged as a system root (program_roots)."""
         self.through()
-        return _TARGETS[tuple(self.roots)]
+        return _TARGETS[self.key]
 
     def _follow(self, link: str, target: str, out: set[str], ends: set[str]) -> None:
         for _ in range(8):
@@ -1042,7 +1090,7 @@ class Image:
         merges them (_stack of its directory, then the name in each of those layers, top first: a whiteout
         hides it). None: the image does not have it."""
         parent, name = os.path.split(os.path.normpath("/" + path.strip("/")))
-        if not name or parent.split("/", 2)[1] in KERNEL_DIRS:
+        if not name or parent.split("/", 2)[1] in KERNEL_DIRS or not self.shows(path):
             return None                        # the kernel's, never an image's (FROM host: the host's)
         fds, found = self._stack(parent), None
         for fd in fds:
@@ -1062,18 +1110,28 @@ class Image:
         """fds of `directory` in each layer that shows it, top first, as overlayfs merges them: a layer that
         lacks a component passes to the next; a whiteout, or anything but a directory, at the path or an
         ancestor hides it in every layer below; an opaque directory on the way hides the layers below it.
-        The one lookup every reader of the image goes through (kind, read, names, through, loader)."""
+        The one lookup every reader of the image goes through (kind, read, names, through, loader); FROM host,
+        none for a directory a sandbox does not see (shows()), and the walks below it ask the same (sub())."""
         fds = []
+        if not self.shows(directory):
+            return fds
         for root in self.roots:
             try:
                 fds.append(os.open(root, os.O_RDONLY | os.O_DIRECTORY))
             except OSError:
                 continue
         for part in [p for p in directory.split("/") if p]:
+            if not fds:
+                break                          # no layer has this directory: none has what is below it
             below, fds = fds, _substack(fds, part)
             for fd in below:
                 os.close(fd)
         return fds
+
+    def sub(self, fds: list[int], path: str) -> list[int]:
+        """_substack for the walks below a _stack (_links, _image_files): the stack of `path`, a name in the
+        directory whose stack is `fds`; none where a sandbox does not see it (shows())."""
+        return _substack(fds, os.path.basename(path)) if self.shows(path) else []
 
 
 def _whiteout(e: os.DirEntry) -> bool:
@@ -1863,7 +1921,7 @@ def final_ld_cache(layer: str) -> list[tuple[str, str]]:
     return ld_cache(data) if data else []
 
 
-def _links(fds: list[int], prefix: str, depth: int, found) -> None:
+def _links(fds: list[int], prefix: str, depth: int, found, image: Image) -> None:
     """found(path, target) for every link under a directory of the image, given as its _stack (the fds are
     closed): each name as the top layer that shows it has it, a directory merged over its own stack."""
     try:
@@ -1871,13 +1929,14 @@ def _links(fds: list[int], prefix: str, depth: int, found) -> None:
         for fd in fds:
             with os.scandir(fd) as it:
                 for e in it:
-                    if e.name in seen:
+                    if e.name in seen or not image.shows(f"{prefix}/{e.name}"):
                         continue
                     seen.add(e.name)
                     if e.is_symlink():
                         found(f"{prefix}/{e.name}", os.readlink(e.name, dir_fd=fd))
                     elif e.is_dir(follow_symlinks=False) and depth < MAX_DEPTH:
-                        _links(_substack(fds, e.name), f"{prefix}/{e.name}", depth + 1, found)
+                        _links(image.sub(fds, f"{prefix}/{e.name}"), f"{prefix}/{e.name}", depth + 1, found,
+                               image)
     finally:
         for fd in fds:
             os.close(fd)
@@ -2498,7 +2557,7 @@ def _image_readlink(image, path: str) -> str | None:
     """The target of the image's link at path (Image._readlink), read once per process and image."""
     if not hasattr(image, "_readlink"):
         return None
-    key = (tuple(image.roots), path)
+    key = (image.key, path)
     if key not in _READLINKS:
         _READLINKS[key] = image._readlink(path)
     return _READLINKS[key]
@@ -2509,10 +2568,10 @@ def _image_links(image, root: str) -> list[str]:
     """The image's links under `root` (a program prefix), read once per process and image."""
     if not hasattr(image, "_stack"):
         return []
-    key = (tuple(image.roots), root)
+    key = (image.key, root)
     if key not in _ROOT_LINKS:
         found: list[str] = []
-        _links(image._stack(root), root, 0, lambda lp, t: found.append(lp))
+        _links(image._stack(root), root, 0, lambda lp, t: found.append(lp), image)
         _ROOT_LINKS[key] = found
     return _ROOT_LINKS[key]
 
@@ -2523,7 +2582,7 @@ def _shebangs(image, d: str) -> set[str]:
     is not one: it searches PATH), read once per process and image."""
     if not hasattr(image, "_stack"):
         return set()
-    key = (tuple(image.roots), d)
+    key = (image.key, d)
     if key not in _SHEBANGS:
         found, seen, named, left = set(), set(), set(), DIR_SCRIPT_BYTES
         for fd in image._stack(d):
@@ -2533,7 +2592,7 @@ def _shebangs(image, d: str) -> set[str]:
                         if e.name in seen:
                             continue
                         seen.add(e.name)
-                        if not e.is_file(follow_symlinks=False):
+                        if not e.is_file(follow_symlinks=False) or not image.shows(f"{d}/{e.name}"):
                             continue
                         try:
                             f = os.open(e.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
@@ -2681,9 +2740,9 @@ def image_hooks(image, pythons: tuple[str, ...], perls: tuple[str, ...]) -> Hook
     search-path rules judge it."""
     if not hasattr(image, "_stack"):
         return Hooks({}, {}, {})
-    key = (tuple(image.roots), pythons, perls)
+    key = (image.key, pythons, perls)
     if key not in _HOOKS:
-        layers = [_layer_hooks(root, dirs, suffixes) for root in image.roots
+        layers = [_layer_hooks(root, dirs, suffixes, image.hidden) for root in image.roots
                   for dirs, suffixes in ((pythons, ".py"), (perls, (".pm", ".pl")))]
         # a file the image reaches by a link (Debian's /usr/lib/python3.11/sitecustomize.py ->
         # /etc/python3.11/sitecustomize.py, where `import apport_python_hook` is: rt11a p26), followed
@@ -2702,12 +2761,13 @@ def image_hooks(image, pythons: tuple[str, ...], perls: tuple[str, ...]) -> Hook
     return _HOOKS[key]
 
 
-def _layer_hooks(root: str, dirs: tuple[str, ...], suffixes) -> Hooks:
-    """image_hooks of one layer's own files under `dirs` (a layer's directory, or "/" for the host):
-    Python's (suffixes ".py") or perl's, unfiltered; read once per process."""
-    key = (root, dirs, suffixes)
+def _layer_hooks(root: str, dirs: tuple[str, ...], suffixes, hidden: tuple[str, ...] = ()) -> Hooks:
+    """image_hooks of one layer's own files under `dirs` (a layer's directory, or "/" for the host, as a
+    sandbox sees it: Image.shows, `hidden`): Python's (suffixes ".py") or perl's, unfiltered; read once per
+    process."""
+    key = (root, dirs, suffixes, hidden)
     if key not in _LAYER_HOOKS:
-        _LAYER_HOOKS[key] = _scan_hooks(root, dirs, suffixes)
+        _LAYER_HOOKS[key] = _scan_hooks(root, dirs, suffixes, hidden)
     return _LAYER_HOOKS[key]
 
 
@@ -2728,8 +2788,9 @@ def made_hooks(roots: list[str], image, made: list[Change], path: list[str], wor
     return {m: f for m, f in found.items() if m not in have}
 
 
-def _scan_hooks(root: str, dirs: tuple[str, ...], suffixes) -> Hooks:
-    """Hooks of the files under `dirs` of one directory tree (a layer, "/" for the host), unfiltered."""
+def _scan_hooks(root: str, dirs: tuple[str, ...], suffixes, hidden: tuple[str, ...] = ()) -> Hooks:
+    """Hooks of the files under `dirs` of one directory tree (a layer, "/" for the host as a sandbox sees
+    it: Image.shows), unfiltered."""
     start, budget = time.monotonic(), [HOOK_SCAN_BYTES, MAX_ENTRIES, 0]
     found, links = Hooks({}, {}, {}), []
 
@@ -2742,10 +2803,10 @@ def _scan_hooks(root: str, dirs: tuple[str, ...], suffixes) -> Hooks:
             for k, v in theirs.items():
                 mine.setdefault(k, v)
 
-    layer = Image([root])
+    layer = Image([root], hidden)
     for d in dirs:
         if not any(within(d, o) for o in dirs if o != d):          # a site dir inside a stdlib dir
-            _image_files(layer._stack(d), d, suffixes, 0, budget, read)
+            _image_files(layer._stack(d), d, suffixes, 0, budget, read, layer)
     return Hooks(found.python, found.perl, found.groups, budget[2], time.monotonic() - start,
                  budget[0] < 0 or budget[1] < 0, tuple(links))
 
@@ -2759,7 +2820,7 @@ def _read_hooks(p: str, text: str, suffix) -> Hooks:
 
 
 def _image_files(fds: list[int], prefix: str, suffixes, depth: int, budget: list[int],
-                 read) -> None:
+                 read, image: Image) -> None:
     """read(path, text, suffixes) for every regular file ending in `suffixes` under a directory of the image
     given as its _stack (the fds are closed), each name as the top layer that shows it has it, but in
     __pycache__, test and tests; a link so named: read(path, None, suffixes). `budget`: [bytes left,
@@ -2770,14 +2831,15 @@ def _image_files(fds: list[int], prefix: str, suffixes, depth: int, budget: list
             with os.scandir(fd) as it:
                 entries = list(it)
             for e in entries:
-                if e.name in seen or budget[0] < 0 or budget[1] < 0:
+                if e.name in seen or budget[0] < 0 or budget[1] < 0 or not image.shows(
+                        f"{prefix}/{e.name}"):
                     continue
                 seen.add(e.name)
                 budget[1] -= 1
                 if e.is_dir(follow_symlinks=False):
                     if e.name not in ("__pycache__", "test", "tests") and depth < MAX_DEPTH:
-                        _image_files(_substack(fds, e.name), f"{prefix}/{e.name}", suffixes, depth + 1,
-                                     budget, read)
+                        _image_files(image.sub(fds, f"{prefix}/{e.name}"), f"{prefix}/{e.name}", suffixes,
+                                     depth + 1, budget, read, image)
                 elif e.name.endswith(suffixes) and e.is_symlink():
                     read(f"{prefix}/{e.name}", None, suffixes)
                 elif e.name.endswith(suffixes) and e.is_file(follow_symlinks=False):
@@ -2792,7 +2854,6 @@ def _image_files(fds: list[int], prefix: str, suffixes, depth: int, budget: list
 
 
 PROGRAM_HOOKS = 64                   # programs the tests run by path read for their guarded imports, at most
-HOST_SHOWN = (*SYSTEM_ROOTS, "/etc")  # what the host fallback shows of the host (sandbox.SYSTEM_DIRS)
 # Below these, nothing is an image's file: on FROM host the "image" is the host's root, and a read of
 # /proc/kmsg as root drains the host's kernel log (rt16b p16)
 KERNEL_DIRS = ("proc", "sys", "dev")       # top-level names: Image._find tests each lookup's first component
@@ -2810,10 +2871,9 @@ def program_hooks(image, programs) -> Hooks:
     out, perl = {}, {}
     if not hasattr(image, "_stack"):
         return Hooks(out, perl, {})
-    # of the host's root (FROM host) only what the host fallback shows, its system directories (rt16b p05:
-    # a file under /work that no sandbox sees, read as root, told the verdict one bit of it)
-    seen = HOST_SHOWN if list(image.roots) == ["/"] else ("/",)
-    for program in sorted(p for p in programs if any(within(p, d) for d in seen))[:PROGRAM_HOOKS]:
+    # FROM host, of the host's root only what a sandbox sees (Image.shows; rt16b p05: a file under /work
+    # that no sandbox sees, read as root, told the verdict one bit of it)
+    for program in sorted(p for p in programs if image.shows(p))[:PROGRAM_HOOKS]:
         path, text = _image_text(image, program)
         first = (text or "").split("\n", 1)[0]
         if text is not None and (path.endswith(".py") or first.startswith("#!") and "python" in first):
@@ -2873,7 +2933,7 @@ def _scripts(image, d: str) -> set[str]:
     with their `#!` lines (_shebangs: once per process and image, SCRIPT_BYTES each, DIR_SCRIPT_BYTES in
     all)."""
     _shebangs(image, d)
-    return _SCRIPTS.get((tuple(getattr(image, "roots", ())), d), set())
+    return _SCRIPTS.get((getattr(image, "key", None), d), set())
 
 
 def search_paths(path: list[str], final) -> list[tuple[str, list[str], bool]]:
@@ -2941,7 +3001,7 @@ def archive_names(image, path: str) -> frozenset[str]:
     """The member names of the image's zip archive at `path` (a jar on a class path: its links followed in
     the image), read from its central directory once per process and image; empty if it is none, over
     ARCHIVE_BYTES or ARCHIVE_MEMBERS (then no class of it counts as shadowed: the residual)."""
-    key = (tuple(getattr(image, "roots", ())), path)
+    key = (getattr(image, "key", None), path)
     if key in _ARCHIVES:
         return _ARCHIVES[key]
     q, names = path, frozenset()
@@ -3001,7 +3061,7 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
              removable: frozenset[str] = frozenset(), tools: frozenset[str] = frozenset(),
              spelt: frozenset[str] = frozenset(), lookups: Lookups | None = None,
              installs: Installs | None = None, tests_optional: dict[str, str] | None = None,
-             perl_optional: dict[str, str] | None = None) -> list[str]:
+             perl_optional: dict[str, str] | None = None, seconds: float | None = None) -> list[str]:
     """The offending paths of an episode's writable layer, each with why ([] if none). `baseline`: the
     layer's entries when the agent started ({path: stamp}, from the task's own setup steps): those still
     the same are the task's, not the agent's, and count as shipped. `home`: the verifier's HOME. After the
@@ -3031,7 +3091,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     words set and the names they source (tests_lookups(), with tests/' file names: harbor.tests_named);
     `installs`: the packages the tests install by name, less those the instruction asks for
     (tests_installs(), Installs.unasked), whose records must be the verifier's after it ran
-    (_verifier_installs)."""
+    (_verifier_installs). `seconds`: the CPU the judging may take (JUDGE_SECONDS; after the tests, what the
+    check before them left of it); past it the layer is refused whole."""
     baseline = baseline or {}
     imports = SYS_PATH_ZERO | imports          # every stdlib module, named by a test or not (rt10a p21)
     unchecked = [c for c in changes if c.kind == "unchecked"]
@@ -3203,7 +3264,13 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     # the directories tools walk up through, less the homes (the verifier sees them as the image had them,
     # less what the tests name: README "Containment"; ~/.cache and ~/.bash_history are ordinary work)
     above = {d for d in _ancestors("/tests") | _ancestors(workdir) if d == "/" or d not in homes | {home}}
-    for c in changes:
+    # from here, not from the call: what is read once per image (through(), image_hooks: seconds, cold) is
+    # the image's, not this layer's
+    deadline = time.thread_time() + (JUDGE_SECONDS if seconds is None else seconds)
+    for i, c in enumerate(changes):
+        if i % 256 == 0 and time.thread_time() > deadline:    # refused whole, as a listing over its budget
+            return [f"/ (writable layer too large to check: {i} of {len(changes)} entries judged when a "
+                    f"verify's {JUDGE_SECONDS:g} s of the trainer's CPU for it ran out)"]
         p, name = c.path, os.path.basename(c.path)
         if baseline.get(p) == c.stamp or (c.kind == "dir" and not c.opaque and p in baseline):
             continue                           # left as the task's setup made it (a directory: still one)
@@ -3974,6 +4041,8 @@ def closed_tree(p: str, image, kind=None) -> str | None:
     m = STDLIB_TREE.fullmatch(p)
     if m and kind(m[1]) == "dir":
         return f"the image's stdlib tree {m[1]}"
+    if "-packages/" not in p and "/lib-dynload/" not in p and "/python" not in p:
+        return None                            # no module directory on its way (below): one scan, any depth
     parts = p.split("/")
     m = SITE_TOP.fullmatch(p)
     if m and (SYSTEM_SITE.fullmatch(m[1]) or kind(m[1]) == "dir") and kind(f"{m[1]}/{m[2]}") is None:
@@ -4695,19 +4764,23 @@ def _shipped_tree(p: str, workdir: str, kind, memo: dict) -> str | None:
     holds `p` (or is it), else None: judged as a program prefix (rule 4), where a file shipped there is
     modified, replaced or deleted is tampered and a new file is an install. The workdir itself is never one
     (its sources are the deliverable). kind(path): what the image or the setup has there; memo:
-    {directory: answer} for one layer."""
+    {directory: the tree holding it, or None} for one layer: a walk up stops at the first directory it
+    knows, so a chain of 250 directories is walked once, not once per entry (rt16b p04)."""
     if workdir == "/" or not within(p, workdir) or p == workdir or any(p.endswith("/" + r)
                                                                        for r in PACKAGE_RECORDS):
         return None
-    a = p
-    while a != workdir and a != "/":
-        if a not in memo:
-            memo[a] = a if kind(a) == "dir" and (os.path.basename(a) in PACKAGE_DIRS or any(
-                kind(f"{a}/{mark}") not in (None, "gone") for mark in ENV_MARKS)) else None
-        if memo[a]:
-            return memo[a]
+    walked, a = [], p
+    while a != workdir and a != "/" and a not in memo:
+        if kind(a) == "dir" and (os.path.basename(a) in PACKAGE_DIRS or any(
+                kind(f"{a}/{mark}") not in (None, "gone") for mark in ENV_MARKS)):
+            memo[a] = a
+            break
+        walked.append(a)
         a = os.path.dirname(a)
-    return None
+    tree = memo.get(a)
+    for w in walked:
+        memo[w] = tree
+    return tree
 
 
 def _resolve(path: str, made: list[Change]) -> str:
@@ -4888,8 +4961,8 @@ def _why(c: Change, p: str, name: str, shipped, image: Image, exempt, workdir: s
         return None
     # Interpreter start-up hooks and test-runner configuration are judged wherever they are, the workdir
     # included (a venv the image ships under /app runs its .pth files as any site directory does).
-    if c.kind != "gone" and (name.endswith(".pth") or any(part.split(".")[0] in HOOK_MODULES
-                                                          for part in p.split("/"))) \
+    if c.kind != "gone" and (name.endswith(".pth") or "customize" in p and any(
+            part.split(".")[0] in HOOK_MODULES for part in p.split("/"))) \
             and not (c.kind == "file" and shipped_bytecode(p, image)):
         return "an interpreter start-up hook"
     if name in RUNNER_CONFIG and c.kind != "gone" and d in (_ancestors("/tests") | _ancestors(workdir)):

@@ -589,11 +589,11 @@ def test_verifiers_reading_one_image_at_once_walk_it_once(tmp_path, monkeypatch)
     (tmp_path / "usr/bin/awk").symlink_to("/opt/awk")
     walks, walk = [], tamper._links
 
-    def slow_walk(fds, prefix, depth, found):
+    def slow_walk(fds, prefix, depth, found, image):
         if depth == 0:
             walks.append(prefix)
             time.sleep(0.05)                   # the others arrive while the first still walks
-        walk(fds, prefix, depth, found)
+        walk(fds, prefix, depth, found, image)
     monkeypatch.setattr(tamper, "_links", slow_walk)
     with ThreadPoolExecutor(8) as pool:
         found = list(pool.map(lambda _: tamper.Image([str(tmp_path)]).targets(), range(8)))
