@@ -4041,15 +4041,11 @@ def closed_tree(p: str, image, kind=None) -> str | None:
     m = STDLIB_TREE.fullmatch(p)
     if m and kind(m[1]) == "dir":
         return f"the image's stdlib tree {m[1]}"
+    if p.endswith((".pm", ".pmc")) and (m := PERL_INC.fullmatch(p)):
+        return f"perl's @INC directory {m[1]}"
     if "-packages/" not in p and "/lib-dynload/" not in p and "/python" not in p:
         return None                            # no module directory on its way (below): one scan, any depth
     parts = p.split("/")
-    m = SITE_TOP.fullmatch(p)
-    if m and (SYSTEM_SITE.fullmatch(m[1]) or kind(m[1]) == "dir") and kind(f"{m[1]}/{m[2]}") is None:
-        return f"the site directory {m[1]}"
-    m = PERL_INC.fullmatch(p)
-    if m:
-        return f"perl's @INC directory {m[1]}"
     for i in range(2, len(parts)):
         # MODULE_DIR's shape, told by the last names (a layer's every file passes here: no regex per prefix)
         up, x = parts[i - 1], parts[i]
@@ -4066,6 +4062,9 @@ def closed_tree(p: str, image, kind=None) -> str | None:
             for o in _python_dirs(parent):
                 if o != parent and kind(f"{o}/{x}") == "dir":
                     return f"a directory named as the image's package {o}/{x} (a portion of it, or a shadow)"
+    m = SITE_TOP.fullmatch(p) if "-packages/" in p else None
+    if m and (SYSTEM_SITE.fullmatch(m[1]) or kind(m[1]) == "dir") and kind(f"{m[1]}/{m[2]}") is None:
+        return f"the site directory {m[1]}"
     return None
 
 

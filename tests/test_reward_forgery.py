@@ -115,7 +115,6 @@ def test_legitimate_changes_are_not_tampering():
     assert judge(("/app/pyproject.toml", "file"), ("/app/conftest.py", "file"),
                  ("/usr/local/bin/jq", "file"),                       # a new program: an install
                  ("/usr/lib/x86_64-linux-gnu/libjq.so.1", "file"),    # a new library
-                 ("/usr/local/lib/python3.11/dist-packages/requests", "dir"),
                  ("/var/lib/dpkg/status", "file"), ("/etc/ld.so.cache", "file"), ("/etc/passwd", "file"),
                  ("/tmp/conftest.py", "file"), ("/root/notes.txt", "file")) == []
 

@@ -36,9 +36,11 @@ def test_the_agents_module_under_a_tests_optional_name_is_judged(image):  # noqa
         kind = "file" if path.endswith(".py") else "dir"
         bad = tamper.tampered([tamper.Change(path, kind)], image, "/app", ["/usr/bin"], tests_optional=optional)
         assert [b.split(" (")[0] for b in bad] == [path]
-    # the same module where the instruction asks for it by name: the agent's to write
-    assert tamper.tampered([tamper.Change(f"{SITE}/fastcheck.py", "file")], image, "/app", ["/usr/bin"],
-                           tests_optional=optional, named=frozenset({"fastcheck"})) == []
+    # the same module where the instruction asks for it by name: still no install (a name is no path, and a
+    # site directory takes a module by its record: tamper.SITE_TOP); in the workdir, the agent's to write
+    bad = tamper.tampered([tamper.Change(f"{SITE}/fastcheck.py", "file")], image, "/app", ["/usr/bin"],
+                          tests_optional=optional, named=frozenset({"fastcheck"}))
+    assert [b.split(" (")[0] for b in bad] == [f"{SITE}/fastcheck.py"] and "site directory" in bad[0]
 
 
 TEST_SH = """#!/bin/bash
