@@ -363,7 +363,7 @@ MUTATIONS = [
      "return all(any(a <= i < b for a, b in self.ranges) for i in (st.st_uid, st.st_gid))",
      "return True"),
     ("a separate verifier's /tests replaced by tests/ (what its image built there is lost)", "harbor.py",
-     "seed, ground.changes, upload=False,\n", "seed, ground.changes, upload=True,\n"),
+     "seed, ground.changes, deadline, upload=False,\n", "seed, ground.changes, deadline, upload=True,\n"),
 ]
 
 
