@@ -160,13 +160,16 @@ def load_task(path) -> Task:
     def fail(msg: str) -> TaskError:
         return TaskError(f"task '{shown}': {msg}")
     def need(rel: str) -> Path:
-        if not (path / rel).is_file():   # a FIFO would block the read, a directory fail it
+        # a FIFO would block the read, a directory fail it; a link would read the host's file as root (an
+        # instruction.md -> /etc/shadow in the policy's prompt)
+        if (path / rel).is_symlink() or not (path / rel).is_file():
             raise fail(f"{rel} is not a regular file" if os.path.lexists(path / rel) else f"{rel} missing")
         return path / rel
     def read(rel: str) -> str:
         try:
-            with open(need(rel), "rb") as f:
-                data = f.read(MAX_FILE_BYTES + 1)
+            data = _task_file(str(need(rel)), MAX_FILE_BYTES + 1)
+            if data is None:
+                raise fail(f"{rel} is not a regular file")
             if len(data) > MAX_FILE_BYTES:
                 raise fail(f"{rel} is over {MAX_FILE_BYTES >> 20} MiB")
             return data.decode("utf-8")
@@ -826,6 +829,27 @@ def task_limits(task: Task, limits: Limits) -> Limits:
                    memory_mb=task.memory_mb, storage_mb=task.storage_mb, cpus=task.cpus)
 
 
+class _Held:
+    """A lock already acquired (with a timeout), released on leaving the block."""
+
+    def __init__(self, lock: threading.Lock):
+        self.lock = lock
+
+    def __enter__(self):
+        return self.lock
+
+    def __exit__(self, *_):
+        self.lock.release()
+
+
+def _fresh_start(task: Task, seed: int, limits, store, internet, log, cache, registry_nets,
+                 budget: float = math.inf) -> Environment:
+    """start_task for verify's control run (Environment.fresh_start), its setup's one clock no longer than
+    `budget` seconds (what the verify has left)."""
+    task = replace(task, build_timeout=max(0.001, min(task.build_timeout, budget)))
+    return start_task(task, seed, limits, store, internet, log, cache, registry_nets)
+
+
 def start_task(task: Task, seed: int = 0, limits: Limits | None = None, store: Path | None = None,
                internet: bool = True, log=say, cache: Path | None = None,
                registry_nets: tuple[str, ...] = ()) -> Environment:
@@ -942,7 +966,7 @@ def _start(task: Task, seed: int, limits: Limits, store, internet: bool, log, ca
                           verifier_image=verifier_image,
                           services=services, scratch=scratch)
         # the same door again for verify's control run (task_limits is the same on limits it made)
-        env.fresh_start = partial(start_task, task, seed, limits, store, internet, log, cache, registry_nets)
+        env.fresh_start = partial(_fresh_start, task, seed, limits, store, internet, log, cache, registry_nets)
         box.start_clock()                      # the episode clock starts when the agent does
         return env
     except HealthcheckError as e:
@@ -1444,6 +1468,24 @@ UNOPENED = re.compile(r"^\S*python[\d.]*: can't open file '(?P<py>[^']+)'"
                       r"|^couldn't read file \"(?P<tcl>[^\"]+)\": no such file")
 
 
+# A program or path a shell says is missing or not executable: the deliverable's (under the workdir, or a
+# path the instruction names) is the agent's work left undone, never the task's runner (rt17a p01-p03, p25:
+# `/app/count.sh: No such file or directory` where the agent wrote nothing, or printed that line itself, or
+# took the x bit off its script, became the task's verifier error, in the control run as well).
+SHELL_MISSING = re.compile(r"(?:^|: )(?:line \d+: |\d+: )?(?P<p>[^:\s]*/[^:\s]*): (?:command not found|"
+                           r"No such file or directory|Permission denied|not found)$")
+
+
+def names_deliverable(line: str, workdir: str, asked: frozenset[str] = frozenset()) -> bool:
+    """Whether a shell's missing-program line names a path under the workdir (not /) or one the
+    instruction names (`asked`): the agent's deliverable (SHELL_MISSING)."""
+    m = SHELL_MISSING.search(line)
+    if not m:
+        return False
+    path = os.path.normpath(os.path.join(workdir, m["p"]))
+    return workdir != "/" and tamper.within(path, workdir) or path in asked
+
+
 def runner_missing(line: str, fetched: frozenset[str] = frozenset(), workdir: str = "/",
                    asked: frozenset[str] = frozenset()) -> bool:
     """Whether a line of test.sh's output (ANSI colours dropped, stripped) says its runner never started:
@@ -1451,7 +1493,7 @@ def runner_missing(line: str, fetched: frozenset[str] = frozenset(), workdir: st
     /tests, or one of `fetched` (the tests' downloads, relative ones to the workdir) that the instruction
     does not name (`asked`: its absolute paths). A relative path is test.sh's cwd's, the workdir."""
     if RUNNER_MISSING.search(line):
-        return True
+        return not names_deliverable(line, workdir, asked)
     m = UNOPENED.search(line)
     if not m:
         return False
@@ -1749,7 +1791,11 @@ def _blame(env: Environment, task: Task, seed: int, error: VerifierError, deadli
            ) -> tuple[float, str]:
     with _facts_guard:
         lock = _controls_locks.setdefault((str(task.path), seed), threading.Lock())
-    with lock:
+    # a group-mate's control run of this task and seed is waited for within this verify's clock too (rt17b
+    # p27: the wait had none of its own)
+    if not lock.acquire(timeout=max(0.0, min(deadline - time.monotonic(), threading.TIMEOUT_MAX))):
+        return 0.0, f"{_timed_out(task)} (waiting for the control run without the agent)"
+    with _Held(lock):
         # what a runner-missing line names is checked in the image too (_control); any other error's words
         # are the agent's run's, never read
         named = _named_missing(str(error)) if isinstance(error, RunnerMissing) else ()
@@ -1781,10 +1827,8 @@ def _tests_mention(task: Task, name: str, budget: int = 4 << 20) -> bool:
     word = re.compile(rb"(?<![\w./-])" + re.escape(name.encode()) + rb"(?![\w.-])")
     for d, _, files in os.walk(task.path / "tests"):
         for f in files:
-            try:
-                with open(os.path.join(d, f), "rb") as fh:
-                    data = fh.read(budget)
-            except OSError:
+            data = _task_file(os.path.join(d, f), budget)
+            if data is None:
                 continue
             budget -= len(data)
             if word.search(data):
@@ -1792,6 +1836,26 @@ def _tests_mention(task: Task, name: str, budget: int = 4 << 20) -> bool:
             if budget <= 0:
                 return False
     return False
+
+
+def _task_file(path: str, limit: int) -> bytes | None:
+    """The first `limit` bytes of a regular file of the task's (its tests/ above all, which the trainer reads
+    as host root: the one reader of them), None for anything else: never through
+    a link (rt17b p26: a tests/ link to a host FIFO held the trainer, as root, past the verify's clock; to
+    /proc/kmsg it drains the host's kernel log), never blocking on a FIFO or a device."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            return fh.read(max(limit, 0))
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _named_missing(line: str) -> tuple[str, ...]:
@@ -1808,7 +1872,14 @@ def _control(env: Environment, task: Task, seed: int, named: tuple[str, ...] = (
             raise _OutOfTime
         return s
     try:
-        with env.fresh_start() as control:
+        # its setup within the verify's clock as well (rt17b p27: the control's seeded steps ran on a
+        # build_timeout_sec of their own, 23.6 s of a 5 s verify); a start cut short by it is out of time
+        try:
+            control = env.fresh_start(budget=left())
+        except (SetupError, sandbox.SandboxError):
+            left()
+            raise
+        with control:
             for name in named:
                 if name.startswith(("/tests/", "/logs/")):      # not in the agent's phase: the task's files
                     # only a path the tests use (rt15a p17: the agent's program printed a /tests path that
@@ -2105,12 +2176,7 @@ def tests_named(tests: Path) -> tuple[tuple[str, ...], frozenset[str], frozenset
             path = os.path.join(root, name)
             if files > HOME_SCAN_FILES:
                 return done(("/",), over=True)
-            if os.path.islink(path) or not os.path.isfile(path):
-                continue
-            try:
-                with open(path, "rb") as f:
-                    data = f.read(left + 1)
-            except OSError:
+            if (data := _task_file(path, left + 1)) is None:
                 continue
             left -= len(data)
             text = data.decode("utf-8", "replace")
@@ -2146,14 +2212,12 @@ def tests_requirements(tests: Path, installs: tamper.Installs) -> tamper.Install
     pip, seen, todo = set(installs.pip), set(), [last(f) for f in installs.files]
     while todo and len(seen) < REQUIREMENT_FILES:
         for path in by_name.get(todo.pop(), []):
-            if path in seen or path.is_symlink() or not path.is_file() or len(seen) >= REQUIREMENT_FILES:
+            if path in seen or len(seen) >= REQUIREMENT_FILES:
                 continue
             seen.add(path)
-            try:
-                with open(path, "rb") as f:
-                    text = f.read(REQUIREMENT_BYTES).decode("utf-8", "replace")
-            except OSError:
+            if (data := _task_file(str(path), REQUIREMENT_BYTES)) is None:
                 continue
+            text = data.decode("utf-8", "replace")
             names, more = tamper.requirement_names(text)
             pip |= names
             todo += [last(m) for m in more]
@@ -2195,13 +2259,9 @@ def fetched_paths(tests: Path) -> tuple[str, ...]:
     past them, what was found."""
     found, left, lines = set(), HOME_SCAN_BYTES, FETCH_LINES
     for path in sorted(tests.rglob("*"))[:HOME_SCAN_FILES]:
-        if path.is_symlink() or not path.is_file() or left <= 0 or lines <= 0:
+        if left <= 0 or lines <= 0 or (data := _task_file(str(path), left)) is None:
             continue
-        try:
-            with open(path, "rb") as f:
-                text = f.read(left).decode("utf-8", "replace").replace("\\\n", " ")
-        except OSError:
-            continue
+        text = data.decode("utf-8", "replace").replace("\\\n", " ")
         left -= len(text)
         names = {k: v.strip("'\"") for k, v in ASSIGNED.findall(text)}
         expand = lambda w: re.sub(r"\$\{?([A-Za-z_]\w*)\}?", lambda m: names.get(m[1], m[0]), w)  # noqa
@@ -2395,7 +2455,9 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
     lines = [*r.output.strip().splitlines(), *r.tail.splitlines()[1:]]
     fetched, asked = task_facts(task).fetched, tamper.named_paths(task.instruction)
     broken = [l for l in lines if runner_missing(ANSI.sub("", l).strip(), fetched, task.workdir, asked)]
-    if broken or r.exit_code in (126, 127):
+    # exit 126/127 is the status of test.sh's last command, which may be the deliverable it ran
+    undone = any(names_deliverable(ANSI.sub("", l).strip(), task.workdir, asked) for l in lines[-3:])
+    if broken or r.exit_code in (126, 127) and not undone:
         why = (broken or lines or ["(no output)"])[-1]
         raise RunnerMissing(f"task '{task.name}': test.sh exit {r.exit_code}: {why.strip()[:200]}")
     tail = f" (test.sh exit {r.exit_code}: {one_line(r.tail or r.output)[-200:]!r})"

@@ -74,7 +74,7 @@ def test_a_control_run_that_does_not_start_is_the_machine_s_error(tmp_path):
     with start_task(task) as env:
         env.run(wrong_answer(WORDS[0]))
 
-        def fails():
+        def fails(**_):
             raise SetupError("task 't': the sandbox did not start", infrastructure=True)
         env.fresh_start = fails
         with pytest.raises(sandbox.SandboxError, match="without the agent did not start or failed") as e:
@@ -88,7 +88,7 @@ def test_episodes_of_one_task_and_seed_share_one_control_run(tmp_path):
     for _ in range(3):                                     # a group of rollouts, all with the runner missing
         with start_task(task) as env:
             start = env.fresh_start
-            env.fresh_start = lambda: started.append(1) or start()
+            env.fresh_start = lambda **kw: started.append(1) or start(**kw)
             with pytest.raises(VerifierError, match="so too without the agent"):
                 env.verify()
     assert started == [1]
@@ -112,7 +112,7 @@ def test_a_control_run_over_its_memory_is_the_machine_s_not_the_agent_s(tmp_path
     with start_task(task) as env:
         env.run(wrong_answer(WORDS[1]))
 
-        def dies():
+        def dies(**_):
             raise sandbox.OutOfMemory("the sandbox's cgroup went over its memory limit")
         env.fresh_start = dies
         with pytest.raises(sandbox.SandboxError) as e:

@@ -5,6 +5,8 @@ now come out of what the agent's run left; past the deadline the verify is the v
 as a test.sh that runs out of time is."""
 import time
 
+import pytest
+
 import harbor
 from harbor import load_task, start_task
 from test_harbor_episodes import make_task
@@ -49,10 +51,10 @@ def test_a_control_whose_start_spends_the_clock_runs_no_tests_and_keeps_no_verdi
     with start_task(task) as env:
         start, ran = env.fresh_start, []
 
-        def slow_start():
+        def slow_start(**kw):
             time.sleep(TIMEOUT + 0.5)          # a loaded machine's start: the verify's clock, all of it
             ran.append(1)
-            return start()
+            return start(**kw)
         env.fresh_start = slow_start
         reward, reason = env.verify()
     assert ran == [1] and reward == 0.0 and reason.startswith(f"verifier timed out after {TIMEOUT} s")
@@ -63,3 +65,47 @@ def test_a_verify_within_its_clock_scores_as_before(tmp_path):
     task = task_with(tmp_path, "sleep 1\necho 1 > /logs/verifier/reward.txt\n")
     with start_task(task) as env:
         assert env.verify() == (1.0, "")
+
+
+def test_the_control_starts_within_what_the_verify_has_left(tmp_path):
+    # rt17b p27: the control's setup (its seeded steps, sidecars, healthchecks) ran on a build_timeout_sec
+    # of its own, 23.6 s of a 5 s verify; its start is now given what is left of the verify's clock
+    task = task_with(tmp_path, "sleep 2\necho nan > /logs/verifier/reward.txt\n")
+    harbor.forget_builds()
+    with start_task(task) as env:
+        start, budgets = env.fresh_start, []
+        env.fresh_start = lambda **kw: budgets.append(kw.get("budget")) or start(**kw)
+        with pytest.raises(harbor.VerifierError, match="so too without the agent|holds nan"):
+            env.verify()                       # the control says it is the task's own
+    assert len(budgets) == 1 and budgets[0] is not None and 0 < budgets[0] <= TIMEOUT - 2 + 0.5
+
+
+def test_a_control_start_out_of_the_verifys_time_is_its_timeout(tmp_path):
+    # the setup's one clock cut to what is left: a start that needs more fails as out of time, reward 0,
+    # not as the machine's failure (masked) nor the task's
+    import dataclasses
+    task = task_with(tmp_path, "echo nan > /logs/verifier/reward.txt\n")
+    harbor.forget_builds()
+    with start_task(task) as env:
+        def slow(budget=None, **_):
+            time.sleep(min(budget, TIMEOUT + 1))   # as a seeded step on the setup clock would, to its end
+            raise harbor.SetupError(f"task 't': build_timeout_sec ({budget:.1f} s) reached")
+        env.fresh_start = slow
+        reward, reason = env.verify()
+    assert reward == 0.0 and reason.startswith(f"verifier timed out after {TIMEOUT} s"), reason
+    assert dataclasses.is_dataclass(task)
+
+
+def test_a_group_mate_waiting_for_a_control_waits_within_its_own_clock(tmp_path):
+    # rt17b p27: other rollouts of the task and seed waited on the control's lock with no deadline
+    task = task_with(tmp_path, "echo nan > /logs/verifier/reward.txt\n")
+    lock = harbor._controls_locks.setdefault((str(task.path), 0), __import__("threading").Lock())
+    with start_task(task) as env:
+        lock.acquire()                         # a group-mate's control run, held past this verify's clock
+        try:
+            t0 = time.monotonic()
+            reward, reason = env.verify()
+            took = time.monotonic() - t0
+        finally:
+            lock.release()
+    assert reward == 0.0 and "waiting for the control run" in reason and took < TIMEOUT + 3
