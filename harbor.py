@@ -672,6 +672,16 @@ class VerifierError(EchoError, RuntimeError):
     number in [0, 1]: not a reward of 0."""
 
 
+class TwoVerdicts(VerifierError):
+    """reward.json and reward.txt disagree (_run_tests). Where the control run without the agent writes
+    both as well, the task's own way (a score in reward.json, a pass in reward.txt): Harbor's order,
+    reward.json's `reward`; else the agent's 0 (rt17a p07)."""
+
+    def __init__(self, message: str, reward: float):
+        super().__init__(message)
+        self.reward = reward
+
+
 class RunnerMissing(VerifierError):
     """test.sh's output shows its runner never started (runner_missing, or exit 126/127): the verifier's
     fault only if a control run without the agent shows it too (verify)."""
@@ -1806,6 +1816,8 @@ def _blame(env: Environment, task: Task, seed: int, error: VerifierError, deadli
             except _OutOfTime:
                 return 0.0, f"{_timed_out(task)} (with the control run without the agent)"
         broken = _controls[key]
+    if broken is not None and isinstance(error, TwoVerdicts) and broken.endswith("two verdicts"):
+        return error.reward, ""                # the task writes both: reward.json's, as Harbor reads it
     if broken is not None:                     # broken without any agent: the task's verifier
         if not isinstance(error, RunnerMissing):
             raise error                        # as it was: the control says it is the task's
@@ -1906,7 +1918,7 @@ def _control(env: Environment, task: Task, seed: int, named: tuple[str, ...] = (
             try:
                 verify(control, task, seed, control=False, deadline=deadline)
             except (VerifierError, TamperedError) as e:
-                return one_line(str(e))[:120]
+                return "two verdicts" if isinstance(e, TwoVerdicts) else one_line(str(e))[:120]
             left()                             # its test.sh cut at the deadline ran clean only so far
         return None
     # A control that did not start or died is the machine's (Outcome.MACHINE, masked in training), and so is
@@ -2471,7 +2483,20 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
             raise VerifierError(f"task '{task.name}': /logs/verifier/{name} is not a regular file")
         if not files[name].strip():
             return 0.0, f"{name} empty" + tail
-        return read_reward(task.name, name, files[name]), ""
+        reward = read_reward(task.name, name, files[name])
+        # Both files, saying different rewards: one was not test.sh's verdict (rt17a p07: the deliverable
+        # test.sh ran wrote reward.json {"reward": 1} over the reward.txt 0 test.sh wrote; Harbor reads
+        # reward.json first). A verifier error, which the control run without the agent then books as the
+        # agent's 0 where test.sh alone writes one file.
+        if name == "reward.json" and (other := files.get("reward.txt")) and other.strip():
+            try:
+                second = read_reward(task.name, "reward.txt", other)
+            except VerifierError:
+                second = None
+            if second != reward:
+                raise TwoVerdicts(f"task '{task.name}': reward.json says {reward!r}, reward.txt "
+                                  f"{one_line(other.decode('utf-8', 'replace'))[:40]!r}: two verdicts", reward)
+        return reward, ""
     return 0.0, "reward.txt missing" + tail
 
 

@@ -38,3 +38,23 @@ def test_a_runner_outside_the_deliverables_is_still_missing():
     # the workdir "/" makes no path a deliverable by place
     assert harbor.runner_missing("/tests/test.sh: line 3: /usr/bin/python9: No such file or directory",
                                  workdir="/")
+
+
+@pytest.mark.parametrize("json_reward,txt", [('{"reward": 1}', "0"), ('{"reward": 1.0}', "0.5")])
+def test_a_reward_json_that_contradicts_test_shs_reward_txt_is_the_agents_0(tmp_path, json_reward, txt):
+    # rt17a p07: the deliverable test.sh runs writes reward.json, which is read first; test.sh writes
+    # reward.txt alone, so two verdicts are a verifier error the control run books as the agent's
+    test_sh = f"bash /app/run.sh || true\necho {txt} > /logs/verifier/reward.txt\n"
+    harbor.forget_builds()
+    task = load_task(make_task(tmp_path, files={"tests/test.sh": test_sh}))
+    with start_task(task) as env:
+        env.run(f"mkdir -p /app; cat > /app/run.sh <<'X'\necho '{json_reward}' > /logs/verifier/reward.json\nX")
+        reward, reason = env.verify()
+    assert reward == 0.0 and "two verdicts" in reason, reason
+
+
+def test_agreeing_reward_files_score(tmp_path):
+    test_sh = "echo 1 > /logs/verifier/reward.txt\necho '{\"reward\": 1.0, \"tests\": 3}' > /logs/verifier/reward.json\n"
+    task = load_task(make_task(tmp_path, files={"tests/test.sh": test_sh}))
+    with start_task(task) as env:
+        assert env.verify() == (1.0, "")
