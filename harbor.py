@@ -839,19 +839,6 @@ def task_limits(task: Task, limits: Limits) -> Limits:
                    memory_mb=task.memory_mb, storage_mb=task.storage_mb, cpus=task.cpus)
 
 
-class _Held:
-    """A lock already acquired (with a timeout), released on leaving the block."""
-
-    def __init__(self, lock: threading.Lock):
-        self.lock = lock
-
-    def __enter__(self):
-        return self.lock
-
-    def __exit__(self, *_):
-        self.lock.release()
-
-
 def _fresh_start(task: Task, seed: int, limits, store, internet, log, cache, registry_nets,
                  budget: float = math.inf) -> Environment:
     """start_task for verify's control run (Environment.fresh_start), its setup's one clock no longer than
@@ -1666,9 +1653,8 @@ def check_ground(env: Environment, task: Task, before: Ground | None = None, art
                           lookups=facts.lookups,
                           installs=facts.installs.unasked(tamper.asked_names(task.instruction)),
                           seconds=tamper.JUDGE_SECONDS - (before.seconds if before else 0.0))
-    if before is None:
-        ground_ = replace(ground_, seconds=time.thread_time() - cpu)
     if before is None:                         # before the tests: what they would write through
+        ground_ = replace(ground_, seconds=time.thread_time() - cpu)
         volumes = [t for _, t in env.services.volumes_of_main()] if env.services else []
         bad += shared_links(places, volumes, env.baseline)
     if before is None and artifacts:
@@ -1805,7 +1791,7 @@ def _blame(env: Environment, task: Task, seed: int, error: VerifierError, deadli
     # p27: the wait had none of its own)
     if not lock.acquire(timeout=max(0.0, min(deadline - time.monotonic(), threading.TIMEOUT_MAX))):
         return 0.0, f"{_timed_out(task)} (waiting for the control run without the agent)"
-    with _Held(lock):
+    try:
         # what a runner-missing line names is checked in the image too (_control); any other error's words
         # are the agent's run's, never read
         named = _named_missing(str(error)) if isinstance(error, RunnerMissing) else ()
@@ -1816,7 +1802,9 @@ def _blame(env: Environment, task: Task, seed: int, error: VerifierError, deadli
             except _OutOfTime:
                 return 0.0, f"{_timed_out(task)} (with the control run without the agent)"
         broken = _controls[key]
-    if broken is not None and isinstance(error, TwoVerdicts) and broken.endswith("two verdicts"):
+    finally:
+        lock.release()
+    if broken is not None and isinstance(error, TwoVerdicts) and broken == "two verdicts":
         return error.reward, ""                # the task writes both: reward.json's, as Harbor reads it
     if broken is not None:                     # broken without any agent: the task's verifier
         if not isinstance(error, RunnerMissing):
@@ -1891,6 +1879,7 @@ def _control(env: Environment, task: Task, seed: int, named: tuple[str, ...] = (
         except (SetupError, sandbox.SandboxError):
             left()
             raise
+        installs = task_facts(task).installs
         with control:
             for name in named:
                 if name.startswith(("/tests/", "/logs/")):      # not in the agent's phase: the task's files
@@ -1906,7 +1895,6 @@ def _control(env: Environment, task: Task, seed: int, named: tuple[str, ...] = (
                 # and not one they install themselves (rt16a p04: the agent's script called `bc` before
                 # or without test.sh's `apt-get install bc`, printed it missing, and its 0 became the
                 # task's verifier error): whether that install works is the control's own run's to say
-                installs = task_facts(task).installs
                 if not _tests_mention(task, name) or name in installs.apt | installs.pip | installs.npm:
                     continue
                 r = control.run(f"{test} >/dev/null 2>&1", min(30.0, left()))
@@ -2466,9 +2454,10 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
     # `pytest: command not found`, scored a silent 0).
     lines = [*r.output.strip().splitlines(), *r.tail.splitlines()[1:]]
     fetched, asked = task_facts(task).fetched, tamper.named_paths(task.instruction)
-    broken = [l for l in lines if runner_missing(ANSI.sub("", l).strip(), fetched, task.workdir, asked)]
+    clean = [ANSI.sub("", l).strip() for l in lines]
+    broken = [l for l, c in zip(lines, clean) if runner_missing(c, fetched, task.workdir, asked)]
     # exit 126/127 is the status of test.sh's last command, which may be the deliverable it ran
-    undone = any(names_deliverable(ANSI.sub("", l).strip(), task.workdir, asked) for l in lines[-3:])
+    undone = any(names_deliverable(c, task.workdir, asked) for c in clean[-3:])
     if broken or r.exit_code in (126, 127) and not undone:
         why = (broken or lines or ["(no output)"])[-1]
         raise RunnerMissing(f"task '{task.name}': test.sh exit {r.exit_code}: {why.strip()[:200]}")
