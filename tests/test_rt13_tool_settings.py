@@ -17,10 +17,10 @@ import tamper
 PACKAGE = '[project]\nname = "calc"\nversion = "1.0"\n[build-system]\nrequires = ["setuptools"]\n'
 
 
-def judge(tmp_path, files, tools=frozenset(tamper.TOOL_SETTINGS), shipped=None, instruction="", spelt=()):
-    """The offending paths of a layer holding `files` ({path: text}) over an image holding `shipped`, with
-    /app the workdir; `tools`: those the tests run (every one, unless said)."""
-    tmp_path = tmp_path / str(len(list(tmp_path.iterdir())))          # a fresh pair of trees per call
+def layer_over_image(tmp_path, files, shipped=None):
+    """(layer, image, its changes but /app, their texts): a layer holding `files` ({path: text}) over an
+    image holding `shipped`, both with /app, in a fresh pair of trees per call."""
+    tmp_path = tmp_path / str(len(list(tmp_path.iterdir())))
     layer, root = tmp_path / "layer", tmp_path / "image"
     for base, tree in ((layer, files), (root, shipped or {})):
         (base / "app").mkdir(parents=True)
@@ -29,7 +29,13 @@ def judge(tmp_path, files, tools=frozenset(tamper.TOOL_SETTINGS), shipped=None, 
             (base / p.lstrip("/")).write_text(text)
     image = tamper.Image([str(root)])
     changes = [c for c in tamper.listing(str(layer)) if c.path != "/app"]
-    contents = tamper.texts(str(layer), changes, image)
+    return layer, image, changes, tamper.texts(str(layer), changes, image)
+
+
+def judge(tmp_path, files, tools=frozenset(tamper.TOOL_SETTINGS), shipped=None, instruction="", spelt=()):
+    """The offending paths of a layer holding `files` ({path: text}) over an image holding `shipped`, with
+    /app the workdir; `tools`: those the tests run (every one, unless said)."""
+    _, image, changes, contents = layer_over_image(tmp_path, files, shipped)
     return [b.split(" (")[0] for b in tamper.tampered(
         changes, image, "/app", ["/usr/bin"], contents=contents, tools=frozenset(tools),
         deliverables=tamper.asked_files(instruction), spelt=frozenset(spelt))]

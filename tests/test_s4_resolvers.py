@@ -12,6 +12,7 @@ import pytest
 
 import harbor
 import tamper
+from test_rt13_tool_settings import layer_over_image
 
 FAKE = "#!/bin/sh\necho 'ok add'\n"
 PROJECT = '[project]\nname = "app"\nversion = "0.1.0"\n'
@@ -21,16 +22,7 @@ def judge(tmp_path, files, tests, shipped=None, instruction="", survived=None):
     """The offending paths of a layer holding `files` ({path: text}) over an image holding `shipped`, with
     /app the workdir and `tests` the text of test.sh; after the verifier ran where `survived` is given (the
     agent's paths still there, unchanged)."""
-    tmp_path = tmp_path / str(len(list(tmp_path.iterdir())))          # a fresh pair of trees per call
-    layer, root = tmp_path / "layer", tmp_path / "image"
-    for base, tree in ((layer, files), (root, shipped or {})):
-        (base / "app").mkdir(parents=True)
-        for p, text in tree.items():
-            (base / p.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
-            (base / p.lstrip("/")).write_text(text)
-    image = tamper.Image([str(root)])
-    changes = [c for c in tamper.listing(str(layer)) if c.path != "/app"]
-    contents = tamper.texts(str(layer), changes, image)
+    _, image, changes, contents = layer_over_image(tmp_path, files, shipped)
     return [b.split(" (")[0] for b in tamper.tampered(
         changes, image, "/app", ["/usr/bin"], contents=contents, tools=tamper.tools_in(tests),
         deliverables=tamper.asked_files(instruction),
