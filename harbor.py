@@ -55,10 +55,17 @@ NO_SYMLINKS = ("task.toml", "instruction.md", "environment", "environment/Docker
 # The files the loader reads whole: a larger one is a bad task, refused in one line, not read into memory.
 MAX_FILE_BYTES = 1 << 20
 # tests/ and solution/ are copied whole into every episode that needs them (tests/ at every verify: staged on
-# the host, then copied into /tests), at ~0.2 ms an entry whatever its size: empty files cost no bytes but
-# the same copy each (rt12b p24: 2,000,000 of them ~ 365 s a verify). Over this many entries a tree is a bad
-# task, refused at load in one line; under it, the copy runs on the verifier's clock (Sandbox.run_fresh).
-MAX_TREE_ENTRIES = 100_000
+# the host, then copied into /tests), and tests/ is walked by the trainer a few times a verify (_tree_stamp,
+# the copy, the ground's readers): ~0.2 ms an entry whatever its size (rt12b p24: 2,000,000 empty files ~
+# 365 s a verify), and each copy's calls name an entry by its path, walked by the kernel component by
+# component, so a deep tree costs its depth at every entry (rt17a p23: 390 chains 250 deep, 97,500 entries,
+# ~100 s of the trainer's CPU a verify). Entries alone do not bound that; entries and the sum of the
+# entries' paths (in the tree, in bytes: depth and long names both count) do. Real tasks are far under both
+# (55 sampled Harbor tasks: at most 46 entries and 1,026 bytes of paths in a tree); at both caps a verify
+# costs the trainer 2-4 s of CPU (measured: 5,000 empty files; 79 chains 63 deep; 2,040 names of 255 bytes).
+# Over either, the task is refused at load in one line, the walk stopped there: the check costs no more.
+MAX_TREE_ENTRIES = 5_000
+MAX_TREE_PATH_BYTES = 512 << 10
 
 
 class TaskError(ConfigError):
@@ -503,21 +510,30 @@ NETWORK_MODES = {"public": True, "no-network": False, "none": False}
 
 def _copyable(path: Path, tree: str, fail) -> None:
     """Every entry of the task's `tree` a regular file, directory or symlink (a FIFO would hang the copy, a
-    device node be opened as root), no deeper than images.MAX_DEPTH, and at most MAX_TREE_ENTRIES of them;
-    walked without following links and without recursion."""
-    todo, entries = [(path / tree, 0)] if (path / tree).is_dir() else [], 0
+    device node be opened as root), no deeper than images.MAX_DEPTH (tests/: than pid 1 copies into /tests,
+    sandbox_init.TMP_DEPTH less one, or every verify would fail), at most MAX_TREE_ENTRIES of them and at
+    most MAX_TREE_PATH_BYTES of their paths relative to the tree; walked without following links and
+    without recursion, and stopped at the first cap passed (so this walk too costs no more than the caps)."""
+    deepest = sandbox_init.TMP_DEPTH - 1 if tree == "tests" else images.MAX_DEPTH
+    todo, entries, path_bytes = [(path / tree, 0, 0)] if (path / tree).is_dir() else [], 0, 0
     while todo:
-        p, depth = todo.pop()
+        p, depth, prefix = todo.pop()          # prefix: the bytes of p's path in the tree, with its '/'
         for entry in os.scandir(p):
             entries += 1
+            name = len(os.fsencode(entry.name))
+            path_bytes += prefix + name
             if entries > MAX_TREE_ENTRIES:
                 raise fail(f"{tree}/ has over {MAX_TREE_ENTRIES} files and directories (each is copied into "
                            "every episode that needs the tree): pack them in an archive")
+            if path_bytes > MAX_TREE_PATH_BYTES:
+                raise fail(f"{tree}/ has over {MAX_TREE_PATH_BYTES:,} bytes of paths (its entries' paths "
+                           "in the tree, added up: each copy walks every entry's path, so depth and long "
+                           "names cost at every entry): pack them in an archive")
             mode = entry.stat(follow_symlinks=False).st_mode
             if stat.S_ISDIR(mode):
-                if depth >= images.MAX_DEPTH:
-                    raise fail(f"{tree}/ is nested deeper than {images.MAX_DEPTH} directories")
-                todo.append((Path(entry.path), depth + 1))
+                if depth >= deepest:
+                    raise fail(f"{tree}/ is nested deeper than {deepest} directories")
+                todo.append((Path(entry.path), depth + 1, prefix + name + 1))
             elif not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
                 rel = os.path.relpath(entry.path, path)
                 raise fail(f"{_show(rel)} is not a regular file, directory or symlink")
@@ -1795,7 +1811,9 @@ def _blame(env: Environment, task: Task, seed: int, error: VerifierError, deadli
         # what a runner-missing line names is checked in the image too (_control); any other error's words
         # are the agent's run's, never read
         named = _named_missing(str(error)) if isinstance(error, RunnerMissing) else ()
-        key = (str(task.path), seed, _tree_stamp(task.path), named)
+        # the version of the task's tests/ (its image is kept until forget_builds, which forgets these too):
+        # not of the whole task, whose environment/ a Dockerfile's task may fill without a cap (rt17a p23)
+        key = (str(task.path), seed, _tree_stamp(task.path / "tests"), named)
         if key not in _controls:
             try:
                 _controls[key] = _control(env, task, seed, named, deadline)
@@ -2355,17 +2373,46 @@ _facts_guard = threading.Lock()
 
 def _tree_stamp(tests: Path) -> tuple:
     """Every entry of tests/ with its inode, size, mode and times (no link followed, at most MAX_ENTRIES + 1
-    entries): a file rewritten, added or removed changes it."""
+    entries): a file rewritten, added or removed changes it. Read a few times a verify, so each directory is
+    opened from its parent's descriptor and each entry stat'ed by name in it: the kernel walks no path from
+    the top again at every entry (rt17a p23: os.walk's lstat of full paths, quadratic in depth)."""
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
     out = []
-    for root, dirs, names in os.walk(tests):
-        for n in dirs + names:
+    def listed(fd: int, rel: str):             # stamps fd's entries; its subdirectories' names, to go into
+        subs = []
+        try:
+            with os.scandir(fd) as it:
+                for e in it:
+                    st = e.stat(follow_symlinks=False)             # fstatat(fd, name): no path walk
+                    out.append((rel, e.name, st.st_ino, st.st_size, st.st_mode, st.st_mtime_ns,
+                                st.st_ctime_ns))
+                    if stat.S_ISDIR(st.st_mode):
+                        subs.append(e.name)
+                    if len(out) > tamper.MAX_ENTRIES:
+                        break
+        except OSError:                        # gone or unreadable meanwhile: what was read is the stamp
+            pass
+        return iter(subs)
+    try:
+        top = os.open(tests, flags)
+    except OSError:
+        return ()
+    stack = [(top, "", listed(top, ""))]      # open descriptors: one per level of the path being walked
+    try:
+        while stack and len(out) <= tamper.MAX_ENTRIES:
+            fd, rel, subs = stack[-1]
+            name = next(subs, None)
+            if name is None:
+                os.close(stack.pop()[0])
+                continue
             try:
-                st = os.lstat(os.path.join(root, n))
+                sub = os.open(name, flags, dir_fd=fd)
             except OSError:
                 continue
-            out.append((root, n, st.st_ino, st.st_size, st.st_mode, st.st_mtime_ns, st.st_ctime_ns))
-            if len(out) > tamper.MAX_ENTRIES:
-                return tuple(out)
+            stack.append((sub, f"{rel}{name}/", listed(sub, f"{rel}{name}/")))
+    finally:
+        for fd, _, _ in stack:
+            os.close(fd)
     return tuple(out)
 
 
