@@ -294,6 +294,10 @@ def _load(path: Path, fail, need, read) -> Task:
                     images.check_reference(ref)
         except (ValueError, RecursionError, images.BuildError) as e:
             raise fail(f"environment/docker-compose.yaml: {_line(e)}") from None
+        for svc in [services.main, *services.services]:      # a ./path volume: copied into every episode
+            for source, _, _ in svc.volumes:                  # (resolved inside environment/, no link)
+                if source.startswith("./"):
+                    _copyable(path, os.path.normpath(f"environment/{source}"), fail)
     sidecars = [s.name for s in services.services] if services else []
     for a in separate.artifacts if separate else []:
         if a.service and a.service not in sidecars:

@@ -100,3 +100,23 @@ def test_the_stamp_follows_no_link(tmp_path):
     before = harbor._tree_stamp(tmp_path / "tests")
     (tmp_path / "outside" / "f").write_text("ab")
     assert len(before) == 1 and harbor._tree_stamp(tmp_path / "tests") == before
+
+
+@pytest.mark.parametrize("service", ["main", "side"])
+def test_a_compose_bind_volume_over_the_path_bytes_cap_is_refused_naming_it(tmp_path, monkeypatch, service):
+    # a ./path volume is copied into every episode too, walked first with no clock of its own
+    monkeypatch.setattr(harbor, "MAX_TREE_PATH_BYTES", 4096, raising=False)
+    spec = "    volumes: ['./data:/data']\n"
+    path = plain_task(tmp_path, {
+        "environment/Dockerfile": "FROM host\n",
+        "environment/docker-compose.yaml": "services:\n" + (f"  main:\n{spec}" if service == "main" else "") +
+        "  side:\n    image: host\n" + (spec if service == "side" else ""),
+        **{f"environment/data/{i:03d}" + "x" * 252: "" for i in range(20)}})
+    assert refusal(path).startswith("task 't': environment/data/ has over 4,096 bytes of paths")
+
+
+def test_a_compose_bind_volume_under_the_caps_loads(tmp_path):
+    path = plain_task(tmp_path, {
+        "environment/Dockerfile": "FROM host\n", "environment/data/a.csv": "a,b\n",
+        "environment/docker-compose.yaml": "services:\n  main:\n    volumes: ['./data:/data']\n"})
+    assert harbor.load_task(path).name == "t"
