@@ -515,8 +515,8 @@ NETWORK_MODES = {"public": True, "no-network": False, "none": False}
 def _copyable(path: Path, tree: str, fail) -> None:
     """Every entry of the task's `tree` a regular file, directory or symlink (a FIFO would hang the copy, a
     device node be opened as root), no deeper than images.MAX_DEPTH (tests/: than pid 1 copies into /tests,
-    sandbox_init.TMP_DEPTH less one, or every verify would fail), at most MAX_TREE_ENTRIES of them and at
-    most MAX_TREE_PATH_BYTES of their paths relative to the tree; walked without following links and
+    sandbox_init.TMP_DEPTH less one: deeper failed every staged verify), at most MAX_TREE_ENTRIES of them
+    and at most MAX_TREE_PATH_BYTES of their paths relative to the tree; walked without following links and
     without recursion, and stopped at the first cap passed (so this walk too costs no more than the caps)."""
     deepest = sandbox_init.TMP_DEPTH - 1 if tree == "tests" else images.MAX_DEPTH
     todo, entries, path_bytes = [(path / tree, 0, 0)] if (path / tree).is_dir() else [], 0, 0
