@@ -1537,6 +1537,21 @@ def _memory_cap(d: Path, v2: bool, cap: int | str) -> None:
             raise
         swap.write_text(cap)
         (d / "memory.limit_in_bytes").write_text(cap)
+    # v1 charges TCP buffers to no cgroup until this limit is written (v2 charges them to memory.current):
+    # an episode at 128 MiB held 1.55 GiB of them (rt18b p23). Written, they count against it, at most the
+    # cap again beside the RAM.
+    tcp = d / "memory.kmem.tcp.limit_in_bytes"
+    if tcp.exists():
+        tcp.write_text(cap)
+
+
+def all_pids() -> int:
+    """ALL_CGROUP's pids.max: the kernel's pid_max less an eighth of it (at least 4,096) kept for the host.
+    Episodes at their nproc each, 128 of them took every pid of a 32,768 pid_max, the trainer's and
+    the host's forks too (rt18b p12)."""
+    with open("/proc/sys/kernel/pid_max") as f:
+        top = int(f.read())
+    return max(MIN_NPROC, top - max(4096, top // 8))
 
 
 class Cgroup:
@@ -1601,11 +1616,14 @@ class Cgroup:
             d = v2 / ALL_CGROUP
             d.mkdir(exist_ok=True)
             _memory_cap(d, True, cap)
+            (d / "pids.max").write_text(str(all_pids()))
             (d / "cgroup.subtree_control").write_text("+memory +pids +cpu")      # for the sandboxes in it
             return d, {}
         dirs = {c: p / ALL_CGROUP for c, p in v1.items()}
         for d in dirs.values():
             d.mkdir(exist_ok=True)
+        if "pids" in dirs:
+            (dirs["pids"] / "pids.max").write_text(str(all_pids()))
         if "memory" in dirs:
             m = dirs["memory"]
             hierarchy = m / "memory.use_hierarchy"     # 1 by default, and always since Linux 5.16

@@ -134,9 +134,37 @@ def _bind_ro(src: str, dst: str) -> None:
            f"read-only {dst}")
 
 
+# RLIMIT_NOFILE by role, from _file_limits: {"agent": (soft, hard), "verifier": (soft, hard)}. Why not the
+# caller's for all: the kernel counts the fds in flight over unix sockets per HOST uid, and every sandbox's
+# root is one host uid (UID_BASE); a send fails once that count is over the SENDER's soft RLIMIT_NOFILE. One
+# episode parked 20,000 (its limit), and every pid 1 on the machine failed to pass its fds: other episodes
+# could not start, and its own unsolved verify became a masked failure (rt18b p21). So pid 1 passes fds
+# under the largest limit the kernel allows, a verifier's processes under half of it, and the agent's under
+# a quarter at most: all the agents together cannot park a verifier's limit, nor verifiers pid 1's.
+FILES: dict[str, tuple[int, int]] = {}
+
+
+def _file_limits() -> None:
+    """pid 1's RLIMIT_NOFILE: soft and hard at fs.nr_open where it may raise its hard limit (the host's root
+    with CAP_SYS_RESOURCE, before the user namespace), else both at the caller's hard limit; FILES below
+    it. The kernel compares the count with the sender's soft limit, which a process may raise to its hard
+    one: so the roles' HARD limits are what it takes to be below pid 1's soft one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        with open("/proc/sys/fs/nr_open") as f:
+            hard = max(hard, int(f.read()))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (OSError, ValueError):              # no CAP_SYS_RESOURCE (a user's sandbox, or a host without it)
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    FILES["agent"] = (min(soft, hard // 4), hard // 4)
+    FILES["verifier"] = (min(soft, hard // 2), hard // 2)
+
+
 def _child(cfg: dict) -> None:
     """Between the caller and pid 1: make the user namespace, wait for its id map, make the others."""
     fds = cfg["fds"]
+    _file_limits()
     if cfg.get("netns"):                       # a sidecar: the network namespace of another sandbox
         # Joined while still the host's root: setns needs CAP_SYS_ADMIN over the user namespace that owns
         # it, a sibling of the one made below. Its ports below 1024 are then open to every user (the
@@ -359,6 +387,13 @@ def _in_root(R: str, path: str) -> str:
 _STAGE: list[int] = []                         # pid 1's fd of the verifier's stage directory
 
 
+# Each devpts instance with a pty cap of its own: the kernel's kernel.pty.max (4,096, less 1,024 kept for
+# the host's instance) is one count for every instance, and one episode opening them all failed the next
+# episode's openpty and the host's containers' (rt18b p25; Docker sets no max)
+PTYS = 32
+DEVPTS = f"newinstance,ptmxmode=0666,mode=620,max={PTYS}"
+
+
 def _dev(cfg: dict, R: str) -> None:
     """/dev as Docker's: a tmpfs of the host's null, zero, ..., the links, shm, pts and mqueue."""
     _mount("tmpfs", f"{R}/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=1m")
@@ -372,7 +407,7 @@ def _dev(cfg: dict, R: str) -> None:
     # Docker's 64 MB, less where the memory limit is small (sandbox.tmpfs_mb): charged to the cgroup
     _mount("tmpfs", f"{R}/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={cfg['shm_mb']}m")
     os.mkdir(f"{R}/dev/pts")
-    _mount("devpts", f"{R}/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
+    _mount("devpts", f"{R}/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, DEVPTS)
     os.mkdir(f"{R}/dev/mqueue")                # as Docker: this IPC namespace's POSIX queues, as files
     _mount("mqueue", f"{R}/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
@@ -1467,7 +1502,7 @@ def _fresh_dev() -> None:
     _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m")
     _VIEW_UPPERS.append(("/dev/shm", os.open("/dev/shm", os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)))
     os.mkdir("/dev/pts")                       # as _mount_system's: a devpts instance of its own
-    _mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
+    _mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, DEVPTS)
     os.mkdir("/dev/mqueue")                    # the IPC namespace's, made by the caller: the verifier's own
     _mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     # /dev itself is writable too (Docker's is): what test.sh writes there besides FRESH_DEV is read after
@@ -2012,7 +2047,10 @@ def _start_rlimits(strict: bool) -> None:
     table's cannot be raised again (that takes CAP_SYS_RESOURCE in the host's user namespace): the verifier
     (strict) then does not start, a failure of the sandbox's rather than a check run under the agent's
     limits; any other process starts with what it could get."""
+    role = FILES.get("verifier" if strict else "agent")
     for n, (soft, hard) in RLIMITS.items():
+        if n == resource.RLIMIT_NOFILE and role:
+            soft, hard = role
         try:
             resource.setrlimit(n, (soft, hard))
         except (OSError, ValueError) as e:
