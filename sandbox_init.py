@@ -95,7 +95,8 @@ def _host(setup, *args):
 _libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = (
     0x20000, 0x4000000, 0x8000000, 0x10000000, 0x20000000, 0x40000000)
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 4096, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
+    1, 2, 4, 8, 32, 4096, 16384, 1 << 18)
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_SECCOMP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = (
     1, 4, 24, 22, 38, 47)
 KEYCTL, KEYCTL_JOIN_SESSION_KEYRING = {"x86_64": 250, "aarch64": 219}, 1
@@ -176,6 +177,8 @@ def _child(cfg: dict) -> None:
             f.write("0")
     if cfg.get("shelf"):                       # the image cache's layers, where pid 1 can reach them
         _shelve(cfg["shelf"])
+    elif cfg.get("layers", 0) is None and "owner_base" in cfg:     # the host fallback's, as root
+        cfg["views"] = _shelve_views(cfg["system_dirs"], os.path.dirname(cfg["root"]))
     if "owner_base" in cfg:                    # started by root: become this sandbox's own owner uid, a
         h = cfg["owner_base"] + os.getpid()    # nobody on the host (sandbox.owner_uid: per-user counts)
         os.setgroups([])
@@ -236,6 +239,33 @@ def _shelve(binds: list) -> None:
             _bind_ro(src, at)
         else:
             _mount(src, at, None, MS_BIND)
+
+
+def _shelve_views(system_dirs: list[str], d: str) -> dict[str, str]:
+    """Still the host's root, in a mount namespace of our own: each mount at or beneath the system
+    directories the host fallback shows bound alone (not recursively) and read-only at d/host/<n>, for
+    _host_view's overlays. In pid 1's namespace, which the sandbox's user namespace owns, every mount
+    inherited is locked to its children, and overlayfs refuses a lower with a locked mount beneath it
+    (a container's /etc, with Docker's /etc/resolv.conf, hosts and hostname bound on it); these have none.
+    Returns {mount point: its bind, relative to d}; a mount that cannot be bound alone (EINVAL: the
+    caller's own namespace already locks it) is left out."""
+    _check(_libc.unshare(CLONE_NEWNS), "unshare(mount) for the host's views")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    views = {}
+    for mp in _mount_points(_shown(system_dirs)[1]):
+        if not os.path.isdir(mp) or os.path.islink(mp):
+            continue
+        view = os.path.join("host", str(len(views)))
+        os.makedirs(os.path.join(d, view))
+        try:
+            _mount(mp, os.path.join(d, view), None, MS_BIND)
+        except OSError as e:
+            if e.errno != errno.EINVAL:
+                raise
+            continue
+        _mount(None, os.path.join(d, view), None, MS_BIND | MS_REMOUNT | MS_RDONLY)
+        views[mp] = view
+    return views
 
 
 def _pid1(cfg: dict) -> None:
@@ -326,20 +356,26 @@ def _overlay_root(cfg: dict, R: str) -> str:
 
 def _host_root(cfg: dict, R: str) -> None:
     """Last resort: a tmpfs root with the host's system directories (programs and their configuration,
-    not /var, /opt or /srv) bound read-only, hidden paths covered by empty read-only tmpfs (they stay
-    covered: the shell cannot unmount)."""
+    not /var, /opt or /srv) each seen through a read-only overlay of the episode's own (_host_view), hidden
+    paths covered by empty read-only tmpfs (they stay covered: the shell cannot unmount)."""
     _mount("tmpfs", R, "tmpfs", MS_NOSUID, f"mode=755,size={cfg['storage_mb']}m")
+    targets, shown = _shown(cfg["system_dirs"])
+    # overlay's lowers named relative to the sandbox's directory, our cwd: mountinfo shows the agent
+    # `lowerdir=/usr:empty` or `host/0:empty`, not the host's path of that directory. The second lower,
+    # empty: overlayfs wants two without an upper.
+    os.chdir(os.path.dirname(R))
+    os.makedirs("empty", exist_ok=True)
+    _host_view(_mount_points(shown), cfg.get("views", {}), R, "files")
     aliases = []                               # (a symlinked system dir, what it points to): /bin, /usr/bin
-    for d in cfg["system_dirs"]:
+    for d, target in targets.items():
         # On a merged-/usr host /bin, /lib, /sbin are symlinks. As symlinks on the writable root the agent
         # could replace them (a /bin of its own holding the verifier's bash, a /lib64 with its own ld.so);
-        # as read-only binds of their targets they are mount points, which it cannot remove or rename.
-        target = os.path.realpath("/" + d)
-        if os.path.isdir(target):
+        # as binds of their targets' views they are mount points, which it cannot remove or rename, and
+        # /bin/sh is /usr/bin/sh, one inode, as on the host.
+        if target != "/" + d:
             os.mkdir(f"{R}/{d}")
-            _bind_ro(target, f"{R}/{d}")
-            if target != "/" + d:
-                aliases.append(("/" + d, target))
+            _bind_ro(R + target, f"{R}/{d}")
+            aliases.append(("/" + d, target))
     os.makedirs(f"{R}/var/tmp")               # the host's /var is data: an empty one of our own
     os.chmod(f"{R}/var/tmp", 0o1777)
     hide = list(cfg["hide"])
@@ -355,6 +391,61 @@ def _host_root(cfg: dict, R: str) -> None:
         except OSError as e:
             if e.errno != 13:                  # unreadable for us anyway
                 raise
+
+
+def _shown(system_dirs: list[str]) -> tuple[dict[str, str], list[str]]:
+    """The host fallback's system directories that exist, {name: what it resolves to}, and the targets
+    that are not beneath another (/usr and /etc, not /usr/bin of a merged /usr's /bin)."""
+    targets = {d: os.path.realpath("/" + d) for d in system_dirs}
+    targets = {d: t for d, t in targets.items() if os.path.isdir(t)}
+    shown = set(targets.values())
+    tops = sorted(t for t in shown if not any(t != o and _within(t, o) for o in shown))
+    return targets, tops
+
+
+def _mount_points(tops: list[str]) -> list[str]:
+    """tops, then the mount points beneath them, each once, parents before children (as mountinfo lists
+    them)."""
+    with open("/proc/self/mountinfo") as f:
+        points = [re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), l.split()[4]) for l in f]
+    return list(dict.fromkeys(tops + [p for p in points if any(_within(p, t) for t in tops)]))
+
+
+def _host_view(points: list[str], views: dict[str, str], R: str, files: str) -> None:
+    """Each mount point of the host's system directories at R + the same path, through a read-only overlay
+    of this episode's own (lowerdir its view, _shelve_views, else the mount point itself; no upper): the
+    files are the host's, their inodes the overlay's. A bind shared the host's inodes with every episode,
+    and flock, fcntl locks and inotify act on inodes: one episode's flock on /usr/share/x blocked another's
+    and the host's own, and its inotify watch saw the trainer's and other episodes' opens (rt17b p02, p03).
+    Docker gives each container an overlay of its own likewise. A file mounted there (a container's
+    /etc/resolv.conf) is copied into a tmpfs of the episode's at `files`, and the copy bound read-only. Where
+    overlayfs refuses (EINVAL: a mount locked beneath it, when not started by root), the directory is bound
+    read-only as it is, the host's inodes, as before."""
+    bound = []                                 # what was bound as it is, with everything beneath it
+    for mp in points:
+        at = R + mp
+        if any(_within(mp, b) for b in bound):
+            continue
+        if os.path.isdir(mp):
+            os.makedirs(at, exist_ok=True)
+            try:
+                _mount("overlay", at, "overlay", MS_RDONLY, f"lowerdir={views.get(mp, mp)}:empty")
+            except OSError as e:
+                if e.errno != errno.EINVAL:
+                    raise
+                _bind_ro(mp, at)
+                bound.append(mp)
+        elif os.path.isfile(mp):
+            copy = os.path.join(files, mp.replace("/", "%"))
+            if not os.path.isdir(files):
+                os.mkdir(files)
+                _mount("tmpfs", files, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755")
+            try:
+                shutil.copyfile(mp, copy)
+                os.chmod(copy, stat.S_IMODE(os.stat(mp).st_mode))
+            except PermissionError:            # unreadable to us, so to the agent: bound as it is
+                copy = mp
+            _bind_ro(copy, at)
 
 
 def _in_root(R: str, path: str) -> str:
