@@ -93,8 +93,8 @@ def _host(setup, *args):
 
 
 _libc = ctypes.CDLL(None, use_errno=True)
-CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = (
-    0x20000, 0x4000000, 0x8000000, 0x10000000, 0x20000000, 0x40000000)
+CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = (
+    0x20000, 0x2000000, 0x4000000, 0x8000000, 0x10000000, 0x20000000, 0x40000000)
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
     1, 2, 4, 8, 32, 4096, 16384, 1 << 18)
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_SECCOMP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = (
@@ -210,6 +210,9 @@ def _child(cfg: dict) -> None:
     if os.read(fds["go"], 1) != b"c":
         sys.exit(1)
     os.close(fds.pop("go"))
+    # ... and a cgroup namespace rooted there: /proc/self/cgroup says "/", not the host's hierarchy and the
+    # sandbox's name in it (rt18b p04; Docker's default on cgroup v2)
+    _check(_libc.unshare(CLONE_NEWCGROUP), "unshare(cgroup)")
     pid = os.fork()                            # the first child in a new PID namespace is its pid 1
     if pid == 0:
         try:
