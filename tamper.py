@@ -3379,7 +3379,8 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
                or _config_above(c, p, name, above, shipped, workdir, home, deliverables)
                or _runner_config(c, p, name, shipped, tests, ships_tests, workdir, contents or {}, read,
                                  deliverables, programs, asked_path)
-               or _tool_settings(c, p, name, shipped, workdir, tools, contents or {}, read, deliverables)
+               or _tool_settings(c, p, name, shipped, workdir, tools, contents or {}, read, deliverables,
+                                 {t for t in tests if t != "/tests"})
                or _resolved(c, p, name, shipped, workdir, tools, contents or {}, read, deliverables, after,
                             lambda q: (t := resolve(q)) is not None and t not in by_path
                             and image.kind(t) == "file")
@@ -3647,19 +3648,23 @@ NPM_HOOKS = re.compile(r"test|start|restart|stop|install|prepare|pre.*|post.*")
 
 
 def _tool_settings(c: Change, p: str, name: str, shipped, workdir: str, tools: frozenset[str],
-                   contents: dict[str, str], read, deliverables: tuple) -> str | None:
-    """Why an entry of the agent's in the workdir (or below it) is the settings of a tool the verifier runs
-    on the agent's work (TOOL_SETTINGS, `tools`: those whose words the task's tests say), else None: one of
-    the tool's own files added, changed or, where the image had it, deleted; a table of a shared file
-    (pyproject.toml's [tool.ruff], setup.cfg's [flake8], package.json's scripts) that differs from the
-    image's. Not what the instruction asks for: the file by its path or name (a shared file's table: the
-    file and the tool's name), a .python-version that says a version (`uv init`), a new package.json (a
-    project the agent made), a shared file the task's setup made (its first text is not kept), what an
-    installed package ships (PYTHON_TREE: node_modules, site-packages).
+                   contents: dict[str, str], read, deliverables: tuple, tests: set[str] = frozenset()
+                   ) -> str | None:
+    """Why an entry of the agent's in the workdir (or below it), or on the path up from where the tests'
+    runner finds them outside it (`tests`: test.sh's copy in /tmp/crate reads /tmp/.cargo), is the settings
+    of a tool the verifier runs on the agent's work (TOOL_SETTINGS, `tools`: those whose words the task's
+    tests say), else None: one of the tool's own files added, changed or, where the image had it, deleted;
+    a table of a shared file (pyproject.toml's [tool.ruff], setup.cfg's [flake8], package.json's scripts)
+    that differs from the image's. Not what the instruction asks for: the file by its path or name (a
+    shared file's table: the file and the tool's name), a .python-version that says a version (`uv init`),
+    a new package.json (a project the agent made), a shared file the task's setup made (its first text is
+    not kept), what an installed package ships (PYTHON_TREE: node_modules, site-packages).
     `contents`: texts(), which reads pyproject.toml and SHARED_SETTINGS (one not read counts as changed);
     `read(p)`: the image's text at p."""
-    if not tools or c.kind == "dir" or not _SETTINGS_NAME.match(name) or not within(p, workdir) or (
-            c.kind == "gone" and shipped(p) is None):
+    d = os.path.dirname(p)
+    owner = os.path.dirname(d) if os.path.basename(d).startswith(".") else d      # /tmp/.cargo: /tmp's
+    if not tools or c.kind == "dir" or not _SETTINGS_NAME.match(name) or not (within(p, workdir) or any(
+            within(t, owner) for t in tests)) or (c.kind == "gone" and shipped(p) is None):
         return None
     if PYTHON_TREE.match(p):                   # an installed package's own (node_modules/x/.eslintrc.json,
         return None                            # a site-packages' pyproject.toml): no ancestor of the work

@@ -119,3 +119,11 @@ def test_tests_at_reads_what_pytest_is_given_and_where_tests_are_copied():
     assert at("uv run pytest /tests/test_outputs.py::test_a -rA") == ["/tests/test_outputs.py"]
     assert at("cp -r /tests /app") == ["/app", "/app/tests"]
     assert at("import pytest\nfrom x import y\n") == []       # a test file's words run nothing
+
+
+def test_a_tools_settings_up_from_where_test_sh_copies_its_tests_are_judged(tmp_path):
+    # cargo reads .cargo/config.toml from its cwd and every directory above, the workdir or not
+    copied = "cp -r /tests/crate /tmp/crate && cd /tmp/crate && cargo test\n"
+    runner = '[target.x86_64-unknown-linux-gnu]\nrunner = "/tmp/ok.sh"\n'
+    assert judge(tmp_path, {"/tmp/.cargo/config.toml": runner}, copied) == ["/tmp/.cargo/config.toml"]
+    assert judge(tmp_path, {"/srv/.cargo/config.toml": runner}, copied) == []     # not on its way up
