@@ -3604,11 +3604,11 @@ def _runner_config(c: Change, p: str, name: str, shipped, tests: set[str], ships
     else None. `tests`: where the runner finds the tests (/tests, what pytest is given, where test.sh copies
     tests/ to: Lookups.tests_at, joined to the workdir); `ships_tests(d)`: the image has a test file in d or
     below. On the path up from those or below them: a pytest file (PYTEST_OWN: conftest.py, pytest.ini, ...)
-    added or changed, unless the instruction gives its path, and a shared file's pytest table (PYTEST_TABLES)
-    that differs from the image's, unless the instruction names the file and pytest. Below where the runner
-    collects: a test module (TEST_FILE) added, changed or, where the image had it, deleted, unless the
-    instruction gives its path. In the workdir: the image's file the tests run by its path (a harness
-    script), changed or deleted, unless the instruction asks for it (`asked`)."""
+    added or changed, unless the instruction asks for it (`asked`: its path, a directory holding it), and a
+    shared file's pytest table (PYTEST_TABLES) that differs from the image's, unless the instruction names
+    the file and pytest. Below where the runner collects: a test module (TEST_FILE) added, changed or,
+    where the image had it, deleted, unless the instruction asks for it. In the workdir: the image's file
+    the tests run by its path (a harness script), changed or deleted, unless the instruction asks for it."""
     d, was = os.path.dirname(p), shipped(p)
     if c.kind == "dir" or c.kind == "gone" and was is None:
         return None
@@ -3620,14 +3620,14 @@ def _runner_config(c: Change, p: str, name: str, shipped, tests: set[str], ships
     if not (up or below or ships_tests(d)):
         return None
     absolute, bare, _ = deliverables
-    if name in PYTEST_OWN and c.kind != "gone" and p not in absolute:
+    if name in PYTEST_OWN and c.kind != "gone" and not asked(p):
         return "test-runner configuration where the runner finds the tests or above (pytest reads it)"
     if name in PYTEST_TABLES and c.kind != "gone" and not (
             (p in absolute or name in bare) and "pytest" in bare):
         mine = _table(contents.get(p) if c.kind == "file" else None, name, PYTEST_TABLES[name])
         if mine != (_table(read(p) or "", name, PYTEST_TABLES[name]) if was == "file" else {}):
             return f"{name}'s pytest table, which pytest reads as its configuration where it finds the tests"
-    if below and (TEST_FILE.fullmatch(name) or p in tests) and p not in absolute:
+    if below and (TEST_FILE.fullmatch(name) or p in tests) and not asked(p):
         return (f"{'deletes' if c.kind == 'gone' else 'changes' if was else 'adds'} a test module where the "
                 "tests' runner collects (pytest imports it with the tests)")
     return None

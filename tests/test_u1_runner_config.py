@@ -76,7 +76,9 @@ def test_a_new_test_module_where_pytest_collects_is_judged(tmp_path):
         "/app/test_aa.py"]
     assert judge(tmp_path, {"/app/tests/test_zz.py": "import _pytest\n"}, RUN_SHIPPED, SHIPPED) == [
         "/app/tests/test_zz.py"]
-    # pytest given a file collects nothing beside it; a venv's packages are never collected
+    # asked for; pytest given a file collects nothing beside it; a venv's packages are never collected
+    assert judge(tmp_path, {"/app/tests/test_zz.py": "def test_calc():\n    pass\n"}, RUN_SHIPPED, SHIPPED,
+                 instruction="Add unit tests for calc under /app/tests/.") == []
     assert judge(tmp_path, module, "cd /app && pytest /tests/test_outputs.py\n", SHIPPED) == []
     assert judge(tmp_path, {"/app/.venv/lib/python3.11/site-packages/x/test_y.py": ""},
                  "cd /app && pytest\n", SHIPPED) == []
