@@ -47,12 +47,6 @@ def image_cache():
             except ProcessLookupError:
                 break
             time.sleep(0.1)
-    # rm's walk first: the session's cache (the base and every layer the suite built, ~600 MB) took shutil's
-    # 26 s and rm's 14 s on a loaded machine; sandbox.rmtree takes what rm left (a mount inside, unwritable
-    # directories of a run that is not root's)
-    import subprocess
-    subprocess.run(["rm", "-rf", "--one-file-system", str(path)], stdin=subprocess.DEVNULL,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     import sandbox
     sandbox.rmtree(path)
 
