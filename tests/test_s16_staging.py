@@ -46,10 +46,13 @@ def test_a_copy_the_hosts_disk_cannot_stage_is_refused_before_any_is_written(tmp
 
 def test_a_verify_whose_tests_the_disk_cannot_stage_fails_as_the_machines_naming_the_task(tmp_path,
                                                                                          monkeypatch):
+    # the disk 1 GiB short of its reserve, so that 1 MiB of tests cannot be staged whatever other writers
+    # free meanwhile (256 MiB against ~0 free was that margin, and the ground check's reading of 16 MiB of
+    # the tests' zeros was 20-30 s of a loaded suite)
     path = make_task(tmp_path, toml="[verifier]\ntimeout_sec = 30\n", verifier_dockerfile=None)
-    sparse(path / "tests" / "blob.bin", 256 << 20)
+    sparse(path / "tests" / "blob.bin", 1 << 20)
     with harbor.start_task(harbor.load_task(path)) as env:
-        leave_free(monkeypatch, env.box.dir, 0)
-        with pytest.raises(sandbox.SandboxError, match=r"^task 't': staging tests: its files are 256 MiB") as e:
+        leave_free(monkeypatch, env.box.dir, -1024)
+        with pytest.raises(sandbox.SandboxError, match=r"^task 't': staging tests: its files are 1 MiB") as e:
             env.verify()
     assert harbor.outcome_of(e.value) == harbor.Outcome.MACHINE

@@ -349,7 +349,11 @@ def test_reading_what_the_tests_install_is_linear():
 ANSWER = "open('/app/answer.txt').read().strip() == '42'"
 CHECK = f"def console_main():\n    raise SystemExit(0 if {ANSWER} else 1)\n"
 REWARD = " && echo 1 > /logs/verifier/reward.txt || echo 0 > /logs/verifier/reward.txt\n"
-PIP_DOCKERFILE = """FROM debian:bookworm
+# apt's pip on the real base: the first three steps of test_reward_forgery's REAL_DOCKERFILE, whose layers
+# tests/real_base.py builds beside the other tests, so this module finds them made (FROM debian:bookworm
+# without the ENV keyed its own apt layer: the same install again, ~50 s of a loaded suite)
+PIP_DOCKERFILE = """FROM ubuntu:24.04
+ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update && apt-get install -y --no-install-recommends python3-pip && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 """
