@@ -3597,6 +3597,9 @@ PYTEST_TABLES = {"pyproject.toml": "tool.pytest", "tox.ini": "pytest", "setup.cf
 NORECURSE = re.compile(r"\..+|.*\.egg|_darcs|build|CVS|dist|node_modules|venv|\{arch\}")
 
 
+PROGRAM_NAME = re.compile(r"\.(sh|bash|py|pl|rb|js|mjs|php)$")
+
+
 def _runner_config(c: Change, p: str, name: str, shipped, tests: set[str], ships_tests, workdir: str,
                    contents: dict[str, str], read, deliverables: tuple, programs: frozenset[str], asked
                    ) -> str | None:
@@ -3612,7 +3615,10 @@ def _runner_config(c: Change, p: str, name: str, shipped, tests: set[str], ships
     d, was = os.path.dirname(p), shipped(p)
     if c.kind == "dir" or c.kind == "gone" and was is None:
         return None
-    if p in programs and within(p, workdir) and was is not None and not asked(p):
+    # a program: a script or binary by its first bytes or name (the tests' words name paths they only read
+    # too: env-key's `/app/run.env`, which its gen.py's error message spells, is the agent's to fix)
+    if p in programs and within(p, workdir) and was is not None and not asked(p) and (
+            PROGRAM_NAME.search(name) or (read(p) or "").startswith(("#!", "\x7fELF"))):
         return "changes the image's program that the tests run by its path (the tests' own harness)"
     up = any(within(t, d) for t in tests)                  # d is a place the runner finds or one above it
     below = any(within(p, t) and not any(NORECURSE.fullmatch(part) for part in p[len(t):].split("/"))
