@@ -1488,8 +1488,10 @@ UNOPENED = re.compile(r"^\S*python[\d.]*: can't open file '(?P<py>[^']+)'"
 # A program or path a shell says is missing or not executable: the deliverable's (under the workdir, or a
 # path the instruction names) is the agent's work left undone, never the task's runner (rt17a p01-p03, p25:
 # `/app/count.sh: No such file or directory` where the agent wrote nothing, or printed that line itself, or
-# took the x bit off its script, became the task's verifier error, in the control run as well).
-SHELL_MISSING = re.compile(r"(?:^|: )(?:line \d+: |\d+: )?(?P<p>[^:\s]*/[^:\s]*): (?:command not found|"
+# took the x bit off its script, became the task's verifier error, in the control run as well). The path's two
+# runs are possessive, split at its first '/': `[^:\s]*/[^:\s]*` tried every '/' of a line as the split,
+# quadratic (rt18a p04: a 16,000-char line of '/' held the GIL 3 s; every pattern here stays linear, tested).
+SHELL_MISSING = re.compile(r"(?:^|: )(?:line \d+: |\d+: )?(?P<p>[^:\s/]*+/[^:\s]*+): (?:command not found|"
                            r"No such file or directory|Permission denied|not found)$")
 
 
