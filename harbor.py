@@ -2136,19 +2136,24 @@ def _verify_in(env: Environment, task: Task, seed: int, state, staged: list[tupl
 # read after every file (system, global, the repository's, an include, config.worktree, a commondir's), so
 # no file the agent wrote can turn them back on; GIT_EDITOR & co. beat their config keys. What cannot be
 # turned off this way (filters, diff drivers and diff.external, merge drivers, `!` aliases, uploadpack) is
-# judged in the agent's config files by tamper.git_commands (README "Containment").
+# judged in the agent's config files by tamper.git_commands (README "Containment"). And what rewrites the
+# history or the status test.sh's git reports: replace refs (GIT_NO_REPLACE_OBJECTS, as `git
+# --no-replace-objects`: rt18a p10, `git replace <base> <its commit>` made `git checkout base -- tests/`
+# restore the agent's tests), the deprecated info/grafts file (GIT_GRAFT_FILE at a path that cannot exist:
+# no grafts and no deprecation hint) and the untracked cache (an index extension the agent writes).
 GIT_OFF = {"core.fsmonitor": "false", "core.hooksPath": "/dev/null", "core.sshCommand": "ssh",
            "core.askPass": "", "credential.helper": "",          # "" empties the list of helpers
            "protocol.ext.allow": "never", "commit.gpgSign": "false",
            "tag.gpgSign": "false", "push.gpgSign": "false", "log.showSignature": "false",
            "merge.verifySignatures": "false", "core.pager": "cat", "gc.auto": "0",
-           "maintenance.auto": "false"}
+           "maintenance.auto": "false", "core.untrackedCache": "false"}
 GIT_SAFE = {"GIT_CONFIG_COUNT": str(len(GIT_OFF)),
             **{f"GIT_CONFIG_{kv}_{i}": x for i, (k, v) in enumerate(GIT_OFF.items())
                for kv, x in (("KEY", k), ("VALUE", v))},
             "GIT_CONFIG_PARAMETERS": " ".join(f"'{k}={v}'" for k, v in GIT_OFF.items()),
             "GIT_PAGER": "cat", "GIT_EDITOR": "true", "GIT_SEQUENCE_EDITOR": "true", "GIT_ASKPASS": "",
             "SSH_ASKPASS": "", "GIT_TERMINAL_PROMPT": "0",
+            "GIT_NO_REPLACE_OBJECTS": "1", "GIT_GRAFT_FILE": "/dev/null/grafts",
             # a URL `<transport>::<address>` runs git-remote-<transport>, a program found on PATH or in git's
             # exec path, where the agent can put one: only git's own transports (rt13a p14: the agent's repo
             # config rewrote the remote with url.<base>.insteadOf, and `git fetch` ran its helper as root)
