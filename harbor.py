@@ -1846,9 +1846,16 @@ _MISSING_PROGRAM = re.compile(r"(?:^|: )(?:line \d+: )?([\w.+-]+): (?:command )?
 _MISSING_PATH = re.compile(r"(/[\w.@+/-]+): No such file or directory")
 
 
-def _tests_mention(task: Task, name: str, budget: int = 4 << 20) -> bool:
-    """Whether a file of the task's tests/ holds `name` as a word (its first `budget` bytes in all)."""
-    word = re.compile(rb"(?<![\w./-])" + re.escape(name.encode()) + rb"(?![\w.-])")
+# How tests look for a program or a path before they use it: `command -v X`, `which X`, `type [-P] X`, `hash
+# X`, `test -x X`, `[ -e X ]`, Python's `shutil.which("X")`. Linear: a fixed prefix, then the name.
+_PROBE = (rb"(?:(?<![\w-])(?:command\s++-[vV]|which|type(?:\s++-[aftpP]++)*+|hash|test\s++-[efx]"
+          rb"|\[\[?+\s++-[efx])\s++|which\(\s*+)[\"']?+")
+
+
+def _tests_mention(task: Task, name: str, budget: int = 4 << 20, before: bytes = rb"(?<![\w./-])") -> bool:
+    """Whether a file of the task's tests/ holds `name` as a word (its first `budget` bytes in all); after
+    a probe of it (`before`=_PROBE: the tests look for it before they use it)."""
+    word = re.compile(before + re.escape(name.encode()) + rb"(?![\w.-])")
     for d, _, files in os.walk(task.path / "tests"):
         for f in files:
             data = _task_file(os.path.join(d, f), budget)
@@ -1919,7 +1926,11 @@ def _control(env: Environment, task: Task, seed: int, named: tuple[str, ...] = (
                 # and not one they install themselves (rt16a p04: the agent's script called `bc` before
                 # or without test.sh's `apt-get install bc`, printed it missing, and its 0 became the
                 # task's verifier error): whether that install works is the control's own run's to say
-                if not _tests_mention(task, name) or name in installs.apt | installs.pip | installs.npm:
+                # nor one they look for before they use it (rt18a p02: `if command -v X; then X ...; fi`):
+                # the tests' own run never prints it missing, so only the agent's program could have; the
+                # control's run of test.sh below says whether the task's tests fail without it
+                if not _tests_mention(task, name) or name in installs.apt | installs.pip | installs.npm \
+                        or _tests_mention(task, name, before=_PROBE):
                     continue
                 r = control.run(f"{test} >/dev/null 2>&1", min(30.0, left()))
                 if r.timed_out:
