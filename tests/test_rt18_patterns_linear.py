@@ -1,7 +1,7 @@
 """Every pattern harbor.py and tamper.py run on text the task or the agent wrote is linear: each module-level
-pattern, used as the module uses it (search, match, ...), takes under 0.2 s on 50,000 characters built to make
-it backtrack (rt18a p04: SHELL_MISSING's two `[^:\\s]*` around a '/' took 3 s on a 16,000-char line of '/',
-~30 s at the output cap, run on test.sh's last lines with the GIL held)."""
+pattern, used as the module uses it (search, match, ...), takes under 0.5 s (a loaded machine's bound) on
+50,000 characters built to make it backtrack. rt18a p04: SHELL_MISSING's two `[^:\\s]*` around a '/' took 3 s
+on a 16,000-char line of '/' (33 s at 50,000), run on test.sh's last lines with the GIL held."""
 import re
 import time
 
@@ -11,7 +11,7 @@ import harbor
 import tamper
 
 N = 50_000
-BOUND = 0.2
+BOUND = 0.5                 # the slowest linear one (tamper._WORD.finditer) takes ~0.08 s, idle
 # runs that a greedy class can split many ways: separators, path characters, shell-message prefixes
 UNITS = ["/", " ", "a:", "a", ":", "a/", "/ ", "-", ".", "a.", "0.", "\t", "\n", "/a", "x:/", "..", "#", "a,",
          "${", "$", "line 1: ", "1: ", ": /", "a@", "\\", "'", '"', "= ", "[", "(", "'a' "]
