@@ -1433,12 +1433,12 @@ GIT_COMMAND_KEYS = {"fsmonitor", "hookspath", "sshcommand", "gitproxy", "alterna
 GIT_FALSE = {"false", "no", "off", "0", ""}
 # Keys that move where git reads or writes, or what it looks at, judged as the command keys are (rt18a p26:
 # `core.worktree` sent test.sh's `git checkout base -- tests/` to another directory): the work tree, a
-# bare repository (no work tree at all), a per-worktree config, and ignoreStat (every file git adds is
-# marked assume-unchanged: its edits unseen). The value git reads as false is no redirection (`git init`
-# writes `bare = false`). A sparse checkout is not judged here (`git sparse-checkout` in a linked worktree
-# is ordinary): what it hides, it hides by the index's skip-worktree bits, which index_hidden reads.
-GIT_REDIRECT_KEYS = {("core", "worktree"), ("core", "bare"), ("core", "ignorestat"),
-                     ("extensions", "worktreeconfig")}
+# bare repository (no work tree at all) and ignoreStat (every file git adds is marked assume-unchanged: its
+# edits unseen). The value git reads as false is no redirection (`git init` writes `bare = false`). Not
+# judged here: extensions.worktreeConfig (the config.worktree it makes git read is judged by content, as
+# GIT_CONFIGS), a sparse checkout (`git sparse-checkout` in a linked worktree is ordinary: what it hides,
+# it hides by the index's skip-worktree bits, which index_hidden reads).
+GIT_REDIRECT_KEYS = {("core", "worktree"), ("core", "bare"), ("core", "ignorestat")}
 # The global configs (`git config --system` and `--global`: CONFIG's "git" paths that git reads as a config)
 # are judged by content, not by path: `git config --global user.email` before a commit is what most agents
 # do in a git task. An agent-made or changed one is tampering unless it parses as git parses it

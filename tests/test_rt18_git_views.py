@@ -1,7 +1,7 @@
 """test.sh's git reads the repository's objects and work tree as they are, never through the agent's
 redirections (rt18a p10, p23, p26). Three layers: harbor.GIT_SAFE turns off what rewrites history views for
 every verifier process (replace refs, grafts, the untracked cache); tamper.git_commands judges repository
-config keys that move where git reads or writes (core.worktree, bare, ignoreStat, worktreeConfig) as it
+config keys that move where git reads or writes (core.worktree, bare, ignoreStat) as it
 judges the keys that run a command; and the agent's index is read for the flags that make git report an
 edited file unchanged (assume-unchanged, skip-worktree), for which git has no setting."""
 import os
@@ -56,7 +56,6 @@ def test_a_graft_does_not_change_the_history_test_shs_git_reads(repo):
 @pytest.mark.parametrize("config,entry", [
     ("[core]\n\tbare = false\n\tworktree = /app/.wt\n", "core.worktree = /app/.wt"),
     ("[core]\n\tignoreStat\n", "core.ignorestat = None"),
-    ("[extensions]\n\tworktreeConfig = true\n", "extensions.worktreeconfig = true"),
     ("[core]\n\tbare = true\n", "core.bare = true"),
 ])
 def test_a_repository_config_key_that_redirects_git_is_judged(config, entry):
@@ -65,7 +64,8 @@ def test_a_repository_config_key_that_redirects_git_is_judged(config, entry):
 
 def test_an_ordinary_repository_config_redirects_nothing():
     assert tamper.git_commands("[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n"
-                               "\tlogallrefupdates = true\n\tsparseCheckout = false\n") == []
+                               "\tlogallrefupdates = true\n\tsparseCheckout = true\n[extensions]\n"
+                               "\tworktreeConfig = true\n") == []
 
 
 def test_core_worktree_in_the_agents_repository_is_tampered(tmp_path):
