@@ -1621,7 +1621,7 @@ def index_hidden(data: bytes) -> list[str] | None:
             extended = flags & 0x4000 and version >= 3
             ext = int.from_bytes(data[head + 2:head + 4], "big") if extended else 0
             name = head + 2 + (2 if extended else 0)
-            if version == 4:                   # a varint: bytes to strip from the previous path, then the rest
+            if version == 4:                   # a varint (what to strip from the previous path), the rest
                 c = data[name] if name < len(data) else 0
                 strip, name = c & 127, name + 1
                 while c & 128 and name < len(data):

@@ -9,7 +9,8 @@ from test_harbor_episodes import make_task
 
 LINE = "/tests/test.sh: line 3: nosuchlint-rt18: command not found"
 REST = ('out=$(bash /app/run.sh 2>&1)\necho "$out"\n'
-        'if [ "$out" = 42 ]; then echo 1 > /logs/verifier/reward.txt; else echo 0 > /logs/verifier/reward.txt; fi\n')
+        'if [ "$out" = 42 ]; then echo 1 > /logs/verifier/reward.txt; '
+        'else echo 0 > /logs/verifier/reward.txt; fi\n')
 PROBES = {
     "command -v": "if command -v nosuchlint-rt18 >/dev/null; then nosuchlint-rt18 /app/run.sh; fi\n",
     "which": "which nosuchlint-rt18 >/dev/null 2>&1 && nosuchlint-rt18 /app/run.sh\n",
