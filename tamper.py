@@ -851,6 +851,11 @@ class Image:
     def read(self, path: str, limit: int = 1 << 16) -> str | None:
         """The text of the image's regular file at `path` (the top layer that has the name; a whiteout or
         anything but a regular file there: None), at most `limit` bytes, never through a link."""
+        data = self.read_bytes(path, limit)
+        return None if data is None else data.decode("utf-8", "replace")
+
+    def read_bytes(self, path: str, limit: int = 1 << 16) -> bytes | None:
+        """read(), undecoded (a git index)."""
         found = self._find(path)
         if found is None:
             return None
@@ -860,7 +865,7 @@ class Image:
                 return None
             f = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
             with os.fdopen(f, "rb") as h:
-                return h.read(limit).decode("utf-8", "replace")
+                return h.read(limit)
         except OSError:
             return None
         finally:
@@ -1729,7 +1734,7 @@ def texts(layer: str, changes: list[Change], image=None, budget: Budget | None =
         if c.kind in ("gone", "dir"):
             continue
         if GIT_INDEXES.fullmatch(name) and in_git_dir(os.path.dirname(c.path)):
-            if hidden := _index(layer, c, budget):
+            if hidden := _index(layer, c, budget, image):
                 out[c.path] = hidden
             continue
         git = name in GIT_CONFIGS and in_git_dir(os.path.dirname(c.path))
@@ -1768,10 +1773,11 @@ def texts(layer: str, changes: list[Change], image=None, budget: Budget | None =
             **(package_names(layer, changes, budget) if records else {})}
 
 
-def _index(layer: str, c: Change, budget: Budget) -> str | None:
-    """texts()'s word on a git index of the layer: INDEX_HIDES and the paths it flags (index_hidden),
-    NOT_REGULAR for a link (git opens it through one), "\x00" past the episode's texts, else None (none
-    flagged, or no index git would read: git refuses one that does not parse)."""
+def _index(layer: str, c: Change, budget: Budget, image=None) -> str | None:
+    """texts()'s word on a git index of the layer: INDEX_HIDES and the paths it flags (index_hidden) that
+    the image's own index there does not (a sparse checkout the image was built with), NOT_REGULAR for a
+    link (git opens it through one), "\x00" past the episode's texts, else None (none flagged, or no index
+    git would read: git refuses one that does not parse)."""
     if c.kind != "file":
         return NOT_REGULAR
     dfd = _open_dir(layer, os.path.dirname(c.path))
@@ -1785,6 +1791,9 @@ def _index(layer: str, c: Change, budget: Budget) -> str | None:
         return "\x00"
     budget.left -= len(data)
     hidden = index_hidden(data)
+    if hidden and hasattr(image, "read_bytes") and (own := image.read_bytes(c.path, max(budget.left, 0))):
+        budget.left -= len(own)
+        hidden = [p for p in hidden if p not in set(index_hidden(own) or ())]
     return INDEX_HIDES + "\n".join(hidden) if hidden else None
 
 

@@ -91,3 +91,22 @@ def test_the_agents_index_that_hides_an_edit_is_tampered(tmp_path, repo):
     git(repo, "update-index", "--no-assume-unchanged", "tests/x.py")
     shutil.copy(repo / ".git/index", os.path.join(layer, "app/.git/index"))
     assert verdict(layer) == []
+
+
+def test_a_flag_the_images_own_index_holds_is_not_the_agents(tmp_path, repo):
+    # an image built with a sparse checkout: its index marks a path skip-worktree; `git status` in the
+    # episode rewrites the index with that bit kept, and a new flag of the agent's is still judged
+    (tmp_path / "root/app/.git/objects").mkdir(parents=True)
+    (tmp_path / "root/app/.git/HEAD").write_text("ref: refs/heads/main\n")
+    git(repo, "update-index", "--skip-worktree", "tests/x.py")
+    shutil.copy(repo / ".git/index", tmp_path / "root/app/.git/index")
+    image = tamper.Image([str(tmp_path / "root")])
+    layer = layer_of(tmp_path, {"app/.git/HEAD": "ref: refs/heads/main\n"})
+    shutil.copy(repo / ".git/index", os.path.join(layer, "app/.git/index"))
+    changes = tamper.listing(layer)
+    assert tamper.texts(layer, changes, image) == {}
+    (repo / "tests/y.py").write_text("y\n")
+    git(repo, "add", "tests/y.py")
+    git(repo, "update-index", "--assume-unchanged", "tests/y.py")
+    shutil.copy(repo / ".git/index", os.path.join(layer, "app/.git/index"))
+    assert tamper.texts(layer, changes, image) == {"/app/.git/index": tamper.INDEX_HIDES + "tests/y.py"}
