@@ -1488,8 +1488,10 @@ UNOPENED = re.compile(r"^\S*python[\d.]*: can't open file '(?P<py>[^']+)'"
 # A program or path a shell says is missing or not executable: the deliverable's (under the workdir, or a
 # path the instruction names) is the agent's work left undone, never the task's runner (rt17a p01-p03, p25:
 # `/app/count.sh: No such file or directory` where the agent wrote nothing, or printed that line itself, or
-# took the x bit off its script, became the task's verifier error, in the control run as well).
-SHELL_MISSING = re.compile(r"(?:^|: )(?:line \d+: |\d+: )?(?P<p>[^:\s]*/[^:\s]*): (?:command not found|"
+# took the x bit off its script, became the task's verifier error, in the control run as well). The path's two
+# runs are possessive, split at its first '/': `[^:\s]*/[^:\s]*` tried every '/' of a line as the split,
+# quadratic (rt18a p04: a 16,000-char line of '/' held the GIL 3 s; every pattern here stays linear, tested).
+SHELL_MISSING = re.compile(r"(?:^|: )(?:line \d+: |\d+: )?(?P<p>[^:\s/]*+/[^:\s]*+): (?:command not found|"
                            r"No such file or directory|Permission denied|not found)$")
 
 
@@ -1844,9 +1846,16 @@ _MISSING_PROGRAM = re.compile(r"(?:^|: )(?:line \d+: )?([\w.+-]+): (?:command )?
 _MISSING_PATH = re.compile(r"(/[\w.@+/-]+): No such file or directory")
 
 
-def _tests_mention(task: Task, name: str, budget: int = 4 << 20) -> bool:
-    """Whether a file of the task's tests/ holds `name` as a word (its first `budget` bytes in all)."""
-    word = re.compile(rb"(?<![\w./-])" + re.escape(name.encode()) + rb"(?![\w.-])")
+# How tests look for a program or a path before they use it: `command -v X`, `which X`, `type [-P] X`, `hash
+# X`, `test -x X`, `[ -e X ]`, Python's `shutil.which("X")`. Linear: a fixed prefix, then the name.
+_PROBE = (rb"(?:(?<![\w-])(?:command\s++-[vV]|which|type(?:\s++-[aftpP]++)*+|hash|test\s++-[efx]"
+          rb"|\[\[?+\s++-[efx])\s++|which\(\s*+)[\"']?+")
+
+
+def _tests_mention(task: Task, name: str, budget: int = 4 << 20, before: bytes = rb"(?<![\w./-])") -> bool:
+    """Whether a file of the task's tests/ holds `name` as a word (its first `budget` bytes in all); after
+    a probe of it (`before`=_PROBE: the tests look for it before they use it)."""
+    word = re.compile(before + re.escape(name.encode()) + rb"(?![\w.-])")
     for d, _, files in os.walk(task.path / "tests"):
         for f in files:
             data = _task_file(os.path.join(d, f), budget)
@@ -1917,7 +1926,11 @@ def _control(env: Environment, task: Task, seed: int, named: tuple[str, ...] = (
                 # and not one they install themselves (rt16a p04: the agent's script called `bc` before
                 # or without test.sh's `apt-get install bc`, printed it missing, and its 0 became the
                 # task's verifier error): whether that install works is the control's own run's to say
-                if not _tests_mention(task, name) or name in installs.apt | installs.pip | installs.npm:
+                # nor one they look for before they use it (rt18a p02: `if command -v X; then X ...; fi`):
+                # the tests' own run never prints it missing, so only the agent's program could have; the
+                # control's run of test.sh below says whether the task's tests fail without it
+                if not _tests_mention(task, name) or name in installs.apt | installs.pip | installs.npm \
+                        or _tests_mention(task, name, before=_PROBE):
                     continue
                 r = control.run(f"{test} >/dev/null 2>&1", min(30.0, left()))
                 if r.timed_out:
@@ -2134,19 +2147,24 @@ def _verify_in(env: Environment, task: Task, seed: int, state, staged: list[tupl
 # read after every file (system, global, the repository's, an include, config.worktree, a commondir's), so
 # no file the agent wrote can turn them back on; GIT_EDITOR & co. beat their config keys. What cannot be
 # turned off this way (filters, diff drivers and diff.external, merge drivers, `!` aliases, uploadpack) is
-# judged in the agent's config files by tamper.git_commands (README "Containment").
+# judged in the agent's config files by tamper.git_commands (README "Containment"). And what rewrites the
+# history or the status test.sh's git reports: replace refs (GIT_NO_REPLACE_OBJECTS, as `git
+# --no-replace-objects`: rt18a p10, `git replace <base> <its commit>` made `git checkout base -- tests/`
+# restore the agent's tests), the deprecated info/grafts file (GIT_GRAFT_FILE at a path that cannot exist:
+# no grafts and no deprecation hint) and the untracked cache (an index extension the agent writes).
 GIT_OFF = {"core.fsmonitor": "false", "core.hooksPath": "/dev/null", "core.sshCommand": "ssh",
            "core.askPass": "", "credential.helper": "",          # "" empties the list of helpers
            "protocol.ext.allow": "never", "commit.gpgSign": "false",
            "tag.gpgSign": "false", "push.gpgSign": "false", "log.showSignature": "false",
            "merge.verifySignatures": "false", "core.pager": "cat", "gc.auto": "0",
-           "maintenance.auto": "false"}
+           "maintenance.auto": "false", "core.untrackedCache": "false"}
 GIT_SAFE = {"GIT_CONFIG_COUNT": str(len(GIT_OFF)),
             **{f"GIT_CONFIG_{kv}_{i}": x for i, (k, v) in enumerate(GIT_OFF.items())
                for kv, x in (("KEY", k), ("VALUE", v))},
             "GIT_CONFIG_PARAMETERS": " ".join(f"'{k}={v}'" for k, v in GIT_OFF.items()),
             "GIT_PAGER": "cat", "GIT_EDITOR": "true", "GIT_SEQUENCE_EDITOR": "true", "GIT_ASKPASS": "",
             "SSH_ASKPASS": "", "GIT_TERMINAL_PROMPT": "0",
+            "GIT_NO_REPLACE_OBJECTS": "1", "GIT_GRAFT_FILE": "/dev/null/grafts",
             # a URL `<transport>::<address>` runs git-remote-<transport>, a program found on PATH or in git's
             # exec path, where the agent can put one: only git's own transports (rt13a p14: the agent's repo
             # config rewrote the remote with url.<base>.insteadOf, and `git fetch` ran its helper as root)
