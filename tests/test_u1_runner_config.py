@@ -100,6 +100,14 @@ def test_the_images_test_file_and_harness_in_the_workdir_are_the_tests(tmp_path)
                  instruction="Fix the test in /app/tests/test_x.py.") == []
 
 
+def test_a_data_file_in_the_workdir_the_tests_words_spell_is_no_harness(tmp_path):
+    # env-key (a built-in task): its gen.py's error message spells /app/run.env, which the tests' words
+    # reader counts among the paths they run; the agent is asked to add a line to it. Not a program: its own.
+    run_env = {"/app/run.env": "LOG=info\n", "/app/run.py": "import sys\n"}
+    assert judge(tmp_path, {"/app/run.env": "LOG=info\nKEY=v\n"}, "python3 /tests/check.py\n", run_env,
+                 programs={"/app/run.env"}) == []
+
+
 @pytest.mark.parametrize("path, text, test_sh", [
     ("/app/.cargo/config.toml", '[target.x86_64-unknown-linux-gnu]\nrunner = "/app/ok.sh"\n', "cargo test"),
     ("/app/.cargo/config", '[alias]\ntest = "run --bin ok"\n', "cargo test"),
