@@ -2157,7 +2157,10 @@ GIT_OFF = {"core.fsmonitor": "false", "core.hooksPath": "/dev/null", "core.sshCo
            "protocol.ext.allow": "never", "commit.gpgSign": "false",
            "tag.gpgSign": "false", "push.gpgSign": "false", "log.showSignature": "false",
            "merge.verifySignatures": "false", "core.pager": "cat", "gc.auto": "0",
-           "maintenance.auto": "false", "core.untrackedCache": "false"}
+           "maintenance.auto": "false", "core.untrackedCache": "false",
+           # git's caches of history, which a reader trusts over the objects: a forged commit-graph gives a
+           # commit another tree or parents, a forged multi-pack-index an object another's bytes (u3)
+           "core.commitGraph": "false", "core.multiPackIndex": "false"}
 GIT_SAFE = {"GIT_CONFIG_COUNT": str(len(GIT_OFF)),
             **{f"GIT_CONFIG_{kv}_{i}": x for i, (k, v) in enumerate(GIT_OFF.items())
                for kv, x in (("KEY", k), ("VALUE", v))},

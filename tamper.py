@@ -194,7 +194,10 @@ The invariants, each a class of forgery (not a list of attacks):
      HEAD, objects, refs or commondir, in the layer or the image; or a link there), parsed as git parses
      it (git_config), with a key that runs a command (git_commands: core.fsmonitor, hooksPath, a filter
      or driver, diff.external, a `!` value, an include). harbor.GIT_OFF turns off what it can. The
-     global configs (GIT_GLOBAL) are read too, as evidence: one not read stays CONFIG's.
+     global configs (GIT_GLOBAL) are read too, as evidence: one not read stays CONFIG's. And what makes
+     a repository's shipped history read otherwise (git_history): a loose object or pack whose bytes are
+     not what its name says, a shipped pack file changed, a new alternates or shallow file, a shipped
+     tag moved, shadowed or (one the task's setup made) deleted.
      Wherever a file is judged by its content (these, /etc/passwd, dpkg's database, the loader's libraries
      and ld.so.cache), the agent's entry there must be a regular file: anything else (a FIFO a survivor
      feeds when the verifier opens it, a socket, a link read through) is refused, never skipped
@@ -225,6 +228,7 @@ import sys
 import threading
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass
 from sys import stdlib_module_names
 
@@ -1783,7 +1787,7 @@ def texts(layer: str, changes: list[Change], image=None, budget: Budget | None =
         out[c.path] = "\x00" if text is None else text               # too big to read: refused
         if c.path == STATUS and text is not None:
             conffiles = set(_conffiles(text))
-    return {**out, **owners(layer, changes, *guarded, budget, image),
+    return {**out, **git_history(layer, changes, image), **owners(layer, changes, *guarded, budget, image),
             **(package_names(layer, changes, budget) if records else {})}
 
 
@@ -1809,6 +1813,231 @@ def _index(layer: str, c: Change, budget: Budget, image=None) -> str | None:
         budget.left -= len(own)
         hidden = [p for p in hidden if p not in set(index_hidden(own) or ())]
     return INDEX_HIDES + "\n".join(hidden) if hidden else None
+
+
+# The image's history as test.sh's git reads it (`git checkout base -- tests/`, `git diff --quiet base`): the
+# names it resolves and the objects they name. The agent's branch moves and it adds objects; what the image
+# shipped stays the image's. git names an object by its hash but never checks the hash on an ordinary read,
+# so an object file rewritten under the image's name (a loose one, or a shipped pack or its .idx) changes
+# what `base:tests/x.py` is; and `git tag -f base HEAD` moves the name itself. Judged, in a git directory the
+# image shipped (HEAD and objects/ there): a loose object of the agent's whose inflated bytes do not hash
+# to its name (a loose object is judged by content, not bytes: git may write it again, compressed anew);
+# a file of objects/pack/ the image shipped, changed (an honest write of an object the pack holds only
+# touches its mtime: the same bytes); a new or changed objects/info/alternates (objects read from elsewhere)
+# or shallow (commits git takes for parentless); a tag of the image's that no longer resolves, by git's
+# own rules (refs/<name> first, then refs/tags/<name>; loose before packed-refs), to what it did:
+# `git pack-refs`/`git gc` keep every value. Deleting shipped objects is gc's right, and git's caches of
+# history (commit-graph, multi-pack-index), which could give a commit another tree, are not read by the
+# verifier's git at all (harbor.GIT_OFF). Not judged: a new pack holding another object under a shipped
+# name (git reads packs before loose objects, newest first): judging it means inflating and resolving its
+# deltas, as `git index-pack` does.
+GIT_HISTORY = re.compile(r"objects/(?P<loose>[0-9a-f]{2}/[0-9a-f]{38}(?:[0-9a-f]{24})?)|objects/pack/[^/]+"
+                         r"|objects/info/alternates|shallow|packed-refs|refs/.+")
+GIT_HISTORY_IN = re.compile(r"/(?:objects|refs)/|/(?:packed-refs|shallow)$")     # a cheap first look
+HISTORY = "\x05"                              # texts(): why the image's history reads otherwise follows
+SETUP_ONLY = "\x06"                           # texts(): as HISTORY, only where the task's setup made the path
+SETUP_TAG = re.compile(r".+/refs/tags/.+")
+OBJECT_BYTES = 512 << 20                      # compared or inflated per layer; past it, refused
+
+
+def loose_object_ok(name: str, data: bytes, cap: int) -> bool | None:
+    """Whether a loose object's file (`name`: its 40 or 64 hex digits, SHA-1 or SHA-256) inflates whole to
+    bytes that hash to its name, as `git fsck` checks; None past `cap` bytes inflated."""
+    z = zlib.decompressobj()
+    try:
+        body = z.decompress(data, cap + 1)
+    except zlib.error:
+        return False
+    if len(body) > cap:
+        return None
+    return z.eof and not z.unused_data and (hashlib.sha1 if len(name) == 40 else hashlib.sha256)(
+        body).hexdigest() == name
+
+
+def packed_refs(text: str | None) -> dict[str, str]:
+    """{refname: value} of a packed-refs file (its `^peeled` lines and header skipped)."""
+    out = {}
+    for line in (text or "").splitlines():
+        value, _, name = line.partition(" ")
+        if name and not line.startswith(("#", "^")):
+            out[name.strip()] = value
+    return out
+
+
+def _image_tags(image, gitdir: str, under: str = "refs/tags", depth: int = 0) -> set[str]:
+    """The loose tag names of the image's repository (refs/tags/a/b: 'a/b'), walked through no link."""
+    out = set()
+    for n in image.names(f"{gitdir}/{under}") if depth < 16 else ():
+        kind = image.kind(f"{gitdir}/{under}/{n}")
+        if kind == "dir":
+            out |= {f"{n}/{t}" for t in _image_tags(image, gitdir, f"{under}/{n}", depth + 1)}
+        elif kind == "file":
+            out.add(n)
+    return out
+
+
+def git_history(layer: str, changes: list[Change], image) -> dict[str, str]:
+    """{path: HISTORY or SETUP_ONLY + why} for the changes that make a repository's history read otherwise
+    (GIT_HISTORY): of a repository the image shipped, judged against the image's files; of one in the layer
+    (FROM host, the task's setup made it: tampered() keeps a SETUP_ONLY word only where the setup made the
+    path, and judges a setup-made tag deleted), judged by what the files say of themselves."""
+    out: dict[str, str] = {}
+    if not hasattr(image, "read"):            # a volume's files: no image's repository there
+        return out
+    by_path = {c.path: c for c in changes}
+    kind = lambda p: getattr(by_path.get(p), "kind", None)                          # noqa: E731
+    dirs: dict[str, str | None] = {}
+    left = [OBJECT_BYTES]
+
+    def gitdir(path: str) -> tuple[str, str, str] | None:
+        """(the git directory `path` is in, the rest of the path, "image" or "layer": who made it)."""
+        parts = path.split("/")
+        for i in range(len(parts) - 1, 1, -1):
+            d, rest = "/".join(parts[:i]), "/".join(parts[i:])
+            if GIT_HISTORY.fullmatch(rest):
+                if d not in dirs:
+                    shipped = image.kind(f"{d}/HEAD") == "file" and image.kind(f"{d}/objects") == "dir"
+                    dirs[d] = ("image" if shipped else "layer" if kind(f"{d}/HEAD") == "file"
+                               and kind(f"{d}/objects") == "dir" else None)
+                if dirs[d]:
+                    return d, rest, dirs[d]
+        return None
+
+    def final(d: str, rel: str) -> str | None:
+        """The text of `rel` in git directory d as the verifier sees it: the layer's, else the image's."""
+        p = q = f"{d}/{rel}"
+        while q != d:
+            c = by_path.get(q)
+            if c is not None and (q == p or c.kind != "dir" or c.opaque):
+                if c.kind != "file" or q != p:
+                    return None
+                return _text(layer, p, 1 << 24, Budget())
+            q = os.path.dirname(q)
+        return image.read(p, 1 << 24) if image.kind(p) == "file" else None
+
+    def was(d: str, rel: str) -> str | None:
+        return image.read(f"{d}/{rel}", 1 << 24) if image.kind(f"{d}/{rel}") == "file" else None
+
+    def resolve(d: str, tag: str, read) -> str | None:
+        """What `git rev-parse <tag>` reads: refs/<tag>, then refs/tags/<tag>, each loose then packed."""
+        packed = packed_refs(read(d, "packed-refs"))
+        for ref in (f"refs/{tag}", f"refs/tags/{tag}"):
+            loose = read(d, ref)
+            if loose is not None or ref in packed:
+                return (loose or "").strip() if loose is not None else packed[ref]
+        return None
+
+    refs_moved = set()
+    for c in changes:
+        found = gitdir(c.path) if GIT_HISTORY_IN.search(c.path) else None
+        if found is None or c.kind == "dir":
+            continue
+        d, rest, who = found
+        m = GIT_HISTORY.fullmatch(rest)
+        if who == "image" and (rest.startswith("refs/") or rest == "packed-refs"):
+            refs_moved.add(d)
+        elif c.kind == "gone":
+            continue                           # gc's right (a shallow file gone: git reads more, not less)
+        elif c.kind != "file":
+            out[c.path] = HISTORY + f"not a regular file where git reads the history ({c.kind})"
+        elif rest.startswith("refs/tags/"):
+            out[c.path] = SETUP_ONLY + "a tag the task's setup made, moved"
+        elif rest.startswith("refs/"):         # refs/<name>, which git reads before refs/tags/<name>
+            tag = rest[len("refs/"):]
+            if kind(f"{d}/refs/tags/{tag}") == "file" or f"refs/tags/{tag}" in packed_refs(
+                    final(d, "packed-refs")):
+                out[c.path] = HISTORY + f"shadows the tag {tag!r}"
+        elif rest == "packed-refs":
+            if any(r.startswith("refs/tags/") for r in packed_refs(final(d, "packed-refs"))):
+                out[c.path] = SETUP_ONLY + "the tags the task's setup packed, rewritten"
+        elif m.group("loose"):
+            data = _text_bytes(layer, c.path, left[0])
+            ok = None if data is None else loose_object_ok(m.group("loose").replace("/", ""), data, left[0])
+            left[0] -= len(data or b"")
+            if ok is None:                     # past the budget: the setup's own are many, and unchanged
+                out[c.path] = (HISTORY if who == "image" else SETUP_ONLY) + (
+                    f"a loose object past the {OBJECT_BYTES >> 20} MiB this check reads")
+            elif not ok:
+                out[c.path] = HISTORY + "a loose object whose content is not the object its name is"
+        elif rest.startswith("objects/pack/") and (who == "layer" or image.kind(c.path) is None):
+            if rest.endswith(".pack") and not (ok := pack_ok(layer, c.path, left)):
+                out[c.path] = (SETUP_ONLY if ok is None and who == "layer" else HISTORY) + (
+                    "a pack whose bytes are not those its name and checksum are of" if ok is not None else
+                    f"a pack past the {OBJECT_BYTES >> 20} MiB this check reads")
+            elif not rest.endswith(".pack") and who == "layer":   # git only ever touches a .pack again
+                out[c.path] = SETUP_ONLY + "a file of a pack the task's setup made, changed"
+        elif not (who == "image" and image.kind(c.path) == "file" and same_as_image(image, layer, c.path, c,
+                                                                                     left)):
+            out[c.path] = HISTORY + ("the image's file, changed" if who == "image" and image.kind(c.path) else
+                                     "objects read from elsewhere, or commits taken for parentless")
+    for d in sorted(refs_moved):
+        tags = _image_tags(image, d) | {r[len("refs/tags/"):] for r in packed_refs(was(d, "packed-refs"))
+                                        if r.startswith("refs/tags/")}
+        for tag in sorted(tags):
+            before, after = resolve(d, tag, was), resolve(d, tag, final)
+            if before != after:
+                # the file git now reads the name from (a loose ref deleted by pack-refs is not)
+                at = next((q for gone in (False, True)
+                           for r in (f"refs/{tag}", f"refs/tags/{tag}", "packed-refs")
+                           for q in _up(f"{d}/{r}", d) if q in by_path and (by_path[q].kind == "gone") == gone
+                           and (q == f"{d}/{r}" or by_path[q].kind != "dir" or by_path[q].opaque)), None)
+                if at is not None:
+                    out[at] = HISTORY + f"the image's tag {tag!r} reads {after} (was {before})"
+    return out
+
+
+def pack_ok(layer: str, path: str, left: list[int]) -> bool | None:
+    """Whether the layer's pack at `path` (pack-<hash>.pack) ends with the hash of its other bytes and is
+    named by it, as git names every pack it writes; None past left[0] bytes read."""
+    name = os.path.basename(path)[len("pack-"):-len(".pack")]
+    h = hashlib.sha1() if len(name) == 40 else hashlib.sha256()
+    dfd = _open_dir(layer, os.path.dirname(path))
+    if dfd is None:
+        return False
+    try:
+        fd = os.open(os.path.basename(path), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dfd)
+    except OSError:
+        return False
+    finally:
+        os.close(dfd)
+    try:
+        st = os.fstat(fd)
+        size = st.st_size - h.digest_size
+        if st.st_size > left[0]:
+            return None
+        if not stat.S_ISREG(st.st_mode) or size < 0:
+            return False
+        left[0] -= st.st_size
+        at = 0
+        while at < size:
+            chunk = os.pread(fd, min(1 << 20, size - at), at)
+            if not chunk:
+                return False
+            h.update(chunk)
+            at += len(chunk)
+        return os.pread(fd, h.digest_size, size) == h.digest() and h.hexdigest() == name
+    finally:
+        os.close(fd)
+
+
+def _up(path: str, top: str) -> list[str]:
+    """path and its parents below top, deepest first."""
+    out = []
+    while path != top and within(path, top):
+        out.append(path)
+        path = os.path.dirname(path)
+    return out
+
+
+def _text_bytes(layer: str, path: str, cap: int) -> bytes | None:
+    """The layer's regular file at `path`, None past `cap` bytes or if it is not one."""
+    dfd = _open_dir(layer, os.path.dirname(path))
+    if dfd is None:
+        return None
+    try:
+        return _read(dfd, os.path.basename(path), max(cap, 0))
+    finally:
+        os.close(dfd)
 
 
 def _text(layer: str, path: str, cap: int, budget: Budget, digest: bool = False) -> str | None:
@@ -3258,6 +3487,9 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
     (_verifier_installs). `seconds`: the CPU the judging may take (JUDGE_SECONDS; after the tests, what the
     check before them left of it); past it the layer is refused whole."""
     baseline = baseline or {}
+    # a SETUP_ONLY word (git_history) stands only where the task's setup made the path
+    contents = {p: t for p, t in (contents or {}).items()
+                if not (t.startswith(SETUP_ONLY) and p not in baseline)}
     imports = SYS_PATH_ZERO | imports          # every stdlib module, named by a test or not (rt10a p21)
     unchecked = [c for c in changes if c.kind == "unchecked"]
     if unchecked:                              # nothing else is judged: refused whole, and cheaply
@@ -3500,6 +3732,11 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
                                    lambda q: q in removable and q not in programs, run_dirs))
         if why:
             bad.append(f"{p} ({why})")
+    # a tag the task's setup made and the agent deleted: its name resolves elsewhere now (a branch, a
+    # packed-refs entry), to what no file of the setup's says it was (git_history)
+    listed = {c.path for c in changes}
+    bad += [f"{p} (a tag the task's setup made, deleted: test.sh's git reads the name elsewhere)"
+            for p in sorted(baseline) if SETUP_TAG.fullmatch(p) and p not in listed]
     if after is not None and installs is not None and (installs.pip or installs.apt or installs.npm):
         was = (read(STATUS, STATUS_BYTES) or "") if image.kind(STATUS) == "file" else ""
         bad += _verifier_installs(changes, made, baseline, contents or {}, installs,
@@ -4751,6 +4988,8 @@ def _says(p: str, text: str | None, image=None, groups: dict | None = None) -> s
     if text.startswith(INDEX_HIDES):
         return ("a repository index that hides changes from git (assume-unchanged or skip-worktree: "
                 f"{', '.join(text[1:].splitlines())[:160]})")
+    if text.startswith((HISTORY, SETUP_ONLY)):
+        return f"rewrites the history the image's repository shipped: {text[1:]}"[:240]
     if text == LINKED:
         return "a repository's config behind a link (git reads it through the link)"
     if os.path.basename(p) in GIT_CONFIGS:
