@@ -209,7 +209,9 @@ FORGE = ("cd /app && b=$(echo 'exit 0' | git hash-object -w --stdin) && "
     # that the checkout writes the file rather than trusting the index's stat of it)
     FORGE + "o=$(git rev-parse base:tests/check.sh); f=.git/objects/${o:0:2}/${o:2}; "
             "chmod u+w $f && cp .git/objects/${b:0:2}/${b:2} $f && git rm -q --cached tests/check.sh",
-], ids=["moved-tag", "rewritten-object"])
+    # `git rev-parse base` falls through to refs/heads/base once the tag is gone
+    FORGE + "git tag -d base && git branch base $c",
+], ids=["moved-tag", "rewritten-object", "deleted-tag"])
 def test_a_forged_base_scores_tampered_through_harbor(tmp_path, attack):
     from test_reward_forgery import make_task, score
     task = make_task(tmp_path, TEST_SH, DOCKERFILE)
