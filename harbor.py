@@ -273,8 +273,12 @@ def _load(path: Path, fail, need, read) -> Task:
                                      f"more than the {cap} an overlay mount of the image cache takes")
         except (ValueError, images.BuildError) as e:
             raise fail(f"environment/Dockerfile: {e}") from None
-    if not steps:          # no Dockerfile: environment/ is copied whole into every episode, as tests/ is
-        _copyable(path, "environment", fail)   # (rt14b p18: 150,000 files were 29 s of every start)
+    if not steps or _copies_each_episode(steps):
+        # no Dockerfile: environment/ is copied whole into every episode, as tests/ is (rt14b p18: 150,000
+        # files were 29 s of every start); so is what a COPY or ADD takes from it at every episode's start,
+        # on FROM host (no image to cache a layer on) or after `ARG TASK_SEED` (rt19b p31: 40,000 files,
+        # 16 s a start)
+        _copyable(path, "environment", fail)
     workdir = environ["workdir"] if "workdir" in environ else docker_workdir or "/app"
     separate, verifier_network = _separate_verifier(conf, path, fail, read, verifier_network)
     env = _env_table(environ.get("env", {}), "[environment].env", fail)
@@ -841,6 +845,15 @@ def build_task(task: Task, store: Path | None = None, log=say, cache: Path | Non
                                 deadline=deadline, registry_nets=tuple(registry_nets))
     _built[key] = state
     return state
+
+
+def _copies_each_episode(steps: list[Step]) -> bool:
+    """Whether the task's image copies from its build context in every episode: a COPY or ADD (not --from
+    another stage or image) among the steps an episode runs, all of them FROM host, else those after
+    `ARG TASK_SEED`."""
+    base, _, last = dockerfile.stage(steps)
+    each = last if base == "host" else last[len(_cached_steps(last)):]
+    return any(s.instr.startswith(("COPY", "ADD")) and "--from" not in s.args for s in each)
 
 
 def _cached_steps(steps: list[Step]) -> list[Step]:

@@ -483,9 +483,10 @@ _STAGE: list[int] = []                         # pid 1's fd of the verifier's st
 
 # Each devpts instance with a pty cap of its own: the kernel's kernel.pty.max (4,096, less 1,024 kept for
 # the host's instance) is one count for every instance, and one episode opening them all failed the next
-# episode's openpty and the host's containers' (rt18b p25; Docker sets no max)
-PTYS = 32
-DEVPTS = f"newinstance,ptmxmode=0666,mode=620,max={PTYS}"
+# episode's openpty and the host's containers' (rt18b p25; Docker sets no max). A compose task's sidecar
+# (cfg["netns"]) gets a few: 16 of them at the main container's cap held 544 (rt19b p40).
+PTYS, SIDECAR_PTYS = 32, 4
+DEVPTS = "newinstance,ptmxmode=0666,mode=620,max={}"
 
 
 def _dev(cfg: dict, R: str) -> None:
@@ -501,7 +502,8 @@ def _dev(cfg: dict, R: str) -> None:
     # Docker's 64 MB, less where the memory limit is small (sandbox.tmpfs_mb): charged to the cgroup
     _mount("tmpfs", f"{R}/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={cfg['shm_mb']}m")
     os.mkdir(f"{R}/dev/pts")
-    _mount("devpts", f"{R}/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, DEVPTS)
+    _mount("devpts", f"{R}/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+           DEVPTS.format(SIDECAR_PTYS if cfg.get("netns") else PTYS))
     os.mkdir(f"{R}/dev/mqueue")                # as Docker: this IPC namespace's POSIX queues, as files
     _mount("mqueue", f"{R}/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
@@ -1596,7 +1598,7 @@ def _fresh_dev() -> None:
     _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m")
     _VIEW_UPPERS.append(("/dev/shm", os.open("/dev/shm", os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW)))
     os.mkdir("/dev/pts")                       # as _mount_system's: a devpts instance of its own
-    _mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, DEVPTS)
+    _mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, DEVPTS.format(PTYS))
     os.mkdir("/dev/mqueue")                    # the IPC namespace's, made by the caller: the verifier's own
     _mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     # /dev itself is writable too (Docker's is): what test.sh writes there besides FRESH_DEV is read after

@@ -67,6 +67,13 @@ def test_one_sandbox_holding_its_ptys_leaves_another_its_own():
         assert b.run(f"{PTYS} 4 0").output == "4\n"
 
 
+def test_a_sidecar_holds_a_few_ptys_of_its_own():
+    # rt19b p40: a compose task's 15 sidecars at the main container's cap held 480 of the kernel's 3,072
+    with Sandbox() as main, Sandbox(network_of=main) as side:
+        assert side.run(f"{PTYS} 64 0").output == f"{sandbox_init.SIDECAR_PTYS}\n"
+        assert main.run(f"{PTYS} 64 0").output == f"{sandbox_init.PTYS}\n"
+
+
 def test_every_sandbox_together_leaves_the_host_pids():
     try:
         v2, dirs = sandbox.Cgroup._all()
