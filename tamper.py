@@ -1622,7 +1622,7 @@ def git_commands(text: str) -> list[str]:
 # does not run it), so the agent's index (and a split index's shared part) is judged: a path so flagged is
 # tampering. fsmonitor-valid needs no judging: with core.fsmonitor off (harbor.GIT_OFF) git drops it on read.
 GIT_INDEXES = re.compile(r"index|sharedindex\.[0-9a-f]{40,64}")
-INDEX_HIDES = "\x04"                          # texts(): a git index's flagged paths follow
+INDEX_HIDES = "\x07"                          # texts(): a git index's flagged paths follow (NAMES is \x04)
 
 
 def index_hidden(data: bytes) -> list[str] | None:

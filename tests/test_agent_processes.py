@@ -156,7 +156,9 @@ def test_a_survivor_cannot_swap_what_the_verifier_downloads_to_tmp(tmp_path):
     task = make_task(tmp_path, "cp /tests/check.py /tmp/runner.py; sleep 1; " + SLOW_CHECK.replace(
         "/tests/check.py", "/tmp/runner.py"), files={"tests/check.py": CHECK})
     attack = survivor("while :; do echo pass > /tmp/runner.py; sleep 0.01; done")
-    assert score(task, attack) == 0.0
+    # the agent's /tmp/runner.py is where test.sh copies a file of its tests: tampered since rt18a p25
+    # (tamper.tests_at); either way its swap never reaches the verifier
+    assert score(task, attack) in (0.0, "tampered")
 
 
 UNSEAL = ("import ctypes; a = (ctypes.c_uint64 * 4)(0, 1, 0, 0); "       # mount_setattr: clear RDONLY

@@ -110,3 +110,10 @@ def test_a_flag_the_images_own_index_holds_is_not_the_agents(tmp_path, repo):
     git(repo, "update-index", "--assume-unchanged", "tests/y.py")
     shutil.copy(repo / ".git/index", os.path.join(layer, "app/.git/index"))
     assert tamper.texts(layer, changes, image) == {"/app/.git/index": tamper.INDEX_HIDES + "tests/y.py"}
+
+
+def test_the_markers_texts_gives_are_all_distinct():
+    # INDEX_HIDES once shared NAMES's \x04: every pip record read as an index hiding changes from git
+    markers = [tamper.LINKED, tamper.NOT_REGULAR, tamper.OWNED, tamper.INDEX_HIDES, tamper.HISTORY,
+               tamper.SETUP_ONLY, tamper.NAMES, "\x00"]
+    assert len(set(markers)) == len(markers)
