@@ -1991,21 +1991,14 @@ def pack_ok(layer: str, path: str, left: list[int]) -> bool | None:
     named by it, as git names every pack it writes; None past left[0] bytes read."""
     name = os.path.basename(path)[len("pack-"):-len(".pack")]
     h = hashlib.sha1() if len(name) == 40 else hashlib.sha256()
-    dfd = _open_dir(layer, os.path.dirname(path))
-    if dfd is None:
+    if (found := _layer_file(layer, path)) is None:
         return False
+    fd, st = found
     try:
-        fd = os.open(os.path.basename(path), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dfd)
-    except OSError:
-        return False
-    finally:
-        os.close(dfd)
-    try:
-        st = os.fstat(fd)
         size = st.st_size - h.digest_size
         if st.st_size > left[0]:
             return None
-        if not stat.S_ISREG(st.st_mode) or size < 0:
+        if size < 0:
             return False
         left[0] -= st.st_size
         at = 0

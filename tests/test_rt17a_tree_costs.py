@@ -10,15 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import harbor  # noqa: E402
-
-
-def plain_task(tmp_path: Path, files: dict) -> Path:
-    path = tmp_path / "t"
-    for rel, text in {"task.toml": "", "instruction.md": "Do it.\n",
-                      "tests/test.sh": "echo 1 > /logs/verifier/reward.txt\n", **files}.items():
-        (path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (path / rel).write_text(text)
-    return path
+from test_rt13_trainer import plain_task  # noqa: E402
 
 
 def refusal(path: Path) -> str:

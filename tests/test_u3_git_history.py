@@ -12,15 +12,10 @@ import pytest
 
 import harbor
 import tamper
+from test_rt18_git_views import git
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None or os.geteuid() != 0,
                                 reason="needs git, and root for the layer's whiteouts")
-ID = ["-c", "user.email=a@b", "-c", "user.name=a"]
-
-
-def git(repo, *args, env=None):
-    return subprocess.run(["git", *ID, *args], cwd=repo, check=True, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}).stdout
 
 
 @pytest.fixture
