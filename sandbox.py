@@ -729,7 +729,7 @@ class Sandbox:
         return Result(self._take_output(), int(event[2]), False)
 
     def run_fresh(self, command: str, timeout: float, private_logs: bool = False, user=None,
-                  tests: Path | None = None, homes: tuple = ()) -> Result:
+                  tests: Path | None = None, homes: tuple = (), service: bool = False) -> Result:
         """Run `command` in a fresh `bash -c` that pid 1 starts as its own child (the environment the
         sandbox started with, stdin /dev/null, the shell's confinement), for commands whose result must be
         trusted: the verifier's. Its end and exit status are what pid 1's wait() returned, sent on pid 1's
@@ -752,12 +752,15 @@ class Sandbox:
         starts, mounted nowhere the command can see (sandbox_init._copy_tests).
         homes (with private_logs): ((home, (path, ...)), ...): each home the command sees as the image had
         it, less the paths in it that stay as the agent left them (sandbox_init.verifier_homes); a
-        __pycache__ of the agent's bytecode so too, with nothing kept (harbor.bytecode_views)."""
+        __pycache__ of the agent's bytecode so too, with nothing kept (harbor.bytecode_views).
+        service (start): confined as the agent's shell, without the extra capability that keeps the
+        agent's processes from tracing a run_fresh command (sandbox_init.VERIFIER_EXTRA_CAP)."""
         if self.closed:
             raise SandboxError("run_fresh() after close()")
         if tests is None:
             message = marshal.dumps((_ids(user), command, tuple(homes)))
-            return self._run_fresh((b"L" if private_logs else b"-") + message, timeout, private_logs)
+            kind = b"L" if private_logs else b"B" if service else b"-"
+            return self._run_fresh(kind + message, timeout, private_logs)
         # The staging is the command's time too (rt12b p24: tests/ of many entries staged with no clock):
         # past `timeout` it is the command's timeout, as a test.sh that ran as long would be.
         deadline = time.monotonic() + timeout
@@ -950,7 +953,7 @@ class Sandbox:
         """Start `command` (bash -c, as run_fresh) in the background, as a process of the sandbox that pid 1
         adopts: a service the image starts (harbor's ENTRYPOINT). Its output goes to /dev/null (Docker's
         container log, which the agent cannot read either); it lives until restart_shell or close."""
-        r = self.run_fresh(f"exec </dev/null >/dev/null 2>&1; ( {command} ) & ", 10, user=user)
+        r = self.run_fresh(f"exec </dev/null >/dev/null 2>&1; ( {command} ) & ", 10, user=user, service=True)
         if r.timed_out or r.exit_code:
             raise SandboxError(f"cannot start {command[:80]!r}: {one_line(r.output)[-200:]}")
 

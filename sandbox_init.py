@@ -696,9 +696,10 @@ def _init_loop(cfg: dict, host_pid: str) -> None:
                 out = outs.pop(0) if outs else os.open("/dev/null", os.O_WRONLY | os.O_CLOEXEC)
                 try:
                     # T: a sealed verifier beside their live processes; K: one after they were all killed
+                    # B: a service (Sandbox.start), task code the agent may hand its own code to
                     pid, logs, uppers = _spawn_fresh(cfg, command, private_logs=kind in (b"L", b"T", b"K"),
                                                      user=user, sealed=kind == b"T", killed=kind == b"K",
-                                                     homes=homes, out=out, tests=tests)
+                                                     homes=homes, out=out, tests=tests, service=kind == b"B")
                 except OSError as e:           # no pid left (the agent's processes hold them): the command's
                     failed -= 1                # failure, said in its output, never pid 1's death (rt12b p33)
                     try:
@@ -767,8 +768,8 @@ _VERIFIER_UPPERS: dict[str, int] = {}
 
 
 def _spawn_fresh(cfg: dict, command: str, private_logs: bool, user=None, sealed: bool = False,
-                 homes: tuple = (), out: int | None = None, tests: str = "", killed: bool = False
-                 ) -> tuple[int, int | None, list[tuple[str, int]]]:
+                 homes: tuple = (), out: int | None = None, tests: str = "", killed: bool = False,
+                 service: bool = False) -> tuple[int, int | None, list[tuple[str, int]]]:
     """A run_fresh command, as `user` (a sandbox.User tuple; None: root). With private_logs (the verifier),
     it runs in a mount namespace of its own with a fresh, empty tmpfs at /logs/verifier, and pid 1 keeps an
     fd of that tmpfs: what the agent left running (in pid 1's namespace) cannot see it, and its reward files
@@ -776,10 +777,11 @@ def _spawn_fresh(cfg: dict, command: str, private_logs: bool, user=None, sealed:
     [(d, fd of the upper directory of its private d)] after a seal). sealed: after _seal, see
     _private_logs. killed: the agent's processes are all dead (_killed_root). homes: what verifier_homes
     gave the caller, for _homes. out: its stdout and stderr. tests: the name of the stage to copy to /tests
-    (sealed or killed, _copy_tests)."""
+    (sealed or killed, _copy_tests). service: task code that lives beside the agent's (Sandbox.start),
+    confined as the agent's shell is, without VERIFIER_EXTRA_CAP."""
     argv = ["bash", "--noprofile", "--norc", "-c", command]
     if not private_logs:
-        return _spawn(cfg, argv, user=user, out=out), None, []
+        return _spawn(cfg, argv, user=user, out=out, service=service), None, []
     # SEQPACKET: one message is one (more, names) with its fds, however the kernel queues them
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = _spawn(cfg, argv, logs_sock=(theirs, homes, tests, killed), user=user, sealed=sealed, out=out)
@@ -1980,7 +1982,8 @@ def _allow_beneath(ruleset: int, top: int) -> None:
         os.close(top)
 
 
-def _zygote_spawn(cfg: dict, argv: list[str], shell: bool, user, out: int | None = None) -> int:
+def _zygote_spawn(cfg: dict, argv: list[str], shell: bool, user, out: int | None = None,
+                  service: bool = False) -> int:
     """Have the zygote start argv (as _spawn would, with the shell's status fd where shell, out as its stdout
     and stderr where given): its pid. A zygote killed with the rest (restart_shell) is replaced: the
     processes of the old domain are gone."""
@@ -1988,7 +1991,8 @@ def _zygote_spawn(cfg: dict, argv: list[str], shell: bool, user, out: int | None
         if not _ZYGOTE:
             _start_zygote(cfg)
         try:
-            socket.send_fds(_ZYGOTE[1], [marshal.dumps((argv, shell, user))], [] if out is None else [out])
+            socket.send_fds(_ZYGOTE[1], [marshal.dumps((argv, shell, user, service))],
+                            [] if out is None else [out])
             reply = _ZYGOTE[1].recv(16)
         except OSError:
             reply = b""
@@ -2052,12 +2056,12 @@ def _zygote(cfg: dict, sock: socket.socket) -> None:
         data, got, _, _ = socket.recv_fds(sock, 1 << 20, 1, socket.MSG_CMSG_CLOEXEC)
         if not data:                           # pid 1 is gone
             os._exit(0)
-        argv, shell, user = marshal.loads(data)
+        argv, shell, user, service = marshal.loads(data)
         pid = _libc.syscall(CLONE_SYSCALL[os.uname().machine], CLONE_PARENT | signal.SIGCHLD, 0, 0, 0, 0)
         if pid == 0:                           # pid 1's child, in our domain
             sock.close()
             _exec_confined(cfg, argv, cfg["fds"]["status"] if shell else None, user=user,
-                           out=got[0] if got else None)
+                           out=got[0] if got else None, service=service)
         for fd in got:                         # the child's alone: a later one never inherits it
             os.close(fd)
         sock.send(struct.pack("i", pid if pid > 0 else -ctypes.get_errno()))
@@ -2163,9 +2167,10 @@ def _spawn_shell(cfg: dict) -> int:
 
 
 def _spawn(cfg: dict, argv: list[str], status_fd: int | None = None, logs_sock=None, user=None,
-           sealed: bool = False, out: int | None = None) -> int:
+           sealed: bool = False, out: int | None = None, service: bool = False) -> int:
     """Fork and exec /bin/bash confined: Docker's caps less NET_RAW, no_new_privs, the seccomp filter, default
-    signals. Without status_fd (a run_fresh command) stdin is /dev/null and VERIFIER_EXTRA_CAP is kept.
+    signals. Without status_fd (a run_fresh command) stdin is /dev/null and VERIFIER_EXTRA_CAP is kept,
+    unless it is a service (the image's ENTRYPOINT, which often runs what the agent wrote: rt19b p36).
     user: (uid, gid, groups, home, name) to become before the exec, with no way back: setgroups, setresgid,
     setresuid to ids that are all non-zero clear every capability (permitted, effective; ambient is cleared
     and no_new_privs keeps exec from granting any), as Docker's non-root user has none. None: root.
@@ -2173,15 +2178,15 @@ def _spawn(cfg: dict, argv: list[str], status_fd: int | None = None, logs_sock=N
     by the zygote, inside the agent's Landlock domain. out: its stdout and stderr (a run_fresh command's own
     pipe); None: pid 1's, the shell's output pipe."""
     if cfg.get("keep") and logs_sock is None:
-        return _zygote_spawn(cfg, argv, status_fd is not None, user, out)
+        return _zygote_spawn(cfg, argv, status_fd is not None, user, out, service)
     pid = os.fork()
     if pid:
         return pid
-    _exec_confined(cfg, argv, status_fd, logs_sock, user, sealed, out)
+    _exec_confined(cfg, argv, status_fd, logs_sock, user, sealed, out, service)
 
 
 def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, logs_sock=None, user=None,
-                   sealed: bool = False, out: int | None = None) -> None:
+                   sealed: bool = False, out: int | None = None, service: bool = False) -> None:
     """_spawn's child: confine this process and exec bash (never returns)."""
     try:
         if out is not None:                    # first: a failure below is reported in the command's output
@@ -2216,7 +2221,7 @@ def _exec_confined(cfg: dict, argv: list[str], status_fd: int | None = None, log
             os.set_inheritable(99, True)       # dup2(99, 99) is a no-op that keeps close-on-exec
         last = int(open("/proc/sys/kernel/cap_last_cap").read())
         for cap in range(last + 1):
-            if cap == VERIFIER_EXTRA_CAP and status_fd is None:
+            if cap == VERIFIER_EXTRA_CAP and status_fd is None and not service:
                 continue
             if cap not in DOCKER_CAPS:
                 _check(_libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), f"drop capability {cap}")

@@ -11,6 +11,7 @@ import pytest
 
 import harbor
 import sandbox
+import sandbox_init
 from sandbox import Limits, Sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,6 +49,16 @@ def test_the_shell_holds_exactly_dockers_default_capabilities(sb):
     assert {k: int(v, 16) for k, v in status.items()} == {"CapInh": 0, "CapPrm": docker, "CapEff": docker,
                                                            "CapBnd": docker, "CapAmb": 0}
     assert sb.run("grep NoNewPrivs /proc/self/status").output.split() == ["NoNewPrivs:", "1"]
+
+
+def test_a_service_holds_the_shells_capabilities_not_the_verifiers(sb):
+    # The image's ENTRYPOINT (Sandbox.start) often runs what the agent wrote: with the verifier's extra
+    # capability, code the agent hands it could trace what the agent itself cannot (rt19b p36).
+    sb.start("grep ^CapBnd: /proc/self/status > /tmp/service_caps")
+    assert sb.run("for i in $(seq 50); do [ -s /tmp/service_caps ] && break; sleep 0.1; done; "
+                  "cat /tmp/service_caps").output == sb.run("grep ^CapBnd: /proc/self/status").output
+    fresh = sb.run_fresh("grep ^CapBnd: /proc/self/status", 10).output
+    assert int(fresh.split()[1], 16) & (1 << sandbox_init.VERIFIER_EXTRA_CAP)    # the others keep it
 
 
 def test_pid_1_cannot_be_traced_or_read(sb):
