@@ -531,13 +531,14 @@ def main(argv=None) -> None:
                     internet=not args.no_internet, registry_nets=tuple(args.registry_net))
     if args.agent != "model":                  # the model's episodes take it from their R.Limits
         start = partial(start, limits=harbor.Limits(keep_agent_processes=not args.kill_agent_processes,
-                                                    live_verifier=args.live_verifier))
+                                                    live_verifier=args.live_verifier,
+                                                    max_task_clock=args.max_task_clock))
     if args.agent == "model":
         limits = R.Limits(max_turns=args.max_turns, max_turn_tokens=args.max_turn_tokens,
                           format_reminder=args.format_reminder,
                           system_prompt=args.system_prompt or R.SYSTEM_PROMPT,
                           keep_agent_processes=not args.kill_agent_processes,
-                          live_verifier=args.live_verifier)
+                          live_verifier=args.live_verifier, max_task_clock=args.max_task_clock)
         results = evaluate_model(model, tok, tasks, args.k, args.seed, limits, temperature=args.temperature,
                                  top_p=args.top_p, top_k=args.top_k, batch_tasks=args.batch_tasks,
                                  episodes_path=args.episodes, start_task=start)

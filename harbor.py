@@ -889,7 +889,9 @@ def start_task(task: Task, seed: int = 0, limits: Limits | None = None, store: P
     task_network says; `internet=False` (the trainer's --no-internet) turns the agent's phase off (the
     oracle and the seeded setup steps with it), never the verifier's. `store`: a local image store,
     `cache`: the image cache (images.py), `registry_nets`: as build_task.
-    A start the machine failed is tried once more (SETUP_ATTEMPTS); a SetupError says why it failed."""
+    A start the machine failed is tried once more (SETUP_ATTEMPTS); a SetupError says why it failed.
+    The task's verifier and setup clocks are at most limits.max_task_clock (--max-task-clock), said once."""
+    task = capped_clocks(task, (limits or Limits()).max_task_clock, log)
     for attempt in range(1, SETUP_ATTEMPTS + 1):
         try:
             return _start(task, seed, task_limits(task, limits or Limits()), store, internet, log, cache,
@@ -898,6 +900,21 @@ def start_task(task: Task, seed: int = 0, limits: Limits | None = None, store: P
             if not e.infrastructure or attempt == SETUP_ATTEMPTS:
                 raise
             log(f"{one_line(str(e))}; starting it once more")     # the task's text, escaped (rt10b p34)
+
+
+_CAPPED: set[tuple[str, float]] = set()        # (task, cap) said once per run
+
+
+def capped_clocks(task: Task, cap: float, log=say) -> Task:
+    """task with its verifier's and its setup's clocks no longer than the run's cap (one line, once)."""
+    if task.verifier_timeout <= cap and task.build_timeout <= cap:
+        return task
+    if (task.name, cap) not in _CAPPED:
+        _CAPPED.add((task.name, cap))
+        log(f"task '{task.name}': [verifier].timeout_sec {task.verifier_timeout:g} / build_timeout_sec "
+            f"{task.build_timeout:g} capped at the run's --max-task-clock {cap:g} s")
+    return replace(task, verifier_timeout=min(task.verifier_timeout, cap),
+                   build_timeout=min(task.build_timeout, cap))
 
 
 def task_network(task: Task, internet: bool = True) -> tuple[bool, bool]:
@@ -2609,6 +2626,13 @@ def registry_net(value: str) -> str:
     return value
 
 
+def seconds(value: str) -> float:
+    """--max-task-clock's type: a finite number of seconds > 0 (argparse names a bad one)."""
+    if not 0 < float(value) < math.inf:
+        raise ValueError(value)
+    return float(value)
+
+
 REGISTRY_NET_HELP = ("a non-public network an image registry may be at, e.g. 127.0.0.1/32 for one on this "
                      "machine (repeatable); without it a registry, token realm or redirect at a loopback, "
                      "private or link-local address is refused")
@@ -2630,6 +2654,9 @@ def add_environment_flags(add) -> None:
         "included, the tests read; for tasks whose tests and a service share files; not for untrusted "
         "policies); default: the tests see the container as it "
         "was when verification began (README Containment)")
+    add("--max-task-clock", type=seconds, default=Limits.max_task_clock, metavar="SEC",
+        help="cap on a task's own verifier and setup clocks ([verifier].timeout_sec, build_timeout_sec, up to "
+        "7200 in task.toml): one slow task holds every step that samples it (default %(default)g)")
     add("--allow-no-cgroup", action="store_true", help="where no cgroup can be made (not root, no delegated "
         "cgroup v2 subtree), run episodes and builds with per-process memory and process limits and no CPU "
         "limit; default: they do not start")

@@ -276,7 +276,8 @@ def rollout_limits(args):
                     command_timeout=args.command_timeout, episode_timeout=args.episode_timeout,
                     output_chars=args.max_output_chars, format_reminder=args.format_reminder,
                     shell=args.shell, system_prompt=args.system_prompt or R.SYSTEM_PROMPT,
-                    keep_agent_processes=not args.kill_agent_processes, live_verifier=args.live_verifier)
+                    keep_agent_processes=not args.kill_agent_processes, live_verifier=args.live_verifier,
+                    max_task_clock=args.max_task_clock)
 
 
 class Interrupt:

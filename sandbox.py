@@ -126,6 +126,9 @@ class Limits:                          # defaults; per-task values come from tas
     # (no seal, no copies): what they write, test.sh sees, and the reverse; weaker (README "Containment").
     live_verifier: bool = False
     build: bool = False                # an image build step's sandbox: seccomp.BUILD_RULES (images.py)
+    # The run's cap on a task's own clocks, its verifier's and its setup's (harbor.start_task): task.toml may
+    # ask for 7,200 s, and one such task would hold every step that samples it (rt18a p14, rt19a p18, p19).
+    max_task_clock: float = 1800.0
 
 
 class SandboxError(EchoError, RuntimeError):

@@ -109,3 +109,25 @@ def test_a_group_mate_waiting_for_a_control_waits_within_its_own_clock(tmp_path)
         finally:
             lock.release()
     assert reward == 0.0 and "waiting for the control run" in reason and took < TIMEOUT + 3
+
+
+def test_the_runs_max_task_clock_caps_a_tasks_verifier_timeout(tmp_path):
+    # task.toml may ask for 7,200 s: one such task held every step that sampled it (rt18a p14, rt19a p18)
+    toml = "[agent]\ntimeout_sec = 60\n[verifier]\ntimeout_sec = 7200\n"
+    task = load_task(make_task(tmp_path, files={"tests/test.sh": "sleep 60\n"}, toml=toml))
+    said = []
+    with start_task(task, limits=harbor.Limits(max_task_clock=2), log=said.append) as env:
+        (reward, reason), took = timed_verify(env)
+    assert (reward, reason) == (0.0, "verifier timed out after 2 s") and took < 4
+    assert said == ["task 't': [verifier].timeout_sec 7200 / build_timeout_sec 600 capped at the run's "
+                    "--max-task-clock 2 s"]
+
+
+def test_the_runs_max_task_clock_caps_a_seeded_setup_step(tmp_path):
+    # a step after ARG TASK_SEED runs at every episode's start, on the setup's clock (rt19a p19)
+    files = {"environment/Dockerfile": "FROM host\nARG TASK_SEED\nRUN sleep 60\n"}
+    task = load_task(make_task(tmp_path, files=files, toml="[environment]\nbuild_timeout_sec = 7200\n"))
+    t0 = time.monotonic()
+    with pytest.raises(harbor.SetupError, match="RUN .sleep 60. timed out after 2 s"):
+        start_task(task, limits=harbor.Limits(max_task_clock=2), log=lambda line: None)
+    assert time.monotonic() - t0 < 6
