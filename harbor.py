@@ -1847,6 +1847,9 @@ def _blame(env: Environment, task: Task, seed: int, error: VerifierError, deadli
         # what a runner-missing line names is checked in the image too (_control); any other error's words
         # are the agent's run's, never read
         named = _named_missing(str(error)) if isinstance(error, RunnerMissing) else ()
+        # and only names the task could be blamed for, so the key holds the task's words, not the agent's
+        # (rt19a p30: a new name printed each episode cost each verify a control run of its own)
+        named = _blamable(task, named)
         # the version of the task's tests/ (its image is kept until forget_builds, which forgets these too):
         # not of the whole task, whose environment/ a Dockerfile's task may fill without a cap (rt17a p23)
         key = (str(task.path), seed, _tree_stamp(task.path / "tests"), named)
@@ -1923,11 +1926,35 @@ def _named_missing(line: str) -> tuple[str, ...]:
     return tuple(m.group(1) for r in (_MISSING_PROGRAM, _MISSING_PATH) if (m := r.search(line)))
 
 
+def _blamable(task: Task, named: tuple[str, ...]) -> tuple[str, ...]:
+    """Of what the agent's run said is missing, the names the task's own tests could be to blame for."""
+    installs, kept = task_facts(task).installs, []
+    for name in named:
+        if name.startswith(("/tests/", "/logs/")):      # not in the agent's phase: the task's files
+            # only a path the tests use (rt15a p17: the agent's program printed a /tests path that nothing
+            # of the task's names, and its 0 became a verifier error)
+            if name.startswith("/tests/") and not os.path.lexists(task.path / name[1:]) \
+                    and _tests_mention(task, name[len("/tests/"):].split("/")[-1]):
+                kept.append(name)
+            continue
+        # only a name the tests use: any other the agent's program could print to blame the task; and not
+        # one they install themselves (rt16a p04: the agent's script called `bc` before or without
+        # test.sh's `apt-get install bc`, printed it missing, and its 0 became the task's verifier error):
+        # whether that install works is the control's own run's to say; nor one they look for before they
+        # use it (rt18a p02: `if command -v X; then X ...; fi`): the tests' own run never prints it missing,
+        # so only the agent's program could have; the control's run of test.sh says whether the task's
+        # tests fail without it
+        if _tests_mention(task, name) and name not in installs.apt | installs.pip | installs.npm \
+                and not _tests_mention(task, name, before=_PROBE):
+            kept.append(name)
+    return tuple(kept)
+
+
 def _control(env: Environment, task: Task, seed: int, named: tuple[str, ...] = (),
              deadline: float = math.inf) -> str | None:
     """The verifier error of the task's tests run on a fresh episode without the agent, None if none; or
-    what the agent's run said is missing (`named`: a program, a path) missing from the image too.
-    _OutOfTime where the verify's `deadline` came first."""
+    what the agent's run said is missing (`named`: a program, a path, of _blamable's) missing from the image
+    too. _OutOfTime where the verify's `deadline` came first."""
     def left() -> float:
         if (s := deadline - time.monotonic()) <= 0:
             raise _OutOfTime
@@ -1940,28 +1967,12 @@ def _control(env: Environment, task: Task, seed: int, named: tuple[str, ...] = (
         except (SetupError, sandbox.SandboxError):
             left()
             raise
-        installs = task_facts(task).installs
         with control:
             for name in named:
-                if name.startswith(("/tests/", "/logs/")):      # not in the agent's phase: the task's files
-                    # only a path the tests use (rt15a p17: the agent's program printed a /tests path that
-                    # nothing of the task's names, and its 0 became a verifier error)
-                    if name.startswith("/tests/") and not os.path.lexists(task.path / name[1:]) \
-                            and _tests_mention(task, name[len("/tests/"):].split("/")[-1]):
-                        return f"{name}: not in the task's tests/"
-                    continue
+                if name.startswith("/tests/"):
+                    return f"{name}: not in the task's tests/"
                 test = f"test -e {shlex.quote(name)}" if name.startswith("/") else \
                        f"command -v {shlex.quote(name)}"
-                # only a name the tests use: any other the agent's program could print to blame the task;
-                # and not one they install themselves (rt16a p04: the agent's script called `bc` before
-                # or without test.sh's `apt-get install bc`, printed it missing, and its 0 became the
-                # task's verifier error): whether that install works is the control's own run's to say
-                # nor one they look for before they use it (rt18a p02: `if command -v X; then X ...; fi`):
-                # the tests' own run never prints it missing, so only the agent's program could have; the
-                # control's run of test.sh below says whether the task's tests fail without it
-                if not _tests_mention(task, name) or name in installs.apt | installs.pip | installs.npm \
-                        or _tests_mention(task, name, before=_PROBE):
-                    continue
                 r = control.run(f"{test} >/dev/null 2>&1", min(30.0, left()))
                 if r.timed_out:
                     raise _OutOfTime

@@ -4,6 +4,8 @@ failure (rt18a p02): a program the tests look for before they run it (`command -
 check skips it and the control's own run of test.sh decides (it ran clean: the agent's 0)."""
 import pytest
 
+import harbor
+
 from harbor import load_task, start_task
 from test_harbor_episodes import make_task
 
@@ -26,3 +28,19 @@ def test_a_probed_program_printed_missing_by_the_agent_is_its_0(tmp_path, probe)
         env.run(f"mkdir -p /app; printf '%s\\n' 41 '{LINE}' > /tmp/x; echo 'cat /tmp/x' > /app/run.sh")
         reward, reason = env.verify()
     assert reward == 0.0 and "in the agent's run only" in reason
+
+
+def test_names_the_tests_never_use_share_one_control_run(tmp_path, monkeypatch):
+    # the control's verdict was kept per name the agent printed: a new name each episode cost each verify
+    # a control run of its own (rt19a p30); only names the task's tests use can change the control now
+    task = load_task(make_task(tmp_path, files={"tests/test.sh": REST}))
+    harbor.forget_builds()
+    calls, control = [], harbor._control
+    monkeypatch.setattr(harbor, "_control", lambda *a, **k: calls.append(a[3]) or control(*a, **k))
+    for i in range(3):
+        with start_task(task) as env:
+            env.run(f"mkdir -p /app; printf '%s\\n' 41 'bash: line 1: zz{i}q: command not found' > /tmp/x; "
+                    "echo 'cat /tmp/x' > /app/run.sh")
+            reward, reason = env.verify()
+        assert reward == 0.0 and "in the agent's run only" in reason
+    assert calls == [()]
