@@ -2188,7 +2188,7 @@ def _verify_in(env: Environment, task: Task, seed: int, state, staged: list[tupl
 # read after every file (system, global, the repository's, an include, config.worktree, a commondir's), so
 # no file the agent wrote can turn them back on; GIT_EDITOR & co. beat their config keys. What cannot be
 # turned off this way (filters, diff drivers and diff.external, merge drivers, `!` aliases, uploadpack) is
-# judged in the agent's config files by tamper.git_commands (README "Containment"). And what rewrites the
+# judged in the agent's config files by tamper.git_commands (CONTAINMENT.md). And what rewrites the
 # history or the status test.sh's git reports: replace refs (GIT_NO_REPLACE_OBJECTS, as `git
 # --no-replace-objects`: rt18a p10, `git replace <base> <its commit>` made `git checkout base -- tests/`
 # restore the agent's tests), the deprecated info/grafts file (GIT_GRAFT_FILE at a path that cannot exist:

@@ -123,7 +123,7 @@ class Limits:                          # defaults; per-task values come from tas
     # False (--kill-agent-processes): they are all killed first. Image builds always kill (images.py).
     keep_agent_processes: bool = True
     # True (--live-verifier, opt-in): with them kept, the tests run on the live container as Harbor's do
-    # (no seal, no copies): what they write, test.sh sees, and the reverse; weaker (README "Containment").
+    # (no seal, no copies): what they write, test.sh sees, and the reverse; weaker (CONTAINMENT.md).
     live_verifier: bool = False
     build: bool = False                # an image build step's sandbox: seccomp.BUILD_RULES (images.py)
     # The run's cap on a task's own clocks, its verifier's and its setup's (harbor.start_task): task.toml may
@@ -999,7 +999,7 @@ class Sandbox:
             subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=10,
                            start_new_session=True)
         except (OSError, subprocess.TimeoutExpired):
-            pass                                   # no util-linux on the host: they stay (README)
+            pass                                   # no util-linux on the host: they stay (CONTAINMENT.md)
 
     def _wait(self, deadline: float, done) -> tuple[str, ...] | None:
         """Read output and both status pipes until an event satisfies done(); None at the deadline. pid 1's
@@ -2125,7 +2125,7 @@ def _alive(pid: int) -> bool:
 def _protect_from_oom(pid: int) -> None:
     """The OOM killer never picks the sandbox's pid 1 (its death is the machine's failure, not the agent's):
     oom_score_adj -1000, which needs CAP_SYS_RESOURCE on the host (root outside a container that drops
-    it); without it pid 1 stays at 0 (README). An agent's process may lower its own score to pid 1's, as
+    it); without it pid 1 stays at 0 (CONTAINMENT.md). An agent's process may lower its own score to pid 1's, as
     the kernel allows down to the minimum its parent was given: that makes the OOM killer pass it by.
     sandbox_init._spawn sets its children back to 0."""
     try:

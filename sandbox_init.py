@@ -826,8 +826,8 @@ _VIEW_UPPERS: list[tuple[str, int]] = []
 VERIFIER_TMP = ("/tmp", "/var/tmp")
 # Harbor keeps the agent's processes alive into verification (Limits.keep_agent_processes). Where a service
 # it left running may still write once verification starts (_seal): where Debian's services keep their
-# sockets, logs, data and scratch. The verifier reads what is there, but runs no program from it (README
-# "Containment" names the exception: Debian's Ruby gems, in /var/lib/gems).
+# sockets, logs, data and scratch. The verifier reads what is there, but runs no program from it (CONTAINMENT.md
+# names the exception: Debian's Ruby gems, in /var/lib/gems).
 SCRATCH = ("/tmp", "/var/tmp", "/run", "/var/run", "/var/log", "/var/lib", "/var/cache", "/var/spool")
 # ... but not these, inside them: what the package managers the verifier may run read and execute (the
 # package lists, downloaded packages, maintainer scripts, gems). Bound onto themselves too, and sealed.
@@ -1325,7 +1325,7 @@ def _root_sockets(old: int) -> list[tuple[str, int]]:
     """The unix sockets bound on the sealed root (old, its fd), as (path, a detached clone of the socket's
     inode: open_tree). The verifier's root is an overlay of it, where the same path is a new inode that
     connect() does not match to the bound socket (rt10a's note on p22: a service's socket in the workdir
-    was refused); bound back over it, it connects live, as the README promises. Found by the paths the
+    was refused); bound back over it, it connects live, as CONTAINMENT.md promises. Found by the paths the
     kernel lists as bound (/proc/net/unix: absolute ones; a relative bind names no place), resolved on the
     root mount itself (links followed inside it: the copies and mounts beneath have their own sockets), at
     most TMP_SOCKETS: one not bound back is refused, never reached."""

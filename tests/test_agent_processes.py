@@ -1,6 +1,6 @@
 """The agent's processes alive into verification (Limits.keep_agent_processes, Harbor's lifecycle and the
 default; --kill-agent-processes the old one), and the
-verifier's integrity without killing them (README "Containment": what survives cannot write the verifier's
+verifier's integrity without killing them (CONTAINMENT.md: what survives cannot write the verifier's
 files or reward, change what it executes, or reach into its processes).
 
 A service task first: the oracle starts a web server that the tests talk to. Then attacks by a survivor, a

@@ -655,7 +655,7 @@ def _link(task: Path, rel: str, target: str):
     os.symlink(target, task / rel)
 
 
-# Written from the README's loader rules: each bad file, the one line it is, and that the good task loads.
+# Written from CONTAINMENT.md's loader rules: each bad file, the one line it is, and that the good task loads.
 BAD_FILES = {
     "a 400-digit integer": ({"task.toml": "[environment]\ncpus = " + "9" * 400 + "\n"}, None,
                             "cpus = 9999"),     # printed as a float: OverflowError, out of load_tasks

@@ -1,4 +1,4 @@
-"""The forgery classes of issue 19's third red team (README "Containment", invariant 1; tamper.py's
+"""The forgery classes of issue 19's third red team (CONTAINMENT.md, invariant 1; tamper.py's
 docstring), each an invariant with at least three distinct attacks, on hand-made writable layers (fast)
 and as episodes on the tiny overlay base (seconds). Every attack here was open on the code before
 (tamper.tampered named nothing, or the episode scored 1.0); the real-image cases (R1, R5, R7, R9 and the

@@ -512,7 +512,7 @@ def test_an_environment_under_the_cap_loads(tmp_path):
     assert len(t.env["A"]) == 60_000
 
 
-# ---- a substituted value has a length cap (README "Containment": a bad task is one line, fast) ----------
+# ---- a substituted value has a length cap (CONTAINMENT.md: a bad task is one line, fast) ----------
 
 def _load_capped(task: Path) -> tuple[str, float]:
     """load_task in a child under a 2 GiB address space (the uncapped growth would take the host's RAM):

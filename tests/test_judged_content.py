@@ -1,4 +1,4 @@
-"""rt6's tamper.py findings, each a class (README "Containment"; tamper.py's docstring), on hand-made
+"""rt6's tamper.py findings, each a class (CONTAINMENT.md; tamper.py's docstring), on hand-made
 writable layers (fast) and one episode on the host fallback. Every attack here was open on f29deb2/5a12ee1:
 tamper.tampered named nothing (or check_ground raised what was no verdict).
 

@@ -1,4 +1,4 @@
-"""A link of the agent's never hands test.sh its own files (README "Containment", invariant 1; rt9 p18-p20).
+"""A link of the agent's never hands test.sh its own files (CONTAINMENT.md, invariant 1; rt9 p18-p20).
 
 The usual check compares the agent's output with an expected file: `diff /app/output.txt
 /tests/expected_output.txt`. Where the output is a link to the expected file, or to /proc/self/fd/N (the

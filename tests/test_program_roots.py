@@ -1,4 +1,4 @@
-"""The image's own programs outside the system roots (issue 19, class 1; README "Containment", rule 4;
+"""The image's own programs outside the system roots (issue 19, class 1; CONTAINMENT.md, rule 4;
 tamper.program_roots), on hand-made layers and listings (fast). The eighth red team (rt8) scored 1.0 by
 editing a file the image shipped where no rule judged it:
 

@@ -1,8 +1,8 @@
-"""Forging the reward, as a policy under RL would try it (issue 19's class 1; README "Containment",
+"""Forging the reward, as a policy under RL would try it (issue 19's class 1; CONTAINMENT.md,
 invariants 1-3). Each attack is one ordinary episode: the agent's commands, then the verifier. `score`
 says what came of it: a reward (1.0 would be a forgery) or the outcome that refused it ("tampered",
 "verifier error"). Every attack here forged a reward of 1, or escaped its 0, on the code before these
-invariants; the README's attack table says which.
+invariants; CONTAINMENT.md's attack table says which.
 
 The pure policy (tamper.tampered) is tested first on hand-made listings; the Python start-up attacks
 that need a real pip-installed pytest are at the end, on the Debian base (skipped without debootstrap)."""
@@ -309,7 +309,7 @@ def test_the_agents_code_in_a_builtin_check_cannot_forge_its_reward(attack):
 
 @pytest.mark.parametrize("task_dir", BUILTIN, ids=lambda d: str(d.relative_to(TASKS)))
 def test_every_builtin_check_follows_the_rule(task_dir):
-    """The rule for a task's tests/ (README "Containment", invariant 3): python runs isolated (-I for the
+    """The rule for a task's tests/ (CONTAINMENT.md, invariant 3): python runs isolated (-I for the
     check, -E -s for the agent's programs); the agent's code and git run only through agent(), as nobody;
     git only with fsmonitor and hooks off and no system or global config."""
     test_sh = (task_dir / "tests/test.sh").read_text()
@@ -336,7 +336,7 @@ def test_every_builtin_check_follows_the_rule(task_dir):
             assert "agent([*GIT, " in code and code.count('"git"') == 1, f
 
 
-# ---- the check's own files are not the agent's code's to read (README "Containment", invariant 3) -------
+# ---- the check's own files are not the agent's code's to read (CONTAINMENT.md, invariant 3) -------
 
 CHECKS = sorted(c for d in BUILTIN if (c := d / "tests/check.py").is_file()
                 and "def agent(argv" in c.read_text())
@@ -476,7 +476,7 @@ def test_the_real_image_still_scores_honest_work(real_task):
     assert score(real_task, PIP_INSTALL) == 1.0        # a new package, its module and its program: an install
 
 
-# What an agent legitimately does to a Debian image, from the network, in one episode (README "what the
+# What an agent legitimately does to a Debian image, from the network, in one episode (CONTAINMENT.md "what the
 # verifier sees"): none of it is tampering, and the check still sees the answer.
 LEGIT_INSTALLS = ("pip3 install -q --break-system-packages six==1.17.0 && python3 -c 'import six' && "
                   "apt-get update -qq && apt-get install -y -qq jq less vim-tiny > /dev/null && "

@@ -1,4 +1,4 @@
-"""rt10b's builder findings (README, containment, "ninth fresh red team (rt10)"): what a task's Dockerfile
+"""rt10b's builder findings (CONTAINMENT.md, "ninth fresh red team (rt10)"): what a task's Dockerfile
 makes the trainer write on the host is bounded by where it is going (p11, p14), a step's failure on the
 task's own values is the task's (p15), a cached step never reads the seed (p17), and a Dockerfile the
 builder cannot mount is refused in one line, quickly (p24, p25)."""

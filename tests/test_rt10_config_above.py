@@ -52,6 +52,6 @@ def test_deliverables_and_data_above_the_workdir_stay_clean():
 
 def test_a_home_above_the_workdir_is_left_to_the_homes_rules():
     # ~/.bash_history, ~/.cache, ~/.python_history: an agent's ordinary work in a home the verifier sees as
-    # the image had it (README "Containment": homes)
+    # the image had it (CONTAINMENT.md: homes)
     assert judge(("/root/.bash_history", "file"), ("/root/.cache", "dir"), ("/root/.python_history", "file"),
                  workdir="/root/proj") == []

@@ -1,4 +1,4 @@
-"""rt10's interpreter and loader rules (tamper.py, README "Containment"), on hand-made layers (fast). Each
+"""rt10's interpreter and loader rules (tamper.py, CONTAINMENT.md), on hand-made layers (fast). Each
 was open on the code before: tamper.tampered named nothing.
 
 B  no exemption of the sys.path[0] rule is bought with the agent's own __init__ or *.dist-info (p03, p04,

@@ -1,5 +1,5 @@
-"""Every program the verifier may execute is judged with its install tree (rt10 class A; README
-"Containment", rule 4; tamper.program_roots), on hand-made layers (fast). The ninth red team (rt10) scored
+"""Every program the verifier may execute is judged with its install tree (rt10 class A;
+CONTAINMENT.md, rule 4; tamper.program_roots), on hand-made layers (fast). The ninth red team (rt10) scored
 1.0 by editing a file shipped where no rule judged it:
 
 p01: /usr/local/bin/check -> /opt/tool/bin/check, which sources /opt/tool/lib/checklib.sh: only the link's

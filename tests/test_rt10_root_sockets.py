@@ -1,5 +1,5 @@
 """A service the agent left running answers the tests on its unix socket wherever it is bound, the sealed
-root included (README "Containment": the one live thing left), but never where a system library or tool
+root included (CONTAINMENT.md: the one live thing left), but never where a system library or tool
 connects on its own (sandbox_init.IMPLICIT_SOCKETS). rt10a's note on p22: a socket bound on the root before
 the seal (the workdir's) was refused to the verifier, whose root is an overlay of the sealed one (a new
 inode at the same path, which connect() does not match to the bound socket). On the code before (8279a55)

@@ -1,4 +1,4 @@
-"""A program the image ships is a program wherever it lies and however it is reached (README "Containment",
+"""A program the image ships is a program wherever it lies and however it is reached (CONTAINMENT.md,
 rule 4; tamper._shipped_program, tamper.program_roots). The tenth red team (rt11a) scored 1.0 by editing
 a program the image shipped outside the system roots and the program prefixes:
 

@@ -1,4 +1,4 @@
-"""rt12b's archive findings (README, containment, "eleventh fresh red team (rt12)"): a registry layer or an
+"""rt12b's archive findings (CONTAINMENT.md, "eleventh fresh red team (rt12)"): a registry layer or an
 ADD'ed archive is read by the trainer in memory and time set by budgets, not by its headers (p03, p11, p17,
 p25), and an image import fails when tar fails, whatever tar's words (p35)."""
 import io

@@ -1,4 +1,4 @@
-"""The built-in checks' agent() (README "Containment", invariant 3; rt12a p02, p03): the agent's code it runs
+"""The built-in checks' agent() (CONTAINMENT.md, invariant 3; rt12a p02, p03): the agent's code it runs
 as nobody cannot outlive it, and root's handing of the scratch directories to nobody resolves no path
 through a name nobody could change. Each distinct text of the 21 checks' own helpers (everything above
 HELPERS_END, as in test_reward_forgery's answer-key test) is run as root in a sandbox.

@@ -1,4 +1,4 @@
-"""Data the verifier's own tools take as code (issue 19, rt12a p22, p23, p24, p26; README "Containment").
+"""Data the verifier's own tools take as code (issue 19, rt12a p22, p23, p24, p26; CONTAINMENT.md).
 
 A new file under a system root is "an install", but some tools act on new files by what they say, not by
 their names: ldconfig makes a library's link at <dir>/<DT_SONAME> (p22: `../../../etc/ld.so.preload`),

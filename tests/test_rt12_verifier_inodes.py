@@ -1,4 +1,4 @@
-"""The verifier never writes an inode the agent can name, in every lifecycle (README "Containment").
+"""The verifier never writes an inode the agent can name, in every lifecycle (CONTAINMENT.md).
 
 The agent pre-makes the file test.sh will write its expected answer to as a HARD link of its own
 deliverable; test.sh's `> /srv/expected.txt` truncates and writes the agent's inode, and `cmp` compares the

@@ -1,4 +1,4 @@
-"""rt13a's loader class (tamper.py, README "Containment"): ld.so's real search list. Before each directory of
+"""rt13a's loader class (tamper.py, CONTAINMENT.md): ld.so's real search list. Before each directory of
 its list (a program's RUNPATH, LD_LIBRARY_PATH, its own) glibc 2.36 searches glibc-hwcaps/x86-64-v{4,3,2}/
 and the legacy hwcaps subdirectories (tls/, haswell/, avx512_1/, x86_64/ and their nestings: `LD_DEBUG=libs`
 lists 19 directories per entry on bookworm), and it reads the RUNPATH of a program the tests run by its

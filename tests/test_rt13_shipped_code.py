@@ -1,4 +1,4 @@
-"""Code the image ships is judged by the file, wherever it lies (README "Containment", rule 4;
+"""Code the image ships is judged by the file, wherever it lies (CONTAINMENT.md, rule 4;
 tamper._shipped_program, CODE_NAME). The eleventh red team (rt12a) scored 1.0 by editing code the image
 shipped outside the system roots and the program roots, mode 0644 and without `#!`, which no rule saw:
 

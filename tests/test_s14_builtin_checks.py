@@ -1,4 +1,4 @@
-"""The built-in checks judge what the agent's code did themselves, and fail closed (README "Containment",
+"""The built-in checks judge what the agent's code did themselves, and fail closed (CONTAINMENT.md,
 invariant 3; issue 19, class 3; rt14a p01-p04). Four rules, each over every built-in check:
 
 1. every comparison of the agent's values fails closed: NaN, inf and a wrong type are wrong answers

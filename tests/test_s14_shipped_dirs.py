@@ -1,4 +1,4 @@
-"""A directory of code the image shipped is closed, and a mention is no request (README "Containment", rule
+"""A directory of code the image shipped is closed, and a mention is no request (CONTAINMENT.md, rule
 4; tamper._code_dir, asked_files). The thirteenth fresh red team (rt14a) scored 1.0 on a grader the image
 ships in /opt/grader, run by its path, without changing a byte the image shipped:
 

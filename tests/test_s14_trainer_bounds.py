@@ -1,4 +1,4 @@
-"""rt14b's trainer-bounds findings (README, containment, "thirteenth fresh red team (rt14)"): what the trainer
+"""rt14b's trainer-bounds findings (CONTAINMENT.md, "thirteenth fresh red team (rt14)"): what the trainer
 holds, writes and waits for while it reads a task's archives and layers, copies its trees and watches its
 builds is set by its own caps, never by the task's headers, names or file counts (issue 19, classes 8, 10)."""
 import io

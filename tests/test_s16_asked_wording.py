@@ -1,4 +1,4 @@
-"""An instruction asks for a path or a name only where an asking verb governs it (README "Containment", rule
+"""An instruction asks for a path or a name only where an asking verb governs it (CONTAINMENT.md, rule
 4; tamper._governed, read by asked_files, asked_names and asked_modules). The fifteenth red team (rt15a p02,
 p03, p13, p24, p33) scored 1.0 on unsolved tasks: a sentence with an asking verb ANYWHERE gave away every
 path and word in it, so the agent could rewrite the grader, its expected data or a tool's settings, or plant

@@ -1,4 +1,4 @@
-"""The check judges exactly what the verifier will see (README "Containment").
+"""The check judges exactly what the verifier will see (CONTAINMENT.md).
 
 1. The seal (rt15a p08): with the agent's processes alive, the verifier reads the copies pid 1 makes of
    the places they still write (/tmp, /run, /var/log, /var/lib, ...). The check judged an entry of a copy

@@ -1,4 +1,4 @@
-"""What test.sh installs is the verifier's (README "Containment", tamper._verifier_installs). A test.sh that
+"""What test.sh installs is the verifier's (CONTAINMENT.md, tamper._verifier_installs). A test.sh that
 installs its tool at verify time (`pip install pytest==8.3.3`, `apt-get install -y python3-pytest`, `npm
 install -g jest`) runs whatever its installer finds installed already: the agent that installed a fake of
 that package first, with a record of its own (a hand-written dist-info whose RECORD matches, a wheel it

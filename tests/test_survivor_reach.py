@@ -1,5 +1,5 @@
 """What a survivor (a process the agent left running, Limits.keep_agent_processes) can still reach of the
-verifier's: nothing live. README "Containment", keep mode: every place survivors still write reaches the
+verifier's: nothing live. CONTAINMENT.md, keep mode: every place survivors still write reaches the
 verifier as a copy made at the seal, which the check reads too, and the only live things left are the
 sockets of the services a test names, never those that system libraries and tools connect to on their own.
 

@@ -1,5 +1,5 @@
 """What the sixth red team (rt7) found the verifier trusted because no rule named it (issue 19, class 1;
-README "Containment"), on hand-made layers and listings (fast):
+CONTAINMENT.md), on hand-made layers and listings (fast):
 
 A. The image is read as overlayfs merges its layers in every walk, names() included: a name a later layer
    deleted (a whiteout, an opaque directory) is not the image's.

@@ -1,4 +1,4 @@
-"""The verifier reads no cache the agent wrote (README "Containment": caches and apt's lists are the image's).
+"""The verifier reads no cache the agent wrote (CONTAINMENT.md: caches and apt's lists are the image's).
 
 Each attack below leaves test.sh's own verdict at 0 and wins only if the verifier's tools trust state the
 agent wrote where they keep derived data: on the code before the fix each scored 1.0, in both lifecycles.

@@ -1,4 +1,4 @@
-"""The verifier reads no per-user configuration the agent wrote (README "Containment": homes are the image's).
+"""The verifier reads no per-user configuration the agent wrote (CONTAINMENT.md: homes are the image's).
 
 A tool test.sh runs may read a file in a home before it does what it was asked (ssh's ~/.ssh/config `Match
 exec`, sqlite3's ~/.sqliterc `.shell`, gdb's ~/.gdbinit: rt7 p01, p02, p07), and no list of such tools is

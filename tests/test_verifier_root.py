@@ -1,4 +1,4 @@
-"""The verifier's writes are its own (README "Containment", the default lifecycle: sandbox_init._own_root).
+"""The verifier's writes are its own (CONTAINMENT.md, the default lifecycle: sandbox_init._own_root).
 
 With the agent's processes alive into verification, the verifier runs on a root of its own: an overlay of
 the sealed root whose upper is a tmpfs no survivor can see, with room of its own. On the code before, its

@@ -1,6 +1,6 @@
 import errno, json, math, os, random, signal, stat, subprocess, sys, tempfile, time
 
-# ---- The agent's code runs as nobody, never as root (README "Containment", invariant 3): it cannot write
+# ---- The agent's code runs as nobody, never as root (CONTAINMENT.md, invariant 3): it cannot write
 # /logs/verifier, signal or trace this check, or leave a process behind while the check reads its results.
 NOBODY_ID = 65534
 NOBODY = ["setpriv", f"--reuid={NOBODY_ID}", f"--regid={NOBODY_ID}", "--clear-groups", "--"]
@@ -138,7 +138,7 @@ def read_back(top, *names):
     finally:
         os.close(fd)
 
-# ---- What the agent's functions did is judged by root, and fails closed (README "Containment", invariant 3;
+# ---- What the agent's functions did is judged by root, and fails closed (CONTAINMENT.md, invariant 3;
 # rt14a p01-p03). The agent's process gets only inputs, shuffled (valid and invalid together: their order is
 # no label of the answer), and prints only what each call returned or raised; it computes no verdict. Its
 # module may patch anything in that process, but what it could print then is a function of the inputs alone,
