@@ -2659,12 +2659,12 @@ def add_environment_flags(add) -> None:
         "and builds keep theirs (as docker build)")
     add("--kill-agent-processes", action="store_true", help="kill every process the agent started before "
         "verification; default, as Harbor: they (a service it started) stay alive into it, which runs on a "
-        "root they can no longer write (README Containment; needs Landlock ABI 6, Linux 6.12+)")
+        "root they can no longer write (CONTAINMENT.md; needs Landlock ABI 6, Linux 6.12+)")
     add("--live-verifier", action="store_true", help="with the agent's processes kept, run the tests on the "
         "live container beside them, as Harbor does (no seal: what they write during the tests, /tests "
         "included, the tests read; for tasks whose tests and a service share files; not for untrusted "
         "policies); default: the tests see the container as it "
-        "was when verification began (README Containment)")
+        "was when verification began (CONTAINMENT.md)")
     add("--max-task-clock", type=seconds, default=Limits.max_task_clock, metavar="SEC",
         help="cap on a task's own verifier and setup clocks ([verifier].timeout_sec, build_timeout_sec, up to "
         "7200 in task.toml): one slow task holds every step that samples it (default %(default)g)")
