@@ -184,6 +184,7 @@ def _child(cfg: dict) -> None:
         os.setgroups([])
         os.setresgid(h, h, h)
         os.setresuid(h, h, h)
+        _new_session_keyring()                 # charged to h, not to the uid all sandboxes' roots share
     _check(_libc.unshare(CLONE_NEWUSER), "unshare(user)")
     os.write(fds["sync"], b"u")
     os.close(fds["sync"])
@@ -331,11 +332,20 @@ def _pid1(cfg: dict) -> None:
     for name, value in cfg["rlimits"].items():   # set inside the user namespace: counted per namespace
         resource.setrlimit(getattr(resource, "RLIMIT_" + name), (value, value))
     RLIMITS.update({n: resource.getrlimit(n) for n in range(len(RLIMIT_NAMES))})
-    # A fresh, empty session keyring for the episode (keys are not namespaced: without this every episode
-    # shares the trainer's). The seccomp filter then refuses keyctl to everything pid 1 starts.
+    if "owner_base" not in cfg:                # started by a user: that user's quota, its own already
+        _new_session_keyring()
+    _init_loop(cfg, f"{host_pid} {layer_fd}")
+
+
+def _new_session_keyring() -> None:
+    """A fresh, empty session keyring for the episode (keys are not namespaced: without this every episode
+    shares the trainer's). The seccomp filter then refuses keyctl to everything pid 1 starts. The kernel
+    charges a key to its creator's host uid, 200 keys at most a uid (kernel.keys.maxkeys): made as the
+    namespace's root, host uid 1,000,000 for every sandbox, the 201st sandbox alive at once failed to
+    start (EDQUOT), a batch of 16 tasks x 16 rollouts among them; so it is made as the sandbox's own
+    owner uid (sandbox.owner_uid), with a quota of its own."""
     _check(min(0, _libc.syscall(KEYCTL[os.uname().machine], KEYCTL_JOIN_SESSION_KEYRING, None)),
            "new session keyring")
-    _init_loop(cfg, f"{host_pid} {layer_fd}")
 
 
 def _overlay_root(cfg: dict, R: str) -> str:

@@ -113,6 +113,17 @@ def test_the_trainers_keys_are_not_the_episodes():
             libc.syscall(250, 3, key)                                           # KEYCTL_REVOKE
 
 
+@pytest.mark.skipif(os.getuid() != 0, reason="a user's sandboxes are charged to that user, as its own")
+def test_a_sandboxs_session_keyring_is_charged_to_its_own_owner_uid():
+    # made as the namespace's root, host uid 1,000,000 for all of them: at 200 keys a uid, the 201st
+    # sandbox alive at once failed to start (EDQUOT); a batch of 16 x 16 episodes reaches it
+    with Sandbox() as box:
+        owner = sandbox.owner_uid(box._proc.pid)
+        users = {int(k): v for k, v in (line.split(":", 1) for line in
+                                        Path("/proc/key-users").read_text().splitlines())}
+        assert int(users[owner].split()[0]) >= 1
+
+
 # ---- the verifier's status channel --------------------------------------------------------------------
 
 # The agent's program, which the task's check runs: it reads the shell's memory for the per-command nonce
