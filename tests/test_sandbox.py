@@ -260,3 +260,11 @@ def test_read_file_of_a_fifo_is_an_error_at_once(sb):
     if t.is_alive():                     # unblock the open so that the sandbox can close
         sb.run("echo x > /logs/p &")
     assert got and isinstance(got[0], OSError) and "not a regular file" in str(got[0])
+
+
+def test_dev_stdout_and_stderr_open_for_the_shell_and_a_fresh_command():
+    # a container's root owns its stdout; a pipe the host's root made was no one's inside: EACCES (rt20a)
+    with Sandbox() as box:
+        assert box.run("echo out > /dev/stdout; echo err > /dev/stderr").output == "out\nerr\n"
+        r = box.run_fresh("echo out > /dev/stdout; echo err > /dev/stderr", 10)
+        assert (r.output, r.exit_code) == ("out\nerr\n", 0)
