@@ -1595,12 +1595,16 @@ class Cgroup:
 
     def at_limit(self) -> bool:
         """Whether its own memory limit, or its AGENT child's, was ever reached (v2 memory.events.local:
-        max; v1 memory.failcnt), as against only a cap above it (ALL_CGROUP's)."""
+        max; v1 memory.failcnt, or its high-water mark at the limit: rt20a p05's socket buffers filled
+        the limit with failcnt still 0, and the kill was said as ALL_CGROUP's), as against only a cap
+        above it (ALL_CGROUP's)."""
         for d in self.dirs.values():
             for g in (d, d / self.AGENT):
                 try:
                     if (g / "memory.failcnt").exists():
-                        hits = int((g / "memory.failcnt").read_text())
+                        hits = int((g / "memory.failcnt").read_text()) or int(
+                            (g / "memory.max_usage_in_bytes").read_text()) >= int(
+                            (g / "memory.limit_in_bytes").read_text())
                     else:
                         events = (g / "memory.events.local").read_text().splitlines()
                         hits = int(dict(line.split() for line in events).get("max", 0))
