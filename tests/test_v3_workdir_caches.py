@@ -8,9 +8,12 @@ agent's own commands keep theirs. The tool below stands in for ruff and eslint: 
 keyed by the file's mtime and mode, never its bytes (the real ruff: the probe, on the Debian base)."""
 from types import SimpleNamespace
 
+import pytest
+
 import harbor
 import tamper
 from test_agent_processes import make_task, score
+from test_verifier_homes import DEFAULT, KILL
 
 # lint FILE CACHE (its report on stderr): "cached" where CACHE holds FILE's key (path, mtime, mode); else
 # an F401 for `import os`, and a clean file's key is added to CACHE
@@ -58,9 +61,10 @@ def test_the_caches_on_a_changed_path_are_its_outermost_tool_cache():
 
 # ---- attacks: each scored 1.0 before (the verifier's tool read the agent's cache) -----------------------
 
-def test_a_forged_ruff_cache_in_the_workdir_does_not_answer_for_the_verifier(tmp_path):
+@pytest.mark.parametrize("limits", [DEFAULT, KILL], ids=["default", "kill"])
+def test_a_forged_ruff_cache_in_the_workdir_does_not_answer_for_the_verifier(tmp_path, limits):
     t = build(tmp_path, ".ruff_cache/0.6.9/calc")
-    assert score(t, forge(".ruff_cache/0.6.9/calc")) == 0.0
+    assert score(t, forge(".ruff_cache/0.6.9/calc"), limits=limits) == 0.0
 
 
 def test_a_forged_eslint_cache_file_does_not_answer_for_the_verifier(tmp_path):
