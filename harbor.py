@@ -16,6 +16,7 @@ Every loader error is a TaskError, and every setup error a SetupError, with a on
 """
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 import itertools
 import json
@@ -1776,6 +1777,47 @@ def bytecode_views(task: Task, changes: list[tamper.Change], image,
     return tuple(dirs.items())
 
 
+# A tool's cache of its own results beside the files it checks is derived state too, and the tool trusts
+# an entry by the file's stat or by a key of its own, never by reading the file again (rt20a p14: an
+# /app/.ruff_cache entry keyed by calc.py's mtime and mode said "clean" for a calc.py with a lint error, 1.0).
+# The agent's tools write such caches legitimately, so they are not judged: as bytecode above, each cache
+# the agent made or changed, wherever it is (the workdir above all), is seen by test.sh as the image had it
+# (sandbox_init._caches: an empty directory where the image had none; a cache that is a file, absent), and
+# its tool checks anew. The agent's own commands keep reading theirs. A path component matching an entry
+# (fnmatch) is a cache. __pycache__ is bytecode_views'. Not caches: .tox (environments, installs as a venv
+# is) and cargo's target/ (build output test.sh may run, ./target/release/app, or reuse; made absent, every
+# Rust task would rebuild from scratch inside the verifier's timeout).
+TOOL_CACHES = (
+    ".ruff_cache",       # ruff: a file's diagnostics reused while its mtime and permissions match
+    ".mypy_cache",       # mypy: a module's inferred types reused while its meta (mtime, size, hash) matches
+    ".pytest_cache",     # pytest: lastfailed and stepwise, which choose the tests that run (--lf, --sw, --nf)
+    ".hypothesis",       # Hypothesis: its example database, the examples it replays before it searches
+    ".eslintcache",      # eslint --cache (a file): a file's results reused while its size and mtime match
+    ".stylelintcache",   # stylelint --cache (a file): the same file-entry-cache, by size and mtime
+    "*.tsbuildinfo",     # tsc --incremental/--build: a project up to date by its files' versions and times
+    ".cache",            # a project's XDG-style cache (node_modules/.cache: babel-loader, eslint-loader, ...)
+    ".gradle",           # Gradle's project cache: task history and file hashes by size and mtime, up to date
+    ".parcel-cache",     # Parcel: a build's results by its files' stat
+)
+MAX_CACHE_VIEWS = 1024                         # as MAX_BYTECODE_VIEWS: past it the episode is refused
+
+
+def cache_views(task: Task, changes: list[tamper.Change]) -> tuple[tuple[str, tuple], ...]:
+    """The tool caches (TOOL_CACHES, see above) the agent made or changed, as verifier_homes gives homes:
+    (path, ()) each, the outermost cache on a changed path's way, nothing of the agent's bound back.
+    `changes`: the ground's (check_ground)."""
+    dirs = {}
+    for c in changes:
+        parts = c.path.split("/")
+        at = next((i for i, p in enumerate(parts) if any(fnmatch.fnmatchcase(p, n) for n in TOOL_CACHES)), 0)
+        if at:
+            dirs["/".join(parts[:at + 1])] = ()
+    if len(dirs) > MAX_CACHE_VIEWS:
+        raise TamperedError(f"task '{task.name}': tampered: {len(dirs)} tool caches made or changed (over "
+                            f"{MAX_CACHE_VIEWS}), e.g. {next(iter(dirs))}")
+    return tuple(dirs.items())
+
+
 def verifier_home(env: Environment) -> str:
     """The HOME test.sh starts with (before [verifier].env): its user's, as pid 1 sets it, else the
     image's."""
@@ -2552,7 +2594,7 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
                               "bash /tests/test.sh", left, private_logs=True,
                               user=env.verifier_user, tests=task.path / "tests" if staged else None,
                               homes=verifier_view(env, task, kept) + bytecode_views(
-                                  task, changes, env.image, env.baseline))
+                                  task, changes, env.image, env.baseline) + cache_views(task, changes))
     except sandbox.SandboxError as e:          # tests/ with no room on the host's disk to stage, say
         if type(e) is not sandbox.SandboxError:
             raise

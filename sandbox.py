@@ -756,7 +756,8 @@ class Sandbox:
         starts, mounted nowhere the command can see (sandbox_init._copy_tests).
         homes (with private_logs): ((home, (path, ...)), ...): each home the command sees as the image had
         it, less the paths in it that stay as the agent left them (sandbox_init.verifier_homes); a
-        __pycache__ of the agent's bytecode so too, with nothing kept (harbor.bytecode_views).
+        __pycache__ of the agent's bytecode so too, with nothing kept (harbor.bytecode_views), and a tool's
+        cache the agent made or changed (harbor.cache_views).
         service (start): confined as the agent's shell, without the extra capability that keeps the
         agent's processes from tracing a run_fresh command (sandbox_init.VERIFIER_EXTRA_CAP)."""
         if self.closed:

@@ -1622,7 +1622,9 @@ def _fresh_dev() -> None:
 # against their signatures when it downloaded them: state the verifier's tools trust without checking it
 # again (ldconfig's aux-cache, apt's archives and lists, pip's, uv's, go's, npm's caches in HOME). The
 # verifier sees each as the image had it, with a private tmpfs on top for what it writes there itself, and
-# never as the agent left it; where the image has none, an empty directory of its own.
+# never as the agent left it; where the image has none, an empty directory of its own. A tool's cache
+# elsewhere (the workdir's .ruff_cache, harbor.TOOL_CACHES) comes the same way, in `homes`
+# (harbor.cache_views).
 VERIFIER_CACHES = ("/var/cache", "/var/lib/apt/lists")
 HOME_CACHES = (".cache", ".npm")               # XDG's default cache home (pip, uv, go-build, ...), npm's
 _IMAGE: list[int] = []                         # pid 1's fd of the image alone (_image_view), if it has one
