@@ -476,13 +476,21 @@ class Sandbox:
         life_r, self._life_w = os.pipe()        # never written: EOF tells pid 1 the caller is gone
         # run_fresh's commands, to pid 1: a socket, so that each carries the pipe its output comes back on
         ctl_r, ctl_w = (s.detach() for s in socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM))
+        # the sandbox's own copy of the resolver file, as Docker keeps one per container: one inode bound
+        # into every episode was a channel between them and the host (flock, an inotify watch saw the
+        # host's and the other episodes' opens: rt20b p30)
+        resolv = self.dir / "resolv.conf"
+        try:
+            shutil.copyfile(sandbox_resolver(resolver_file()), resolv)
+        except OSError:                         # the host has none: the image keeps its own, as before
+            pass
         config = {"root": str(self.dir / "root"), "xfer": str(self.dir / "xfer"),
                   "stage": str(self.dir / "stage"), "workdir": self.workdir, "dirs": self.dirs,
                   "layers": [str(p) for p in self.layers] if self.layers is not None else None,
                   "upper": str(self.upper) if self.upper else None, "storage_mb": self._storage_mb(),
                   "shm_mb": tmpfs_mb(self.limits, self.cgroup)[1],
                   "env": self.env, "system_dirs": SYSTEM_DIRS,
-                  "resolv": str(sandbox_resolver(resolver_file())),
+                  "resolv": str(resolv),
                   "gid_max": sum(count for _, _, count in self.ids.lines) - 1,
                   "hide": [str(Path(h).resolve()) for h in self.hide],
                   "fds": {"status": st_w, "events": ev_w, "life": life_r, "ctl": ctl_r},

@@ -126,3 +126,12 @@ def test_the_agent_holding_every_pid_then_exiting_its_shell_leaves_pid_1_alive(k
         r = sb.run("echo still here", 2)          # it waits; its timeout's kill frees the pids (any timeout)
         assert "still here" in r.output or r.timed_out, r.output
         assert sb.run("echo again", 10).output == "again\n"
+
+
+def test_each_sandbox_has_a_resolver_file_of_its_own(cache):
+    # one host inode bound into every episode: a lock or an inotify watch on it was a channel between
+    # episodes and to the host (rt20b p30); Docker keeps a copy per container
+    base = [layer(cache, "resolv", lambda p: None), cache / "images" / "tiny" / "rootfs"]
+    with Sandbox("/", layers=base) as one, Sandbox("/", layers=base) as two:
+        inodes = [os.stat(f"/proc/{box._init_pid}/root/etc/resolv.conf").st_ino for box in (one, two)]
+    assert inodes[0] != inodes[1] and os.stat(sandbox.resolver_file()).st_ino not in inodes
