@@ -348,6 +348,11 @@ def _service(name: str, spec, env_dir: Path, read, volumes: set[str]) -> Service
     entrypoint, command = _words(spec.get("entrypoint")), _words(spec.get("command"))
     if "healthcheck" in spec:
         s.healthcheck = _healthcheck(spec["healthcheck"], where)
+    # started as one `bash -c` string: the Dockerfile's cap (dockerfile.replay: E2BIG, rt20b p19, p31)
+    for key, words in (("entrypoint", entrypoint), ("command", command),
+                       ("healthcheck", [s.healthcheck.command] if s.healthcheck else None)):
+        if words and len(shlex.join(words).encode()) > dockerfile.COMMAND_MAX_BYTES:
+            raise ValueError(f"{where}.{key}: over {dockerfile.COMMAND_MAX_BYTES} bytes of command")
     if name == MAIN:                             # Harbor builds it from environment/ and runs sleep infinity
         if command is not None and command not in (["sleep", "infinity"], ["sh", "-c", "sleep infinity"]):
             raise ValueError(f"{where}.command {shlex.join(command)!r} is not supported: the main "

@@ -388,6 +388,9 @@ def references(steps: list[Step]) -> list[tuple[int, str]]:
     return refs
 
 
+COMMAND_MAX_BYTES = 64 << 10
+
+
 def replay(config: Config, step: Step) -> Config:
     """The Config after one step: ENV, ARG, WORKDIR, SHELL, USER, ENTRYPOINT and CMD change it, any other
     instruction not. A malformed one raises ValueError naming its line."""
@@ -401,6 +404,12 @@ def replay(config: Config, step: Step) -> Config:
     # image's own variables: pid 1's exec or the shell's start would fail, blamed on the machine (rt11b p16).
     if any("\0" in w for w in [*new, after.workdir, *sum(argvs, [])]):
         raise ValueError(f"line {step.line}: {step.instr} {_show(step.args)}: a NUL byte")
+    # pid 1 starts an ENTRYPOINT or a HEALTHCHECK as one `bash -c` string, which exec takes under 128 KiB
+    # (MAX_ARG_STRLEN), and a kept agent's zygote in one message: past that, E2BIG at every start, booked as
+    # the machine's and retried (rt20b p19, p31); refused here, under the variables' own cap
+    for argv in argvs:
+        if sum(len(w) for w in argv) > COMMAND_MAX_BYTES or len(shlex.join(argv).encode()) > COMMAND_MAX_BYTES:
+            raise ValueError(f"line {step.line}: {step.instr}: over {COMMAND_MAX_BYTES} bytes of command")
     return after
 
 

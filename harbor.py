@@ -350,6 +350,8 @@ def _healthcheck(table, fail) -> Healthcheck | None:
         raise fail(f"{where} must be a table, got {_show(table)}")
     if not isinstance(table.get("command"), str) or not table["command"].strip() or "\0" in table["command"]:
         raise fail(f"{where}.command must be a non-empty shell command, got {_show(table.get('command'))}")
+    if len(table["command"].encode()) > dockerfile.COMMAND_MAX_BYTES:    # one `bash -c` string (E2BIG)
+        raise fail(f"{where}.command: over {dockerfile.COMMAND_MAX_BYTES} bytes of command")
     values = {"command": table["command"]}
     for key in ("interval_sec", "timeout_sec", "start_period_sec", "start_interval_sec"):
         v = table.get(key, getattr(Healthcheck, key))

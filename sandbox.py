@@ -73,6 +73,7 @@ import hashlib
 import marshal
 import os
 import re
+import resource
 import secrets
 import select
 import shlex
@@ -370,6 +371,16 @@ def task_hides() -> list[str]:
     return _hides[key]
 
 
+def _trainer_files() -> None:
+    """The trainer's soft RLIMIT_NOFILE raised to its hard limit, once: a sandbox holds ~6 of its fds, a
+    compose episode's ~6 a service, and a batch starts all its rows at once: at the common soft limit of
+    1,024, ten rollouts of a 16-service task made every other row's start fail with EMFILE, and their
+    teardown too (rt20b p23; 256 plain rows, the paper's batch, need ~1,536)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def say_once(line: str) -> None:
     """A one-line notice on stderr, once per process (fallbacks are never silent)."""
     if line not in _said:
@@ -437,6 +448,7 @@ class Sandbox:
     def __enter__(self) -> "Sandbox":
         if not self.closed:       # already started (start_task returns an entered sandbox)
             return self
+        _trainer_files()
         max_ns = Path("/proc/sys/user/max_user_namespaces")
         if max_ns.exists() and max_ns.read_text().strip() == "0":
             raise SandboxError(f"user.max_user_namespaces is 0; {USERNS_HELP}")
@@ -978,7 +990,9 @@ class Sandbox:
         container log, which the agent cannot read either); it lives until restart_shell or close."""
         r = self.run_fresh(f"exec </dev/null >/dev/null 2>&1; ( {command} ) & ", 10, user=user, service=True)
         if r.timed_out or r.exit_code:
-            raise SandboxError(f"cannot start {command[:80]!r}: {one_line(r.output)[-200:]}")
+            # a command too long to start is the task's (E2BIG), never the machine's to retry (rt20b p19)
+            error = TaskSetupError if "Argument list too long" in r.output else SandboxError
+            raise error(f"cannot start {command[:80]!r}: {one_line(r.output)[-200:]}")
 
     def set_user(self, user) -> None:
         """Run the agent's shell as `user` (a dockerfile.User; None: root) from now on: pid 1 restarts it

@@ -2006,7 +2006,9 @@ def _zygote_spawn(cfg: dict, argv: list[str], shell: bool, user, out: int | None
             socket.send_fds(_ZYGOTE[1], [marshal.dumps((argv, shell, user, service))],
                             [] if out is None else [out])
             reply = _ZYGOTE[1].recv(16)
-        except OSError:
+        except OSError as e:
+            if e.errno == errno.EMSGSIZE:      # the command's size, not the zygote (rt20b p31): as exec's
+                raise OSError(errno.E2BIG, "Argument list too long (over the zygote's message)") from None
             reply = b""
         if reply:
             pid = struct.unpack("i", reply)[0]
