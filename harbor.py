@@ -2004,7 +2004,8 @@ def _blamable(task: Task, named: tuple[str, ...]) -> tuple[str, ...]:
             # base name was only a file test.sh writes elsewhere). A path spelt another way ("$DIR/x.sh")
             # is left to the control's own run of test.sh.
             if name.startswith("/tests/") and not os.path.lexists(task.path / name[1:]) \
-                    and (os.path.normpath(name) in facts.programs or _tests_mention(task, name, before=_READ)):
+                    and (os.path.normpath(name) in facts.programs
+                         or _tests_mention(task, name, before=_READ)):
                 kept.append(name)
             continue
         # only a program the tests run (_runs): any other name the agent's program could print to blame the

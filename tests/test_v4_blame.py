@@ -18,8 +18,9 @@ def agent_program(stderr: str) -> str:
 
 def test_a_tests_path_the_tests_only_write_elsewhere_is_the_agent_s_0(tmp_path):
     # p02: test.sh writes out.txt in /app; the agent's program prints /tests/out.txt missing
-    test_sh = ("cd /app\nbash /app/run.sh > out.txt\nif diff -q out.txt /tests/expected.txt >/dev/null; then echo 1; "
-               "else echo 0; fi > /logs/verifier/reward.txt\n")
+    test_sh = ("cd /app\nbash /app/run.sh > out.txt\n"
+               "if diff -q out.txt /tests/expected.txt >/dev/null; then echo 1; else echo 0; fi "
+               "> /logs/verifier/reward.txt\n")
     task = load_task(make_task(tmp_path, files={"tests/test.sh": test_sh, "tests/expected.txt": "42\n"}))
     with start_task(task) as env:
         env.run(agent_program("bash: /tests/out.txt: No such file or directory"))
@@ -52,7 +53,8 @@ def test_a_tests_script_the_tests_run_but_never_shipped_is_the_task_s(tmp_path):
 
 
 def test_a_runner_run_after_if_missing_from_the_image_is_the_task_s(tmp_path):
-    test_sh = STOPS_EARLY + "if nosuchrunner-v4 /tests/x; then echo 1; else echo 0; fi > /logs/verifier/reward.txt\n"
+    test_sh = STOPS_EARLY + ("if nosuchrunner-v4 /tests/x; then echo 1; else echo 0; fi "
+                             "> /logs/verifier/reward.txt\n")
     task = load_task(make_task(tmp_path, files={"tests/test.sh": test_sh}))
     with start_task(task) as env:
         env.run("mkdir -p /app && touch /app/done")
@@ -113,9 +115,9 @@ def test_a_conftest_importing_what_the_image_lacks_is_the_task_s(tmp_path, real_
 
 
 def test_failure_files_reads_the_runner_s_own_traceback_only():
-    conftest = ["ImportError while loading conftest '/tests/conftest.py'.", "/tests/conftest.py:4: in <module>",
-                "    from app import add", "app.py:3: in <module>", "    raise ImportError('x')",
-                "E   ImportError: x", "0"]
+    conftest = ["ImportError while loading conftest '/tests/conftest.py'.",
+                "/tests/conftest.py:4: in <module>", "    from app import add", "app.py:3: in <module>",
+                "    raise ImportError('x')", "E   ImportError: x", "0"]
     assert harbor.failure_files(conftest, 0) == ("/tests/conftest.py", "app.py")
     python = ["Traceback (most recent call last):", '  File "/tests/run.py", line 1, in <module>',
               "    import pytest", "ModuleNotFoundError: No module named 'pytest'"]
