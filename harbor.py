@@ -711,7 +711,13 @@ class TwoVerdicts(VerifierError):
 
 class RunnerMissing(VerifierError):
     """test.sh's output shows its runner never started (runner_missing, or exit 126/127): the verifier's
-    fault only if a control run without the agent shows it too (verify)."""
+    fault only if a control run without the agent shows it too (verify). `line`: the output's line that
+    says so ("" for an exit status alone); `written`: the files of the agent's that the failure's own
+    traceback names (failure_files), whose absence makes the control fail alike (_blame)."""
+
+    def __init__(self, message: str, line: str = "", written: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.line, self.written = line, written
 
 
 class TamperedError(EchoError, RuntimeError):
@@ -1554,6 +1560,38 @@ def runner_missing(line: str, fetched: frozenset[str] = frozenset(), workdir: st
     return tamper.within(path, "/tests") or path in {at(f) for f in fetched} and path not in asked
 
 
+# Where a runner's failure came from, in its own lines: after the runner's line, the traceback pytest prints
+# for a conftest that does not import (`/app/app.py:3: in <module>`, its source indented, `E   ` lines), and
+# before an exception line, Python's traceback up to its `Traceback (most recent call last):`. A file of the
+# agent's there (rt20a p17: /tests/conftest.py imports the agent's app.py, which raises) makes a control
+# that fails alike without the agent's files no evidence against the task (_blame). Nothing else of the
+# output is read: a path the agent's program printed elsewhere does not tie the runner's failure to it.
+TRACE_LINE = re.compile(r"\s|E |\S+:\d+: ")              # a frame's source, pytest's frame or error line
+EXCEPTION_LINE = re.compile(r"[\w.]+(Error|Exception): ")
+# a frame's file as pytest (relative to its cwd: `app.py:3: in <module>`) or Python (`File "x.py", line 3`)
+# names it, or any absolute path of the block (TESTS_PATH)
+FRAME_FILE = re.compile(r"^([\w.@+-][\w.@+/-]*):\d+: |^\s*File \"([^\"/][^\"]*)\", line \d+")
+TRACE_LINES = 200                                          # of a failure's traceback, each way, at most
+
+
+def failure_files(lines: list[str], at: int) -> tuple[str, ...]:
+    """The files the traceback of the runner's failure on line `at` names (above), `lines` being test.sh's
+    output, colours dropped, each line unstripped: absolute paths, and relative ones as written."""
+    block, end = [lines[at]], min(len(lines), at + 1 + TRACE_LINES)
+    for line in itertools.takewhile(TRACE_LINE.match, lines[at + 1:end]):
+        block.append(line)
+    if EXCEPTION_LINE.match(lines[at].strip()):
+        for i in range(at - 1, max(-1, at - 1 - TRACE_LINES), -1):
+            if lines[i].strip() == "Traceback (most recent call last):":
+                block += lines[i:at]
+                break
+            if not lines[i][:1].isspace():
+                break
+    found = [p for line in block for p in (*TESTS_PATH.findall(line),
+                                           *(m[1] or m[2] for m in FRAME_FILE.finditer(line)))]
+    return tuple(dict.fromkeys(os.path.normpath(p) for p in found))
+
+
 def ground(env: Environment) -> list[tuple[str, str, list[tamper.Change]]]:
     """Every place the agent can write that the verifier's processes see, listed alike (tamper.listing:
     no link followed): (the host directory, where the verifier sees it, its entries under that path).
@@ -1875,7 +1913,7 @@ class _OutOfTime(Exception):
 # The control's verdict is the task's and the seed's (the null agent's episode), kept per process and version
 # of the task's files: a group of rollouts of one task and seed that all print the words (the trainer
 # verifies them at once) waits for one control run, not one each. A control that did not start is not kept.
-_controls: dict[tuple, str | None] = {}
+_controls: dict[tuple, tuple[str, str] | None] = {}
 _controls_locks: dict[tuple, threading.Lock] = {}
 
 
@@ -1902,11 +1940,19 @@ def _blame(env: Environment, task: Task, seed: int, error: VerifierError, deadli
                 _controls[key] = _control(env, task, seed, named, deadline)
             except _OutOfTime:
                 return 0.0, f"{_timed_out(task)} (with the control run without the agent)"
-        broken = _controls[key]
+        verdict = _controls[key]
     finally:
         lock.release()
+    broken, runner = verdict or (None, "")
     if broken is not None and isinstance(error, TwoVerdicts) and broken == "two verdicts":
         return error.reward, ""                # the task writes both: reward.json's, as Harbor reads it
+    # The control has none of the agent's files: where the runner's failure is the same there and the agent's
+    # run traces it to a file of the agent's (a conftest importing its app.py, which raises: rt20a p17), the
+    # control failed for want of the deliverable, which says nothing of the task. A runner missing from the
+    # image (no pytest) fails alike whatever the agent wrote, and no file of the agent's is in its trace.
+    if broken is not None and isinstance(error, RunnerMissing) and error.written and runner == error.line:
+        return 0.0, (f"the runner's failure is traced to the agent's {', '.join(error.written[:3])}; "
+                     f"without the agent it fails alike, for want of it: {error}")
     if broken is not None:                     # broken without any agent: the task's verifier
         if not isinstance(error, RunnerMissing):
             raise error                        # as it was: the control says it is the task's
@@ -1932,18 +1978,40 @@ _PROBE = (rb"(?:(?<![\w-])(?:command\s++-[vV]|which|type(?:\s++-[aftpP]++)*+|has
 def _tests_mention(task: Task, name: str, budget: int = 4 << 20, before: bytes = rb"(?<![\w./-])") -> bool:
     """Whether a file of the task's tests/ holds `name` as a word (its first `budget` bytes in all); after
     a probe of it (`before`=_PROBE: the tests look for it before they use it)."""
-    word = re.compile(before + re.escape(name.encode()) + rb"(?![\w.-])")
+    return _tests_match(task, [re.compile(before + re.escape(name.encode()) + rb"(?![\w.-])")], budget)
+
+
+def _tests_match(task: Task, patterns: list[re.Pattern[bytes]], budget: int = 4 << 20) -> bool:
+    """Whether a file of the task's tests/ matches one of `patterns` (its first `budget` bytes in all)."""
     for d, _, files in os.walk(task.path / "tests"):
         for f in files:
             data = _task_file(os.path.join(d, f), budget)
             if data is None:
                 continue
             budget -= len(data)
-            if word.search(data):
+            if any(p.search(data) for p in patterns):
                 return True
             if budget <= 0:
                 return False
     return False
+
+
+# Where the tests run a program by its name: a command's first word as tamper's exec positions read it
+# (after a separator, `$(`, `!`, then/do/else, sudo, env, timeout ...; assignments before it) or after
+# if/elif/while/until, and a subprocess or os.system call's first string. `result=$(...)`, `"$result"` or
+# `python3 -m result` is no run of `result` (rt20a p03: a test.sh variable, printed `command not found` by
+# the agent's program, was looked for as a program and booked the task's).
+def _runs(name: str) -> list[re.Pattern[bytes]]:
+    word = re.escape(name)
+    command, _, _, call = tamper._exec_patterns(word, word)
+    keyword = (r"(?:^|[\s;&|`(])(?:if|elif|while|until)[ \t]+" + tamper.ASSIGNMENTS + r"[\"']?" + word
+               + r"(?=[\s\"';&|)`]|$)")
+    return [re.compile(p.encode(), re.M) for p in (command.pattern, call.pattern, keyword)]
+
+
+# A /tests path the tests read or run, not one they write (`> out.txt`, `tee x`, `-o x`: a file they make,
+# whose absence is the agent's program's words, rt20a p02): spelt out whole, not after a redirection.
+_READ = rb"(?<![\w./>-])(?<!>[\s\"'])(?<!>\s[\"'])(?<!tee\s)(?<!-o\s)"
 
 
 def _task_file(path: str, limit: int) -> bytes | None:
@@ -1972,33 +2040,38 @@ def _named_missing(line: str) -> tuple[str, ...]:
 
 def _blamable(task: Task, named: tuple[str, ...]) -> tuple[str, ...]:
     """Of what the agent's run said is missing, the names the task's own tests could be to blame for."""
-    installs, kept = task_facts(task).installs, []
+    facts, kept = task_facts(task), []
     for name in named:
         if name.startswith(("/tests/", "/logs/")):      # not in the agent's phase: the task's files
-            # only a path the tests use (rt15a p17: the agent's program printed a /tests path that nothing
-            # of the task's names, and its 0 became a verifier error)
+            # only a path the tests run (tamper.exec_named, a relative one joined to where they `cd`) or read
+            # by its whole name (rt15a p17: a /tests path nothing of the task's names; rt20a p02: one whose
+            # base name was only a file test.sh writes elsewhere). A path spelt another way ("$DIR/x.sh")
+            # is left to the control's own run of test.sh.
             if name.startswith("/tests/") and not os.path.lexists(task.path / name[1:]) \
-                    and _tests_mention(task, name[len("/tests/"):].split("/")[-1]):
+                    and (os.path.normpath(name) in facts.programs
+                         or _tests_mention(task, name, before=_READ)):
                 kept.append(name)
             continue
-        # only a name the tests use: any other the agent's program could print to blame the task; and not
-        # one they install themselves (rt16a p04: the agent's script called `bc` before or without
-        # test.sh's `apt-get install bc`, printed it missing, and its 0 became the task's verifier error):
-        # whether that install works is the control's own run's to say; nor one they look for before they
-        # use it (rt18a p02: `if command -v X; then X ...; fi`): the tests' own run never prints it missing,
-        # so only the agent's program could have; the control's run of test.sh says whether the task's
-        # tests fail without it
-        if _tests_mention(task, name) and name not in installs.apt | installs.pip | installs.npm \
+        # only a program the tests run (_runs): any other name the agent's program could print to blame the
+        # task; and not one they install themselves (rt16a p04: the agent's script called `bc` before or
+        # without test.sh's `apt-get install bc`, printed it missing, and its 0 became the task's verifier
+        # error): whether that install works is the control's own run's to say; nor one they look for before
+        # they use it (rt18a p02: `if command -v X; then X ...; fi`): the tests' own run never prints it
+        # missing, so only the agent's program could have; the control's run of test.sh says whether the
+        # task's tests fail without it
+        installs = facts.installs
+        if _tests_match(task, _runs(name)) and name not in installs.apt | installs.pip | installs.npm \
                 and not _tests_mention(task, name, before=_PROBE):
             kept.append(name)
     return tuple(kept)
 
 
 def _control(env: Environment, task: Task, seed: int, named: tuple[str, ...] = (),
-             deadline: float = math.inf) -> str | None:
-    """The verifier error of the task's tests run on a fresh episode without the agent, None if none; or
-    what the agent's run said is missing (`named`: a program, a path, of _blamable's) missing from the image
-    too. _OutOfTime where the verify's `deadline` came first."""
+             deadline: float = math.inf) -> tuple[str, str] | None:
+    """(the verifier error of the task's tests run on a fresh episode without the agent, its runner's line
+    where it is a runner missing: RunnerMissing.line), None if none; or what the agent's run said is missing
+    (`named`: a program, a path, of _blamable's) missing from the image too. _OutOfTime where the verify's
+    `deadline` came first."""
     def left() -> float:
         if (s := deadline - time.monotonic()) <= 0:
             raise _OutOfTime
@@ -2014,19 +2087,20 @@ def _control(env: Environment, task: Task, seed: int, named: tuple[str, ...] = (
         with control:
             for name in named:
                 if name.startswith("/tests/"):
-                    return f"{name}: not in the task's tests/"
+                    return f"{name}: not in the task's tests/", ""
                 test = f"test -e {shlex.quote(name)}" if name.startswith("/") else \
                        f"command -v {shlex.quote(name)}"
                 r = control.run(f"{test} >/dev/null 2>&1", min(30.0, left()))
                 if r.timed_out:
                     raise _OutOfTime
                 if r.exit_code:
-                    return f"{name}: not in the image"
+                    return f"{name}: not in the image", ""
             left()                             # its start may have spent it
             try:
                 verify(control, task, seed, control=False, deadline=deadline)
             except (VerifierError, TamperedError) as e:
-                return "two verdicts" if isinstance(e, TwoVerdicts) else one_line(str(e))[:120]
+                return ("two verdicts" if isinstance(e, TwoVerdicts) else one_line(str(e))[:120],
+                        e.line if isinstance(e, RunnerMissing) else "")
             left()                             # its test.sh cut at the deadline ran clean only so far
         return None
     # A control that did not start or died is the machine's (Outcome.MACHINE, masked in training), and so is
@@ -2612,12 +2686,20 @@ def _run_tests(env: Environment, task: Task, seed: int, changes: list[tamper.Cha
     lines = [*r.output.strip().splitlines(), *r.tail.splitlines()[1:]]
     fetched, asked = task_facts(task).fetched, tamper.named_paths(task.instruction)
     clean = [ANSI.sub("", l).strip() for l in lines]
-    broken = [l for l, c in zip(lines, clean) if runner_missing(c, fetched, task.workdir, asked)]
+    broken = [i for i, c in enumerate(clean) if runner_missing(c, fetched, task.workdir, asked)]
     # exit 126/127 is the status of test.sh's last command, which may be the deliverable it ran
     undone = any(names_deliverable(c, task.workdir, asked) for c in clean[-3:])
     if broken or r.exit_code in (126, 127) and not undone:
-        why = (broken or lines or ["(no output)"])[-1]
-        raise RunnerMissing(f"task '{task.name}': test.sh exit {r.exit_code}: {why.strip()[:200]}")
+        why = lines[broken[-1]] if broken else (lines or ["(no output)"])[-1]
+        written = ()
+        if broken:                             # the agent's own files its traceback names (_blame)
+            # a relative one is the agent's where it ends one of the agent's paths (the runner's cwd: any)
+            mine = [c.path for c in changes if env.baseline.get(c.path) != c.stamp]
+            traced = failure_files([ANSI.sub("", l) for l in lines], broken[-1])
+            written = tuple(m for p in traced for m in mine if m == p or not p.startswith("/")
+                            and m.endswith("/" + p))[:8]
+        raise RunnerMissing(f"task '{task.name}': test.sh exit {r.exit_code}: {why.strip()[:200]}",
+                            clean[broken[-1]] if broken else "", written)
     tail = f" (test.sh exit {r.exit_code}: {one_line(r.tail or r.output)[-200:]!r})"
     files = r.files or {}
     for name in ("reward.json", "reward.txt"):
