@@ -114,6 +114,17 @@ def test_exec_positions_are_not_reads():
                                        "/opt/e/bin/tool", "/opt/f/g.py", "/opt/n/tool.jar", "/opt/o/p.py"}
 
 
+def test_a_program_a_condition_runs_is_run_too(tmp_path):
+    # `if /srv/grader/check.sh; then` ran it, but only `then`/`do`/`else` led a command: the data beside
+    # it was nobody's to judge (v4, rt20)
+    img = image(tmp_path, {"/srv/grader/check.sh": ("#!/bin/sh\n", 0o755),
+                           "/srv/grader/expected.txt": ("42\n", 0o644)})
+    run = tamper.exec_named("if /srv/grader/check.sh; then echo 1; fi\nwhile /opt/x/poll; do :; done\n"
+                            "until /opt/y/z --x; do :; done\n")
+    assert run == {"/srv/grader/check.sh", "/opt/x/poll", "/opt/y/z"}
+    assert judge([("/srv/grader/expected.txt", "file")], img, programs=run) == ["/srv/grader/expected.txt"]
+
+
 def test_a_relative_path_counts_in_each_directory_the_text_cds_to(tmp_path):
     img = image(tmp_path, {"/opt/grader/grade.py": ("import rubric\n", 0o644),
                            "/opt/grader/rubric.py": ("OK = 42\n", 0o644)})
