@@ -2042,6 +2042,8 @@ def _blamable(task: Task, named: tuple[str, ...]) -> tuple[str, ...]:
     """Of what the agent's run said is missing, the names the task's own tests could be to blame for."""
     facts, kept = task_facts(task), []
     for name in named:
+        if ".." in name.split("/"):            # the trainer would look up a host path outside tests/ (rt20a)
+            continue
         if name.startswith(("/tests/", "/logs/")):      # not in the agent's phase: the task's files
             # only a path the tests run (tamper.exec_named, a relative one joined to where they `cd`) or read
             # by its whole name (rt15a p17: a /tests path nothing of the task's names; rt20a p02: one whose

@@ -114,6 +114,15 @@ def test_a_conftest_importing_what_the_image_lacks_is_the_task_s(tmp_path, real_
             env.verify()
 
 
+def test_a_printed_path_through_dot_dot_looks_up_nothing_on_the_host(tmp_path, monkeypatch):
+    # `/tests/../../etc/shadow: No such file` had the trainer check a host path beside the task (rt20a)
+    task = load_task(make_task(tmp_path, files={"tests/test.sh": "cat /tests/x\n"}))
+    looked = []
+    monkeypatch.setattr(harbor.os.path, "lexists", lambda p: looked.append(str(p)) or False)
+    assert harbor._blamable(task, ("/tests/../../../etc/x", "/tests/x")) == ("/tests/x",)
+    assert all(".." not in p for p in looked)
+
+
 def test_failure_files_reads_the_runner_s_own_traceback_only():
     conftest = ["ImportError while loading conftest '/tests/conftest.py'.",
                 "/tests/conftest.py:4: in <module>", "    from app import add", "app.py:3: in <module>",
