@@ -2557,8 +2557,10 @@ _INTERPRETERS = (r"(?:ba|da|z|k|c|tc)?sh|python[\d.]*|perl[\d.]*|node(?:js)?|rub
 # chain is read from one lead, not from every `;`, `do` or `!` in it again: linear (rt13b p23: `a=;` * n
 # was quadratic, 64 KiB ~40 s). An option that runs its argument (`find -exec`, `prove --exec`) leads too.
 _LEAD = (r"(?:^|[;&|`]|\$\(|!(?=\s)|-(?<![^\s\"']-)-?exec(?=\s)|\b(?<![^\s;&|`(\"'])(?:then|do|else|exec"
-         r"|if|elif|while|until"       # `if /srv/check.sh; then` runs it too (v4's finding)
-         r"|sudo|nohup|time|env|command|xargs|timeout[ \t]+[^\s;&|`]++)(?=\s|$))[ \t]*")
+         r"|sudo|nohup|time|env|command|xargs|timeout[ \t]+[^\s;&|`]++)(?=\s|$)"
+         # `if /srv/check.sh; then` runs it too (v4's finding), where a command starts: not prose's "if"
+         # (a comment of shadowconfig's, "and if /etc/passwd", made mq-auto-restart's useradd tampered)
+         r"|(?:^|[;&|`(])[ \t]*(?:if|elif|while|until)(?=[ \t]))[ \t]*")
 
 
 # `X=v Y='a b' cmd`: a quoted value is one word (`cat_passwd='cat /etc/passwd'` runs nothing: gnupg's

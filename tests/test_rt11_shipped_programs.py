@@ -120,7 +120,8 @@ def test_a_program_a_condition_runs_is_run_too(tmp_path):
     img = image(tmp_path, {"/srv/grader/check.sh": ("#!/bin/sh\n", 0o755),
                            "/srv/grader/expected.txt": ("42\n", 0o644)})
     run = tamper.exec_named("if /srv/grader/check.sh; then echo 1; fi\nwhile /opt/x/poll; do :; done\n"
-                            "until /opt/y/z --x; do :; done\n")
+                            "  until /opt/y/z --x; do :; done\n"
+                            "# If dpkg runs chrootless and if /etc/passwd matches\n")      # prose: shadowconfig's
     assert run == {"/srv/grader/check.sh", "/opt/x/poll", "/opt/y/z"}
     assert judge([("/srv/grader/expected.txt", "file")], img, programs=run) == ["/srv/grader/expected.txt"]
 
