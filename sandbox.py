@@ -91,6 +91,7 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+import registry
 import seccomp
 from errors import EchoError, one_line, say
 from sandbox_init import CAP_NET_RAW, DOCKER_CAPS  # noqa: F401 - the shell's: Docker's less CAP_NET_RAW
@@ -251,8 +252,14 @@ printf '%s\\n' 'addr flush dev pasta0' 'link add br0 type bridge' 'link set past
 printf '%s\\n' 'link set eth0 arp off up' "addr add $a dev eth0" "neigh replace ${g%/*} lladdr $mac dev eth0 \
 nud permanent" "route add default via $g" 'route replace unreachable 127.0.0.0/8' \
   'route replace unreachable 0.0.0.0/8' | nsenter -t "$s" -n ip -b -
+for h in $HOST_ADDRS; do [ "$h" = "${a%/*}" ] || echo "route replace unreachable $h/32"; done |
+  nsenter -t "$s" -n ip -b -
 echo done
 """
+# ... and every other address of the host's own interfaces ($HOST_ADDRS: a second address on lo, docker0's,
+# a VPN's), which pasta would connect to from a host socket like any remote one (rt21b p03, p04: a host
+# service bound there answered an episode and a cached build RUN); the primary one is the sandbox's own
+# eth0 address, answered inside.
 NETWORK_HELP = ("network needs pasta, from the Debian package passt, and ip, from iproute2 (apt-get "
                 "install passt iproute2); without them networked episodes and builds refuse to start (never "
                 "the host's network)")
@@ -574,10 +581,11 @@ class Sandbox:
         out = outbound_address()
         argv = [*PASTA, *(["--outbound", out] if out else []), "-I", "pasta0", "-P", str(pidfile)]
         spid = str(self._proc.pid)
+        hosts = " ".join(str(a) for a in registry.host_addresses() if a.version == 4 and not a.is_loopback)
         r = subprocess.Popen(["nsenter", "-t", spid, "-U", "unshare", "-n", "sh", "-c", NETNS, "sh", spid,
                               PASTA_MAC],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)
+                             start_new_session=True, env={**os.environ, "HOST_ADDRS": hosts})
         try:
             if r.stdout.readline() != "ready\n":
                 raise SandboxError(f"the sandbox's network namespace for pasta could not be made: "

@@ -4192,6 +4192,13 @@ def _runner_config(c: Change, p: str, name: str, shipped, tests: set[str], ships
         mine = _table(contents.get(p) if c.kind == "file" else None, name, PYTEST_TABLES[name])
         if mine != (_table(read(p) or "", name, PYTEST_TABLES[name]) if was == "file" else {}):
             return f"{name}'s pytest table, which pytest reads as its configuration where it finds the tests"
+    # the package a test module of the image's is imported in, or one above it: pytest imports its
+    # __init__.py first (prepend mode walks up while there is one) and unittest calls its load_tests,
+    # which replaces the suite (rt21a p31, p32)
+    if name == "__init__.py" and c.kind != "gone" and ships_tests(d) and not asked(p) and any(
+            r in ("pytest", "unittest") and within(p, t) for t, r in collects):
+        return ("a package's __init__.py above the image's tests, which pytest and unittest import before "
+                "them (unittest's load_tests replaces the suite)")
     # a runner finds it below a place by its own patterns (DISCOVERY), or the tests name it
     runner = next((r for t, r in sorted(collects) if within(p, t) and p != t
                    and DISCOVERY[r].collects.fullmatch(p[len(t):].lstrip("/"))

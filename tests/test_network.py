@@ -176,6 +176,28 @@ def test_an_episode_with_internet_cannot_reach_the_hosts_lan_address(tmp_path, l
     assert lan.hits == []
 
 
+@pytest.fixture
+def second_address():
+    """A host service on another address of the host's own (a second one on lo, as docker0's or a VPN's)."""
+    address = f"10.213.{secrets.randbelow(200) + 20}.{secrets.randbelow(200) + 20}"
+    if subprocess.run(["ip", "addr", "add", f"{address}/32", "dev", "lo"], capture_output=True).returncode:
+        pytest.skip("cannot add an address to lo here (not root, or no ip)")
+    listener = Listener(socket.AF_INET, (address, 0))
+    yield listener
+    listener.close()
+    subprocess.run(["ip", "addr", "del", f"{address}/32", "dev", "lo"], capture_output=True)
+
+
+@needs_pasta
+def test_an_episode_with_internet_cannot_reach_another_address_of_the_hosts(tmp_path, second_address):
+    # pasta connects from a host socket to any address; only 127/8 and the primary one were kept out
+    # (rt21b p03): every address of the host's interfaces is unreachable inside
+    with harbor.start_task(task(tmp_path, NETWORKED)) as env:
+        out = env.run(tcp_probe(second_address.address[0], second_address.address[1])).output
+    assert out.startswith("closed"), out
+    assert second_address.hits == []
+
+
 # A TCP SYN to DST:PORT written as a raw Ethernet frame onto the sandbox's interface, addressed to the
 # gateway's MAC: it bypasses the sandbox's own routing (which keeps 127.0.0.1 on its loopback) and reaches
 # pasta, which opens a connection to whatever address the frame names.
