@@ -2159,6 +2159,7 @@ def _verify(env: Environment, task: Task, seed: int, deadline: float) -> tuple[f
     try:
         # sealed or not, test.sh runs on a root of its own (Sandbox.run_fresh(tests=...)): where the agent's
         # processes were killed too, it writes no inode of theirs (rt12a p09, p15: through a hard link)
+        kills = env.box.cgroup.oom_kills() if env.box.cgroup else 0
         try:
             deadline += time.monotonic() - entered
             result = _run_tests(env, task, seed, ground.changes, deadline, staged=not live)
@@ -2168,6 +2169,12 @@ def _verify(env: Environment, task: Task, seed: int, deadline: float) -> tuple[f
         # ... and again against what test.sh installed: a name of the agent's that now shadows one of the
         # verifier's (its `pip install pytest` under the agent's /usr/lib/python3.11/pytest.py) forged it
         check_ground(env, task, before=ground)
+        # A process the OOM killer took while the tests ran is a check that never gave its verdict: test.sh's
+        # `if ! check` read it as a pass (rt21a p02: the agent's files in the episode's tmpfs left the
+        # tests no room). The episode's memory is the agent's to keep: its 0, never a score.
+        if env.box.cgroup and (killed := env.box.cgroup.oom_kills() - kills) > 0:
+            return 0.0, (f"the tests ran out of the episode's memory ({killed} process(es) killed by the OOM "
+                         "killer): a check it killed has no verdict")
         return result
     finally:                                   # what the verifier itself left at /tests and /logs is ours
         try:
