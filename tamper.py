@@ -3877,8 +3877,10 @@ def tampered(changes: list[Change], image: Image, workdir: str, path: list[str],
         "npm" in tools and shipped_kind(f"{workdir.rstrip('/')}/package.json") is not None) else []
     collects = {(x, r) for found in (lookups, *harness, *scripts) for e, r in found.collects for x in at([e])}
     tests |= {x for x, _ in collects}
+    # the image's or the task's setup's (FROM host: rt21a p31's tests/ a COPY made at the episode's start)
+    as_shipped = Final(image, [Change(q, k) for q, k in setup_kinds.items()])
     ships_tests = functools.lru_cache(maxsize=None)(
-        lambda d: within(d, workdir) and workdir != "/" and _ships_tests(image, d))
+        lambda d: within(d, workdir) and workdir != "/" and _ships_tests(as_shipped, d))
     # from here, not from the call: what is read once per image (through(), image_hooks: seconds, cold) is
     # the image's, not this layer's
     deadline = time.thread_time() + (JUDGE_SECONDS if seconds is None else seconds)
