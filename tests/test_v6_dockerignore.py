@@ -1,7 +1,6 @@
 """A build context's .dockerignore, as Docker reads it (images.py, dockerfile.ignore_rules): what it excludes
 is as if absent from the context, for COPY, its cache key and its errors. rt21b p31: nothing read the file,
 so `COPY . /app` gave the agent an answers/ directory and *.secret files Docker leaves out."""
-import os
 import time
 from pathlib import Path
 
@@ -24,9 +23,17 @@ def context(tmp_path: Path, ignore: str = IGNORE, files: dict = FILES) -> Path:
     return ctx
 
 
-def sent(ctx: Path, top: str = ".") -> list[str]:
-    """What of the context (or of `top` in it) Docker sends, as relative paths."""
-    return sorted(os.path.relpath(p, ctx) for p, _ in images.walk_tree(ctx / top, ctx, images.ignore_rules(ctx)))
+def copied(ctx: Path) -> list[str]:
+    """What `COPY . /app` puts in the image (a FROM host task's), as paths relative to /app, "." first."""
+    task = ctx.parent
+    (ctx / "Dockerfile").write_text("FROM host\nCOPY . /app\nWORKDIR /app\n")
+    (task / "tests").mkdir(exist_ok=True)
+    (task / "tests/test.sh").write_text("echo 0 > /logs/verifier/reward.txt\n")
+    (task / "task.toml").write_text("[agent]\ntimeout_sec = 60\n")
+    (task / "instruction.md").write_text("Do it.\n")
+    with start_task(load_task(task)) as sb:
+        out = sb.run("cd /app && find . | sort").output.split()
+    return [p.removeprefix("./") for p in out if p not in ("./Dockerfile", "./.dockerignore")]
 
 
 def copy_key(ctx: Path, args: str = ". /app") -> str:
@@ -35,50 +42,42 @@ def copy_key(ctx: Path, args: str = ". /app") -> str:
 
 
 def test_the_probes_task_copies_none_of_what_dockerignore_excludes(tmp_path):
-    ctx = context(tmp_path)
-    (ctx / "Dockerfile").write_text("FROM host\nCOPY . /app\nWORKDIR /app\n")
-    (tmp_path / "tests").mkdir()
-    (tmp_path / "tests/test.sh").write_text("echo 0 > /logs/verifier/reward.txt\n")
-    (tmp_path / "task.toml").write_text("[agent]\ntimeout_sec = 60\n")
-    (tmp_path / "instruction.md").write_text("Do it.\n")
-    with start_task(load_task(tmp_path)) as sb:
-        out = sb.run("cd /app && find . -type f | sort").output.split()
     # the Dockerfile and .dockerignore are the context's too, copied unless excluded (as Docker's COPY .)
-    assert out == ["./.dockerignore", "./Dockerfile", "./main.c", "./src/a.secret"]
+    assert copied(context(tmp_path)) == [".", "main.c", "src", "src/a.secret"]
 
 
 def test_an_exception_re_includes_a_file_under_an_excluded_directory(tmp_path):
     ctx = context(tmp_path, "answers\n!answers/keep.txt\n", {**FILES, "answers/keep.txt": "k\n"})
-    assert [p for p in sent(ctx) if p.startswith("answers")] == ["answers", "answers/keep.txt"]
+    assert [p for p in copied(ctx) if p.startswith("answers")] == ["answers", "answers/keep.txt"]
 
 
 def test_the_last_matching_line_wins(tmp_path):
     ctx = context(tmp_path, "!main.c\n*.c\n")          # the exception comes first: *.c wins
-    assert "main.c" not in sent(ctx)
+    assert "main.c" not in copied(ctx)
 
 
 def test_a_directory_no_exception_can_reach_is_gone_whatever_a_later_line_says(tmp_path):
     # BuildKit skips answers/ whole: no exception has a wildcard or names a path under it
     ctx = context(tmp_path, "answers\n!key.txt\n")
-    assert not [p for p in sent(ctx) if p.startswith("answers")]
+    assert not [p for p in copied(ctx) if p.startswith("answers")]
     # a wildcard exception makes it walk in, and keep what the exception matches
     ctx = context(tmp_path / "w", "answers\n!*/key.txt\n")
-    assert [p for p in sent(ctx) if p.startswith("answers")] == ["answers", "answers/key.txt"]
+    assert [p for p in copied(ctx) if p.startswith("answers")] == ["answers", "answers/key.txt"]
 
 
 def test_double_star_excludes_at_any_depth(tmp_path):
     ctx = context(tmp_path, "**/*.log\n", {"x.log": "", "a/b/c.log": "", "a/b/c.txt": ""})
-    assert sent(ctx) == [".", ".dockerignore", "a", "a/b", "a/b/c.txt"]
+    assert copied(ctx) == [".", "a", "a/b", "a/b/c.txt"]
 
 
 def test_a_directory_pattern_excludes_everything_below_it(tmp_path):
     ctx = context(tmp_path, "/build/\n", {"build/x/y.o": "", "src/build/z": ""})   # a leading / dropped
-    assert sent(ctx) == [".", ".dockerignore", "src", "src/build", "src/build/z"]
+    assert copied(ctx) == [".", "src", "src/build", "src/build/z"]
 
 
 def test_comments_and_blank_lines_are_not_patterns(tmp_path):
     ctx = context(tmp_path, "# answers\n\n   \n  x.secret  \n")
-    assert "answers/key.txt" in sent(ctx) and "x.secret" not in sent(ctx)
+    assert "answers/key.txt" in copied(ctx) and "x.secret" not in copied(ctx)
 
 
 def test_an_excluded_files_content_is_not_in_the_cache_key(tmp_path):
