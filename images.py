@@ -1624,9 +1624,8 @@ def walk_tree(top: Path, context: Path, rules: list = ()):
     while todo:
         p, depth, above = todo.pop()
         st = os.lstat(p)
-        rel = os.path.relpath(p, context)
         matches, drop = None, False
-        if rules and rel != ".":
+        if rules and (rel := os.path.relpath(p, context)) != ".":   # without rules: as fast as before
             matches = dockerfile.ignore_matches(rules, above, rel)
             drop = dockerfile.ignored(rules, matches)
         while held and not str(p).startswith(f"{held[-1][0]}/"):
@@ -1634,7 +1633,8 @@ def walk_tree(top: Path, context: Path, rules: list = ()):
         if drop and (not stat.S_ISDIR(st.st_mode) or dockerfile.ignore_prunes(rules, rel)):
             continue                                # never sent: not checked, not read
         if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode) or stat.S_ISLNK(st.st_mode)):
-            raise BuildError(f"{rel!r} in environment/: not a regular file, directory or symlink")
+            raise BuildError(f"{os.path.relpath(p, context)!r} in environment/: not a regular file, "
+                             "directory or symlink")
         if drop:
             held.append((p, st))
         else:
@@ -1678,15 +1678,15 @@ def ignore_rules(context: Path) -> list:
 def _stage_kept(src: Path, context: Path, rules: list, out: Path) -> Path:
     """A host copy at `out` of what of directory `src` .dockerignore keeps (walk_tree): modes, times, link
     targets; the copy run_step hands to copy_in in its place."""
-    for p, st in walk_tree(src, context, rules):
-        q = out / os.path.relpath(p, src) if p != src else out
+    kept = [(p, st, out / os.path.relpath(p, src) if p != src else out)
+            for p, st in walk_tree(src, context, rules)]
+    for p, st, q in kept:
         if stat.S_ISDIR(st.st_mode):
             q.mkdir()
         else:
-            sandbox._copy_plain(p, q)
-    for p, st in reversed(list(walk_tree(src, context, rules))):     # a directory's mode and time last
+            sandbox._copy_plain(p, q)          # a link as the link; a FIFO or device refused
+    for p, st, q in reversed(kept):            # a directory's mode and time last: it may be read-only
         if stat.S_ISDIR(st.st_mode):
-            q = out / os.path.relpath(p, src) if p != src else out
             os.chmod(q, stat.S_IMODE(st.st_mode))
             os.utime(q, ns=(st.st_atime_ns, st.st_mtime_ns))
     return out
