@@ -111,3 +111,13 @@ def test_a_pathological_dockerignore_is_matched_in_linear_time():
     t = time.perf_counter()
     assert not dockerfile.glob_match(dockerfile._ignore_tokens("*a" * 512, 1), "a" * 4095 + "b")
     assert time.perf_counter() - t < 0.5
+
+
+def test_each_context_reads_the_dockerignore_at_its_own_root(tmp_path):
+    # a compose service's context (environment/web), a separate verifier's (tests/): their own file, not
+    # environment/'s
+    ctx = context(tmp_path, "web/secret.txt\n", {"web/secret.txt": "s\n"})
+    copy_key(ctx / "web", "secret.txt /srv/")                          # environment/'s rule is not web's
+    (ctx / "web/.dockerignore").write_text("secret.txt\n")
+    with pytest.raises(images.BuildError, match="no source files"):
+        copy_key(ctx / "web", "secret.txt /srv/")
