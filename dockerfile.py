@@ -638,3 +638,178 @@ def sub_braced(pattern: str, one, s: str) -> str:
     which leaves it as the full pattern would."""
     cut = s.rfind("}") + 1
     return re.sub(pattern, one, s[:cut]) + re.sub(pattern.replace(r"\{", r"(?!)\{", 1), one, s[cut:])
+
+
+# ---- .dockerignore: what of a build context Docker leaves out ---------------------------------------------
+MAX_IGNORE_LINES, MAX_IGNORE_CHARS, MAX_IGNORE_BYTES = 1000, 1024, 64 << 10
+
+
+@dataclass(frozen=True)
+class IgnoreRule:
+    text: str                      # the cleaned pattern, without its `!`
+    exception: bool                # a `!` line: re-includes
+    tokens: tuple                  # ("lit", c) ("one",) ("star",) ("class", neg, ranges) ("dirs",) ("all",)
+    glob: _Glob = field(compare=False, repr=False, default=None)   # the tokens as glob_match runs them
+
+
+def ignore_rules(text: str) -> list[IgnoreRule]:
+    """A .dockerignore's rules, in order. Docker's rules, as BuildKit reads the file (moby/patternmatcher,
+    tonistiigi/fsutil), for every build context (environment/, a compose service's, a separate verifier's
+    tests/):
+    - The file `.dockerignore` at the context's root, one pattern a line; a line's whitespace is trimmed, a
+      blank line or one starting with `#` is skipped. A leading `!` makes an exception (re-include), its rest
+      trimmed too. Each pattern is cleaned (Go's filepath.Clean: `a//b/./c/..` is `a/b`) and one leading `/`
+      dropped: every pattern is relative to the context's root.
+    - Syntax: Go's filepath.Match (`*` any run of characters but `/`, `?` one character but `/`, `[a-z]`,
+      `[^a]` a class, `\\x` the character x), extended with `**`: any number of directories, none included
+      (`**/x` is x at any depth, `a/**` everything below a, `a/**/b` a/b, a/c/b, ...). A malformed one (an
+      unclosed `[`) fails the build, as Docker's does.
+    - A pattern matches a path if it matches the path or any directory above it (`answers` excludes
+      answers/key.txt); of the lines that match, the LAST wins: excluded if it is a pattern, kept if an
+      exception.
+    - An excluded directory is still walked, and what an exception keeps below it is sent with the
+      directories above it, unless no exception could reach below it: when no exception has a wildcard and
+      none starts with the directory's path, the directory and everything under it are gone (BuildKit's
+      walk skips it), whatever a later line says.
+    - The Dockerfile and .dockerignore are read whatever the file says; a COPY copies them unless excluded.
+    Matching runs a pattern's positions at once, as the bits of an int (glob_match, no backtracking): linear
+    in the path. At most MAX_IGNORE_BYTES in all, MAX_IGNORE_LINES patterns of MAX_IGNORE_CHARS characters
+    each: past that, refused (ValueError, in one line)."""
+    if len(text) > MAX_IGNORE_BYTES:           # before a line is read: its parse and its matches stay small
+        raise ValueError(f".dockerignore: over {MAX_IGNORE_BYTES >> 10} KiB")
+    rules = []
+    for n, raw in enumerate(text.removeprefix("\ufeff").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if len(rules) >= MAX_IGNORE_LINES:
+            raise ValueError(f".dockerignore: over {MAX_IGNORE_LINES} patterns (line {n}); use fewer")
+        if len(line) > MAX_IGNORE_CHARS:
+            raise ValueError(f".dockerignore line {n}: over {MAX_IGNORE_CHARS} characters")
+        exception = line.startswith("!")
+        pattern = line[1:].strip() if exception else line
+        if not pattern:
+            raise ValueError(f".dockerignore line {n}: illegal exclusion pattern {line!r}")
+        pattern = os.path.normpath(pattern).replace("//", "/")   # Go's Clean: normpath keeps a leading //
+        if len(pattern) > 1 and pattern.startswith("/"):
+            pattern = pattern[1:]
+        tokens = _ignore_tokens(pattern, n)
+        rules.append(IgnoreRule(pattern, exception, tokens, _Glob(tokens)))
+    return rules
+
+
+def _ignore_tokens(p: str, n: int) -> tuple:
+    """The pattern as moby's compile reads it: `**` then `/` or the end is ("dirs",) (any run of whole
+    directories, moby's `(.*/)?`) or ("all",) at the end (moby's `.*`), a lone `*` ("star",)."""
+    out, i = [], 0
+    while i < len(p):
+        c = p[i]
+        if c == "*" and p[i + 1:i + 2] == "*":
+            i += 2 + (p[i + 2:i + 3] == "/")
+            tok = ("all",) if i >= len(p) else ("dirs",)
+            if out and out[-1] == ("dirs",):   # `**/**/` is `**/`, `**/**` is `**`: one token, so that
+                out.pop()                      # glob_match's closure takes a step, not one per repeat
+            out.append(tok)
+            continue
+        if c == "*":
+            out.append(("star",))
+        elif c == "?":
+            out.append(("one",))
+        elif c == "[":
+            j, neg, ranges = i + 1, p[i + 1:i + 2] == "^", []
+            j += neg
+            while j < len(p) and p[j] != "]":
+                lo = p[j + 1] if p[j] == "\\" and j + 1 < len(p) else p[j]
+                j += 2 if p[j] == "\\" else 1
+                hi = lo
+                if p[j:j + 1] == "-" and j + 1 < len(p) and p[j + 1] != "]":
+                    hi = p[j + 2] if p[j + 1] == "\\" and j + 2 < len(p) else p[j + 1]
+                    j += 3 if p[j + 1] == "\\" else 2
+                ranges.append((lo, hi))
+            if j >= len(p) or not ranges:
+                raise ValueError(f".dockerignore line {n}: syntax error in pattern {p!r}")
+            out.append(("class", neg, tuple(ranges)))
+            i = j
+        elif c == "\\":
+            if i + 1 >= len(p):
+                raise ValueError(f".dockerignore line {n}: syntax error in pattern {p!r}")
+            i += 1
+            out.append(("lit", p[i]))
+        else:
+            out.append(("lit", c))
+        i += 1
+    return tuple(out)
+
+
+class _Glob:
+    """A pattern's tokens as bit masks, for glob_match: bit i is "at token i", bit len(tokens) the end."""
+    def __init__(self, tokens: tuple):
+        self.end = 1 << len(tokens)
+        self.lit: dict[str, int] = {}
+        self.one = self.star = self.all = self.dirs = 0
+        self.classes = []
+        for i, tok in enumerate(tokens):
+            bit = 1 << i
+            if tok[0] == "lit":
+                self.lit[tok[1]] = self.lit.get(tok[1], 0) | bit
+            elif tok[0] == "class":
+                self.classes.append((bit, tok[1], tok[2]))
+            else:
+                setattr(self, tok[0], getattr(self, tok[0]) | bit)
+        self.skip = self.star | self.all | self.dirs      # may match nothing
+        self.cache: dict[str, tuple[int, int]] = {}
+
+    def masks(self, ch: str) -> tuple[int, int]:
+        """(tokens that consume `ch` and move on, tokens that consume it and stay: `*`, a final `**`)."""
+        if ch not in self.cache:
+            # moby hands a class to Go's regexp: `[^a]` takes a `/` too
+            cls = sum(bit for bit, neg, ranges in self.classes
+                      if any(lo <= ch <= hi for lo, hi in ranges) != neg)
+            slash = ch == "/"
+            self.cache[ch] = (self.lit.get(ch, 0) | (0 if slash else self.one) | cls,
+                              (0 if slash else self.star) | self.all)
+        return self.cache[ch]
+
+    def closure(self, d: int) -> int:
+        while (more := d | ((d & self.skip) << 1)) != d:   # skip tokens that may match nothing
+            d = more
+        return d
+
+
+def glob_match(tokens, path: str) -> bool:
+    """Whether the whole of `path` matches: every position of the pattern at once, as bits of an int (a
+    bit-parallel Thompson simulation), advanced one character at a time: a few integer operations per
+    character whatever the pattern, never a backtrack. `inside`: positions inside a `**/`'s `.*`, which
+    takes any character and moves on past a `/`."""
+    g = tokens if isinstance(tokens, _Glob) else _Glob(tokens)
+    d = g.closure(1)
+    inside = d & g.dirs
+    for ch in path:
+        move, stay = g.masks(ch)
+        d = ((d & move) << 1) | (d & stay) | ((inside << 1) if ch == "/" else 0)
+        d = g.closure(d)
+        inside |= d & g.dirs
+        if not d and not inside:
+            return False
+    return bool(d & g.end)
+
+
+def ignore_matches(rules: list[IgnoreRule], parent: tuple | None, rel: str) -> tuple:
+    """Each rule's match of `rel` (a cleaned path relative to the context, `/`-separated): its own, or its
+    parent directory's (`parent`, this function's result for it; None at the top), as moby's
+    MatchesUsingParentResults carries them down a walk."""
+    return tuple(bool(parent and parent[k]) or glob_match(r.glob, rel) for k, r in enumerate(rules))
+
+
+def ignored(rules: list[IgnoreRule], matches: tuple) -> bool:
+    """Excluded: the last rule that matches is a pattern, not an exception."""
+    return next((not r.exception for r, m in zip(reversed(rules), reversed(matches)) if m), False)
+
+
+def ignore_prunes(rules: list[IgnoreRule], rel_dir: str) -> bool:
+    """Whether BuildKit skips an excluded directory whole: no exception has a wildcard and none names a
+    path under it (fsutil's onlyPrefixExcludeExceptions)."""
+    exceptions = [r for r in rules if r.exception]
+    if any(re.search(r"[*?[\\]", r.text) for r in exceptions):
+        return False
+    return not any((r.text + "/").startswith(rel_dir + "/") for r in exceptions)

@@ -577,8 +577,9 @@ def advance(state: State, step, context: Path, cache: Path | None = None,
     elif step.instr in ("COPY", "ADD"):
         with _task_fault(f"line {step.line}: {step.instr} {_short(step.args)}"):   # the task's files
             sources = _copy_sources(step, c, context, deadline)
+            rules = ignore_rules(context)
             extra = _context_hash(sources, context, deadline) if keyed else str([
-                len(list(walk_tree(src, context))) for src, _, _ in sources])
+                len(list(walk_tree(src, context, rules))) for src, _, _ in sources])
         try:
             for url, checksum in _url_sources(step, c):
                 fetched[url] = fetch(url, checksum, f"line {step.line}: ADD {url}", Path(cache or CACHE),
@@ -809,13 +810,18 @@ def _run_step(sb: Sandbox, step, state: State, context: Path, seed: int | None, 
             _add_url(sb, step, state, url, left(), max_bytes)
 
         def copy() -> list[str]:
-            made = []
+            made, rules = [], ignore_rules(context)
             for src, dest, many in _copy_sources(step, c, context, deadline):
                 try:
                     if step.instr == "ADD" and _add_archive(sb, src, dest, where, deadline, max_bytes):
                         made.append(dest)
                         continue
-                    if src.is_dir() and not src.is_symlink():
+                    if src.is_dir() and not src.is_symlink() and rules:
+                        with tempfile.TemporaryDirectory() as tmp:   # what .dockerignore leaves of it
+                            kept = _stage_kept(src, context, rules, Path(tmp) / "kept")
+                            sb.copy_in(kept, dest, left(), max_bytes)
+                            made += [os.path.join(dest, n) for n in sorted(os.listdir(kept))]
+                    elif src.is_dir() and not src.is_symlink():
                         sb.copy_in(src, dest, left(), max_bytes)
                         made += [os.path.join(dest, n) for n in sorted(os.listdir(src))]
                     else:       # into a directory if dest says so; `cp` also puts it inside an existing one
@@ -1434,8 +1440,9 @@ def _copy_sources(step, config: dockerfile.Config, context: Path,
     """(source, destination, into a directory) for each file a COPY/ADD copies, after substitution, each
     resolved inside the build context: a source that names '..', passes through a symlink, or is not a
     regular file, directory or symlink is refused; one that is itself a symlink is copied as the link,
-    never followed. Wildcards are expanded by _expand (no link followed, bounded, before `deadline`). The
-    cache key (advance) and the copy (run_step) both come from here."""
+    never followed. Wildcards are expanded by _expand (no link followed, bounded, before `deadline`). What
+    the context's .dockerignore excludes is as if absent (ignore_rules); a source left with nothing is
+    Docker's "no source files". The cache key (advance) and the copy (run_step) both come from here."""
     try:
         words = (dockerfile.loads(step.args) if step.args.startswith("[")
                  else dockerfile.split(step.args, step.line))
@@ -1449,7 +1456,7 @@ def _copy_sources(step, config: dockerfile.Config, context: Path,
         raise BuildError(f"line {step.line}: {step.instr} needs a source and a destination")
     *srcs, dest = words
     dest = _dest(dest, config.workdir)
-    out = []
+    out, rules = [], None
     many = len(srcs) > 1
     for src in srcs:
         where = f"line {step.line}: {step.instr} {src}"
@@ -1466,8 +1473,16 @@ def _copy_sources(step, config: dockerfile.Config, context: Path,
             matches = [rel] if os.path.lexists(context / rel) else []
         if not matches:
             raise BuildError(f"{where}: not found in environment/")
-        for m in matches:
-            out.append((_inside(context, m, where), dest, many or len(matches) > 1))
+        found = [(_inside(context, m, where), m) for m in matches]
+        if rules is None:
+            rules = ignore_rules(context)
+        # as if absent: what .dockerignore leaves out (a directory: unless something below it is kept)
+        found = [(p, m) for p, m in found if not rules or next(walk_tree(p, context, rules), None)]
+        if not found:
+            raise BuildError(f"{where}: no source files were specified (.dockerignore excludes "
+                             f"{'every match' if re.search(r'[*?[]', rel) else 'it'})")
+        for p, _ in found:
+            out.append((p, dest, many or len(matches) > 1))
     return out
 
 
@@ -1564,12 +1579,12 @@ def _context_hash(sources: list[tuple[Path, str, bool]], context: Path,
     (_field), a file's bytes by their own sha256, and each record starts with its kind, so two different
     trees never share a key. On the build's clock (`deadline`, a time.monotonic()): a sparse file of
     gigabytes takes no disk and is read at ~1 GB/s (rt13b p12), each MiB checked."""
-    h, total = hashlib.sha256(), 0
+    h, total, rules = hashlib.sha256(), 0, ignore_rules(context)
     late = lambda: deadline is not None and time.monotonic() > deadline      # noqa: E731
     for src, dest, many in sources:
         _field(h, b"source")
         _field(h, json.dumps([dest, many]).encode())
-        for p, st in walk_tree(src, context):
+        for p, st in walk_tree(src, context, rules):       # what .dockerignore excludes is not read
             total += st.st_size if stat.S_ISREG(st.st_mode) else 0
             if total > BUILD_DISK_MB << 20:        # refused before it is read: no layer could hold it
                 raise BuildError(f"{os.path.relpath(src, context)!r} in environment/: the files to copy add "
@@ -1596,22 +1611,85 @@ def _context_hash(sources: list[tuple[Path, str, bool]], context: Path,
 MAX_DEPTH = 256     # directories below a copied one: deeper is a bad task (Python's copy recursion ends)
 
 
-def walk_tree(top: Path, context: Path):
+def walk_tree(top: Path, context: Path, rules: list = ()):
     """(path, lstat) of top and everything under it, in a fixed order, without following a symlink and
-    without recursion; a device node, FIFO or socket, or a tree deeper than MAX_DEPTH, is a BuildError."""
-    todo = [(top, 0)]
+    without recursion; a device node, FIFO or socket, or a tree deeper than MAX_DEPTH, is a BuildError.
+    With `rules` (the context's .dockerignore, ignore_rules), what they exclude is left out as BuildKit
+    leaves it out (dockerfile.py's rules): an excluded directory that is walked into is yielded only before
+    something kept below it; a directory it prunes is not listed."""
+    above, gone = _ignore_above(rules, top, context)
+    if gone:
+        return
+    todo, held = [(top, 0, above)], []              # held: excluded directories walked into, not yielded
     while todo:
-        p, depth = todo.pop()
+        p, depth, above = todo.pop()
         st = os.lstat(p)
+        matches, drop = None, False
+        if rules and (rel := os.path.relpath(p, context)) != ".":   # without rules: as fast as before
+            matches = dockerfile.ignore_matches(rules, above, rel)
+            drop = dockerfile.ignored(rules, matches)
+        while held and not str(p).startswith(f"{held[-1][0]}/"):
+            held.pop()
+        if drop and (not stat.S_ISDIR(st.st_mode) or dockerfile.ignore_prunes(rules, rel)):
+            continue                                # never sent: not checked, not read
         if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode) or stat.S_ISLNK(st.st_mode)):
             raise BuildError(f"{os.path.relpath(p, context)!r} in environment/: not a regular file, "
                              "directory or symlink")
-        yield p, st
+        if drop:
+            held.append((p, st))
+        else:
+            yield from held
+            held.clear()
+            yield p, st
         if stat.S_ISDIR(st.st_mode):
             if depth >= MAX_DEPTH:
                 raise BuildError(f"environment/: directories nested deeper than {MAX_DEPTH} under "
                                  f"{os.path.relpath(top, context)!r}")
-            todo += [(p / child, depth + 1) for child in sorted(os.listdir(p), reverse=True)]
+            todo += [(p / child, depth + 1, matches) for child in sorted(os.listdir(p), reverse=True)]
+
+
+def _ignore_above(rules: list, top: Path, context: Path) -> tuple[tuple | None, bool]:
+    """The rules' matches of top's parent directory (ignore_matches carried down from the context's root),
+    and whether a directory above top is pruned (then top is not in the context at all)."""
+    parts = [] if not rules else Path(os.path.relpath(top, context)).parts
+    matches = None
+    for i in range(len(parts) - 1) if parts != (".",) else ():
+        rel = "/".join(parts[:i + 1])
+        matches = dockerfile.ignore_matches(rules, matches, rel)
+        if dockerfile.ignored(rules, matches) and dockerfile.ignore_prunes(rules, rel):
+            return matches, True
+    return matches, False
+
+
+def ignore_rules(context: Path) -> list:
+    """The rules of the context's .dockerignore (dockerfile.ignore_rules), [] without one. Read as a regular
+    file, never through a link; a bad pattern or one past the caps is the task's BuildError, in one line."""
+    path = Path(context) / ".dockerignore"
+    if not os.path.lexists(path):
+        return []
+    try:
+        with os.fdopen(sandbox.open_regular(path, ".dockerignore"), "rb") as f:
+            data = f.read(dockerfile.MAX_IGNORE_BYTES + 1)      # one byte over: refused by the parser
+        return dockerfile.ignore_rules(data.decode("utf-8", "replace"))
+    except (OSError, ValueError) as e:
+        raise BuildError(f"{os.path.basename(context)}/{one_line(str(e))}") from None
+
+
+def _stage_kept(src: Path, context: Path, rules: list, out: Path) -> Path:
+    """A host copy at `out` of what of directory `src` .dockerignore keeps (walk_tree): modes, times, link
+    targets; the copy run_step hands to copy_in in its place."""
+    kept = [(p, st, out / os.path.relpath(p, src) if p != src else out)
+            for p, st in walk_tree(src, context, rules)]
+    for p, st, q in kept:
+        if stat.S_ISDIR(st.st_mode):
+            q.mkdir()
+        else:
+            sandbox._copy_plain(p, q)          # a link as the link; a FIFO or device refused
+    for p, st, q in reversed(kept):            # a directory's mode and time last: it may be read-only
+        if stat.S_ISDIR(st.st_mode):
+            os.chmod(q, stat.S_IMODE(st.st_mode))
+            os.utime(q, ns=(st.st_atime_ns, st.st_mtime_ns))
+    return out
 
 
 def _short(args: str) -> str:
