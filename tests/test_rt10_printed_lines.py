@@ -21,6 +21,7 @@ def _flaky_start(monkeypatch):
         return "env"
     monkeypatch.setattr(harbor, "_start", start)
     monkeypatch.setattr(harbor, "task_limits", lambda task, limits: limits)
+    monkeypatch.setattr(harbor, "capped_clocks", lambda task, cap, log: task)
 
 
 def test_the_setup_retry_line_is_printed_escaped_by_default(monkeypatch, capsys):
