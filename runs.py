@@ -20,14 +20,14 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
-from torch.distributed.tensor import DTensor
 
 import harbor
 import model as M
 import rollout as R
 from harbor import Outcome
 from errors import ConfigError, MissingError
-from scale import kv_cache_budget, optimizer, optimizer_state, plain_copy, rollout_rows, shard, totals
+from scale import (is_dtensor, kv_cache_budget, optimizer, optimizer_state, plain_copy, rollout_rows, shard,
+                   totals)
 
 
 @dataclass(frozen=True)
@@ -204,7 +204,7 @@ def save_checkpoint(out: Path, step, model, tok, opt, sched, args):
     """Under torchrun every rank calls this (the gathers are collectives) and rank 0 writes."""
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
     full, opt_state = model, optimizer_state(model, opt)
-    if isinstance(model.lm_head.weight, DTensor):  # gathered onto rank 0's CPU (fp32 masters)
+    if is_dtensor(model.lm_head.weight):  # gathered onto rank 0's CPU (fp32 masters)
         state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
         if dist.get_rank() != 0:
             return

@@ -12,12 +12,20 @@ Many GPUs: FSDP2 under torchrun. Each helper here is a no-op in a single process
 """
 import math
 import os
+import sys
 
 import torch
 import torch.distributed as dist
-from torch.distributed.tensor import DTensor
 
 import model as M
+
+
+def is_dtensor(x) -> bool:
+    """Whether x is a DTensor (FSDP's sharded tensor). Only shard() makes one, after importing FSDP: until
+    then nothing is one, and the demo does not pay torch.distributed.tensor's import (~1 s alone, ~3 s on a
+    loaded machine, in every command that imports this file)."""
+    tensor = sys.modules.get("torch.distributed.tensor")
+    return tensor is not None and isinstance(x, tensor.DTensor)
 
 # ---- one GPU: bf16 AdamW with stochastic rounding ----
 
@@ -80,7 +88,7 @@ def optimizer(params, args):
     params = [p for p in params if p.requires_grad]
     kw = dict(lr=args.lr, betas=(0.9, args.beta2), weight_decay=args.weight_decay)
     if any(p.dtype == torch.bfloat16 for p in params):
-        if any(isinstance(p, DTensor) for p in params):
+        if any(is_dtensor(p) for p in params):
             raise ValueError("optimizer: bf16 DTensor parameters; FSDP keeps fp32 masters (scale.shard)")
         return AdamW(params, seed=args.seed, **kw)
     return torch.optim.AdamW(params, **kw)
@@ -98,9 +106,9 @@ def kv_cache_budget(model, opt, dtype, device) -> float:
     """Bytes the rollouts' KV cache may take on this GPU (the least over ranks): free memory now, minus what
     the rollouts will find allocated that is not yet — AdamW's two moments (before the first step) and,
     under FSDP, the unsharded rollout copy of the weights in `dtype` (full_model)."""
-    later = 0 if opt.state else sum(2 * (p.to_local() if isinstance(p, DTensor) else p).nbytes
+    later = 0 if opt.state else sum(2 * (p.to_local() if is_dtensor(p) else p).nbytes
                                     for p in model.parameters() if p.requires_grad)
-    if isinstance(model.lm_head.weight, DTensor):
+    if is_dtensor(model.lm_head.weight):
         later += sum(p.numel() for p in model.parameters()) * dtype.itemsize
     return all_reduce([torch.cuda.mem_get_info(device)[0] - later], device, "min")[0]  # the fullest GPU decides
 
@@ -151,7 +159,7 @@ def clip_grad_norm(model, max_norm: float) -> float:
     """Clip the trainable parameters' gradient to max_norm; the norm before clipping (under FSDP the
     global one, not this rank's shard's)."""
     norm = torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], max_norm)
-    return (norm.full_tensor() if isinstance(norm, DTensor) else norm).item()
+    return (norm.full_tensor() if is_dtensor(norm) else norm).item()
 
 
 def any_rank(flag: bool, device) -> bool:
@@ -206,7 +214,7 @@ def full_model(model, dtype):
     stay fp32; their forward casts). A sharded forward all-gathers collectively and ranks decode different
     numbers of tokens, so decoding needs whole weights; each parameter's full_tensor() is one all-gather
     (every rank calls this). Costs one copy of the weights per GPU while it lives (16 GB for 8B in bf16)."""
-    if not isinstance(model.lm_head.weight, DTensor):
+    if not is_dtensor(model.lm_head.weight):
         return model
     return plain_copy(model, {n: p.full_tensor().detach().to(torch.float32 if ".lora_" in n else dtype)
                               for n, p in model.named_parameters()})

@@ -101,6 +101,27 @@ def test_a_truncated_checkpoint_names_its_file(tmp_path, capsys):
     assert not (d / "run").exists()
 
 
+def held_run(out: Path) -> Path:
+    """A directory holding a run of 3 steps, as far as prepare_out looks: it reads the names only
+    (metrics.jsonl, latest, step-*, episodes*), so no step is trained to make one (a real run's names: the
+    runs below)."""
+    (out / "step-3").mkdir(parents=True)
+    (out / "step-3" / "trainer.pt").write_bytes(b"old")
+    (out / "latest").write_text("step-3")
+    (out / "metrics.jsonl").write_text('{"step": 1}\n{"step": 2}\n{"step": 3}\n')
+    return out
+
+
+def test_a_run_directory_holding_a_run_is_refused_unless_resume_or_overwrite(tmp_path, capsys):
+    # refused before any episode, so in this process (a command imports torch anew); --overwrite starting
+    # over is test_overwrite_starts_over below, --resume continuing is test_ctrl_c_..., both real runs
+    again = held_run(tmp_path / "again")
+    assert one_line_error(in_process(*SMALL, "--steps", "1", "--out", again, capsys=capsys)) == \
+        f"echo.py: error: --out {again} already holds a run (latest, metrics.jsonl, step-3); " \
+        f"--resume {again} continues it, --overwrite starts over"
+    assert (again / "step-3" / "trainer.pt").read_bytes() == b"old"      # and left as it was
+
+
 # Each test below runs the command (5-20 s a run, mostly on one core), so the module starts every test's
 # runs at once, 2 at a time, and a test waits only for its own: its runs are the function just above it,
 # which returns what the test checks (and fails that test alone if it raises).
@@ -110,7 +131,7 @@ def runs(tmp_path_factory):
     """runs(f) -> (its directory, f(its directory)): every job below started when the first test asks;
     2 at a time (~400 MB each)."""
     base = tmp_path_factory.mktemp("runs")
-    jobs = (interrupted_runs, stopped_runs)
+    jobs = (interrupted_runs, overwritten_runs)
     with ThreadPoolExecutor(2) as pool:
         started = {}
         for job in jobs:
@@ -119,33 +140,25 @@ def runs(tmp_path_factory):
         yield lambda job: (base / job.__name__, started[job].result())
 
 
-def stopped_runs(d: Path) -> dict:
-    """One run of 2 steps stopped after the first, then a copy of it run again with --overwrite."""
-    stopped, out = d / "stopped", d / "run"
-    r = {"stopped": echo(*SMALL, "--steps", "2", "--stop-after", "1", "--out", stopped)}
-    if r["stopped"].returncode == 0:
-        shutil.copytree(stopped, out)
-        r["overwrite"] = echo(*SMALL, "--steps", "1", "--out", out, "--overwrite")
-    return r
+def overwritten_runs(d: Path) -> dict:
+    """A run of 2 steps stopped after the first, with --overwrite in a directory holding a run of 3 steps
+    (one run: it was a run, a copy of it, and the copy run again with --overwrite)."""
+    return {"overwrite": echo(*SMALL, "--steps", "2", "--stop-after", "1", "--out", held_run(d / "run"),
+                              "--overwrite")}
 
 
-def test_a_run_directory_holding_a_run_is_refused_unless_resume_or_overwrite(runs, capsys):
-    d, r = runs(stopped_runs)
-    assert r["stopped"].returncode == 0, r["stopped"].stderr
-    again = d / "again"                        # another copy, run without --overwrite: refused before any
-    shutil.copytree(d / "stopped", again)      # episode, so in this process (a command imports torch anew)
-    assert one_line_error(in_process(*SMALL, "--steps", "1", "--out", again, capsys=capsys)) == \
-        f"echo.py: error: --out {again} already holds a run (latest, metrics.jsonl, step-1); --resume {again} " \
-        "continues it, --overwrite starts over"
+def test_overwrite_starts_over(runs):
+    d, r = runs(overwritten_runs)
     out = d / "run"
     assert r["overwrite"].returncode == 0, r["overwrite"].stderr
     assert len((out / "metrics.jsonl").read_text().splitlines()) == 1      # started over, not appended
+    assert not (out / "step-3").exists() and (out / "latest").read_text() == "step-1"
 
 
 def test_the_demo_saves_every_step(runs):
-    d, r = runs(stopped_runs)
-    assert r["stopped"].returncode == 0, r["stopped"].stderr
-    assert (d / "stopped" / "step-1" / "trainer.pt").exists()   # so --stop-after 1 leaves a resumable run
+    d, r = runs(overwritten_runs)
+    assert r["overwrite"].returncode == 0, r["overwrite"].stderr
+    assert (d / "run" / "step-1" / "trainer.pt").exists()   # so --stop-after 1 leaves a resumable run
 
 
 def interrupted_runs(d: Path) -> dict:
