@@ -1684,7 +1684,7 @@ def _stage_kept(src: Path, context: Path, rules: list, out: Path) -> Path:
         if stat.S_ISDIR(st.st_mode):
             q.mkdir()
         else:
-            sandbox._copy_plain(p, q)          # a link as the link; a FIFO or device refused
+            sandbox.copy_plain(p, q)          # a link as the link; a FIFO or device refused
     for p, st, q in reversed(kept):            # a directory's mode and time last: it may be read-only
         if stat.S_ISDIR(st.st_mode):
             os.chmod(q, stat.S_IMODE(st.st_mode))

@@ -1223,7 +1223,7 @@ class Sandbox:
         def copy(a, b):
             if time.monotonic() > deadline:
                 raise OSError(f"cannot copy {src.name} to {dest}: over {timeout:.0f} s")
-            _copy_plain(a, b)
+            copy_plain(a, b)
         tree = src.is_dir() and not src.is_symlink()         # a link to a directory is copied as the link
         try:                                   # the clock checked at every entry, a directory's too
             stage = self._stage(src, copy, keep_owners, deadline=deadline)
@@ -1252,7 +1252,7 @@ class Sandbox:
         (copy_in). where: another host directory than xfer (run_fresh's tests). TimeoutError past
         `deadline` (time.monotonic()), checked at every entry, a directory's too. SandboxError before any is
         written if it does not fit the disk (_staging_room). The caller removes it."""
-        stage, copy = (where or self.dir / "xfer") / secrets.token_hex(4), copy or _copy_plain
+        stage, copy = (where or self.dir / "xfer") / secrets.token_hex(4), copy or copy_plain
 
         def on_time(*_) -> list:               # copytree's `ignore`, called once per directory: ignores none
             if deadline is not None and time.monotonic() > deadline:
@@ -2346,7 +2346,7 @@ def _staging_room(src: Path, where: Path):
             _staging[0] -= size
 
 
-def _copy_plain(src, dst) -> None:
+def copy_plain(src, dst) -> None:
     """copy2 of a regular file or a symlink (as the link); anything else (a device node, a FIFO, a socket
     in a task's files) is refused: opened as the host's root, a device would copy the host's disk in. A
     sparse file stays sparse (_copy_sparse)."""

@@ -1749,26 +1749,18 @@ def git_global_says(text: str | None, was: str | None = None) -> str | None:
     that path) may change what the verifier's git runs, reads or reports, else None (an identity)."""
     if text in (None, "\x00", NOT_REGULAR, LINKED):
         return "its content could not be read (over 64 KiB, past the episode's texts, or not a regular file)"
-    try:
-        entries = git_config(text)
-    except GitConfigError as e:
-        return f"unparsable as git parses it: {e}"
-    try:
-        own = set(git_config(was or ""))
-    except GitConfigError:                     # the image's own does not parse: nothing of it is allowed
-        own = set()
-    for section, key, value in entries:
-        name, top = f"{section}.{key}", section.split(".")[0]
-        if not (name in GIT_GLOBAL_KEYS or (section, key, value) in own or top == "advice"
-                or top == "color" and (value or "").lower() != "always"
-                or name in GIT_GLOBAL_OFF and value is not None and value.lower() in GIT_FALSE):
-            return f"sets {name} = {value}"[:200]
-    return None
+    return _git_says(text, was, _global_allowed)
 
 
 def git_repo_says(text: str, was: str | None = None) -> str | None:
     """Why a repository config of the agent's (a `config` or `config.worktree` git reads; `was`: the
     image's file at that path) may change what the verifier's git reports or reads, else None."""
+    return _git_says(text, was, _repo_allowed)
+
+
+def _git_says(text: str, was: str | None, allowed) -> str | None:
+    """The first entry of `text` (a git config) neither the image's file `was` holds nor allowed(section,
+    key, value as git reads it: a bare key is "true", lowered; the image's sections) lets through."""
     try:
         entries = git_config(text)
     except GitConfigError as e:
@@ -1777,18 +1769,27 @@ def git_repo_says(text: str, was: str | None = None) -> str | None:
         own = git_config(was or "")
     except GitConfigError:                     # the image's own does not parse: nothing of it is allowed
         own = []
-    sections = {section for section, _, _ in own}
+    mine, sections = set(own), {section for section, _, _ in own}
     for section, key, value in entries:
-        # a bare key is true, as git reads it
-        name, top, v = f"{section}.{key}", section.split(".")[0], "true" if value is None else value.lower()
-        if not ((section, key, value) in own or name in GIT_GLOBAL_KEYS or name in GIT_REPO_KEYS
-                or v in GIT_INIT_VALUES.get(name, ()) or top == "advice" or top == "color" and v != "always"
-                or name in GIT_GLOBAL_OFF and v in GIT_FALSE
-                or top == "branch" and "." in section and key in GIT_BRANCH_KEYS
-                or top in ("alias", "pager") and not v.startswith("!")
-                or "." in section and section not in sections and key in GIT_NEW_SECTION_KEYS.get(top, ())):
-            return f"sets {name} = {value}"[:200]
+        v = "true" if value is None else value.lower()
+        if not ((section, key, value) in mine or allowed(section, key, v, sections)):
+            return f"sets {section}.{key} = {value}"[:200]
     return None
+
+
+def _global_allowed(section: str, key: str, v: str, sections: set) -> bool:
+    name, top = f"{section}.{key}", section.split(".")[0]
+    return (name in GIT_GLOBAL_KEYS or top == "advice" or top == "color" and v != "always"
+            or name in GIT_GLOBAL_OFF and v in GIT_FALSE)
+
+
+def _repo_allowed(section: str, key: str, v: str, sections: set) -> bool:
+    name, top = f"{section}.{key}", section.split(".")[0]
+    return (_global_allowed(section, key, v, sections) or name in GIT_REPO_KEYS
+            or v in GIT_INIT_VALUES.get(name, ())
+            or top == "branch" and "." in section and key in GIT_BRANCH_KEYS
+            or top in ("alias", "pager") and not v.startswith("!")
+            or "." in section and section not in sections and key in GIT_NEW_SECTION_KEYS.get(top, ()))
 
 
 # Where tamper judges a file by its content (texts(), sonames(), final_ld_cache()), the agent's entry must

@@ -28,7 +28,7 @@ def test_a_sparse_file_is_copied_sparse_with_its_bytes(tmp_path):
     with open(src, "r+b") as f:
         f.seek(8 << 20)
         f.write(b"data" * 1024)
-    sandbox._copy_plain(src, tmp_path / "copy")
+    sandbox.copy_plain(src, tmp_path / "copy")
     assert (tmp_path / "copy").read_bytes() == src.read_bytes()
     assert os.stat(tmp_path / "copy").st_blocks * 512 <= 1 << 20
 
